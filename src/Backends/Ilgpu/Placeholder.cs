@@ -1,0 +1,1 @@
+namespace Ember; internal static class Placeholder_Ilgpu { }
