@@ -1,1 +1,0 @@
-namespace Ember; internal static class Placeholder_Core { }
