@@ -3,10 +3,6 @@ namespace Ember.Cpu;
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public void Softmax(Tensor x, Tensor result, bool log) => throw new NotImplementedException();
-    /// <inheritdoc/>
-    public void SoftmaxBackward(Tensor grad, Tensor output, Tensor result, bool log) => throw new NotImplementedException();
-    /// <inheritdoc/>
     public void LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd) => throw new NotImplementedException();
     /// <inheritdoc/>
     public void LayerNormBackward(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradX, Tensor? gradWeight, Tensor? gradBias) => throw new NotImplementedException();
