@@ -156,7 +156,7 @@ public static class GradCheck
     {
         var values = new double[like.Numel];
         if (k >= 0) values[k] = 1;
-        return Tensor.FromArray(values, like.Shape.ToArray()).To(like.Device);
+        return Tensor.FromArray(values, [values.Length]).Reshape(like.Shape.ToArray()).To(like.Device);
     }
 
     // A 0-dim view of the j-th element (row-major) of x, whatever x's strides are.

@@ -1,7 +1,7 @@
 namespace Ember.Autograd.Tests;
 
 /// <summary>One row of a gradient-check table: a name, a function and how to make its inputs.</summary>
-public sealed record GradCase(string Name, Func<Tensor[], Tensor> F, Func<Tensor[]> Inputs, double Atol = 1e-5, double Rtol = 1e-3)
+public sealed record GradCase(string Name, Func<Tensor[], Tensor> F, Func<Tensor[]> Inputs, double Atol = 1e-5, double Rtol = 1e-3, double Eps = 1e-6)
 {
     public override string ToString() => Name;
 }
@@ -21,7 +21,7 @@ internal static class T
             var reversed = shape.Reverse().ToArray();
             var perm = Enumerable.Range(0, shape.Length).Reverse().ToArray();
             x = (Tensor.Rand(reversed, DType.Float64, generator: gen) * (hi - lo) + lo).Permute(perm);
-            Assert.That(x.IsContiguous, Is.False);
+            if (shape.All(n => n > 1)) Assert.That(x.IsContiguous, Is.False);
         }
         else x = Tensor.Rand(shape, DType.Float64, generator: gen) * (hi - lo) + lo;
         return grad ? x.RequiresGrad_() : x;

@@ -27,13 +27,13 @@ internal static partial class Derivatives
         {
             var grads = new Tensor?[c.InputShapes.Length];
             if (c.NeedsGrad[0]) grads[0] = g.Scatter(c.Args.Dim, c.Args.Index!, 0.0);
-            if (grads.Length > 1 && c.NeedsGrad[1]) grads[1] = g.Gather(c.Args.Dim, c.Args.Index!);
+            if (grads.Length > 1 && c.NeedsGrad[1]) grads[1] = PadTo(g.Gather(c.Args.Dim, c.Args.Index!), c.InputShapes[1]);
             return grads;
         });
 
         // scatter_add: self passes g through; src's gradient is g read at index.
         t[OpKind.ScatterAdd] = new("ScatterAddBackward", Saves.Nothing, (c, g) =>
-            [c.NeedsGrad[0] ? g : null, c.NeedsGrad[1] ? g.Gather(c.Args.Dim, c.Args.Index!) : null]);
+            [c.NeedsGrad[0] ? g : null, c.NeedsGrad[1] ? PadTo(g.Gather(c.Args.Dim, c.Args.Index!), c.InputShapes[1]) : null]);
 
         // index_select reads slices: its gradient adds g back at index (repeated indices accumulate).
         t[OpKind.IndexSelect] = new("IndexSelectBackward", Saves.Nothing, (c, g) =>
@@ -55,5 +55,20 @@ internal static partial class Derivatives
         // tril/triu zero a triangle: the gradient is zeroed in the same triangle.
         t[OpKind.Triangular] = new("TriangularBackward", Saves.Nothing, (c, g) =>
             [c.Args.KeepDim ? g.Triu(c.Args.Start) : g.Tril(c.Args.Start)]);
+    }
+
+    // scatter may use only the leading part of a larger source (index.size(d) ≤ source.size(d)): the unused
+    // part of the source gets a zero gradient. Pads with zero blocks dim by dim (differentiable).
+    private static Tensor PadTo(Tensor t, long[] shape)
+    {
+        for (int d = 0; d < shape.Length; d++)
+        {
+            long missing = shape[d] - t.shape[d];
+            if (missing <= 0) continue;
+            var blockShape = (long[])t.shape.Clone();
+            blockShape[d] = missing;
+            t = Tensor.Cat([t, Tensor.Zeros(blockShape, t.DType, t.Device)], d);
+        }
+        return t;
     }
 }
