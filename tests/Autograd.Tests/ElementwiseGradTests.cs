@@ -1,4 +1,4 @@
-namespace Ember.Autograd.Tests;
+namespace Ember.AutogradTests;
 
 /// <summary>GradCheck for every differentiable elementwise op (one row per UnaryOp / BinaryOp), float64.</summary>
 public class ElementwiseGradTests

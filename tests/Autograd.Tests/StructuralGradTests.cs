@@ -1,4 +1,4 @@
-namespace Ember.Autograd.Tests;
+namespace Ember.AutogradTests;
 
 /// <summary>GradCheck for every differentiable non-elementwise primitive and the composites built on them (float64).</summary>
 public class StructuralGradTests

@@ -1,4 +1,4 @@
-namespace Ember.Autograd.Tests;
+namespace Ember.AutogradTests;
 
 /// <summary>One row of a gradient-check table: a name, a function and how to make its inputs.</summary>
 public sealed record GradCase(string Name, Func<Tensor[], Tensor> F, Func<Tensor[]> Inputs, double Atol = 1e-5, double Rtol = 1e-3, double Eps = 1e-6)
