@@ -132,4 +132,19 @@ public class StructuralGradTests
         x.Prod().Backward();
         T.Close(x.Grad, [6, 0, 0]);
     }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void FusedSoftmaxBackwardMatchesTheTensorFormula(bool log)
+    {
+        var x = Tensor.Randn([4, 7], generator: new Generator(3)).RequiresGrad_();
+        var g = Tensor.Randn([4, 7], generator: new Generator(4));
+        var y = log ? x.LogSoftmax(-1) : x.Softmax(-1);
+        var fused = Autograd.Grad([y], [x], [g], retainGraph: true)[0]!;
+        var yd = y.Detach();
+        var expected = log ? g - yd.Exp() * g.Sum(1, keepDim: true) : yd * (g - (g * yd).Sum(1, keepDim: true));
+        Assert.That(fused.ToArray<float>(), Is.EqualTo(expected.ToArray<float>()).Within(1e-5));
+        var recorded = Autograd.Grad([y], [x], [g.RequiresGrad_()], createGraph: true)[0]!;   // the tensor-op path
+        Assert.That(recorded.Detach().ToArray<float>(), Is.EqualTo(expected.ToArray<float>()).Within(1e-5));
+    }
 }

@@ -43,12 +43,24 @@ internal static partial class Derivatives
         t[OpKind.Softmax] = new("SoftmaxBackward", Saves.Result, (c, g) =>
         {
             var y = c.Result;
-            return [y * (g - (g * y).Sum(c.Args.Dim, keepDim: true))];
+            return [FusedSoftmaxBackward(g, y, c.Args.Dim, log: false) ?? y * (g - (g * y).Sum(c.Args.Dim, keepDim: true))];
         });
 
         // log-softmax: ∂L/∂x = g − e^y ⊙ Σ g along dim.
         t[OpKind.LogSoftmax] = new("LogSoftmaxBackward", Saves.Result, (c, g) =>
-            [g - c.Result.Exp() * g.Sum(c.Args.Dim, keepDim: true)]);
+            [FusedSoftmaxBackward(g, c.Result, c.Args.Dim, log: true) ?? g - c.Result.Exp() * g.Sum(c.Args.Dim, keepDim: true)]);
+    }
+
+    // The same formulas as one backend kernel pass, used when nothing records the backward (no createGraph)
+    // and softmax ran over the last dim of a contiguous result — the common case (attention, cross-entropy).
+    private static Tensor? FusedSoftmaxBackward(Tensor g, Tensor y, int dim, bool log)
+    {
+        if (Recording(g) || y.Dim == 0 || dim != y.Dim - 1 || !y.IsContiguous || y.Numel == 0 || g.DType != y.DType) return null;
+        long cols = y.shape[^1], rows = y.Numel / cols;
+        var grad = g.ContiguousRaw();
+        var result = Tensor.Alloc((long[])y.shape.Clone(), y.DType, y.Device);
+        y.Backend.SoftmaxBackward(grad.RawView([rows, cols]), y.RawView([rows, cols]), result.RawView([rows, cols]), log);
+        return result;
     }
 
     private static Tensor ShareAmongTies(BackwardContext c, Tensor g)
