@@ -62,6 +62,21 @@ public static class Collate
             }
             return result;
         }
+        if (target.IsArray && first is ITuple)
+        {
+            // Tuples collated into an array of the positions (the batch type of inferred collation).
+            var elementType = target.GetElementType()!;
+            var tuples = items.Select(x => x as ITuple ?? throw new ArgumentException($"Collate: expected tuples, got {x?.GetType().Name ?? "null"}.")).ToArray();
+            int len = tuples[0].Length;
+            if (tuples.Any(t => t.Length != len)) throw new ArgumentException($"Collate: expected tuples of {len} elements.");
+            var result = Array.CreateInstance(elementType, len);
+            for (int k = 0; k < len; k++)
+            {
+                int kk = k;
+                result.SetValue(CollateAs(elementType, tuples.Select(t => t[kk]).ToArray()), k);
+            }
+            return result;
+        }
         if (typeof(ITuple).IsAssignableFrom(target) && target.IsGenericType && target.FullName!.StartsWith("System.ValueTuple`", StringComparison.Ordinal))
         {
             var args = target.GetGenericArguments();

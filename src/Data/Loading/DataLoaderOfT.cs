@@ -13,13 +13,15 @@ namespace Ember.Data;
 /// whose InnerException is the original. Results do not depend on numWorkers: indices are drawn on the
 /// consumer's thread, and random transforms draw from <see cref="WorkerInfo.Generator"/>, seeded by the
 /// epoch and the batch index.</para>
-/// <para>Enumerate with <c>foreach</c>, <c>await foreach</c> (<see cref="IAsyncEnumerable{T}"/>), or
-/// <see cref="Iterate"/> with a cancellation token.</para>
+/// <para>Enumerate with <c>foreach</c>, <c>await foreach</c> (the loader has <see cref="GetAsyncEnumerator"/>;
+/// <see cref="AsAsyncEnumerable"/> gives an <see cref="IAsyncEnumerable{T}"/>), or <see cref="Iterate"/> with a
+/// cancellation token. The loader deliberately implements only <see cref="IEnumerable{T}"/>, so LINQ calls on it are
+/// not ambiguous with System.Linq.AsyncEnumerable.</para>
 /// </summary>
 /// <typeparam name="T">The data set's item type.</typeparam>
 /// <typeparam name="TBatch">The batch type the collate function makes (with the default collate:
 /// Tensor for Tensor items, (Tensor, Tensor) for pairs, Tensor[] for Tensor[] items; see <see cref="Collate"/>).</typeparam>
-public class DataLoader<T, TBatch> : IEnumerable<TBatch>, IAsyncEnumerable<TBatch>
+public class DataLoader<T, TBatch> : IEnumerable<TBatch>
 {
     private readonly Func<IReadOnlyList<T>, TBatch> collate;
     private readonly CancellationToken cancellationToken;
@@ -137,6 +139,14 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>, IAsyncEnumerable<TBatc
         var epoch = StartEpoch();
         if (NumWorkers == 0) return Synchronous(epoch, cancellationToken);
         return BlockOn(Background(epoch, cancellationToken));
+    }
+
+    /// <summary>The loader as an <see cref="IAsyncEnumerable{T}"/> (each enumeration one epoch).</summary>
+    public IAsyncEnumerable<TBatch> AsAsyncEnumerable() => new AsyncView(this);
+
+    private sealed class AsyncView(DataLoader<T, TBatch> loader) : IAsyncEnumerable<TBatch>
+    {
+        public IAsyncEnumerator<TBatch> GetAsyncEnumerator(CancellationToken cancellationToken = default) => loader.GetAsyncEnumerator(cancellationToken);
     }
 
     /// <summary>One epoch of batches for <c>await foreach</c>; the batches are always fetched in the background
