@@ -48,7 +48,7 @@ public sealed class TrainingCurves
         plot.Axes.Bottom.Label.Text = "epoch";
         plot.Axes.Left.Label.Text = "loss";
         if (anyRight) plot.Axes.Right.Label.Text = "accuracy";
-        plot.ShowLegend(Alignment.UpperCenter);
+        plot.ShowLegend(Alignment.MiddleRight);
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         plot.SavePng(path, width, height);
