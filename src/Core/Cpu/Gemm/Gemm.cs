@@ -192,17 +192,21 @@ public static unsafe class Gemm
 
     private static void RunSingle(GemmProblem<float>* problem, int threads)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (Kernel512<float, Avx512SingleShape>.IsSupported)
             GemmDriver<float, Kernel512<float, Avx512SingleShape>>.Execute(problem, threads);
+        else if (Kernel256<float, Avx2SingleShape>.IsSupported)
+            GemmDriver<float, Kernel256<float, Avx2SingleShape>>.Execute(problem, threads);
         else
-            throw new PlatformNotSupportedException();
+            GemmDriver<float, Kernel128<float, PortableShape>>.Execute(problem, threads);
     }
 
     private static void RunDouble(GemmProblem<double>* problem, int threads)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (Kernel512<double, Avx512DoubleShape>.IsSupported)
             GemmDriver<double, Kernel512<double, Avx512DoubleShape>>.Execute(problem, threads);
+        else if (Kernel256<double, Avx2DoubleShape>.IsSupported)
+            GemmDriver<double, Kernel256<double, Avx2DoubleShape>>.Execute(problem, threads);
         else
-            throw new PlatformNotSupportedException();
+            GemmDriver<double, Kernel128<double, PortableShape>>.Execute(problem, threads);
     }
 }

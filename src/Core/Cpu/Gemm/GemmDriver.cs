@@ -17,6 +17,7 @@ internal static unsafe class GemmDriver<T, TK>
     private const long WorkPerThread = 1L << 19;
 
     /// <summary>Plans the thread split and runs the problem, using at most <paramref name="threads"/> threads.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Execute(GemmProblem<T>* p, int threads)
     {
         long flops = (long)p->M * p->N * p->K;
@@ -63,6 +64,7 @@ internal static unsafe class GemmDriver<T, TK>
         p->Parts = p->GridM * p->GridN;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Part(void* context, int part)
     {
         var p = (GemmProblem<T>*)context;
@@ -87,6 +89,7 @@ internal static unsafe class GemmDriver<T, TK>
     }
 
     /// <summary>Computes rows [m0, m1) and columns [n0, n1) of batch entry <paramref name="index"/> on this thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block(GemmProblem<T>* p, int index, int m0, int m1, int n0, int n1, T beta)
     {
         int m = m1 - m0, n = n1 - n0, k = p->K;
@@ -151,6 +154,7 @@ internal static unsafe class GemmDriver<T, TK>
     }
 
     /// <summary>C[0..mr, 0..nr] = alpha * tile + beta * C (C not read when betaZero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Merge(T* tile, int ldt, T* c, long crs, long ccs, int mr, int nr, T alpha, T beta, bool betaZero)
     {
         for (int i = 0; i < mr; i++)
@@ -171,6 +175,7 @@ internal static unsafe class GemmDriver<T, TK>
     }
 
     /// <summary>C = beta * C, or C = 0 when beta is zero (so NaN in C does not survive).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scale(T* c, long crs, long ccs, int m, int n, T beta)
     {
         if (beta == T.One)

@@ -15,6 +15,7 @@ internal static unsafe class GemmPacking
     /// <paramref name="rs"/>, <paramref name="cs"/>) into ceil(mc / mr) micro-panels of <paramref name="mr"/>
     /// rows: panel i holds, for each p, the values A[i*mr .. i*mr+mr, p] (zeros past row mc).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<T>(T* dst, T* a, long rs, long cs, int mc, int kc, int mr)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -62,6 +63,7 @@ internal static unsafe class GemmPacking
     /// <paramref name="rs"/>, <paramref name="cs"/>) into ceil(nc / nr) micro-panels of <paramref name="nr"/>
     /// columns: panel j holds, for each p, the values B[p, j*nr .. j*nr+nr] (zeros past column nc).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB<T>(T* dst, T* b, long rs, long cs, int kc, int nc, int nr)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {

@@ -1,18 +1,25 @@
+using System.Diagnostics;
+
 namespace Ember.Cpu;
 
 /// <summary>
-/// A small fixed set of persistent worker threads for GEMM: one call runs <c>parts</c> pieces of work, piece 0
-/// on the calling thread and the others on workers, and returns when all are done. Nothing is allocated per
-/// call. If the pool is already in use (a concurrent call from another thread), the caller runs all pieces
-/// itself rather than oversubscribing the cores.
+/// A small set of persistent worker threads for GEMM: one call runs <c>parts</c> pieces of work, piece 0 on the
+/// calling thread and the others on workers, and returns when all are done. Nothing is allocated per call.
+/// Workers and the waiting caller spin for a short while before they block, because waking a blocked thread
+/// costs tens of microseconds, more than a whole 128 x 128 product. If the pool is already in use (a concurrent
+/// call from another thread), the caller runs all pieces itself rather than oversubscribing the cores.
 /// </summary>
 internal static unsafe class GemmWorkers
 {
+    /// <summary>How long an idle worker or a waiting caller spins before blocking.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 4000; // 250 microseconds
+
     private static readonly object growLock = new();
-    private static readonly ManualResetEventSlim done = new(false, spinCount: 2000);
+    private static readonly object doneLock = new();
     private static Worker[] workers = [];
     private static int busy;
     private static int pending;
+    private static int callerSleeping;
     private static delegate*<void*, int, void> body;
     private static void* context;
     private static Exception? failure;
@@ -35,7 +42,6 @@ internal static unsafe class GemmWorkers
             body = work;
             context = ctx;
             failure = null;
-            done.Reset();
             Volatile.Write(ref pending, parts - 1);
             for (int i = 1; i < parts; i++)
                 pool[i - 1].Start(i);
@@ -46,7 +52,7 @@ internal static unsafe class GemmWorkers
             finally
             {
                 // The workers read ctx, which may live on this thread's stack: always wait for them.
-                done.Wait();
+                WaitForWorkers();
             }
             if (failure is Exception error)
                 throw new AggregateException("A GEMM worker thread failed.", error);
@@ -56,6 +62,38 @@ internal static unsafe class GemmWorkers
             body = null;
             context = null;
             Volatile.Write(ref busy, 0);
+        }
+    }
+
+    private static void WaitForWorkers()
+    {
+        long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+        while (Volatile.Read(ref pending) != 0)
+        {
+            if (Stopwatch.GetTimestamp() < deadline)
+            {
+                Thread.SpinWait(16);
+                continue;
+            }
+            lock (doneLock)
+            {
+                // Full fence between announcing the sleep and re-reading the counter (pairs with Finish).
+                Interlocked.Exchange(ref callerSleeping, 1);
+                while (Volatile.Read(ref pending) != 0)
+                    Monitor.Wait(doneLock);
+                Volatile.Write(ref callerSleeping, 0);
+            }
+        }
+    }
+
+    private static void Finish(Exception? error)
+    {
+        if (error is not null)
+            Interlocked.CompareExchange(ref failure, error, null);
+        if (Interlocked.Decrement(ref pending) == 0 && Volatile.Read(ref callerSleeping) != 0)
+        {
+            lock (doneLock)
+                Monitor.PulseAll(doneLock);
         }
     }
 
@@ -79,17 +117,11 @@ internal static unsafe class GemmWorkers
         return pool;
     }
 
-    private static void Finish(Exception? error)
-    {
-        if (error is not null)
-            Interlocked.CompareExchange(ref failure, error, null);
-        if (Interlocked.Decrement(ref pending) == 0)
-            done.Set();
-    }
-
     private sealed class Worker
     {
-        private readonly SemaphoreSlim signal = new(0);
+        private readonly object sleepLock = new();
+        private int go;
+        private int sleeping;
         private int part;
 
         public Worker(int index)
@@ -105,14 +137,36 @@ internal static unsafe class GemmWorkers
         public void Start(int index)
         {
             part = index;
-            signal.Release();
+            // Full fence between raising the flag and reading whether the worker sleeps (pairs with Loop).
+            Interlocked.Exchange(ref go, 1);
+            if (Volatile.Read(ref sleeping) != 0)
+            {
+                lock (sleepLock)
+                    Monitor.Pulse(sleepLock);
+            }
         }
 
         private void Loop()
         {
             while (true)
             {
-                signal.Wait();
+                long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+                while (Volatile.Read(ref go) == 0)
+                {
+                    if (Stopwatch.GetTimestamp() < deadline)
+                    {
+                        Thread.SpinWait(16);
+                        continue;
+                    }
+                    lock (sleepLock)
+                    {
+                        Interlocked.Exchange(ref sleeping, 1);
+                        while (Volatile.Read(ref go) == 0)
+                            Monitor.Wait(sleepLock);
+                        Volatile.Write(ref sleeping, 0);
+                    }
+                }
+                Volatile.Write(ref go, 0);
                 Exception? error = null;
                 try
                 {

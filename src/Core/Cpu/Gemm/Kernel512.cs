@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ember.Cpu;
 
@@ -26,6 +27,15 @@ internal readonly unsafe struct Kernel512<T, TShape> : IGemmKernel<T>
     public static void Run(int kc, T* a, T* b, T* c, long rs, T alpha, T beta, bool betaZero)
     {
         int w = Vector512<T>.Count;
+        // Start fetching the C tile now so its cache misses overlap the FMA loop instead of stalling the stores.
+        if (Sse.IsSupported)
+        {
+            for (int r = 0; r < TShape.Rows; r++)
+            {
+                Sse.Prefetch0(c + r * rs);
+                Sse.Prefetch0(c + r * rs + 2 * w - 1);
+            }
+        }
         Vector512<T> c0a = Vector512<T>.Zero, c0b = Vector512<T>.Zero,
             c1a = Vector512<T>.Zero, c1b = Vector512<T>.Zero,
             c2a = Vector512<T>.Zero, c2b = Vector512<T>.Zero,
@@ -85,6 +95,8 @@ internal readonly unsafe struct Kernel512<T, TShape> : IGemmKernel<T>
         return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
     }
 
+    // alpha * acc + beta * C is rounded as a product, a product and a sum, exactly as the driver's scalar edge path
+    // does, so an element's value does not depend on whether it fell in a full or a partial tile.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(T* c, Vector512<T> v0, Vector512<T> v1, T alpha, T beta, bool betaZero)
     {
@@ -98,8 +110,8 @@ internal readonly unsafe struct Kernel512<T, TShape> : IGemmKernel<T>
         else
         {
             Vector512<T> vb = Vector512.Create(beta);
-            Vector512.Store(Fma(v0, va, Vector512.Load(c) * vb), c);
-            Vector512.Store(Fma(v1, va, Vector512.Load(c1) * vb), c1);
+            Vector512.Store(v0 * va + Vector512.Load(c) * vb, c);
+            Vector512.Store(v1 * va + Vector512.Load(c1) * vb, c1);
         }
     }
 }
