@@ -50,7 +50,7 @@ public unsafe class GemmBatchedTests
 
     public static IEnumerable<TestCaseData> Cases()
     {
-        (int, int, int, int)[] shapes = [(1, 5, 7, 3), (3, 17, 33, 65), (8, 16, 16, 64), (5, 64, 80, 70), (2, 130, 70, 300)];
+        (int, int, int, int)[] shapes = [(1, 5, 7, 3), (4, 1, 300, 50), (3, 40, 1, 80), (3, 17, 33, 65), (8, 16, 16, 64), (5, 64, 80, 70), (2, 130, 70, 300)];
         foreach (var (batch, m, n, k) in shapes)
             foreach (var (ba, bb) in new[] { (false, false), (true, false), (false, true) })
                 foreach (int threads in new[] { 1, 2 })

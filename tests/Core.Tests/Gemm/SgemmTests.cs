@@ -162,6 +162,24 @@ public unsafe class SgemmTests
                 Assert.That(c[i * 20 + j], Is.EqualTo(expected[i, j]).Within(1e-5));
     }
 
+    public static IEnumerable<TestCaseData> VectorCases()
+    {
+        foreach (Layout layout in Transposes)
+            foreach (int threads in new[] { 1, 2 })
+            {
+                yield return new TestCaseData(1, 3000, 300, layout, threads).SetName($"Sgemm vector {layout} 1x3000x300 t{threads}");
+                yield return new TestCaseData(3000, 1, 300, layout, threads).SetName($"Sgemm vector {layout} 3000x1x300 t{threads}");
+                yield return new TestCaseData(1, 1, 5000, layout with { Step = 2, Pad = 1 }, threads).SetName($"Sgemm vector {layout} 1x1x5000 strided t{threads}");
+            }
+    }
+
+    [TestCaseSource(nameof(VectorCases))]
+    public void MatrixVectorShapes(int m, int n, int k, Layout layout, int threads)
+    {
+        Assert.That(Check(m, n, k, layout, 0.5f, 0f, threads, poisonC: true), Is.LessThanOrEqualTo(SingleTolerance(k)));
+        Assert.That(Check(m, n, k, layout with { TransC = true }, 2f, -1f, threads), Is.LessThanOrEqualTo(SingleTolerance(k)));
+    }
+
     [TestCase(false, false)]
     [TestCase(true, false)]
     public void Size1000(bool ta, bool tb)

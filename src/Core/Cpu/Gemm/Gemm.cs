@@ -184,6 +184,12 @@ public static unsafe class Gemm
         problem.C = c; problem.CBatch = cBatch; problem.CRow = cRow; problem.CCol = cCol;
         int count = threads == 0 ? CpuThreads.Count : threads;
 
+        // A single row or column of output is a matrix-vector product: stream it instead of packing.
+        if (m == 1 || n == 1)
+        {
+            GemmVector<T>.Execute(&problem, count);
+            return;
+        }
         if (typeof(T) == typeof(float))
             RunSingle((GemmProblem<float>*)&problem, count);
         else
