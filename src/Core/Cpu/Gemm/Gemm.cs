@@ -19,7 +19,7 @@ namespace Ember.Cpu;
 /// split over up to <c>threads</c> threads. Results do not depend on the thread count: every element of C is
 /// summed in the same order whatever the split.</para>
 /// </remarks>
-public static unsafe class Gemm
+public static unsafe partial class Gemm
 {
     /// <summary>
     /// Single precision: <c>C[i, j] = alpha * sum_p A[i, p] * B[p, j] + beta * C[i, j]</c> for i &lt; m, j &lt; n.
