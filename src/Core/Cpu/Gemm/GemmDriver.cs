@@ -43,11 +43,13 @@ internal static unsafe class GemmDriver<T, TK>
     {
         int mr = TK.MR, nr = TK.NR;
         // Cost of packing one element of a panel, in kernel multiply-adds: a contiguous run copies at about
-        // 0.3 cycles per element, a scatter (the source runs across the packed direction) at about 1.7, while
-        // the kernel retires about 2 x 16 multiply-adds per cycle (AVX-512 float, Zen 5). Each thread packs
-        // its rows of A once per NC column panel and its columns of B once.
-        long packA = p->ARow == 1 ? 10 : 56;
-        long packB = p->BCol == 1 ? 10 : 56;
+        // 0.3 cycles per element, a scalar scatter (the source runs across the packed direction) at about 1.7,
+        // the AVX-512 float register transpose at about 0.4, while the kernel retires about 2 x 16 multiply-adds
+        // per cycle (AVX-512 float, Zen 5). Each thread packs its rows of A once per NC column panel and its
+        // columns of B once.
+        long scatter = typeof(T) == typeof(float) && GemmPackTranspose.IsSupported ? 12 : 56;
+        long packA = p->ARow == 1 ? 10 : scatter;
+        long packB = p->BCol == 1 ? 10 : scatter;
         long bestCost = long.MaxValue;
         for (int gm = 1; gm <= parts; gm++)
         {
@@ -113,7 +115,7 @@ internal static unsafe class GemmDriver<T, TK>
         int kcMax = Math.Min(k, TK.KC);
         int mcMax = Math.Min(RoundUp(m, mr), TK.MC);
         int ncMax = Math.Min(RoundUp(n, nr), TK.NC);
-        long aLength = RoundUp(kcMax * mcMax, 16), bLength = RoundUp(kcMax * ncMax, 16);
+        long aLength = RoundUp(kcMax * mcMax, 16) + 16, bLength = RoundUp(kcMax * ncMax, 16);
         T* packedA = (T*)GemmBuffers.Get((nuint)((aLength + bLength + mr * nr) * sizeof(T)));
         T* packedB = packedA + aLength;
         T* tile = packedB + bLength;

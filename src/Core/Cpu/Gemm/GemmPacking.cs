@@ -13,7 +13,8 @@ internal static unsafe class GemmPacking
     /// <summary>
     /// Packs the <paramref name="mc"/> x <paramref name="kc"/> block at <paramref name="a"/> (strides
     /// <paramref name="rs"/>, <paramref name="cs"/>) into ceil(mc / mr) micro-panels of <paramref name="mr"/>
-    /// rows: panel i holds, for each p, the values A[i*mr .. i*mr+mr, p] (zeros past row mc).
+    /// rows: panel i holds, for each p, the values A[i*mr .. i*mr+mr, p] (zeros past row mc). May write up to 16
+    /// elements past the last panel (the caller reserves that slack).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<T>(T* dst, T* a, long rs, long cs, int mc, int kc, int mr)
@@ -23,7 +24,11 @@ internal static unsafe class GemmPacking
         {
             int rows = Math.Min(mr, mc - i0);
             T* src = a + i0 * rs;
-            if (rs == 1 && rows == mr)
+            if (typeof(T) == typeof(float) && cs == 1 && rows == mr && mr <= 16 && GemmPackTranspose.IsSupported)
+            {
+                GemmPackTranspose.TransposeRuns((float*)dst, mr, (float*)src, rs, kc, mr);
+            }
+            else if (rs == 1 && rows == mr)
             {
                 // Column-major source (a transposed A): each p is a contiguous run of mr values.
                 for (int p = 0; p < kc; p++)
@@ -76,6 +81,12 @@ internal static unsafe class GemmPacking
                 // Row-major source: each p is a contiguous run of nr values.
                 for (int p = 0; p < kc; p++)
                     CopyRun(dst + (long)p * nr, src + p * rs, nr);
+            }
+            else if (typeof(T) == typeof(float) && rs == 1 && cols == nr && nr % 16 == 0 && GemmPackTranspose.IsSupported)
+            {
+                // Transposed source: columns are contiguous along p; transpose them 16 at a time.
+                for (int j = 0; j < nr; j += 16)
+                    GemmPackTranspose.TransposeRuns((float*)dst + j, nr, (float*)src + j * cs, cs, kc, 16);
             }
             else
             {
