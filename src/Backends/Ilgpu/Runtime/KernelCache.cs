@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Ember.Ilgpu;
+
+/// <summary>
+/// Kernels of one accelerator, each compiled and loaded once and then held strongly for the
+/// accelerator's lifetime (ILGPU's own cache may drop a launcher; this one never does).
+/// The key is the kernel method (generic instantiations are distinct methods) plus the launcher's
+/// delegate type, so a method loaded auto-grouped and explicitly grouped gets two entries.
+/// Thread-safe; a kernel racing to load on two threads may compile twice, but one launcher wins.
+/// </summary>
+public sealed class KernelCache
+{
+    private readonly ConcurrentDictionary<(MethodInfo Method, Type Launcher), Delegate> launchers = new();
+
+    /// <summary>Creates an empty cache for <paramref name="accelerator"/>.</summary>
+    public KernelCache(Accelerator accelerator) => Accelerator = accelerator;
+
+    /// <summary>The accelerator whose kernels this cache holds.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>Number of kernels loaded so far.</summary>
+    public int Count => launchers.Count;
+
+    /// <summary>
+    /// The launcher of <paramref name="kernel"/>, created by <paramref name="load"/> the first time
+    /// (e.g. <c>static (acc, k) =&gt; acc.LoadAutoGroupedStreamKernel(k)</c>) and cached afterwards.
+    /// </summary>
+    /// <typeparam name="TKernel">The kernel's delegate type (e.g. <c>Action&lt;Index1D, ArrayView&lt;float&gt;&gt;</c>).</typeparam>
+    /// <typeparam name="TLauncher">The launcher's delegate type that <paramref name="load"/> returns.</typeparam>
+    /// <exception cref="ArgumentException">The kernel delegate is not a static method.</exception>
+    public TLauncher Get<TKernel, TLauncher>(TKernel kernel, Func<Accelerator, TKernel, TLauncher> load)
+        where TKernel : Delegate where TLauncher : Delegate
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(load);
+        if (kernel.Target is not null || !kernel.Method.IsStatic)
+            throw new ArgumentException($"KernelCache.Get: kernel {kernel.Method.Name} must be a static method.", nameof(kernel));
+        var key = (kernel.Method, typeof(TLauncher));
+        if (launchers.TryGetValue(key, out var cached)) return (TLauncher)cached;
+        return (TLauncher)launchers.GetOrAdd(key, _ => load(Accelerator, kernel));
+    }
+
+    /// <summary>An implicitly grouped kernel with one parameter besides its index, launched on the default stream.</summary>
+    public Action<TIndex, T1> AutoGrouped<TIndex, T1>(Action<TIndex, T1> kernel)
+        where TIndex : struct, IIndex where T1 : struct =>
+        Get(kernel, static (acc, k) => acc.LoadAutoGroupedStreamKernel(k));
+
+    /// <summary>An implicitly grouped kernel with two parameters besides its index, launched on the default stream.</summary>
+    public Action<TIndex, T1, T2> AutoGrouped<TIndex, T1, T2>(Action<TIndex, T1, T2> kernel)
+        where TIndex : struct, IIndex where T1 : struct where T2 : struct =>
+        Get(kernel, static (acc, k) => acc.LoadAutoGroupedStreamKernel(k));
+
+    /// <summary>An implicitly grouped kernel with three parameters besides its index, launched on the default stream.</summary>
+    public Action<TIndex, T1, T2, T3> AutoGrouped<TIndex, T1, T2, T3>(Action<TIndex, T1, T2, T3> kernel)
+        where TIndex : struct, IIndex where T1 : struct where T2 : struct where T3 : struct =>
+        Get(kernel, static (acc, k) => acc.LoadAutoGroupedStreamKernel(k));
+
+    /// <summary>An implicitly grouped kernel with four parameters besides its index, launched on the default stream.</summary>
+    public Action<TIndex, T1, T2, T3, T4> AutoGrouped<TIndex, T1, T2, T3, T4>(Action<TIndex, T1, T2, T3, T4> kernel)
+        where TIndex : struct, IIndex where T1 : struct where T2 : struct where T3 : struct where T4 : struct =>
+        Get(kernel, static (acc, k) => acc.LoadAutoGroupedStreamKernel(k));
+
+    /// <summary>An implicitly grouped kernel with five parameters besides its index, launched on the default stream.</summary>
+    public Action<TIndex, T1, T2, T3, T4, T5> AutoGrouped<TIndex, T1, T2, T3, T4, T5>(Action<TIndex, T1, T2, T3, T4, T5> kernel)
+        where TIndex : struct, IIndex where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct =>
+        Get(kernel, static (acc, k) => acc.LoadAutoGroupedStreamKernel(k));
+
+    /// <summary>
+    /// An explicitly grouped kernel with four parameters (no index parameter: it reads
+    /// <c>Grid</c>/<c>Group</c> indices and may use shared memory and barriers), launched on the
+    /// default stream with a <see cref="KernelConfig"/>.
+    /// </summary>
+    public Action<KernelConfig, T1, T2, T3, T4> Grouped<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct =>
+        Get(kernel, static (acc, k) => acc.LoadStreamKernel(k));
+
+    /// <summary>An explicitly grouped kernel with three parameters, launched with a <see cref="KernelConfig"/>.</summary>
+    public Action<KernelConfig, T1, T2, T3> Grouped<T1, T2, T3>(Action<T1, T2, T3> kernel)
+        where T1 : struct where T2 : struct where T3 : struct =>
+        Get(kernel, static (acc, k) => acc.LoadStreamKernel(k));
+}
