@@ -17,6 +17,7 @@ public sealed record AdamOptions : OptimizerOptions
     public bool Maximize { get; set; }
 
     /// <inheritdoc/>
+    [System.Text.Json.Serialization.JsonIgnore]
     public override double? CycleMomentum { get => Beta1; set => Beta1 = value ?? 0.9; }
 
     /// <inheritdoc/>

@@ -13,6 +13,7 @@ public abstract record OptimizerOptions
     public double Lr { get; set; }
 
     /// <summary>The momentum a cyclic scheduler drives (SGD/RMSprop momentum, Adam's β1); null when the optimizer has none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public virtual double? CycleMomentum { get => null; set => throw new InvalidOperationException($"{GetType().Name} has no momentum to cycle."); }
 
     /// <summary>Throws ArgumentException with PyTorch's message when a value is out of range.</summary>

@@ -17,6 +17,7 @@ public sealed record RMSpropOptions : OptimizerOptions
     public bool Maximize { get; set; }
 
     /// <inheritdoc/>
+    [System.Text.Json.Serialization.JsonIgnore]
     public override double? CycleMomentum { get => Momentum; set => Momentum = value ?? 0; }
 
     /// <inheritdoc/>
