@@ -1,1 +1,24 @@
-System.Console.WriteLine("hi");
+// Ember quickstart: tensors, broadcasting, views, matmul and printing.
+// Run: dotnet run --project examples/Quickstart
+using Ember;
+
+Ember.Random.Seed(42);
+
+var x = Tensor.Randn(3, 4);                                  // float32, CPU
+var t = Tensor.FromArray(new float[] { 1, 2, 3, 4 }, 2, 2);
+Console.WriteLine($"x: shape {x.Shape}, dtype {x.DType}, device {x.Device}");
+Console.WriteLine(t);
+
+var b = Tensor.FromArray(new float[] { 10, 20, 30, 40 });   // shape [4]
+var y = (x + b).Relu();                                     // broadcasting [3,4] + [4]
+Console.WriteLine($"(x + b).Relu() has shape {y.Shape}");
+
+var w = Tensor.Randn(4, 2);
+var z = x.MatMul(w);                                        // [3,4] @ [4,2]
+Console.WriteLine($"x.MatMul(w) has shape {z.Shape}");
+Console.WriteLine(z);
+
+var v = x[.., 1..3];                                        // a view, no copy
+Console.WriteLine($"x[.., 1..3] has shape {v.Shape}, contiguous: {v.IsContiguous}");
+Console.WriteLine($"sum {x.Sum().Item():F4}, mean {x.Mean().Item():F4}, max {x.Max().Item():F4}");
+Console.WriteLine($"Best device here: {Device.Best()}");

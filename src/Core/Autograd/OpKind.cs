@@ -1,0 +1,103 @@
+namespace Ember;
+
+/// <summary>
+/// The closed set of differentiable primitives Core records for autograd. Every other op is a
+/// composite of these and gets its gradient for free. Ember.Autograd holds one backward entry per value.
+/// </summary>
+public enum OpKind
+{
+    /// <summary>Elementwise <see cref="UnaryOp"/> (args: Unary, Alpha, Beta).</summary>
+    Unary,
+    /// <summary>Elementwise <see cref="BinaryOp"/> with broadcasting (args: Binary). Inputs are the un-broadcast operands.</summary>
+    Binary,
+    /// <summary>where(cond, a, b); inputs (a, b), args.Index = cond.</summary>
+    Where,
+    /// <summary>Sum over args.Dims (keepDim in args.KeepDim); args.InputShape.</summary>
+    Sum,
+    /// <summary>Product over args.Dims.</summary>
+    Prod,
+    /// <summary>max over args.Dims without indices (ties share the gradient equally, like torch.amax).</summary>
+    Amax,
+    /// <summary>min over args.Dims without indices (ties share the gradient equally, like torch.amin).</summary>
+    Amin,
+    /// <summary>max along args.Dim with indices (args.Index); the gradient goes to the index.</summary>
+    MaxDim,
+    /// <summary>min along args.Dim with indices (args.Index); the gradient goes to the index.</summary>
+    MinDim,
+    /// <summary>logsumexp over args.Dims.</summary>
+    LogSumExp,
+    /// <summary>Batched matrix product [B,M,K]·[B,K,N].</summary>
+    Bmm,
+    /// <summary>A view with another shape; args.InputShape.</summary>
+    Reshape,
+    /// <summary>Permuted dims; args.Perm.</summary>
+    Permute,
+    /// <summary>Broadcast view; args.InputShape.</summary>
+    Expand,
+    /// <summary>A strided slice along args.Dim: start args.Start, args.Length elements, step args.Step; args.InputShape.</summary>
+    Slice,
+    /// <summary>A copy with the same values (Contiguous, Clone): identity gradient.</summary>
+    Copy,
+    /// <summary>A dtype conversion; args.DType is the input's dtype.</summary>
+    ToDType,
+    /// <summary>A device transfer; args.Device is the input's device.</summary>
+    ToDevice,
+    /// <summary>Concatenation along args.Dim; args.Sizes are the inputs' sizes along it.</summary>
+    Cat,
+    /// <summary>torch.gather along args.Dim with args.Index; args.InputShape.</summary>
+    Gather,
+    /// <summary>torch.scatter along args.Dim with args.Index; inputs (self, src).</summary>
+    Scatter,
+    /// <summary>torch.scatter_add along args.Dim with args.Index; inputs (self, src).</summary>
+    ScatterAdd,
+    /// <summary>torch.index_select along args.Dim with args.Index; args.InputShape.</summary>
+    IndexSelect,
+    /// <summary>torch.index_add along args.Dim with args.Index, alpha args.Alpha; inputs (self, source).</summary>
+    IndexAdd,
+    /// <summary>tril (args.KeepDim = false) / triu (true) with diagonal args.Start.</summary>
+    Triangular,
+    /// <summary>Softmax along args.Dim.</summary>
+    Softmax,
+    /// <summary>Log-softmax along args.Dim.</summary>
+    LogSoftmax,
+}
+
+/// <summary>The attributes an op records for its backward formula. Only the fields its <see cref="OpKind"/> documents are set.</summary>
+public sealed class OpArgs
+{
+    /// <summary>The elementwise op of Unary.</summary>
+    public UnaryOp Unary { get; init; }
+    /// <summary>The elementwise op of Binary.</summary>
+    public BinaryOp Binary { get; init; }
+    /// <summary>First scalar parameter.</summary>
+    public double Alpha { get; init; }
+    /// <summary>Second scalar parameter.</summary>
+    public double Beta { get; init; }
+    /// <summary>Reduced dims (normalized, ascending).</summary>
+    public int[] Dims { get; init; } = [];
+    /// <summary>Whether reduced dims were kept.</summary>
+    public bool KeepDim { get; init; }
+    /// <summary>The dim of dim-wise ops.</summary>
+    public int Dim { get; init; }
+    /// <summary>Slice start / diagonal.</summary>
+    public long Start { get; init; }
+    /// <summary>Slice length.</summary>
+    public long Length { get; init; }
+    /// <summary>Slice step.</summary>
+    public long Step { get; init; } = 1;
+    /// <summary>Shape of the (first) input.</summary>
+    public long[] InputShape { get; init; } = [];
+    /// <summary>Permutation of Permute.</summary>
+    public int[] Perm { get; init; } = [];
+    /// <summary>Sizes of Cat's inputs along Dim.</summary>
+    public long[] Sizes { get; init; } = [];
+    /// <summary>Index or condition tensor (not differentiated).</summary>
+    public Tensor? Index { get; init; }
+    /// <summary>The input's dtype (ToDType).</summary>
+    public DType DType { get; init; }
+    /// <summary>The input's device (ToDevice).</summary>
+    public Device Device { get; init; }
+
+    /// <summary>Shared instance for ops without attributes.</summary>
+    public static readonly OpArgs None = new();
+}

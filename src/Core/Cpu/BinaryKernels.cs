@@ -1,0 +1,102 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Ember.Cpu;
+
+/// <summary>Row kernels of the elementwise binary ops and comparisons over contiguous spans.</summary>
+internal static class BinaryKernels
+{
+    public static void Apply<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) Float(op, Cast<T, float>(a), Cast<T, float>(b), CastW<T, float>(y));
+        else if (typeof(T) == typeof(double)) Float(op, Cast<T, double>(a), Cast<T, double>(b), CastW<T, double>(y));
+        else if (typeof(T) == typeof(int)) Int(op, Cast<T, int>(a), Cast<T, int>(b), CastW<T, int>(y));
+        else if (typeof(T) == typeof(long)) Int(op, Cast<T, long>(a), Cast<T, long>(b), CastW<T, long>(y));
+        else Logical(op, Cast<T, bool>(a), Cast<T, bool>(b), CastW<T, bool>(y));
+    }
+
+    private static ReadOnlySpan<TTo> Cast<TFrom, TTo>(ReadOnlySpan<TFrom> s) where TFrom : unmanaged where TTo : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(s);
+    private static Span<TTo> CastW<TFrom, TTo>(Span<TFrom> s) where TFrom : unmanaged where TTo : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(s);
+
+    private static void Float<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
+            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
+            case BinaryOp.Pow: TensorPrimitives.Pow(a, b, y); break;
+            case BinaryOp.Maximum: TensorPrimitives.Max(a, b, y); break;
+            case BinaryOp.Minimum: TensorPrimitives.Min(a, b, y); break;
+            case BinaryOp.Remainder:
+                for (int i = 0; i < y.Length; i++)
+                {
+                    T r = a[i] % b[i];
+                    y[i] = r != T.Zero && (r < T.Zero) != (b[i] < T.Zero) ? r + b[i] : r;
+                }
+                break;
+            default: throw new NotSupportedException($"CPU backend: binary op {op} is not defined for {typeof(T).Name}.");
+        }
+    }
+
+    private static void Int<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IBinaryInteger<T>
+    {
+        for (int i = 0; i < y.Length; i++)
+        {
+            T x = a[i], z = b[i];
+            y[i] = op switch
+            {
+                BinaryOp.Add => x + z,
+                BinaryOp.Sub => x - z,
+                BinaryOp.Mul => x * z,
+                BinaryOp.Div => z == T.Zero ? throw new DivideByZeroException("Div: integer division by zero.") : x / z,
+                BinaryOp.Pow => T.CreateTruncating(Math.Pow(double.CreateTruncating(x), double.CreateTruncating(z))),
+                BinaryOp.Maximum => T.Max(x, z),
+                BinaryOp.Minimum => T.Min(x, z),
+                BinaryOp.Remainder => z == T.Zero ? throw new DivideByZeroException("Remainder: integer division by zero.")
+                    : ((x % z) is var r && r != T.Zero && (r < T.Zero) != (z < T.Zero) ? r + z : r),
+                _ => throw new NotSupportedException($"CPU backend: binary op {op} is not defined for {typeof(T).Name}."),
+            };
+        }
+    }
+
+    private static void Logical(BinaryOp op, ReadOnlySpan<bool> a, ReadOnlySpan<bool> b, Span<bool> y)
+    {
+        for (int i = 0; i < y.Length; i++)
+            y[i] = op switch
+            {
+                BinaryOp.LogicalAnd => a[i] & b[i],
+                BinaryOp.LogicalOr => a[i] | b[i],
+                BinaryOp.LogicalXor => a[i] ^ b[i],
+                BinaryOp.Eq => a[i] == b[i],
+                BinaryOp.Ne => a[i] != b[i],
+                _ => throw new NotSupportedException($"CPU backend: binary op {op} is not defined for Bool."),
+            };
+    }
+
+    public static void Compare<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<bool> y) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) Cmp(op, Cast<T, float>(a), Cast<T, float>(b), y);
+        else if (typeof(T) == typeof(double)) Cmp(op, Cast<T, double>(a), Cast<T, double>(b), y);
+        else if (typeof(T) == typeof(int)) Cmp(op, Cast<T, int>(a), Cast<T, int>(b), y);
+        else if (typeof(T) == typeof(long)) Cmp(op, Cast<T, long>(a), Cast<T, long>(b), y);
+        else Logical(op, Cast<T, bool>(a), Cast<T, bool>(b), y);
+    }
+
+    private static void Cmp<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<bool> y) where T : unmanaged, INumber<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Eq: for (int i = 0; i < y.Length; i++) y[i] = a[i] == b[i]; break;
+            case BinaryOp.Ne: for (int i = 0; i < y.Length; i++) y[i] = a[i] != b[i]; break;
+            case BinaryOp.Lt: for (int i = 0; i < y.Length; i++) y[i] = a[i] < b[i]; break;
+            case BinaryOp.Le: for (int i = 0; i < y.Length; i++) y[i] = a[i] <= b[i]; break;
+            case BinaryOp.Gt: for (int i = 0; i < y.Length; i++) y[i] = a[i] > b[i]; break;
+            case BinaryOp.Ge: for (int i = 0; i < y.Length; i++) y[i] = a[i] >= b[i]; break;
+            default: throw new NotSupportedException($"CPU backend: {op} is not a comparison.");
+        }
+    }
+}

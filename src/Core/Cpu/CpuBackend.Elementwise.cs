@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Numerics;
+
+namespace Ember.Cpu;
+
+public sealed partial class CpuBackend
+{
+    /// <inheritdoc/>
+    public void Unary(UnaryOp op, Tensor x, Tensor result, double alpha = 0, double beta = 0)
+    {
+        if (op is UnaryOp.IsNan or UnaryOp.IsInf)
+        {
+            if (x.DType == DType.Float32) Predicate<float>(x, result, op == UnaryOp.IsNan ? float.IsNaN : float.IsInfinity);
+            else if (x.DType == DType.Float64) Predicate<double>(x, result, op == UnaryOp.IsNan ? double.IsNaN : double.IsInfinity);
+            else Fill(result, 0);
+            return;
+        }
+        switch (x.DType)
+        {
+            case DType.Float32: RunRows<float>(x, result, (s, d) => UnaryKernels.Float(op, s, d, (float)alpha, (float)beta)); break;
+            case DType.Float64: RunRows<double>(x, result, (s, d) => UnaryKernels.Float(op, s, d, alpha, beta)); break;
+            case DType.Int32: RunRows<int>(x, result, (s, d) => UnaryKernels.Integer(op, s, d, alpha, beta)); break;
+            case DType.Int64: RunRows<long>(x, result, (s, d) => UnaryKernels.Integer(op, s, d, alpha, beta)); break;
+            default: RunRows<bool>(x, result, (s, d) => { for (int i = 0; i < s.Length; i++) d[i] = !s[i]; }); break;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor result)
+    {
+        switch (a.DType)
+        {
+            case DType.Float32: BinaryTyped<float>(op, a, b, result); break;
+            case DType.Float64: BinaryTyped<double>(op, a, b, result); break;
+            case DType.Int32: BinaryTyped<int>(op, a, b, result); break;
+            case DType.Int64: BinaryTyped<long>(op, a, b, result); break;
+            default: BinaryTyped<bool>(op, a, b, result); break;
+        }
+    }
+
+    private static void BinaryTyped<T>(BinaryOp op, Tensor a, Tensor b, Tensor result) where T : unmanaged
+    {
+        if (result.DType == DType.Bool && typeof(T) != typeof(bool))
+            RunRows2<T, bool>(a, b, result, (x, y, d) => BinaryKernels.Compare(op, x, y, d));
+        else
+            RunRows2<T, T>(a, b, result, (x, y, d) => BinaryKernels.Apply(op, x, y, d));
+    }
+
+    /// <inheritdoc/>
+    public void Where(Tensor condition, Tensor a, Tensor b, Tensor result)
+    {
+        switch (a.DType)
+        {
+            case DType.Float32: WhereTyped<float>(condition, a, b, result); break;
+            case DType.Float64: WhereTyped<double>(condition, a, b, result); break;
+            case DType.Int32: WhereTyped<int>(condition, a, b, result); break;
+            case DType.Int64: WhereTyped<long>(condition, a, b, result); break;
+            default: WhereTyped<bool>(condition, a, b, result); break;
+        }
+    }
+
+    private static void WhereTyped<T>(Tensor c, Tensor a, Tensor b, Tensor result) where T : unmanaged
+    {
+        var cd = Data<bool>(c); var ad = Data<T>(a); var bd = Data<T>(b); var rd = Data<T>(result);
+        var layout = new StridedLayout(result.shape, c, a, b, result);
+        layout.ForRows((r0, r1) =>
+        {
+            long cs = layout.Inner(0), as_ = layout.Inner(1), bs = layout.Inner(2), rs = layout.Inner(3);
+            for (long r = r0; r < r1; r++)
+            {
+                long co = layout.RowOffset(0, r), ao = layout.RowOffset(1, r), bo = layout.RowOffset(2, r), ro = layout.RowOffset(3, r);
+                for (int i = 0; i < layout.RowLength; i++)
+                    rd[ro + i * rs] = cd[co + i * cs] ? ad[ao + i * as_] : bd[bo + i * bs];
+            }
+        });
+    }
+
+    private static void Predicate<T>(Tensor x, Tensor result, Func<T, bool> pred) where T : unmanaged
+    {
+        var xd = Data<T>(x); var rd = Data<bool>(result);
+        var layout = new StridedLayout(result.shape, x, result);
+        layout.ForRows((r0, r1) =>
+        {
+            for (long r = r0; r < r1; r++)
+            {
+                long xo = layout.RowOffset(0, r), ro = layout.RowOffset(1, r);
+                for (int i = 0; i < layout.RowLength; i++) rd[ro + i * layout.Inner(1)] = pred(xd[xo + i * layout.Inner(0)]);
+            }
+        });
+    }
+
+    internal delegate void RowKernel<TIn, TOut>(ReadOnlySpan<TIn> x, Span<TOut> y);
+    internal delegate void RowKernel2<TIn, TOut>(ReadOnlySpan<TIn> a, ReadOnlySpan<TIn> b, Span<TOut> y);
+
+    /// <summary>
+    /// Runs a row kernel over x → result. Unit-stride rows are passed as spans of the arrays; other rows
+    /// are gathered into pooled buffers and scattered back, so every kernel sees contiguous spans.
+    /// </summary>
+    internal static void RunRows<T>(Tensor x, Tensor result, RowKernel<T, T> kernel) where T : unmanaged
+    {
+        var xd = Data<T>(x); var rd = Data<T>(result);
+        var layout = new StridedLayout(result.shape, x, result);
+        int n = layout.RowLength;
+        layout.ForRows((r0, r1) =>
+        {
+            long xs = layout.Inner(0), rs = layout.Inner(1);
+            T[]? bx = xs == 1 ? null : ArrayPool<T>.Shared.Rent(n);
+            T[]? br = rs == 1 ? null : ArrayPool<T>.Shared.Rent(n);
+            for (long r = r0; r < r1; r++)
+            {
+                long xo = layout.RowOffset(0, r), ro = layout.RowOffset(1, r);
+                ReadOnlySpan<T> sx = bx == null ? xd.AsSpan((int)xo, n) : Gather(xd, xo, xs, bx, n);
+                Span<T> sr = br == null ? rd.AsSpan((int)ro, n) : br.AsSpan(0, n);
+                kernel(sx, sr);
+                if (br != null) Scatter(br, rd, ro, rs, n);
+            }
+            if (bx != null) ArrayPool<T>.Shared.Return(bx);
+            if (br != null) ArrayPool<T>.Shared.Return(br);
+        });
+    }
+
+    /// <summary>Two-input version of <see cref="RunRows{T}"/>; the output element type may differ (comparisons).</summary>
+    internal static void RunRows2<T, TOut>(Tensor a, Tensor b, Tensor result, RowKernel2<T, TOut> kernel)
+        where T : unmanaged where TOut : unmanaged
+    {
+        var ad = Data<T>(a); var bd = Data<T>(b); var rd = Data<TOut>(result);
+        var layout = new StridedLayout(result.shape, a, b, result);
+        int n = layout.RowLength;
+        layout.ForRows((r0, r1) =>
+        {
+            long as_ = layout.Inner(0), bs = layout.Inner(1), rs = layout.Inner(2);
+            T[]? ba = as_ == 1 ? null : ArrayPool<T>.Shared.Rent(n);
+            T[]? bb = bs == 1 ? null : ArrayPool<T>.Shared.Rent(n);
+            TOut[]? br = rs == 1 ? null : ArrayPool<TOut>.Shared.Rent(n);
+            for (long r = r0; r < r1; r++)
+            {
+                long ao = layout.RowOffset(0, r), bo = layout.RowOffset(1, r), ro = layout.RowOffset(2, r);
+                ReadOnlySpan<T> sa = ba == null ? ad.AsSpan((int)ao, n) : Gather(ad, ao, as_, ba, n);
+                ReadOnlySpan<T> sb = bb == null ? bd.AsSpan((int)bo, n) : Gather(bd, bo, bs, bb, n);
+                Span<TOut> sr = br == null ? rd.AsSpan((int)ro, n) : br.AsSpan(0, n);
+                kernel(sa, sb, sr);
+                if (br != null) Scatter(br, rd, ro, rs, n);
+            }
+            if (ba != null) ArrayPool<T>.Shared.Return(ba);
+            if (bb != null) ArrayPool<T>.Shared.Return(bb);
+            if (br != null) ArrayPool<TOut>.Shared.Return(br);
+        });
+    }
+
+    private static ReadOnlySpan<T> Gather<T>(T[] src, long offset, long stride, T[] buffer, int n)
+    {
+        if (stride == 0) buffer.AsSpan(0, n).Fill(src[offset]);
+        else for (int i = 0; i < n; i++) buffer[i] = src[offset + i * stride];
+        return buffer.AsSpan(0, n);
+    }
+
+    private static void Scatter<T>(T[] buffer, T[] dst, long offset, long stride, int n)
+    {
+        for (int i = 0; i < n; i++) dst[offset + i * stride] = buffer[i];
+    }
+}

@@ -1,0 +1,161 @@
+using System.Runtime.InteropServices;
+
+namespace Ember.Cpu;
+
+/// <summary>
+/// The CPU backend: managed arrays, SIMD loops (TensorPrimitives where it covers the contiguous
+/// case, strided rows gathered into buffers otherwise), multithreaded over rows for large tensors.
+/// Split by kernel family over partial files.
+/// </summary>
+public sealed partial class CpuBackend : IBackend
+{
+    /// <summary>The single instance.</summary>
+    public static CpuBackend Instance { get; } = new();
+
+    private CpuBackend() { }
+
+    /// <inheritdoc/>
+    public string Name => "cpu";
+
+    /// <inheritdoc/>
+    public bool Supports(Device device) => device.Type == DeviceType.Cpu;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Device> Devices { get; } = [Device.Cpu];
+
+    /// <inheritdoc/>
+    public Storage Allocate(Device device, DType dtype, long length) => new CpuStorage(this, dtype, length);
+
+    /// <inheritdoc/>
+    public void CopyFromHost(ReadOnlySpan<byte> source, Storage destination, long elementOffset)
+    {
+        var st = (CpuStorage)destination;
+        int es = st.DType.ElementSize();
+        var bytes = MemoryMarshal.AsBytes(ArraySpan(st));
+        source.CopyTo(bytes.Slice(checked((int)(elementOffset * es))));
+    }
+
+    /// <inheritdoc/>
+    public void CopyToHost(Storage source, long elementOffset, Span<byte> destination)
+    {
+        var st = (CpuStorage)source;
+        int es = st.DType.ElementSize();
+        var bytes = MemoryMarshal.AsBytes(ArraySpan(st));
+        bytes.Slice(checked((int)(elementOffset * es)), destination.Length).CopyTo(destination);
+    }
+
+    /// <inheritdoc/>
+    public void Synchronize(Device device) { }
+
+    private static Span<byte> ArraySpan(CpuStorage st) => st.DType switch
+    {
+        DType.Float32 => MemoryMarshal.AsBytes(st.Get<float>().AsSpan()),
+        DType.Float64 => MemoryMarshal.AsBytes(st.Get<double>().AsSpan()),
+        DType.Int32 => MemoryMarshal.AsBytes(st.Get<int>().AsSpan()),
+        DType.Int64 => MemoryMarshal.AsBytes(st.Get<long>().AsSpan()),
+        _ => MemoryMarshal.AsBytes(st.Get<bool>().AsSpan()),
+    };
+
+    /// <summary>The managed array behind a CPU tensor.</summary>
+    internal static T[] Data<T>(Tensor t) where T : unmanaged => ((CpuStorage)t.storage).Get<T>();
+
+    // ---- copy and fill ---------------------------------------------------------------------------
+
+    /// <inheritdoc/>
+    public void Copy(Tensor source, Tensor destination)
+    {
+        if (source.DType == destination.DType)
+        {
+            switch (source.DType)
+            {
+                case DType.Float32: CopySame<float>(source, destination); break;
+                case DType.Float64: CopySame<double>(source, destination); break;
+                case DType.Int32: CopySame<int>(source, destination); break;
+                case DType.Int64: CopySame<long>(source, destination); break;
+                default: CopySame<bool>(source, destination); break;
+            }
+            return;
+        }
+        // Mixed dtypes: convert through double (through long between integer types, so Int64 stays exact).
+        var layout = new StridedLayout(destination.shape, source, destination);
+        var getter = Reader(source);
+        var setter = Writer(destination);
+        bool viaLong = !source.IsFloatingPoint && !destination.IsFloatingPoint;
+        layout.ForRows((r0, r1) =>
+        {
+            long si = layout.Inner(0), di = layout.Inner(1);
+            for (long r = r0; r < r1; r++)
+            {
+                long so = layout.RowOffset(0, r), dof = layout.RowOffset(1, r);
+                for (int i = 0; i < layout.RowLength; i++)
+                    setter(dof + i * di, getter(so + i * si), viaLong);
+            }
+        });
+    }
+
+    private delegate void Setter(long index, (double D, long L) value, bool viaLong);
+
+    private static Func<long, (double, long)> Reader(Tensor t) => t.DType switch
+    {
+        DType.Float32 => i => (Data<float>(t)[i], 0),
+        DType.Float64 => i => (Data<double>(t)[i], 0),
+        DType.Int32 => i => (Data<int>(t)[i], Data<int>(t)[i]),
+        DType.Int64 => i => (Data<long>(t)[i], Data<long>(t)[i]),
+        _ => i => (Data<bool>(t)[i] ? 1 : 0, Data<bool>(t)[i] ? 1 : 0),
+    };
+
+    private static Setter Writer(Tensor t) => t.DType switch
+    {
+        DType.Float32 => (i, v, _) => Data<float>(t)[i] = (float)v.D,
+        DType.Float64 => (i, v, _) => Data<double>(t)[i] = v.D,
+        DType.Int32 => (i, v, l) => Data<int>(t)[i] = l ? (int)v.L : (int)v.D,
+        DType.Int64 => (i, v, l) => Data<long>(t)[i] = l ? v.L : (long)v.D,
+        _ => (i, v, l) => Data<bool>(t)[i] = l ? v.L != 0 : v.D != 0,
+    };
+
+    private static void CopySame<T>(Tensor src, Tensor dst) where T : unmanaged
+    {
+        var s = Data<T>(src); var d = Data<T>(dst);
+        var layout = new StridedLayout(dst.shape, src, dst);
+        layout.ForRows((r0, r1) =>
+        {
+            long si = layout.Inner(0), di = layout.Inner(1);
+            int n = layout.RowLength;
+            for (long r = r0; r < r1; r++)
+            {
+                long so = layout.RowOffset(0, r), dof = layout.RowOffset(1, r);
+                if (si == 1 && di == 1) s.AsSpan((int)so, n).CopyTo(d.AsSpan((int)dof, n));
+                else for (int i = 0; i < n; i++) d[dof + i * di] = s[so + i * si];
+            }
+        });
+    }
+
+    /// <inheritdoc/>
+    public void Fill(Tensor destination, double value)
+    {
+        switch (destination.DType)
+        {
+            case DType.Float32: FillTyped(destination, (float)value); break;
+            case DType.Float64: FillTyped(destination, value); break;
+            case DType.Int32: FillTyped(destination, (int)value); break;
+            case DType.Int64: FillTyped(destination, (long)value); break;
+            default: FillTyped(destination, value != 0); break;
+        }
+    }
+
+    private static void FillTyped<T>(Tensor dst, T value) where T : unmanaged
+    {
+        var d = Data<T>(dst);
+        var layout = new StridedLayout(dst.shape, dst);
+        layout.ForRows((r0, r1) =>
+        {
+            long di = layout.Inner(0);
+            for (long r = r0; r < r1; r++)
+            {
+                long o = layout.RowOffset(0, r);
+                if (di == 1) d.AsSpan((int)o, layout.RowLength).Fill(value);
+                else for (int i = 0; i < layout.RowLength; i++) d[o + i * di] = value;
+            }
+        });
+    }
+}

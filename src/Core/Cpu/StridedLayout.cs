@@ -1,0 +1,80 @@
+namespace Ember.Cpu;
+
+/// <summary>
+/// Iteration plan for an elementwise kernel over several same-shape strided operands: dims are
+/// coalesced where every operand allows it, then the work is a set of rows (the last dim) whose start
+/// offsets come from decomposing the row number.
+/// </summary>
+internal sealed class StridedLayout
+{
+    public readonly long[] Shape;       // coalesced, at least one dim
+    public readonly long[][] Strides;   // per operand
+    public readonly long[] Offsets;     // per operand base offset
+    public readonly long Rows;
+    public readonly int RowLength;
+
+    public StridedLayout(long[] shape, params Tensor[] operands)
+    {
+        int k = operands.Length;
+        var dims = new List<long>();
+        var st = new List<long>[k];
+        for (int j = 0; j < k; j++) st[j] = [];
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (shape[i] == 1) continue;
+            if (dims.Count > 0)
+            {
+                bool merge = true;
+                for (int j = 0; j < k && merge; j++)
+                    merge = st[j][^1] == operands[j].strides[i] * shape[i];
+                if (merge)
+                {
+                    dims[^1] *= shape[i];
+                    for (int j = 0; j < k; j++) st[j][^1] = operands[j].strides[i];
+                    continue;
+                }
+            }
+            dims.Add(shape[i]);
+            for (int j = 0; j < k; j++) st[j].Add(operands[j].strides[i]);
+        }
+        if (dims.Count == 0) { dims.Add(1); for (int j = 0; j < k; j++) st[j].Add(1); }
+        Shape = [.. dims];
+        Strides = new long[k][];
+        Offsets = new long[k];
+        for (int j = 0; j < k; j++) { Strides[j] = [.. st[j]]; Offsets[j] = operands[j].offset; }
+        RowLength = checked((int)Shape[^1]);
+        Rows = ShapeUtil.Numel(Shape) / Math.Max(RowLength, 1);
+        if (ShapeUtil.Numel(shape) == 0) Rows = 0;
+    }
+
+    /// <summary>Inner (last-dim) stride of operand j.</summary>
+    public long Inner(int j) => Strides[j][^1];
+
+    /// <summary>Start offset of row r for operand j.</summary>
+    public long RowOffset(int j, long r)
+    {
+        long off = Offsets[j];
+        var s = Strides[j];
+        for (int d = Shape.Length - 2; d >= 0; d--)
+        {
+            long n = Shape[d];
+            off += (r % n) * s[d];
+            r /= n;
+        }
+        return off;
+    }
+
+    /// <summary>Runs body(rowStart, rowEnd) over chunks of rows, in parallel when the work is large.</summary>
+    public void ForRows(Action<long, long> body)
+    {
+        long total = Rows * RowLength;
+        int threads = CpuThreads.Count;
+        if (threads <= 1 || total < 65536 || Rows < 2) { body(0, Rows); return; }
+        int chunks = (int)Math.Min(threads, Rows);
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
+        {
+            long a = Rows * c / chunks, b = Rows * (c + 1) / chunks;
+            body(a, b);
+        });
+    }
+}

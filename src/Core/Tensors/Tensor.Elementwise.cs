@@ -1,0 +1,259 @@
+namespace Ember;
+
+/// <summary>How GELU is computed.</summary>
+public enum GeluApproximate
+{
+    /// <summary>Exact: x·Φ(x) = 0.5·x·(1 + erf(x/√2)).</summary>
+    None,
+    /// <summary>0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
+    Tanh,
+}
+
+public sealed partial class Tensor
+{
+    // ---- engine ------------------------------------------------------------------------------
+
+    private static bool AcceptsIntegers(UnaryOp op) => op is UnaryOp.Neg or UnaryOp.Abs or UnaryOp.Square or UnaryOp.Sign
+        or UnaryOp.AddScalar or UnaryOp.MulScalar or UnaryOp.RSubScalar or UnaryOp.Clamp or UnaryOp.Relu
+        or UnaryOp.IsNan or UnaryOp.IsInf or UnaryOp.PowScalar or UnaryOp.Floor or UnaryOp.Ceil or UnaryOp.Round;
+
+    /// <summary>Applies an elementwise <see cref="UnaryOp"/> (validated, recorded for autograd).</summary>
+    /// <exception cref="ArgumentException">The op does not accept this dtype.</exception>
+    public Tensor Apply(UnaryOp op, double alpha = 0, double beta = 0)
+    {
+        CheckNotDisposed(op.ToString());
+        DType outType = DType;
+        if (op is UnaryOp.IsNan or UnaryOp.IsInf) outType = DType.Bool;
+        if (op == UnaryOp.LogicalNot)
+        {
+            if (DType != DType.Bool) throw new ArgumentException($"LogicalNot: expected a Bool tensor, got {DType} (shape {Shape}).");
+        }
+        else if (DType == DType.Bool)
+            throw new ArgumentException($"{op}: not defined for Bool tensors (shape {Shape}); convert with .To(DType.Float32) first.");
+        else if (!IsFloatingPoint && !AcceptsIntegers(op))
+            throw new ArgumentException($"{op}: expected a floating-point tensor, got {DType} (shape {Shape}); convert with .To(DType.Float32) first.");
+        var result = NewEmpty((long[])shape.Clone(), outType);
+        Backend.Unary(op, this, result, alpha, beta);
+        if (outType == DType.Bool || !IsFloatingPoint) return result;
+        return AutogradHook.Record(OpKind.Unary, result, new OpArgs { Unary = op, Alpha = alpha, Beta = beta }, this);
+    }
+
+    private static bool IsComparison(BinaryOp op) => op is BinaryOp.Eq or BinaryOp.Ne or BinaryOp.Lt or BinaryOp.Le or BinaryOp.Gt or BinaryOp.Ge;
+    private static bool IsLogical(BinaryOp op) => op is BinaryOp.LogicalAnd or BinaryOp.LogicalOr or BinaryOp.LogicalXor;
+
+    /// <summary>
+    /// Applies an elementwise <see cref="BinaryOp"/> with NumPy broadcasting (validated, recorded for autograd).
+    /// Both operands must share dtype and device: nothing is converted silently.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes do not broadcast, or dtypes/devices differ.</exception>
+    public static Tensor Apply(BinaryOp op, Tensor a, Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a); ArgumentNullException.ThrowIfNull(b);
+        string name = op.ToString();
+        CheckSameDevice(name, a, b);
+        CheckSameDType(name, a, b);
+        a.CheckNotDisposed(name); b.CheckNotDisposed(name);
+        if (IsLogical(op) && a.DType != DType.Bool)
+            throw new ArgumentException($"{name}: expected Bool tensors, got {a.DType} (shapes {a.Shape} and {b.Shape}).");
+        if (!IsLogical(op) && !IsComparison(op) && a.DType == DType.Bool)
+            throw new ArgumentException($"{name}: not defined for Bool tensors (shapes {a.Shape} and {b.Shape}); use LogicalAnd/Or or convert first.");
+        var outShape = ShapeUtil.Broadcast(name, a.shape, b.shape);
+        var outType = IsComparison(op) ? DType.Bool : a.DType;
+        var result = Alloc(outShape, outType, a.Device);
+        a.Backend.Binary(op, a.ExpandRaw(outShape), b.ExpandRaw(outShape), result);
+        if (outType == DType.Bool || !a.IsFloatingPoint) return result;
+        return AutogradHook.Record(OpKind.Binary, result, new OpArgs { Binary = op }, a, b);
+    }
+
+    /// <summary>Broadcast view used to feed kernels; not recorded (the recorded op un-broadcasts its gradient).</summary>
+    internal Tensor ExpandRaw(long[] outShape)
+    {
+        if (shape.AsSpan().SequenceEqual(outShape)) return this;
+        int lead = outShape.Length - Dim;
+        var nst = new long[outShape.Length];
+        for (int i = 0; i < outShape.Length; i++)
+            nst[i] = i < lead || shape[i - lead] != outShape[i] ? 0 : strides[i - lead];
+        return new Tensor(storage, offset, outShape, nst);
+    }
+
+    private Tensor ScalarTensor(double value) => Full([], value, DType, Device);
+
+    // ---- unary math ----------------------------------------------------------------------------
+
+    /// <summary>−x.</summary>
+    public Tensor Neg() => Apply(UnaryOp.Neg);
+    /// <summary>|x|.</summary>
+    public Tensor Abs() => Apply(UnaryOp.Abs);
+    /// <summary>eˣ.</summary>
+    public Tensor Exp() => Apply(UnaryOp.Exp);
+    /// <summary>ln x (NaN for x &lt; 0, −∞ at 0).</summary>
+    public Tensor Log() => Apply(UnaryOp.Log);
+    /// <summary>ln(1 + x), accurate for small x.</summary>
+    public Tensor Log1p() => Apply(UnaryOp.Log1p);
+    /// <summary>eˣ − 1, accurate for small x.</summary>
+    public Tensor Expm1() => Apply(UnaryOp.Expm1);
+    /// <summary>√x.</summary>
+    public Tensor Sqrt() => Apply(UnaryOp.Sqrt);
+    /// <summary>1/√x.</summary>
+    public Tensor Rsqrt() => Apply(UnaryOp.Rsqrt);
+    /// <summary>x².</summary>
+    public Tensor Square() => Apply(UnaryOp.Square);
+    /// <summary>sin x.</summary>
+    public Tensor Sin() => Apply(UnaryOp.Sin);
+    /// <summary>cos x.</summary>
+    public Tensor Cos() => Apply(UnaryOp.Cos);
+    /// <summary>tanh x.</summary>
+    public Tensor Tanh() => Apply(UnaryOp.Tanh);
+    /// <summary>σ(x) = 1/(1 + e⁻ˣ).</summary>
+    public Tensor Sigmoid() => Apply(UnaryOp.Sigmoid);
+    /// <summary>max(x, 0).</summary>
+    public Tensor Relu() => Apply(UnaryOp.Relu);
+    /// <summary>GELU, exact (erf) or tanh-approximated.</summary>
+    public Tensor Gelu(GeluApproximate approximate = GeluApproximate.None) =>
+        Apply(approximate == GeluApproximate.None ? UnaryOp.Gelu : UnaryOp.GeluTanh);
+    /// <summary>SiLU / swish: x·σ(x).</summary>
+    public Tensor Silu() => Apply(UnaryOp.Silu);
+    /// <summary>Softplus: (1/β)·ln(1 + e^(βx)), and x where βx &gt; threshold (PyTorch's defaults β = 1, threshold = 20).</summary>
+    public Tensor Softplus(double beta = 1, double threshold = 20) => Apply(UnaryOp.Softplus, beta, threshold);
+    /// <summary>erf x.</summary>
+    public Tensor Erf() => Apply(UnaryOp.Erf);
+    /// <summary>⌊x⌋.</summary>
+    public Tensor Floor() => Apply(UnaryOp.Floor);
+    /// <summary>⌈x⌉.</summary>
+    public Tensor Ceil() => Apply(UnaryOp.Ceil);
+    /// <summary>Rounds half to even (torch.round).</summary>
+    public Tensor Round() => Apply(UnaryOp.Round);
+    /// <summary>sign(x) ∈ {−1, 0, 1}.</summary>
+    public Tensor Sign() => Apply(UnaryOp.Sign);
+    /// <summary>1/x.</summary>
+    public Tensor Reciprocal() => Apply(UnaryOp.Reciprocal);
+    /// <summary>x if x &gt; 0 else slope·x.</summary>
+    public Tensor LeakyRelu(double negativeSlope = 0.01) => Apply(UnaryOp.LeakyRelu, negativeSlope);
+    /// <summary>x if x &gt; 0 else α·(eˣ − 1).</summary>
+    public Tensor Elu(double alpha = 1.0) => Apply(UnaryOp.Elu, alpha);
+    /// <summary>xᵉ for a scalar exponent.</summary>
+    public Tensor Pow(double exponent) => Apply(UnaryOp.PowScalar, exponent);
+    /// <summary>xʸ elementwise with broadcasting.</summary>
+    public Tensor Pow(Tensor exponent) => Apply(BinaryOp.Pow, this, exponent);
+    /// <summary>baseᵡ for a scalar base.</summary>
+    public static Tensor Pow(double @base, Tensor exponent) => exponent.Apply(UnaryOp.RPowScalar, @base);
+
+    /// <summary>Clamps into [min, max]; a null bound is open.</summary>
+    /// <exception cref="ArgumentException">Both bounds are null.</exception>
+    public Tensor Clamp(double? min = null, double? max = null)
+    {
+        if (min == null && max == null) throw new ArgumentException("Clamp: at least one of min and max must be given.");
+        return Apply(UnaryOp.Clamp, min ?? double.NaN, max ?? double.NaN);
+    }
+
+    /// <summary>Elementwise maximum (NaN propagates).</summary>
+    public Tensor Maximum(Tensor other) => Apply(BinaryOp.Maximum, this, other);
+    /// <summary>Elementwise minimum (NaN propagates).</summary>
+    public Tensor Minimum(Tensor other) => Apply(BinaryOp.Minimum, this, other);
+    /// <summary>Remainder with the sign of the divisor (torch.remainder).</summary>
+    public Tensor Remainder(Tensor other) => Apply(BinaryOp.Remainder, this, other);
+
+    /// <summary>x + alpha·other.</summary>
+    public Tensor Add(Tensor other, double alpha = 1) => alpha == 1 ? Apply(BinaryOp.Add, this, other) : Apply(BinaryOp.Add, this, other * alpha);
+    /// <summary>x − alpha·other.</summary>
+    public Tensor Sub(Tensor other, double alpha = 1) => alpha == 1 ? Apply(BinaryOp.Sub, this, other) : Apply(BinaryOp.Sub, this, other * alpha);
+    /// <summary>x · other.</summary>
+    public Tensor Mul(Tensor other) => Apply(BinaryOp.Mul, this, other);
+    /// <summary>x / other.</summary>
+    public Tensor Div(Tensor other) => Apply(BinaryOp.Div, this, other);
+
+    // ---- comparisons and logic -----------------------------------------------------------------------
+
+    /// <summary>x == other (Bool).</summary>
+    public Tensor Eq(Tensor other) => Apply(BinaryOp.Eq, this, other);
+    /// <summary>x != other (Bool).</summary>
+    public Tensor Ne(Tensor other) => Apply(BinaryOp.Ne, this, other);
+    /// <summary>x &lt; other (Bool).</summary>
+    public Tensor Lt(Tensor other) => Apply(BinaryOp.Lt, this, other);
+    /// <summary>x ≤ other (Bool).</summary>
+    public Tensor Le(Tensor other) => Apply(BinaryOp.Le, this, other);
+    /// <summary>x &gt; other (Bool).</summary>
+    public Tensor Gt(Tensor other) => Apply(BinaryOp.Gt, this, other);
+    /// <summary>x ≥ other (Bool).</summary>
+    public Tensor Ge(Tensor other) => Apply(BinaryOp.Ge, this, other);
+    /// <summary>x == value (Bool).</summary>
+    public Tensor Eq(double value) => Eq(ScalarTensor(value));
+    /// <summary>x != value (Bool).</summary>
+    public Tensor Ne(double value) => Ne(ScalarTensor(value));
+    /// <summary>x &lt; value (Bool).</summary>
+    public Tensor Lt(double value) => Lt(ScalarTensor(value));
+    /// <summary>x ≤ value (Bool).</summary>
+    public Tensor Le(double value) => Le(ScalarTensor(value));
+    /// <summary>x &gt; value (Bool).</summary>
+    public Tensor Gt(double value) => Gt(ScalarTensor(value));
+    /// <summary>x ≥ value (Bool).</summary>
+    public Tensor Ge(double value) => Ge(ScalarTensor(value));
+    /// <summary>Logical and of Bool tensors.</summary>
+    public Tensor LogicalAnd(Tensor other) => Apply(BinaryOp.LogicalAnd, this, other);
+    /// <summary>Logical or of Bool tensors.</summary>
+    public Tensor LogicalOr(Tensor other) => Apply(BinaryOp.LogicalOr, this, other);
+    /// <summary>Logical xor of Bool tensors.</summary>
+    public Tensor LogicalXor(Tensor other) => Apply(BinaryOp.LogicalXor, this, other);
+    /// <summary>Logical not of a Bool tensor.</summary>
+    public Tensor LogicalNot() => Apply(UnaryOp.LogicalNot);
+    /// <summary>True where x is NaN.</summary>
+    public Tensor IsNan() => Apply(UnaryOp.IsNan);
+    /// <summary>True where x is ±∞.</summary>
+    public Tensor IsInf() => Apply(UnaryOp.IsInf);
+
+    /// <summary>condition ? a : b elementwise with broadcasting (torch.where). a and b share dtype and device.</summary>
+    /// <exception cref="ArgumentException">condition is not Bool, or shapes/dtypes/devices mismatch.</exception>
+    public static Tensor Where(Tensor condition, Tensor a, Tensor b)
+    {
+        if (condition.DType != DType.Bool)
+            throw new ArgumentException($"Where: condition must be Bool, got {condition.DType} (shape {condition.Shape}).");
+        CheckSameDevice("Where", condition, a); CheckSameDevice("Where", a, b); CheckSameDType("Where", a, b);
+        var outShape = ShapeUtil.Broadcast("Where", ShapeUtil.Broadcast("Where", condition.shape, a.shape), b.shape);
+        var result = Alloc(outShape, a.DType, a.Device);
+        a.Backend.Where(condition.ExpandRaw(outShape), a.ExpandRaw(outShape), b.ExpandRaw(outShape), result);
+        return AutogradHook.Record(OpKind.Where, result, new OpArgs { Index = condition }, a, b);
+    }
+
+    /// <summary>condition ? x : value (this is x).</summary>
+    public Tensor Where(Tensor condition, double value) => Where(condition, this, ScalarTensor(value));
+
+    /// <summary>x with <paramref name="value"/> where mask is true (torch.masked_fill).</summary>
+    public Tensor MaskedFill(Tensor mask, double value) => Where(mask, ScalarTensor(value), this);
+
+    // ---- operators -------------------------------------------------------------------------------
+
+    /// <summary>Elementwise sum with broadcasting.</summary>
+    public static Tensor operator +(Tensor a, Tensor b) => Apply(BinaryOp.Add, a, b);
+    /// <summary>Elementwise difference with broadcasting.</summary>
+    public static Tensor operator -(Tensor a, Tensor b) => Apply(BinaryOp.Sub, a, b);
+    /// <summary>Elementwise product with broadcasting.</summary>
+    public static Tensor operator *(Tensor a, Tensor b) => Apply(BinaryOp.Mul, a, b);
+    /// <summary>Elementwise quotient with broadcasting.</summary>
+    public static Tensor operator /(Tensor a, Tensor b) => Apply(BinaryOp.Div, a, b);
+    /// <summary>Negation.</summary>
+    public static Tensor operator -(Tensor a) => a.Neg();
+    /// <summary>x + s.</summary>
+    public static Tensor operator +(Tensor a, double s) => a.Apply(UnaryOp.AddScalar, s);
+    /// <summary>s + x.</summary>
+    public static Tensor operator +(double s, Tensor a) => a.Apply(UnaryOp.AddScalar, s);
+    /// <summary>x − s.</summary>
+    public static Tensor operator -(Tensor a, double s) => a.Apply(UnaryOp.AddScalar, -s);
+    /// <summary>s − x.</summary>
+    public static Tensor operator -(double s, Tensor a) => a.Apply(UnaryOp.RSubScalar, s);
+    /// <summary>x · s.</summary>
+    public static Tensor operator *(Tensor a, double s) => a.Apply(UnaryOp.MulScalar, s);
+    /// <summary>s · x.</summary>
+    public static Tensor operator *(double s, Tensor a) => a.Apply(UnaryOp.MulScalar, s);
+    /// <summary>x / s (as x · (1/s) for floats).</summary>
+    public static Tensor operator /(Tensor a, double s) => a.IsFloatingPoint ? a.Apply(UnaryOp.MulScalar, 1.0 / s) : Apply(BinaryOp.Div, a, a.ScalarTensor(s));
+    /// <summary>s / x.</summary>
+    public static Tensor operator /(double s, Tensor a) => a.Apply(UnaryOp.RDivScalar, s);
+    /// <summary>Logical and of Bool tensors.</summary>
+    public static Tensor operator &(Tensor a, Tensor b) => a.LogicalAnd(b);
+    /// <summary>Logical or of Bool tensors.</summary>
+    public static Tensor operator |(Tensor a, Tensor b) => a.LogicalOr(b);
+    /// <summary>Logical xor of Bool tensors.</summary>
+    public static Tensor operator ^(Tensor a, Tensor b) => a.LogicalXor(b);
+    /// <summary>Logical not of a Bool tensor.</summary>
+    public static Tensor operator !(Tensor a) => a.LogicalNot();
+}
