@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 
+[assembly: InternalsVisibleTo("ILGPURuntime")]   // ILGPU's CPU accelerator runs kernels over internal types (Ops/*)
+
 namespace Ember.Ilgpu;
 
 /// <summary>
@@ -56,7 +58,7 @@ public sealed partial class IlgpuBackend : IBackend
         var st = (IlgpuStorage)destination;
         if (source.IsEmpty) return;
         long start = elementOffset * st.DType.ElementSize();
-        var view = st.View<byte>().SubView(start, source.Length);
+        var view = st.Block.Bytes.SubView(start, source.Length);
         view.CopyFromCPU(st.Owner.Accelerator.DefaultStream, ref MemoryMarshal.GetReference(source), source.Length);
         st.Owner.Accelerator.DefaultStream.Synchronize();
     }
@@ -67,7 +69,7 @@ public sealed partial class IlgpuBackend : IBackend
         var st = (IlgpuStorage)source;
         if (destination.IsEmpty) { st.Owner.Synchronize(); return; }
         long start = elementOffset * st.DType.ElementSize();
-        var view = st.View<byte>().SubView(start, destination.Length);
+        var view = st.Block.Bytes.SubView(start, destination.Length);
         st.Owner.Synchronize();
         view.CopyToCPU(st.Owner.Accelerator.DefaultStream, ref MemoryMarshal.GetReference(destination), destination.Length);
         st.Owner.Accelerator.DefaultStream.Synchronize();
