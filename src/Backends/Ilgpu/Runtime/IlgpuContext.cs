@@ -25,13 +25,23 @@ public sealed class IlgpuContext : IDisposable
     /// <summary>Creates a context. Most code should use <see cref="Shared"/>.</summary>
     public IlgpuContext()
     {
+        // ILGPU's default CPU device allows 16 threads per group; Ember's kernels use up to 256 (the GEMM),
+        // so ilgpu-cpu is a CPU device with 8 warps of 32 threads per group, like a small GPU.
         Context = Context.Create(builder => builder
-            .Default()
+            .Cuda()
+            .OpenCL()
+            .CPU(new CPUDevice(CpuWarpSize, CpuWarpsPerGroup, Math.Clamp(Environment.ProcessorCount, 1, 4)))
             .EnableAlgorithms()
             .Optimize(OptimizationLevel.O2)
             .Math(MathMode.Default));
         devices = new Lazy<IReadOnlyList<IlgpuDeviceInfo>>(Enumerate);
     }
+
+    /// <summary>Threads per warp of the <c>ilgpu-cpu</c> device.</summary>
+    public const int CpuWarpSize = 32;
+
+    /// <summary>Warps per group of the <c>ilgpu-cpu</c> device (so up to 256 threads per group).</summary>
+    public const int CpuWarpsPerGroup = 8;
 
     /// <summary>The process-wide context, created on first access.</summary>
     public static IlgpuContext Shared => SharedInstance.Value;

@@ -1,0 +1,123 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Ember.Ilgpu;
+
+/// <summary>
+/// Single-precision (batched) matrix multiplication on an ILGPU device:
+/// <c>C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i]</c> for i in 0..batch-1, row-major storage.
+/// The work is queued on the device's default stream; call <see cref="IlgpuDevice.Synchronize"/> to wait.
+/// </summary>
+public static class IlgpuGemm
+{
+    /// <summary>Problems with fewer multiply-adds than this (per batch entry) use the naive kernel under <see cref="GemmAlgorithm.Auto"/>.</summary>
+    public const long NaiveThreshold = 32L * 32 * 32;
+
+    /// <summary>
+    /// Queues <c>C = alpha · op(A) · op(B) + beta · C</c> for <paramref name="batch"/> matrices.
+    /// </summary>
+    /// <param name="device">The device the views belong to.</param>
+    /// <param name="transA">False: A is stored M×K (element (m, k) at <c>m·lda + k</c>); true: stored K×M (at <c>k·lda + m</c>).</param>
+    /// <param name="transB">False: B is stored K×N (element (k, n) at <c>k·ldb + n</c>); true: stored N×K (at <c>n·ldb + k</c>).</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="a">A's elements (first matrix at index 0).</param>
+    /// <param name="lda">Leading dimension of A as stored (at least its column count).</param>
+    /// <param name="strideA">Elements between batch entries of A (0 reuses one A).</param>
+    /// <param name="b">B's elements.</param>
+    /// <param name="ldb">Leading dimension of B as stored.</param>
+    /// <param name="strideB">Elements between batch entries of B (0 reuses one B).</param>
+    /// <param name="beta">Scale of the old C; 0 means C is only written.</param>
+    /// <param name="c">C's elements.</param>
+    /// <param name="ldc">Leading dimension of C (at least n).</param>
+    /// <param name="strideC">Elements between batch entries of C.</param>
+    /// <param name="batch">Number of matrices (at least 1).</param>
+    /// <param name="algorithm">Which kernel to use.</param>
+    /// <exception cref="ArgumentException">A size, leading dimension, stride or view length is inconsistent; the message names it.</exception>
+    public static void Sgemm(IlgpuDevice device, bool transA, bool transB, int m, int n, int k,
+        float alpha, ArrayView<float> a, int lda, long strideA,
+        ArrayView<float> b, int ldb, long strideB,
+        float beta, ArrayView<float> c, int ldc, long strideC,
+        int batch = 1, GemmAlgorithm algorithm = GemmAlgorithm.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (m < 0 || n < 0 || k < 0 || batch < 1)
+            throw new ArgumentException($"Sgemm: sizes must be non-negative and batch at least 1, got m={m}, n={n}, k={k}, batch={batch}.");
+        int aRows = transA ? k : m, aCols = transA ? m : k;
+        int bRows = transB ? n : k, bCols = transB ? k : n;
+        Check("A", aRows, aCols, lda, strideA, batch, a.Length, transA);
+        Check("B", bRows, bCols, ldb, strideB, batch, b.Length, transB);
+        Check("C", m, n, ldc, strideC, batch, c.Length, false);
+        if (batch > 1 && strideC < (long)(m - 1) * ldc + n && m > 0 && n > 0)
+            throw new ArgumentException($"Sgemm: strideC={strideC} makes batch entries of C ({m}x{n}, ldc={ldc}) overlap.");
+        if (m == 0 || n == 0) return;
+
+        var p = new GemmParams
+        {
+            M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc,
+            StrideA = strideA, StrideB = strideB, StrideC = strideC, Alpha = alpha, Beta = beta,
+            VecC = Vectorizable(c, ldc, strideC, batch) ? 1 : 0,
+            TransA = transA ? 1 : 0, TransB = transB ? 1 : 0,
+        };
+        if (algorithm == GemmAlgorithm.Auto)
+            algorithm = (long)m * n * k < NaiveThreshold ? GemmAlgorithm.Naive : GemmAlgorithm.Tiled;
+
+        var kernels = device.Kernels;
+        if (algorithm == GemmAlgorithm.Naive)
+        {
+            kernels.AutoGrouped<Index3D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Naive)(
+                new Index3D(n, m, batch), p, a, b, c);
+            return;
+        }
+        var config = new KernelConfig(
+            new Index3D((n + GemmKernels.BN - 1) / GemmKernels.BN, (m + GemmKernels.BM - 1) / GemmKernels.BM, batch),
+            new Index3D(GemmKernels.Threads, 1, 1));
+        // A is K-major unless transposed, B is K-major when transposed; 16-byte loads need alignment and,
+        // for operands contiguous along M/N, at least 4 rows (the clamp of edge rows stays aligned).
+        bool vecA = Vectorizable(a, lda, strideA, batch) && (!transA || m >= 4);
+        bool vecB = Vectorizable(b, ldb, strideB, batch) && (transB || n >= 4);
+        var launch = (transA, vecA) switch
+        {
+            (false, false) => PickB<KMajorLayout>(kernels, transB, vecB),
+            (false, true) => PickB<KMajorVecLayout>(kernels, transB, vecB),
+            (true, false) => PickB<RMajorLayout>(kernels, transB, vecB),
+            (true, true) => PickB<RMajorVecLayout>(kernels, transB, vecB),
+        };
+        launch(config, p, a, b, c);
+    }
+
+    /// <summary>Unbatched <c>C = op(A) · op(B)</c> with dense leading dimensions.</summary>
+    /// <exception cref="ArgumentException">The views are too short for the sizes.</exception>
+    public static void Sgemm(IlgpuDevice device, bool transA, bool transB, int m, int n, int k,
+        ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmAlgorithm algorithm = GemmAlgorithm.Auto) =>
+        Sgemm(device, transA, transB, m, n, k, 1f, a, transA ? m : k, 0, b, transB ? k : n, 0, 0f, c, n, 0, 1, algorithm);
+
+    private static Action<KernelConfig, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> PickB<TA>(
+        KernelCache kernels, bool transB, bool vecB) where TA : struct, IOperandLayout => (transB, vecB) switch
+    {
+        (false, false) => kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, RMajorLayout>),
+        (false, true) => kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, RMajorVecLayout>),
+        (true, false) => kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, KMajorLayout>),
+        (true, true) => kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, KMajorVecLayout>),
+    };
+
+    private static void Check(string name, int rows, int cols, int ld, long stride, int batch, long length, bool trans)
+    {
+        if (rows == 0 || cols == 0) return;
+        if (ld < cols)
+            throw new ArgumentException($"Sgemm: ld{name.ToLowerInvariant()}={ld} is less than the {cols} columns of {name} as stored ({rows}x{cols}{(trans ? ", transposed" : "")}).");
+        if (stride < 0)
+            throw new ArgumentException($"Sgemm: stride{name}={stride} is negative.");
+        long last = (long)(rows - 1) * ld + cols - 1;
+        if (last >= int.MaxValue)
+            throw new ArgumentException($"Sgemm: one {name} matrix spans {last + 1} elements; at most {int.MaxValue} are supported.");
+        long need = (batch - 1) * stride + last + 1;
+        if (need > length)
+            throw new ArgumentException($"Sgemm: {name} needs {need} elements ({batch} x {rows}x{cols}, ld={ld}, stride={stride}) but its view has {length}.");
+    }
+
+    private static bool Vectorizable(ArrayView<float> v, int ld, long stride, int batch) =>
+        ((IContiguousArrayView)v).IndexInBytes % 16 == 0 && ld % 4 == 0 && (batch == 1 || stride % 4 == 0);
+}

@@ -1,0 +1,124 @@
+using Ember.Ilgpu;
+
+namespace Ember.Backends.Tests.Ilgpu;
+
+public class GemmTests
+{
+    private static float[] RandomArray(int n, int seed)
+    {
+        var rng = new System.Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
+        return a;
+    }
+
+    /// <summary>Runs one (batched) SGEMM on ilgpu-cpu and compares every element with a float64 reference.</summary>
+    private static void Check(bool ta, bool tb, int m, int n, int k, GemmAlgorithm algo,
+        int batch = 1, int pad = 0, int offset = 0, float alpha = 1f, float beta = 0f, bool broadcastB = false)
+    {
+        var dev = IlgpuTestDevice.Cpu;
+        int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+        long sa = (long)(ta ? k : m) * lda + pad, sb = broadcastB ? 0 : (long)(tb ? n : k) * ldb + 3, sc = (long)m * ldc + 1;
+        long lenA = offset + sa * batch, lenB = offset + (broadcastB ? (long)(tb ? n : k) * ldb : sb * batch), lenC = offset + sc * batch;
+        var ha = RandomArray((int)lenA, 1); var hb = RandomArray((int)lenB, 2); var hc = RandomArray((int)lenC, 3);
+        using var ba = dev.Allocator.Allocate(4 * lenA);
+        using var bb = dev.Allocator.Allocate(4 * lenB);
+        using var bc = dev.Allocator.Allocate(4 * lenC);
+        IlgpuTestDevice.FromHost(ba.View<float>(lenA), ha);
+        IlgpuTestDevice.FromHost(bb.View<float>(lenB), hb);
+        IlgpuTestDevice.FromHost(bc.View<float>(lenC), hc);
+        var va = ba.View<float>(lenA).SubView(offset); var vb = bb.View<float>(lenB).SubView(offset); var vc = bc.View<float>(lenC).SubView(offset);
+        IlgpuGemm.Sgemm(dev, ta, tb, m, n, k, alpha, va, lda, sa, vb, ldb, sb, beta, vc, ldc, sc, batch, algo);
+        var got = IlgpuTestDevice.ToHost(bc.View<float>(lenC));
+        var expected = (float[])hc.Clone();
+        for (int z = 0; z < batch; z++)
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double dot = 0, mag = 0;
+                    for (int q = 0; q < k; q++)
+                    {
+                        double av = ta ? ha[offset + z * sa + (long)q * lda + i] : ha[offset + z * sa + (long)i * lda + q];
+                        double bv = tb ? hb[offset + z * sb + (long)j * ldb + q] : hb[offset + z * sb + (long)q * ldb + j];
+                        dot += av * bv; mag += Math.Abs(av * bv);
+                    }
+                    long ci = offset + z * sc + (long)i * ldc + j;
+                    double want = alpha * dot + (beta == 0 ? 0 : beta * (double)hc[ci]);
+                    Assert.That(got[ci], Is.EqualTo(want).Within(1e-5 * (mag + 1)), $"C[{z}][{i},{j}] ta={ta} tb={tb}");
+                    expected[ci] = got[ci];
+                }
+        // Nothing outside the C matrices (padding, gaps between batch entries) may change.
+        Assert.That(got, Is.EqualTo(expected), "elements outside C were written");
+    }
+
+    [TestCase(false, false)]
+    [TestCase(false, true)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public void NaiveMatchesReference(bool ta, bool tb) => Check(ta, tb, 13, 7, 9, GemmAlgorithm.Naive);
+
+    // Odd sizes: partial 128-tiles in M and N, K not a multiple of 8, K below 8, single rows/columns.
+    [TestCase(false, false, 37, 45, 19)]
+    [TestCase(false, true, 37, 45, 19)]
+    [TestCase(true, false, 37, 45, 19)]
+    [TestCase(true, true, 37, 45, 19)]
+    [TestCase(false, false, 130, 129, 17)]
+    [TestCase(true, true, 130, 129, 17)]
+    [TestCase(false, true, 1, 33, 5)]
+    [TestCase(true, false, 33, 1, 3)]
+    [TestCase(false, false, 3, 2, 1)]
+    [TestCase(true, false, 64, 64, 64)]
+    public void TiledMatchesReference(bool ta, bool tb, int m, int n, int k) => Check(ta, tb, m, n, k, GemmAlgorithm.Tiled);
+
+    [TestCase(false, false)]
+    [TestCase(false, true)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public void TiledWholeTilesUseVectorLoads(bool ta, bool tb) => Check(ta, tb, 128, 128, 24, GemmAlgorithm.Tiled);
+
+    [TestCase(false, false)]
+    [TestCase(true, true)]
+    public void TiledUnalignedOffsetAndPaddedLeadingDimensions(bool ta, bool tb) =>
+        Check(ta, tb, 40, 36, 20, GemmAlgorithm.Tiled, pad: 3, offset: 1);
+
+    [TestCase(GemmAlgorithm.Naive)]
+    [TestCase(GemmAlgorithm.Tiled)]
+    public void BatchedWithStridesAlphaBeta(GemmAlgorithm algo) =>
+        Check(false, true, 20, 24, 12, algo, batch: 3, pad: 4, alpha: 0.5f, beta: -2f);
+
+    [TestCase(GemmAlgorithm.Naive)]
+    [TestCase(GemmAlgorithm.Tiled)]
+    public void BatchedWithBroadcastB(GemmAlgorithm algo) => Check(true, false, 16, 12, 10, algo, batch: 2, broadcastB: true);
+
+    [TestCase(GemmAlgorithm.Naive)]
+    [TestCase(GemmAlgorithm.Tiled)]
+    public void KZeroScalesC(GemmAlgorithm algo) => Check(false, false, 5, 6, 0, algo, beta: 0.5f);
+
+    [Test]
+    public void BetaZeroIgnoresNaNInC()
+    {
+        var dev = IlgpuTestDevice.Cpu;
+        using var a = dev.Allocator.Allocate(4 * 4);
+        using var b = dev.Allocator.Allocate(4 * 4);
+        using var c = dev.Allocator.Allocate(4 * 4);
+        IlgpuTestDevice.FromHost(a.View<float>(4), new float[] { 1, 2, 3, 4 });
+        IlgpuTestDevice.FromHost(b.View<float>(4), new float[] { 1, 0, 0, 1 });
+        IlgpuTestDevice.FromHost(c.View<float>(4), new float[] { float.NaN, float.NaN, float.NaN, float.NaN });
+        IlgpuGemm.Sgemm(dev, false, false, 2, 2, 2, a.View<float>(4), b.View<float>(4), c.View<float>(4), GemmAlgorithm.Tiled);
+        Assert.That(IlgpuTestDevice.ToHost(c.View<float>(4)), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
+    }
+
+    [Test]
+    public void ShortViewThrowsNamingOperand()
+    {
+        var dev = IlgpuTestDevice.Cpu;
+        using var a = dev.Allocator.Allocate(4 * 6);
+        using var c = dev.Allocator.Allocate(4 * 9);
+        var ex = Assert.Throws<ArgumentException>(() =>
+            IlgpuGemm.Sgemm(dev, false, false, 3, 3, 3, a.View<float>(6), a.View<float>(6), c.View<float>(9)));
+        Assert.That(ex!.Message, Does.Contain("A needs 9 elements"));
+        ex = Assert.Throws<ArgumentException>(() =>
+            IlgpuGemm.Sgemm(dev, false, false, 2, 3, 3, 1f, a.View<float>(6), 2, 0, a.View<float>(6), 3, 0, 0f, c.View<float>(9), 3, 0));
+        Assert.That(ex!.Message, Does.Contain("lda=2"));
+    }
+}
