@@ -2,14 +2,191 @@ namespace Ember.Cpu;
 
 public sealed partial class CpuBackend
 {
+    // The indexing kernels walk one iteration shape with an odometer that keeps every operand's element
+    // offset up to date (one add per step in the common case). Core has bounds-checked the indices.
+
+    /// <summary>Walks all coordinates of a shape, tracking element offsets of several operands.</summary>
+    private struct Odometer
+    {
+        private readonly long[] shape;
+        private readonly long[][] strides;
+        public readonly long[] Coord;
+        public readonly long[] Offset;
+
+        public Odometer(long[] shape, long[][] strides, long[] offsets)
+        {
+            this.shape = shape; this.strides = strides;
+            Coord = new long[shape.Length];
+            Offset = (long[])offsets.Clone();
+        }
+
+        /// <summary>Moves to the next coordinate (row-major).</summary>
+        public void Next()
+        {
+            for (int d = shape.Length - 1; d >= 0; d--)
+            {
+                if (++Coord[d] < shape[d])
+                {
+                    for (int j = 0; j < Offset.Length; j++) Offset[j] += strides[j][d];
+                    return;
+                }
+                for (int j = 0; j < Offset.Length; j++) Offset[j] -= strides[j][d] * (shape[d] - 1);
+                Coord[d] = 0;
+            }
+        }
+    }
+
+    /// <summary>Strides of t with the stride of <paramref name="dim"/> zeroed (the index supplies that coordinate).</summary>
+    private static long[] WithoutDim(Tensor t, int dim)
+    {
+        var s = (long[])t.strides.Clone();
+        s[dim] = 0;
+        return s;
+    }
+
     /// <inheritdoc/>
-    public void Gather(Tensor x, int dim, Tensor index, Tensor result) => throw new NotImplementedException();
+    public void Gather(Tensor x, int dim, Tensor index, Tensor result)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: GatherTyped<float>(x, dim, index, result); break;
+            case DType.Float64: GatherTyped<double>(x, dim, index, result); break;
+            case DType.Int32: GatherTyped<int>(x, dim, index, result); break;
+            case DType.Int64: GatherTyped<long>(x, dim, index, result); break;
+            default: GatherTyped<bool>(x, dim, index, result); break;
+        }
+    }
+
+    private static void GatherTyped<T>(Tensor x, int dim, Tensor index, Tensor result) where T : unmanaged
+    {
+        var xd = Data<T>(x); var id = Data<long>(index); var rd = Data<T>(result);
+        long n = index.Numel;
+        if (n == 0) return;
+        long xs = x.strides[dim];
+        var od = new Odometer(index.shape, [index.strides, result.strides, WithoutDim(x, dim)], [index.offset, result.offset, x.offset]);
+        for (long e = 0; e < n; e++, od.Next())
+            rd[od.Offset[1]] = xd[od.Offset[2] + id[od.Offset[0]] * xs];
+    }
+
     /// <inheritdoc/>
-    public void Scatter(Tensor target, int dim, Tensor index, Tensor source, bool accumulate) => throw new NotImplementedException();
+    public void Scatter(Tensor target, int dim, Tensor index, Tensor source, bool accumulate)
+    {
+        switch (target.DType)
+        {
+            case DType.Float32: ScatterTyped<float>(target, dim, index, source, accumulate, (p, q) => p + q); break;
+            case DType.Float64: ScatterTyped<double>(target, dim, index, source, accumulate, (p, q) => p + q); break;
+            case DType.Int32: ScatterTyped<int>(target, dim, index, source, accumulate, (p, q) => p + q); break;
+            case DType.Int64: ScatterTyped<long>(target, dim, index, source, accumulate, (p, q) => p + q); break;
+            default: ScatterTyped<bool>(target, dim, index, source, accumulate, (p, q) => p | q); break;
+        }
+    }
+
+    private static void ScatterTyped<T>(Tensor target, int dim, Tensor index, Tensor source, bool accumulate, Func<T, T, T> add)
+        where T : unmanaged
+    {
+        var td = Data<T>(target); var id = Data<long>(index); var sd = Data<T>(source);
+        long n = index.Numel;
+        if (n == 0) return;
+        long ts = target.strides[dim];
+        var od = new Odometer(index.shape, [index.strides, source.strides, WithoutDim(target, dim)], [index.offset, source.offset, target.offset]);
+        for (long e = 0; e < n; e++, od.Next())
+        {
+            long t = od.Offset[2] + id[od.Offset[0]] * ts;
+            td[t] = accumulate ? add(td[t], sd[od.Offset[1]]) : sd[od.Offset[1]];
+        }
+    }
+
     /// <inheritdoc/>
-    public void IndexSelect(Tensor x, int dim, Tensor index, Tensor result) => throw new NotImplementedException();
+    public void IndexSelect(Tensor x, int dim, Tensor index, Tensor result)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: IndexSelectTyped<float>(x, dim, index, result); break;
+            case DType.Float64: IndexSelectTyped<double>(x, dim, index, result); break;
+            case DType.Int32: IndexSelectTyped<int>(x, dim, index, result); break;
+            case DType.Int64: IndexSelectTyped<long>(x, dim, index, result); break;
+            default: IndexSelectTyped<bool>(x, dim, index, result); break;
+        }
+    }
+
+    private static void IndexSelectTyped<T>(Tensor x, int dim, Tensor index, Tensor result) where T : unmanaged
+    {
+        var xd = Data<T>(x); var id = Data<long>(index); var rd = Data<T>(result);
+        long count = index.Numel;
+        long istride = index.Dim == 0 ? 0 : index.strides[0];
+        if (result.Numel == 0) return;
+        // Fast path (embedding lookups): rows of contiguous tensors along dim 0 are copied as blocks.
+        if (dim == 0 && x.IsContiguous && result.IsContiguous)
+        {
+            int row = checked((int)(x.Numel / Math.Max(x.shape[0], 1)));
+            for (long i = 0; i < count; i++)
+            {
+                long src = x.offset + id[index.offset + i * istride] * row;
+                xd.AsSpan(checked((int)src), row).CopyTo(rd.AsSpan(checked((int)(result.offset + i * row)), row));
+            }
+            return;
+        }
+        long xs = x.strides[dim];
+        var od = new Odometer(result.shape, [result.strides, WithoutDim(x, dim)], [result.offset, x.offset]);
+        long n = result.Numel;
+        for (long e = 0; e < n; e++, od.Next())
+            rd[od.Offset[0]] = xd[od.Offset[1] + id[index.offset + od.Coord[dim] * istride] * xs];
+    }
+
     /// <inheritdoc/>
-    public void IndexAdd(Tensor target, int dim, Tensor index, Tensor source, double alpha) => throw new NotImplementedException();
+    public void IndexAdd(Tensor target, int dim, Tensor index, Tensor source, double alpha)
+    {
+        switch (target.DType)
+        {
+            case DType.Float32: IndexAddTyped<float>(target, dim, index, source, (p, q) => p + (float)alpha * q); break;
+            case DType.Float64: IndexAddTyped<double>(target, dim, index, source, (p, q) => p + alpha * q); break;
+            case DType.Int32: IndexAddTyped<int>(target, dim, index, source, (p, q) => p + (int)alpha * q); break;
+            case DType.Int64: IndexAddTyped<long>(target, dim, index, source, (p, q) => p + (long)alpha * q); break;
+            default: IndexAddTyped<bool>(target, dim, index, source, (p, q) => p | q); break;
+        }
+    }
+
+    private static void IndexAddTyped<T>(Tensor target, int dim, Tensor index, Tensor source, Func<T, T, T> addScaled)
+        where T : unmanaged
+    {
+        var td = Data<T>(target); var id = Data<long>(index); var sd = Data<T>(source);
+        long n = source.Numel;
+        if (n == 0) return;
+        long ts = target.strides[dim];
+        long istride = index.Dim == 0 ? 0 : index.strides[0];
+        var od = new Odometer(source.shape, [source.strides, WithoutDim(target, dim)], [source.offset, target.offset]);
+        for (long e = 0; e < n; e++, od.Next())
+        {
+            long t = od.Offset[1] + id[index.offset + od.Coord[dim] * istride] * ts;
+            td[t] = addScaled(td[t], sd[od.Offset[0]]);
+        }
+    }
+
     /// <inheritdoc/>
-    public void Triangular(Tensor x, Tensor result, long diagonal, bool upper) => throw new NotImplementedException();
+    public void Triangular(Tensor x, Tensor result, long diagonal, bool upper)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: TriangularTyped<float>(x, result, diagonal, upper); break;
+            case DType.Float64: TriangularTyped<double>(x, result, diagonal, upper); break;
+            case DType.Int32: TriangularTyped<int>(x, result, diagonal, upper); break;
+            case DType.Int64: TriangularTyped<long>(x, result, diagonal, upper); break;
+            default: TriangularTyped<bool>(x, result, diagonal, upper); break;
+        }
+    }
+
+    private static void TriangularTyped<T>(Tensor x, Tensor result, long diagonal, bool upper) where T : unmanaged
+    {
+        var xd = Data<T>(x); var rd = Data<T>(result);
+        long n = result.Numel;
+        if (n == 0) return;
+        int r = result.Dim;
+        var od = new Odometer(result.shape, [x.strides, result.strides], [x.offset, result.offset]);
+        for (long e = 0; e < n; e++, od.Next())
+        {
+            long d = od.Coord[r - 1] - od.Coord[r - 2];
+            bool keep = upper ? d >= diagonal : d <= diagonal;
+            rd[od.Offset[1]] = keep ? xd[od.Offset[0]] : default;
+        }
+    }
 }

@@ -60,13 +60,13 @@ public sealed partial class CpuBackend
         if (f32)
         {
             // Float32 math, as the GPU kernels do it, so both backends agree to float rounding.
-            float u1 = (float)Philox.ToOpenUniform(x0), u2 = (float)Philox.ToUniformDouble(x1);
+            float u1 = 1f - Philox.ToUniformFloat(x0), u2 = Philox.ToUniformFloat(x1);
             float rad = MathF.Sqrt(-2f * MathF.Log(u1)), th = 2f * MathF.PI * u2;
             z0 = rad * MathF.Cos(th); z1 = rad * MathF.Sin(th);
         }
         else
         {
-            double u1 = Philox.ToOpenUniform(x0), u2 = Philox.ToUniformDouble(x1);
+            double u1 = 1.0 - Philox.ToUniformDouble(x0), u2 = Philox.ToUniformDouble(x1);
             double rad = Math.Sqrt(-2 * Math.Log(u1)), th = 2 * Math.PI * u2;
             z0 = rad * Math.Cos(th); z1 = rad * Math.Sin(th);
         }

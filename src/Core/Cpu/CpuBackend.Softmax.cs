@@ -1,9 +1,100 @@
+using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
+
 namespace Ember.Cpu;
 
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public void Softmax(Tensor x, Tensor result, bool log) => throw new NotImplementedException();
+    /// <remarks>Per row: m = max x, e = exp(x − m), softmax = e / Σe, log-softmax = x − m − ln Σe. Rows run in parallel when large.</remarks>
+    public void Softmax(Tensor x, Tensor result, bool log)
+    {
+        if (x.DType == DType.Float32) SoftmaxTyped<float>(x, result, log);
+        else SoftmaxTyped<double>(x, result, log);
+    }
+
+    private static void SoftmaxTyped<T>(Tensor x, Tensor result, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var xd = Data<T>(x); var rd = Data<T>(result);
+        long rows = x.shape[0]; int cols = checked((int)x.shape[1]);
+        if (cols == 0) return;
+        ForRowBlocks(rows, cols, (r0, r1) =>
+        {
+            for (long r = r0; r < r1; r++)
+            {
+                var xs = xd.AsSpan(checked((int)(x.offset + r * cols)), cols);
+                var ys = rd.AsSpan(checked((int)(result.offset + r * cols)), cols);
+                T m = TensorPrimitives.Max<T>(xs);
+                if (T.IsNegativeInfinity(m)) m = T.Zero; // an all −∞ row: e = 0 everywhere, result NaN/−∞ as PyTorch
+                TensorPrimitives.Subtract(xs, m, ys);
+                if (log)
+                {
+                    var buf = ArrayPool<T>.Shared.Rent(cols);
+                    var e = buf.AsSpan(0, cols);
+                    TensorPrimitives.Exp(ys, e);
+                    T lse = T.Log(TensorPrimitives.Sum<T>(e));
+                    ArrayPool<T>.Shared.Return(buf);
+                    TensorPrimitives.Subtract(ys, lse, ys);
+                }
+                else
+                {
+                    TensorPrimitives.Exp(ys, ys);
+                    T s = TensorPrimitives.Sum<T>(ys);
+                    TensorPrimitives.Multiply(ys, T.One / s, ys);
+                }
+            }
+        });
+    }
+
     /// <inheritdoc/>
-    public void SoftmaxBackward(Tensor grad, Tensor output, Tensor result, bool log) => throw new NotImplementedException();
+    public void SoftmaxBackward(Tensor grad, Tensor output, Tensor result, bool log)
+    {
+        if (grad.DType == DType.Float32) SoftmaxBackwardTyped<float>(grad, output, result, log);
+        else SoftmaxBackwardTyped<double>(grad, output, result, log);
+    }
+
+    private static void SoftmaxBackwardTyped<T>(Tensor grad, Tensor output, Tensor result, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var gd = Data<T>(grad); var yd = Data<T>(output); var rd = Data<T>(result);
+        long rows = grad.shape[0]; int cols = checked((int)grad.shape[1]);
+        if (cols == 0) return;
+        ForRowBlocks(rows, cols, (r0, r1) =>
+        {
+            var buf = ArrayPool<T>.Shared.Rent(cols);
+            var tmp = buf.AsSpan(0, cols);
+            for (long r = r0; r < r1; r++)
+            {
+                var g = gd.AsSpan(checked((int)(grad.offset + r * cols)), cols);
+                var y = yd.AsSpan(checked((int)(output.offset + r * cols)), cols);
+                var gx = rd.AsSpan(checked((int)(result.offset + r * cols)), cols);
+                if (log)
+                {
+                    // gx = g − e^y · Σ g
+                    T s = TensorPrimitives.Sum<T>(g);
+                    TensorPrimitives.Exp(y, tmp);
+                    TensorPrimitives.Multiply(tmp, s, tmp);
+                    TensorPrimitives.Subtract(g, tmp, gx);
+                }
+                else
+                {
+                    // gx = y ⊙ (g − Σ g⊙y)
+                    T s = TensorPrimitives.Dot<T>(g, y);
+                    TensorPrimitives.Subtract(g, s, tmp);
+                    TensorPrimitives.Multiply(y, tmp, gx);
+                }
+            }
+            ArrayPool<T>.Shared.Return(buf);
+        });
+    }
+
+    // Runs body over row ranges, in parallel over CpuThreads when the tensor is large.
+    private static void ForRowBlocks(long rows, long cols, Action<long, long> body)
+    {
+        int threads = CpuThreads.Count;
+        if (threads <= 1 || rows < 2 || rows * cols < 32768) { body(0, rows); return; }
+        int chunks = (int)Math.Min(threads, rows);
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            c => body(rows * c / chunks, rows * (c + 1) / chunks));
+    }
 }

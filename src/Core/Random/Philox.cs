@@ -11,7 +11,8 @@ namespace Ember;
 /// Mapping from a fill of n contiguous elements with (seed, offset): element i uses counter
 /// (lo, hi, 0, 0) = (offset + i / 4) and key (seed low 32 bits, seed high 32 bits), output lane i % 4.
 /// Float32 uniform: (x &gt;&gt; 8)·2⁻²⁴ ∈ [0, 1). Float64 uniform: x·2⁻³² ∈ [0, 1).
-/// Normals: Box–Muller on lane pairs (0, 1) and (2, 3): u1 = (x₀ + 0.5)·2⁻³² (never 0), u2 = x₁·2⁻³²,
+/// Normals: Box–Muller on lane pairs (0, 1) and (2, 3): u1 = 1 − uniform(x₀) ∈ (0, 1] (never 0, exact),
+/// u2 = uniform(x₁) (float32 or float64 uniform as above, math in the output's precision),
 /// z₀ = √(−2 ln u1)·cos 2πu2, z₁ = √(−2 ln u1)·sin 2πu2.
 /// </remarks>
 public static class Philox
@@ -46,8 +47,4 @@ public static class Philox
     /// <summary>Float64 uniform in [0, 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double ToUniformDouble(uint x) => x * 2.3283064365386963e-10;
-
-    /// <summary>Uniform in (0, 1], safe for a logarithm.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double ToOpenUniform(uint x) => (x + 0.5) * 2.3283064365386963e-10;
 }

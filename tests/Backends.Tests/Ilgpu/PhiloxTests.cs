@@ -2,6 +2,8 @@ using Ember.Ilgpu;
 
 namespace Ember.Backends.Tests.Ilgpu;
 
+using Philox = Ember.Ilgpu.Philox;
+
 public class PhiloxTests
 {
     // Random123 kat_vectors, philox4x32 with 10 rounds: counter, key -> output.
