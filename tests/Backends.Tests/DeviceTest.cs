@@ -111,7 +111,7 @@ public abstract class DeviceTest(string device)
             for (int k = 0; k < outputs.Length; k++)
                 AssertClose(Host(onDev[outputs[k]]!), expected[k], rtol, atol, $"output {outputs[k]} vs float64 reference");
         }
-        op(Ember.Backends.Cpu, onCpu);
+        op(global::Ember.Cpu.CpuBackend.Instance, onCpu);
         foreach (var k in outputs)
             AssertClose(Host(onDev[k]!), Host(onCpu[k]!), rtol, atol, $"output {k} vs cpu");
     }

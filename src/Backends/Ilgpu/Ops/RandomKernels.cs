@@ -55,7 +55,7 @@ internal static class RandomKernels
 
     private static void Normal32(uint x0, uint x1, out double z0, out double z1)
     {
-        float u1 = (float)((x0 + 0.5) * TwoPow32Inv), u2 = (float)(x1 * TwoPow32Inv);
+        float u1 = 1f - (x0 >> 8) * (1.0f / 16777216.0f), u2 = (x1 >> 8) * (1.0f / 16777216.0f);   // u1 in (0, 1]
         float rad = XMath.Sqrt(-2f * XMath.Log(u1)), th = 6.28318548f * u2;   // 2f·MathF.PI, as the CPU rounds it
         z0 = rad * XMath.Cos(th);
         z1 = rad * XMath.Sin(th);
@@ -63,7 +63,7 @@ internal static class RandomKernels
 
     private static void Normal64(uint x0, uint x1, out double z0, out double z1)
     {
-        double u1 = (x0 + 0.5) * TwoPow32Inv, u2 = x1 * TwoPow32Inv;
+        double u1 = 1.0 - x0 * TwoPow32Inv, u2 = x1 * TwoPow32Inv;
         double rad = XMath.Sqrt(-2.0 * XMath.Log(u1)), th = 6.283185307179586 * u2;
         z0 = rad * XMath.Cos(th);
         z1 = rad * XMath.Sin(th);
