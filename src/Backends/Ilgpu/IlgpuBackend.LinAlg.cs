@@ -26,7 +26,7 @@ public sealed partial class IlgpuBackend
             C0 = c.strides[0], C1 = c.strides[1], C2 = c.strides[2],
             AOff = a.offset, BOff = b.offset, COff = c.offset,
         };
-        int ts = 16;
+        int ts = d.Accelerator.AcceleratorType == AcceleratorType.CPU ? 4 : 16;
         while (ts > 1 && ts * ts > d.Accelerator.MaxNumThreadsPerGroup) ts /= 2;
         if (batch > 65535 || (m + ts - 1) / ts > 65535) throw new NotSupportedException($"ILGPU backend: MatMul grid too large (batch {batch}, M {m}).");
         var cfg = new KernelConfig(

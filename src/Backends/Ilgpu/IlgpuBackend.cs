@@ -98,7 +98,8 @@ public sealed partial class IlgpuBackend : IBackend
     /// <summary>Threads per group of row kernels on <paramref name="d"/>: a power of two ≤ 256 the accelerator allows.</summary>
     internal static int RowGroupSize(IlgpuDevice d)
     {
-        int max = Math.Min(256, d.Accelerator.MaxNumThreadsPerGroup);
+        // ILGPU's CPU accelerator runs group threads as OS threads with real barriers: keep its groups small.
+        int max = Math.Min(d.Accelerator.AcceleratorType == AcceleratorType.CPU ? 8 : 256, d.Accelerator.MaxNumThreadsPerGroup);
         int g = 1;
         while (g * 2 <= max) g *= 2;
         return Math.Max(g, 1);
