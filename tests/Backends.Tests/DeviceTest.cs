@@ -96,11 +96,10 @@ public abstract class DeviceTest(string device)
     /// Builds the arguments with <paramref name="make"/> on the CPU and on the device under test, runs
     /// <paramref name="op"/> with each backend, and compares the arguments listed in <paramref name="outputs"/>
     /// (float32 tolerance by default). When <paramref name="reference"/> is given, the device's outputs are
-    /// also compared with it (a float64 host computation from the CPU inputs). <paramref name="compareCpu"/> = false
-    /// skips the CPU backend for kernels it does not implement yet (LayerNorm, conv, pooling, optimizer steps).
+    /// also compared with it (a float64 host computation from the CPU inputs).
     /// </summary>
     protected void Conform(Func<Device, Tensor?[]> make, Action<IBackend, Tensor?[]> op, int[] outputs,
-        double rtol = 2e-5, double atol = 2e-6, Func<Tensor?[], double[][]>? reference = null, bool compareCpu = true)
+        double rtol = 2e-5, double atol = 2e-6, Func<Tensor?[], double[][]>? reference = null)
     {
         var onDev = make(Dev);
         var onCpu = make(Device.Cpu);
@@ -112,7 +111,6 @@ public abstract class DeviceTest(string device)
             for (int k = 0; k < outputs.Length; k++)
                 AssertClose(Host(onDev[outputs[k]]!), expected[k], rtol, atol, $"output {outputs[k]} vs float64 reference");
         }
-        if (!compareCpu) return;   // only for kernels whose CPU version has not landed yet (see the test's comment)
         op(global::Ember.Cpu.CpuBackend.Instance, onCpu);
         foreach (var k in outputs)
             AssertClose(Host(onDev[k]!), Host(onCpu[k]!), rtol, atol, $"output {k} vs cpu");

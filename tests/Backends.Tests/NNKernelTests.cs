@@ -1,9 +1,8 @@
 namespace Ember.Conformance;
 
 /// <summary>
-/// Softmax, layer norm, im2col/col2im and pooling kernels on the device. Softmax compares with the CPU backend;
-/// the others compare with float64 host references (their CPU kernels come with the NN work: compareCpu is off
-/// until they land, then the same tests compare with the CPU too).
+/// Softmax, layer norm, im2col/col2im and pooling kernels on the device against the CPU backend (and, except
+/// softmax, against float64 host references).
 /// </summary>
 public abstract class NNKernelTests(string device) : DeviceTest(device)
 {
@@ -40,7 +39,7 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
         Conform(d => [Rnd(d, [5, 37], 1, scale: 2, shift: 1), affine ? Rnd(d, [37], 2) : null, affine ? Rnd(d, [37], 3) : null,
                       Tensor.Empty([5, 37], DType.Float32, d), Tensor.Empty([5], DType.Float32, d), Tensor.Empty([5], DType.Float32, d)],
             (be, t) => be.LayerNorm(t[0]!, t[1], t[2], 1e-5, t[3]!, t[4]!, t[5]!), [3, 4, 5], 1e-4, 1e-5,
-            reference: t => LayerNormRef(t, 1e-5), compareCpu: false);
+            reference: t => LayerNormRef(t, 1e-5));
     }
 
     [TestCase(true), TestCase(false)]
@@ -77,7 +76,7 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
             return affine ? [gx, gw, gb] : [gx];
         }
         Conform(Make, (be, t) => be.LayerNormBackward(t[0]!, t[1]!, t[2]!, t[3]!, t[4], t[5]!, t[6], t[7]), affine ? [5, 6, 7] : [5], 1e-4, 1e-5,
-            reference: Reference, compareCpu: false);
+            reference: Reference);
     }
 
     private static readonly ConvGeometry Conv = new(Channels: 3, Height: 7, Width: 6, KernelH: 3, KernelW: 2, StrideH: 2, StrideW: 1, PadH: 1, PadW: 1, DilationH: 1, DilationW: 2);
@@ -106,7 +105,7 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
     {
         long rows = Conv.Channels * Conv.KernelH * Conv.KernelW, l = Conv.OutH * Conv.OutW;
         Conform(d => [Rnd(d, [2, 3, 7, 6], 1), Tensor.Empty([2, rows, l], DType.Float32, d)], (be, t) => be.Im2Col(t[0]!, Conv, t[1]!), [1], 0, 0,
-            reference: t => [Im2ColRef(Host(t[0]!), 2, Conv)], compareCpu: false);
+            reference: t => [Im2ColRef(Host(t[0]!), 2, Conv)]);
     }
 
     [Test]
@@ -126,7 +125,7 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
                     x[p] = s;
                 }
                 return [x];
-            }, compareCpu: false);
+            });
     }
 
     private static readonly PoolGeometry Pool = new(Height: 7, Width: 6, KernelH: 3, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, OutH: 4, OutW: 4);
@@ -161,7 +160,7 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
     {
         Conform(d => [Rnd(d, [2, 3, 7, 6], 4), Tensor.Empty([2, 3, 4, 4], DType.Float32, d), Tensor.Empty([2, 3, 4, 4], DType.Int64, d)],
             (be, t) => be.MaxPool2d(t[0]!, Pool, t[1]!, t[2]!), [1, 2], 0, 0,
-            reference: t => { var r = PoolRef(Host(t[0]!), 6, Pool); return [r.Y, r.Idx]; }, compareCpu: false);
+            reference: t => { var r = PoolRef(Host(t[0]!), 6, Pool); return [r.Y, r.Idx]; });
         Tensor Indices(Device d)
         {
             var x = Rnd(Device.Cpu, [2, 3, 7, 6], 4);
@@ -174,7 +173,7 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
                 var g = Host(t[0]!); var idx = Host(t[1]!); var gi = new double[2 * 3 * 7 * 6];
                 for (int k = 0; k < g.Length; k++) gi[k / 16 * 42 + (long)idx[k]] += g[k];
                 return [gi];
-            }, compareCpu: false);
+            });
     }
 
     [TestCase(true), TestCase(false)]
@@ -182,7 +181,7 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
     {
         Conform(d => [Rnd(d, [2, 3, 7, 6], 6), Tensor.Empty([2, 3, 4, 4], DType.Float32, d)],
             (be, t) => be.AvgPool2d(t[0]!, Pool, countIncludePad, t[1]!), [1], 1e-5, 1e-6,
-            reference: t => { var r = PoolRef(Host(t[0]!), 6, Pool); return [countIncludePad ? r.Avg : r.AvgNoPad]; }, compareCpu: false);
+            reference: t => { var r = PoolRef(Host(t[0]!), 6, Pool); return [countIncludePad ? r.Avg : r.AvgNoPad]; });
         Conform(d => [Rnd(d, [2, 3, 4, 4], 7), Tensor.Empty([2, 3, 7, 6], DType.Float32, d)],
             (be, t) => be.AvgPool2dBackward(t[0]!, Pool, countIncludePad, t[1]!), [1], 1e-5, 1e-6,
             reference: t =>
@@ -198,7 +197,7 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
                     gi[p] = s;
                 }
                 return [gi];
-            }, compareCpu: false);
+            });
     }
 }
 
