@@ -179,7 +179,7 @@ public static partial class Functional
                     Reduction.Mean when weight is not null => smooth.Sum() / (weight.IndexSelect(0,
                         Tensor.Where(ignored, Tensor.Scalar(0, DType.Int64, t64.Device), t64).Flatten()).Reshape(t64.Shape.ToArray())
                         * ignored.LogicalNot().To(weight.DType)).Sum(),
-                    Reduction.Mean => smooth.Mean(),
+                    Reduction.Mean => smooth.Sum() / ignored.LogicalNot().To(smooth.DType).Sum(),
                     Reduction.Sum => smooth.Sum(),
                     _ => smooth,
                 };
