@@ -1,1 +1,59 @@
-System.Console.WriteLine("Ember.Perf: workloads land with the NN issue.");
+// Ember.Perf: runs DESIGN.md's benchmark workloads and prints median and spread, optionally as JSON.
+//   dotnet run -c Release --project perf/Ember.Perf -- --workload all --threads 2 --json out.json
+//   --device cpu|cuda|ilgpu-cpu   --workload sgemm|mlp|cnn|gpt|conv2d|softmax|layernorm|all (comma list)
+//   --sizes 256,512,1024,2048 (sgemm)  --warmup 3  --repeat 10
+using System.Text.Json;
+using Ember;
+using Ember.Cpu;
+using Ember.Perf;
+
+var opts = new Dictionary<string, string>();
+for (int i = 0; i < args.Length; i++)
+{
+    if (args[i] is "--help" or "-h")
+    {
+        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,mlp,cnn,gpt,conv2d,softmax,layernorm|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file");
+        return 0;
+    }
+    if (args[i].StartsWith("--") && i + 1 < args.Length) opts[args[i][2..]] = args[++i];
+}
+var device = Device.Parse(opts.GetValueOrDefault("device", "cpu"));
+if (device.Type != DeviceType.Cpu) Ember.Ilgpu.IlgpuBackend.Register();
+if (opts.TryGetValue("threads", out var th)) CpuThreads.Count = int.Parse(th);
+int warmup = int.Parse(opts.GetValueOrDefault("warmup", "3"));
+int repeat = int.Parse(opts.GetValueOrDefault("repeat", "10"));
+var which = opts.GetValueOrDefault("workload", "all").Split(',');
+bool All(string w) => which.Contains("all") || which.Contains(w);
+var sizes = opts.GetValueOrDefault("sizes", device.Type == DeviceType.Cpu ? "256,512,1024,2048" : "1024,2048,4096,8192")
+    .Split(',').Select(int.Parse).ToArray();
+
+Ember.Random.Seed(0);
+var workloads = new List<Func<Workload>>();
+if (All("sgemm")) foreach (var n in sizes) workloads.Add(() => new SgemmWorkload(n, device));
+if (All("mlp")) workloads.Add(() => new MlpWorkload(device));
+if (All("cnn")) workloads.Add(() => new CnnWorkload(device));
+if (All("gpt")) workloads.Add(() => new GptWorkload(device));
+if (All("conv2d")) workloads.Add(() => new Conv2dWorkload(device));
+if (All("softmax")) workloads.Add(() => new SoftmaxWorkload(device));
+if (All("layernorm")) workloads.Add(() => new LayerNormWorkload(device));
+
+var results = new List<Dictionary<string, object>>();
+Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat}");
+Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14}");
+foreach (var make in workloads)
+{
+    var w = make();
+    long alloc0 = 0;
+    var times = Stats.Time(w.Step, w.Sync, warmup, 1);
+    alloc0 = GC.GetTotalAllocatedBytes(true);
+    times = Stats.Time(w.Step, w.Sync, 0, repeat);
+    double allocKb = (GC.GetTotalAllocatedBytes(true) - alloc0) / 1024.0 / repeat;
+    double med = Stats.Median(times);
+    var (mn, mx) = Stats.Spread(times);
+    double gf = w.Flops > 0 ? w.Flops / med / 1e9 : 0;
+    Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1}");
+    results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb });
+}
+if (opts.TryGetValue("json", out var path))
+    File.WriteAllText(path, JsonSerializer.Serialize(new { device = device.ToString(), threads = CpuThreads.Count, results }, new JsonSerializerOptions { WriteIndented = true }));
+return 0;

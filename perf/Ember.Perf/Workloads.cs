@@ -1,0 +1,165 @@
+using Ember.NN;
+using Ember.Optim;
+
+namespace Ember.Perf;
+
+/// <summary>One benchmark workload: built once, then <see cref="Step"/> is timed.</summary>
+public abstract class Workload
+{
+    /// <summary>Name as in DESIGN.md's table (e.g. "sgemm 1024").</summary>
+    public abstract string Name { get; }
+    /// <summary>Floating-point operations per step, when meaningful (for GFLOP/s).</summary>
+    public virtual double Flops => 0;
+    /// <summary>One timed step.</summary>
+    public abstract void Step();
+    /// <summary>A host-side read that forces pending device work to finish.</summary>
+    public abstract void Sync();
+}
+
+/// <summary>float32 N×N · N×N.</summary>
+public sealed class SgemmWorkload(int n, Device device) : Workload
+{
+    private readonly Tensor a = Tensor.Randn([n, n], device: device), b = Tensor.Randn([n, n], device: device);
+    private Tensor? c;
+    /// <inheritdoc/>
+    public override string Name => $"sgemm {n}";
+    /// <inheritdoc/>
+    public override double Flops => 2.0 * n * n * n;
+    /// <inheritdoc/>
+    public override void Step() => c = a.MatMul(b);
+    /// <inheritdoc/>
+    public override void Sync() => _ = c![0, 0].Item();
+}
+
+/// <summary>Shared training-step plumbing: forward, cross-entropy, backward, optimizer step.</summary>
+public abstract class TrainStepWorkload : Workload
+{
+    /// <summary>The model.</summary>
+    protected Module<Tensor, Tensor> Model = null!;
+    /// <summary>The optimizer.</summary>
+    protected Optimizer Opt = null!;
+    /// <summary>Inputs.</summary>
+    protected Tensor X = null!;
+    /// <summary>Class targets (Int64).</summary>
+    protected Tensor Y = null!;
+    private Tensor? loss;
+
+    /// <summary>Logits from the model for the loss (override for sequence models).</summary>
+    protected virtual Tensor Loss() => Functional.CrossEntropy(Model.Forward(X), Y);
+
+    /// <inheritdoc/>
+    public override void Step()
+    {
+        loss = Loss();
+        Opt.ZeroGrad();
+        loss.Backward();
+        Opt.Step();
+    }
+
+    /// <inheritdoc/>
+    public override void Sync() => _ = loss?.Item();
+}
+
+/// <summary>784-1024-1024-10 MLP, ReLU, batch 256, cross-entropy, SGD momentum 0.9.</summary>
+public sealed class MlpWorkload : TrainStepWorkload
+{
+    /// <summary>Builds the model on the device.</summary>
+    public MlpWorkload(Device device)
+    {
+        Model = new Sequential(new Linear(784, 1024), new ReLU(), new Linear(1024, 1024), new ReLU(), new Linear(1024, 10));
+        Model.To(device);
+        Opt = new SGD(Model.Parameters(), lr: 0.01, momentum: 0.9);
+        X = Tensor.Randn([256, 784], device: device);
+        Y = Tensor.RandInt(0, 10, [256], device: device);
+    }
+    /// <inheritdoc/>
+    public override string Name => "mlp_train_step";
+}
+
+/// <summary>DESIGN.md's small CNN on batch 64 of 3×32×32 with Adam.</summary>
+public sealed class CnnWorkload : TrainStepWorkload
+{
+    /// <summary>Builds the model on the device.</summary>
+    public CnnWorkload(Device device)
+    {
+        Model = new Sequential(
+            new Conv2d(3, 32, 3, padding: 1), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
+            new Conv2d(32, 64, 3, padding: 1), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
+            new Flatten(), new Linear(4096, 256), new ReLU(), new Linear(256, 10));
+        Model.To(device);
+        Opt = new Adam(Model.Parameters(), lr: 1e-3);
+        X = Tensor.Randn([64, 3, 32, 32], device: device);
+        Y = Tensor.RandInt(0, 10, [64], device: device);
+    }
+    /// <inheritdoc/>
+    public override string Name => "cnn_train_step";
+}
+
+/// <summary>4 pre-LN transformer blocks, d=256, 4 heads, MLP 4d GELU, vocab 256, context 128, batch 16, causal, AdamW.</summary>
+public sealed class GptWorkload : TrainStepWorkload
+{
+    /// <summary>Builds the model on the device.</summary>
+    public GptWorkload(Device device)
+    {
+        Model = new MiniGpt(vocab: 256, context: 128, dim: 256, heads: 4, layers: 4);
+        Model.To(device);
+        Opt = new AdamW(Model.Parameters(), lr: 3e-4);
+        X = Tensor.RandInt(0, 256, [16, 128], device: device);
+        Y = Tensor.RandInt(0, 256, [16, 128], device: device);
+    }
+    /// <inheritdoc/>
+    protected override Tensor Loss() => Functional.CrossEntropy(Model.Forward(X).Reshape(-1, 256), Y.Reshape(-1));
+    /// <inheritdoc/>
+    public override string Name => "gpt_train_step";
+}
+
+/// <summary>Conv2d forward+backward: batch 64, 32→64 channels, 3×3, 32×32, padding 1.</summary>
+public sealed class Conv2dWorkload : Workload
+{
+    private readonly Conv2d conv = new(32, 64, 3, padding: 1);
+    private readonly Tensor x;
+    private Tensor? y;
+    /// <summary>Builds the layer on the device.</summary>
+    public Conv2dWorkload(Device device)
+    {
+        conv.To(device);
+        x = Tensor.Randn([64, 32, 32, 32], device: device, requiresGrad: true);
+    }
+    /// <inheritdoc/>
+    public override string Name => "conv2d_fwd_bwd";
+    /// <inheritdoc/>
+    public override double Flops => 3 * 2.0 * 64 * 64 * 32 * 32 * 32 * 9;
+    /// <inheritdoc/>
+    public override void Step() { y = conv.Forward(x).Sum(); y.Backward(); }
+    /// <inheritdoc/>
+    public override void Sync() => _ = y!.Item();
+}
+
+/// <summary>Softmax over the last dim of [4096, 1024] (forward only).</summary>
+public sealed class SoftmaxWorkload(Device device) : Workload
+{
+    private readonly Tensor x = Tensor.Randn([4096, 1024], device: device);
+    private Tensor? y;
+    /// <inheritdoc/>
+    public override string Name => "softmax";
+    /// <inheritdoc/>
+    public override void Step() => y = x.Softmax(-1);
+    /// <inheritdoc/>
+    public override void Sync() => _ = y![0, 0].Item();
+}
+
+/// <summary>LayerNorm over the last dim of [4096, 1024] (forward only).</summary>
+public sealed class LayerNormWorkload : Workload
+{
+    private readonly LayerNorm ln = new(1024);
+    private readonly Tensor x;
+    private Tensor? y;
+    /// <summary>Builds the layer on the device.</summary>
+    public LayerNormWorkload(Device device) { ln.To(device); x = Tensor.Randn([4096, 1024], device: device); }
+    /// <inheritdoc/>
+    public override string Name => "layernorm";
+    /// <inheritdoc/>
+    public override void Step() { using (Autograd.NoGrad()) y = ln.Forward(x); }
+    /// <inheritdoc/>
+    public override void Sync() => _ = y![0, 0].Item();
+}
