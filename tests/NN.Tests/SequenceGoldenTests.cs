@@ -22,6 +22,7 @@ public class SequenceGoldenTests
         "lstm" => Lstm(new LSTM(3, 4, 2, bidirectional: true)),
         "lstm_h0_bf" => Lstm(new LSTM(3, 2, batchFirst: true)),
         "lstm_bi2_bf_h0" => Lstm(new LSTM(3, 2, 2, bidirectional: true, batchFirst: true)),
+        "lstm_proj_bi2_h0" => Lstm(new LSTM(3, 4, 2, bidirectional: true, projSize: 2)),
         "mha" => M(new MultiheadAttention(8, 2), (m, x, c) => Flat(m.Forward(x[0], x[1], x[2]))),
         "mha_masks_bf" => M(new MultiheadAttention(6, 3, batchFirst: true), (m, x, c) =>
             Flat(m.Forward(x[0], x[0], x[0], Opt(c, "key_padding_mask"), attnMask: Tensor.Ones([5, 5], DType.Bool).Triu(1)))),

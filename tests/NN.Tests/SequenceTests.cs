@@ -121,6 +121,11 @@ public class SequenceTests
         Assert.That(ex!.Message, Does.Contain("input_size"));
         ex = Assert.Throws<ArgumentException>(() => lstm.Forward(Tensor.Randn(5, 2, 3), (Tensor.Zeros(2, 2, 4), Tensor.Zeros(4, 2, 4))));
         Assert.That(ex!.Message, Does.Contain("[4, 2, 4]"));
+        var proj = new LSTM(3, 4, projSize: 2);
+        Assert.That(proj.StateDict().Keys, Is.EqualTo(new[] { "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_hr_l0" }));
+        Assert.That(proj.WeightHh(0).Shape, Is.EqualTo(new Shape(16, 2)));
+        Assert.That(proj.ToString(), Is.EqualTo("LSTM(3, 4, proj_size=2)"));
+        Assert.Throws<ArgumentException>(() => new LSTM(3, 4, projSize: 4));
         Assert.Throws<ArgumentException>(() => new GRU(3, 0));
         Assert.Throws<ArgumentException>(() => new RNN(3, 2, dropout: 1.5));
     }
@@ -172,6 +177,10 @@ public class SequenceTests
         Assert.That(model.NumParameters(), Is.EqualTo(
             (3 * 64 + 24 + 64 + 8 + 128 + 16 + 128 + 8 + 4 * 8) + 16                      // encoder layer + final norm
             + (2 * (3 * 64 + 24 + 64 + 8) + 128 + 16 + 128 + 8 + 6 * 8) + 16));           // decoder layer + final norm
+        var m64 = (Transformer)new Transformer(8, 2, 1, 1, 16, batchFirst: true).To(DType.Float64).Eval();
+        var (src, tgt) = (R(new Generator(17), 2, 3, 8), R(new Generator(18), 2, 4, 8));
+        Golden.AssertClose(m64.Forward(src, tgt, tgtIsCausal: true), m64.Forward(src, tgt, tgtMask: Transformer.GenerateSquareSubsequentMask(4, DType.Float64)),
+            1e-12, 0, "tgtIsCausal");
         Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Randn(3, 2, 8), Tensor.Randn(4, 3, 8)));
         Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Randn(3, 2, 6), Tensor.Randn(4, 2, 6)));
     }

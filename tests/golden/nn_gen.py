@@ -409,6 +409,9 @@ SQ["gru_h0"] = run_case(nn.GRU(3, 4), [torch.randn(5, 2, 3), torch.randn(1, 2, 4
 SQ["lstm_bi2_bf_h0"] = run_case(nn.LSTM(3, 2, num_layers=2, bidirectional=True, batch_first=True),
                                 [torch.randn(2, 4, 3), torch.randn(4, 2, 2), torch.randn(4, 2, 2)], {},
                                 forward=lambda m, x, h, c: m(x, (h, c)))
+SQ["lstm_proj_bi2_h0"] = run_case(nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2),
+                                  [torch.randn(3, 2, 3), torch.randn(4, 2, 2), torch.randn(4, 2, 4)], {},
+                                  forward=lambda m, x, h, c: m(x, (h, c)))
 skpm = torch.tensor([[False, False, False, False, True], [False, False, False, False, False]])
 SQ["encoder_stack_kpm"] = run_case(nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2, norm=nn.LayerNorm(8)),
                                    [torch.randn(5, 2, 8)], {"src_key_padding_mask": enc(skpm)},

@@ -20,8 +20,8 @@ public enum RnnNonlinearity
 /// </summary>
 /// <remarks>
 /// Built from differentiable tensor ops (one matmul for the input projection of the whole sequence, then a loop over
-/// time steps), so autograd gives every gradient. Not supported: PackedSequence inputs (pad and use masks or run
-/// each length separately) and LSTM proj_size (projected hidden states).
+/// time steps), so autograd gives every gradient. LSTM's proj_size adds weight_hr_l{k}[_reverse] [P, H] after the
+/// biases. Not supported: PackedSequence inputs (pad, or run each length separately).
 /// </remarks>
 /// <typeparam name="THidden">The hidden state: a tensor (RNN, GRU) or the pair (h, c) (LSTM).</typeparam>
 public abstract class RNNBase<THidden> : Module<Tensor, (Tensor Output, THidden Hidden)>
@@ -29,27 +29,31 @@ public abstract class RNNBase<THidden> : Module<Tensor, (Tensor Output, THidden 
     /// <summary>Creates the parameters with PyTorch's names and initialization.</summary>
     /// <exception cref="ArgumentException">A size is not positive or dropout is outside [0, 1].</exception>
     private protected RNNBase(int gates, long inputSize, long hiddenSize, int numLayers, bool bias, bool batchFirst, double dropout,
-        bool bidirectional, DType dtype, Device? device)
+        bool bidirectional, DType dtype, Device? device, long projSize = 0)
     {
         if (inputSize <= 0) throw new ArgumentException($"{TypeName}: input_size must be greater than zero, got {inputSize}.", nameof(inputSize));
         if (hiddenSize <= 0) throw new ArgumentException($"{TypeName}: hidden_size must be greater than zero, got {hiddenSize}.", nameof(hiddenSize));
         if (numLayers <= 0) throw new ArgumentException($"{TypeName}: num_layers must be greater than zero, got {numLayers}.", nameof(numLayers));
         if (dropout < 0 || dropout > 1)
             throw new ArgumentException($"{TypeName}: dropout should be a number in range [0, 1] representing the probability of an element being zeroed, got {dropout}.", nameof(dropout));
-        (InputSize, HiddenSize, NumLayers, Bias, BatchFirst, DropoutP, Bidirectional) =
-            (inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional);
+        if (projSize < 0) throw new ArgumentException($"{TypeName}: proj_size should be a positive integer or zero to disable projections, got {projSize}.", nameof(projSize));
+        if (projSize >= hiddenSize) throw new ArgumentException($"{TypeName}: proj_size ({projSize}) has to be smaller than hidden_size ({hiddenSize}).", nameof(projSize));
+        (InputSize, HiddenSize, NumLayers, Bias, BatchFirst, DropoutP, Bidirectional, ProjSize) =
+            (inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, projSize);
+        long hOut = OutputHiddenSize;
         for (int k = 0; k < numLayers; k++)
             for (int d = 0; d < NumDirections; d++)
             {
                 string sfx = Suffix(k, d);
-                long inK = k == 0 ? inputSize : hiddenSize * NumDirections;
+                long inK = k == 0 ? inputSize : hOut * NumDirections;
                 RegisterParameter("weight_ih" + sfx, Tensor.Empty([gates * hiddenSize, inK], dtype, device));
-                RegisterParameter("weight_hh" + sfx, Tensor.Empty([gates * hiddenSize, hiddenSize], dtype, device));
+                RegisterParameter("weight_hh" + sfx, Tensor.Empty([gates * hiddenSize, hOut], dtype, device));
                 if (bias)
                 {
                     RegisterParameter("bias_ih" + sfx, Tensor.Empty([gates * hiddenSize], dtype, device));
                     RegisterParameter("bias_hh" + sfx, Tensor.Empty([gates * hiddenSize], dtype, device));
                 }
+                if (projSize > 0) RegisterParameter("weight_hr" + sfx, Tensor.Empty([projSize, hiddenSize], dtype, device));
             }
         ResetParameters();
     }
@@ -61,6 +65,10 @@ public abstract class RNNBase<THidden> : Module<Tensor, (Tensor Output, THidden 
     public long InputSize { get; }
     /// <summary>Features of the hidden state H.</summary>
     public long HiddenSize { get; }
+    /// <summary>LSTM's projection size P (0: none). With P &gt; 0 the hidden state h (and the output) has P features.</summary>
+    public long ProjSize { get; }
+    /// <summary>Features of h and of each direction's output: P when projecting, else H.</summary>
+    public long OutputHiddenSize => ProjSize > 0 ? ProjSize : HiddenSize;
     /// <summary>Stacked layers.</summary>
     public int NumLayers { get; }
     /// <summary>Whether the layers have biases.</summary>
@@ -83,6 +91,9 @@ public abstract class RNNBase<THidden> : Module<Tensor, (Tensor Output, THidden 
     /// <summary>Hidden-to-hidden bias of a layer and direction, or null without biases.</summary>
     public Tensor? BiasHh(int layer, bool reverse = false) => Bias ? GetParameter("bias_hh" + Suffix(layer, reverse ? 1 : 0)) : null;
 
+    /// <summary>LSTM's projection weight [P, H] of a layer and direction (weight_hr_l{k}[_reverse]), or null without projection.</summary>
+    public Tensor? WeightHr(int layer, bool reverse = false) => ProjSize > 0 ? GetParameter("weight_hr" + Suffix(layer, reverse ? 1 : 0)) : null;
+
     /// <summary>Re-draws every parameter from U(−1/√H, 1/√H) (PyTorch's reset_parameters).</summary>
     public void ResetParameters()
     {
@@ -91,7 +102,7 @@ public abstract class RNNBase<THidden> : Module<Tensor, (Tensor Output, THidden 
     }
 
     /// <summary>One time step: the new state from the precomputed input projection xw = x·W_ihᵀ + b_ih [N, G·H] and the old state (h first).</summary>
-    private protected abstract Tensor[] Cell(Tensor xw, Tensor[] state, Tensor weightHh, Tensor? biasHh);
+    private protected abstract Tensor[] Cell(Tensor xw, Tensor[] state, Tensor weightHh, Tensor? biasHh, Tensor? weightHr);
 
     /// <summary>
     /// Runs the stack. input [T, N, in] ([N, T, in] with batchFirst, or unbatched [T, in]); each initial state [L·D, N, H]
@@ -115,10 +126,11 @@ public abstract class RNNBase<THidden> : Module<Tensor, (Tensor Output, THidden 
         {
             if (initial[i] is not { } h)
             {
-                states[i] = Tensor.Zeros([ld, n, HiddenSize], x.DType, x.Device);
+                states[i] = Tensor.Zeros([ld, n, i == 0 ? OutputHiddenSize : HiddenSize], x.DType, x.Device);
                 continue;
             }
-            Shape expected = batched ? new Shape(ld, n, HiddenSize) : new Shape(ld, HiddenSize);
+            long size = i == 0 ? OutputHiddenSize : HiddenSize;
+            Shape expected = batched ? new Shape(ld, n, size) : new Shape(ld, size);
             if (h.Shape != expected)
                 throw new ArgumentException($"{TypeName}: expected hidden size {expected}, got {h.Shape}" + (batched ? "." : " (for unbatched input the hidden state must be 2-D)."));
             if (h.DType != x.DType || h.Device != x.Device)
@@ -139,13 +151,14 @@ public abstract class RNNBase<THidden> : Module<Tensor, (Tensor Output, THidden 
                 bool rev = d == 1;
                 var whh = WeightHh(k, rev);
                 var bhh = BiasHh(k, rev);
+                var whr = WeightHr(k, rev);
                 var xw = Functional.Linear(layerInput, WeightIh(k, rev), BiasIh(k, rev));   // [T, N, G·H], one matmul for all steps
                 var state = new Tensor[states.Length];
                 for (int i = 0; i < state.Length; i++) state[i] = states[i].Select(0, idx);
                 for (long s = 0; s < t; s++)
                 {
                     long step = rev ? t - 1 - s : s;
-                    state = Cell(xw.Select(0, step), state, whh, bhh);
+                    state = Cell(xw.Select(0, step), state, whh, bhh, whr);
                     outs[step] = state[0];
                 }
                 dirOuts[d] = Tensor.Stack(outs, 0);
@@ -168,6 +181,7 @@ public abstract class RNNBase<THidden> : Module<Tensor, (Tensor Output, THidden 
     public override string ExtraRepr()
     {
         var s = $"{InputSize}, {HiddenSize}";
+        if (ProjSize != 0) s += $", proj_size={ProjSize}";
         if (NumLayers != 1) s += $", num_layers={NumLayers}";
         if (!Bias) s += ", bias=False";
         if (BatchFirst) s += ", batch_first=True";
@@ -216,7 +230,7 @@ public sealed class RNN : RNNBase<Tensor>
         return (o, f[0]);
     }
 
-    private protected override Tensor[] Cell(Tensor xw, Tensor[] state, Tensor weightHh, Tensor? biasHh)
+    private protected override Tensor[] Cell(Tensor xw, Tensor[] state, Tensor weightHh, Tensor? biasHh, Tensor? weightHr)
     {
         var pre = xw + Functional.Linear(state[0], weightHh, biasHh);
         return [Nonlinearity == RnnNonlinearity.Relu ? pre.Relu() : pre.Tanh()];
@@ -242,20 +256,21 @@ public sealed class LSTM : RNNBase<(Tensor H, Tensor C)>
     /// <param name="batchFirst">Input/output [N, T, *].</param>
     /// <param name="dropout">Dropout between layers (training only).</param>
     /// <param name="bidirectional">Also run backwards in time.</param>
+    /// <param name="projSize">P &gt; 0 projects h by weight_hr_l{k} [P, H] after every step (h and the output get P features); 0 = none.</param>
     /// <param name="dtype">Parameter dtype.</param>
     /// <param name="device">Parameter device.</param>
-    /// <exception cref="ArgumentException">A size is not positive or dropout is outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">A size is not positive, projSize is negative or ≥ hiddenSize, or dropout is outside [0, 1].</exception>
     public LSTM(long inputSize, long hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, double dropout = 0,
-        bool bidirectional = false, DType dtype = DType.Float32, Device? device = null)
-        : base(4, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, dtype, device) { }
+        bool bidirectional = false, long projSize = 0, DType dtype = DType.Float32, Device? device = null)
+        : base(4, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, dtype, device, projSize) { }
 
     /// <summary>Runs with zero initial states.</summary>
     public override (Tensor Output, (Tensor H, Tensor C) Hidden) Forward(Tensor input) => Forward(input, null);
 
     /// <summary>Runs the stack.</summary>
     /// <param name="input">[T, N, in] ([N, T, in] with batchFirst, or unbatched [T, in]).</param>
-    /// <param name="hx">Initial (h_0, c_0), each [L·D, N, H] ([L·D, H] unbatched), or null for zeros.</param>
-    /// <returns>output [T, N, D·H] (laid out like input) and (h_n, c_n), each [L·D, N, H].</returns>
+    /// <param name="hx">Initial (h_0 [L·D, N, H or P], c_0 [L·D, N, H]) (without N when unbatched), or null for zeros.</param>
+    /// <returns>output [T, N, D·(H or P)] (laid out like input) and (h_n [L·D, N, H or P], c_n [L·D, N, H]).</returns>
     /// <exception cref="ArgumentException">Input or state shape, dtype or device does not match.</exception>
     public (Tensor Output, (Tensor H, Tensor C) Hidden) Forward(Tensor input, (Tensor H, Tensor C)? hx)
     {
@@ -263,14 +278,14 @@ public sealed class LSTM : RNNBase<(Tensor H, Tensor C)>
         return (o, (f[0], f[1]));
     }
 
-    private protected override Tensor[] Cell(Tensor xw, Tensor[] state, Tensor weightHh, Tensor? biasHh)
+    private protected override Tensor[] Cell(Tensor xw, Tensor[] state, Tensor weightHh, Tensor? biasHh, Tensor? weightHr)
     {
         var g = (xw + Functional.Linear(state[0], weightHh, biasHh)).Chunk(4, -1);
         var i = g[0].Sigmoid();
         var f = g[1].Sigmoid();
         var c = f * state[1] + i * g[2].Tanh();
         var h = g[3].Sigmoid() * c.Tanh();
-        return [h, c];
+        return [weightHr is null ? h : Functional.Linear(h, weightHr), c];
     }
 }
 
@@ -310,7 +325,7 @@ public sealed class GRU : RNNBase<Tensor>
         return (o, f[0]);
     }
 
-    private protected override Tensor[] Cell(Tensor xw, Tensor[] state, Tensor weightHh, Tensor? biasHh)
+    private protected override Tensor[] Cell(Tensor xw, Tensor[] state, Tensor weightHh, Tensor? biasHh, Tensor? weightHr)
     {
         var h = state[0];
         var xs = xw.Chunk(3, -1);

@@ -149,10 +149,14 @@ public sealed class Transformer : Module<(Tensor Src, Tensor Tgt), Tensor>
     /// <param name="srcKeyPaddingMask">[N, S].</param>
     /// <param name="tgtKeyPaddingMask">[N, T].</param>
     /// <param name="memoryKeyPaddingMask">[N, S].</param>
+    /// <param name="srcIsCausal">With no srcMask, apply the causal mask in the encoder.</param>
+    /// <param name="tgtIsCausal">With no tgtMask, apply the causal mask in the decoder's self-attention.</param>
+    /// <param name="memoryIsCausal">With no memoryMask, apply the causal mask in the decoder's cross-attention.</param>
     /// <returns>[T, N, E] like tgt.</returns>
     /// <exception cref="ArgumentException">src and tgt batch sizes differ, or their feature size is not dModel.</exception>
     public Tensor Forward(Tensor src, Tensor tgt, Tensor? srcMask = null, Tensor? tgtMask = null, Tensor? memoryMask = null,
-        Tensor? srcKeyPaddingMask = null, Tensor? tgtKeyPaddingMask = null, Tensor? memoryKeyPaddingMask = null)
+        Tensor? srcKeyPaddingMask = null, Tensor? tgtKeyPaddingMask = null, Tensor? memoryKeyPaddingMask = null,
+        bool srcIsCausal = false, bool tgtIsCausal = false, bool memoryIsCausal = false)
     {
         bool batched = src.Dim == 3;
         if (batched && tgt.Dim == 3)
@@ -163,8 +167,8 @@ public sealed class Transformer : Module<(Tensor Src, Tensor Tgt), Tensor>
         }
         if (src.Shape[-1] != DModel || tgt.Shape[-1] != DModel)
             throw new ArgumentException($"Transformer: the feature number of src {src.Shape} and tgt {tgt.Shape} must be equal to d_model {DModel}.");
-        var memory = Encoder.Forward(src, srcMask, srcKeyPaddingMask);
-        return Decoder.Forward(tgt, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask);
+        var memory = Encoder.Forward(src, srcMask, srcKeyPaddingMask, srcIsCausal);
+        return Decoder.Forward(tgt, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, tgtIsCausal, memoryIsCausal);
     }
 
     /// <summary>The causal mask for a sequence of length sz: 0 on and below the diagonal, −∞ above ([sz, sz] float).</summary>
