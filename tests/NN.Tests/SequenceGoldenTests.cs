@@ -30,6 +30,8 @@ public class SequenceGoldenTests
             Flat(m.Forward(x[0], x[1], x[2], Opt(c, "key_padding_mask"), attnMask: Opt(c, "attn_mask"), averageAttnWeights: false))),
         "mha_cross_bf_noweights_nobias" => M(new MultiheadAttention(6, 2, bias: false, batchFirst: true), (m, x, c) =>
             Flat(m.Forward(x[0], x[1], x[1], needWeights: false))),
+        "mha_kdim_vdim_kpm" => M(new MultiheadAttention(6, 2, kdim: 4, vdim: 5), (m, x, c) =>
+            Flat(m.Forward(x[0], x[1], x[2], Opt(c, "key_padding_mask")))),
         "mha_unbatched_boolmask3d" => M(new MultiheadAttention(6, 3), (m, x, c) =>
             Flat(m.Forward(x[0], x[0], x[0], attnMask: Opt(c, "attn_mask"), averageAttnWeights: false))),
         "encoder_layer" => M(new TransformerEncoderLayer(8, 2, 16, 0.0), (m, x, c) => [m.Forward(x[0])]),

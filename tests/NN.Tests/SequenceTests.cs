@@ -52,6 +52,10 @@ public class SequenceTests
             return (o * wo).Sum() + (wts! * ww).Sum();
         }
         Assert.That(GradCheck.Check(F, [q, k, v, .. mha.Parameters()]), Is.True);
+        var sep = (MultiheadAttention)new MultiheadAttention(4, 2, kdim: 3, vdim: 2).To(DType.Float64);
+        var k3 = R(g, 3, 2, 3).RequiresGrad_();
+        var v2 = R(g, 3, 2, 2).RequiresGrad_();
+        Assert.That(GradCheck.Check(a => (sep.Forward(a[0], a[1], a[2], kpm).Output * wo).Sum(), [q, k3, v2, .. sep.Parameters()]), Is.True);
     }
 
     [Test]
@@ -79,13 +83,15 @@ public class SequenceTests
     {
         var mha = new MultiheadAttention(8, 2);
         Assert.That(mha.StateDict().Keys, Is.EqualTo(new[] { "in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias" }));
-        Assert.That(mha.InProjWeight.Shape, Is.EqualTo(new Shape(24, 8)));
+        Assert.That(mha.InProjWeight!.Shape, Is.EqualTo(new Shape(24, 8)));
         Assert.That(Golden.D(mha.InProjBias!), Is.All.EqualTo(0));
         Assert.That(Golden.D(mha.OutProj.Bias!), Is.All.EqualTo(0));
         double bound = Math.Sqrt(6.0 / (8 + 24));
-        Assert.That(Golden.D(mha.InProjWeight).Max(Math.Abs), Is.LessThanOrEqualTo(bound).And.GreaterThan(bound * 0.8));
+        Assert.That(Golden.D(mha.InProjWeight!).Max(Math.Abs), Is.LessThanOrEqualTo(bound).And.GreaterThan(bound * 0.8));
         Assert.That(new MultiheadAttention(4, 2, bias: false).StateDict().Keys, Is.EqualTo(new[] { "in_proj_weight", "out_proj.weight" }));
 
+        Assert.That(new MultiheadAttention(4, 2, kdim: 3, vdim: 5).StateDict().Keys,
+            Is.EqualTo(new[] { "q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias" }));
         Assert.Throws<ArgumentException>(() => new MultiheadAttention(6, 4));
         var x = Tensor.Randn(3, 2, 8);
         var ex = Assert.Throws<ArgumentException>(() => mha.Forward(x, x, x, attnMask: Tensor.Zeros(3, 4)));

@@ -412,6 +412,9 @@ SQ["lstm_bi2_bf_h0"] = run_case(nn.LSTM(3, 2, num_layers=2, bidirectional=True, 
 SQ["lstm_proj_bi2_h0"] = run_case(nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2),
                                   [torch.randn(3, 2, 3), torch.randn(4, 2, 2), torch.randn(4, 2, 4)], {},
                                   forward=lambda m, x, h, c: m(x, (h, c)))
+kpm3 = torch.tensor([[False, True, False, False], [False, False, False, True]])
+SQ["mha_kdim_vdim_kpm"] = run_case(nn.MultiheadAttention(6, 2, kdim=4, vdim=5), [torch.randn(3, 2, 6), torch.randn(4, 2, 4), torch.randn(4, 2, 5)],
+                                   {"key_padding_mask": enc(kpm3)}, forward=lambda m, q, k, v: m(q, k, v, key_padding_mask=kpm3))
 skpm = torch.tensor([[False, False, False, False, True], [False, False, False, False, False]])
 SQ["encoder_stack_kpm"] = run_case(nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2, norm=nn.LayerNorm(8)),
                                    [torch.randn(5, 2, 8)], {"src_key_padding_mask": enc(skpm)},

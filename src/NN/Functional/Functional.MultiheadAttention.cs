@@ -13,7 +13,7 @@ public static partial class Functional
     /// <param name="key">[S, N, E] or [S, E].</param>
     /// <param name="value">[S, N, E] or [S, E].</param>
     /// <param name="numHeads">H; must divide E.</param>
-    /// <param name="inProjWeight">Packed q/k/v projection [3E, E].</param>
+    /// <param name="inProjWeight">Packed q/k/v projection [3E, E], or null when the separate q/k/v weights are given.</param>
     /// <param name="inProjBias">Packed bias [3E] or null.</param>
     /// <param name="outProjWeight">Output projection [E, E].</param>
     /// <param name="outProjBias">Output bias [E] or null.</param>
@@ -24,13 +24,16 @@ public static partial class Functional
     /// <param name="isCausal">When <paramref name="attnMask"/> is null, mask key j &gt; query i (with a mask given, it is only a hint and the mask is used, as in PyTorch).</param>
     /// <param name="dropoutP">Dropout probability on the attention weights (training only).</param>
     /// <param name="training">Whether dropout is active.</param>
+    /// <param name="qProjWeight">Separate query projection [E, E] (PyTorch's use_separate_proj_weight, used when kdim/vdim ≠ E).</param>
+    /// <param name="kProjWeight">Separate key projection [E, kdim]; key is then [S, N, kdim].</param>
+    /// <param name="vProjWeight">Separate value projection [E, vdim]; value is then [S, N, vdim].</param>
     /// <returns>Output [L, N, E] (or [L, E]) and, when <paramref name="needWeights"/>, the weights (after dropout, as PyTorch returns them)
     /// [N, L, S] / [N, H, L, S] (unbatched: [L, S] / [H, L, S]); otherwise null. Fully masked rows give NaN, as in PyTorch.</returns>
     /// <exception cref="ArgumentException">Ranks, sizes, dtypes or mask shapes do not match (the message names them).</exception>
     public static (Tensor Output, Tensor? Weights) MultiHeadAttentionForward(Tensor query, Tensor key, Tensor value, int numHeads,
-        Tensor inProjWeight, Tensor? inProjBias, Tensor outProjWeight, Tensor? outProjBias, Tensor? keyPaddingMask = null,
+        Tensor? inProjWeight, Tensor? inProjBias, Tensor outProjWeight, Tensor? outProjBias, Tensor? keyPaddingMask = null,
         bool needWeights = true, Tensor? attnMask = null, bool averageAttnWeights = true, bool isCausal = false,
-        double dropoutP = 0, bool training = true)
+        double dropoutP = 0, bool training = true, Tensor? qProjWeight = null, Tensor? kProjWeight = null, Tensor? vProjWeight = null)
     {
         const string Op = "MultiHeadAttentionForward";
         if (query.Dim is not (2 or 3) || key.Dim != query.Dim || value.Dim != query.Dim)
@@ -50,14 +53,23 @@ public static partial class Functional
         long l = query.Shape[0], n = query.Shape[1], e = query.Shape[2], s = key.Shape[0];
         if (numHeads <= 0 || e % numHeads != 0)
             throw new ArgumentException($"{Op}: embed_dim {e} must be divisible by num_heads {numHeads}.");
-        if (key.Shape != value.Shape || key.Shape[1] != n || key.Shape[2] != e)
-            throw new ArgumentException($"{Op}: key {key.Shape} and value {value.Shape} must both be [S, {n}, {e}] for query {query.Shape}.");
-        if (inProjWeight.Shape != new Shape([3 * e, e]) || (inProjBias is not null && inProjBias.Shape != new Shape([3 * e])))
-            throw new ArgumentException($"{Op}: in_proj_weight {inProjWeight.Shape} / in_proj_bias {inProjBias?.Shape.ToString() ?? "None"} must be [{3 * e}, {e}] / [{3 * e}] for embed_dim {e}.");
+        bool separate = qProjWeight is not null || kProjWeight is not null || vProjWeight is not null;
+        if (separate == (inProjWeight is not null) || (separate && (qProjWeight is null || kProjWeight is null || vProjWeight is null)))
+            throw new ArgumentException($"{Op}: give either in_proj_weight or all three of q_proj_weight, k_proj_weight and v_proj_weight.");
+        long kdim = separate ? kProjWeight!.Shape[-1] : e, vdim = separate ? vProjWeight!.Shape[-1] : e;
+        if (key.Shape[0] != value.Shape[0] || key.Shape[1] != n || value.Shape[1] != n || key.Shape[2] != kdim || value.Shape[2] != vdim)
+            throw new ArgumentException($"{Op}: key {key.Shape} and value {value.Shape} must be [S, {n}, {kdim}] and [S, {n}, {vdim}] for query {query.Shape}.");
+        if (separate && (qProjWeight!.Shape != new Shape([e, e]) || kProjWeight!.Shape != new Shape([e, kdim]) || vProjWeight!.Shape != new Shape([e, vdim])))
+            throw new ArgumentException($"{Op}: q/k/v_proj_weight {qProjWeight.Shape}/{kProjWeight!.Shape}/{vProjWeight!.Shape} must be [{e}, {e}], [{e}, kdim], [{e}, vdim].");
+        if (!separate && inProjWeight!.Shape != new Shape([3 * e, e]))
+            throw new ArgumentException($"{Op}: in_proj_weight {inProjWeight.Shape} must be [{3 * e}, {e}] for embed_dim {e}.");
+        if (inProjBias is not null && inProjBias.Shape != new Shape([3 * e]))
+            throw new ArgumentException($"{Op}: in_proj_bias {inProjBias.Shape} must be [{3 * e}] for embed_dim {e}.");
         if (outProjWeight.Shape != new Shape([e, e]) || (outProjBias is not null && outProjBias.Shape != new Shape([e])))
             throw new ArgumentException($"{Op}: out_proj weight {outProjWeight.Shape} / bias {outProjBias?.Shape.ToString() ?? "None"} must be [{e}, {e}] / [{e}].");
-        if (query.DType != inProjWeight.DType || key.DType != query.DType || value.DType != query.DType)
-            throw new ArgumentException($"{Op}: query/key/value dtypes {query.DType}/{key.DType}/{value.DType} must equal the weights' {inProjWeight.DType}.");
+        var wDType = (inProjWeight ?? qProjWeight)!.DType;
+        if (query.DType != wDType || key.DType != query.DType || value.DType != query.DType)
+            throw new ArgumentException($"{Op}: query/key/value dtypes {query.DType}/{key.DType}/{value.DType} must equal the weights' {wDType}.");
         int h = numHeads;
         long hd = e / h;
 
@@ -95,14 +107,14 @@ public static partial class Functional
 
         // ---- projections ----------------------------------------------------------------------------------------
         Tensor q, k, v;
-        if (selfAttention)
+        if (selfAttention && !separate)
         {
-            var qkv = Linear(query, inProjWeight, inProjBias).Chunk(3, -1);
+            var qkv = Linear(query, inProjWeight!, inProjBias).Chunk(3, -1);
             (q, k, v) = (qkv[0], qkv[1], qkv[2]);
         }
         else
         {
-            var w = inProjWeight.Chunk(3, 0);
+            var w = separate ? [qProjWeight!, kProjWeight!, vProjWeight!] : inProjWeight!.Chunk(3, 0);
             var b = inProjBias?.Chunk(3, 0);
             q = Linear(query, w[0], b?[0]);
             k = Linear(key, w[1], b?[1]);

@@ -36,7 +36,7 @@ public sealed class TransformerEncoderLayer : Module<Tensor, Tensor>
     {
         (DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst) =
             (dModel, nhead, dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst);
-        SelfAttn = RegisterModule("self_attn", new MultiheadAttention(dModel, nhead, dropout, true, batchFirst, dtype, device));
+        SelfAttn = RegisterModule("self_attn", new MultiheadAttention(dModel, nhead, dropout, true, batchFirst, dtype: dtype, device: device));
         Linear1 = RegisterModule("linear1", new Linear(dModel, dimFeedforward, true, dtype, device));
         Dropout = RegisterModule("dropout", new Dropout(dropout));
         Linear2 = RegisterModule("linear2", new Linear(dimFeedforward, dModel, true, dtype, device));
@@ -82,7 +82,7 @@ public sealed class TransformerEncoderLayer : Module<Tensor, Tensor>
     /// <summary>A new layer with the same options, a copy of this layer's parameters and the same training mode (PyTorch's copy.deepcopy).</summary>
     public TransformerEncoderLayer Clone()
     {
-        var w = SelfAttn.InProjWeight;
+        var w = SelfAttn.InProjWeight!;
         var c = new TransformerEncoderLayer(DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst, w.DType, w.Device);
         c.LoadStateDict(StateDict());
         c.Train(Training);
@@ -137,8 +137,8 @@ public sealed class TransformerDecoderLayer : Module<(Tensor Tgt, Tensor Memory)
     {
         (DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst) =
             (dModel, nhead, dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst);
-        SelfAttn = RegisterModule("self_attn", new MultiheadAttention(dModel, nhead, dropout, true, batchFirst, dtype, device));
-        MultiheadAttn = RegisterModule("multihead_attn", new MultiheadAttention(dModel, nhead, dropout, true, batchFirst, dtype, device));
+        SelfAttn = RegisterModule("self_attn", new MultiheadAttention(dModel, nhead, dropout, true, batchFirst, dtype: dtype, device: device));
+        MultiheadAttn = RegisterModule("multihead_attn", new MultiheadAttention(dModel, nhead, dropout, true, batchFirst, dtype: dtype, device: device));
         Linear1 = RegisterModule("linear1", new Linear(dModel, dimFeedforward, true, dtype, device));
         Dropout = RegisterModule("dropout", new Dropout(dropout));
         Linear2 = RegisterModule("linear2", new Linear(dimFeedforward, dModel, true, dtype, device));
@@ -192,7 +192,7 @@ public sealed class TransformerDecoderLayer : Module<(Tensor Tgt, Tensor Memory)
     /// <summary>A new layer with the same options, a copy of this layer's parameters and the same training mode (PyTorch's copy.deepcopy).</summary>
     public TransformerDecoderLayer Clone()
     {
-        var w = SelfAttn.InProjWeight;
+        var w = SelfAttn.InProjWeight!;
         var c = new TransformerDecoderLayer(DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst, w.DType, w.Device);
         c.LoadStateDict(StateDict());
         c.Train(Training);
