@@ -205,6 +205,12 @@ public class SequenceTests
         Assert.That(Golden.D(layer.Forward(x)), Is.EqualTo(evalOut));
         layer.Train();
         Assert.That(Golden.D(layer.Forward(x)), Is.Not.EqualTo(evalOut));
+
+        var relu = (TransformerEncoderLayer)new TransformerEncoderLayer(8, 2, 16, 0.0, customActivation: t => t.Relu()).To(DType.Float64);
+        var plain = new TransformerEncoderLayer(8, 2, 16, 0.0).To(DType.Float64);
+        plain.LoadStateDict(relu.StateDict());
+        Golden.AssertClose(relu.Forward(x), ((TransformerEncoderLayer)plain).Forward(x), 0, 0, "custom relu activation");
+        Assert.That(relu.Clone().CustomActivation, Is.SameAs(relu.CustomActivation));
     }
 
     [Test]

@@ -92,7 +92,8 @@ public sealed class TransformerDecoder : Module<(Tensor Tgt, Tensor Memory), Ten
 /// final LayerNorm) and "decoder" (a <see cref="TransformerDecoder"/> with a final LayerNorm). After construction every
 /// parameter with more than one dim is re-drawn with xavier_uniform, as PyTorch's _reset_parameters does.
 /// </summary>
-/// <remarks>Not supported: a custom activation callable (relu/gelu only) and the layer-norm bias=False option of newer PyTorch.</remarks>
+/// <remarks>Not supported: a custom activation callable here (build the layers with customActivation and pass customEncoder/customDecoder)
+/// and the bias=False option of PyTorch ≥ 2.1.</remarks>
 public sealed class Transformer : Module<(Tensor Src, Tensor Tgt), Tensor>
 {
     /// <summary>Creates the model with PyTorch's defaults.</summary>

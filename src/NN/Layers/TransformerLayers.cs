@@ -15,7 +15,8 @@ public enum TransformerActivation
 /// Post-norm (default): x = norm1(x + sa(x)); x = norm2(x + ff(x)). Pre-norm (normFirst): x = x + sa(norm1(x)); x = x + ff(norm2(x)).
 /// Submodules have PyTorch's names: self_attn, linear1, dropout, linear2, norm1, norm2, dropout1, dropout2.
 /// </summary>
-/// <remarks>Not supported: a custom activation callable (only relu/gelu), the layer-norm bias=False option of newer PyTorch, and the fused fast path.</remarks>
+/// <remarks>Not supported: the bias=False option of PyTorch ≥ 2.1 (linear and norm biases) and the fused inference fast path
+/// (same results; PyTorch's nested-tensor path additionally returns zeros at padded positions, this layer returns their computed values).</remarks>
 public sealed class TransformerEncoderLayer : Module<Tensor, Tensor>
 {
     /// <summary>Creates the layer with PyTorch's defaults and initialization.</summary>
@@ -29,13 +30,14 @@ public sealed class TransformerEncoderLayer : Module<Tensor, Tensor>
     /// <param name="normFirst">Pre-norm instead of post-norm.</param>
     /// <param name="dtype">Parameter dtype.</param>
     /// <param name="device">Parameter device.</param>
+    /// <param name="customActivation">A differentiable callable used instead of <paramref name="activation"/> (PyTorch's activation=callable).</param>
     /// <exception cref="ArgumentException">dModel is not divisible by nhead, or dropout is outside [0, 1].</exception>
     public TransformerEncoderLayer(long dModel, int nhead, long dimFeedforward = 2048, double dropout = 0.1,
         TransformerActivation activation = TransformerActivation.Relu, double layerNormEps = 1e-5, bool batchFirst = false,
-        bool normFirst = false, DType dtype = DType.Float32, Device? device = null)
+        bool normFirst = false, DType dtype = DType.Float32, Device? device = null, Func<Tensor, Tensor>? customActivation = null)
     {
-        (DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst) =
-            (dModel, nhead, dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst);
+        (DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst, CustomActivation) =
+            (dModel, nhead, dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst, customActivation);
         SelfAttn = RegisterModule("self_attn", new MultiheadAttention(dModel, nhead, dropout, true, batchFirst, dtype: dtype, device: device));
         Linear1 = RegisterModule("linear1", new Linear(dModel, dimFeedforward, true, dtype, device));
         Dropout = RegisterModule("dropout", new Dropout(dropout));
@@ -54,8 +56,10 @@ public sealed class TransformerEncoderLayer : Module<Tensor, Tensor>
     public long DimFeedforward { get; }
     /// <summary>Dropout probability.</summary>
     public double DropoutP { get; }
-    /// <summary>Feed-forward activation.</summary>
+    /// <summary>Feed-forward activation (ignored when <see cref="CustomActivation"/> is set).</summary>
     public TransformerActivation Activation { get; }
+    /// <summary>A callable activation replacing <see cref="Activation"/>, or null.</summary>
+    public Func<Tensor, Tensor>? CustomActivation { get; }
     /// <summary>LayerNorm epsilon.</summary>
     public double LayerNormEps { get; }
     /// <summary>Whether inputs are [N, S, E].</summary>
@@ -83,7 +87,7 @@ public sealed class TransformerEncoderLayer : Module<Tensor, Tensor>
     public TransformerEncoderLayer Clone()
     {
         var w = SelfAttn.InProjWeight!;
-        var c = new TransformerEncoderLayer(DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst, w.DType, w.Device);
+        var c = new TransformerEncoderLayer(DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst, w.DType, w.Device, CustomActivation);
         c.LoadStateDict(StateDict());
         c.Train(Training);
         return c;
@@ -118,7 +122,7 @@ public sealed class TransformerEncoderLayer : Module<Tensor, Tensor>
         Dropout1.Forward(SelfAttn.Forward(x, x, x, kpm, needWeights: false, attnMask: mask, isCausal: isCausal).Output);
 
     private Tensor FfBlock(Tensor x) =>
-        Dropout2.Forward(Linear2.Forward(Dropout.Forward(TransformerActivations.Apply(Activation, Linear1.Forward(x)))));
+        Dropout2.Forward(Linear2.Forward(Dropout.Forward((CustomActivation ?? (t => TransformerActivations.Apply(Activation, t)))(Linear1.Forward(x)))));
 }
 
 /// <summary>
@@ -126,17 +130,18 @@ public sealed class TransformerEncoderLayer : Module<Tensor, Tensor>
 /// memory, and a feed-forward network, each with a residual connection and LayerNorm (post-norm by default, pre-norm with normFirst).
 /// Submodules: self_attn, multihead_attn, linear1, dropout, linear2, norm1, norm2, norm3, dropout1, dropout2, dropout3.
 /// </summary>
-/// <remarks>Not supported: a custom activation callable (only relu/gelu) and the layer-norm bias=False option of newer PyTorch.</remarks>
+/// <remarks>Not supported: the bias=False option of PyTorch ≥ 2.1 (linear and norm biases).</remarks>
 public sealed class TransformerDecoderLayer : Module<(Tensor Tgt, Tensor Memory), Tensor>
 {
-    /// <summary>Creates the layer with PyTorch's defaults and initialization (parameters as in <see cref="TransformerEncoderLayer"/>).</summary>
+    /// <summary>Creates the layer with PyTorch's defaults and initialization (parameters as in <see cref="TransformerEncoderLayer"/>,
+    /// including <c>customActivation</c>).</summary>
     /// <exception cref="ArgumentException">dModel is not divisible by nhead, or dropout is outside [0, 1].</exception>
     public TransformerDecoderLayer(long dModel, int nhead, long dimFeedforward = 2048, double dropout = 0.1,
         TransformerActivation activation = TransformerActivation.Relu, double layerNormEps = 1e-5, bool batchFirst = false,
-        bool normFirst = false, DType dtype = DType.Float32, Device? device = null)
+        bool normFirst = false, DType dtype = DType.Float32, Device? device = null, Func<Tensor, Tensor>? customActivation = null)
     {
-        (DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst) =
-            (dModel, nhead, dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst);
+        (DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst, CustomActivation) =
+            (dModel, nhead, dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst, customActivation);
         SelfAttn = RegisterModule("self_attn", new MultiheadAttention(dModel, nhead, dropout, true, batchFirst, dtype: dtype, device: device));
         MultiheadAttn = RegisterModule("multihead_attn", new MultiheadAttention(dModel, nhead, dropout, true, batchFirst, dtype: dtype, device: device));
         Linear1 = RegisterModule("linear1", new Linear(dModel, dimFeedforward, true, dtype, device));
@@ -158,8 +163,10 @@ public sealed class TransformerDecoderLayer : Module<(Tensor Tgt, Tensor Memory)
     public long DimFeedforward { get; }
     /// <summary>Dropout probability.</summary>
     public double DropoutP { get; }
-    /// <summary>Feed-forward activation.</summary>
+    /// <summary>Feed-forward activation (ignored when <see cref="CustomActivation"/> is set).</summary>
     public TransformerActivation Activation { get; }
+    /// <summary>A callable activation replacing <see cref="Activation"/>, or null.</summary>
+    public Func<Tensor, Tensor>? CustomActivation { get; }
     /// <summary>LayerNorm epsilon.</summary>
     public double LayerNormEps { get; }
     /// <summary>Whether inputs are [N, T, E].</summary>
@@ -193,7 +200,7 @@ public sealed class TransformerDecoderLayer : Module<(Tensor Tgt, Tensor Memory)
     public TransformerDecoderLayer Clone()
     {
         var w = SelfAttn.InProjWeight!;
-        var c = new TransformerDecoderLayer(DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst, w.DType, w.Device);
+        var c = new TransformerDecoderLayer(DModel, NHead, DimFeedforward, DropoutP, Activation, LayerNormEps, BatchFirst, NormFirst, w.DType, w.Device, CustomActivation);
         c.LoadStateDict(StateDict());
         c.Train(Training);
         return c;
@@ -238,7 +245,7 @@ public sealed class TransformerDecoderLayer : Module<(Tensor Tgt, Tensor Memory)
         Dropout2.Forward(MultiheadAttn.Forward(x, mem, mem, kpm, needWeights: false, attnMask: mask, isCausal: isCausal).Output);
 
     private Tensor FfBlock(Tensor x) =>
-        Dropout3.Forward(Linear2.Forward(Dropout.Forward(TransformerActivations.Apply(Activation, Linear1.Forward(x)))));
+        Dropout3.Forward(Linear2.Forward(Dropout.Forward((CustomActivation ?? (t => TransformerActivations.Apply(Activation, t)))(Linear1.Forward(x)))));
 }
 
 internal static class TransformerActivations
