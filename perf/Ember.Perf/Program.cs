@@ -1,1 +1,1 @@
-System.Console.WriteLine("perf");
+System.Console.WriteLine("Ember.Perf: workloads land with the NN issue.");

@@ -1,21 +1,297 @@
+using System.Numerics;
+
 namespace Ember.Cpu;
 
+// Normalization, im2col/col2im and pooling kernels. All take contiguous tensors (Core's callers make them so),
+// compute in T with double accumulators for statistics, and run rows / (n, c) planes in parallel when large.
 public sealed partial class CpuBackend
 {
+    private const long ParallelThreshold = 1 << 15;
+
+    private static void ForRows(long count, long workPerRow, Action<int> body)
+    {
+        if (count > 1 && count * workPerRow >= ParallelThreshold)
+            Parallel.For(0, (int)count, body);
+        else
+            for (int i = 0; i < count; i++) body(i);
+    }
+
+    private static void RequireFloat(string op, Tensor t)
+    {
+        if (t.DType is not (DType.Float32 or DType.Float64))
+            throw new ArgumentException($"{op}: the CPU kernel supports Float32 and Float64, got {t.DType}.");
+    }
+
     /// <inheritdoc/>
-    public void LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd) => throw new NotImplementedException();
+    public void LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd)
+    {
+        RequireFloat("LayerNorm", x);
+        if (x.DType == DType.Float32) LayerNormT<float>(x, weight, bias, eps, y, mean, rstd);
+        else LayerNormT<double>(x, weight, bias, eps, y, mean, rstd);
+    }
+
+    private static void LayerNormT<T>(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cols = (int)x.shape[^1];
+        long rows = cols == 0 ? 0 : x.Numel / cols;
+        T[] xd = Data<T>(x), yd = Data<T>(y), md = Data<T>(mean), rd = Data<T>(rstd);
+        T[]? wd = weight is null ? null : Data<T>(weight);
+        T[]? bd = bias is null ? null : Data<T>(bias);
+        long xo = x.offset, yo = y.offset, mo = mean.offset, ro = rstd.offset, wo = weight?.offset ?? 0, bo = bias?.offset ?? 0;
+        ForRows(rows, cols, r =>
+        {
+            var row = xd.AsSpan((int)(xo + (long)r * cols), cols);
+            // Two passes in double: mean, then the biased variance around it (stable for large offsets).
+            double s = 0;
+            for (int j = 0; j < cols; j++) s += double.CreateTruncating(row[j]);
+            double mu = s / cols;
+            double v = 0;
+            for (int j = 0; j < cols; j++) { double d = double.CreateTruncating(row[j]) - mu; v += d * d; }
+            double rs = 1 / Math.Sqrt(v / cols + eps);
+            md[mo + r] = T.CreateTruncating(mu);
+            rd[ro + r] = T.CreateTruncating(rs);
+            var outRow = yd.AsSpan((int)(yo + (long)r * cols), cols);
+            for (int j = 0; j < cols; j++)
+            {
+                double h = (double.CreateTruncating(row[j]) - mu) * rs;
+                if (wd != null) h *= double.CreateTruncating(wd[wo + j]);
+                if (bd != null) h += double.CreateTruncating(bd[bo + j]);
+                outRow[j] = T.CreateTruncating(h);
+            }
+        });
+    }
+
     /// <inheritdoc/>
-    public void LayerNormBackward(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradX, Tensor? gradWeight, Tensor? gradBias) => throw new NotImplementedException();
+    public void LayerNormBackward(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradX, Tensor? gradWeight, Tensor? gradBias)
+    {
+        RequireFloat("LayerNormBackward", x);
+        if (x.DType == DType.Float32) LayerNormBackwardT<float>(grad, x, mean, rstd, weight, gradX, gradWeight, gradBias);
+        else LayerNormBackwardT<double>(grad, x, mean, rstd, weight, gradX, gradWeight, gradBias);
+    }
+
+    // gx = rstd·(g·w − mean(g·w) − x̂·mean(g·w·x̂)), x̂ = (x − μ)·rstd; gw = Σ_rows g·x̂; gb = Σ_rows g.
+    private static void LayerNormBackwardT<T>(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradX, Tensor? gradWeight, Tensor? gradBias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cols = (int)x.shape[^1];
+        long rows = cols == 0 ? 0 : x.Numel / cols;
+        T[] gd = Data<T>(grad), xd = Data<T>(x), md = Data<T>(mean), rd = Data<T>(rstd), gxd = Data<T>(gradX);
+        T[]? wd = weight is null ? null : Data<T>(weight);
+        long go = grad.offset, xo = x.offset, mo = mean.offset, ro = rstd.offset, gxo = gradX.offset, wo = weight?.offset ?? 0;
+        ForRows(rows, cols, r =>
+        {
+            double mu = double.CreateTruncating(md[mo + r]), rs = double.CreateTruncating(rd[ro + r]);
+            long xb = xo + (long)r * cols, gb = go + (long)r * cols, ob = gxo + (long)r * cols;
+            double s1 = 0, s2 = 0;
+            for (int j = 0; j < cols; j++)
+            {
+                double g = double.CreateTruncating(gd[gb + j]);
+                if (wd != null) g *= double.CreateTruncating(wd[wo + j]);
+                double h = (double.CreateTruncating(xd[xb + j]) - mu) * rs;
+                s1 += g; s2 += g * h;
+            }
+            s1 /= cols; s2 /= cols;
+            for (int j = 0; j < cols; j++)
+            {
+                double g = double.CreateTruncating(gd[gb + j]);
+                if (wd != null) g *= double.CreateTruncating(wd[wo + j]);
+                double h = (double.CreateTruncating(xd[xb + j]) - mu) * rs;
+                gxd[ob + j] = T.CreateTruncating(rs * (g - s1 - h * s2));
+            }
+        });
+        if (gradWeight == null && gradBias == null) return;
+        var accW = new double[cols];
+        var accB = new double[cols];
+        for (long r = 0; r < rows; r++)
+        {
+            double mu = double.CreateTruncating(md[mo + r]), rs = double.CreateTruncating(rd[ro + r]);
+            long xb = xo + r * cols, gb = go + r * cols;
+            for (int j = 0; j < cols; j++)
+            {
+                double g = double.CreateTruncating(gd[gb + j]);
+                accB[j] += g;
+                accW[j] += g * (double.CreateTruncating(xd[xb + j]) - mu) * rs;
+            }
+        }
+        if (gradWeight != null) { var a = Data<T>(gradWeight); for (int j = 0; j < cols; j++) a[gradWeight.offset + j] = T.CreateTruncating(accW[j]); }
+        if (gradBias != null) { var a = Data<T>(gradBias); for (int j = 0; j < cols; j++) a[gradBias.offset + j] = T.CreateTruncating(accB[j]); }
+    }
+
     /// <inheritdoc/>
-    public void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns) => throw new NotImplementedException();
+    public void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns)
+    {
+        RequireFloat("Im2Col", x);
+        if (x.DType == DType.Float32) Im2ColT<float>(x, geometry, columns, false);
+        else Im2ColT<double>(x, geometry, columns, false);
+    }
+
     /// <inheritdoc/>
-    public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x) => throw new NotImplementedException();
+    public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x)
+    {
+        RequireFloat("Col2Im", x);
+        if (x.DType == DType.Float32) Im2ColT<float>(x, geometry, columns, true);
+        else Im2ColT<double>(x, geometry, columns, true);
+    }
+
+    // One (n, c) plane per task: for every kernel offset (ki, kj) the row c·kH·kW + ki·kW + kj of the columns
+    // holds x[n, c, oh·sH − pH + ki·dH, ow·sW − pW + kj·dW] (0 outside). Col2Im runs the same loop backwards,
+    // summing into x; planes are disjoint, so tasks never write the same element.
+    private static void Im2ColT<T>(Tensor x, ConvGeometry g, Tensor columns, bool reverse) where T : unmanaged, INumber<T>
+    {
+        long n = x.shape[0];
+        int c = g.Channels, h = g.Height, w = g.Width, oh = g.OutH, ow = g.OutW, kk = g.KernelH * g.KernelW;
+        T[] xd = Data<T>(x), cd = Data<T>(columns);
+        long xo = x.offset, co = columns.offset;
+        long planeCols = (long)kk * oh * ow;
+        ForRows(n * c, planeCols, p =>
+        {
+            long nIdx = p / c, ch = p % c;
+            long xBase = xo + (long)p * h * w;
+            long cBase = co + nIdx * c * planeCols + ch * planeCols;
+            if (reverse) xd.AsSpan((int)xBase, h * w).Clear();
+            for (int ki = 0; ki < g.KernelH; ki++)
+                for (int kj = 0; kj < g.KernelW; kj++)
+                {
+                    long rowBase = cBase + (long)(ki * g.KernelW + kj) * oh * ow;
+                    for (int y = 0; y < oh; y++)
+                    {
+                        int iy = y * g.StrideH - g.PadH + ki * g.DilationH;
+                        long rb = rowBase + (long)y * ow;
+                        if (iy < 0 || iy >= h)
+                        {
+                            if (!reverse) cd.AsSpan((int)rb, ow).Clear();
+                            continue;
+                        }
+                        long xr = xBase + (long)iy * w;
+                        for (int xx = 0; xx < ow; xx++)
+                        {
+                            int ix = xx * g.StrideW - g.PadW + kj * g.DilationW;
+                            if (ix < 0 || ix >= w) { if (!reverse) cd[rb + xx] = T.Zero; continue; }
+                            if (reverse) xd[xr + ix] += cd[rb + xx];
+                            else cd[rb + xx] = xd[xr + ix];
+                        }
+                    }
+                }
+        });
+    }
+
     /// <inheritdoc/>
-    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices) => throw new NotImplementedException();
+    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices)
+    {
+        RequireFloat("MaxPool2d", x);
+        if (x.DType == DType.Float32) MaxPoolT<float>(x, geometry, result, indices);
+        else MaxPoolT<double>(x, geometry, result, indices);
+    }
+
+    private static void MaxPoolT<T>(Tensor x, PoolGeometry g, Tensor result, Tensor indices) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long planes = x.Numel / ((long)g.Height * g.Width);
+        T[] xd = Data<T>(x), rd = Data<T>(result);
+        long[] id = Data<long>(indices);
+        long xo = x.offset, ro = result.offset, io = indices.offset;
+        ForRows(planes, (long)g.OutH * g.OutW * g.KernelH * g.KernelW, p =>
+        {
+            long xb = xo + (long)p * g.Height * g.Width, ob = (long)p * g.OutH * g.OutW;
+            for (int oy = 0; oy < g.OutH; oy++)
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    int y0 = oy * g.StrideH - g.PadH, x0 = ox * g.StrideW - g.PadW;
+                    T best = T.NegativeInfinity; long bi = -1;
+                    for (int ky = Math.Max(0, -y0); ky < g.KernelH && y0 + ky < g.Height; ky++)
+                        for (int kx = Math.Max(0, -x0); kx < g.KernelW && x0 + kx < g.Width; kx++)
+                        {
+                            long flat = (long)(y0 + ky) * g.Width + x0 + kx;
+                            T v = xd[xb + flat];
+                            // NaN wins (propagates) like PyTorch; ties keep the first position.
+                            if (v > best || T.IsNaN(v) || bi < 0) { best = v; bi = flat; if (T.IsNaN(v)) goto done; }
+                        }
+                    done:
+                    rd[ro + ob + (long)oy * g.OutW + ox] = best;
+                    id[io + ob + (long)oy * g.OutW + ox] = bi;
+                }
+        });
+    }
+
     /// <inheritdoc/>
-    public void MaxPool2dBackward(Tensor grad, Tensor indices, PoolGeometry geometry, Tensor gradInput) => throw new NotImplementedException();
+    public void MaxPool2dBackward(Tensor grad, Tensor indices, PoolGeometry geometry, Tensor gradInput)
+    {
+        RequireFloat("MaxPool2dBackward", grad);
+        if (grad.DType == DType.Float32) MaxPoolBackT<float>(grad, indices, geometry, gradInput);
+        else MaxPoolBackT<double>(grad, indices, geometry, gradInput);
+    }
+
+    private static void MaxPoolBackT<T>(Tensor grad, Tensor indices, PoolGeometry g, Tensor gradInput) where T : unmanaged, INumber<T>
+    {
+        long hw = (long)g.Height * g.Width, ohw = (long)g.OutH * g.OutW;
+        long planes = gradInput.Numel / hw;
+        T[] gd = Data<T>(grad), xd = Data<T>(gradInput);
+        long[] id = Data<long>(indices);
+        long go = grad.offset, xo = gradInput.offset, io = indices.offset;
+        ForRows(planes, ohw, p =>
+        {
+            long xb = xo + p * hw;
+            xd.AsSpan((int)xb, (int)hw).Clear();
+            for (long o = 0; o < ohw; o++)
+            {
+                long i = id[io + p * ohw + o];
+                if (i >= 0) xd[xb + i] += gd[go + p * ohw + o];
+            }
+        });
+    }
+
     /// <inheritdoc/>
-    public void AvgPool2d(Tensor x, PoolGeometry geometry, bool countIncludePad, Tensor result) => throw new NotImplementedException();
+    public void AvgPool2d(Tensor x, PoolGeometry geometry, bool countIncludePad, Tensor result)
+    {
+        RequireFloat("AvgPool2d", x);
+        if (x.DType == DType.Float32) AvgPoolT<float>(x, geometry, countIncludePad, result, false);
+        else AvgPoolT<double>(x, geometry, countIncludePad, result, false);
+    }
+
     /// <inheritdoc/>
-    public void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput) => throw new NotImplementedException();
+    public void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput)
+    {
+        RequireFloat("AvgPool2dBackward", grad);
+        if (grad.DType == DType.Float32) AvgPoolT<float>(gradInput, geometry, countIncludePad, grad, true);
+        else AvgPoolT<double>(gradInput, geometry, countIncludePad, grad, true);
+    }
+
+    // PyTorch's window rule: [y0, min(y0 + k, H + pad)) gives the padded size; clipped to [0, H) gives the real one.
+    // backward = true spreads out[o]/divisor back over the window into x (x overwritten).
+    private static void AvgPoolT<T>(Tensor x, PoolGeometry g, bool countIncludePad, Tensor outT, bool backward) where T : unmanaged, INumber<T>
+    {
+        long hw = (long)g.Height * g.Width, ohw = (long)g.OutH * g.OutW;
+        long planes = x.Numel / hw;
+        T[] xd = Data<T>(x), od = Data<T>(outT);
+        long xo = x.offset, oo = outT.offset;
+        ForRows(planes, ohw * g.KernelH * g.KernelW, p =>
+        {
+            long xb = xo + p * hw, ob = oo + p * ohw;
+            if (backward) xd.AsSpan((int)xb, (int)hw).Clear();
+            for (int oy = 0; oy < g.OutH; oy++)
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    int ys = oy * g.StrideH - g.PadH, xs = ox * g.StrideW - g.PadW;
+                    int ye = Math.Min(ys + g.KernelH, g.Height + g.PadH), xe = Math.Min(xs + g.KernelW, g.Width + g.PadW);
+                    int padded = (ye - ys) * (xe - xs);
+                    ys = Math.Max(ys, 0); xs = Math.Max(xs, 0); ye = Math.Min(ye, g.Height); xe = Math.Min(xe, g.Width);
+                    int div = countIncludePad ? padded : (ye - ys) * (xe - xs);
+                    if (div <= 0) { if (!backward) od[ob + (long)oy * g.OutW + ox] = T.Zero; continue; }
+                    T inv = T.One / T.CreateTruncating(div);
+                    if (backward)
+                    {
+                        T v = od[ob + (long)oy * g.OutW + ox] * inv;
+                        for (int yy = ys; yy < ye; yy++)
+                            for (int xx = xs; xx < xe; xx++) xd[xb + (long)yy * g.Width + xx] += v;
+                    }
+                    else
+                    {
+                        T s = T.Zero;
+                        for (int yy = ys; yy < ye; yy++)
+                            for (int xx = xs; xx < xe; xx++) s += xd[xb + (long)yy * g.Width + xx];
+                        od[ob + (long)oy * g.OutW + ox] = s * inv;
+                    }
+                }
+        });
+    }
 }

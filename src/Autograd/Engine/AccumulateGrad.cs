@@ -1,0 +1,50 @@
+namespace Ember;
+
+/// <summary>
+/// The sink node of a leaf tensor: adds the incoming gradient into the leaf's <see cref="Tensor.Grad"/>
+/// and then runs the leaf's post-accumulate hooks.
+/// </summary>
+internal sealed class AccumulateGrad(Tensor variable) : Node([])
+{
+    /// <summary>The leaf whose .Grad this node fills.</summary>
+    public readonly Tensor Variable = variable;
+
+    private readonly long[][] inputShapes = [];
+
+    /// <inheritdoc/>
+    public override string Name => "AccumulateGrad";
+
+    /// <inheritdoc/>
+    public override long[][] InputShapes => inputShapes;
+
+    /// <summary>leaf.Grad += gradient. Always produces a new tensor, never writes into a user-visible one.</summary>
+    public override Tensor?[] Apply(Tensor gradOutput)
+    {
+        var leaf = Variable;
+        if (leaf.Grad is null)
+        {
+            // First gradient: store a private contiguous copy. The engine may hand the same tensor to
+            // several leaves (Add sends its gradient to both inputs), and a user (or an optimizer, or an
+            // all-reduce) may later modify one leaf's .Grad in place: the copy keeps them independent.
+            // Under createGraph the clone is recorded, so .Grad stays differentiable.
+            leaf.Grad = GradMode.IsEnabled ? gradOutput.Clone() : Detached(gradOutput);
+        }
+        else
+        {
+            if (leaf.Grad.Shape != gradOutput.Shape)
+                throw new InvalidOperationException(
+                    $"AccumulateGrad: the leaf's existing .Grad has shape {leaf.Grad.Shape} but the new gradient has shape {gradOutput.Shape}; set .Grad = null first.");
+            leaf.Grad = leaf.Grad + gradOutput;     // += as a new tensor
+        }
+        if (leaf.AutogradState is TensorState { PostAccumulateHooks: { } hooks })
+            foreach (var hook in hooks.ToArray()) hook(leaf);
+        return [];
+    }
+
+    private static Tensor Detached(Tensor g)
+    {
+        var copy = Tensor.Alloc((long[])g.shape.Clone(), g.DType, g.Device);
+        g.Backend.Copy(g, copy);
+        return copy;
+    }
+}

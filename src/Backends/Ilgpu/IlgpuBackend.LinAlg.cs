@@ -1,0 +1,70 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Ember.Ilgpu.Ops;
+
+namespace Ember.Ilgpu;
+
+public sealed partial class IlgpuBackend
+{
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Float32 operands that are row-major or transposed matrices (one unit stride each, C row-major) go to
+    /// <see cref="IlgpuGemm"/> (register-blocked tiles); everything else, and Float64, to a shared-memory tiled
+    /// kernel over arbitrary strides. Transposed views and stride-0 broadcast batches are read in place.
+    /// </remarks>
+    public void MatMul(Tensor a, Tensor b, Tensor c, bool accumulate = false)
+    {
+        long batch = c.shape[0], m = c.shape[1], n = c.shape[2], k = a.shape[2];
+        if (batch == 0 || m == 0 || n == 0) return;
+        var d = Dev(c);
+        if (c.DType == DType.Float32 && TrySgemm(d, a, b, c, batch, m, n, k, accumulate)) return;
+        var p = new MatMulParams
+        {
+            M = m, N = n, K = k,
+            A0 = a.shape[0] == 1 ? 0 : a.strides[0], A1 = a.strides[1], A2 = a.strides[2],
+            B0 = b.shape[0] == 1 ? 0 : b.strides[0], B1 = b.strides[1], B2 = b.strides[2],
+            C0 = c.strides[0], C1 = c.strides[1], C2 = c.strides[2],
+            AOff = a.offset, BOff = b.offset, COff = c.offset,
+        };
+        int ts = d.Accelerator.AcceleratorType == AcceleratorType.CPU ? 4 : 16;
+        while (ts > 1 && ts * ts > d.Accelerator.MaxNumThreadsPerGroup) ts /= 2;
+        if (batch > 65535 || (m + ts - 1) / ts > 65535) throw new NotSupportedException($"ILGPU backend: MatMul grid too large (batch {batch}, M {m}).");
+        var cfg = new KernelConfig(
+            new Index3D(checked((int)((n + ts - 1) / ts)), (int)((m + ts - 1) / ts), (int)batch),
+            new Index3D(ts, ts, 1));
+        int acc = accumulate ? 1 : 0;
+        if (c.DType == DType.Float32)
+            G<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams, int>(d, MatMulKernels.Tiled<float, F32>)(
+                cfg, V<float>(a), V<float>(b), V<float>(c), p, acc);
+        else
+            G<ArrayView<double>, ArrayView<double>, ArrayView<double>, MatMulParams, int>(d, MatMulKernels.Tiled<double, F64>)(
+                cfg, V<double>(a), V<double>(b), V<double>(c), p, acc);
+    }
+
+    /// <summary>Runs the product through <see cref="IlgpuGemm.Sgemm(IlgpuDevice, bool, bool, int, int, int, float, ArrayView{float}, int, long, ArrayView{float}, int, long, float, ArrayView{float}, int, long, int, GemmAlgorithm)"/> when the layouts allow it.</summary>
+    private static bool TrySgemm(IlgpuDevice d, Tensor a, Tensor b, Tensor c, long batch, long m, long n, long k, bool accumulate)
+    {
+        if (c.strides[2] != 1 && n > 1) return false;
+        if (!Operand(a, m, k, out bool ta, out long lda) || !Operand(b, k, n, out bool tb, out long ldb)) return false;
+        long ldc = m > 1 ? c.strides[1] : n;
+        long sa = a.shape[0] == 1 ? 0 : a.strides[0], sb = b.shape[0] == 1 ? 0 : b.strides[0], sc = c.strides[0];
+        if (ldc < n || sa < 0 || sb < 0 || sc < 0 || batch > int.MaxValue || m > int.MaxValue || n > int.MaxValue || k > int.MaxValue
+            || lda > int.MaxValue || ldb > int.MaxValue || ldc > int.MaxValue) return false;
+        if (batch > 1 && sc < (m - 1) * ldc + n) return false;
+        IlgpuGemm.Sgemm(d, ta, tb, (int)m, (int)n, (int)k,
+            1f, V<float>(a).SubView(a.offset), (int)lda, sa,
+            V<float>(b).SubView(b.offset), (int)ldb, sb,
+            accumulate ? 1f : 0f, V<float>(c).SubView(c.offset), (int)ldc, sc, (int)batch);
+        return true;
+    }
+
+    /// <summary>Describes a [rows, cols] matrix view as BLAS storage: row-major (ld = row stride) or transposed (ld = column stride).</summary>
+    private static bool Operand(Tensor t, long rows, long cols, out bool trans, out long ld)
+    {
+        long rs = t.strides[1], cs = t.strides[2];
+        trans = false; ld = 0;
+        if (cs == 1 || cols == 1) { ld = rows > 1 ? rs : cols; if (ld >= cols && ld >= 1) return true; }
+        if (rs == 1 || rows == 1) { trans = true; ld = cols > 1 ? cs : rows; if (ld >= rows && ld >= 1) return true; }
+        return false;
+    }
+}

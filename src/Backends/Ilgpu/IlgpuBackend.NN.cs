@@ -1,0 +1,110 @@
+using ILGPU;
+using Ember.Ilgpu.Ops;
+using CK = Ember.Ilgpu.Ops.ConvPoolKernels;
+
+namespace Ember.Ilgpu;
+
+public sealed partial class IlgpuBackend
+{
+    private static Geo ConvGeo(long n, ConvGeometry g) => new()
+    {
+        N = checked((int)n), C = g.Channels, H = g.Height, W = g.Width, KH = g.KernelH, KW = g.KernelW,
+        SH = g.StrideH, SW = g.StrideW, PH = g.PadH, PW = g.PadW, DH = g.DilationH, DW = g.DilationW, OH = g.OutH, OW = g.OutW,
+    };
+
+    private static Geo PoolGeo(long nc, PoolGeometry g) => new()
+    {
+        N = checked((int)nc), C = 1, H = g.Height, W = g.Width, KH = g.KernelH, KW = g.KernelW,
+        SH = g.StrideH, SW = g.StrideW, PH = g.PadH, PW = g.PadW, DH = 1, DW = 1, OH = g.OutH, OW = g.OutW,
+    };
+
+    /// <inheritdoc/>
+    public void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns)
+    {
+        x = Contig(x);
+        long n = columns.Numel;
+        if (n == 0) return;
+        var d = Dev(x);
+        var g = ConvGeo(x.shape[0], geometry);
+        if (x.DType == DType.Float32) Go<float>(); else Go<double>();
+
+        void Go<T>() where T : unmanaged =>
+            K<ArrayView<T>, ArrayView<T>, Geo, long, long>(d, CK.Im2Col<T>)(Count(n), V<T>(x), V<T>(columns), g, x.offset, columns.offset);
+    }
+
+    /// <inheritdoc/>
+    public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x)
+    {
+        columns = Contig(columns);
+        long n = x.Numel;
+        if (n == 0) return;
+        var d = Dev(x);
+        var g = ConvGeo(x.shape[0], geometry);
+        if (x.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
+
+        void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
+            K<ArrayView<T>, ArrayView<T>, Geo, long, long>(d, CK.Col2Im<T, R>)(Count(n), V<T>(columns), V<T>(x), g, columns.offset, x.offset);
+    }
+
+    /// <inheritdoc/>
+    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices)
+    {
+        x = Contig(x);
+        long n = result.Numel;
+        if (n == 0) return;
+        var d = Dev(x);
+        var g = PoolGeo(x.shape[0] * x.shape[1], geometry);
+        var o = new Offs { A = x.offset, B = result.offset, C = indices.offset };
+        if (x.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
+
+        void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
+            K<ArrayView<T>, ArrayView<T>, ArrayView<long>, Geo, Offs>(d, CK.MaxPool<T, R>)(Count(n), V<T>(x), V<T>(result), V<long>(indices), g, o);
+    }
+
+    /// <inheritdoc/>
+    public void MaxPool2dBackward(Tensor grad, Tensor indices, PoolGeometry geometry, Tensor gradInput)
+    {
+        grad = Contig(grad); indices = Contig(indices);
+        Fill(gradInput, 0);
+        long n = grad.Numel;
+        if (n == 0) return;
+        var d = Dev(grad);
+        var g = PoolGeo(gradInput.shape[0] * gradInput.shape[1], geometry);
+        var o = new Offs { A = grad.offset, B = indices.offset, C = gradInput.offset };
+        if (grad.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
+
+        void Go<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Geo, Offs>(d, CK.MaxPoolBackward<T, N>)(Count(n), V<T>(grad), V<long>(indices), V<T>(gradInput), g, o);
+    }
+
+    /// <inheritdoc/>
+    public void AvgPool2d(Tensor x, PoolGeometry geometry, bool countIncludePad, Tensor result)
+    {
+        x = Contig(x);
+        long n = result.Numel;
+        if (n == 0) return;
+        var d = Dev(x);
+        var g = PoolGeo(x.shape[0] * x.shape[1], geometry);
+        var o = new Offs { A = x.offset, B = result.offset };
+        if (x.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
+
+        void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
+            K<ArrayView<T>, ArrayView<T>, Geo, Offs, int>(d, CK.AvgPool<T, R>)(Count(n), V<T>(x), V<T>(result), g, o, countIncludePad ? 1 : 0);
+    }
+
+    /// <inheritdoc/>
+    public void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput)
+    {
+        grad = Contig(grad);
+        Fill(gradInput, 0);
+        long n = grad.Numel;
+        if (n == 0) return;
+        var d = Dev(grad);
+        var g = PoolGeo(gradInput.shape[0] * gradInput.shape[1], geometry);
+        var o = new Offs { A = grad.offset, B = gradInput.offset };
+        if (grad.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
+
+        void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
+            K<ArrayView<T>, ArrayView<T>, Geo, Offs, int>(d, CK.AvgPoolBackward<T, R>)(Count(n), V<T>(grad), V<T>(gradInput), g, o, countIncludePad ? 1 : 0);
+    }
+}

@@ -1,0 +1,51 @@
+using ILGPU;
+using Ember.Ilgpu.Ops;
+
+namespace Ember.Ilgpu;
+
+public sealed partial class IlgpuBackend
+{
+    /// <inheritdoc/>
+    public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args)
+    {
+        long n = param.Numel;
+        if (n == 0) return;
+        grad = Contig(grad);
+        var d = Dev(param);
+        var p = new OptimParams
+        {
+            Lr = args.Lr, Momentum = args.Momentum, Dampening = args.Dampening, WeightDecay = args.WeightDecay,
+            Nesterov = args.Nesterov ? 1 : 0, Maximize = args.Maximize ? 1 : 0, FirstStep = args.FirstStep ? 1 : 0,
+            HasBuffer = momentumBuffer is null ? 0 : 1,
+        };
+        var o = new Offs { A = param.offset, B = grad.offset, C = momentumBuffer?.offset ?? 0 };
+        if (param.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
+
+        void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
+            K<ArrayView<T>, ArrayView<T>, ArrayView<T>, OptimParams, Offs>(d, OptimKernels.Sgd<T, R>)(
+                Count(n), V<T>(param), V<T>(grad), V<T>(momentumBuffer ?? param), p, o);
+    }
+
+    /// <inheritdoc/>
+    public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamStepArgs args)
+    {
+        long n = param.Numel;
+        if (n == 0) return;
+        grad = Contig(grad);
+        var d = Dev(param);
+        double bc1 = 1 - Math.Pow(args.Beta1, args.Step), bc2 = 1 - Math.Pow(args.Beta2, args.Step);
+        var p = new OptimParams
+        {
+            Lr = args.Lr, Beta1 = args.Beta1, Beta2 = args.Beta2, Eps = args.Eps, WeightDecay = args.WeightDecay,
+            StepSize = args.Lr / bc1, Bc2Sqrt = Math.Sqrt(bc2),
+            Decoupled = args.DecoupledWeightDecay ? 1 : 0, Amsgrad = args.Amsgrad && maxExpAvgSq is not null ? 1 : 0,
+            Maximize = args.Maximize ? 1 : 0,
+        };
+        var o = new Offs { A = param.offset, B = grad.offset, C = expAvg.offset, D = expAvgSq.offset, E = maxExpAvgSq?.offset ?? 0 };
+        if (param.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
+
+        void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
+            K<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, OptimParams, Offs>(d, OptimKernels.Adam<T, R>)(
+                Count(n), V<T>(param), V<T>(grad), V<T>(expAvg), V<T>(expAvgSq), V<T>(maxExpAvgSq ?? expAvgSq), p, o);
+    }
+}

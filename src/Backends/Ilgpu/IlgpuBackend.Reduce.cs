@@ -1,0 +1,70 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Ember.Ilgpu.Ops;
+using RK = Ember.Ilgpu.Ops.RowKernels;
+
+namespace Ember.Ilgpu;
+
+public sealed partial class IlgpuBackend
+{
+    /// <inheritdoc/>
+    public void Reduce(ReduceOp op, Tensor x, Tensor values, Tensor? indices)
+    {
+        long outer = x.shape[0], inner = x.shape[1];
+        if (outer == 0) return;
+        var d = Dev(values);
+        long s0 = x.strides[0], s1 = x.strides[1], vs = values.Dim > 0 ? values.strides[0] : 0;
+        long iss = indices is { Dim: > 0 } ? indices.strides[0] : 0;
+        var o = new Offs { A = x.offset, B = values.offset, C = indices?.offset ?? 0 };
+        int hasIndex = indices is null ? 0 : 1;
+        var idx = V<long>(indices ?? Dummy(d));
+        if (op is ReduceOp.All or ReduceOp.Any)
+        {
+            switch (x.DType)
+            {
+                case DType.Float32: RB<float, F32>(); break;
+                case DType.Float64: RB<double, F64>(); break;
+                case DType.Int32: RB<int, I32>(); break;
+                case DType.Int64: RB<long, I64>(); break;
+                default: RB<byte, B8>(); break;
+            }
+            return;
+        }
+        int code = op switch { ReduceOp.Sum => 0, ReduceOp.Prod => 1, ReduceOp.Max => 2, ReduceOp.Min => 3, _ => 4 };
+        switch (x.DType)
+        {
+            case DType.Float32: RF<float, F32>(); break;
+            case DType.Float64: RF<double, F64>(); break;
+            case DType.Int32: RI<int, I32>(); break;
+            case DType.Int64: RI<long, I64>(); break;
+            default: throw new NotSupportedException($"ILGPU backend: Reduce {op} is not defined for {x.DType}.");
+        }
+
+        void RB<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, ArrayView<byte>, long, long, long, long, Offs, int>(d, RK.ReduceBool<T, N>)(
+                Count(outer), V<T>(x), V<byte>(values), inner, s0, s1, vs, o, (int)op);
+
+        void RI<T, N>() where T : unmanaged where N : struct, INum<T>
+        {
+            if (code == 4) throw new NotSupportedException($"ILGPU backend: LogSumExp is not defined for {x.DType}.");
+            K<ArrayView<T>, ArrayView<T>, ArrayView<long>, long, long, long, long, long, Offs, int, int>(d, RK.ReduceInt<T, N>)(
+                Count(outer), V<T>(x), V<T>(values), idx, inner, s0, s1, vs, iss, o, code, hasIndex);
+        }
+
+        void RF<T, R>() where T : unmanaged where R : struct, IReal<T> =>
+            G<ArrayView<T>, ArrayView<T>, ArrayView<long>, long, long, long, long, long, Offs, int, int>(d, RK.Reduce<T, R>)(
+                Rows(d, outer), V<T>(x), V<T>(values), idx, inner, s0, s1, vs, iss, o, code, hasIndex);
+    }
+
+    /// <summary>Launch configuration of a row kernel: one group per row.</summary>
+    internal static KernelConfig Rows(IlgpuDevice d, long rows)
+    {
+        if (rows > int.MaxValue) throw new NotSupportedException($"ILGPU backend: {rows} rows in one launch; at most {int.MaxValue} are supported.");
+        return new KernelConfig(new Index1D((int)rows), new Index1D(RowGroupSize(d)));
+    }
+
+    /// <summary>A one-element Int64 placeholder view for kernels whose optional index output is absent.</summary>
+    private static Tensor Dummy(IlgpuDevice d) => dummies.GetOrAdd(d.Device, v => Tensor.Alloc([1], DType.Int64, v));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Device, Tensor> dummies = new();
+}

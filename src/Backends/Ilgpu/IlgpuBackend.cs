@@ -1,0 +1,107 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using ILGPU;
+using ILGPU.Runtime;
+
+[assembly: InternalsVisibleTo("ILGPURuntime")]   // ILGPU's CPU accelerator runs kernels over internal types (Ops/*)
+
+namespace Ember.Ilgpu;
+
+/// <summary>
+/// The GPU backend: every <see cref="IBackend"/> kernel as an ILGPU kernel, for <c>cuda:N</c>, <c>opencl:N</c>
+/// and <c>ilgpu-cpu</c> (ILGPU's CPU accelerator). Kernels are compiled once per (kernel, dtype, device) and
+/// held by the device's <see cref="KernelCache"/>; all work is queued on the accelerator's default stream
+/// without host synchronization, and <see cref="CopyToHost"/> waits for it. Split by kernel family over
+/// partial files. Registered with <see cref="Ember.Backends"/> by this assembly's module initializer;
+/// the ILGPU context itself is created only when a device is first used or <see cref="Devices"/> is read.
+/// </summary>
+public sealed partial class IlgpuBackend : IBackend
+{
+    /// <summary>The single instance.</summary>
+    public static IlgpuBackend Instance { get; } = new();
+
+    private IlgpuBackend() { }
+
+    /// <summary>Registers <see cref="Instance"/> with <see cref="Ember.Backends"/> (idempotent; the module initializer already does it).</summary>
+    public static void Register() => Ember.Backends.Register(Instance);
+
+#pragma warning disable CA2255 // a library module initializer is the design: registration without reflection scanning
+    [ModuleInitializer]
+    internal static void RegisterOnLoad() => Register();
+#pragma warning restore CA2255
+
+    /// <inheritdoc/>
+    public string Name => "ilgpu";
+
+    /// <inheritdoc/>
+    public bool Supports(Device device) =>
+        device.Type is DeviceType.Cuda or DeviceType.OpenCL or DeviceType.IlgpuCpu && IlgpuContext.Shared.IsAvailable(device);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Device> Devices => IlgpuContext.Shared.Devices.Select(d => d.Device).ToArray();
+
+    /// <summary>The opened device (accelerator, kernels, allocator) of <paramref name="device"/>.</summary>
+    /// <exception cref="ArgumentException">The device is not available.</exception>
+    public static IlgpuDevice Open(Device device) => IlgpuContext.Shared.Get(device);
+
+    /// <inheritdoc/>
+    public Storage Allocate(Device device, DType dtype, long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        return new IlgpuStorage(this, Open(device), dtype, length);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Copies from pageable host memory and waits for the copy (no page-locked staging yet).</remarks>
+    public void CopyFromHost(ReadOnlySpan<byte> source, Storage destination, long elementOffset)
+    {
+        var st = (IlgpuStorage)destination;
+        if (source.IsEmpty) return;
+        long start = elementOffset * st.DType.ElementSize();
+        var view = st.Block.Bytes.SubView(start, source.Length);
+        view.CopyFromCPU(st.Owner.Accelerator.DefaultStream, ref MemoryMarshal.GetReference(source), source.Length);
+        st.Owner.Accelerator.DefaultStream.Synchronize();
+    }
+
+    /// <inheritdoc/>
+    public void CopyToHost(Storage source, long elementOffset, Span<byte> destination)
+    {
+        var st = (IlgpuStorage)source;
+        if (destination.IsEmpty) { st.Owner.Synchronize(); return; }
+        long start = elementOffset * st.DType.ElementSize();
+        var view = st.Block.Bytes.SubView(start, destination.Length);
+        st.Owner.Synchronize();
+        view.CopyToCPU(st.Owner.Accelerator.DefaultStream, ref MemoryMarshal.GetReference(destination), destination.Length);
+        st.Owner.Accelerator.DefaultStream.Synchronize();
+    }
+
+    /// <inheritdoc/>
+    public void Synchronize(Device device) => Open(device).Synchronize();
+
+    // ---- helpers shared by the partial files ------------------------------------------------------
+
+    /// <summary>The device of a tensor on this backend.</summary>
+    internal static IlgpuDevice Dev(Tensor t) => ((IlgpuStorage)t.storage).Owner;
+
+    /// <summary>The whole storage of <paramref name="t"/> as a typed view (kernels add the tensor's offset).</summary>
+    internal static ArrayView<T> V<T>(Tensor t) where T : unmanaged => ((IlgpuStorage)t.storage).View<T>();
+
+    /// <summary>The auto-grouped launcher of <paramref name="kernel"/> on <paramref name="d"/>, loaded once.</summary>
+    internal static TLauncher Load<TKernel, TLauncher>(IlgpuDevice d, TKernel kernel, Func<Accelerator, TKernel, TLauncher> load)
+        where TKernel : Delegate where TLauncher : Delegate => d.Kernels.Get(kernel, load);
+
+    /// <summary>Launch size of an elementwise kernel over <paramref name="n"/> elements.</summary>
+    /// <exception cref="NotSupportedException">More than 2³¹ − 1 elements in one launch.</exception>
+    internal static Index1D Count(long n) =>
+        n <= int.MaxValue ? new Index1D((int)n) : throw new NotSupportedException($"ILGPU backend: {n} elements in one kernel launch; at most {int.MaxValue} are supported.");
+
+    /// <summary>Threads per group of row kernels on <paramref name="d"/>: a power of two ≤ 256 the accelerator allows.</summary>
+    internal static int RowGroupSize(IlgpuDevice d)
+    {
+        // ILGPU's CPU accelerator runs group threads as OS threads with real barriers: keep its groups small.
+        int max = Math.Min(d.Accelerator.AcceleratorType == AcceleratorType.CPU ? 8 : 256, d.Accelerator.MaxNumThreadsPerGroup);
+        int g = 1;
+        while (g * 2 <= max) g *= 2;
+        return Math.Max(g, 1);
+    }
+}

@@ -1,0 +1,189 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Ember.Ilgpu.Ops;
+
+/// <summary>Convolution / pooling geometry passed to kernels (NC = batch · channels for pooling).</summary>
+internal struct Geo
+{
+    public int N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW;
+}
+
+/// <summary>im2col / col2im (gather form, no atomics) and 2-D pooling over contiguous NCHW tensors.</summary>
+internal static class ConvPoolKernels
+{
+    /// <summary>Thread i writes columns element i of [N, C·kH·kW, OH·OW]; x at xo, columns at co.</summary>
+    public static void Im2Col<T>(Index1D i, ArrayView<T> x, ArrayView<T> col, Geo g, long xo, long co) where T : unmanaged
+    {
+        long t = i;
+        int ow = (int)(t % g.OW); t /= g.OW;
+        int oh = (int)(t % g.OH); t /= g.OH;
+        int kw = (int)(t % g.KW); t /= g.KW;
+        int kh = (int)(t % g.KH); t /= g.KH;
+        long nc = t;   // n·C + c
+        int h = oh * g.SH - g.PH + kh * g.DH, w = ow * g.SW - g.PW + kw * g.DW;
+        col[co + i] = h >= 0 && h < g.H && w >= 0 && w < g.W ? x[xo + (nc * g.H + h) * g.W + w] : default;
+    }
+
+    /// <summary>Thread i computes x element i of [N, C, H, W] as the sum of every column entry that reads it.</summary>
+    public static void Col2Im<T, R>(Index1D i, ArrayView<T> col, ArrayView<T> x, Geo g, long co, long xo) where T : unmanaged where R : struct, IReal<T>
+    {
+        long t = i;
+        int w = (int)(t % g.W); t /= g.W;
+        int h = (int)(t % g.H); t /= g.H;
+        long nc = t;
+        long l = (long)g.OH * g.OW;
+        T sum = R.FromD(0.0);
+        for (int kh = 0; kh < g.KH; kh++)
+        {
+            int hh = h + g.PH - kh * g.DH;
+            if (hh < 0 || hh % g.SH != 0) continue;
+            int oh = hh / g.SH;
+            if (oh >= g.OH) continue;
+            for (int kw = 0; kw < g.KW; kw++)
+            {
+                int ww = w + g.PW - kw * g.DW;
+                if (ww < 0 || ww % g.SW != 0) continue;
+                int ow = ww / g.SW;
+                if (ow >= g.OW) continue;
+                sum = R.Add(sum, col[co + ((nc * g.KH + kh) * g.KW + kw) * l + (long)oh * g.OW + ow]);
+            }
+        }
+        x[xo + i] = sum;
+    }
+
+    /// <summary>Max pooling: thread i handles output i of [NC, OH, OW]; index = h·W + w of the first maximum (NaN wins).</summary>
+    public static void MaxPool<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> y, ArrayView<long> idx, Geo g, Offs o) where T : unmanaged where R : struct, IReal<T>
+    {
+        long t = i;
+        int ow = (int)(t % g.OW); t /= g.OW;
+        int oh = (int)(t % g.OH); t /= g.OH;
+        long nc = t;
+        int hs = oh * g.SH - g.PH, ws = ow * g.SW - g.PW;
+        T best = R.NegInf();
+        long bi = -1;
+        for (int kh = 0; kh < g.KH; kh++)
+        {
+            int h = hs + kh;
+            if (h < 0 || h >= g.H) continue;
+            for (int kw = 0; kw < g.KW; kw++)
+            {
+                int w = ws + kw;
+                if (w < 0 || w >= g.W) continue;
+                T v = x[o.A + (nc * g.H + h) * g.W + w];
+                if (bi < 0 || R.Lt(best, v) || (R.IsNaN(v) && !R.IsNaN(best))) { best = v; bi = (long)h * g.W + w; }
+            }
+        }
+        y[o.B + i] = best;
+        idx[o.C + i] = bi < 0 ? 0 : bi;
+    }
+
+    /// <summary>Max-pool backward: gradInput (zeroed first) at o.C receives grad[i] at the saved index (atomic).</summary>
+    public static void MaxPoolBackward<T, N>(Index1D i, ArrayView<T> grad, ArrayView<long> idx, ArrayView<T> gi, Geo g, Offs o) where T : unmanaged where N : struct, INum<T>
+    {
+        long nc = i / ((long)g.OH * g.OW);
+        N.AtomicAdd(gi, o.C + nc * g.H * g.W + idx[o.B + i], grad[o.A + i]);
+    }
+
+    /// <summary>The window [h0, h1) × [w0, w1) (clipped to the input) and PyTorch's divisor of output (oh, ow).</summary>
+    private static long Window(Geo g, int oh, int ow, int countIncludePad, out int h0, out int h1, out int w0, out int w1)
+    {
+        h0 = oh * g.SH - g.PH; w0 = ow * g.SW - g.PW;
+        h1 = h0 + g.KH; if (h1 > g.H + g.PH) h1 = g.H + g.PH;
+        w1 = w0 + g.KW; if (w1 > g.W + g.PW) w1 = g.W + g.PW;
+        long pool = (long)(h1 - h0) * (w1 - w0);
+        if (h0 < 0) h0 = 0;
+        if (w0 < 0) w0 = 0;
+        if (h1 > g.H) h1 = g.H;
+        if (w1 > g.W) w1 = g.W;
+        return countIncludePad != 0 ? pool : (long)(h1 - h0) * (w1 - w0);
+    }
+
+    /// <summary>Average pooling: thread i handles output i; x at o.A, y at o.B.</summary>
+    public static void AvgPool<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> y, Geo g, Offs o, int countIncludePad) where T : unmanaged where R : struct, IReal<T>
+    {
+        long t = i;
+        int ow = (int)(t % g.OW); t /= g.OW;
+        int oh = (int)(t % g.OH); t /= g.OH;
+        long nc = t;
+        long div = Window(g, oh, ow, countIncludePad, out int h0, out int h1, out int w0, out int w1);
+        T sum = R.FromD(0.0);
+        for (int h = h0; h < h1; h++)
+            for (int w = w0; w < w1; w++)
+                sum = R.Add(sum, x[o.A + (nc * g.H + h) * g.W + w]);
+        y[o.B + i] = R.Div(sum, R.FromL(div));
+    }
+
+    /// <summary>Average-pool backward: gradInput (zeroed first) at o.B receives grad[i] / divisor over the window (atomic).</summary>
+    public static void AvgPoolBackward<T, R>(Index1D i, ArrayView<T> grad, ArrayView<T> gi, Geo g, Offs o, int countIncludePad) where T : unmanaged where R : struct, IReal<T>
+    {
+        long t = i;
+        int ow = (int)(t % g.OW); t /= g.OW;
+        int oh = (int)(t % g.OH); t /= g.OH;
+        long nc = t;
+        long div = Window(g, oh, ow, countIncludePad, out int h0, out int h1, out int w0, out int w1);
+        T v = R.Div(grad[o.A + i], R.FromL(div));
+        for (int h = h0; h < h1; h++)
+            for (int w = w0; w < w1; w++)
+                R.AtomicAdd(gi, o.B + (nc * g.H + h) * g.W + w, v);
+    }
+}
+
+/// <summary>Scalars of one fused optimizer step (already combined on the host where possible).</summary>
+internal struct OptimParams
+{
+    public double Lr, Momentum, Dampening, WeightDecay, Beta1, Beta2, Eps, StepSize, Bc2Sqrt;
+    public int Nesterov, Maximize, FirstStep, Decoupled, Amsgrad, HasBuffer;
+}
+
+/// <summary>Fused SGD and Adam/AdamW steps (PyTorch's single-tensor formulas), one thread per element, math in double.</summary>
+internal static class OptimKernels
+{
+    /// <summary>param o.A, grad o.B, momentum buffer o.C.</summary>
+    public static void Sgd<T, R>(Index1D i, ArrayView<T> p, ArrayView<T> g, ArrayView<T> buf, OptimParams a, Offs o) where T : unmanaged where R : struct, IReal<T>
+    {
+        double pv = R.ToD(p[o.A + i]);
+        double d = R.ToD(g[o.B + i]);
+        if (a.Maximize != 0) d = -d;
+        if (a.WeightDecay != 0) d += a.WeightDecay * pv;
+        if (a.Momentum != 0 && a.HasBuffer != 0)
+        {
+            double bv = a.FirstStep != 0 ? d : a.Momentum * R.ToD(buf[o.C + i]) + (1 - a.Dampening) * d;
+            T bt = R.FromD(bv);
+            buf[o.C + i] = bt;
+            bv = R.ToD(bt);
+            d = a.Nesterov != 0 ? d + a.Momentum * bv : bv;
+        }
+        p[o.A + i] = R.FromD(pv - a.Lr * d);
+    }
+
+    /// <summary>param o.A, grad o.B, exp_avg o.C, exp_avg_sq o.D, max_exp_avg_sq o.E.</summary>
+    public static void Adam<T, R>(Index1D i, ArrayView<T> p, ArrayView<T> g, ArrayView<T> m, ArrayView<T> v, ArrayView<T> vmax, OptimParams a, Offs o)
+        where T : unmanaged where R : struct, IReal<T>
+    {
+        double pv = R.ToD(p[o.A + i]);
+        double gv = R.ToD(g[o.B + i]);
+        if (a.Maximize != 0) gv = -gv;
+        if (a.WeightDecay != 0)
+        {
+            if (a.Decoupled != 0) pv *= 1 - a.Lr * a.WeightDecay;
+            else gv += a.WeightDecay * pv;
+        }
+        double mv = R.ToD(m[o.C + i]);
+        mv += (1 - a.Beta1) * (gv - mv);
+        double vv = a.Beta2 * R.ToD(v[o.D + i]) + (1 - a.Beta2) * gv * gv;
+        T mt = R.FromD(mv), vt = R.FromD(vv);
+        m[o.C + i] = mt; v[o.D + i] = vt;
+        double vd = R.ToD(vt);
+        if (a.Amsgrad != 0)
+        {
+            double mx = R.ToD(vmax[o.E + i]);
+            if (vd > mx || XMath.IsNaN(mx)) mx = vd;
+            T mxt = R.FromD(mx);
+            vmax[o.E + i] = mxt;
+            vd = R.ToD(mxt);
+        }
+        double denom = R.ToD(R.Sqrt(R.FromD(vd))) / a.Bc2Sqrt + a.Eps;
+        p[o.A + i] = R.FromD(pv - a.StepSize * R.ToD(mt) / denom);
+    }
+}

@@ -1,0 +1,139 @@
+using System.Runtime.CompilerServices;
+
+namespace Ember.Ilgpu.Ops;
+
+/// <summary>
+/// The shape an elementwise kernel iterates over (rank ≤ <see cref="Tensor.MaxRank"/>), passed to kernels by value.
+/// The host coalesces dimensions first, so most launches see rank 1 or 2.
+/// </summary>
+internal struct Shape8
+{
+    /// <summary>Number of dimensions (at least 1).</summary>
+    public int Rank;
+    /// <summary>Sizes of dimensions 0..7 (unused ones are 1).</summary>
+    public long D0, D1, D2, D3, D4, D5, D6, D7;
+
+    /// <summary>Size of dimension <paramref name="d"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly long Dim(int d) => d switch { 0 => D0, 1 => D1, 2 => D2, 3 => D3, 4 => D4, 5 => D5, 6 => D6, _ => D7 };
+
+    /// <summary>Builds the struct from a host shape.</summary>
+    public static Shape8 From(long[] shape)
+    {
+        var s = new Shape8 { Rank = Math.Max(1, shape.Length), D0 = 1, D1 = 1, D2 = 1, D3 = 1, D4 = 1, D5 = 1, D6 = 1, D7 = 1 };
+        for (int i = 0; i < shape.Length; i++) s.Set(i, shape[i]);
+        return s;
+    }
+
+    private void Set(int d, long v)
+    {
+        switch (d) { case 0: D0 = v; break; case 1: D1 = v; break; case 2: D2 = v; break; case 3: D3 = v; break;
+            case 4: D4 = v; break; case 5: D5 = v; break; case 6: D6 = v; break; default: D7 = v; break; }
+    }
+}
+
+/// <summary>
+/// Where one operand's elements are: base offset and per-dimension strides (in elements) over a <see cref="Shape8"/>.
+/// <see cref="Unit"/> = 1 marks the contiguous fast path (element i at Offset + i).
+/// </summary>
+internal struct Str8
+{
+    /// <summary>Offset of element 0 in the storage.</summary>
+    public long Offset;
+    /// <summary>1 when element i is at <see cref="Offset"/> + i.</summary>
+    public int Unit;
+    /// <summary>Strides of dimensions 0..7.</summary>
+    public long S0, S1, S2, S3, S4, S5, S6, S7;
+
+    /// <summary>Stride of dimension <paramref name="d"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly long Stride(int d) => d switch { 0 => S0, 1 => S1, 2 => S2, 3 => S3, 4 => S4, 5 => S5, 6 => S6, _ => S7 };
+
+    /// <summary>Storage index of the element with row-major linear index <paramref name="i"/> of <paramref name="shape"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly long At(Shape8 shape, long i)
+    {
+        if (Unit != 0) return Offset + i;
+        long off = Offset;
+        for (int d = shape.Rank - 1; d >= 0; d--)
+        {
+            long n = shape.Dim(d);
+            long q = i / n;
+            off += (i - q * n) * Stride(d);
+            i = q;
+        }
+        return off;
+    }
+
+    /// <summary>Builds the struct from host strides.</summary>
+    public static Str8 From(long offset, long[] strides, bool unit = false)
+    {
+        var s = new Str8 { Offset = offset, Unit = unit ? 1 : 0 };
+        for (int i = 0; i < strides.Length; i++) s.Set(i, strides[i]);
+        return s;
+    }
+
+    private void Set(int d, long v)
+    {
+        switch (d) { case 0: S0 = v; break; case 1: S1 = v; break; case 2: S2 = v; break; case 3: S3 = v; break;
+            case 4: S4 = v; break; case 5: S5 = v; break; case 6: S6 = v; break; default: S7 = v; break; }
+    }
+}
+
+/// <summary>Host-side planning of strided launches: joint coalescing of the dims of several same-shape operands.</summary>
+internal static class LayoutPlan
+{
+    /// <summary>
+    /// Coalesces the dims of <paramref name="shape"/> where every operand allows it (size-1 dims dropped,
+    /// adjacent dims merged when stride[i] == stride[i+1]·size[i+1] for all operands); returns the launch shape
+    /// and one <see cref="Str8"/> per operand (with <see cref="Str8.Unit"/> set where it is contiguous).
+    /// </summary>
+    public static (Shape8 Shape, Str8[] Operands) Plan(long[] shape, params Tensor[] operands)
+    {
+        int k = operands.Length;
+        var dims = new List<long>();
+        var st = new List<long>[k];
+        for (int j = 0; j < k; j++) st[j] = [];
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (shape[i] == 1) continue;
+            if (dims.Count > 0)
+            {
+                bool merge = true;
+                for (int j = 0; j < k && merge; j++) merge = st[j][^1] == operands[j].strides[i] * shape[i];
+                if (merge)
+                {
+                    dims[^1] *= shape[i];
+                    for (int j = 0; j < k; j++) st[j][^1] = operands[j].strides[i];
+                    continue;
+                }
+            }
+            dims.Add(shape[i]);
+            for (int j = 0; j < k; j++) st[j].Add(operands[j].strides[i]);
+        }
+        if (dims.Count == 0) { dims.Add(1); for (int j = 0; j < k; j++) st[j].Add(1); }
+        var result = new Str8[k];
+        for (int j = 0; j < k; j++)
+            result[j] = Str8.From(operands[j].offset, [.. st[j]], dims.Count == 1 && st[j][0] == 1);
+        return (Shape8.From([.. dims]), result);
+    }
+
+    /// <summary>
+    /// Strides of <paramref name="t"/> over its own shape without coalescing,
+    /// with the stride of <paramref name="zeroDim"/> (if ≥ 0) replaced by 0.
+    /// </summary>
+    public static Str8 Raw(Tensor t, int zeroDim = -1)
+    {
+        var s = (long[])t.strides.Clone();
+        if (zeroDim >= 0) s[zeroDim] = 0;
+        return Str8.From(t.offset, s);
+    }
+
+    /// <summary>A selector over a rank-<paramref name="rank"/> shape: <c>At(shape, i)</c> = offset + coordinate of dim <paramref name="dim"/> · stride.</summary>
+    public static Str8 Selector(int rank, int dim, long offset = 0, long stride = 1)
+    {
+        var s = new long[rank];
+        s[dim] = stride;
+        return Str8.From(offset, s);
+    }
+}

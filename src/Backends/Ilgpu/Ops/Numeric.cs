@@ -1,0 +1,181 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Ember.Ilgpu.Ops;
+
+/// <summary>
+/// Conversions of one element type, as static abstract members so generic kernels compile for every dtype
+/// (ILGPU resolves the constrained calls at kernel compile time). Bool elements are bytes (0 or 1).
+/// </summary>
+internal interface INum<T> where T : unmanaged
+{
+    /// <summary>The value as a double.</summary>
+    static abstract double ToD(T x);
+    /// <summary>A double converted to T (truncation toward zero for integers; non-zero → 1 for Bool).</summary>
+    static abstract T FromD(double x);
+    /// <summary>The value as a long (floats truncate).</summary>
+    static abstract long ToL(T x);
+    /// <summary>A long converted to T (wrapping for Int32; non-zero → 1 for Bool).</summary>
+    static abstract T FromL(long x);
+    /// <summary>a &lt; b (false when either is NaN).</summary>
+    static abstract bool Lt(T a, T b);
+    /// <summary>a == b (false when either is NaN).</summary>
+    static abstract bool Eq(T a, T b);
+    /// <summary>view[index] += value atomically (Bool: a non-zero value sets the element).</summary>
+    static abstract void AtomicAdd(ArrayView<T> view, long index, T value);
+}
+
+/// <summary>Float arithmetic of one floating-point type for generic kernels (XMath only, no BCL math).</summary>
+internal interface IReal<T> : INum<T> where T : unmanaged
+{
+    /// <summary>a + b</summary>
+    static abstract T Add(T a, T b);
+    /// <summary>a − b</summary>
+    static abstract T Sub(T a, T b);
+    /// <summary>a · b</summary>
+    static abstract T Mul(T a, T b);
+    /// <summary>a / b</summary>
+    static abstract T Div(T a, T b);
+    /// <summary>e^x</summary>
+    static abstract T Exp(T x);
+    /// <summary>ln x</summary>
+    static abstract T Log(T x);
+    /// <summary>√x</summary>
+    static abstract T Sqrt(T x);
+    /// <summary>x is NaN</summary>
+    static abstract bool IsNaN(T x);
+    /// <summary>−∞</summary>
+    static abstract T NegInf();
+}
+
+/// <summary>Float32 elements.</summary>
+internal readonly struct F32 : IReal<float>
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double ToD(float x) => x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float FromD(double x) => (float)x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(float x) => (long)x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float FromL(long x) => x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Lt(float a, float b) => a < b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Eq(float a, float b) => a == b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AtomicAdd(ArrayView<float> view, long index, float value) => Atomic.Add(ref view[index], value);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Add(float a, float b) => a + b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sub(float a, float b) => a - b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Mul(float a, float b) => a * b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Div(float a, float b) => a / b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Exp(float x) => XMath.Exp(x);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Log(float x) => XMath.Log(x);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sqrt(float x) => XMath.Sqrt(x);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool IsNaN(float x) => XMath.IsNaN(x);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float NegInf() => float.NegativeInfinity;
+}
+
+/// <summary>Float64 elements.</summary>
+internal readonly struct F64 : IReal<double>
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double ToD(double x) => x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double FromD(double x) => x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(double x) => (long)x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double FromL(long x) => x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Lt(double a, double b) => a < b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Eq(double a, double b) => a == b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AtomicAdd(ArrayView<double> view, long index, double value) => Atomic.Add(ref view[index], value);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Add(double a, double b) => a + b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Sub(double a, double b) => a - b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Mul(double a, double b) => a * b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Div(double a, double b) => a / b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Exp(double x) => XMath.Exp(x);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Log(double x) => XMath.Log(x);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Sqrt(double x) => XMath.Sqrt(x);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool IsNaN(double x) => XMath.IsNaN(x);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double NegInf() => double.NegativeInfinity;
+}
+
+/// <summary>Int32 elements.</summary>
+internal readonly struct I32 : INum<int>
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double ToD(int x) => x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int FromD(double x) => (int)x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(int x) => x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int FromL(long x) => (int)x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Lt(int a, int b) => a < b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Eq(int a, int b) => a == b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AtomicAdd(ArrayView<int> view, long index, int value) => Atomic.Add(ref view[index], value);
+}
+
+/// <summary>Int64 elements.</summary>
+internal readonly struct I64 : INum<long>
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double ToD(long x) => x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long FromD(double x) => (long)x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(long x) => x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long FromL(long x) => x;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Lt(long a, long b) => a < b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Eq(long a, long b) => a == b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AtomicAdd(ArrayView<long> view, long index, long value) => Atomic.Add(ref view[index], value);
+}
+
+/// <summary>Bool elements stored as bytes (0 or 1).</summary>
+internal readonly struct B8 : INum<byte>
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double ToD(byte x) => x != 0 ? 1.0 : 0.0;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static byte FromD(double x) => x != 0 ? (byte)1 : (byte)0;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(byte x) => x != 0 ? 1L : 0L;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static byte FromL(long x) => x != 0 ? (byte)1 : (byte)0;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Lt(byte a, byte b) => a < b;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Eq(byte a, byte b) => (a != 0) == (b != 0);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AtomicAdd(ArrayView<byte> view, long index, byte value) { if (value != 0) view[index] = 1; }
+}

@@ -1,0 +1,274 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Ember.Ilgpu.Ops;
+
+/// <summary>Up to eight element offsets (of the tensors a kernel reads and writes), passed by value.</summary>
+internal struct Offs
+{
+    public long A, B, C, D, E, F, G, H;
+}
+
+/// <summary>
+/// Row kernels: one group per row of a [rows, cols] view, threads striding over the columns, partial
+/// results combined by a shared-memory tree (group sizes are powers of two ≤ 256).
+/// </summary>
+internal static class RowKernels
+{
+    public const int MaxGroup = 256;
+
+    /// <summary>Sum of <paramref name="v"/> over the group (every thread gets it).</summary>
+    public static T GroupSum<T, R>(ArrayView<T> sh, T v) where T : unmanaged where R : struct, IReal<T>
+    {
+        int t = Group.IdxX;
+        sh[t] = v;
+        Group.Barrier();
+        for (int s = Group.DimX / 2; s > 0; s >>= 1)
+        {
+            if (t < s) sh[t] = R.Add(sh[t], sh[t + s]);
+            Group.Barrier();
+        }
+        T r = sh[0];
+        Group.Barrier();
+        return r;
+    }
+
+    /// <summary>NaN-propagating maximum over the group.</summary>
+    public static T GroupMax<T, R>(ArrayView<T> sh, T v) where T : unmanaged where R : struct, IReal<T>
+    {
+        int t = Group.IdxX;
+        sh[t] = v;
+        Group.Barrier();
+        for (int s = Group.DimX / 2; s > 0; s >>= 1)
+        {
+            if (t < s) sh[t] = Max<T, R>(sh[t], sh[t + s]);
+            Group.Barrier();
+        }
+        T r = sh[0];
+        Group.Barrier();
+        return r;
+    }
+
+    public static T Max<T, R>(T a, T b) where T : unmanaged where R : struct, IReal<T> =>
+        R.IsNaN(a) ? a : R.IsNaN(b) ? b : R.Lt(a, b) ? b : a;
+
+    /// <summary>True when candidate (w, j) beats (v, i) for a max (or min) with first-index ties; NaN beats numbers; index long.MaxValue means empty.</summary>
+    public static bool Take<T, R>(T v, long i, T w, long j, int max) where T : unmanaged where R : struct, IReal<T>
+    {
+        if (j == long.MaxValue) return false;
+        if (i == long.MaxValue) return true;
+        bool vn = R.IsNaN(v), wn = R.IsNaN(w);
+        if (vn || wn) return vn && wn ? j < i : wn;
+        if (max != 0 ? R.Lt(v, w) : R.Lt(w, v)) return true;
+        return R.Eq(v, w) && j < i;
+    }
+
+    /// <summary>
+    /// Reduce(op) of float rows: x[row, j] at o.A + row·s0 + j·s1; values at o.B + row·vs, indices at o.C + row·is.
+    /// op: 0 sum, 1 prod, 2 max, 3 min, 4 logsumexp.
+    /// </summary>
+    public static void Reduce<T, R>(ArrayView<T> x, ArrayView<T> values, ArrayView<long> indices,
+        long inner, long s0, long s1, long vs, long iss, Offs o, int op, int hasIndex)
+        where T : unmanaged where R : struct, IReal<T>
+    {
+        var sh = SharedMemory.Allocate<T>(MaxGroup);
+        var shi = SharedMemory.Allocate<long>(MaxGroup);
+        long row = Grid.IdxX;
+        int t = Group.IdxX, g = Group.DimX;
+        long b = o.A + row * s0;
+        T result;
+        if (op == 0 || op == 1)
+        {
+            T acc = R.FromD(op == 0 ? 0.0 : 1.0);
+            for (long j = t; j < inner; j += g) acc = op == 0 ? R.Add(acc, x[b + j * s1]) : R.Mul(acc, x[b + j * s1]);
+            sh[t] = acc;
+            Group.Barrier();
+            for (int s = g / 2; s > 0; s >>= 1)
+            {
+                if (t < s) sh[t] = op == 0 ? R.Add(sh[t], sh[t + s]) : R.Mul(sh[t], sh[t + s]);
+                Group.Barrier();
+            }
+            result = sh[0];
+        }
+        else if (op == 2 || op == 3)
+        {
+            int max = op == 2 ? 1 : 0;
+            T best = R.FromD(0.0);
+            long bi = long.MaxValue;
+            for (long j = t; j < inner; j += g)
+            {
+                T v = x[b + j * s1];
+                if (Take<T, R>(best, bi, v, j, max)) { best = v; bi = j; }
+            }
+            sh[t] = best; shi[t] = bi;
+            Group.Barrier();
+            for (int s = g / 2; s > 0; s >>= 1)
+            {
+                if (t < s && Take<T, R>(sh[t], shi[t], sh[t + s], shi[t + s], max)) { sh[t] = sh[t + s]; shi[t] = shi[t + s]; }
+                Group.Barrier();
+            }
+            result = sh[0];
+            if (t == 0 && hasIndex != 0) indices[o.C + row * iss] = shi[0];
+        }
+        else
+        {
+            T m = R.NegInf();
+            for (long j = t; j < inner; j += g) m = Max<T, R>(m, x[b + j * s1]);
+            m = GroupMax<T, R>(sh, m);
+            if (R.IsNaN(m) || XMath.IsInfinity(R.ToD(m))) result = m;
+            else
+            {
+                T acc = R.FromD(0.0);
+                for (long j = t; j < inner; j += g) acc = R.Add(acc, R.Exp(R.Sub(x[b + j * s1], m)));
+                acc = GroupSum<T, R>(sh, acc);
+                result = R.Add(m, R.Log(acc));
+            }
+        }
+        if (t == 0) values[o.B + row * vs] = result;
+    }
+
+    /// <summary>Integer rows (sum, prod, max, min with first index) in 64-bit, one thread per row.</summary>
+    public static void ReduceInt<T, N>(Index1D row, ArrayView<T> x, ArrayView<T> values, ArrayView<long> indices,
+        long inner, long s0, long s1, long vs, long iss, Offs o, int op, int hasIndex)
+        where T : unmanaged where N : struct, INum<T>
+    {
+        long b = o.A + row * s0;
+        long acc = op == 1 ? 1 : 0, bi = 0;
+        for (long j = 0; j < inner; j++)
+        {
+            long v = N.ToL(x[b + j * s1]);
+            if (op == 0) acc += v;
+            else if (op == 1) acc *= v;
+            else if (j == 0 || (op == 2 ? v > acc : v < acc)) { acc = v; bi = j; }
+        }
+        values[o.B + row * vs] = N.FromL(acc);
+        if (hasIndex != 0) indices[o.C + row * iss] = bi;
+    }
+
+    /// <summary>All (op 5) / Any (op 6) of rows of any dtype into Bool values, one thread per row.</summary>
+    public static void ReduceBool<T, N>(Index1D row, ArrayView<T> x, ArrayView<byte> values, long inner, long s0, long s1, long vs, Offs o, int op)
+        where T : unmanaged where N : struct, INum<T>
+    {
+        long b = o.A + row * s0;
+        bool all = op == 5, r = all;
+        for (long j = 0; j < inner; j++)
+        {
+            bool nz = N.ToD(x[b + j * s1]) != 0.0;
+            if (all && !nz) { r = false; break; }
+            if (!all && nz) { r = true; break; }
+        }
+        values[o.B + row * vs] = r ? (byte)1 : (byte)0;
+    }
+
+    /// <summary>Softmax / log-softmax of contiguous rows: x at o.A, y at o.B.</summary>
+    public static void Softmax<T, R>(ArrayView<T> x, ArrayView<T> y, long cols, Offs o, int log)
+        where T : unmanaged where R : struct, IReal<T>
+    {
+        var sh = SharedMemory.Allocate<T>(MaxGroup);
+        long row = Grid.IdxX;
+        int t = Group.IdxX, g = Group.DimX;
+        long xb = o.A + row * cols, yb = o.B + row * cols;
+        T m = R.NegInf();
+        for (long j = t; j < cols; j += g) m = Max<T, R>(m, x[xb + j]);
+        m = GroupMax<T, R>(sh, m);
+        T s = R.FromD(0.0);
+        for (long j = t; j < cols; j += g) s = R.Add(s, R.Exp(R.Sub(x[xb + j], m)));
+        s = GroupSum<T, R>(sh, s);
+        if (log != 0)
+        {
+            T ls = R.Add(m, R.Log(s));
+            for (long j = t; j < cols; j += g) y[yb + j] = R.Sub(x[xb + j], ls);
+        }
+        else
+        {
+            T inv = R.Div(R.FromD(1.0), s);
+            for (long j = t; j < cols; j += g) y[yb + j] = R.Mul(R.Exp(R.Sub(x[xb + j], m)), inv);
+        }
+    }
+
+    /// <summary>Softmax backward: grad at o.A, output at o.B, result at o.C (contiguous rows).</summary>
+    public static void SoftmaxBackward<T, R>(ArrayView<T> grad, ArrayView<T> output, ArrayView<T> result, long cols, Offs o, int log)
+        where T : unmanaged where R : struct, IReal<T>
+    {
+        var sh = SharedMemory.Allocate<T>(MaxGroup);
+        long row = Grid.IdxX;
+        int t = Group.IdxX, g = Group.DimX;
+        long gb = o.A + row * cols, ob = o.B + row * cols, rb = o.C + row * cols;
+        T s = R.FromD(0.0);
+        for (long j = t; j < cols; j += g) s = R.Add(s, log != 0 ? grad[gb + j] : R.Mul(grad[gb + j], output[ob + j]));
+        s = GroupSum<T, R>(sh, s);
+        for (long j = t; j < cols; j += g)
+            result[rb + j] = log != 0
+                ? R.Sub(grad[gb + j], R.Mul(R.Exp(output[ob + j]), s))
+                : R.Mul(output[ob + j], R.Sub(grad[gb + j], s));
+    }
+
+    /// <summary>Layer norm of contiguous rows: x o.A, weight o.B, bias o.C, y o.D, mean o.E, rstd o.F.</summary>
+    public static void LayerNorm<T, R>(ArrayView<T> x, ArrayView<T> w, ArrayView<T> bias, ArrayView<T> y, ArrayView<T> mean, ArrayView<T> rstd,
+        long cols, T eps, Offs o, int hasW, int hasB) where T : unmanaged where R : struct, IReal<T>
+    {
+        var sh = SharedMemory.Allocate<T>(MaxGroup);
+        long row = Grid.IdxX;
+        int t = Group.IdxX, g = Group.DimX;
+        long xb = o.A + row * cols, yb = o.D + row * cols;
+        T n = R.FromL(cols);
+        T s = R.FromD(0.0);
+        for (long j = t; j < cols; j += g) s = R.Add(s, x[xb + j]);
+        T mu = R.Div(GroupSum<T, R>(sh, s), n);
+        T q = R.FromD(0.0);
+        for (long j = t; j < cols; j += g) { T d = R.Sub(x[xb + j], mu); q = R.Add(q, R.Mul(d, d)); }
+        T var = R.Div(GroupSum<T, R>(sh, q), n);
+        T rs = R.Div(R.FromD(1.0), R.Sqrt(R.Add(var, eps)));
+        for (long j = t; j < cols; j += g)
+        {
+            T v = R.Mul(R.Sub(x[xb + j], mu), rs);
+            if (hasW != 0) v = R.Mul(v, w[o.B + j]);
+            if (hasB != 0) v = R.Add(v, bias[o.C + j]);
+            y[yb + j] = v;
+        }
+        if (t == 0) { mean[o.E + row] = mu; rstd[o.F + row] = rs; }
+    }
+
+    /// <summary>gradX of layer norm: grad o.A, x o.B, mean o.C, rstd o.D, weight o.E, gradX o.F.</summary>
+    public static void LayerNormBackward<T, R>(ArrayView<T> grad, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd, ArrayView<T> w, ArrayView<T> gx,
+        long cols, Offs o, int hasW) where T : unmanaged where R : struct, IReal<T>
+    {
+        var sh = SharedMemory.Allocate<T>(MaxGroup);
+        long row = Grid.IdxX;
+        int t = Group.IdxX, g = Group.DimX;
+        long gb = o.A + row * cols, xb = o.B + row * cols, ob = o.F + row * cols;
+        T mu = mean[o.C + row], rs = rstd[o.D + row];
+        T s1 = R.FromD(0.0), s2 = R.FromD(0.0);
+        for (long j = t; j < cols; j += g)
+        {
+            T gw = hasW != 0 ? R.Mul(grad[gb + j], w[o.E + j]) : grad[gb + j];
+            T xh = R.Mul(R.Sub(x[xb + j], mu), rs);
+            s1 = R.Add(s1, gw);
+            s2 = R.Add(s2, R.Mul(gw, xh));
+        }
+        T n = R.FromL(cols);
+        T m1 = R.Div(GroupSum<T, R>(sh, s1), n);
+        T m2 = R.Div(GroupSum<T, R>(sh, s2), n);
+        for (long j = t; j < cols; j += g)
+        {
+            T gw = hasW != 0 ? R.Mul(grad[gb + j], w[o.E + j]) : grad[gb + j];
+            T xh = R.Mul(R.Sub(x[xb + j], mu), rs);
+            gx[ob + j] = R.Mul(rs, R.Sub(R.Sub(gw, m1), R.Mul(xh, m2)));
+        }
+    }
+
+    /// <summary>gradWeight[c] = Σ_r g·x̂, gradBias[c] = Σ_r g: one thread per column. grad o.A, x o.B, mean o.C, rstd o.D, gw o.E, gb o.F.</summary>
+    public static void LayerNormParams<T, R>(Index1D c, ArrayView<T> grad, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd,
+        ArrayView<T> gw, ArrayView<T> gb, long rows, long cols, Offs o, int hasGW, int hasGB) where T : unmanaged where R : struct, IReal<T>
+    {
+        T sw = R.FromD(0.0), sb = R.FromD(0.0);
+        for (long r = 0; r < rows; r++)
+        {
+            T gv = grad[o.A + r * cols + c];
+            sb = R.Add(sb, gv);
+            sw = R.Add(sw, R.Mul(gv, R.Mul(R.Sub(x[o.B + r * cols + c], mean[o.C + r]), rstd[o.D + r])));
+        }
+        if (hasGW != 0) gw[o.E + c] = sw;
+        if (hasGB != 0) gb[o.F + c] = sb;
+    }
+}

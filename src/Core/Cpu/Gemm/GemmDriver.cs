@@ -1,0 +1,203 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Ember.Cpu;
+
+/// <summary>
+/// The GotoBLAS/BLIS loop nest around a micro-kernel <typeparamref name="TK"/>: for each NC-wide column panel
+/// of B and KC-deep slice, pack B; for each MC-tall row block of A, pack A; then run the kernel over the
+/// NR x MR tiles. Also splits a problem over threads (by batch entries or by a 2-D grid of C) so that every
+/// thread owns a disjoint part of C and no synchronization is needed inside the loops.
+/// </summary>
+internal static unsafe class GemmDriver<T, TK>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    where TK : struct, IGemmKernel<T>
+{
+    /// <summary>Multiply-adds below which one more thread is not worth waking.</summary>
+    private const long WorkPerThread = 1L << 19;
+
+    /// <summary>Plans the thread split and runs the problem, using at most <paramref name="threads"/> threads.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Execute(GemmProblem<T>* p, int threads)
+    {
+        long flops = (long)p->M * p->N * p->K;
+        long total = flops * p->Batch;
+        int parts = (int)Math.Clamp(total / WorkPerThread, 1, threads);
+        p->SplitBatch = p->Batch >= parts && p->CBatch != 0 && (p->Batch % parts == 0 || p->Batch >= 4 * parts);
+        if (p->SplitBatch)
+        {
+            p->Parts = parts;
+        }
+        else
+        {
+            PlanGrid(p, (int)Math.Clamp(flops / WorkPerThread, 1, parts));
+        }
+        if (p->Parts == 1)
+            Part(p, 0);
+        else
+            GemmWorkers.Run(p->Parts, &Part, p);
+    }
+
+    /// <summary>Chooses the GridM x GridN split of one matrix over <paramref name="parts"/> threads that minimizes a cell's work.</summary>
+    private static void PlanGrid(GemmProblem<T>* p, int parts)
+    {
+        int mr = TK.MR, nr = TK.NR;
+        // Cost of packing one element of a panel, in kernel multiply-adds: a contiguous run copies at about
+        // 0.3 cycles per element, a scalar scatter (the source runs across the packed direction) at about 1.7,
+        // the AVX-512 float register transpose at about 0.4, while the kernel retires about 2 x 16 multiply-adds
+        // per cycle (AVX-512 float, Zen 5). Each thread packs its rows of A once per NC column panel and its
+        // columns of B once.
+        long scatter = typeof(T) == typeof(float) && GemmPackTranspose.IsSupported ? 12 : 56;
+        long packA = p->ARow == 1 ? 10 : scatter;
+        long packB = p->BCol == 1 ? 10 : scatter;
+        long bestCost = long.MaxValue;
+        for (int gm = 1; gm <= parts; gm++)
+        {
+            if (parts % gm != 0)
+                continue;
+            int gn = parts / gm;
+            int cellM = RoundUp(CeilDiv(p->M, gm), mr);
+            int cellN = RoundUp(CeilDiv(p->N, gn), nr);
+            long cost = (long)cellM * cellN + packA * cellM * CeilDiv(cellN, TK.NC) + packB * cellN;
+            if (cost < bestCost)
+            {
+                bestCost = cost;
+                p->CellM = cellM;
+                p->CellN = cellN;
+            }
+        }
+        p->GridM = CeilDiv(p->M, p->CellM);
+        p->GridN = CeilDiv(p->N, p->CellN);
+        p->Parts = p->GridM * p->GridN;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Part(void* context, int part)
+    {
+        var p = (GemmProblem<T>*)context;
+        if (p->SplitBatch)
+        {
+            int first = (int)((long)p->Batch * part / p->Parts);
+            int last = (int)((long)p->Batch * (part + 1) / p->Parts);
+            for (int i = first; i < last; i++)
+                Block(p, i, 0, p->M, 0, p->N, p->Beta);
+            return;
+        }
+        int m0 = part / p->GridN * p->CellM;
+        int n0 = part % p->GridN * p->CellN;
+        int m1 = Math.Min(p->M, m0 + p->CellM);
+        int n1 = Math.Min(p->N, n0 + p->CellN);
+        for (int i = 0; i < p->Batch; i++)
+        {
+            // With a broadcast C (batch stride 0) the products accumulate: C = alpha * sum_b A_b B_b + beta * C.
+            T beta = i > 0 && p->CBatch == 0 ? T.One : p->Beta;
+            Block(p, i, m0, m1, n0, n1, beta);
+        }
+    }
+
+    /// <summary>Computes rows [m0, m1) and columns [n0, n1) of batch entry <paramref name="index"/> on this thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block(GemmProblem<T>* p, int index, int m0, int m1, int n0, int n1, T beta)
+    {
+        int m = m1 - m0, n = n1 - n0, k = p->K;
+        long ars = p->ARow, acs = p->ACol, brs = p->BRow, bcs = p->BCol, crs = p->CRow, ccs = p->CCol;
+        T* a = p->A + index * p->ABatch + m0 * ars;
+        T* b = p->B + index * p->BBatch + n0 * bcs;
+        T* c = p->C + index * p->CBatch + m0 * crs + n0 * ccs;
+        T alpha = p->Alpha;
+        if (k == 0 || alpha == T.Zero)
+        {
+            Scale(c, crs, ccs, m, n, beta);
+            return;
+        }
+
+        int mr = TK.MR, nr = TK.NR;
+        int kcMax = Math.Min(k, TK.KC);
+        int mcMax = Math.Min(RoundUp(m, mr), TK.MC);
+        int ncMax = Math.Min(RoundUp(n, nr), TK.NC);
+        long aLength = RoundUp(kcMax * mcMax, 16) + 16, bLength = RoundUp(kcMax * ncMax, 16);
+        T* packedA = (T*)GemmBuffers.Get((nuint)((aLength + bLength + mr * nr) * sizeof(T)));
+        T* packedB = packedA + aLength;
+        T* tile = packedB + bLength;
+
+        for (int jc = 0; jc < n; jc += TK.NC)
+        {
+            int nc = Math.Min(TK.NC, n - jc);
+            for (int pc = 0; pc < k; pc += TK.KC)
+            {
+                int kc = Math.Min(TK.KC, k - pc);
+                // Only the first k slice applies beta; later slices add to what the first wrote.
+                T betaNow = pc == 0 ? beta : T.One;
+                bool betaZero = betaNow == T.Zero;
+                GemmPacking.PackB(packedB, b + pc * brs + jc * bcs, brs, bcs, kc, nc, nr);
+                for (int ic = 0; ic < m; ic += TK.MC)
+                {
+                    int mc = Math.Min(TK.MC, m - ic);
+                    GemmPacking.PackA(packedA, a + ic * ars + pc * acs, ars, acs, mc, kc, mr);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int nrNow = Math.Min(nr, nc - jr);
+                        T* pb = packedB + (long)jr * kc;
+                        T* cCol = c + ic * crs + (jc + jr) * ccs;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int mrNow = Math.Min(mr, mc - ir);
+                            T* pa = packedA + (long)ir * kc;
+                            T* cTile = cCol + ir * crs;
+                            if (mrNow == mr && nrNow == nr && ccs == 1)
+                            {
+                                TK.Run(kc, pa, pb, cTile, crs, alpha, betaNow, betaZero);
+                            }
+                            else
+                            {
+                                TK.Run(kc, pa, pb, tile, nr, T.One, T.Zero, true);
+                                Merge(tile, nr, cTile, crs, ccs, mrNow, nrNow, alpha, betaNow, betaZero);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>C[0..mr, 0..nr] = alpha * tile + beta * C (C not read when betaZero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Merge(T* tile, int ldt, T* c, long crs, long ccs, int mr, int nr, T alpha, T beta, bool betaZero)
+    {
+        for (int i = 0; i < mr; i++)
+        {
+            T* t = tile + i * ldt;
+            T* ci = c + i * crs;
+            if (betaZero)
+            {
+                for (int j = 0; j < nr; j++)
+                    ci[j * ccs] = alpha * t[j];
+            }
+            else
+            {
+                for (int j = 0; j < nr; j++)
+                    ci[j * ccs] = alpha * t[j] + beta * ci[j * ccs];
+            }
+        }
+    }
+
+    /// <summary>C = beta * C, or C = 0 when beta is zero (so NaN in C does not survive).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scale(T* c, long crs, long ccs, int m, int n, T beta)
+    {
+        if (beta == T.One)
+            return;
+        for (int i = 0; i < m; i++)
+        {
+            T* ci = c + i * crs;
+            for (int j = 0; j < n; j++)
+                ci[j * ccs] = beta == T.Zero ? T.Zero : beta * ci[j * ccs];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int CeilDiv(int x, int y) => (x + y - 1) / y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int RoundUp(int x, int y) => (x + y - 1) / y * y;
+}

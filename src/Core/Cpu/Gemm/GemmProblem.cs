@@ -1,0 +1,32 @@
+using System.Numerics;
+
+namespace Ember.Cpu;
+
+/// <summary>
+/// One (batched) GEMM as the driver sees it, after validation: C_b = alpha * A_b * B_b + beta * C_b for
+/// b in [0, Batch), every operand addressed by element strides, plus how the work is split over threads.
+/// It lives on the caller's stack and is shared by pointer with the worker threads.
+/// </summary>
+internal unsafe struct GemmProblem<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    public int Batch, M, N, K;
+    public T Alpha, Beta;
+    public T* A;
+    public long ABatch, ARow, ACol;
+    public T* B;
+    public long BBatch, BRow, BCol;
+    public T* C;
+    public long CBatch, CRow, CCol;
+
+    /// <summary>Number of pieces of work (threads) the problem is split into.</summary>
+    public int Parts;
+
+    /// <summary>When true, piece i computes a contiguous range of whole batch entries.</summary>
+    public bool SplitBatch;
+
+    /// <summary>Otherwise every piece computes one cell of a GridM x GridN grid of each matrix.</summary>
+    public int GridM, GridN;
+
+    /// <summary>Rows and columns of a grid cell (multiples of the kernel's MR and NR).</summary>
+    public int CellM, CellN;
+}

@@ -1,0 +1,85 @@
+namespace Ember.Optim;
+
+/// <summary>Options of <see cref="Adam"/> and <see cref="AdamW"/> (PyTorch's names; betas split into Beta1/Beta2).</summary>
+public sealed record AdamOptions : OptimizerOptions
+{
+    /// <summary>Decay of the first moment.</summary>
+    public double Beta1 { get; set; } = 0.9;
+    /// <summary>Decay of the second moment.</summary>
+    public double Beta2 { get; set; } = 0.999;
+    /// <summary>Added to the denominator.</summary>
+    public double Eps { get; set; } = 1e-8;
+    /// <summary>L2 penalty (Adam) or decoupled decay (AdamW).</summary>
+    public double WeightDecay { get; set; }
+    /// <summary>Use the maximum of past second moments (AMSGrad).</summary>
+    public bool Amsgrad { get; set; }
+    /// <summary>Maximize the objective.</summary>
+    public bool Maximize { get; set; }
+
+    /// <inheritdoc/>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public override double? CycleMomentum { get => Beta1; set => Beta1 = value ?? 0.9; }
+
+    /// <inheritdoc/>
+    public override void Validate()
+    {
+        Require(Lr >= 0, "learning rate", Lr);
+        Require(Eps >= 0, "epsilon value", Eps);
+        Require(Beta1 >= 0 && Beta1 < 1, "beta parameter at index 0", Beta1);
+        Require(Beta2 >= 0 && Beta2 < 1, "beta parameter at index 1", Beta2);
+        Require(WeightDecay >= 0, "weight_decay value", WeightDecay);
+    }
+}
+
+/// <summary>
+/// Adam (PyTorch's torch.optim.Adam): g += λ·p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+/// p −= lr/(1 − β1ᵗ)·m/(√(v or max v)/√(1 − β2ᵗ) + ε). One fused pass per parameter (<see cref="IBackend.AdamStep"/>).
+/// </summary>
+public class Adam : Optimizer
+{
+    private readonly bool decoupled;
+
+    /// <summary>Creates the optimizer over one group.</summary>
+    /// <exception cref="ArgumentException">Invalid options (PyTorch's messages).</exception>
+    public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+        double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+        : this([new ParamGroup(parameters)], new AdamOptions { Lr = lr, Beta1 = beta1, Beta2 = beta2, Eps = eps, WeightDecay = weightDecay, Amsgrad = amsgrad, Maximize = maximize }) { }
+
+    /// <summary>Creates the optimizer over several groups.</summary>
+    public Adam(IEnumerable<ParamGroup> paramGroups, AdamOptions defaults) : this(paramGroups, defaults, false) { }
+
+    /// <summary>For AdamW: decoupled weight decay.</summary>
+    protected Adam(IEnumerable<ParamGroup> paramGroups, AdamOptions defaults, bool decoupledWeightDecay) : base(paramGroups, defaults)
+    {
+        decoupled = decoupledWeightDecay;
+    }
+
+    /// <inheritdoc/>
+    protected override void Update(Tensor param, Tensor grad, Dictionary<string, Tensor> state, OptimizerOptions options)
+    {
+        var o = (AdamOptions)options;
+        long step = NextStep(state);
+        var m = GetOrCreate(state, "exp_avg", () => Tensor.ZerosLike(param));
+        var v = GetOrCreate(state, "exp_avg_sq", () => Tensor.ZerosLike(param));
+        var vmax = o.Amsgrad ? GetOrCreate(state, "max_exp_avg_sq", () => Tensor.ZerosLike(param)) : null;
+        var p = param.IsContiguous ? param : param.Contiguous();
+        param.Backend.AdamStep(p, grad.Contiguous().To(param.DType), m, v, vmax,
+            new AdamStepArgs(o.Lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, decoupled, o.Amsgrad, o.Maximize, step));
+        if (!ReferenceEquals(p, param)) param.Copy_(p);
+        else param.Storage.BumpVersion();
+    }
+}
+
+/// <summary>
+/// AdamW (PyTorch's torch.optim.AdamW): Adam with decoupled weight decay p ·= 1 − lr·λ before the update; default λ = 0.01.
+/// </summary>
+public sealed class AdamW : Adam
+{
+    /// <summary>Creates the optimizer over one group.</summary>
+    public AdamW(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+        double weightDecay = 1e-2, bool amsgrad = false, bool maximize = false)
+        : this([new ParamGroup(parameters)], new AdamOptions { Lr = lr, Beta1 = beta1, Beta2 = beta2, Eps = eps, WeightDecay = weightDecay, Amsgrad = amsgrad, Maximize = maximize }) { }
+
+    /// <summary>Creates the optimizer over several groups.</summary>
+    public AdamW(IEnumerable<ParamGroup> paramGroups, AdamOptions defaults) : base(paramGroups, defaults, true) { }
+}

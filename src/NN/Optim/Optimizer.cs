@@ -1,0 +1,218 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Ember.Optim;
+
+/// <summary>
+/// Hyper-parameters of one parameter group. Each optimizer has its own record type (e.g. <see cref="SgdOptions"/>);
+/// schedulers change <see cref="Lr"/> (and <see cref="CycleMomentum"/>) while training.
+/// </summary>
+public abstract record OptimizerOptions
+{
+    /// <summary>Learning rate.</summary>
+    public double Lr { get; set; }
+
+    /// <summary>The momentum a cyclic scheduler drives (SGD/RMSprop momentum, Adam's β1); null when the optimizer has none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public virtual double? CycleMomentum { get => null; set => throw new InvalidOperationException($"{GetType().Name} has no momentum to cycle."); }
+
+    /// <summary>Throws ArgumentException with PyTorch's message when a value is out of range.</summary>
+    public abstract void Validate();
+
+    /// <summary>Throws <c>Invalid {what}: {value}</c> when the condition fails.</summary>
+    protected static void Require(bool ok, string what, double value)
+    {
+        if (!ok) throw new ArgumentException($"Invalid {what}: {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+    }
+}
+
+/// <summary>A list of parameters sharing options (PyTorch's param_groups entry).</summary>
+public sealed class ParamGroup
+{
+    /// <summary>Creates a group; null options take the optimizer's defaults.</summary>
+    public ParamGroup(IEnumerable<Tensor> parameters, OptimizerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        Params = parameters.ToList();
+        Options = options!;
+    }
+
+    /// <summary>The parameters, in order.</summary>
+    public IReadOnlyList<Tensor> Params { get; }
+
+    /// <summary>The group's hyper-parameters (mutable: schedulers change the learning rate).</summary>
+    public OptimizerOptions Options { get; set; }
+
+    /// <summary>The learning rate when the first scheduler attached (PyTorch's initial_lr); null before.</summary>
+    public double? InitialLr { get; set; }
+}
+
+/// <summary>An optimizer's resumable state: per-parameter tensors by parameter index (over all groups in order), and the groups' options as JSON.</summary>
+/// <param name="State">index → state name (e.g. "exp_avg", "step") → tensor.</param>
+/// <param name="ParamGroups">One JSON object per group: its options plus "params" (indices).</param>
+public sealed record OptimizerStateDict(Dictionary<int, Dictionary<string, Tensor>> State, JsonArray ParamGroups);
+
+/// <summary>
+/// Base of the optimizers (PyTorch's torch.optim.Optimizer): parameter groups, per-parameter state, ZeroGrad, Step,
+/// StateDict/LoadStateDict. Subclasses implement <see cref="Update"/> for one parameter; the step runs under no-grad.
+/// </summary>
+public abstract class Optimizer
+{
+    private readonly List<ParamGroup> groups = [];
+    private readonly Dictionary<Tensor, Dictionary<string, Tensor>> state = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Sets the defaults and adds the groups.</summary>
+    /// <exception cref="ArgumentException">No parameters, a parameter in two groups, or invalid options.</exception>
+    protected Optimizer(IEnumerable<ParamGroup> paramGroups, OptimizerOptions defaults)
+    {
+        defaults.Validate();
+        Defaults = defaults;
+        var list = paramGroups.ToList();
+        if (list.Count == 0 || list.All(g => g.Params.Count == 0)) throw new ArgumentException("optimizer got an empty parameter list");
+        foreach (var g in list) AddParamGroup(g);
+    }
+
+    /// <summary>Options used for groups given without their own.</summary>
+    public OptimizerOptions Defaults { get; }
+
+    /// <summary>The parameter groups.</summary>
+    public IReadOnlyList<ParamGroup> ParamGroups => groups;
+
+    /// <summary>Adds a group (options default to a copy of <see cref="Defaults"/>).</summary>
+    /// <exception cref="ArgumentException">A parameter already belongs to a group, is not a floating-point leaf, or the options are of the wrong type or invalid.</exception>
+    public void AddParamGroup(ParamGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        group.Options ??= Defaults with { };
+        if (group.Options.GetType() != Defaults.GetType())
+            throw new ArgumentException($"{GetType().Name}: param group options must be {Defaults.GetType().Name}, got {group.Options.GetType().Name}.");
+        group.Options.Validate();
+        var seen = new HashSet<Tensor>(groups.SelectMany(g => g.Params), ReferenceEqualityComparer.Instance);
+        foreach (var p in group.Params)
+        {
+            if (!p.IsLeaf) throw new ArgumentException("can't optimize a non-leaf Tensor");
+            if (!seen.Add(p)) throw new ArgumentException("some parameters appear in more than one parameter group");
+        }
+        groups.Add(group);
+    }
+
+    /// <summary>Clears the gradients of every parameter: to null (default) or zeroed in place.</summary>
+    public void ZeroGrad(bool setToNull = true)
+    {
+        foreach (var p in groups.SelectMany(g => g.Params))
+        {
+            if (p.Grad == null) continue;
+            if (setToNull) p.Grad = null;
+            else { var prev = GradMode.Set(false); try { p.Grad.Zero_(); } finally { GradMode.Set(prev); } }
+        }
+    }
+
+    /// <summary>One optimization step over every parameter that has a gradient.</summary>
+    public void Step()
+    {
+        var prev = GradMode.Set(false);
+        try
+        {
+            foreach (var g in groups)
+                foreach (var p in g.Params)
+                {
+                    if (p.Grad is null) continue;
+                    if (!state.TryGetValue(p, out var st)) state[p] = st = [];
+                    Update(p, p.Grad.Detach(), st, g.Options);
+                }
+        }
+        finally { GradMode.Set(prev); }
+    }
+
+    /// <summary>Re-evaluates the loss with <paramref name="closure"/> (under grad mode), then steps; returns the loss.</summary>
+    public Tensor Step(Func<Tensor> closure)
+    {
+        ArgumentNullException.ThrowIfNull(closure);
+        var loss = closure();
+        Step();
+        return loss;
+    }
+
+    /// <summary>Updates one parameter in place. <paramref name="state"/> is its (initially empty) state; runs under no-grad.</summary>
+    protected abstract void Update(Tensor param, Tensor grad, Dictionary<string, Tensor> state, OptimizerOptions options);
+
+    /// <summary>Increments and returns the "step" counter kept in the state (a Float64 scalar tensor, like PyTorch's step tensor).</summary>
+    protected static long NextStep(Dictionary<string, Tensor> state)
+    {
+        long step = state.TryGetValue("step", out var s) ? (long)s.Item() + 1 : 1;
+        state["step"] = Tensor.Scalar(step, DType.Float64);
+        return step;
+    }
+
+    /// <summary>A state buffer, created with <paramref name="init"/> when absent.</summary>
+    protected static Tensor GetOrCreate(Dictionary<string, Tensor> state, string name, Func<Tensor> init)
+    {
+        if (!state.TryGetValue(name, out var t)) state[name] = t = init();
+        return t;
+    }
+
+    /// <summary>The state to resume from: per-parameter tensors (cloned) by index, and the groups' options.</summary>
+    public OptimizerStateDict StateDict()
+    {
+        var st = new Dictionary<int, Dictionary<string, Tensor>>();
+        var pg = new JsonArray();
+        int index = 0;
+        foreach (var g in groups)
+        {
+            var o = JsonSerializer.SerializeToNode(g.Options, g.Options.GetType())!.AsObject();
+            if (g.InitialLr is { } il) o["initial_lr"] = il;
+            var ids = new JsonArray();
+            foreach (var p in g.Params)
+            {
+                if (state.TryGetValue(p, out var s)) st[index] = s.ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+                ids.Add(index++);
+            }
+            o["params"] = ids;
+            pg.Add(o);
+        }
+        return new OptimizerStateDict(st, pg);
+    }
+
+    /// <summary>Restores options and state saved by <see cref="StateDict"/> from an optimizer over parameters of the same shapes.</summary>
+    /// <exception cref="ArgumentException">Group count or sizes differ, or a state tensor's shape does not match its parameter.</exception>
+    public void LoadStateDict(OptimizerStateDict stateDict)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        if (stateDict.ParamGroups.Count != groups.Count)
+            throw new ArgumentException($"loaded state dict has {stateDict.ParamGroups.Count} parameter groups, this optimizer has {groups.Count}");
+        var all = groups.SelectMany(g => g.Params).ToList();
+        for (int i = 0; i < groups.Count; i++)
+        {
+            var o = stateDict.ParamGroups[i]!.AsObject();
+            int n = o["params"]!.AsArray().Count;
+            if (n != groups[i].Params.Count)
+                throw new ArgumentException($"loaded state dict contains a parameter group that doesn't match the size of optimizer's group {i} ({n} vs {groups[i].Params.Count})");
+        }
+        foreach (var (idx, s) in stateDict.State)
+        {
+            if (idx < 0 || idx >= all.Count) throw new ArgumentException($"loaded optimizer state refers to parameter {idx}, but there are {all.Count}.");
+            foreach (var (k, t) in s)
+                if (k != "step" && t.Shape != all[idx].Shape)
+                    throw new ArgumentException($"loaded optimizer state \"{k}\" of parameter {idx} has shape {t.Shape}, the parameter has {all[idx].Shape}.");
+        }
+        for (int i = 0; i < groups.Count; i++)
+        {
+            var o = stateDict.ParamGroups[i]!.AsObject().DeepClone().AsObject();
+            groups[i].InitialLr = o["initial_lr"]?.GetValue<double>();
+            o.Remove("params"); o.Remove("initial_lr");
+            var opts = (OptimizerOptions)o.Deserialize(Defaults.GetType())!;
+            opts.Validate();
+            groups[i].Options = opts;
+        }
+        state.Clear();
+        foreach (var (idx, s) in stateDict.State)
+        {
+            var p = all[idx];
+            state[p] = s.ToDictionary(kv => kv.Key, kv => kv.Key == "step" ? kv.Value.Clone() : kv.Value.To(p.Device).To(p.DType).Clone());
+        }
+    }
+
+    /// <summary>The state of one parameter (empty before its first step); for inspection and tests.</summary>
+    public IReadOnlyDictionary<string, Tensor> GetState(Tensor parameter) =>
+        state.TryGetValue(parameter, out var s) ? s : new Dictionary<string, Tensor>();
+}

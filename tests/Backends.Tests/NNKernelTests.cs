@@ -1,0 +1,205 @@
+namespace Ember.Conformance;
+
+/// <summary>
+/// Softmax, layer norm, im2col/col2im and pooling kernels on the device against the CPU backend (and, except
+/// softmax, against float64 host references).
+/// </summary>
+public abstract class NNKernelTests(string device) : DeviceTest(device)
+{
+    [TestCase(false, DType.Float32), TestCase(true, DType.Float32), TestCase(false, DType.Float64), TestCase(true, DType.Float64)]
+    public void Softmax(bool log, DType dt)
+    {
+        foreach (var cols in new long[] { 1, 10, 70 })
+        {
+            Conform(d => [Rnd(d, [6, cols], 1, dt, 3), Tensor.Empty([6, cols], dt, d)], (be, t) => be.Softmax(t[0]!, t[1]!, log), [1], 2e-5, 2e-6);
+            Conform(d => [Rnd(d, [6, cols], 2, dt), Rnd(d, [6, cols], 3, dt).Apply(UnaryOp.Sigmoid), Tensor.Empty([6, cols], dt, d)],
+                (be, t) => be.SoftmaxBackward(t[0]!, t[1]!, t[2]!, log), [2], 2e-5, 2e-6);
+        }
+    }
+
+    private static double[][] LayerNormRef(Tensor?[] t, double eps)
+    {
+        Tensor x = t[0]!; long rows = x.Shape[0], cols = x.Shape[1];
+        var xv = Host(x); var w = t[1] is null ? null : Host(t[1]!); var b = t[2] is null ? null : Host(t[2]!);
+        var y = new double[rows * cols]; var mean = new double[rows]; var rstd = new double[rows];
+        for (long r = 0; r < rows; r++)
+        {
+            double m = 0; for (long c = 0; c < cols; c++) m += xv[r * cols + c]; m /= cols;
+            double v = 0; for (long c = 0; c < cols; c++) v += (xv[r * cols + c] - m) * (xv[r * cols + c] - m); v /= cols;
+            double rs = 1 / Math.Sqrt(v + eps);
+            mean[r] = m; rstd[r] = rs;
+            for (long c = 0; c < cols; c++) y[r * cols + c] = (xv[r * cols + c] - m) * rs * (w?[c] ?? 1) + (b?[c] ?? 0);
+        }
+        return [y, mean, rstd];
+    }
+
+    [TestCase(true), TestCase(false)]
+    public void LayerNormForward(bool affine)
+    {
+        Conform(d => [Rnd(d, [5, 37], 1, scale: 2, shift: 1), affine ? Rnd(d, [37], 2) : null, affine ? Rnd(d, [37], 3) : null,
+                      Tensor.Empty([5, 37], DType.Float32, d), Tensor.Empty([5], DType.Float32, d), Tensor.Empty([5], DType.Float32, d)],
+            (be, t) => be.LayerNorm(t[0]!, t[1], t[2], 1e-5, t[3]!, t[4]!, t[5]!), [3, 4, 5], 1e-4, 1e-5,
+            reference: t => LayerNormRef(t, 1e-5));
+    }
+
+    [TestCase(true), TestCase(false)]
+    public void LayerNormBackward(bool affine)
+    {
+        const long R = 4, C = 19;
+        Tensor?[] Make(Device d)
+        {
+            var x = Rnd(d, [R, C], 1, scale: 2);
+            var stats = LayerNormRef([Rnd(Device.Cpu, [R, C], 1, scale: 2), null, null], 1e-5);
+            var mean = Tensor.FromArray(stats[1].Select(v => (float)v).ToArray()).To(d);
+            var rstd = Tensor.FromArray(stats[2].Select(v => (float)v).ToArray()).To(d);
+            return [Rnd(d, [R, C], 2), x, mean, rstd, affine ? Rnd(d, [C], 3) : null,
+                    Tensor.Empty([R, C], DType.Float32, d), affine ? Tensor.Empty([C], DType.Float32, d) : null, affine ? Tensor.Empty([C], DType.Float32, d) : null];
+        }
+        double[][] Reference(Tensor?[] t)
+        {
+            var g = Host(t[0]!); var x = Host(t[1]!); var mean = Host(t[2]!); var rstd = Host(t[3]!); var w = t[4] is null ? null : Host(t[4]!);
+            var gx = new double[R * C]; var gw = new double[C]; var gb = new double[C];
+            for (long r = 0; r < R; r++)
+            {
+                double s1 = 0, s2 = 0;
+                for (long c = 0; c < C; c++)
+                {
+                    double xh = (x[r * C + c] - mean[r]) * rstd[r], gwv = g[r * C + c] * (w?[c] ?? 1);
+                    s1 += gwv; s2 += gwv * xh; gw[c] += g[r * C + c] * xh; gb[c] += g[r * C + c];
+                }
+                for (long c = 0; c < C; c++)
+                {
+                    double xh = (x[r * C + c] - mean[r]) * rstd[r], gwv = g[r * C + c] * (w?[c] ?? 1);
+                    gx[r * C + c] = rstd[r] * (gwv - s1 / C - xh * s2 / C);
+                }
+            }
+            return affine ? [gx, gw, gb] : [gx];
+        }
+        Conform(Make, (be, t) => be.LayerNormBackward(t[0]!, t[1]!, t[2]!, t[3]!, t[4], t[5]!, t[6], t[7]), affine ? [5, 6, 7] : [5], 1e-4, 1e-5,
+            reference: Reference);
+    }
+
+    private static readonly ConvGeometry Conv = new(Channels: 3, Height: 7, Width: 6, KernelH: 3, KernelW: 2, StrideH: 2, StrideW: 1, PadH: 1, PadW: 1, DilationH: 1, DilationW: 2);
+
+    private static double[] Im2ColRef(double[] x, long n, ConvGeometry g)
+    {
+        long rows = g.Channels * g.KernelH * g.KernelW, l = g.OutH * g.OutW;
+        var col = new double[n * rows * l];
+        for (long b = 0; b < n; b++)
+            for (int c = 0; c < g.Channels; c++)
+                for (int kh = 0; kh < g.KernelH; kh++)
+                    for (int kw = 0; kw < g.KernelW; kw++)
+                        for (int oh = 0; oh < g.OutH; oh++)
+                            for (int ow = 0; ow < g.OutW; ow++)
+                            {
+                                int h = oh * g.StrideH - g.PadH + kh * g.DilationH, w = ow * g.StrideW - g.PadW + kw * g.DilationW;
+                                long row = (c * g.KernelH + kh) * g.KernelW + kw;
+                                col[(b * rows + row) * l + oh * g.OutW + ow] = h >= 0 && h < g.Height && w >= 0 && w < g.Width
+                                    ? x[((b * g.Channels + c) * g.Height + h) * g.Width + w] : 0;
+                            }
+        return col;
+    }
+
+    [Test]
+    public void Im2Col()
+    {
+        long rows = Conv.Channels * Conv.KernelH * Conv.KernelW, l = Conv.OutH * Conv.OutW;
+        Conform(d => [Rnd(d, [2, 3, 7, 6], 1), Tensor.Empty([2, rows, l], DType.Float32, d)], (be, t) => be.Im2Col(t[0]!, Conv, t[1]!), [1], 0, 0,
+            reference: t => [Im2ColRef(Host(t[0]!), 2, Conv)]);
+    }
+
+    [Test]
+    public void Col2ImIsTheAdjointOfIm2Col()
+    {
+        long rows = Conv.Channels * Conv.KernelH * Conv.KernelW, l = Conv.OutH * Conv.OutW;
+        Conform(d => [Rnd(d, [2, rows, l], 2), Tensor.Empty([2, 3, 7, 6], DType.Float32, d)], (be, t) => be.Col2Im(t[0]!, Conv, t[1]!), [1], 1e-5, 1e-6,
+            reference: t =>
+            {
+                // <col2im(c), x> = <c, im2col(x)> for every x: sum each column entry into the pixel im2col read it from.
+                var c = Host(t[0]!); var x = new double[2 * 3 * 7 * 6];
+                for (int p = 0; p < x.Length; p++)
+                {
+                    var e = new double[x.Length]; e[p] = 1;
+                    var colE = Im2ColRef(e, 2, Conv);
+                    double s = 0; for (int q = 0; q < c.Length; q++) s += colE[q] * c[q];
+                    x[p] = s;
+                }
+                return [x];
+            });
+    }
+
+    private static readonly PoolGeometry Pool = new(Height: 7, Width: 6, KernelH: 3, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, OutH: 4, OutW: 4);
+
+    private static (double[] Y, double[] Idx, double[] Avg, double[] AvgNoPad) PoolRef(double[] x, long nc, PoolGeometry g)
+    {
+        long o = g.OutH * g.OutW;
+        var y = new double[nc * o]; var idx = new double[nc * o]; var avg = new double[nc * o]; var avg2 = new double[nc * o];
+        for (long p = 0; p < nc; p++)
+            for (int oh = 0; oh < g.OutH; oh++)
+                for (int ow = 0; ow < g.OutW; ow++)
+                {
+                    double best = double.NegativeInfinity, s = 0; long bi = -1; int cnt = 0;
+                    int h0 = oh * g.StrideH - g.PadH, w0 = ow * g.StrideW - g.PadW;
+                    int h1 = Math.Min(h0 + g.KernelH, g.Height + g.PadH), w1 = Math.Min(w0 + g.KernelW, g.Width + g.PadW);
+                    int pool = (h1 - h0) * (w1 - w0);
+                    for (int h = Math.Max(h0, 0); h < Math.Min(h1, g.Height); h++)
+                        for (int w = Math.Max(w0, 0); w < Math.Min(w1, g.Width); w++)
+                        {
+                            double v = x[(p * g.Height + h) * g.Width + w];
+                            if (bi < 0 || v > best) { best = v; bi = h * g.Width + w; }
+                            s += v; cnt++;
+                        }
+                    long k = p * o + oh * g.OutW + ow;
+                    y[k] = best; idx[k] = bi; avg[k] = s / pool; avg2[k] = s / cnt;
+                }
+        return (y, idx, avg, avg2);
+    }
+
+    [Test]
+    public void MaxPoolForwardAndBackward()
+    {
+        Conform(d => [Rnd(d, [2, 3, 7, 6], 4), Tensor.Empty([2, 3, 4, 4], DType.Float32, d), Tensor.Empty([2, 3, 4, 4], DType.Int64, d)],
+            (be, t) => be.MaxPool2d(t[0]!, Pool, t[1]!, t[2]!), [1, 2], 0, 0,
+            reference: t => { var r = PoolRef(Host(t[0]!), 6, Pool); return [r.Y, r.Idx]; });
+        Tensor Indices(Device d)
+        {
+            var x = Rnd(Device.Cpu, [2, 3, 7, 6], 4);
+            return Tensor.FromArray(PoolRef(Host(x), 6, Pool).Idx.Select(v => (long)v).ToArray(), 2, 3, 4, 4).To(d);
+        }
+        Conform(d => [Rnd(d, [2, 3, 4, 4], 5), Indices(d), Tensor.Empty([2, 3, 7, 6], DType.Float32, d)],
+            (be, t) => be.MaxPool2dBackward(t[0]!, t[1]!, Pool, t[2]!), [2], 1e-6, 1e-6,
+            reference: t =>
+            {
+                var g = Host(t[0]!); var idx = Host(t[1]!); var gi = new double[2 * 3 * 7 * 6];
+                for (int k = 0; k < g.Length; k++) gi[k / 16 * 42 + (long)idx[k]] += g[k];
+                return [gi];
+            });
+    }
+
+    [TestCase(true), TestCase(false)]
+    public void AvgPoolForwardAndBackward(bool countIncludePad)
+    {
+        Conform(d => [Rnd(d, [2, 3, 7, 6], 6), Tensor.Empty([2, 3, 4, 4], DType.Float32, d)],
+            (be, t) => be.AvgPool2d(t[0]!, Pool, countIncludePad, t[1]!), [1], 1e-5, 1e-6,
+            reference: t => { var r = PoolRef(Host(t[0]!), 6, Pool); return [countIncludePad ? r.Avg : r.AvgNoPad]; });
+        Conform(d => [Rnd(d, [2, 3, 4, 4], 7), Tensor.Empty([2, 3, 7, 6], DType.Float32, d)],
+            (be, t) => be.AvgPool2dBackward(t[0]!, Pool, countIncludePad, t[1]!), [1], 1e-5, 1e-6,
+            reference: t =>
+            {
+                // The adjoint of the forward map: gradInput[p] = Σ_k grad[k]·∂avg[k]/∂x[p].
+                var g = Host(t[0]!); var gi = new double[2 * 3 * 7 * 6];
+                for (int p = 0; p < gi.Length; p++)
+                {
+                    var e = new double[gi.Length]; e[p] = 1;
+                    var r = PoolRef(e, 6, Pool);
+                    var a = countIncludePad ? r.Avg : r.AvgNoPad;
+                    double s = 0; for (int k = 0; k < g.Length; k++) s += g[k] * a[k];
+                    gi[p] = s;
+                }
+                return [gi];
+            });
+    }
+}
+
+[TestFixture("ilgpu-cpu"), TestFixture("cuda"), TestFixture("opencl")]
+public sealed class NNKernels(string device) : NNKernelTests(device);

@@ -1,0 +1,66 @@
+namespace Ember.Conformance;
+
+/// <summary>Row reductions ([outer, inner] views) on the device against the CPU backend.</summary>
+public abstract class ReductionTests(string device) : DeviceTest(device)
+{
+    public static IEnumerable<ReduceOp> FloatOps => [ReduceOp.Sum, ReduceOp.Prod, ReduceOp.Max, ReduceOp.Min, ReduceOp.LogSumExp];
+
+    private static bool HasIndex(ReduceOp op) => op is ReduceOp.Max or ReduceOp.Min;
+
+    [TestCaseSource(nameof(FloatOps))]
+    public void Float32ContiguousAndStrided(ReduceOp op)
+    {
+        double scale = op == ReduceOp.Prod ? 0.3 : 2;
+        double shift = op == ReduceOp.Prod ? 1 : 0;
+        foreach (var inner in new long[] { 1, 7, 64, 300 })
+        {
+            // Contiguous rows, then the same data read through a transposed view (inner stride ≠ 1).
+            Conform(d => [Rnd(d, [5, inner], 31, scale: scale, shift: shift), Tensor.Empty([5], DType.Float32, d), HasIndex(op) ? Tensor.Empty([5], DType.Int64, d) : null],
+                (be, t) => be.Reduce(op, t[0]!, t[1]!, t[2]), HasIndex(op) ? [1, 2] : [1], rtol: 1e-4, atol: 1e-5);
+            Conform(d => [Rnd(d, [inner, 5], 32, scale: scale, shift: shift).T, Tensor.Zeros([5, 2], DType.Float32, d).Select(1, 1), HasIndex(op) ? Tensor.Empty([5], DType.Int64, d) : null],
+                (be, t) => be.Reduce(op, t[0]!, t[1]!, t[2]), HasIndex(op) ? [1, 2] : [1], rtol: 1e-4, atol: 1e-5);
+        }
+    }
+
+    [TestCaseSource(nameof(FloatOps))]
+    public void Float64(ReduceOp op)
+    {
+        Conform(d => [Rnd(d, [3, 33], 3, DType.Float64, op == ReduceOp.Prod ? 0.3 : 1, op == ReduceOp.Prod ? 1 : 0), Tensor.Empty([3], DType.Float64, d),
+                      HasIndex(op) ? Tensor.Empty([3], DType.Int64, d) : null],
+            (be, t) => be.Reduce(op, t[0]!, t[1]!, t[2]), HasIndex(op) ? [1, 2] : [1], rtol: 1e-12, atol: 1e-12);
+    }
+
+    [Test]
+    public void MaxMinFirstIndexOnTiesAndNaN()
+    {
+        Tensor X(Device d) => Tensor.FromArray(new[] { 3f, 1f, 3f, 1f, 2f, 2f, float.NaN, 5f, float.NaN, -1f, 4f, -1f }, 3, 4).To(d);
+        foreach (var op in new[] { ReduceOp.Max, ReduceOp.Min })
+            Conform(d => [X(d), Tensor.Empty([3], DType.Float32, d), Tensor.Empty([3], DType.Int64, d)],
+                (be, t) => be.Reduce(op, t[0]!, t[1]!, t[2]), [1, 2], 0, 0);
+    }
+
+    [Test]
+    public void LogSumExpIsStableForLargeValues()
+    {
+        Conform(d => [Tensor.FromArray(new[] { 1000f, 999f, -1000f, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity }, 2, 3).To(d), Tensor.Empty([2], DType.Float32, d)],
+            (be, t) => be.Reduce(ReduceOp.LogSumExp, t[0]!, t[1]!, null), [1]);
+    }
+
+    [TestCase(DType.Int32), TestCase(DType.Int64)]
+    public void Integers(DType dt)
+    {
+        foreach (var op in new[] { ReduceOp.Sum, ReduceOp.Prod, ReduceOp.Max, ReduceOp.Min })
+            Conform(d => [Ints(d, [9, 4], 4, -3, 4, dt).T, Tensor.Empty([4], dt, d), HasIndex(op) ? Tensor.Empty([4], DType.Int64, d) : null],
+                (be, t) => be.Reduce(op, t[0]!, t[1]!, t[2]), HasIndex(op) ? [1, 2] : [1], 0, 0);
+    }
+
+    [TestCase(ReduceOp.All), TestCase(ReduceOp.Any)]
+    public void AllAny(ReduceOp op)
+    {
+        Conform(d => [Ints(d, [6, 3], 6, 0, 2).To(DType.Bool), Tensor.Empty([6], DType.Bool, d)], (be, t) => be.Reduce(op, t[0]!, t[1]!, null), [1], 0, 0);
+        Conform(d => [Ints(d, [6, 3], 7, -1, 2).To(DType.Float32), Tensor.Empty([6], DType.Bool, d)], (be, t) => be.Reduce(op, t[0]!, t[1]!, null), [1], 0, 0);
+    }
+}
+
+[TestFixture("ilgpu-cpu"), TestFixture("cuda"), TestFixture("opencl")]
+public sealed class Reductions(string device) : ReductionTests(device);

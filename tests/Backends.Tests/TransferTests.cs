@@ -1,0 +1,62 @@
+using Ember.Ilgpu;
+
+namespace Ember.Conformance;
+
+/// <summary>Device placement: registration, round trips, storage release, and errors for mixed-device ops.</summary>
+public abstract class TransferTests(string device) : DeviceTest(device)
+{
+    [Test]
+    public void BackendIsRegisteredAndListsTheDevice()
+    {
+        // (Ember.Backends itself is shadowed here by the test namespace Ember.Backends.Tests.Ilgpu.)
+        Assert.That(IlgpuBackend.Instance.Devices, Does.Contain(Dev));
+        Assert.That(Tensor.Zeros([1], DType.Float32, Dev).Backend, Is.SameAs(IlgpuBackend.Instance));
+        Assert.That(Device.Best().Type, Is.Not.EqualTo(DeviceType.IlgpuCpu), "Best() prefers CUDA/OpenCL, else the CPU backend");
+        Assert.That(IlgpuBackend.Instance.Supports(Device.Cpu), Is.False);
+    }
+
+    [TestCase(DType.Float32), TestCase(DType.Float64), TestCase(DType.Int32), TestCase(DType.Int64), TestCase(DType.Bool)]
+    public void RoundTripKeepsValuesAndStridedViews(DType dt)
+    {
+        var cpu = Ints(Device.Cpu, [4, 6], 1, -5, 5).To(dt);
+        var dev = cpu.To(Dev);
+        Assert.That(dev.Device, Is.EqualTo(Dev));
+        Assert.That(dev.Storage, Is.InstanceOf<IlgpuStorage>());
+        AssertEqual(Host(dev.To(Device.Cpu)), Host(cpu), "round trip");
+        AssertEqual(Host(dev.T.Narrow(0, 1, 3).To(Device.Cpu)), Host(cpu.T.Narrow(0, 1, 3)), "strided view round trip");
+    }
+
+    [Test]
+    public void DisposeReturnsTheBlock()
+    {
+        var t = Tensor.Zeros([256], DType.Float32, Dev);
+        var st = (IlgpuStorage)t.Storage;
+        long before = st.Owner.Allocator.MemoryAllocated;
+        t.Dispose();
+        Assert.That(st.Block.IsReleased, Is.True);
+        Assert.That(st.Owner.Allocator.MemoryAllocated, Is.LessThan(before));
+    }
+
+    [Test]
+    public void MixedDeviceOpsThrowBeforeAnyKernel()
+    {
+        var a = Tensor.Ones([3], DType.Float32, Dev);
+        var b = Tensor.Ones([3]);
+        var e = Assert.Throws<ArgumentException>(() => _ = a + b)!;
+        Assert.That(e.Message, Does.Contain(Dev.ToString()).And.Contain("cpu"));
+        Assert.Throws<ArgumentException>(() => Tensor.Where(Tensor.Ones([3], DType.Bool), a, a));
+    }
+
+    [Test]
+    public void TensorOpsRunOnTheDevice()
+    {
+        var x = Rnd(Dev, [3, 4], 1);
+        var y = (x * 2 + 1).Relu();
+        Assert.That(y.Device, Is.EqualTo(Dev));
+        var expected = (Rnd(Device.Cpu, [3, 4], 1) * 2 + 1).Relu();
+        AssertClose(Host(y), Host(expected), 1e-6, 1e-7, "(x*2+1).Relu()");
+    }
+}
+
+[TestFixture("ilgpu-cpu"), TestFixture("cuda"), TestFixture("opencl")]
+public sealed class Transfers(string device) : TransferTests(device);

@@ -1,2 +1,0 @@
-namespace Ember.NN.Tests;
-public class SmokeTests { [Test] public void Builds() => Assert.That(1 + 1, Is.EqualTo(2)); }
