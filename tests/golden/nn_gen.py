@@ -387,3 +387,45 @@ if os.path.exists(ember_path):
 else:
     print("from_ember.safetensors not found: run the NN tests first to check the Ember-written file")
 print("wrote", OUT)
+
+# ---------------------------------------------------------------- attention / transformer / recurrent extras (own seed)
+torch.manual_seed(2)
+SQ = {}
+kpm2 = torch.tensor([[False, False, True, False, True], [False, False, False, False, False]])
+fmask = torch.randn(2 * 2, 3, 5)
+SQ["mha_floatmask_perhead"] = run_case(nn.MultiheadAttention(8, 2), [torch.randn(3, 2, 8), torch.randn(5, 2, 8), torch.randn(5, 2, 8)],
+                                       {"key_padding_mask": enc(kpm2), "attn_mask": enc(fmask), "average_attn_weights": False},
+                                       forward=lambda m, q, k, v: m(q, k, v, key_padding_mask=kpm2, attn_mask=fmask, average_attn_weights=False))
+SQ["mha_cross_bf_noweights_nobias"] = run_case(nn.MultiheadAttention(6, 2, bias=False, batch_first=True), [torch.randn(2, 3, 6), torch.randn(2, 4, 6)],
+                                               {"need_weights": False},
+                                               forward=lambda m, q, kv: m(q, kv, kv, need_weights=False))
+bmask3 = torch.rand(3 * 2, 4, 4) > 0.7
+for i in range(4):
+    bmask3[:, i, i] = False
+SQ["mha_unbatched_boolmask3d"] = run_case(nn.MultiheadAttention(6, 3), [torch.randn(4, 6)], {"attn_mask": enc(bmask3[:3]), "average_attn_weights": False},
+                                          forward=lambda m, x: m(x, x, x, attn_mask=bmask3[:3], average_attn_weights=False))
+SQ["rnn_unbatched_h0_nobias"] = run_case(nn.RNN(3, 4, bias=False), [torch.randn(5, 3), torch.randn(1, 4)], {})
+SQ["gru_h0"] = run_case(nn.GRU(3, 4), [torch.randn(5, 2, 3), torch.randn(1, 2, 4)], {})
+SQ["lstm_bi2_bf_h0"] = run_case(nn.LSTM(3, 2, num_layers=2, bidirectional=True, batch_first=True),
+                                [torch.randn(2, 4, 3), torch.randn(4, 2, 2), torch.randn(4, 2, 2)], {},
+                                forward=lambda m, x, h, c: m(x, (h, c)))
+SQ["lstm_proj_bi2_h0"] = run_case(nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2),
+                                  [torch.randn(3, 2, 3), torch.randn(4, 2, 2), torch.randn(4, 2, 4)], {},
+                                  forward=lambda m, x, h, c: m(x, (h, c)))
+kpm3 = torch.tensor([[False, True, False, False], [False, False, False, True]])
+SQ["mha_kdim_vdim_kpm"] = run_case(nn.MultiheadAttention(6, 2, kdim=4, vdim=5), [torch.randn(3, 2, 6), torch.randn(4, 2, 4), torch.randn(4, 2, 5)],
+                                   {"key_padding_mask": enc(kpm3)}, forward=lambda m, q, k, v: m(q, k, v, key_padding_mask=kpm3))
+skpm = torch.tensor([[False, False, False, False, True], [False, False, False, False, False]])
+SQ["encoder_stack_kpm"] = run_case(nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2, norm=nn.LayerNorm(8)),
+                                   [torch.randn(5, 2, 8)], {"src_key_padding_mask": enc(skpm)},
+                                   forward=lambda m, x: m(x, src_key_padding_mask=skpm))
+tkpm = torch.tensor([[False, False, False, True], [False, False, False, False]])
+SQ["decoder_layer_normfirst_gelu_bf_kpm"] = run_case(
+    nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, activation="gelu", norm_first=True, batch_first=True),
+    [torch.randn(2, 4, 8), torch.randn(2, 5, 8)], {"tgt_key_padding_mask": enc(tkpm), "memory_key_padding_mask": enc(skpm)},
+    forward=lambda m, t, mem: m(t, mem, tgt_mask=nn.Transformer.generate_square_subsequent_mask(4), tgt_key_padding_mask=tkpm,
+                                memory_key_padding_mask=skpm))
+ssm = nn.Transformer.generate_square_subsequent_mask(4)  # JSON has no -inf: store where it is -inf, and that the rest is 0
+SQ["square_subsequent_mask"] = {"is_neg_inf": enc(ssm == float("-inf")), "rest_zero": bool((ssm[ssm != float("-inf")] == 0).all())}
+dump("sequence", SQ)
+print("wrote sequence.json")
