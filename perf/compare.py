@@ -93,13 +93,13 @@ def torch_workloads(dev, sizes, which):
     if "conv2d" in which:
         conv = nn.Conv2d(32, 64, 3, padding=1).to(dev)
         x = torch.randn(64, 32, 32, 32, device=dev, requires_grad=True)
-        out.append(("conv2d_fwd_bwd", lambda: conv(x).sum().backward(), 3 * 2.0 * 64 * 64 * 32 * 32 * 32 * 9))
+        out.append(("conv2d_fwd_bwd", lambda conv=conv, x=x: conv(x).sum().backward(), 3 * 2.0 * 64 * 64 * 32 * 32 * 32 * 9))
     if "softmax" in which:
         x = torch.randn(4096, 1024, device=dev)
-        out.append(("softmax", lambda: x.softmax(-1), 0))
+        out.append(("softmax", lambda x=x: x.softmax(-1), 0))
     if "layernorm" in which:
         ln = nn.LayerNorm(1024).to(dev); x = torch.randn(4096, 1024, device=dev)
-        def lnf():
+        def lnf(ln=ln, x=x):
             with torch.no_grad():
                 ln(x)
         out.append(("layernorm", lnf, 0))

@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project perf/Ember.Perf -- --workload all --threads 2 --json out.json
 //   --device cpu|cuda|ilgpu-cpu   --workload sgemm|mlp|cnn|gpt|conv2d|softmax|layernorm|all (comma list)
 //   --sizes 256,512,1024,2048 (sgemm)  --warmup 3  --repeat 10
+//   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
 using System.Text.Json;
 using Ember;
 using Ember.Cpu;
@@ -28,6 +29,13 @@ var sizes = opts.GetValueOrDefault("sizes", device.Type == DeviceType.Cpu ? "256
     .Split(',').Select(int.Parse).ToArray();
 
 Ember.Random.Seed(0);
+if (opts.TryGetValue("memory-steps", out var ms))
+{
+    MemoryCurve.Run(device, int.Parse(ms), int.Parse(opts.GetValueOrDefault("memory-every", "100")),
+        double.Parse(opts.GetValueOrDefault("memory-seconds", "240"), System.Globalization.CultureInfo.InvariantCulture),
+        opts.GetValueOrDefault("memory-csv", "memory.csv"));
+    return 0;
+}
 var workloads = new List<Func<Workload>>();
 if (All("sgemm")) foreach (var n in sizes) workloads.Add(() => new SgemmWorkload(n, device));
 if (All("mlp")) workloads.Add(() => new MlpWorkload(device));

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Numerics.Tensors;
 
 namespace Ember.Data;
 
@@ -83,9 +84,10 @@ public static class Datasets
         if (ih.Shape.Length != 3 || lh.Shape.Length != 1 || ih.Shape[0] != lh.Shape[0])
             throw new InvalidDataException($"Datasets.{op}: {images} has shape [{string.Join(", ", ih.Shape)}] and {labels} [{string.Join(", ", lh.Shape)}]; expected [N, H, W] and [N].");
         var x = new float[pixels.Length];
-        for (int i = 0; i < x.Length; i++) x[i] = pixels[i] / 255f;
+        TensorPrimitives.ConvertChecked<byte, float>(pixels, x);
+        TensorPrimitives.Divide(x, 255f, x);                      // pixel / 255, as torchvision's ToTensor
         var y = new long[ys.Length];
-        for (int i = 0; i < y.Length; i++) y[i] = ys[i];
+        TensorPrimitives.ConvertChecked<byte, long>(ys, y);
         return new TensorDataset(Tensor.FromArray(x, ih.Shape[0], 1, ih.Shape[1], ih.Shape[2]), Tensor.FromArray(y, y.Length)) { Classes = classes };
     }
 

@@ -31,6 +31,9 @@ public sealed class CachingAllocator : IDisposable
     public const long SmallLimit = 1L << 20;
     /// <summary>Segment size of the small pool and rounding of large segments (2 MiB).</summary>
     public const long SegmentBytes = 2L << 20;
+    /// <summary>Reserved bytes below which the allocator grows without first collecting garbage.</summary>
+    public const long MinSoftLimit = 256L << 20;
+    private long softLimit = MinSoftLimit;
 
     private readonly object gate = new();
     private readonly SortedSet<Chunk> smallFree = new(ChunkOrder.Instance);
@@ -85,22 +88,29 @@ public sealed class CachingAllocator : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         long size = RoundSize(bytes);
         Exception? failure = null;
-        for (int attempt = 0; attempt < 2; attempt++)
+        bool collected = false;
+        while (true)
         {
             DrainReturned();
             lock (gate)
             {
                 ObjectDisposedException.ThrowIf(disposed, this);
-                var chunk = TakeFree(size) ?? Reserve(size, ref failure);
+                var chunk = TakeFree(size);
+                // Past the soft limit, collect before growing: unreachable tensors' blocks come back only
+                // through finalizers, and the GC cannot see device bytes, so without this a Dispose-free
+                // training loop grows until the driver refuses (measured: 13 GiB over 10,000 MLP steps).
+                bool mayGrow = collected || reserved + size <= softLimit;
+                if (chunk is null && mayGrow) chunk = Reserve(size, ref failure);
                 if (chunk is not null) return Lend(chunk, size, bytes);
+                if (collected) break;
             }
-            if (attempt == 0)
-            {
-                // Unreachable tensors may still hold blocks: let their finalizers return them.
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-                GC.Collect();
-            }
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            collected = true;
+            DrainReturned();
+            // Next collection when reserved memory would pass twice what is live now (amortizes GC cost).
+            lock (gate) softLimit = Math.Max(MinSoftLimit, 2 * allocated + size);
         }
         throw new DeviceOutOfMemoryException(Accelerator.Name, bytes, MemoryAllocated, MemoryReserved, MemoryCached, failure);
     }

@@ -65,7 +65,7 @@ internal static class ElementwiseKernels
             case UnaryOp.AddScalar: r = v + al; break;
             case UnaryOp.MulScalar: r = (long)(v * a); break;
             case UnaryOp.RSubScalar: r = al - v; break;
-            case UnaryOp.PowScalar: r = (long)Fn.Pow((double)v, a); break;
+            case UnaryOp.PowScalar: r = a == XMath.Floor(a) ? IPow(v, (long)a) : (long)Fn.Pow((double)v, a); break;
             case UnaryOp.Clamp:
                 if (!XMath.IsNaN(a) && v < a) r = (long)XMath.Ceiling(a);
                 if (!XMath.IsNaN(b) && v > b) r = (long)XMath.Floor(b);
@@ -73,6 +73,23 @@ internal static class ElementwiseKernels
             default: r = v; break; // Floor, Ceil, Round: identity on integers
         }
         y[ys.At(sh, i)] = N.FromL(r);
+    }
+
+    /// <summary>
+    /// Exact integer power by squaring (the float pow of CUDA is not exact for integers: 3⁴ came out 80).
+    /// Negative exponents give 1 for base 1, ±1 for base −1 and 0 otherwise (integer division semantics).
+    /// </summary>
+    private static long IPow(long x, long e)
+    {
+        if (e < 0) return x == 1 ? 1 : x == -1 ? ((e & 1) == 0 ? 1 : -1) : 0;
+        long r = 1;
+        while (e > 0)
+        {
+            if ((e & 1) != 0) r *= x;
+            x *= x;
+            e >>= 1;
+        }
+        return r;
     }
 
     /// <summary>Logical not of a Bool view.</summary>
@@ -91,7 +108,7 @@ internal static class ElementwiseKernels
             case BinaryOp.Sub: r = x - z; break;
             case BinaryOp.Mul: r = x * z; break;
             case BinaryOp.Div: r = z == 0 ? 0 : x / z; break;
-            case BinaryOp.Pow: r = (long)Fn.Pow((double)x, (double)z); break;
+            case BinaryOp.Pow: r = IPow(x, z); break;
             case BinaryOp.Maximum: r = x > z ? x : z; break;
             case BinaryOp.Minimum: r = x < z ? x : z; break;
             default:

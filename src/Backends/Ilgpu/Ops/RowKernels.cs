@@ -151,11 +151,11 @@ internal static class RowKernels
     {
         long b = o.A + row * s0;
         bool all = op == 5, r = all;
+        // No early exit: a loop with a data-dependent break miscompiled on CUDA (All returned true for rows with zeros).
         for (long j = 0; j < inner; j++)
         {
             bool nz = N.ToD(x[b + j * s1]) != 0.0;
-            if (all && !nz) { r = false; break; }
-            if (!all && nz) { r = true; break; }
+            r = all ? r & nz : r | nz;
         }
         values[o.B + row * vs] = r ? (byte)1 : (byte)0;
     }

@@ -159,7 +159,25 @@ internal readonly struct SoftplusFn : IUnaryFn
 internal readonly struct ErfFn : IUnaryFn { public static float F(float x, float a, float b) => Fn.Erf(x); public static double D(double x, double a, double b) => Fn.Erf(x); }
 internal readonly struct FloorFn : IUnaryFn { public static float F(float x, float a, float b) => XMath.Floor(x); public static double D(double x, double a, double b) => XMath.Floor(x); }
 internal readonly struct CeilFn : IUnaryFn { public static float F(float x, float a, float b) => XMath.Ceiling(x); public static double D(double x, double a, double b) => XMath.Ceiling(x); }
-internal readonly struct RoundFn : IUnaryFn { public static float F(float x, float a, float b) => XMath.RoundToEven(x); public static double D(double x, double a, double b) => XMath.RoundToEven(x); }
+// Round half to even spelled out: XMath.RoundToEven gave −1 for −1.5 on CUDA (PyTorch and the CPU give −2).
+internal readonly struct RoundFn : IUnaryFn
+{
+    public static float F(float x, float a, float b)
+    {
+        float r = XMath.Floor(x), d = x - r;
+        if (d > 0.5f) return r + 1f;
+        if (d == 0.5f && XMath.Floor(r * 0.5f) != r * 0.5f) return r + 1f;
+        return r;
+    }
+
+    public static double D(double x, double a, double b)
+    {
+        double r = XMath.Floor(x), d = x - r;
+        if (d > 0.5) return r + 1.0;
+        if (d == 0.5 && XMath.Floor(r * 0.5) != r * 0.5) return r + 1.0;
+        return r;
+    }
+}
 internal readonly struct SignFn : IUnaryFn
 {
     public static float F(float x, float a, float b) => XMath.IsNaN(x) ? x : x > 0f ? 1f : x < 0f ? -1f : 0f;
