@@ -15,7 +15,7 @@ public static class MemoryCurve
         var w = new MlpWorkload(device);
         var alloc = IlgpuBackend.Open(device).Allocator;
         using var csv = new StreamWriter(csvPath);
-        csv.WriteLine("step,allocated_bytes,reserved_bytes,seconds");
+        csv.WriteLine("step,allocated_bytes,live_bytes_after_gc,reserved_bytes,seconds");
         var sw = Stopwatch.StartNew();
         int done = 0;
         for (int s = 1; s <= steps; s++)
@@ -25,7 +25,12 @@ public static class MemoryCurve
             if (s % every == 0 || s == 1)
             {
                 w.Sync();
-                csv.WriteLine($"{s},{alloc.MemoryAllocated},{alloc.MemoryReserved},{sw.Elapsed.TotalSeconds:F2}");
+                long before = alloc.MemoryAllocated;
+                // Live bytes: what is still reachable once the GC has finalized the garbage (a leak shows here).
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                alloc.ReclaimFinalized();
+                csv.WriteLine($"{s},{before},{alloc.MemoryAllocated},{alloc.MemoryReserved},{sw.Elapsed.TotalSeconds:F2}");
                 csv.Flush();
                 if (sw.Elapsed.TotalSeconds > maxSeconds) break;
             }

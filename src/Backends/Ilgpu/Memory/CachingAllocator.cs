@@ -16,6 +16,9 @@ namespace Ember.Ilgpu;
 /// <item><description>Bytes reserved from the driver are reported to the GC with
 /// <see cref="GC.AddMemoryPressure"/> so that unreachable tensors are collected when device memory,
 /// not managed memory, is what runs short.</description></item>
+/// <item><description>Before reserving past a soft limit (at least <see cref="MinSoftLimit"/>, else twice the
+/// bytes live after the last collection) it collects garbage (gen 1; every 8th time a full collection), waits
+/// for finalizers and reuses what they returned, so a training loop without any Dispose call stays flat.</description></item>
 /// <item><description>When the driver refuses, the allocator releases its free segments and retries;
 /// then runs <c>GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();</c>, takes back what the
 /// finalizers returned, releases free segments and retries; then throws
@@ -31,9 +34,10 @@ public sealed class CachingAllocator : IDisposable
     public const long SmallLimit = 1L << 20;
     /// <summary>Segment size of the small pool and rounding of large segments (2 MiB).</summary>
     public const long SegmentBytes = 2L << 20;
-    /// <summary>Reserved bytes below which the allocator grows without first collecting garbage.</summary>
-    public const long MinSoftLimit = 256L << 20;
+    /// <summary>Reserved bytes below which the allocator never collects garbage before growing.</summary>
+    public const long MinSoftLimit = 1L << 30;
     private long softLimit = MinSoftLimit;
+    private int forcedCollections;
 
     private readonly object gate = new();
     private readonly SortedSet<Chunk> smallFree = new(ChunkOrder.Instance);
@@ -104,9 +108,13 @@ public sealed class CachingAllocator : IDisposable
                 if (chunk is not null) return Lend(chunk, size, bytes);
                 if (collected) break;
             }
-            GC.Collect();
+            // Tensors die young: a gen-1 collection finds nearly all of them and costs far less than a full
+            // one. Every 8th forced collection (and whenever the driver refused) is full, for the few that
+            // reached gen 2.
+            bool full = failure is not null || ++forcedCollections % 8 == 0;
+            GC.Collect(full ? GC.MaxGeneration : 1, GCCollectionMode.Forced, blocking: true);
             GC.WaitForPendingFinalizers();
-            GC.Collect();
+            GC.Collect(full ? GC.MaxGeneration : 1, GCCollectionMode.Forced, blocking: true);
             collected = true;
             DrainReturned();
             // Next collection when reserved memory would pass twice what is live now (amortizes GC cost).
@@ -146,6 +154,9 @@ public sealed class CachingAllocator : IDisposable
 
     /// <summary>Called by the block's finalizer: no lock, just a queue.</summary>
     internal void EnqueueReturn(Chunk chunk) => returned.Enqueue(chunk);
+
+    /// <summary>Takes back the blocks that finalizers returned since the last allocation (so stats are current).</summary>
+    public void ReclaimFinalized() => DrainReturned();
 
     private void DrainReturned()
     {
