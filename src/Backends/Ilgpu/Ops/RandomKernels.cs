@@ -15,26 +15,27 @@ internal static class RandomKernels
     public static void Fill<T, R>(Index1D blk, ArrayView<T> dst, long start, long n, ulong seed, ulong offset, int dist, double a, double b, int f32)
         where T : unmanaged where R : struct, IReal<T>
     {
-        Philox4 r = Philox.Block(seed, offset + (ulong)(long)blk.X);
+        // Core's Philox is pure integer arithmetic, so the very same method runs here and in the CPU backend.
+        Ember.Philox.Block(seed, offset + (ulong)(long)blk.X, out uint x0, out uint x1, out uint x2, out uint x3);
         long i0 = 4L * blk.X;
         double v0, v1, v2, v3;
         if (dist == 1)
         {
             if (f32 != 0)
             {
-                Normal32(r.X0, r.X1, out v0, out v1);
-                Normal32(r.X2, r.X3, out v2, out v3);
+                Normal32(x0, x1, out v0, out v1);
+                Normal32(x2, x3, out v2, out v3);
             }
             else
             {
-                Normal64(r.X0, r.X1, out v0, out v1);
-                Normal64(r.X2, r.X3, out v2, out v3);
+                Normal64(x0, x1, out v0, out v1);
+                Normal64(x2, x3, out v2, out v3);
             }
             v0 = a + b * v0; v1 = a + b * v1; v2 = a + b * v2; v3 = a + b * v3;
         }
         else
         {
-            double u0 = U(r.X0, f32), u1 = U(r.X1, f32), u2 = U(r.X2, f32), u3 = U(r.X3, f32);
+            double u0 = U(x0, f32), u1 = U(x1, f32), u2 = U(x2, f32), u3 = U(x3, f32);
             if (dist == 0)
             {
                 double span = b - a;
