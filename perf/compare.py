@@ -93,13 +93,13 @@ def torch_workloads(dev, sizes, which):
     if "conv2d" in which:
         conv = nn.Conv2d(32, 64, 3, padding=1).to(dev)
         x = torch.randn(64, 32, 32, 32, device=dev, requires_grad=True)
-        out.append(("conv2d_fwd_bwd", lambda: conv(x).sum().backward(), 3 * 2.0 * 64 * 64 * 32 * 32 * 32 * 9))
+        out.append(("conv2d_fwd_bwd", lambda conv=conv, x=x: conv(x).sum().backward(), 3 * 2.0 * 64 * 64 * 32 * 32 * 32 * 9))
     if "softmax" in which:
         x = torch.randn(4096, 1024, device=dev)
-        out.append(("softmax", lambda: x.softmax(-1), 0))
+        out.append(("softmax", lambda x=x: x.softmax(-1), 0))
     if "layernorm" in which:
         ln = nn.LayerNorm(1024).to(dev); x = torch.randn(4096, 1024, device=dev)
-        def lnf():
+        def lnf(ln=ln, x=x):
             with torch.no_grad():
                 ln(x)
         out.append(("layernorm", lnf, 0))
@@ -143,16 +143,17 @@ def main():
         ts = timeit(step, sync, a.warmup, a.repeat)
         med = statistics.median(ts)
         e = ember.get(name)
-        rows.append((name, e["median_s"] if e else float("nan"), med, flops))
+        rows.append((name, e["median_s"] if e else float("nan"), med, flops,
+                     e["min_s"] if e else float("nan"), min(ts), e["alloc_kb_per_step"] if e else float("nan")))
 
-    lines = [f"device={a.device} threads={a.threads} torch={torch.__version__} repeat={a.repeat} (medians)", "",
-             "| workload | Ember ms | PyTorch ms | time ratio (Ember/PyTorch) | Ember GFLOP/s | PyTorch GFLOP/s | throughput ratio |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, em, pm, flops in rows:
-        if flops:
-            lines.append(f"| {name} | {em*1e3:.3f} | {pm*1e3:.3f} | {em/pm:.2f} | {flops/em/1e9:.1f} | {flops/pm/1e9:.1f} | {pm/em:.2f} |")
-        else:
-            lines.append(f"| {name} | {em*1e3:.3f} | {pm*1e3:.3f} | {em/pm:.2f} | | | |")
+    load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"] * 3
+    lines = [f"device={a.device} threads={a.threads} torch={torch.__version__} repeat={a.repeat} warmup={a.warmup} "
+             f"load average at the end {' '.join(load)} (medians; min = fastest step, less sensitive to a loaded machine)", "",
+             "| workload | Ember ms | PyTorch ms | time ratio (Ember/PyTorch) | Ember min ms | PyTorch min ms | min ratio | Ember GFLOP/s | PyTorch GFLOP/s | Ember alloc KB/step |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, em, pm, flops, emin, pmin, alloc in rows:
+        gf = f"{flops/em/1e9:.1f} | {flops/pm/1e9:.1f}" if flops else " | "
+        lines.append(f"| {name} | {em*1e3:.3f} | {pm*1e3:.3f} | {em/pm:.2f} | {emin*1e3:.3f} | {pmin*1e3:.3f} | {emin/pmin:.2f} | {gf} | {alloc:.0f} |")
     text = "\n".join(lines)
     print(text)
     if a.out:
