@@ -164,6 +164,28 @@ public sealed partial class CpuBackend
                             continue;
                         }
                         long xr = xBase + (long)iy * w;
+                        if (g.StrideW == 1)
+                        {
+                            // ix = xx + shift: the valid xx form one run [lo, hi), copied (or added) as a span.
+                            int shift = kj * g.DilationW - g.PadW;
+                            int lo = Math.Clamp(-shift, 0, ow), hi = Math.Clamp(w - shift, lo, ow);
+                            if (reverse)
+                            {
+                                if (hi > lo)
+                                {
+                                    var dst = xd.AsSpan((int)(xr + lo + shift), hi - lo);
+                                    var src = cd.AsSpan((int)(rb + lo), hi - lo);
+                                    for (int q = 0; q < dst.Length; q++) dst[q] += src[q];
+                                }
+                            }
+                            else
+                            {
+                                if (lo > 0) cd.AsSpan((int)rb, lo).Clear();
+                                if (hi > lo) xd.AsSpan((int)(xr + lo + shift), hi - lo).CopyTo(cd.AsSpan((int)(rb + lo), hi - lo));
+                                if (hi < ow) cd.AsSpan((int)(rb + hi), ow - hi).Clear();
+                            }
+                            continue;
+                        }
                         for (int xx = 0; xx < ow; xx++)
                         {
                             int ix = xx * g.StrideW - g.PadW + kj * g.DilationW;

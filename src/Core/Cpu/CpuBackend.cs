@@ -117,7 +117,7 @@ public sealed partial class CpuBackend : IBackend
     {
         var s = Data<T>(src); var d = Data<T>(dst);
         var layout = new StridedLayout(dst.shape, src, dst);
-        if (layout.Shape.Length >= 2 && layout.Inner(0) != 1 && layout.Rows * layout.RowLength >= 1024)
+        if (layout.Shape.Length >= 2 && layout.Inner(0) > 1 && layout.Rows * layout.RowLength >= 1024)
         {
             CopyTiled(s, d, layout);
             return;
@@ -130,6 +130,7 @@ public sealed partial class CpuBackend : IBackend
             {
                 long so = layout.RowOffset(0, r), dof = layout.RowOffset(1, r);
                 if (si == 1 && di == 1) s.AsSpan((int)so, n).CopyTo(d.AsSpan((int)dof, n));
+                else if (si == 0 && di == 1) d.AsSpan((int)dof, n).Fill(s[so]);   // a broadcast (expanded) source
                 else for (int i = 0; i < n; i++) d[dof + i * di] = s[so + i * si];
             }
         });
