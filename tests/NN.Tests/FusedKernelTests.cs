@@ -77,3 +77,49 @@ public class FusedKernelTests
         Assert.That(GradCheck.Check(t => Functional.BatchNorm(t[0], null, null, training: true), [inputs[0]]), Is.True);
     }
 }
+
+/// <summary>The fused CPU attention against the explicit formula, with permuted (fused-qkv) inputs, and GradCheck.</summary>
+public class FusedAttentionTests
+{
+    private static Tensor Reference(Tensor q, Tensor k, Tensor v, bool causal)
+    {
+        var s = q.MatMul(k.mT) * (1.0 / Math.Sqrt(q.Shape[-1]));
+        if (causal) s = s.MaskedFill(Tensor.Ones([q.Shape[-2], k.Shape[-2]], DType.Bool).Tril().LogicalNot(), double.NegativeInfinity);
+        return s.Softmax(-1).MatMul(v);
+    }
+
+    [TestCase(DType.Float32, false, 1e-5)]
+    [TestCase(DType.Float32, true, 1e-5)]
+    [TestCase(DType.Float64, true, 1e-12)]
+    [TestCase(DType.Float64, false, 1e-12)]
+    public void MatchesFormulaOnPermutedViews(DType dt, bool causal, double tol)
+    {
+        Random.Seed(21);
+        long b = 2, t = 5, h = 3, hd = 4;
+        var qkv = Tensor.Randn([b, t, 3 * h * hd], dt).RequiresGrad_();
+        var parts = qkv.Reshape(b, t, 3, h, hd).Permute(2, 0, 3, 1, 4);
+        var y = Functional.ScaledDotProductAttention(parts[0], parts[1], parts[2], isCausal: causal);
+        var g = Tensor.Randn(y.Shape, dt);
+        (y * g).Sum().Backward();
+        var qkv2 = qkv.Detach().RequiresGrad_();
+        var p2 = qkv2.Reshape(b, t, 3, h, hd).Permute(2, 0, 3, 1, 4);
+        var y2 = Reference(p2[0], p2[1], p2[2], causal);
+        (y2 * g).Sum().Backward();
+        Assert.That((y - y2).Abs().Max().To(DType.Float64).Item(), Is.LessThan(tol));
+        Assert.That((qkv.Grad! - qkv2.Grad!).Abs().Max().To(DType.Float64).Item(), Is.LessThan(tol * 10));
+    }
+
+    [Test]
+    public void CrossAttentionShapesAndGradCheck()
+    {
+        Random.Seed(22);
+        Tensor[] inputs = [Tensor.Randn([2, 3, 4], DType.Float64).RequiresGrad_(), Tensor.Randn([2, 5, 4], DType.Float64).RequiresGrad_(),
+            Tensor.Randn([2, 5, 6], DType.Float64).RequiresGrad_()];
+        var y = Functional.ScaledDotProductAttention(inputs[0], inputs[1], inputs[2]);
+        Assert.That(y.Shape.ToArray(), Is.EqualTo(new long[] { 2, 3, 6 }));
+        Assert.That((y - Reference(inputs[0], inputs[1], inputs[2], false)).Abs().Max().Item(), Is.LessThan(1e-12));
+        Assert.That(GradCheck.Check(t => Functional.ScaledDotProductAttention(t[0], t[1], t[2]), inputs), Is.True);
+        Assert.That(GradCheck.Check(t => Functional.ScaledDotProductAttention(t[0], t[1], t[2], isCausal: true), inputs), Is.True);
+        Assert.That(GradCheck.CheckSecondOrder(t => Functional.ScaledDotProductAttention(t[0], t[1], t[2], isCausal: true), inputs), Is.True);
+    }
+}

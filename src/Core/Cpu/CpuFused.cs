@@ -9,12 +9,16 @@ internal static class CpuFused
 {
     private const int Chunk = 1 << 14;
 
-    /// <summary>Runs body(start, length) over [0, n) in chunks, in parallel over <see cref="CpuThreads.Count"/> when large.</summary>
-    internal static void ForChunks(long n, Action<int, int> body)
+    /// <summary>
+    /// Runs body(start, length) over [0, n) in chunks, in parallel over <see cref="CpuThreads.Count"/> when
+    /// n·workPerItem is large (items are elements, or rows of workPerItem elements).
+    /// </summary>
+    internal static void ForChunks(long n, Action<int, int> body, long workPerItem = 1)
     {
         int threads = CpuThreads.Count;
-        if (threads <= 1 || n <= 2 * Chunk) { body(0, (int)n); return; }
-        int chunks = (int)Math.Min(threads * 4, (n + Chunk - 1) / Chunk);
+        long work = n * Math.Max(1, workPerItem);
+        if (threads <= 1 || n < 2 || work <= 2 * Chunk) { body(0, (int)n); return; }
+        int chunks = (int)Math.Min(Math.Min(threads * 4, n), (work + Chunk - 1) / Chunk);
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
         {
             long s = n * c / chunks, e = n * (c + 1) / chunks;
