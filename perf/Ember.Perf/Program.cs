@@ -47,20 +47,23 @@ if (All("layernorm")) workloads.Add(() => new LayerNormWorkload(device));
 
 var results = new List<Dictionary<string, object>>();
 Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat}");
-Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14}");
+Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10}");
 foreach (var make in workloads)
 {
     var w = make();
     long alloc0 = 0;
     var times = Stats.Time(w.Step, w.Sync, warmup, 1);
     alloc0 = GC.GetTotalAllocatedBytes(true);
+    var pause0 = GC.GetTotalPauseDuration(); int gen2 = GC.CollectionCount(2);
     times = Stats.Time(w.Step, w.Sync, 0, repeat);
     double allocKb = (GC.GetTotalAllocatedBytes(true) - alloc0) / 1024.0 / repeat;
+    double gcMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / repeat;
+    double gen2PerStep = (GC.CollectionCount(2) - gen2) / (double)repeat;
     double med = Stats.Median(times);
     var (mn, mx) = Stats.Spread(times);
     double gf = w.Flops > 0 ? w.Flops / med / 1e9 : 0;
-    Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1}");
-    results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb });
+    Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1} {gcMs,11:F1} {gen2PerStep,10:F1}");
+    results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep });
 }
 if (opts.TryGetValue("json", out var path))
     File.WriteAllText(path, JsonSerializer.Serialize(new { device = device.ToString(), threads = CpuThreads.Count, results }, new JsonSerializerOptions { WriteIndented = true }));

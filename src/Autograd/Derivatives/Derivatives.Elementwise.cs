@@ -27,7 +27,9 @@ internal static partial class Derivatives
         [UnaryOp.Sigmoid] = new("SigmoidBackward", Saves.Result, (c, g) => [g * c.Result * (1 - c.Result)]),
         // Relu passes the gradient where the output is positive (0 at x = 0, PyTorch's subgradient).
         [UnaryOp.Relu] = new("ReluBackward", Saves.Result, (c, g) => [Keep(c.Result.Gt(0.0), g)]),
-        [UnaryOp.Gelu] = new("GeluBackward", Saves.Inputs, (c, g) => [g * GeluDerivative(c.Input(0))]),
+        [UnaryOp.Gelu] = new("GeluBackward", Saves.Inputs, (c, g) =>
+            // CPU: one fused pass (g·GELU′(x)); recorded (createGraph) or other devices: the composite formula.
+            [(GradMode.IsEnabled ? null : Cpu.CpuFused.GeluBackward(g, c.Input(0))) ?? g * GeluDerivative(c.Input(0))]),
         [UnaryOp.GeluTanh] = new("GeluBackward", Saves.Inputs, (c, g) => [g * GeluTanhDerivative(c.Input(0))]),
         [UnaryOp.Silu] = new("SiluBackward", Saves.Inputs, (c, g) => [g * SiluDerivative(c.Input(0))]),
         // Softplus is linear above the threshold (βx > threshold), where its derivative is exactly 1.

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Numerics;
 
 namespace Ember.Cpu;
@@ -30,6 +31,8 @@ public sealed partial class CpuBackend
         else LayerNormT<double>(x, weight, bias, eps, y, mean, rstd);
     }
 
+    // Per row, vectorized: μ = Σx/n, σ² = Σ(x − μ)²/n (two passes over the row, sums returned in double),
+    // y = (x − μ)·rstd·w + b. Rows run in parallel over CpuThreads.
     private static void LayerNormT<T>(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -39,27 +42,24 @@ public sealed partial class CpuBackend
         T[]? wd = weight is null ? null : Data<T>(weight);
         T[]? bd = bias is null ? null : Data<T>(bias);
         long xo = x.offset, yo = y.offset, mo = mean.offset, ro = rstd.offset, wo = weight?.offset ?? 0, bo = bias?.offset ?? 0;
-        ForRows(rows, cols, r =>
+        CpuFused.ForChunks(rows, (r0, len) =>
         {
-            var row = xd.AsSpan((int)(xo + (long)r * cols), cols);
-            // Two passes in double: mean, then the biased variance around it (stable for large offsets).
-            double s = 0;
-            for (int j = 0; j < cols; j++) s += double.CreateTruncating(row[j]);
-            double mu = s / cols;
-            double v = 0;
-            for (int j = 0; j < cols; j++) { double d = double.CreateTruncating(row[j]) - mu; v += d * d; }
-            double rs = 1 / Math.Sqrt(v / cols + eps);
-            md[mo + r] = T.CreateTruncating(mu);
-            rd[ro + r] = T.CreateTruncating(rs);
-            var outRow = yd.AsSpan((int)(yo + (long)r * cols), cols);
-            for (int j = 0; j < cols; j++)
+            for (long r = r0; r < r0 + len; r++)
             {
-                double h = (double.CreateTruncating(row[j]) - mu) * rs;
-                if (wd != null) h *= double.CreateTruncating(wd[wo + j]);
-                if (bd != null) h += double.CreateTruncating(bd[bo + j]);
-                outRow[j] = T.CreateTruncating(h);
+                var row = xd.AsSpan((int)(xo + r * cols), cols);
+                var outRow = yd.AsSpan((int)(yo + r * cols), cols);
+                double mu = double.CreateTruncating(TensorPrimitives.Sum<T>(row)) / cols;
+                T tmu = T.CreateTruncating(mu);
+                TensorPrimitives.Subtract(row, tmu, outRow);
+                double v = double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(outRow)) / cols;
+                double rs = 1 / Math.Sqrt(v + eps);
+                md[mo + r] = tmu;
+                rd[ro + r] = T.CreateTruncating(rs);
+                TensorPrimitives.Multiply(outRow, T.CreateTruncating(rs), outRow);
+                if (wd != null) TensorPrimitives.Multiply(outRow, wd.AsSpan((int)wo, cols), outRow);
+                if (bd != null) TensorPrimitives.Add(outRow, bd.AsSpan((int)bo, cols), outRow);
             }
-        });
+        }, cols);
     }
 
     /// <inheritdoc/>
@@ -71,6 +71,7 @@ public sealed partial class CpuBackend
     }
 
     // gx = rstd·(g·w − mean(g·w) − x̂·mean(g·w·x̂)), x̂ = (x − μ)·rstd; gw = Σ_rows g·x̂; gb = Σ_rows g.
+    // Vectorized per row; gw/gb are summed per thread chunk in T over blocks of 64 rows, the blocks in double.
     private static void LayerNormBackwardT<T>(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradX, Tensor? gradWeight, Tensor? gradBias)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -79,41 +80,47 @@ public sealed partial class CpuBackend
         T[] gd = Data<T>(grad), xd = Data<T>(x), md = Data<T>(mean), rd = Data<T>(rstd), gxd = Data<T>(gradX);
         T[]? wd = weight is null ? null : Data<T>(weight);
         long go = grad.offset, xo = x.offset, mo = mean.offset, ro = rstd.offset, gxo = gradX.offset, wo = weight?.offset ?? 0;
-        ForRows(rows, cols, r =>
+        bool wantParams = gradWeight != null || gradBias != null;
+        var accW = new double[cols]; var accB = new double[cols];
+        var gate = new object();
+        var partials = new List<(int, double[], double[])>();
+        CpuFused.ForChunks(rows, (r0, len) =>
         {
-            double mu = double.CreateTruncating(md[mo + r]), rs = double.CreateTruncating(rd[ro + r]);
-            long xb = xo + (long)r * cols, gb = go + (long)r * cols, ob = gxo + (long)r * cols;
-            double s1 = 0, s2 = 0;
-            for (int j = 0; j < cols; j++)
+            var h = new T[cols]; var gw = new T[cols];
+            T[]? blockW = wantParams ? new T[cols] : null, blockB = wantParams ? new T[cols] : null;
+            double[]? localW = wantParams ? new double[cols] : null, localB = wantParams ? new double[cols] : null;
+            int inBlock = 0;
+            for (long r = r0; r < r0 + len; r++)
             {
-                double g = double.CreateTruncating(gd[gb + j]);
-                if (wd != null) g *= double.CreateTruncating(wd[wo + j]);
-                double h = (double.CreateTruncating(xd[xb + j]) - mu) * rs;
-                s1 += g; s2 += g * h;
+                T mu = md[mo + r], rs = rd[ro + r];
+                var g = gd.AsSpan((int)(go + r * cols), cols);
+                var xr = xd.AsSpan((int)(xo + r * cols), cols);
+                var gx = gxd.AsSpan((int)(gxo + r * cols), cols);
+                TensorPrimitives.Subtract(xr, mu, h);
+                TensorPrimitives.Multiply(h, rs, h);                      // x̂
+                if (wd != null) TensorPrimitives.Multiply(g, wd.AsSpan((int)wo, cols), gw); else g.CopyTo(gw);
+                double s1 = double.CreateTruncating(TensorPrimitives.Sum<T>(gw)) / cols;
+                double s2 = double.CreateTruncating(TensorPrimitives.Dot<T>(gw, h)) / cols;
+                // gx = rs·gw − rs·s1 − (rs·s2)·x̂
+                TensorPrimitives.Multiply(h, T.CreateTruncating(-double.CreateTruncating(rs) * s2), gx);
+                TensorPrimitives.MultiplyAdd(gw, rs, gx, gx);
+                TensorPrimitives.Add(gx, T.CreateTruncating(-double.CreateTruncating(rs) * s1), gx);
+                if (wantParams)
+                {
+                    TensorPrimitives.MultiplyAdd(g, h, blockW!, blockW!);
+                    TensorPrimitives.Add(blockB!, g, blockB!);
+                    if (++inBlock == 64 || r == r0 + len - 1)
+                    {
+                        for (int j = 0; j < cols; j++) { localW![j] += double.CreateTruncating(blockW![j]); localB![j] += double.CreateTruncating(blockB![j]); }
+                        Array.Clear(blockW!); Array.Clear(blockB!); inBlock = 0;
+                    }
+                }
             }
-            s1 /= cols; s2 /= cols;
-            for (int j = 0; j < cols; j++)
-            {
-                double g = double.CreateTruncating(gd[gb + j]);
-                if (wd != null) g *= double.CreateTruncating(wd[wo + j]);
-                double h = (double.CreateTruncating(xd[xb + j]) - mu) * rs;
-                gxd[ob + j] = T.CreateTruncating(rs * (g - s1 - h * s2));
-            }
-        });
-        if (gradWeight == null && gradBias == null) return;
-        var accW = new double[cols];
-        var accB = new double[cols];
-        for (long r = 0; r < rows; r++)
-        {
-            double mu = double.CreateTruncating(md[mo + r]), rs = double.CreateTruncating(rd[ro + r]);
-            long xb = xo + r * cols, gb = go + r * cols;
-            for (int j = 0; j < cols; j++)
-            {
-                double g = double.CreateTruncating(gd[gb + j]);
-                accB[j] += g;
-                accW[j] += g * (double.CreateTruncating(xd[xb + j]) - mu) * rs;
-            }
-        }
+            if (wantParams) lock (gate) partials.Add((r0, localW!, localB!));
+        }, cols);
+        // Chunk partials added in row order: the result does not depend on thread timing.
+        foreach (var (_, pw, pb) in partials.OrderBy(t => t.Item1))
+            for (int j = 0; j < cols; j++) { accW[j] += pw[j]; accB[j] += pb[j]; }
         if (gradWeight != null) { var a = Data<T>(gradWeight); for (int j = 0; j < cols; j++) a[gradWeight.offset + j] = T.CreateTruncating(accW[j]); }
         if (gradBias != null) { var a = Data<T>(gradBias); for (int j = 0; j < cols; j++) a[gradBias.offset + j] = T.CreateTruncating(accB[j]); }
     }
@@ -164,6 +171,28 @@ public sealed partial class CpuBackend
                             continue;
                         }
                         long xr = xBase + (long)iy * w;
+                        if (g.StrideW == 1)
+                        {
+                            // ix = xx + shift: the valid xx form one run [lo, hi), copied (or added) as a span.
+                            int shift = kj * g.DilationW - g.PadW;
+                            int lo = Math.Clamp(-shift, 0, ow), hi = Math.Clamp(w - shift, lo, ow);
+                            if (reverse)
+                            {
+                                if (hi > lo)
+                                {
+                                    var dst = xd.AsSpan((int)(xr + lo + shift), hi - lo);
+                                    var src = cd.AsSpan((int)(rb + lo), hi - lo);
+                                    for (int q = 0; q < dst.Length; q++) dst[q] += src[q];
+                                }
+                            }
+                            else
+                            {
+                                if (lo > 0) cd.AsSpan((int)rb, lo).Clear();
+                                if (hi > lo) xd.AsSpan((int)(xr + lo + shift), hi - lo).CopyTo(cd.AsSpan((int)(rb + lo), hi - lo));
+                                if (hi < ow) cd.AsSpan((int)(rb + hi), ow - hi).Clear();
+                            }
+                            continue;
+                        }
                         for (int xx = 0; xx < ow; xx++)
                         {
                             int ix = xx * g.StrideW - g.PadW + kj * g.DilationW;

@@ -117,6 +117,11 @@ public sealed partial class CpuBackend : IBackend
     {
         var s = Data<T>(src); var d = Data<T>(dst);
         var layout = new StridedLayout(dst.shape, src, dst);
+        if (layout.Shape.Length >= 2 && layout.Inner(0) > 1 && layout.Rows * layout.RowLength >= 1024)
+        {
+            CopyTiled(s, d, layout);
+            return;
+        }
         layout.ForRows((r0, r1) =>
         {
             long si = layout.Inner(0), di = layout.Inner(1);
@@ -125,6 +130,7 @@ public sealed partial class CpuBackend : IBackend
             {
                 long so = layout.RowOffset(0, r), dof = layout.RowOffset(1, r);
                 if (si == 1 && di == 1) s.AsSpan((int)so, n).CopyTo(d.AsSpan((int)dof, n));
+                else if (si == 0 && di == 1) d.AsSpan((int)dof, n).Fill(s[so]);   // a broadcast (expanded) source
                 else for (int i = 0; i < n; i++) d[dof + i * di] = s[so + i * si];
             }
         });
@@ -157,5 +163,41 @@ public sealed partial class CpuBackend : IBackend
                 else for (int i = 0; i < layout.RowLength; i++) d[o + i * di] = value;
             }
         });
+    }
+
+    // Strided source rows (a transpose, a permuted view): copy the last two coalesced dims in T×T tiles so
+    // both the reads and the writes stay within a few cache lines; tiles run in parallel.
+    private static void CopyTiled<T>(T[] s, T[] d, StridedLayout layout) where T : unmanaged
+    {
+        const int Tile = 32;
+        long rowsPerBlock = layout.Shape[^2];
+        int cols = layout.RowLength;
+        long outer = layout.Rows / rowsPerBlock;
+        long sr = layout.Strides[0][^2], sc = layout.Inner(0), dr = layout.Strides[1][^2], dc = layout.Inner(1);
+        long rowTiles = (rowsPerBlock + Tile - 1) / Tile;
+        long tasks = outer * rowTiles;
+        void Body(long t0, long t1)
+        {
+            for (long t = t0; t < t1; t++)
+            {
+                long o = t / rowTiles, i0 = (t % rowTiles) * Tile;
+                long sBase = layout.RowOffset(0, o * rowsPerBlock), dBase = layout.RowOffset(1, o * rowsPerBlock);
+                long i1 = Math.Min(i0 + Tile, rowsPerBlock);
+                for (int j0 = 0; j0 < cols; j0 += Tile)
+                {
+                    int j1 = Math.Min(j0 + Tile, cols);
+                    for (long i = i0; i < i1; i++)
+                    {
+                        long so = sBase + i * sr, dof = dBase + i * dr;
+                        for (int j = j0; j < j1; j++) d[dof + j * dc] = s[so + j * sc];
+                    }
+                }
+            }
+        }
+        int threads = CpuThreads.Count;
+        if (threads <= 1 || tasks < 2 || layout.Rows * cols < 65536) { Body(0, tasks); return; }
+        int chunks = (int)Math.Min(threads, tasks);
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            c => Body(tasks * c / chunks, tasks * (c + 1) / chunks));
     }
 }

@@ -44,12 +44,17 @@ internal static class UnaryKernels
             case UnaryOp.Elu: for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : alpha * (T.Exp(x[i]) - T.One); break;
             case UnaryOp.Silu: Silu(x, y); break;
             case UnaryOp.Softplus: Softplus(x, y, alpha, beta); break;
+            case UnaryOp.Erf when typeof(T) == typeof(float): FastMath.Erf(Cast(x), CastW(y)); break;
+            case UnaryOp.Gelu when typeof(T) == typeof(float): FastMath.Gelu(Cast(x), CastW(y)); break;
             case UnaryOp.Erf: for (int i = 0; i < x.Length; i++) y[i] = T.CreateTruncating(Special.Erf(double.CreateTruncating(x[i]))); break;
             case UnaryOp.Gelu: Gelu(x, y); break;
             case UnaryOp.GeluTanh: GeluTanh(x, y); break;
             default: throw new NotSupportedException($"CPU backend: unary op {op} is not defined for {typeof(T).Name}.");
         }
     }
+
+    private static ReadOnlySpan<float> Cast<T>(ReadOnlySpan<T> s) where T : unmanaged => System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(s);
+    private static Span<float> CastW<T>(Span<T> s) where T : unmanaged => System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(s);
 
     private static void Relu<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -58,6 +58,19 @@ public sealed partial class Tensor
         for (int i = 0; i < Dim; i++) { ps[i] = shape[perm[i]]; pst[i] = strides[perm[i]]; }
         var permuted = new Tensor(storage, offset, ps, pst);
         var st2 = permuted.ViewStrides([outer, inner]);
+        if (st2 == null && rop == ReduceOp.Sum && dims.Length > 1 && dims[^1] == Dim - 1)
+        {
+            // Sum over dims that are not one block of memory (e.g. [0, 2, 3] of NCHW): reduce the trailing run of
+            // reduced dims first (contiguous rows), then the rest of the much smaller partial sums — no full copy.
+            int run = 1;
+            while (run < dims.Length && dims[^(run + 1)] == Dim - 1 - run) run++;
+            if (run < dims.Length)
+            {
+                var (partial, _) = ReduceRaw(op, rop, dims[^run..], true, outType, false);
+                var (rest, _) = partial.ReduceRaw(op, rop, dims[..^run], true, outType, false);
+                return (rest.RawView(outShape), null);
+            }
+        }
         Tensor x2 = st2 != null ? new Tensor(storage, offset, [outer, inner], st2) : permuted.ContiguousRaw().RawView([outer, inner]);
         var values = Alloc([outer], outType, Device);
         var indices = withIndices ? Alloc([outer], DType.Int64, Device) : null;

@@ -15,6 +15,8 @@ public static partial class Functional
         if (query.Shape[-1] != key.Shape[-1])
             throw new ArgumentException($"ScaledDotProductAttention: query {query.Shape} and key {key.Shape} must share the last dim.");
         long l = query.Shape[-2], s = key.Shape[-2];
+        if (attnMask is null && (dropoutP == 0 || !training) && AttentionFunction.Applies(query, key, value))
+            return new AttentionFunction(1.0 / Math.Sqrt(query.Shape[-1]), isCausal).Apply(query, key, value);
         var scores = query.MatMul(key.mT) * (1.0 / Math.Sqrt(query.Shape[-1]));
         if (isCausal) attnMask = Tensor.Ones([l, s], DType.Bool, query.Device).Tril();
         if (attnMask is not null)

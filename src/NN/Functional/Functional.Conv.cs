@@ -21,6 +21,24 @@ public static partial class Functional
         {
             var x = inputs[0].Contiguous(); var w = inputs[1];
             long n = x.Shape[0], o = w.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
+            if (PerSample(x, w))
+            {
+                // One sample at a time through a reused [C·kH·kW, L] column buffer (cache-sized, no batch-sized
+                // allocation): y[i] = bias + W·im2col(x[i]) as one accumulating GEMM per sample. Backward recomputes
+                // the columns instead of keeping them.
+                var wc = w.Contiguous().Reshape(groups, o / groups, cg * kk);
+                var ys = Tensor.Empty([n, o, g.OutH, g.OutW], x.DType, x.Device);
+                if (hasBias) x.Backend.Copy(inputs[2].Reshape(1, o, 1).Expand(n, o, l), ys.Reshape(n, o, l));
+                var buf = Tensor.Empty([1, g.Channels * kk, l], x.DType, x.Device);
+                for (long i = 0; i < n; i++)
+                {
+                    x.Backend.Im2Col(x.Narrow(0, i, 1), g, buf);
+                    x.Backend.MatMul(wc, buf.Reshape(groups, cg * kk, l), ys.Select(0, i).Reshape(groups, o / groups, l), accumulate: hasBias);
+                }
+                ctx.SaveForBackward(x, w);
+                ctx.Values["perSample"] = true;
+                return ys;
+            }
             var cols = Tensor.Empty([n, g.Channels * kk, l], x.DType, x.Device);
             x.Backend.Im2Col(x, g, cols);
             var y = w.Reshape(1, groups, o / groups, cg * kk).MatMul(cols.Reshape(n, groups, cg * kk, l)).Reshape(n, o, g.OutH, g.OutW);
@@ -29,9 +47,49 @@ public static partial class Functional
             return y;
         }
 
+        private static bool PerSample(Tensor x, Tensor w) =>
+            x.Device.Type == DeviceType.Cpu && x.DType is DType.Float32 or DType.Float64 && w.DType == x.DType;
+
+        private Tensor?[] BackwardPerSample(FunctionContext ctx, Tensor gradOutput)
+        {
+            var x = ctx.SavedTensors[0]; var w = ctx.SavedTensors[1];
+            long n = x.Shape[0], o = w.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
+            var go = gradOutput.Contiguous().Reshape(n, groups, o / groups, l);
+            var wc = w.Contiguous().Reshape(groups, o / groups, cg * kk);
+            var buf = Tensor.Empty([1, g.Channels * kk, l], x.DType, x.Device);
+            var bufG = buf.Reshape(groups, cg * kk, l);
+            Tensor? gx = ctx.NeedsInputGrad[0] ? Tensor.Empty(x.Shape.ToArray(), x.DType, x.Device) : null;
+            Tensor? gw = ctx.NeedsInputGrad[1] ? Tensor.Empty([groups, o / groups, cg * kk], x.DType, x.Device) : null;
+            for (long i = 0; i < n; i++)
+            {
+                var goi = go.Select(0, i);
+                if (gw is not null)
+                {
+                    x.Backend.Im2Col(x.Narrow(0, i, 1), g, buf);
+                    x.Backend.MatMul(goi, bufG.mT, gw, accumulate: i > 0);
+                }
+                if (gx is not null)
+                {
+                    x.Backend.MatMul(wc.mT, goi, bufG);
+                    x.Backend.Col2Im(buf, g, gx.Narrow(0, i, 1));
+                }
+            }
+            Tensor? gb = hasBias && ctx.NeedsInputGrad[2] ? gradOutput.Sum([0, 2, 3]) : null;
+            var gwr = gw?.Reshape(o, cg, g.KernelH, g.KernelW);
+            return hasBias ? [gx, gwr, gb] : [gx, gwr];
+        }
+
         protected override Tensor?[] Backward(FunctionContext ctx, Tensor gradOutput)
         {
+            if (ctx.Values.ContainsKey("perSample") && !GradMode.IsEnabled) return BackwardPerSample(ctx, gradOutput);
             var cols = ctx.SavedTensors[0]; var w = ctx.SavedTensors[1];
+            if (ctx.Values.ContainsKey("perSample"))
+            {
+                // createGraph after a per-sample forward: rebuild the batch's columns (constants, as in the batched path).
+                var x = cols;
+                cols = Tensor.Empty([x.Shape[0], g.Channels * (long)g.KernelH * g.KernelW, (long)g.OutH * g.OutW], x.DType, x.Device);
+                using (NoGradScope.Enter()) x.Backend.Im2Col(x.Detach(), g, cols);
+            }
             long n = cols.Shape[0], o = w.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
             var go = gradOutput.Contiguous().Reshape(n, groups, o / groups, l);
             var colsG = cols.Reshape(n, groups, cg * kk, l);

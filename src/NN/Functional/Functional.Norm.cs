@@ -77,6 +77,29 @@ public static partial class Functional
         var bshape = Enumerable.Repeat(1L, x.Dim).ToArray(); bshape[1] = c;
         var dims = Enumerable.Range(0, x.Dim).Where(d => d != 1).ToArray();
         Tensor y;
+        if ((training || runningMean is null || runningVar is null) && x.Device.Type == DeviceType.Cpu
+            && x.DType is DType.Float32 or DType.Float64
+            && (weight is null || weight.DType == x.DType) && (bias is null || bias.DType == x.DType))
+        {
+            long count = x.Numel / c;
+            if (training && count <= 1) throw new ArgumentException($"Expected more than 1 value per channel when training, got input size {x.Shape}");
+            // CPU: one fused Function (statistics, normalization and affine in one pass; backward in one pass).
+            var fn = new BatchNormFunction(eps, weight is not null, bias is not null);
+            var inputs = new List<Tensor> { x };
+            if (weight is not null) inputs.Add(weight);
+            if (bias is not null) inputs.Add(bias);
+            var yf = fn.Apply([.. inputs]);
+            if (training && runningMean is not null && runningVar is not null)
+                using (NoGradScope.Enter())
+                {
+                    var m = Tensor.FromArray(fn.Mean, c).To(runningMean.DType).To(runningMean.Device);
+                    var unbiased = fn.Variance.Select(v => v * ((double)count / Math.Max(1, count - 1))).ToArray();
+                    var uv = Tensor.FromArray(unbiased, c).To(runningVar.DType).To(runningVar.Device);
+                    runningMean.Copy_(runningMean * (1 - momentum) + m * momentum);
+                    runningVar.Copy_(runningVar * (1 - momentum) + uv * momentum);
+                }
+            return yf;
+        }
         if (training || runningMean is null || runningVar is null)
         {
             long count = x.Numel / c;
@@ -97,6 +120,62 @@ public static partial class Functional
         if (weight is not null) y = y * weight.Reshape(bshape);
         if (bias is not null) y = y + bias.Reshape(bshape);
         return y;
+    }
+
+    private sealed class BatchNormFunction(double eps, bool hasWeight, bool hasBias) : Function
+    {
+        public double[] Mean = [], Variance = [];
+        public override string Name => "NativeBatchNormBackward";
+
+        protected override Tensor Forward(FunctionContext ctx, Tensor[] inputs)
+        {
+            var x = inputs[0].Contiguous();
+            int k = 1;
+            var w = hasWeight ? inputs[k++].Contiguous() : null;
+            var b = hasBias ? inputs[k].Contiguous() : null;
+            int c = (int)x.Shape[1];
+            var y = Tensor.Empty(x.Shape.ToArray(), x.DType, x.Device);
+            Mean = new double[c]; Variance = new double[c];
+            var rstd = new double[c];
+            Cpu.CpuFusedBatchNorm.Forward(x, w, b, eps, y, Mean, Variance, rstd);
+            ctx.SaveForBackward(w is null ? [x] : [x, w]);
+            ctx.Values["mean"] = Mean; ctx.Values["rstd"] = rstd;
+            return y;
+        }
+
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor gradOutput)
+        {
+            var x = ctx.SavedTensors[0];
+            var w = hasWeight ? ctx.SavedTensors[1] : null;
+            if (GradMode.IsEnabled) return CompositeBackward(x, w, gradOutput);
+            var g = gradOutput.Contiguous();
+            var gx = ctx.NeedsInputGrad[0] ? Tensor.Empty(x.Shape.ToArray(), x.DType, x.Device) : null;
+            var gw = hasWeight && ctx.NeedsInputGrad[1] ? Tensor.Empty([x.Shape[1]], x.DType, x.Device) : null;
+            var gb = hasBias && ctx.NeedsInputGrad[hasWeight ? 2 : 1] ? Tensor.Empty([x.Shape[1]], x.DType, x.Device) : null;
+            Cpu.CpuFusedBatchNorm.Backward(g, x, w, (double[])ctx.Values["mean"], (double[])ctx.Values["rstd"], gx, gw, gb);
+            var res = new List<Tensor?> { gx };
+            if (hasWeight) res.Add(gw);
+            if (hasBias) res.Add(gb);
+            return [.. res];
+        }
+
+        // createGraph: the same gradients from tensor ops (statistics recomputed from x), so they can be differentiated again.
+        private Tensor?[] CompositeBackward(Tensor x, Tensor? w, Tensor g)
+        {
+            long c = x.Shape[1];
+            var bshape = Enumerable.Repeat(1L, x.Dim).ToArray(); bshape[1] = c;
+            var dims = Enumerable.Range(0, x.Dim).Where(d => d != 1).ToArray();
+            var mean = x.Mean(dims, keepDim: true);
+            var rstd = ((x - mean).Square().Mean(dims, keepDim: true) + eps).Rsqrt();
+            var xhat = (x - mean) * rstd;
+            var gxh = g * xhat;
+            var scale = w is null ? rstd : rstd * w.Reshape(bshape);
+            var gx = scale * (g - g.Mean(dims, keepDim: true) - xhat * gxh.Mean(dims, keepDim: true));
+            var res = new List<Tensor?> { gx };
+            if (hasWeight) res.Add(gxh.Sum(dims));
+            if (hasBias) res.Add(g.Sum(dims));
+            return [.. res];
+        }
     }
 
     /// <summary>Group normalization: [N, C, *] split into numGroups groups of channels, each normalized (biased variance), then per-channel affine.</summary>

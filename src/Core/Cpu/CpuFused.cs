@@ -1,0 +1,90 @@
+namespace Ember.Cpu;
+
+/// <summary>
+/// Fused CPU kernels that the autograd formulas and NN functions use when their tensors live on the CPU
+/// (one pass and one allocation instead of a chain of elementwise ops). Each returns null when it does
+/// not apply (another device or dtype), and the caller falls back to its composite formula.
+/// </summary>
+internal static class CpuFused
+{
+    private const int Chunk = 1 << 14;
+
+    /// <summary>
+    /// Runs body(start, length) over [0, n) in chunks, in parallel over <see cref="CpuThreads.Count"/> when
+    /// n·workPerItem is large (items are elements, or rows of workPerItem elements).
+    /// </summary>
+    internal static void ForChunks(long n, Action<int, int> body, long workPerItem = 1)
+    {
+        int threads = CpuThreads.Count;
+        long work = n * Math.Max(1, workPerItem);
+        if (threads <= 1 || n < 2 || work <= 2 * Chunk) { body(0, (int)n); return; }
+        int chunks = (int)Math.Min(Math.Min(threads * 4, n), (work + Chunk - 1) / Chunk);
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
+        {
+            long s = n * c / chunks, e = n * (c + 1) / chunks;
+            body((int)s, (int)(e - s));
+        });
+    }
+
+    private static bool IsCpuFloat(Tensor t) => t.Device.Type == DeviceType.Cpu && t.DType is DType.Float32 or DType.Float64;
+
+    /// <summary>g·GELU′(x) (exact GELU) for same-shape CPU tensors; null otherwise.</summary>
+    public static Tensor? GeluBackward(Tensor g, Tensor x)
+    {
+        if (!IsCpuFloat(x) || g.DType != x.DType || g.Device != x.Device || !g.shape.AsSpan().SequenceEqual(x.shape)) return null;
+        var gc = g.ContiguousRaw(); var xc = x.ContiguousRaw();
+        var r = Tensor.Alloc((long[])x.shape.Clone(), x.DType, x.Device);
+        long n = r.Numel;
+        if (x.DType == DType.Float32)
+        {
+            float[] gd = CpuBackend.Data<float>(gc), xd = CpuBackend.Data<float>(xc), rd = CpuBackend.Data<float>(r);
+            long go = gc.offset, xo = xc.offset;
+            ForChunks(n, (s, len) => FastMath.GeluBackward(gd.AsSpan((int)go + s, len), xd.AsSpan((int)xo + s, len), rd.AsSpan(s, len)));
+        }
+        else
+        {
+            double[] gd = CpuBackend.Data<double>(gc), xd = CpuBackend.Data<double>(xc), rd = CpuBackend.Data<double>(r);
+            long go = gc.offset, xo = xc.offset;
+            ForChunks(n, (s, len) => FastMath.GeluBackward(gd.AsSpan((int)go + s, len), xd.AsSpan((int)xo + s, len), rd.AsSpan(s, len)));
+        }
+        return r;
+    }
+
+    /// <summary>
+    /// Column sums of a contiguous CPU float matrix g [m, n] → a new [n] tensor (the bias gradient of Linear):
+    /// rows are added in float over blocks of 64, the block sums in double. Null when g is not a contiguous CPU float matrix.
+    /// </summary>
+    public static Tensor? ColumnSum(Tensor g)
+    {
+        if (!IsCpuFloat(g) || g.Dim != 2 || !g.IsContiguous) return null;
+        int m = (int)g.shape[0], n = (int)g.shape[1];
+        var r = Tensor.Alloc([n], g.DType, g.Device);
+        if (g.DType == DType.Float32) ColumnSumT(CpuBackend.Data<float>(g), g.offset, m, n, CpuBackend.Data<float>(r));
+        else ColumnSumT(CpuBackend.Data<double>(g), g.offset, m, n, CpuBackend.Data<double>(r));
+        return r;
+    }
+
+    private static void ColumnSumT<T>(T[] g, long go, int m, int n, T[] result) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        const int Block = 64, Width = 512;
+        int colChunks = (n + Width - 1) / Width;
+        void Body(int cc)
+        {
+            int j0 = cc * Width, w = Math.Min(Width, n - j0);
+            var acc = new double[w];
+            var tmp = new T[w];
+            for (int i0 = 0; i0 < m; i0 += Block)
+            {
+                Array.Clear(tmp);
+                int i1 = Math.Min(m, i0 + Block);
+                for (int i = i0; i < i1; i++)
+                    System.Numerics.Tensors.TensorPrimitives.Add<T>(tmp, g.AsSpan((int)(go + (long)i * n + j0), w), tmp);
+                for (int j = 0; j < w; j++) acc[j] += double.CreateTruncating(tmp[j]);
+            }
+            for (int j = 0; j < w; j++) result[j0 + j] = T.CreateTruncating(acc[j]);
+        }
+        int threads = CpuThreads.Count;
+        if (threads <= 1 || colChunks < 2 || (long)m * n < 65536) { for (int c = 0; c < colChunks; c++) Body(c); return; }
+        Parallel.For(0, colChunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Body);
+    }
+}

@@ -1,0 +1,125 @@
+namespace Ember.NN.Tests;
+
+/// <summary>The fused CPU Functions (Linear with bias, training BatchNorm) against their composite forms and GradCheck.</summary>
+public class FusedKernelTests
+{
+    private static Tensor R(DType dt, params long[] shape) => Tensor.Randn(shape, dt);
+
+    private static void Close(Tensor a, Tensor b, double tol, string what)
+    {
+        var d = (a.To(DType.Float64) - b.To(DType.Float64)).Abs().Max().Item();
+        Assert.That(d, Is.LessThan(tol), what);
+    }
+
+    [TestCase(DType.Float32, 1e-4)]
+    [TestCase(DType.Float64, 1e-10)]
+    public void LinearMatchesComposite(DType dt, double tol)
+    {
+        Random.Seed(11);
+        var x = R(dt, 2, 5, 7).RequiresGrad_(); var w = R(dt, 3, 7).RequiresGrad_(); var b = R(dt, 3).RequiresGrad_();
+        var y = Functional.Linear(x, w, b);
+        var g = R(dt, 2, 5, 3);
+        (y * g).Sum().Backward();
+        var x2 = x.Detach().RequiresGrad_(); var w2 = w.Detach().RequiresGrad_(); var b2 = b.Detach().RequiresGrad_();
+        var y2 = x2.MatMul(w2.T) + b2;
+        (y2 * g).Sum().Backward();
+        Close(y, y2, tol, "output");
+        Close(x.Grad!, x2.Grad!, tol, "grad x");
+        Close(w.Grad!, w2.Grad!, tol, "grad w");
+        Close(b.Grad!, b2.Grad!, tol * 10, "grad b");
+        Assert.That(y.Shape.ToArray(), Is.EqualTo(new long[] { 2, 5, 3 }));
+    }
+
+    [Test]
+    public void LinearGradCheckFirstAndSecondOrder()
+    {
+        Random.Seed(12);
+        Tensor[] inputs = [R(DType.Float64, 4, 3).RequiresGrad_(), R(DType.Float64, 2, 3).RequiresGrad_(), R(DType.Float64, 2).RequiresGrad_()];
+        Assert.That(GradCheck.Check(t => Functional.Linear(t[0], t[1], t[2]), inputs), Is.True);
+        Assert.That(GradCheck.CheckSecondOrder(t => Functional.Linear(t[0], t[1], t[2]).Square(), inputs), Is.True);
+        Assert.That(GradCheck.Check(t => Functional.Linear(t[0], t[1], t[2]), [R(DType.Float64, 3).RequiresGrad_(), inputs[1], inputs[2]]), Is.True);
+    }
+
+    [TestCase(DType.Float32, 1e-4)]
+    [TestCase(DType.Float64, 1e-10)]
+    public void BatchNormMatchesComposite(DType dt, double tol)
+    {
+        Random.Seed(13);
+        var x = (R(dt, 4, 3, 5, 6) * 2 + 1).Detach().RequiresGrad_(); var w = R(dt, 3).RequiresGrad_(); var b = R(dt, 3).RequiresGrad_();
+        var rm = Tensor.Zeros([3], dt); var rv = Tensor.Ones([3], dt);
+        var y = Functional.BatchNorm(x, rm, rv, w, b, training: true);
+        var g = R(dt, 4, 3, 5, 6);
+        (y * g).Sum().Backward();
+        // Composite reference.
+        var x2 = x.Detach().RequiresGrad_(); var w2 = w.Detach().RequiresGrad_(); var b2 = b.Detach().RequiresGrad_();
+        int[] dims = [0, 2, 3];
+        var mean = x2.Mean(dims, keepDim: true);
+        var v = (x2 - mean).Square().Mean(dims, keepDim: true);
+        var y2 = (x2 - mean) / (v + 1e-5).Sqrt() * w2.Reshape(1, 3, 1, 1) + b2.Reshape(1, 3, 1, 1);
+        (y2 * g).Sum().Backward();
+        Close(y, y2, tol, "output");
+        Close(x.Grad!, x2.Grad!, tol, "grad x");
+        Close(w.Grad!, w2.Grad!, tol * 10, "grad w");
+        Close(b.Grad!, b2.Grad!, tol * 10, "grad b");
+        // Running stats: momentum 0.1 with the unbiased variance.
+        long n = 4 * 5 * 6;
+        Close(rm, mean.Detach().Reshape(3) * 0.1, tol, "running mean");
+        Close(rv, 0.9 + v.Detach().Reshape(3) * ((double)n / (n - 1)) * 0.1, tol, "running var");
+    }
+
+    [Test]
+    public void BatchNormGradCheckFirstAndSecondOrder()
+    {
+        Random.Seed(14);
+        Tensor[] inputs = [R(DType.Float64, 3, 2, 4).RequiresGrad_(), R(DType.Float64, 2).RequiresGrad_(), R(DType.Float64, 2).RequiresGrad_()];
+        Assert.That(GradCheck.Check(t => Functional.BatchNorm(t[0], null, null, t[1], t[2], training: true), inputs), Is.True);
+        Assert.That(GradCheck.CheckSecondOrder(t => Functional.BatchNorm(t[0], null, null, t[1], t[2], training: true).Square(), inputs), Is.True);
+        Assert.That(GradCheck.Check(t => Functional.BatchNorm(t[0], null, null, training: true), [inputs[0]]), Is.True);
+    }
+}
+
+/// <summary>The fused CPU attention against the explicit formula, with permuted (fused-qkv) inputs, and GradCheck.</summary>
+public class FusedAttentionTests
+{
+    private static Tensor Reference(Tensor q, Tensor k, Tensor v, bool causal)
+    {
+        var s = q.MatMul(k.mT) * (1.0 / Math.Sqrt(q.Shape[-1]));
+        if (causal) s = s.MaskedFill(Tensor.Ones([q.Shape[-2], k.Shape[-2]], DType.Bool).Tril().LogicalNot(), double.NegativeInfinity);
+        return s.Softmax(-1).MatMul(v);
+    }
+
+    [TestCase(DType.Float32, false, 1e-5)]
+    [TestCase(DType.Float32, true, 1e-5)]
+    [TestCase(DType.Float64, true, 1e-12)]
+    [TestCase(DType.Float64, false, 1e-12)]
+    public void MatchesFormulaOnPermutedViews(DType dt, bool causal, double tol)
+    {
+        Random.Seed(21);
+        long b = 2, t = 5, h = 3, hd = 4;
+        var qkv = Tensor.Randn([b, t, 3 * h * hd], dt).RequiresGrad_();
+        var parts = qkv.Reshape(b, t, 3, h, hd).Permute(2, 0, 3, 1, 4);
+        var y = Functional.ScaledDotProductAttention(parts[0], parts[1], parts[2], isCausal: causal);
+        var g = Tensor.Randn(y.Shape, dt);
+        (y * g).Sum().Backward();
+        var qkv2 = qkv.Detach().RequiresGrad_();
+        var p2 = qkv2.Reshape(b, t, 3, h, hd).Permute(2, 0, 3, 1, 4);
+        var y2 = Reference(p2[0], p2[1], p2[2], causal);
+        (y2 * g).Sum().Backward();
+        Assert.That((y - y2).Abs().Max().To(DType.Float64).Item(), Is.LessThan(tol));
+        Assert.That((qkv.Grad! - qkv2.Grad!).Abs().Max().To(DType.Float64).Item(), Is.LessThan(tol * 10));
+    }
+
+    [Test]
+    public void CrossAttentionShapesAndGradCheck()
+    {
+        Random.Seed(22);
+        Tensor[] inputs = [Tensor.Randn([2, 3, 4], DType.Float64).RequiresGrad_(), Tensor.Randn([2, 5, 4], DType.Float64).RequiresGrad_(),
+            Tensor.Randn([2, 5, 6], DType.Float64).RequiresGrad_()];
+        var y = Functional.ScaledDotProductAttention(inputs[0], inputs[1], inputs[2]);
+        Assert.That(y.Shape.ToArray(), Is.EqualTo(new long[] { 2, 3, 6 }));
+        Assert.That((y - Reference(inputs[0], inputs[1], inputs[2], false)).Abs().Max().Item(), Is.LessThan(1e-12));
+        Assert.That(GradCheck.Check(t => Functional.ScaledDotProductAttention(t[0], t[1], t[2]), inputs), Is.True);
+        Assert.That(GradCheck.Check(t => Functional.ScaledDotProductAttention(t[0], t[1], t[2], isCausal: true), inputs), Is.True);
+        Assert.That(GradCheck.CheckSecondOrder(t => Functional.ScaledDotProductAttention(t[0], t[1], t[2], isCausal: true), inputs), Is.True);
+    }
+}
