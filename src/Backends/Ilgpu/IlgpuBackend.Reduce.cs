@@ -58,10 +58,19 @@ public sealed partial class IlgpuBackend
                 Inner = inner, S0 = s0, S1 = s1, XOff = x.offset, Vs = vs, VOff = values.offset, Is = iss, IOff = indices?.offset ?? 0,
                 Op = code, HasIndex = hasIndex, Parts = 1, Chunk = inner,
             };
-            if (s0 == 1 && s1 != 1 && code != 4 && outer >= ColumnMinRows)
+            if (s0 == 1 && s1 != 1 && outer >= ColumnMinRows && (code is 0 or 1 || (code is 2 or 3 && inner <= 256)))
             {
-                // Many short strided rows (a sum over a leading dim): one thread per row reads adjacent rows together.
-                K<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams>(d, ReduceKernels.Column<T, R>)(Count(outer), V<T>(x), V<T>(values), idx, rp);
+                // Rows adjacent in memory with a strided inner dim (a sum over a leading dim): threads of a warp read
+                // adjacent rows. Sums and products of long rows split the row into parts (partials [parts, outer]),
+                // then reduce the partials the same way, so there are enough threads to fill the device.
+                var col = K<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams, long>(d, ReduceKernels.Column<T, R>);
+                long parts = code is 0 or 1 ? Math.Min(Math.Max(1, (inner + 15) / 16), Math.Max(1, (32768 + outer - 1) / outer)) : 1;
+                if (parts == 1) { col(Count(outer), V<T>(x), V<T>(values), idx, rp, outer); return; }
+                long chunk = (inner + parts - 1) / parts;
+                parts = (inner + chunk - 1) / chunk;
+                var pv = Tensor.Alloc([parts * outer], x.DType, x.Device);
+                col(Count(parts * outer), V<T>(x), V<T>(pv), idx, rp with { Chunk = chunk, Vs = 1, VOff = pv.offset }, outer);
+                col(Count(outer), V<T>(pv), V<T>(values), idx, rp with { Inner = parts, Chunk = parts, S0 = 1, S1 = outer, XOff = pv.offset }, outer);
                 return;
             }
             if (outer < SplitMaxRows && inner >= SplitMinInner)

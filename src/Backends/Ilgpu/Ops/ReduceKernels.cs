@@ -97,19 +97,24 @@ internal static class ReduceKernels
         if (t == 0) values[p.VOff + gid * p.Vs] = result;
     }
 
-    /// <summary>One thread per row (coalesced when rows are adjacent in memory, S0 = 1): ops 0-3 as in <see cref="Split{T, R}"/>.</summary>
-    public static void Column<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> values, ArrayView<long> indices, ReduceParams p)
+    /// <summary>
+    /// One thread per (row, part), row = i % rows (coalesced when rows are adjacent in memory, S0 = 1): ops 0-3 as in
+    /// <see cref="Split{T, R}"/> over elements part·Chunk … of the row, into values[VOff + i·Vs]. Max/min use one part.
+    /// </summary>
+    public static void Column<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> values, ArrayView<long> indices, ReduceParams p, long rows)
         where T : unmanaged where R : struct, IReal<T>
     {
-        long row = i;
+        long part = i / rows, row = i - part * rows;
         long b = p.XOff + row * p.S0;
         int op = p.Op;
         T result;
         if (op == 0 || op == 1)
         {
+            long j0 = part * p.Chunk, j1 = j0 + p.Chunk < p.Inner ? j0 + p.Chunk : p.Inner;
             T acc = R.FromD(op == 0 ? 0.0 : 1.0);
-            for (long j = 0; j < p.Inner; j++) acc = op == 0 ? R.Add(acc, x[b + j * p.S1]) : R.Mul(acc, x[b + j * p.S1]);
-            result = acc;
+            for (long j = j0; j < j1; j++) acc = op == 0 ? R.Add(acc, x[b + j * p.S1]) : R.Mul(acc, x[b + j * p.S1]);
+            values[p.VOff + i * p.Vs] = acc;
+            return;
         }
         else
         {
