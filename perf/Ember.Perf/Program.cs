@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project perf/Ember.Perf -- --workload all --threads 2 --json out.json
 //   --device cpu|cuda|ilgpu-cpu   --workload sgemm|mlp|cnn|gpt|conv2d|softmax|layernorm|all (comma list)
 //   --sizes 256,512,1024,2048 (sgemm)  --warmup 3  --repeat 10
+//   --profile 5 [--profile-top 30]   (ILGPU: per-op synchronized timing table per workload)
 //   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
 using System.Text.Json;
 using Ember;
@@ -45,6 +46,25 @@ if (All("conv2d")) workloads.Add(() => new Conv2dWorkload(device));
 if (All("softmax")) workloads.Add(() => new SoftmaxWorkload(device));
 if (All("layernorm")) workloads.Add(() => new LayerNormWorkload(device));
 
+if (opts.TryGetValue("profile", out var profSteps))
+{
+    // Per-op table (synchronized around every backend call) for each selected workload.
+    foreach (var make in workloads)
+    {
+        Ember.Ilgpu.IlgpuProfiler.Enable();
+        var w = make();
+        for (int i = 0; i < 2; i++) { w.Step(); w.Sync(); }
+        Ember.Ilgpu.IlgpuProfiler.Reset();
+        int steps = int.Parse(profSteps);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++) { w.Step(); w.Sync(); }
+        Console.WriteLine($"== profile {w.Name}: {sw.Elapsed.TotalMilliseconds / steps:F3} ms/step synchronized");
+        Console.Write(Ember.Ilgpu.IlgpuProfiler.Report(steps, int.Parse(opts.GetValueOrDefault("profile-top", "30"))));
+        Ember.Ilgpu.IlgpuProfiler.Disable();
+        Ember.Ilgpu.IlgpuProfiler.Reset();
+    }
+    return 0;
+}
 var results = new List<Dictionary<string, object>>();
 Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat}");
 Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10}");

@@ -23,6 +23,29 @@ public abstract class ReductionTests(string device) : DeviceTest(device)
     }
 
     [TestCaseSource(nameof(FloatOps))]
+    public void FewLongRowsReduceInTwoStages(ReduceOp op)
+    {
+        // Few rows of ≥ 4096 elements take the split (two-stage) path on the ILGPU backend; one is strided.
+        double scale = op == ReduceOp.Prod ? 0.01 : 2, shift = op == ReduceOp.Prod ? 1 : 0;
+        Conform(d => [Rnd(d, [3, 9001], 33, scale: scale, shift: shift), Tensor.Empty([3], DType.Float32, d), HasIndex(op) ? Tensor.Empty([3], DType.Int64, d) : null],
+            (be, t) => be.Reduce(op, t[0]!, t[1]!, t[2]), HasIndex(op) ? [1, 2] : [1], rtol: 1e-3, atol: 1e-3);
+        Conform(d => [Rnd(d, [5000, 2], 34, scale: scale, shift: shift).T, Tensor.Empty([2], DType.Float32, d), HasIndex(op) ? Tensor.Empty([2], DType.Int64, d) : null],
+            (be, t) => be.Reduce(op, t[0]!, t[1]!, t[2]), HasIndex(op) ? [1, 2] : [1], rtol: 1e-3, atol: 1e-3);
+    }
+
+    [TestCaseSource(nameof(FloatOps))]
+    public void ManyShortStridedRows(ReduceOp op)
+    {
+        // [300, 7] with unit row stride and inner stride 300 (a sum over dim 0): one thread per row on ILGPU.
+        double scale = op == ReduceOp.Prod ? 0.3 : 2, shift = op == ReduceOp.Prod ? 1 : 0;
+        Conform(d => [Rnd(d, [7, 300], 35, scale: scale, shift: shift).T, Tensor.Empty([300], DType.Float32, d), HasIndex(op) ? Tensor.Empty([300], DType.Int64, d) : null],
+            (be, t) => be.Reduce(op, t[0]!, t[1]!, t[2]), HasIndex(op) ? [1, 2] : [1], rtol: 1e-4, atol: 1e-5);
+        // [130, 2000] read the same way: long sums/products split each row into parts first.
+        Conform(d => [Rnd(d, [2000, 130], 36, scale: op == ReduceOp.Prod ? 0.02 : 2, shift: shift).T, Tensor.Empty([130], DType.Float32, d), HasIndex(op) ? Tensor.Empty([130], DType.Int64, d) : null],
+            (be, t) => be.Reduce(op, t[0]!, t[1]!, t[2]), HasIndex(op) ? [1, 2] : [1], rtol: 1e-3, atol: 1e-3);
+    }
+
+    [TestCaseSource(nameof(FloatOps))]
     public void Float64(ReduceOp op)
     {
         Conform(d => [Rnd(d, [3, 33], 3, DType.Float64, op == ReduceOp.Prod ? 0.3 : 1, op == ReduceOp.Prod ? 1 : 0), Tensor.Empty([3], DType.Float64, d),

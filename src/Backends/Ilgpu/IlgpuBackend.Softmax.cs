@@ -81,9 +81,18 @@ public sealed partial class IlgpuBackend
                 G<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, int>(d, RK.LayerNormBackward<T, R>)(
                     Rows(d, rows), V<T>(grad), V<T>(x), V<T>(mean), V<T>(rstd), V<T>(weight ?? x), V<T>(gradX), cols, o, weight is null ? 0 : 1);
             if ((gradWeight is not null || gradBias is not null) && cols > 0)
-                K<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, Offs, int, int>(d, RK.LayerNormParams<T, R>)(
-                    Count(cols), V<T>(grad), V<T>(x), V<T>(mean), V<T>(rstd), V<T>(gradWeight ?? gradBias!), V<T>(gradBias ?? gradWeight!),
-                    rows, cols, p, gradWeight is null ? 0 : 1, gradBias is null ? 0 : 1);
+            {
+                // Two passes: column partial sums over row chunks (enough threads to fill the device), then one
+                // thread per column adds the chunks. One thread per column over every row left most SMs idle.
+                long chunk = Math.Max(8, (rows + 127) / 128), parts = Math.Max(1, (rows + chunk - 1) / chunk);
+                var part = Tensor.Alloc([2 * parts * cols], x.DType, x.Device);
+                K<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, long, Offs>(d, RK.LayerNormParamsPartial<T, R>)(
+                    Count(cols * parts), V<T>(grad), V<T>(x), V<T>(mean), V<T>(rstd), V<T>(part).SubView(part.offset),
+                    rows, cols, chunk, p);
+                K<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, Offs, int, int>(d, RK.LayerNormParamsFinish<T, R>)(
+                    Count(cols), V<T>(part).SubView(part.offset), V<T>(gradWeight ?? gradBias!), V<T>(gradBias ?? gradWeight!),
+                    parts, cols, p, gradWeight is null ? 0 : 1, gradBias is null ? 0 : 1);
+            }
         }
     }
 }

@@ -48,7 +48,7 @@ public sealed partial class IlgpuBackend : IBackend
     public Storage Allocate(Device device, DType dtype, long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        return new IlgpuStorage(this, Open(device), dtype, length);
+        return new IlgpuStorage(IlgpuProfiler.Current, Open(device), dtype, length);
     }
 
     /// <inheritdoc/>

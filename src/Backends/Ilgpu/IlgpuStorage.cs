@@ -11,7 +11,7 @@ namespace Ember.Ilgpu;
 /// </summary>
 public sealed class IlgpuStorage : Storage
 {
-    internal IlgpuStorage(IlgpuBackend backend, IlgpuDevice owner, DType dtype, long length)
+    internal IlgpuStorage(IBackend backend, IlgpuDevice owner, DType dtype, long length)
         : base(backend, owner.Device, dtype, length)
     {
         Owner = owner;

@@ -81,6 +81,25 @@ public class GemmTests
     public void TiledUnalignedOffsetAndPaddedLeadingDimensions(bool ta, bool tb) =>
         Check(ta, tb, 40, 36, 20, GemmAlgorithm.Tiled, pad: 3, offset: 1);
 
+    // K cut into slabs summed by a second kernel; odd M/N, padded leading dimensions, unaligned start, alpha/beta.
+    [TestCase(false, false)]
+    [TestCase(false, true)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public void SplitKMatchesReference(bool ta, bool tb)
+    {
+        Check(ta, tb, 37, 45, 64, GemmAlgorithm.SplitK);
+        Check(ta, tb, 20, 9, 48, GemmAlgorithm.SplitK, pad: 4, offset: 1, alpha: 0.5f, beta: -2f);
+    }
+
+    [Test]
+    public void SplitCountFillsTheDevice()
+    {
+        Assert.That(IlgpuGemm.Splits(256, 1024, 784, 132, false), Is.EqualTo(7));   // 16 tiles → 112 blocks
+        Assert.That(IlgpuGemm.Splits(4096, 4096, 4096, 132, false), Is.EqualTo(1)); // enough tiles already
+        Assert.That(IlgpuGemm.Splits(256, 1024, 100, 132, false), Is.EqualTo(1));   // short K
+    }
+
     [TestCase(GemmAlgorithm.Naive)]
     [TestCase(GemmAlgorithm.Tiled)]
     public void BatchedWithStridesAlphaBeta(GemmAlgorithm algo) =>

@@ -44,6 +44,20 @@ internal static class GemmKernels
     }
 
     /// <summary>
+    /// Split-K epilogue: element i of the M×N product is <c>Alpha · Σ_s w[s·M·N + i] + Beta · C</c>, with
+    /// <c>p.K</c> holding the number of slabs.
+    /// </summary>
+    public static void SumSplits(Index1D i, GemmParams p, ArrayView<float> w, ArrayView<float> c)
+    {
+        int row = i / p.N, col = i - row * p.N;
+        long mn = (long)p.M * p.N;
+        float acc = 0f;
+        for (int s = 0; s < p.K; s++) acc += w[s * mn + i];
+        long ci = (long)row * p.Ldc + col;
+        c[ci] = p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[ci];
+    }
+
+    /// <summary>
     /// The tiled kernel; launch with grid (ceil(N/128), ceil(M/128), batch) and groups of 256 threads.
     /// <typeparamref name="TA"/>/<typeparamref name="TB"/> say how A and B are stored and loaded.
     /// </summary>

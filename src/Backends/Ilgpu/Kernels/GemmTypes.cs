@@ -48,8 +48,10 @@ public enum GemmAlgorithm
     Auto,
     /// <summary>One thread per output element, no shared memory (reference and tiny sizes).</summary>
     Naive,
-    /// <summary>128×128×8 shared-memory tiles, 8×8 outputs per thread, double-buffered.</summary>
+    /// <summary>128×128×8 shared-memory tiles, 8×8 outputs per thread, double-buffered (unbatched products with few tiles split K as <see cref="SplitK"/>).</summary>
     Tiled,
+    /// <summary>Tiled, with K cut into slabs whose partial products are summed by a second kernel, whenever K allows (unbatched only).</summary>
+    SplitK,
 }
 
 /// <summary>Four floats loaded or stored with one 16-byte access (ILGPU vectorizes struct accesses).</summary>

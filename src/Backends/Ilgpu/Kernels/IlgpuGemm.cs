@@ -65,6 +65,26 @@ public static class IlgpuGemm
             algorithm = (long)m * n * k < NaiveThreshold ? GemmAlgorithm.Naive : GemmAlgorithm.Tiled;
 
         var kernels = device.Kernels;
+        if (algorithm != GemmAlgorithm.Naive && batch == 1 && k > 0)
+        {
+            int splits = Splits(m, n, k, device.Accelerator.NumMultiprocessors, algorithm == GemmAlgorithm.SplitK);
+            if (splits > 1)
+            {
+                // Split-K: the K range is cut into `splits` slabs run as a batch of independent products into a
+                // workspace, then summed (with alpha, beta) into C. Fills the device when C has few 128×128 tiles.
+                int kc = k / splits;
+                long mn = (long)m * n;
+                using var ws = device.Allocator.Allocate(4 * mn * splits);
+                var w = ws.View<float>(mn * splits);
+                Sgemm(device, transA, transB, m, n, kc, 1f, a, lda, transA ? (long)kc * lda : kc,
+                    b, ldb, transB ? kc : (long)kc * ldb, 0f, w, n, mn, splits, GemmAlgorithm.Tiled);
+                var sp = p;
+                sp.K = splits;
+                kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<float>>(GemmKernels.SumSplits)(
+                    checked((int)mn), sp, w, c);
+                return;
+            }
+        }
         if (algorithm == GemmAlgorithm.Naive)
         {
             kernels.AutoGrouped<Index3D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Naive)(
@@ -93,6 +113,21 @@ public static class IlgpuGemm
     public static void Sgemm(IlgpuDevice device, bool transA, bool transB, int m, int n, int k,
         ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmAlgorithm algorithm = GemmAlgorithm.Auto) =>
         Sgemm(device, transA, transB, m, n, k, 1f, a, transA ? m : k, 0, b, transB ? k : n, 0, 0f, c, n, 0, 1, algorithm);
+
+    /// <summary>
+    /// How many K slabs an unbatched product is split into: more than one only when its 128×128 tiles fill at most
+    /// half of the <paramref name="multiprocessors"/> and K is long, so each slab keeps at least 64 of K (a multiple
+    /// of 4, for aligned 16-byte loads). <paramref name="force"/> (<see cref="GemmAlgorithm.SplitK"/>) splits whenever K allows.
+    /// </summary>
+    internal static int Splits(int m, int n, int k, int multiprocessors, bool force)
+    {
+        long tiles = (long)((m + GemmKernels.BM - 1) / GemmKernels.BM) * ((n + GemmKernels.BN - 1) / GemmKernels.BN);
+        if (!force && (tiles * 2 > multiprocessors || k < 256)) return 1;
+        long target = force ? 4 : Math.Min(32, multiprocessors / tiles);
+        for (long s = target; s >= 2; s--)
+            if (k % s == 0 && k / s % 4 == 0 && (force || k / s >= 64)) return (int)s;
+        return 1;
+    }
 
     private static Action<KernelConfig, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> PickB<TA>(
         KernelCache kernels, bool transB, bool vecB) where TA : struct, IOperandLayout => (transB, vecB) switch

@@ -15,11 +15,11 @@ internal static class ConvPoolKernels
     /// <summary>Thread i writes columns element i of [N, C·kH·kW, OH·OW]; x at xo, columns at co.</summary>
     public static void Im2Col<T>(Index1D i, ArrayView<T> x, ArrayView<T> col, Geo g, long xo, long co) where T : unmanaged
     {
-        long t = i;
-        int ow = (int)(t % g.OW); t /= g.OW;
-        int oh = (int)(t % g.OH); t /= g.OH;
-        int kw = (int)(t % g.KW); t /= g.KW;
-        int kh = (int)(t % g.KH); t /= g.KH;
+        int t = i;     // 32-bit index arithmetic: launches hold fewer than 2^31 elements
+        int q = t / g.OW, ow = t - q * g.OW; t = q;
+        q = t / g.OH; int oh = t - q * g.OH; t = q;
+        q = t / g.KW; int kw = t - q * g.KW; t = q;
+        q = t / g.KH; int kh = t - q * g.KH; t = q;
         long nc = t;   // n·C + c
         int h = oh * g.SH - g.PH + kh * g.DH, w = ow * g.SW - g.PW + kw * g.DW;
         col[co + i] = h >= 0 && h < g.H && w >= 0 && w < g.W ? x[xo + (nc * g.H + h) * g.W + w] : default;
@@ -28,9 +28,9 @@ internal static class ConvPoolKernels
     /// <summary>Thread i computes x element i of [N, C, H, W] as the sum of every column entry that reads it.</summary>
     public static void Col2Im<T, R>(Index1D i, ArrayView<T> col, ArrayView<T> x, Geo g, long co, long xo) where T : unmanaged where R : struct, IReal<T>
     {
-        long t = i;
-        int w = (int)(t % g.W); t /= g.W;
-        int h = (int)(t % g.H); t /= g.H;
+        int t = i;
+        int q = t / g.W, w = t - q * g.W; t = q;
+        q = t / g.H; int h = t - q * g.H; t = q;
         long nc = t;
         long l = (long)g.OH * g.OW;
         T sum = R.FromD(0.0);

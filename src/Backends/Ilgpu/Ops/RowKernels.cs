@@ -257,16 +257,36 @@ internal static class RowKernels
         }
     }
 
-    /// <summary>gradWeight[c] = Σ_r g·x̂, gradBias[c] = Σ_r g: one thread per column. grad o.A, x o.B, mean o.C, rstd o.D, gw o.E, gb o.F.</summary>
-    public static void LayerNormParams<T, R>(Index1D c, ArrayView<T> grad, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd,
-        ArrayView<T> gw, ArrayView<T> gb, long rows, long cols, Offs o, int hasGW, int hasGB) where T : unmanaged where R : struct, IReal<T>
+    /// <summary>
+    /// Partial sums of the layer-norm parameter gradients: thread part·cols + c sums rows part·chunk.. of column c,
+    /// Σ g·x̂ into part[part·cols + c] and Σ g into part[(parts + part)·cols + c]. grad o.A, x o.B, mean o.C, rstd o.D.
+    /// </summary>
+    public static void LayerNormParamsPartial<T, R>(Index1D i, ArrayView<T> grad, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd,
+        ArrayView<T> part, long rows, long cols, long chunk, Offs o) where T : unmanaged where R : struct, IReal<T>
     {
+        long pi = i / cols, c = i - pi * cols, parts = (rows + chunk - 1) / chunk;
+        if (parts < 1) parts = 1;
+        long r0 = pi * chunk, r1 = r0 + chunk < rows ? r0 + chunk : rows;
         T sw = R.FromD(0.0), sb = R.FromD(0.0);
-        for (long r = 0; r < rows; r++)
+        for (long r = r0; r < r1; r++)
         {
             T gv = grad[o.A + r * cols + c];
             sb = R.Add(sb, gv);
             sw = R.Add(sw, R.Mul(gv, R.Mul(R.Sub(x[o.B + r * cols + c], mean[o.C + r]), rstd[o.D + r])));
+        }
+        part[pi * cols + c] = sw;
+        part[(parts + pi) * cols + c] = sb;
+    }
+
+    /// <summary>gradWeight[c] (o.E) and gradBias[c] (o.F) from the <paramref name="parts"/> partial sums of <see cref="LayerNormParamsPartial"/>.</summary>
+    public static void LayerNormParamsFinish<T, R>(Index1D c, ArrayView<T> part, ArrayView<T> gw, ArrayView<T> gb,
+        long parts, long cols, Offs o, int hasGW, int hasGB) where T : unmanaged where R : struct, IReal<T>
+    {
+        T sw = R.FromD(0.0), sb = R.FromD(0.0);
+        for (long p = 0; p < parts; p++)
+        {
+            sw = R.Add(sw, part[p * cols + c]);
+            sb = R.Add(sb, part[(parts + p) * cols + c]);
         }
         if (hasGW != 0) gw[o.E + c] = sw;
         if (hasGB != 0) gb[o.F + c] = sb;
