@@ -72,7 +72,11 @@ foreach (var make in workloads)
 {
     var w = make();
     long alloc0 = 0;
-    var times = Stats.Time(w.Step, w.Sync, warmup, 1);
+    // Warm-up: at least --warmup steps and at least about a second, so the JIT's tiered compilation has promoted the
+    // kernels to optimized code before timing (PyTorch's kernels are native from the first call).
+    var warm = System.Diagnostics.Stopwatch.StartNew();
+    for (int i = 0; i < warmup || (warm.Elapsed.TotalSeconds < 1.0 && i < 500); i++) { w.Step(); w.Sync(); }
+    double[] times;
     alloc0 = GC.GetTotalAllocatedBytes(true);
     var pause0 = GC.GetTotalPauseDuration(); int gen2 = GC.CollectionCount(2);
     times = Stats.Time(w.Step, w.Sync, 0, repeat);

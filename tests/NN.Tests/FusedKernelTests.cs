@@ -123,3 +123,76 @@ public class FusedAttentionTests
         Assert.That(GradCheck.CheckSecondOrder(t => Functional.ScaledDotProductAttention(t[0], t[1], t[2], isCausal: true), inputs), Is.True);
     }
 }
+
+/// <summary>The fused ReLU backward and the 2×2/stride-2 max-pool fast path against element-wise references.</summary>
+public class FusedPointwiseTests
+{
+    [TestCase(DType.Float32)]
+    [TestCase(DType.Float64)]
+    public void ReluBackwardPassesGradientWhereOutputPositive(DType dt)
+    {
+        var xs = Enumerable.Range(0, 1037).Select(i => (i % 7 == 0) ? 0.0 : Math.Sin(i) * 3).ToArray();
+        var x = Tensor.FromArray(xs, xs.Length).To(dt).RequiresGrad_();
+        var g = Tensor.FromArray(Enumerable.Range(0, xs.Length).Select(i => 1.0 + i).ToArray(), xs.Length).To(dt);
+        (x.Relu() * g).Sum().Backward();
+        var gx = x.Grad!.To(DType.Float64).ToArray<double>();
+        for (int i = 0; i < xs.Length; i++) Assert.That(gx[i], Is.EqualTo(xs[i] > 0 ? 1.0 + i : 0.0), $"element {i}");
+    }
+
+    [TestCase(DType.Float32)]
+    [TestCase(DType.Float64)]
+    public void MaxPool2x2MatchesWindowMaximaAndRoutesGradients(DType dt)
+    {
+        var d = Enumerable.Range(0, 2 * 3 * 6 * 7).Select(i => Math.Round(Math.Sin(i * 1.7) * 4)).ToArray();   // rounding makes ties
+        d[5] = double.NaN;
+        var x = Tensor.FromArray(d, 2, 3, 6, 7).To(dt).RequiresGrad_();
+        var y = Functional.MaxPool2d(x, (2, 2));
+        Assert.That(y.Shape.ToArray(), Is.EqualTo(new long[] { 2, 3, 3, 3 }));
+        var yv = y.To(DType.Float64).ToArray<double>();
+        (y * 2).Sum().Backward();
+        var gx = x.Grad!.To(DType.Float64).ToArray<double>();
+        var expectG = new double[d.Length];
+        for (int p = 0; p < 6; p++)
+            for (int oy = 0; oy < 3; oy++)
+                for (int ox = 0; ox < 3; ox++)
+                {
+                    double best = double.NegativeInfinity; int bi = -1;
+                    foreach (var (ky, kx) in new[] { (0, 0), (0, 1), (1, 0), (1, 1) })
+                    {
+                        int f = p * 42 + (2 * oy + ky) * 7 + 2 * ox + kx;
+                        if (bi < 0 || d[f] > best || double.IsNaN(d[f])) { best = d[f]; bi = f; if (double.IsNaN(best)) break; }
+                    }
+                    double got = yv[(p * 3 + oy) * 3 + ox];
+                    if (double.IsNaN(best)) Assert.That(double.IsNaN(got), Is.True); else Assert.That(got, Is.EqualTo(best));
+                    expectG[bi] += 2;
+                }
+        Assert.That(gx, Is.EqualTo(expectG));
+    }
+}
+
+/// <summary>Conv2d's chunked CPU path (several samples per GEMM) equals running the samples one by one.</summary>
+public class ConvChunkTests
+{
+    [TestCase(DType.Float64, 1e-12)]
+    [TestCase(DType.Float32, 1e-4)]
+    public void BatchEqualsPerSample(DType dt, double tol)
+    {
+        Random.Seed(31);
+        var x = Tensor.Randn([5, 3, 7, 6], dt).RequiresGrad_(); var w = Tensor.Randn([4, 3, 3, 3], dt).RequiresGrad_(); var b = Tensor.Randn([4], dt).RequiresGrad_();
+        var y = Functional.Conv2d(x, w, b, padding: (1, 1));
+        var g = Tensor.Randn(y.Shape, dt);
+        (y * g).Sum().Backward();
+        var gw = Tensor.Zeros([4, 3, 3, 3], dt); var gb = Tensor.Zeros([4], dt);
+        for (int i = 0; i < 5; i++)
+        {
+            var xi = x.Detach()[i..(i + 1)].RequiresGrad_(); var wi = w.Detach().RequiresGrad_(); var bi = b.Detach().RequiresGrad_();
+            var yi = Functional.Conv2d(xi, wi, bi, padding: (1, 1));
+            Assert.That((yi - y.Detach()[i..(i + 1)]).Abs().Max().To(DType.Float64).Item(), Is.LessThan(tol), $"output {i}");
+            (yi * g[i..(i + 1)]).Sum().Backward();
+            Assert.That((xi.Grad! - x.Grad![i..(i + 1)]).Abs().Max().To(DType.Float64).Item(), Is.LessThan(tol), $"grad x {i}");
+            gw = gw + wi.Grad!; gb = gb + bi.Grad!;
+        }
+        Assert.That((gw - w.Grad!).Abs().Max().To(DType.Float64).Item(), Is.LessThan(tol * 10));
+        Assert.That((gb - b.Grad!).Abs().Max().To(DType.Float64).Item(), Is.LessThan(tol * 10));
+    }
+}

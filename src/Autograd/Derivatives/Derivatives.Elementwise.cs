@@ -26,7 +26,8 @@ internal static partial class Derivatives
         [UnaryOp.Tanh] = new("TanhBackward", Saves.Result, (c, g) => [g * (1 - c.Result.Square())]),
         [UnaryOp.Sigmoid] = new("SigmoidBackward", Saves.Result, (c, g) => [g * c.Result * (1 - c.Result)]),
         // Relu passes the gradient where the output is positive (0 at x = 0, PyTorch's subgradient).
-        [UnaryOp.Relu] = new("ReluBackward", Saves.Result, (c, g) => [Keep(c.Result.Gt(0.0), g)]),
+        [UnaryOp.Relu] = new("ReluBackward", Saves.Result, (c, g) =>
+            [(GradMode.IsEnabled ? null : Cpu.CpuFused.ReluBackward(g, c.Result)) ?? Keep(c.Result.Gt(0.0), g)]),
         [UnaryOp.Gelu] = new("GeluBackward", Saves.Inputs, (c, g) =>
             // CPU: one fused pass (g·GELU′(x)); recorded (createGraph) or other devices: the composite formula.
             [(GradMode.IsEnabled ? null : Cpu.CpuFused.GeluBackward(g, c.Input(0))) ?? g * GeluDerivative(c.Input(0))]),

@@ -219,6 +219,35 @@ public sealed partial class CpuBackend
         T[] xd = Data<T>(x), rd = Data<T>(result);
         long[] id = Data<long>(indices);
         long xo = x.offset, ro = result.offset, io = indices.offset;
+        if (g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
+            && g.OutH * 2 <= g.Height && g.OutW * 2 <= g.Width)
+        {
+            // The common 2×2 / stride 2 window without padding: four loads, no bounds checks.
+            ForRows(planes, (long)g.OutH * g.OutW * 4, p =>
+            {
+                long xb = xo + (long)p * g.Height * g.Width, ob = (long)p * g.OutH * g.OutW;
+                for (int oy = 0; oy < g.OutH; oy++)
+                {
+                    long r0 = xb + (long)(2 * oy) * g.Width, r1 = r0 + g.Width;
+                    long fo = (long)(2 * oy) * g.Width;
+                    for (int ox = 0; ox < g.OutW; ox++)
+                    {
+                        int c0 = 2 * ox;
+                        T best = xd[r0 + c0]; long bi = fo + c0;
+                        // Same order and NaN rule as the general loop: the first NaN wins, ties keep the first.
+                        if (!T.IsNaN(best))
+                        {
+                            T v = xd[r0 + c0 + 1]; if (v > best || T.IsNaN(v)) { best = v; bi = fo + c0 + 1; }
+                            if (!T.IsNaN(best)) { v = xd[r1 + c0]; if (v > best || T.IsNaN(v)) { best = v; bi = fo + g.Width + c0; } }
+                            if (!T.IsNaN(best)) { v = xd[r1 + c0 + 1]; if (v > best || T.IsNaN(v)) { best = v; bi = fo + g.Width + c0 + 1; } }
+                        }
+                        rd[ro + ob + (long)oy * g.OutW + ox] = best;
+                        id[io + ob + (long)oy * g.OutW + ox] = bi;
+                    }
+                }
+            });
+            return;
+        }
         ForRows(planes, (long)g.OutH * g.OutW * g.KernelH * g.KernelW, p =>
         {
             long xb = xo + (long)p * g.Height * g.Width, ob = (long)p * g.OutH * g.OutW;

@@ -76,10 +76,34 @@ public sealed partial class CpuBackend : IBackend
             }
             return;
         }
-        // Mixed dtypes: convert through double (through long between integer types, so Int64 stays exact).
+        // Mixed dtypes: convert through double (through long between integer types, so Int64 stays exact), as typed
+        // loops (the type tests below are JIT-time constants).
+        switch (source.DType)
+        {
+            case DType.Float32: ConvertFrom<float>(source, destination); break;
+            case DType.Float64: ConvertFrom<double>(source, destination); break;
+            case DType.Int32: ConvertFrom<int>(source, destination); break;
+            case DType.Int64: ConvertFrom<long>(source, destination); break;
+            default: ConvertFrom<bool>(source, destination); break;
+        }
+    }
+
+    private static void ConvertFrom<TS>(Tensor s, Tensor d) where TS : unmanaged
+    {
+        switch (d.DType)
+        {
+            case DType.Float32: Convert<TS, float>(s, d); break;
+            case DType.Float64: Convert<TS, double>(s, d); break;
+            case DType.Int32: Convert<TS, int>(s, d); break;
+            case DType.Int64: Convert<TS, long>(s, d); break;
+            default: Convert<TS, bool>(s, d); break;
+        }
+    }
+
+    private static void Convert<TS, TD>(Tensor source, Tensor destination) where TS : unmanaged where TD : unmanaged
+    {
+        var sd = Data<TS>(source); var dd = Data<TD>(destination);
         var layout = new StridedLayout(destination.shape, source, destination);
-        var getter = Reader(source);
-        var setter = Writer(destination);
         bool viaLong = !source.IsFloatingPoint && !destination.IsFloatingPoint;
         layout.ForRows((r0, r1) =>
         {
@@ -88,30 +112,32 @@ public sealed partial class CpuBackend : IBackend
             {
                 long so = layout.RowOffset(0, r), dof = layout.RowOffset(1, r);
                 for (int i = 0; i < layout.RowLength; i++)
-                    setter(dof + i * di, getter(so + i * si), viaLong);
+                    dd[dof + i * di] = FromDL<TD, TS>(sd[so + i * si], viaLong);
             }
         });
     }
 
-    private delegate void Setter(long index, (double D, long L) value, bool viaLong);
-
-    private static Func<long, (double, long)> Reader(Tensor t) => t.DType switch
+    // Reads v as (double, long) — the long only for integer and Bool sources — and writes it as TD; the (object)
+    // casts on type-tested generics are removed by the JIT (no boxing).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static TD FromDL<TD, TS>(TS v, bool viaLong) where TD : unmanaged where TS : unmanaged
     {
-        DType.Float32 => i => (Data<float>(t)[i], 0),
-        DType.Float64 => i => (Data<double>(t)[i], 0),
-        DType.Int32 => i => (Data<int>(t)[i], Data<int>(t)[i]),
-        DType.Int64 => i => (Data<long>(t)[i], Data<long>(t)[i]),
-        _ => i => (Data<bool>(t)[i] ? 1 : 0, Data<bool>(t)[i] ? 1 : 0),
-    };
+        if (typeof(TS) == typeof(float)) return Write<TD>((float)(object)v, 0, false);
+        if (typeof(TS) == typeof(double)) return Write<TD>((double)(object)v, 0, false);
+        if (typeof(TS) == typeof(int)) { int x = (int)(object)v; return Write<TD>(x, x, viaLong); }
+        if (typeof(TS) == typeof(long)) { long x = (long)(object)v; return Write<TD>(x, x, viaLong); }
+        bool b = (bool)(object)v; return Write<TD>(b ? 1 : 0, b ? 1 : 0, viaLong);
+    }
 
-    private static Setter Writer(Tensor t) => t.DType switch
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static TD Write<TD>(double d, long l, bool viaLong) where TD : unmanaged
     {
-        DType.Float32 => (i, v, _) => Data<float>(t)[i] = (float)v.D,
-        DType.Float64 => (i, v, _) => Data<double>(t)[i] = v.D,
-        DType.Int32 => (i, v, l) => Data<int>(t)[i] = l ? (int)v.L : (int)v.D,
-        DType.Int64 => (i, v, l) => Data<long>(t)[i] = l ? v.L : (long)v.D,
-        _ => (i, v, l) => Data<bool>(t)[i] = l ? v.L != 0 : v.D != 0,
-    };
+        if (typeof(TD) == typeof(float)) return (TD)(object)(float)d;
+        if (typeof(TD) == typeof(double)) return (TD)(object)d;
+        if (typeof(TD) == typeof(int)) return (TD)(object)(viaLong ? (int)l : (int)d);
+        if (typeof(TD) == typeof(long)) return (TD)(object)(viaLong ? l : (long)d);
+        return (TD)(object)(viaLong ? l != 0 : d != 0);
+    }
 
     private static void CopySame<T>(Tensor src, Tensor dst) where T : unmanaged
     {

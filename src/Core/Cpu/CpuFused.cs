@@ -87,4 +87,30 @@ internal static class CpuFused
         if (threads <= 1 || colChunks < 2 || (long)m * n < 65536) { for (int c = 0; c < colChunks; c++) Body(c); return; }
         Parallel.For(0, colChunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Body);
     }
+
+    /// <summary>ReLU's backward g·[y &gt; 0] (y the saved result) in one vectorized pass; null when not CPU float of equal shapes.</summary>
+    public static Tensor? ReluBackward(Tensor g, Tensor y)
+    {
+        if (!IsCpuFloat(y) || g.DType != y.DType || g.Device != y.Device || !g.shape.AsSpan().SequenceEqual(y.shape)) return null;
+        var gc = g.ContiguousRaw(); var yc = y.ContiguousRaw();
+        var r = Tensor.Alloc((long[])y.shape.Clone(), y.DType, y.Device);
+        if (y.DType == DType.Float32) Mask(CpuBackend.Data<float>(gc), gc.offset, CpuBackend.Data<float>(yc), yc.offset, CpuBackend.Data<float>(r), r.Numel);
+        else Mask(CpuBackend.Data<double>(gc), gc.offset, CpuBackend.Data<double>(yc), yc.offset, CpuBackend.Data<double>(r), r.Numel);
+        return r;
+    }
+
+    private static void Mask<T>(T[] g, long go, T[] y, long yo, T[] r, long n) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        ForChunks(n, (s, len) =>
+        {
+            var gs = g.AsSpan((int)go + s, len); var ys = y.AsSpan((int)yo + s, len); var rs = r.AsSpan(s, len);
+            int i = 0, w = System.Numerics.Vector<T>.Count;
+            for (; i <= len - w; i += w)
+            {
+                var keep = System.Numerics.Vector.GreaterThan(new System.Numerics.Vector<T>(ys.Slice(i)), System.Numerics.Vector<T>.Zero);
+                System.Numerics.Vector.ConditionalSelect(keep, new System.Numerics.Vector<T>(gs.Slice(i)), System.Numerics.Vector<T>.Zero).CopyTo(rs.Slice(i));
+            }
+            for (; i < len; i++) rs[i] = ys[i] > T.Zero ? gs[i] : T.Zero;
+        });
+    }
 }

@@ -29,11 +29,19 @@ public static partial class Functional
                 var wc = w.Contiguous().Reshape(groups, o / groups, cg * kk);
                 var ys = Tensor.Empty([n, o, g.OutH, g.OutW], x.DType, x.Device);
                 if (hasBias) x.Backend.Copy(inputs[2].Reshape(1, o, 1).Expand(n, o, l), ys.Reshape(n, o, l));
-                var buf = Tensor.Empty([1, g.Channels * kk, l], x.DType, x.Device);
-                for (long i = 0; i < n; i++)
+                long nc = Chunk(n, g.Channels * kk * l);
+                var buf = Tensor.Empty([nc, g.Channels * kk, l], x.DType, x.Device);
+                for (long i = 0; i < n; i += nc)
                 {
-                    x.Backend.Im2Col(x.Narrow(0, i, 1), g, buf);
-                    x.Backend.MatMul(wc, buf.Reshape(groups, cg * kk, l), ys.Select(0, i).Reshape(groups, o / groups, l), accumulate: hasBias);
+                    long m = Math.Min(nc, n - i);
+                    var b = buf.Narrow(0, 0, m);
+                    x.Backend.Im2Col(x.Narrow(0, i, m), g, b);
+                    // groups = 1: one batched GEMM over the chunk with the weight broadcast (batch stride 0).
+                    var wb = groups == 1 ? wc.Expand(m, o, cg * kk) : wc;
+                    if (groups == 1)
+                        x.Backend.MatMul(wb, b, ys.Narrow(0, i, m).Reshape(m, o, l), accumulate: hasBias);
+                    else
+                        x.Backend.MatMul(wc, b.Reshape(groups, cg * kk, l), ys.Select(0, i).Reshape(groups, o / groups, l), accumulate: hasBias);
                 }
                 ctx.SaveForBackward(x, w);
                 ctx.Values["perSample"] = true;
@@ -47,6 +55,9 @@ public static partial class Functional
             return y;
         }
 
+        // Samples per chunk: about 1M elements of columns (a few MB, cache-friendly); one sample when groups > 1.
+        private long Chunk(long n, long colsPerSample) => groups == 1 ? Math.Clamp((1L << 20) / Math.Max(1, colsPerSample), 1, Math.Max(1, n)) : 1;
+
         private static bool PerSample(Tensor x, Tensor w) =>
             x.Device.Type == DeviceType.Cpu && x.DType is DType.Float32 or DType.Float64 && w.DType == x.DType;
 
@@ -56,22 +67,27 @@ public static partial class Functional
             long n = x.Shape[0], o = w.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
             var go = gradOutput.Contiguous().Reshape(n, groups, o / groups, l);
             var wc = w.Contiguous().Reshape(groups, o / groups, cg * kk);
-            var buf = Tensor.Empty([1, g.Channels * kk, l], x.DType, x.Device);
-            var bufG = buf.Reshape(groups, cg * kk, l);
+            long nc = Chunk(n, g.Channels * kk * l);
+            var buf = Tensor.Empty([nc, g.Channels * kk, l], x.DType, x.Device);
             Tensor? gx = ctx.NeedsInputGrad[0] ? Tensor.Empty(x.Shape.ToArray(), x.DType, x.Device) : null;
             Tensor? gw = ctx.NeedsInputGrad[1] ? Tensor.Empty([groups, o / groups, cg * kk], x.DType, x.Device) : null;
-            for (long i = 0; i < n; i++)
+            for (long i = 0; i < n; i += nc)
             {
-                var goi = go.Select(0, i);
+                long m = Math.Min(nc, n - i);
+                var b = buf.Narrow(0, 0, m);
                 if (gw is not null)
                 {
-                    x.Backend.Im2Col(x.Narrow(0, i, 1), g, buf);
-                    x.Backend.MatMul(goi, bufG.mT, gw, accumulate: i > 0);
+                    x.Backend.Im2Col(x.Narrow(0, i, m), g, b);
+                    for (long j = 0; j < m; j++)
+                        x.Backend.MatMul(go.Select(0, i + j), b.Select(0, j).Reshape(groups, cg * kk, l).mT, gw, accumulate: i + j > 0);
                 }
                 if (gx is not null)
                 {
-                    x.Backend.MatMul(wc.mT, goi, bufG);
-                    x.Backend.Col2Im(buf, g, gx.Narrow(0, i, 1));
+                    if (groups == 1)
+                        x.Backend.MatMul(wc.mT.Expand(m, cg * kk, o), go.Narrow(0, i, m).Reshape(m, o, l), b);
+                    else
+                        x.Backend.MatMul(wc.mT, go.Select(0, i), b.Reshape(groups, cg * kk, l));
+                    x.Backend.Col2Im(b, g, gx.Narrow(0, i, m));
                 }
             }
             Tensor? gb = hasBias && ctx.NeedsInputGrad[2] ? gradOutput.Sum([0, 2, 3]) : null;
