@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using Ember.Cpu;
 
 namespace Ember.NN;
@@ -70,33 +69,7 @@ public static partial class Functional
         }
 
         // In place on a contiguous [b, l, s] block: row i ← softmax(scale·row (−∞ beyond column i when causal)).
-        private void SoftmaxRows(Tensor p, long l, long s)
-        {
-            if (p.DType == DType.Float32) SoftmaxRowsT<float>(p, l, s); else SoftmaxRowsT<double>(p, l, s);
-        }
-
-        private void SoftmaxRowsT<T>(Tensor p, long l, long s) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            var d = CpuBackend.Data<T>(p);
-            long rows = p.Shape[0] * l, off = p.offset;
-            int cols = (int)s;
-            T sc = T.CreateTruncating(scale);
-            CpuFused.ForChunks(rows, (r0, len) =>
-            {
-                for (long r = r0; r < r0 + len; r++)
-                {
-                    var row = d.AsSpan((int)(off + r * cols), cols);
-                    int valid = causal ? (int)Math.Min(r % l + 1, s) : cols;
-                    var x = row[..valid];
-                    TensorPrimitives.Multiply(x, sc, x);
-                    T m = TensorPrimitives.Max<T>(x);
-                    TensorPrimitives.Subtract(x, m, x);
-                    TensorPrimitives.Exp(x, x);
-                    TensorPrimitives.Multiply(x, T.One / TensorPrimitives.Sum<T>(x), x);
-                    row[valid..].Clear();
-                }
-            }, cols);
-        }
+        private void SoftmaxRows(Tensor p, long l, long s) => CpuAttention.ScaledSoftmaxRows(p, l, s, scale, causal);
 
         protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
         {
@@ -129,29 +102,6 @@ public static partial class Functional
         }
 
         // In place: dp ← p ⊙ (dp − Σ dp ⊙ p)·scale, row by row (p and dp contiguous [b, l, s]).
-        private void SoftmaxGradRows(Tensor dp, Tensor p)
-        {
-            if (p.DType == DType.Float32) SoftmaxGradRowsT<float>(dp, p); else SoftmaxGradRowsT<double>(dp, p);
-        }
-
-        private void SoftmaxGradRowsT<T>(Tensor dp, Tensor p) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            T[] dd = CpuBackend.Data<T>(dp), pd = CpuBackend.Data<T>(p);
-            int cols = (int)p.Shape[^1];
-            long rows = p.Numel / cols, doff = dp.offset, poff = p.offset;
-            T sc = T.CreateTruncating(scale);
-            CpuFused.ForChunks(rows, (r0, len) =>
-            {
-                for (long r = r0; r < r0 + len; r++)
-                {
-                    var x = dd.AsSpan((int)(doff + r * cols), cols);
-                    var y = pd.AsSpan((int)(poff + r * cols), cols);
-                    T dot = TensorPrimitives.Dot<T>(x, y);
-                    TensorPrimitives.Subtract(x, dot, x);
-                    TensorPrimitives.Multiply(x, y, x);
-                    TensorPrimitives.Multiply(x, sc, x);
-                }
-            }, cols);
-        }
+        private void SoftmaxGradRows(Tensor dp, Tensor p) => CpuAttention.ScaledSoftmaxGradRows(dp, p, scale);
     }
 }

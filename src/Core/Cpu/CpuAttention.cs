@@ -1,0 +1,72 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Ember.Cpu;
+
+/// <summary>
+/// Row kernels of the fused CPU attention Function (Ember.NN): they work on contiguous CPU tensors in
+/// place, so the memory access stays inside the CPU backend.
+/// </summary>
+internal static class CpuAttention
+{
+    /// <summary>
+    /// In place on a contiguous [b, l, s] block: row i ← softmax(scale·row), with the columns after i zeroed
+    /// (−∞ before the softmax) when <paramref name="causal"/>.
+    /// </summary>
+    public static void ScaledSoftmaxRows(Tensor p, long l, long s, double scale, bool causal)
+    {
+        if (p.DType == DType.Float32) ScaledSoftmaxRows<float>(p, l, s, scale, causal);
+        else ScaledSoftmaxRows<double>(p, l, s, scale, causal);
+    }
+
+    private static void ScaledSoftmaxRows<T>(Tensor p, long l, long s, double scale, bool causal)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var d = CpuBackend.Data<T>(p);
+        long rows = p.Shape[0] * l, off = p.offset;
+        int cols = (int)s;
+        T sc = T.CreateTruncating(scale);
+        CpuFused.ForChunks(rows, (r0, len) =>
+        {
+            for (long r = r0; r < r0 + len; r++)
+            {
+                var row = d.AsSpan((int)(off + r * cols), cols);
+                int valid = causal ? (int)Math.Min(r % l + 1, s) : cols;
+                var x = row[..valid];
+                TensorPrimitives.Multiply(x, sc, x);
+                T m = TensorPrimitives.Max<T>(x);           // subtract the row max: exp never overflows
+                TensorPrimitives.Subtract(x, m, x);
+                TensorPrimitives.Exp(x, x);
+                TensorPrimitives.Multiply(x, T.One / TensorPrimitives.Sum<T>(x), x);
+                row[valid..].Clear();
+            }
+        }, cols);
+    }
+
+    /// <summary>In place: dp ← p ⊙ (dp − Σ dp ⊙ p)·scale, row by row (p and dp contiguous [b, l, s]).</summary>
+    public static void ScaledSoftmaxGradRows(Tensor dp, Tensor p, double scale)
+    {
+        if (p.DType == DType.Float32) ScaledSoftmaxGradRows<float>(dp, p, scale);
+        else ScaledSoftmaxGradRows<double>(dp, p, scale);
+    }
+
+    private static void ScaledSoftmaxGradRows<T>(Tensor dp, Tensor p, double scale) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] dd = CpuBackend.Data<T>(dp), pd = CpuBackend.Data<T>(p);
+        int cols = (int)p.Shape[^1];
+        long rows = p.Numel / cols, doff = dp.offset, poff = p.offset;
+        T sc = T.CreateTruncating(scale);
+        CpuFused.ForChunks(rows, (r0, len) =>
+        {
+            for (long r = r0; r < r0 + len; r++)
+            {
+                var x = dd.AsSpan((int)(doff + r * cols), cols);
+                var y = pd.AsSpan((int)(poff + r * cols), cols);
+                T dot = TensorPrimitives.Dot<T>(x, y);
+                TensorPrimitives.Subtract(x, dot, x);
+                TensorPrimitives.Multiply(x, y, x);
+                TensorPrimitives.Multiply(x, sc, x);
+            }
+        }, cols);
+    }
+}
