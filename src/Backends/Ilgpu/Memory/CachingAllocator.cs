@@ -16,7 +16,7 @@ namespace Ember.Ilgpu;
 /// <item><description>Bytes reserved from the driver are reported to the GC with
 /// <see cref="GC.AddMemoryPressure"/> so that unreachable tensors are collected when device memory,
 /// not managed memory, is what runs short.</description></item>
-/// <item><description>Before reserving past a soft limit (at least <see cref="MinSoftLimit"/>, else twice the
+/// <item><description>Before reserving past a soft limit (<see cref="GcSoftLimit"/>, or twice the
 /// bytes live after the last collection) it collects garbage (gen 1; every 8th time a full collection), waits
 /// for finalizers and reuses what they returned, so a training loop without any Dispose call stays flat.</description></item>
 /// <item><description>When the driver refuses, the allocator releases its free segments and retries;
@@ -34,7 +34,7 @@ public sealed class CachingAllocator : IDisposable
     public const long SmallLimit = 1L << 20;
     /// <summary>Segment size of the small pool and rounding of large segments (2 MiB).</summary>
     public const long SegmentBytes = 2L << 20;
-    /// <summary>Reserved bytes below which the allocator never collects garbage before growing.</summary>
+    /// <summary>The smallest default <see cref="GcSoftLimit"/>.</summary>
     public const long MinSoftLimit = 1L << 30;
     private long softLimit = MinSoftLimit;
     private int forcedCollections;
@@ -58,7 +58,29 @@ public sealed class CachingAllocator : IDisposable
     {
         Accelerator = accelerator;
         ReserveLimit = reserveLimit;
+        // A sixteenth of the device (5 GiB on an 80 GiB H100), at least 1 GiB and at most 8 GiB: each forced
+        // collection costs milliseconds, so a GPT step with ~300 MB of temporaries must not collect every step.
+        long device = accelerator.MemorySize > 0 ? accelerator.MemorySize : 0;
+        GcSoftLimit = Math.Clamp(device / 16, MinSoftLimit, 8L << 30);
+        softLimit = GcSoftLimit;
     }
+
+    /// <summary>
+    /// Reserved bytes below which the allocator grows without first collecting garbage (default: a sixteenth
+    /// of the device's memory, clamped to [1 GiB, 8 GiB]). Larger means fewer collections and more memory held.
+    /// </summary>
+    public long GcSoftLimit
+    {
+        get => Interlocked.Read(ref gcSoftLimit);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0L);
+            Interlocked.Exchange(ref gcSoftLimit, value);
+            lock (gate) softLimit = Math.Max(softLimit, value);
+        }
+    }
+
+    private long gcSoftLimit;
 
     /// <summary>The accelerator whose memory this allocator manages.</summary>
     public Accelerator Accelerator { get; }
@@ -125,7 +147,7 @@ public sealed class CachingAllocator : IDisposable
             collected = true;
             DrainReturned();
             // Next collection when reserved memory would pass twice what is live now (amortizes GC cost).
-            lock (gate) softLimit = Math.Max(MinSoftLimit, 2 * allocated + size);
+            lock (gate) softLimit = Math.Max(GcSoftLimit, 2 * allocated + size);
         }
         throw new DeviceOutOfMemoryException(Accelerator.Name, bytes, MemoryAllocated, MemoryReserved, MemoryCached, failure);
     }
