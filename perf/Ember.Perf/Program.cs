@@ -10,11 +10,18 @@ using Ember.Cpu;
 using Ember.Perf;
 
 var opts = new Dictionary<string, string>();
+if (args.Length > 0 && args[0] == "--bdn")
+{
+    // BenchmarkDotNet micro benchmarks of single kernels (MemoryDiagnoser: bytes allocated per op).
+    BenchmarkDotNet.Running.BenchmarkSwitcher.FromTypes([typeof(KernelBenchmarks)]).Run(args[1..]);
+    return 0;
+}
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] is "--help" or "-h")
     {
         Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,mlp,cnn,gpt,conv2d,softmax,layernorm|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file");
+        Console.WriteLine("Ember.Perf --bdn [BenchmarkDotNet options, e.g. --filter *Softmax*]   (kernel micro benchmarks with allocations)");
         return 0;
     }
     if (args[i].StartsWith("--") && i + 1 < args.Length) opts[args[i][2..]] = args[++i];

@@ -32,5 +32,5 @@ public abstract class AutogradTests(string device) : DeviceTest(device)
     }
 }
 
-[TestFixture("ilgpu-cpu"), TestFixture("cuda"), TestFixture("opencl")]
+[TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]
 public sealed class AutogradOnDevice(string device) : AutogradTests(device);

@@ -173,5 +173,5 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
     }
 }
 
-[TestFixture("ilgpu-cpu"), TestFixture("cuda"), TestFixture("opencl")]
+[TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]
 public sealed class Elementwise(string device) : ElementwiseTests(device);

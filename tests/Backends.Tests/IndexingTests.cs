@@ -70,5 +70,5 @@ public abstract class IndexingTests(string device) : DeviceTest(device)
     }
 }
 
-[TestFixture("ilgpu-cpu"), TestFixture("cuda"), TestFixture("opencl")]
+[TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]
 public sealed class Indexing(string device) : IndexingTests(device);

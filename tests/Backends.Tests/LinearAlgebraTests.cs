@@ -55,5 +55,5 @@ public abstract class LinearAlgebraTests(string device) : DeviceTest(device)
     }
 }
 
-[TestFixture("ilgpu-cpu"), TestFixture("cuda"), TestFixture("opencl")]
+[TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]
 public sealed class LinearAlgebra(string device) : LinearAlgebraTests(device);

@@ -58,5 +58,5 @@ public abstract class OptimizerTests(string device) : DeviceTest(device)
     }
 }
 
-[TestFixture("ilgpu-cpu"), TestFixture("cuda"), TestFixture("opencl")]
+[TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]
 public sealed class OptimizerSteps(string device) : OptimizerTests(device);

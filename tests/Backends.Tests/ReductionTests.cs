@@ -85,5 +85,5 @@ public abstract class ReductionTests(string device) : DeviceTest(device)
     }
 }
 
-[TestFixture("ilgpu-cpu"), TestFixture("cuda"), TestFixture("opencl")]
+[TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]
 public sealed class Reductions(string device) : ReductionTests(device);

@@ -58,5 +58,5 @@ public abstract class TransferTests(string device) : DeviceTest(device)
     }
 }
 
-[TestFixture("ilgpu-cpu"), TestFixture("cuda"), TestFixture("opencl")]
+[TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]
 public sealed class Transfers(string device) : TransferTests(device);
