@@ -15,7 +15,7 @@ using Ember.Serialization;
 
 var a = new Args(args, "CharGpt: a 4-block GPT trained on a text file, byte by byte.");
 string textPath = a.Get("text", Path.Combine(AppContext.BaseDirectory, "data", "kjv-genesis-exodus.txt"), "training text (UTF-8 or ASCII)");
-int steps = a.Int("steps", 300, "optimizer steps (about 6 s each on 2 CPU cores at the default size)");
+int steps = a.Int("steps", 300, "optimizer steps (about 1 s each on 2 CPU cores at the default size)");
 int batchSize = a.Int("batch-size", 16, "sequences per step");
 int context = a.Int("context", 128, "context length in bytes");
 int dModel = a.Int("d-model", 256, "model width");
