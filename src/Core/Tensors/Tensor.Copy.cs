@@ -93,13 +93,6 @@ public sealed partial class Tensor
     /// <summary>Sets every element to zero in place; returns this.</summary>
     public Tensor Zero_() => Fill_(0);
 
-    private Tensor InPlace(string op, Tensor result)
-    {
-        BeginInPlace(op);
-        Backend.Copy(result, this);
-        return this;
-    }
-
     private Tensor InPlaceBinary(string op, BinaryOp bop, Tensor other)
     {
         var bshape = ShapeUtil.Broadcast(op, shape, other.shape);
@@ -180,6 +173,4 @@ public sealed partial class Tensor
         }
         return this;
     }
-
-    internal Tensor AssignFrom(string op, Tensor result) => InPlace(op, result);
 }
