@@ -15,33 +15,9 @@ internal sealed class StridedLayout
 
     public StridedLayout(long[] shape, params Tensor[] operands)
     {
-        int k = operands.Length;
-        var dims = new List<long>();
-        var st = new List<long>[k];
-        for (int j = 0; j < k; j++) st[j] = [];
-        for (int i = 0; i < shape.Length; i++)
-        {
-            if (shape[i] == 1) continue;
-            if (dims.Count > 0)
-            {
-                bool merge = true;
-                for (int j = 0; j < k && merge; j++)
-                    merge = st[j][^1] == operands[j].strides[i] * shape[i];
-                if (merge)
-                {
-                    dims[^1] *= shape[i];
-                    for (int j = 0; j < k; j++) st[j][^1] = operands[j].strides[i];
-                    continue;
-                }
-            }
-            dims.Add(shape[i]);
-            for (int j = 0; j < k; j++) st[j].Add(operands[j].strides[i]);
-        }
-        if (dims.Count == 0) { dims.Add(1); for (int j = 0; j < k; j++) st[j].Add(1); }
-        Shape = [.. dims];
-        Strides = new long[k][];
-        Offsets = new long[k];
-        for (int j = 0; j < k; j++) { Strides[j] = [.. st[j]]; Offsets[j] = operands[j].offset; }
+        (Shape, Strides) = ShapeUtil.Coalesce(shape, operands);
+        Offsets = new long[operands.Length];
+        for (int j = 0; j < operands.Length; j++) Offsets[j] = operands[j].offset;
         RowLength = checked((int)Shape[^1]);
         Rows = ShapeUtil.Numel(Shape) / Math.Max(RowLength, 1);
         if (ShapeUtil.Numel(shape) == 0) Rows = 0;

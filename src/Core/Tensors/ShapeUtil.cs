@@ -62,6 +62,40 @@ public static class ShapeUtil
         return r;
     }
 
+    /// <summary>
+    /// Joint dim coalescing of same-shape operands for elementwise kernels (CPU and GPU): size-1 dims are
+    /// dropped and adjacent dims merged where stride[i] == stride[i+1]·size[i+1] holds for every operand.
+    /// Returns the coalesced sizes (at least one dim) and each operand's strides over them.
+    /// </summary>
+    public static (long[] Dims, long[][] Strides) Coalesce(long[] shape, IReadOnlyList<Tensor> operands)
+    {
+        int k = operands.Count;
+        var dims = new List<long>();
+        var st = new List<long>[k];
+        for (int j = 0; j < k; j++) st[j] = [];
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (shape[i] == 1) continue;
+            if (dims.Count > 0)
+            {
+                bool merge = true;
+                for (int j = 0; j < k && merge; j++) merge = st[j][^1] == operands[j].strides[i] * shape[i];
+                if (merge)
+                {
+                    dims[^1] *= shape[i];
+                    for (int j = 0; j < k; j++) st[j][^1] = operands[j].strides[i];
+                    continue;
+                }
+            }
+            dims.Add(shape[i]);
+            for (int j = 0; j < k; j++) st[j].Add(operands[j].strides[i]);
+        }
+        if (dims.Count == 0) { dims.Add(1); for (int j = 0; j < k; j++) st[j].Add(1); }
+        var strides = new long[k][];
+        for (int j = 0; j < k; j++) strides[j] = [.. st[j]];
+        return ([.. dims], strides);
+    }
+
     /// <summary>Formats sizes as <c>[a, b]</c>.</summary>
     public static string Format(ReadOnlySpan<long> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 }

@@ -107,32 +107,11 @@ internal static class LayoutPlan
     /// </summary>
     public static (Shape8 Shape, Str8[] Operands) Plan(long[] shape, params Tensor[] operands)
     {
-        int k = operands.Length;
-        var dims = new List<long>();
-        var st = new List<long>[k];
-        for (int j = 0; j < k; j++) st[j] = [];
-        for (int i = 0; i < shape.Length; i++)
-        {
-            if (shape[i] == 1) continue;
-            if (dims.Count > 0)
-            {
-                bool merge = true;
-                for (int j = 0; j < k && merge; j++) merge = st[j][^1] == operands[j].strides[i] * shape[i];
-                if (merge)
-                {
-                    dims[^1] *= shape[i];
-                    for (int j = 0; j < k; j++) st[j][^1] = operands[j].strides[i];
-                    continue;
-                }
-            }
-            dims.Add(shape[i]);
-            for (int j = 0; j < k; j++) st[j].Add(operands[j].strides[i]);
-        }
-        if (dims.Count == 0) { dims.Add(1); for (int j = 0; j < k; j++) st[j].Add(1); }
-        var result = new Str8[k];
-        for (int j = 0; j < k; j++)
-            result[j] = Str8.From(operands[j].offset, [.. st[j]], dims.Count == 1 && st[j][0] == 1);
-        return (Shape8.From([.. dims]), result);
+        var (dims, st) = ShapeUtil.Coalesce(shape, operands);
+        var result = new Str8[operands.Length];
+        for (int j = 0; j < operands.Length; j++)
+            result[j] = Str8.From(operands[j].offset, st[j], dims.Length == 1 && st[j][0] == 1);
+        return (Shape8.From(dims), result);
     }
 
     /// <summary>
