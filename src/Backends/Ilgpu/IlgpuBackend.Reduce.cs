@@ -89,8 +89,9 @@ public sealed partial class IlgpuBackend
                 launch(Rows(d, outer), V<T>(pv), V<long>(pi), V<T>(values), idx, s2p);
                 return;
             }
-            G<ArrayView<T>, ArrayView<T>, ArrayView<long>, long, long, long, long, long, Offs, int, int>(d, RK.Reduce<T, R>)(
-                Rows(d, outer), V<T>(x), V<T>(values), idx, inner, s0, s1, vs, iss, o, code, hasIndex);
+            // One group per row: the split kernel with a single part per row.
+            G<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<long>, ReduceParams>(d, ReduceKernels.Split<T, R>)(
+                Rows(d, outer), V<T>(x), idx, V<T>(values), idx, rp);
         }
     }
 
