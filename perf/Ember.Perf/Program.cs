@@ -74,7 +74,7 @@ if (opts.TryGetValue("profile", out var profSteps))
 }
 var results = new List<Dictionary<string, object>>();
 Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat}");
-Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10}");
+Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10} {"pool hit %",10} {"forced GC/step",14}");
 foreach (var make in workloads)
 {
     var w = make();
@@ -86,15 +86,21 @@ foreach (var make in workloads)
     double[] times;
     alloc0 = GC.GetTotalAllocatedBytes(true);
     var pause0 = GC.GetTotalPauseDuration(); int gen2 = GC.CollectionCount(2);
+    long hits0 = CpuMemoryPool.Hits, misses0 = CpuMemoryPool.Misses, forced0 = CpuMemoryPool.ForcedCollections;
     times = Stats.Time(w.Step, w.Sync, 0, repeat);
     double allocKb = (GC.GetTotalAllocatedBytes(true) - alloc0) / 1024.0 / repeat;
     double gcMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / repeat;
     double gen2PerStep = (GC.CollectionCount(2) - gen2) / (double)repeat;
+    long rents = CpuMemoryPool.Hits - hits0 + CpuMemoryPool.Misses - misses0;
+    double hitPct = rents > 0 ? 100.0 * (CpuMemoryPool.Hits - hits0) / rents : 0;
+    double forcedPerStep = (CpuMemoryPool.ForcedCollections - forced0) / (double)repeat;
     double med = Stats.Median(times);
     var (mn, mx) = Stats.Spread(times);
     double gf = w.Flops > 0 ? w.Flops / med / 1e9 : 0;
-    Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1} {gcMs,11:F1} {gen2PerStep,10:F1}");
-    results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep });
+    Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1} {gcMs,11:F1} {gen2PerStep,10:F1} {hitPct,10:F1} {forcedPerStep,14:F2}");
+    if (opts.ContainsKey("pool-stats"))
+        Console.WriteLine($"  pool: cached {CpuMemoryPool.CachedBytes >> 20} MiB, lent {CpuMemoryPool.LentBytes >> 20} MiB, hits {CpuMemoryPool.Hits}, misses {CpuMemoryPool.Misses}, forced {CpuMemoryPool.ForcedCollections}; GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; steps ms: {string.Join(" ", times.Select(t => (t * 1e3).ToString("F0")))}");
+    results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep, ["pool_hit_pct"] = hitPct, ["pool_forced_gc_per_step"] = forcedPerStep });
 }
 if (opts.TryGetValue("json", out var path))
     File.WriteAllText(path, JsonSerializer.Serialize(new { device = device.ToString(), threads = CpuThreads.Count, results }, new JsonSerializerOptions { WriteIndented = true }));

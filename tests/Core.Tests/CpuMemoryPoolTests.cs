@@ -1,0 +1,188 @@
+using System.Runtime.CompilerServices;
+using Ember.Cpu;
+
+namespace Ember.Core.Tests;
+
+/// <summary>The CPU caching allocator: reuse after death or Dispose, never while reachable, limits, threads.</summary>
+[NonParallelizable]
+public class CpuMemoryPoolTests
+{
+    // Lengths no other test uses, so bins start empty here.
+    private const int Len = 54_321, Len2 = 54_323;
+
+    [SetUp]
+    public void Clean() { CpuMemoryPool.Enabled = true; CpuMemoryPool.EmptyCache(); }
+
+    [TearDown]
+    public void Restore() { CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.EmptyCache(); }
+
+    private static Array ArrayOf(Tensor t) => ((CpuStorage)t.storage).Data;
+
+    private static void FullCollect()
+    {
+        GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
+    }
+
+    // Allocates in a frame of its own so no local of the caller keeps the tensor alive.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference<Array> AllocateAndDrop(int n, DType dt = DType.Float32)
+    {
+        var t = Tensor.Empty([n], dt);
+        return new WeakReference<Array>(ArrayOf(t), trackResurrection: true);   // the array is resurrected by its lease's finalizer
+    }
+
+    [Test]
+    public void ArrayOfAnUnreachableTensorIsLentAgain()
+    {
+        var weak = AllocateAndDrop(Len);
+        FullCollect();
+        long hits = CpuMemoryPool.Hits;
+        var t = Tensor.Empty([Len]);
+        Assert.That(weak.TryGetTarget(out var old), Is.True, "the pool keeps the returned array alive");
+        Assert.That(ArrayOf(t), Is.SameAs(old));
+        Assert.That(CpuMemoryPool.Hits, Is.EqualTo(hits + 1));
+    }
+
+    [TestCase(DType.Float32)]
+    [TestCase(DType.Float64)]
+    [TestCase(DType.Int32)]
+    [TestCase(DType.Int64)]
+    public void DisposeReturnsAtOnceForEveryPooledDType(DType dt)
+    {
+        var t = Tensor.Empty([Len], dt);
+        var a = ArrayOf(t);
+        t.Dispose();
+        Assert.That(CpuMemoryPool.CachedBytes, Is.EqualTo((long)Len * dt.ElementSize()));
+        var u = Tensor.Empty([Len], dt);
+        Assert.That(ArrayOf(u), Is.SameAs(a));
+        Assert.That(CpuMemoryPool.CachedBytes, Is.EqualTo(0));
+        t.Dispose();   // a second Dispose must not return the array twice
+        Assert.That(CpuMemoryPool.CachedBytes, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void AnArrayStillReferencedIsNeverLentAgain()
+    {
+        // A kernel that still reads an input whose tensor died holds only the array: that must keep it out of the pool.
+        var held = HoldOnlyTheArray(Len);
+        FullCollect();
+        var lent = new List<Tensor>();
+        for (int i = 0; i < 8; i++) lent.Add(Tensor.Empty([Len]));
+        Assert.That(lent.Any(t => ReferenceEquals(ArrayOf(t), held)), Is.False);
+        // Once the array is dropped too, it comes back.
+        held = null;
+        lent.Clear();
+        FullCollect();
+        Assert.That(CpuMemoryPool.CachedBytes, Is.GreaterThanOrEqualTo((long)Len * 4));
+        GC.KeepAlive(held);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float[]? HoldOnlyTheArray(int n)
+    {
+        var t = Tensor.Full([n], 7f);
+        return (float[])ArrayOf(t);
+    }
+
+    [Test]
+    public void ReusedArraysHoldWhatTheNewTensorWrites()
+    {
+        for (int round = 0; round < 5; round++)
+        {
+            var a = Tensor.Full([Len], (float)round);
+            var b = Tensor.Full([Len], 1f);
+            var c = a + b;
+            Assert.That(c.ToArray<float>().All(v => v == round + 1), Is.True);
+            a.Dispose(); b.Dispose(); c.Dispose();
+        }
+        Assert.That(CpuMemoryPool.Hits, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void SmallAndBoolArraysAreNotPooled()
+    {
+        long misses = CpuMemoryPool.Misses, hits = CpuMemoryPool.Hits;
+        Tensor.Empty([16]).Dispose();
+        Tensor.Empty([Len], DType.Bool).Dispose();
+        Assert.That(CpuMemoryPool.CachedBytes, Is.EqualTo(0));
+        Assert.That(CpuMemoryPool.Misses + CpuMemoryPool.Hits, Is.EqualTo(misses + hits));
+    }
+
+    [Test]
+    public void DisabledPoolAllocatesFresh()
+    {
+        CpuMemoryPool.Enabled = false;
+        var t = Tensor.Empty([Len]);
+        var a = ArrayOf(t);
+        t.Dispose();
+        Assert.That(CpuMemoryPool.CachedBytes, Is.EqualTo(0));
+        Assert.That(ArrayOf(Tensor.Empty([Len])), Is.Not.SameAs(a));
+    }
+
+    [Test]
+    public void CacheLimitCapsIdleBytes()
+    {
+        CpuMemoryPool.CacheLimitBytes = (long)Len * 4 * 2;   // room for two arrays
+        var ts = Enumerable.Range(0, 5).Select(_ => Tensor.Empty([Len])).ToList();
+        foreach (var t in ts) t.Dispose();
+        Assert.That(CpuMemoryPool.CachedBytes, Is.EqualTo((long)Len * 4 * 2));
+    }
+
+    [Test]
+    public void BinsAreExactLength()
+    {
+        var t = Tensor.Empty([Len]);
+        t.Dispose();
+        var u = Tensor.Empty([Len2]);
+        Assert.That(ArrayOf(u).Length, Is.EqualTo(Len2));
+        Assert.That(CpuMemoryPool.CachedBytes, Is.EqualTo((long)Len * 4), "the other length's array stays cached");
+    }
+
+    [Test]
+    public void ConcurrentRentAndReturnKeepEveryTensorsValues()
+    {
+        // Many threads allocate, fill, check and drop tensors of the same length while the GC returns arrays from
+        // the finalizer thread: no tensor may ever see another's values.
+        int failures = 0;
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 4 }, w =>
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                float v = w * 1000 + i;
+                var t = Tensor.Full([Len], v);
+                if (i % 50 == 0) GC.Collect();
+                var d = t.ToArray<float>();
+                if (d[0] != v || d[^1] != v || d[Len / 2] != v) Interlocked.Increment(ref failures);
+                if (i % 2 == 0) t.Dispose();
+            }
+        });
+        Assert.That(failures, Is.EqualTo(0));
+        Assert.That(CpuMemoryPool.Hits, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void DisposeFreeLoopHoldsSteadyMemory()
+    {
+        // 300 steps of a small two-layer network with no Dispose: pooled bytes (lent + cached) after warm-up stay
+        // within a small multiple of one step's temporaries plus the collection threshold, and most requests are hits.
+        // (The autograd version of this loop is in Autograd.Tests.)
+        Random.Seed(3);
+        var w1 = Tensor.Randn(256, 256); var w2 = Tensor.Randn(256, 64);
+        var x = Tensor.Randn(128, 256);
+        long Step()
+        {
+            var h = x.MatMul(w1).Relu();
+            var y = h.MatMul(w2).Square();
+            var g = h.mT.MatMul(y);   // a gradient-shaped product
+            Assert.That(g.Shape[0], Is.EqualTo(256));
+            return CpuMemoryPool.LentBytes + CpuMemoryPool.CachedBytes;
+        }
+        for (int i = 0; i < 50; i++) Step();
+        long hits = CpuMemoryPool.Hits, misses = CpuMemoryPool.Misses, max = 0;
+        for (int i = 0; i < 300; i++) max = Math.Max(max, Step());
+        long stepBytes = 128 * 256 * 4 * 6;   // activations and gradients of one step, roughly
+        Assert.That(max, Is.LessThan(64 * stepBytes + CpuMemoryPool.CollectThresholdBytes * 2));
+        double hitRate = (CpuMemoryPool.Hits - hits) / (double)(CpuMemoryPool.Hits - hits + CpuMemoryPool.Misses - misses);
+        Assert.That(hitRate, Is.GreaterThan(0.5));
+    }
+}
