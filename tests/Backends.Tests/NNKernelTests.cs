@@ -17,6 +17,55 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
         }
     }
 
+    // float64 reference of IBackend.CrossEntropy / CrossEntropyBackward: [loss, lse] or [gradX].
+    private static double[][] CrossEntropyRef(double[] x, long[] t, double[]? w, long rows, long c, long ignore, double eps, double[]? g)
+    {
+        var loss = new double[rows]; var lse = new double[rows]; var gx = new double[rows * c];
+        double wsum = w?.Sum() ?? c;
+        for (long r = 0; r < rows; r++)
+        {
+            double m = double.NegativeInfinity; for (long j = 0; j < c; j++) m = Math.Max(m, x[r * c + j]);
+            double s = 0; for (long j = 0; j < c; j++) s += Math.Exp(x[r * c + j] - m);
+            lse[r] = m + Math.Log(s);
+            if (t[r] == ignore) continue;
+            double wt = w?[t[r]] ?? 1, smooth = 0;
+            for (long j = 0; j < c; j++) smooth += (w?[j] ?? 1) * (lse[r] - x[r * c + j]);
+            loss[r] = (1 - eps) * wt * (lse[r] - x[r * c + t[r]]) + eps / c * smooth;
+            if (g is null) continue;
+            for (long j = 0; j < c; j++)
+            {
+                double p = Math.Exp(x[r * c + j] - lse[r]);
+                gx[r * c + j] = g[r] * ((1 - eps) * wt * (p - (j == t[r] ? 1 : 0)) + eps / c * (wsum * p - (w?[j] ?? 1)));
+            }
+        }
+        return g is null ? [loss, lse] : [gx];
+    }
+
+    [TestCase(false, 0.0, DType.Float32), TestCase(true, 0.0, DType.Float32), TestCase(true, 0.2, DType.Float32),
+     TestCase(false, 0.1, DType.Float64), TestCase(true, 0.3, DType.Float64)]
+    public void CrossEntropy(bool weighted, double eps, DType dt)
+    {
+        foreach (var c in new long[] { 1, 10, 300 })
+        {
+            const long Rows = 7;
+            var targets = Enumerable.Range(0, (int)Rows).Select(i => i == 3 ? -100L : (i * 7L) % c).ToArray();
+            var args = new CrossEntropyArgs(-100, eps);
+            Tensor?[] Inputs(Device d) => [Rnd(d, [Rows, c], 1, dt, 3), Tensor.FromArray(targets).To(d), weighted ? Rnd(d, [c], 2, dt).Apply(UnaryOp.Sigmoid) : null];
+            double[]? W(Tensor?[] t) => t[2] is null ? null : Host(t[2]!);
+            Conform(d => [.. Inputs(d), Tensor.Empty([Rows], dt, d), Tensor.Empty([Rows], dt, d)],
+                (be, t) => be.CrossEntropy(t[0]!, t[1]!, t[2], args, t[3]!, t[4]!), [3, 4], 2e-5, 2e-6,
+                reference: t => CrossEntropyRef(Host(t[0]!), targets, W(t), Rows, c, -100, eps, null));
+            Conform(d =>
+                {
+                    var i = Inputs(d);
+                    var lse = Tensor.FromArray(CrossEntropyRef(Host(Rnd(Device.Cpu, [Rows, c], 1, dt, 3)), targets, null, Rows, c, -100, 0, null)[1]).To(dt).To(d);
+                    return [Rnd(d, [Rows], 4, dt), .. i, lse, Tensor.Empty([Rows, c], dt, d)];
+                },
+                (be, t) => be.CrossEntropyBackward(t[0]!, t[1]!, t[2]!, t[3], args, t[4]!, t[5]!), [5], 2e-5, 2e-6,
+                reference: t => CrossEntropyRef(Host(t[1]!), targets, W(t[1..]), Rows, c, -100, eps, Host(t[0]!)));
+        }
+    }
+
     private static double[][] LayerNormRef(Tensor?[] t, double eps)
     {
         Tensor x = t[0]!; long rows = x.Shape[0], cols = x.Shape[1];

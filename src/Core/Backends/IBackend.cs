@@ -114,6 +114,20 @@ public interface IBackend
     void LayerNormBackward(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight,
         Tensor gradX, Tensor? gradWeight, Tensor? gradBias);
 
+    /// <summary>
+    /// Fused cross-entropy of contiguous logits x [rows, C] at Int64 class indices target [rows] (all in [0, C) or equal to
+    /// the ignore index; the caller checks): lse = log Σ_c e^{x_c} (max-shifted), loss [rows] =
+    /// (1 − ε)·w[t]·(lse − x[t]) + (ε/C)·Σ_c w[c]·(lse − x[c]) with w ≡ 1 when weight [C] is null, 0 for ignored rows;
+    /// writes lse [rows] for <see cref="CrossEntropyBackward"/>.
+    /// </summary>
+    void CrossEntropy(Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp);
+
+    /// <summary>
+    /// Gradient of <see cref="CrossEntropy"/> with respect to x, given grad [rows] (∂L/∂loss[r]): gradX [rows, C] =
+    /// grad[r]·((1 − ε)·w[t]·(p_j − [j = t]) + (ε/C)·(W·p_j − w[j])), p = e^{x − lse}, W = Σ_c w[c]; 0 for ignored rows.
+    /// </summary>
+    void CrossEntropyBackward(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor logSumExp, Tensor gradX);
+
     /// <summary>im2col: contiguous x [N, C, H, W] → columns [N, C·kH·kW, outH·outW] (zero padding).</summary>
     void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns);
 

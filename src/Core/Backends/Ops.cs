@@ -173,3 +173,10 @@ public readonly record struct SgdStepArgs(
 public readonly record struct AdamStepArgs(
     double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool DecoupledWeightDecay,
     bool Amsgrad, bool Maximize, long Step);
+
+/// <summary>
+/// Options of the fused cross-entropy kernels (PyTorch's F.cross_entropy with class indices): rows whose target equals
+/// <paramref name="IgnoreIndex"/> give loss 0 and gradient 0; <paramref name="LabelSmoothing"/> ε mixes the one-hot
+/// target with the uniform distribution: loss = (1 − ε)·w[t]·(lse − x[t]) + (ε/C)·Σ_c w[c]·(lse − x[c]).
+/// </summary>
+public readonly record struct CrossEntropyArgs(long IgnoreIndex, double LabelSmoothing);

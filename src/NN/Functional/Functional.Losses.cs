@@ -137,9 +137,11 @@ public static partial class Functional
     /// <summary>
     /// Cross-entropy of logits input [N, C, d…] (or [C]) against Int64 class indices [N, d…] or class probabilities
     /// (same shape as input): log-softmax over dim 1 then NLL, with class weights, ignoreIndex (indices only) and label
-    /// smoothing ε: (1 − ε)·NLL + ε/C·Σ_c −w_c·log p_c, reduced as PyTorch does.
+    /// smoothing ε: (1 − ε)·NLL + ε/C·Σ_c −w_c·log p_c, reduced as PyTorch does. Class indices go through one fused kernel
+    /// per direction (<see cref="IBackend.CrossEntropy"/>: no log-probabilities are materialized).
     /// </summary>
     /// <exception cref="ArgumentException">Shapes or dtypes do not match, or labelSmoothing is outside [0, 1].</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A class index is outside [0, C) and is not ignoreIndex.</exception>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean, double labelSmoothing = 0.0)
     {
@@ -148,12 +150,12 @@ public static partial class Functional
         bool oneD = input.Dim == 1;
         if (oneD) { input = input.Unsqueeze(0); target = target.Unsqueeze(0); }
         long c = input.Shape[1];
-        var logp = input.LogSoftmax(1);
-        var wshape = Enumerable.Repeat(1L, input.Dim).ToArray(); wshape[1] = c;
         Tensor result;
         if (target.IsFloatingPoint)
         {
             CheckSameShape("CrossEntropy", input, target);
+            var logp = input.LogSoftmax(1);
+            var wshape = Enumerable.Repeat(1L, input.Dim).ToArray(); wshape[1] = c;
             if (labelSmoothing > 0) target = target * (1 - labelSmoothing) + labelSmoothing / c;
             var lw = weight is null ? logp : logp * weight.Reshape(wshape);
             var per = -(lw * target).Sum(1);
@@ -166,25 +168,11 @@ public static partial class Functional
         }
         else
         {
-            var nll = NllLoss(logp, target, weight, ignoreIndex, reduction);
-            if (labelSmoothing == 0) result = nll;
-            else
-            {
-                var t64 = target.To(DType.Int64);
-                var ignored = t64.Eq(ignoreIndex);
-                var smooth = -(weight is null ? logp : logp * weight.Reshape(wshape)).Sum(1);
-                smooth = smooth.MaskedFill(ignored, 0);
-                Tensor sm = reduction switch
-                {
-                    Reduction.Mean when weight is not null => smooth.Sum() / (weight.IndexSelect(0,
-                        Tensor.Where(ignored, Tensor.Scalar(0, DType.Int64, t64.Device), t64).Flatten()).Reshape(t64.Shape.ToArray())
-                        * ignored.LogicalNot().To(weight.DType)).Sum(),
-                    Reduction.Mean => smooth.Sum() / ignored.LogicalNot().To(smooth.DType).Sum(),
-                    Reduction.Sum => smooth.Sum(),
-                    _ => smooth,
-                };
-                result = nll * (1 - labelSmoothing) + sm * (labelSmoothing / c);
-            }
+            if (target.DType != DType.Int64 && target.DType != DType.Int32)
+                throw new ArgumentException($"CrossEntropy: target must hold Int64 class indices or {input.DType} probabilities, got {target.DType} (shape {target.Shape}).");
+            if (!input.IsFloatingPoint)
+                throw new ArgumentException($"CrossEntropy: expected floating-point logits, got {input.DType} (shape {input.Shape}).");
+            result = FusedCrossEntropy(input, target, weight, ignoreIndex, reduction, labelSmoothing);
         }
         return oneD && reduction == Reduction.None ? result.Squeeze(0) : result;
     }

@@ -1,0 +1,42 @@
+using ILGPU;
+using Ember.Ilgpu.Ops;
+using CE = Ember.Ilgpu.Ops.CrossEntropyKernels;
+
+namespace Ember.Ilgpu;
+
+public sealed partial class IlgpuBackend
+{
+    /// <inheritdoc/>
+    public void CrossEntropy(Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp)
+    {
+        x = Contig(x); target = Contig(target);
+        if (weight is not null) weight = Contig(weight);
+        long rows = x.shape[0], cols = x.shape[1];
+        if (rows == 0) return;
+        var d = Dev(x);
+        var o = new Offs { A = x.offset, B = target.offset, C = weight?.offset ?? 0, D = loss.offset, E = logSumExp.offset };
+        if (x.DType == DType.Float32) F<float, F32>((float)args.LabelSmoothing); else F<double, F64>(args.LabelSmoothing);
+
+        void F<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>
+            G<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, long, T, int>(d, CE.Forward<T, R>)(
+                Rows(d, rows), V<T>(x), V<long>(target), V<T>(weight ?? x), V<T>(loss), V<T>(logSumExp), cols, o, args.IgnoreIndex,
+                eps, weight is null ? 0 : 1);
+    }
+
+    /// <inheritdoc/>
+    public void CrossEntropyBackward(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor logSumExp, Tensor gradX)
+    {
+        grad = Contig(grad); x = Contig(x); target = Contig(target); logSumExp = Contig(logSumExp);
+        if (weight is not null) weight = Contig(weight);
+        long rows = x.shape[0], cols = x.shape[1];
+        if (rows == 0) return;
+        var d = Dev(x);
+        var o = new Offs { A = x.offset, B = target.offset, C = weight?.offset ?? 0, D = grad.offset, E = logSumExp.offset, F = gradX.offset };
+        if (x.DType == DType.Float32) B<float, F32>((float)args.LabelSmoothing); else B<double, F64>(args.LabelSmoothing);
+
+        void B<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>
+            G<ArrayView<T>, ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, long, T, int>(d, CE.Backward<T, R>)(
+                Rows(d, rows), V<T>(grad), V<T>(x), V<long>(target), V<T>(weight ?? x), V<T>(logSumExp), V<T>(gradX), cols, o,
+                args.IgnoreIndex, eps, weight is null ? 0 : 1);
+    }
+}
