@@ -106,6 +106,16 @@ def torch_workloads(dev, sizes, which):
     return out, sync
 
 
+def blas_library():
+    """The BLAS shared library PyTorch's CPU matmul runs on (read from this process's memory maps after a matmul)."""
+    torch.randn(64, 64) @ torch.randn(64, 64)
+    try:
+        libs = {os.path.basename(l.split()[-1]) for l in open("/proc/self/maps") if "blas" in l.lower() or "mkl" in l.lower()}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(libs)) or "none found"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--device", default="cpu")
@@ -125,6 +135,10 @@ def main():
         torch.backends.cudnn.allow_tf32 = False
     dev = torch.device("cuda" if a.device == "cuda" else "cpu")
     torch.manual_seed(0)
+    blas = blas_library() if a.device == "cpu" else "cuBLAS"
+    if a.device == "cpu" and "openblas" not in blas.lower() and "mkl" not in blas.lower():
+        # Debian's python3-torch alone pulls in the reference (netlib) BLAS, ~30x slower than OpenBLAS: not a fair peer.
+        print(f"warning: PyTorch runs on {blas}, not OpenBLAS; install libopenblas0-pthread for a fair comparison", file=sys.stderr)
 
     with tempfile.TemporaryDirectory() as td:
         jpath = os.path.join(td, "ember.json")
@@ -147,7 +161,7 @@ def main():
                      e["min_s"] if e else float("nan"), min(ts), e["alloc_kb_per_step"] if e else float("nan")))
 
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"] * 3
-    lines = [f"device={a.device} threads={a.threads} torch={torch.__version__} repeat={a.repeat} warmup={a.warmup} "
+    lines = [f"device={a.device} threads={a.threads} torch={torch.__version__} blas={blas} repeat={a.repeat} warmup={a.warmup} "
              f"load average at the end {' '.join(load)} (medians; min = fastest step, less sensitive to a loaded machine)", "",
              "| workload | Ember ms | PyTorch ms | time ratio (Ember/PyTorch) | Ember min ms | PyTorch min ms | min ratio | Ember GFLOP/s | PyTorch GFLOP/s | Ember alloc KB/step |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

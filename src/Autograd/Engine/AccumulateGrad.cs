@@ -36,6 +36,7 @@ internal sealed class AccumulateGrad(Tensor variable) : Node([])
                     $"AccumulateGrad: the leaf's existing .Grad has shape {leaf.Grad.Shape} but the new gradient has shape {gradOutput.Shape}; set .Grad = null first.");
             leaf.Grad = leaf.Grad + gradOutput;     // += as a new tensor
         }
+        TensorScope.Escape(leaf.Grad);              // a leaf's gradient outlives any Tensor.Scope of the step
         if (leaf.AutogradState is TensorState { PostAccumulateHooks: { } hooks })
             foreach (var hook in hooks.ToArray()) hook(leaf);
         return [];

@@ -57,7 +57,14 @@ public sealed partial class CpuBackend : IBackend
     };
 
     /// <summary>The managed array behind a CPU tensor.</summary>
-    internal static T[] Data<T>(Tensor t) where T : unmanaged => ((CpuStorage)t.storage).Get<T>();
+    /// <exception cref="ObjectDisposedException">The tensor's storage was disposed (its array may already hold another tensor).</exception>
+    internal static T[] Data<T>(Tensor t) where T : unmanaged
+    {
+        var st = (CpuStorage)t.storage;
+        if (st.IsDisposed)
+            throw new ObjectDisposedException(nameof(Tensor), $"A {t.DType} tensor of shape {t.Shape} was used after its storage was disposed (Dispose or the end of a Tensor.Scope).");
+        return st.Get<T>();
+    }
 
     // ---- copy and fill ---------------------------------------------------------------------------
 

@@ -38,8 +38,16 @@ public sealed partial class Tensor : IDisposable
         var backend = Backends.For(device);
         long n = ShapeUtil.Numel(shape);
         var st = backend.Allocate(device, dtype, n);
+        TensorScope.Track(st);
         return new Tensor(st, 0, shape, ShapeUtil.ContiguousStrides(shape));
     }
+
+    /// <summary>
+    /// Opens a <see cref="TensorScope"/> on this thread: tensors allocated until it is disposed are disposed with it
+    /// (except kept ones, parameters, gradients and optimizer state), so their memory returns to the backend's cache at
+    /// once. Use with <c>using</c>.
+    /// </summary>
+    public static TensorScope Scope() => new();
 
     /// <summary>Allocates an uninitialized tensor like this one's dtype/device with the given shape.</summary>
     internal Tensor NewEmpty(long[] shape, DType? dtype = null) => Alloc(shape, dtype ?? DType, Device);
@@ -195,6 +203,6 @@ public sealed partial class Tensor : IDisposable
 
     internal void CheckNotDisposed(string op)
     {
-        if (storage.IsDisposed) throw new ObjectDisposedException(nameof(Tensor), $"{op}: the tensor's storage was disposed.");
+        if (storage.IsDisposed) throw new ObjectDisposedException(nameof(Tensor), $"{op}: the {DType} tensor of shape {Shape} was used after its storage was disposed (Dispose or the end of a Tensor.Scope).");
     }
 }

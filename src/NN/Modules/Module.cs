@@ -58,6 +58,7 @@ public abstract class Module
             if (!parameter.IsLeaf)
                 throw new ArgumentException($"RegisterParameter: \"{name}\" must be a leaf tensor (use Detach()); it was produced by {parameter.GradFn!.Name}.", nameof(parameter));
             if (!parameter.RequiresGrad) parameter.RequiresGrad_();
+            TensorScope.Escape(parameter);   // module state outlives any Tensor.Scope it was made in
         }
         if (!parameters.ContainsKey(name)) paramNames.Add(name);
         parameters[name] = parameter;
@@ -70,6 +71,7 @@ public abstract class Module
     protected Tensor? RegisterBuffer(string name, Tensor? buffer, bool persistent = true)
     {
         CheckName(name, "Buffer");
+        if (buffer is not null) TensorScope.Escape(buffer);
         if (!buffers.ContainsKey(name)) bufferNames.Add(name);
         buffers[name] = (buffer, persistent);
         return buffer;
@@ -108,6 +110,7 @@ public abstract class Module
     protected void SetBuffer(string name, Tensor? value)
     {
         if (!buffers.TryGetValue(name, out var b)) throw new KeyNotFoundException($"{TypeName}: no buffer named \"{name}\".");
+        if (value is not null) TensorScope.Escape(value);
         buffers[name] = (value, b.Persistent);
     }
 
@@ -232,6 +235,7 @@ public abstract class Module
     private Module Convert(Func<Tensor, Tensor> f)
     {
         using var _ = NoGradScope.Enter();
+        using var untracked = TensorScope.Suspend();   // converted parameters and buffers are module state
         foreach (var m in Modules())
         {
             foreach (var n in m.paramNames)

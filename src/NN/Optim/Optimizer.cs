@@ -110,6 +110,7 @@ public abstract class Optimizer
     /// <summary>One optimization step over every parameter that has a gradient.</summary>
     public void Step()
     {
+        using var untracked = TensorScope.Suspend();   // optimizer state outlives any Tensor.Scope of the step
         var prev = GradMode.Set(false);
         try
         {
