@@ -21,11 +21,9 @@ public sealed partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var xd = Data<T>(x); var td = Data<long>(target); var ld = Data<T>(loss); var sd = Data<T>(lse);
-        var wd = weight is null ? null : Data<T>(weight);
         long rows = x.shape[0]; int c = checked((int)x.shape[1]);
         if (rows == 0) return;
-        T eps = T.CreateTruncating(args.LabelSmoothing), keep = T.One - eps, perClass = eps / T.CreateTruncating(c);
-        T wsum = wd is null ? T.CreateTruncating(c) : TensorPrimitives.Sum<T>(wd.AsSpan(checked((int)weight!.offset), c));
+        var (wd, eps, keep, perClass, wsum) = CeConstants<T>(weight, args, c);
         ForRowBlocks(rows, c, (r0, r1) =>
         {
             var buf = ArrayPool<T>.Shared.Rent(c);
@@ -55,6 +53,16 @@ public sealed partial class CpuBackend
         });
     }
 
+    // The weight array (null when unweighted), ε, 1 − ε, ε/C and W = Σ w (C when unweighted).
+    private static (T[]? W, T Eps, T Keep, T PerClass, T WSum) CeConstants<T>(Tensor? weight, CrossEntropyArgs args, int c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var wd = weight is null ? null : Data<T>(weight);
+        T eps = T.CreateTruncating(args.LabelSmoothing);
+        T wsum = wd is null ? T.CreateTruncating(c) : TensorPrimitives.Sum<T>(wd.AsSpan(checked((int)weight!.offset), c));
+        return (wd, eps, T.One - eps, eps / T.CreateTruncating(c), wsum);
+    }
+
     /// <inheritdoc/>
     /// <remarks>Per row, one vectorized pass: gx = g·a·e^{x − lse} − g·(ε/C)·w, then gx[t] −= g·(1 − ε)·w[t], with a = (1 − ε)·w[t] + (ε/C)·W.</remarks>
     public void CrossEntropyBackward(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor logSumExp, Tensor gradX)
@@ -67,11 +75,9 @@ public sealed partial class CpuBackend
         Tensor lse, Tensor gradX) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var gd = Data<T>(grad); var xd = Data<T>(x); var td = Data<long>(target); var sd = Data<T>(lse); var rd = Data<T>(gradX);
-        var wd = weight is null ? null : Data<T>(weight);
         long rows = x.shape[0]; int c = checked((int)x.shape[1]);
         if (rows == 0) return;
-        T eps = T.CreateTruncating(args.LabelSmoothing), keep = T.One - eps, perClass = eps / T.CreateTruncating(c);
-        T wsum = wd is null ? T.CreateTruncating(c) : TensorPrimitives.Sum<T>(wd.AsSpan(checked((int)weight!.offset), c));
+        var (wd, eps, keep, perClass, wsum) = CeConstants<T>(weight, args, c);
         ForRowBlocks(rows, c, (r0, r1) =>
         {
             var ws = wd is null ? default : new ReadOnlySpan<T>(wd, checked((int)weight!.offset), c);
