@@ -32,6 +32,14 @@ public abstract class StagingTests(string device) : DeviceTest(device)
 
     private static long Chunks(long bytes) => (bytes + SlotBytes - 1) / SlotBytes;
 
+    [Test]
+    public void SlotsArePageLockedExactlyOnCuda()
+    {
+        // ILGPU page-locks host memory for CUDA devices only (every recent NVIDIA GPU can map host memory); for
+        // OpenCL and its CPU accelerator the slots stay ordinary pinned memory.
+        WithStaging(true, ring => Assert.That(ring.IsPageLocked, Is.EqualTo(Dev.Type == DeviceType.Cuda)));
+    }
+
     [TestCase(true), TestCase(false)]
     public void RoundTripsOfManySizes(bool staged) => WithStaging(staged, ring =>
     {

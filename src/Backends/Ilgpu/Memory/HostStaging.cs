@@ -192,7 +192,11 @@ public sealed class HostStaging : IDisposable
         {
             memory = GC.AllocateUninitializedArray<byte>(bytes, pinned: true);
             Pointer = Marshal.UnsafeAddrOfPinnedArrayElement(memory, 0);
-            if (pageLock) this.pageLock = accelerator.CreatePageLockFromPinned<byte>(Pointer, bytes);
+            if (!pageLock) return;
+            // ILGPU 1.5.3's CreatePageLockFromPinned does not bind the accelerator (cuMemHostRegister needs the CUDA
+            // context current on this thread, which the ring's first copy may run on); disposing the scope binds itself.
+            using var bound = accelerator.BindScoped();
+            this.pageLock = accelerator.CreatePageLockFromPinned<byte>(Pointer, bytes);
         }
 
         /// <summary>Address of the slot (stable: the array lives on the pinned object heap).</summary>
