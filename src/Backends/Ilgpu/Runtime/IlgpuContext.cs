@@ -8,10 +8,11 @@ namespace Ember.Ilgpu;
 
 /// <summary>
 /// Ember's one ILGPU <see cref="ILGPU.Context"/> (algorithms enabled, optimization level O2,
-/// default IEEE math: no fast-math, profiling enabled for the stream fences of <see cref="HostStaging"/>) and one <see cref="IlgpuDevice"/> (accelerator, kernel cache,
-/// caching allocator) per device, each created on first use. Devices are named like Ember's
-/// <see cref="Device"/>: <c>cuda:N</c> in ILGPU's CUDA device order, <c>opencl:N</c> in its
-/// OpenCL order (devices ILGPU cannot use are not listed), and <c>ilgpu-cpu</c>.
+/// default IEEE math: no fast-math; profiling enabled, for the stream fences of <see cref="HostStaging"/>)
+/// and one <see cref="IlgpuDevice"/> (accelerator, kernel cache, caching allocator, staging ring) per
+/// device, each created on first use. Devices are named like Ember's <see cref="Device"/>: <c>cuda:N</c>
+/// in ILGPU's CUDA device order, <c>opencl:N</c> in its OpenCL order (devices ILGPU cannot use are not
+/// listed), and <c>ilgpu-cpu</c>.
 /// Thread-safe.
 /// </summary>
 public sealed class IlgpuContext : IDisposable
@@ -160,8 +161,9 @@ public sealed class IlgpuDevice : IDisposable
     /// test through the staging ring (there it costs one extra memcpy per copy: the CPU accelerator's copies are
     /// synchronous anyway); off for CUDA, conservatively, because the staged path (page-locked slots, CUDA-event
     /// fences, copies left running while the host goes on) has not yet been run on a CUDA GPU; off for OpenCL, where
-    /// ILGPU 1.5.3 cannot page-lock memory, so staging would only add a memcpy. Can be changed at any time; copies
-    /// already enqueued stay correct either way, since both paths use the same in-order stream.
+    /// ILGPU 1.5.3 cannot page-lock memory (the slots would only be pinned) and the path is unmeasured too. Can be
+    /// changed at any time; copies already enqueued stay correct either way, since both paths use the same in-order
+    /// stream.
     /// </remarks>
     public bool PinnedStaging
     {
