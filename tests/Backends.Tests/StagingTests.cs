@@ -136,6 +136,40 @@ public abstract class StagingTests(string device) : DeviceTest(device)
         Assert.That(t.ToArray<float>(), Is.EqualTo(new float[] { 1, 1, 1, 1 }));
     });
 
+    [TestCase(true), TestCase(false)]
+    public void CopiesSurviveCompactingCollectionsOnAnotherThread(bool staged) => WithStaging(staged, _ =>
+    {
+        // ILGPU's CopyFromCPU/CopyToCPU(ref T) take the address of *pinned* memory. Tensor data and ToArray results are
+        // small managed arrays that a compacting GC may move while a copy is being set up (ILGPU allocates a wrapper
+        // object between taking the address and copying); unpinned, such a copy misses the array: reads zeros, or
+        // writes into whatever now lives at the old address. Another thread forces compacting collections meanwhile.
+        using var stop = new CancellationTokenSource();
+        var churn = Task.Run(() =>
+        {
+            var keep = new object[64];
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                keep[i % keep.Length] = new byte[100 + i % 900];
+                if (i % 500 == 0) GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: true);
+            }
+        });
+        try
+        {
+            for (int k = 0; k < 3000; k++)
+            {
+                var host = new float[1 + k % 300];
+                for (int i = 0; i < host.Length; i++) host[i] = k + i + 1;
+                var back = Tensor.FromArray(host).To(Dev).ToArray<float>();
+                Assert.That(back, Is.EqualTo(host), $"copy {k}");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            churn.Wait();
+        }
+    });
+
     [Test]
     public void SwitchingPathsBetweenCopiesKeepsOrder()
     {

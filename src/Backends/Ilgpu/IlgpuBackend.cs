@@ -71,9 +71,25 @@ public sealed partial class IlgpuBackend : IBackend
             d.Staging.Upload(source, view);
             return;
         }
-        // CopyFromCPU synchronizes the stream: ILGPU may read the caller's memory until the copy completes (OpenCL
-        // writes without blocking), and the caller may free it as soon as this returns.
-        view.CopyFromCPU(d.Accelerator.DefaultStream, ref MemoryMarshal.GetReference(source), source.Length);
+        CopyPinned(source, view);
+    }
+
+    /// <summary>The plain host → device copy: from the caller's memory, pinned for the copy, which is waited for.</summary>
+    private static unsafe void CopyPinned(ReadOnlySpan<byte> source, ArrayView<byte> view)
+    {
+        // ILGPU's CopyFromCPU(ref T) wants the address of pinned memory: it takes the address, then allocates (a host
+        // buffer wrapper) before copying, so an unpinned managed array moved by a compacting GC in between is missed
+        // (the device gets stale bytes; the reverse copy writes into whatever lives at the old address). Pinned for
+        // the whole call, which synchronizes the stream (OpenCL writes without blocking), so ILGPU is done with it.
+        fixed (byte* p = source)
+            view.CopyFromCPU(view.GetAccelerator().DefaultStream, ref *p, source.Length);
+    }
+
+    /// <summary>The plain device → host copy into the caller's memory, pinned for the copy, which is waited for.</summary>
+    private static unsafe void CopyPinned(ArrayView<byte> view, Span<byte> destination)
+    {
+        fixed (byte* p = destination)
+            view.CopyToCPU(view.GetAccelerator().DefaultStream, ref *p, destination.Length);
     }
 
     /// <inheritdoc/>
@@ -95,7 +111,7 @@ public sealed partial class IlgpuBackend : IBackend
             return;
         }
         d.Synchronize();
-        view.CopyToCPU(d.Accelerator.DefaultStream, ref MemoryMarshal.GetReference(destination), destination.Length);
+        CopyPinned(view, destination);
     }
 
     /// <inheritdoc/>
