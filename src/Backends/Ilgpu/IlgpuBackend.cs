@@ -57,8 +57,8 @@ public sealed partial class IlgpuBackend : IBackend
     /// <remarks>
     /// With <see cref="IlgpuDevice.PinnedStaging"/> on, the bytes are copied into the device's <see cref="HostStaging"/>
     /// ring and the copy to the device is enqueued on the stream: the call returns without waiting for the device, and
-    /// <paramref name="source"/> may be reused at once. Otherwise ILGPU copies from the pageable source and the call
-    /// waits for the stream.
+    /// <paramref name="source"/> may be reused at once. Otherwise ILGPU copies from the pageable source (pinned for the
+    /// duration of the call) and the call waits for the stream.
     /// </remarks>
     public void CopyFromHost(ReadOnlySpan<byte> source, Storage destination, long elementOffset)
     {
@@ -97,7 +97,7 @@ public sealed partial class IlgpuBackend : IBackend
     /// Waits for all work queued on the device before copying. With <see cref="IlgpuDevice.PinnedStaging"/> on, the
     /// bytes come through the device's <see cref="HostStaging"/> ring (the fence after the last chunk completing
     /// implies all earlier work on the in-order stream has completed); otherwise the device is synchronized and ILGPU
-    /// copies into the pageable destination.
+    /// copies into the pageable destination (pinned for the duration of the call).
     /// </remarks>
     public void CopyToHost(Storage source, long elementOffset, Span<byte> destination)
     {
