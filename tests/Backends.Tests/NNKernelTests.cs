@@ -66,6 +66,45 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
         }
     }
 
+    [TestCase(false, DType.Float32), TestCase(true, DType.Float32), TestCase(false, DType.Float64), TestCase(true, DType.Float64)]
+    public void SoftmaxWarpAndGroupRows(bool log, DType dt)
+    {
+        // Around one warp (32 lanes), up to the warp-per-row limit (1024 columns) and past it (one group per row);
+        // 7 rows, so the last group of the warp-per-row launch has a warp without a row.
+        foreach (var cols in new long[] { 31, 32, 33, 1024, 1025, 3000 })
+        {
+            Conform(d => [Rnd(d, [7, cols], 4, dt, 4), Tensor.Empty([7, cols], dt, d)], (be, t) => be.Softmax(t[0]!, t[1]!, log), [1], 2e-5, 2e-6);
+            // The backward subtracts (e^y times) a row sum of cols terms of size ~1 (|Σ| ~ √cols): in float32 its rounding
+            // depends on the order of summation (CPU: vectorized; device: per lane, then a butterfly), by ~cols·2⁻²⁴ in
+            // absolute terms (measured: 1.6e-5 at 1024 columns; the group-tree kernel misses 2e-6 there as well).
+            double atol = dt == DType.Float32 ? 2e-6 + 3e-8 * cols : 2e-6;
+            Conform(d => [Rnd(d, [7, cols], 5, dt), Rnd(d, [7, cols], 6, dt).Apply(UnaryOp.Sigmoid), Tensor.Empty([7, cols], dt, d)],
+                (be, t) => be.SoftmaxBackward(t[0]!, t[1]!, t[2]!, log), [2], 2e-5, atol);
+        }
+    }
+
+    [TestCase(false, 40), TestCase(true, 40), TestCase(false, 1100), TestCase(true, 1100)]
+    public void SoftmaxEdgeRowsMatchTheCpu(bool log, int cols)
+    {
+        // Row 0 all −∞ (NaN out), 1 some −∞, 2 one +∞ (NaN), 3 one NaN, 4 large values (e^x overflows without the max
+        // shift), 5 an increasing row (the running max grows at every step), 6 ordinary values.
+        double[] Row(int r, int c) => r switch
+        {
+            0 => Enumerable.Repeat(double.NegativeInfinity, c).ToArray(),
+            1 => Enumerable.Range(0, c).Select(j => j % 3 == 0 ? double.NegativeInfinity : j * 0.01).ToArray(),
+            2 => Enumerable.Range(0, c).Select(j => j == c / 2 ? double.PositiveInfinity : 1.0).ToArray(),
+            3 => Enumerable.Range(0, c).Select(j => j == c - 1 ? double.NaN : -1.0).ToArray(),
+            4 => Enumerable.Range(0, c).Select(j => 500.0 + (j % 7)).ToArray(),
+            5 => Enumerable.Range(0, c).Select(j => j * 0.05).ToArray(),
+            _ => Enumerable.Range(0, c).Select(j => Math.Sin(j)).ToArray(),
+        };
+        var data = Enumerable.Range(0, 7).SelectMany(r => Row(r, cols)).ToArray();
+        Conform(d => [Tensor.FromArray(data, 7, cols).To(DType.Float32).To(d), Tensor.Empty([7, cols], DType.Float32, d)],
+            (be, t) => be.Softmax(t[0]!, t[1]!, log), [1], 2e-5, 2e-6);
+        var y = Tensor.FromArray(data, 7, cols).To(Dev).Softmax(-1).ToArray<double>();
+        Assert.That(y.Take(cols), Is.All.NaN, "an all −∞ row is NaN, as in PyTorch");
+    }
+
     private static double[][] LayerNormRef(Tensor?[] t, double eps)
     {
         Tensor x = t[0]!; long rows = x.Shape[0], cols = x.Shape[1];

@@ -1,6 +1,7 @@
 using ILGPU;
 using Ember.Ilgpu.Ops;
 using RK = Ember.Ilgpu.Ops.RowKernels;
+using WK = Ember.Ilgpu.Ops.WarpRowKernels;
 
 namespace Ember.Ilgpu;
 
@@ -15,18 +16,56 @@ public sealed partial class IlgpuBackend
         return c;
     }
 
+    /// <summary>Rows with at most this many columns are reduced by one warp each (longer rows: one group each).</summary>
+    internal const long WarpRowMaxCols = 1024;
+
+    /// <summary>
+    /// True when softmax rows run as <see cref="WarpRowKernels"/> on <paramref name="d"/>: CUDA and the CPU
+    /// accelerator; ILGPU compiles warp shuffles for OpenCL only on devices with sub-group extensions, so OpenCL keeps
+    /// the shared-memory tree kernels of <see cref="RowKernels"/>.
+    /// </summary>
+    internal static bool WarpRows(IlgpuDevice d) => d.Accelerator.AcceleratorType != ILGPU.Runtime.AcceleratorType.OpenCL;
+
+    /// <summary>Launch of a warp-per-row kernel: whole warps, each owning one row, several rows per group.</summary>
+    internal static KernelConfig WarpRowLaunch(IlgpuDevice d, long rows)
+    {
+        // 4 warps (128 threads) per group on a GPU, as PyTorch's warp softmax; 2 on ILGPU's CPU accelerator, whose group
+        // threads are OS threads (still two, so that the last group of an odd row count has a warp with no row).
+        int w = d.Accelerator.WarpSize, warps = d.Accelerator.AcceleratorType == ILGPU.Runtime.AcceleratorType.CPU ? 2 : 4;
+        long groups = (rows + warps - 1) / warps;
+        if (groups > int.MaxValue) throw new NotSupportedException($"ILGPU backend: {rows} rows in one launch are too many.");
+        return new KernelConfig(new Index1D((int)groups), new Index1D(warps * w));
+    }
+
+    /// <summary>Launch of a group-per-row kernel built of whole warps (8 on a GPU, 2 on the CPU accelerator).</summary>
+    internal static KernelConfig BlockRowLaunch(IlgpuDevice d, long rows)
+    {
+        if (rows > int.MaxValue) throw new NotSupportedException($"ILGPU backend: {rows} rows in one launch; at most {int.MaxValue} are supported.");
+        int w = d.Accelerator.WarpSize, warps = d.Accelerator.AcceleratorType == ILGPU.Runtime.AcceleratorType.CPU ? 2 : 8;
+        warps = Math.Clamp(Math.Min(warps, d.Accelerator.MaxNumThreadsPerGroup / w), 1, WarpRowKernels.MaxWarps);
+        return new KernelConfig(new Index1D((int)rows), new Index1D(warps * w));
+    }
+
     /// <inheritdoc/>
     public void Softmax(Tensor x, Tensor result, bool log)
     {
         x = Contig(x);
         long rows = x.shape[0], cols = x.shape[1];
-        if (rows == 0) return;
+        if (rows == 0 || cols == 0) return;
         var d = Dev(x);
         var o = new Offs { A = x.offset, B = result.offset };
         if (x.DType == DType.Float32) S<float, F32>(); else S<double, F64>();
 
-        void S<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            G<ArrayView<T>, ArrayView<T>, long, Offs, int>(d, RK.Softmax<T, R>)(Rows(d, rows), V<T>(x), V<T>(result), cols, o, log ? 1 : 0);
+        void S<T, R>() where T : unmanaged where R : struct, IReal<T>
+        {
+            int lg = log ? 1 : 0;
+            if (!WarpRows(d))
+                G<ArrayView<T>, ArrayView<T>, long, Offs, int>(d, RK.Softmax<T, R>)(Rows(d, rows), V<T>(x), V<T>(result), cols, o, lg);
+            else if (cols <= WarpRowMaxCols)
+                G<ArrayView<T>, ArrayView<T>, long, long, Offs, int>(d, WK.SoftmaxWarp<T, R>)(WarpRowLaunch(d, rows), V<T>(x), V<T>(result), rows, cols, o, lg);
+            else
+                G<ArrayView<T>, ArrayView<T>, long, Offs, int>(d, WK.SoftmaxBlock<T, R>)(BlockRowLaunch(d, rows), V<T>(x), V<T>(result), cols, o, lg);
+        }
     }
 
     /// <inheritdoc/>
@@ -34,14 +73,24 @@ public sealed partial class IlgpuBackend
     {
         grad = Contig(grad); output = Contig(output);
         long rows = grad.shape[0], cols = grad.shape[1];
-        if (rows == 0) return;
+        if (rows == 0 || cols == 0) return;
         var d = Dev(grad);
         var o = new Offs { A = grad.offset, B = output.offset, C = result.offset };
         if (grad.DType == DType.Float32) S<float, F32>(); else S<double, F64>();
 
-        void S<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            G<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, int>(d, RK.SoftmaxBackward<T, R>)(
-                Rows(d, rows), V<T>(grad), V<T>(output), V<T>(result), cols, o, log ? 1 : 0);
+        void S<T, R>() where T : unmanaged where R : struct, IReal<T>
+        {
+            int lg = log ? 1 : 0;
+            if (!WarpRows(d))
+                G<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, int>(d, RK.SoftmaxBackward<T, R>)(
+                    Rows(d, rows), V<T>(grad), V<T>(output), V<T>(result), cols, o, lg);
+            else if (cols <= WarpRowMaxCols)
+                G<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, Offs, int>(d, WK.SoftmaxBackwardWarp<T, R>)(
+                    WarpRowLaunch(d, rows), V<T>(grad), V<T>(output), V<T>(result), rows, cols, o, lg);
+            else
+                G<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, int>(d, WK.SoftmaxBackwardBlock<T, R>)(
+                    BlockRowLaunch(d, rows), V<T>(grad), V<T>(output), V<T>(result), cols, o, lg);
+        }
     }
 
     /// <inheritdoc/>

@@ -11,7 +11,9 @@ namespace Ember.Ilgpu;
 /// The GPU backend: every <see cref="IBackend"/> kernel as an ILGPU kernel, for <c>cuda:N</c>, <c>opencl:N</c>
 /// and <c>ilgpu-cpu</c> (ILGPU's CPU accelerator). Kernels are compiled once per (kernel, dtype, device) and
 /// held by the device's <see cref="KernelCache"/>; all work is queued on the accelerator's default stream
-/// without host synchronization, and <see cref="CopyToHost"/> waits for it. Split by kernel family over
+/// without host synchronization, and <see cref="CopyToHost"/> waits for it. Host ↔ device copies go through the
+/// device's page-locked <see cref="HostStaging"/> ring when <see cref="IlgpuDevice.PinnedStaging"/> is on (then
+/// <see cref="CopyFromHost"/> does not synchronize either). Split by kernel family over
 /// partial files. Registered with <see cref="Ember.Backends"/> by this assembly's module initializer;
 /// the ILGPU context itself is created only when a device is first used or <see cref="Devices"/> is read.
 /// </summary>
@@ -52,27 +54,64 @@ public sealed partial class IlgpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    /// <remarks>Copies from pageable host memory and waits for the copy (no page-locked staging yet).</remarks>
+    /// <remarks>
+    /// With <see cref="IlgpuDevice.PinnedStaging"/> on, the bytes are copied into the device's <see cref="HostStaging"/>
+    /// ring and the copy to the device is enqueued on the stream: the call returns without waiting for the device, and
+    /// <paramref name="source"/> may be reused at once. Otherwise ILGPU copies from the pageable source (pinned for the
+    /// duration of the call) and the call waits for the stream.
+    /// </remarks>
     public void CopyFromHost(ReadOnlySpan<byte> source, Storage destination, long elementOffset)
     {
         var st = (IlgpuStorage)destination;
         if (source.IsEmpty) return;
-        long start = elementOffset * st.DType.ElementSize();
-        var view = st.Block.Bytes.SubView(start, source.Length);
-        view.CopyFromCPU(st.Owner.Accelerator.DefaultStream, ref MemoryMarshal.GetReference(source), source.Length);
-        st.Owner.Accelerator.DefaultStream.Synchronize();
+        var view = st.Block.Bytes.SubView(elementOffset * st.DType.ElementSize(), source.Length);
+        var d = st.Owner;
+        if (d.PinnedStaging)
+        {
+            d.Staging.Upload(source, view);
+            return;
+        }
+        CopyPinned(source, view);
+    }
+
+    /// <summary>The plain host → device copy: from the caller's memory, pinned for the copy, which is waited for.</summary>
+    private static unsafe void CopyPinned(ReadOnlySpan<byte> source, ArrayView<byte> view)
+    {
+        // ILGPU's CopyFromCPU(ref T) wants the address of pinned memory: it takes the address, then allocates (a host
+        // buffer wrapper) before copying, so an unpinned managed array moved by a compacting GC in between is missed
+        // (the device gets stale bytes; the reverse copy writes into whatever lives at the old address). Pinned for
+        // the whole call, which synchronizes the stream (OpenCL writes without blocking), so ILGPU is done with it.
+        fixed (byte* p = source)
+            view.CopyFromCPU(view.GetAccelerator().DefaultStream, ref *p, source.Length);
+    }
+
+    /// <summary>The plain device → host copy into the caller's memory, pinned for the copy, which is waited for.</summary>
+    private static unsafe void CopyPinned(ArrayView<byte> view, Span<byte> destination)
+    {
+        fixed (byte* p = destination)
+            view.CopyToCPU(view.GetAccelerator().DefaultStream, ref *p, destination.Length);
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Waits for all work queued on the device before copying. With <see cref="IlgpuDevice.PinnedStaging"/> on, the
+    /// bytes come through the device's <see cref="HostStaging"/> ring (the fence after the last chunk completing
+    /// implies all earlier work on the in-order stream has completed); otherwise the device is synchronized and ILGPU
+    /// copies into the pageable destination (pinned for the duration of the call).
+    /// </remarks>
     public void CopyToHost(Storage source, long elementOffset, Span<byte> destination)
     {
         var st = (IlgpuStorage)source;
-        if (destination.IsEmpty) { st.Owner.Synchronize(); return; }
-        long start = elementOffset * st.DType.ElementSize();
-        var view = st.Block.Bytes.SubView(start, destination.Length);
-        st.Owner.Synchronize();
-        view.CopyToCPU(st.Owner.Accelerator.DefaultStream, ref MemoryMarshal.GetReference(destination), destination.Length);
-        st.Owner.Accelerator.DefaultStream.Synchronize();
+        var d = st.Owner;
+        if (destination.IsEmpty) { d.Synchronize(); return; }
+        var view = st.Block.Bytes.SubView(elementOffset * st.DType.ElementSize(), destination.Length);
+        if (d.PinnedStaging)
+        {
+            d.Staging.Download(view, destination);
+            return;
+        }
+        d.Synchronize();
+        CopyPinned(view, destination);
     }
 
     /// <inheritdoc/>

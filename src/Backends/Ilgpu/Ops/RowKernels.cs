@@ -96,7 +96,7 @@ internal static class RowKernels
         values[o.B + row * vs] = r ? (byte)1 : (byte)0;
     }
 
-    /// <summary>Softmax / log-softmax of contiguous rows: x at o.A, y at o.B.</summary>
+    /// <summary>Softmax / log-softmax of contiguous rows: x at o.A, y at o.B. Used on OpenCL only (elsewhere: <see cref="WarpRowKernels"/>).</summary>
     public static void Softmax<T, R>(ArrayView<T> x, ArrayView<T> y, long cols, Offs o, int log)
         where T : unmanaged where R : struct, IReal<T>
     {
@@ -122,7 +122,7 @@ internal static class RowKernels
         }
     }
 
-    /// <summary>Softmax backward: grad at o.A, output at o.B, result at o.C (contiguous rows).</summary>
+    /// <summary>Softmax backward: grad at o.A, output at o.B, result at o.C (contiguous rows). OpenCL only, as <see cref="Softmax{T, R}"/>.</summary>
     public static void SoftmaxBackward<T, R>(ArrayView<T> grad, ArrayView<T> output, ArrayView<T> result, long cols, Offs o, int log)
         where T : unmanaged where R : struct, IReal<T>
     {

@@ -8,10 +8,11 @@ namespace Ember.Ilgpu;
 
 /// <summary>
 /// Ember's one ILGPU <see cref="ILGPU.Context"/> (algorithms enabled, optimization level O2,
-/// default IEEE math: no fast-math) and one <see cref="IlgpuDevice"/> (accelerator, kernel cache,
-/// caching allocator) per device, each created on first use. Devices are named like Ember's
-/// <see cref="Device"/>: <c>cuda:N</c> in ILGPU's CUDA device order, <c>opencl:N</c> in its
-/// OpenCL order (devices ILGPU cannot use are not listed), and <c>ilgpu-cpu</c>.
+/// default IEEE math: no fast-math; profiling enabled, for the stream fences of <see cref="HostStaging"/>)
+/// and one <see cref="IlgpuDevice"/> (accelerator, kernel cache, caching allocator, staging ring) per
+/// device, each created on first use. Devices are named like Ember's <see cref="Device"/>: <c>cuda:N</c>
+/// in ILGPU's CUDA device order, <c>opencl:N</c> in its OpenCL order (devices ILGPU cannot use are not
+/// listed), and <c>ilgpu-cpu</c>.
 /// Thread-safe.
 /// </summary>
 public sealed class IlgpuContext : IDisposable
@@ -33,7 +34,11 @@ public sealed class IlgpuContext : IDisposable
             .CPU(new CPUDevice(CpuWarpSize, CpuWarpsPerGroup, Math.Clamp(Environment.ProcessorCount, 1, 4)))
             .EnableAlgorithms()
             .Optimize(OptimizationLevel.O2)
-            .Math(MathMode.Default));
+            .Math(MathMode.Default)
+            // Stream markers (AcceleratorStream.AddProfilingMarker) exist only with profiling on; HostStaging fences
+            // its slots with them. On CUDA this changes nothing else; on OpenCL queues are created with
+            // CL_QUEUE_PROFILING_ENABLE.
+            .Profiling());
         devices = new Lazy<IReadOnlyList<IlgpuDeviceInfo>>(Enumerate);
     }
 
@@ -114,15 +119,27 @@ public sealed record IlgpuDeviceInfo(Device Device, ILGPU.Runtime.Device IlgpuDe
         $"{Device} ({IlgpuDevice.Name}, {IlgpuDevice.MemorySize / (1024.0 * 1024 * 1024):F1} GiB)";
 }
 
-/// <summary>One opened device: its ILGPU accelerator, kernel cache and caching allocator.</summary>
+/// <summary>One opened device: its ILGPU accelerator, kernel cache, caching allocator and host staging ring.</summary>
 public sealed class IlgpuDevice : IDisposable
 {
+    /// <summary>
+    /// Environment variable that sets the initial <see cref="PinnedStaging"/> of every device: <c>1</c> (on) or
+    /// <c>0</c> (off); unset or anything else keeps the per-kind default.
+    /// </summary>
+    public const string PinnedStagingVariable = "EMBER_ILGPU_PINNED_STAGING";
+
+    private readonly object stagingGate = new();
+    private HostStaging? staging;
+    private volatile bool pinnedStaging;
+    private bool disposed;
+
     internal IlgpuDevice(Device device, Accelerator accelerator)
     {
         Device = device;
         Accelerator = accelerator;
         Kernels = new KernelCache(accelerator);
         Allocator = new CachingAllocator(accelerator);
+        pinnedStaging = DefaultPinnedStaging(accelerator.AcceleratorType, Environment.GetEnvironmentVariable(PinnedStagingVariable));
     }
 
     /// <summary>Ember's name of the device.</summary>
@@ -134,12 +151,95 @@ public sealed class IlgpuDevice : IDisposable
     /// <summary>The device's caching allocator.</summary>
     public CachingAllocator Allocator { get; }
 
+    /// <summary>
+    /// True: host ↔ device copies of <see cref="IlgpuBackend.CopyFromHost"/> and <see cref="IlgpuBackend.CopyToHost"/>
+    /// go through <see cref="Staging"/>, and a copy to the device returns without synchronizing the host. False (the
+    /// plain path): ILGPU copies straight from or to the caller's pageable memory and waits for the stream each time.
+    /// </summary>
+    /// <remarks>
+    /// Defaults (unless <see cref="PinnedStagingVariable"/> is set): on for <c>ilgpu-cpu</c>, so that CI runs every
+    /// test through the staging ring (there it costs one extra memcpy per copy: the CPU accelerator's copies are
+    /// synchronous anyway); off for CUDA, conservatively, because the staged path (page-locked slots, CUDA-event
+    /// fences, copies left running while the host goes on) has not yet been run on a CUDA GPU; off for OpenCL, where
+    /// ILGPU 1.5.3 cannot page-lock memory (the slots would only be pinned) and the path is unmeasured too. Can be
+    /// changed at any time; copies already enqueued stay correct either way, since both paths use the same in-order
+    /// stream.
+    /// </remarks>
+    public bool PinnedStaging
+    {
+        get => pinnedStaging;
+        set => pinnedStaging = value;
+    }
+
+    /// <summary>The default of <see cref="PinnedStaging"/> for an accelerator kind and the value of <see cref="PinnedStagingVariable"/>.</summary>
+    public static bool DefaultPinnedStaging(AcceleratorType type, string? variable) => variable?.Trim() switch
+    {
+        "1" => true,
+        "0" => false,
+        _ => type == AcceleratorType.CPU,
+    };
+
+    /// <summary>
+    /// The device's staging ring (<see cref="HostStaging.DefaultSlotCount"/> slots of
+    /// <see cref="HostStaging.DefaultSlotBytes"/> unless <see cref="ConfigureStaging"/> changed it), created on first use.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public HostStaging Staging
+    {
+        get
+        {
+            lock (stagingGate)
+            {
+                ObjectDisposedException.ThrowIf(disposed, this);
+                return staging ??= new HostStaging(Accelerator);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replaces the staging ring by one of <paramref name="slotCount"/> slots of <paramref name="slotBytes"/> bytes. The
+    /// old ring is disposed after its outstanding copies complete.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="slotCount"/> or <paramref name="slotBytes"/> is less than 1.</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public void ConfigureStaging(int slotCount, int slotBytes) => ReplaceStaging(new HostStaging(Accelerator, slotCount, slotBytes));
+
+    /// <summary>Installs <paramref name="ring"/> (tests install rings over a deferring stream) and disposes the old ring.</summary>
+    internal void ReplaceStaging(HostStaging ring)
+    {
+        HostStaging? old;
+        lock (stagingGate)
+        {
+            if (disposed)
+            {
+                ring.Dispose();
+                throw new ObjectDisposedException(nameof(IlgpuDevice));
+            }
+            old = staging;
+            staging = ring;
+        }
+        // A copy still running on the old ring holds its lock: Dispose waits for it, then for its fences.
+        old?.Dispose();
+    }
+
     /// <summary>Waits until all work queued on the accelerator's default stream is done.</summary>
     public void Synchronize() => Accelerator.Synchronize();
 
-    /// <summary>Frees the allocator's memory and the accelerator. Called by <see cref="IlgpuContext.Dispose"/>.</summary>
+    /// <summary>
+    /// Frees the staging ring (after its copies complete), the allocator's memory and the accelerator. Called by
+    /// <see cref="IlgpuContext.Dispose"/>.
+    /// </summary>
     public void Dispose()
     {
+        HostStaging? ring;
+        lock (stagingGate)
+        {
+            if (disposed) return;
+            disposed = true;
+            ring = staging;
+            staging = null;
+        }
+        ring?.Dispose();
         Allocator.Dispose();
         Accelerator.Dispose();
     }

@@ -1,0 +1,51 @@
+using System.Reflection;
+using Ember.Ilgpu;
+using Ember.Ilgpu.Ops;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace Ember.Backends.Tests.Ilgpu;
+
+/// <summary>
+/// Compiles kernels with ILGPU's PTX backend (code generation only: no GPU or CUDA driver needed), so that a kernel
+/// ILGPU's CUDA backend cannot compile fails in CI and not first on the GPU machine. ILGPU's CPU accelerator runs the
+/// kernels' .NET code, so it would not notice.
+/// </summary>
+public class PtxCompileTests
+{
+    private static string Ptx(Type owner, string name, params Type[] typeArgs)
+    {
+        var method = owner.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(typeArgs);
+        // Ember's context (its algorithm and math settings); SM 9.0 as the H100, PTX ISA 8.0 (the driver there offers 8.8).
+        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        var entry = EntryPointDescription.FromExplicitlyGroupedKernel(method);
+        var compiled = backend.Compile(entry, KernelSpecialization.Empty);
+        return ((PTXCompiledKernel)compiled).PTXAssembly;
+    }
+
+    [TestCase(nameof(WarpRowKernels.SoftmaxWarp)), TestCase(nameof(WarpRowKernels.SoftmaxBlock)),
+     TestCase(nameof(WarpRowKernels.SoftmaxBackwardWarp)), TestCase(nameof(WarpRowKernels.SoftmaxBackwardBlock))]
+    public void WarpSoftmaxKernelsCompileToButterflyShuffles(string kernel)
+    {
+        foreach (var (t, r) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)) })
+        {
+            string ptx = Ptx(typeof(WarpRowKernels), kernel, t, r);
+            Assert.That(ptx, Does.Contain("shfl.sync.bfly"), $"{kernel}<{t.Name}>: warp shuffles in the PTX");
+            // The helpers' ref/out locals must become registers. (Only float32 is checked: the float64 exp of
+            // ILGPU.Algorithms is a software routine whose own helpers pass locals by reference.)
+            if (t == typeof(float)) Assert.That(ptx, Does.Not.Contain(".local"), $"{kernel}<float>: no local-memory variables");
+        }
+    }
+
+    [Test]
+    public void TheTreeSoftmaxKernelCompilesWithoutShuffles()
+    {
+        // Control: the shared-memory tree kernel (known to run on CUDA) compiles here too, and has no shuffles.
+        string ptx = Ptx(typeof(RowKernels), nameof(RowKernels.Softmax), typeof(float), typeof(F32));
+        Assert.That(ptx, Does.Contain("bar.sync"));
+        Assert.That(ptx, Does.Not.Contain("shfl.sync"));
+    }
+}
