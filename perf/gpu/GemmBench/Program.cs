@@ -90,7 +90,15 @@ static bool Run(IlgpuDevice device, int m, int n, int k, bool ta, bool tb, int r
 
     // Check 256 sampled entries against a float64 dot product.
     var ha = new float[(long)m * k]; var hb = new float[(long)k * n]; var hc = new float[(long)m * n];
-    a.CopyToCPU(ref ha[0], ha.Length); b.CopyToCPU(ref hb[0], hb.Length); c.CopyToCPU(ref hc[0], hc.Length);
+    // ILGPU's CopyToCPU(ref T) wants pinned memory (a compacting GC between its taking the address and copying would
+    // move the arrays), so the copies run with the arrays fixed.
+    unsafe
+    {
+        fixed (float* pa = ha, pb = hb, pc = hc)
+        {
+            a.CopyToCPU(ref *pa, ha.Length); b.CopyToCPU(ref *pb, hb.Length); c.CopyToCPU(ref *pc, hc.Length);
+        }
+    }
     var rng = new System.Random(7);
     double worst = 0;
     for (int s = 0; s < 256; s++)

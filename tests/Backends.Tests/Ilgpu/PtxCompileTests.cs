@@ -48,4 +48,15 @@ public class PtxCompileTests
         Assert.That(ptx, Does.Contain("bar.sync"));
         Assert.That(ptx, Does.Not.Contain("shfl.sync"));
     }
+
+    [TestCase(nameof(CrossEntropyKernels.Forward)), TestCase(nameof(CrossEntropyKernels.Backward))]
+    public void CrossEntropyKernelsCompile(string kernel)
+    {
+        foreach (var (t, r) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)) })
+        {
+            string ptx = Ptx(typeof(CrossEntropyKernels), kernel, t, r);
+            Assert.That(ptx, Does.Contain(".entry"), $"{kernel}<{t.Name}>: a kernel entry in the PTX");
+            Assert.That(ptx, Does.Contain("bar.sync"), $"{kernel}<{t.Name}>: the group reductions' barriers");
+        }
+    }
 }
