@@ -108,3 +108,35 @@ public class ConvKernelTests
         Assert.That(RelErr(b.Grad!, b2.Grad!), Is.LessThan(1e-5), "grad b");
     }
 }
+
+/// <summary>The AVX-512 2×2/stride-2 float32 max pool against the scalar float64 loop (same values, same argmax).</summary>
+public class MaxPoolKernelTests
+{
+    [TestCase(2, 3, 32, 32, 1)]
+    [TestCase(2, 3, 32, 32, 2)]
+    [TestCase(1, 2, 38, 38, 2)]
+    [TestCase(3, 1, 9, 35, 1)]
+    [TestCase(2, 2, 6, 8, 2)]
+    public void Float32MatchesFloat64WithTiesAndNaN(int n, int c, int h, int w, int threads)
+    {
+        int saved = Cpu.CpuThreads.Count;
+        try
+        {
+            Cpu.CpuThreads.Count = threads;
+            Random.Seed(31);
+            // Values on a coarse grid (many ties) with some NaNs (the first NaN of a window wins).
+            var v = (Tensor.Randn([n, c, h, w]) * 2).Round().ToArray<float>();
+            var r = new System.Random(5);
+            for (int i = 0; i < v.Length; i++) if (r.Next(17) == 0) v[i] = float.NaN;
+            var x = Tensor.FromArray(v, n, c, h, w).RequiresGrad_();
+            var x2 = x.Detach().To(DType.Float64).RequiresGrad_();
+            var y = Functional.MaxPool2d(x, (2, 2));
+            var y2 = Functional.MaxPool2d(x2, (2, 2));
+            Assert.That(y.ToArray<float>(), Is.EqualTo(y2.To(DType.Float32).ToArray<float>()), "values");
+            var g = Tensor.Randn(y.Shape.ToArray());
+            y.Backward(g); y2.Backward(g.To(DType.Float64));
+            Assert.That(x.Grad!.ToArray<float>(), Is.EqualTo(x2.Grad!.To(DType.Float32).ToArray<float>()), "gradient (argmax positions)");
+        }
+        finally { Cpu.CpuThreads.Count = saved; }
+    }
+}
