@@ -117,6 +117,9 @@ public class MaxPoolKernelTests
     [TestCase(1, 2, 38, 38, 2)]
     [TestCase(3, 1, 9, 35, 1)]
     [TestCase(2, 2, 6, 8, 2)]
+    [TestCase(2, 3, 16, 16, 2)]
+    [TestCase(1, 2, 12, 17, 1)]
+    [TestCase(2, 2, 10, 16, 2)]
     public void Float32MatchesFloat64WithTiesAndNaN(int n, int c, int h, int w, int threads)
     {
         int saved = Cpu.CpuThreads.Count;

@@ -17,16 +17,19 @@ internal static unsafe class CpuMaxPool2x2
     private static readonly Vector512<int> Odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     private static readonly Vector512<int> InterleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     private static readonly Vector512<int> InterleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    private static readonly Vector512<int> TwiceLane = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<long> LaneLo = Vector512.Create(0L, 2, 4, 6, 8, 10, 12, 14);
+    private static readonly Vector512<int> TwiceLane = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
 
     /// <summary>
-    /// Planes [planes, H, W] → y, idx [planes, OutH, OutW] with y = the window max and idx its flat position in the plane,
-    /// for the windows whose 16-wide groups fit (ox &lt; OutW rounded down to 16); returns that count of columns per row,
-    /// the caller does the rest.
+    /// Planes [planes, H, W] → y, idx [planes, OutH, OutW] with y = the window max and idx its flat position in the plane.
+    /// Groups of 16 consecutive outputs are two runs of 8 windows: when OutW is a multiple of 8 and a plane holds a
+    /// multiple of 16 outputs every output is covered (returns OutW); otherwise the groups that fit in each row are
+    /// (returns OutW rounded down to 16) and the caller does the rest.
     /// </summary>
     public static int Forward(float[] x, long xo, float[] y, long[] idx, long yo, long io, long planes, int h, int w, int outH, int outW)
     {
-        int vecCols = outW / 16 * 16;
+        bool flat = outW % 8 == 0 && (long)outH * outW % 16 == 0;
+        int vecCols = flat ? outW : outW / 16 * 16;
         if (vecCols == 0) return 0;
         CpuFused.ForChunks(planes, (p0, count) =>
         {
@@ -37,32 +40,45 @@ internal static unsafe class CpuMaxPool2x2
                 {
                     float* xb = xp + xo + p * h * w;
                     long ob = p * outH * outW;
-                    Vector512<int> o1 = Vector512.Create(1), o2 = Vector512.Create(w), o3 = Vector512.Create(w + 1);
-                    for (int oy = 0; oy < outH; oy++)
+                    if (flat)
                     {
-                        float* r0 = xb + 2L * oy * w, r1 = r0 + w;
-                        int rowFlat = 2 * oy * w;
+                        for (int q = 0; q < outH * outW; q += 16)
+                            Group(xb, w, Run(q, outW, w), Run(q + 8, outW, w), yp + yo + ob + q, ip + io + ob + q);
+                        continue;
+                    }
+                    for (int oy = 0; oy < outH; oy++)
                         for (int ox = 0; ox < vecCols; ox += 16)
                         {
-                            Vector512<float> a0 = Vector512.Load(r0 + 2 * ox), a1 = Vector512.Load(r0 + 2 * ox + 16);
-                            Vector512<float> b0 = Vector512.Load(r1 + 2 * ox), b1 = Vector512.Load(r1 + 2 * ox + 16);
-                            Vector512<float> best = Avx512F.PermuteVar16x32x2(a0, Evens, a1);
-                            Vector512<int> at = Vector512<int>.Zero;
-                            Step(ref best, ref at, Avx512F.PermuteVar16x32x2(a0, Odds, a1), o1);
-                            Step(ref best, ref at, Avx512F.PermuteVar16x32x2(b0, Evens, b1), o2);
-                            Step(ref best, ref at, Avx512F.PermuteVar16x32x2(b0, Odds, b1), o3);
+                            int first = 2 * oy * w + 2 * ox;
                             long o = ob + (long)oy * outW + ox;
-                            Vector512.Store(best, yp + yo + o);
-                            Vector512<int> flat = at + TwiceLane + Vector512.Create(rowFlat + 2 * ox);
-                            var (lo, hi) = Vector512.Widen(flat);
-                            Vector512.Store(lo, ip + io + o);
-                            Vector512.Store(hi, ip + io + o + 8);
+                            Group(xb, w, first, first + 16, yp + yo + o, ip + io + o);
                         }
-                    }
                 }
             }
         }, (long)outH * outW * 4);
         return vecCols;
+    }
+
+    // Flat input position of the top-left element of output q's window.
+    private static int Run(int q, int outW, int w) => 2 * (q / outW) * w + 2 * (q % outW);
+
+    // 16 windows: 8 whose top-left corners are at x + first0 + 2·i, 8 at x + first1 + 2·i (i < 8).
+    private static void Group(float* xb, int w, int first0, int first1, float* y, long* idx)
+    {
+        float* r0 = xb + first0, r1 = xb + first1;
+        Vector512<float> a0 = Vector512.Load(r0), a1 = Vector512.Load(r1);
+        Vector512<float> b0 = Vector512.Load(r0 + w), b1 = Vector512.Load(r1 + w);
+        // Lanes 0–7 of an even/odd permute come from a0 (or b0), lanes 8–15 from a1 (or b1).
+        Vector512<float> best = Avx512F.PermuteVar16x32x2(a0, Evens, a1);
+        Vector512<int> at = Vector512<int>.Zero;
+        Step(ref best, ref at, Avx512F.PermuteVar16x32x2(a0, Odds, a1), Vector512.Create(1));
+        Step(ref best, ref at, Avx512F.PermuteVar16x32x2(b0, Evens, b1), Vector512.Create(w));
+        Step(ref best, ref at, Avx512F.PermuteVar16x32x2(b0, Odds, b1), Vector512.Create(w + 1));
+        Vector512.Store(best, y);
+        Vector512<int> flat = at + TwiceLane + Vector512.Create(Vector256.Create(first0), Vector256.Create(first1));
+        var (lo, hi) = Vector512.Widen(flat);
+        Vector512.Store(lo, idx);
+        Vector512.Store(hi, idx + 8);
     }
 
     // Take v where it is larger or NaN, unless the best so far is already NaN (NaN propagates, the first one wins).
@@ -79,7 +95,9 @@ internal static unsafe class CpuMaxPool2x2
     /// </summary>
     public static void Backward(float[] g, long go, long[] idx, long io, float[] gx, long xo, long planes, int outH, int outW)
     {
-        int w = 2 * outW, vecCols = outW / 16 * 16;
+        int w = 2 * outW;
+        bool flat = outW % 8 == 0 && (long)outH * outW % 16 == 0;
+        int vecCols = flat ? outW : outW / 16 * 16;
         CpuFused.ForChunks(planes, (p0, count) =>
         {
             fixed (float* gp = g, xp = gx)
@@ -89,27 +107,20 @@ internal static unsafe class CpuMaxPool2x2
                 {
                     float* xb = xp + xo + p * 4L * outH * outW;
                     long ob = p * outH * outW;
-                    Vector512<int> o1 = Vector512.Create(1), o2 = Vector512.Create(w), o3 = Vector512.Create(w + 1);
+                    if (flat)
+                    {
+                        for (int q = 0; q < outH * outW; q += 16)
+                            Scatter(xb, w, Run(q, outW, w), Run(q + 8, outW, w), gp + go + ob + q, ip + io + ob + q);
+                        continue;
+                    }
                     for (int oy = 0; oy < outH; oy++)
                     {
                         float* r0 = xb + 2L * oy * w, r1 = r0 + w;
-                        long rowFlat = 2L * oy * w;
+                        int rowFlat = 2 * oy * w;
                         for (int ox = 0; ox < vecCols; ox += 16)
                         {
                             long o = ob + (long)oy * outW + ox;
-                            Vector512<float> v = Vector512.Load(gp + go + o);
-                            // Position inside the window: idx − (row start + 2·column).
-                            Vector512<long> baseLo = Vector512.Create(rowFlat + 2 * ox) + Vector512.Create(0L, 2, 4, 6, 8, 10, 12, 14);
-                            Vector512<long> baseHi = baseLo + Vector512.Create(16L);
-                            Vector512<int> at = Vector512.Narrow(Vector512.Load(ip + io + o) - baseLo, Vector512.Load(ip + io + o + 8) - baseHi);
-                            Vector512<float> e0 = Vector512.ConditionalSelect(Vector512.Equals(at, Vector512<int>.Zero).AsSingle(), v, Vector512<float>.Zero);
-                            Vector512<float> d0 = Vector512.ConditionalSelect(Vector512.Equals(at, o1).AsSingle(), v, Vector512<float>.Zero);
-                            Vector512<float> e1 = Vector512.ConditionalSelect(Vector512.Equals(at, o2).AsSingle(), v, Vector512<float>.Zero);
-                            Vector512<float> d1 = Vector512.ConditionalSelect(Vector512.Equals(at, o3).AsSingle(), v, Vector512<float>.Zero);
-                            Vector512.Store(Avx512F.PermuteVar16x32x2(e0, InterleaveLow, d0), r0 + 2 * ox);
-                            Vector512.Store(Avx512F.PermuteVar16x32x2(e0, InterleaveHigh, d0), r0 + 2 * ox + 16);
-                            Vector512.Store(Avx512F.PermuteVar16x32x2(e1, InterleaveLow, d1), r1 + 2 * ox);
-                            Vector512.Store(Avx512F.PermuteVar16x32x2(e1, InterleaveHigh, d1), r1 + 2 * ox + 16);
+                            Scatter(xb, w, rowFlat + 2 * ox, rowFlat + 2 * ox + 16, gp + go + o, ip + io + o);
                         }
                         for (int ox = vecCols; ox < outW; ox++)
                         {
@@ -123,5 +134,23 @@ internal static unsafe class CpuMaxPool2x2
                 }
             }
         }, (long)outH * outW * 4);
+    }
+
+    // The 16 windows of Group: each gets g at its argmax and 0 at its other three positions.
+    private static void Scatter(float* xb, int w, int first0, int first1, float* g, long* idx)
+    {
+        Vector512<float> v = Vector512.Load(g);
+        // Position inside the window: idx − top-left corner.
+        Vector512<long> corner0 = Vector512.Create((long)first0) + LaneLo, corner1 = Vector512.Create((long)first1) + LaneLo;
+        Vector512<int> at = Vector512.Narrow(Vector512.Load(idx) - corner0, Vector512.Load(idx + 8) - corner1);
+        Vector512<float> e0 = Vector512.ConditionalSelect(Vector512.Equals(at, Vector512<int>.Zero).AsSingle(), v, Vector512<float>.Zero);
+        Vector512<float> d0 = Vector512.ConditionalSelect(Vector512.Equals(at, Vector512.Create(1)).AsSingle(), v, Vector512<float>.Zero);
+        Vector512<float> e1 = Vector512.ConditionalSelect(Vector512.Equals(at, Vector512.Create(w)).AsSingle(), v, Vector512<float>.Zero);
+        Vector512<float> d1 = Vector512.ConditionalSelect(Vector512.Equals(at, Vector512.Create(w + 1)).AsSingle(), v, Vector512<float>.Zero);
+        float* r0 = xb + first0, r1 = xb + first1;
+        Vector512.Store(Avx512F.PermuteVar16x32x2(e0, InterleaveLow, d0), r0);
+        Vector512.Store(Avx512F.PermuteVar16x32x2(e0, InterleaveHigh, d0), r1);
+        Vector512.Store(Avx512F.PermuteVar16x32x2(e1, InterleaveLow, d1), r0 + w);
+        Vector512.Store(Avx512F.PermuteVar16x32x2(e1, InterleaveHigh, d1), r1 + w);
     }
 }
