@@ -65,20 +65,27 @@ internal static unsafe class CpuMaxPool2x2
     // 16 windows: 8 whose top-left corners are at x + first0 + 2·i, 8 at x + first1 + 2·i (i < 8).
     private static void Group(float* xb, int w, int first0, int first1, float* y, long* idx)
     {
-        float* r0 = xb + first0, r1 = xb + first1;
-        Vector512<float> a0 = Vector512.Load(r0), a1 = Vector512.Load(r1);
-        Vector512<float> b0 = Vector512.Load(r0 + w), b1 = Vector512.Load(r1 + w);
-        // Lanes 0–7 of an even/odd permute come from a0 (or b0), lanes 8–15 from a1 (or b1).
-        Vector512<float> best = Avx512F.PermuteVar16x32x2(a0, Evens, a1);
-        Vector512<int> at = Vector512<int>.Zero;
-        Step(ref best, ref at, Avx512F.PermuteVar16x32x2(a0, Odds, a1), Vector512.Create(1));
-        Step(ref best, ref at, Avx512F.PermuteVar16x32x2(b0, Evens, b1), Vector512.Create(w));
-        Step(ref best, ref at, Avx512F.PermuteVar16x32x2(b0, Odds, b1), Vector512.Create(w + 1));
+        Vector512<int> at = Argmax(xb, w, first0, first1, out Vector512<float> best);
         Vector512.Store(best, y);
         Vector512<int> flat = at + TwiceLane + Vector512.Create(Vector256.Create(first0), Vector256.Create(first1));
         var (lo, hi) = Vector512.Widen(flat);
         Vector512.Store(lo, idx);
         Vector512.Store(hi, idx + 8);
+    }
+
+    // Max and argmax of Group's 16 windows; the argmax as the offset inside the window: 0, 1, w or w + 1.
+    private static Vector512<int> Argmax(float* xb, int w, int first0, int first1, out Vector512<float> best)
+    {
+        float* r0 = xb + first0, r1 = xb + first1;
+        Vector512<float> a0 = Vector512.Load(r0), a1 = Vector512.Load(r1);
+        Vector512<float> b0 = Vector512.Load(r0 + w), b1 = Vector512.Load(r1 + w);
+        // Lanes 0–7 of an even/odd permute come from a0 (or b0), lanes 8–15 from a1 (or b1).
+        best = Avx512F.PermuteVar16x32x2(a0, Evens, a1);
+        Vector512<int> at = Vector512<int>.Zero;
+        Step(ref best, ref at, Avx512F.PermuteVar16x32x2(a0, Odds, a1), Vector512.Create(1));
+        Step(ref best, ref at, Avx512F.PermuteVar16x32x2(b0, Evens, b1), Vector512.Create(w));
+        Step(ref best, ref at, Avx512F.PermuteVar16x32x2(b0, Odds, b1), Vector512.Create(w + 1));
+        return at;
     }
 
     // Take v where it is larger or NaN, unless the best so far is already NaN (NaN propagates, the first one wins).
@@ -90,7 +97,7 @@ internal static unsafe class CpuMaxPool2x2
     }
 
     /// <summary>
-    /// gx [planes, 2·OutH, 2·OutW] = g scattered to the positions idx (from <see cref="Forward"/> or the scalar loop: each
+    /// gx [planes, 2·OutH, 2·OutW] = g scattered to the positions idx (from the index-writing <c>Forward</c> or the scalar loop: each
     /// index lies in its own window), every other element 0. Writes every element of gx (no clearing pass).
     /// </summary>
     public static void Backward(float[] g, long go, long[] idx, long io, float[] gx, long xo, long planes, int outH, int outW)
@@ -139,10 +146,14 @@ internal static unsafe class CpuMaxPool2x2
     // The 16 windows of Group: each gets g at its argmax and 0 at its other three positions.
     private static void Scatter(float* xb, int w, int first0, int first1, float* g, long* idx)
     {
-        Vector512<float> v = Vector512.Load(g);
         // Position inside the window: idx − top-left corner.
         Vector512<long> corner0 = Vector512.Create((long)first0) + LaneLo, corner1 = Vector512.Create((long)first1) + LaneLo;
         Vector512<int> at = Vector512.Narrow(Vector512.Load(idx) - corner0, Vector512.Load(idx + 8) - corner1);
+        Spread(xb, w, first0, first1, Vector512.Load(g), at);
+    }
+
+    private static void Spread(float* xb, int w, int first0, int first1, Vector512<float> v, Vector512<int> at)
+    {
         Vector512<float> e0 = Vector512.ConditionalSelect(Vector512.Equals(at, Vector512<int>.Zero).AsSingle(), v, Vector512<float>.Zero);
         Vector512<float> d0 = Vector512.ConditionalSelect(Vector512.Equals(at, Vector512.Create(1)).AsSingle(), v, Vector512<float>.Zero);
         Vector512<float> e1 = Vector512.ConditionalSelect(Vector512.Equals(at, Vector512.Create(w)).AsSingle(), v, Vector512<float>.Zero);
@@ -152,5 +163,60 @@ internal static unsafe class CpuMaxPool2x2
         Vector512.Store(Avx512F.PermuteVar16x32x2(e0, InterleaveHigh, d0), r1);
         Vector512.Store(Avx512F.PermuteVar16x32x2(e1, InterleaveLow, d1), r0 + w);
         Vector512.Store(Avx512F.PermuteVar16x32x2(e1, InterleaveHigh, d1), r1 + w);
+    }
+
+    /// <summary>
+    /// Whether <see cref="Forward(Tensor, PoolGeometry, Tensor)"/> and <see cref="Backward(Tensor, Tensor, PoolGeometry, Tensor)"/>
+    /// apply: a contiguous float32 CPU tensor, 2×2 windows with stride 2 and no padding that tile the plane exactly, and
+    /// OutW a multiple of 8 with a multiple of 16 outputs per plane (so every window is in a vector group).
+    /// </summary>
+    public static bool Applies(Tensor x, PoolGeometry g) =>
+        IsSupported && x.Device.Type == DeviceType.Cpu && x.DType == DType.Float32 && x.IsContiguous
+        && g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
+        && g.Height == 2 * g.OutH && g.Width == 2 * g.OutW && g.OutW % 8 == 0 && (long)g.OutH * g.OutW % 16 == 0;
+
+    /// <summary>y [N, C, OutH, OutW] = the max of every 2×2 window of x [N, C, H, W] (no indices: the backward recomputes them from x).</summary>
+    public static void Forward(Tensor x, PoolGeometry g, Tensor y)
+    {
+        float[] xd = CpuBackend.Data<float>(x), yd = CpuBackend.Data<float>(y);
+        long xo = x.offset, yo = y.offset, planes = x.Numel / ((long)g.Height * g.Width);
+        int w = g.Width, outW = g.OutW, plane = g.OutH * g.OutW;
+        CpuFused.ForChunks(planes, (p0, count) =>
+        {
+            fixed (float* xp = xd, yp = yd)
+                for (long p = p0; p < p0 + count; p++)
+                {
+                    float* xb = xp + xo + p * 4 * plane, yb = yp + yo + p * plane;
+                    for (int q = 0; q < plane; q += 16)
+                    {
+                        Argmax(xb, w, Run(q, outW, w), Run(q + 8, outW, w), out Vector512<float> best);
+                        Vector512.Store(best, yb + q);
+                    }
+                }
+        }, (long)plane * 4);
+    }
+
+    /// <summary>
+    /// gx [N, C, H, W] = gy at the argmax of each window of x (recomputed with the forward's NaN and tie rules), 0 elsewhere.
+    /// </summary>
+    public static void Backward(Tensor gy, Tensor x, PoolGeometry g, Tensor gx)
+    {
+        float[] xd = CpuBackend.Data<float>(x), gd = CpuBackend.Data<float>(gy), gxd = CpuBackend.Data<float>(gx);
+        long xo = x.offset, go = gy.offset, gxo = gx.offset, planes = x.Numel / ((long)g.Height * g.Width);
+        int w = g.Width, outW = g.OutW, plane = g.OutH * g.OutW;
+        CpuFused.ForChunks(planes, (p0, count) =>
+        {
+            fixed (float* xp = xd, gp = gd, gxp = gxd)
+                for (long p = p0; p < p0 + count; p++)
+                {
+                    float* xb = xp + xo + p * 4 * plane, gb = gp + go + p * plane, gxb = gxp + gxo + p * 4 * plane;
+                    for (int q = 0; q < plane; q += 16)
+                    {
+                        int first0 = Run(q, outW, w), first1 = Run(q + 8, outW, w);
+                        Vector512<int> at = Argmax(xb, w, first0, first1, out _);
+                        Spread(gxb, w, first0, first1, Vector512.Load(gb + q), at);
+                    }
+                }
+        }, (long)plane * 4);
     }
 }

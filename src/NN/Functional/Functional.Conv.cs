@@ -294,6 +294,14 @@ public static partial class Functional
             var x = inputs[0].Contiguous();
             long n = x.Shape[0], c = x.Shape[1];
             var y = Tensor.Empty([n, c, g.OutH, g.OutW], x.DType, x.Device);
+            if (Cpu.CpuMaxPool2x2.Applies(x, g))
+            {
+                // 2×2/stride-2 float32 on the CPU: no index tensor; the backward recomputes the argmax from x.
+                Cpu.CpuMaxPool2x2.Forward(x, g, y);
+                ctx.SaveForBackward(x);
+                ctx.Values["recompute"] = true;
+                return y;
+            }
             var idx = Tensor.Empty([n, c, g.OutH, g.OutW], DType.Int64, x.Device);
             x.Backend.MaxPool2d(x, g, y, idx);
             ctx.SaveForBackward(idx);
@@ -303,6 +311,13 @@ public static partial class Functional
 
         protected override Tensor?[] Backward(FunctionContext ctx, Tensor gradOutput)
         {
+            if (ctx.Values.ContainsKey("recompute"))
+            {
+                var x = ctx.SavedTensors[0];
+                var gxr = Tensor.Empty(x.Shape.ToArray(), x.DType, x.Device);
+                Cpu.CpuMaxPool2x2.Backward(gradOutput.Contiguous(), x, g, gxr);
+                return [gxr];
+            }
             var gx = Tensor.Empty((long[])ctx.Values["shape"], gradOutput.DType, gradOutput.Device);
             gradOutput.Backend.MaxPool2dBackward(gradOutput.Contiguous(), ctx.SavedTensors[0], g, gx);
             return [gx];
