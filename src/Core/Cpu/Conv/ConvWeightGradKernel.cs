@@ -21,11 +21,12 @@ internal static unsafe class ConvWeightGradKernel
     public const int Columns = 6;
 
     /// <summary>
-    /// acc[r·6 + s] += Σ_(oy &lt; outH) Σ_(ox &lt; outW, step 16) g_r[oy·outW + ox + 0..16) · x[offsets[s] + oy·wp + ox + 0..16)
-    /// with g_r = g + rowOffsets[r]. outW must be a multiple of 16.
+    /// acc[r·6 + s] += Σ_(i &lt; samples) Σ_(oy &lt; outH) Σ_(ox &lt; outW, step 16) g_r[i·gStride + oy·outW + ox + 0..16) ·
+    /// x[i·xStride + offsets[s] + oy·wp + ox + 0..16) with g_r = g + rowOffsets[r]. outW must be a multiple of 16.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float* g, long* rowOffsets, float* x, int* offsets, int outH, int outW, int wp, Vector512<float>* acc)
+    public static void Run(float* g, long* rowOffsets, long gStride, float* x, int* offsets, long xStride, int samples,
+        int outH, int outW, int wp, Vector512<float>* acc)
     {
         float* g0 = g + rowOffsets[0], g1 = g + rowOffsets[1], g2 = g + rowOffsets[2], g3 = g + rowOffsets[3];
         float* x0 = x + offsets[0], x1 = x + offsets[1], x2 = x + offsets[2], x3 = x + offsets[3], x4 = x + offsets[4], x5 = x + offsets[5];
@@ -33,6 +34,8 @@ internal static unsafe class ConvWeightGradKernel
         Vector512<float> a10 = acc[6], a11 = acc[7], a12 = acc[8], a13 = acc[9], a14 = acc[10], a15 = acc[11];
         Vector512<float> a20 = acc[12], a21 = acc[13], a22 = acc[14], a23 = acc[15], a24 = acc[16], a25 = acc[17];
         Vector512<float> a30 = acc[18], a31 = acc[19], a32 = acc[20], a33 = acc[21], a34 = acc[22], a35 = acc[23];
+        for (int i = 0; i < samples; i++, g0 += gStride, g1 += gStride, g2 += gStride, g3 += gStride,
+            x0 += xStride, x1 += xStride, x2 += xStride, x3 += xStride, x4 += xStride, x5 += xStride)
         for (int oy = 0; oy < outH; oy++)
         {
             long gr = (long)oy * outW, xr = (long)oy * wp;

@@ -223,30 +223,37 @@ internal static unsafe class CpuConv
         var j = (WeightJob*)context;
         const int R = ConvWeightGradKernel.Rows, S = ConvWeightGradKernel.Columns;
         int u0 = (int)((long)j->Units * part / j->Parts), u1 = (int)((long)j->Units * (part + 1) / j->Parts);
-        long padLength = ((long)j->Cin * j->Hp * j->Wp + 31) & ~15L;
+        long padLength = ((long)j->Cin * j->Hp * j->Wp + 15) & ~15L;
         long l = (long)j->OutH * j->OutW;
-        // Scratch: the padded sample, then R·S lane accumulators per unit (64-byte aligned: padLength is a multiple of 16).
-        float* pad = (float*)GemmBuffers.Get((nuint)((padLength + (long)(u1 - u0) * R * S * 16) * sizeof(float)));
-        var acc = (Vector512<float>*)(pad + padLength);
+        // Samples per pass: their padded planes stay within about 256 KB, so each block's accumulators are loaded and
+        // stored once per pass rather than once per sample (small planes have only a few vectors per row).
+        int chunk = (int)Math.Clamp((256L << 10) / (padLength * sizeof(float)), 1, j->N);
+        // Scratch: the padded samples, then R·S lane accumulators per unit (64-byte aligned: padLength is a multiple of 16).
+        float* pad = (float*)GemmBuffers.Get((nuint)((chunk * padLength + (long)(u1 - u0) * R * S * 16) * sizeof(float)));
+        var acc = (Vector512<float>*)(pad + chunk * padLength);
         new Span<float>(acc, (u1 - u0) * R * S * 16).Clear();
         // Bias sums of the output channels whose first block (jb = 0) is this thread's, in double over samples.
         var gbAcc = j->Gb is null ? null : new double[j->Cout];
         long* rowOffsets = stackalloc long[R];
         int* colOffsets = stackalloc int[S];
-        for (int n = 0; n < j->N; n++)
+        for (int n0 = 0; n0 < j->N; n0 += chunk)
         {
-            Pad(j->X + n * j->XSample, j->Cin, j->H, j->W, j->PadT, j->PadL, j->Hp, j->Wp, pad);
-            float* gyn = j->Gy + n * j->YSample;
+            int m = Math.Min(chunk, j->N - n0);
+            for (int i = 0; i < m; i++)
+                Pad(j->X + (n0 + i) * j->XSample, j->Cin, j->H, j->W, j->PadT, j->PadL, j->Hp, j->Wp, pad + i * padLength);
+            float* gyn = j->Gy + n0 * j->YSample;
             for (int u = u0; u < u1; u++)
             {
                 int o0 = u / j->JBlocks * R, k0 = u % j->JBlocks * S;
                 // Blocks past the last channel or index repeat the last one (computed, never stored).
                 for (int r = 0; r < R; r++) rowOffsets[r] = Math.Min(o0 + r, j->Cout - 1) * l;
                 for (int s = 0; s < S; s++) colOffsets[s] = j->Offsets[Math.Min(k0 + s, j->K - 1)];
-                ConvWeightGradKernel.Run(gyn, rowOffsets, pad, colOffsets, j->OutH, j->OutW, j->Wp, acc + (long)(u - u0) * R * S);
+                ConvWeightGradKernel.Run(gyn, rowOffsets, j->YSample, pad, colOffsets, padLength, m, j->OutH, j->OutW, j->Wp,
+                    acc + (long)(u - u0) * R * S);
                 if (gbAcc is not null && k0 == 0)
-                    for (int r = 0; r < R && o0 + r < j->Cout; r++)
-                        gbAcc[o0 + r] += TensorPrimitives.Sum(new ReadOnlySpan<float>(gyn + (o0 + r) * l, (int)l));
+                    for (int i = 0; i < m; i++)
+                        for (int r = 0; r < R && o0 + r < j->Cout; r++)
+                            gbAcc[o0 + r] += TensorPrimitives.Sum(new ReadOnlySpan<float>(gyn + i * j->YSample + (o0 + r) * l, (int)l));
             }
         }
         for (int u = u0; u < u1; u++)
