@@ -83,11 +83,23 @@ internal static unsafe class CpuConv
         Direct(gy, o, g.OutH, g.OutW, kh - 1 - g.PadH, kw - 1 - g.PadW, kh, kw, packed, c, new float[c], gx, g.Height, g.Width);
     }
 
-    // Output-channel blocks of the tile kernel: as many rows of 14 as fit, the rest in one smaller block.
+    // Output-channel blocks of the tile kernel: the fewest blocks of at most 14 rows, as equal as possible (32 → 11, 11, 10),
+    // so that no block is left with too few accumulator chains to hide the FMA latency.
     private static void ForBlocks(int channels, Action<int, int> body)
     {
-        for (int o0 = 0; o0 < channels; o0 += ConvTileKernel.MaxRows)
-            body(o0, Math.Min(ConvTileKernel.MaxRows, channels - o0));
+        for (int b = 0, count = BlockCount(channels); b < count; b++)
+        {
+            var (o0, rows) = Block(channels, count, b);
+            body(o0, rows);
+        }
+    }
+
+    private static int BlockCount(int channels) => (channels + ConvTileKernel.MaxRows - 1) / ConvTileKernel.MaxRows;
+
+    private static (int First, int Rows) Block(int channels, int count, int b)
+    {
+        int size = channels / count, extra = channels % count;
+        return (b * size + Math.Min(b, extra), size + (b < extra ? 1 : 0));
     }
 
     private struct DirectJob
@@ -148,9 +160,9 @@ internal static unsafe class CpuConv
             float* x0 = pad + q0 / j->OutW * j->Wp + q0 % j->OutW;
             float* x1 = pad + q1 / j->OutW * j->Wp + q1 % j->OutW;
             float* yt = j->Y + n * j->YSample + q0;
-            for (int o0 = 0; o0 < j->Cout; o0 += ConvTileKernel.MaxRows)
+            for (int b = 0, count = BlockCount(j->Cout); b < count; b++)
             {
-                int rows = Math.Min(ConvTileKernel.MaxRows, j->Cout - o0);
+                var (o0, rows) = Block(j->Cout, count, b);
                 ConvTileKernel.Run(rows, j->K, j->Packed + (long)o0 * j->K, x0, x1, j->Offsets, j->Bias + o0, yt + o0 * l, l, both);
             }
         }
