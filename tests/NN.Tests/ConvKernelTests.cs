@@ -92,6 +92,34 @@ public class ConvKernelTests
         Assert.That(RelErr(SecondOrder(x, w), SecondOrder(x2, w2)), Is.LessThan(1e-4));
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    public void NonContiguousOutputGradients(int threads)
+    {
+        // The direct backward kernels read the output gradient through its strides: an expanded one (the gradient of
+        // Sum) and a transposed one (through Transpose) against the float64 path.
+        int saved = CpuThreads.Count;
+        try
+        {
+            CpuThreads.Count = threads;
+            Random.Seed(25);
+            var x = Tensor.Randn([2, 5, 16, 16]).RequiresGrad_(); var w = Tensor.Randn([7, 5, 3, 3]).RequiresGrad_(); var b = Tensor.Randn([7]).RequiresGrad_();
+            var x2 = x.Detach().To(DType.Float64).RequiresGrad_(); var w2 = w.Detach().To(DType.Float64).RequiresGrad_(); var b2 = b.Detach().To(DType.Float64).RequiresGrad_();
+            var gt = Tensor.Randn([2, 7, 16, 16]);
+            Func<Tensor, Tensor>[] losses = [y => y.Sum(), y => (y.Transpose(2, 3) * gt.To(y.DType)).Sum()];
+            foreach (var loss in losses)
+            {
+                x.Grad = null; w.Grad = null; b.Grad = null; x2.Grad = null; w2.Grad = null; b2.Grad = null;
+                loss(Functional.Conv2d(x, w, b, padding: (1, 1))).Backward();
+                loss(Functional.Conv2d(x2, w2, b2, padding: (1, 1))).Backward();
+                Assert.That(RelErr(x.Grad!, x2.Grad!), Is.LessThan(1e-5), "grad x");
+                Assert.That(RelErr(w.Grad!, w2.Grad!), Is.LessThan(1e-5), "grad w");
+                Assert.That(RelErr(b.Grad!, b2.Grad!), Is.LessThan(1e-5), "grad b");
+            }
+        }
+        finally { CpuThreads.Count = saved; }
+    }
+
     [Test]
     public void Conv1dFloat32MatchesFloat64()
     {

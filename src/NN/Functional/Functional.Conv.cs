@@ -74,7 +74,10 @@ public static partial class Functional
         {
             var x = ctx.SavedTensors[0]; var w = ctx.SavedTensors[1];
             long n = x.Shape[0], o = w.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
-            var go = gradOutput.Contiguous().Reshape(n, groups, o / groups, l);
+            // The direct kernels read gradOutput through its strides (the gradient of a Sum is an expanded view); the
+            // column path below needs it contiguous.
+            Tensor? goC = null;
+            Tensor Go() => goC ??= gradOutput.Contiguous().Reshape(n, groups, o / groups, l);
             var wc = w.Contiguous().Reshape(groups, o / groups, cg * kk);
             Tensor? gx = ctx.NeedsInputGrad[0] ? Tensor.Empty(x.Shape.ToArray(), x.DType, x.Device) : null;
             Tensor? gw = ctx.NeedsInputGrad[1] ? Tensor.Empty([groups, o / groups, cg * kk], x.DType, x.Device) : null;
@@ -83,13 +86,13 @@ public static partial class Functional
             bool gxLeft = gx is not null, gwLeft = gw is not null;
             if (gx is not null && Cpu.CpuConv.SupportsInputGrad(x, w, g, groups))
             {
-                Cpu.CpuConv.BackwardInput(go.Reshape(n, o, g.OutH, g.OutW), w.Contiguous(), g, gx);
+                Cpu.CpuConv.BackwardInput(gradOutput, w.Contiguous(), g, gx);
                 gxLeft = false;
             }
             if (gw is not null && Cpu.CpuConv.SupportsForward(x, w, g, groups))
             {
                 if (hasBias && ctx.NeedsInputGrad[2]) gb = Tensor.Empty([o], x.DType, x.Device);
-                Cpu.CpuConv.BackwardWeight(go.Reshape(n, o, g.OutH, g.OutW), x, g, gw.Reshape(o, g.Channels, g.KernelH, g.KernelW), gb);
+                Cpu.CpuConv.BackwardWeight(gradOutput, x, g, gw.Reshape(o, g.Channels, g.KernelH, g.KernelW), gb);
                 gwLeft = false;
             }
             if (gxLeft || gwLeft)
@@ -104,14 +107,14 @@ public static partial class Functional
                     {
                         x.Backend.Im2Col(x.Narrow(0, i, m), g, b);
                         for (long j = 0; j < m; j++)
-                            x.Backend.MatMul(go.Select(0, i + j), b.Select(0, j).Reshape(groups, cg * kk, l).mT, gw!, accumulate: i + j > 0);
+                            x.Backend.MatMul(Go().Select(0, i + j), b.Select(0, j).Reshape(groups, cg * kk, l).mT, gw!, accumulate: i + j > 0);
                     }
                     if (gxLeft)
                     {
                         if (groups == 1)
-                            x.Backend.MatMul(wc.mT.Expand(m, cg * kk, o), go.Narrow(0, i, m).Reshape(m, o, l), b);
+                            x.Backend.MatMul(wc.mT.Expand(m, cg * kk, o), Go().Narrow(0, i, m).Reshape(m, o, l), b);
                         else
-                            x.Backend.MatMul(wc.mT, go.Select(0, i), b.Reshape(groups, cg * kk, l));
+                            x.Backend.MatMul(wc.mT, Go().Select(0, i), b.Reshape(groups, cg * kk, l));
                         x.Backend.Col2Im(b, g, gx!.Narrow(0, i, m));
                     }
                 }

@@ -60,7 +60,7 @@ internal static unsafe class CpuConv
     /// <summary>
     /// gx[n, c, iy, ix] = Σ_(o, ki, kj) w[o, c, ki, kj] · gy[n, o, iy − ki + pH, ix − kj + pW] (zero outside): the
     /// convolution of gy padded by k − 1 − p with w transposed over (O, C) and flipped in both spatial dims.
-    /// gy [N, O, outH, outW], w [O, C, kH, kW], gx [N, C, H, W]; all contiguous float32 CPU tensors.
+    /// gy [N, O, outH, outW] (any strides), w [O, C, kH, kW] and gx [N, C, H, W] contiguous; float32 CPU tensors.
     /// </summary>
     public static void BackwardInput(Tensor gy, Tensor w, ConvGeometry g, Tensor gx)
     {
@@ -106,7 +106,7 @@ internal static unsafe class CpuConv
     {
         public float* X, Packed, Bias, Y;
         public int* Offsets;
-        public long XSample, YSample;
+        public long XN, XC, XH, XW, YSample;
         public int Cin, H, W, PadT, PadL, Hp, Wp, K, Cout, OutH, OutW, Tiles, Units, Parts;
     }
 
@@ -129,7 +129,7 @@ internal static unsafe class CpuConv
             DirectJob job = new()
             {
                 X = xp + x.offset, Y = yp + y.offset, Packed = pk, Bias = bp, Offsets = op,
-                XSample = (long)cin * h * w, YSample = cout * l, Cin = cin, H = h, W = w, PadT = padT, PadL = padL,
+                XN = x.strides[0], XC = x.strides[1], XH = x.strides[2], XW = x.strides[3], YSample = cout * l, Cin = cin, H = h, W = w, PadT = padT, PadL = padL,
                 Hp = hp, Wp = wp, K = k, Cout = cout, OutH = outH, OutW = outW, Tiles = tiles, Units = n * tiles,
             };
             job.Parts = (int)Math.Clamp(flops / WorkPerThread, 1, Math.Min(CpuThreads.Count, job.Units));
@@ -150,7 +150,7 @@ internal static unsafe class CpuConv
             int n = u / j->Tiles, t = u % j->Tiles;
             if (n != current)
             {
-                Pad(j->X + n * j->XSample, j->Cin, j->H, j->W, j->PadT, j->PadL, j->Hp, j->Wp, pad);
+                Pad(j->X + n * j->XN, j->XC, j->XH, j->XW, j->Cin, j->H, j->W, j->PadT, j->PadL, j->Hp, j->Wp, pad);
                 current = n;
             }
             long q0 = (long)t * ConvTileKernel.Columns, q1 = q0 + 16;
@@ -168,12 +168,13 @@ internal static unsafe class CpuConv
         }
     }
 
-    // dst[c, r, s] = src[c, r − padT, s − padL] inside the source plane, 0 elsewhere ([C, Hp, Wp]).
-    private static void Pad(float* src, int c, int h, int w, int padT, int padL, int hp, int wp, float* dst)
+    // dst[c, r, s] = src[c·sc + (r − padT)·sh + (s − padL)·sw] inside the source plane, 0 elsewhere ([C, Hp, Wp]). Any
+    // strides (an expanded gradient has zeros): unit-stride rows are span copies, others a gather.
+    private static void Pad(float* src, long sc, long sh, long sw, int c, int h, int w, int padT, int padL, int hp, int wp, float* dst)
     {
         for (int ci = 0; ci < c; ci++)
         {
-            float* s = src + (long)ci * h * w;
+            float* s = src + ci * sc;
             float* d = dst + (long)ci * hp * wp;
             for (int r = 0; r < hp; r++)
             {
@@ -182,24 +183,42 @@ internal static unsafe class CpuConv
                 if (iy < 0 || iy >= h) { row.Clear(); continue; }
                 int lo = Math.Min(padL, wp), len = Math.Clamp(wp - padL, 0, w);
                 row[..lo].Clear();
-                new ReadOnlySpan<float>(s + (long)iy * w, len).CopyTo(row.Slice(lo, len));
+                float* sr = s + iy * sh;
+                if (sw == 1) new ReadOnlySpan<float>(sr, len).CopyTo(row.Slice(lo, len));
+                else if (sw == 0) row.Slice(lo, len).Fill(*sr);
+                else for (int i = 0; i < len; i++) row[lo + i] = sr[i * sw];
                 row[(lo + len)..].Clear();
             }
         }
+    }
+
+    // dst[o − o0, i] = g[o·so + i-th position] for o in [o0, o1), the rows of one sample contiguous in scratch.
+    private static void Gather(float* g, long so, long sh, long sw, int o0, int o1, int outH, int outW, float* dst)
+    {
+        for (int o = o0; o < o1; o++)
+            for (int y = 0; y < outH; y++)
+            {
+                float* sr = g + o * so + y * sh;
+                var row = new Span<float>(dst + ((long)(o - o0) * outH + y) * outW, outW);
+                if (sw == 1) new ReadOnlySpan<float>(sr, outW).CopyTo(row);
+                else if (sw == 0) row.Fill(*sr);
+                else for (int i = 0; i < outW; i++) row[i] = sr[i * sw];
+            }
     }
 
     private struct WeightJob
     {
         public float* X, Gy, Gw, Gb;
         public int* Offsets;
-        public long XSample, YSample;
+        public long XSample, YN, YC, YH, YW;
+        public bool GyContiguous;
         public int N, Cin, H, W, PadT, PadL, Hp, Wp, K, Cout, OutH, OutW, JBlocks, Units, Parts;
     }
 
     /// <summary>
     /// gw[o, c, ki, kj] = Σ_(n, oy, ox) gy[n, o, oy, ox] · x[n, c, oy + ki − pH, ox + kj − pW] (zero outside) and, when gb is
-    /// not null, gb[o] = Σ_(n, oy, ox) gy[n, o, oy, ox]. x [N, C, H, W], gy [N, O, outH, outW], gw [O, C, kH, kW], gb [O];
-    /// contiguous float32 CPU tensors; gw and gb are overwritten.
+    /// not null, gb[o] = Σ_(n, oy, ox) gy[n, o, oy, ox]. x [N, C, H, W], gw [O, C, kH, kW] and gb [O] contiguous, gy
+    /// [N, O, outH, outW] with any strides; float32 CPU tensors; gw and gb are overwritten.
     /// </summary>
     public static void BackwardWeight(Tensor gy, Tensor x, ConvGeometry g, Tensor gw, Tensor? gb)
     {
@@ -220,7 +239,8 @@ internal static unsafe class CpuConv
             WeightJob job = new()
             {
                 X = xp + x.offset, Gy = yp + gy.offset, Gw = wp2 + gw.offset, Gb = gb is null ? null : bp, Offsets = op,
-                XSample = (long)c * g.Height * g.Width, YSample = (long)o * g.OutH * g.OutW, N = n, Cin = c, H = g.Height, W = g.Width,
+                XSample = (long)c * g.Height * g.Width, YN = gy.strides[0], YC = gy.strides[1], YH = gy.strides[2], YW = gy.strides[3],
+                GyContiguous = gy.IsContiguous, N = n, Cin = c, H = g.Height, W = g.Width,
                 PadT = g.PadH, PadL = g.PadW, Hp = hp, Wp = wp, K = k, Cout = o, OutH = g.OutH, OutW = g.OutW,
                 JBlocks = jBlocks, Units = oBlocks * jBlocks,
             };
@@ -237,13 +257,21 @@ internal static unsafe class CpuConv
         int u0 = (int)((long)j->Units * part / j->Parts), u1 = (int)((long)j->Units * (part + 1) / j->Parts);
         long padLength = ((long)j->Cin * j->Hp * j->Wp + 15) & ~15L;
         long l = (long)j->OutH * j->OutW;
+        // The output channels of this thread's blocks. Their gradient rows are read in place when each channel plane is
+        // contiguous, else gathered per pass into scratch (an expanded or permuted gradient is never materialized whole).
+        int oFirst = u0 / j->JBlocks * R, oLast = Math.Min(j->Cout, ((u1 - 1) / j->JBlocks + 1) * R);
+        bool inPlace = j->YW == 1 && j->YH == j->OutW;
         // Samples per pass: their padded planes stay within about 256 KB, so each block's accumulators are loaded and
         // stored once per pass rather than once per sample (small planes have only a few vectors per row).
         int chunk = (int)Math.Clamp((256L << 10) / (padLength * sizeof(float)), 1, j->N);
-        // Scratch: the padded samples, then R·S lane accumulators per unit (64-byte aligned: padLength is a multiple of 16).
-        float* pad = (float*)GemmBuffers.Get((nuint)((chunk * padLength + (long)(u1 - u0) * R * S * 16) * sizeof(float)));
-        var acc = (Vector512<float>*)(pad + chunk * padLength);
+        long gatherLength = inPlace ? 0 : ((long)chunk * (oLast - oFirst) * l + 15) & ~15L;
+        // Scratch: the padded samples, the gathered rows, then R·S lane accumulators per unit (64-byte aligned: the
+        // lengths before them are multiples of 16 floats).
+        float* pad = (float*)GemmBuffers.Get((nuint)((chunk * padLength + gatherLength + (long)(u1 - u0) * R * S * 16) * sizeof(float)));
+        float* gathered = pad + chunk * padLength;
+        var acc = (Vector512<float>*)(gathered + gatherLength);
         new Span<float>(acc, (u1 - u0) * R * S * 16).Clear();
+        long gStride = inPlace ? j->YN : (oLast - oFirst) * l;
         // Bias sums of the output channels whose first block (jb = 0) is this thread's, in double over samples.
         var gbAcc = j->Gb is null ? null : new double[j->Cout];
         long* rowOffsets = stackalloc long[R];
@@ -252,20 +280,28 @@ internal static unsafe class CpuConv
         {
             int m = Math.Min(chunk, j->N - n0);
             for (int i = 0; i < m; i++)
-                Pad(j->X + (n0 + i) * j->XSample, j->Cin, j->H, j->W, j->PadT, j->PadL, j->Hp, j->Wp, pad + i * padLength);
-            float* gyn = j->Gy + n0 * j->YSample;
+            {
+                Pad(j->X + (n0 + i) * j->XSample, (long)j->H * j->W, j->W, 1, j->Cin, j->H, j->W, j->PadT, j->PadL, j->Hp, j->Wp, pad + i * padLength);
+                if (!inPlace)
+                    Gather(j->Gy + (n0 + i) * j->YN, j->YC, j->YH, j->YW, oFirst, oLast, j->OutH, j->OutW, gathered + i * gStride);
+            }
+            float* gyn = inPlace ? j->Gy + n0 * j->YN : gathered;
             for (int u = u0; u < u1; u++)
             {
                 int o0 = u / j->JBlocks * R, k0 = u % j->JBlocks * S;
                 // Blocks past the last channel or index repeat the last one (computed, never stored).
-                for (int r = 0; r < R; r++) rowOffsets[r] = Math.Min(o0 + r, j->Cout - 1) * l;
+                for (int r = 0; r < R; r++)
+                {
+                    int oc = Math.Min(o0 + r, j->Cout - 1);
+                    rowOffsets[r] = inPlace ? oc * j->YC : (oc - oFirst) * l;
+                }
                 for (int s = 0; s < S; s++) colOffsets[s] = j->Offsets[Math.Min(k0 + s, j->K - 1)];
-                ConvWeightGradKernel.Run(gyn, rowOffsets, j->YSample, pad, colOffsets, padLength, m, j->OutH, j->OutW, j->Wp,
+                ConvWeightGradKernel.Run(gyn, rowOffsets, gStride, pad, colOffsets, padLength, m, j->OutH, j->OutW, j->Wp,
                     acc + (long)(u - u0) * R * S);
                 if (gbAcc is not null && k0 == 0)
                     for (int i = 0; i < m; i++)
                         for (int r = 0; r < R && o0 + r < j->Cout; r++)
-                            gbAcc[o0 + r] += TensorPrimitives.Sum(new ReadOnlySpan<float>(gyn + i * j->YSample + (o0 + r) * l, (int)l));
+                            gbAcc[o0 + r] += TensorPrimitives.Sum(new ReadOnlySpan<float>(gyn + i * gStride + rowOffsets[r], (int)l));
             }
         }
         for (int u = u0; u < u1; u++)
