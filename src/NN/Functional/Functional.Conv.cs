@@ -21,7 +21,7 @@ public static partial class Functional
         {
             var x = inputs[0].Contiguous(); var w = inputs[1];
             long n = x.Shape[0], o = w.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
-            if (PerSample(x, w) && Cpu.CpuConv.SupportsForward(x, w, g, groups))
+            if (PerSample(x, w) && Cpu.CpuConv.SupportsForward(x, w, g, groups) && (!hasBias || inputs[2].DType == x.DType))
             {
                 // Direct kernel (float32, stride 1, no dilation, one group): no columns at all.
                 var yd = Tensor.Empty([n, o, g.OutH, g.OutW], x.DType, x.Device);
