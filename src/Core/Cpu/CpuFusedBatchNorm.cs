@@ -100,9 +100,8 @@ internal static class CpuFusedBatchNorm
 
     private static void Channels(int c, long perChannel, Action<int> body)
     {
-        int threads = CpuThreads.Count;
-        if (threads <= 1 || c < 2 || c * perChannel < 32768) { for (int i = 0; i < c; i++) body(i); return; }
-        Parallel.For(0, c, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        // Contiguous channel ranges on the GEMM workers (the convolution before a batch norm just used them).
+        CpuParallel.For(c, perChannel, (c0, count) => { for (long i = c0; i < c0 + count; i++) body((int)i); });
     }
 
     // Σ (x − m)² with vector accumulators (512-bit where accelerated), returned in double.

@@ -31,7 +31,7 @@ internal static unsafe class CpuMaxPool2x2
         bool flat = outW % 8 == 0 && (long)outH * outW % 16 == 0;
         int vecCols = flat ? outW : outW / 16 * 16;
         if (vecCols == 0) return 0;
-        CpuFused.ForChunks(planes, (p0, count) =>
+        CpuParallel.For(planes, (long)outH * outW * 4, (p0, count) =>
         {
             fixed (float* xp = x, yp = y)
             fixed (long* ip = idx)
@@ -55,7 +55,7 @@ internal static unsafe class CpuMaxPool2x2
                         }
                 }
             }
-        }, (long)outH * outW * 4);
+        });
         return vecCols;
     }
 
@@ -105,7 +105,7 @@ internal static unsafe class CpuMaxPool2x2
         int w = 2 * outW;
         bool flat = outW % 8 == 0 && (long)outH * outW % 16 == 0;
         int vecCols = flat ? outW : outW / 16 * 16;
-        CpuFused.ForChunks(planes, (p0, count) =>
+        CpuParallel.For(planes, (long)outH * outW * 4, (p0, count) =>
         {
             fixed (float* gp = g, xp = gx)
             fixed (long* ip = idx)
@@ -140,7 +140,7 @@ internal static unsafe class CpuMaxPool2x2
                     }
                 }
             }
-        }, (long)outH * outW * 4);
+        });
     }
 
     // The 16 windows of Group: each gets g at its argmax and 0 at its other three positions.
@@ -181,7 +181,7 @@ internal static unsafe class CpuMaxPool2x2
         float[] xd = CpuBackend.Data<float>(x), yd = CpuBackend.Data<float>(y);
         long xo = x.offset, yo = y.offset, planes = x.Numel / ((long)g.Height * g.Width);
         int w = g.Width, outW = g.OutW, plane = g.OutH * g.OutW;
-        CpuFused.ForChunks(planes, (p0, count) =>
+        CpuParallel.For(planes, (long)plane * 4, (p0, count) =>
         {
             fixed (float* xp = xd, yp = yd)
                 for (long p = p0; p < p0 + count; p++)
@@ -193,7 +193,7 @@ internal static unsafe class CpuMaxPool2x2
                         Vector512.Store(best, yb + q);
                     }
                 }
-        }, (long)plane * 4);
+        });
     }
 
     /// <summary>
@@ -204,7 +204,7 @@ internal static unsafe class CpuMaxPool2x2
         float[] xd = CpuBackend.Data<float>(x), gd = CpuBackend.Data<float>(gy), gxd = CpuBackend.Data<float>(gx);
         long xo = x.offset, go = gy.offset, gxo = gx.offset, planes = x.Numel / ((long)g.Height * g.Width);
         int w = g.Width, outW = g.OutW, plane = g.OutH * g.OutW;
-        CpuFused.ForChunks(planes, (p0, count) =>
+        CpuParallel.For(planes, (long)plane * 4, (p0, count) =>
         {
             fixed (float* xp = xd, gp = gd, gxp = gxd)
                 for (long p = p0; p < p0 + count; p++)
@@ -217,6 +217,6 @@ internal static unsafe class CpuMaxPool2x2
                         Spread(gxb, w, first0, first1, Vector512.Load(gb + q), at);
                     }
                 }
-        }, (long)plane * 4);
+        });
     }
 }
