@@ -146,3 +146,34 @@ public class CpuConvTests
         Assert.That(CpuConv.SupportsForward(x64, w64, new ConvGeometry(4, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1), 1), Is.False, "float64");
     }
 }
+
+/// <summary>CpuParallel.For: every item in exactly one range, ranges in order, for 1 to 3 threads.</summary>
+[TestFixture]
+public class CpuParallelTests
+{
+    [TestCase(0, 1, 2)]
+    [TestCase(1, 1 << 20, 2)]
+    [TestCase(7, 1 << 16, 3)]
+    [TestCase(1000, 1, 2)]
+    [TestCase(1000, 1 << 10, 1)]
+    [TestCase(4097, 1 << 10, 2)]
+    public void CoversEveryItemOnce(int n, int workPerItem, int threads)
+    {
+        int saved = CpuThreads.Count;
+        try
+        {
+            CpuThreads.Count = threads;
+            var hits = new int[n];
+            var ranges = new System.Collections.Concurrent.ConcurrentBag<(long Start, long Count)>();
+            CpuParallel.For(n, workPerItem, (start, count) =>
+            {
+                ranges.Add((start, count));
+                for (long i = start; i < start + count; i++) Interlocked.Increment(ref hits[i]);
+            });
+            Assert.That(hits, Is.All.EqualTo(1));
+            Assert.That(ranges.Count, Is.LessThanOrEqualTo(Math.Max(1, threads)));
+            Assert.That(ranges.All(r => r.Count > 0), Is.True);
+        }
+        finally { CpuThreads.Count = saved; }
+    }
+}
