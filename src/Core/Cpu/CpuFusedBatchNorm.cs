@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Ember.Cpu;
 
@@ -44,8 +45,7 @@ internal static class CpuFusedBatchNorm
             {
                 long off = ((long)i * c + ch) * s;
                 var dst = yd.AsSpan((int)(yo + off), s);
-                TensorPrimitives.Multiply(xd.AsSpan((int)(xo + off), s), ts, dst);
-                TensorPrimitives.Add(dst, tb, dst);
+                ScaleShift<T>(xd.AsSpan((int)(xo + off), s), ts, tb, dst);
             }
         });
     }
@@ -78,9 +78,8 @@ internal static class CpuFusedBatchNorm
             for (int i = 0; i < n; i++)
             {
                 long off = ((long)i * c + ch) * s;
-                var gs = gd.AsSpan((int)(go + off), s);
-                sg += double.CreateTruncating(TensorPrimitives.Sum<T>(gs));
-                sgd += DotDeviation<T>(gs, xd.AsSpan((int)(xo + off), s), mu);
+                var (a, b) = SumAndDotDeviation<T>(gd.AsSpan((int)(go + off), s), xd.AsSpan((int)(xo + off), s), mu);
+                sg += a; sgd += b;
             }
             double r = rstd[ch];
             sumG[ch] = sg; sumGx[ch] = sgd * r;             // gb, gw
@@ -101,39 +100,88 @@ internal static class CpuFusedBatchNorm
 
     private static void Channels(int c, long perChannel, Action<int> body)
     {
-        int threads = CpuThreads.Count;
-        if (threads <= 1 || c < 2 || c * perChannel < 32768) { for (int i = 0; i < c; i++) body(i); return; }
-        Parallel.For(0, c, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        // Contiguous channel ranges on the GEMM workers (the convolution before a batch norm just used them).
+        CpuParallel.For(c, perChannel, (c0, count) => { for (long i = c0; i < c0 + count; i++) body((int)i); });
     }
 
-    // Σ (x − m)² with vector accumulators, returned in double.
+    // Σ (x − m)² with vector accumulators (512-bit where accelerated), returned in double.
     private static double SquaredDeviation<T>(ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int i = 0, wdt = Vector<T>.Count;
-        var acc = Vector<T>.Zero; var mv = new Vector<T>(m);
-        for (; i <= x.Length - wdt; i += wdt) { var d = new Vector<T>(x.Slice(i)) - mv; acc += d * d; }
-        double r = double.CreateTruncating(Vector.Sum(acc));
+        int i = 0;
+        double r = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var acc = Vector512<T>.Zero; var mv = Vector512.Create(m);
+            for (; i <= x.Length - Vector512<T>.Count; i += Vector512<T>.Count) { var d = Vector512.Create(x.Slice(i, Vector512<T>.Count)) - mv; acc += d * d; }
+            r = double.CreateTruncating(Vector512.Sum(acc));
+        }
+        else
+        {
+            var acc = Vector<T>.Zero; var mv = new Vector<T>(m);
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count) { var d = new Vector<T>(x.Slice(i)) - mv; acc += d * d; }
+            r = double.CreateTruncating(Vector.Sum(acc));
+        }
         for (; i < x.Length; i++) { double d = double.CreateTruncating(x[i] - m); r += d * d; }
         return r;
     }
 
-    // Σ g·(x − m).
-    private static double DotDeviation<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T>
+    // (Σ g, Σ g·(x − m)) in one pass, returned in double.
+    private static (double Sum, double Dot) SumAndDotDeviation<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int i = 0, wdt = Vector<T>.Count;
-        var acc = Vector<T>.Zero; var mv = new Vector<T>(m);
-        for (; i <= x.Length - wdt; i += wdt) acc += new Vector<T>(g.Slice(i)) * (new Vector<T>(x.Slice(i)) - mv);
-        double r = double.CreateTruncating(Vector.Sum(acc));
-        for (; i < x.Length; i++) r += double.CreateTruncating(g[i] * (x[i] - m));
-        return r;
+        int i = 0;
+        double s = 0, r = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            int w = Vector512<T>.Count;
+            var sum = Vector512<T>.Zero; var acc = Vector512<T>.Zero; var mv = Vector512.Create(m);
+            for (; i <= x.Length - w; i += w)
+            {
+                var gv = Vector512.Create(g.Slice(i, w));
+                sum += gv;
+                acc += gv * (Vector512.Create(x.Slice(i, w)) - mv);
+            }
+            s = double.CreateTruncating(Vector512.Sum(sum)); r = double.CreateTruncating(Vector512.Sum(acc));
+        }
+        else
+        {
+            int w = Vector<T>.Count;
+            var sum = Vector<T>.Zero; var acc = Vector<T>.Zero; var mv = new Vector<T>(m);
+            for (; i <= x.Length - w; i += w) { var gv = new Vector<T>(g.Slice(i)); sum += gv; acc += gv * (new Vector<T>(x.Slice(i)) - mv); }
+            s = double.CreateTruncating(Vector.Sum(sum)); r = double.CreateTruncating(Vector.Sum(acc));
+        }
+        for (; i < x.Length; i++) { s += double.CreateTruncating(g[i]); r += double.CreateTruncating(g[i] * (x[i] - m)); }
+        return (s, r);
+    }
+
+    // y = (x·scale) + shift in one pass, rounded after the product and after the sum (as Multiply then Add).
+    private static void ScaleShift<T>(ReadOnlySpan<T> x, T scale, T shift, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            int w = Vector512<T>.Count;
+            Vector512<T> vs = Vector512.Create(scale), vb = Vector512.Create(shift);
+            for (; i <= y.Length - w; i += w) (Vector512.Create(x.Slice(i, w)) * vs + vb).CopyTo(y.Slice(i));
+        }
+        for (; i < y.Length; i++) y[i] = x[i] * scale + shift;
     }
 
     // y = a·ka + b·kb + k.
     private static void Affine2<T>(ReadOnlySpan<T> a, T ka, ReadOnlySpan<T> b, T kb, T k, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int i = 0, wdt = Vector<T>.Count;
-        Vector<T> va = new(ka), vb = new(kb), vk = new(k);
-        for (; i <= y.Length - wdt; i += wdt) (new Vector<T>(a.Slice(i)) * va + new Vector<T>(b.Slice(i)) * vb + vk).CopyTo(y.Slice(i));
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            int w = Vector512<T>.Count;
+            Vector512<T> va = Vector512.Create(ka), vb = Vector512.Create(kb), vk = Vector512.Create(k);
+            for (; i <= y.Length - w; i += w) (Vector512.Create(a.Slice(i, w)) * va + Vector512.Create(b.Slice(i, w)) * vb + vk).CopyTo(y.Slice(i));
+        }
+        else
+        {
+            int w = Vector<T>.Count;
+            Vector<T> va = new(ka), vb = new(kb), vk = new(k);
+            for (; i <= y.Length - w; i += w) (new Vector<T>(a.Slice(i)) * va + new Vector<T>(b.Slice(i)) * vb + vk).CopyTo(y.Slice(i));
+        }
         for (; i < y.Length; i++) y[i] = a[i] * ka + b[i] * kb + k;
     }
 }

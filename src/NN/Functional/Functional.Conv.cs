@@ -21,6 +21,15 @@ public static partial class Functional
         {
             var x = inputs[0].Contiguous(); var w = inputs[1];
             long n = x.Shape[0], o = w.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
+            if (PerSample(x, w) && Cpu.CpuConv.SupportsForward(x, w, g, groups) && (!hasBias || inputs[2].DType == x.DType))
+            {
+                // Direct kernel (float32, stride 1, no dilation, one group): no columns at all.
+                var yd = Tensor.Empty([n, o, g.OutH, g.OutW], x.DType, x.Device);
+                Cpu.CpuConv.Forward(x, w.Contiguous(), hasBias ? inputs[2].Contiguous() : null, g, yd);
+                ctx.SaveForBackward(x, w);
+                ctx.Values["perSample"] = true;
+                return yd;
+            }
             if (PerSample(x, w))
             {
                 // One sample at a time through a reused [C·kH·kW, L] column buffer (cache-sized, no batch-sized
@@ -65,32 +74,52 @@ public static partial class Functional
         {
             var x = ctx.SavedTensors[0]; var w = ctx.SavedTensors[1];
             long n = x.Shape[0], o = w.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
-            var go = gradOutput.Contiguous().Reshape(n, groups, o / groups, l);
+            // The direct kernels read gradOutput through its strides (the gradient of a Sum is an expanded view); the
+            // column path below needs it contiguous.
+            Tensor? goC = null;
+            Tensor Go() => goC ??= gradOutput.Contiguous().Reshape(n, groups, o / groups, l);
             var wc = w.Contiguous().Reshape(groups, o / groups, cg * kk);
-            long nc = Chunk(n, g.Channels * kk * l);
-            var buf = Tensor.Empty([nc, g.Channels * kk, l], x.DType, x.Device);
             Tensor? gx = ctx.NeedsInputGrad[0] ? Tensor.Empty(x.Shape.ToArray(), x.DType, x.Device) : null;
             Tensor? gw = ctx.NeedsInputGrad[1] ? Tensor.Empty([groups, o / groups, cg * kk], x.DType, x.Device) : null;
-            for (long i = 0; i < n; i += nc)
+            Tensor? gb = null;
+            // Direct kernels where they apply (float32, stride 1, no dilation, one group); the rest goes through columns.
+            bool gxLeft = gx is not null, gwLeft = gw is not null;
+            if (gx is not null && Cpu.CpuConv.SupportsInputGrad(x, w, g, groups))
             {
-                long m = Math.Min(nc, n - i);
-                var b = buf.Narrow(0, 0, m);
-                if (gw is not null)
+                Cpu.CpuConv.BackwardInput(gradOutput, w.Contiguous(), g, gx);
+                gxLeft = false;
+            }
+            if (gw is not null && Cpu.CpuConv.SupportsForward(x, w, g, groups))
+            {
+                if (hasBias && ctx.NeedsInputGrad[2]) gb = Tensor.Empty([o], x.DType, x.Device);
+                Cpu.CpuConv.BackwardWeight(gradOutput, x, g, gw.Reshape(o, g.Channels, g.KernelH, g.KernelW), gb);
+                gwLeft = false;
+            }
+            if (gxLeft || gwLeft)
+            {
+                long nc = Chunk(n, g.Channels * kk * l);
+                var buf = Tensor.Empty([nc, g.Channels * kk, l], x.DType, x.Device);
+                for (long i = 0; i < n; i += nc)
                 {
-                    x.Backend.Im2Col(x.Narrow(0, i, m), g, b);
-                    for (long j = 0; j < m; j++)
-                        x.Backend.MatMul(go.Select(0, i + j), b.Select(0, j).Reshape(groups, cg * kk, l).mT, gw, accumulate: i + j > 0);
-                }
-                if (gx is not null)
-                {
-                    if (groups == 1)
-                        x.Backend.MatMul(wc.mT.Expand(m, cg * kk, o), go.Narrow(0, i, m).Reshape(m, o, l), b);
-                    else
-                        x.Backend.MatMul(wc.mT, go.Select(0, i), b.Reshape(groups, cg * kk, l));
-                    x.Backend.Col2Im(b, g, gx.Narrow(0, i, m));
+                    long m = Math.Min(nc, n - i);
+                    var b = buf.Narrow(0, 0, m);
+                    if (gwLeft)
+                    {
+                        x.Backend.Im2Col(x.Narrow(0, i, m), g, b);
+                        for (long j = 0; j < m; j++)
+                            x.Backend.MatMul(Go().Select(0, i + j), b.Select(0, j).Reshape(groups, cg * kk, l).mT, gw!, accumulate: i + j > 0);
+                    }
+                    if (gxLeft)
+                    {
+                        if (groups == 1)
+                            x.Backend.MatMul(wc.mT.Expand(m, cg * kk, o), Go().Narrow(0, i, m).Reshape(m, o, l), b);
+                        else
+                            x.Backend.MatMul(wc.mT, Go().Select(0, i), b.Reshape(groups, cg * kk, l));
+                        x.Backend.Col2Im(b, g, gx!.Narrow(0, i, m));
+                    }
                 }
             }
-            Tensor? gb = hasBias && ctx.NeedsInputGrad[2] ? gradOutput.Sum([0, 2, 3]) : null;
+            if (hasBias && ctx.NeedsInputGrad[2]) gb ??= gradOutput.Sum([0, 2, 3]);
             var gwr = gw?.Reshape(o, cg, g.KernelH, g.KernelW);
             return hasBias ? [gx, gwr, gb] : [gx, gwr];
         }
@@ -268,6 +297,14 @@ public static partial class Functional
             var x = inputs[0].Contiguous();
             long n = x.Shape[0], c = x.Shape[1];
             var y = Tensor.Empty([n, c, g.OutH, g.OutW], x.DType, x.Device);
+            if (Cpu.CpuMaxPool2x2.Applies(x, g))
+            {
+                // 2×2/stride-2 float32 on the CPU: no index tensor; the backward recomputes the argmax from x.
+                Cpu.CpuMaxPool2x2.Forward(x, g, y);
+                ctx.SaveForBackward(x);
+                ctx.Values["recompute"] = true;
+                return y;
+            }
             var idx = Tensor.Empty([n, c, g.OutH, g.OutW], DType.Int64, x.Device);
             x.Backend.MaxPool2d(x, g, y, idx);
             ctx.SaveForBackward(idx);
@@ -277,6 +314,13 @@ public static partial class Functional
 
         protected override Tensor?[] Backward(FunctionContext ctx, Tensor gradOutput)
         {
+            if (ctx.Values.ContainsKey("recompute"))
+            {
+                var x = ctx.SavedTensors[0];
+                var gxr = Tensor.Empty(x.Shape.ToArray(), x.DType, x.Device);
+                Cpu.CpuMaxPool2x2.Backward(gradOutput.Contiguous(), x, g, gxr);
+                return [gxr];
+            }
             var gx = Tensor.Empty((long[])ctx.Values["shape"], gradOutput.DType, gradOutput.Device);
             gradOutput.Backend.MaxPool2dBackward(gradOutput.Contiguous(), ctx.SavedTensors[0], g, gx);
             return [gx];
