@@ -14,7 +14,11 @@ public class CpuMemoryPoolTests
     public void Clean() { CpuMemoryPool.Enabled = true; CpuMemoryPool.EmptyCache(); }
 
     [TearDown]
-    public void Restore() { CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.EmptyCache(); }
+    public void Restore()
+    {
+        CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.CollectThresholdBytes = 32L << 20;
+        CpuMemoryPool.EmptyCache();
+    }
 
     private static Array ArrayOf(Tensor t) => ((CpuStorage)t.storage).Data;
 
@@ -184,5 +188,22 @@ public class CpuMemoryPoolTests
         Assert.That(max, Is.LessThan(64 * stepBytes + CpuMemoryPool.CollectThresholdBytes * 2));
         double hitRate = (CpuMemoryPool.Hits - hits) / (double)(CpuMemoryPool.Hits - hits + CpuMemoryPool.Misses - misses);
         Assert.That(hitRate, Is.GreaterThan(0.5));
+    }
+
+    [Test]
+    public void SizesNoLongerUsedAreDroppedAtForcedCollections()
+    {
+        var old = Tensor.Empty([Len]);
+        old.Dispose();   // cached, then never asked for again
+        CpuMemoryPool.CollectThresholdBytes = 1 << 20;
+        long forced = CpuMemoryPool.ForcedCollections;
+        var live = new List<Tensor>();
+        // Misses of another size (kept alive, so every request misses) force collections past the threshold.
+        for (int i = 0; i < 400 && CpuMemoryPool.ForcedCollections < forced + 4; i++) live.Add(Tensor.Empty([Len2 * 2]));
+        Assert.That(CpuMemoryPool.ForcedCollections, Is.GreaterThanOrEqualTo(forced + 4));
+        long misses = CpuMemoryPool.Misses;
+        Tensor.Empty([Len]);
+        Assert.That(CpuMemoryPool.Misses, Is.EqualTo(misses + 1), "the stale size's idle array was dropped");
+        GC.KeepAlive(live);
     }
 }

@@ -22,7 +22,8 @@ namespace Ember.Cpu;
 /// forces a gen-1 collection (every 8th: a full one, for tensors that lived long enough to reach gen 2),
 /// waits for the finalizers and retries, so memory stays within about twice what is live.</para>
 /// <para>Arrays are binned by exact (dtype, length): a training step asks for the same shapes every step.
-/// Idle arrays beyond <see cref="CacheLimitBytes"/> are dropped for the GC to free. Bool arrays and arrays
+/// Idle arrays beyond <see cref="CacheLimitBytes"/> are dropped for the GC to free, and so are those of sizes that were
+/// neither lent nor returned during the last two intervals between forced collections. Bool arrays and arrays
 /// under <see cref="MinPooledBytes"/> are not pooled (gen-0 allocation is cheaper than a lease).
 /// Pooled arrays are handed out with stale contents, as <see cref="Tensor.Empty(long[])"/> promises.
 /// Thread-safe.</para>
@@ -39,9 +40,9 @@ public static class CpuMemoryPool
     public const string PoisonVariable = "EMBER_CPU_POOL_POISON";
 
     private static readonly object Gate = new();
-    private static readonly Dictionary<long, Stack<Array>> Bins = new();
+    private static readonly Dictionary<long, Bin> Bins = new();
     private static long cachedBytes, lentBytes, lentAtCollection, missBytesSinceCollection;
-    private static long hits, misses, forcedCollections;
+    private static long hits, misses, forcedCollections, epoch;
     private static int gcCountSeen;
     private static bool enabled = Environment.GetEnvironmentVariable(EnvironmentVariable) != "0";
     private static readonly bool Poison = Environment.GetEnvironmentVariable(PoisonVariable) == "1";
@@ -118,8 +119,9 @@ public static class CpuMemoryPool
         lock (Gate)
         {
             if (cachedBytes + bytes > CacheLimitBytes) return;
-            if (!Bins.TryGetValue(key, out var stack)) Bins[key] = stack = new Stack<Array>();
-            stack.Push(array);
+            if (!Bins.TryGetValue(key, out var bin)) Bins[key] = bin = new Bin(bytes);
+            bin.Arrays.Push(array);
+            bin.LastUse = epoch;
             cachedBytes += bytes;
         }
     }
@@ -128,9 +130,10 @@ public static class CpuMemoryPool
     {
         lock (Gate)
         {
-            if (!Bins.TryGetValue(key, out var stack) || stack.Count == 0) return null;
+            if (!Bins.TryGetValue(key, out var bin) || bin.Arrays.Count == 0) return null;
+            bin.LastUse = epoch;
             cachedBytes -= bytes;
-            return stack.Pop();
+            return bin.Arrays.Pop();
         }
     }
 
@@ -154,11 +157,34 @@ public static class CpuMemoryPool
         // scanned inside) a full blocking collection costs about a millisecond here. The finalizers only hand
         // arrays back, which the pool reads right after; no second collection is needed.
         Interlocked.Increment(ref forcedCollections);
+        TrimStale();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
         GC.WaitForPendingFinalizers();
         Volatile.Write(ref gcCountSeen, GC.CollectionCount(GC.MaxGeneration));
         Interlocked.Exchange(ref missBytesSinceCollection, 0);
         Interlocked.Exchange(ref lentAtCollection, Interlocked.Read(ref lentBytes));
+    }
+
+    // Sizes nobody asked for or gave back during the last two intervals between forced collections belong to an earlier
+    // workload (another batch size, evaluation): drop their idle arrays so the collection about to run frees them.
+    private static void TrimStale()
+    {
+        lock (Gate)
+        {
+            epoch++;
+            foreach (var (key, bin) in Bins.Where(kv => kv.Value.LastUse < epoch - 2).ToList())
+            {
+                cachedBytes -= bin.Arrays.Count * bin.Bytes;
+                Bins.Remove(key);
+            }
+        }
+    }
+
+    private sealed class Bin(long bytes)
+    {
+        public readonly Stack<Array> Arrays = new();
+        public readonly long Bytes = bytes;
+        public long LastUse;
     }
 
     private static Array NewArray(DType dtype, int n) => dtype switch
