@@ -29,6 +29,7 @@ for (int i = 0; i < args.Length; i++)
 var device = Device.Parse(opts.GetValueOrDefault("device", "cpu"));
 if (device.Type != DeviceType.Cpu) Ember.Ilgpu.IlgpuBackend.Register();
 if (opts.TryGetValue("threads", out var th)) CpuThreads.Count = int.Parse(th);
+if (opts.TryGetValue("pool-threshold-mb", out var pt)) CpuMemoryPool.CollectThresholdBytes = long.Parse(pt) << 20;
 int warmup = int.Parse(opts.GetValueOrDefault("warmup", "3"));
 int repeat = int.Parse(opts.GetValueOrDefault("repeat", "10"));
 var which = opts.GetValueOrDefault("workload", "all").Split(',');

@@ -16,7 +16,7 @@ public class CpuMemoryPoolTests
     [TearDown]
     public void Restore()
     {
-        CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.CollectThresholdBytes = 32L << 20;
+        CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.CollectThresholdBytes = 2L << 20;
         CpuMemoryPool.EmptyCache();
     }
 

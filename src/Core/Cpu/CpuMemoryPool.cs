@@ -18,9 +18,11 @@ namespace Ember.Cpu;
 /// <see cref="Tensor.Dispose"/> returns the array at once.</para>
 /// <para><b>When the GC is asked to run.</b> Arrays of dead tensors come back only after a collection. A
 /// miss allocates a new array; once the bytes allocated by misses since the last collection exceed
-/// max(<see cref="CollectThresholdBytes"/>, the bytes lent out after the last forced collection), the pool
-/// forces a gen-1 collection (every 8th: a full one, for tensors that lived long enough to reach gen 2),
-/// waits for the finalizers and retries, so memory stays within about twice what is live.</para>
+/// max(<see cref="CollectThresholdBytes"/>, a quarter of the bytes lent out after the last forced collection), the
+/// pool forces a full collection (pooled arrays live on the large-object heap, which only a full collection
+/// examines), waits for the finalizers and retries, so memory stays within a small multiple of what is live. When a
+/// forced collection did not pay (fewer than half of the bytes it brought back were lent again before the next one:
+/// sizes that never repeat), the threshold doubles, up to 64 times, and returns to the base after one that did.</para>
 /// <para>Arrays are binned by exact (dtype, length): a training step asks for the same shapes every step.
 /// Idle arrays beyond <see cref="CacheLimitBytes"/> are dropped for the GC to free, and so are those of sizes that were
 /// neither lent nor returned during the last two intervals between forced collections. Bool arrays and arrays
@@ -43,6 +45,7 @@ public static class CpuMemoryPool
     private static readonly Dictionary<long, Bin> Bins = new();
     private static long cachedBytes, lentBytes, lentAtCollection, missBytesSinceCollection;
     private static long hits, misses, forcedCollections, epoch;
+    private static long hitBytesSinceCollection, returnedByLastCollection, backoff = 1;
     private static int gcCountSeen;
     private static bool enabled = Environment.GetEnvironmentVariable(EnvironmentVariable) != "0";
     private static readonly bool Poison = Environment.GetEnvironmentVariable(PoisonVariable) == "1";
@@ -62,8 +65,8 @@ public static class CpuMemoryPool
     public static long CacheLimitBytes { get; set; } =
         Math.Clamp(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8, 256L << 20, 4L << 30);
 
-    /// <summary>Miss bytes since the last collection before the pool forces one (default 64 MiB; see remarks).</summary>
-    public static long CollectThresholdBytes { get; set; } = 32L << 20;
+    /// <summary>Miss bytes since the last collection before the pool forces one (default 2 MiB; see remarks).</summary>
+    public static long CollectThresholdBytes { get; set; } = 2L << 20;
 
     /// <summary>Bytes of idle arrays held for reuse.</summary>
     public static long CachedBytes => Interlocked.Read(ref cachedBytes);
@@ -104,7 +107,11 @@ public static class CpuMemoryPool
             Interlocked.Add(ref missBytesSinceCollection, bytes);
             array = NewArray(dtype, length);
         }
-        else Interlocked.Increment(ref hits);
+        else
+        {
+            Interlocked.Increment(ref hits);
+            Interlocked.Add(ref hitBytesSinceCollection, bytes);
+        }
         if (Poison) PoisonArray(array);
         Interlocked.Add(ref lentBytes, bytes);
         lease = new PoolLease(array, key, bytes);
@@ -147,7 +154,8 @@ public static class CpuMemoryPool
             Interlocked.Exchange(ref missBytesSinceCollection, 0);
             return false;
         }
-        return Interlocked.Read(ref missBytesSinceCollection) > Math.Max(CollectThresholdBytes, Interlocked.Read(ref lentAtCollection) / 4);
+        long threshold = Math.Max(CollectThresholdBytes * Interlocked.Read(ref backoff), Interlocked.Read(ref lentAtCollection) / 4);
+        return Interlocked.Read(ref missBytesSinceCollection) > threshold;
     }
 
     private static void Collect()
@@ -157,9 +165,15 @@ public static class CpuMemoryPool
         // scanned inside) a full blocking collection costs about a millisecond here. The finalizers only hand
         // arrays back, which the pool reads right after; no second collection is needed.
         Interlocked.Increment(ref forcedCollections);
+        // Did the last forced collection pay? It did when at least half the bytes it brought back were lent again since
+        // (shapes that repeat); arrays of sizes that never come again only cost it, so collect less often then.
+        bool paid = Interlocked.Exchange(ref hitBytesSinceCollection, 0) * 2 >= Interlocked.Read(ref returnedByLastCollection);
+        Interlocked.Exchange(ref backoff, paid ? 1 : Math.Min(64, Interlocked.Read(ref backoff) * 2));
         TrimStale();
+        long cachedBefore = CachedBytes;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
         GC.WaitForPendingFinalizers();
+        Interlocked.Exchange(ref returnedByLastCollection, Math.Max(0, CachedBytes - cachedBefore));
         Volatile.Write(ref gcCountSeen, GC.CollectionCount(GC.MaxGeneration));
         Interlocked.Exchange(ref missBytesSinceCollection, 0);
         Interlocked.Exchange(ref lentAtCollection, Interlocked.Read(ref lentBytes));
