@@ -11,7 +11,13 @@ public class CpuMemoryPoolTests
     private const int Len = 54_321, Len2 = 54_323;
 
     [SetUp]
-    public void Clean() { CpuMemoryPool.Enabled = true; CpuMemoryPool.EmptyCache(); }
+    public void Clean()
+    {
+        // Earlier tests' garbage must not come back into the cache in the middle of this one.
+        CpuMemoryPool.Enabled = true;
+        GC.Collect(); GC.WaitForPendingFinalizers();
+        CpuMemoryPool.EmptyCache();
+    }
 
     [TearDown]
     public void Restore()

@@ -79,10 +79,16 @@ public static class CpuMemoryPool
     /// <summary>Collections the pool forced since start.</summary>
     public static long ForcedCollections => Interlocked.Read(ref forcedCollections);
 
-    /// <summary>Drops every idle array (the GC frees them at its next collection of the large-object heap).</summary>
+    /// <summary>
+    /// Drops every idle array (the GC frees them at its next collection of the large-object heap) and restarts the
+    /// collection schedule (no back-off).
+    /// </summary>
     public static void EmptyCache()
     {
         lock (Gate) { Bins.Clear(); cachedBytes = 0; }
+        Interlocked.Exchange(ref backoff, 1);
+        Interlocked.Exchange(ref returnedByLastCollection, 0);
+        Interlocked.Exchange(ref hitBytesSinceCollection, 0);
     }
 
     /// <summary>Lends an array of exactly <paramref name="length"/> elements; <paramref name="lease"/> is null when not pooled.</summary>
