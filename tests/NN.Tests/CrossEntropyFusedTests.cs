@@ -3,13 +3,9 @@ namespace Ember.NN.Tests;
 /// <summary>The fused cross-entropy Function against its composite definition, GradCheck (first and second order) and its errors.</summary>
 public class CrossEntropyFusedTests
 {
-    private static Tensor R(DType dt, params long[] shape) => Tensor.Randn(shape, dt);
+    private static Tensor R(DType dt, params long[] shape) => FusedKernelTests.R(dt, shape);
 
-    private static void Close(Tensor a, Tensor b, double tol, string what)
-    {
-        var d = (a.To(DType.Float64) - b.To(DType.Float64)).Abs().Max().Item();
-        Assert.That(d, Is.LessThan(tol), what);
-    }
+    private static void Close(Tensor a, Tensor b, double tol, string what) => FusedKernelTests.Close(a, b, tol, what);
 
     // The composite definition the fused cross-entropy must equal: log-softmax, then NLL (+ the smoothing term).
     private static Tensor CrossEntropyComposite(Tensor x, Tensor t, Tensor? w, long ignore, Reduction red, double eps)

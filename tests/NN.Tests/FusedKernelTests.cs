@@ -3,9 +3,9 @@ namespace Ember.NN.Tests;
 /// <summary>The fused CPU Functions (Linear with bias, training BatchNorm) against their composite forms and GradCheck.</summary>
 public class FusedKernelTests
 {
-    private static Tensor R(DType dt, params long[] shape) => Tensor.Randn(shape, dt);
+    internal static Tensor R(DType dt, params long[] shape) => Tensor.Randn(shape, dt);
 
-    private static void Close(Tensor a, Tensor b, double tol, string what)
+    internal static void Close(Tensor a, Tensor b, double tol, string what)
     {
         var d = (a.To(DType.Float64) - b.To(DType.Float64)).Abs().Max().Item();
         Assert.That(d, Is.LessThan(tol), what);
