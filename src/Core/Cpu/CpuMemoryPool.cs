@@ -46,7 +46,7 @@ public static class CpuMemoryPool
     private static long cachedBytes, lentBytes, lentAtCollection, missBytesSinceCollection;
     private static long hits, misses, forcedCollections, epoch;
     private static long hitBytesSinceCollection, returnedByLastCollection, backoff = 1;
-    private static int gcCountSeen;
+    private static int gcCountSeen, collecting;
     private static bool enabled = Environment.GetEnvironmentVariable(EnvironmentVariable) != "0";
     private static readonly bool Poison = Environment.GetEnvironmentVariable(PoisonVariable) == "1";
 
@@ -170,19 +170,26 @@ public static class CpuMemoryPool
         // is only resolved by a collection of the array's generation. With a heap of mostly primitive arrays (not
         // scanned inside) a full blocking collection costs about a millisecond here. The finalizers only hand
         // arrays back, which the pool reads right after; no second collection is needed.
-        Interlocked.Increment(ref forcedCollections);
-        // Did the last forced collection pay? It did when at least half the bytes it brought back were lent again since
-        // (shapes that repeat); arrays of sizes that never come again only cost it, so collect less often then.
-        bool paid = Interlocked.Exchange(ref hitBytesSinceCollection, 0) * 2 >= Interlocked.Read(ref returnedByLastCollection);
-        Interlocked.Exchange(ref backoff, paid ? 1 : Math.Min(64, Interlocked.Read(ref backoff) * 2));
-        TrimStale();
-        long cachedBefore = CachedBytes;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
-        GC.WaitForPendingFinalizers();
-        Interlocked.Exchange(ref returnedByLastCollection, Math.Max(0, CachedBytes - cachedBefore));
-        Volatile.Write(ref gcCountSeen, GC.CollectionCount(GC.MaxGeneration));
-        Interlocked.Exchange(ref missBytesSinceCollection, 0);
-        Interlocked.Exchange(ref lentAtCollection, Interlocked.Read(ref lentBytes));
+        // One collection at a time: a thread that misses while another collects allocates instead of collecting again.
+        if (Interlocked.CompareExchange(ref collecting, 1, 0) != 0) return;
+        try
+        {
+            Interlocked.Increment(ref forcedCollections);
+            // Did the last forced collection pay? It did when at least half the bytes it brought back were lent
+            // again since (shapes that repeat); arrays of sizes that never come again only cost it, so collect less
+            // often then.
+            bool paid = Interlocked.Exchange(ref hitBytesSinceCollection, 0) * 2 >= Interlocked.Read(ref returnedByLastCollection);
+            Interlocked.Exchange(ref backoff, paid ? 1 : Math.Min(64, Interlocked.Read(ref backoff) * 2));
+            TrimStale();
+            long cachedBefore = CachedBytes;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
+            GC.WaitForPendingFinalizers();
+            Interlocked.Exchange(ref returnedByLastCollection, Math.Max(0, CachedBytes - cachedBefore));
+            Volatile.Write(ref gcCountSeen, GC.CollectionCount(GC.MaxGeneration));
+            Interlocked.Exchange(ref missBytesSinceCollection, 0);
+            Interlocked.Exchange(ref lentAtCollection, Interlocked.Read(ref lentBytes));
+        }
+        finally { Volatile.Write(ref collecting, 0); }
     }
 
     // Sizes nobody asked for or gave back during the last two intervals between forced collections belong to an earlier
