@@ -1,25 +1,14 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Ember.Cpu;
 
 // Fused optimizer steps: one pass over contiguous parameters in PyTorch's order of operations (torch/optim/sgd.py
-// and adam.py / adamw.py, single-tensor path), in the parameter's precision. Large tensors are split into chunks
-// processed in parallel (the update is elementwise).
+// and adam.py / adamw.py, single-tensor path), in the parameter's precision: a Vector512 body and a scalar tail that
+// do the same operations in the same order, split over the GEMM worker threads (CpuParallel) for large tensors.
 public sealed partial class CpuBackend
 {
-    private const int OptimChunk = 1 << 14;
-
-    private static void ForChunks(long n, Action<int, int> body)
-    {
-        if (n <= OptimChunk) { body(0, (int)n); return; }
-        int chunks = (int)((n + OptimChunk - 1) / OptimChunk);
-        Parallel.For(0, chunks, c =>
-        {
-            int s = c * OptimChunk;
-            body(s, (int)Math.Min(OptimChunk, n - s));
-        });
-    }
-
     /// <inheritdoc/>
     public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args)
     {
@@ -37,9 +26,31 @@ public sealed partial class CpuBackend
         T lr = T.CreateTruncating(a.Lr), mu = T.CreateTruncating(a.Momentum), damp = T.One - T.CreateTruncating(a.Dampening),
             wd = T.CreateTruncating(a.WeightDecay);
         bool useMomentum = a.Momentum != 0 && b != null;
-        ForChunks(param.Numel, (s, len) =>
+        CpuParallel.For(param.Numel, 4, (s0, n0) =>
         {
-            for (int i = s; i < s + len; i++)
+            int s = (int)s0, len = (int)n0, i = s;
+            // Vector body: the scalar loop's operations in the same order (no fused multiply-adds): bit-identical results.
+            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+            {
+                ref T pr = ref MemoryMarshal.GetArrayDataReference(p), gr = ref MemoryMarshal.GetArrayDataReference(g);
+                ref T br = ref b is null ? ref pr : ref MemoryMarshal.GetArrayDataReference(b);
+                Vector512<T> vlr = Vector512.Create(lr), vmu = Vector512.Create(mu), vdamp = Vector512.Create(damp), vwd = Vector512.Create(wd);
+                for (; i + Vector512<T>.Count <= s + len; i += Vector512<T>.Count)
+                {
+                    var d = Vector512.LoadUnsafe(ref gr, (nuint)(go + i));
+                    if (a.Maximize) d = -d;
+                    var pv = Vector512.LoadUnsafe(ref pr, (nuint)(po + i));
+                    if (a.WeightDecay != 0) d += vwd * pv;
+                    if (useMomentum)
+                    {
+                        var m = a.FirstStep ? d : vmu * Vector512.LoadUnsafe(ref br, (nuint)(bo + i)) + vdamp * d;
+                        m.StoreUnsafe(ref br, (nuint)(bo + i));
+                        d = a.Nesterov ? d + vmu * m : m;
+                    }
+                    (pv - vlr * d).StoreUnsafe(ref pr, (nuint)(po + i));
+                }
+            }
+            for (; i < s + len; i++)
             {
                 T d = a.Maximize ? -g[go + i] : g[go + i];
                 if (a.WeightDecay != 0) d += wd * p[po + i];
@@ -75,9 +86,36 @@ public sealed partial class CpuBackend
         T stepSize = T.CreateTruncating(a.Lr / bc1), bc2Sqrt = T.CreateTruncating(Math.Sqrt(bc2)), eps = T.CreateTruncating(a.Eps);
         T wd = T.CreateTruncating(a.WeightDecay), decay = T.CreateTruncating(1 - a.Lr * a.WeightDecay);
         bool ams = a.Amsgrad && vm != null;
-        ForChunks(param.Numel, (s, len) =>
+        CpuParallel.For(param.Numel, 8, (s0, n0) =>
         {
-            for (int i = s; i < s + len; i++)
+            int s = (int)s0, len = (int)n0, i = s;
+            // Vector body (not amsgrad): the scalar loop's operations in the same order, with no fused multiply-adds,
+            // so every element gets bit-identical results either way.
+            if (!ams && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+            {
+                ref T pr = ref MemoryMarshal.GetArrayDataReference(p), gr = ref MemoryMarshal.GetArrayDataReference(g);
+                ref T mr = ref MemoryMarshal.GetArrayDataReference(m), vr = ref MemoryMarshal.GetArrayDataReference(v);
+                Vector512<T> vb1 = Vector512.Create(b1), vb2 = Vector512.Create(b2), vomb1 = Vector512.Create(omb1), vomb2 = Vector512.Create(omb2);
+                Vector512<T> vstep = Vector512.Create(stepSize), vbc2 = Vector512.Create(bc2Sqrt), veps = Vector512.Create(eps);
+                Vector512<T> vwd = Vector512.Create(wd), vdecay = Vector512.Create(decay);
+                for (; i + Vector512<T>.Count <= s + len; i += Vector512<T>.Count)
+                {
+                    var gi = Vector512.LoadUnsafe(ref gr, (nuint)(go + i));
+                    if (a.Maximize) gi = -gi;
+                    var pi = Vector512.LoadUnsafe(ref pr, (nuint)(po + i));
+                    if (a.WeightDecay != 0)
+                    {
+                        if (a.DecoupledWeightDecay) pi *= vdecay;
+                        else gi += vwd * pi;
+                    }
+                    var mi = Vector512.LoadUnsafe(ref mr, (nuint)(mo + i)) * vb1 + gi * vomb1;
+                    var vi = Vector512.LoadUnsafe(ref vr, (nuint)(vo + i)) * vb2 + gi * gi * vomb2;
+                    mi.StoreUnsafe(ref mr, (nuint)(mo + i)); vi.StoreUnsafe(ref vr, (nuint)(vo + i));
+                    var denom = Vector512.Sqrt(vi) / vbc2 + veps;
+                    (pi - vstep * (mi / denom)).StoreUnsafe(ref pr, (nuint)(po + i));
+                }
+            }
+            for (; i < s + len; i++)
             {
                 T gi = a.Maximize ? -g[go + i] : g[go + i];
                 T pi = p[po + i];
