@@ -25,7 +25,7 @@ public static partial class Functional
         protected override Tensor?[] Backward(FunctionContext ctx, Tensor gradOutput)
         {
             var x = ctx.SavedTensors[0]; var lse = ctx.SavedTensors[1];
-            if (GradMode.IsEnabled) return [DifferentiableGrad(gradOutput, x, lse)];
+            if (GradMode.IsEnabled) return [DifferentiableGrad(gradOutput, x)];
             var gx = Tensor.Empty(x.Shape, x.DType, x.Device);
             x.Backend.CrossEntropyBackward(gradOutput.Contiguous(), x, target, weight, args, lse, gx);
             return [gx];
@@ -33,14 +33,10 @@ public static partial class Functional
 
         // gx = g·(a·p − (1 − ε)·w[t]·onehot(t) − (ε/C)·w), a = (1 − ε)·w[t] + (ε/C)·W, rows with t = ignoreIndex zeroed;
         // p = softmax(x) recomputed with differentiable ops so that higher-order gradients flow through it.
-        private Tensor DifferentiableGrad(Tensor g, Tensor x, Tensor lse)
+        private Tensor DifferentiableGrad(Tensor g, Tensor x)
         {
-            _ = lse;
             long c = x.Shape[1];
-            var ignored = target.Eq(args.IgnoreIndex);
-            var safe = Tensor.Where(ignored, Tensor.Scalar(0, DType.Int64, target.Device), target);
-            var keep = ignored.LogicalNot().To(x.DType);
-            var wt = weight is null ? Tensor.OnesLike(keep) : weight.IndexSelect(0, safe);
+            var (safe, keep, wt) = TargetWeights(target, weight, args.IgnoreIndex, x.DType);
             double eps = args.LabelSmoothing;
             var wsum = weight is null ? Tensor.Scalar(c, x.DType, x.Device) : weight.Sum();
             var a = (wt * (1 - eps) + wsum * (eps / c)).Unsqueeze(1);
@@ -84,10 +80,7 @@ public static partial class Functional
             case Reduction.None: return per.Reshape(expect);
             default:
                 // PyTorch's mean: divided by Σ w[t] over the rows that are not ignored (their count when unweighted).
-                var keep = t.Ne(ignoreIndex).To(input.DType);
-                var denom = w is null ? keep.Sum()
-                    : (w.IndexSelect(0, Tensor.Where(t.Eq(ignoreIndex), Tensor.Scalar(0, DType.Int64, t.Device), t)) * keep).Sum();
-                return per.Sum() / denom;
+                return per.Sum() / TargetWeights(t, w, ignoreIndex, input.DType).Weight.Sum();
         }
     }
 }

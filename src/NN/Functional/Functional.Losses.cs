@@ -105,6 +105,18 @@ public static partial class Functional
     }
 
     /// <summary>
+    /// What class-index losses need of Int64 targets t: Safe = t with ignored entries replaced by class 0 (a valid index),
+    /// Keep = [t ≠ ignoreIndex] and Weight = w[t]·Keep (Keep when unweighted), both in <paramref name="dtype"/>, shaped like t.
+    /// </summary>
+    private static (Tensor Safe, Tensor Keep, Tensor Weight) TargetWeights(Tensor t, Tensor? weight, long ignoreIndex, DType dtype)
+    {
+        var ignored = t.Eq(ignoreIndex);
+        var safe = Tensor.Where(ignored, Tensor.Scalar(0, DType.Int64, t.Device), t);
+        var keep = ignored.LogicalNot().To(dtype);
+        return (safe, keep, weight is null ? keep : weight.IndexSelect(0, safe.Flatten()).Reshape(safe.Shape.ToArray()) * keep);
+    }
+
+    /// <summary>
     /// Negative log-likelihood of log-probabilities input [N, C, d…] (or [C]) at Int64 class indices target [N, d…]:
     /// −w[t]·input[t], 0 where target = ignoreIndex; Mean divides by Σ w[t] over non-ignored elements.
     /// </summary>
@@ -120,11 +132,8 @@ public static partial class Functional
         if (weight is not null && (weight.Dim != 1 || weight.Shape[0] != input.Shape[1]))
             throw new ArgumentException($"NllLoss: weight must be [C] = [{input.Shape[1]}], got {weight.Shape}.");
         target = target.To(DType.Int64);
-        var ignored = target.Eq(ignoreIndex);
-        var safe = Tensor.Where(ignored, Tensor.Scalar(0, DType.Int64, target.Device), target);
+        var (safe, _, w) = TargetWeights(target, weight, ignoreIndex, input.DType);
         var picked = input.Gather(1, safe.Unsqueeze(1)).Squeeze(1);
-        var keep = ignored.LogicalNot().To(input.DType);
-        var w = weight is null ? keep : weight.IndexSelect(0, safe.Flatten()).Reshape(safe.Shape.ToArray()) * keep;
         var loss = -picked * w;
         return reduction switch
         {
