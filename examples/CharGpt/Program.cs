@@ -26,11 +26,12 @@ int sampleEvery = a.Int("sample-every", 100, "print a sample every N steps");
 int sampleLength = a.Int("sample-length", 300, "bytes per sample");
 double temperature = a.Double("temperature", 0.8, "sampling temperature");
 int saveEvery = a.Int("save-every", 50, "write the checkpoint every N steps");
-string checkpointPath = a.Get("checkpoint", "chargpt.ckpt", "checkpoint file");
+string checkpointPath = a.Get("checkpoint", Path.Combine("runs", "chargpt", "chargpt.ckpt"), "checkpoint file");
 bool resume = a.Flag("resume", "continue from --checkpoint if it exists");
 int seed = a.Int("seed", 0, "random seed");
 string deviceName = a.Get("device", "cpu", "cpu, cuda[:N], opencl[:N], ilgpu-cpu or best");
 if (a.PrintHelpIfAsked()) return;
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!);
 
 Ember.Random.Seed(seed);
 var device = Args.ResolveDevice(deviceName);

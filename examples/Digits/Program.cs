@@ -8,6 +8,7 @@ using Ember.Examples;
 using Ember.NN;
 using Ember.Optim;
 using Ember.Serialization;
+using Ember.Visualization;
 
 var args_ = new Args(args, "Digits: an MLP (64-128-128-10, ReLU, dropout, Adam with cosine learning-rate decay) on the built-in 8x8 handwritten digits.");
 int epochs = args_.Int("epochs", 40, "training epochs");
@@ -17,7 +18,7 @@ int hidden = args_.Int("hidden", 128, "hidden units per layer");
 double dropout = args_.Double("dropout", 0.2, "dropout probability after each hidden layer");
 int seed = args_.Int("seed", 0, "random seed (split, initialization, shuffling)");
 int workers = args_.Int("workers", 0, "DataLoader background workers");
-string outDir = args_.Get("out", ".", "folder for model.safetensors and digits-curves.png");
+string outDir = args_.Get("out", Path.Combine("runs", "digits"), "folder for model.safetensors and digits-curves.png");
 bool progress = !args_.Flag("no-progress", "no progress bar");
 if (args_.PrintHelpIfAsked()) return;
 

@@ -10,6 +10,7 @@ using Ember.Examples;
 using Ember.NN;
 using Ember.Optim;
 using Ember.Serialization;
+using Ember.Visualization;
 
 var a = new Args(args, "FashionMnist: a two-block CNN (conv, batch norm, ReLU, max-pool) on Fashion-MNIST.");
 string data = a.Get("data", Datasets.FashionMnistDefaultRoot, "folder with the four IDX files (raw or .gz)");
@@ -21,7 +22,7 @@ int workers = a.Int("workers", 1, "DataLoader background workers");
 int seed = a.Int("seed", 0, "random seed");
 string deviceName = a.Get("device", "cpu", "cpu, cuda[:N], opencl[:N], ilgpu-cpu or best");
 bool augment = a.Flag("augment", "random crops (padding 2) and horizontal flips while training");
-string outDir = a.Get("out", ".", "folder for fashion-mnist.safetensors and fashion-mnist-curves.png");
+string outDir = a.Get("out", Path.Combine("runs", "fashion-mnist"), "folder for fashion-mnist.safetensors and fashion-mnist-curves.png");
 bool progress = !a.Flag("no-progress", "no progress bar");
 if (a.PrintHelpIfAsked()) return;
 

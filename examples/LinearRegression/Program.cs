@@ -13,7 +13,7 @@ var a = new Args(args, "LinearRegression: gradient descent with autograd, by han
 int points = a.Int("points", 100, "number of noisy samples");
 int epochs = a.Int("epochs", 200, "gradient-descent steps");
 double lr = a.Double("lr", 0.1, "learning rate");
-string dotPath = a.Get("dot", "linear-regression.dot", "where the loss's graph is written");
+string dotPath = a.Get("dot", Path.Combine("runs", "linear-regression", "linear-regression.dot"), "where the loss's graph is written");
 int seed = a.Int("seed", 0, "random seed");
 if (a.PrintHelpIfAsked()) return;
 
@@ -32,6 +32,7 @@ for (int epoch = 1; epoch <= epochs; epoch++)
     var loss = (prediction - y).Square().Mean();         // mean squared error, a 0-dim tensor
     if (epoch == 1)
     {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dotPath))!);
         File.WriteAllText(dotPath, Autograd.ToDot(loss));
         Console.WriteLine($"wrote the graph of the first loss to {dotPath}");
     }

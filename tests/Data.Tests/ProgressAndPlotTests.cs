@@ -1,3 +1,4 @@
+using Ember.Visualization;
 using Spectre.Console;
 
 namespace Ember.Data.Tests;

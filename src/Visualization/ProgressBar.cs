@@ -1,7 +1,7 @@
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
-namespace Ember.Data;
+namespace Ember.Visualization;
 
 /// <summary>
 /// A terminal progress bar for data-loader loops and training epochs (Spectre.Console): description, bar,

@@ -1,6 +1,6 @@
 using ScottPlot;
 
-namespace Ember.Data;
+namespace Ember.Visualization;
 
 /// <summary>
 /// Per-epoch metrics of a training run (loss, accuracy, …) and their plot as a PNG (ScottPlot, rendered
