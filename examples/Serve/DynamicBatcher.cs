@@ -41,8 +41,13 @@ public sealed class DynamicBatcher : IAsyncDisposable
     }
 
     /// <summary>Queues <paramref name="rows"/> instances (row-major, <see cref="Features"/> each) and returns their class probabilities.</summary>
+    /// <exception cref="ArgumentException">inputs does not hold rows × Features values, or rows is not positive.</exception>
     public Task<float[]> PredictAsync(float[] inputs, int rows)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
+        // Checked here, before queueing: a malformed request must not fail the other requests of its batch.
+        if (rows < 1 || inputs.Length != (long)rows * Features)
+            throw new ArgumentException($"PredictAsync: {inputs.Length} values for {rows} rows of {Features} features.", nameof(inputs));
         var p = new Pending(inputs, rows, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously), Stopwatch.GetTimestamp());
         Interlocked.Increment(ref queued);
         if (!queue.Writer.TryWrite(p)) { Interlocked.Decrement(ref queued); throw new InvalidOperationException("the server is shutting down"); }
