@@ -75,27 +75,11 @@ public static class PyTorchCheckpoint
             dict = sub as OrderedDictionary<object, object?> ?? throw Bad($"\"{entry}\" is {Describe(sub)}, not a dict.");
         }
         var result = new OrderedDictionary<string, Tensor>();
-        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        void Flatten(object? o, string prefix, int depth)
+        Walk(dict, source, refuseRevisits: true, (o, key) =>
         {
-            if (o is Tensor t)
-            {
-                if (!result.TryAdd(prefix, device is { } d && d != Device.Cpu ? t.To(d) : t)) throw Bad($"two entries flatten to the key \"{prefix}\".");
-                return;
-            }
-            if (o is not (OrderedDictionary<object, object?> or List<object?> or object?[])) return;
-            if (depth > MaxDepth) throw Bad($"containers are nested more than {MaxDepth} deep at \"{prefix}\".");
-            if (!seen.Add(o)) throw Bad($"the container at \"{prefix}\" is also reachable under another key (a shared or cyclic reference).");
-            string Join(string k) => prefix.Length == 0 ? k : prefix + "." + k;
-            if (o is OrderedDictionary<object, object?> dd)
-                foreach (var (k, v) in dd) Flatten(v, Join(KeyText(k)), depth + 1);
-            else
-            {
-                var items = o as IReadOnlyList<object?> ?? (object?[])o;
-                for (int i = 0; i < items.Count; i++) Flatten(items[i], Join(i.ToString(CultureInfo.InvariantCulture)), depth + 1);
-            }
-        }
-        Flatten(dict, "", 0);
+            if (o is Tensor t && !result.TryAdd(key, device is { } d && d != Device.Cpu ? t.To(d) : t))
+                throw Bad($"two entries flatten to the key \"{key}\".");
+        });
         return result;
     }
 
@@ -138,27 +122,11 @@ public static class PyTorchCheckpoint
     private static object? Resolve(PyTorchArchive.Contents contents, string source, bool upcast)
     {
         var records = new List<(TorchTensorRecord Record, string Path)>();
-        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        void Collect(object? o, string path, int depth)
+        var seen = new HashSet<TorchTensorRecord>(ReferenceEqualityComparer.Instance);
+        Walk(contents.Root, source, refuseRevisits: false, (o, path) =>
         {
-            if (o is TorchTensorRecord r)
-            {
-                if (seen.Add(r)) records.Add((r, path.Length == 0 ? "(root)" : path));
-                return;
-            }
-            if (o is not (OrderedDictionary<object, object?> or List<object?> or object?[])) return;
-            if (depth > MaxDepth) throw new InvalidDataException($"PyTorchCheckpoint: {source}: containers are nested more than {MaxDepth} deep at \"{path}\".");
-            if (!seen.Add(o)) return;
-            string Join(string k) => path.Length == 0 ? k : path + "." + k;
-            if (o is OrderedDictionary<object, object?> d)
-                foreach (var (k, v) in d) Collect(v, Join(KeyText(k)), depth + 1);
-            else
-            {
-                var items = o as IReadOnlyList<object?> ?? (object?[])o;
-                for (int i = 0; i < items.Count; i++) Collect(items[i], Join(i.ToString(CultureInfo.InvariantCulture)), depth + 1);
-            }
-        }
-        Collect(contents.Root, "", 0);
+            if (o is TorchTensorRecord r && seen.Add(r)) records.Add((r, path.Length == 0 ? "(root)" : path));
+        });
 
         foreach (var (r, path) in records)
             if (r.Storage.Type.LoadAs(upcast) == null)
@@ -176,7 +144,36 @@ public static class PyTorchCheckpoint
         return Replace(contents.Root, new HashSet<object>(ReferenceEqualityComparer.Instance));
     }
 
-    /// <summary>The tree with each record swapped for its tensor, in place (depth was bounded by Collect).</summary>
+    /// <summary>
+    /// Calls <paramref name="leaf"/> for every value that is not a dict, list or tuple, with its dotted path (dict keys, list
+    /// indices), depth first in file order. A container reached a second time (a shared or cyclic reference, possible through the
+    /// pickle memo) is skipped, or refused with <paramref name="refuseRevisits"/>; nesting deeper than <see cref="MaxDepth"/> is refused.
+    /// </summary>
+    private static void Walk(object? root, string source, bool refuseRevisits, Action<object?, string> leaf)
+    {
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        void Visit(object? o, string path, int depth)
+        {
+            if (o is not (OrderedDictionary<object, object?> or List<object?> or object?[])) { leaf(o, path); return; }
+            if (depth > MaxDepth) throw new InvalidDataException($"PyTorchCheckpoint: {source}: containers are nested more than {MaxDepth} deep at \"{path}\".");
+            if (!seen.Add(o))
+            {
+                if (!refuseRevisits) return;
+                throw new InvalidDataException($"PyTorchCheckpoint: {source}: the container at \"{path}\" is also reachable under another key (a shared or cyclic reference).");
+            }
+            string Join(string k) => path.Length == 0 ? k : path + "." + k;
+            if (o is OrderedDictionary<object, object?> d)
+                foreach (var (k, v) in d) Visit(v, Join(KeyText(k)), depth + 1);
+            else
+            {
+                var items = o as IReadOnlyList<object?> ?? (object?[])o;
+                for (int i = 0; i < items.Count; i++) Visit(items[i], Join(i.ToString(CultureInfo.InvariantCulture)), depth + 1);
+            }
+        }
+        Visit(root, "", 0);
+    }
+
+    /// <summary>The tree with each record swapped for its tensor, in place (depth was bounded by Walk).</summary>
     private static object? Replace(object? o, HashSet<object> done)
     {
         if (o is TorchTensorRecord r) return r.Result;
@@ -204,10 +201,12 @@ public static class PyTorchCheckpoint
         _ => k.ToString() ?? "",
     };
 
-    private static string Describe(object? o) => o switch
+    /// <summary>A pickled value's kind, in Python's words, for messages.</summary>
+    internal static string Describe(object? o) => o switch
     {
         null => "None",
-        Tensor => "a tensor",
+        Tensor or TorchTensorRecord => "a tensor",
+        OrderedDictionary<object, object?> => "a dict",
         List<object?> => "a list",
         object?[] => "a tuple",
         PickleGlobal g => g.FullName,

@@ -120,7 +120,7 @@ internal sealed class RestrictedUnpickler
                     var state = Pop();
                     var inst = Peek();
                     if (inst is null || !orderedDicts.Contains(inst))
-                        throw Refuse($"BUILD on {Describe(inst)} (only an OrderedDict's attributes may be set)", null);
+                        throw Refuse($"BUILD on {PyTorchCheckpoint.Describe(inst)} (only an OrderedDict's attributes may be set)", null);
                     if (state is not (null or OrderedDictionary<object, object?>)) throw Bad("BUILD state of an OrderedDict must be a dict");
                     break;
                 }
@@ -193,14 +193,6 @@ internal sealed class RestrictedUnpickler
         throw Refuse($"global '{full}'", full);
     }
 
-    private static string Describe(object? o) => o switch
-    {
-        null => "None",
-        TorchTensorRecord => "a tensor",
-        PickleGlobal g => g.FullName,
-        _ => "a " + o.GetType().Name,
-    };
-
     private void Push(object? o) => stack.Add(o);
 
     private object? Pop()
@@ -223,13 +215,13 @@ internal sealed class RestrictedUnpickler
 
     private object? Get(long index) => memo.TryGetValue(index, out var o) ? o : throw Bad($"memo entry {index} is read before it is written");
 
-    private List<object?> AsList(object? o, string op) => o as List<object?> ?? throw Refuse($"{op} to {Describe(o)} (only lists)", null);
+    private List<object?> AsList(object? o, string op) => o as List<object?> ?? throw Refuse($"{op} to {PyTorchCheckpoint.Describe(o)} (only lists)", null);
 
     private void SetItem(object? target, object? key, object? value)
     {
-        if (target is not OrderedDictionary<object, object?> d) throw Refuse($"SETITEM on {Describe(target)} (only dicts)", null);
+        if (target is not OrderedDictionary<object, object?> d) throw Refuse($"SETITEM on {PyTorchCheckpoint.Describe(target)} (only dicts)", null);
         if (key is not (string or long or bool or double or BigInteger))
-            throw Bad($"dict key of type {Describe(key)}: only str, int, float and bool keys are supported");
+            throw Bad($"dict key of type {PyTorchCheckpoint.Describe(key)}: only str, int, float and bool keys are supported");
         d[key] = value;
     }
 
