@@ -16,12 +16,20 @@ public abstract class DeviceTest(string device)
     /// device ILGPU sees on this machine (the GPU machine). No fixture exists for an absent device, so
     /// nothing is skipped.
     /// </summary>
+    /// <remarks>
+    /// <c>EMBER_TEST_DEVICES</c> (a comma list such as <c>cuda:0,opencl:0</c>) narrows this to the listed devices, so
+    /// that each device's fixtures can run in a process of their own on the GPU machine.
+    /// </remarks>
     public static IEnumerable<string> AvailableDevices()
     {
         IlgpuBackend.Register();
-        yield return "ilgpu-cpu";
+        var only = Environment.GetEnvironmentVariable("EMBER_TEST_DEVICES")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(Device.Parse).ToHashSet();
+        var devices = new List<Device> { Device.IlgpuCpu };
         foreach (var d in IlgpuBackend.Instance.Devices)
-            if (d.Type is DeviceType.Cuda or DeviceType.OpenCL) yield return d.ToString();
+            if (d.Type is DeviceType.Cuda or DeviceType.OpenCL) devices.Add(d);
+        foreach (var d in devices)
+            if (only is null || only.Contains(d)) yield return d.ToString();
     }
 
     [OneTimeSetUp]

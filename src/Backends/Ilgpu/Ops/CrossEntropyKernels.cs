@@ -46,9 +46,11 @@ internal static class CrossEntropyKernels
     /// <summary>W = Σ_c w[c] (C when unweighted), summed by the group (each row group recomputes it: C reads, no host sync).</summary>
     private static T WeightSum<T, R>(ArrayView<T> sh, ArrayView<T> w, long cols, Offs o, int hasW) where T : unmanaged where R : struct, IReal<T>
     {
-        if (hasW == 0) return R.FromL(cols);
+        // The barriers of GroupSum run whether or not there are weights (hasW only picks what is summed): pocl's
+        // OpenCL compiler (LLVM 16, on the GPU machine) crashed with SIGSEGV compiling this kernel when an early
+        // return for hasW == 0 put the barriers under a branch, killing the whole test process.
         T s = R.FromD(0.0);
-        for (long j = Group.IdxX; j < cols; j += Group.DimX) s = R.Add(s, w[o.C + j]);
+        for (long j = Group.IdxX; j < cols; j += Group.DimX) s = R.Add(s, hasW != 0 ? w[o.C + j] : R.FromD(1.0));
         return GroupSum<T, R>(sh, s);
     }
 
