@@ -98,7 +98,7 @@ public sealed partial class Tensor
     public Tensor mT => Dim >= 2 ? Transpose(-2, -1) : throw new InvalidOperationException($"mT: expected at least 2 dims, got shape {Shape}.");
 
     /// <summary>Broadcasts size-1 dims (and new leading dims) to the given sizes without copying; −1 keeps a size.</summary>
-    /// <exception cref="ArgumentException">A non-1 size would change.</exception>
+    /// <exception cref="ArgumentException">A non-1 size would change, or the element count overflows Int64.</exception>
     public Tensor Expand(params long[] sizes)
     {
         if (sizes.Length < Dim) throw new ArgumentException($"Expand: target {ShapeUtil.Format(sizes)} has fewer dims than shape {Shape}.");
@@ -117,6 +117,7 @@ public sealed partial class Tensor
             else throw new ArgumentException($"Expand: shape {Shape} cannot be expanded to {ShapeUtil.Format(sizes)} (dim {i}: {cur} is not 1).");
         }
         if (ns.AsSpan().SequenceEqual(shape)) return this;
+        CheckedNumel("Expand", ns);
         return AutogradHook.Record(OpKind.Expand, new Tensor(storage, offset, ns, nst), new OpArgs { InputShape = shape }, this);
     }
 
@@ -246,7 +247,7 @@ public sealed partial class Tensor
     private long[] InferShape(string op, long[] newShape)
     {
         long n = Numel;
-        int infer = -1; long known = 1;
+        int infer = -1;
         for (int i = 0; i < newShape.Length; i++)
         {
             if (newShape[i] == -1)
@@ -255,8 +256,8 @@ public sealed partial class Tensor
                 infer = i;
             }
             else if (newShape[i] < 0) throw new ArgumentException($"{op}: invalid size {newShape[i]} in {ShapeUtil.Format(newShape)}.");
-            else known *= newShape[i];
         }
+        long known = CheckedNumel(op, [.. newShape.Where(s => s != -1)]);
         var r = (long[])newShape.Clone();
         if (infer >= 0)
         {
