@@ -31,6 +31,26 @@ public class ReaderHeaderTests
         AssertBad("{\"__metadata__\":{\"k\":\"1\"},\"__metadata__\":{\"k\":\"2\"}}", 0, "duplicate");
 
     [Test]
+    public void SafetensorsHeaderThatIsNotUtf8()
+    {
+        var bytes = FileBytes.Safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
+        bytes[10] = 0xB9;   // inside the name "a": an invalid UTF-8 byte (found by the fuzzer)
+        Assert.That(() => Safetensors.Deserialize(bytes, out _), Throws.TypeOf<InvalidDataException>().With.Message.Contains("UTF-8"));
+    }
+
+    [Test]
+    public void SafetensorsNameWithALoneSurrogateEscape() =>
+        AssertBad("{\"\\ud800\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "invalid string");
+
+    [Test]
+    public void IdxEmptyShapeWhoseOtherDimsOverflow()
+    {
+        using var dir = new FileBytes.TempDir();
+        var path = dir.File("zero.idx", FileBytes.Idx(0x08, [0, 1183276503, 1767001181, 60000]));
+        Assert.Throws<InvalidDataException>(() => IdxReader.Read(path));
+    }
+
+    [Test]
     public void SafetensorsBadEntryIsFoundBeforeAnyTensorIsDecoded()
     {
         // The second entry is bad; nothing of the first may be allocated first: the error comes from the header pass.

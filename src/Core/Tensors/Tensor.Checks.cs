@@ -93,6 +93,18 @@ public sealed partial class Tensor
         if (zero) throw new DivideByZeroException($"{op}: integer division by zero (divisor of shape {divisor.Shape}, {divisor.DType}).");
     }
 
+    /// <summary>
+    /// The dim of an op that indexes into a dim (Select, Slice, Narrow, Unfold, Unflatten, Size): a 0-dim tensor has none,
+    /// although <see cref="ShapeUtil.NormalizeDim"/> accepts dim 0 of it for reductions.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tensor is 0-dim (PyTorch: "cannot be applied to a 0-dim tensor").</exception>
+    /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
+    internal int IndexedDim(int dim, string op)
+    {
+        if (shape.Length == 0) throw new ArgumentException($"{op}: cannot be applied to a 0-dim tensor.");
+        return ShapeUtil.NormalizeDim(dim, shape.Length, op);
+    }
+
     /// <summary>PyTorch's checks on <c>tensor.grad = value</c>: same size, dtype and device as the tensor.</summary>
     /// <exception cref="ArgumentException">The value does not match.</exception>
     private void CheckGradAssignment(Tensor value)

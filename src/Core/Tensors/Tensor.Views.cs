@@ -46,7 +46,7 @@ public sealed partial class Tensor
     /// <summary>Splits dim into the given sizes (torch.unflatten).</summary>
     public Tensor Unflatten(int dim, params long[] sizes)
     {
-        int d = ShapeUtil.NormalizeDim(dim, Dim, "Unflatten");
+        int d = IndexedDim(dim, "Unflatten");
         var ns = new List<long>(shape[..d]);
         ns.AddRange(sizes);
         ns.AddRange(shape[(d + 1)..]);
@@ -157,7 +157,7 @@ public sealed partial class Tensor
 
     private Tensor Slice(int dim, long start, long end, long step, string op, bool clamp = false)
     {
-        int d = ShapeUtil.NormalizeDim(dim, Dim, op);
+        int d = IndexedDim(dim, op);
         long n = shape[d];
         if (step <= 0) throw new ArgumentException($"{op}: step must be positive, got {step}.");
         if (clamp)
@@ -180,7 +180,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentOutOfRangeException">index is outside the dim.</exception>
     public Tensor Select(int dim, long index)
     {
-        int d = ShapeUtil.NormalizeDim(dim, Dim, "Select");
+        int d = IndexedDim(dim, "Select");
         long n = shape[d];
         if (index < -n || index >= n)
             throw new ArgumentOutOfRangeException(nameof(index), $"Select: index {index} is out of range for dim {d} of size {n} (shape {Shape}).");
@@ -232,7 +232,7 @@ public sealed partial class Tensor
     /// <summary>Sliding windows of <paramref name="size"/> with <paramref name="step"/> along dim, as a new last dim (torch.Tensor.unfold). Not differentiable through autograd.</summary>
     public Tensor Unfold(int dim, long size, long step)
     {
-        int d = ShapeUtil.NormalizeDim(dim, Dim, "Unfold");
+        int d = IndexedDim(dim, "Unfold");
         if (size <= 0 || step <= 0 || size > shape[d])
             throw new ArgumentException($"Unfold: size {size} and step {step} must be positive and size ≤ {shape[d]} (dim {d} of shape {Shape}).");
         var ns = new List<long>(shape) { size };

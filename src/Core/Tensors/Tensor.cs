@@ -60,7 +60,7 @@ public sealed partial class Tensor : IDisposable
 
     /// <summary>Size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
     /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
-    public long Size(int dim) => shape[ShapeUtil.NormalizeDim(dim, Dim, "Size")];
+    public long Size(int dim) => shape[IndexedDim(dim, "Size")];
 
     /// <summary>Number of dimensions (0 for a scalar).</summary>
     public int Dim => shape.Length;

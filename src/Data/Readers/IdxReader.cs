@@ -82,6 +82,8 @@ public static class IdxReader
     {
         using var stream = Open(path);
         var header = ReadHeader(stream, path);
+        if (header.Shape.Length > Tensor.MaxRank)
+            throw new InvalidDataException($"IdxReader: {path} has {header.Shape.Length} dims; a tensor has at most {Tensor.MaxRank}.");
         var shape = Cut(header, limit);
         var raw = stream.ReadData(DataBytes(header, shape, path), path);
         long count = raw.Length / header.ElementSize;
@@ -168,17 +170,20 @@ public static class IdxReader
         return new IdxHeader((IdxType)magic[2], shape);
     }
 
-    // The data size the (cut) header claims, with checked arithmetic, bounded by what one array can hold.
+    // The data size the (cut) header claims, with checked arithmetic, bounded by what one array can hold. The product of
+    // the non-zero dims must fit too (a tensor's strides are such products), as Tensor's shape checks require.
     private static long DataBytes(IdxHeader header, int[] shape, string path)
     {
         long bytes = header.ElementSize;
+        bool empty = false;
         foreach (var d in shape)
         {
-            if (d != 0 && bytes > Tensor.MaxElements / d)
+            if (d == 0) { empty = true; continue; }
+            if (bytes > Tensor.MaxElements / d)
                 throw new InvalidDataException($"IdxReader: {path}: header [{string.Join(", ", header.Shape)}] of {header.Type} claims more data than one tensor can hold (at most {Tensor.MaxElements} elements).");
             bytes *= d;
         }
-        return bytes;
+        return empty ? 0 : bytes;
     }
 
     // Reads exactly `bytes` bytes. A plain file's length is checked before allocating; a compressed stream's length is

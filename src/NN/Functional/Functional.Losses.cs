@@ -167,6 +167,8 @@ public static partial class Functional
     {
         if (labelSmoothing < 0 || labelSmoothing > 1)
             throw new ArgumentException($"CrossEntropy: labelSmoothing must be between 0.0 and 1.0, got {labelSmoothing}.");
+        if (input.Dim == 0)
+            throw new ArgumentException($"CrossEntropy: expected input of shape [C] or [N, C, d1, ...], got a 0-dim tensor (target shape {target.Shape}).");
         bool oneD = input.Dim == 1;
         if (oneD) { input = input.Unsqueeze(0); target = target.Unsqueeze(0); }
         long c = input.Shape[1];
