@@ -199,13 +199,9 @@ public static class Safetensors
                     if (es == 0) throw Bad($"tensor \"{prop.Name}\" has unsupported dtype \"{dtype}\" (supported: F32, F64, I32, I64, BOOL, and F16/BF16 read as F32).");
                     // Checked arithmetic on the header's numbers, before anything is allocated: the byte count must be exactly
                     // what the offsets give (which the tiling check below bounds by the file's length).
-                    long numel = 1, need = -1;
-                    try
-                    {
-                        foreach (var d in shape) numel = checked(numel * d);
-                        need = checked(numel * es);
-                    }
-                    catch (OverflowException) { }
+                    long need = -1;
+                    try { need = checked(Tensor.CheckedNumel("Safetensors", [.. shape]) * es); }
+                    catch (Exception ex) when (ex is OverflowException or ArgumentException) { }   // refused just below
                     if (need < 0 || need > Tensor.MaxElements)
                         throw Bad($"tensor \"{prop.Name}\" of dtype {dtype} and shape [{string.Join(", ", shape)}] is too large (its byte size overflows or exceeds {Tensor.MaxElements}).");
                     if (e - b != need)
