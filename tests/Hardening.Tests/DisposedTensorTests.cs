@@ -48,6 +48,18 @@ public class DisposedTensorTests
     }
 
     [Test]
+    public void LoadStateDictWithAReleasedTensorChangesNothing()
+    {
+        var model = new Sequential(new Linear(2, 2), new Linear(2, 1));
+        var before = model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>());
+        var state = model.StateDict().ToDictionary(kv => kv.Key, kv => Tensor.Zeros(kv.Value.Shape));
+        using (Tensor.Scope()) state["1.bias"] = Tensor.Zeros(1);   // the last key: released before the load
+        var ex = Assert.Throws<ArgumentException>(() => model.LoadStateDict(state));
+        Assert.That(ex!.Message, Does.Contain("1.bias").And.Contain("disposed"));
+        Assert.That(model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>()), Is.EqualTo(before));
+    }
+
+    [Test]
     public void KeptTensorsStayReadable()
     {
         Tensor kept;

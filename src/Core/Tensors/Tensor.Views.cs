@@ -248,16 +248,22 @@ public sealed partial class Tensor
     {
         long n = Numel;
         int infer = -1;
+        long product = 1;   // of the non-zero known sizes: it must fit Int64 (as in CheckedNumel) even when a size is 0
+        bool zero = false;
         for (int i = 0; i < newShape.Length; i++)
         {
-            if (newShape[i] == -1)
+            long s = newShape[i];
+            if (s == -1)
             {
                 if (infer >= 0) throw new ArgumentException($"{op}: only one dimension can be −1, got {ShapeUtil.Format(newShape)}.");
                 infer = i;
             }
-            else if (newShape[i] < 0) throw new ArgumentException($"{op}: invalid size {newShape[i]} in {ShapeUtil.Format(newShape)}.");
+            else if (s < 0) throw new ArgumentException($"{op}: invalid size {s} in {ShapeUtil.Format(newShape)}.");
+            else if (s == 0) zero = true;
+            else if (product > long.MaxValue / s) throw new ArgumentException($"{op}: shape {ShapeUtil.Format(newShape)} has more elements than Int64 can count.");
+            else product *= s;
         }
-        long known = CheckedNumel(op, [.. newShape.Where(s => s != -1)]);
+        long known = zero ? 0 : product;
         var r = (long[])newShape.Clone();
         if (infer >= 0)
         {

@@ -299,8 +299,13 @@ public abstract class Module
         if (strict && unexpected.Count > 0) errors.Add("Unexpected key(s) in state_dict: " + string.Join(", ", unexpected.Select(k => $"\"{k}\"")) + ".");
         if (strict && missing.Count > 0) errors.Add("Missing key(s) in state_dict: " + string.Join(", ", missing.Select(k => $"\"{k}\"")) + ".");
         foreach (var (k, t) in own)
-            if (stateDict.TryGetValue(k, out var v) && v.Shape != t.Shape)
-                errors.Add($"size mismatch for {k}: copying a param with shape {v.Shape} from checkpoint, the shape in current model is {t.Shape}.");
+            if (stateDict.TryGetValue(k, out var v))
+            {
+                if (v.Shape != t.Shape)
+                    errors.Add($"size mismatch for {k}: copying a param with shape {v.Shape} from checkpoint, the shape in current model is {t.Shape}.");
+                else if (v.Storage.IsDisposed)
+                    errors.Add($"the tensor for {k} was disposed (Dispose or the end of a Tensor.Scope) before it could be loaded.");
+            }
         if (errors.Count > 0)
             throw new ArgumentException($"Error(s) in loading state_dict for {TypeName}:\n\t" + string.Join("\n\t", errors));
         return (() =>
