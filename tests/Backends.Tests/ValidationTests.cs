@@ -17,7 +17,7 @@ public abstract class ValidationTests(string device) : DeviceTest(device)
         b[999].Fill_(0);
         Assert.Throws<DivideByZeroException>(() => a.Div(b));
         Assert.Throws<DivideByZeroException>(() => a.Div_(b));
-        Assert.That(a.Sum().Item(), Is.EqualTo(1000));
+        Assert.That(a.Cpu().To(DType.Int64).ToArray<long>(), Is.All.EqualTo(1L), "Div_ wrote nothing");
         Assert.That(a.Div(Tensor.Full([1000], 2, dtype, Dev)).Cpu().To(DType.Int64).ToArray<long>(), Is.All.EqualTo(0L), "1 / 2 truncates to 0");
     }
 
