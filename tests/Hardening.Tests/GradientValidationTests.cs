@@ -27,7 +27,7 @@ public class GradientValidationTests
     }
 
     [Test]
-    public void GradAssignmentChecksShapeDTypeAndDevice()
+    public void GradAssignmentChecksShapeAndDType()   // the device check runs in Backends.Tests (ValidationTests)
     {
         var p = Tensor.Zeros(3, 2).RequiresGrad_();
         Assert.That(Assert.Throws<ArgumentException>(() => p.Grad = Tensor.Zeros(2, 3))!.Message, Does.Contain("assigned grad has data of a different size"));
