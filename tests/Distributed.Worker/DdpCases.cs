@@ -1,0 +1,3 @@
+using Ember;
+namespace DistributedWorker;
+public static class DdpCases { public static void Run(CaseRunner run, ProcessGroup g) { } }
