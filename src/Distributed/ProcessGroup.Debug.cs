@@ -51,7 +51,7 @@ public sealed partial class ProcessGroup
         var d = all.AsSpan(rank * DescriptorLength, DescriptorLength);
         string s = d[0] >= 0 ? OpNames[d[0]] : "?";
         if (d[3] >= 0) s += $" on a {(DType)d[3]} tensor of shape [{string.Join(", ", d.Slice(5, (int)d[4]).ToArray())}]";
-        if (d[1] >= 0) s += $" with Distributed.ReduceOp.{(Distributed.ReduceOp)d[1]}";
+        if (d[1] >= 0) s += $" with ReduceOp.{(Distributed.ReduceOp)d[1]}";
         if (d[2] >= 0) s += $" with root {d[2]}";
         return s;
     }
