@@ -194,7 +194,10 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>
         while (nextLaunch < buckets.Length && buckets[nextLaunch].Pending == 0)
         {
             var b = buckets[nextLaunch++];
-            b.Work = group.AllReduceAsync(b.Flat, Distributed.ReduceOp.Avg);
+            // The last bucket is waited for at once, so it takes MPI's blocking all-reduce (Open MPI's tuned
+            // algorithms measured faster than its non-blocking ones: perf/README.md); the others overlap backward.
+            bool last = nextLaunch == buckets.Length && pendingParameters == 0;
+            b.Work = group.AllReduceWork(b.Flat, Distributed.ReduceOp.Avg, async: !last);
         }
         if (nextLaunch == buckets.Length && pendingParameters == 0) Finish();
     }

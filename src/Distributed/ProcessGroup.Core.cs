@@ -7,6 +7,9 @@ public sealed partial class ProcessGroup
 {
     private const int MaxCount = int.MaxValue;
 
+    /// <summary>AllReduce returning its handle, synchronous or not (DDP runs its last bucket synchronously).</summary>
+    internal Work AllReduceWork(Tensor t, Distributed.ReduceOp op, bool async) => AllReduceCore(t, op, async);
+
     private Work AllReduceCore(Tensor t, Distributed.ReduceOp op, bool async)
     {
         const string name = "AllReduce";
