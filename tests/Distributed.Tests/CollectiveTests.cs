@@ -35,4 +35,9 @@ public class CollectiveTests
     [TestCase(3)]
     public void DistributedDataParallelMatchesOneProcessOnTheConcatenatedBatch(int processes) =>
         AssertAllCasesPassed(MpiRun.Run(processes, "ddp", Timeout), processes, minimumCases: 8);
+
+    /// <summary>Tensors of the ILGPU CPU accelerator travel through host copies; the same suite runs on CUDA through NCCL on the GPU machine.</summary>
+    [Test]
+    public void IlgpuDeviceTensorsGoThroughHostCopies() =>
+        AssertAllCasesPassed(MpiRun.Run(2, "device ilgpu-cpu", Timeout), 2, minimumCases: 20);
 }

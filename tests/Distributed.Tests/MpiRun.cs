@@ -41,7 +41,7 @@ public static class MpiRun
         }
     }
 
-    /// <summary>Runs <c>mpirun -np <paramref name="processes"/> dotnet worker <paramref name="suite"/></c> and returns its exit code and merged output.</summary>
+    /// <summary>Runs <c>mpirun -np <paramref name="processes"/> dotnet worker <paramref name="suite"/></c> (the suite and its space-separated arguments) and returns its exit code and merged output.</summary>
     public static MpiResult Run(int processes, string suite, TimeSpan timeout, IDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(MpirunPath)
@@ -50,8 +50,9 @@ public static class MpiRun
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "-np", processes.ToString(), "dotnet", WorkerPath, suite })
+        foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "-np", processes.ToString(), "dotnet", WorkerPath })
             psi.ArgumentList.Add(a);
+        foreach (var a in suite.Split(' ')) psi.ArgumentList.Add(a);
         psi.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
         psi.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";

@@ -13,14 +13,15 @@ public static class CollectiveCases
     private static double Factor(int rank, long i) => (i + rank) % 3 + 1;
 
     /// <summary>A tensor of shape [5, 7] stored transposed (non-contiguous), or a contiguous [1001].</summary>
-    public static Tensor Make(DType dtype, bool nonContiguous, Func<long, double> f)
+    public static Tensor Make(DType dtype, bool nonContiguous, Func<long, double> f, Device? device = null)
     {
+        var where = device ?? Device.Cpu;
         if (!nonContiguous)
-            return Tensor.FromArray(Enumerable.Range(0, 1001).Select(i => f(i)).ToArray(), 1001).To(dtype);
+            return Tensor.FromArray(Enumerable.Range(0, 1001).Select(i => f(i)).ToArray(), 1001).To(dtype).To(where);
         const int a = 5, b = 7;
         var data = new double[a * b];
         for (int i = 0; i < a; i++) for (int j = 0; j < b; j++) data[j * a + i] = f(i * b + j);
-        var t = Tensor.FromArray(data, b, a).To(dtype).Transpose(0, 1);
+        var t = Tensor.FromArray(data, b, a).To(dtype).To(where).Transpose(0, 1);
         if (t.IsContiguous) throw new Exception("expected a non-contiguous tensor");
         return t;
     }
