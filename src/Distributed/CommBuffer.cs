@@ -39,8 +39,8 @@ internal sealed unsafe class HostBuffer : CommBuffer
     {
         if (t.Device.Type == DeviceType.Cpu && t.IsContiguous && t.Storage is CpuStorage) return new HostBuffer(t, t);
         using var _ = Autograd.NoGrad();
+        // Not a contiguous CPU tensor: a contiguous CPU copy (To(Cpu) of a CPU tensor is the same view, Contiguous copies it).
         var work = copyIn ? t.Detach().To(Device.Cpu).Contiguous() : Tensor.Empty(t.Shape, t.DType, Device.Cpu);
-        if (ReferenceEquals(work, t) || work.Storage == t.Storage) work = work.Clone();
         return new HostBuffer(t, work);
     }
 

@@ -13,131 +13,132 @@ public sealed partial class ProcessGroup
     private Work AllReduceCore(Tensor t, Distributed.ReduceOp op, bool async)
     {
         const string name = "AllReduce";
-        var comm = Route(name, t);
+        CheckTensor(name, t);
         CheckOp(name, op, t.DType);
         Consistency(name, t, op);
+        var comm = Transport(t);   // after every check: creating an NCCL communicator is itself collective
         var buf = comm.Pin(t, copyIn: true);
-        return Start(comm, op, () => comm.AllReduce(buf.Ptr, buf.Ptr, Count(t), t.DType, op, async), async, buf);
+        return Start(comm, op, () => comm.AllReduce(buf.Ptr, buf.Ptr, Count(t), t.DType, op, async), async, null, (buf, true));
     }
 
     private Work BroadcastCore(Tensor t, int src, bool async)
     {
         const string name = "Broadcast";
-        var comm = Route(name, t);
+        CheckTensor(name, t);
         CheckRank(name, "src", src);
         Consistency(name, t, root: src);
+        var comm = Transport(t);
         var buf = comm.Pin(t, copyIn: Rank == src);
-        return Start(comm, null, () => comm.Broadcast(buf.Ptr, Count(t), t.DType, src, async), async, (buf, Rank != src));
+        return Start(comm, null, () => comm.Broadcast(buf.Ptr, Count(t), t.DType, src, async), async, null, (buf, Rank != src));
     }
 
     private Work AllGatherCore(IList<Tensor> outputs, Tensor input, bool async)
     {
         const string name = "AllGather";
-        var comm = Route(name, input);
+        CheckTensor(name, input);
         CheckList(name, "outputs", outputs, input);
         Consistency(name, input);
+        var comm = Transport(input);
         var flat = Tensor.Empty([Size * input.Numel], input.DType, input.Device);
         var inBuf = comm.Pin(input, copyIn: true);
         var outBuf = comm.Pin(flat, copyIn: false);
         return Start(comm, null, () => comm.AllGather(inBuf.Ptr, outBuf.Ptr, Count(input), input.DType, async), async,
-            (inBuf, false), (outBuf, true), then: () => Unflatten(flat, outputs));
+            () => Unflatten(flat, outputs), (inBuf, false), (outBuf, true));
     }
 
     private Work AllGatherIntoTensorCore(Tensor output, Tensor input, bool async)
     {
         const string name = "AllGatherIntoTensor";
-        var comm = Route(name, input);
+        CheckTensor(name, input);
         CheckLike(name, "output", output, input, Size * input.Numel);
         Consistency(name, input);
+        var comm = Transport(input);
         var inBuf = comm.Pin(input, copyIn: true);
         var outBuf = comm.Pin(output, copyIn: false);
-        return Start(comm, null, () => comm.AllGather(inBuf.Ptr, outBuf.Ptr, Count(input), input.DType, async), async, (inBuf, false), (outBuf, true));
+        return Start(comm, null, () => comm.AllGather(inBuf.Ptr, outBuf.Ptr, Count(input), input.DType, async), async, null, (inBuf, false), (outBuf, true));
     }
 
     private Work ReduceScatterCore(Tensor output, IList<Tensor> inputs, Distributed.ReduceOp op, bool async)
     {
         const string name = "ReduceScatter";
-        var comm = Route(name, output);
+        CheckTensor(name, output);
         CheckOp(name, op, output.DType);
         CheckList(name, "inputs", inputs, output);
         Consistency(name, output, op);
+        var comm = Transport(output);
         var flat = Flatten(inputs);
         var inBuf = comm.Pin(flat, copyIn: true);
         var outBuf = comm.Pin(output, copyIn: false);
-        return Start(comm, op, () => comm.ReduceScatter(inBuf.Ptr, outBuf.Ptr, Count(output), output.DType, op, async), async, (inBuf, false), (outBuf, true));
+        return Start(comm, op, () => comm.ReduceScatter(inBuf.Ptr, outBuf.Ptr, Count(output), output.DType, op, async), async, null, (inBuf, false), (outBuf, true));
     }
 
     private Work ReduceScatterTensorCore(Tensor output, Tensor input, Distributed.ReduceOp op, bool async)
     {
         const string name = "ReduceScatterTensor";
-        var comm = Route(name, output);
+        CheckTensor(name, output);
         CheckOp(name, op, output.DType);
         CheckLike(name, "input", input, output, Size * output.Numel);
         Consistency(name, output, op);
+        var comm = Transport(output);
         var inBuf = comm.Pin(input, copyIn: true);
         var outBuf = comm.Pin(output, copyIn: false);
-        return Start(comm, op, () => comm.ReduceScatter(inBuf.Ptr, outBuf.Ptr, Count(output), output.DType, op, async), async, (inBuf, false), (outBuf, true));
+        return Start(comm, op, () => comm.ReduceScatter(inBuf.Ptr, outBuf.Ptr, Count(output), output.DType, op, async), async, null, (inBuf, false), (outBuf, true));
     }
 
     private Work GatherCore(Tensor input, IList<Tensor>? list, int dst, bool async)
     {
         const string name = "Gather";
-        var comm = Route(name, input);
+        CheckTensor(name, input);
         CheckRank(name, "dst", dst);
         CheckRootList(name, "gatherList", list, input, dst);
         Consistency(name, input, root: dst);
+        var comm = Transport(input);
         var flat = Rank == dst ? Tensor.Empty([Size * input.Numel], input.DType, input.Device) : null;
         var inBuf = comm.Pin(input, copyIn: true);
         var outBuf = flat is null ? null : comm.Pin(flat, copyIn: false);
         return Start(comm, null, () => comm.Gather(inBuf.Ptr, outBuf?.Ptr ?? 0, Count(input), input.DType, dst, async), async,
-            (inBuf, false), (outBuf, true), then: () => { if (flat is not null) Unflatten(flat, list!); });
+            () => { if (flat is not null) Unflatten(flat, list!); }, (inBuf, false), (outBuf, true));
     }
 
     private Work ScatterCore(Tensor output, IList<Tensor>? list, int src, bool async)
     {
         const string name = "Scatter";
-        var comm = Route(name, output);
+        CheckTensor(name, output);
         CheckRank(name, "src", src);
         CheckRootList(name, "scatterList", list, output, src);
         Consistency(name, output, root: src);
+        var comm = Transport(output);
         var inBuf = Rank == src ? comm.Pin(Flatten(list!), copyIn: true) : null;
         var outBuf = comm.Pin(output, copyIn: false);
-        return Start(comm, null, () => comm.Scatter(inBuf?.Ptr ?? 0, outBuf.Ptr, Count(output), output.DType, src, async), async, (inBuf, false), (outBuf, true));
+        return Start(comm, null, () => comm.Scatter(inBuf?.Ptr ?? 0, outBuf.Ptr, Count(output), output.DType, src, async), async, null, (inBuf, false), (outBuf, true));
     }
 
     private Work BarrierCore(bool async)
     {
         Consistency("Barrier", null);
-        return Start(host, null, () => host.Barrier(async), async);
+        return Start(host, null, () => host.Barrier(async), async, null);
     }
 
     private Work PointToPoint(string name, Tensor t, int peer, int tag, bool async)
     {
-        var comm = Route(name, t);
+        CheckTensor(name, t);
         string what = name == "Send" ? "destination" : "source";
         CheckRank(name, name == "Send" ? "dst" : "src", peer);
         if (peer == Rank)
             throw new ArgumentException($"{name}: Invalid {what} rank: {what} rank should not be the same as the rank of the current process ({Rank}).");
         ArgumentOutOfRangeException.ThrowIfNegative(tag);
+        var comm = Transport(t);
         bool send = name == "Send";
         var buf = comm.Pin(t, copyIn: send);
         return Start(comm, null, () => send ? comm.Send(buf.Ptr, Count(t), t.DType, peer, tag, async) : comm.Recv(buf.Ptr, Count(t), t.DType, peer, tag, async),
-            async, (buf, !send));
+            async, null, (buf, !send));
     }
 
     // ---- running ----------------------------------------------------------------------------------------
 
-    private Work Start(Communicator comm, Distributed.ReduceOp? op, Func<Pending> call, bool async, CommBuffer buf) =>
-        Start(comm, op, call, async, (buf, true));
-
-    private Work Start(Communicator comm, Distributed.ReduceOp? op, Func<Pending> call, bool async, params (CommBuffer? Buffer, bool Written)[] buffers) =>
-        Start(comm, op, call, async, null, buffers);
-
-    private Work Start(Communicator comm, Distributed.ReduceOp? op, Func<Pending> call, bool async, (CommBuffer? Buffer, bool Written) a,
-        (CommBuffer? Buffer, bool Written) b, Action? then) => Start(comm, op, call, async, then, [a, b]);
-
     /// <summary>Calls the transport and returns a handle whose completion finishes every buffer (average, copy back, unpin) and runs <paramref name="then"/>.</summary>
-    private Work Start(Communicator comm, Distributed.ReduceOp? op, Func<Pending> call, bool async, Action? then, (CommBuffer? Buffer, bool Written)[] buffers)
+    private static Work Start(Communicator comm, Distributed.ReduceOp? op, Func<Pending> call, bool async, Action? then,
+        params (CommBuffer? Buffer, bool Written)[] buffers)
     {
         Pending pending;
         try { pending = call(); }
@@ -176,18 +177,22 @@ public sealed partial class ProcessGroup
         for (int i = 0; i < list.Count; i++) list[i].Copy_(flat.Narrow(0, i * n, n).View(list[i].Shape.ToArray()));
     }
 
-    /// <summary>The transport for a tensor's device; validates the tensor's dtype and size first.</summary>
-    private Communicator Route(string name, Tensor t)
+    /// <summary>Checks what every collective needs of a tensor: dtype, size, and a device the backend serves.</summary>
+    private void CheckTensor(string name, Tensor t)
     {
         ArgumentNullException.ThrowIfNull(t);
         if (t.DType is not (DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64))
             throw new ArgumentException($"{name}: unsupported dtype {t.DType}; distributed collectives support float32, float64, int32 and int64 tensors.");
         if (t.Numel > MaxCount)
             throw new ArgumentException($"{name}: tensor of {t.Numel} elements exceeds the {MaxCount} elements one collective can carry; split it.");
-        bool cuda = t.Device.Type == DeviceType.Cuda;
-        if (Backend == "nccl" && !cuda)
+        if (Backend == "nccl" && t.Device.Type != DeviceType.Cuda)
             throw new ArgumentException($"{name}: the nccl backend supports CUDA tensors only, got a tensor on {t.Device}; use backend \"auto\" or \"mpi\" for host tensors.");
-        if (!cuda || Backend == "mpi" || Size == 1 && host is LocalCommunicator) return host;
+    }
+
+    /// <summary>The transport for a tensor's device: NCCL for CUDA tensors (backend "nccl"/"auto" under a launcher), else the host's.</summary>
+    private Communicator Transport(Tensor t)
+    {
+        if (t.Device.Type != DeviceType.Cuda || Backend == "mpi" || host is LocalCommunicator) return host;
         lock (nccl)
         {
             if (!nccl.TryGetValue(t.Device.Index, out var c))
