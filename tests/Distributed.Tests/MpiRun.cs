@@ -56,6 +56,10 @@ public static class MpiRun
         psi.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
         psi.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
+        psi.Environment["TERM"] = "dumb";   // no terminal escape codes from the .NET host in the captured output
+        // Containers often forbid the cross-process reads (CMA, ptrace) of Open MPI's shared-memory single-copy
+        // path, which then fails at the first large message; the copy-in/copy-out path works everywhere.
+        psi.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
         psi.Environment.Remove(Ember.Distributed.DebugVariable);
         if (environment != null) foreach (var (k, v) in environment) psi.Environment[k] = v;
         using var process = Process.Start(psi)!;
