@@ -1,4 +1,5 @@
 using Ember.Cpu;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
 namespace Ember.Comm;
@@ -59,8 +60,9 @@ internal sealed unsafe class HostBuffer : CommBuffer
     private void Divide(int divisor)
     {
         long n = work.Numel;
-        if (work.DType == DType.Float32) { var s = new Span<float>((void*)Ptr, checked((int)n)); for (int i = 0; i < s.Length; i++) s[i] /= divisor; }
-        else { var s = new Span<double>((void*)Ptr, checked((int)n)); for (int i = 0; i < s.Length; i++) s[i] /= divisor; }
+        // A true division (not a multiplication by 1/divisor): the average of equal values is exact.
+        if (work.DType == DType.Float32) { var s = new Span<float>((void*)Ptr, checked((int)n)); TensorPrimitives.Divide(s, divisor, s); }
+        else { var s = new Span<double>((void*)Ptr, checked((int)n)); TensorPrimitives.Divide(s, divisor, s); }
     }
 
     public override void Release()
