@@ -10,6 +10,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 EMBER_NUM_THREA
 for r in $(seq "$rounds"); do
   echo "# round $r"
   mpirun --oversubscribe -np 2 dotnet "$dll" mlp 30
+  mpirun --oversubscribe -np 2 dotnet "$dll" mlp-plain 30
   /usr/bin/python3 perf/ddp_gloo.py mlp 30
 done
 mpirun --oversubscribe -np 2 dotnet "$dll" allreduce 1 4 16 64 256
