@@ -128,6 +128,7 @@ public static partial class Distributed
 
     private static void InstallFailureHandling()
     {
+        if (sigterm != null) return;   // once per process, however often the group is re-initialized
         AppDomain.CurrentDomain.ProcessExit += (_, _) => DestroyProcessGroup();
         AppDomain.CurrentDomain.UnhandledException += (_, e) =>
         {

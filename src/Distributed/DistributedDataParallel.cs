@@ -39,7 +39,6 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>
     private int nextLaunch, pendingParameters;
     private bool armed, started, syncEnabled = true;
     private Tensor? usedMap;
-    private Work? usedWork;
 
     /// <summary>Wraps <paramref name="module"/>; collective over the group (every rank must construct it).</summary>
     /// <param name="module">The replica; its parameters are overwritten by rank 0's.</param>
@@ -211,9 +210,9 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>
 
     private void Finish()
     {
-        if (usedMap is not null) usedWork = group.AllReduceAsync(usedMap, Distributed.ReduceOp.Sum);
+        // How many ranks used each parameter (issued after every bucket, in the same order on all ranks).
         double[]? used = null;
-        if (usedWork is not null) { usedWork.Wait(); used = usedMap!.ToArray<double>(); usedWork = null; }
+        if (usedMap is not null) { group.AllReduce(usedMap); used = usedMap.ToArray<double>(); }
         using (Autograd.NoGrad())
             foreach (var b in buckets)
             {

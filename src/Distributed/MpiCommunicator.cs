@@ -67,7 +67,7 @@ internal sealed unsafe class MpiCommunicator : Communicator
             return Pending.Done;
         }
         var slot = (nint*)NativeMemory.Alloc((nuint)sizeof(nint));
-        lock (Lock) Mpi.Check(start((nint)slot), "MPI_I" + name[4..]);
+        lock (Lock) Mpi.Check(start((nint)slot), "MPI_I" + char.ToLowerInvariant(name[4]) + name[5..]);   // MPI_Allreduce → MPI_Iallreduce
         bool finished = false;
         void Free() { finished = true; NativeMemory.Free(slot); }
         return new Pending(
