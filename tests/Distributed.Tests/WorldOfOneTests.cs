@@ -83,4 +83,33 @@ public class WorldOfOneTests
         var g = Ember.Distributed.InitProcessGroup("nccl");
         Assert.That(() => g.AllReduce(Tensor.Ones(3)), Throws.ArgumentException.With.Message.Contains("the nccl backend supports CUDA tensors only"));
     }
+
+    private sealed class Holder : Module<Tensor, Tensor>
+    {
+        public Holder() => RegisterModule("bn", new BatchNorm1d(3));
+        public override Tensor Forward(Tensor x) => ((BatchNorm1d)GetModule("bn")!).Forward(x);
+    }
+
+    [Test]
+    public void ConvertSyncBatchNormKeepsStateAndNamesUnreplaceableHolders()
+    {
+        Ember.Random.Seed(2);
+        var bn = new BatchNorm1d(3, dtype: DType.Float64);
+        var net = new Sequential(new Linear(4, 3, dtype: DType.Float64), bn);
+        var x = Tensor.Randn([5, 4], DType.Float64);
+        net.Forward(x);   // running statistics move away from their initial values
+        var before = net.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+        net.Eval();
+        var expected = net.Forward(x).ToArray<double>();
+        net.Train();
+        var converted = (Sequential)SyncBatchNorm.ConvertSyncBatchNorm(net);
+        Assert.That(converted[1], Is.TypeOf<SyncBatchNorm>());
+        Assert.That(converted.StateDict().Keys, Is.EqualTo(before.Keys));
+        foreach (var (k, v) in converted.StateDict())
+            Assert.That(v.To(DType.Float64).ToArray<double>(), Is.EqualTo(before[k].To(DType.Float64).ToArray<double>()), k);
+        converted.Eval();
+        Assert.That(converted.Forward(x).ToArray<double>(), Is.EqualTo(expected).Within(1e-12));
+        Assert.That(() => SyncBatchNorm.ConvertSyncBatchNorm(new Holder()),
+            Throws.TypeOf<NotSupportedException>().With.Message.Contains("the BatchNorm at \"bn\" is held by Holder"));
+    }
 }
