@@ -9,7 +9,7 @@ public static class CollectiveCases
     private static readonly DType[] DTypes = [DType.Float32, DType.Float64, DType.Int64];
 
     // Small integers (exact in every dtype, any summation order); products stay small.
-    private static double Value(int rank, long i) => (i * 7 + rank * 3) % 11 - 5 + rank;
+    public static double Value(int rank, long i) => (i * 7 + rank * 3) % 11 - 5 + rank;
     private static double Factor(int rank, long i) => (i + rank) % 3 + 1;
 
     /// <summary>A tensor of shape [5, 7] stored transposed (non-contiguous), or a contiguous [1001].</summary>

@@ -12,7 +12,7 @@ namespace DistributedWorker;
 /// </summary>
 public static class DeviceCases
 {
-    private static double Value(int rank, long i) => (i * 7 + rank * 3) % 11 - 5 + rank;
+    private static double Value(int rank, long i) => CollectiveCases.Value(rank, i);
 
     public static void Run(CaseRunner run, ProcessGroup g, string deviceKind)
     {
