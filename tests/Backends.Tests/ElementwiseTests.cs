@@ -26,6 +26,7 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
         UnaryOp.PowScalar => (2.5, 0),
         UnaryOp.RPowScalar => (1.7, 0),
         UnaryOp.RDivScalar => (3.0, 0),
+        UnaryOp.Logit => (0.1, 0),
         _ => (1.25, 0),
     };
 
@@ -33,6 +34,7 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
     {
         UnaryOp.Log or UnaryOp.Sqrt or UnaryOp.Rsqrt or UnaryOp.PowScalar or UnaryOp.Reciprocal or UnaryOp.RDivScalar => Pos(d, shape, 3, 0.1, 4, dt),
         UnaryOp.Log1p => Pos(d, shape, 3, -0.9, 3, dt),
+        UnaryOp.Logit => Pos(d, shape, 3, 0.02, 0.98, dt),
         UnaryOp.Round => Rnd(d, shape, 3, dt, 3).Mul_(2).Apply(UnaryOp.Round).Mul_(0.5),   // many exact halves
         _ => Rnd(d, shape, 3, dt, 2),
     };

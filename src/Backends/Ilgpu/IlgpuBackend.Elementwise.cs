@@ -1,5 +1,6 @@
 using ILGPU;
 using Ember.Ilgpu.Ops;
+using Ember.Operators;
 using EK = Ember.Ilgpu.Ops.ElementwiseKernels;
 
 namespace Ember.Ilgpu;
@@ -99,10 +100,10 @@ public sealed partial class IlgpuBackend
             }
             return;
         }
+        var launcher = new UnaryLauncher(d, x, result, sh, s[0], s[1], n);
+        if (UnaryOperators.TryVisitFloat(op, x.DType, alpha, beta, ref launcher)) return;
         switch (x.DType)
         {
-            case DType.Float32: UnaryFloat(op, d, x, result, sh, s, n, alpha, beta, f32: true); break;
-            case DType.Float64: UnaryFloat(op, d, x, result, sh, s, n, alpha, beta, f32: false); break;
             case DType.Int32:
                 K<ArrayView<int>, ArrayView<int>, Shape8, Str8, Str8, int, double, double>(d, EK.UnaryInt<int, I32>)(
                     Count(n), V<int>(x), V<int>(result), sh, s[0], s[1], (int)op, alpha, beta);
@@ -111,61 +112,41 @@ public sealed partial class IlgpuBackend
                 K<ArrayView<long>, ArrayView<long>, Shape8, Str8, Str8, int, double, double>(d, EK.UnaryInt<long, I64>)(
                     Count(n), V<long>(x), V<long>(result), sh, s[0], s[1], (int)op, alpha, beta);
                 break;
-            default:
+            case DType.Bool when op == UnaryOp.LogicalNot:
                 K<ArrayView<byte>, ArrayView<byte>, Shape8, Str8, Str8>(d, EK.Not)(Count(n), V<byte>(x), V<byte>(result), sh, s[0], s[1]);
                 break;
+            default: throw new NotSupportedException($"ILGPU backend: unary op {op} is not defined for {x.DType}.");
         }
     }
 
-    private static void UnaryFloat(UnaryOp op, IlgpuDevice d, Tensor x, Tensor r, Shape8 sh, Str8[] s, long n, double a, double b, bool f32)
+    /// <summary>Launches the one generic unary kernel <see cref="EK.Map{T, TOp}"/> for an operator struct.</summary>
+    private readonly struct UnaryLauncher(IlgpuDevice device, Tensor x, Tensor result, Shape8 shape, Str8 xStrides, Str8 resultStrides, long count)
+        : IUnaryOperatorVisitor
     {
-        switch (op)
-        {
-            case UnaryOp.Neg: Un<NegFn>(); break;
-            case UnaryOp.Abs: Un<AbsFn>(); break;
-            case UnaryOp.Exp: Un<ExpFn>(); break;
-            case UnaryOp.Log: Un<LogFn>(); break;
-            case UnaryOp.Log1p: Un<Log1pFn>(); break;
-            case UnaryOp.Expm1: Un<Expm1Fn>(); break;
-            case UnaryOp.Sqrt: Un<SqrtFn>(); break;
-            case UnaryOp.Rsqrt: Un<RsqrtFn>(); break;
-            case UnaryOp.Square: Un<SquareFn>(); break;
-            case UnaryOp.Sin: Un<SinFn>(); break;
-            case UnaryOp.Cos: Un<CosFn>(); break;
-            case UnaryOp.Tanh: Un<TanhFn>(); break;
-            case UnaryOp.Sigmoid: Un<SigmoidFn>(); break;
-            case UnaryOp.Relu: Un<ReluFn>(); break;
-            case UnaryOp.Gelu: Un<GeluFn>(); break;
-            case UnaryOp.GeluTanh: Un<GeluTanhFn>(); break;
-            case UnaryOp.Silu: Un<SiluFn>(); break;
-            case UnaryOp.Softplus: Un<SoftplusFn>(); break;
-            case UnaryOp.Erf: Un<ErfFn>(); break;
-            case UnaryOp.Floor: Un<FloorFn>(); break;
-            case UnaryOp.Ceil: Un<CeilFn>(); break;
-            case UnaryOp.Round: Un<RoundFn>(); break;
-            case UnaryOp.Sign: Un<SignFn>(); break;
-            case UnaryOp.Reciprocal: Un<ReciprocalFn>(); break;
-            case UnaryOp.AddScalar: Un<AddScalarFn>(); break;
-            case UnaryOp.MulScalar: Un<MulScalarFn>(); break;
-            case UnaryOp.RSubScalar: Un<RSubScalarFn>(); break;
-            case UnaryOp.RDivScalar: Un<RDivScalarFn>(); break;
-            case UnaryOp.PowScalar: Un<PowScalarFn>(); break;
-            case UnaryOp.RPowScalar: Un<RPowScalarFn>(); break;
-            case UnaryOp.Clamp: Un<ClampFn>(); break;
-            case UnaryOp.LeakyRelu: Un<LeakyReluFn>(); break;
-            case UnaryOp.Elu: Un<EluFn>(); break;
-            default: throw new NotSupportedException($"ILGPU backend: unary op {op} is not defined for {x.DType}.");
-        }
+        private readonly IlgpuDevice device = device;
+        private readonly Tensor x = x, result = result;
+        private readonly Shape8 shape = shape;
+        private readonly Str8 xStrides = xStrides, resultStrides = resultStrides;
+        private readonly long count = count;
 
-        void Un<TOp>() where TOp : struct, IUnaryFn
-        {
-            if (f32)
-                K<ArrayView<float>, ArrayView<float>, Shape8, Str8, Str8, float, float>(d, EK.UnaryF<TOp>)(
-                    Count(n), V<float>(x), V<float>(r), sh, s[0], s[1], (float)a, (float)b);
-            else
-                K<ArrayView<double>, ArrayView<double>, Shape8, Str8, Str8, double, double>(d, EK.UnaryD<TOp>)(
-                    Count(n), V<double>(x), V<double>(r), sh, s[0], s[1], a, b);
-        }
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IUnaryOperator<T> =>
+            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, TOp>(device, EK.Map<T, TOp>)(
+                Count(count), V<T>(x), V<T>(result), shape, xStrides, resultStrides, op);
+    }
+
+    /// <summary>Launches the one generic binary kernel <see cref="EK.Combine{T, TOp}"/> for an operator struct.</summary>
+    private readonly struct BinaryLauncher(IlgpuDevice device, Tensor a, Tensor b, Tensor result, Shape8 shape, Str8[] strides, long count)
+        : IBinaryOperatorVisitor
+    {
+        private readonly IlgpuDevice device = device;
+        private readonly Tensor a = a, b = b, result = result;
+        private readonly Shape8 shape = shape;
+        private readonly Str8[] strides = strides;
+        private readonly long count = count;
+
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IBinaryOperator<T> =>
+            K<ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, TOp>(device, EK.Combine<T, TOp>)(
+                Count(count), V<T>(a), V<T>(b), V<T>(result), shape, strides[0], strides[1], strides[2], op);
     }
 
     /// <inheritdoc/>
@@ -187,12 +168,10 @@ public sealed partial class IlgpuBackend
             }
             return;
         }
+        var launcher = new BinaryLauncher(d, a, b, result, sh, s, n);
+        if (BinaryOperators.TryVisitFloat(op, a.DType, ref launcher)) return;
         switch (a.DType)
         {
-            case DType.Float32:
-            case DType.Float64:
-                BinaryFloat(op, d, a, b, result, sh, s, n);
-                break;
             case DType.Int32:
                 K<ArrayView<int>, ArrayView<int>, ArrayView<int>, Shape8, Str8, Str8, Str8, int>(d, EK.BinaryInt<int, I32>)(
                     Count(n), V<int>(a), V<int>(b), V<int>(result), sh, s[0], s[1], s[2], (int)op);
@@ -207,32 +186,6 @@ public sealed partial class IlgpuBackend
         void Cmp<T, N>() where T : unmanaged where N : struct, INum<T> =>
             K<ArrayView<T>, ArrayView<T>, ArrayView<byte>, Shape8, Str8, Str8, Str8, int>(d, EK.Compare<T, N>)(
                 Count(n), V<T>(a), V<T>(b), V<byte>(result), sh, s[0], s[1], s[2], (int)op);
-    }
-
-    private static void BinaryFloat(BinaryOp op, IlgpuDevice d, Tensor a, Tensor b, Tensor r, Shape8 sh, Str8[] s, long n)
-    {
-        switch (op)
-        {
-            case BinaryOp.Add: Bin<AddFn>(); break;
-            case BinaryOp.Sub: Bin<SubFn>(); break;
-            case BinaryOp.Mul: Bin<MulFn>(); break;
-            case BinaryOp.Div: Bin<DivFn>(); break;
-            case BinaryOp.Pow: Bin<PowFn>(); break;
-            case BinaryOp.Maximum: Bin<MaximumFn>(); break;
-            case BinaryOp.Minimum: Bin<MinimumFn>(); break;
-            case BinaryOp.Remainder: Bin<RemainderFn>(); break;
-            default: throw new NotSupportedException($"ILGPU backend: binary op {op} is not defined for {a.DType}.");
-        }
-
-        void Bin<TOp>() where TOp : struct, IBinaryFn
-        {
-            if (a.DType == DType.Float32)
-                K<ArrayView<float>, ArrayView<float>, ArrayView<float>, Shape8, Str8, Str8, Str8>(d, EK.BinaryF<TOp>)(
-                    Count(n), V<float>(a), V<float>(b), V<float>(r), sh, s[0], s[1], s[2]);
-            else
-                K<ArrayView<double>, ArrayView<double>, ArrayView<double>, Shape8, Str8, Str8, Str8>(d, EK.BinaryD<TOp>)(
-                    Count(n), V<double>(a), V<double>(b), V<double>(r), sh, s[0], s[1], s[2]);
-        }
     }
 
     /// <inheritdoc/>

@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Numerics;
+using Ember.Operators;
 
 namespace Ember.Cpu;
 
@@ -15,19 +15,40 @@ public sealed partial class CpuBackend
             else Fill(result, 0);
             return;
         }
+        var rows = new UnaryRows(x, result);
+        if (UnaryOperators.TryVisitFloat(op, x.DType, alpha, beta, ref rows)) return;
         switch (x.DType)
         {
-            case DType.Float32: RunRows<float>(x, result, (s, d) => UnaryKernels.Float(op, s, d, (float)alpha, (float)beta)); break;
-            case DType.Float64: RunRows<double>(x, result, (s, d) => UnaryKernels.Float(op, s, d, alpha, beta)); break;
             case DType.Int32: RunRows<int>(x, result, (s, d) => UnaryKernels.Integer(op, s, d, alpha, beta)); break;
             case DType.Int64: RunRows<long>(x, result, (s, d) => UnaryKernels.Integer(op, s, d, alpha, beta)); break;
-            default: RunRows<bool>(x, result, (s, d) => { for (int i = 0; i < s.Length; i++) d[i] = !s[i]; }); break;
+            case DType.Bool when op == UnaryOp.LogicalNot: RunRows<bool>(x, result, (s, d) => { for (int i = 0; i < s.Length; i++) d[i] = !s[i]; }); break;
+            default: throw new NotSupportedException($"CPU backend: unary op {op} is not defined for {x.DType}.");
         }
+    }
+
+    /// <summary>Runs a unary operator struct over every row of x → result (contiguous rows in place, others gathered).</summary>
+    private readonly struct UnaryRows(Tensor x, Tensor result) : IUnaryOperatorVisitor
+    {
+        private readonly Tensor x = x, result = result;
+
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IUnaryOperator<T> =>
+            RunRows<T>(x, result, (s, d) => op.Invoke(s, d));
+    }
+
+    /// <summary>Runs a binary operator struct over every row of a, b → result.</summary>
+    private readonly struct BinaryRows(Tensor a, Tensor b, Tensor result) : IBinaryOperatorVisitor
+    {
+        private readonly Tensor a = a, b = b, result = result;
+
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IBinaryOperator<T> =>
+            RunRows2<T, T>(a, b, result, (x, y, d) => op.Invoke(x, y, d));
     }
 
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor result)
     {
+        var rows = new BinaryRows(a, b, result);
+        if (result.DType == a.DType && BinaryOperators.TryVisitFloat(op, a.DType, ref rows)) return;
         switch (a.DType)
         {
             case DType.Float32: BinaryTyped<float>(op, a, b, result); break;

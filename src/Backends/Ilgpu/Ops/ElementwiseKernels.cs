@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Algorithms;
+using Ember.Operators;
 
 namespace Ember.Ilgpu.Ops;
 
@@ -23,21 +24,15 @@ internal static class ElementwiseKernels
         y[ys.At(sh, i)] = viaLong != 0 ? ND.FromL(NS.ToL(v)) : ND.FromD(NS.ToD(v));
     }
 
-    public static void UnaryF<TOp>(Index1D i, ArrayView<float> x, ArrayView<float> y, Shape8 sh, Str8 xs, Str8 ys, float a, float b)
-        where TOp : struct, IUnaryFn =>
-        y[ys.At(sh, i)] = TOp.F(x[xs.At(sh, i)], a, b);
+    /// <summary>y = op(x) elementwise: the one kernel of every unary operator struct (Ember.Operators) over element type T.</summary>
+    public static void Map<T, TOp>(Index1D i, ArrayView<T> x, ArrayView<T> y, Shape8 sh, Str8 xs, Str8 ys, TOp op)
+        where T : unmanaged where TOp : struct, IUnaryOperator<T> =>
+        y[ys.At(sh, i)] = op.Invoke(x[xs.At(sh, i)]);
 
-    public static void UnaryD<TOp>(Index1D i, ArrayView<double> x, ArrayView<double> y, Shape8 sh, Str8 xs, Str8 ys, double a, double b)
-        where TOp : struct, IUnaryFn =>
-        y[ys.At(sh, i)] = TOp.D(x[xs.At(sh, i)], a, b);
-
-    public static void BinaryF<TOp>(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys)
-        where TOp : struct, IBinaryFn =>
-        y[ys.At(sh, i)] = TOp.F(a[as_.At(sh, i)], b[bs.At(sh, i)]);
-
-    public static void BinaryD<TOp>(Index1D i, ArrayView<double> a, ArrayView<double> b, ArrayView<double> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys)
-        where TOp : struct, IBinaryFn =>
-        y[ys.At(sh, i)] = TOp.D(a[as_.At(sh, i)], b[bs.At(sh, i)]);
+    /// <summary>y = op(a, b) elementwise over broadcast operands: the one kernel of every binary operator struct.</summary>
+    public static void Combine<T, TOp>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<T> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, TOp op)
+        where T : unmanaged where TOp : struct, IBinaryOperator<T> =>
+        y[ys.At(sh, i)] = op.Invoke(a[as_.At(sh, i)], b[bs.At(sh, i)]);
 
     /// <summary>IsNan (op 0) / IsInf (op 1) of a float view into a Bool view.</summary>
     public static void Classify<T, N>(Index1D i, ArrayView<T> x, ArrayView<byte> y, Shape8 sh, Str8 xs, Str8 ys, int op)
@@ -65,7 +60,7 @@ internal static class ElementwiseKernels
             case UnaryOp.AddScalar: r = v + al; break;
             case UnaryOp.MulScalar: r = (long)(v * a); break;
             case UnaryOp.RSubScalar: r = al - v; break;
-            case UnaryOp.PowScalar: r = a == XMath.Floor(a) ? IPow(v, (long)a) : (long)Fn.Pow((double)v, a); break;
+            case UnaryOp.PowScalar: r = a == XMath.Floor(a) ? IPow(v, (long)a) : (long)ScalarMath.Pow((double)v, a); break;
             case UnaryOp.Clamp:
                 if (!XMath.IsNaN(a) && v < a) r = (long)XMath.Ceiling(a);
                 if (!XMath.IsNaN(b) && v > b) r = (long)XMath.Floor(b);
