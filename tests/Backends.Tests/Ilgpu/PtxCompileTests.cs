@@ -67,6 +67,25 @@ public class PtxCompileTests
         }
     }
 
+    [Test]
+    public void ReductionKernelsCompileWithTheOpAsAnEnumField()
+    {
+        // ReduceParams carries the ReduceOp itself (no integer codes): the branches on it must compile for CUDA.
+        foreach (var (t, r) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)) })
+        {
+            Assert.That(Ptx(typeof(ReduceKernels), nameof(ReduceKernels.Split), t, r), Does.Contain("bar.sync"), $"Split<{t.Name}>");
+            var column = typeof(ReduceKernels).GetMethod(nameof(ReduceKernels.Column))!.MakeGenericMethod(t, r);
+            Assert.That(AutoGroupedPtx(column), Does.Contain(".entry"), $"Column<{t.Name}>");
+        }
+        foreach (var (t, n) in new[] { (typeof(int), typeof(I32)), (typeof(long), typeof(I64)) })
+        {
+            var rows = typeof(ReduceKernels).GetMethod(nameof(ReduceKernels.IntegerRows))!.MakeGenericMethod(t, n);
+            Assert.That(AutoGroupedPtx(rows), Does.Contain(".entry"), $"IntegerRows<{t.Name}>");
+        }
+        var boolRows = typeof(ReduceKernels).GetMethod(nameof(ReduceKernels.BoolRows))!.MakeGenericMethod(typeof(byte), typeof(B8));
+        Assert.That(AutoGroupedPtx(boolRows), Does.Contain(".entry"), "BoolRows<byte>");
+    }
+
     [TestCase(nameof(WarpRowKernels.SoftmaxWarp)), TestCase(nameof(WarpRowKernels.SoftmaxBlock)),
      TestCase(nameof(WarpRowKernels.SoftmaxBackwardWarp)), TestCase(nameof(WarpRowKernels.SoftmaxBackwardBlock))]
     public void WarpSoftmaxKernelsCompileToButterflyShuffles(string kernel)
