@@ -34,23 +34,23 @@ internal static class ElementwiseKernels
         where T : unmanaged where TOp : struct, IBinaryOperator<T> =>
         y[ys.At(sh, i)] = op.Invoke(a[as_.At(sh, i)], b[bs.At(sh, i)]);
 
-    /// <summary>IsNan (op 0) / IsInf (op 1) of a float view into a Bool view.</summary>
-    public static void Classify<T, N>(Index1D i, ArrayView<T> x, ArrayView<byte> y, Shape8 sh, Str8 xs, Str8 ys, int op)
-        where T : unmanaged where N : struct, INum<T>
+    /// <summary>IsNan or IsInf of a floating-point view into a Bool view.</summary>
+    public static void Classify<T, R>(Index1D i, ArrayView<T> x, ArrayView<byte> y, Shape8 sh, Str8 xs, Str8 ys, UnaryOp op)
+        where T : unmanaged where R : struct, IReal<T>
     {
-        double v = N.ToD(x[xs.At(sh, i)]);
-        bool r = op == 0 ? XMath.IsNaN(v) : XMath.IsInfinity(v);
+        double v = R.ToD(x[xs.At(sh, i)]);
+        bool r = op == UnaryOp.IsNan ? XMath.IsNaN(v) : XMath.IsInfinity(v);
         y[ys.At(sh, i)] = r ? (byte)1 : (byte)0;
     }
 
-    /// <summary>Integer unary ops computed in 64-bit (see <see cref="UnaryOp"/>; op is the enum value).</summary>
-    public static void UnaryInt<T, N>(Index1D i, ArrayView<T> x, ArrayView<T> y, Shape8 sh, Str8 xs, Str8 ys, int op, double a, double b)
+    /// <summary>Integer unary ops computed in 64-bit (the integer subset of <see cref="UnaryOp"/>; Floor/Ceil/Round are the identity).</summary>
+    public static void IntegerUnary<T, N>(Index1D i, ArrayView<T> x, ArrayView<T> y, Shape8 sh, Str8 xs, Str8 ys, UnaryOp op, double a, double b)
         where T : unmanaged where N : struct, INum<T>
     {
         long v = N.ToL(x[xs.At(sh, i)]);
         long al = (long)a;
         long r = v;
-        switch ((UnaryOp)op)
+        switch (op)
         {
             case UnaryOp.Neg: r = -v; break;
             case UnaryOp.Abs: r = v < 0 ? -v : v; break;
@@ -91,13 +91,13 @@ internal static class ElementwiseKernels
     public static void Not(Index1D i, ArrayView<byte> x, ArrayView<byte> y, Shape8 sh, Str8 xs, Str8 ys) =>
         y[ys.At(sh, i)] = x[xs.At(sh, i)] != 0 ? (byte)0 : (byte)1;
 
-    /// <summary>Integer binary ops in 64-bit; division by zero gives 0 (a GPU cannot throw).</summary>
-    public static void BinaryInt<T, N>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<T> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, int op)
+    /// <summary>Integer binary ops (Add … Remainder) in 64-bit; division by zero gives 0 (a GPU cannot throw).</summary>
+    public static void IntegerBinary<T, N>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<T> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, BinaryOp op)
         where T : unmanaged where N : struct, INum<T>
     {
         long x = N.ToL(a[as_.At(sh, i)]), z = N.ToL(b[bs.At(sh, i)]);
         long r;
-        switch ((BinaryOp)op)
+        switch (op)
         {
             case BinaryOp.Add: r = x + z; break;
             case BinaryOp.Sub: r = x - z; break;
@@ -106,22 +106,23 @@ internal static class ElementwiseKernels
             case BinaryOp.Pow: r = IPow(x, z); break;
             case BinaryOp.Maximum: r = x > z ? x : z; break;
             case BinaryOp.Minimum: r = x < z ? x : z; break;
-            default:
+            case BinaryOp.Remainder:
                 if (z == 0) { r = 0; break; }
                 r = x % z;
                 if (r != 0 && (r < 0) != (z < 0)) r += z;
                 break;
+            default: r = 0; break;   // unreachable: the host launches only the ops above
         }
         y[ys.At(sh, i)] = N.FromL(r);
     }
 
     /// <summary>Comparisons (Eq … Ge) of any dtype into Bool, and the logical ops of Bool operands.</summary>
-    public static void Compare<T, N>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<byte> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, int op)
+    public static void Compare<T, N>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<byte> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, BinaryOp op)
         where T : unmanaged where N : struct, INum<T>
     {
         T x = a[as_.At(sh, i)], z = b[bs.At(sh, i)];
         bool r;
-        switch ((BinaryOp)op)
+        switch (op)
         {
             case BinaryOp.Eq: r = N.Eq(x, z); break;
             case BinaryOp.Ne: r = !N.Eq(x, z); break;
@@ -131,7 +132,8 @@ internal static class ElementwiseKernels
             case BinaryOp.Ge: r = N.Lt(z, x) || N.Eq(x, z); break;
             case BinaryOp.LogicalAnd: r = N.ToL(x) != 0 && N.ToL(z) != 0; break;
             case BinaryOp.LogicalOr: r = N.ToL(x) != 0 || N.ToL(z) != 0; break;
-            default: r = (N.ToL(x) != 0) != (N.ToL(z) != 0); break;
+            case BinaryOp.LogicalXor: r = (N.ToL(x) != 0) != (N.ToL(z) != 0); break;
+            default: r = false; break;   // unreachable: the host launches only the ops above
         }
         y[ys.At(sh, i)] = r ? (byte)1 : (byte)0;
     }
