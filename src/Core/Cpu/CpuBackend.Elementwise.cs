@@ -49,35 +49,31 @@ public sealed partial class CpuBackend
     {
         var rows = new BinaryRows(a, b, result);
         if (result.DType == a.DType && BinaryOperators.TryVisitFloat(op, a.DType, ref rows)) return;
-        switch (a.DType)
-        {
-            case DType.Float32: BinaryTyped<float>(op, a, b, result); break;
-            case DType.Float64: BinaryTyped<double>(op, a, b, result); break;
-            case DType.Int32: BinaryTyped<int>(op, a, b, result); break;
-            case DType.Int64: BinaryTyped<long>(op, a, b, result); break;
-            default: BinaryTyped<bool>(op, a, b, result); break;
-        }
+        DTypeDispatch.Visit(a.DType, new BinaryKernelRows(op, a, b, result));
     }
 
-    private static void BinaryTyped<T>(BinaryOp op, Tensor a, Tensor b, Tensor result) where T : unmanaged
+    /// <summary>Comparisons (any dtype, Bool result) and the integer and Bool binary ops, by <see cref="BinaryKernels"/>.</summary>
+    private readonly struct BinaryKernelRows(BinaryOp op, Tensor a, Tensor b, Tensor result) : IDTypeVisitor
     {
-        if (result.DType == DType.Bool && typeof(T) != typeof(bool))
-            RunRows2<T, bool>(a, b, result, (x, y, d) => BinaryKernels.Compare(op, x, y, d));
-        else
-            RunRows2<T, T>(a, b, result, (x, y, d) => BinaryKernels.Apply(op, x, y, d));
+        public void Visit<T>() where T : unmanaged
+        {
+            var binaryOp = op;
+            if (result.DType == DType.Bool && typeof(T) != typeof(bool))
+                RunRows2<T, bool>(a, b, result, (x, y, d) => BinaryKernels.Compare(binaryOp, x, y, d));
+            else
+                RunRows2<T, T>(a, b, result, (x, y, d) => BinaryKernels.Apply(binaryOp, x, y, d));
+        }
     }
 
     /// <inheritdoc/>
     public void Where(Tensor condition, Tensor a, Tensor b, Tensor result)
     {
-        switch (a.DType)
-        {
-            case DType.Float32: WhereTyped<float>(condition, a, b, result); break;
-            case DType.Float64: WhereTyped<double>(condition, a, b, result); break;
-            case DType.Int32: WhereTyped<int>(condition, a, b, result); break;
-            case DType.Int64: WhereTyped<long>(condition, a, b, result); break;
-            default: WhereTyped<bool>(condition, a, b, result); break;
-        }
+        DTypeDispatch.Visit(a.DType, new WhereRows(condition, a, b, result));
+    }
+
+    private readonly struct WhereRows(Tensor condition, Tensor a, Tensor b, Tensor result) : IDTypeVisitor
+    {
+        public void Visit<T>() where T : unmanaged => WhereTyped<T>(condition, a, b, result);
     }
 
     private static void WhereTyped<T>(Tensor c, Tensor a, Tensor b, Tensor result) where T : unmanaged
