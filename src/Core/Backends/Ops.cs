@@ -1,6 +1,9 @@
 namespace Ember;
 
-/// <summary>Reductions along the last dimension of a 2-D [outer, inner] view.</summary>
+/// <summary>
+/// The reductions: what <see cref="IBackend.Reduce"/> computes along the last dimension of a 2-D [outer, inner] view,
+/// and (Sum, Prod, Max, Min, LogSumExp) what autograd records as <see cref="OpKind.Reduce"/>.
+/// </summary>
 public enum ReduceOp
 {
     /// <summary>Σ x</summary>
