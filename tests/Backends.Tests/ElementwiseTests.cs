@@ -173,6 +173,17 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
     {
         Conform(d => [Rnd(d, [4099], 21), Tensor.Empty([4099], DType.Float32, d)], (be, t) => be.Unary(UnaryOp.Tanh, t[0]!, t[1]!), [1], rtol: 3e-5, atol: 3e-6);
     }
+
+    [Test]
+    public void UnaryAndBinaryOpsWithoutAnOperatorForTheDTypeAreRejected()
+    {
+        var x = Rnd(Dev, [2, 3], 42);
+        var unknownUnary = (UnaryOp)Enum.GetValues<UnaryOp>().Length;
+        Assert.Throws<NotSupportedException>(() => x.Backend.Unary(unknownUnary, x, Tensor.Empty([2, 3], DType.Float32, Dev)));
+        Assert.Throws<NotSupportedException>(() => x.Backend.Unary(UnaryOp.LogicalNot, x, Tensor.Empty([2, 3], DType.Float32, Dev)));
+        var unknownBinary = (BinaryOp)Enum.GetValues<BinaryOp>().Length;
+        Assert.Throws<NotSupportedException>(() => x.Backend.Binary(unknownBinary, x, x, Tensor.Empty([2, 3], DType.Float32, Dev)));
+    }
 }
 
 [TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]
