@@ -39,12 +39,14 @@ internal static partial class Derivatives
             : throw new NotSupportedException($"Autograd: {args.Unary} is not differentiable."),
         OpKind.Binary => BinaryTable.TryGetValue(args.Binary, out var b) ? b
             : throw new NotSupportedException($"Autograd: {args.Binary} is not differentiable."),
+        OpKind.Reduce => ReductionFor(args) ?? throw new NotSupportedException($"Autograd: the reduction {args.Reduce} is not differentiable."),
         _ => Ops.Table.TryGetValue(op, out var d) ? d : throw new NotSupportedException($"Autograd: no backward formula for {op}."),
     };
 
     /// <summary>All ops that have an entry (for tests that check coverage).</summary>
     internal static IEnumerable<string> Covered =>
-        Ops.Table.Keys.Select(k => k.ToString()).Concat(UnaryTable.Keys.Select(k => k.ToString())).Concat(BinaryTable.Keys.Select(k => k.ToString()));
+        Ops.Table.Keys.Select(k => k.ToString()).Concat(UnaryTable.Keys.Select(k => k.ToString())).Concat(BinaryTable.Keys.Select(k => k.ToString()))
+            .Concat(DifferentiableReductions.Select(k => k.ToString()));
 
     // ---- helpers used by the formulas --------------------------------------------------------------
 

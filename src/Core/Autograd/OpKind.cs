@@ -12,20 +12,12 @@ public enum OpKind
     Binary,
     /// <summary>where(cond, a, b); inputs (a, b), args.Index = cond.</summary>
     Where,
-    /// <summary>Sum over args.Dims (keepDim in args.KeepDim); args.InputShape.</summary>
-    Sum,
-    /// <summary>Product over args.Dims.</summary>
-    Prod,
-    /// <summary>max over args.Dims without indices (ties share the gradient equally, like torch.amax).</summary>
-    Amax,
-    /// <summary>min over args.Dims without indices (ties share the gradient equally, like torch.amin).</summary>
-    Amin,
-    /// <summary>max along args.Dim with indices (args.Index); the gradient goes to the index.</summary>
-    MaxDim,
-    /// <summary>min along args.Dim with indices (args.Index); the gradient goes to the index.</summary>
-    MinDim,
-    /// <summary>logsumexp over args.Dims.</summary>
-    LogSumExp,
+    /// <summary>
+    /// A reduction: args.Reduce (a <see cref="ReduceOp"/>: Sum, Prod, Max, Min or LogSumExp) over args.Dims, keepDim in
+    /// args.KeepDim, args.InputShape. Max/Min with args.Index (indices along args.Dim, torch.max(dim)) send the
+    /// gradient to the index; without it (torch.amax/amin) ties share it equally.
+    /// </summary>
+    Reduce,
     /// <summary>Batched matrix product [B,M,K]·[B,K,N].</summary>
     Bmm,
     /// <summary>A view with another shape; args.InputShape.</summary>
@@ -69,6 +61,8 @@ public sealed class OpArgs
     public UnaryOp Unary { get; init; }
     /// <summary>The elementwise op of Binary.</summary>
     public BinaryOp Binary { get; init; }
+    /// <summary>The reduction of Reduce.</summary>
+    public ReduceOp Reduce { get; init; }
     /// <summary>First scalar parameter.</summary>
     public double Alpha { get; init; }
     /// <summary>Second scalar parameter.</summary>

@@ -31,7 +31,7 @@ public static partial class Functional
     public static Tensor Silu(Tensor x) => x.Apply(UnaryOp.Silu);
 
     /// <summary>Mish: x·tanh(softplus(x)).</summary>
-    public static Tensor Mish(Tensor x) => x * Softplus(x).Tanh();
+    public static Tensor Mish(Tensor x) => x.Mish();
 
     /// <summary>σ(x) = 1/(1 + e⁻ˣ).</summary>
     public static Tensor Sigmoid(Tensor x) => x.Sigmoid();
