@@ -83,7 +83,9 @@ public sealed class RequiredCoreTrainingTests
     [Test]
     public void CnnTrainsAsOnTheCpu()
     {
-        Optimizer Adam(IEnumerable<Tensor> ps) => new Adam(ps, lr: 1e-3);
-        AssertSameTraining(Train(Cnn, [4, 3, 32, 32], Adam, Minimal), Train(Cnn, [4, 3, 32, 32], Adam, Device.Cpu));
+        // SGD, not Adam: a convolution bias before batch norm has a gradient of exactly 0 up to rounding, which Adam's
+        // normalization would turn into ±lr steps whose sign depends on the rounding of each implementation.
+        Optimizer Sgd(IEnumerable<Tensor> ps) => new SGD(ps, lr: 0.05, momentum: 0.9);
+        AssertSameTraining(Train(Cnn, [4, 3, 32, 32], Sgd, Minimal), Train(Cnn, [4, 3, 32, 32], Sgd, Device.Cpu));
     }
 }
