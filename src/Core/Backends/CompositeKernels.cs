@@ -77,14 +77,13 @@ public static partial class CompositeKernels
     {
         using var _ = RecordingOff.Enter();
         var (dims, cs) = ChannelLayout(x);
-        // Statistics in float64 (like the CPU kernel's double accumulators), the normalization in x's dtype.
-        var x64 = x.To(DType.Float64);
-        var mu = x64.Mean(dims, keepDim: true);
-        var centered = x64 - mu;
+        // Statistics in x's dtype (two passes: the mean, then the mean squared deviation), stored as Float64.
+        var mu = x.Mean(dims, keepDim: true);
+        var centered = x - mu;
         var v = (centered * centered).Mean(dims, keepDim: true);
         var r = (v + eps).Rsqrt();
         long c = x.Shape[1];
-        var result = (x - mu.To(x.DType)) * r.To(x.DType);
+        var result = centered * r;
         if (weight is not null) result = result * weight.Reshape(cs);
         if (bias is not null) result = result + bias.Reshape(cs);
         Write(y, result);

@@ -1,8 +1,9 @@
 namespace Ember.NN;
 
 /// <summary>
-/// Stateless neural-network operations (PyTorch's torch.nn.functional). Layers delegate here. Every op is built from
-/// Core's differentiable primitives unless it says it is a fused kernel with its own backward.
+/// Stateless neural-network operations (PyTorch's torch.nn.functional). Layers delegate here. Every op composes Core's
+/// differentiable ops; the fused ones (linear, convolution, pooling, normalization, cross-entropy, attention) call the
+/// primitives of <see cref="FusedOps"/>, whose backward formulas are entries of Ember.Autograd's one table.
 /// </summary>
 public static partial class Functional
 {
