@@ -12,8 +12,11 @@ public sealed partial class Tensor
     /// The element count of <paramref name="shape"/>. The product of its non-zero sizes must fit Int64 even when a size
     /// is 0, because contiguous strides are such products.
     /// </summary>
+    /// <param name="op">The operation named in the exception (e.g. "Reshape", "Safetensors").</param>
+    /// <param name="shape">The sizes.</param>
+    /// <remarks>Public for readers of file formats (safetensors, IDX, PyTorch checkpoints) that size tensors from a header.</remarks>
     /// <exception cref="ArgumentException">A size is negative, or the product overflows Int64; the message names <paramref name="op"/> and the shape.</exception>
-    internal static long CheckedNumel(string op, ReadOnlySpan<long> shape)
+    public static long CheckedNumel(string op, ReadOnlySpan<long> shape)
     {
         long n = 1;
         bool empty = false;
