@@ -3,7 +3,9 @@ namespace Ember;
 /// <summary>
 /// The formula table (PyTorch's derivatives.yaml, as C#): one entry per primitive <see cref="OpKind"/>
 /// and per <see cref="UnaryOp"/>/<see cref="BinaryOp"/>, split by family into
-/// Derivatives.Elementwise.cs, .Reductions.cs, .Views.cs, .Indexing.cs and .LinearAlgebra.cs.
+/// Derivatives.Elementwise.cs, .Reductions.cs, .Views.cs, .Indexing.cs, .LinearAlgebra.cs, and for the fused
+/// primitives of <see cref="FusedOps"/> .NN.cs (linear, cross-entropy, attention), .Conv.cs (convolution, pooling) and
+/// .Norm.cs (layer and batch norm).
 /// </summary>
 /// <remarks>
 /// Each formula receives <c>c</c> (the <see cref="BackwardContext"/>: saved inputs, result, attributes)
@@ -27,6 +29,9 @@ internal static partial class Derivatives
         AddViews(table);
         AddIndexing(table);
         AddLinearAlgebra(table);
+        AddNN(table);
+        AddConv(table);
+        AddNorm(table);
         table[OpKind.Where] = WhereBackward;
         return table;
     }
