@@ -32,6 +32,10 @@ public class ElementwiseGradTests
         yield return new("Softplus(beta 2, threshold 1) both branches", x => x[0].Softplus(2, 1),
             () => [T.Of([-1.5, -0.3, 0.2, 0.45, 0.7, 1.9], 2, 3)]);
         yield return Unary("Erf", x => x.Erf());
+        yield return Unary("Mish", x => x.Mish(), -4, 4);
+        yield return Unary("Logit", x => x.Logit(), 0.05, 0.95);
+        yield return new("Logit(eps 0.2) inside and outside the clamp", x => x[0].Logit(0.2),
+            () => [T.Of([0.05, 0.15, 0.3, 0.5, 0.75, 0.9], 2, 3)]);
         yield return new("Floor/Ceil/Round/Sign (zero gradient)", x => x[0].Floor() + x[0].Ceil() + x[0].Round() + x[0].Sign() + x[0],
             () => [T.Of([-1.3, -0.7, 0.2, 0.45, 1.6, 2.2], 2, 3)]);
         yield return Unary("Reciprocal", x => x.Reciprocal(), 0.3, 2);
@@ -87,12 +91,12 @@ public class ElementwiseGradTests
     public void Binary_GradCheck(GradCase c) => Assert.That(GradCheck.Check(c.F, c.Inputs(), c.Eps, c.Atol, c.Rtol), Is.True);
 
     [Test]
-    public void EveryUnaryAndBinaryOpHasAnEntryOrIsNotDifferentiable()
+    public void EveryUnaryBinaryAndReduceOpHasAnEntryOrIsNotDifferentiable()
     {
         var covered = Derivatives.Covered.ToHashSet();
-        string[] notDifferentiable = ["IsNan", "IsInf", "LogicalNot", "Eq", "Ne", "Lt", "Le", "Gt", "Ge", "LogicalAnd", "LogicalOr", "LogicalXor"];
-        foreach (var op in Enum.GetNames<UnaryOp>().Concat(Enum.GetNames<BinaryOp>()).Concat(Enum.GetNames<OpKind>()))
-            if (op is not ("Unary" or "Binary") && !notDifferentiable.Contains(op))
+        string[] notDifferentiable = ["IsNan", "IsInf", "LogicalNot", "Eq", "Ne", "Lt", "Le", "Gt", "Ge", "LogicalAnd", "LogicalOr", "LogicalXor", "All", "Any"];
+        foreach (var op in Enum.GetNames<UnaryOp>().Concat(Enum.GetNames<BinaryOp>()).Concat(Enum.GetNames<ReduceOp>()).Concat(Enum.GetNames<OpKind>()))
+            if (op is not ("Unary" or "Binary" or "Reduce") && !notDifferentiable.Contains(op))
                 Assert.That(covered, Does.Contain(op), $"{op} has no backward formula");
     }
 

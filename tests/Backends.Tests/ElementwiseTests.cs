@@ -26,6 +26,7 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
         UnaryOp.PowScalar => (2.5, 0),
         UnaryOp.RPowScalar => (1.7, 0),
         UnaryOp.RDivScalar => (3.0, 0),
+        UnaryOp.Logit => (0.1, 0),
         _ => (1.25, 0),
     };
 
@@ -33,6 +34,7 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
     {
         UnaryOp.Log or UnaryOp.Sqrt or UnaryOp.Rsqrt or UnaryOp.PowScalar or UnaryOp.Reciprocal or UnaryOp.RDivScalar => Pos(d, shape, 3, 0.1, 4, dt),
         UnaryOp.Log1p => Pos(d, shape, 3, -0.9, 3, dt),
+        UnaryOp.Logit => Pos(d, shape, 3, 0.02, 0.98, dt),
         UnaryOp.Round => Rnd(d, shape, 3, dt, 3).Mul_(2).Apply(UnaryOp.Round).Mul_(0.5),   // many exact halves
         _ => Rnd(d, shape, 3, dt, 2),
     };
@@ -170,6 +172,17 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
     public void LargeContiguousUnaryUsesFastPathCorrectly()
     {
         Conform(d => [Rnd(d, [4099], 21), Tensor.Empty([4099], DType.Float32, d)], (be, t) => be.Unary(UnaryOp.Tanh, t[0]!, t[1]!), [1], rtol: 3e-5, atol: 3e-6);
+    }
+
+    [Test]
+    public void UnaryAndBinaryOpsWithoutAnOperatorForTheDTypeAreRejected()
+    {
+        var x = Rnd(Dev, [2, 3], 42);
+        var unknownUnary = (UnaryOp)Enum.GetValues<UnaryOp>().Length;
+        Assert.Throws<NotSupportedException>(() => x.Backend.Unary(unknownUnary, x, Tensor.Empty([2, 3], DType.Float32, Dev)));
+        Assert.Throws<NotSupportedException>(() => x.Backend.Unary(UnaryOp.LogicalNot, x, Tensor.Empty([2, 3], DType.Float32, Dev)));
+        var unknownBinary = (BinaryOp)Enum.GetValues<BinaryOp>().Length;
+        Assert.Throws<NotSupportedException>(() => x.Backend.Binary(unknownBinary, x, x, Tensor.Empty([2, 3], DType.Float32, Dev)));
     }
 }
 

@@ -254,8 +254,8 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
             var x = Rnd(Device.Cpu, [2, 3, 7, 6], 4);
             return Tensor.FromArray(PoolRef(Host(x), 6, Pool).Idx.Select(v => (long)v).ToArray(), 2, 3, 4, 4).To(d);
         }
-        Conform(d => [Rnd(d, [2, 3, 4, 4], 5), Indices(d), Tensor.Empty([2, 3, 7, 6], DType.Float32, d)],
-            (be, t) => be.MaxPool2dBackward(t[0]!, t[1]!, Pool, t[2]!), [2], 1e-6, 1e-6,
+        Conform(d => [Rnd(d, [2, 3, 4, 4], 5), Indices(d), Tensor.Empty([2, 3, 7, 6], DType.Float32, d), Rnd(d, [2, 3, 7, 6], 4)],
+            (be, t) => be.MaxPool2dBackward(t[0]!, t[3]!, t[1]!, Pool, t[2]!), [2], 1e-6, 1e-6,
             reference: t =>
             {
                 var g = Host(t[0]!); var idx = Host(t[1]!); var gi = new double[2 * 3 * 7 * 6];

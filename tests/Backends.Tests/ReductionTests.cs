@@ -83,6 +83,20 @@ public abstract class ReductionTests(string device) : DeviceTest(device)
         Conform(d => [Ints(d, [6, 3], 6, 0, 2).To(DType.Bool), Tensor.Empty([6], DType.Bool, d)], (be, t) => be.Reduce(op, t[0]!, t[1]!, null), [1], 0, 0);
         Conform(d => [Ints(d, [6, 3], 7, -1, 2).To(DType.Float32), Tensor.Empty([6], DType.Bool, d)], (be, t) => be.Reduce(op, t[0]!, t[1]!, null), [1], 0, 0);
     }
+
+    [Test]
+    public void AnOpWithoutAKernelIsRejectedByNameNotComputedAsAnother()
+    {
+        // A ReduceOp value no backend knows (as a newly added op would be before its kernel exists) must throw,
+        // never fall through to another reduction.
+        var x = Rnd(Dev, [3, 4], 40);
+        var values = Tensor.Empty([3], DType.Float32, Dev);
+        var unknown = (ReduceOp)Enum.GetValues<ReduceOp>().Length;
+        var ex = Assert.Throws<NotSupportedException>(() => x.Backend.Reduce(unknown, x, values, null));
+        Assert.That(ex!.Message, Does.Contain(unknown.ToString()));
+        var integers = Ints(Dev, [3, 4], 41, -5, 5);
+        Assert.Throws<NotSupportedException>(() => integers.Backend.Reduce(ReduceOp.LogSumExp, integers, Tensor.Empty([3], DType.Int64, Dev), null));
+    }
 }
 
 [TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]

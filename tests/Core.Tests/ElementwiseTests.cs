@@ -29,6 +29,9 @@ public class ElementwiseTests
         new("Softplus", t => t.Softplus(), x => x > 20 ? x : Math.Log(1 + Math.Exp(x))),
         new("Softplus_beta2", t => t.Softplus(2, 3), x => 2 * x > 3 ? x : Math.Log(1 + Math.Exp(2 * x)) / 2),
         new("Erf", t => t.Erf(), Erf),
+        new("Mish", t => t.Mish(), x => x * Math.Tanh(Math.Log(1 + Math.Exp(x))), -25, 25),
+        new("Logit", t => t.Logit(), x => Math.Log(x / (1 - x)), 0.01, 0.99),
+        new("Logit_eps", t => t.Logit(0.2), x => Math.Log(Math.Clamp(x, 0.2, 0.8) / (1 - Math.Clamp(x, 0.2, 0.8))), 0.01, 0.99),
         new("Floor", t => t.Floor(), Math.Floor, Ints: true),
         new("Ceil", t => t.Ceil(), Math.Ceiling, Ints: true),
         new("Round", t => t.Round(), x => Math.Round(x, MidpointRounding.ToEven), Ints: true),
@@ -67,6 +70,16 @@ public class ElementwiseTests
         Assert.That(y.DType, Is.EqualTo(dt));
         U.Close(y, data.Select(op.Ref).Select(v => dt.IsFloatingPoint() ? v : Math.Truncate(v)).ToArray(), shape,
             dt == DType.Float32 ? 3e-6 : 1e-13, dt == DType.Float32 ? 3e-6 : 1e-13, op.Name);
+    }
+
+    [TestCase(DType.Float32), TestCase(DType.Float64)]
+    public void SharedSimdLoopMatchesTheScalarFormOverFullVectorsAndTail(DType dt)
+    {
+        // LeakyRelu runs ElementwiseLoop.Map's vector body: 4099 elements are many full vectors plus a scalar tail.
+        long[] shape = [4099];
+        var data = U.Quantize(U.Data(shape, 5, -3, 3), dt);
+        var y = U.Make(data, shape, dt, Layout.Contiguous).LeakyRelu(0.1);
+        U.Close(y, data.Select(x => x > 0 ? x : 0.1 * x).ToArray(), shape, 1e-6, 1e-7, "LeakyRelu");
     }
 
     public record BOp(string Name, Func<Tensor, Tensor, Tensor> Op, Func<double, double, double> Ref, bool Ints = true, bool Compare = false, double Lo = -3);

@@ -66,6 +66,21 @@ internal static partial class Derivatives
         [UnaryOp.LeakyRelu] = new("LeakyReluBackward", Saves.Inputs, (c, g) => [Tensor.Where(c.Input(0).Gt(0.0), g, g * c.Args.Alpha)]),
         [UnaryOp.Elu] = new("EluBackward", Saves.Inputs, (c, g) =>
             [Tensor.Where(c.Input(0).Gt(0.0), g, g * c.Args.Alpha * c.Input(0).Exp())]),
+        // mish = x·t, t = tanh(softplus x): d/dx = t + x·(1 − t²)·σ(x) (softplus′ = σ).
+        [UnaryOp.Mish] = new("MishBackward", Saves.Inputs, (c, g) =>
+        {
+            var x = c.Input(0);
+            var t = x.Softplus().Tanh();
+            return [g * (t + x * (1 - t.Square()) * x.Sigmoid())];
+        }),
+        // logit' = 1 / (x(1 − x)); with eps the clamp passes no gradient outside [eps, 1 − eps] (PyTorch's logit_backward).
+        [UnaryOp.Logit] = new("LogitBackward", Saves.Inputs, (c, g) =>
+        {
+            var x = c.Input(0);
+            var grad = g / (x * (1 - x));
+            double eps = c.Args.Alpha;
+            return [double.IsNaN(eps) ? grad : Keep(x.Ge(eps) & x.Le(1 - eps), grad)];
+        }),
     };
 
     // a and b are the inputs (before broadcasting): every gradient is summed back to its input's shape.

@@ -2,43 +2,59 @@ namespace Ember;
 
 internal static partial class Derivatives
 {
-    // Reductions: gk is the gradient reshaped to the input's rank (size 1 at reduced dims), so it broadcasts
-    // against the input; yk is the result reshaped the same way.
+    // Reductions (OpKind.Reduce, the ReduceOp in args.Reduce): gk is the gradient reshaped to the input's rank (size 1
+    // at reduced dims), so it broadcasts against the input; yk is the result reshaped the same way.
+
+    // Σ: every input element receives the gradient of its sum.
+    private static readonly Derivative SumBackward = new("SumBackward", Saves.Nothing, (c, g) =>
+        [KeepReducedDims(g, c.Args).Expand(c.Args.InputShape)]);
+
+    // Π: ∂/∂xᵢ = product of the others. y/xᵢ fails at zeros, so (as PyTorch) handle them apart:
+    // no zero in the group → y/x; one zero → the zero gets the product of the non-zeros, others 0; two or more → 0.
+    private static readonly Derivative ProdBackward = new("ProdBackward", Saves.Inputs | Saves.Result, (c, g) =>
+    {
+        var x = c.Input(0);
+        int[] dims = ReducedDims(c.Args);
+        var gk = KeepReducedDims(g, c.Args);
+        var yk = KeepReducedDims(c.Result, c.Args);
+        var isZero = x.Eq(0.0);
+        var zeros = isZero.To(x.DType).Sum(dims, keepDim: true);            // constant: no gradient
+        var safeX = Tensor.Where(isZero, Tensor.Scalar(1, x.DType, x.Device), x);
+        var noZero = gk * yk / safeX;
+        var productOfNonZeros = ProdKeepDim(safeX, dims);
+        var oneZero = Keep(isZero, gk * productOfNonZeros);
+        return [Tensor.Where(zeros.Eq(0.0), noZero, Keep(zeros.Eq(1.0), oneZero))];
+    });
+
+    // amax/amin: the gradient is shared equally among the elements equal to the extreme (torch.amax).
+    private static readonly Derivative AmaxBackward = new("AmaxBackward", Saves.Inputs | Saves.Result, (c, g) => [ShareAmongTies(c, g)]);
+    private static readonly Derivative AminBackward = new("AminBackward", Saves.Inputs | Saves.Result, (c, g) => [ShareAmongTies(c, g)]);
+
+    // max/min along a dim with indices: the whole gradient goes to the recorded index (first occurrence).
+    private static readonly Derivative MaxBackward = new("MaxBackward", Saves.Nothing, (c, g) => [ToSelectedIndex(c, g)]);
+    private static readonly Derivative MinBackward = new("MinBackward", Saves.Nothing, (c, g) => [ToSelectedIndex(c, g)]);
+
+    // logsumexp: ∂/∂xᵢ = e^(xᵢ − y) = softmax(x)ᵢ.
+    private static readonly Derivative LogSumExpBackward = new("LogsumexpBackward", Saves.Inputs | Saves.Result, (c, g) =>
+        [KeepReducedDims(g, c.Args) * (c.Input(0) - KeepReducedDims(c.Result, c.Args)).Exp()]);
+
+    /// <summary>The entry of a recorded reduction, by its <see cref="ReduceOp"/> (every one named; All/Any are not differentiable).</summary>
+    private static Derivative? ReductionFor(OpArgs args) => args.Reduce switch
+    {
+        ReduceOp.Sum => SumBackward,
+        ReduceOp.Prod => ProdBackward,
+        ReduceOp.Max => args.Index is null ? AmaxBackward : MaxBackward,
+        ReduceOp.Min => args.Index is null ? AminBackward : MinBackward,
+        ReduceOp.LogSumExp => LogSumExpBackward,
+        _ => null,
+    };
+
+    /// <summary>The reductions that have entries (for the coverage test).</summary>
+    private static IEnumerable<ReduceOp> DifferentiableReductions =>
+        Enum.GetValues<ReduceOp>().Where(op => ReductionFor(new OpArgs { Reduce = op }) is not null);
+
     private static void AddReductions(Dictionary<OpKind, Derivative> t)
     {
-        // Σ: every input element receives the gradient of its sum.
-        t[OpKind.Sum] = new("SumBackward", Saves.Nothing, (c, g) =>
-            [KeepReducedDims(g, c.Args).Expand(c.Args.InputShape)]);
-
-        // Π: ∂/∂xᵢ = product of the others. y/xᵢ fails at zeros, so (as PyTorch) handle them apart:
-        // no zero in the group → y/x; one zero → the zero gets the product of the non-zeros, others 0; two or more → 0.
-        t[OpKind.Prod] = new("ProdBackward", Saves.Inputs | Saves.Result, (c, g) =>
-        {
-            var x = c.Input(0);
-            int[] dims = ReducedDims(c.Args);
-            var gk = KeepReducedDims(g, c.Args);
-            var yk = KeepReducedDims(c.Result, c.Args);
-            var isZero = x.Eq(0.0);
-            var zeros = isZero.To(x.DType).Sum(dims, keepDim: true);            // constant: no gradient
-            var safeX = Tensor.Where(isZero, Tensor.Scalar(1, x.DType, x.Device), x);
-            var noZero = gk * yk / safeX;
-            var productOfNonZeros = ProdKeepDim(safeX, dims);
-            var oneZero = Keep(isZero, gk * productOfNonZeros);
-            return [Tensor.Where(zeros.Eq(0.0), noZero, Keep(zeros.Eq(1.0), oneZero))];
-        });
-
-        // amax/amin: the gradient is shared equally among the elements equal to the extreme (torch.amax).
-        t[OpKind.Amax] = new("AmaxBackward", Saves.Inputs | Saves.Result, (c, g) => [ShareAmongTies(c, g)]);
-        t[OpKind.Amin] = new("AminBackward", Saves.Inputs | Saves.Result, (c, g) => [ShareAmongTies(c, g)]);
-
-        // max/min along a dim with indices: the whole gradient goes to the recorded index (first occurrence).
-        t[OpKind.MaxDim] = new("MaxBackward", Saves.Nothing, (c, g) => [ToSelectedIndex(c, g)]);
-        t[OpKind.MinDim] = new("MinBackward", Saves.Nothing, (c, g) => [ToSelectedIndex(c, g)]);
-
-        // logsumexp: ∂/∂xᵢ = e^(xᵢ − y) = softmax(x)ᵢ.
-        t[OpKind.LogSumExp] = new("LogsumexpBackward", Saves.Inputs | Saves.Result, (c, g) =>
-            [KeepReducedDims(g, c.Args) * (c.Input(0) - KeepReducedDims(c.Result, c.Args)).Exp()]);
-
         // softmax: ∂L/∂x = y ⊙ (g − Σ g⊙y) along dim (written with tensor ops so it is twice differentiable).
         t[OpKind.Softmax] = new("SoftmaxBackward", Saves.Result, (c, g) =>
         {

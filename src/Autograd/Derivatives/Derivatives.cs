@@ -3,7 +3,9 @@ namespace Ember;
 /// <summary>
 /// The formula table (PyTorch's derivatives.yaml, as C#): one entry per primitive <see cref="OpKind"/>
 /// and per <see cref="UnaryOp"/>/<see cref="BinaryOp"/>, split by family into
-/// Derivatives.Elementwise.cs, .Reductions.cs, .Views.cs, .Indexing.cs and .LinearAlgebra.cs.
+/// Derivatives.Elementwise.cs, .Reductions.cs, .Views.cs, .Indexing.cs, .LinearAlgebra.cs, and for the fused
+/// primitives of <see cref="FusedOps"/> .NN.cs (linear, cross-entropy, attention), .Conv.cs (convolution, pooling) and
+/// .Norm.cs (layer and batch norm).
 /// </summary>
 /// <remarks>
 /// Each formula receives <c>c</c> (the <see cref="BackwardContext"/>: saved inputs, result, attributes)
@@ -27,6 +29,9 @@ internal static partial class Derivatives
         AddViews(table);
         AddIndexing(table);
         AddLinearAlgebra(table);
+        AddNN(table);
+        AddConv(table);
+        AddNorm(table);
         table[OpKind.Where] = WhereBackward;
         return table;
     }
@@ -39,12 +44,14 @@ internal static partial class Derivatives
             : throw new NotSupportedException($"Autograd: {args.Unary} is not differentiable."),
         OpKind.Binary => BinaryTable.TryGetValue(args.Binary, out var b) ? b
             : throw new NotSupportedException($"Autograd: {args.Binary} is not differentiable."),
+        OpKind.Reduce => ReductionFor(args) ?? throw new NotSupportedException($"Autograd: the reduction {args.Reduce} is not differentiable."),
         _ => Ops.Table.TryGetValue(op, out var d) ? d : throw new NotSupportedException($"Autograd: no backward formula for {op}."),
     };
 
     /// <summary>All ops that have an entry (for tests that check coverage).</summary>
     internal static IEnumerable<string> Covered =>
-        Ops.Table.Keys.Select(k => k.ToString()).Concat(UnaryTable.Keys.Select(k => k.ToString())).Concat(BinaryTable.Keys.Select(k => k.ToString()));
+        Ops.Table.Keys.Select(k => k.ToString()).Concat(UnaryTable.Keys.Select(k => k.ToString())).Concat(BinaryTable.Keys.Select(k => k.ToString()))
+            .Concat(DifferentiableReductions.Select(k => k.ToString()));
 
     // ---- helpers used by the formulas --------------------------------------------------------------
 

@@ -77,6 +77,7 @@ internal sealed class BackwardContext
 
     public void Release()
     {
+        Args.Fused?.ReleaseSaved();
         result?.Release();
         foreach (var s in inputs) s?.Release();
     }

@@ -1,258 +1,179 @@
 using ILGPU;
 using Ember.Ilgpu.Ops;
-using EK = Ember.Ilgpu.Ops.ElementwiseKernels;
+using Ember.Operators;
 
 namespace Ember.Ilgpu;
 
 public sealed partial class IlgpuBackend
 {
+    /// <summary>
+    /// One elementwise launch over the coalesced shape of its operands: the device, the launch shape, one
+    /// <see cref="Str8"/> per operand (in the order they were planned) and the element count.
+    /// </summary>
+    private readonly record struct ElementwiseLaunch(IlgpuDevice Device, Shape8 Shape, Str8[] Strides, long Count)
+    {
+        /// <summary>Plans the launch for <paramref name="result"/>'s shape over <paramref name="operands"/> (result last).</summary>
+        public static ElementwiseLaunch Plan(Tensor result, params Tensor[] operands)
+        {
+            var (shape, strides) = LayoutPlan.Plan(result.shape, operands);
+            return new(Dev(result), shape, strides, result.Numel);
+        }
+    }
+
     /// <inheritdoc/>
     public void Copy(Tensor source, Tensor destination)
     {
-        long n = destination.Numel;
-        if (n == 0) return;
-        var (sh, s) = LayoutPlan.Plan(destination.shape, source, destination);
-        var d = Dev(destination);
-        if (source.DType == destination.DType)
-        {
-            switch (source.DType)
-            {
-                case DType.Float32: CopySame<float>(d, source, destination, sh, s, n); break;
-                case DType.Float64: CopySame<double>(d, source, destination, sh, s, n); break;
-                case DType.Int32: CopySame<int>(d, source, destination, sh, s, n); break;
-                case DType.Int64: CopySame<long>(d, source, destination, sh, s, n); break;
-                default: CopySame<byte>(d, source, destination, sh, s, n); break;
-            }
-            return;
-        }
-        int viaLong = !source.IsFloatingPoint && !destination.IsFloatingPoint ? 1 : 0;
-        switch (source.DType)
-        {
-            case DType.Float32: ConvertFrom<float, F32>(d, source, destination, sh, s, n, viaLong); break;
-            case DType.Float64: ConvertFrom<double, F64>(d, source, destination, sh, s, n, viaLong); break;
-            case DType.Int32: ConvertFrom<int, I32>(d, source, destination, sh, s, n, viaLong); break;
-            case DType.Int64: ConvertFrom<long, I64>(d, source, destination, sh, s, n, viaLong); break;
-            default: ConvertFrom<byte, B8>(d, source, destination, sh, s, n, viaLong); break;
-        }
+        if (destination.Numel == 0) return;
+        var launch = ElementwiseLaunch.Plan(destination, source, destination);
+        if (source.DType == destination.DType) DeviceElement.Visit(source.DType, new CopyLauncher(launch, source, destination));
+        else DeviceElement.Visit(source.DType, new ConvertFromLauncher(launch, source, destination));
     }
 
-    private static void CopySame<T>(IlgpuDevice d, Tensor src, Tensor dst, Shape8 sh, Str8[] s, long n) where T : unmanaged =>
-        K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8>(d, EK.Copy<T>)(Count(n), V<T>(src), V<T>(dst), sh, s[0], s[1]);
-
-    private static void ConvertFrom<TS, NS>(IlgpuDevice d, Tensor src, Tensor dst, Shape8 sh, Str8[] s, long n, int viaLong)
-        where TS : unmanaged where NS : struct, INum<TS>
+    /// <summary>destination = source, same dtype.</summary>
+    private readonly struct CopyLauncher(ElementwiseLaunch launch, Tensor source, Tensor destination) : IDeviceElementVisitor
     {
-        switch (dst.DType)
-        {
-            case DType.Float32: ConvertTo<TS, NS, float, F32>(d, src, dst, sh, s, n, viaLong); break;
-            case DType.Float64: ConvertTo<TS, NS, double, F64>(d, src, dst, sh, s, n, viaLong); break;
-            case DType.Int32: ConvertTo<TS, NS, int, I32>(d, src, dst, sh, s, n, viaLong); break;
-            case DType.Int64: ConvertTo<TS, NS, long, I64>(d, src, dst, sh, s, n, viaLong); break;
-            default: ConvertTo<TS, NS, byte, B8>(d, src, dst, sh, s, n, viaLong); break;
-        }
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8>(launch.Device, ElementwiseKernels.Copy<T>)(
+                Count(launch.Count), V<T>(source), V<T>(destination), launch.Shape, launch.Strides[0], launch.Strides[1]);
     }
 
-    private static void ConvertTo<TS, NS, TD, ND>(IlgpuDevice d, Tensor src, Tensor dst, Shape8 sh, Str8[] s, long n, int viaLong)
-        where TS : unmanaged where NS : struct, INum<TS> where TD : unmanaged where ND : struct, INum<TD> =>
-        K<ArrayView<TS>, ArrayView<TD>, Shape8, Str8, Str8, int>(d, EK.Convert<TS, NS, TD, ND>)(
-            Count(n), V<TS>(src), V<TD>(dst), sh, s[0], s[1], viaLong);
+    /// <summary>destination = convert(source): the source's element type is known here, the destination's next.</summary>
+    private readonly struct ConvertFromLauncher(ElementwiseLaunch launch, Tensor source, Tensor destination) : IDeviceElementVisitor
+    {
+        public void Visit<TSource, NSource>() where TSource : unmanaged where NSource : struct, INum<TSource> =>
+            DeviceElement.Visit(destination.DType, new ConvertLauncher<TSource, NSource>(launch, source, destination));
+    }
+
+    /// <summary>Launches the conversion kernel: through long between integer/Bool types (exact), through double otherwise.</summary>
+    private readonly struct ConvertLauncher<TSource, NSource>(ElementwiseLaunch launch, Tensor source, Tensor destination) : IDeviceElementVisitor
+        where TSource : unmanaged where NSource : struct, INum<TSource>
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T>
+        {
+            int viaLong = !source.IsFloatingPoint && !destination.IsFloatingPoint ? 1 : 0;
+            K<ArrayView<TSource>, ArrayView<T>, Shape8, Str8, Str8, int>(launch.Device, ElementwiseKernels.Convert<TSource, NSource, T, N>)(
+                Count(launch.Count), V<TSource>(source), V<T>(destination), launch.Shape, launch.Strides[0], launch.Strides[1], viaLong);
+        }
+    }
 
     /// <inheritdoc/>
     public void Fill(Tensor destination, double value)
     {
-        long n = destination.Numel;
-        if (n == 0) return;
-        var (sh, s) = LayoutPlan.Plan(destination.shape, destination);
-        var d = Dev(destination);
-        switch (destination.DType)
-        {
-            case DType.Float32: FillT(d, destination, sh, s[0], n, (float)value); break;
-            case DType.Float64: FillT(d, destination, sh, s[0], n, value); break;
-            case DType.Int32: FillT(d, destination, sh, s[0], n, (int)value); break;
-            case DType.Int64: FillT(d, destination, sh, s[0], n, (long)value); break;
-            default: FillT(d, destination, sh, s[0], n, value != 0 ? (byte)1 : (byte)0); break;
-        }
+        if (destination.Numel == 0) return;
+        DeviceElement.Visit(destination.DType, new FillLauncher(ElementwiseLaunch.Plan(destination, destination), destination, value));
     }
 
-    private static void FillT<T>(IlgpuDevice d, Tensor t, Shape8 sh, Str8 s, long n, T value) where T : unmanaged =>
-        K<ArrayView<T>, Shape8, Str8, T>(d, EK.Fill<T>)(Count(n), V<T>(t), sh, s, value);
+    /// <summary>Every element of destination = value converted to its element type (Bool: non-zero → 1).</summary>
+    private readonly struct FillLauncher(ElementwiseLaunch launch, Tensor destination, double value) : IDeviceElementVisitor
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, Shape8, Str8, T>(launch.Device, ElementwiseKernels.Fill<T>)(
+                Count(launch.Count), V<T>(destination), launch.Shape, launch.Strides[0], N.FromD(value));
+    }
 
     /// <inheritdoc/>
     public void Unary(UnaryOp op, Tensor x, Tensor result, double alpha = 0, double beta = 0)
     {
-        long n = result.Numel;
-        if (n == 0) return;
-        var (sh, s) = LayoutPlan.Plan(result.shape, x, result);
-        var d = Dev(result);
+        if (result.Numel == 0) return;
+        var launch = ElementwiseLaunch.Plan(result, x, result);
         if (op is UnaryOp.IsNan or UnaryOp.IsInf)
         {
-            int code = op == UnaryOp.IsNan ? 0 : 1;
-            switch (x.DType)
-            {
-                case DType.Float32:
-                    K<ArrayView<float>, ArrayView<byte>, Shape8, Str8, Str8, int>(d, EK.Classify<float, F32>)(Count(n), V<float>(x), V<byte>(result), sh, s[0], s[1], code);
-                    break;
-                case DType.Float64:
-                    K<ArrayView<double>, ArrayView<byte>, Shape8, Str8, Str8, int>(d, EK.Classify<double, F64>)(Count(n), V<double>(x), V<byte>(result), sh, s[0], s[1], code);
-                    break;
-                default: Fill(result, 0); break;
-            }
+            if (x.IsFloatingPoint) DeviceElement.VisitReal(x.DType, op.ToString(), new ClassifyLauncher(launch, op, x, result));
+            else Fill(result, 0);
             return;
         }
-        switch (x.DType)
-        {
-            case DType.Float32: UnaryFloat(op, d, x, result, sh, s, n, alpha, beta, f32: true); break;
-            case DType.Float64: UnaryFloat(op, d, x, result, sh, s, n, alpha, beta, f32: false); break;
-            case DType.Int32:
-                K<ArrayView<int>, ArrayView<int>, Shape8, Str8, Str8, int, double, double>(d, EK.UnaryInt<int, I32>)(
-                    Count(n), V<int>(x), V<int>(result), sh, s[0], s[1], (int)op, alpha, beta);
-                break;
-            case DType.Int64:
-                K<ArrayView<long>, ArrayView<long>, Shape8, Str8, Str8, int, double, double>(d, EK.UnaryInt<long, I64>)(
-                    Count(n), V<long>(x), V<long>(result), sh, s[0], s[1], (int)op, alpha, beta);
-                break;
-            default:
-                K<ArrayView<byte>, ArrayView<byte>, Shape8, Str8, Str8>(d, EK.Not)(Count(n), V<byte>(x), V<byte>(result), sh, s[0], s[1]);
-                break;
-        }
+        var floating = new UnaryLauncher(launch, x, result);
+        if (UnaryOperators.TryVisitFloat(op, x.DType, alpha, beta, ref floating)) return;
+        if (x.DType is DType.Int32 or DType.Int64) DeviceElement.Visit(x.DType, new IntegerUnaryLauncher(launch, op, x, result, alpha, beta));
+        else if (x.DType == DType.Bool && op == UnaryOp.LogicalNot)
+            K<ArrayView<byte>, ArrayView<byte>, Shape8, Str8, Str8>(launch.Device, ElementwiseKernels.Not)(
+                Count(launch.Count), V<byte>(x), V<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1]);
+        else throw new NotSupportedException($"ILGPU backend: unary op {op} is not defined for {x.DType}.");
     }
 
-    private static void UnaryFloat(UnaryOp op, IlgpuDevice d, Tensor x, Tensor r, Shape8 sh, Str8[] s, long n, double a, double b, bool f32)
+    /// <summary>Launches the one generic unary kernel <see cref="ElementwiseKernels.Map{T, TOp}"/> for an operator struct.</summary>
+    private readonly struct UnaryLauncher(ElementwiseLaunch launch, Tensor x, Tensor result) : IUnaryOperatorVisitor
     {
-        switch (op)
-        {
-            case UnaryOp.Neg: Un<NegFn>(); break;
-            case UnaryOp.Abs: Un<AbsFn>(); break;
-            case UnaryOp.Exp: Un<ExpFn>(); break;
-            case UnaryOp.Log: Un<LogFn>(); break;
-            case UnaryOp.Log1p: Un<Log1pFn>(); break;
-            case UnaryOp.Expm1: Un<Expm1Fn>(); break;
-            case UnaryOp.Sqrt: Un<SqrtFn>(); break;
-            case UnaryOp.Rsqrt: Un<RsqrtFn>(); break;
-            case UnaryOp.Square: Un<SquareFn>(); break;
-            case UnaryOp.Sin: Un<SinFn>(); break;
-            case UnaryOp.Cos: Un<CosFn>(); break;
-            case UnaryOp.Tanh: Un<TanhFn>(); break;
-            case UnaryOp.Sigmoid: Un<SigmoidFn>(); break;
-            case UnaryOp.Relu: Un<ReluFn>(); break;
-            case UnaryOp.Gelu: Un<GeluFn>(); break;
-            case UnaryOp.GeluTanh: Un<GeluTanhFn>(); break;
-            case UnaryOp.Silu: Un<SiluFn>(); break;
-            case UnaryOp.Softplus: Un<SoftplusFn>(); break;
-            case UnaryOp.Erf: Un<ErfFn>(); break;
-            case UnaryOp.Floor: Un<FloorFn>(); break;
-            case UnaryOp.Ceil: Un<CeilFn>(); break;
-            case UnaryOp.Round: Un<RoundFn>(); break;
-            case UnaryOp.Sign: Un<SignFn>(); break;
-            case UnaryOp.Reciprocal: Un<ReciprocalFn>(); break;
-            case UnaryOp.AddScalar: Un<AddScalarFn>(); break;
-            case UnaryOp.MulScalar: Un<MulScalarFn>(); break;
-            case UnaryOp.RSubScalar: Un<RSubScalarFn>(); break;
-            case UnaryOp.RDivScalar: Un<RDivScalarFn>(); break;
-            case UnaryOp.PowScalar: Un<PowScalarFn>(); break;
-            case UnaryOp.RPowScalar: Un<RPowScalarFn>(); break;
-            case UnaryOp.Clamp: Un<ClampFn>(); break;
-            case UnaryOp.LeakyRelu: Un<LeakyReluFn>(); break;
-            case UnaryOp.Elu: Un<EluFn>(); break;
-            default: throw new NotSupportedException($"ILGPU backend: unary op {op} is not defined for {x.DType}.");
-        }
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IUnaryOperator<T> =>
+            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, TOp>(launch.Device, ElementwiseKernels.Map<T, TOp>)(
+                Count(launch.Count), V<T>(x), V<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op);
+    }
 
-        void Un<TOp>() where TOp : struct, IUnaryFn
-        {
-            if (f32)
-                K<ArrayView<float>, ArrayView<float>, Shape8, Str8, Str8, float, float>(d, EK.UnaryF<TOp>)(
-                    Count(n), V<float>(x), V<float>(r), sh, s[0], s[1], (float)a, (float)b);
-            else
-                K<ArrayView<double>, ArrayView<double>, Shape8, Str8, Str8, double, double>(d, EK.UnaryD<TOp>)(
-                    Count(n), V<double>(x), V<double>(r), sh, s[0], s[1], a, b);
-        }
+    /// <summary>IsNan / IsInf of a floating-point x into a Bool result.</summary>
+    private readonly struct ClassifyLauncher(ElementwiseLaunch launch, UnaryOp op, Tensor x, Tensor result) : IDeviceRealVisitor
+    {
+        public void Visit<T, R>() where T : unmanaged where R : struct, IReal<T> =>
+            K<ArrayView<T>, ArrayView<byte>, Shape8, Str8, Str8, UnaryOp>(launch.Device, ElementwiseKernels.Classify<T, R>)(
+                Count(launch.Count), V<T>(x), V<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op);
+    }
+
+    /// <summary>The integer unary ops, computed in 64-bit.</summary>
+    private readonly struct IntegerUnaryLauncher(ElementwiseLaunch launch, UnaryOp op, Tensor x, Tensor result, double alpha, double beta)
+        : IDeviceElementVisitor
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, UnaryOp, double, double>(launch.Device, ElementwiseKernels.IntegerUnary<T, N>)(
+                Count(launch.Count), V<T>(x), V<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op, alpha, beta);
     }
 
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor result)
     {
-        long n = result.Numel;
-        if (n == 0) return;
-        var (sh, s) = LayoutPlan.Plan(result.shape, a, b, result);
-        var d = Dev(result);
+        if (result.Numel == 0) return;
+        var launch = ElementwiseLaunch.Plan(result, a, b, result);
         if (result.DType == DType.Bool)
         {
-            switch (a.DType)
-            {
-                case DType.Float32: Cmp<float, F32>(); break;
-                case DType.Float64: Cmp<double, F64>(); break;
-                case DType.Int32: Cmp<int, I32>(); break;
-                case DType.Int64: Cmp<long, I64>(); break;
-                default: Cmp<byte, B8>(); break;
-            }
+            if (op is not (BinaryOp.Eq or BinaryOp.Ne or BinaryOp.Lt or BinaryOp.Le or BinaryOp.Gt or BinaryOp.Ge
+                    or BinaryOp.LogicalAnd or BinaryOp.LogicalOr or BinaryOp.LogicalXor))
+                throw new NotSupportedException($"ILGPU backend: binary op {op} has no Bool result.");
+            DeviceElement.Visit(a.DType, new CompareLauncher(launch, op, a, b, result));
             return;
         }
-        switch (a.DType)
-        {
-            case DType.Float32:
-            case DType.Float64:
-                BinaryFloat(op, d, a, b, result, sh, s, n);
-                break;
-            case DType.Int32:
-                K<ArrayView<int>, ArrayView<int>, ArrayView<int>, Shape8, Str8, Str8, Str8, int>(d, EK.BinaryInt<int, I32>)(
-                    Count(n), V<int>(a), V<int>(b), V<int>(result), sh, s[0], s[1], s[2], (int)op);
-                break;
-            case DType.Int64:
-                K<ArrayView<long>, ArrayView<long>, ArrayView<long>, Shape8, Str8, Str8, Str8, int>(d, EK.BinaryInt<long, I64>)(
-                    Count(n), V<long>(a), V<long>(b), V<long>(result), sh, s[0], s[1], s[2], (int)op);
-                break;
-            default: throw new NotSupportedException($"ILGPU backend: binary op {op} is not defined for {a.DType} with a {result.DType} result.");
-        }
-
-        void Cmp<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<T>, ArrayView<byte>, Shape8, Str8, Str8, Str8, int>(d, EK.Compare<T, N>)(
-                Count(n), V<T>(a), V<T>(b), V<byte>(result), sh, s[0], s[1], s[2], (int)op);
+        var floating = new BinaryLauncher(launch, a, b, result);
+        if (BinaryOperators.TryVisitFloat(op, a.DType, ref floating)) return;
+        if (a.DType is DType.Int32 or DType.Int64 && op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div or BinaryOp.Pow
+                or BinaryOp.Maximum or BinaryOp.Minimum or BinaryOp.Remainder)
+            DeviceElement.Visit(a.DType, new IntegerBinaryLauncher(launch, op, a, b, result));
+        else throw new NotSupportedException($"ILGPU backend: binary op {op} is not defined for {a.DType} with a {result.DType} result.");
     }
 
-    private static void BinaryFloat(BinaryOp op, IlgpuDevice d, Tensor a, Tensor b, Tensor r, Shape8 sh, Str8[] s, long n)
+    /// <summary>Launches the one generic binary kernel <see cref="ElementwiseKernels.Combine{T, TOp}"/> for an operator struct.</summary>
+    private readonly struct BinaryLauncher(ElementwiseLaunch launch, Tensor a, Tensor b, Tensor result) : IBinaryOperatorVisitor
     {
-        switch (op)
-        {
-            case BinaryOp.Add: Bin<AddFn>(); break;
-            case BinaryOp.Sub: Bin<SubFn>(); break;
-            case BinaryOp.Mul: Bin<MulFn>(); break;
-            case BinaryOp.Div: Bin<DivFn>(); break;
-            case BinaryOp.Pow: Bin<PowFn>(); break;
-            case BinaryOp.Maximum: Bin<MaximumFn>(); break;
-            case BinaryOp.Minimum: Bin<MinimumFn>(); break;
-            case BinaryOp.Remainder: Bin<RemainderFn>(); break;
-            default: throw new NotSupportedException($"ILGPU backend: binary op {op} is not defined for {a.DType}.");
-        }
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IBinaryOperator<T> =>
+            K<ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, TOp>(launch.Device, ElementwiseKernels.Combine<T, TOp>)(
+                Count(launch.Count), V<T>(a), V<T>(b), V<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
+    }
 
-        void Bin<TOp>() where TOp : struct, IBinaryFn
-        {
-            if (a.DType == DType.Float32)
-                K<ArrayView<float>, ArrayView<float>, ArrayView<float>, Shape8, Str8, Str8, Str8>(d, EK.BinaryF<TOp>)(
-                    Count(n), V<float>(a), V<float>(b), V<float>(r), sh, s[0], s[1], s[2]);
-            else
-                K<ArrayView<double>, ArrayView<double>, ArrayView<double>, Shape8, Str8, Str8, Str8>(d, EK.BinaryD<TOp>)(
-                    Count(n), V<double>(a), V<double>(b), V<double>(r), sh, s[0], s[1], s[2]);
-        }
+    /// <summary>Comparisons of any dtype and the logical ops of Bool operands, into a Bool result.</summary>
+    private readonly struct CompareLauncher(ElementwiseLaunch launch, BinaryOp op, Tensor a, Tensor b, Tensor result) : IDeviceElementVisitor
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, ArrayView<T>, ArrayView<byte>, Shape8, Str8, Str8, Str8, BinaryOp>(launch.Device, ElementwiseKernels.Compare<T, N>)(
+                Count(launch.Count), V<T>(a), V<T>(b), V<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
+    }
+
+    /// <summary>The integer binary ops, computed in 64-bit.</summary>
+    private readonly struct IntegerBinaryLauncher(ElementwiseLaunch launch, BinaryOp op, Tensor a, Tensor b, Tensor result) : IDeviceElementVisitor
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, BinaryOp>(launch.Device, ElementwiseKernels.IntegerBinary<T, N>)(
+                Count(launch.Count), V<T>(a), V<T>(b), V<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
     }
 
     /// <inheritdoc/>
     public void Where(Tensor condition, Tensor a, Tensor b, Tensor result)
     {
-        long n = result.Numel;
-        if (n == 0) return;
-        var (sh, s) = LayoutPlan.Plan(result.shape, condition, a, b, result);
-        var d = Dev(result);
-        switch (a.DType)
-        {
-            case DType.Float32: W<float>(); break;
-            case DType.Float64: W<double>(); break;
-            case DType.Int32: W<int>(); break;
-            case DType.Int64: W<long>(); break;
-            default: W<byte>(); break;
-        }
+        if (result.Numel == 0) return;
+        DeviceElement.Visit(a.DType, new WhereLauncher(ElementwiseLaunch.Plan(result, condition, a, b, result), condition, a, b, result));
+    }
 
-        void W<T>() where T : unmanaged =>
-            K<ArrayView<byte>, ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8>(d, EK.Where<T>)(
-                Count(n), V<byte>(condition), V<T>(a), V<T>(b), V<T>(result), sh, s[0], s[1], s[2], s[3]);
+    /// <summary>result = condition ? a : b.</summary>
+    private readonly struct WhereLauncher(ElementwiseLaunch launch, Tensor condition, Tensor a, Tensor b, Tensor result) : IDeviceElementVisitor
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<byte>, ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8>(launch.Device, ElementwiseKernels.Where<T>)(
+                Count(launch.Count), V<byte>(condition), V<T>(a), V<T>(b), V<T>(result),
+                launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], launch.Strides[3]);
     }
 }

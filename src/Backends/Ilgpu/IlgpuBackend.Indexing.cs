@@ -1,134 +1,100 @@
 using ILGPU;
 using Ember.Ilgpu.Ops;
-using IK = Ember.Ilgpu.Ops.IndexKernels;
 
 namespace Ember.Ilgpu;
 
 public sealed partial class IlgpuBackend
 {
+    /// <summary>
+    /// Geometry of one indexing launch along dim: the launch shape, the element count, and the indexed tensor's
+    /// stride and size along dim (its <see cref="Str8"/> has that stride zeroed; the kernel adds index · stride).
+    /// </summary>
+    private readonly record struct IndexedDim(IlgpuDevice Device, Shape8 Shape, long Count, long DimStride, long DimSize)
+    {
+        public static IndexedDim Of(Tensor launched, Tensor indexed, int dim) =>
+            new(Dev(indexed), Shape8.From(launched.shape), launched.Numel, indexed.strides[dim], indexed.shape[dim]);
+    }
+
     /// <inheritdoc/>
     public void Gather(Tensor x, int dim, Tensor index, Tensor result)
     {
-        long n = result.Numel;
-        if (n == 0) return;
-        var d = Dev(result);
-        var sh = Shape8.From(result.shape);
-        var xs = LayoutPlan.Raw(x, dim);
-        var ixs = LayoutPlan.Raw(index);
-        var rs = LayoutPlan.Raw(result);
-        long ds = x.strides[dim], size = x.shape[dim];
-        switch (x.DType)
-        {
-            case DType.Float32: Go<float>(); break;
-            case DType.Float64: Go<double>(); break;
-            case DType.Int32: Go<int>(); break;
-            case DType.Int64: Go<long>(); break;
-            default: Go<byte>(); break;
-        }
+        if (result.Numel == 0) return;
+        DeviceElement.Visit(x.DType, new GatherLauncher(IndexedDim.Of(result, x, dim), x, LayoutPlan.Raw(x, dim), index, result));
+    }
 
-        void Go<T>() where T : unmanaged =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(d, IK.Gather<T>)(
-                Count(n), V<T>(x), V<long>(index), V<T>(result), sh, xs, ixs, rs, ds, size);
+    private readonly struct GatherLauncher(IndexedDim g, Tensor x, Str8 xStrides, Tensor index, Tensor result) : IDeviceElementVisitor
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(g.Device, IndexKernels.Gather<T>)(
+                Count(g.Count), V<T>(x), V<long>(index), V<T>(result), g.Shape, xStrides, LayoutPlan.Raw(index), LayoutPlan.Raw(result),
+                g.DimStride, g.DimSize);
     }
 
     /// <inheritdoc/>
     public void Scatter(Tensor target, int dim, Tensor index, Tensor source, bool accumulate)
     {
-        long n = index.Numel;
-        if (n == 0) return;
-        var d = Dev(target);
-        var sh = Shape8.From(index.shape);
-        var ts = LayoutPlan.Raw(target, dim);
-        var ixs = LayoutPlan.Raw(index);
-        var ss = LayoutPlan.Raw(source);
-        long ds = target.strides[dim], size = target.shape[dim];
-        switch (target.DType)
-        {
-            case DType.Float32: Go<float, F32>(); break;
-            case DType.Float64: Go<double, F64>(); break;
-            case DType.Int32: Go<int, I32>(); break;
-            case DType.Int64: Go<long, I64>(); break;
-            default: Go<byte, B8>(); break;
-        }
+        if (index.Numel == 0) return;
+        DeviceElement.Visit(target.DType, new ScatterLauncher(IndexedDim.Of(index, target, dim), target, LayoutPlan.Raw(target, dim), index, source, accumulate));
+    }
 
-        void Go<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, int>(d, IK.Scatter<T, N>)(
-                Count(n), V<T>(target), V<long>(index), V<T>(source), sh, ts, ixs, ss, ds, size, accumulate ? 1 : 0);
+    private readonly struct ScatterLauncher(IndexedDim g, Tensor target, Str8 targetStrides, Tensor index, Tensor source, bool accumulate)
+        : IDeviceElementVisitor
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, int>(g.Device, IndexKernels.Scatter<T, N>)(
+                Count(g.Count), V<T>(target), V<long>(index), V<T>(source), g.Shape, targetStrides, LayoutPlan.Raw(index), LayoutPlan.Raw(source),
+                g.DimStride, g.DimSize, accumulate ? 1 : 0);
     }
 
     /// <inheritdoc/>
     public void IndexSelect(Tensor x, int dim, Tensor index, Tensor result)
     {
-        long n = result.Numel;
-        if (n == 0) return;
-        var d = Dev(result);
-        var sh = Shape8.From(result.shape);
-        var xs = LayoutPlan.Raw(x, dim);
-        var sel = LayoutPlan.Selector(result.Dim, dim, index.offset, index.Dim > 0 ? index.strides[0] : 0);
-        var rs = LayoutPlan.Raw(result);
-        long ds = x.strides[dim], size = x.shape[dim];
-        switch (x.DType)
-        {
-            case DType.Float32: Go<float>(); break;
-            case DType.Float64: Go<double>(); break;
-            case DType.Int32: Go<int>(); break;
-            case DType.Int64: Go<long>(); break;
-            default: Go<byte>(); break;
-        }
+        if (result.Numel == 0) return;
+        var selector = LayoutPlan.Selector(result.Dim, dim, index.offset, index.Dim > 0 ? index.strides[0] : 0);
+        DeviceElement.Visit(x.DType, new IndexSelectLauncher(IndexedDim.Of(result, x, dim), x, LayoutPlan.Raw(x, dim), index, selector, result));
+    }
 
-        void Go<T>() where T : unmanaged =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(d, IK.IndexSelect<T>)(
-                Count(n), V<T>(x), V<long>(index), V<T>(result), sh, xs, sel, rs, ds, size);
+    private readonly struct IndexSelectLauncher(IndexedDim g, Tensor x, Str8 xStrides, Tensor index, Str8 selector, Tensor result)
+        : IDeviceElementVisitor
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(g.Device, IndexKernels.IndexSelect<T>)(
+                Count(g.Count), V<T>(x), V<long>(index), V<T>(result), g.Shape, xStrides, selector, LayoutPlan.Raw(result), g.DimStride, g.DimSize);
     }
 
     /// <inheritdoc/>
     public void IndexAdd(Tensor target, int dim, Tensor index, Tensor source, double alpha)
     {
-        long n = source.Numel;
-        if (n == 0) return;
-        var d = Dev(target);
-        var sh = Shape8.From(source.shape);
-        var ts = LayoutPlan.Raw(target, dim);
-        var sel = LayoutPlan.Selector(source.Dim, dim, index.offset, index.Dim > 0 ? index.strides[0] : 0);
-        var ss = LayoutPlan.Raw(source);
-        long ds = target.strides[dim], size = target.shape[dim];
-        switch (target.DType)
-        {
-            case DType.Float32: Go<float, F32>(); break;
-            case DType.Float64: Go<double, F64>(); break;
-            case DType.Int32: Go<int, I32>(); break;
-            case DType.Int64: Go<long, I64>(); break;
-            default: Go<byte, B8>(); break;
-        }
+        if (source.Numel == 0) return;
+        var selector = LayoutPlan.Selector(source.Dim, dim, index.offset, index.Dim > 0 ? index.strides[0] : 0);
+        DeviceElement.Visit(target.DType,
+            new IndexAddLauncher(IndexedDim.Of(source, target, dim), target, LayoutPlan.Raw(target, dim), index, selector, source, alpha));
+    }
 
-        void Go<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, double>(d, IK.IndexAdd<T, N>)(
-                Count(n), V<T>(target), V<long>(index), V<T>(source), sh, ts, sel, ss, ds, size, alpha);
+    private readonly struct IndexAddLauncher(IndexedDim g, Tensor target, Str8 targetStrides, Tensor index, Str8 selector, Tensor source, double alpha)
+        : IDeviceElementVisitor
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, double>(g.Device, IndexKernels.IndexAdd<T, N>)(
+                Count(g.Count), V<T>(target), V<long>(index), V<T>(source), g.Shape, targetStrides, selector, LayoutPlan.Raw(source),
+                g.DimStride, g.DimSize, alpha);
     }
 
     /// <inheritdoc/>
     public void Triangular(Tensor x, Tensor result, long diagonal, bool upper)
     {
-        long n = result.Numel;
-        if (n == 0) return;
-        var d = Dev(result);
-        int r = result.Dim;
-        var sh = Shape8.From(result.shape);
-        var xs = LayoutPlan.Raw(x);
-        var rs = LayoutPlan.Raw(result);
-        var rowSel = LayoutPlan.Selector(r, r - 2);
-        var colSel = LayoutPlan.Selector(r, r - 1);
-        switch (x.DType)
-        {
-            case DType.Float32: Go<float>(); break;
-            case DType.Float64: Go<double>(); break;
-            case DType.Int32: Go<int>(); break;
-            case DType.Int64: Go<long>(); break;
-            default: Go<byte>(); break;
-        }
+        if (result.Numel == 0) return;
+        DeviceElement.Visit(x.DType, new TriangularLauncher(Dev(result), x, result, diagonal, upper));
+    }
 
-        void Go<T>() where T : unmanaged =>
-            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8, long, int>(d, IK.Triangular<T>)(
-                Count(n), V<T>(x), V<T>(result), sh, xs, rs, rowSel, colSel, diagonal, upper ? 1 : 0);
+    private readonly struct TriangularLauncher(IlgpuDevice device, Tensor x, Tensor result, long diagonal, bool upper) : IDeviceElementVisitor
+    {
+        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T>
+        {
+            int rank = result.Dim;
+            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8, long, int>(device, IndexKernels.Triangular<T>)(
+                Count(result.Numel), V<T>(x), V<T>(result), Shape8.From(result.shape), LayoutPlan.Raw(x), LayoutPlan.Raw(result),
+                LayoutPlan.Selector(rank, rank - 2), LayoutPlan.Selector(rank, rank - 1), diagonal, upper ? 1 : 0);
+        }
     }
 }

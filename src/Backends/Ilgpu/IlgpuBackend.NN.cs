@@ -62,7 +62,7 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2dBackward(Tensor grad, Tensor indices, PoolGeometry geometry, Tensor gradInput)
+    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor indices, PoolGeometry geometry, Tensor gradInput)
     {
         grad = Contig(grad); indices = Contig(indices);
         Fill(gradInput, 0);

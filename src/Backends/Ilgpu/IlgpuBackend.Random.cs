@@ -7,20 +7,24 @@ public sealed partial class IlgpuBackend
 {
     /// <inheritdoc/>
     /// <remarks>Same values as the CPU backend: uniforms and Bernoulli bit for bit; normals to float rounding of the transcendental functions.</remarks>
+    /// <exception cref="NotSupportedException">The destination is not Float32 or Float64, or the distribution is unknown.</exception>
     public void Random(RandomDistribution distribution, Tensor destination, ulong seed, ulong offset, double a, double b)
     {
-        long n = destination.Numel;
-        if (n == 0) return;
-        var d = Dev(destination);
-        long blocks = (n + 3) / 4;
-        int dist = distribution switch { RandomDistribution.Uniform => 0, RandomDistribution.Normal => 1, _ => 2 };
-        if (destination.DType == DType.Float32)
-            K<ArrayView<float>, long, long, ulong, ulong, int, double, double, int>(d, RandomKernels.Fill<float, F32>)(
-                Count(blocks), V<float>(destination), destination.offset, n, seed, offset, dist, a, b, 1);
-        else if (destination.DType == DType.Float64)
-            K<ArrayView<double>, long, long, ulong, ulong, int, double, double, int>(d, RandomKernels.Fill<double, F64>)(
-                Count(blocks), V<double>(destination), destination.offset, n, seed, offset, dist, a, b, 0);
-        else
-            throw new NotSupportedException($"ILGPU backend: Random fills Float32 or Float64 tensors, got {destination.DType}.");
+        if (distribution is not (RandomDistribution.Uniform or RandomDistribution.Normal or RandomDistribution.Bernoulli))
+            throw new NotSupportedException($"ILGPU backend: Random has no kernel for distribution {distribution}.");
+        if (destination.Numel == 0) return;
+        DeviceElement.VisitReal(destination.DType, "Random", new RandomLauncher(distribution, destination, seed, offset, a, b));
+    }
+
+    /// <summary>One thread per Philox block of four elements.</summary>
+    private readonly struct RandomLauncher(RandomDistribution distribution, Tensor destination, ulong seed, ulong offset, double a, double b)
+        : IDeviceRealVisitor
+    {
+        public void Visit<T, R>() where T : unmanaged where R : struct, IReal<T>
+        {
+            long n = destination.Numel, blocks = (n + 3) / 4;
+            K<ArrayView<T>, long, long, ulong, ulong, RandomDistribution, double, double, int>(Dev(destination), RandomKernels.Fill<T, R>)(
+                Count(blocks), V<T>(destination), destination.offset, n, seed, offset, distribution, a, b, typeof(T) == typeof(float) ? 1 : 0);
+        }
     }
 }

@@ -1,97 +1,117 @@
 using ILGPU;
 using ILGPU.Runtime;
 using Ember.Ilgpu.Ops;
-using RK = Ember.Ilgpu.Ops.RowKernels;
 
 namespace Ember.Ilgpu;
 
 public sealed partial class IlgpuBackend
 {
     /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">The op is not defined for the dtype (LogSumExp of integers), or is unknown.</exception>
     public void Reduce(ReduceOp op, Tensor x, Tensor values, Tensor? indices)
     {
         long outer = x.shape[0], inner = x.shape[1];
         if (outer == 0) return;
-        var d = Dev(values);
-        long s0 = x.strides[0], s1 = x.strides[1], vs = values.Dim > 0 ? values.strides[0] : 0;
-        long iss = indices is { Dim: > 0 } ? indices.strides[0] : 0;
-        var o = new Offs { A = x.offset, B = values.offset, C = indices?.offset ?? 0 };
-        int hasIndex = indices is null ? 0 : 1;
-        var idx = V<long>(indices ?? Dummy(d));
-        if (op is ReduceOp.All or ReduceOp.Any)
+        var p = new ReduceParams
         {
-            switch (x.DType)
-            {
-                case DType.Float32: RB<float, F32>(); break;
-                case DType.Float64: RB<double, F64>(); break;
-                case DType.Int32: RB<int, I32>(); break;
-                case DType.Int64: RB<long, I64>(); break;
-                default: RB<byte, B8>(); break;
-            }
-            return;
+            Inner = inner, RowStride = x.strides[0], ElementStride = x.strides[1], InputOffset = x.offset,
+            ValueStride = values.Dim > 0 ? values.strides[0] : 0, ValueOffset = values.offset,
+            IndexStride = indices is { Dim: > 0 } ? indices.strides[0] : 0, IndexOffset = indices?.offset ?? 0,
+            Op = op, HasIndex = indices is null ? 0 : 1, Parts = 1, Chunk = inner,
+        };
+        var device = Dev(values);
+        var launch = new ReduceLauncher(device, x, values, indices ?? Dummy(device), p, outer);
+        // Every op by name: a ReduceOp added later fails here instead of running another reduction.
+        switch (op)
+        {
+            case ReduceOp.All or ReduceOp.Any:
+                DeviceElement.Visit(x.DType, launch.AsBoolRows());
+                break;
+            case ReduceOp.Sum or ReduceOp.Prod or ReduceOp.Max or ReduceOp.Min when x.DType is DType.Int32 or DType.Int64:
+                DeviceElement.Visit(x.DType, launch.AsIntegerRows());
+                break;
+            case ReduceOp.Sum or ReduceOp.Prod or ReduceOp.Max or ReduceOp.Min or ReduceOp.LogSumExp:
+                DeviceElement.VisitReal(x.DType, $"Reduce {op}", launch);
+                break;
+            default: throw new NotSupportedException($"ILGPU backend: Reduce has no kernel for {op}.");
         }
-        int code = op switch { ReduceOp.Sum => 0, ReduceOp.Prod => 1, ReduceOp.Max => 2, ReduceOp.Min => 3, _ => 4 };
-        switch (x.DType)
+    }
+
+    /// <summary>Launches the reduction kernel that fits the op, dtype and geometry.</summary>
+    private readonly struct ReduceLauncher(IlgpuDevice device, Tensor x, Tensor values, Tensor indices, ReduceParams p, long outer)
+        : IDeviceRealVisitor
+    {
+        private readonly IlgpuDevice device = device;
+        private readonly Tensor x = x, values = values, indices = indices;
+        private readonly ReduceParams p = p;
+        private readonly long outer = outer;
+
+        public BoolRows AsBoolRows() => new(this);
+        public IntegerRows AsIntegerRows() => new(this);
+
+        /// <summary>All / Any of any dtype: one thread per row.</summary>
+        public readonly struct BoolRows(ReduceLauncher r) : IDeviceElementVisitor
         {
-            case DType.Float32: RF<float, F32>(); break;
-            case DType.Float64: RF<double, F64>(); break;
-            case DType.Int32: RI<int, I32>(); break;
-            case DType.Int64: RI<long, I64>(); break;
-            default: throw new NotSupportedException($"ILGPU backend: Reduce {op} is not defined for {x.DType}.");
+            public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+                K<ArrayView<T>, ArrayView<byte>, ReduceParams>(r.device, ReduceKernels.BoolRows<T, N>)(
+                    Count(r.outer), V<T>(r.x), V<byte>(r.values), r.p);
         }
 
-        void RB<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<byte>, long, long, long, long, Offs, int>(d, RK.ReduceBool<T, N>)(
-                Count(outer), V<T>(x), V<byte>(values), inner, s0, s1, vs, o, (int)op);
-
-        void RI<T, N>() where T : unmanaged where N : struct, INum<T>
+        /// <summary>Integer Sum / Prod / Max / Min in 64-bit: one thread per row.</summary>
+        public readonly struct IntegerRows(ReduceLauncher r) : IDeviceElementVisitor
         {
-            if (code == 4) throw new NotSupportedException($"ILGPU backend: LogSumExp is not defined for {x.DType}.");
-            K<ArrayView<T>, ArrayView<T>, ArrayView<long>, long, long, long, long, long, Offs, int, int>(d, RK.ReduceInt<T, N>)(
-                Count(outer), V<T>(x), V<T>(values), idx, inner, s0, s1, vs, iss, o, code, hasIndex);
+            public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
+                K<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams>(r.device, ReduceKernels.IntegerRows<T, N>)(
+                    Count(r.outer), V<T>(r.x), V<T>(r.values), V<long>(r.indices), r.p);
         }
 
-        void RF<T, R>() where T : unmanaged where R : struct, IReal<T>
+        /// <summary>Floating-point reductions: column, split or one-group-per-row kernels by geometry.</summary>
+        public void Visit<T, R>() where T : unmanaged where R : struct, IReal<T>
         {
-            var rp = new ReduceParams
-            {
-                Inner = inner, S0 = s0, S1 = s1, XOff = x.offset, Vs = vs, VOff = values.offset, Is = iss, IOff = indices?.offset ?? 0,
-                Op = code, HasIndex = hasIndex, Parts = 1, Chunk = inner,
-            };
-            if (s0 == 1 && s1 != 1 && outer >= ColumnMinRows && (code is 0 or 1 || (code is 2 or 3 && inner <= 256)))
+            var d = device;
+            var idx = V<long>(indices);
+            bool sumOrProd = p.Op is ReduceOp.Sum or ReduceOp.Prod, maxOrMin = p.Op is ReduceOp.Max or ReduceOp.Min;
+            if (p.RowStride == 1 && p.ElementStride != 1 && outer >= ColumnMinRows && (sumOrProd || (maxOrMin && p.Inner <= 256)))
             {
                 // Rows adjacent in memory with a strided inner dim (a sum over a leading dim): threads of a warp read
                 // adjacent rows. Sums and products of long rows split the row into parts (partials [parts, outer]),
                 // then reduce the partials the same way, so there are enough threads to fill the device.
-                var col = K<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams, long>(d, ReduceKernels.Column<T, R>);
-                long parts = code is 0 or 1 ? Math.Min(Math.Max(1, (inner + 15) / 16), Math.Max(1, (32768 + outer - 1) / outer)) : 1;
-                if (parts == 1) { col(Count(outer), V<T>(x), V<T>(values), idx, rp, outer); return; }
-                long chunk = (inner + parts - 1) / parts;
-                parts = (inner + chunk - 1) / chunk;
-                var pv = Tensor.Alloc([parts * outer], x.DType, x.Device);
-                col(Count(parts * outer), V<T>(x), V<T>(pv), idx, rp with { Chunk = chunk, Vs = 1, VOff = pv.offset }, outer);
-                col(Count(outer), V<T>(pv), V<T>(values), idx, rp with { Inner = parts, Chunk = parts, S0 = 1, S1 = outer, XOff = pv.offset }, outer);
+                var column = K<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams, long>(d, ReduceKernels.Column<T, R>);
+                long parts = sumOrProd ? Math.Min(Math.Max(1, (p.Inner + 15) / 16), Math.Max(1, (32768 + outer - 1) / outer)) : 1;
+                if (parts == 1) { column(Count(outer), V<T>(x), V<T>(values), idx, p, outer); return; }
+                long chunk = (p.Inner + parts - 1) / parts;
+                parts = (p.Inner + chunk - 1) / chunk;
+                var partials = Tensor.Alloc([parts * outer], x.DType, x.Device);
+                column(Count(parts * outer), V<T>(x), V<T>(partials), idx, p with { Chunk = chunk, ValueStride = 1, ValueOffset = partials.offset }, outer);
+                column(Count(outer), V<T>(partials), V<T>(values), idx,
+                    p with { Inner = parts, Chunk = parts, RowStride = 1, ElementStride = outer, InputOffset = partials.offset }, outer);
                 return;
             }
-            if (outer < SplitMaxRows && inner >= SplitMinInner)
+            var split = G<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<long>, ReduceParams>(d, ReduceKernels.Split<T, R>);
+            if (outer < SplitMaxRows && p.Inner >= SplitMinInner)
             {
                 // Few long rows (a whole-tensor sum, a per-channel batch-norm sum): several groups per row write
                 // partial results [outer, parts], then one group per row combines them.
-                long parts = Math.Min((inner + SplitChunk - 1) / SplitChunk, Math.Max(2, 1024 / outer));
-                long chunk = (inner + parts - 1) / parts;
-                parts = (inner + chunk - 1) / chunk;
-                var pv = Tensor.Alloc([outer * parts], x.DType, x.Device);
-                var pi = Tensor.Alloc([hasIndex != 0 ? outer * parts : 1], DType.Int64, x.Device);
-                var s1p = rp with { Parts = (int)parts, Chunk = chunk, Vs = 1, VOff = pv.offset, Is = 1, IOff = pi.offset };
-                var launch = G<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<long>, ReduceParams>(d, ReduceKernels.Split<T, R>);
-                launch(Rows(d, outer * parts), V<T>(x), V<long>(pi), V<T>(pv), V<long>(pi), s1p);
-                var s2p = rp with { Inner = parts, S0 = parts, S1 = 1, XOff = pv.offset, Chunk = parts, IndexIn = hasIndex };
-                launch(Rows(d, outer), V<T>(pv), V<long>(pi), V<T>(values), idx, s2p);
+                long parts = Math.Min((p.Inner + SplitChunk - 1) / SplitChunk, Math.Max(2, 1024 / outer));
+                long chunk = (p.Inner + parts - 1) / parts;
+                parts = (p.Inner + chunk - 1) / chunk;
+                var partialValues = Tensor.Alloc([outer * parts], x.DType, x.Device);
+                var partialIndices = Tensor.Alloc([p.HasIndex != 0 ? outer * parts : 1], DType.Int64, x.Device);
+                var first = p with
+                {
+                    Parts = (int)parts, Chunk = chunk, ValueStride = 1, ValueOffset = partialValues.offset,
+                    IndexStride = 1, IndexOffset = partialIndices.offset,
+                };
+                split(Rows(d, outer * parts), V<T>(x), V<long>(partialIndices), V<T>(partialValues), V<long>(partialIndices), first);
+                var second = p with
+                {
+                    Inner = parts, RowStride = parts, ElementStride = 1, InputOffset = partialValues.offset, Chunk = parts, IndexIn = p.HasIndex,
+                };
+                split(Rows(d, outer), V<T>(partialValues), V<long>(partialIndices), V<T>(values), idx, second);
                 return;
             }
             // One group per row: the split kernel with a single part per row.
-            G<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<long>, ReduceParams>(d, ReduceKernels.Split<T, R>)(
-                Rows(d, outer), V<T>(x), idx, V<T>(values), idx, rp);
+            split(Rows(d, outer), V<T>(x), idx, V<T>(values), idx, p);
         }
     }
 

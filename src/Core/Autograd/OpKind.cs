@@ -12,20 +12,12 @@ public enum OpKind
     Binary,
     /// <summary>where(cond, a, b); inputs (a, b), args.Index = cond.</summary>
     Where,
-    /// <summary>Sum over args.Dims (keepDim in args.KeepDim); args.InputShape.</summary>
-    Sum,
-    /// <summary>Product over args.Dims.</summary>
-    Prod,
-    /// <summary>max over args.Dims without indices (ties share the gradient equally, like torch.amax).</summary>
-    Amax,
-    /// <summary>min over args.Dims without indices (ties share the gradient equally, like torch.amin).</summary>
-    Amin,
-    /// <summary>max along args.Dim with indices (args.Index); the gradient goes to the index.</summary>
-    MaxDim,
-    /// <summary>min along args.Dim with indices (args.Index); the gradient goes to the index.</summary>
-    MinDim,
-    /// <summary>logsumexp over args.Dims.</summary>
-    LogSumExp,
+    /// <summary>
+    /// A reduction: args.Reduce (a <see cref="ReduceOp"/>: Sum, Prod, Max, Min or LogSumExp) over args.Dims, keepDim in
+    /// args.KeepDim, args.InputShape. Max/Min with args.Index (indices along args.Dim, torch.max(dim)) send the
+    /// gradient to the index; without it (torch.amax/amin) ties share it equally.
+    /// </summary>
+    Reduce,
     /// <summary>Batched matrix product [B,M,K]·[B,K,N].</summary>
     Bmm,
     /// <summary>A view with another shape; args.InputShape.</summary>
@@ -60,6 +52,27 @@ public enum OpKind
     Softmax,
     /// <summary>Log-softmax along args.Dim.</summary>
     LogSoftmax,
+    // Fused primitives (IBackend's optional kernels, entry points in FusedOps); their attributes are in args.Fused.
+    /// <summary>y = x·Wᵀ + b over inputs (x, weight, bias).</summary>
+    Linear,
+    /// <summary>2-D convolution over inputs (x, weight[, bias]); Fused.Conv, Fused.Groups.</summary>
+    Conv2d,
+    /// <summary>The input gradient of a convolution (= transposed convolution) over inputs (grad, weight); Fused.Conv, Fused.Groups.</summary>
+    Conv2dInputGrad,
+    /// <summary>The weight gradient of a convolution over inputs (grad, x); Fused.Conv, Fused.Groups.</summary>
+    Conv2dWeightGrad,
+    /// <summary>Max pooling of input x; Fused.Pool, Fused.Indices.</summary>
+    MaxPool2d,
+    /// <summary>Average pooling of input x; Fused.Pool, Fused.CountIncludePad.</summary>
+    AvgPool2d,
+    /// <summary>Layer norm over inputs (x[, weight][, bias]); Fused.Eps, Fused.Mean, Fused.Rstd, Fused.HasWeight, Fused.HasBias.</summary>
+    LayerNorm,
+    /// <summary>Batch norm with batch statistics over inputs (x[, weight][, bias]); Fused.Eps, Fused.Mean, Fused.Rstd, Fused.HasWeight, Fused.HasBias.</summary>
+    BatchNorm,
+    /// <summary>Per-row cross-entropy of input x at Fused.Target; Fused.ClassWeight, Fused.CrossEntropy, Fused.LogSumExp.</summary>
+    CrossEntropy,
+    /// <summary>Scaled dot-product attention over inputs (q, k, v); Fused.Scale, Fused.Causal, Fused.Probabilities.</summary>
+    Attention,
 }
 
 /// <summary>The attributes an op records for its backward formula. Only the fields its <see cref="OpKind"/> documents are set.</summary>
@@ -69,6 +82,8 @@ public sealed class OpArgs
     public UnaryOp Unary { get; init; }
     /// <summary>The elementwise op of Binary.</summary>
     public BinaryOp Binary { get; init; }
+    /// <summary>The reduction of Reduce.</summary>
+    public ReduceOp Reduce { get; init; }
     /// <summary>First scalar parameter.</summary>
     public double Alpha { get; init; }
     /// <summary>Second scalar parameter.</summary>
@@ -97,6 +112,9 @@ public sealed class OpArgs
     public DType DType { get; init; }
     /// <summary>The input's device (ToDevice).</summary>
     public Device Device { get; init; }
+
+    /// <summary>The attributes and saved outputs of a fused primitive.</summary>
+    public FusedArgs? Fused { get; init; }
 
     /// <summary>Shared instance for ops without attributes.</summary>
     public static readonly OpArgs None = new();

@@ -1,46 +1,22 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace Ember.Cpu;
 
-/// <summary>Row kernels of the elementwise binary ops and comparisons over contiguous spans.</summary>
+/// <summary>Row kernels of the integer and Bool binary ops and of comparisons over contiguous spans (floating-point arithmetic: operator structs in Ember.Operators).</summary>
 internal static class BinaryKernels
 {
     public static void Apply<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged
     {
-        if (typeof(T) == typeof(float)) Float(op, Cast<T, float>(a), Cast<T, float>(b), CastW<T, float>(y));
-        else if (typeof(T) == typeof(double)) Float(op, Cast<T, double>(a), Cast<T, double>(b), CastW<T, double>(y));
-        else if (typeof(T) == typeof(int)) Int(op, Cast<T, int>(a), Cast<T, int>(b), CastW<T, int>(y));
+        if (typeof(T) == typeof(int)) Int(op, Cast<T, int>(a), Cast<T, int>(b), CastW<T, int>(y));
         else if (typeof(T) == typeof(long)) Int(op, Cast<T, long>(a), Cast<T, long>(b), CastW<T, long>(y));
-        else Logical(op, Cast<T, bool>(a), Cast<T, bool>(b), CastW<T, bool>(y));
+        else if (typeof(T) == typeof(bool)) Logical(op, Cast<T, bool>(a), Cast<T, bool>(b), CastW<T, bool>(y));
+        else throw new NotSupportedException($"CPU backend: binary op {op} is not defined for {typeof(T).Name}.");
     }
 
     private static ReadOnlySpan<TTo> Cast<TFrom, TTo>(ReadOnlySpan<TFrom> s) where TFrom : unmanaged where TTo : unmanaged =>
         System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(s);
     private static Span<TTo> CastW<TFrom, TTo>(Span<TFrom> s) where TFrom : unmanaged where TTo : unmanaged =>
         System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(s);
-
-    private static void Float<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (op)
-        {
-            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
-            case BinaryOp.Pow: TensorPrimitives.Pow(a, b, y); break;
-            case BinaryOp.Maximum: TensorPrimitives.Max(a, b, y); break;
-            case BinaryOp.Minimum: TensorPrimitives.Min(a, b, y); break;
-            case BinaryOp.Remainder:
-                for (int i = 0; i < y.Length; i++)
-                {
-                    T r = a[i] % b[i];
-                    y[i] = r != T.Zero && (r < T.Zero) != (b[i] < T.Zero) ? r + b[i] : r;
-                }
-                break;
-            default: throw new NotSupportedException($"CPU backend: binary op {op} is not defined for {typeof(T).Name}.");
-        }
-    }
 
     private static void Int<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IBinaryInteger<T>
     {

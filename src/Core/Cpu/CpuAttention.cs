@@ -4,8 +4,8 @@ using System.Numerics.Tensors;
 namespace Ember.Cpu;
 
 /// <summary>
-/// Row kernels of the fused CPU attention Function (Ember.NN): they work on contiguous CPU tensors in
-/// place, so the memory access stays inside the CPU backend.
+/// Row kernels of the CPU backend's <see cref="CpuBackend.Attention"/> and <see cref="CpuBackend.AttentionBackward"/>:
+/// they work on contiguous CPU tensors in place.
 /// </summary>
 internal static class CpuAttention
 {

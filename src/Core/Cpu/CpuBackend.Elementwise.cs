@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Numerics;
+using Ember.Operators;
 
 namespace Ember.Cpu;
 
@@ -15,48 +15,65 @@ public sealed partial class CpuBackend
             else Fill(result, 0);
             return;
         }
+        var rows = new UnaryRows(x, result);
+        if (UnaryOperators.TryVisitFloat(op, x.DType, alpha, beta, ref rows)) return;
         switch (x.DType)
         {
-            case DType.Float32: RunRows<float>(x, result, (s, d) => UnaryKernels.Float(op, s, d, (float)alpha, (float)beta)); break;
-            case DType.Float64: RunRows<double>(x, result, (s, d) => UnaryKernels.Float(op, s, d, alpha, beta)); break;
             case DType.Int32: RunRows<int>(x, result, (s, d) => UnaryKernels.Integer(op, s, d, alpha, beta)); break;
             case DType.Int64: RunRows<long>(x, result, (s, d) => UnaryKernels.Integer(op, s, d, alpha, beta)); break;
-            default: RunRows<bool>(x, result, (s, d) => { for (int i = 0; i < s.Length; i++) d[i] = !s[i]; }); break;
+            case DType.Bool when op == UnaryOp.LogicalNot: RunRows<bool>(x, result, (s, d) => { for (int i = 0; i < s.Length; i++) d[i] = !s[i]; }); break;
+            default: throw new NotSupportedException($"CPU backend: unary op {op} is not defined for {x.DType}.");
         }
+    }
+
+    /// <summary>Runs a unary operator struct over every row of x → result (contiguous rows in place, others gathered).</summary>
+    private readonly struct UnaryRows(Tensor x, Tensor result) : IUnaryOperatorVisitor
+    {
+        private readonly Tensor x = x, result = result;
+
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IUnaryOperator<T> =>
+            RunRows<T>(x, result, (s, d) => op.Invoke(s, d));
+    }
+
+    /// <summary>Runs a binary operator struct over every row of a, b → result.</summary>
+    private readonly struct BinaryRows(Tensor a, Tensor b, Tensor result) : IBinaryOperatorVisitor
+    {
+        private readonly Tensor a = a, b = b, result = result;
+
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IBinaryOperator<T> =>
+            RunRows2<T, T>(a, b, result, (x, y, d) => op.Invoke(x, y, d));
     }
 
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor result)
     {
-        switch (a.DType)
-        {
-            case DType.Float32: BinaryTyped<float>(op, a, b, result); break;
-            case DType.Float64: BinaryTyped<double>(op, a, b, result); break;
-            case DType.Int32: BinaryTyped<int>(op, a, b, result); break;
-            case DType.Int64: BinaryTyped<long>(op, a, b, result); break;
-            default: BinaryTyped<bool>(op, a, b, result); break;
-        }
+        var rows = new BinaryRows(a, b, result);
+        if (result.DType == a.DType && BinaryOperators.TryVisitFloat(op, a.DType, ref rows)) return;
+        DTypeDispatch.Visit(a.DType, new BinaryKernelRows(op, a, b, result));
     }
 
-    private static void BinaryTyped<T>(BinaryOp op, Tensor a, Tensor b, Tensor result) where T : unmanaged
+    /// <summary>Comparisons (any dtype, Bool result) and the integer and Bool binary ops, by <see cref="BinaryKernels"/>.</summary>
+    private readonly struct BinaryKernelRows(BinaryOp op, Tensor a, Tensor b, Tensor result) : IDTypeVisitor
     {
-        if (result.DType == DType.Bool && typeof(T) != typeof(bool))
-            RunRows2<T, bool>(a, b, result, (x, y, d) => BinaryKernels.Compare(op, x, y, d));
-        else
-            RunRows2<T, T>(a, b, result, (x, y, d) => BinaryKernels.Apply(op, x, y, d));
+        public void Visit<T>() where T : unmanaged
+        {
+            var binaryOp = op;
+            if (result.DType == DType.Bool && typeof(T) != typeof(bool))
+                RunRows2<T, bool>(a, b, result, (x, y, d) => BinaryKernels.Compare(binaryOp, x, y, d));
+            else
+                RunRows2<T, T>(a, b, result, (x, y, d) => BinaryKernels.Apply(binaryOp, x, y, d));
+        }
     }
 
     /// <inheritdoc/>
     public void Where(Tensor condition, Tensor a, Tensor b, Tensor result)
     {
-        switch (a.DType)
-        {
-            case DType.Float32: WhereTyped<float>(condition, a, b, result); break;
-            case DType.Float64: WhereTyped<double>(condition, a, b, result); break;
-            case DType.Int32: WhereTyped<int>(condition, a, b, result); break;
-            case DType.Int64: WhereTyped<long>(condition, a, b, result); break;
-            default: WhereTyped<bool>(condition, a, b, result); break;
-        }
+        DTypeDispatch.Visit(a.DType, new WhereRows(condition, a, b, result));
+    }
+
+    private readonly struct WhereRows(Tensor condition, Tensor a, Tensor b, Tensor result) : IDTypeVisitor
+    {
+        public void Visit<T>() where T : unmanaged => WhereTyped<T>(condition, a, b, result);
     }
 
     private static void WhereTyped<T>(Tensor c, Tensor a, Tensor b, Tensor result) where T : unmanaged

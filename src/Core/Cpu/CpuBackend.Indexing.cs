@@ -46,15 +46,11 @@ public sealed partial class CpuBackend
 
     /// <inheritdoc/>
     public void Gather(Tensor x, int dim, Tensor index, Tensor result)
+        => DTypeDispatch.Visit(x.DType, new GatherRows(x, dim, index, result));
+
+    private readonly struct GatherRows(Tensor x, int dim, Tensor index, Tensor result) : IDTypeVisitor
     {
-        switch (x.DType)
-        {
-            case DType.Float32: GatherTyped<float>(x, dim, index, result); break;
-            case DType.Float64: GatherTyped<double>(x, dim, index, result); break;
-            case DType.Int32: GatherTyped<int>(x, dim, index, result); break;
-            case DType.Int64: GatherTyped<long>(x, dim, index, result); break;
-            default: GatherTyped<bool>(x, dim, index, result); break;
-        }
+        public void Visit<T>() where T : unmanaged => GatherTyped<T>(x, dim, index, result);
     }
 
     private static void GatherTyped<T>(Tensor x, int dim, Tensor index, Tensor result) where T : unmanaged
@@ -98,15 +94,11 @@ public sealed partial class CpuBackend
 
     /// <inheritdoc/>
     public void IndexSelect(Tensor x, int dim, Tensor index, Tensor result)
+        => DTypeDispatch.Visit(x.DType, new IndexSelectRows(x, dim, index, result));
+
+    private readonly struct IndexSelectRows(Tensor x, int dim, Tensor index, Tensor result) : IDTypeVisitor
     {
-        switch (x.DType)
-        {
-            case DType.Float32: IndexSelectTyped<float>(x, dim, index, result); break;
-            case DType.Float64: IndexSelectTyped<double>(x, dim, index, result); break;
-            case DType.Int32: IndexSelectTyped<int>(x, dim, index, result); break;
-            case DType.Int64: IndexSelectTyped<long>(x, dim, index, result); break;
-            default: IndexSelectTyped<bool>(x, dim, index, result); break;
-        }
+        public void Visit<T>() where T : unmanaged => IndexSelectTyped<T>(x, dim, index, result);
     }
 
     private static void IndexSelectTyped<T>(Tensor x, int dim, Tensor index, Tensor result) where T : unmanaged
@@ -164,15 +156,11 @@ public sealed partial class CpuBackend
 
     /// <inheritdoc/>
     public void Triangular(Tensor x, Tensor result, long diagonal, bool upper)
+        => DTypeDispatch.Visit(x.DType, new TriangularRows(x, result, diagonal, upper));
+
+    private readonly struct TriangularRows(Tensor x, Tensor result, long diagonal, bool upper) : IDTypeVisitor
     {
-        switch (x.DType)
-        {
-            case DType.Float32: TriangularTyped<float>(x, result, diagonal, upper); break;
-            case DType.Float64: TriangularTyped<double>(x, result, diagonal, upper); break;
-            case DType.Int32: TriangularTyped<int>(x, result, diagonal, upper); break;
-            case DType.Int64: TriangularTyped<long>(x, result, diagonal, upper); break;
-            default: TriangularTyped<bool>(x, result, diagonal, upper); break;
-        }
+        public void Visit<T>() where T : unmanaged => TriangularTyped<T>(x, result, diagonal, upper);
     }
 
     private static void TriangularTyped<T>(Tensor x, Tensor result, long diagonal, bool upper) where T : unmanaged

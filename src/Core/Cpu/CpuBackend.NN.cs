@@ -206,9 +206,11 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
+    /// <remarks>2×2/stride-2 float32 windows take a vector kernel that writes no indices: its backward recomputes the argmax from x.</remarks>
     public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices)
     {
         RequireFloat("MaxPool2d", x);
+        if (CpuMaxPool2x2.Applies(x, geometry)) { CpuMaxPool2x2.Forward(x, geometry, result); return; }
         if (x.DType == DType.Float32) MaxPoolT<float>(x, geometry, result, indices);
         else MaxPoolT<double>(x, geometry, result, indices);
     }
@@ -277,9 +279,10 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2dBackward(Tensor grad, Tensor indices, PoolGeometry geometry, Tensor gradInput)
+    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor indices, PoolGeometry geometry, Tensor gradInput)
     {
         RequireFloat("MaxPool2dBackward", grad);
+        if (CpuMaxPool2x2.Applies(x, geometry)) { CpuMaxPool2x2.Backward(grad.ContiguousRaw(), x, geometry, gradInput); return; }
         if (grad.DType == DType.Float32) MaxPoolBackT<float>(grad, indices, geometry, gradInput);
         else MaxPoolBackT<double>(grad, indices, geometry, gradInput);
     }

@@ -1,9 +1,9 @@
 namespace Ember.Cpu;
 
 /// <summary>
-/// Fused CPU kernels that the autograd formulas and NN functions use when their tensors live on the CPU
-/// (one pass and one allocation instead of a chain of elementwise ops). Each returns null when it does
-/// not apply (another device or dtype), and the caller falls back to its composite formula.
+/// Fused CPU kernels behind the CPU backend's members and the elementwise backward formulas (one pass and one
+/// allocation instead of a chain of elementwise ops). Each returns null (or false) when it does not apply
+/// (another device or dtype), and the caller falls back to its composite formula.
 /// </summary>
 internal static class CpuFused
 {
@@ -51,20 +51,20 @@ internal static class CpuFused
     }
 
     /// <summary>
-    /// Column sums of a contiguous CPU float matrix g [m, n] → a new [n] tensor (the bias gradient of Linear):
-    /// rows are added in float over blocks of 64, the block sums in double. Null when g is not a contiguous CPU float matrix.
+    /// Column sums of a contiguous CPU float matrix g [m, n] into result [n] (the bias gradient of Linear): rows are added
+    /// in float over blocks of 64, the block sums in double. False (nothing written) when g is not a contiguous CPU float
+    /// matrix or result is not contiguous.
     /// </summary>
-    public static Tensor? ColumnSum(Tensor g)
+    public static bool ColumnSum(Tensor g, Tensor result)
     {
-        if (!IsCpuFloat(g) || g.Dim != 2 || !g.IsContiguous) return null;
+        if (!IsCpuFloat(g) || g.Dim != 2 || !g.IsContiguous || !result.IsContiguous || result.DType != g.DType) return false;
         int m = (int)g.shape[0], n = (int)g.shape[1];
-        var r = Tensor.Alloc([n], g.DType, g.Device);
-        if (g.DType == DType.Float32) ColumnSumT(CpuBackend.Data<float>(g), g.offset, m, n, CpuBackend.Data<float>(r));
-        else ColumnSumT(CpuBackend.Data<double>(g), g.offset, m, n, CpuBackend.Data<double>(r));
-        return r;
+        if (g.DType == DType.Float32) ColumnSumT(CpuBackend.Data<float>(g), g.offset, m, n, CpuBackend.Data<float>(result), result.offset);
+        else ColumnSumT(CpuBackend.Data<double>(g), g.offset, m, n, CpuBackend.Data<double>(result), result.offset);
+        return true;
     }
 
-    private static void ColumnSumT<T>(T[] g, long go, int m, int n, T[] result) where T : unmanaged, System.Numerics.INumber<T>
+    private static void ColumnSumT<T>(T[] g, long go, int m, int n, T[] result, long ro) where T : unmanaged, System.Numerics.INumber<T>
     {
         const int Block = 64, Width = 512;
         int colChunks = (n + Width - 1) / Width;
@@ -81,7 +81,7 @@ internal static class CpuFused
                     System.Numerics.Tensors.TensorPrimitives.Add<T>(tmp, g.AsSpan((int)(go + (long)i * n + j0), w), tmp);
                 for (int j = 0; j < w; j++) acc[j] += double.CreateTruncating(tmp[j]);
             }
-            for (int j = 0; j < w; j++) result[j0 + j] = T.CreateTruncating(acc[j]);
+            for (int j = 0; j < w; j++) result[ro + j0 + j] = T.CreateTruncating(acc[j]);
         }
         int threads = CpuThreads.Count;
         if (threads <= 1 || colChunks < 2 || (long)m * n < 65536) { for (int c = 0; c < colChunks; c++) Body(c); return; }

@@ -115,6 +115,13 @@ public sealed partial class Tensor
     public Tensor Silu() => Apply(UnaryOp.Silu);
     /// <summary>Softplus: (1/β)·ln(1 + e^(βx)), and x where βx &gt; threshold (PyTorch's defaults β = 1, threshold = 20).</summary>
     public Tensor Softplus(double beta = 1, double threshold = 20) => Apply(UnaryOp.Softplus, beta, threshold);
+    /// <summary>Mish: x·tanh(softplus(x)) (torch.nn.functional.mish).</summary>
+    public Tensor Mish() => Apply(UnaryOp.Mish);
+    /// <summary>
+    /// logit x = ln(x / (1 − x)) (torch.logit); with <paramref name="eps"/> x is first clamped to [eps, 1 − eps],
+    /// without it values outside [0, 1] give NaN.
+    /// </summary>
+    public Tensor Logit(double? eps = null) => Apply(UnaryOp.Logit, eps ?? double.NaN);
     /// <summary>erf x.</summary>
     public Tensor Erf() => Apply(UnaryOp.Erf);
     /// <summary>⌊x⌋.</summary>

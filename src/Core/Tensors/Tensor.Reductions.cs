@@ -3,7 +3,7 @@ namespace Ember;
 public sealed partial class Tensor
 {
     // Reductions: Core reduces over `dims` by permuting them last, viewing [outer, inner] and calling
-    // IBackend.Reduce, then restoring the kept/removed dims. Recorded as OpKind.Sum/Prod/Amax/Amin/MaxDim/MinDim/LogSumExp.
+    // IBackend.Reduce, then restoring the kept/removed dims. Recorded as OpKind.Reduce with the ReduceOp in OpArgs.Reduce.
     // Mean, Var, Std and Norm are composites of recorded primitives and get their gradients for free.
 
     // ---- engine ------------------------------------------------------------------------------------
@@ -106,8 +106,8 @@ public sealed partial class Tensor
         var d = ReduceDims("Sum", dims);
         var (v, _) = ReduceRaw("Sum", ReduceOp.Sum, d, keepDim, SumType(DType), false);
         if (!IsFloatingPoint) return v;
-        // Recorded: OpKind.Sum with Dims (normalized, ascending), KeepDim, InputShape.
-        return AutogradHook.Record(OpKind.Sum, v, new OpArgs { Dims = d, KeepDim = keepDim, InputShape = shape }, this);
+        // Recorded: Sum with Dims (normalized, ascending), KeepDim, InputShape.
+        return AutogradHook.Record(OpKind.Reduce, v, new OpArgs { Reduce = ReduceOp.Sum, Dims = d, KeepDim = keepDim, InputShape = shape }, this);
     }
 
     /// <summary>Sum over one dim.</summary>
@@ -145,61 +145,60 @@ public sealed partial class Tensor
         var d = src.ReduceDims("Prod", dims);
         var (v, _) = src.ReduceRaw("Prod", ReduceOp.Prod, d, keepDim, SumType(DType), false);
         if (!IsFloatingPoint) return v;
-        // Recorded: OpKind.Prod with Dims (normalized, ascending), KeepDim, InputShape.
-        return AutogradHook.Record(OpKind.Prod, v, new OpArgs { Dims = d, KeepDim = keepDim, InputShape = shape }, this);
+        // Recorded: Prod with Dims (normalized, ascending), KeepDim, InputShape.
+        return AutogradHook.Record(OpKind.Reduce, v, new OpArgs { Reduce = ReduceOp.Prod, Dims = d, KeepDim = keepDim, InputShape = shape }, this);
     }
 
     // ---- max, min, arg ------------------------------------------------------------------------------
 
     /// <summary>Maximum of all elements (0-dim; NaN propagates; gradient shared among ties). Recorded as Amax over every dim.</summary>
     /// <exception cref="ArgumentException">The tensor is empty.</exception>
-    public Tensor Max() => ExtremeAll("Max", ReduceOp.Max, OpKind.Amax, [], false);
+    public Tensor Max() => ExtremeAll("Max", ReduceOp.Max, [], false);
 
     /// <summary>Maximum along dim with the index of its first occurrence (torch.max(dim)); NaN propagates.</summary>
     /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
     /// <exception cref="ArgumentException">The dim has size 0.</exception>
-    public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => ExtremeDim("Max", ReduceOp.Max, OpKind.MaxDim, dim, keepDim);
+    public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => ExtremeDim("Max", ReduceOp.Max, dim, keepDim);
 
     /// <summary>Minimum of all elements (0-dim). Recorded as Amin over every dim.</summary>
     /// <exception cref="ArgumentException">The tensor is empty.</exception>
-    public Tensor Min() => ExtremeAll("Min", ReduceOp.Min, OpKind.Amin, [], false);
+    public Tensor Min() => ExtremeAll("Min", ReduceOp.Min, [], false);
 
     /// <summary>Minimum along dim with indices (torch.min(dim)).</summary>
     /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
-    public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => ExtremeDim("Min", ReduceOp.Min, OpKind.MinDim, dim, keepDim);
+    public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => ExtremeDim("Min", ReduceOp.Min, dim, keepDim);
 
     /// <summary>Maximum over dims without indices (torch.amax); an empty list reduces every dim.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A dim is out of range.</exception>
-    public Tensor Amax(int[] dims, bool keepDim = false) => ExtremeAll("Amax", ReduceOp.Max, OpKind.Amax, dims, keepDim);
+    public Tensor Amax(int[] dims, bool keepDim = false) => ExtremeAll("Amax", ReduceOp.Max, dims, keepDim);
 
     /// <summary>Minimum over dims without indices (torch.amin).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A dim is out of range.</exception>
-    public Tensor Amin(int[] dims, bool keepDim = false) => ExtremeAll("Amin", ReduceOp.Min, OpKind.Amin, dims, keepDim);
+    public Tensor Amin(int[] dims, bool keepDim = false) => ExtremeAll("Amin", ReduceOp.Min, dims, keepDim);
 
-    private Tensor ExtremeAll(string op, ReduceOp rop, OpKind kind, int[] dims, bool keepDim)
+    private Tensor ExtremeAll(string op, ReduceOp rop, int[] dims, bool keepDim)
     {
-        if (DType == DType.Bool) return To(DType.Int32).ExtremeAll(op, rop, kind, dims, keepDim).To(DType.Bool);
+        if (DType == DType.Bool) return To(DType.Int32).ExtremeAll(op, rop, dims, keepDim).To(DType.Bool);
         var d = ReduceDims(op, dims);
         var (v, _) = ReduceRaw(op, rop, d, keepDim, DType, false);
         if (!IsFloatingPoint) return v;
-        // Recorded: OpKind.Amax / Amin with Dims (normalized, ascending), KeepDim, InputShape.
-        return AutogradHook.Record(kind, v, new OpArgs { Dims = d, KeepDim = keepDim, InputShape = shape }, this);
+        // Recorded: Max / Min without Index (amax / amin) with Dims (normalized, ascending), KeepDim, InputShape.
+        return AutogradHook.Record(OpKind.Reduce, v, new OpArgs { Reduce = rop, Dims = d, KeepDim = keepDim, InputShape = shape }, this);
     }
 
-    private (Tensor, Tensor) ExtremeDim(string op, ReduceOp rop, OpKind kind, int dim, bool keepDim)
+    private (Tensor, Tensor) ExtremeDim(string op, ReduceOp rop, int dim, bool keepDim)
     {
         if (DType == DType.Bool)
         {
-            var (bv, bi) = To(DType.Int32).ExtremeDim(op, rop, kind, dim, keepDim);
+            var (bv, bi) = To(DType.Int32).ExtremeDim(op, rop, dim, keepDim);
             return (bv.To(DType.Bool), bi);
         }
         int d = ShapeUtil.NormalizeDim(dim, Dim, op);
         int[] dims = Dim == 0 ? [] : [d];
         var (v, idx) = ReduceRaw(op, rop, dims, keepDim, DType, true);
         if (IsFloatingPoint)
-            // Recorded: OpKind.MaxDim / MinDim with Dim (normalized), KeepDim, Index (Int64 indices shaped like
-            // the values), InputShape.
-            v = AutogradHook.Record(kind, v, new OpArgs { Dim = d, KeepDim = keepDim, Index = idx, InputShape = shape }, this);
+            // Recorded: Max / Min with Dim (normalized), KeepDim, Index (Int64 indices shaped like the values), InputShape.
+            v = AutogradHook.Record(OpKind.Reduce, v, new OpArgs { Reduce = rop, Dim = d, KeepDim = keepDim, Index = idx, InputShape = shape }, this);
         return (v, idx!);
     }
 
@@ -261,7 +260,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The tensor is not floating-point.</exception>
     public Tensor Std(int[] dims, double correction = 1, bool keepDim = false) => Var(dims, correction, keepDim).Sqrt();
 
-    /// <summary>ln Σ eˣ over dims, computed as m + ln Σ e^(x−m) (stable). Recorded as OpKind.LogSumExp.</summary>
+    /// <summary>ln Σ eˣ over dims, computed as m + ln Σ e^(x−m) (stable). Recorded as a LogSumExp reduction.</summary>
     /// <exception cref="ArgumentException">The tensor is not floating-point.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dim is out of range.</exception>
     public Tensor LogSumExp(int[] dims, bool keepDim = false)
@@ -269,8 +268,8 @@ public sealed partial class Tensor
         CheckFloat("LogSumExp");
         var d = ReduceDims("LogSumExp", dims);
         var (v, _) = ReduceRaw("LogSumExp", ReduceOp.LogSumExp, d, keepDim, DType, false);
-        // Recorded: OpKind.LogSumExp with Dims (normalized, ascending), KeepDim, InputShape.
-        return AutogradHook.Record(OpKind.LogSumExp, v, new OpArgs { Dims = d, KeepDim = keepDim, InputShape = shape }, this);
+        // Recorded: LogSumExp with Dims (normalized, ascending), KeepDim, InputShape.
+        return AutogradHook.Record(OpKind.Reduce, v, new OpArgs { Reduce = ReduceOp.LogSumExp, Dims = d, KeepDim = keepDim, InputShape = shape }, this);
     }
 
     /// <summary>ln Σ eˣ over one dim.</summary>

@@ -68,9 +68,15 @@ public sealed class TensorScope : IDisposable
         return new Resume();
     }
 
-    /// <summary>Removes <paramref name="tensor"/>'s storage from every scope of this thread (long-lived state: parameters, gradients).</summary>
-    internal static void Escape(Tensor tensor)
+    /// <summary>
+    /// Removes <paramref name="tensor"/>'s storage from every scope of this thread, so no scope disposes it: for state that
+    /// outlives any step, such as module parameters and buffers and leaf gradients (Ember.NN and Ember.Autograd call it).
+    /// Unlike <see cref="Keep"/>, the tensor does not move to an enclosing scope.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="tensor"/> is null.</exception>
+    public static void Escape(Tensor tensor)
     {
+        ArgumentNullException.ThrowIfNull(tensor);
         for (var s = current; s is not null; s = s.outer) s.storages.Remove(tensor.storage);
     }
 

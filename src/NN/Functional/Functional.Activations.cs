@@ -1,8 +1,9 @@
 namespace Ember.NN;
 
 /// <summary>
-/// Stateless neural-network operations (PyTorch's torch.nn.functional). Layers delegate here. Every op is built from
-/// Core's differentiable primitives unless it says it is a fused kernel with its own backward.
+/// Stateless neural-network operations (PyTorch's torch.nn.functional). Layers delegate here. Every op composes Core's
+/// differentiable ops; the fused ones (linear, convolution, pooling, normalization, cross-entropy, attention) call the
+/// primitives of <see cref="FusedOps"/>, whose backward formulas are entries of Ember.Autograd's one table.
 /// </summary>
 public static partial class Functional
 {
@@ -31,7 +32,7 @@ public static partial class Functional
     public static Tensor Silu(Tensor x) => x.Apply(UnaryOp.Silu);
 
     /// <summary>Mish: x·tanh(softplus(x)).</summary>
-    public static Tensor Mish(Tensor x) => x * Softplus(x).Tanh();
+    public static Tensor Mish(Tensor x) => x.Mish();
 
     /// <summary>σ(x) = 1/(1 + e⁻ˣ).</summary>
     public static Tensor Sigmoid(Tensor x) => x.Sigmoid();
@@ -78,46 +79,13 @@ public static partial class Functional
     {
         if (weight.Dim != 2 || x.Dim == 0 || x.Shape[-1] != weight.Shape[1])
             throw new ArgumentException($"Linear: input {x.Shape} does not match weight {weight.Shape} (expected input [*, {(weight.Dim == 2 ? weight.Shape[1] : -1)}]).");
-        if (bias is not null && bias.Dim == 1 && bias.Shape[0] == weight.Shape[0] && x.Device.Type == DeviceType.Cpu
+        // A 1-D bias of matching dtype and device: one fused primitive (bias written, product accumulated onto it).
+        if (bias is not null && bias.Dim == 1 && bias.Shape[0] == weight.Shape[0]
             && x.DType is DType.Float32 or DType.Float64 && weight.DType == x.DType && bias.DType == x.DType
             && weight.Device == x.Device && bias.Device == x.Device)
-            return new LinearFunction().Apply(x, weight, bias);
+            return FusedOps.Linear(x, weight, bias);
         var y = x.MatMul(weight.T);
         return bias is null ? y : y + bias;
-    }
-
-    // y = x·Wᵀ + b with the bias written first and the product accumulated onto it (one GEMM, no extra pass);
-    // backward: gx = g·W, gW = gᵀ·x (contiguous [out, in]), gb = column sums of g. Under createGraph the backward
-    // is written with tensor ops, so Linear stays twice differentiable.
-    private sealed class LinearFunction : Function
-    {
-        public override string Name => "AddmmBackward";
-
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] inputs)
-        {
-            Tensor x = inputs[0], w = inputs[1], b = inputs[2];
-            long i = w.Shape[1], o = w.Shape[0];
-            var x2 = x.Reshape(-1, i);
-            long m = x2.Shape[0];
-            var y = Tensor.Empty([m, o], x.DType, x.Device);
-            x.Backend.Copy(b.Reshape(1, o).Expand(m, o), y);
-            x.Backend.MatMul(x2.Unsqueeze(0), w.T.Unsqueeze(0), y.Unsqueeze(0), accumulate: true);
-            ctx.SaveForBackward(x, w);
-            return y.Reshape([.. x.Shape.ToArray()[..^1], o]);
-        }
-
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
-        {
-            Tensor x = ctx.SavedTensors[0], w = ctx.SavedTensors[1];
-            long i = w.Shape[1], o = w.Shape[0];
-            var g2 = g.Reshape(-1, o);
-            Tensor? gx = ctx.NeedsInputGrad[0] ? g.MatMul(w) : null;
-            Tensor? gw = ctx.NeedsInputGrad[1] ? g2.mT.MatMul(x.Reshape(-1, i)) : null;
-            Tensor? gb = null;
-            if (ctx.NeedsInputGrad[2])
-                gb = (GradMode.IsEnabled ? null : Cpu.CpuFused.ColumnSum(g2.Contiguous())) ?? g2.Sum(0);
-            return [gx, gw, gb];
-        }
     }
 
     /// <summary>yₖ = x1ᵀ·Wₖ·x2 + bₖ; x1 [N, in1], x2 [N, in2], weight [out, in1, in2], bias [out] → [N, out].</summary>

@@ -15,8 +15,9 @@ public static partial class Functional
         if (query.Shape[-1] != key.Shape[-1])
             throw new ArgumentException($"ScaledDotProductAttention: query {query.Shape} and key {key.Shape} must share the last dim.");
         long l = query.Shape[-2], s = key.Shape[-2];
-        if (attnMask is null && (dropoutP == 0 || !training) && AttentionFunction.Applies(query, key, value))
-            return new AttentionFunction(1.0 / Math.Sqrt(query.Shape[-1]), isCausal).Apply(query, key, value);
+        // No mask (or the causal one) and no dropout: the fused primitive (one node, P kept for the backward pass).
+        if (attnMask is null && (dropoutP == 0 || !training) && FusedOps.AttentionApplies(query, key, value))
+            return FusedOps.Attention(query, key, value, 1.0 / Math.Sqrt(query.Shape[-1]), isCausal);
         var scores = query.MatMul(key.mT) * (1.0 / Math.Sqrt(query.Shape[-1]));
         if (isCausal) attnMask = Tensor.Ones([l, s], DType.Bool, query.Device).Tril();
         if (attnMask is not null)

@@ -2,49 +2,9 @@ namespace Ember.NN;
 
 public static partial class Functional
 {
-    private sealed class LayerNormFunction(double eps, bool hasWeight, bool hasBias, long cols) : Function
-    {
-        public override string Name => "NativeLayerNormBackward";
-
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] inputs)
-        {
-            var x = inputs[0].Contiguous();
-            int k = 1;
-            var w = hasWeight ? inputs[k++].Contiguous() : null;
-            var b = hasBias ? inputs[k].Contiguous() : null;
-            long rows = x.Numel / cols;
-            var x2 = x.Reshape(rows, cols);
-            var y = Tensor.Empty([rows, cols], x.DType, x.Device);
-            var mean = Tensor.Empty([rows], x.DType, x.Device);
-            var rstd = Tensor.Empty([rows], x.DType, x.Device);
-            x.Backend.LayerNorm(x2, w?.Reshape(cols), b?.Reshape(cols), eps, y, mean, rstd);
-            ctx.SaveForBackward(w is null ? [x2, mean, rstd] : [x2, mean, rstd, w.Reshape(cols)]);
-            ctx.Values["shape"] = x.Shape.ToArray();
-            ctx.Values["wshape"] = w?.Shape.ToArray() ?? [];
-            return y.Reshape(x.Shape.ToArray());
-        }
-
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor gradOutput)
-        {
-            var s = ctx.SavedTensors;
-            var x2 = s[0];
-            var w = hasWeight ? s[3] : null;
-            var g = gradOutput.Contiguous().Reshape(x2.Shape.ToArray());
-            var gx = Tensor.Empty(x2.Shape, x2.DType, x2.Device);
-            var gw = hasWeight ? Tensor.Empty([cols], x2.DType, x2.Device) : null;
-            var gb = hasBias ? Tensor.Empty([cols], x2.DType, x2.Device) : null;
-            x2.Backend.LayerNormBackward(g, x2, s[1], s[2], w, gx, gw, gb);
-            var ws = (long[])ctx.Values["wshape"];
-            var res = new List<Tensor?> { gx.Reshape((long[])ctx.Values["shape"]) };
-            if (hasWeight) res.Add(gw!.Reshape(ws));
-            if (hasBias) res.Add(gb!.Reshape(ws.Length > 0 ? ws : [cols]));
-            return [.. res];
-        }
-    }
-
     /// <summary>
     /// Layer normalization over the trailing dims <paramref name="normalizedShape"/>: y = (x − μ)/√(σ² + ε)·w + b with the
-    /// biased variance (fused CPU kernel with its own backward).
+    /// biased variance (the fused primitive <see cref="FusedOps.LayerNorm"/>).
     /// </summary>
     /// <exception cref="ArgumentException">x's trailing dims differ from normalizedShape, or weight/bias have another shape.</exception>
     public static Tensor LayerNorm(Tensor x, long[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
@@ -57,11 +17,7 @@ public static partial class Functional
         if (bias is not null && !bias.Shape.ToArray().AsSpan().SequenceEqual(normalizedShape))
             throw new ArgumentException($"LayerNorm: bias must have shape [{string.Join(", ", normalizedShape)}], got {bias.Shape}.");
         long cols = 1; foreach (var d in normalizedShape) cols *= d;
-        var fn = new LayerNormFunction(eps, weight is not null, bias is not null, cols);
-        var inputs = new List<Tensor> { x };
-        if (weight is not null) inputs.Add(weight);
-        if (bias is not null) inputs.Add(bias);
-        return fn.Apply([.. inputs]);
+        return FusedOps.LayerNorm(x, cols, weight, bias, eps);
     }
 
     /// <summary>
@@ -77,24 +33,18 @@ public static partial class Functional
         var bshape = Enumerable.Repeat(1L, x.Dim).ToArray(); bshape[1] = c;
         var dims = Enumerable.Range(0, x.Dim).Where(d => d != 1).ToArray();
         Tensor y;
-        if ((training || runningMean is null || runningVar is null) && x.Device.Type == DeviceType.Cpu
-            && x.DType is DType.Float32 or DType.Float64
-            && (weight is null || weight.DType == x.DType) && (bias is null || bias.DType == x.DType))
+        if ((training || runningMean is null || runningVar is null) && x.DType is DType.Float32 or DType.Float64
+            && (weight is null || weight.DType == x.DType && weight.Device == x.Device) && (bias is null || bias.DType == x.DType && bias.Device == x.Device))
         {
             long count = x.Numel / c;
             if (training && count <= 1) throw new ArgumentException($"Expected more than 1 value per channel when training, got input size {x.Shape}");
-            // CPU: one fused Function (statistics, normalization and affine in one pass; backward in one pass).
-            var fn = new BatchNormFunction(eps, weight is not null, bias is not null);
-            var inputs = new List<Tensor> { x };
-            if (weight is not null) inputs.Add(weight);
-            if (bias is not null) inputs.Add(bias);
-            var yf = fn.Apply([.. inputs]);
+            // Batch statistics: one fused primitive (statistics, normalization and affine; backward in one kernel).
+            var (yf, mean, variance) = FusedOps.BatchNorm(x, weight, bias, eps);
             if (training && runningMean is not null && runningVar is not null)
                 using (NoGradScope.Enter())
                 {
-                    var m = Tensor.FromArray(fn.Mean, c).To(runningMean.DType).To(runningMean.Device);
-                    var unbiased = fn.Variance.Select(v => v * ((double)count / Math.Max(1, count - 1))).ToArray();
-                    var uv = Tensor.FromArray(unbiased, c).To(runningVar.DType).To(runningVar.Device);
+                    var m = mean.To(runningMean.DType).To(runningMean.Device);
+                    var uv = (variance * ((double)count / Math.Max(1, count - 1))).To(runningVar.DType).To(runningVar.Device);
                     runningMean.Copy_(runningMean * (1 - momentum) + m * momentum);
                     runningVar.Copy_(runningVar * (1 - momentum) + uv * momentum);
                 }
@@ -120,62 +70,6 @@ public static partial class Functional
         if (weight is not null) y = y * weight.Reshape(bshape);
         if (bias is not null) y = y + bias.Reshape(bshape);
         return y;
-    }
-
-    private sealed class BatchNormFunction(double eps, bool hasWeight, bool hasBias) : Function
-    {
-        public double[] Mean = [], Variance = [];
-        public override string Name => "NativeBatchNormBackward";
-
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] inputs)
-        {
-            var x = inputs[0].Contiguous();
-            int k = 1;
-            var w = hasWeight ? inputs[k++].Contiguous() : null;
-            var b = hasBias ? inputs[k].Contiguous() : null;
-            int c = (int)x.Shape[1];
-            var y = Tensor.Empty(x.Shape.ToArray(), x.DType, x.Device);
-            Mean = new double[c]; Variance = new double[c];
-            var rstd = new double[c];
-            Cpu.CpuFusedBatchNorm.Forward(x, w, b, eps, y, Mean, Variance, rstd);
-            ctx.SaveForBackward(w is null ? [x] : [x, w]);
-            ctx.Values["mean"] = Mean; ctx.Values["rstd"] = rstd;
-            return y;
-        }
-
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor gradOutput)
-        {
-            var x = ctx.SavedTensors[0];
-            var w = hasWeight ? ctx.SavedTensors[1] : null;
-            if (GradMode.IsEnabled) return CompositeBackward(x, w, gradOutput);
-            var g = gradOutput.Contiguous();
-            var gx = ctx.NeedsInputGrad[0] ? Tensor.Empty(x.Shape.ToArray(), x.DType, x.Device) : null;
-            var gw = hasWeight && ctx.NeedsInputGrad[1] ? Tensor.Empty([x.Shape[1]], x.DType, x.Device) : null;
-            var gb = hasBias && ctx.NeedsInputGrad[hasWeight ? 2 : 1] ? Tensor.Empty([x.Shape[1]], x.DType, x.Device) : null;
-            Cpu.CpuFusedBatchNorm.Backward(g, x, w, (double[])ctx.Values["mean"], (double[])ctx.Values["rstd"], gx, gw, gb);
-            var res = new List<Tensor?> { gx };
-            if (hasWeight) res.Add(gw);
-            if (hasBias) res.Add(gb);
-            return [.. res];
-        }
-
-        // createGraph: the same gradients from tensor ops (statistics recomputed from x), so they can be differentiated again.
-        private Tensor?[] CompositeBackward(Tensor x, Tensor? w, Tensor g)
-        {
-            long c = x.Shape[1];
-            var bshape = Enumerable.Repeat(1L, x.Dim).ToArray(); bshape[1] = c;
-            var dims = Enumerable.Range(0, x.Dim).Where(d => d != 1).ToArray();
-            var mean = x.Mean(dims, keepDim: true);
-            var rstd = ((x - mean).Square().Mean(dims, keepDim: true) + eps).Rsqrt();
-            var xhat = (x - mean) * rstd;
-            var gxh = g * xhat;
-            var scale = w is null ? rstd : rstd * w.Reshape(bshape);
-            var gx = scale * (g - g.Mean(dims, keepDim: true) - xhat * gxh.Mean(dims, keepDim: true));
-            var res = new List<Tensor?> { gx };
-            if (hasWeight) res.Add(gxh.Sum(dims));
-            if (hasBias) res.Add(g.Sum(dims));
-            return [.. res];
-        }
     }
 
     /// <summary>Group normalization: [N, C, *] split into numGroups groups of channels, each normalized (biased variance), then per-channel affine.</summary>

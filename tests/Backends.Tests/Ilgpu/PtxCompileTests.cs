@@ -26,6 +26,66 @@ public class PtxCompileTests
         return ((PTXCompiledKernel)compiled).PTXAssembly;
     }
 
+    /// <summary>Records which operator struct the registry gives a <see cref="UnaryOp"/> or <see cref="BinaryOp"/>.</summary>
+    private struct OperatorType : Ember.Operators.IUnaryOperatorVisitor, Ember.Operators.IBinaryOperatorVisitor
+    {
+        public Type? Op;
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, Ember.Operators.IUnaryOperator<T> => Op = typeof(TOp);
+        void Ember.Operators.IBinaryOperatorVisitor.Visit<T, TOp>(TOp op) => Op = typeof(TOp);
+    }
+
+    private static string AutoGroupedPtx(System.Reflection.MethodInfo method)
+    {
+        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        var compiled = backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), KernelSpecialization.Empty);
+        return ((PTXCompiledKernel)compiled).PTXAssembly;
+    }
+
+    [TestCaseSource(typeof(Ember.Conformance.ElementwiseTests), nameof(Ember.Conformance.ElementwiseTests.FloatUnaryOps))]
+    public void EveryUnaryOperatorStructCompilesForCuda(UnaryOp op)
+    {
+        // The one generic kernel instantiated with the registry's struct: what the GPU runs for this op.
+        foreach (var (dtype, t) in new[] { (DType.Float32, typeof(float)), (DType.Float64, typeof(double)) })
+        {
+            var found = new OperatorType();
+            Assert.That(Ember.Operators.UnaryOperators.TryVisitFloat(op, dtype, 0.5, 2, ref found), Is.True, $"{op} has a {dtype} struct");
+            var kernel = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Map))!.MakeGenericMethod(t, found.Op!);
+            Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"{op}<{t.Name}>");
+        }
+    }
+
+    [TestCaseSource(typeof(Ember.Conformance.ElementwiseTests), nameof(Ember.Conformance.ElementwiseTests.ArithmeticOps))]
+    public void EveryBinaryOperatorStructCompilesForCuda(BinaryOp op)
+    {
+        foreach (var (dtype, t) in new[] { (DType.Float32, typeof(float)), (DType.Float64, typeof(double)) })
+        {
+            var found = new OperatorType();
+            Assert.That(Ember.Operators.BinaryOperators.TryVisitFloat(op, dtype, ref found), Is.True, $"{op} has a {dtype} struct");
+            var kernel = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Combine))!.MakeGenericMethod(t, found.Op!);
+            Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"{op}<{t.Name}>");
+        }
+    }
+
+    [Test]
+    public void ReductionKernelsCompileWithTheOpAsAnEnumField()
+    {
+        // ReduceParams carries the ReduceOp itself (no integer codes): the branches on it must compile for CUDA.
+        foreach (var (t, r) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)) })
+        {
+            Assert.That(Ptx(typeof(ReduceKernels), nameof(ReduceKernels.Split), t, r), Does.Contain("bar.sync"), $"Split<{t.Name}>");
+            var column = typeof(ReduceKernels).GetMethod(nameof(ReduceKernels.Column))!.MakeGenericMethod(t, r);
+            Assert.That(AutoGroupedPtx(column), Does.Contain(".entry"), $"Column<{t.Name}>");
+        }
+        foreach (var (t, n) in new[] { (typeof(int), typeof(I32)), (typeof(long), typeof(I64)) })
+        {
+            var rows = typeof(ReduceKernels).GetMethod(nameof(ReduceKernels.IntegerRows))!.MakeGenericMethod(t, n);
+            Assert.That(AutoGroupedPtx(rows), Does.Contain(".entry"), $"IntegerRows<{t.Name}>");
+        }
+        var boolRows = typeof(ReduceKernels).GetMethod(nameof(ReduceKernels.BoolRows))!.MakeGenericMethod(typeof(byte), typeof(B8));
+        Assert.That(AutoGroupedPtx(boolRows), Does.Contain(".entry"), "BoolRows<byte>");
+    }
+
     [TestCase(nameof(WarpRowKernels.SoftmaxWarp)), TestCase(nameof(WarpRowKernels.SoftmaxBlock)),
      TestCase(nameof(WarpRowKernels.SoftmaxBackwardWarp)), TestCase(nameof(WarpRowKernels.SoftmaxBackwardBlock))]
     public void WarpSoftmaxKernelsCompileToButterflyShuffles(string kernel)

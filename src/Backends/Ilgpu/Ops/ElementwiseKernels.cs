@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Algorithms;
+using Ember.Operators;
 
 namespace Ember.Ilgpu.Ops;
 
@@ -23,39 +24,33 @@ internal static class ElementwiseKernels
         y[ys.At(sh, i)] = viaLong != 0 ? ND.FromL(NS.ToL(v)) : ND.FromD(NS.ToD(v));
     }
 
-    public static void UnaryF<TOp>(Index1D i, ArrayView<float> x, ArrayView<float> y, Shape8 sh, Str8 xs, Str8 ys, float a, float b)
-        where TOp : struct, IUnaryFn =>
-        y[ys.At(sh, i)] = TOp.F(x[xs.At(sh, i)], a, b);
+    /// <summary>y = op(x) elementwise: the one kernel of every unary operator struct (Ember.Operators) over element type T.</summary>
+    public static void Map<T, TOp>(Index1D i, ArrayView<T> x, ArrayView<T> y, Shape8 sh, Str8 xs, Str8 ys, TOp op)
+        where T : unmanaged where TOp : struct, IUnaryOperator<T> =>
+        y[ys.At(sh, i)] = op.Invoke(x[xs.At(sh, i)]);
 
-    public static void UnaryD<TOp>(Index1D i, ArrayView<double> x, ArrayView<double> y, Shape8 sh, Str8 xs, Str8 ys, double a, double b)
-        where TOp : struct, IUnaryFn =>
-        y[ys.At(sh, i)] = TOp.D(x[xs.At(sh, i)], a, b);
+    /// <summary>y = op(a, b) elementwise over broadcast operands: the one kernel of every binary operator struct.</summary>
+    public static void Combine<T, TOp>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<T> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, TOp op)
+        where T : unmanaged where TOp : struct, IBinaryOperator<T> =>
+        y[ys.At(sh, i)] = op.Invoke(a[as_.At(sh, i)], b[bs.At(sh, i)]);
 
-    public static void BinaryF<TOp>(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys)
-        where TOp : struct, IBinaryFn =>
-        y[ys.At(sh, i)] = TOp.F(a[as_.At(sh, i)], b[bs.At(sh, i)]);
-
-    public static void BinaryD<TOp>(Index1D i, ArrayView<double> a, ArrayView<double> b, ArrayView<double> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys)
-        where TOp : struct, IBinaryFn =>
-        y[ys.At(sh, i)] = TOp.D(a[as_.At(sh, i)], b[bs.At(sh, i)]);
-
-    /// <summary>IsNan (op 0) / IsInf (op 1) of a float view into a Bool view.</summary>
-    public static void Classify<T, N>(Index1D i, ArrayView<T> x, ArrayView<byte> y, Shape8 sh, Str8 xs, Str8 ys, int op)
-        where T : unmanaged where N : struct, INum<T>
+    /// <summary>IsNan or IsInf of a floating-point view into a Bool view.</summary>
+    public static void Classify<T, R>(Index1D i, ArrayView<T> x, ArrayView<byte> y, Shape8 sh, Str8 xs, Str8 ys, UnaryOp op)
+        where T : unmanaged where R : struct, IReal<T>
     {
-        double v = N.ToD(x[xs.At(sh, i)]);
-        bool r = op == 0 ? XMath.IsNaN(v) : XMath.IsInfinity(v);
+        double v = R.ToD(x[xs.At(sh, i)]);
+        bool r = op == UnaryOp.IsNan ? XMath.IsNaN(v) : XMath.IsInfinity(v);
         y[ys.At(sh, i)] = r ? (byte)1 : (byte)0;
     }
 
-    /// <summary>Integer unary ops computed in 64-bit (see <see cref="UnaryOp"/>; op is the enum value).</summary>
-    public static void UnaryInt<T, N>(Index1D i, ArrayView<T> x, ArrayView<T> y, Shape8 sh, Str8 xs, Str8 ys, int op, double a, double b)
+    /// <summary>Integer unary ops computed in 64-bit (the integer subset of <see cref="UnaryOp"/>; Floor/Ceil/Round are the identity).</summary>
+    public static void IntegerUnary<T, N>(Index1D i, ArrayView<T> x, ArrayView<T> y, Shape8 sh, Str8 xs, Str8 ys, UnaryOp op, double a, double b)
         where T : unmanaged where N : struct, INum<T>
     {
         long v = N.ToL(x[xs.At(sh, i)]);
         long al = (long)a;
         long r = v;
-        switch ((UnaryOp)op)
+        switch (op)
         {
             case UnaryOp.Neg: r = -v; break;
             case UnaryOp.Abs: r = v < 0 ? -v : v; break;
@@ -65,7 +60,7 @@ internal static class ElementwiseKernels
             case UnaryOp.AddScalar: r = v + al; break;
             case UnaryOp.MulScalar: r = (long)(v * a); break;
             case UnaryOp.RSubScalar: r = al - v; break;
-            case UnaryOp.PowScalar: r = a == XMath.Floor(a) ? IPow(v, (long)a) : (long)Fn.Pow((double)v, a); break;
+            case UnaryOp.PowScalar: r = a == XMath.Floor(a) ? IPow(v, (long)a) : (long)ScalarMath.Pow((double)v, a); break;
             case UnaryOp.Clamp:
                 if (!XMath.IsNaN(a) && v < a) r = (long)XMath.Ceiling(a);
                 if (!XMath.IsNaN(b) && v > b) r = (long)XMath.Floor(b);
@@ -96,13 +91,13 @@ internal static class ElementwiseKernels
     public static void Not(Index1D i, ArrayView<byte> x, ArrayView<byte> y, Shape8 sh, Str8 xs, Str8 ys) =>
         y[ys.At(sh, i)] = x[xs.At(sh, i)] != 0 ? (byte)0 : (byte)1;
 
-    /// <summary>Integer binary ops in 64-bit; division by zero gives 0 (a GPU cannot throw).</summary>
-    public static void BinaryInt<T, N>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<T> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, int op)
+    /// <summary>Integer binary ops (Add … Remainder) in 64-bit; division by zero gives 0 (a GPU cannot throw).</summary>
+    public static void IntegerBinary<T, N>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<T> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, BinaryOp op)
         where T : unmanaged where N : struct, INum<T>
     {
         long x = N.ToL(a[as_.At(sh, i)]), z = N.ToL(b[bs.At(sh, i)]);
         long r;
-        switch ((BinaryOp)op)
+        switch (op)
         {
             case BinaryOp.Add: r = x + z; break;
             case BinaryOp.Sub: r = x - z; break;
@@ -111,22 +106,23 @@ internal static class ElementwiseKernels
             case BinaryOp.Pow: r = IPow(x, z); break;
             case BinaryOp.Maximum: r = x > z ? x : z; break;
             case BinaryOp.Minimum: r = x < z ? x : z; break;
-            default:
+            case BinaryOp.Remainder:
                 if (z == 0) { r = 0; break; }
                 r = x % z;
                 if (r != 0 && (r < 0) != (z < 0)) r += z;
                 break;
+            default: r = 0; break;   // unreachable: the host launches only the ops above
         }
         y[ys.At(sh, i)] = N.FromL(r);
     }
 
     /// <summary>Comparisons (Eq … Ge) of any dtype into Bool, and the logical ops of Bool operands.</summary>
-    public static void Compare<T, N>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<byte> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, int op)
+    public static void Compare<T, N>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<byte> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, BinaryOp op)
         where T : unmanaged where N : struct, INum<T>
     {
         T x = a[as_.At(sh, i)], z = b[bs.At(sh, i)];
         bool r;
-        switch ((BinaryOp)op)
+        switch (op)
         {
             case BinaryOp.Eq: r = N.Eq(x, z); break;
             case BinaryOp.Ne: r = !N.Eq(x, z); break;
@@ -136,7 +132,8 @@ internal static class ElementwiseKernels
             case BinaryOp.Ge: r = N.Lt(z, x) || N.Eq(x, z); break;
             case BinaryOp.LogicalAnd: r = N.ToL(x) != 0 && N.ToL(z) != 0; break;
             case BinaryOp.LogicalOr: r = N.ToL(x) != 0 || N.ToL(z) != 0; break;
-            default: r = (N.ToL(x) != 0) != (N.ToL(z) != 0); break;
+            case BinaryOp.LogicalXor: r = (N.ToL(x) != 0) != (N.ToL(z) != 0); break;
+            default: r = false; break;   // unreachable: the host launches only the ops above
         }
         y[ys.At(sh, i)] = r ? (byte)1 : (byte)0;
     }

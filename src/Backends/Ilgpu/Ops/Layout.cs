@@ -11,55 +11,55 @@ internal struct Shape8
     /// <summary>Number of dimensions (at least 1).</summary>
     public int Rank;
     /// <summary>1 when the shape has fewer than 2³¹ elements, so index arithmetic may use 32-bit division.</summary>
-    public int Small;
+    public int Int32Indexing;
     /// <summary>Sizes of dimensions 0..7 (unused ones are 1).</summary>
-    public long D0, D1, D2, D3, D4, D5, D6, D7;
+    public long Size0, Size1, Size2, Size3, Size4, Size5, Size6, Size7;
 
     /// <summary>Size of dimension <paramref name="d"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly long Dim(int d) => d switch { 0 => D0, 1 => D1, 2 => D2, 3 => D3, 4 => D4, 5 => D5, 6 => D6, _ => D7 };
+    public readonly long Dim(int d) => d switch { 0 => Size0, 1 => Size1, 2 => Size2, 3 => Size3, 4 => Size4, 5 => Size5, 6 => Size6, _ => Size7 };
 
     /// <summary>Builds the struct from a host shape.</summary>
     public static Shape8 From(long[] shape)
     {
-        var s = new Shape8 { Rank = Math.Max(1, shape.Length), D0 = 1, D1 = 1, D2 = 1, D3 = 1, D4 = 1, D5 = 1, D6 = 1, D7 = 1 };
+        var s = new Shape8 { Rank = Math.Max(1, shape.Length), Size0 = 1, Size1 = 1, Size2 = 1, Size3 = 1, Size4 = 1, Size5 = 1, Size6 = 1, Size7 = 1 };
         long numel = 1;
         for (int i = 0; i < shape.Length; i++) { s.Set(i, shape[i]); numel = numel > int.MaxValue ? numel : numel * Math.Min(shape[i], 1L << 31); }
-        s.Small = numel <= int.MaxValue ? 1 : 0;
+        s.Int32Indexing = numel <= int.MaxValue ? 1 : 0;
         return s;
     }
 
     private void Set(int d, long v)
     {
-        switch (d) { case 0: D0 = v; break; case 1: D1 = v; break; case 2: D2 = v; break; case 3: D3 = v; break;
-            case 4: D4 = v; break; case 5: D5 = v; break; case 6: D6 = v; break; default: D7 = v; break; }
+        switch (d) { case 0: Size0 = v; break; case 1: Size1 = v; break; case 2: Size2 = v; break; case 3: Size3 = v; break;
+            case 4: Size4 = v; break; case 5: Size5 = v; break; case 6: Size6 = v; break; default: Size7 = v; break; }
     }
 }
 
 /// <summary>
 /// Where one operand's elements are: base offset and per-dimension strides (in elements) over a <see cref="Shape8"/>.
-/// <see cref="Unit"/> = 1 marks the contiguous fast path (element i at Offset + i).
+/// <see cref="Contiguous"/> = 1 marks the contiguous fast path (element i at Offset + i).
 /// </summary>
 internal struct Str8
 {
     /// <summary>Offset of element 0 in the storage.</summary>
     public long Offset;
     /// <summary>1 when element i is at <see cref="Offset"/> + i.</summary>
-    public int Unit;
+    public int Contiguous;
     /// <summary>Strides of dimensions 0..7.</summary>
-    public long S0, S1, S2, S3, S4, S5, S6, S7;
+    public long Stride0, Stride1, Stride2, Stride3, Stride4, Stride5, Stride6, Stride7;
 
     /// <summary>Stride of dimension <paramref name="d"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly long Stride(int d) => d switch { 0 => S0, 1 => S1, 2 => S2, 3 => S3, 4 => S4, 5 => S5, 6 => S6, _ => S7 };
+    public readonly long Stride(int d) => d switch { 0 => Stride0, 1 => Stride1, 2 => Stride2, 3 => Stride3, 4 => Stride4, 5 => Stride5, 6 => Stride6, _ => Stride7 };
 
     /// <summary>Storage index of the element with row-major linear index <paramref name="i"/> of <paramref name="shape"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly long At(Shape8 shape, long i)
     {
-        if (Unit != 0) return Offset + i;
+        if (Contiguous != 0) return Offset + i;
         long off = Offset;
-        if (shape.Small != 0)
+        if (shape.Int32Indexing != 0)
         {
             // 32-bit division is several times cheaper than 64-bit on GPUs.
             int j = (int)i;
@@ -83,17 +83,17 @@ internal struct Str8
     }
 
     /// <summary>Builds the struct from host strides.</summary>
-    public static Str8 From(long offset, long[] strides, bool unit = false)
+    public static Str8 From(long offset, long[] strides, bool contiguous = false)
     {
-        var s = new Str8 { Offset = offset, Unit = unit ? 1 : 0 };
+        var s = new Str8 { Offset = offset, Contiguous = contiguous ? 1 : 0 };
         for (int i = 0; i < strides.Length; i++) s.Set(i, strides[i]);
         return s;
     }
 
     private void Set(int d, long v)
     {
-        switch (d) { case 0: S0 = v; break; case 1: S1 = v; break; case 2: S2 = v; break; case 3: S3 = v; break;
-            case 4: S4 = v; break; case 5: S5 = v; break; case 6: S6 = v; break; default: S7 = v; break; }
+        switch (d) { case 0: Stride0 = v; break; case 1: Stride1 = v; break; case 2: Stride2 = v; break; case 3: Stride3 = v; break;
+            case 4: Stride4 = v; break; case 5: Stride5 = v; break; case 6: Stride6 = v; break; default: Stride7 = v; break; }
     }
 }
 
@@ -103,7 +103,7 @@ internal static class LayoutPlan
     /// <summary>
     /// Coalesces the dims of <paramref name="shape"/> where every operand allows it (size-1 dims dropped,
     /// adjacent dims merged when stride[i] == stride[i+1]·size[i+1] for all operands); returns the launch shape
-    /// and one <see cref="Str8"/> per operand (with <see cref="Str8.Unit"/> set where it is contiguous).
+    /// and one <see cref="Str8"/> per operand (with <see cref="Str8.Contiguous"/> set where it is contiguous).
     /// </summary>
     public static (Shape8 Shape, Str8[] Operands) Plan(long[] shape, params Tensor[] operands)
     {

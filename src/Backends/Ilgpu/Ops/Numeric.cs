@@ -179,3 +179,55 @@ internal readonly struct B8 : INum<byte>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AtomicAdd(ArrayView<byte> view, long index, byte value) { if (value != 0) view[index] = 1; }
 }
+
+/// <summary>Receives a device element type with its conversions (Bool elements are bytes: T = byte, N = <see cref="B8"/>).</summary>
+internal interface IDeviceElementVisitor
+{
+    /// <summary>Runs the dtype-generic work (typically: loads and launches a generic kernel) for T.</summary>
+    void Visit<T, N>() where T : unmanaged where N : struct, INum<T>;
+}
+
+/// <summary>Receives a floating-point device element type with its arithmetic.</summary>
+internal interface IDeviceRealVisitor
+{
+    /// <summary>Runs the float-generic work for T.</summary>
+    void Visit<T, R>() where T : unmanaged where R : struct, IReal<T>;
+}
+
+/// <summary>
+/// The ILGPU backend's dtype dispatch, on top of Core's one <see cref="DTypeDispatch"/>: maps the element type to the
+/// device's (Bool → byte) and adds the conversion struct the generic kernels need.
+/// </summary>
+internal static class DeviceElement
+{
+    /// <summary>Calls <paramref name="visitor"/> with (float, F32), (double, F64), (int, I32), (long, I64) or (byte, B8).</summary>
+    public static void Visit<TVisitor>(DType dtype, TVisitor visitor) where TVisitor : struct, IDeviceElementVisitor =>
+        DTypeDispatch.Visit(dtype, new ToDevice<TVisitor>(visitor));
+
+    /// <summary>Calls <paramref name="visitor"/> with (float, F32) or (double, F64).</summary>
+    /// <exception cref="NotSupportedException"><paramref name="dtype"/> is not Float32 or Float64; the message names <paramref name="op"/>.</exception>
+    public static void VisitReal<TVisitor>(DType dtype, string op, TVisitor visitor) where TVisitor : struct, IDeviceRealVisitor
+    {
+        switch (dtype)
+        {
+            case DType.Float32: visitor.Visit<float, F32>(); break;
+            case DType.Float64: visitor.Visit<double, F64>(); break;
+            default: throw new NotSupportedException($"ILGPU backend: {op} is not defined for {dtype}; expected Float32 or Float64.");
+        }
+    }
+
+    private readonly struct ToDevice<TVisitor>(TVisitor inner) : IDTypeVisitor where TVisitor : struct, IDeviceElementVisitor
+    {
+        private readonly TVisitor inner = inner;
+
+        public void Visit<T>() where T : unmanaged
+        {
+            // Each test is a JIT-time constant for a given T, so only one call remains in the compiled code.
+            if (typeof(T) == typeof(float)) inner.Visit<float, F32>();
+            else if (typeof(T) == typeof(double)) inner.Visit<double, F64>();
+            else if (typeof(T) == typeof(int)) inner.Visit<int, I32>();
+            else if (typeof(T) == typeof(long)) inner.Visit<long, I64>();
+            else inner.Visit<byte, B8>();
+        }
+    }
+}

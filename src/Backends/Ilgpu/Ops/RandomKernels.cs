@@ -6,22 +6,23 @@ namespace Ember.Ilgpu.Ops;
 /// <summary>
 /// Random fills reproducing the CPU backend's formulas (CpuBackend.Random) exactly: one thread per Philox
 /// block of four elements, counter offset + block, lane i % 4; uniforms scaled in double and rounded once;
-/// Float32 normals by Box–Muller in float32 (XMath), Float64 in float64. dist: 0 uniform, 1 normal, 2 Bernoulli.
+/// Float32 normals by Box–Muller in float32 (XMath), Float64 in float64.
 /// </summary>
 internal static class RandomKernels
 {
     private const double TwoPow32Inv = 2.3283064365386963e-10;
 
-    public static void Fill<T, R>(Index1D blk, ArrayView<T> dst, long start, long n, ulong seed, ulong offset, int dist, double a, double b, int f32)
+    public static void Fill<T, R>(Index1D block, ArrayView<T> dst, long start, long n, ulong seed, ulong offset, RandomDistribution distribution,
+        double a, double b, int float32)
         where T : unmanaged where R : struct, IReal<T>
     {
         // Core's Philox is pure integer arithmetic, so the very same method runs here and in the CPU backend.
-        Ember.Philox.Block(seed, offset + (ulong)(long)blk.X, out uint x0, out uint x1, out uint x2, out uint x3);
-        long i0 = 4L * blk.X;
+        Ember.Philox.Block(seed, offset + (ulong)(long)block.X, out uint x0, out uint x1, out uint x2, out uint x3);
+        long i0 = 4L * block.X;
         double v0, v1, v2, v3;
-        if (dist == 1)
+        if (distribution == RandomDistribution.Normal)
         {
-            if (f32 != 0)
+            if (float32 != 0)
             {
                 Normal32(x0, x1, out v0, out v1);
                 Normal32(x2, x3, out v2, out v3);
@@ -35,13 +36,13 @@ internal static class RandomKernels
         }
         else
         {
-            double u0 = U(x0, f32), u1 = U(x1, f32), u2 = U(x2, f32), u3 = U(x3, f32);
-            if (dist == 0)
+            double u0 = Uniform(x0, float32), u1 = Uniform(x1, float32), u2 = Uniform(x2, float32), u3 = Uniform(x3, float32);
+            if (distribution == RandomDistribution.Uniform)
             {
                 double span = b - a;
                 v0 = a + span * u0; v1 = a + span * u1; v2 = a + span * u2; v3 = a + span * u3;
             }
-            else
+            else // Bernoulli (the host launches no other distribution)
             {
                 v0 = u0 < a ? 1.0 : 0.0; v1 = u1 < a ? 1.0 : 0.0; v2 = u2 < a ? 1.0 : 0.0; v3 = u3 < a ? 1.0 : 0.0;
             }
@@ -52,7 +53,8 @@ internal static class RandomKernels
         if (i0 + 3 < n) dst[start + i0 + 3] = R.FromD(v3);
     }
 
-    private static double U(uint x, int f32) => f32 != 0 ? (double)((x >> 8) * (1.0f / 16777216.0f)) : x * TwoPow32Inv;
+    /// <summary>A uniform in [0, 1) from 32 random bits: 24 of them in float32 (as the CPU), all 32 in float64.</summary>
+    private static double Uniform(uint x, int float32) => float32 != 0 ? (double)((x >> 8) * (1.0f / 16777216.0f)) : x * TwoPow32Inv;
 
     private static void Normal32(uint x0, uint x1, out double z0, out double z1)
     {

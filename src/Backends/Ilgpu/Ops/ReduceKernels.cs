@@ -6,16 +6,20 @@ namespace Ember.Ilgpu.Ops;
 /// <summary>Geometry of a split or column-wise row reduction, passed by value.</summary>
 internal struct ReduceParams
 {
-    /// <summary>Elements per row, row stride and element stride of x; element offset of x.</summary>
-    public long Inner, S0, S1, XOff;
+    /// <summary>Elements per row.</summary>
+    public long Inner;
+    /// <summary>Stride between rows of x, stride between elements of a row of x, element offset of x.</summary>
+    public long RowStride, ElementStride, InputOffset;
     /// <summary>Elements of a row each group reduces (split kernel).</summary>
     public long Chunk;
-    /// <summary>Stride and offset of values; stride and offset of indices.</summary>
-    public long Vs, VOff, Is, IOff;
+    /// <summary>Stride and offset of values.</summary>
+    public long ValueStride, ValueOffset;
+    /// <summary>Stride and offset of indices.</summary>
+    public long IndexStride, IndexOffset;
     /// <summary>Groups per row (split kernel).</summary>
     public int Parts;
-    /// <summary>0 sum, 1 prod, 2 max, 3 min, 4 logsumexp.</summary>
-    public int Op;
+    /// <summary>The reduction: Sum, Prod, Max, Min or LogSumExp (the host rejects every other op).</summary>
+    public ReduceOp Op;
     /// <summary>1 when indices are written.</summary>
     public int HasIndex;
     /// <summary>1 when candidate positions come from the xIdx view (second stage) instead of the element's position.</summary>
@@ -43,30 +47,30 @@ internal static class ReduceKernels
         long row = gid / p.Parts, part = gid - row * p.Parts;
         int t = Group.IdxX, g = Group.DimX;
         long j0 = part * p.Chunk, j1 = j0 + p.Chunk < p.Inner ? j0 + p.Chunk : p.Inner;
-        long b = p.XOff + row * p.S0;
-        int op = p.Op;
+        long b = p.InputOffset + row * p.RowStride;
+        ReduceOp op = p.Op;
         T result;
-        if (op == 0 || op == 1)
+        if (op == ReduceOp.Sum || op == ReduceOp.Prod)
         {
-            T acc = R.FromD(op == 0 ? 0.0 : 1.0);
-            for (long j = j0 + t; j < j1; j += g) acc = op == 0 ? R.Add(acc, x[b + j * p.S1]) : R.Mul(acc, x[b + j * p.S1]);
+            T acc = R.FromD(op == ReduceOp.Sum ? 0.0 : 1.0);
+            for (long j = j0 + t; j < j1; j += g) acc = op == ReduceOp.Sum ? R.Add(acc, x[b + j * p.ElementStride]) : R.Mul(acc, x[b + j * p.ElementStride]);
             sh[t] = acc;
             Group.Barrier();
             for (int s = g / 2; s > 0; s >>= 1)
             {
-                if (t < s) sh[t] = op == 0 ? R.Add(sh[t], sh[t + s]) : R.Mul(sh[t], sh[t + s]);
+                if (t < s) sh[t] = op == ReduceOp.Sum ? R.Add(sh[t], sh[t + s]) : R.Mul(sh[t], sh[t + s]);
                 Group.Barrier();
             }
             result = sh[0];
         }
-        else if (op == 2 || op == 3)
+        else if (op == ReduceOp.Max || op == ReduceOp.Min)
         {
-            int max = op == 2 ? 1 : 0;
+            int max = op == ReduceOp.Max ? 1 : 0;
             T best = R.FromD(0.0);
             long bi = long.MaxValue;
             for (long j = j0 + t; j < j1; j += g)
             {
-                T v = x[b + j * p.S1];
+                T v = x[b + j * p.ElementStride];
                 long pos = p.IndexIn != 0 ? xIdx[row * p.Inner + j] : j;
                 if (RowKernels.Take<T, R>(best, bi, v, pos, max)) { best = v; bi = pos; }
             }
@@ -78,57 +82,90 @@ internal static class ReduceKernels
                 Group.Barrier();
             }
             result = sh[0];
-            if (t == 0 && p.HasIndex != 0) indices[p.IOff + gid * p.Is] = shi[0];
+            if (t == 0 && p.HasIndex != 0) indices[p.IndexOffset + gid * p.IndexStride] = shi[0];
         }
-        else
+        else // LogSumExp
         {
             T m = R.NegInf();
-            for (long j = j0 + t; j < j1; j += g) m = RowKernels.Max<T, R>(m, x[b + j * p.S1]);
+            for (long j = j0 + t; j < j1; j += g) m = RowKernels.Max<T, R>(m, x[b + j * p.ElementStride]);
             m = RowKernels.GroupMax<T, R>(sh, m);
             if (R.IsNaN(m) || XMath.IsInfinity(R.ToD(m))) result = m;
             else
             {
                 T acc = R.FromD(0.0);
-                for (long j = j0 + t; j < j1; j += g) acc = R.Add(acc, R.Exp(R.Sub(x[b + j * p.S1], m)));
+                for (long j = j0 + t; j < j1; j += g) acc = R.Add(acc, R.Exp(R.Sub(x[b + j * p.ElementStride], m)));
                 acc = RowKernels.GroupSum<T, R>(sh, acc);
                 result = R.Add(m, R.Log(acc));
             }
         }
-        if (t == 0) values[p.VOff + gid * p.Vs] = result;
+        if (t == 0) values[p.ValueOffset + gid * p.ValueStride] = result;
     }
 
     /// <summary>
-    /// One thread per (row, part), row = i % rows (coalesced when rows are adjacent in memory, S0 = 1): ops 0-3 as in
+    /// One thread per (row, part), row = i % rows (coalesced when rows are adjacent in memory, RowStride = 1): Sum, Prod, Max, Min as in
     /// <see cref="Split{T, R}"/> over elements part·Chunk … of the row, into values[VOff + i·Vs]. Max/min use one part.
     /// </summary>
     public static void Column<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> values, ArrayView<long> indices, ReduceParams p, long rows)
         where T : unmanaged where R : struct, IReal<T>
     {
         long part = i / rows, row = i - part * rows;
-        long b = p.XOff + row * p.S0;
-        int op = p.Op;
+        long b = p.InputOffset + row * p.RowStride;
+        ReduceOp op = p.Op;
         T result;
-        if (op == 0 || op == 1)
+        if (op == ReduceOp.Sum || op == ReduceOp.Prod)
         {
             long j0 = part * p.Chunk, j1 = j0 + p.Chunk < p.Inner ? j0 + p.Chunk : p.Inner;
-            T acc = R.FromD(op == 0 ? 0.0 : 1.0);
-            for (long j = j0; j < j1; j++) acc = op == 0 ? R.Add(acc, x[b + j * p.S1]) : R.Mul(acc, x[b + j * p.S1]);
-            values[p.VOff + i * p.Vs] = acc;
+            T acc = R.FromD(op == ReduceOp.Sum ? 0.0 : 1.0);
+            for (long j = j0; j < j1; j++) acc = op == ReduceOp.Sum ? R.Add(acc, x[b + j * p.ElementStride]) : R.Mul(acc, x[b + j * p.ElementStride]);
+            values[p.ValueOffset + i * p.ValueStride] = acc;
             return;
         }
         else
         {
-            int max = op == 2 ? 1 : 0;
+            int max = op == ReduceOp.Max ? 1 : 0;
             T best = R.FromD(0.0);
             long bi = long.MaxValue;
             for (long j = 0; j < p.Inner; j++)
             {
-                T v = x[b + j * p.S1];
+                T v = x[b + j * p.ElementStride];
                 if (RowKernels.Take<T, R>(best, bi, v, j, max)) { best = v; bi = j; }
             }
             result = best;
-            if (p.HasIndex != 0) indices[p.IOff + row * p.Is] = bi;
+            if (p.HasIndex != 0) indices[p.IndexOffset + row * p.IndexStride] = bi;
         }
-        values[p.VOff + row * p.Vs] = result;
+        values[p.ValueOffset + row * p.ValueStride] = result;
+    }
+
+    /// <summary>Integer rows (Sum, Prod, Max, Min with the first index) in 64-bit, one thread per row.</summary>
+    public static void IntegerRows<T, N>(Index1D row, ArrayView<T> x, ArrayView<T> values, ArrayView<long> indices, ReduceParams p)
+        where T : unmanaged where N : struct, INum<T>
+    {
+        long b = p.InputOffset + row * p.RowStride;
+        ReduceOp op = p.Op;
+        long acc = op == ReduceOp.Prod ? 1 : 0, bestIndex = 0;
+        for (long j = 0; j < p.Inner; j++)
+        {
+            long v = N.ToL(x[b + j * p.ElementStride]);
+            if (op == ReduceOp.Sum) acc += v;
+            else if (op == ReduceOp.Prod) acc *= v;
+            else if (j == 0 || (op == ReduceOp.Max ? v > acc : v < acc)) { acc = v; bestIndex = j; }
+        }
+        values[p.ValueOffset + row * p.ValueStride] = N.FromL(acc);
+        if (p.HasIndex != 0) indices[p.IndexOffset + row * p.IndexStride] = bestIndex;
+    }
+
+    /// <summary>All / Any of rows of any dtype into Bool values, one thread per row.</summary>
+    public static void BoolRows<T, N>(Index1D row, ArrayView<T> x, ArrayView<byte> values, ReduceParams p)
+        where T : unmanaged where N : struct, INum<T>
+    {
+        long b = p.InputOffset + row * p.RowStride;
+        bool all = p.Op == ReduceOp.All, r = all;
+        // No early exit: a loop with a data-dependent break miscompiled on CUDA (All returned true for rows with zeros).
+        for (long j = 0; j < p.Inner; j++)
+        {
+            bool nonZero = N.ToD(x[b + j * p.ElementStride]) != 0.0;
+            r = all ? r & nonZero : r | nonZero;
+        }
+        values[p.ValueOffset + row * p.ValueStride] = r ? (byte)1 : (byte)0;
     }
 }

@@ -63,39 +63,6 @@ internal static class RowKernels
         return R.Eq(v, w) && j < i;
     }
 
-    /// <summary>Integer rows (sum, prod, max, min with first index) in 64-bit, one thread per row.</summary>
-    public static void ReduceInt<T, N>(Index1D row, ArrayView<T> x, ArrayView<T> values, ArrayView<long> indices,
-        long inner, long s0, long s1, long vs, long iss, Offs o, int op, int hasIndex)
-        where T : unmanaged where N : struct, INum<T>
-    {
-        long b = o.A + row * s0;
-        long acc = op == 1 ? 1 : 0, bi = 0;
-        for (long j = 0; j < inner; j++)
-        {
-            long v = N.ToL(x[b + j * s1]);
-            if (op == 0) acc += v;
-            else if (op == 1) acc *= v;
-            else if (j == 0 || (op == 2 ? v > acc : v < acc)) { acc = v; bi = j; }
-        }
-        values[o.B + row * vs] = N.FromL(acc);
-        if (hasIndex != 0) indices[o.C + row * iss] = bi;
-    }
-
-    /// <summary>All (op 5) / Any (op 6) of rows of any dtype into Bool values, one thread per row.</summary>
-    public static void ReduceBool<T, N>(Index1D row, ArrayView<T> x, ArrayView<byte> values, long inner, long s0, long s1, long vs, Offs o, int op)
-        where T : unmanaged where N : struct, INum<T>
-    {
-        long b = o.A + row * s0;
-        bool all = op == 5, r = all;
-        // No early exit: a loop with a data-dependent break miscompiled on CUDA (All returned true for rows with zeros).
-        for (long j = 0; j < inner; j++)
-        {
-            bool nz = N.ToD(x[b + j * s1]) != 0.0;
-            r = all ? r & nz : r | nz;
-        }
-        values[o.B + row * vs] = r ? (byte)1 : (byte)0;
-    }
-
     /// <summary>Softmax / log-softmax of contiguous rows: x at o.A, y at o.B. Used on OpenCL only (elsewhere: <see cref="WarpRowKernels"/>).</summary>
     public static void Softmax<T, R>(ArrayView<T> x, ArrayView<T> y, long cols, Offs o, int log)
         where T : unmanaged where R : struct, IReal<T>

@@ -99,7 +99,7 @@ public static class IlgpuProfiler
         public void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns) { var t0 = Start(x); B.Im2Col(x, geometry, columns); Stop(x, t0, "Im2Col", "", columns); }
         public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x) { var t0 = Start(x); B.Col2Im(columns, geometry, x); Stop(x, t0, "Col2Im", "", columns); }
         public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices) { var t0 = Start(x); B.MaxPool2d(x, geometry, result, indices); Stop(x, t0, "MaxPool2d", "", x); }
-        public void MaxPool2dBackward(Tensor grad, Tensor indices, PoolGeometry geometry, Tensor gradInput) { var t0 = Start(grad); B.MaxPool2dBackward(grad, indices, geometry, gradInput); Stop(grad, t0, "MaxPool2dBackward", "", gradInput); }
+        public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor indices, PoolGeometry geometry, Tensor gradInput) { var t0 = Start(grad); B.MaxPool2dBackward(grad, x, indices, geometry, gradInput); Stop(grad, t0, "MaxPool2dBackward", "", gradInput); }
         public void AvgPool2d(Tensor x, PoolGeometry geometry, bool countIncludePad, Tensor result) { var t0 = Start(x); B.AvgPool2d(x, geometry, countIncludePad, result); Stop(x, t0, "AvgPool2d", "", x); }
         public void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput) { var t0 = Start(grad); B.AvgPool2dBackward(grad, geometry, countIncludePad, gradInput); Stop(grad, t0, "AvgPool2dBackward", "", gradInput); }
         public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args) { var t0 = Start(param); B.SgdStep(param, grad, momentumBuffer, args); Stop(param, t0, "SgdStep", "", param); }

@@ -5,8 +5,8 @@ namespace Ember.Cpu;
 
 /// <summary>
 /// Direct 2-D convolution on the CPU for float32 with stride 1, dilation 1 and one group, on AVX-512 machines:
-/// forward, input gradient and weight (+ bias) gradient without im2col columns. Ember.NN's Conv2d calls it when
-/// the <c>Supports…</c> check holds and falls back to im2col + GEMM otherwise.
+/// forward, input gradient and weight (+ bias) gradient without im2col columns. The CPU backend's Conv2d members call it when
+/// the <c>Supports…</c> check holds and run the im2col + GEMM composite otherwise.
 /// </summary>
 /// <remarks>
 /// <para>Each sample's input is copied into a zero-padded plane per channel (thread-local scratch, a few hundred KB),

@@ -1,0 +1,78 @@
+namespace Ember;
+
+internal static partial class Derivatives
+{
+    private static void AddNN(Dictionary<OpKind, Derivative> t)
+    {
+        // y = x·Wᵀ + b: gx = g·W, gW = gᵀ·x (contiguous [out, in]), gb = column sums of g (one fused pass unless recorded).
+        t[OpKind.Linear] = new("AddmmBackward", Saves.Inputs, (c, g) =>
+        {
+            Tensor x = c.Input(0), w = c.Input(1);
+            long i = w.Shape[1], o = w.Shape[0];
+            var g2 = g.Reshape(-1, o);
+            return [c.NeedsGrad[0] ? g.MatMul(w) : null,
+                    c.NeedsGrad[1] ? g2.mT.MatMul(x.Reshape(-1, i)) : null,
+                    c.NeedsGrad[2] ? (Recording(g) ? g2.Sum(0) : ColumnSum(g2)) : null];
+        });
+
+        // Per-row cross-entropy: gx = g·(a·p − (1 − ε)·w[t]·onehot(t) − (ε/C)·w), a = (1 − ε)·w[t] + (ε/C)·W, p = softmax(x),
+        // ignored rows 0. One backend kernel from the saved log-sum-exp, or (createGraph) the same formula in tensor ops.
+        t[OpKind.CrossEntropy] = new("CrossEntropyLossBackward", Saves.Inputs, (c, g) =>
+        {
+            var f = c.Args.Fused!;
+            var x = c.Input(0);
+            if (Recording(g)) return [CrossEntropyGrad(g, x, f.Target!, f.ClassWeight, f.CrossEntropy)];
+            var gx = Tensor.Empty(x.Shape, x.DType, x.Device);
+            x.Backend.CrossEntropyBackward(g.Contiguous(), x.Contiguous(), f.Target!, f.ClassWeight, f.CrossEntropy, f.LogSumExp, gx);
+            return [gx];
+        });
+
+        // out = P·v, P = softmax(q·kᵀ·scale): dP = g·vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P))·scale, dq = dS·k, dk = dSᵀ·q,
+        // dv = Pᵀ·g. One backend call from the saved P, or (createGraph) tensor ops with P recomputed from q and k.
+        t[OpKind.Attention] = new("ScaledDotProductAttentionBackward", Saves.Inputs, (c, g) =>
+        {
+            var f = c.Args.Fused!;
+            Tensor q = c.Input(0), k = c.Input(1), v = c.Input(2);
+            if (GradMode.IsEnabled)
+            {
+                var scores = q.MatMul(k.mT) * f.Scale;
+                if (f.Causal)
+                    scores = scores.MaskedFill(Tensor.Ones([q.Shape[-2], k.Shape[-2]], DType.Bool, q.Device).Tril().LogicalNot(), double.NegativeInfinity);
+                var p = scores.Softmax(-1);
+                var dp = g.MatMul(v.mT);
+                var ds = p * (dp - (dp * p).Sum(-1, keepDim: true)) * f.Scale;
+                return [ds.MatMul(k), ds.mT.MatMul(q), p.mT.MatMul(g)];
+            }
+            var dq = Tensor.Empty(q.Shape, q.DType, q.Device);
+            var dk = Tensor.Empty(k.Shape, k.DType, k.Device);
+            var dv = Tensor.Empty(v.Shape, v.DType, v.Device);
+            q.Backend.AttentionBackward(g.Contiguous(), q, k, v, f.Probabilities, f.Scale, dq, dk, dv);
+            return [dq, dk, dv];
+        });
+    }
+
+    // Σ over the rows of g [m, n] through the backend's fused column sum.
+    private static Tensor ColumnSum(Tensor g)
+    {
+        var result = Tensor.Empty([g.Shape[1]], g.DType, g.Device);
+        g.Backend.ColumnSum(g.Contiguous(), result);
+        return result;
+    }
+
+    // The cross-entropy gradient in differentiable ops (createGraph); see the CrossEntropy entry.
+    private static Tensor CrossEntropyGrad(Tensor g, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args)
+    {
+        long classes = x.Shape[1];
+        double eps = args.LabelSmoothing;
+        var keepMask = target.Ne(args.IgnoreIndex);
+        var safe = target.Where(keepMask, 0);
+        var keep = keepMask.To(x.DType);
+        var wt = weight is null ? keep : weight.Gather(0, safe) * keep;
+        var wsum = weight is null ? Tensor.Scalar(classes, x.DType, x.Device) : weight.Sum();
+        var a = (wt * (1 - eps) + wsum * keep * (eps / classes)).Unsqueeze(1);
+        var grad = a * x.Softmax(1) - safe.OneHot(classes).To(x.DType) * (wt * (1 - eps)).Unsqueeze(1);
+        if (eps > 0)
+            grad = grad - (weight is null ? Tensor.Scalar(eps / classes, x.DType, x.Device) : weight.Reshape(1, classes) * (eps / classes)) * keep.Unsqueeze(1);
+        return grad * g.Unsqueeze(1);
+    }
+}

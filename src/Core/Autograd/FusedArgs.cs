@@ -1,0 +1,56 @@
+namespace Ember;
+
+/// <summary>
+/// What a fused primitive (<see cref="FusedOps"/>) records for its backward formula: its attributes and the extra outputs
+/// its kernel computed for the backward pass (statistics, log-sum-exp, argmax indices, attention probabilities). Only the
+/// fields its <see cref="OpKind"/> documents are set. The saved outputs are released with the graph
+/// (<see cref="ReleaseSaved"/>).
+/// </summary>
+public sealed class FusedArgs
+{
+    private Tensor? mean, rstd, logSumExp, indices, probabilities;
+
+    /// <summary>Convolution geometry (Conv2d, Conv2dInputGrad, Conv2dWeightGrad).</summary>
+    public ConvGeometry Conv { get; init; }
+    /// <summary>Convolution groups.</summary>
+    public int Groups { get; init; } = 1;
+    /// <summary>Pooling geometry (MaxPool2d, AvgPool2d).</summary>
+    public PoolGeometry Pool { get; init; }
+    /// <summary>Whether average pooling divides by the padded window.</summary>
+    public bool CountIncludePad { get; init; }
+    /// <summary>ε of a normalization.</summary>
+    public double Eps { get; init; }
+    /// <summary>Whether the normalization has an affine weight (an input after x).</summary>
+    public bool HasWeight { get; init; }
+    /// <summary>Whether the normalization (or convolution) has a bias (the last input).</summary>
+    public bool HasBias { get; init; }
+    /// <summary>Attention's score scale.</summary>
+    public double Scale { get; init; }
+    /// <summary>Whether attention is causal.</summary>
+    public bool Causal { get; init; }
+    /// <summary>Cross-entropy options.</summary>
+    public CrossEntropyArgs CrossEntropy { get; init; }
+    /// <summary>Cross-entropy's Int64 class indices [rows] (not differentiated).</summary>
+    public Tensor? Target { get; init; }
+    /// <summary>Cross-entropy's class weights [C] or null (not differentiated).</summary>
+    public Tensor? ClassWeight { get; init; }
+
+    /// <summary>Per-row mean (LayerNorm, x's dtype) or per-channel mean (BatchNorm, Float64).</summary>
+    public Tensor Mean { get => Saved(mean); init => mean = value; }
+    /// <summary>1/√(σ² + ε) per row (LayerNorm) or channel (BatchNorm).</summary>
+    public Tensor Rstd { get => Saved(rstd); init => rstd = value; }
+    /// <summary>Cross-entropy's log Σ e^x per row.</summary>
+    public Tensor LogSumExp { get => Saved(logSumExp); init => logSumExp = value; }
+    /// <summary>Max pooling's argmax bookkeeping (see <see cref="IBackend.MaxPool2d"/>).</summary>
+    public Tensor Indices { get => Saved(indices); init => indices = value; }
+    /// <summary>Attention's softmax probabilities [*, L, S].</summary>
+    public Tensor Probabilities { get => Saved(probabilities); init => probabilities = value; }
+
+    private static Tensor Saved(Tensor? t) =>
+        t ?? throw new InvalidOperationException(
+            "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). " +
+            "Specify retainGraph: true if you need to backward through the graph a second time.");
+
+    /// <summary>Drops the saved outputs (the engine calls it when it frees the graph).</summary>
+    public void ReleaseSaved() => mean = rstd = logSumExp = indices = probabilities = null;
+}

@@ -1,0 +1,230 @@
+namespace Ember;
+
+public static partial class CompositeKernels
+{
+    // ---- window tables: every window position as a flat index into a plane with one extra "outside" slot ----------
+
+    // For each (channel, kernel row, kernel column, output position) of im2col, the flat c·H·W + h·W + w it reads, or
+    // C·H·W (the appended padding slot) where the window lies in the zero padding. Shape [C·kH·kW · outH·outW].
+    private static Tensor ColumnTable(ConvGeometry g, Device device)
+    {
+        int l = g.OutH * g.OutW, hw = g.Height * g.Width, outside = g.Channels * hw;
+        var table = new long[(long)g.Channels * g.KernelH * g.KernelW * l];
+        long i = 0;
+        for (int c = 0; c < g.Channels; c++)
+            for (int ky = 0; ky < g.KernelH; ky++)
+                for (int kx = 0; kx < g.KernelW; kx++)
+                    for (int oy = 0; oy < g.OutH; oy++)
+                        for (int ox = 0; ox < g.OutW; ox++)
+                        {
+                            int y = oy * g.StrideH - g.PadH + ky * g.DilationH, x = ox * g.StrideW - g.PadW + kx * g.DilationW;
+                            table[i++] = y >= 0 && y < g.Height && x >= 0 && x < g.Width ? c * hw + y * g.Width + x : outside;
+                        }
+        return Tensor.FromArray(table).To(device);
+    }
+
+    // For each output position and window element of pooling, the flat h·W + w it reads, or H·W (the appended
+    // padding slot). Shape [outH·outW, kH·kW].
+    private static Tensor PoolTable(PoolGeometry g, Device device)
+    {
+        int kk = g.KernelH * g.KernelW, hw = g.Height * g.Width;
+        var table = new long[(long)g.OutH * g.OutW * kk];
+        long i = 0;
+        for (int oy = 0; oy < g.OutH; oy++)
+            for (int ox = 0; ox < g.OutW; ox++)
+                for (int ky = 0; ky < g.KernelH; ky++)
+                    for (int kx = 0; kx < g.KernelW; kx++)
+                    {
+                        int y = oy * g.StrideH - g.PadH + ky, x = ox * g.StrideW - g.PadW + kx;
+                        table[i++] = y >= 0 && y < g.Height && x >= 0 && x < g.Width ? y * g.Width + x : hw;
+                    }
+        return Tensor.FromArray(table).Reshape((long)g.OutH * g.OutW, kk).To(device);
+    }
+
+    // [rows, n] → [rows, n + 1] with the extra column filled with value (the padding slot the tables point at).
+    private static Tensor WithOutsideSlot(Tensor rows, double value) =>
+        Tensor.Cat([rows, Tensor.Full([rows.Shape[0], 1], value, rows.DType, rows.Device)], 1);
+
+    /// <summary>See <see cref="IBackend.Im2Col"/>.</summary>
+    public static void Im2Col(IBackend backend, Tensor x, ConvGeometry geometry, Tensor columns)
+    {
+        using var _ = RecordingOff.Enter();
+        long n = x.Shape[0];
+        var planes = WithOutsideSlot(x.Reshape(n, -1), 0);
+        Write(columns, planes.IndexSelect(1, ColumnTable(geometry, x.Device)).Reshape(columns.Shape.ToArray()));
+    }
+
+    /// <summary>See <see cref="IBackend.Col2Im"/>.</summary>
+    public static void Col2Im(IBackend backend, Tensor columns, ConvGeometry geometry, Tensor x)
+    {
+        using var _ = RecordingOff.Enter();
+        long n = x.Shape[0], size = x.Numel / Math.Max(1, n);
+        var sums = Tensor.Zeros([n, size + 1], x.DType, x.Device)
+            .IndexAdd(1, ColumnTable(geometry, x.Device), columns.Reshape(n, -1));
+        Write(x, sums.Narrow(1, 0, size).Reshape(x.Shape.ToArray()));
+    }
+
+    // Samples per im2col chunk: about 1M column elements (a few MB, cache-friendly); one sample when groups > 1.
+    private static long Chunk(long n, long columnsPerSample, int groups) =>
+        groups == 1 ? Math.Clamp((1L << 20) / Math.Max(1, columnsPerSample), 1, Math.Max(1, n)) : 1;
+
+    /// <summary>
+    /// See <see cref="IBackend.Conv2d"/>: a chunk of samples at a time through a reused [chunk, C·kH·kW, L] column
+    /// buffer, y = bias + W·im2col(x) as one accumulating batched GEMM per chunk (the weight broadcast over the chunk).
+    /// </summary>
+    public static void Conv2d(IBackend backend, Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, int groups, Tensor y)
+    {
+        using var _ = RecordingOff.Enter();
+        long n = x.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
+        var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);
+        if (bias is not null) Write(y.Reshape(n, o, l), bias.Reshape(1, o, 1).Expand(n, o, l));
+        long nc = Chunk(n, g.Channels * kk * l, groups);
+        var buf = Tensor.Empty([nc, g.Channels * kk, l], x.DType, x.Device);
+        for (long i = 0; i < n; i += nc)
+        {
+            long m = Math.Min(nc, n - i);
+            var b = buf.Narrow(0, 0, m);
+            backend.Im2Col(x.Narrow(0, i, m), g, b);
+            if (groups == 1)
+                backend.MatMul(wc.Expand(m, o, cg * kk), b, y.Narrow(0, i, m).Reshape(m, o, l), accumulate: bias is not null);
+            else
+                backend.MatMul(wc, b.Reshape(groups, cg * kk, l), y.Select(0, i).Reshape(groups, o / groups, l), accumulate: bias is not null);
+        }
+    }
+
+    /// <summary>See <see cref="IBackend.Conv2dInputGrad"/>: per chunk, columns = Wᵀ·grad, then col2im.</summary>
+    public static void Conv2dInputGrad(IBackend backend, Tensor grad, Tensor weight, ConvGeometry g, int groups, Tensor gradInput)
+    {
+        using var _ = RecordingOff.Enter();
+        long n = gradInput.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
+        var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);
+        var go = grad.Contiguous().Reshape(n, groups, o / groups, l);
+        long nc = Chunk(n, g.Channels * kk * l, groups);
+        var buf = Tensor.Empty([nc, g.Channels * kk, l], gradInput.DType, gradInput.Device);
+        for (long i = 0; i < n; i += nc)
+        {
+            long m = Math.Min(nc, n - i);
+            var b = buf.Narrow(0, 0, m);
+            if (groups == 1)
+                backend.MatMul(wc.mT.Expand(m, cg * kk, o), go.Narrow(0, i, m).Reshape(m, o, l), b);
+            else
+                backend.MatMul(wc.mT, go.Select(0, i), b.Reshape(groups, cg * kk, l));
+            backend.Col2Im(b, g, gradInput.Narrow(0, i, m));
+        }
+    }
+
+    /// <summary>See <see cref="IBackend.Conv2dWeightGrad"/>: per sample, gradWeight += grad·im2col(x)ᵀ.</summary>
+    public static void Conv2dWeightGrad(IBackend backend, Tensor grad, Tensor x, ConvGeometry g, int groups, Tensor gradWeight, Tensor? gradBias)
+    {
+        using var _ = RecordingOff.Enter();
+        long n = x.Shape[0], o = gradWeight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
+        var go = grad.Contiguous().Reshape(n, groups, o / groups, l);
+        var gw = gradWeight.Reshape(groups, o / groups, cg * kk);
+        long nc = Chunk(n, g.Channels * kk * l, groups);
+        var buf = Tensor.Empty([nc, g.Channels * kk, l], x.DType, x.Device);
+        if (n == 0) gw.Zero_();
+        for (long i = 0; i < n; i += nc)
+        {
+            long m = Math.Min(nc, n - i);
+            var b = buf.Narrow(0, 0, m);
+            backend.Im2Col(x.Narrow(0, i, m), g, b);
+            for (long j = 0; j < m; j++)
+                backend.MatMul(go.Select(0, i + j), b.Select(0, j).Reshape(groups, cg * kk, l).mT, gw, accumulate: i + j > 0);
+        }
+        if (gradBias is not null) Write(gradBias, grad.Sum([0, 2, 3]));
+    }
+
+    /// <summary>See <see cref="IBackend.MaxPool2d"/>: every window gathered through the window table, then a max with index.</summary>
+    public static void MaxPool2d(IBackend backend, Tensor x, PoolGeometry g, Tensor result, Tensor indices)
+    {
+        using var _ = RecordingOff.Enter();
+        long planes = x.Numel / ((long)g.Height * g.Width), l = (long)g.OutH * g.OutW;
+        var table = PoolTable(g, x.Device);
+        var windows = WithOutsideSlot(x.Reshape(planes, -1), double.NegativeInfinity)
+            .IndexSelect(1, table.Reshape(-1)).Reshape(planes, l, table.Shape[1]);
+        var (values, at) = windows.Max(2, keepDim: true);
+        Write(result, values.Reshape(result.Shape.ToArray()));
+        Write(indices, table.Expand(planes, l, table.Shape[1]).Gather(2, at).Reshape(indices.Shape.ToArray()));
+    }
+
+    /// <summary>See <see cref="IBackend.MaxPool2dBackward"/>: grad scattered (added) at the saved indices.</summary>
+    public static void MaxPool2dBackward(IBackend backend, Tensor grad, Tensor indices, PoolGeometry g, Tensor gradInput)
+    {
+        using var _ = RecordingOff.Enter();
+        long hw = (long)g.Height * g.Width, planes = gradInput.Numel / hw, l = (long)g.OutH * g.OutW;
+        var sums = Tensor.Zeros([planes, hw], gradInput.DType, gradInput.Device)
+            .ScatterAdd(1, indices.Reshape(planes, l), grad.Contiguous().Reshape(planes, l));
+        Write(gradInput, sums.Reshape(gradInput.Shape.ToArray()));
+    }
+
+    // 1/divisor per output position of average pooling (PyTorch's rule: the window clipped to the padded input, or to the
+    // input itself without countIncludePad), shape [outH·outW, 1].
+    private static Tensor PoolScale(PoolGeometry g, bool countIncludePad, DType dtype, Device device)
+    {
+        var scale = new double[g.OutH * g.OutW];
+        for (int oy = 0; oy < g.OutH; oy++)
+            for (int ox = 0; ox < g.OutW; ox++)
+            {
+                int ys = oy * g.StrideH - g.PadH, xs = ox * g.StrideW - g.PadW;
+                int ye = Math.Min(ys + g.KernelH, g.Height + g.PadH), xe = Math.Min(xs + g.KernelW, g.Width + g.PadW);
+                int padded = (ye - ys) * (xe - xs);
+                int inside = (Math.Min(ye, g.Height) - Math.Max(ys, 0)) * (Math.Min(xe, g.Width) - Math.Max(xs, 0));
+                int div = countIncludePad ? padded : inside;
+                scale[oy * g.OutW + ox] = div > 0 ? 1.0 / div : 0;
+            }
+        return Tensor.FromArray(scale).Reshape(-1, 1).To(dtype).To(device);
+    }
+
+    /// <summary>See <see cref="IBackend.AvgPool2d"/>.</summary>
+    public static void AvgPool2d(IBackend backend, Tensor x, PoolGeometry g, bool countIncludePad, Tensor result)
+    {
+        using var _ = RecordingOff.Enter();
+        long planes = x.Numel / ((long)g.Height * g.Width), l = (long)g.OutH * g.OutW;
+        var table = PoolTable(g, x.Device);
+        var windows = WithOutsideSlot(x.Reshape(planes, -1), 0)
+            .IndexSelect(1, table.Reshape(-1)).Reshape(planes, l, table.Shape[1]);
+        var mean = windows.Sum(2) * PoolScale(g, countIncludePad, x.DType, x.Device).Reshape(1, l);
+        Write(result, mean.Reshape(result.Shape.ToArray()));
+    }
+
+    /// <summary>See <see cref="IBackend.AvgPool2dBackward"/>.</summary>
+    public static void AvgPool2dBackward(IBackend backend, Tensor grad, PoolGeometry g, bool countIncludePad, Tensor gradInput)
+    {
+        using var _ = RecordingOff.Enter();
+        long hw = (long)g.Height * g.Width, planes = gradInput.Numel / hw, l = (long)g.OutH * g.OutW;
+        var table = PoolTable(g, gradInput.Device);
+        long kk = table.Shape[1];
+        var share = (grad.Contiguous().Reshape(planes, l, 1) * PoolScale(g, countIncludePad, grad.DType, grad.Device).Unsqueeze(0))
+            .Expand(planes, l, kk).Reshape(planes, l * kk);
+        var sums = Tensor.Zeros([planes, hw + 1], gradInput.DType, gradInput.Device).IndexAdd(1, table.Reshape(-1), share);
+        Write(gradInput, sums.Narrow(1, 0, hw).Reshape(gradInput.Shape.ToArray()));
+    }
+
+    /// <summary>See <see cref="IBackend.Attention"/>.</summary>
+    public static void Attention(IBackend backend, Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output)
+    {
+        using var _ = RecordingOff.Enter();
+        var scores = q.MatMul(k.mT) * scale;
+        if (causal)
+        {
+            long l = q.Shape[-2], s = k.Shape[-2];
+            scores = scores.MaskedFill(Tensor.Ones([l, s], DType.Bool, q.Device).Tril().LogicalNot(), double.NegativeInfinity);
+        }
+        var p = scores.Softmax(-1);
+        Write(probabilities, p);
+        Write(output, p.MatMul(v));
+    }
+
+    /// <summary>See <see cref="IBackend.AttentionBackward"/>.</summary>
+    public static void AttentionBackward(IBackend backend, Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
+        Tensor gradQ, Tensor gradK, Tensor gradV)
+    {
+        using var _ = RecordingOff.Enter();
+        var p = probabilities;
+        var dp = grad.MatMul(v.mT);
+        var ds = p * (dp - (dp * p).Sum(-1, keepDim: true)) * scale;
+        Write(gradQ, ds.MatMul(k));
+        Write(gradK, ds.mT.MatMul(q));
+        Write(gradV, p.mT.MatMul(grad));
+    }
+}

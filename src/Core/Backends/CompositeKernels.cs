@@ -1,0 +1,214 @@
+namespace Ember;
+
+/// <summary>
+/// The composite implementations of <see cref="IBackend"/>'s optional fused kernels, written once with Core's tensor ops,
+/// which run on the required members (elementwise, reduce, matmul, indexing) of the tensors' own backend. They are the
+/// default bodies of the optional members and the meaning a fast kernel must match; a backend whose fast kernel covers
+/// only some cases calls the method here for the others. Arguments are as documented on the <see cref="IBackend"/>
+/// member of the same name (Core has validated and allocated them); every method runs with gradient recording off.
+/// </summary>
+public static partial class CompositeKernels
+{
+    // Writes a computed value into a kernel's output view.
+    private static void Write(Tensor destination, Tensor value) => destination.Copy_(value);
+
+    /// <summary>See <see cref="IBackend.Softmax"/>.</summary>
+    public static void Softmax(IBackend backend, Tensor x, Tensor result, bool log)
+    {
+        using var _ = RecordingOff.Enter();
+        // Shift by the row maximum so e^x cannot overflow.
+        var shifted = x - x.Amax([1], keepDim: true);
+        var logProbs = shifted - shifted.Exp().Sum(1, keepDim: true).Log();
+        Write(result, log ? logProbs : logProbs.Exp());
+    }
+
+    /// <summary>See <see cref="IBackend.SoftmaxBackward"/>.</summary>
+    public static void SoftmaxBackward(IBackend backend, Tensor grad, Tensor output, Tensor result, bool log)
+    {
+        using var _ = RecordingOff.Enter();
+        Write(result, log
+            ? grad - output.Exp() * grad.Sum(1, keepDim: true)
+            : output * (grad - (grad * output).Sum(1, keepDim: true)));
+    }
+
+    /// <summary>See <see cref="IBackend.LayerNorm"/>.</summary>
+    public static void LayerNorm(IBackend backend, Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd)
+    {
+        using var _ = RecordingOff.Enter();
+        long rows = x.Shape[0];
+        var mu = x.Mean(1, keepDim: true);
+        var centered = x - mu;
+        var r = ((centered * centered).Mean(1, keepDim: true) + eps).Rsqrt();
+        var result = centered * r;
+        if (weight is not null) result = result * weight;
+        if (bias is not null) result = result + bias;
+        Write(y, result);
+        Write(mean, mu.Reshape(rows));
+        Write(rstd, r.Reshape(rows));
+    }
+
+    /// <summary>See <see cref="IBackend.LayerNormBackward"/>.</summary>
+    public static void LayerNormBackward(IBackend backend, Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight,
+        Tensor gradX, Tensor? gradWeight, Tensor? gradBias)
+    {
+        using var _ = RecordingOff.Enter();
+        long rows = x.Shape[0];
+        var r = rstd.Reshape(rows, 1);
+        var xhat = (x - mean.Reshape(rows, 1)) * r;
+        var gxhat = weight is null ? grad : grad * weight;
+        // dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·w, over each row.
+        Write(gradX, r * (gxhat - gxhat.Mean(1, keepDim: true) - xhat * (gxhat * xhat).Mean(1, keepDim: true)));
+        if (gradWeight is not null) Write(gradWeight, (grad * xhat).Sum(0));
+        if (gradBias is not null) Write(gradBias, grad.Sum(0));
+    }
+
+    // The dims batch norm reduces over (all but the channel dim 1) and the [1, C, 1, …] shape of per-channel values.
+    private static (int[] Dims, long[] ChannelShape) ChannelLayout(Tensor x)
+    {
+        var dims = Enumerable.Range(0, x.Dim).Where(d => d != 1).ToArray();
+        var shape = Enumerable.Repeat(1L, x.Dim).ToArray();
+        shape[1] = x.Shape[1];
+        return (dims, shape);
+    }
+
+    /// <summary>See <see cref="IBackend.BatchNorm"/>.</summary>
+    public static void BatchNorm(IBackend backend, Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y,
+        Tensor mean, Tensor variance, Tensor rstd)
+    {
+        using var _ = RecordingOff.Enter();
+        var (dims, cs) = ChannelLayout(x);
+        // Statistics in x's dtype (two passes: the mean, then the mean squared deviation), stored as Float64.
+        var mu = x.Mean(dims, keepDim: true);
+        var centered = x - mu;
+        var v = (centered * centered).Mean(dims, keepDim: true);
+        var r = (v + eps).Rsqrt();
+        long c = x.Shape[1];
+        var result = centered * r;
+        if (weight is not null) result = result * weight.Reshape(cs);
+        if (bias is not null) result = result + bias.Reshape(cs);
+        Write(y, result);
+        Write(mean, mu.Reshape(c));
+        Write(variance, v.Reshape(c));
+        Write(rstd, r.Reshape(c));
+    }
+
+    /// <summary>See <see cref="IBackend.BatchNormBackward"/>.</summary>
+    public static void BatchNormBackward(IBackend backend, Tensor grad, Tensor x, Tensor? weight, Tensor mean, Tensor rstd,
+        Tensor? gradX, Tensor? gradWeight, Tensor? gradBias)
+    {
+        using var _ = RecordingOff.Enter();
+        var (dims, cs) = ChannelLayout(x);
+        double m = x.Numel / x.Shape[1];
+        var r = rstd.To(x.DType).Reshape(cs);
+        var xhat = (x - mean.To(x.DType).Reshape(cs)) * r;
+        var gb = grad.Sum(dims);
+        var gw = (grad * xhat).Sum(dims);
+        if (gradX is not null)
+        {
+            var scale = weight is null ? r : r * weight.Reshape(cs);
+            Write(gradX, scale * (grad - gb.Reshape(cs) * (1 / m) - xhat * gw.Reshape(cs) * (1 / m)));
+        }
+        if (gradWeight is not null) Write(gradWeight, gw);
+        if (gradBias is not null) Write(gradBias, gb);
+    }
+
+    // Per row: the target made safe to index with (ignored rows point at class 0), a 0/1 keep mask and w[t] (1 unweighted).
+    private static (Tensor Safe, Tensor Keep, Tensor WeightAtTarget) Targets(Tensor target, Tensor? weight, long ignoreIndex, Tensor x)
+    {
+        var keepMask = target.Ne(ignoreIndex);
+        var safe = target.Where(keepMask, 0);
+        var keep = keepMask.To(x.DType);
+        var wt = weight is null ? keep : weight.Gather(0, safe) * keep;
+        return (safe, keep, wt);
+    }
+
+    /// <summary>See <see cref="IBackend.CrossEntropy"/>.</summary>
+    public static void CrossEntropy(IBackend backend, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp)
+    {
+        using var _ = RecordingOff.Enter();
+        long c = x.Shape[1];
+        double eps = args.LabelSmoothing;
+        var (safe, keep, wt) = Targets(target, weight, args.IgnoreIndex, x);
+        var lse = x.LogSumExp(1);
+        var atTarget = x.Gather(1, safe.Unsqueeze(1)).Squeeze(1);
+        var result = wt * (lse - atTarget) * (1 - eps);
+        if (eps > 0)
+        {
+            // Σ_c w[c]·(lse − x[c]) = W·lse − Σ_c w[c]·x[c].
+            var smooth = weight is null ? lse * (double)c - x.Sum(1) : lse * weight.Sum() - (x * weight).Sum(1);
+            result = result + smooth * keep * (eps / c);
+        }
+        Write(loss, result);
+        Write(logSumExp, lse);
+    }
+
+    /// <summary>See <see cref="IBackend.CrossEntropyBackward"/>.</summary>
+    public static void CrossEntropyBackward(IBackend backend, Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args,
+        Tensor logSumExp, Tensor gradX)
+    {
+        using var _ = RecordingOff.Enter();
+        long c = x.Shape[1];
+        double eps = args.LabelSmoothing;
+        var (safe, keep, wt) = Targets(target, weight, args.IgnoreIndex, x);
+        var p = (x - logSumExp.Unsqueeze(1)).Exp();
+        var oneHot = safe.OneHot(c).To(x.DType);
+        var result = (p - oneHot) * (wt * (1 - eps)).Unsqueeze(1);
+        if (eps > 0)
+        {
+            var wsum = weight is null ? Tensor.Scalar(c, x.DType, x.Device) : weight.Sum();
+            var w = weight is null ? Tensor.Scalar(1, x.DType, x.Device) : weight.Reshape(1, c);
+            result = result + (p * wsum - w) * keep.Unsqueeze(1) * (eps / c);
+        }
+        Write(gradX, result * grad.Unsqueeze(1));
+    }
+
+    /// <summary>See <see cref="IBackend.ColumnSum"/>.</summary>
+    public static void ColumnSum(IBackend backend, Tensor g, Tensor result)
+    {
+        using var _ = RecordingOff.Enter();
+        Write(result, g.Sum(0));
+    }
+
+    /// <summary>See <see cref="IBackend.SgdStep"/>: PyTorch's SGD, d = ±g + λ·p, m = μ·m + (1 − τ)·d, p −= lr·(d + μ·m or m).</summary>
+    public static void SgdStep(IBackend backend, Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args)
+    {
+        using var _ = RecordingOff.Enter();
+        var d = args.Maximize ? -grad : grad;
+        if (args.WeightDecay != 0) d = d + param * args.WeightDecay;
+        if (args.Momentum != 0 && momentumBuffer is not null)
+        {
+            var m = args.FirstStep ? d : momentumBuffer * args.Momentum + d * (1 - args.Dampening);
+            Write(momentumBuffer, m);
+            d = args.Nesterov ? d + m * args.Momentum : m;
+        }
+        Write(param, param - d * args.Lr);
+    }
+
+    /// <summary>
+    /// See <see cref="IBackend.AdamStep"/>: PyTorch's Adam/AdamW, m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g²,
+    /// p −= lr/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε) with v̂ = v (or its running max with amsgrad).
+    /// </summary>
+    public static void AdamStep(IBackend backend, Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamStepArgs args)
+    {
+        using var _ = RecordingOff.Enter();
+        var g = args.Maximize ? -grad : grad;
+        var p = param;
+        if (args.WeightDecay != 0)
+        {
+            if (args.DecoupledWeightDecay) p = p * (1 - args.Lr * args.WeightDecay);
+            else g = g + p * args.WeightDecay;
+        }
+        var m = expAvg * args.Beta1 + g * (1 - args.Beta1);
+        var v = expAvgSq * args.Beta2 + g * g * (1 - args.Beta2);
+        Write(expAvg, m);
+        Write(expAvgSq, v);
+        if (args.Amsgrad && maxExpAvgSq is not null)
+        {
+            v = maxExpAvgSq.Maximum(v);
+            Write(maxExpAvgSq, v);
+        }
+        double bc1 = 1 - Math.Pow(args.Beta1, args.Step), bc2 = 1 - Math.Pow(args.Beta2, args.Step);
+        var denom = v.Sqrt() * (1 / Math.Sqrt(bc2)) + args.Eps;
+        Write(param, p - m / denom * (args.Lr / bc1));
+    }
+}

@@ -1,0 +1,161 @@
+namespace Ember;
+
+/// <summary>
+/// The optional half of the backend contract: fused kernels. Every member has a default body that runs the composite
+/// in <see cref="CompositeKernels"/>, written once with the required members, so a backend that implements only the
+/// required core runs every model. A backend implements a member (same signature, public) only to be faster; where its
+/// fast kernel covers only some cases it calls the <see cref="CompositeKernels"/> method for the rest.
+/// </summary>
+/// <remarks>
+/// Default interface members rather than a second interface that Core probes with a type test: the contract stays one
+/// type, the composite is the documented meaning of each member, and the call site is the same for every backend.
+/// Arguments follow the required core's rules: Core validates and allocates, outputs are overwritten unless a member
+/// says otherwise, contiguity is as documented per member.
+/// </remarks>
+public partial interface IBackend
+{
+    // ---- softmax ------------------------------------------------------------------------------------------
+
+    /// <summary>Softmax (or log-softmax) over the last dim of a contiguous 2-D [rows, cols] x into result.</summary>
+    void Softmax(Tensor x, Tensor result, bool log) => CompositeKernels.Softmax(this, x, result, log);
+
+    /// <summary>
+    /// Gradient of softmax / log-softmax over the last dim of [rows, cols]:
+    /// softmax: gx = y ⊙ (g − Σ g⊙y); log-softmax: gx = g − e^y ⊙ Σ g.
+    /// </summary>
+    void SoftmaxBackward(Tensor grad, Tensor output, Tensor result, bool log) =>
+        CompositeKernels.SoftmaxBackward(this, grad, output, result, log);
+
+    // ---- normalization ------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Layer norm over the last dim of contiguous [rows, cols]: y = (x − μ)·rstd·w + b, rstd = 1/√(var + eps)
+    /// (biased variance); writes mean [rows] and rstd [rows] (x's dtype) for the backward pass. weight/bias [cols] may be null.
+    /// </summary>
+    void LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd) =>
+        CompositeKernels.LayerNorm(this, x, weight, bias, eps, y, mean, rstd);
+
+    /// <summary>Gradients of <see cref="LayerNorm"/>: gradX [rows, cols]; gradWeight/gradBias [cols] when not null (overwritten).</summary>
+    void LayerNormBackward(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight,
+        Tensor gradX, Tensor? gradWeight, Tensor? gradBias) =>
+        CompositeKernels.LayerNormBackward(this, grad, x, mean, rstd, weight, gradX, gradWeight, gradBias);
+
+    /// <summary>
+    /// Batch norm with batch statistics over every dim but 1 of contiguous x [N, C, *]: y = (x − μ_c)·rstd_c·w_c + b_c,
+    /// rstd = 1/√(σ² + eps) with the biased variance σ²; writes mean, variance and rstd as Float64 [C] (for the running
+    /// statistics and the backward pass). weight/bias [C] may be null.
+    /// </summary>
+    void BatchNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor variance, Tensor rstd) =>
+        CompositeKernels.BatchNorm(this, x, weight, bias, eps, y, mean, variance, rstd);
+
+    /// <summary>
+    /// Gradients of <see cref="BatchNorm"/> (m = N·Π spatial): x̂ = (x − μ)·rstd, gradBias = Σ g, gradWeight = Σ g·x̂,
+    /// gradX = w·rstd·(g − gradBias/m − x̂·gradWeight/m). grad and x contiguous; each output may be null (not needed).
+    /// </summary>
+    void BatchNormBackward(Tensor grad, Tensor x, Tensor? weight, Tensor mean, Tensor rstd,
+        Tensor? gradX, Tensor? gradWeight, Tensor? gradBias) =>
+        CompositeKernels.BatchNormBackward(this, grad, x, weight, mean, rstd, gradX, gradWeight, gradBias);
+
+    // ---- losses -------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Fused cross-entropy of contiguous logits x [rows, C] at Int64 class indices target [rows] (all in [0, C) or equal to
+    /// the ignore index; the caller checks): lse = log Σ_c e^{x_c} (max-shifted), loss [rows] =
+    /// (1 − ε)·w[t]·(lse − x[t]) + (ε/C)·Σ_c w[c]·(lse − x[c]) with w ≡ 1 when weight [C] is null, 0 for ignored rows;
+    /// writes lse [rows] for <see cref="CrossEntropyBackward"/>.
+    /// </summary>
+    void CrossEntropy(Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp) =>
+        CompositeKernels.CrossEntropy(this, x, target, weight, args, loss, logSumExp);
+
+    /// <summary>
+    /// Gradient of <see cref="CrossEntropy"/> with respect to x, given grad [rows] (∂L/∂loss[r]): gradX [rows, C] =
+    /// grad[r]·((1 − ε)·w[t]·(p_j − [j = t]) + (ε/C)·(W·p_j − w[j])), p = e^{x − lse}, W = Σ_c w[c]; 0 for ignored rows.
+    /// </summary>
+    void CrossEntropyBackward(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor logSumExp, Tensor gradX) =>
+        CompositeKernels.CrossEntropyBackward(this, grad, x, target, weight, args, logSumExp, gradX);
+
+    // ---- convolution --------------------------------------------------------------------------------------
+
+    /// <summary>im2col: contiguous x [N, C, H, W] → columns [N, C·kH·kW, outH·outW] (zero padding).</summary>
+    void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns) => CompositeKernels.Im2Col(this, x, geometry, columns);
+
+    /// <summary>col2im: columns [N, C·kH·kW, outH·outW] summed into x [N, C, H, W] (x overwritten).</summary>
+    void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x) => CompositeKernels.Col2Im(this, columns, geometry, x);
+
+    /// <summary>
+    /// 2-D cross-correlation y [N, O, outH, outW] = bias + Σ weight·x over each window: contiguous x [N, C, H, W],
+    /// weight [O, C/groups, kH, kW] (any strides), bias [O] or null; x, weight and bias share x's float dtype.
+    /// </summary>
+    void Conv2d(Tensor x, Tensor weight, Tensor? bias, ConvGeometry geometry, int groups, Tensor y) =>
+        CompositeKernels.Conv2d(this, x, weight, bias, geometry, groups, y);
+
+    /// <summary>
+    /// Gradient of <see cref="Conv2d"/> with respect to its input (the transposed convolution of grad):
+    /// gradInput [N, C, H, W] (overwritten) from grad [N, O, outH, outW] (any strides) and weight [O, C/groups, kH, kW].
+    /// </summary>
+    void Conv2dInputGrad(Tensor grad, Tensor weight, ConvGeometry geometry, int groups, Tensor gradInput) =>
+        CompositeKernels.Conv2dInputGrad(this, grad, weight, geometry, groups, gradInput);
+
+    /// <summary>
+    /// Gradient of <see cref="Conv2d"/> with respect to its weight, Σ over samples and positions of grad·window(x):
+    /// gradWeight [O, C/groups, kH, kW] (contiguous, overwritten); gradBias [O] = Σ grad over N, outH, outW when not null.
+    /// x contiguous [N, C, H, W]; grad [N, O, outH, outW] any strides.
+    /// </summary>
+    void Conv2dWeightGrad(Tensor grad, Tensor x, ConvGeometry geometry, int groups, Tensor gradWeight, Tensor? gradBias) =>
+        CompositeKernels.Conv2dWeightGrad(this, grad, x, geometry, groups, gradWeight, gradBias);
+
+    // ---- pooling ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Max pooling of contiguous [N, C, H, W] into result [N, C, outH, outW]; padding is −∞. indices (Int64, result's
+    /// shape) receive what <see cref="MaxPool2dBackward"/> needs: the flat h·W + w of each maximum (PyTorch's convention);
+    /// a backend whose backward recomputes the argmax from x may leave it unwritten.
+    /// </summary>
+    void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices) =>
+        CompositeKernels.MaxPool2d(this, x, geometry, result, indices);
+
+    /// <summary>gradInput [N, C, H, W] (overwritten) receives grad [N, C, outH, outW] at the maxima of x (the saved indices).</summary>
+    void MaxPool2dBackward(Tensor grad, Tensor x, Tensor indices, PoolGeometry geometry, Tensor gradInput) =>
+        CompositeKernels.MaxPool2dBackward(this, grad, indices, geometry, gradInput);
+
+    /// <summary>Average pooling of contiguous [N, C, H, W]; the divisor counts padding when <paramref name="countIncludePad"/>.</summary>
+    void AvgPool2d(Tensor x, PoolGeometry geometry, bool countIncludePad, Tensor result) =>
+        CompositeKernels.AvgPool2d(this, x, geometry, countIncludePad, result);
+
+    /// <summary>gradInput [N, C, H, W] (overwritten) of <see cref="AvgPool2d"/>.</summary>
+    void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput) =>
+        CompositeKernels.AvgPool2dBackward(this, grad, geometry, countIncludePad, gradInput);
+
+    // ---- attention ----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Scaled dot-product attention over q [*, L, D], k [*, S, D], v [*, S, Dv] (same leading dims, any strides):
+    /// probabilities [*, L, S] (contiguous, overwritten) = softmax(q·kᵀ·scale, −∞ above the diagonal when causal),
+    /// output [*, L, Dv] (contiguous, overwritten) = probabilities·v.
+    /// </summary>
+    void Attention(Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output) =>
+        CompositeKernels.Attention(this, q, k, v, scale, causal, probabilities, output);
+
+    /// <summary>
+    /// Gradients of <see cref="Attention"/> from grad [*, L, Dv]: dP = g·vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale,
+    /// gradQ = dS·k, gradK = dSᵀ·q, gradV = Pᵀ·g (all contiguous, overwritten).
+    /// </summary>
+    void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
+        Tensor gradQ, Tensor gradK, Tensor gradV) =>
+        CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, gradQ, gradK, gradV);
+
+    // ---- small fused reductions -----------------------------------------------------------------------------
+
+    /// <summary>result [n] = Σ_i g[i, j] over the rows of a contiguous float matrix g [m, n] (the bias gradient of Linear).</summary>
+    void ColumnSum(Tensor g, Tensor result) => CompositeKernels.ColumnSum(this, g, result);
+
+    // ---- optimizer steps ----------------------------------------------------------------------------------
+
+    /// <summary>One SGD step in place on contiguous param (and momentum buffer), PyTorch's formula.</summary>
+    void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args) =>
+        CompositeKernels.SgdStep(this, param, grad, momentumBuffer, args);
+
+    /// <summary>One Adam/AdamW step in place on contiguous param, exp_avg, exp_avg_sq (and max_exp_avg_sq for amsgrad), PyTorch's formula.</summary>
+    void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamStepArgs args) =>
+        CompositeKernels.AdamStep(this, param, grad, expAvg, expAvgSq, maxExpAvgSq, args);
+}

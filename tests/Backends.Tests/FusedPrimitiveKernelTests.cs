@@ -1,0 +1,74 @@
+namespace Ember.Conformance;
+
+/// <summary>
+/// The optional kernels that back the fused primitives (batch norm, the three convolution kernels, attention, column sum)
+/// on the device against the CPU backend's fast kernels. On a backend that does not implement a member this checks its
+/// composite default (<see cref="CompositeKernels"/>); shapes cover the CPU's direct kernels and its composite fallbacks.
+/// </summary>
+public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(device)
+{
+    [TestCase(DType.Float32, true), TestCase(DType.Float32, false), TestCase(DType.Float64, true)]
+    public void BatchNormForwardAndBackward(DType dt, bool affine)
+    {
+        Tensor?[] Inputs(Device d) => [Rnd(d, [4, 3, 5, 2], 1, dt, 2, 0.5), affine ? Rnd(d, [3], 2, dt) : null, affine ? Rnd(d, [3], 3, dt) : null];
+        Conform(d => [.. Inputs(d), Tensor.Empty([4, 3, 5, 2], dt, d), Tensor.Empty([3], DType.Float64, d), Tensor.Empty([3], DType.Float64, d),
+                Tensor.Empty([3], DType.Float64, d)],
+            (be, t) => be.BatchNorm(t[0]!, t[1], t[2], 1e-5, t[3]!, t[4]!, t[5]!, t[6]!), [3, 4, 5, 6], 2e-5, 2e-6);
+        Conform(d =>
+            {
+                var i = Inputs(d);
+                var x = i[0]!;
+                var mean = x.To(DType.Float64).Mean([0, 2, 3]);
+                var rstd = ((x.To(DType.Float64) - mean.Reshape(1, 3, 1, 1)).Square().Mean([0, 2, 3]) + 1e-5).Rsqrt();
+                return [x, i[1], Rnd(d, [4, 3, 5, 2], 4, dt), mean, rstd, Tensor.Empty([4, 3, 5, 2], dt, d),
+                    affine ? Tensor.Empty([3], dt, d) : null, Tensor.Empty([3], dt, d)];
+            },
+            (be, t) => be.BatchNormBackward(t[2]!, t[0]!, t[1], t[3]!, t[4]!, t[5], t[6], t[7]), affine ? [5, 6, 7] : [5, 7], 2e-5, 2e-6);
+    }
+
+    // (C, H, W, O, k, stride, pad, groups): stride-1 float32 with an output width of 16 takes the CPU's direct kernels.
+    private static IEnumerable<TestCaseData> ConvCases()
+    {
+        yield return new TestCaseData(3, 6, 16, 4, 3, 1, 1, 1).SetName("Conv direct 3x6x16 o4 k3 p1");
+        yield return new TestCaseData(4, 7, 6, 6, 3, 2, 1, 2).SetName("Conv columns 4x7x6 o6 k3 s2 p1 g2");
+        yield return new TestCaseData(2, 5, 5, 3, 2, 1, 0, 1).SetName("Conv columns 2x5x5 o3 k2");
+    }
+
+    [TestCaseSource(nameof(ConvCases))]
+    public void Convolution(int c, int h, int w, int o, int k, int stride, int pad, int groups)
+    {
+        var g = new ConvGeometry(c, h, w, k, k, stride, stride, pad, pad, 1, 1);
+        long n = 2;
+        long[] xs = [n, c, h, w], ws = [o, c / groups, k, k], ys = [n, o, g.OutH, g.OutW];
+        Conform(d => [Rnd(d, xs, 1), Rnd(d, ws, 2, scale: 0.5), Rnd(d, [o], 3), Tensor.Empty(ys, DType.Float32, d)],
+            (be, t) => be.Conv2d(t[0]!, t[1]!, t[2], g, groups, t[3]!), [3], 2e-5, 2e-5);
+        Conform(d => [Rnd(d, ys, 4), Rnd(d, ws, 2, scale: 0.5), Tensor.Empty(xs, DType.Float32, d)],
+            (be, t) => be.Conv2dInputGrad(t[0]!, t[1]!, g, groups, t[2]!), [2], 2e-5, 2e-5);
+        Conform(d => [Rnd(d, ys, 4), Rnd(d, xs, 1), Tensor.Empty(ws, DType.Float32, d), Tensor.Empty([o], DType.Float32, d)],
+            (be, t) => be.Conv2dWeightGrad(t[0]!, t[1]!, g, groups, t[2]!, t[3]), [2, 3], 2e-5, 2e-5);
+    }
+
+    [TestCase(false, DType.Float32), TestCase(true, DType.Float32), TestCase(true, DType.Float64)]
+    public void AttentionForwardAndBackward(bool causal, DType dt)
+    {
+        long[] qs = [2, 3, 5, 4], ks = [2, 3, 6, 4], vs = [2, 3, 6, 3], ps = [2, 3, 5, 6], os = [2, 3, 5, 3];
+        const double Scale = 0.5;
+        Conform(d => [Rnd(d, qs, 1, dt), Rnd(d, ks, 2, dt), Rnd(d, vs, 3, dt), Tensor.Empty(ps, dt, d), Tensor.Empty(os, dt, d)],
+            (be, t) => be.Attention(t[0]!, t[1]!, t[2]!, Scale, causal, t[3]!, t[4]!), [3, 4], 2e-5, 2e-6);
+        Conform(d =>
+            {
+                Tensor q = Rnd(d, qs, 1, dt), k = Rnd(d, ks, 2, dt), v = Rnd(d, vs, 3, dt);
+                var scores = q.MatMul(k.mT) * Scale;
+                if (causal) scores = scores.MaskedFill(Tensor.Ones([5, 6], DType.Bool, d).Tril().LogicalNot(), double.NegativeInfinity);
+                return [Rnd(d, os, 4, dt), q, k, v, scores.Softmax(-1), Tensor.Empty(qs, dt, d), Tensor.Empty(ks, dt, d), Tensor.Empty(vs, dt, d)];
+            },
+            (be, t) => be.AttentionBackward(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, Scale, t[5]!, t[6]!, t[7]!), [5, 6, 7], 2e-5, 2e-6);
+    }
+
+    [TestCase(DType.Float32), TestCase(DType.Float64)]
+    public void ColumnSum(DType dt) =>
+        Conform(d => [Rnd(d, [70, 9], 1, dt), Tensor.Empty([9], dt, d)], (be, t) => be.ColumnSum(t[0]!, t[1]!), [1], 2e-5, 2e-5);
+}
+
+[TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]
+public sealed class FusedPrimitiveKernels(string device) : FusedPrimitiveKernelTests(device);
