@@ -12,7 +12,7 @@ namespace Ember;
 /// </summary>
 /// <remarks>
 /// The forward pass runs twice in eval mode with the tracing recorder installed: once on the sample inputs, once with
-/// every dynamic axis one element shorter (longer when it has size 1). Sizes that differ between the two traces are the
+/// every dynamic axis one element longer. Sizes that differ between the two traces are the
 /// ones that depend on a dynamic axis; they become runtime shape computations in the graph (Shape → Gather → Mul →
 /// Concat), and everything else is a constant. A forward pass whose op sequence depends on a dynamic size (a loop over
 /// a dynamic sequence length) cannot be exported with that axis dynamic and fails with an
@@ -130,8 +130,10 @@ public static class Onnx
 
     private static string[] DefaultNames(string stem, int n) => n == 1 ? [stem] : [.. Enumerable.Range(0, n).Select(i => stem + i)];
 
-    // The second trace's size of a dynamic axis: different from the sample's, and never 0.
-    private static long VariedSize(long size) => size > 1 ? size - 1 : size + 1;
+    // The second trace's size of a dynamic axis: one more than the sample's, so never 1 (ops that are skipped for a size of 1,
+    // an expand to the same shape, would otherwise differ between the traces); a sample size of 1 makes the traces differ
+    // where that matters, which the comparison reports.
+    private static long VariedSize(long size) => size + 1;
 
     private static Tensor Leaf(Tensor t)
     {
@@ -143,7 +145,7 @@ public static class Onnx
     {
         using var _ = Autograd.NoGrad();
         foreach (var a in axes)
-            t = a.Size2 < a.Size1 ? t.Narrow(a.Axis, 0, a.Size2).Contiguous() : Tensor.Cat([t, t.Narrow(a.Axis, 0, a.Size2 - a.Size1)], a.Axis);
+            t = Tensor.Cat([t, t.Narrow(a.Axis, 0, a.Size2 - a.Size1)], a.Axis);
         return t;
     }
 

@@ -13,14 +13,19 @@ internal sealed partial class OnnxOpConverter(OnnxGraphBuilder b)
     /// <exception cref="OnnxExportException">The two traces differ (control flow depends on a dynamic size), or an op has no conversion.</exception>
     public void ConvertAll(List<TracedOp> trace1, List<TracedOp> trace2)
     {
+        int first = 0;
+        while (first < Math.Min(trace1.Count, trace2.Count) && trace1[first].Kind == trace2[first].Kind && trace1[first].Inputs.Length == trace2[first].Inputs.Length)
+            first++;
+        if (first < Math.Max(trace1.Count, trace2.Count))
+        {
+            string At(List<TracedOp> t) => first < t.Count ? $"{t[first].Kind}{ModulePath(t[first])}" : "the end";
+            throw new OnnxExportException($"Onnx.Export: the forward pass runs different ops when a dynamic axis changes size " +
+                $"({trace1.Count} ops with the sample's sizes, {trace2.Count} with one more along each dynamic axis; op {first} is {At(trace1)} in the first " +
+                $"and {At(trace2)} in the second). Trace with sizes above 1, or export with that axis static.");
+        }
         for (int i = 0; i < trace1.Count; i++)
         {
-            var op = trace1[i];
-            var twin = i < trace2.Count ? trace2[i] : null;
-            if (twin is null || twin.Kind != op.Kind || twin.Inputs.Length != op.Inputs.Length || trace1.Count != trace2.Count)
-                throw new OnnxExportException($"Onnx.Export: the forward pass runs different ops when a dynamic axis changes size " +
-                    $"({trace1.Count} ops with the sample's sizes, {trace2.Count} with the varied ones; they first differ at op {i}, {op.Kind}{ModulePath(op)}); " +
-                    "export with that axis static.");
+            TracedOp op = trace1[i], twin = trace2[i];
             var inputs = op.Inputs.Select((t, j) => b.Value(t, twin.Inputs[j])).ToArray();
             b.Bind(op.Result, Convert(op, twin, inputs));
         }

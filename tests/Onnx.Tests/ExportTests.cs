@@ -1,0 +1,73 @@
+using Ember.NN;
+
+namespace Ember.OnnxExport.Tests;
+
+/// <summary>
+/// Models exported with a dynamic batch axis and run by ONNX Runtime at another batch size, compared with Ember's
+/// forward pass (1e-5); the export's error for an op without conversion; initializer names.
+/// </summary>
+public class ExportTests
+{
+    [SetUp]
+    public void Seed() => Random.Seed(7);
+
+    [Test]
+    public void MlpMatchesOnnxRuntime() =>
+        OnnxRuntimeCheck.ExportAndCompare(TestModels.Mlp(), [Tensor.Randn(3, 3, 4)], [Tensor.Randn(5, 3, 4)]);
+
+    [Test]
+    public void DesignCnnMatchesOnnxRuntime() =>
+        OnnxRuntimeCheck.ExportAndCompare(TestModels.DesignCnn(), [Tensor.Randn(2, 3, 32, 32)], [Tensor.Randn(3, 3, 32, 32)]);
+
+    [Test]
+    public void MiniGptMatchesOnnxRuntime() =>
+        OnnxRuntimeCheck.ExportAndCompare(new TestModels.MiniGpt(vocab: 32, context: 8, dim: 16, heads: 2, layers: 2),
+            [Tensor.RandInt(0, 32, [2, 8])], [Tensor.RandInt(0, 32, [3, 8])]);
+
+    [Test]
+    public void TwoLayerLstmMatchesOnnxRuntime()
+    {
+        // input [T, N, in]: the batch is axis 1; outputs (output, h_n, c_n).
+        int outputs = OnnxRuntimeCheck.ExportAndCompare(new LSTM(6, 8, numLayers: 2), [Tensor.Randn(4, 2, 6)], [Tensor.Randn(4, 3, 6)], batchAxis: 1);
+        Assert.That(outputs, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void UnsupportedOpNamesTheOpAndTheModule()
+    {
+        var target = Tensor.FromArray(new long[] { 1, 0 }, 2);
+        var model = new Sequential(new Linear(4, 3), new TestModels.Lambda(x => Functional.CrossEntropy(x, target)));
+        var path = Path.Combine(Path.GetTempPath(), $"ember-onnx-{Guid.NewGuid():N}.onnx");
+        var e = Assert.Throws<OnnxExportException>(() => Onnx.Export(model, Tensor.Randn(2, 4), path))!;
+        Assert.That(e.Message, Does.Contain("CrossEntropy").And.Contain("Lambda"));
+        Assert.That(File.Exists(path), Is.False, "nothing written");
+    }
+
+    [Test]
+    public void InitializersAreNamedByTheStateDictKeys()
+    {
+        var cnn = TestModels.DesignCnn();
+        var model = Onnx.ExportModel(cnn, [Tensor.Randn(1, 3, 32, 32)], 17, null, null, null);
+        var named = model.Graph.Initializer.Select(i => i.Name).Where(n => !n.StartsWith('/')).ToHashSet();
+        // Every parameter and float buffer the forward pass reads; the Int64 step counters are not used in eval mode.
+        var expected = cnn.StateDict().Keys.Where(k => !k.EndsWith("num_batches_tracked")).ToHashSet();
+        Assert.That(named, Is.EquivalentTo(expected));
+        var weight = model.Graph.Initializer.Single(i => i.Name == "0.weight");
+        Assert.That(weight.Dims, Is.EqualTo(new long[] { 32, 3, 3, 3 }));
+        Assert.That(model.Graph.Input.Single().Type.TensorType.Shape.Dim[0].DimValue, Is.EqualTo(1), "no dynamic axes asked: static batch");
+    }
+
+    [Test]
+    public void DynamicAxisNamesTheInputAndOutputDims()
+    {
+        var axes = new Dictionary<string, IReadOnlyDictionary<int, string>> { ["input"] = new Dictionary<int, string> { [0] = "batch" } };
+        var model = Onnx.ExportModel(TestModels.Mlp(), [Tensor.Randn(3, 3, 4)], 17, axes, null, null);
+        Assert.That(model.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimParam, Is.EqualTo("batch"));
+        Assert.That(model.Graph.Output[0].Type.TensorType.Shape.Dim[0].DimParam, Is.EqualTo("batch"));
+        Assert.That(model.Graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue, Is.EqualTo(4));
+    }
+
+    [Test]
+    public void OtherOpsetsAreRefused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => Onnx.Export(TestModels.Mlp(), Tensor.Randn(1, 3, 4), "unused.onnx", opset: 13));
+}
