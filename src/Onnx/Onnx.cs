@@ -28,7 +28,8 @@ public static class Onnx
     /// <summary>
     /// Exports <paramref name="module"/> to an ONNX file. The module's <c>Forward</c> taking
     /// <paramref name="sampleInputs"/>.Length tensors is called (in eval mode, restored afterwards); its result may be a
-    /// tensor, a (nested) tuple of tensors or a list of tensors, which become the graph outputs in order.
+    /// tensor, a (nested) tuple of tensors or a list of tensors, which become the graph outputs in order (null entries, such as
+    /// attention weights that were not asked for, are left out). Further optional parameters of Forward keep their defaults.
     /// </summary>
     /// <param name="module">The model.</param>
     /// <param name="sampleInputs">One tensor per forward argument; float or integer.</param>
@@ -149,20 +150,25 @@ public static class Onnx
         return t;
     }
 
+    // The public Forward whose first `arity` parameters are tensors and whose others are optional (left at their
+    // defaults: no masks); the one with the fewest parameters wins.
     private static MethodInfo FindForward(Module module, int arity)
     {
         var candidates = module.GetType().GetMethods(BindingFlags.Public | BindingFlags.Instance)
-            .Where(m => m.Name == "Forward" && m.GetParameters().Length == arity && m.GetParameters().All(p => p.ParameterType == typeof(Tensor)))
+            .Where(m => m.Name == "Forward" && m.GetParameters() is var ps && ps.Length >= arity
+                && ps.Take(arity).All(p => p.ParameterType == typeof(Tensor)) && ps.Skip(arity).All(p => p.HasDefaultValue))
+            .OrderBy(m => m.GetParameters().Length)
             .ToList();
         return candidates.Count > 0 ? candidates[0]
-            : throw new ArgumentException($"Onnx.Export: {module.GetType().Name} has no public Forward taking {arity} Tensor argument(s).", nameof(module));
+            : throw new ArgumentException($"Onnx.Export: {module.GetType().Name} has no public Forward taking {arity} Tensor argument(s) (further parameters optional).", nameof(module));
     }
 
     private static object? Invoke(MethodInfo forward, Module module, Tensor[] inputs)
     {
+        object?[] args = [.. inputs, .. forward.GetParameters().Skip(inputs.Length).Select(p => p.DefaultValue)];
         try
         {
-            return forward.Invoke(module, inputs);
+            return forward.Invoke(module, args);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
@@ -171,16 +177,18 @@ public static class Onnx
         }
     }
 
-    private static IEnumerable<Tensor> Flatten(object? result)
+    private static IEnumerable<Tensor> Flatten(object? result, bool nested = false)
     {
         switch (result)
         {
             case Tensor t:
                 yield return t;
                 break;
+            case null when nested:
+                break;
             case ITuple tuple:
                 for (int i = 0; i < tuple.Length; i++)
-                    foreach (var t in Flatten(tuple[i])) yield return t;
+                    foreach (var t in Flatten(tuple[i], nested: true)) yield return t;
                 break;
             case IEnumerable<Tensor> list:
                 foreach (var t in list) yield return t;

@@ -24,7 +24,7 @@ internal static class OnnxRuntimeCheck
             module.Eval();
             Tensor[] expected;
             using (Autograd.NoGrad())
-                expected = Outputs(module.GetType().GetMethod("Forward", [.. run.Select(_ => typeof(Tensor))])!.Invoke(module, run)).ToArray();
+                expected = Outputs(CallForward(module, run)).ToArray();
             using var session = new InferenceSession(path);
             var feeds = new Dictionary<string, OrtValue>();
             for (int i = 0; i < run.Length; i++) feeds[names[i]] = ToOrt(run[i]);
@@ -56,6 +56,16 @@ internal static class OnnxRuntimeCheck
         }
     }
 
+    // Ember's own call: the Forward taking the inputs (optional parameters at their defaults), as the exporter calls it.
+    private static object? CallForward(Module module, Tensor[] inputs)
+    {
+        var forward = module.GetType().GetMethods()
+            .Where(m => m.Name == "Forward" && m.GetParameters().Length >= inputs.Length
+                && m.GetParameters().Take(inputs.Length).All(p => p.ParameterType == typeof(Tensor)) && m.GetParameters().Skip(inputs.Length).All(p => p.HasDefaultValue))
+            .OrderBy(m => m.GetParameters().Length).First();
+        return forward.Invoke(module, [.. inputs, .. forward.GetParameters().Skip(inputs.Length).Select(p => p.DefaultValue)]);
+    }
+
     private static OrtValue ToOrt(Tensor t) => t.DType switch
     {
         DType.Float32 => OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), t.Shape.ToArray()),
@@ -66,6 +76,7 @@ internal static class OnnxRuntimeCheck
     private static IEnumerable<Tensor> Outputs(object? result) => result switch
     {
         Tensor t => [t],
+        null => [],
         System.Runtime.CompilerServices.ITuple tuple => Enumerable.Range(0, tuple.Length).SelectMany(i => Outputs(tuple[i])),
         _ => throw new ArgumentException($"unexpected forward result {result}"),
     };
