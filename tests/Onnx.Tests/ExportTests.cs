@@ -44,6 +44,34 @@ public class ExportTests
     }
 
     [Test]
+    public void ALoopOverADynamicAxisIsRefused()
+    {
+        // The LSTM unrolls over time: with the time axis dynamic the second trace runs more steps than the first.
+        var axes = new Dictionary<string, IReadOnlyDictionary<int, string>> { ["input"] = new Dictionary<int, string> { [0] = "time" } };
+        var e = Assert.Throws<OnnxExportException>(() => Onnx.ExportModel(new LSTM(3, 4), [Tensor.Randn(4, 2, 3)], 17, axes, null, null))!;
+        Assert.That(e.Message, Does.Contain("runs different ops").And.Contain("LSTM"));
+    }
+
+    [Test]
+    public void UnknownDynamicAxisNamesAreRefused()
+    {
+        var axes = new Dictionary<string, IReadOnlyDictionary<int, string>> { ["x"] = new Dictionary<int, string> { [0] = "batch" } };
+        var e = Assert.Throws<ArgumentException>(() => Onnx.ExportModel(TestModels.Mlp(), [Tensor.Randn(2, 3, 4)], 17, axes, null, null))!;
+        Assert.That(e.Message, Does.Contain("'x'"));
+    }
+
+    [Test]
+    public void ExportRestoresTrainingModeAndRequiresGrad()
+    {
+        var cnn = TestModels.DesignCnn();
+        cnn.Train();
+        Onnx.ExportModel(cnn, [Tensor.Randn(1, 3, 32, 32)], 17, null, null, null);
+        Assert.That(cnn.Modules().All(m => m.Training), Is.True, "training mode restored");
+        Assert.That(cnn.Buffers().Any(b => b.RequiresGrad), Is.False, "buffers do not require grad afterwards");
+        Assert.That(cnn.Parameters().All(p => p.RequiresGrad), Is.True);
+    }
+
+    [Test]
     public void InitializersAreNamedByTheStateDictKeys()
     {
         var cnn = TestModels.DesignCnn();
@@ -65,6 +93,24 @@ public class ExportTests
         Assert.That(model.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimParam, Is.EqualTo("batch"));
         Assert.That(model.Graph.Output[0].Type.TensorType.Shape.Dim[0].DimParam, Is.EqualTo("batch"));
         Assert.That(model.Graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue, Is.EqualTo(4));
+    }
+
+    [Test]
+    public void NamedOutputsAndTheReadmeCallShape()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"ember-onnx-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            Onnx.Export(new LSTM(5, 6, numLayers: 2), [Tensor.Randn(3, 2, 5)], path, outputNames: ["output", "h_n", "c_n"],
+                dynamicAxes: new Dictionary<string, IReadOnlyDictionary<int, string>> { ["input"] = new Dictionary<int, string> { [1] = "batch" } });
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+            Assert.That(session.OutputNames, Is.EqualTo(new[] { "output", "h_n", "c_n" }));
+            Assert.That(session.InputMetadata["input"].Dimensions, Is.EqualTo(new[] { 3, -1, 5 }), "the batch axis is symbolic");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Test]
