@@ -12,7 +12,7 @@ namespace Ember;
 /// </summary>
 /// <remarks>
 /// The forward pass runs twice in eval mode with the tracing recorder installed: once on the sample inputs, once with
-/// every dynamic axis one element longer. Sizes that differ between the two traces are the
+/// every dynamic axis longer (by 1, 2, … for each distinct symbol; never 1, where some ops are skipped). Sizes that differ between the two traces are the
 /// ones that depend on a dynamic axis; they become runtime shape computations in the graph (Shape → Gather → Mul →
 /// Concat), and everything else is a constant. A forward pass whose op sequence depends on a dynamic size (a loop over
 /// a dynamic sequence length) cannot be exported with that axis dynamic and fails with an
@@ -87,7 +87,12 @@ public static class Onnx
                 {
                     if (axis < 0 || axis >= sampleInputs[i].Dim)
                         throw new ArgumentException($"Onnx.Export: dynamic axis {axis} of input '{names[i]}' is out of range for its shape {sampleInputs[i].Shape}.", nameof(dynamicAxes));
-                    symbols.Add(new DynamicAxis(i, axis, symbol, sampleInputs[i].Shape[axis], VariedSize(sampleInputs[i].Shape[axis])));
+                    // One more element per distinct symbol index (+1, +2, …): two axes of the same sample size still vary
+                    // differently, so a size in the graph is traced back to the right one.
+                    var seen = symbols.Select(s => s.Symbol).Distinct().ToList();
+                    int k = seen.IndexOf(symbol) is var at && at >= 0 ? at : seen.Count;
+                    long size = sampleInputs[i].Shape[axis];
+                    symbols.Add(new DynamicAxis(i, axis, symbol, size, size + 1 + k));
                 }
 
         // Parameters and float buffers require grad while tracing so every op on them is recorded (a BatchNorm's running
@@ -131,11 +136,6 @@ public static class Onnx
 
     private static string[] DefaultNames(string stem, int n) => n == 1 ? [stem] : [.. Enumerable.Range(0, n).Select(i => stem + i)];
 
-    // The second trace's size of a dynamic axis: one more than the sample's, so never 1 (ops that are skipped for a size of 1,
-    // an expand to the same shape, would otherwise differ between the traces); a sample size of 1 makes the traces differ
-    // where that matters, which the comparison reports.
-    private static long VariedSize(long size) => size + 1;
-
     private static Tensor Leaf(Tensor t)
     {
         var leaf = t.Detach();
@@ -146,7 +146,11 @@ public static class Onnx
     {
         using var _ = Autograd.NoGrad();
         foreach (var a in axes)
-            t = Tensor.Cat([t, t.Narrow(a.Axis, 0, a.Size2 - a.Size1)], a.Axis);
+        {
+            // The sample's entries repeated cyclically to the longer size (the values do not matter, only the shapes).
+            var rows = Enumerable.Range(0, (int)a.Size2).Select(j => j % a.Size1).ToArray();
+            t = t.IndexSelect(a.Axis, Tensor.FromArray(rows, rows.Length));
+        }
         return t;
     }
 

@@ -183,19 +183,21 @@ internal sealed class OnnxGraphBuilder
     // [c·n] where n is a dynamic input axis with a = c·n₁ and b = c·n₂.
     private string Dim(long a, long b)
     {
-        foreach (var s in symbols)
+        var matches = symbols.Where(s => a % s.Size1 == 0 && b % s.Size2 == 0 && a / s.Size1 == b / s.Size2).ToList();
+        if (matches.Select(s => s.Symbol).Distinct().Count() > 1)
+            throw new OnnxExportException($"Onnx.Export: a size ({a}, then {b}) could come from several dynamic axes " +
+                $"({string.Join(", ", matches.Select(s => s.Symbol).Distinct())}); give the sample inputs different sizes along them.");
+        if (matches.Count == 0)
+            throw new OnnxExportException($"Onnx.Export: a size is {a} in the first trace and {b} in the second, which is no multiple of a dynamic axis " +
+                $"({string.Join(", ", symbols.Select(s => $"{inputNames[s.Input]}[{s.Axis}] = {s.Size1}/{s.Size2}"))}).");
+        var m = matches[0];
+        if (!dimCache.TryGetValue((m.Input, m.Axis), out var dim))
         {
-            if (a % s.Size1 != 0 || b % s.Size2 != 0 || a / s.Size1 != b / s.Size2) continue;
-            if (!dimCache.TryGetValue((s.Input, s.Axis), out var dim))
-            {
-                var shape = Node("Shape", [inputNames[s.Input]]);
-                dimCache[(s.Input, s.Axis)] = dim = Node("Gather", [shape, Int64s(s.Axis)], Int("axis", 0));
-            }
-            long c = a / s.Size1;
-            return c == 1 ? dim : Node("Mul", [dim, Int64s(c)]);
+            var shape = Node("Shape", [inputNames[m.Input]]);
+            dimCache[(m.Input, m.Axis)] = dim = Node("Gather", [shape, Int64s(m.Axis)], Int("axis", 0));
         }
-        throw new OnnxExportException($"Onnx.Export: a size is {a} in the first trace and {b} in the second, which is no multiple of a dynamic axis " +
-            $"({string.Join(", ", symbols.Select(s => $"{inputNames[s.Input]}[{s.Axis}] = {s.Size1}/{s.Size2}"))}).");
+        long c = a / m.Size1;
+        return c == 1 ? dim : Node("Mul", [dim, Int64s(c)]);
     }
 
     /// <summary>Adds a graph output named <paramref name="name"/> holding the traced tensor.</summary>

@@ -126,11 +126,11 @@ internal sealed partial class OnnxOpConverter(OnnxGraphBuilder b)
     private string ConvTranspose(FusedArgs f, string[] x)
     {
         var g = f.Conv;
-        long FullH = (g.OutH - 1L) * g.StrideH - 2L * g.PadH + g.DilationH * (g.KernelH - 1L) + 1;
-        long FullW = (g.OutW - 1L) * g.StrideW - 2L * g.PadW + g.DilationW * (g.KernelW - 1L) + 1;
+        long fullH = (g.OutH - 1L) * g.StrideH - 2L * g.PadH + g.DilationH * (g.KernelH - 1L) + 1;
+        long fullW = (g.OutW - 1L) * g.StrideW - 2L * g.PadW + g.DilationW * (g.KernelW - 1L) + 1;
         return b.Node("ConvTranspose", x, Ints("kernel_shape", g.KernelH, g.KernelW), Ints("strides", g.StrideH, g.StrideW),
             Ints("pads", g.PadH, g.PadW, g.PadH, g.PadW), Ints("dilations", g.DilationH, g.DilationW), Int("group", f.Groups),
-            Ints("output_padding", g.Height - FullH, g.Width - FullW));
+            Ints("output_padding", g.Height - fullH, g.Width - fullW));
     }
 
     private string Pool(OpKind kind, FusedArgs f, string x)

@@ -44,6 +44,15 @@ public class ExportTests
     }
 
     [Test]
+    public void TwoDynamicAxesOfTheSameSampleSize()
+    {
+        // Batch and sequence are both 2 in the sample; the reshapes mix them ([B·T, F] and back), so each size must be
+        // traced to the right axis.
+        var model = new TestModels.Lambda(x => (x.Reshape(-1, 4).Softmax(-1) * 2).Reshape(x.Shape[0], x.Shape[1], 4).Sum(1));
+        OnnxRuntimeCheck.ExportAndCompare(model, [Tensor.Randn(2, 2, 4)], [Tensor.Randn(3, 5, 4)], new Dictionary<int, string> { [0] = "batch", [1] = "seq" });
+    }
+
+    [Test]
     public void ALoopOverADynamicAxisIsRefused()
     {
         // The LSTM unrolls over time: with the time axis dynamic the second trace runs more steps than the first.

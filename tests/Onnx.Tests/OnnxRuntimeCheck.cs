@@ -13,10 +13,14 @@ internal static class OnnxRuntimeCheck
     /// input dynamic, then runs it on <paramref name="run"/> (another batch size) in ONNX Runtime and in Ember (eval,
     /// no grad) and asserts every output agrees within <see cref="Tolerance"/>. Returns the number of outputs compared.
     /// </summary>
-    public static int ExportAndCompare(Module module, Tensor[] traced, Tensor[] run, int batchAxis = 0)
+    public static int ExportAndCompare(Module module, Tensor[] traced, Tensor[] run, int batchAxis = 0) =>
+        ExportAndCompare(module, traced, run, new Dictionary<int, string> { [batchAxis] = "batch" });
+
+    /// <summary>As above with these dynamic axes on every input.</summary>
+    public static int ExportAndCompare(Module module, Tensor[] traced, Tensor[] run, IReadOnlyDictionary<int, string> dynamic)
     {
         var names = traced.Length == 1 ? new[] { "input" } : Enumerable.Range(0, traced.Length).Select(i => "input" + i).ToArray();
-        var axes = names.ToDictionary(n => n, IReadOnlyDictionary<int, string> (_) => new Dictionary<int, string> { [batchAxis] = "batch" });
+        var axes = names.ToDictionary(n => n, _ => dynamic);
         var path = Path.Combine(Path.GetTempPath(), $"ember-onnx-{Guid.NewGuid():N}.onnx");
         try
         {
