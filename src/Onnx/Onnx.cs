@@ -11,8 +11,10 @@ namespace Ember;
 /// initializers carry the module's parameter and buffer names (the state dict keys).
 /// </summary>
 /// <remarks>
-/// The forward pass runs twice in eval mode with the tracing recorder installed: once on the sample inputs, once with
-/// every dynamic axis longer (by 1, 2, … for each distinct symbol; never 1, where some ops are skipped). Sizes that differ between the two traces are the
+/// The forward pass runs twice in eval mode with the tracing recorder installed: once on the sample inputs, once on other
+/// values with every dynamic axis longer (by 1, 2, … for each distinct symbol; never 1, where some ops are skipped). A
+/// constant whose values differ between the traces was computed from the input outside the recorded ops and fails the
+/// export rather than being frozen into the graph. Sizes that differ between the two traces are the
 /// ones that depend on a dynamic axis; they become runtime shape computations in the graph (Shape → Gather → Mul →
 /// Concat), and everything else is a constant. A forward pass whose op sequence depends on a dynamic size (a loop over
 /// a dynamic sequence length) cannot be exported with that axis dynamic and fails with an
@@ -106,12 +108,12 @@ public static class Onnx
             foreach (var (_, t) in named)
                 if (t.IsFloatingPoint && !t.RequiresGrad && t.IsLeaf) t.RequiresGrad_();
             var inputs1 = sampleInputs.Select(Leaf).ToArray();
-            var inputs2 = sampleInputs.Select((t, i) => Leaf(Varied(t, symbols.Where(s => s.Input == i)))).ToArray();
+            var inputs2 = sampleInputs.Select((t, i) => Leaf(OtherValues(Varied(t, symbols.Where(s => s.Input == i))))).ToArray();
             object? out1 = null, out2 = null;
             var trace1 = TraceRecorder.Capture(() => out1 = Invoke(forward, module, inputs1));
-            var trace2 = symbols.Count == 0 ? trace1 : TraceRecorder.Capture(() => out2 = Invoke(forward, module, inputs2));
+            var trace2 = TraceRecorder.Capture(() => out2 = Invoke(forward, module, inputs2));
             var outputs1 = Flatten(out1).ToArray();
-            var outputs2 = symbols.Count == 0 ? outputs1 : Flatten(out2).ToArray();
+            var outputs2 = Flatten(out2).ToArray();
             var outNames = outputNames?.ToArray() ?? DefaultNames("output", outputs1.Length);
             if (outNames.Length != outputs1.Length)
                 throw new ArgumentException($"Onnx.Export: the forward pass returned {outputs1.Length} tensors but {outNames.Length} output names were given.", nameof(outputNames));
@@ -152,6 +154,18 @@ public static class Onnx
             t = t.IndexSelect(a.Axis, Tensor.FromArray(rows, rows.Length));
         }
         return t;
+    }
+
+    // The same shape with other values: floats scaled and shifted, integers (indices) rotated along the last axis so they
+    // stay valid indices.
+    private static Tensor OtherValues(Tensor t)
+    {
+        using var _ = Autograd.NoGrad();
+        if (t.IsFloatingPoint) return t * 0.75 + 0.125;
+        if (t.Dim == 0 || t.Shape[-1] < 2) return t;
+        long n = t.Shape[-1];
+        var rotated = Enumerable.Range(0, (int)n).Select(j => (j + 1) % n).ToArray();
+        return t.IndexSelect(-1, Tensor.FromArray(rotated, rotated.Length));
     }
 
     // The public Forward whose first `arity` parameters are tensors and whose others are optional (left at their

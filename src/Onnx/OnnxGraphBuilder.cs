@@ -103,8 +103,9 @@ internal sealed class OnnxGraphBuilder
         for (int i = 0; i < inputs1.Length; i++)
             if (ReferenceEquals(t1.Storage, inputs1[i].Storage))
                 return values[t1] = ViewOfInput(i, t1, t2);
-        if (t1.Shape == t2.Shape) return values[t1] = Constant(t1);
-        return values[t1] = DynamicConstant(t1, t2);
+        if (t1.Shape != t2.Shape) return values[t1] = DynamicConstant(t1, t2);
+        RequireSameValues(t1, t2, t1, t2);
+        return values[t1] = Constant(t1);
     }
 
     // Integer inputs are not recorded by autograd, so a Flatten/Reshape of one reaches the trace as an untraced view.
@@ -127,13 +128,29 @@ internal sealed class OnnxGraphBuilder
         var core = t1;
         for (int d = 0; d < a.Length; d++)
             if (a[d] != b[d]) core = core.Narrow(d, 0, 1);
-        var same = core.Expand(a).To(DType.Float64).ToArray<double>().AsSpan()
-            .SequenceEqual(t1.To(DType.Float64).ToArray<double>());
-        if (!same)
+        if (!Values(core.Expand(a)).AsSpan().SequenceEqual(Values(t1)))
             throw new OnnxExportException($"Onnx.Export: a constant {t1.DType} {t1.Shape} (computed outside the traced ops) changes with a dynamic axis " +
                 $"({t1.Shape} vs {t2.Shape}) and is not uniform along it; compute it from the input with tensor ops, or export with that axis static.");
+        var core2 = t2;
+        for (int d = 0; d < a.Length; d++)
+            if (a[d] != b[d]) core2 = core2.Narrow(d, 0, 1);
+        RequireSameValues(core, core2, t1, t2);
         return Node("Expand", [Constant(core.Contiguous()), ShapeOf(a, b)]);
     }
+
+    // The second trace runs on other input values: a constant that differs between the traces was computed from the input
+    // outside the recorded ops (under NoGrad, through Detach, or by integer ops on an integer input), and freezing the
+    // sample's values into the graph would give a model that is silently wrong for other inputs.
+    private static void RequireSameValues(Tensor core1, Tensor core2, Tensor t1, Tensor t2)
+    {
+        if (!Values(core1).AsSpan().SequenceEqual(Values(core2)))
+            throw new OnnxExportException($"Onnx.Export: a tensor [{t1.DType} {t1.Shape}] reaches a traced op without being traced itself, and its values " +
+                $"depend on the input (it differs between two traces on different inputs{(t1.Shape == t2.Shape ? "" : $", shapes {t1.Shape} and {t2.Shape}")}): " +
+                "it was computed from the input under NoGrad, through Detach, or by integer ops on an integer input. Its values cannot be frozen into the graph.");
+    }
+
+    // Element values for comparison (NaN equals NaN: SequenceEqual on doubles uses Equals).
+    private static double[] Values(Tensor t) => t.To(DType.Float64).ToArray<double>();
 
     /// <summary>A new initializer holding <paramref name="t"/>'s values.</summary>
     public string Constant(Tensor t)

@@ -53,6 +53,21 @@ public class ExportTests
     }
 
     [Test]
+    public void ValuesComputedFromTheInputOutsideTheTraceAreRefused()
+    {
+        // Square of a detached input is not recorded: freezing it would make a graph that is wrong for every other input.
+        var detached = new TestModels.Lambda(x => x * x.Detach().Square());
+        var e = Assert.Throws<OnnxExportException>(() => Onnx.ExportModel(detached, [Tensor.Randn(2, 3)], 17, null, null, null))!;
+        Assert.That(e.Message, Does.Contain("depend on the input"));
+        // Embedding with padding_idx cuts the padding rows' gradient with a Detach of an input-dependent mask: refused too.
+        var padded = new Embedding(6, 3, paddingIdx: 0);
+        e = Assert.Throws<OnnxExportException>(() => Onnx.ExportModel(padded, [Tensor.FromArray(new long[] { 0, 2, 3, 0 }, 2, 2)], 17, null, null, null))!;
+        Assert.That(e.Message, Does.Contain("depend on the input"));
+        // A detached view of the input itself has the input's values: exported as the input.
+        OnnxRuntimeCheck.ExportAndCompare(new TestModels.Lambda(x => x * x.Detach()), [Tensor.Randn(2, 3)], [Tensor.Randn(4, 3)]);
+    }
+
+    [Test]
     public void ALoopOverADynamicAxisIsRefused()
     {
         // The LSTM unrolls over time: with the time axis dynamic the second trace runs more steps than the first.
