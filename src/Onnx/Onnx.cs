@@ -12,7 +12,7 @@ namespace Ember;
 /// </summary>
 /// <remarks>
 /// The forward pass runs twice in eval mode with the tracing recorder installed: once on the sample inputs, once on other
-/// values with every dynamic axis longer (by 1, 2, … for each distinct symbol; never 1, where some ops are skipped). A
+/// values with every dynamic axis longer (each symbol by its own ratio; never 1, where some ops are skipped). A
 /// constant whose values differ between the traces was computed from the input outside the recorded ops and fails the
 /// export rather than being frozen into the graph. Sizes that differ between the two traces are the
 /// ones that depend on a dynamic axis; they become runtime shape computations in the graph (Shape → Gather → Mul →
@@ -89,12 +89,13 @@ public static class Onnx
                 {
                     if (axis < 0 || axis >= sampleInputs[i].Dim)
                         throw new ArgumentException($"Onnx.Export: dynamic axis {axis} of input '{names[i]}' is out of range for its shape {sampleInputs[i].Shape}.", nameof(dynamicAxes));
-                    // One more element per distinct symbol index (+1, +2, …): two axes of the same sample size still vary
-                    // differently, so a size in the graph is traced back to the right one.
-                    var seen = symbols.Select(s => s.Symbol).Distinct().ToList();
-                    int k = seen.IndexOf(symbol) is var at && at >= 0 ? at : seen.Count;
+                    // The second trace's size: the same as the symbol's elsewhere, else larger with a growth ratio no other
+                    // symbol has, so a size c·n in the graph traces back to one axis (a size of 1 is avoided too: some ops
+                    // are skipped for it).
                     long size = sampleInputs[i].Shape[axis];
-                    symbols.Add(new DynamicAxis(i, axis, symbol, size, size + 1 + k));
+                    long varied = symbols.FirstOrDefault(s => s.Symbol == symbol) is { } same ? same.Size2 - same.Size1 + size : size + 1;
+                    while (symbols.Any(s => s.Symbol != symbol && s.Size2 * size == varied * s.Size1)) varied++;
+                    symbols.Add(new DynamicAxis(i, axis, symbol, size, varied));
                 }
 
         // Parameters and float buffers require grad while tracing so every op on them is recorded (a BatchNorm's running

@@ -125,6 +125,13 @@ internal sealed class OnnxGraphBuilder
         long[] a = t1.Shape.ToArray(), b = t2.Shape.ToArray();
         if (a.Length != b.Length)
             throw new OnnxExportException($"Onnx.Export: a constant has rank {a.Length} in one trace and {b.Length} in the other ({t1.Shape} vs {t2.Shape}).");
+        if (IsArange(t1) && IsArange(t2))
+        {
+            // Positions 0 … n − 1 for a dynamic n (a GPT's position ids): Range(0, n, 1).
+            var limit = Node("Reshape", [ShapeOf(a, b), Int64s()]);
+            var range = Node("Range", [Scalar(0, DType.Int64), limit, Scalar(1, DType.Int64)]);
+            return t1.DType == DType.Int64 ? range : Node("Cast", [range], Int("to", ElemType(t1.DType)));
+        }
         var core = t1;
         for (int d = 0; d < a.Length; d++)
             if (a[d] != b[d]) core = core.Narrow(d, 0, 1);
@@ -148,6 +155,9 @@ internal sealed class OnnxGraphBuilder
                 $"depend on the input (it differs between two traces on different inputs{(t1.Shape == t2.Shape ? "" : $", shapes {t1.Shape} and {t2.Shape}")}): " +
                 "it was computed from the input under NoGrad, through Detach, or by integer ops on an integer input. Its values cannot be frozen into the graph.");
     }
+
+    private static bool IsArange(Tensor t) =>
+        t.Dim == 1 && !t.IsFloatingPoint && t.DType != DType.Bool && Values(t).Select((v, i) => v == i).All(same => same);
 
     // Element values for comparison (NaN equals NaN: SequenceEqual on doubles uses Equals).
     private static double[] Values(Tensor t) => t.To(DType.Float64).ToArray<double>();

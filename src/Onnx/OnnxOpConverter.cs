@@ -188,13 +188,12 @@ internal sealed partial class OnnxOpConverter(OnnxGraphBuilder b)
         var scores = b.Node("Mul", [b.Node("MatMul", [x[0], b.Node("Transpose", [x[1]], Ints("perm", perm))]), b.Scalar(f.Scale, q.DType)]);
         if (f.Causal)
         {
-            long l = q.Shape[-2], s = k.Shape[-2];
-            if (l != twin.Inputs[0].Shape[-2] || s != twin.Inputs[1].Shape[-2])
-                throw new OnnxExportException($"Onnx.Export: causal attention with a dynamic sequence length{ModulePath(op)} is not supported; export with the sequence axis static.");
-            var mask = new double[l * s];
-            for (long i = 0; i < l; i++)
-                for (long j = i + 1; j < s; j++) mask[i * s + j] = double.NegativeInfinity;
-            scores = b.Node("Add", [scores, b.Constant(Tensor.FromArray(mask, l, s).To(q.DType))]);
+            // Additive mask −∞ above the diagonal, built at run time: the tril of ones [L, S] (sizes constant or dynamic).
+            DType dt = q.DType;
+            long[] ls1 = [q.Shape[-2], k.Shape[-2]], ls2 = [twin.Inputs[0].Shape[-2], twin.Inputs[1].Shape[-2]];
+            var lower = b.Node("Trilu", [b.Node("Expand", [b.Scalar(1, dt), b.ShapeOf(ls1, ls2)]), b.Scalar(0, DType.Int64)], Int("upper", 0));
+            var mask = b.Node("Where", [b.Node("Equal", [lower, b.Scalar(0, dt)]), b.Scalar(double.NegativeInfinity, dt), b.Scalar(0, dt)]);
+            scores = b.Node("Add", [scores, mask]);
         }
         return b.Node("MatMul", [b.Node("Softmax", [scores], Int("axis", -1)), x[2]]);
     }

@@ -25,6 +25,12 @@ public class ExportTests
             [Tensor.RandInt(0, 32, [2, 8])], [Tensor.RandInt(0, 32, [3, 8])]);
 
     [Test]
+    public void MiniGptWithDynamicBatchAndSequenceLength() =>
+        // Position ids (an arange of T) and the causal mask are computed from the sequence length at run time.
+        OnnxRuntimeCheck.ExportAndCompare(new TestModels.MiniGpt(vocab: 32, context: 8, dim: 16, heads: 2, layers: 1),
+            [Tensor.RandInt(0, 32, [2, 4])], [Tensor.RandInt(0, 32, [3, 7])], new Dictionary<int, string> { [0] = "batch", [1] = "seq" });
+
+    [Test]
     public void TwoLayerLstmMatchesOnnxRuntime()
     {
         // input [T, N, in]: the batch is axis 1; outputs (output, h_n, c_n).
