@@ -182,6 +182,9 @@ public static class Onnx
             : throw new ArgumentException($"Onnx.Export: {module.GetType().Name} has no public Forward taking {arity} Tensor argument(s) (further parameters optional).", nameof(module));
     }
 
+    /// <summary>Calls the Forward the exporter traces (for comparing an export with Ember's own output).</summary>
+    internal static object? CallForward(Module module, Tensor[] inputs) => Invoke(FindForward(module, inputs.Length), module, inputs);
+
     private static object? Invoke(MethodInfo forward, Module module, Tensor[] inputs)
     {
         object?[] args = [.. inputs, .. forward.GetParameters().Skip(inputs.Length).Select(p => p.DefaultValue)];

@@ -28,7 +28,7 @@ internal static class OnnxRuntimeCheck
             module.Eval();
             Tensor[] expected;
             using (Autograd.NoGrad())
-                expected = Outputs(CallForward(module, run)).ToArray();
+                expected = Outputs(Onnx.CallForward(module, run)).ToArray();
             using var session = new InferenceSession(path);
             var feeds = new Dictionary<string, OrtValue>();
             for (int i = 0; i < run.Length; i++) feeds[names[i]] = ToOrt(run[i]);
@@ -58,16 +58,6 @@ internal static class OnnxRuntimeCheck
         {
             File.Delete(path);
         }
-    }
-
-    // Ember's own call: the Forward taking the inputs (optional parameters at their defaults), as the exporter calls it.
-    private static object? CallForward(Module module, Tensor[] inputs)
-    {
-        var forward = module.GetType().GetMethods()
-            .Where(m => m.Name == "Forward" && m.GetParameters().Length >= inputs.Length
-                && m.GetParameters().Take(inputs.Length).All(p => p.ParameterType == typeof(Tensor)) && m.GetParameters().Skip(inputs.Length).All(p => p.HasDefaultValue))
-            .OrderBy(m => m.GetParameters().Length).First();
-        return forward.Invoke(module, [.. inputs, .. forward.GetParameters().Skip(inputs.Length).Select(p => p.DefaultValue)]);
     }
 
     private static OrtValue ToOrt(Tensor t) => t.DType switch
