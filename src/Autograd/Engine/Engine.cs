@@ -96,7 +96,7 @@ internal static class Engine
 
                 if (node.TensorHooks != null)
                     foreach (var hook in node.TensorHooks.ToArray())
-                        grad = hook(grad) ?? grad;
+                        grad = CheckHookResult(node, grad, hook(grad));
                 if (node.RetainGradOf is { } retained)
                     retained.Grad = retained.Grad == null ? (createGraph ? grad : grad.Detach()) : retained.Grad + grad;
 
@@ -175,6 +175,20 @@ internal static class Engine
             if (parents.TryGetValue(n, out var ps)) foreach (var p in ps) stack.Push(p);
         }
         return needed;
+    }
+
+    // PyTorch's check of a tensor hook's return value: it may replace the gradient, not change its size, dtype or device.
+    private static Tensor CheckHookResult(Node node, Tensor grad, Tensor? replaced)
+    {
+        if (replaced is null) return grad;
+        string where = node is AccumulateGrad ? "a leaf's" : $"the output of {node.Name}'s";
+        if (!replaced.shape.AsSpan().SequenceEqual(grad.shape))
+            throw new InvalidOperationException($"hook has changed the size of value: the hook on {where} gradient returned shape {replaced.Shape}, expected {grad.Shape}.");
+        if (replaced.DType != grad.DType)
+            throw new InvalidOperationException($"hook has changed the type of value: the hook on {where} gradient returned {replaced.DType}, expected {grad.DType}.");
+        if (replaced.Device != grad.Device)
+            throw new InvalidOperationException($"hook has changed the device of value: the hook on {where} gradient returned a tensor on {replaced.Device}, expected {grad.Device}.");
+        return replaced;
     }
 
     private static void CheckGradShape(Node node, int i, Tensor g)

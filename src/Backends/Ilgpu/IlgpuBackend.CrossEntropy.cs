@@ -7,8 +7,19 @@ namespace Ember.Ilgpu;
 public sealed partial class IlgpuBackend
 {
     /// <inheritdoc/>
+    /// <remarks>
+    /// On OpenCL devices this runs the composite (<see cref="CompositeKernels.CrossEntropy"/>): the one OpenCL
+    /// implementation we can test, pocl on the GPU machine's CPU, miscompiles the fused kernel (losses off by the row's
+    /// shift; an earlier form of the kernel crashed pocl's LLVM), so the fused kernel is kept for CUDA and ilgpu-cpu, where
+    /// it matches the CPU backend.
+    /// </remarks>
     public void CrossEntropy(Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp)
     {
+        if (UsesCompositeCrossEntropy(x))
+        {
+            CompositeKernels.CrossEntropy(this, x, target, weight, args, loss, logSumExp);
+            return;
+        }
         x = Contig(x); target = Contig(target);
         if (weight is not null) weight = Contig(weight);
         long rows = x.shape[0], cols = x.shape[1];
@@ -24,8 +35,14 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
+    /// <remarks>OpenCL runs the composite, as for the forward pass.</remarks>
     public void CrossEntropyBackward(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor logSumExp, Tensor gradX)
     {
+        if (UsesCompositeCrossEntropy(x))
+        {
+            CompositeKernels.CrossEntropyBackward(this, grad, x, target, weight, args, logSumExp, gradX);
+            return;
+        }
         grad = Contig(grad); x = Contig(x); target = Contig(target); logSumExp = Contig(logSumExp);
         if (weight is not null) weight = Contig(weight);
         long rows = x.shape[0], cols = x.shape[1];
@@ -39,4 +56,6 @@ public sealed partial class IlgpuBackend
                 Rows(d, rows), V<T>(grad), V<T>(x), V<long>(target), V<T>(weight ?? x), V<T>(logSumExp), V<T>(gradX), cols, o,
                 args.IgnoreIndex, eps, weight is null ? 0 : 1);
     }
+
+    private static bool UsesCompositeCrossEntropy(Tensor x) => x.Device.Type == DeviceType.OpenCL;
 }

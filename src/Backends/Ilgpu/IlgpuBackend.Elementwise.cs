@@ -84,7 +84,10 @@ public sealed partial class IlgpuBackend
         }
         var floating = new UnaryLauncher(launch, x, result);
         if (UnaryOperators.TryVisitFloat(op, x.DType, alpha, beta, ref floating)) return;
-        if (x.DType is DType.Int32 or DType.Int64) DeviceElement.Visit(x.DType, new IntegerUnaryLauncher(launch, op, x, result, alpha, beta));
+        if (x.DType is DType.Int32 or DType.Int64 && op is UnaryOp.Neg or UnaryOp.Abs or UnaryOp.Square or UnaryOp.Sign or UnaryOp.Relu
+                or UnaryOp.AddScalar or UnaryOp.MulScalar or UnaryOp.RSubScalar or UnaryOp.PowScalar or UnaryOp.Clamp
+                or UnaryOp.Floor or UnaryOp.Ceil or UnaryOp.Round)
+            DeviceElement.Visit(x.DType, new IntegerUnaryLauncher(launch, op, x, result, alpha, beta));
         else if (x.DType == DType.Bool && op == UnaryOp.LogicalNot)
             K<ArrayView<byte>, ArrayView<byte>, Shape8, Str8, Str8>(launch.Device, ElementwiseKernels.Not)(
                 Count(launch.Count), V<byte>(x), V<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1]);

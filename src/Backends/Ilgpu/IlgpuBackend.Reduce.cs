@@ -12,6 +12,10 @@ public sealed partial class IlgpuBackend
     {
         long outer = x.shape[0], inner = x.shape[1];
         if (outer == 0) return;
+        // Sum and Prod of Int32 give Int64 (PyTorch's promotion), and the integer kernel reads and writes one element
+        // type: widen the input first, else only the low half of each Int64 result would be written.
+        if (x.DType != values.DType && op is ReduceOp.Sum or ReduceOp.Prod && x.DType.IsInteger() && values.DType == DType.Int64)
+            x = x.To(DType.Int64);
         var p = new ReduceParams
         {
             Inner = inner, RowStride = x.strides[0], ElementStride = x.strides[1], InputOffset = x.offset,
