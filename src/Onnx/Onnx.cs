@@ -152,7 +152,7 @@ public static class Onnx
         {
             // The sample's entries repeated cyclically to the longer size (the values do not matter, only the shapes).
             var rows = Enumerable.Range(0, (int)a.Size2).Select(j => j % a.Size1).ToArray();
-            t = t.IndexSelect(a.Axis, Tensor.FromArray(rows, rows.Length));
+            t = t.IndexSelect(a.Axis, Tensor.FromArray(rows, rows.Length).To(t.Device));
         }
         return t;
     }
@@ -166,7 +166,7 @@ public static class Onnx
         if (t.Dim == 0 || t.Shape[-1] < 2) return t;
         long n = t.Shape[-1];
         var rotated = Enumerable.Range(0, (int)n).Select(j => (j + 1) % n).ToArray();
-        return t.IndexSelect(-1, Tensor.FromArray(rotated, rotated.Length));
+        return t.IndexSelect(-1, Tensor.FromArray(rotated, rotated.Length).To(t.Device));
     }
 
     // The public Forward whose first `arity` parameters are tensors and whose others are optional (left at their
