@@ -37,7 +37,8 @@ internal sealed partial class OnnxOpConverter(OnnxGraphBuilder b)
         long[] r1 = op.Result.Shape.ToArray(), r2 = twin.Result.Shape.ToArray();
         switch (op.Kind)
         {
-            case OpKind.Unary: return Unary(a, x[0], op.Inputs[0].DType);
+            case OpKind.Unary:
+                return a.Alpha.Equals(twin.Args.Alpha) && a.Beta.Equals(twin.Args.Beta) ? Unary(a, x[0], op.Inputs[0].DType) : DynamicScale(op, twin, x[0]);
             case OpKind.Binary: return Binary(a.Binary, x, op.Inputs, op.Result.DType);
             case OpKind.Where: return b.Node("Where", [b.Value(a.Index!, twin.Args.Index!), x[0], x[1]]);
             case OpKind.Reduce: return Reduce(op, x[0]);
@@ -83,10 +84,30 @@ internal sealed partial class OnnxOpConverter(OnnxGraphBuilder b)
         return modules.Count == 0 ? "" : $", called from {string.Join(" → ", modules)}";
     }
 
+    // A scalar that changes with a dynamic size: the 1/n of a mean over a dynamic axis becomes a division by n at run time;
+    // any other such scalar is refused (it would be frozen at the sample's value).
+    private string DynamicScale(TracedOp op, TracedOp twin, string x)
+    {
+        static bool InverseOfCount(double alpha, out long n)
+        {
+            n = alpha > 0 ? (long)Math.Round(1 / alpha) : 0;
+            return n >= 1 && Math.Abs(1 / alpha - n) <= 1e-6 * n;
+        }
+        OpArgs a = op.Args, a2 = twin.Args;
+        if (a.Unary == UnaryOp.MulScalar && InverseOfCount(a.Alpha, out long n1) && InverseOfCount(a2.Alpha, out long n2))
+        {
+            var count = b.Node("Reshape", [b.ShapeOf([n1], [n2]), b.Int64s()]);
+            return b.Node("Div", [x, b.Node("Cast", [count], Int("to", ElemType(op.Inputs[0].DType)))]);
+        }
+        throw new OnnxExportException($"Onnx.Export: the scalar of {a.Unary} depends on a dynamic size ({a.Alpha}, then {a2.Alpha}; " +
+            $"{a.Beta}, then {a2.Beta}){ModulePath(op)}; it cannot be frozen into the graph. Export with that axis static.");
+    }
+
     private string Reduce(TracedOp op, string x)
     {
         var a = op.Args;
         long[] axes = a.Index is not null ? [a.Dim] : [.. a.Dims.Select(d => (long)d)];
+        if (axes.Length == 0) axes = [.. Enumerable.Range(0, op.Inputs[0].Dim).Select(d => (long)d)];     // an empty list reduces every dim
         var keep = Int("keepdims", a.KeepDim ? 1 : 0);
         return a.Reduce switch
         {

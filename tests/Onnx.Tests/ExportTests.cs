@@ -74,6 +74,17 @@ public class ExportTests
     }
 
     [Test]
+    public void ScalarsOfADynamicSize()
+    {
+        var axes = new Dictionary<string, IReadOnlyDictionary<int, string>> { ["input"] = new Dictionary<int, string> { [0] = "batch" } };
+        // x · (1/N): the mean's scale over the batch becomes a division by the run-time batch size.
+        OnnxRuntimeCheck.ExportAndCompare(new TestModels.Lambda(x => x * (1.0 / x.Shape[0]) + x.Mean(0)), [Tensor.Randn(2, 3)], [Tensor.Randn(5, 3)]);
+        // x + N has no such form: refused rather than frozen at the sample's N.
+        var e = Assert.Throws<OnnxExportException>(() => Onnx.ExportModel(new TestModels.Lambda(x => x + x.Shape[0]), [Tensor.Randn(2, 3)], 17, axes, null, null))!;
+        Assert.That(e.Message, Does.Contain("AddScalar").And.Contain("depends on a dynamic size"));
+    }
+
+    [Test]
     public void ALoopOverADynamicAxisIsRefused()
     {
         // The LSTM unrolls over time: with the time axis dynamic the second trace runs more steps than the first.
