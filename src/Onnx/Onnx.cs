@@ -157,16 +157,19 @@ public static class Onnx
         return t;
     }
 
-    // The same shape with other values: floats scaled and shifted, integers (indices) rotated along the last axis so they
-    // stay valid indices.
+    // The same shape with other values, so that a tensor computed from the input outside the recorded ops differs between
+    // the traces: every input rotated by one along its last axis (integers stay valid indices), floats also negated,
+    // scaled and shifted (a sign mask such as x < 0 flips).
     private static Tensor OtherValues(Tensor t)
     {
         using var _ = Autograd.NoGrad();
-        if (t.IsFloatingPoint) return t * 0.75 + 0.125;
-        if (t.Dim == 0 || t.Shape[-1] < 2) return t;
-        long n = t.Shape[-1];
-        var rotated = Enumerable.Range(0, (int)n).Select(j => (j + 1) % n).ToArray();
-        return t.IndexSelect(-1, Tensor.FromArray(rotated, rotated.Length).To(t.Device));
+        if (t.Dim > 0 && t.Shape[-1] > 1)
+        {
+            long n = t.Shape[-1];
+            var rotated = Enumerable.Range(0, (int)n).Select(j => (j + 1) % n).ToArray();
+            t = t.IndexSelect(-1, Tensor.FromArray(rotated, rotated.Length).To(t.Device));
+        }
+        return t.IsFloatingPoint ? t * -0.75 + 0.125 : t;
     }
 
     // The public Forward whose first `arity` parameters are tensors and whose others are optional (left at their

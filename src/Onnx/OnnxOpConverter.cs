@@ -19,9 +19,10 @@ internal sealed partial class OnnxOpConverter(OnnxGraphBuilder b)
         if (first < Math.Max(trace1.Count, trace2.Count))
         {
             string At(List<TracedOp> t) => first < t.Count ? $"{t[first].Kind}{ModulePath(t[first])}" : "the end";
-            throw new OnnxExportException($"Onnx.Export: the forward pass runs different ops when a dynamic axis changes size " +
-                $"({trace1.Count} ops with the sample's sizes, {trace2.Count} with one more along each dynamic axis; op {first} is {At(trace1)} in the first " +
-                $"and {At(trace2)} in the second). Trace with sizes above 1, or export with that axis static.");
+            throw new OnnxExportException($"Onnx.Export: the forward pass runs different ops when the input changes " +
+                $"({trace1.Count} ops on the sample, {trace2.Count} on other values with each dynamic axis longer; op {first} is {At(trace1)} in the first " +
+                $"and {At(trace2)} in the second): control flow depends on a dynamic size or on the input's values. Trace with sizes above 1, " +
+                "export a dynamic axis that a loop runs over as static, and keep value-dependent branches out of the forward pass.");
         }
         for (int i = 0; i < trace1.Count; i++)
         {
