@@ -34,7 +34,8 @@ internal static class OnnxRuntimeCheck
             for (int i = 0; i < run.Length; i++) feeds[names[i]] = ToOrt(run[i]);
             try
             {
-                using var results = session.Run(new RunOptions(), feeds, session.OutputNames);
+                using var options = new RunOptions();
+                using var results = session.Run(options, feeds, session.OutputNames);
                 Assert.That(results, Has.Count.EqualTo(expected.Length), "output count");
                 for (int i = 0; i < expected.Length; i++)
                 {
