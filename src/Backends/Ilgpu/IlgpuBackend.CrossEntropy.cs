@@ -22,10 +22,10 @@ public sealed partial class IlgpuBackend
         }
         x = Contig(x); target = Contig(target);
         if (weight is not null) weight = Contig(weight);
-        long rows = x.shape[0], cols = x.shape[1];
+        long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0) return;
         var d = Dev(x);
-        var o = new Offs { A = x.offset, B = target.offset, C = weight?.offset ?? 0, D = loss.offset, E = logSumExp.offset };
+        var o = new Offs { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = loss.StorageOffset, E = logSumExp.StorageOffset };
         if (x.DType == DType.Float32) F<float, F32>((float)args.LabelSmoothing); else F<double, F64>(args.LabelSmoothing);
 
         void F<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>
@@ -45,10 +45,10 @@ public sealed partial class IlgpuBackend
         }
         grad = Contig(grad); x = Contig(x); target = Contig(target); logSumExp = Contig(logSumExp);
         if (weight is not null) weight = Contig(weight);
-        long rows = x.shape[0], cols = x.shape[1];
+        long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0) return;
         var d = Dev(x);
-        var o = new Offs { A = x.offset, B = target.offset, C = weight?.offset ?? 0, D = grad.offset, E = logSumExp.offset, F = gradX.offset };
+        var o = new Offs { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = grad.StorageOffset, E = logSumExp.StorageOffset, F = gradX.StorageOffset };
         if (x.DType == DType.Float32) B<float, F32>((float)args.LabelSmoothing); else B<double, F64>(args.LabelSmoothing);
 
         void B<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>

@@ -15,7 +15,7 @@ public sealed partial class IlgpuBackend
         /// <summary>Plans the launch for <paramref name="result"/>'s shape over <paramref name="operands"/> (result last).</summary>
         public static ElementwiseLaunch Plan(Tensor result, params Tensor[] operands)
         {
-            var (shape, strides) = LayoutPlan.Plan(result.shape, operands);
+            var (shape, strides) = LayoutPlan.Plan(result.ShapeSpan, operands);
             return new(Dev(result), shape, strides, result.Numel);
         }
     }

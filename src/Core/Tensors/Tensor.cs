@@ -77,6 +77,12 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Element strides of each dimension (a copy).</summary>
     public long[] Strides => (long[])strides.Clone();
 
+    /// <summary>The sizes of the dimensions, without a copy (for backends, which read views' geometry on every call).</summary>
+    public ReadOnlySpan<long> ShapeSpan => shape;
+
+    /// <summary>Element strides of each dimension, without a copy (for backends; <see cref="Strides"/> copies).</summary>
+    public ReadOnlySpan<long> StridesSpan => strides;
+
     /// <summary>Offset of the first element in the storage, in elements.</summary>
     public long StorageOffset => offset;
 
