@@ -132,6 +132,15 @@ internal sealed class OnnxGraphBuilder
             var range = Node("Range", [Scalar(0, DType.Int64), limit, Scalar(1, DType.Int64)]);
             return t1.DType == DType.Int64 ? range : Node("Cast", [range], Int("to", ElemType(t1.DType)));
         }
+        if (Triangle(t1) is { } tri && Triangle(t2) == tri && a.AsSpan(0, a.Length - 2).SequenceEqual(b.AsSpan(0, b.Length - 2)))
+        {
+            // A mask over [L, S] with one value where j − i ≥ k and another below (a causal mask): rebuilt from a Trilu
+            // of ones at the run-time L and S, then broadcast over the leading dims.
+            var ones = Node("Expand", [Scalar(1, DType.Float32), ShapeOf(a[^2..], b[^2..])]);
+            var below = Node("Cast", [Node("Trilu", [ones, Scalar(tri.K - 1, DType.Int64)], Int("upper", 0))], Int("to", ElemType(DType.Bool)));
+            var mask = Node("Where", [below, Scalar(tri.Below, t1.DType), Scalar(tri.Above, t1.DType)]);
+            return a.Length == 2 ? mask : Node("Expand", [mask, ShapeOf(a, b)]);
+        }
         var core = t1;
         for (int d = 0; d < a.Length; d++)
             if (a[d] != b[d]) core = core.Narrow(d, 0, 1);
@@ -154,6 +163,27 @@ internal sealed class OnnxGraphBuilder
             throw new OnnxExportException($"Onnx.Export: a tensor [{t1.DType} {t1.Shape}] reaches a traced op without being traced itself, and its values " +
                 $"depend on the input (it differs between two traces on different inputs{(t1.Shape == t2.Shape ? "" : $", shapes {t1.Shape} and {t2.Shape}")}): " +
                 "it was computed from the input under NoGrad, through Detach, or by integer ops on an integer input. Its values cannot be frozen into the graph.");
+    }
+
+    /// <summary>A triangular two-valued pattern of the last two dims: Above where j − i ≥ K, Below elsewhere.</summary>
+    private readonly record struct TrianglePattern(double Above, double Below, long K);
+
+    // The pattern of t when every [L, S] matrix of it (the same for each leading index) is triangular with two values.
+    private static TrianglePattern? Triangle(Tensor t)
+    {
+        if (t.Dim < 2) return null;
+        long l = t.Shape[-2], s = t.Shape[-1];
+        var v = Values(t);
+        double above = v[s - 1], below = v[(l - 1) * s];
+        if (l < 2 || s < 2 || above.Equals(below)) return null;
+        long k = 0;
+        while (k < s && !v[k].Equals(above)) k++;
+        for (long i = 0; i < v.Length; i++)
+        {
+            long row = i / s % l, col = i % s;
+            if (!v[i].Equals(col - row >= k ? above : below)) return null;
+        }
+        return new TrianglePattern(above, below, k);
     }
 
     private static bool IsArange(Tensor t) =>

@@ -31,6 +31,12 @@ public class ExportTests
             [Tensor.RandInt(0, 32, [2, 4])], [Tensor.RandInt(0, 32, [3, 7])], new Dictionary<int, string> { [0] = "batch", [1] = "seq" });
 
     [Test]
+    public void CausalTransformerLayerWithDynamicSequenceLength() =>
+        // nn.MultiheadAttention's causal mask is a constant built from the sequence length: a triangle rebuilt at run time.
+        OnnxRuntimeCheck.ExportAndCompare(new TestModels.CausalEncoderLayer(8, 2), [Tensor.Randn(3, 2, 8)], [Tensor.Randn(5, 4, 8)],
+            new Dictionary<int, string> { [0] = "seq", [1] = "batch" });
+
+    [Test]
     public void TwoLayerLstmMatchesOnnxRuntime()
     {
         // input [T, N, in]: the batch is axis 1; outputs (output, h_n, c_n).

@@ -36,6 +36,14 @@ internal static class TestModels
         public override Tensor Forward(Tensor input) => mha.Forward(input, input, input, needWeights: false).Output;
     }
 
+    /// <summary>A TransformerEncoderLayer called with isCausal: x [S, N, E] → [S, N, E].</summary>
+    public sealed class CausalEncoderLayer : Module<Tensor, Tensor>
+    {
+        private readonly TransformerEncoderLayer layer;
+        public CausalEncoderLayer(long dim, int heads) => layer = RegisterModule("layer", new TransformerEncoderLayer(dim, heads, dimFeedforward: 16));
+        public override Tensor Forward(Tensor input) => layer.Forward(input, null, null, isCausal: true);
+    }
+
     /// <summary>perf/Ember.Perf's MiniGpt: token + position embeddings, pre-LN blocks with causal attention and a GELU MLP.</summary>
     public sealed class MiniGpt : Module<Tensor, Tensor>
     {
