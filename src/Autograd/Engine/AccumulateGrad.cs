@@ -56,7 +56,7 @@ internal sealed class AccumulateGrad(Tensor variable) : Node([])
 
     private static Tensor Detached(Tensor g)
     {
-        var copy = Tensor.Alloc((long[])g.shape.Clone(), g.DType, g.Device);
+        var copy = Tensor.Empty(g.ShapeSpan.ToArray(), g.DType, g.Device);
         g.Backend.Copy(g, copy);
         return copy;
     }

@@ -182,7 +182,7 @@ internal static class Engine
     {
         if (replaced is null) return grad;
         string where = node is AccumulateGrad ? "a leaf's" : $"the output of {node.Name}'s";
-        if (!replaced.shape.AsSpan().SequenceEqual(grad.shape))
+        if (!replaced.ShapeSpan.SequenceEqual(grad.ShapeSpan))
             throw new InvalidOperationException($"hook has changed the size of value: the hook on {where} gradient returned shape {replaced.Shape}, expected {grad.Shape}.");
         if (replaced.DType != grad.DType)
             throw new InvalidOperationException($"hook has changed the type of value: the hook on {where} gradient returned {replaced.DType}, expected {grad.DType}.");
@@ -194,7 +194,7 @@ internal static class Engine
     private static void CheckGradShape(Node node, int i, Tensor g)
     {
         var expected = node.InputShapes;
-        if (i < expected.Length && !g.shape.AsSpan().SequenceEqual(expected[i]))
+        if (i < expected.Length && !g.ShapeSpan.SequenceEqual(expected[i]))
             throw new InvalidOperationException(
                 $"{node.Name} returned an invalid gradient at index {i}: got shape {g.Shape} but expected shape {ShapeUtil.Format(expected[i])}.");
     }
