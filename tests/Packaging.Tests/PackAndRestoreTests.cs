@@ -103,7 +103,7 @@ public class PackAndRestoreTests
         Dotnet(root, TimeSpan.FromMinutes(5), "pack", filter, "-c", "Release", "-o", feed, "--disable-build-servers", "-v", "q", "-nologo");
 
         var packages = Directory.GetFiles(feed, "*.nupkg").Select(Path.GetFileName).ToList();
-        foreach (var id in new[] { "Ember.Core", "Ember.Autograd", "Ember.NN", "Ember.Data", "Ember.Visualization", "Ember.Backends.Ilgpu", "Ember.Distributed" })
+        foreach (var id in new[] { "Ember.Core", "Ember.Autograd", "Ember.NN", "Ember.Data", "Ember.Visualization", "Ember.Backends.Ilgpu", "Ember.Distributed", "Ember.Onnx" })
         {
             Assert.That(packages, Has.One.Match($@"^{Regex.Escape(id)}\.\d+\.\d+\.\d+.*\.nupkg$"), $"package {id}");
             Assert.That(Directory.GetFiles(feed, id + ".*.snupkg"), Has.Length.EqualTo(1), $"symbols of {id}");
