@@ -108,7 +108,7 @@ public class SafetensorsTests
     [Test]
     public void CheckpointRoundTripRestoresModelOptimizerSchedulerRng()
     {
-        Random.Seed(11);
+        Tensor.ManualSeed(11);
         var model = new Sequential(new Linear(3, 2), new BatchNorm1d(2));
         var opt = new Adam(model.Parameters(), lr: 0.1);
         var sched = new StepLR(opt, 2, 0.5);

@@ -86,5 +86,11 @@ namespace Ember
         LogicalOr,
         /// <summary>a ⊕ b (Bool operands and result)</summary>
         LogicalXor,
+        /// <summary>a &amp; b bitwise (Int32/Int64 operands and result)</summary>
+        BitwiseAnd,
+        /// <summary>a | b bitwise (Int32/Int64 operands and result)</summary>
+        BitwiseOr,
+        /// <summary>a ^ b bitwise (Int32/Int64 operands and result)</summary>
+        BitwiseXor,
     }
 }

@@ -51,7 +51,7 @@ public abstract class Module
     protected Tensor? RegisterParameter(string name, Tensor? parameter)
     {
         CheckName(name, "Parameter");
-        if (parameter != null)
+        if (parameter is not null)
         {
             if (!parameter.IsFloatingPoint)
                 throw new ArgumentException($"RegisterParameter: \"{name}\" must be floating-point, got {parameter.DType}.", nameof(parameter));
@@ -210,7 +210,7 @@ public abstract class Module
     {
         foreach (var p in Parameters())
         {
-            if (p.Grad == null) continue;
+            if (p.Grad is null) continue;
             if (setToNull) p.Grad = null;
             else using (NoGradScope.Enter()) p.Grad = p.Grad.Detach().Zero_();
         }
@@ -245,7 +245,7 @@ public abstract class Module
                 if (ReferenceEquals(q, p)) continue;
                 q = q.Detach();
                 q.RequiresGrad_(p.RequiresGrad);
-                if (p.Grad != null) q.Grad = f(p.Grad).Detach();
+                if (p.Grad is not null) q.Grad = f(p.Grad).Detach();
                 m.parameters[n] = q;
             }
             foreach (var n in m.bufferNames)
