@@ -141,7 +141,8 @@ public sealed partial class Tensor
         CheckSameDType("IndexPut", rows, values);
         long k = positions.Numel;
         long[] target = [k, .. rows.shape.Skip(1)];
-        var v = values.Expand(target);
+        // A 0-dim value is first given the target's rank, so its gradient sums back to a 0-dim tensor.
+        var v = (values.Dim == 0 ? values.Reshape(Enumerable.Repeat(1L, target.Length).ToArray()) : values).Expand(target);
         if (accumulate) return rows.IndexAdd(0, positions, v.Contiguous());
         // Scatter along dim 0 with the row position repeated over the trailing dims.
         var idx = positions.Reshape([k, .. Enumerable.Repeat(1L, rows.Dim - 1)]).Expand(target).Contiguous();
