@@ -138,7 +138,8 @@ public class ParityGoldenTests
     private static Tensor Make(JsonNode n)
     {
         var (v, s, dt) = Read(n);
-        return Tensor.FromArray(v, s).To(dt);
+        var t = Tensor.FromArray(v, s).To(dt);
+        return s.Length == 0 ? t.Reshape() : t;   // FromArray without a shape makes a 1-D tensor
     }
 
     private static void Compare(Tensor actual, JsonNode expected, string what)
