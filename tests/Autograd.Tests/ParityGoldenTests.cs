@@ -201,6 +201,15 @@ public class ParityGoldenTests
         yield return C("Mode", x => x[0].Mode(1).Values, R(3, 5));
         yield return C("Quantile", x => x[0].Quantile(0.3, 1), R(3, 5));
         yield return C("NanMean", x => x[0].NanMean([0]), R(3, 5));
+        yield return C("MaskIndex", x => x[0][x[0].Detach() > 0], R(3, 5));
+        yield return C("IndexPut", x => x[0].IndexPut([Tensor.FromArray(new long[] { 0, 2, 0 })], x[1], accumulate: true), R(3, 5), R(3, 5));
+        yield return C("MaskedSelect", x => x[0].MaskedSelect(Tensor.FromArray(new[] { true, false, true, true, false })), R(3, 5));
+        yield return C("Take", x => x[0].Take(Tensor.FromArray(new long[] { 0, 5, -1, 5 })), R(3, 5));
+        yield return C("RepeatTile", x => x[0].Repeat(2, 1, 3) + x[0].Tile(2, 1, 3), R(3, 2));
+        yield return C("RepeatInterleave", x => x[0].RepeatInterleave(3, 1), R(3, 2));
+        yield return C("RollRot90Flip", x => x[0].Roll([1, -1], [0, 1]) * x[0].Rot90(2) + x[0].Flip(1), R(3, 3));
+        yield return C("Stack", x => Tensor.DStack([x[0], x[1]]).Sum(2) + Tensor.VStack([x[0], x[1]]).Narrow(0, 0, 3), R(3, 4), R(3, 4));
+        yield return C("Einsum", x => Tensor.Einsum("bij,bkj,k->bi", x[0], x[1], x[2]), R(2, 3, 4), R(2, 5, 4), R(5));
     }
 
     [TestCaseSource(nameof(GradCases))]
