@@ -54,6 +54,13 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: tensors used as indices must be long, int or bool tensors, got {index.DType} (shape {index.Shape}).");
         CheckSameDevice(op, this, index);
         var i = index.To(DType.Int64);
+        if (i.Numel > 0)
+        {
+            // Checked here, on the host, so the error names this op and nothing is written.
+            long lo = (long)i.Min().Item(), hi = (long)i.Max().Item();
+            if (lo < -n || hi >= n)
+                throw new ArgumentOutOfRangeException(nameof(index), $"{op}: index {(lo < -n ? lo : hi)} is out of bounds for dimension with size {n} (indexed tensor shape {Shape}).");
+        }
         return Where(i.Lt(0), i + n, i);
     }
 
