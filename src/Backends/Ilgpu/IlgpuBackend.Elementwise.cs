@@ -15,7 +15,7 @@ public sealed partial class IlgpuBackend
         /// <summary>Plans the launch for <paramref name="result"/>'s shape over <paramref name="operands"/> (result last).</summary>
         public static ElementwiseLaunch Plan(Tensor result, params Tensor[] operands)
         {
-            var (shape, strides) = LayoutPlan.Plan(result.shape, operands);
+            var (shape, strides) = LayoutPlan.Plan(result.ShapeSpan, operands);
             return new(Dev(result), shape, strides, result.Numel);
         }
     }
@@ -84,7 +84,10 @@ public sealed partial class IlgpuBackend
         }
         var floating = new UnaryLauncher(launch, x, result);
         if (UnaryOperators.TryVisitFloat(op, x.DType, alpha, beta, ref floating)) return;
-        if (x.DType is DType.Int32 or DType.Int64) DeviceElement.Visit(x.DType, new IntegerUnaryLauncher(launch, op, x, result, alpha, beta));
+        if (x.DType is DType.Int32 or DType.Int64 && op is UnaryOp.Neg or UnaryOp.Abs or UnaryOp.Square or UnaryOp.Sign or UnaryOp.Relu
+                or UnaryOp.AddScalar or UnaryOp.MulScalar or UnaryOp.RSubScalar or UnaryOp.PowScalar or UnaryOp.Clamp
+                or UnaryOp.Floor or UnaryOp.Ceil or UnaryOp.Round)
+            DeviceElement.Visit(x.DType, new IntegerUnaryLauncher(launch, op, x, result, alpha, beta));
         else if (x.DType == DType.Bool && op == UnaryOp.LogicalNot)
             K<ArrayView<byte>, ArrayView<byte>, Shape8, Str8, Str8>(launch.Device, ElementwiseKernels.Not)(
                 Count(launch.Count), V<byte>(x), V<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1]);

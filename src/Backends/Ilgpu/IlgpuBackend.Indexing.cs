@@ -12,7 +12,7 @@ public sealed partial class IlgpuBackend
     private readonly record struct IndexedDim(IlgpuDevice Device, Shape8 Shape, long Count, long DimStride, long DimSize)
     {
         public static IndexedDim Of(Tensor launched, Tensor indexed, int dim) =>
-            new(Dev(indexed), Shape8.From(launched.shape), launched.Numel, indexed.strides[dim], indexed.shape[dim]);
+            new(Dev(indexed), Shape8.From(launched.ShapeSpan), launched.Numel, indexed.StridesSpan[dim], indexed.ShapeSpan[dim]);
     }
 
     /// <inheritdoc/>
@@ -50,7 +50,7 @@ public sealed partial class IlgpuBackend
     public void IndexSelect(Tensor x, int dim, Tensor index, Tensor result)
     {
         if (result.Numel == 0) return;
-        var selector = LayoutPlan.Selector(result.Dim, dim, index.offset, index.Dim > 0 ? index.strides[0] : 0);
+        var selector = LayoutPlan.Selector(result.Dim, dim, index.StorageOffset, index.Dim > 0 ? index.StridesSpan[0] : 0);
         DeviceElement.Visit(x.DType, new IndexSelectLauncher(IndexedDim.Of(result, x, dim), x, LayoutPlan.Raw(x, dim), index, selector, result));
     }
 
@@ -66,7 +66,7 @@ public sealed partial class IlgpuBackend
     public void IndexAdd(Tensor target, int dim, Tensor index, Tensor source, double alpha)
     {
         if (source.Numel == 0) return;
-        var selector = LayoutPlan.Selector(source.Dim, dim, index.offset, index.Dim > 0 ? index.strides[0] : 0);
+        var selector = LayoutPlan.Selector(source.Dim, dim, index.StorageOffset, index.Dim > 0 ? index.StridesSpan[0] : 0);
         DeviceElement.Visit(target.DType,
             new IndexAddLauncher(IndexedDim.Of(source, target, dim), target, LayoutPlan.Raw(target, dim), index, selector, source, alpha));
     }
@@ -93,7 +93,7 @@ public sealed partial class IlgpuBackend
         {
             int rank = result.Dim;
             K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8, long, int>(device, IndexKernels.Triangular<T>)(
-                Count(result.Numel), V<T>(x), V<T>(result), Shape8.From(result.shape), LayoutPlan.Raw(x), LayoutPlan.Raw(result),
+                Count(result.Numel), V<T>(x), V<T>(result), Shape8.From(result.ShapeSpan), LayoutPlan.Raw(x), LayoutPlan.Raw(result),
                 LayoutPlan.Selector(rank, rank - 2), LayoutPlan.Selector(rank, rank - 1), diagonal, upper ? 1 : 0);
         }
     }

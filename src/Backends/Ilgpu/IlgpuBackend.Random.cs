@@ -24,7 +24,7 @@ public sealed partial class IlgpuBackend
         {
             long n = destination.Numel, blocks = (n + 3) / 4;
             K<ArrayView<T>, long, long, ulong, ulong, RandomDistribution, double, double, int>(Dev(destination), RandomKernels.Fill<T, R>)(
-                Count(blocks), V<T>(destination), destination.offset, n, seed, offset, distribution, a, b, typeof(T) == typeof(float) ? 1 : 0);
+                Count(blocks), V<T>(destination), destination.StorageOffset, n, seed, offset, distribution, a, b, typeof(T) == typeof(float) ? 1 : 0);
         }
     }
 }

@@ -10,13 +10,17 @@ public sealed partial class IlgpuBackend
     /// <exception cref="NotSupportedException">The op is not defined for the dtype (LogSumExp of integers), or is unknown.</exception>
     public void Reduce(ReduceOp op, Tensor x, Tensor values, Tensor? indices)
     {
-        long outer = x.shape[0], inner = x.shape[1];
+        long outer = x.ShapeSpan[0], inner = x.ShapeSpan[1];
         if (outer == 0) return;
+        // Sum and Prod of Int32 give Int64 (PyTorch's promotion), and the integer kernel reads and writes one element
+        // type: widen the input first, else only the low half of each Int64 result would be written.
+        if (x.DType != values.DType && op is ReduceOp.Sum or ReduceOp.Prod && x.DType.IsInteger() && values.DType == DType.Int64)
+            x = x.To(DType.Int64);
         var p = new ReduceParams
         {
-            Inner = inner, RowStride = x.strides[0], ElementStride = x.strides[1], InputOffset = x.offset,
-            ValueStride = values.Dim > 0 ? values.strides[0] : 0, ValueOffset = values.offset,
-            IndexStride = indices is { Dim: > 0 } ? indices.strides[0] : 0, IndexOffset = indices?.offset ?? 0,
+            Inner = inner, RowStride = x.StridesSpan[0], ElementStride = x.StridesSpan[1], InputOffset = x.StorageOffset,
+            ValueStride = values.Dim > 0 ? values.StridesSpan[0] : 0, ValueOffset = values.StorageOffset,
+            IndexStride = indices is { Dim: > 0 } ? indices.StridesSpan[0] : 0, IndexOffset = indices?.StorageOffset ?? 0,
             Op = op, HasIndex = indices is null ? 0 : 1, Parts = 1, Chunk = inner,
         };
         var device = Dev(values);
@@ -81,10 +85,10 @@ public sealed partial class IlgpuBackend
                 if (parts == 1) { column(Count(outer), V<T>(x), V<T>(values), idx, p, outer); return; }
                 long chunk = (p.Inner + parts - 1) / parts;
                 parts = (p.Inner + chunk - 1) / chunk;
-                var partials = Tensor.Alloc([parts * outer], x.DType, x.Device);
-                column(Count(parts * outer), V<T>(x), V<T>(partials), idx, p with { Chunk = chunk, ValueStride = 1, ValueOffset = partials.offset }, outer);
+                var partials = Tensor.Empty([parts * outer], x.DType, x.Device);
+                column(Count(parts * outer), V<T>(x), V<T>(partials), idx, p with { Chunk = chunk, ValueStride = 1, ValueOffset = partials.StorageOffset }, outer);
                 column(Count(outer), V<T>(partials), V<T>(values), idx,
-                    p with { Inner = parts, Chunk = parts, RowStride = 1, ElementStride = outer, InputOffset = partials.offset }, outer);
+                    p with { Inner = parts, Chunk = parts, RowStride = 1, ElementStride = outer, InputOffset = partials.StorageOffset }, outer);
                 return;
             }
             var split = G<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<long>, ReduceParams>(d, ReduceKernels.Split<T, R>);
@@ -95,17 +99,17 @@ public sealed partial class IlgpuBackend
                 long parts = Math.Min((p.Inner + SplitChunk - 1) / SplitChunk, Math.Max(2, 1024 / outer));
                 long chunk = (p.Inner + parts - 1) / parts;
                 parts = (p.Inner + chunk - 1) / chunk;
-                var partialValues = Tensor.Alloc([outer * parts], x.DType, x.Device);
-                var partialIndices = Tensor.Alloc([p.HasIndex != 0 ? outer * parts : 1], DType.Int64, x.Device);
+                var partialValues = Tensor.Empty([outer * parts], x.DType, x.Device);
+                var partialIndices = Tensor.Empty([p.HasIndex != 0 ? outer * parts : 1], DType.Int64, x.Device);
                 var first = p with
                 {
-                    Parts = (int)parts, Chunk = chunk, ValueStride = 1, ValueOffset = partialValues.offset,
-                    IndexStride = 1, IndexOffset = partialIndices.offset,
+                    Parts = (int)parts, Chunk = chunk, ValueStride = 1, ValueOffset = partialValues.StorageOffset,
+                    IndexStride = 1, IndexOffset = partialIndices.StorageOffset,
                 };
                 split(Rows(d, outer * parts), V<T>(x), V<long>(partialIndices), V<T>(partialValues), V<long>(partialIndices), first);
                 var second = p with
                 {
-                    Inner = parts, RowStride = parts, ElementStride = 1, InputOffset = partialValues.offset, Chunk = parts, IndexIn = p.HasIndex,
+                    Inner = parts, RowStride = parts, ElementStride = 1, InputOffset = partialValues.StorageOffset, Chunk = parts, IndexIn = p.HasIndex,
                 };
                 split(Rows(d, outer), V<T>(partialValues), V<long>(partialIndices), V<T>(values), idx, second);
                 return;
@@ -130,7 +134,7 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>A one-element Int64 placeholder view for kernels whose optional index output is absent.</summary>
-    private static Tensor Dummy(IlgpuDevice d) => dummies.GetOrAdd(d.Device, v => Tensor.Alloc([1], DType.Int64, v));
+    private static Tensor Dummy(IlgpuDevice d) => dummies.GetOrAdd(d.Device, v => Tensor.Empty([1], DType.Int64, v));
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Device, Tensor> dummies = new();
 }

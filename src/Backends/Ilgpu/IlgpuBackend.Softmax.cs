@@ -11,7 +11,7 @@ public sealed partial class IlgpuBackend
     internal Tensor Contig(Tensor t)
     {
         if (t.IsContiguous) return t;
-        var c = Tensor.Alloc((long[])t.shape.Clone(), t.DType, t.Device);
+        var c = Tensor.Empty(t.ShapeSpan.ToArray(), t.DType, t.Device);
         Copy(t, c);
         return c;
     }
@@ -50,10 +50,10 @@ public sealed partial class IlgpuBackend
     public void Softmax(Tensor x, Tensor result, bool log)
     {
         x = Contig(x);
-        long rows = x.shape[0], cols = x.shape[1];
+        long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0 || cols == 0) return;
         var d = Dev(x);
-        var o = new Offs { A = x.offset, B = result.offset };
+        var o = new Offs { A = x.StorageOffset, B = result.StorageOffset };
         if (x.DType == DType.Float32) S<float, F32>(); else S<double, F64>();
 
         void S<T, R>() where T : unmanaged where R : struct, IReal<T>
@@ -72,10 +72,10 @@ public sealed partial class IlgpuBackend
     public void SoftmaxBackward(Tensor grad, Tensor output, Tensor result, bool log)
     {
         grad = Contig(grad); output = Contig(output);
-        long rows = grad.shape[0], cols = grad.shape[1];
+        long rows = grad.ShapeSpan[0], cols = grad.ShapeSpan[1];
         if (rows == 0 || cols == 0) return;
         var d = Dev(grad);
-        var o = new Offs { A = grad.offset, B = output.offset, C = result.offset };
+        var o = new Offs { A = grad.StorageOffset, B = output.StorageOffset, C = result.StorageOffset };
         if (grad.DType == DType.Float32) S<float, F32>(); else S<double, F64>();
 
         void S<T, R>() where T : unmanaged where R : struct, IReal<T>
@@ -97,13 +97,13 @@ public sealed partial class IlgpuBackend
     public void LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd)
     {
         x = Contig(x);
-        long rows = x.shape[0], cols = x.shape[1];
+        long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0) return;
         var d = Dev(x);
-        var o = new Offs { A = x.offset, B = weight?.offset ?? 0, C = bias?.offset ?? 0, D = y.offset, E = mean.offset, F = rstd.offset };
+        var o = new Offs { A = x.StorageOffset, B = weight?.StorageOffset ?? 0, C = bias?.StorageOffset ?? 0, D = y.StorageOffset, E = mean.StorageOffset, F = rstd.StorageOffset };
         if (weight is not null) weight = Contig(weight);
         if (bias is not null) bias = Contig(bias);
-        o.B = weight?.offset ?? 0; o.C = bias?.offset ?? 0;
+        o.B = weight?.StorageOffset ?? 0; o.C = bias?.StorageOffset ?? 0;
         if (x.DType == DType.Float32) L<float, F32>((float)eps); else L<double, F64>(eps);
 
         void L<T, R>(T e) where T : unmanaged where R : struct, IReal<T> =>
@@ -118,10 +118,10 @@ public sealed partial class IlgpuBackend
     {
         grad = Contig(grad); x = Contig(x); mean = Contig(mean); rstd = Contig(rstd);
         if (weight is not null) weight = Contig(weight);
-        long rows = x.shape[0], cols = x.shape[1];
+        long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         var d = Dev(x);
-        var o = new Offs { A = grad.offset, B = x.offset, C = mean.offset, D = rstd.offset, E = weight?.offset ?? 0, F = gradX.offset };
-        var p = new Offs { A = grad.offset, B = x.offset, C = mean.offset, D = rstd.offset, E = gradWeight?.offset ?? 0, F = gradBias?.offset ?? 0 };
+        var o = new Offs { A = grad.StorageOffset, B = x.StorageOffset, C = mean.StorageOffset, D = rstd.StorageOffset, E = weight?.StorageOffset ?? 0, F = gradX.StorageOffset };
+        var p = new Offs { A = grad.StorageOffset, B = x.StorageOffset, C = mean.StorageOffset, D = rstd.StorageOffset, E = gradWeight?.StorageOffset ?? 0, F = gradBias?.StorageOffset ?? 0 };
         if (x.DType == DType.Float32) L<float, F32>(); else L<double, F64>();
 
         void L<T, R>() where T : unmanaged where R : struct, IReal<T>
@@ -134,12 +134,12 @@ public sealed partial class IlgpuBackend
                 // Two passes: column partial sums over row chunks (enough threads to fill the device), then one
                 // thread per column adds the chunks. One thread per column over every row left most SMs idle.
                 long chunk = Math.Max(8, (rows + 127) / 128), parts = Math.Max(1, (rows + chunk - 1) / chunk);
-                var part = Tensor.Alloc([2 * parts * cols], x.DType, x.Device);
+                var part = Tensor.Empty([2 * parts * cols], x.DType, x.Device);
                 K<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, long, Offs>(d, RK.LayerNormParamsPartial<T, R>)(
-                    Count(cols * parts), V<T>(grad), V<T>(x), V<T>(mean), V<T>(rstd), V<T>(part).SubView(part.offset),
+                    Count(cols * parts), V<T>(grad), V<T>(x), V<T>(mean), V<T>(rstd), V<T>(part).SubView(part.StorageOffset),
                     rows, cols, chunk, p);
                 K<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, Offs, int, int>(d, RK.LayerNormParamsFinish<T, R>)(
-                    Count(cols), V<T>(part).SubView(part.offset), V<T>(gradWeight ?? gradBias!), V<T>(gradBias ?? gradWeight!),
+                    Count(cols), V<T>(part).SubView(part.StorageOffset), V<T>(gradWeight ?? gradBias!), V<T>(gradBias ?? gradWeight!),
                     parts, cols, p, gradWeight is null ? 0 : 1, gradBias is null ? 0 : 1);
             }
         }

@@ -12,9 +12,10 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(data);
         var s = shape.Length == 0 ? [data.LongLength] : (long[])shape.Clone();
-        if (ShapeUtil.Numel(s) != data.LongLength)
-            throw new ArgumentException($"FromArray: shape {ShapeUtil.Format(s)} holds {ShapeUtil.Numel(s)} elements but the array has {data.LongLength}.");
-        var t = Alloc(s, DTypeInfo.Of<T>(), Device.Cpu);
+        long n = CheckedNumel("FromArray", s);
+        if (n != data.LongLength)
+            throw new ArgumentException($"FromArray: shape {ShapeUtil.Format(s)} holds {n} elements but the array has {data.LongLength}.");
+        var t = Alloc(s, DTypeInfo.Of<T>(), Device.Cpu, "FromArray");
         t.Backend.CopyFromHost(MemoryMarshal.AsBytes(data.AsSpan()), t.storage, 0);
         return t;
     }
@@ -56,12 +57,16 @@ public sealed partial class Tensor
 
     /// <summary>An uninitialized tensor (contents unspecified).</summary>
     public static Tensor Empty(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
-        Finish(Alloc(shape.ToArray(), dtype, device ?? Device.Cpu), requiresGrad);
+        Finish(Alloc(shape.ToArray(), dtype, device ?? Device.Cpu, "Empty"), requiresGrad);
 
     /// <summary>A tensor filled with a floating-point <paramref name="value"/>: Float32 unless a dtype is given (torch.full).</summary>
-    public static Tensor Full(Shape shape, double value, DType? dtype = null, Device? device = null, bool requiresGrad = false)
+    /// <exception cref="ArgumentException">The element count overflows or exceeds <see cref="MaxElements"/>.</exception>
+    public static Tensor Full(Shape shape, double value, DType? dtype = null, Device? device = null, bool requiresGrad = false) =>
+        Filled("Full", shape, value, dtype ?? DType.Float32, device, requiresGrad);
+
+    private static Tensor Filled(string op, Shape shape, double value, DType dtype, Device? device, bool requiresGrad)
     {
-        var t = Alloc(shape.ToArray(), dtype ?? DType.Float32, device ?? Device.Cpu);
+        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu, op);
         t.Backend.Fill(t, value);
         return Finish(t, requiresGrad);
     }
@@ -75,12 +80,14 @@ public sealed partial class Tensor
         Full(shape, value ? 1.0 : 0.0, dtype ?? DType.Bool, device);
 
     /// <summary>A tensor of zeros.</summary>
+    /// <exception cref="ArgumentException">The element count overflows or exceeds <see cref="MaxElements"/>.</exception>
     public static Tensor Zeros(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
-        Full(shape, 0, dtype, device, requiresGrad);
+        Filled("Zeros", shape, 0, dtype, device, requiresGrad);
 
     /// <summary>A tensor of ones.</summary>
+    /// <exception cref="ArgumentException">The element count overflows or exceeds <see cref="MaxElements"/>.</exception>
     public static Tensor Ones(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
-        Full(shape, 1, dtype, device, requiresGrad);
+        Filled("Ones", shape, 1, dtype, device, requiresGrad);
 
     /// <summary>Float32 zeros on the CPU: <c>Tensor.Zeros(2, 3)</c>.</summary>
     public static Tensor Zeros(params long[] shape) => Zeros((Shape)shape);
@@ -106,12 +113,12 @@ public sealed partial class Tensor
     /// Values start, start+step, … below end (torch.arange) with floating-point arguments: Float32 unless a dtype is given,
     /// as PyTorch infers a float dtype from <c>arange(0, 1, 0.1)</c>. Integer arguments pick the Int64 overload.
     /// </summary>
-    /// <exception cref="ArgumentException">step is 0 or has the wrong sign.</exception>
+    /// <exception cref="ArgumentException">step is 0 or has the wrong sign, or the count is not finite or above <see cref="MaxElements"/>.</exception>
     public static Tensor Arange(double start, double end, double step = 1, DType? dtype = null, Device? device = null, bool requiresGrad = false) =>
         ArangeCore(start, end, step, dtype ?? DType.Float32, device, requiresGrad);
 
     /// <summary>Values start, start+step, … below end with integer arguments: Int64 unless a dtype is given (torch.arange(0, 10, 2)).</summary>
-    /// <exception cref="ArgumentException">step is 0 or has the wrong sign.</exception>
+    /// <exception cref="ArgumentException">step is 0 or has the wrong sign, or the count is not finite or above <see cref="MaxElements"/>.</exception>
     public static Tensor Arange(long start, long end, long step = 1, DType? dtype = null, Device? device = null, bool requiresGrad = false) =>
         ArangeCore(start, end, step, dtype ?? DType.Int64, device, requiresGrad);
 
@@ -122,7 +129,7 @@ public sealed partial class Tensor
     {
         if (step == 0 || (end - start) / step < 0)
             throw new ArgumentException($"Arange: step {step} cannot go from {start} to {end}.");
-        long n = (long)Math.Ceiling((end - start) / step);
+        long n = CheckCount("Arange", Math.Ceiling((end - start) / step), $"start {start}, end {end}, step {step}");
         var vals = new double[n];
         for (long i = 0; i < n; i++) vals[i] = start + i * step;
         return Finish(FromArray(vals, n).To(dtype).To(device ?? Device.Cpu), requiresGrad);
@@ -135,6 +142,7 @@ public sealed partial class Tensor
     public static Tensor Linspace(double start, double end, long steps, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false)
     {
         if (steps < 0) throw new ArgumentException($"Linspace: steps must be non-negative, got {steps}.");
+        CheckCount("Linspace", steps, $"steps {steps}");
         var vals = new double[steps];
         double d = steps > 1 ? (end - start) / (steps - 1) : 0;
         // PyTorch fills the second half backwards from end so that the last value is exactly end.
@@ -144,9 +152,11 @@ public sealed partial class Tensor
     }
 
     /// <summary>The n×m identity matrix (m = n by default).</summary>
+    /// <exception cref="ArgumentException">A size is negative, or n·m exceeds <see cref="MaxElements"/>.</exception>
     public static Tensor Eye(long n, long? m = null, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false)
     {
         long cols = m ?? n;
+        CheckAllocatable("Eye", [n, cols], dtype);
         var vals = new double[n * cols];
         for (long i = 0; i < Math.Min(n, cols); i++) vals[i * cols + i] = 1;
         return Finish(FromArray(vals, n, cols).To(dtype).To(device ?? Device.Cpu), requiresGrad);
@@ -155,7 +165,7 @@ public sealed partial class Tensor
     /// <summary>Uniform [0, 1) samples from Philox.</summary>
     public static Tensor Rand(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false, Generator? generator = null)
     {
-        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu);
+        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu, "Rand");
         t.CheckFloat("Rand");
         var (s, o) = (generator ?? Random.Default).Reserve(t.Numel);
         t.Backend.Random(RandomDistribution.Uniform, t, s, o, 0, 1);
@@ -165,7 +175,7 @@ public sealed partial class Tensor
     /// <summary>Standard normal samples from Philox (Box–Muller).</summary>
     public static Tensor Randn(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false, Generator? generator = null)
     {
-        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu);
+        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu, "Randn");
         t.CheckFloat("Randn");
         var (s, o) = (generator ?? Random.Default).Reserve(t.Numel);
         t.Backend.Random(RandomDistribution.Normal, t, s, o, 0, 1);
@@ -196,8 +206,10 @@ public sealed partial class Tensor
     }
 
     /// <summary>A random permutation of 0..n−1 on the host (used by samplers).</summary>
+    /// <exception cref="ArgumentException">n is negative or above <see cref="MaxElements"/>.</exception>
     public static long[] RandpermArray(long n, Generator? generator = null)
     {
+        CheckCount("Randperm", n, $"n {n}");
         var gen = generator ?? Random.Default;
         var (s, o) = gen.Reserve(n);
         var keys = new ulong[n];
