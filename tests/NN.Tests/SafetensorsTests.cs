@@ -63,7 +63,7 @@ public class SafetensorsTests
         {
             ["a"] = Tensor.Arange(6, DType.Float32).Reshape(2, 3) / 4,
             ["b"] = Tensor.FromArray([1.5, -2.25]),
-            ["c"] = Tensor.FromArray([1, -2, 3, 4], 2, 2),
+            ["c"] = Tensor.FromArray<int>([1, -2, 3, 4], 2, 2),   // Int32: FromArray(int[]) alone gives Int64, as torch.tensor
             ["d"] = Tensor.FromArray([10000000000L, -1L]),
             ["e"] = Tensor.FromArray([true, false, true]),
         };
