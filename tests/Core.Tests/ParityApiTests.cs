@@ -85,4 +85,16 @@ public class ParityApiTests
         Assert.That(y.ToArray<long>(), Is.EqualTo(x.ToArray<long>()));
         Assert.That(x.CountNonzero().Item(), Is.EqualTo(3));
     }
+
+    [Test]
+    public void LogicalOpsTreatNonZeroAsTrue()
+    {
+        var a = Tensor.FromArray(new[] { 0.0, 2.0, double.NaN, 0.0 });
+        var b = Tensor.FromArray(new long[] { 1, 0, 3, 0 });
+        Assert.That(a.LogicalAnd(b).ToArray<bool>(), Is.EqualTo(new[] { false, false, true, false }));
+        Assert.That(a.LogicalOr(b).ToArray<bool>(), Is.EqualTo(new[] { true, true, true, false }));
+        Assert.That(a.LogicalXor(b).ToArray<bool>(), Is.EqualTo(new[] { true, true, false, false }));
+        Assert.That(b.LogicalNot().ToArray<bool>(), Is.EqualTo(new[] { false, true, false, true }));
+        Assert.That((!(a > 1)).ToArray<bool>(), Is.EqualTo(new[] { true, false, true, true }));
+    }
 }

@@ -199,14 +199,17 @@ public sealed partial class Tensor
     public Tensor Gt(double value) => CompareScalar(BinaryOp.Gt, value);
     /// <summary>x ≥ value (Bool).</summary>
     public Tensor Ge(double value) => CompareScalar(BinaryOp.Ge, value);
-    /// <summary>Logical and of Bool tensors.</summary>
-    public Tensor LogicalAnd(Tensor other) => Apply(BinaryOp.LogicalAnd, this, other);
-    /// <summary>Logical or of Bool tensors.</summary>
-    public Tensor LogicalOr(Tensor other) => Apply(BinaryOp.LogicalOr, this, other);
-    /// <summary>Logical xor of Bool tensors.</summary>
-    public Tensor LogicalXor(Tensor other) => Apply(BinaryOp.LogicalXor, this, other);
-    /// <summary>Logical not of a Bool tensor.</summary>
-    public Tensor LogicalNot() => Apply(UnaryOp.LogicalNot);
+    /// <summary>Logical and (torch.logical_and): Bool operands as they are, other dtypes as "non-zero"; a Bool result.</summary>
+    public Tensor LogicalAnd(Tensor other) => Apply(BinaryOp.LogicalAnd, AsLogical(), other.AsLogical());
+    /// <summary>Logical or (torch.logical_or), non-zero meaning true; a Bool result.</summary>
+    public Tensor LogicalOr(Tensor other) => Apply(BinaryOp.LogicalOr, AsLogical(), other.AsLogical());
+    /// <summary>Logical xor (torch.logical_xor), non-zero meaning true; a Bool result.</summary>
+    public Tensor LogicalXor(Tensor other) => Apply(BinaryOp.LogicalXor, AsLogical(), other.AsLogical());
+    /// <summary>Logical not (torch.logical_not): true where x is zero (false); a Bool result.</summary>
+    public Tensor LogicalNot() => AsLogical().Apply(UnaryOp.LogicalNot);
+
+    /// <summary>This tensor when Bool, else x ≠ 0 (so NaN counts as true, as in PyTorch).</summary>
+    private Tensor AsLogical() => DType == DType.Bool ? this : Ne(0);
     /// <summary>True where x is NaN.</summary>
     public Tensor IsNan() => Apply(UnaryOp.IsNan);
     /// <summary>True where x is ±∞.</summary>
