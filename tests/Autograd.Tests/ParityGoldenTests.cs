@@ -54,6 +54,7 @@ public class ParityGoldenTests
         ["mode"] = x => Two(x[0].Mode(1)),
         ["quantile"] = x => One(x[0].Quantile(0.3, 1)),
         ["quantile_keepdim"] = x => One(x[0].Quantile(0.75, 0, keepDim: true)),
+        ["quantile_many"] = x => One(x[0].Quantile([0.1, 0.5, 0.9], 1)),
         ["quantile_all"] = x => One(x[0].Quantile(0.5)),
         ["quantile_nan"] = x => One(x[0].Quantile(0.4, 1)),
         ["nanquantile"] = x => One(x[0].NanQuantile(0.4, 1)),

@@ -85,6 +85,7 @@ add("nanmedian", lambda a: torch.nanmedian(a, 1), nanrow[:2], grad=False)  # an 
 add("mode", lambda a: torch.mode(a, 1), ties)
 add("quantile", lambda a: torch.quantile(a, 0.3, dim=1), x)
 add("quantile_keepdim", lambda a: torch.quantile(a, 0.75, dim=0, keepdim=True), x)
+add("quantile_many", lambda a: torch.quantile(a, torch.tensor([0.1, 0.5, 0.9], dtype=d), dim=1), x)
 add("quantile_all", lambda a: torch.quantile(a, 0.5), x)
 add("quantile_nan", lambda a: torch.quantile(a, 0.4, dim=1), nanrow, grad=False)
 add("nanquantile", lambda a: torch.nanquantile(a, 0.4, dim=1), nanrow, grad=False)

@@ -177,7 +177,16 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">q is outside [0, 1], the tensor is not floating-point, or the dim is empty.</exception>
     public Tensor Quantile(double q, int? dim = null, bool keepDim = false) => QuantileCore("Quantile", q, dim, keepDim, ignoreNan: false);
 
-    /// <summary>As <see cref="Quantile"/>, ignoring NaN (torch.nanquantile); NaN only for an all-NaN row.</summary>
+    /// <summary>Several quantiles at once (torch.quantile with a 1-D q): the results stacked along a new leading dim.</summary>
+    /// <exception cref="ArgumentException">A q is outside [0, 1], q is empty, the tensor is not floating-point, or the dim is empty.</exception>
+    public Tensor Quantile(double[] q, int? dim = null, bool keepDim = false)
+    {
+        ArgumentNullException.ThrowIfNull(q);
+        if (q.Length == 0) throw new ArgumentException("Quantile: q must be a non-empty list of quantiles.");
+        return Stack(q.Select(v => Quantile(v, dim, keepDim)).ToList(), 0);
+    }
+
+    /// <summary>As <see cref="Quantile(double, int?, bool)"/>, ignoring NaN (torch.nanquantile); NaN only for an all-NaN row.</summary>
     /// <exception cref="ArgumentException">q is outside [0, 1], the tensor is not floating-point, or the dim is empty.</exception>
     public Tensor NanQuantile(double q, int? dim = null, bool keepDim = false) => QuantileCore("NanQuantile", q, dim, keepDim, ignoreNan: true);
 
