@@ -81,6 +81,10 @@ public class PyTorchMeaningTests
             Assert.That(L(a ^ b), Is.EqualTo(x.Zip(y, (p, q) => p ^ q).ToArray()), $"^ {dt}");
             Assert.That(L(~a), Is.EqualTo(x.Select(p => ~p).ToArray()), $"~ {dt}");
         }
+        var odd = Tensor.FromArray(new long[] { 5, 6, -3 });
+        Assert.That((odd & 1).ToArray<long>(), Is.EqualTo(new long[] { 1, 0, 1 }), "x & 1");
+        Assert.That((odd | 8).ToArray<long>(), Is.EqualTo(new long[] { 13, 14, -3 }), "x | 8");
+        Assert.That((odd ^ -1).ToArray<long>(), Is.EqualTo(new long[] { ~5L, ~6L, ~-3L }), "x ^ -1");
         var t = Tensor.FromArray(new[] { true, true, false, false });
         var f = Tensor.FromArray(new[] { true, false, true, false });
         Assert.That((t & f).ToArray<bool>(), Is.EqualTo(new[] { true, false, false, false }));

@@ -107,6 +107,12 @@ public sealed partial class Tensor
     public static Tensor operator |(Tensor a, Tensor b) => a.BitwiseOr(b);
     /// <summary>Bitwise xor (integer) or logical xor (Bool), as PyTorch's <c>^</c>.</summary>
     public static Tensor operator ^(Tensor a, Tensor b) => a.BitwiseXor(b);
+    /// <summary>Bitwise and with a scalar (x &amp; s, torch's <c>x &amp; 1</c>).</summary>
+    public static Tensor operator &(Tensor a, long s) => a.BitwiseAnd(a.ScalarTensor(s));
+    /// <summary>Bitwise or with a scalar.</summary>
+    public static Tensor operator |(Tensor a, long s) => a.BitwiseOr(a.ScalarTensor(s));
+    /// <summary>Bitwise xor with a scalar.</summary>
+    public static Tensor operator ^(Tensor a, long s) => a.BitwiseXor(a.ScalarTensor(s));
     /// <summary>Bitwise not (integer) or logical not (Bool), as PyTorch's <c>~</c>.</summary>
     public static Tensor operator ~(Tensor a) => a.BitwiseNot();
     /// <summary>Logical not of a Bool tensor.</summary>
