@@ -78,6 +78,7 @@ public class ModuleParityTests
         Assert.That(Functional.MaxPool2d(x, 2).ToArray<float>(), Is.EqualTo(Functional.MaxPool2d(x, (2, 2)).ToArray<float>()));
         Assert.That(Functional.MaxPool2d(x, 3, stride: 2, padding: 1).Shape.ToArray(), Is.EqualTo(new long[] { 1, 2, 4, 4 }));
         Assert.That(Functional.AvgPool2d(x, 2, 1).ToArray<float>(), Is.EqualTo(Functional.AvgPool2d(x, (2, 2), (1, 1)).ToArray<float>()));
+        Assert.That(Functional.AdaptiveAvgPool2d(x, 1).ToArray<float>(), Is.EqualTo(Functional.AdaptiveAvgPool2d(x, (1, 1)).ToArray<float>()));
         var wt = Tensor.Randn(2, 3, 3, 3);
         Assert.That(Functional.ConvTranspose2d(x, wt, stride: 2).ToArray<float>(), Is.EqualTo(Functional.ConvTranspose2d(x, wt, stride: (2, 2)).ToArray<float>()));
     }

@@ -136,7 +136,7 @@ public static partial class Functional
     /// Adaptive average pooling of [N, C, H, W] to [N, C, outH, outW]: cell i averages rows ⌊i·H/outH⌋ … ⌈(i+1)·H/outH⌉ − 1
     /// (as PyTorch), computed as P_H · x · P_Wᵀ with averaging matrices.
     /// </summary>
-    public static Tensor AdaptiveAvgPool2d(Tensor x, (int H, int W) outputSize)
+    public static Tensor AdaptiveAvgPool2d(Tensor x, Size2 outputSize)
     {
         if (x.Dim != 4) throw new ArgumentException($"AdaptiveAvgPool2d: expected input [N, C, H, W], got {x.Shape}.");
         Tensor M(int inSize, int outSize)
