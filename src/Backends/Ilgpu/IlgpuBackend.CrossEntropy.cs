@@ -25,12 +25,12 @@ public sealed partial class IlgpuBackend
         long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0) return;
         var d = Dev(x);
-        var o = new Offs { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = loss.StorageOffset, E = logSumExp.StorageOffset };
+        var o = new TensorOffsets { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = loss.StorageOffset, E = logSumExp.StorageOffset };
         if (x.DType == DType.Float32) F<float, F32>((float)args.LabelSmoothing); else F<double, F64>(args.LabelSmoothing);
 
         void F<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>
-            G<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, long, T, int>(d, CE.Forward<T, R>)(
-                Rows(d, rows), V<T>(x), V<long>(target), V<T>(weight ?? x), V<T>(loss), V<T>(logSumExp), cols, o, args.IgnoreIndex,
+            LoadGroupedKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, long, T, int>(d, CE.Forward<T, R>)(
+                Rows(d, rows), ViewOf<T>(x), ViewOf<long>(target), ViewOf<T>(weight ?? x), ViewOf<T>(loss), ViewOf<T>(logSumExp), cols, o, args.IgnoreIndex,
                 eps, weight is null ? 0 : 1);
     }
 
@@ -48,12 +48,12 @@ public sealed partial class IlgpuBackend
         long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0) return;
         var d = Dev(x);
-        var o = new Offs { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = grad.StorageOffset, E = logSumExp.StorageOffset, F = gradX.StorageOffset };
+        var o = new TensorOffsets { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = grad.StorageOffset, E = logSumExp.StorageOffset, F = gradX.StorageOffset };
         if (x.DType == DType.Float32) B<float, F32>((float)args.LabelSmoothing); else B<double, F64>(args.LabelSmoothing);
 
         void B<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>
-            G<ArrayView<T>, ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, long, T, int>(d, CE.Backward<T, R>)(
-                Rows(d, rows), V<T>(grad), V<T>(x), V<long>(target), V<T>(weight ?? x), V<T>(logSumExp), V<T>(gradX), cols, o,
+            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, long, T, int>(d, CE.Backward<T, R>)(
+                Rows(d, rows), ViewOf<T>(grad), ViewOf<T>(x), ViewOf<long>(target), ViewOf<T>(weight ?? x), ViewOf<T>(logSumExp), ViewOf<T>(gradX), cols, o,
                 args.IgnoreIndex, eps, weight is null ? 0 : 1);
     }
 

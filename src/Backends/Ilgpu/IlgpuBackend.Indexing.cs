@@ -25,8 +25,8 @@ public sealed partial class IlgpuBackend
     private readonly struct GatherLauncher(IndexedDim g, Tensor x, Str8 xStrides, Tensor index, Tensor result) : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(g.Device, IndexKernels.Gather<T>)(
-                Count(g.Count), V<T>(x), V<long>(index), V<T>(result), g.Shape, xStrides, LayoutPlan.Raw(index), LayoutPlan.Raw(result),
+            LoadKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(g.Device, IndexKernels.Gather<T>)(
+                Count(g.Count), ViewOf<T>(x), ViewOf<long>(index), ViewOf<T>(result), g.Shape, xStrides, LayoutPlan.Raw(index), LayoutPlan.Raw(result),
                 g.DimStride, g.DimSize);
     }
 
@@ -41,8 +41,8 @@ public sealed partial class IlgpuBackend
         : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, int>(g.Device, IndexKernels.Scatter<T, N>)(
-                Count(g.Count), V<T>(target), V<long>(index), V<T>(source), g.Shape, targetStrides, LayoutPlan.Raw(index), LayoutPlan.Raw(source),
+            LoadKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, int>(g.Device, IndexKernels.Scatter<T, N>)(
+                Count(g.Count), ViewOf<T>(target), ViewOf<long>(index), ViewOf<T>(source), g.Shape, targetStrides, LayoutPlan.Raw(index), LayoutPlan.Raw(source),
                 g.DimStride, g.DimSize, accumulate ? 1 : 0);
     }
 
@@ -58,8 +58,8 @@ public sealed partial class IlgpuBackend
         : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(g.Device, IndexKernels.IndexSelect<T>)(
-                Count(g.Count), V<T>(x), V<long>(index), V<T>(result), g.Shape, xStrides, selector, LayoutPlan.Raw(result), g.DimStride, g.DimSize);
+            LoadKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(g.Device, IndexKernels.IndexSelect<T>)(
+                Count(g.Count), ViewOf<T>(x), ViewOf<long>(index), ViewOf<T>(result), g.Shape, xStrides, selector, LayoutPlan.Raw(result), g.DimStride, g.DimSize);
     }
 
     /// <inheritdoc/>
@@ -75,8 +75,8 @@ public sealed partial class IlgpuBackend
         : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, double>(g.Device, IndexKernels.IndexAdd<T, N>)(
-                Count(g.Count), V<T>(target), V<long>(index), V<T>(source), g.Shape, targetStrides, selector, LayoutPlan.Raw(source),
+            LoadKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, double>(g.Device, IndexKernels.IndexAdd<T, N>)(
+                Count(g.Count), ViewOf<T>(target), ViewOf<long>(index), ViewOf<T>(source), g.Shape, targetStrides, selector, LayoutPlan.Raw(source),
                 g.DimStride, g.DimSize, alpha);
     }
 
@@ -92,8 +92,8 @@ public sealed partial class IlgpuBackend
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T>
         {
             int rank = result.Dim;
-            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8, long, int>(device, IndexKernels.Triangular<T>)(
-                Count(result.Numel), V<T>(x), V<T>(result), Shape8.From(result.ShapeSpan), LayoutPlan.Raw(x), LayoutPlan.Raw(result),
+            LoadKernel<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8, long, int>(device, IndexKernels.Triangular<T>)(
+                Count(result.Numel), ViewOf<T>(x), ViewOf<T>(result), Shape8.From(result.ShapeSpan), LayoutPlan.Raw(x), LayoutPlan.Raw(result),
                 LayoutPlan.Selector(rank, rank - 2), LayoutPlan.Selector(rank, rank - 1), diagonal, upper ? 1 : 0);
         }
     }

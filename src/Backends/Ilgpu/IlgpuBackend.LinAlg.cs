@@ -34,11 +34,11 @@ public sealed partial class IlgpuBackend
             new Index3D(ts, ts, 1));
         int acc = accumulate ? 1 : 0;
         if (c.DType == DType.Float32)
-            G<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams, int>(d, MatMulKernels.Tiled<float, F32>)(
-                cfg, V<float>(a), V<float>(b), V<float>(c), p, acc);
+            LoadGroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams, int>(d, MatMulKernels.Tiled<float, F32>)(
+                cfg, ViewOf<float>(a), ViewOf<float>(b), ViewOf<float>(c), p, acc);
         else
-            G<ArrayView<double>, ArrayView<double>, ArrayView<double>, MatMulParams, int>(d, MatMulKernels.Tiled<double, F64>)(
-                cfg, V<double>(a), V<double>(b), V<double>(c), p, acc);
+            LoadGroupedKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, MatMulParams, int>(d, MatMulKernels.Tiled<double, F64>)(
+                cfg, ViewOf<double>(a), ViewOf<double>(b), ViewOf<double>(c), p, acc);
     }
 
     /// <summary>Runs the product through <see cref="IlgpuGemm.Sgemm(IlgpuDevice, bool, bool, int, int, int, float, ArrayView{float}, int, long, ArrayView{float}, int, long, float, ArrayView{float}, int, long, int, GemmAlgorithm)"/> when the layouts allow it.</summary>
@@ -52,9 +52,9 @@ public sealed partial class IlgpuBackend
             || lda > int.MaxValue || ldb > int.MaxValue || ldc > int.MaxValue) return false;
         if (batch > 1 && sc < (m - 1) * ldc + n) return false;
         IlgpuGemm.Sgemm(d, ta, tb, (int)m, (int)n, (int)k,
-            1f, V<float>(a).SubView(a.StorageOffset), (int)lda, sa,
-            V<float>(b).SubView(b.StorageOffset), (int)ldb, sb,
-            accumulate ? 1f : 0f, V<float>(c).SubView(c.StorageOffset), (int)ldc, sc, (int)batch);
+            1f, ViewOf<float>(a).SubView(a.StorageOffset), (int)lda, sa,
+            ViewOf<float>(b).SubView(b.StorageOffset), (int)ldb, sb,
+            accumulate ? 1f : 0f, ViewOf<float>(c).SubView(c.StorageOffset), (int)ldc, sc, (int)batch);
         return true;
     }
 

@@ -57,41 +57,41 @@ public sealed partial class IlgpuBackend
         public readonly struct BoolRows(ReduceLauncher r) : IDeviceElementVisitor
         {
             public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-                K<ArrayView<T>, ArrayView<byte>, ReduceParams>(r.device, ReduceKernels.BoolRows<T, N>)(
-                    Count(r.outer), V<T>(r.x), V<byte>(r.values), r.p);
+                LoadKernel<ArrayView<T>, ArrayView<byte>, ReduceParams>(r.device, ReduceKernels.BoolRows<T, N>)(
+                    Count(r.outer), ViewOf<T>(r.x), ViewOf<byte>(r.values), r.p);
         }
 
         /// <summary>Integer Sum / Prod / Max / Min in 64-bit: one thread per row.</summary>
         public readonly struct IntegerRows(ReduceLauncher r) : IDeviceElementVisitor
         {
             public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-                K<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams>(r.device, ReduceKernels.IntegerRows<T, N>)(
-                    Count(r.outer), V<T>(r.x), V<T>(r.values), V<long>(r.indices), r.p);
+                LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams>(r.device, ReduceKernels.IntegerRows<T, N>)(
+                    Count(r.outer), ViewOf<T>(r.x), ViewOf<T>(r.values), ViewOf<long>(r.indices), r.p);
         }
 
         /// <summary>Floating-point reductions: column, split or one-group-per-row kernels by geometry.</summary>
         public void Visit<T, R>() where T : unmanaged where R : struct, IReal<T>
         {
             var d = device;
-            var idx = V<long>(indices);
+            var idx = ViewOf<long>(indices);
             bool sumOrProd = p.Op is ReduceOp.Sum or ReduceOp.Prod, maxOrMin = p.Op is ReduceOp.Max or ReduceOp.Min;
             if (p.RowStride == 1 && p.ElementStride != 1 && outer >= ColumnMinRows && (sumOrProd || (maxOrMin && p.Inner <= 256)))
             {
                 // Rows adjacent in memory with a strided inner dim (a sum over a leading dim): threads of a warp read
                 // adjacent rows. Sums and products of long rows split the row into parts (partials [parts, outer]),
                 // then reduce the partials the same way, so there are enough threads to fill the device.
-                var column = K<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams, long>(d, ReduceKernels.Column<T, R>);
+                var column = LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams, long>(d, ReduceKernels.Column<T, R>);
                 long parts = sumOrProd ? Math.Min(Math.Max(1, (p.Inner + 15) / 16), Math.Max(1, (32768 + outer - 1) / outer)) : 1;
-                if (parts == 1) { column(Count(outer), V<T>(x), V<T>(values), idx, p, outer); return; }
+                if (parts == 1) { column(Count(outer), ViewOf<T>(x), ViewOf<T>(values), idx, p, outer); return; }
                 long chunk = (p.Inner + parts - 1) / parts;
                 parts = (p.Inner + chunk - 1) / chunk;
                 var partials = Tensor.Empty([parts * outer], x.DType, x.Device);
-                column(Count(parts * outer), V<T>(x), V<T>(partials), idx, p with { Chunk = chunk, ValueStride = 1, ValueOffset = partials.StorageOffset }, outer);
-                column(Count(outer), V<T>(partials), V<T>(values), idx,
+                column(Count(parts * outer), ViewOf<T>(x), ViewOf<T>(partials), idx, p with { Chunk = chunk, ValueStride = 1, ValueOffset = partials.StorageOffset }, outer);
+                column(Count(outer), ViewOf<T>(partials), ViewOf<T>(values), idx,
                     p with { Inner = parts, Chunk = parts, RowStride = 1, ElementStride = outer, InputOffset = partials.StorageOffset }, outer);
                 return;
             }
-            var split = G<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<long>, ReduceParams>(d, ReduceKernels.Split<T, R>);
+            var split = LoadGroupedKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<long>, ReduceParams>(d, ReduceKernels.Split<T, R>);
             if (outer < SplitMaxRows && p.Inner >= SplitMinInner)
             {
                 // Few long rows (a whole-tensor sum, a per-channel batch-norm sum): several groups per row write
@@ -106,16 +106,16 @@ public sealed partial class IlgpuBackend
                     Parts = (int)parts, Chunk = chunk, ValueStride = 1, ValueOffset = partialValues.StorageOffset,
                     IndexStride = 1, IndexOffset = partialIndices.StorageOffset,
                 };
-                split(Rows(d, outer * parts), V<T>(x), V<long>(partialIndices), V<T>(partialValues), V<long>(partialIndices), first);
+                split(Rows(d, outer * parts), ViewOf<T>(x), ViewOf<long>(partialIndices), ViewOf<T>(partialValues), ViewOf<long>(partialIndices), first);
                 var second = p with
                 {
                     Inner = parts, RowStride = parts, ElementStride = 1, InputOffset = partialValues.StorageOffset, Chunk = parts, IndexIn = p.HasIndex,
                 };
-                split(Rows(d, outer), V<T>(partialValues), V<long>(partialIndices), V<T>(values), idx, second);
+                split(Rows(d, outer), ViewOf<T>(partialValues), ViewOf<long>(partialIndices), ViewOf<T>(values), idx, second);
                 return;
             }
             // One group per row: the split kernel with a single part per row.
-            split(Rows(d, outer), V<T>(x), idx, V<T>(values), idx, p);
+            split(Rows(d, outer), ViewOf<T>(x), idx, ViewOf<T>(values), idx, p);
         }
     }
 
