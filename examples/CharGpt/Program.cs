@@ -33,7 +33,7 @@ string deviceName = a.Get("device", "cpu", "cpu, cuda[:N], opencl[:N], ilgpu-cpu
 if (a.PrintHelpIfAsked()) return;
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!);
 
-Ember.Random.Seed(seed);
+Tensor.ManualSeed(seed);
 var device = Args.ResolveDevice(deviceName);
 var bytes = File.ReadAllBytes(textPath);
 var corpus = Tensor.FromArray(bytes.Select(b => (long)b).ToArray());

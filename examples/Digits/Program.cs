@@ -22,7 +22,7 @@ string outDir = args_.Get("out", Path.Combine("runs", "digits"), "folder for mod
 bool progress = !args_.Flag("no-progress", "no progress bar");
 if (args_.PrintHelpIfAsked()) return;
 
-Ember.Random.Seed(seed);
+Tensor.ManualSeed(seed);
 var clock = Stopwatch.StartNew();
 var digits = Datasets.Digits();                       // features [1797, 64] in [0, 1], labels Int64
 var split = Dataset.RandomSplit(digits, [0.8, 0.2], new Generator((ulong)seed));

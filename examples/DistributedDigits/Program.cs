@@ -26,7 +26,7 @@ int rank = world.Rank, size = world.Size;
 void Log(string line) { if (rank == 0) Console.WriteLine(line); }
 
 // Every rank builds the same split (same seed); the model's initialization is broadcast from rank 0 by DDP.
-Ember.Random.Seed(seed);
+Tensor.ManualSeed(seed);
 var clock = Stopwatch.StartNew();
 var digits = Datasets.Digits();
 var split = Dataset.RandomSplit(digits, [0.8, 0.2], new Generator((ulong)seed));
@@ -55,7 +55,7 @@ if (resume && File.Exists(checkpointPath))
 var sampler = new DistributedSampler(train.Count, numReplicas: size, rank: rank, shuffle: true, seed: (ulong)seed);
 var loader = new DataLoader(train, batchSize: batchSize, sampler: sampler);
 var testLoader = new DataLoader(test, batchSize: 512);
-Ember.Random.Seed(seed + 1000 + rank);   // dropout masks differ between ranks, as they would for different examples
+Tensor.ManualSeed(seed + 1000 + rank);   // dropout masks differ between ranks, as they would for different examples
 
 double accuracy = 0;
 for (int epoch = firstEpoch; epoch <= epochs; epoch++)

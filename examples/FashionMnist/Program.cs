@@ -26,7 +26,7 @@ string outDir = a.Get("out", Path.Combine("runs", "fashion-mnist"), "folder for 
 bool progress = !a.Flag("no-progress", "no progress bar");
 if (a.PrintHelpIfAsked()) return;
 
-Ember.Random.Seed(seed);
+Tensor.ManualSeed(seed);
 var device = Args.ResolveDevice(deviceName);
 var clock = Stopwatch.StartNew();
 TensorDataset train, test;

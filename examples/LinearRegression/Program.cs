@@ -17,7 +17,7 @@ string dotPath = a.Get("dot", Path.Combine("runs", "linear-regression", "linear-
 int seed = a.Int("seed", 0, "random seed");
 if (a.PrintHelpIfAsked()) return;
 
-Ember.Random.Seed(seed);
+Tensor.ManualSeed(seed);
 // Data: x uniform in [-1, 1], y = 3x - 2 + noise(σ = 0.1). Shapes [N, 1].
 var x = Tensor.Rand(points, 1) * 2.0 - 1.0;
 var y = x * 3.0 - 2.0 + Tensor.Randn(points, 1) * 0.1;

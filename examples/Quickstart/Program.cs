@@ -2,7 +2,7 @@
 // Run: dotnet run --project examples/Quickstart
 using Ember;
 
-Ember.Random.Seed(42);
+Tensor.ManualSeed(42);
 
 var x = Tensor.Randn(3, 4);                                  // float32, CPU
 var t = Tensor.FromArray(new float[] { 1, 2, 3, 4 }, 2, 2);

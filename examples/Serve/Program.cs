@@ -21,7 +21,7 @@ int maxInstances = a.Int("max-instances", 256, "most instances in one request");
 string urls = a.Get("urls", "http://127.0.0.1:5000", "where to listen");
 if (a.PrintHelpIfAsked()) return;
 
-Ember.Random.Seed(0);
+Tensor.ManualSeed(0);
 var model = new Sequential(
     new Linear(features, hidden), new ReLU(), new Dropout(0.2),
     new Linear(hidden, hidden), new ReLU(), new Dropout(0.2),

@@ -16,7 +16,7 @@ Distributed.DestroyProcessGroup();
 
 static void Mlp(ProcessGroup g, int steps, bool ddp)
 {
-    Ember.Random.Seed(0);
+    Tensor.ManualSeed(0);
     var model = new Sequential(new Linear(784, 1024), new ReLU(), new Linear(1024, 1024), new ReLU(), new Linear(1024, 10));
     // mlp-plain: the same step without DDP in each process (the compute the DDP step contains).
     Module<Tensor, Tensor> net = ddp ? new DistributedDataParallel(model) : model;

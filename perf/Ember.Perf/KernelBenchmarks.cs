@@ -18,7 +18,7 @@ public class KernelBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        Ember.Random.Seed(0);
+        Tensor.ManualSeed(0);
         a = Tensor.Randn(512, 512); b = Tensor.Randn(512, 512);
         rows = Tensor.Randn(1024, 1024); row = Tensor.Randn(1024);
         img = Tensor.Randn(16, 32, 32, 32);

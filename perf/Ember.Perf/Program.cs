@@ -37,7 +37,7 @@ bool All(string w) => which.Contains("all") || which.Contains(w);
 var sizes = opts.GetValueOrDefault("sizes", device.Type == DeviceType.Cpu ? "256,512,1024,2048" : "1024,2048,4096,8192")
     .Split(',').Select(int.Parse).ToArray();
 
-Ember.Random.Seed(0);
+Tensor.ManualSeed(0);
 if (opts.TryGetValue("memory-steps", out var ms))
 {
     MemoryCurve.Run(device, int.Parse(ms), int.Parse(opts.GetValueOrDefault("memory-every", "100")),

@@ -25,7 +25,7 @@ int workers = int.Parse(opts.GetValueOrDefault("workers", "2"), CultureInfo.Inva
 string csvPath = opts.GetValueOrDefault("csv", "soak.csv");
 string checkpointPath = Path.Combine(Path.GetTempPath(), $"ember-soak-{Environment.ProcessId}.safetensors");
 
-Ember.Random.Seed(0);
+Tensor.ManualSeed(0);
 var digits = Datasets.Digits(flatten: false);                  // [1797, 1, 8, 8] in [0, 1]
 var split = Dataset.RandomSplit(digits, [0.8, 0.2], new Generator(1));
 var loader = new DataLoader(split[0], batchSize: 64, shuffle: true, numWorkers: workers, generator: new Generator(2));

@@ -74,7 +74,7 @@ public static partial class Autograd
         var grads = Engine.Run(outputs, seeds, retainGraph || createGraph, createGraph, inputs);
         for (int i = 0; i < grads.Length; i++)
         {
-            if (grads[i] == null && !allowUnused)
+            if (grads[i] is null && !allowUnused)
                 throw new InvalidOperationException(
                     $"One of the differentiated Tensors (input {i}, shape {inputs[i].Shape}) appears to not have been used in the graph. Set allowUnused: true if this is the desired behavior.");
             if (grads[i] is { } g && !createGraph && g.RequiresGrad) grads[i] = g.Detach();
@@ -92,7 +92,7 @@ public static partial class Autograd
         {
             var o = outputs[i];
             var g = gradOutputs?[i];
-            if (g == null)
+            if (g is null)
             {
                 if (o.Numel != 1)
                     throw new InvalidOperationException(

@@ -102,7 +102,7 @@ public static class GradCheck
                 var seeds = differentiableOutputs.Select(p => OneHot(outputs[p], p == o ? k : -1)).ToArray<Tensor?>();
                 var grads = Autograd.Grad(differentiableOutputs.Select(p => outputs[p]).ToArray(), diffInputs, seeds,
                     retainGraph: true, allowUnused: true);
-                analytical[o][k] = grads.Select((g, i) => g == null ? new double[diffInputs[i].Numel] : g.Detach().ToArray<double>()).ToArray();
+                analytical[o][k] = grads.Select((g, i) => g is null ? new double[diffInputs[i].Numel] : g.Detach().ToArray<double>()).ToArray();
             }
         }
 

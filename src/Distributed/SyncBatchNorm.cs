@@ -103,7 +103,7 @@ public sealed class SyncBatchNorm : BatchNormBase
     private static SyncBatchNorm FromBatchNorm(BatchNormBase bn, ProcessGroup? group)
     {
         var w = bn.Weight ?? bn.RunningMean ?? throw new NotSupportedException("ConvertSyncBatchNorm: a BatchNorm without affine parameters or running statistics is not supported.");
-        var sync = new SyncBatchNorm(bn.NumFeatures, bn.Eps, bn.Momentum, bn.Weight != null, bn.RunningMean != null, group, w.DType, w.Device);
+        var sync = new SyncBatchNorm(bn.NumFeatures, bn.Eps, bn.Momentum, bn.Weight is not null, bn.RunningMean is not null, group, w.DType, w.Device);
         sync.LoadStateDict(bn.StateDict());
         if (!bn.Training) sync.Eval();
         return sync;

@@ -95,7 +95,7 @@ public class GoldenTests
         var second = Autograd.Grad([grads[0]!.Sum()], xs, allowUnused: true);
         for (int i = 0; i < xs.Length; i++)
         {
-            if (c.Second[i] == null || c.Second[i]!.All(v => v == 0)) { if (second[i] != null) Assert.That(T.D(second[i]!), Is.All.EqualTo(0.0)); continue; }
+            if (c.Second[i] is null || c.Second[i]!.All(v => v == 0)) { if (second[i] is not null) Assert.That(T.D(second[i]!), Is.All.EqualTo(0.0)); continue; }
             Assert.That(T.D(second[i]!), Is.EqualTo(c.Second[i]).Within(1e-9), $"second derivative wrt input {i}");
         }
     }

@@ -115,6 +115,16 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
         }
     }
 
+    public static IEnumerable<BinaryOp> BitwiseOps => [BinaryOp.BitwiseAnd, BinaryOp.BitwiseOr, BinaryOp.BitwiseXor];
+
+    [TestCaseSource(nameof(BitwiseOps))]
+    public void BitwiseIntegers(BinaryOp op)
+    {
+        foreach (var dt in new[] { DType.Int32, DType.Int64 })
+            Conform(d => [Ints(d, [3, 8], 7, -300, 300, dt), Ints(d, [8], 8, -300, 300, dt).Unsqueeze(0).Expand(3, 8), Tensor.Empty([3, 8], dt, d)],
+                (be, t) => be.Binary(op, t[0]!, t[1]!, t[2]!), [2], 0, 0);
+    }
+
     [TestCaseSource(nameof(CompareOps))]
     public void ComparisonsEveryDType(BinaryOp op)
     {

@@ -176,7 +176,7 @@ public class CpuMemoryPoolTests
         // 300 steps of a small two-layer network with no Dispose: pooled bytes (lent + cached) after warm-up stay
         // within a small multiple of one step's temporaries plus the collection threshold, and most requests are hits.
         // (The autograd version of this loop is in Autograd.Tests.)
-        Random.Seed(3);
+        Tensor.ManualSeed(3);
         var w1 = Tensor.Randn(256, 256); var w2 = Tensor.Randn(256, 64);
         var x = Tensor.Randn(128, 256);
         long Step()

@@ -191,7 +191,7 @@ public class ElementwiseTests
         U.Throws<ArgumentException>(() => _ = Tensor.Zeros(2) * Tensor.Zeros([2], DType.Float64), "Mul", "Float32", "Float64");
         U.Throws<ArgumentException>(() => Tensor.Zeros([2], DType.Int64).Exp(), "Exp", "Int64");
         U.Throws<ArgumentException>(() => Tensor.Zeros([2], DType.Bool).Neg(), "Neg", "Bool");
-        U.Throws<ArgumentException>(() => Tensor.Zeros(2).LogicalAnd(Tensor.Zeros(2)), "LogicalAnd", "Bool");
+        U.Throws<ArgumentException>(() => Tensor.Zeros(2).BitwiseAnd(Tensor.Zeros(2)), "BitwiseAnd", "Float32");   // LogicalAnd takes any dtype now, as torch.logical_and
         U.Throws<ArgumentException>(() => Tensor.Where(Tensor.Zeros(2), Tensor.Zeros(2), Tensor.Zeros(2)), "Where", "Bool");
         U.Throws<ArgumentException>(() => Tensor.Zeros(2).Clamp(), "Clamp");
     }

@@ -116,7 +116,7 @@ public class JoiningTests
         var x = Tensor.Zeros(3, 4);
         U.Throws<ArgumentOutOfRangeException>(() => x.Gather(1, Tensor.FromArray(new long[] { 4 }, 1, 1)), "Gather", "index 4", "size 4");
         U.Throws<ArgumentOutOfRangeException>(() => x.Gather(1, Tensor.FromArray(new long[] { -1 }, 1, 1)), "Gather", "-1");
-        U.Throws<ArgumentException>(() => x.Gather(1, Tensor.FromArray(new int[] { 0 }, 1, 1)), "Gather", "Int64", "Int32");
+        U.Throws<ArgumentException>(() => x.Gather(1, Tensor.FromArray(new int[] { 0 }, 1, 1).To(DType.Int32)), "Gather", "Int64", "Int32");
         U.Throws<ArgumentException>(() => x.Gather(1, Tensor.FromArray(new long[] { 0 })), "Gather", "same number of dims");
         U.Throws<ArgumentException>(() => x.Gather(1, Tensor.Zeros([4, 1], DType.Int64)), "Gather", "[4, 1]", "[3, 4]");
         U.Throws<ArgumentOutOfRangeException>(() => x.IndexSelect(0, Tensor.FromArray(new long[] { 0, 3 })), "IndexSelect", "index 3", "size 3");

@@ -9,7 +9,7 @@ public class DigitsTrainingTests
     [Test]
     public void MlpReachesNinetyFivePercentOnHeldOutDigits()
     {
-        Ember.Random.Seed(0);
+        Tensor.ManualSeed(0);
         var parts = Dataset.RandomSplit(Datasets.Digits(), [0.8, 0.2], new Generator(0));
         var model = new Sequential(new Linear(64, 128), new ReLU(), new Linear(128, 10));
         var optimizer = new Adam(model.Parameters(), lr: 3e-3);

@@ -50,9 +50,9 @@ public class WorldOfOneTests
     [Test]
     public void DataParallelOfOneLeavesGradientsAndKeysAsTheyAre()
     {
-        Ember.Random.Seed(1);
+        Tensor.ManualSeed(1);
         var model = new Sequential(new Linear(3, 4, dtype: DType.Float64), new Tanh(), new Linear(4, 2, dtype: DType.Float64));
-        Ember.Random.Seed(1);
+        Tensor.ManualSeed(1);
         var plain = new Sequential(new Linear(3, 4, dtype: DType.Float64), new Tanh(), new Linear(4, 2, dtype: DType.Float64));
         var ddp = new DistributedDataParallel(model, bucketCapMb: 0.0001);
         var x = Tensor.FromArray(Enumerable.Range(0, 6).Select(i => i * 0.3 - 1).ToArray(), 2, 3);
@@ -93,7 +93,7 @@ public class WorldOfOneTests
     [Test]
     public void ConvertSyncBatchNormKeepsStateAndNamesUnreplaceableHolders()
     {
-        Ember.Random.Seed(2);
+        Tensor.ManualSeed(2);
         var bn = new BatchNorm1d(3, dtype: DType.Float64);
         var net = new Sequential(new Linear(4, 3, dtype: DType.Float64), bn);
         var x = Tensor.Randn([5, 4], DType.Float64);

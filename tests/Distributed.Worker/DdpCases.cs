@@ -14,7 +14,7 @@ public static class DdpCases
 
     private static Sequential Mlp(ulong seed)
     {
-        Ember.Random.Seed(seed);
+        Tensor.ManualSeed(seed);
         return new Sequential(new Linear(In, 16, dtype: DType.Float64), new Tanh(), new Linear(16, 16, dtype: DType.Float64), new Tanh(),
             new Linear(16, Out, dtype: DType.Float64));
     }
@@ -92,7 +92,7 @@ public static class DdpCases
         public bool UseB;
         public TwoHeads()
         {
-            Ember.Random.Seed(11);
+            Tensor.ManualSeed(11);
             RegisterModule("trunk", new Linear(In, 8, dtype: DType.Float64));
             RegisterModule("headA", new Linear(8, Out, dtype: DType.Float64));
             RegisterModule("headB", new Linear(8, Out, dtype: DType.Float64));
@@ -128,7 +128,7 @@ public static class DdpCases
         }
         (total / n).Backward();
         CompareGrads(ddp, reference, 1e-12, skip: "never.weight");
-        if (model.GetModule("never")!.GetParameter("weight")!.Grad != null) throw new Exception("a parameter unused on every rank must keep a null gradient");
+        if (model.GetModule("never")!.GetParameter("weight")!.Grad is not null) throw new Exception("a parameter unused on every rank must keep a null gradient");
         CheckIdenticalAcrossRanks(g, ddp, grads: true);
     }
 
@@ -142,7 +142,7 @@ public static class DdpCases
 
     private static Sequential BnNet()
     {
-        Ember.Random.Seed(5);
+        Tensor.ManualSeed(5);
         return new Sequential(new Linear(In, 8, dtype: DType.Float64), new BatchNorm1d(8, dtype: DType.Float64), new Tanh(),
             new Linear(8, Out, dtype: DType.Float64));
     }

@@ -71,7 +71,7 @@ public static class DeviceCases
             const int local = 8;
             Sequential Net(ulong seed)
             {
-                Ember.Random.Seed(seed);
+                Tensor.ManualSeed(seed);
                 var m = new Sequential(new Linear(10, 32), new Tanh(), new Linear(32, 4));
                 m.To(device);
                 return m;

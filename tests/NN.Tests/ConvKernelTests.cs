@@ -37,7 +37,7 @@ public class ConvKernelTests
         try
         {
             CpuThreads.Count = threads;
-            Random.Seed(21);
+            Tensor.ManualSeed(21);
             var x = Tensor.Randn([s[0], s[1], s[2], s[3]]).RequiresGrad_();
             var w = Tensor.Randn([s[4], s[1], s[5], s[5]]).RequiresGrad_();
             Tensor? b = s[8] == 1 ? Tensor.Randn([s[4]]).RequiresGrad_() : null;
@@ -66,7 +66,7 @@ public class ConvKernelTests
         try
         {
             CpuThreads.Count = threads;
-            Random.Seed(22);
+            Tensor.ManualSeed(22);
             Tensor[] inputs = [Tensor.Randn([2, 3, 5, 16], DType.Float64).RequiresGrad_(), Tensor.Randn([4, 3, 3, 3], DType.Float64).RequiresGrad_(),
                 Tensor.Randn([4], DType.Float64).RequiresGrad_()];
             Tensor F(Tensor[] t) => Functional.Conv2d(t[0].To(DType.Float32), t[1].To(DType.Float32), t[2].To(DType.Float32), padding: (1, 1)).To(DType.Float64);
@@ -80,7 +80,7 @@ public class ConvKernelTests
     {
         // createGraph after a direct-kernel forward rebuilds the columns; the weight gradient stays differentiable
         // through the output gradient (here 2y, so back through the forward convolution to x).
-        Random.Seed(23);
+        Tensor.ManualSeed(23);
         var x = Tensor.Randn([2, 3, 6, 16]).RequiresGrad_(); var w = Tensor.Randn([5, 3, 3, 3]).RequiresGrad_();
         var x2 = x.Detach().To(DType.Float64).RequiresGrad_(); var w2 = w.Detach().To(DType.Float64).RequiresGrad_();
         Tensor SecondOrder(Tensor xi, Tensor wi)
@@ -102,7 +102,7 @@ public class ConvKernelTests
         try
         {
             CpuThreads.Count = threads;
-            Random.Seed(25);
+            Tensor.ManualSeed(25);
             var x = Tensor.Randn([2, 5, 16, 16]).RequiresGrad_(); var w = Tensor.Randn([7, 5, 3, 3]).RequiresGrad_(); var b = Tensor.Randn([7]).RequiresGrad_();
             var x2 = x.Detach().To(DType.Float64).RequiresGrad_(); var w2 = w.Detach().To(DType.Float64).RequiresGrad_(); var b2 = b.Detach().To(DType.Float64).RequiresGrad_();
             var gt = Tensor.Randn([2, 7, 16, 16]);
@@ -123,7 +123,7 @@ public class ConvKernelTests
     [Test]
     public void Conv1dFloat32MatchesFloat64()
     {
-        Random.Seed(24);
+        Tensor.ManualSeed(24);
         var x = Tensor.Randn([3, 4, 48]).RequiresGrad_(); var w = Tensor.Randn([6, 4, 3]).RequiresGrad_(); var b = Tensor.Randn([6]).RequiresGrad_();
         var y = Functional.Conv1d(x, w, b, padding: 1);
         y.Square().Sum().Backward();
@@ -154,7 +154,7 @@ public class MaxPoolKernelTests
         try
         {
             Cpu.CpuThreads.Count = threads;
-            Random.Seed(31);
+            Tensor.ManualSeed(31);
             // Values on a coarse grid (many ties) with some NaNs (the first NaN of a window wins).
             var v = (Tensor.Randn([n, c, h, w]) * 2).Round().ToArray<float>();
             var r = new System.Random(5);

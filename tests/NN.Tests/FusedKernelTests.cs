@@ -15,7 +15,7 @@ public class FusedKernelTests
     [TestCase(DType.Float64, 1e-10)]
     public void LinearMatchesComposite(DType dt, double tol)
     {
-        Random.Seed(11);
+        Tensor.ManualSeed(11);
         var x = R(dt, 2, 5, 7).RequiresGrad_(); var w = R(dt, 3, 7).RequiresGrad_(); var b = R(dt, 3).RequiresGrad_();
         var y = Functional.Linear(x, w, b);
         var g = R(dt, 2, 5, 3);
@@ -33,7 +33,7 @@ public class FusedKernelTests
     [Test]
     public void LinearGradCheckFirstAndSecondOrder()
     {
-        Random.Seed(12);
+        Tensor.ManualSeed(12);
         Tensor[] inputs = [R(DType.Float64, 4, 3).RequiresGrad_(), R(DType.Float64, 2, 3).RequiresGrad_(), R(DType.Float64, 2).RequiresGrad_()];
         Assert.That(GradCheck.Check(t => Functional.Linear(t[0], t[1], t[2]), inputs), Is.True);
         Assert.That(GradCheck.CheckSecondOrder(t => Functional.Linear(t[0], t[1], t[2]).Square(), inputs), Is.True);
@@ -44,7 +44,7 @@ public class FusedKernelTests
     [TestCase(DType.Float64, 1e-10)]
     public void BatchNormMatchesComposite(DType dt, double tol)
     {
-        Random.Seed(13);
+        Tensor.ManualSeed(13);
         var x = (R(dt, 4, 3, 5, 6) * 2 + 1).Detach().RequiresGrad_(); var w = R(dt, 3).RequiresGrad_(); var b = R(dt, 3).RequiresGrad_();
         var rm = Tensor.Zeros([3], dt); var rv = Tensor.Ones([3], dt);
         var y = Functional.BatchNorm(x, rm, rv, w, b, training: true);
@@ -70,7 +70,7 @@ public class FusedKernelTests
     [Test]
     public void BatchNormGradCheckFirstAndSecondOrder()
     {
-        Random.Seed(14);
+        Tensor.ManualSeed(14);
         Tensor[] inputs = [R(DType.Float64, 3, 2, 4).RequiresGrad_(), R(DType.Float64, 2).RequiresGrad_(), R(DType.Float64, 2).RequiresGrad_()];
         Assert.That(GradCheck.Check(t => Functional.BatchNorm(t[0], null, null, t[1], t[2], training: true), inputs), Is.True);
         Assert.That(GradCheck.CheckSecondOrder(t => Functional.BatchNorm(t[0], null, null, t[1], t[2], training: true).Square(), inputs), Is.True);
@@ -94,7 +94,7 @@ public class FusedAttentionTests
     [TestCase(DType.Float64, false, 1e-12)]
     public void MatchesFormulaOnPermutedViews(DType dt, bool causal, double tol)
     {
-        Random.Seed(21);
+        Tensor.ManualSeed(21);
         long b = 2, t = 5, h = 3, hd = 4;
         var qkv = Tensor.Randn([b, t, 3 * h * hd], dt).RequiresGrad_();
         var parts = qkv.Reshape(b, t, 3, h, hd).Permute(2, 0, 3, 1, 4);
@@ -112,7 +112,7 @@ public class FusedAttentionTests
     [Test]
     public void CrossAttentionShapesAndGradCheck()
     {
-        Random.Seed(22);
+        Tensor.ManualSeed(22);
         Tensor[] inputs = [Tensor.Randn([2, 3, 4], DType.Float64).RequiresGrad_(), Tensor.Randn([2, 5, 4], DType.Float64).RequiresGrad_(),
             Tensor.Randn([2, 5, 6], DType.Float64).RequiresGrad_()];
         var y = Functional.ScaledDotProductAttention(inputs[0], inputs[1], inputs[2]);
@@ -177,7 +177,7 @@ public class ConvChunkTests
     [TestCase(DType.Float32, 1e-4)]
     public void BatchEqualsPerSample(DType dt, double tol)
     {
-        Random.Seed(31);
+        Tensor.ManualSeed(31);
         var x = Tensor.Randn([5, 3, 7, 6], dt).RequiresGrad_(); var w = Tensor.Randn([4, 3, 3, 3], dt).RequiresGrad_(); var b = Tensor.Randn([4], dt).RequiresGrad_();
         var y = Functional.Conv2d(x, w, b, padding: (1, 1));
         var g = Tensor.Randn(y.Shape, dt);

@@ -10,7 +10,7 @@ public class FusedPrimitiveSecondOrderTests
     private static Tensor R(params long[] shape) => Tensor.Randn(shape, DType.Float64).RequiresGrad_();
 
     [SetUp]
-    public void Seed() => Random.Seed(11);
+    public void Seed() => Tensor.ManualSeed(11);
 
     [Test]
     public void Conv2dStridedGroupedWithBias() =>

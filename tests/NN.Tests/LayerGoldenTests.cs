@@ -78,7 +78,7 @@ public class LayerGoldenTests
     [Test]
     public void DropoutTrainEvalAndScaling()
     {
-        Random.Seed(7);
+        Tensor.ManualSeed(7);
         var d = new Dropout(0.25);
         var x = Tensor.Ones(4000);
         var y = d.Forward(x).ToArray<float>();

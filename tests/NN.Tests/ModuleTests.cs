@@ -63,11 +63,11 @@ public class ModuleTests
         Assert.That(n.StateDict()["bn.num_batches_tracked"].DType, Is.EqualTo(DType.Int64));
         var y = n.Forward(Tensor.Randn([4, 3], DType.Float64));
         y.Sum().Backward();
-        Assert.That(n.Parameters().All(p => p.Grad != null), Is.True);
+        Assert.That(n.Parameters().All(p => p.Grad is not null), Is.True);
         n.ZeroGrad(setToNull: false);
         Assert.That(n.Parameters().All(p => Golden.D(p.Grad!).All(v => v == 0)), Is.True);
         n.ZeroGrad();
-        Assert.That(n.Parameters().All(p => p.Grad == null), Is.True);
+        Assert.That(n.Parameters().All(p => p.Grad is null), Is.True);
         n.RequiresGrad_(false);
         Assert.That(n.Parameters().Any(p => p.RequiresGrad), Is.False);
     }
@@ -92,7 +92,7 @@ public class ModuleTests
     [Test]
     public void DefaultInitBoundsMatchPyTorch()
     {
-        Random.Seed(3);
+        Tensor.ManualSeed(3);
         var l = new Linear(16, 200);
         double bound = 1 / Math.Sqrt(16);
         Assert.That(Golden.D(l.Weight).Max(), Is.LessThanOrEqualTo(bound).And.GreaterThan(bound * 0.9));

@@ -63,7 +63,7 @@ public class SafetensorsTests
         {
             ["a"] = Tensor.Arange(6, DType.Float32).Reshape(2, 3) / 4,
             ["b"] = Tensor.FromArray([1.5, -2.25]),
-            ["c"] = Tensor.FromArray([1, -2, 3, 4], 2, 2),
+            ["c"] = Tensor.FromArray<int>([1, -2, 3, 4], 2, 2),   // Int32: FromArray(int[]) alone gives Int64, as torch.tensor
             ["d"] = Tensor.FromArray([10000000000L, -1L]),
             ["e"] = Tensor.FromArray([true, false, true]),
         };
@@ -108,7 +108,7 @@ public class SafetensorsTests
     [Test]
     public void CheckpointRoundTripRestoresModelOptimizerSchedulerRng()
     {
-        Random.Seed(11);
+        Tensor.ManualSeed(11);
         var model = new Sequential(new Linear(3, 2), new BatchNorm1d(2));
         var opt = new Adam(model.Parameters(), lr: 0.1);
         var sched = new StepLR(opt, 2, 0.5);

@@ -153,7 +153,7 @@ public class SequenceTests
     [Test]
     public void DropoutBetweenLayersOnlyInTraining()
     {
-        Random.Seed(3);
+        Tensor.ManualSeed(3);
         var lstm = new LSTM(3, 4, 2, dropout: 0.5);
         var x = Tensor.Randn(3, 2, 3);
         lstm.Eval();
@@ -194,7 +194,7 @@ public class SequenceTests
     [Test]
     public void EncoderLayerDropoutOnlyInTrainingAndCausalFlagMatchesMask()
     {
-        Random.Seed(4);
+        Tensor.ManualSeed(4);
         var layer = (TransformerEncoderLayer)new TransformerEncoderLayer(8, 2, 16, batchFirst: true).To(DType.Float64);
         var x = R(new Generator(16), 2, 5, 8);
         layer.Eval();
@@ -216,7 +216,7 @@ public class SequenceTests
     [Test]
     public void TinyLstmTrainsWithAdam()
     {
-        Random.Seed(5);
+        Tensor.ManualSeed(5);
         var lstm = new LSTM(2, 8, batchFirst: true);
         var head = new Linear(8, 1);
         var opt = new Optim.Adam([.. lstm.Parameters(), .. head.Parameters()], lr: 0.05);

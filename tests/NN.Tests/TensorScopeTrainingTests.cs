@@ -8,7 +8,7 @@ public class TensorScopeTrainingTests
 {
     private static (float[] Weights, double Loss) Train(bool scoped, Func<IEnumerable<Tensor>, Optimizer> makeOpt)
     {
-        Random.Seed(5);
+        Tensor.ManualSeed(5);
         var model = new Sequential(new Linear(20, 64), new BatchNorm1d(64), new ReLU(), new Linear(64, 3));
         var opt = makeOpt(model.Parameters());
         var x = Tensor.Randn(32, 20);

@@ -19,7 +19,7 @@ public class PackAndRestoreTests
         using Ember.NN;
         using Ember.Optim;
 
-        Ember.Random.Seed(0);
+        Tensor.ManualSeed(0);
         var iris = Datasets.Iris();
         var loader = new DataLoader(iris, batchSize: 16, shuffle: true);
         var model = new Sequential(new Linear(4, 16), new ReLU(), new Linear(16, 3));

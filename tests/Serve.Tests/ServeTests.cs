@@ -40,7 +40,7 @@ public class ServeTests
 
     private static Sequential Model()
     {
-        Ember.Random.Seed(3);
+        Tensor.ManualSeed(3);
         var m = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
         m.Eval();
         return m;

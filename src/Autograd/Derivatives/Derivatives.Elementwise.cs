@@ -145,7 +145,7 @@ internal static partial class Derivatives
     {
         Tensor? mask = null;
         if (!double.IsNaN(min)) mask = x.Ge(min);
-        if (!double.IsNaN(max)) mask = mask == null ? x.Le(max) : mask & x.Le(max);
+        if (!double.IsNaN(max)) mask = mask is null ? x.Le(max) : mask & x.Le(max);
         return mask!;
     }
 

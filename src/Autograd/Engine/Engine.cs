@@ -86,7 +86,7 @@ internal static class Engine
             {
                 var node = ready.Dequeue();
                 buffers.Remove(node, out var grad);
-                if (grad == null)
+                if (grad is null)
                 {
                     // Every gradient into this node was null (e.g. it only feeds inputs that need none):
                     // run nothing, but still tell the nodes below that this dependency is done.
@@ -98,7 +98,7 @@ internal static class Engine
                     foreach (var hook in node.TensorHooks.ToArray())
                         grad = CheckHookResult(node, grad, hook(grad));
                 if (node.RetainGradOf is { } retained)
-                    retained.Grad = retained.Grad == null ? (createGraph ? grad : grad.Detach()) : retained.Grad + grad;
+                    retained.Grad = retained.Grad is null ? (createGraph ? grad : grad.Detach()) : retained.Grad + grad;
 
                 if (captureIndex != null)
                 {
@@ -118,7 +118,7 @@ internal static class Engine
                     var next = node.Next[i];
                     if (next == null) continue;
                     var g = inputGrads[i];
-                    if (g != null)
+                    if (g is not null)
                     {
                         CheckGradShape(node, i, g);
                         Accumulate(buffers, next, g);
@@ -205,7 +205,7 @@ internal static class Engine
         for (int i = 0; i < grads.Length; i++)
         {
             var g = grads[i];
-            if (g == null || !g.IsFloatingPoint) continue;
+            if (g is null || !g.IsFloatingPoint) continue;
             double[] values = g.DType == DType.Float64 ? g.Detach().ToArray<double>() : g.Detach().To(DType.Float64).ToArray<double>();
             foreach (var v in values)
             {

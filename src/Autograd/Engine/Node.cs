@@ -69,10 +69,10 @@ internal sealed class SavedTensor
     }
 
     /// <summary>True after <see cref="Release"/>.</summary>
-    public bool IsReleased => tensor == null;
+    public bool IsReleased => tensor is null;
 
     /// <summary>Shape/dtype text of the saved tensor (or "freed").</summary>
-    public string Describe() => tensor == null ? "freed" : $"{tensor.DType} {tensor.Shape}";
+    public string Describe() => tensor is null ? "freed" : $"{tensor.DType} {tensor.Shape}";
 
     /// <summary>Returns the tensor after checking it is still there and unmodified.</summary>
     /// <exception cref="InvalidOperationException">The graph was freed, or the tensor was modified in place.</exception>

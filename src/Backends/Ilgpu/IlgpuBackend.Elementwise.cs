@@ -135,7 +135,7 @@ public sealed partial class IlgpuBackend
         var floating = new BinaryLauncher(launch, a, b, result);
         if (BinaryOperators.TryVisitFloat(op, a.DType, ref floating)) return;
         if (a.DType is DType.Int32 or DType.Int64 && op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div or BinaryOp.Pow
-                or BinaryOp.Maximum or BinaryOp.Minimum or BinaryOp.Remainder)
+                or BinaryOp.Maximum or BinaryOp.Minimum or BinaryOp.Remainder or BinaryOp.BitwiseAnd or BinaryOp.BitwiseOr or BinaryOp.BitwiseXor)
             DeviceElement.Visit(a.DType, new IntegerBinaryLauncher(launch, op, a, b, result));
         else throw new NotSupportedException($"ILGPU backend: binary op {op} is not defined for {a.DType} with a {result.DType} result.");
     }

@@ -34,6 +34,9 @@ internal static class BinaryKernels
                 BinaryOp.Minimum => T.Min(x, z),
                 BinaryOp.Remainder => z == T.Zero ? throw new DivideByZeroException("Remainder: integer division by zero.")
                     : ((x % z) is var r && r != T.Zero && (r < T.Zero) != (z < T.Zero) ? r + z : r),
+                BinaryOp.BitwiseAnd => x & z,
+                BinaryOp.BitwiseOr => x | z,
+                BinaryOp.BitwiseXor => x ^ z,
                 _ => throw new NotSupportedException($"CPU backend: binary op {op} is not defined for {typeof(T).Name}."),
             };
         }

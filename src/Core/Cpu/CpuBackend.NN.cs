@@ -80,7 +80,7 @@ public sealed partial class CpuBackend
         T[] gd = Data<T>(grad), xd = Data<T>(x), md = Data<T>(mean), rd = Data<T>(rstd), gxd = Data<T>(gradX);
         T[]? wd = weight is null ? null : Data<T>(weight);
         long go = grad.offset, xo = x.offset, mo = mean.offset, ro = rstd.offset, gxo = gradX.offset, wo = weight?.offset ?? 0;
-        bool wantParams = gradWeight != null || gradBias != null;
+        bool wantParams = gradWeight is not null || gradBias is not null;
         var accW = new double[cols]; var accB = new double[cols];
         var gate = new object();
         var partials = new List<(int, double[], double[])>();
@@ -121,8 +121,8 @@ public sealed partial class CpuBackend
         // Chunk partials added in row order: the result does not depend on thread timing.
         foreach (var (_, pw, pb) in partials.OrderBy(t => t.Item1))
             for (int j = 0; j < cols; j++) { accW[j] += pw[j]; accB[j] += pb[j]; }
-        if (gradWeight != null) { var a = Data<T>(gradWeight); for (int j = 0; j < cols; j++) a[gradWeight.offset + j] = T.CreateTruncating(accW[j]); }
-        if (gradBias != null) { var a = Data<T>(gradBias); for (int j = 0; j < cols; j++) a[gradBias.offset + j] = T.CreateTruncating(accB[j]); }
+        if (gradWeight is not null) { var a = Data<T>(gradWeight); for (int j = 0; j < cols; j++) a[gradWeight.offset + j] = T.CreateTruncating(accW[j]); }
+        if (gradBias is not null) { var a = Data<T>(gradBias); for (int j = 0; j < cols; j++) a[gradBias.offset + j] = T.CreateTruncating(accB[j]); }
     }
 
     /// <inheritdoc/>

@@ -67,7 +67,7 @@ public sealed partial class CpuBackend
 
     private static void PutIndex(Tensor? indices, long r, long index)
     {
-        if (indices == null) return;
+        if (indices is null) return;
         Data<long>(indices)[indices.offset + r * (indices.Dim == 0 ? 0 : indices.strides[0])] = index;
     }
 
@@ -87,11 +87,11 @@ public sealed partial class CpuBackend
                 case ReduceOp.Max:
                     // TensorPrimitives.Max propagates NaN and IndexOfMax returns the first NaN, as PyTorch does.
                     PutValue(values, r, double.CreateTruncating(TensorPrimitives.Max(row)), 0, false);
-                    PutIndex(indices, r, indices == null ? 0 : TensorPrimitives.IndexOfMax(row));
+                    PutIndex(indices, r, indices is null ? 0 : TensorPrimitives.IndexOfMax(row));
                     break;
                 case ReduceOp.Min:
                     PutValue(values, r, double.CreateTruncating(TensorPrimitives.Min(row)), 0, false);
-                    PutIndex(indices, r, indices == null ? 0 : TensorPrimitives.IndexOfMin(row));
+                    PutIndex(indices, r, indices is null ? 0 : TensorPrimitives.IndexOfMin(row));
                     break;
                 case ReduceOp.LogSumExp:
                     PutValue(values, r, double.CreateTruncating(LogSumExpRow(row)), 0, false);

@@ -92,5 +92,11 @@ namespace Ember
         ReluBackward,
         /// <summary>Exact GELU's gradient: a·GELU′(b), b = GELU's input (floating point; not differentiable).</summary>
         GeluBackward,
+        /// <summary>a &amp; b bitwise (Int32/Int64 operands and result)</summary>
+        BitwiseAnd,
+        /// <summary>a | b bitwise (Int32/Int64 operands and result)</summary>
+        BitwiseOr,
+        /// <summary>a ^ b bitwise (Int32/Int64 operands and result)</summary>
+        BitwiseXor,
     }
 }

@@ -51,15 +51,17 @@ public sealed class Generator
     }
 }
 
-/// <summary>The default random stream: <c>Ember.Random.Seed(42)</c> makes runs reproducible.</summary>
+/// <summary>The default random stream. Seed it with <see cref="Tensor.ManualSeed(long)"/> (<c>Tensor.ManualSeed(42)</c>).</summary>
 public static class Random
 {
     /// <summary>The generator used when none is passed.</summary>
     public static Generator Default { get; } = new();
 
-    /// <summary>Seeds the default generator (torch.manual_seed).</summary>
+    /// <summary>Seeds the default generator (torch.manual_seed). Obsolete: the name <c>Random</c> collides with System.Random under implicit usings.</summary>
+    [Obsolete("Use Tensor.ManualSeed(seed): Ember.Random collides with System.Random under implicit usings.")]
     public static void Seed(ulong seed) => Default.ManualSeed(seed);
 
-    /// <summary>Seeds the default generator (torch.manual_seed).</summary>
+    /// <summary>Seeds the default generator (torch.manual_seed). Obsolete: the name <c>Random</c> collides with System.Random under implicit usings.</summary>
+    [Obsolete("Use Tensor.ManualSeed(seed): Ember.Random collides with System.Random under implicit usings.")]
     public static void Seed(long seed) => Default.ManualSeed(unchecked((ulong)seed));
 }

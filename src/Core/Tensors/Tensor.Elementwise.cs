@@ -39,6 +39,7 @@ public sealed partial class Tensor
     }
 
     private static bool IsComparison(BinaryOp op) => op is BinaryOp.Eq or BinaryOp.Ne or BinaryOp.Lt or BinaryOp.Le or BinaryOp.Gt or BinaryOp.Ge;
+    private static bool IsBitwise(BinaryOp op) => op is BinaryOp.BitwiseAnd or BinaryOp.BitwiseOr or BinaryOp.BitwiseXor;
     private static bool IsLogical(BinaryOp op) => op is BinaryOp.LogicalAnd or BinaryOp.LogicalOr or BinaryOp.LogicalXor;
 
     /// <summary>
@@ -55,6 +56,8 @@ public sealed partial class Tensor
         a.CheckNotDisposed(name); b.CheckNotDisposed(name);
         if (IsLogical(op) && a.DType != DType.Bool)
             throw new ArgumentException($"{name}: expected Bool tensors, got {a.DType} (shapes {a.Shape} and {b.Shape}).");
+        if (IsBitwise(op) && !a.DType.IsInteger())
+            throw new ArgumentException($"{name}: expected integer tensors, got {a.DType} (shapes {a.Shape} and {b.Shape}); bitwise ops are defined for Int32/Int64 (and Bool through the logical ops).");
         if (!IsLogical(op) && !IsComparison(op) && a.DType == DType.Bool)
             throw new ArgumentException($"{name}: not defined for Bool tensors (shapes {a.Shape} and {b.Shape}); use LogicalAnd/Or or convert first.");
         var outShape = ShapeUtil.Broadcast(name, a.shape, b.shape);
@@ -185,25 +188,28 @@ public sealed partial class Tensor
     /// <summary>x ≥ other (Bool).</summary>
     public Tensor Ge(Tensor other) => Apply(BinaryOp.Ge, this, other);
     /// <summary>x == value (Bool).</summary>
-    public Tensor Eq(double value) => Eq(ScalarTensor(value));
+    public Tensor Eq(double value) => CompareScalar(BinaryOp.Eq, value);
     /// <summary>x != value (Bool).</summary>
-    public Tensor Ne(double value) => Ne(ScalarTensor(value));
+    public Tensor Ne(double value) => CompareScalar(BinaryOp.Ne, value);
     /// <summary>x &lt; value (Bool).</summary>
-    public Tensor Lt(double value) => Lt(ScalarTensor(value));
+    public Tensor Lt(double value) => CompareScalar(BinaryOp.Lt, value);
     /// <summary>x ≤ value (Bool).</summary>
-    public Tensor Le(double value) => Le(ScalarTensor(value));
+    public Tensor Le(double value) => CompareScalar(BinaryOp.Le, value);
     /// <summary>x &gt; value (Bool).</summary>
-    public Tensor Gt(double value) => Gt(ScalarTensor(value));
+    public Tensor Gt(double value) => CompareScalar(BinaryOp.Gt, value);
     /// <summary>x ≥ value (Bool).</summary>
-    public Tensor Ge(double value) => Ge(ScalarTensor(value));
-    /// <summary>Logical and of Bool tensors.</summary>
-    public Tensor LogicalAnd(Tensor other) => Apply(BinaryOp.LogicalAnd, this, other);
-    /// <summary>Logical or of Bool tensors.</summary>
-    public Tensor LogicalOr(Tensor other) => Apply(BinaryOp.LogicalOr, this, other);
-    /// <summary>Logical xor of Bool tensors.</summary>
-    public Tensor LogicalXor(Tensor other) => Apply(BinaryOp.LogicalXor, this, other);
-    /// <summary>Logical not of a Bool tensor.</summary>
-    public Tensor LogicalNot() => Apply(UnaryOp.LogicalNot);
+    public Tensor Ge(double value) => CompareScalar(BinaryOp.Ge, value);
+    /// <summary>Logical and (torch.logical_and): Bool operands as they are, other dtypes as "non-zero"; a Bool result.</summary>
+    public Tensor LogicalAnd(Tensor other) => Apply(BinaryOp.LogicalAnd, AsLogical(), other.AsLogical());
+    /// <summary>Logical or (torch.logical_or), non-zero meaning true; a Bool result.</summary>
+    public Tensor LogicalOr(Tensor other) => Apply(BinaryOp.LogicalOr, AsLogical(), other.AsLogical());
+    /// <summary>Logical xor (torch.logical_xor), non-zero meaning true; a Bool result.</summary>
+    public Tensor LogicalXor(Tensor other) => Apply(BinaryOp.LogicalXor, AsLogical(), other.AsLogical());
+    /// <summary>Logical not (torch.logical_not): true where x is zero (false); a Bool result.</summary>
+    public Tensor LogicalNot() => AsLogical().Apply(UnaryOp.LogicalNot);
+
+    /// <summary>This tensor when Bool, else x ≠ 0 (so NaN counts as true, as in PyTorch).</summary>
+    private Tensor AsLogical() => DType == DType.Bool ? this : Ne(0);
     /// <summary>True where x is NaN.</summary>
     public Tensor IsNan() => Apply(UnaryOp.IsNan);
     /// <summary>True where x is ±∞.</summary>
@@ -256,12 +262,4 @@ public sealed partial class Tensor
     public static Tensor operator /(Tensor a, double s) => a.IsFloatingPoint ? a.Apply(UnaryOp.MulScalar, 1.0 / s) : Apply(BinaryOp.Div, a, a.ScalarTensor(s));
     /// <summary>s / x.</summary>
     public static Tensor operator /(double s, Tensor a) => a.Apply(UnaryOp.RDivScalar, s);
-    /// <summary>Logical and of Bool tensors.</summary>
-    public static Tensor operator &(Tensor a, Tensor b) => a.LogicalAnd(b);
-    /// <summary>Logical or of Bool tensors.</summary>
-    public static Tensor operator |(Tensor a, Tensor b) => a.LogicalOr(b);
-    /// <summary>Logical xor of Bool tensors.</summary>
-    public static Tensor operator ^(Tensor a, Tensor b) => a.LogicalXor(b);
-    /// <summary>Logical not of a Bool tensor.</summary>
-    public static Tensor operator !(Tensor a) => a.LogicalNot();
 }

@@ -20,6 +20,17 @@ public sealed partial class Tensor
         return t;
     }
 
+    /// <summary>
+    /// A tensor from C# ints, Int64 like <c>torch.tensor([1, 2, 3])</c> (PyTorch's default integer dtype, the one index
+    /// ops take). For an Int32 tensor use <c>FromArray(data, DType.Int32)</c> or <c>.To(DType.Int32)</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape's element count differs from data.Length.</exception>
+    public static Tensor FromArray(int[] data, params long[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return FromArray(Array.ConvertAll(data, v => (long)v), shape);
+    }
+
     /// <summary>A tensor from a multi-dimensional array (e.g. <c>float[,]</c>), keeping its shape.</summary>
     public static Tensor FromArray(Array data, DType? dtype = null, Device? device = null, bool requiresGrad = false)
     {
@@ -31,11 +42,12 @@ public sealed partial class Tensor
         {
             DType.Float32 => FromArray(data.Cast<float>().ToArray(), shape),
             DType.Float64 => FromArray(data.Cast<double>().ToArray(), shape),
-            DType.Int32 => FromArray(data.Cast<int>().ToArray(), shape),
+            DType.Int32 => FromArray<int>(data.Cast<int>().ToArray(), shape),
             DType.Int64 => FromArray(data.Cast<long>().ToArray(), shape),
             _ => FromArray(data.Cast<bool>().ToArray(), shape),
         };
-        t = t.To(device ?? Device.Cpu).To(dtype ?? et);
+        // int elements default to Int64, as torch.tensor of Python ints (see FromArray(int[], long[])).
+        t = t.To(device ?? Device.Cpu).To(dtype ?? (et == DType.Int32 ? DType.Int64 : et));
         return Finish(t, requiresGrad);
     }
 
@@ -47,10 +59,10 @@ public sealed partial class Tensor
     public static Tensor Empty(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
         Finish(Alloc(shape.ToArray(), dtype, device ?? Device.Cpu, "Empty"), requiresGrad);
 
-    /// <summary>A tensor filled with <paramref name="value"/>.</summary>
+    /// <summary>A tensor filled with a floating-point <paramref name="value"/>: Float32 unless a dtype is given (torch.full).</summary>
     /// <exception cref="ArgumentException">The element count overflows or exceeds <see cref="MaxElements"/>.</exception>
-    public static Tensor Full(Shape shape, double value, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
-        Filled("Full", shape, value, dtype, device, requiresGrad);
+    public static Tensor Full(Shape shape, double value, DType? dtype = null, Device? device = null, bool requiresGrad = false) =>
+        Filled("Full", shape, value, dtype ?? DType.Float32, device, requiresGrad);
 
     private static Tensor Filled(string op, Shape shape, double value, DType dtype, Device? device, bool requiresGrad)
     {
@@ -58,6 +70,14 @@ public sealed partial class Tensor
         t.Backend.Fill(t, value);
         return Finish(t, requiresGrad);
     }
+
+    /// <summary>A tensor filled with an integer <paramref name="value"/>: Int64 unless a dtype is given, as torch.full((2,), 3).</summary>
+    public static Tensor Full(Shape shape, long value, DType? dtype = null, Device? device = null, bool requiresGrad = false) =>
+        Full(shape, (double)value, dtype ?? DType.Int64, device, requiresGrad);
+
+    /// <summary>A tensor filled with a bool: Bool unless a dtype is given, as torch.full((2,), True).</summary>
+    public static Tensor Full(Shape shape, bool value, DType? dtype = null, Device? device = null) =>
+        Full(shape, value ? 1.0 : 0.0, dtype ?? DType.Bool, device);
 
     /// <summary>A tensor of zeros.</summary>
     /// <exception cref="ArgumentException">The element count overflows or exceeds <see cref="MaxElements"/>.</exception>
@@ -89,9 +109,23 @@ public sealed partial class Tensor
     /// <summary>Standard normal like <paramref name="t"/>.</summary>
     public static Tensor RandnLike(Tensor t, Generator? generator = null) => Randn(t.Shape, t.DType, t.Device, false, generator);
 
-    /// <summary>Values start, start+step, … below end (torch.arange). Int64 unless a dtype is given.</summary>
+    /// <summary>
+    /// Values start, start+step, … below end (torch.arange) with floating-point arguments: Float32 unless a dtype is given,
+    /// as PyTorch infers a float dtype from <c>arange(0, 1, 0.1)</c>. Integer arguments pick the Int64 overload.
+    /// </summary>
     /// <exception cref="ArgumentException">step is 0 or has the wrong sign, or the count is not finite or above <see cref="MaxElements"/>.</exception>
-    public static Tensor Arange(double start, double end, double step = 1, DType dtype = DType.Int64, Device? device = null, bool requiresGrad = false)
+    public static Tensor Arange(double start, double end, double step = 1, DType? dtype = null, Device? device = null, bool requiresGrad = false) =>
+        ArangeCore(start, end, step, dtype ?? DType.Float32, device, requiresGrad);
+
+    /// <summary>Values start, start+step, … below end with integer arguments: Int64 unless a dtype is given (torch.arange(0, 10, 2)).</summary>
+    /// <exception cref="ArgumentException">step is 0 or has the wrong sign, or the count is not finite or above <see cref="MaxElements"/>.</exception>
+    public static Tensor Arange(long start, long end, long step = 1, DType? dtype = null, Device? device = null, bool requiresGrad = false) =>
+        ArangeCore(start, end, step, dtype ?? DType.Int64, device, requiresGrad);
+
+    /// <summary>0, 1, … below a floating-point end: Float32 unless a dtype is given (torch.arange(2.5)).</summary>
+    public static Tensor Arange(double end, DType? dtype = null, Device? device = null) => ArangeCore(0, end, 1, dtype ?? DType.Float32, device, false);
+
+    private static Tensor ArangeCore(double start, double end, double step, DType dtype, Device? device, bool requiresGrad)
     {
         if (step == 0 || (end - start) / step < 0)
             throw new ArgumentException($"Arange: step {step} cannot go from {start} to {end}.");
@@ -102,7 +136,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>0, 1, …, end − 1 as Int64 (torch.arange(end)).</summary>
-    public static Tensor Arange(long end, DType dtype = DType.Int64, Device? device = null) => Arange(0, end, 1, dtype, device);
+    public static Tensor Arange(long end, DType? dtype = null, Device? device = null) => ArangeCore(0, end, 1, dtype ?? DType.Int64, device, false);
 
     /// <summary><paramref name="steps"/> evenly spaced values from start to end inclusive (torch.linspace).</summary>
     public static Tensor Linspace(double start, double end, long steps, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false)

@@ -146,14 +146,14 @@ public sealed partial class Tensor
     private void CheckScatterShapes(string op, Tensor index, Tensor? source, int dim)
     {
         int rank = Math.Max(Dim, 1);
-        if (Math.Max(index.Dim, 1) != rank || (source != null && Math.Max(source.Dim, 1) != rank))
+        if (Math.Max(index.Dim, 1) != rank || (source is not null && Math.Max(source.Dim, 1) != rank))
             throw new ArgumentException(
-                $"{op}: index (shape {index.Shape}){(source != null ? $", source (shape {source.Shape})" : "")} and input (shape {Shape}) must have the same number of dims.");
+                $"{op}: index (shape {index.Shape}){(source is not null ? $", source (shape {source.Shape})" : "")} and input (shape {Shape}) must have the same number of dims.");
         for (int j = 0; j < index.Dim; j++)
         {
             if (j != dim && Dim > 0 && index.shape[j] > shape[j])
                 throw new ArgumentException($"{op}: index shape {index.Shape} is larger than input shape {Shape} in dim {j} (only dim {dim} may differ).");
-            if (source != null && source.Dim > 0 && index.shape[j] > source.shape[j])
+            if (source is not null && source.Dim > 0 && index.shape[j] > source.shape[j])
                 throw new ArgumentException($"{op}: index shape {index.Shape} is larger than source shape {source.Shape} in dim {j}.");
         }
     }

@@ -235,30 +235,61 @@ public sealed partial class Tensor
 
     // ---- statistics -----------------------------------------------------------------------------------
 
-    /// <summary>Variance Σ(x − mean)² / (N − correction) over all elements (a composite).</summary>
-    /// <exception cref="ArgumentException">The tensor is not floating-point.</exception>
-    public Tensor Var(double correction = 1) => Var([], correction, false);
+    /// <summary>
+    /// Variance Σ(x − mean)² / max(N − correction, 0) over all elements (a composite; torch.var()).
+    /// <paramref name="unbiased"/> = false is correction 0; the default is correction 1 (Bessel).
+    /// </summary>
+    /// <exception cref="ArgumentException">The tensor is not floating-point, or both unbiased and correction are given.</exception>
+    public Tensor Var(bool? unbiased = null, double? correction = null) => Var([], unbiased, false, correction);
 
-    /// <summary>Variance over dims: Σ(x − mean)² / max(N − correction, 0) (division by 0 gives inf/NaN like PyTorch).</summary>
-    /// <exception cref="ArgumentException">The tensor is not floating-point.</exception>
+    /// <summary>
+    /// Variance over one dim, with PyTorch's positional order <c>var(dim, unbiased, keepdim)</c>: <c>a.Var(1)</c> reduces
+    /// dim 1 (as torch does). Give <paramref name="correction"/> by name for other corrections than 0 and 1.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tensor is not floating-point, or both unbiased and correction are given.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
+    public Tensor Var(int dim, bool? unbiased = null, bool keepDim = false, double? correction = null) =>
+        Var([dim], unbiased, keepDim, correction);
+
+    /// <summary>
+    /// Variance over dims (an empty list reduces every dim): Σ(x − mean)² / max(N − correction, 0), with N the number
+    /// of reduced elements (division by 0 gives inf/NaN like PyTorch). Positional order as torch: dims, unbiased, keepDim.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tensor is not floating-point, or both unbiased and correction are given.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dim is out of range.</exception>
-    public Tensor Var(int[] dims, double correction = 1, bool keepDim = false)
+    public Tensor Var(int[] dims, bool? unbiased = null, bool keepDim = false, double? correction = null)
     {
         if (!IsFloatingPoint)
             throw new ArgumentException($"Var: expected a floating-point tensor, got {DType} (shape {Shape}).");
+        double c = Correction("Var", unbiased, correction);
         var d = ReduceDims("Var", dims);
         long n = 1; foreach (var i in d) n *= shape[i];
         var centered = this - Mean(d, keepDim: true);
-        return centered.Square().Sum(d, keepDim) * (1.0 / Math.Max(n - correction, 0));
+        return centered.Square().Sum(d, keepDim) * (1.0 / Math.Max(n - c, 0));
     }
 
-    /// <summary>Standard deviation √Var over all elements.</summary>
-    /// <exception cref="ArgumentException">The tensor is not floating-point.</exception>
-    public Tensor Std(double correction = 1) => Var(correction).Sqrt();
+    private static double Correction(string op, bool? unbiased, double? correction)
+    {
+        if (unbiased != null && correction != null)
+            throw new ArgumentException($"{op}: only one of unbiased and correction may be given (got unbiased={unbiased}, correction={correction}).");
+        return correction ?? (unbiased == false ? 0 : 1);
+    }
 
-    /// <summary>Standard deviation over dims.</summary>
-    /// <exception cref="ArgumentException">The tensor is not floating-point.</exception>
-    public Tensor Std(int[] dims, double correction = 1, bool keepDim = false) => Var(dims, correction, keepDim).Sqrt();
+    /// <summary>Standard deviation √Var over all elements (torch.std()).</summary>
+    /// <exception cref="ArgumentException">The tensor is not floating-point, or both unbiased and correction are given.</exception>
+    public Tensor Std(bool? unbiased = null, double? correction = null) => Var(unbiased, correction).Sqrt();
+
+    /// <summary>Standard deviation over one dim: <c>a.Std(1)</c> reduces dim 1, as torch.std(a, 1).</summary>
+    /// <exception cref="ArgumentException">The tensor is not floating-point, or both unbiased and correction are given.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
+    public Tensor Std(int dim, bool? unbiased = null, bool keepDim = false, double? correction = null) =>
+        Var([dim], unbiased, keepDim, correction).Sqrt();
+
+    /// <summary>Standard deviation over dims (positional order as torch: dims, unbiased, keepDim).</summary>
+    /// <exception cref="ArgumentException">The tensor is not floating-point, or both unbiased and correction are given.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dim is out of range.</exception>
+    public Tensor Std(int[] dims, bool? unbiased = null, bool keepDim = false, double? correction = null) =>
+        Var(dims, unbiased, keepDim, correction).Sqrt();
 
     /// <summary>ln Σ eˣ over dims, computed as m + ln Σ e^(x−m) (stable). Recorded as a LogSumExp reduction.</summary>
     /// <exception cref="ArgumentException">The tensor is not floating-point.</exception>

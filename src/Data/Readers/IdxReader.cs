@@ -59,7 +59,7 @@ public static class IdxReader
         {
             DType.Float32 => Tensor.FromArray(Array.ConvertAll(values, v => (float)v), shape),
             DType.Float64 => Tensor.FromArray(values, shape),
-            DType.Int32 => Tensor.FromArray(Array.ConvertAll(values, v => (int)v), shape),
+            DType.Int32 => Tensor.FromArray<int>(Array.ConvertAll(values, v => (int)v), shape),
             DType.Int64 => Tensor.FromArray(Array.ConvertAll(values, v => (long)v), shape),
             _ => throw new ArgumentException($"IdxReader.Read: unsupported dtype {dtype}; expected Float32, Float64, Int32 or Int64.", nameof(dtype)),
         };

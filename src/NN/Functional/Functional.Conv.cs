@@ -32,8 +32,8 @@ public static partial class Functional
     /// outH = ⌊(H + 2·padH − dilH·(kH − 1) − 1)/strideH⌋ + 1 (the fused primitive <see cref="FusedOps.Conv2d"/>).
     /// </summary>
     /// <exception cref="ArgumentException">Ranks, channel counts or groups do not match, or the output would be empty.</exception>
-    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, (int H, int W)? stride = null, (int H, int W)? padding = null,
-        (int H, int W)? dilation = null, int groups = 1, PaddingMode? paddingMode = null)
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2? padding = null,
+        Size2? dilation = null, int groups = 1, PaddingMode? paddingMode = null)
     {
         var (sh, sw) = stride ?? (1, 1); var (dh, dw) = dilation ?? (1, 1); var (ph, pw) = padding ?? (0, 0);
         if (x.Dim != 4 || weight.Dim != 4)
@@ -74,8 +74,8 @@ public static partial class Functional
     /// outH = (H − 1)·strideH − 2·padH + dilH·(kH − 1) + outputPadH + 1.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes or groups do not match, or outputPadding ≥ stride and ≥ dilation.</exception>
-    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, (int H, int W)? stride = null, (int H, int W)? padding = null,
-        (int H, int W)? outputPadding = null, int groups = 1, (int H, int W)? dilation = null)
+    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2? padding = null,
+        Size2? outputPadding = null, int groups = 1, Size2? dilation = null)
     {
         var (sh, sw) = stride ?? (1, 1); var (ph, pw) = padding ?? (0, 0); var (oph, opw) = outputPadding ?? (0, 0); var (dh, dw) = dilation ?? (1, 1);
         if (x.Dim != 4 || weight.Dim != 4 || x.Shape[1] != weight.Shape[0] || groups < 1 || x.Shape[1] % groups != 0)
@@ -116,17 +116,17 @@ public static partial class Functional
 
     /// <summary>Max pooling over [N, C, H, W] windows (padding counts as −∞); stride defaults to the kernel size.</summary>
     /// <exception cref="ArgumentException">Bad rank, padding above half the kernel, or an empty output.</exception>
-    public static Tensor MaxPool2d(Tensor x, (int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W)? padding = null, bool ceilMode = false) =>
-        FusedOps.MaxPool2d(x, Pool("MaxPool2d", x, kernelSize, stride, padding ?? (0, 0), ceilMode));
+    public static Tensor MaxPool2d(Tensor x, Size2 kernelSize, Size2? stride = null, Size2? padding = null, bool ceilMode = false) =>
+        FusedOps.MaxPool2d(x, Pool("MaxPool2d", x, kernelSize, stride is { } st ? st : null, padding ?? (0, 0), ceilMode));
 
     /// <summary>Max pooling over [N, C, L].</summary>
     public static Tensor MaxPool1d(Tensor x, int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false) =>
         MaxPool2d(x.Unsqueeze(2), (1, kernelSize), (1, stride ?? kernelSize), (0, padding), ceilMode).Squeeze(2);
 
     /// <summary>Average pooling over [N, C, H, W]; the divisor counts padded positions when countIncludePad.</summary>
-    public static Tensor AvgPool2d(Tensor x, (int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W)? padding = null,
+    public static Tensor AvgPool2d(Tensor x, Size2 kernelSize, Size2? stride = null, Size2? padding = null,
         bool ceilMode = false, bool countIncludePad = true) =>
-        FusedOps.AvgPool2d(x, Pool("AvgPool2d", x, kernelSize, stride, padding ?? (0, 0), ceilMode), countIncludePad);
+        FusedOps.AvgPool2d(x, Pool("AvgPool2d", x, kernelSize, stride is { } st ? st : null, padding ?? (0, 0), ceilMode), countIncludePad);
 
     /// <summary>Average pooling over [N, C, L].</summary>
     public static Tensor AvgPool1d(Tensor x, int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true) =>
@@ -136,7 +136,7 @@ public static partial class Functional
     /// Adaptive average pooling of [N, C, H, W] to [N, C, outH, outW]: cell i averages rows ⌊i·H/outH⌋ … ⌈(i+1)·H/outH⌉ − 1
     /// (as PyTorch), computed as P_H · x · P_Wᵀ with averaging matrices.
     /// </summary>
-    public static Tensor AdaptiveAvgPool2d(Tensor x, (int H, int W) outputSize)
+    public static Tensor AdaptiveAvgPool2d(Tensor x, Size2 outputSize)
     {
         if (x.Dim != 4) throw new ArgumentException($"AdaptiveAvgPool2d: expected input [N, C, H, W], got {x.Shape}.");
         Tensor M(int inSize, int outSize)

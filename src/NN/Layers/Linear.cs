@@ -35,7 +35,7 @@ public sealed class Linear : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor input) => Functional.Linear(input, Weight, Bias);
 
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"in_features={InFeatures}, out_features={OutFeatures}, bias={Py(Bias != null)}";
+    public override string ExtraRepr() => $"in_features={InFeatures}, out_features={OutFeatures}, bias={Py(Bias is not null)}";
 }
 
 /// <summary>yₖ = x1ᵀ·Wₖ·x2 + bₖ (PyTorch's nn.Bilinear); weight [out, in1, in2] and bias ~ U(±1/√in1).</summary>
@@ -70,7 +70,7 @@ public sealed class Bilinear : Module<(Tensor, Tensor), Tensor>
     public Tensor Forward(Tensor input1, Tensor input2) => Functional.Bilinear(input1, input2, Weight, Bias);
 
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"in1_features={In1Features}, in2_features={In2Features}, out_features={OutFeatures}, bias={Py(Bias != null)}";
+    public override string ExtraRepr() => $"in1_features={In1Features}, in2_features={In2Features}, out_features={OutFeatures}, bias={Py(Bias is not null)}";
 }
 
 /// <summary>Returns its input (PyTorch's nn.Identity).</summary>

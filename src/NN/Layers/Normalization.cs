@@ -53,7 +53,7 @@ public abstract class BatchNormBase : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"{NumFeatures}, eps={Eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}, momentum={Momentum?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "None"}, affine={Py(Weight != null)}, track_running_stats={Py(RunningMean != null)}";
+    public override string ExtraRepr() => $"{NumFeatures}, eps={Eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}, momentum={Momentum?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "None"}, affine={Py(Weight is not null)}, track_running_stats={Py(RunningMean is not null)}";
 }
 
 /// <summary>Batch norm of [N, C] or [N, C, L].</summary>
@@ -91,7 +91,7 @@ public sealed class LayerNorm : Module<Tensor, Tensor>
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Functional.LayerNorm(input, NormalizedShape, Weight, Bias, Eps);
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"({string.Join(", ", NormalizedShape)},), eps={Eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}, elementwise_affine={Py(Weight != null)}";
+    public override string ExtraRepr() => $"({string.Join(", ", NormalizedShape)},), eps={Eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}, elementwise_affine={Py(Weight is not null)}";
 }
 
 /// <summary>Group normalization (PyTorch's nn.GroupNorm).</summary>
@@ -117,7 +117,7 @@ public sealed class GroupNorm : Module<Tensor, Tensor>
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Functional.GroupNorm(input, NumGroups, GetParameter("weight"), GetParameter("bias"), Eps);
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"{NumGroups}, {NumChannels}, eps={Eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}, affine={Py(GetParameter("weight") != null)}";
+    public override string ExtraRepr() => $"{NumGroups}, {NumChannels}, eps={Eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}, affine={Py(GetParameter("weight") is not null)}";
 }
 
 /// <summary>A lookup table (PyTorch's nn.Embedding): weight [num, dim] ~ N(0, 1), the paddingIdx row zeroed and given no gradient.</summary>

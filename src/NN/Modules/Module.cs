@@ -9,15 +9,16 @@ public sealed record LoadStateDictResult(IReadOnlyList<string> MissingKeys, IRea
 
 /// <summary>
 /// Base class of every layer and model (PyTorch's nn.Module). A module registers its parameters, buffers
-/// and child modules explicitly and in order; names are PyTorch's, so <see cref="StateDict"/> keys match
-/// a PyTorch model of the same architecture (<c>0.weight</c>, <c>bn.running_mean</c>, …).
+/// and child modules explicitly and in order, and fields holding a module or a parameter (a leaf tensor that requires
+/// grad) are registered automatically under the field's name (see <see cref="Module"/>'s remarks); names are PyTorch's,
+/// so <see cref="StateDict"/> keys match a PyTorch model of the same architecture (<c>0.weight</c>, <c>bn.running_mean</c>, …).
 /// </summary>
 /// <remarks>
-/// Registered tensors are owned by the module: <see cref="To(Device)"/> and <see cref="To(DType)"/> replace them with
+/// Registered tensors are owned by the module: <c>To(device)</c> and <c>To(dtype)</c> replace them with
 /// converted copies, so layers read their tensors through the registry (e.g. <c>Linear.Weight</c>) rather than caching
 /// them. Create optimizers after moving a model.
 /// </remarks>
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<string> paramNames = [];
     private readonly Dictionary<string, Tensor?> parameters = [];
@@ -26,7 +27,7 @@ public abstract class Module
     private readonly List<string> moduleNames = [];
     private readonly Dictionary<string, Module?> modules = [];
 
-    /// <summary>True in training mode (the default), false after <see cref="Eval"/>.</summary>
+    /// <summary>True in training mode (the default), false after <c>Eval()</c>.</summary>
     public bool Training { get; private set; } = true;
 
     // ---- registration ---------------------------------------------------------------------------
@@ -51,7 +52,7 @@ public abstract class Module
     protected Tensor? RegisterParameter(string name, Tensor? parameter)
     {
         CheckName(name, "Parameter");
-        if (parameter != null)
+        if (parameter is not null)
         {
             if (!parameter.IsFloatingPoint)
                 throw new ArgumentException($"RegisterParameter: \"{name}\" must be floating-point, got {parameter.DType}.", nameof(parameter));
@@ -91,7 +92,7 @@ public abstract class Module
     /// <summary>The parameter registered under a local name (null when registered as absent).</summary>
     /// <exception cref="KeyNotFoundException">No parameter of that name.</exception>
     public Tensor? GetParameter(string name) =>
-        parameters.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"{TypeName}: no parameter named \"{name}\".");
+        RegisterFieldsThen(parameters).TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"{TypeName}: no parameter named \"{name}\".");
 
     /// <summary>The buffer registered under a local name.</summary>
     /// <exception cref="KeyNotFoundException">No buffer of that name.</exception>
@@ -101,7 +102,7 @@ public abstract class Module
     /// <summary>The child registered under a local name.</summary>
     /// <exception cref="KeyNotFoundException">No child of that name.</exception>
     public Module? GetModule(string name) =>
-        modules.TryGetValue(name, out var m) ? m : throw new KeyNotFoundException($"{TypeName}: no submodule named \"{name}\".");
+        RegisterFieldsThen(modules).TryGetValue(name, out var m) ? m : throw new KeyNotFoundException($"{TypeName}: no submodule named \"{name}\".");
 
     /// <summary>Replaces the tensor of an existing parameter (made a leaf requiring grad).</summary>
     protected void SetParameter(string name, Tensor? value) => RegisterParameter(name, value);
@@ -119,6 +120,7 @@ public abstract class Module
     /// <summary>The direct children with their local names, in registration order (absent children skipped).</summary>
     public IEnumerable<(string Name, Module Module)> NamedChildren()
     {
+        RegisterFields();
         foreach (var n in moduleNames) if (modules[n] is { } m) yield return (n, m);
     }
 
@@ -135,6 +137,7 @@ public abstract class Module
         {
             var (name, m) = stack.Pop();
             if (!seen.Add(m)) continue;
+            m.RegisterFields();
             yield return (name, m);
             var kids = m.NamedChildren().ToList();
             for (int i = kids.Count - 1; i >= 0; i--)
@@ -149,6 +152,7 @@ public abstract class Module
     /// <param name="recurse">Include descendants' parameters (default) or only this module's own.</param>
     public IEnumerable<(string Name, Tensor Parameter)> NamedParameters(bool recurse = true)
     {
+        RegisterFields();
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var (prefix, m) in recurse ? NamedModules() : [("", this)])
             foreach (var n in m.paramNames)
@@ -162,6 +166,7 @@ public abstract class Module
     /// <summary>Buffers with dotted names, in registration order.</summary>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(bool recurse = true)
     {
+        RegisterFields();
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var (prefix, m) in recurse ? NamedModules() : [("", this)])
             foreach (var n in m.bufferNames)
@@ -176,27 +181,23 @@ public abstract class Module
     public long NumParameters(bool onlyTrainable = false) =>
         Parameters().Where(p => !onlyTrainable || p.RequiresGrad).Sum(p => p.Numel);
 
-    /// <summary>Calls <paramref name="fn"/> on every descendant (children first) and then on this module, like PyTorch's apply; returns this.</summary>
-    public Module Apply(Action<Module> fn)
+    /// <summary>Calls <paramref name="fn"/> on every descendant (children first) and then on this module, like PyTorch's apply.</summary>
+    /// <remarks>Public as <see cref="ModuleExtensions.Apply{T}(T, Action{Module})"/>, which returns the caller's type.</remarks>
+    internal void ApplyCore(Action<Module> fn)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        foreach (var c in Children()) c.Apply(fn);
+        foreach (var c in Children()) c.ApplyCore(fn);
         fn(this);
-        return this;
     }
 
     // ---- modes ------------------------------------------------------------------------------------
 
-    /// <summary>Sets training mode on this module and every descendant; returns this.</summary>
-    public Module Train(bool mode = true)
+    /// <summary>Sets training mode on this module and every descendant (public as <see cref="ModuleExtensions.Train{T}"/> and <see cref="ModuleExtensions.Eval{T}"/>).</summary>
+    internal void TrainCore(bool mode)
     {
         Training = mode;
-        foreach (var c in Children()) c.Train(mode);
-        return this;
+        foreach (var c in Children()) c.TrainCore(mode);
     }
-
-    /// <summary>Sets evaluation mode (Dropout off, BatchNorm uses running statistics); returns this.</summary>
-    public Module Eval() => Train(false);
 
     /// <summary>Sets RequiresGrad on every parameter (freezing with false); returns this.</summary>
     public Module RequiresGrad_(bool requiresGrad = true)
@@ -210,7 +211,7 @@ public abstract class Module
     {
         foreach (var p in Parameters())
         {
-            if (p.Grad == null) continue;
+            if (p.Grad is null) continue;
             if (setToNull) p.Grad = null;
             else using (NoGradScope.Enter()) p.Grad = p.Grad.Detach().Zero_();
         }
@@ -218,21 +219,18 @@ public abstract class Module
 
     // ---- conversion ---------------------------------------------------------------------------------
 
-    /// <summary>Moves every parameter (with its gradient) and buffer to <paramref name="device"/>; returns this.</summary>
-    public Module To(Device device) => Convert(t => t.To(device));
+    /// <summary>Moves every parameter (with its gradient) and buffer to <paramref name="device"/> (public as <see cref="ModuleExtensions.To{T}(T, Device)"/>).</summary>
+    internal void ToCore(Device device) => Convert(t => t.To(device));
 
-    /// <summary>Converts every floating-point parameter and buffer to <paramref name="dtype"/> (integer buffers are kept, as in PyTorch); returns this.</summary>
+    /// <summary>Converts every floating-point parameter and buffer to <paramref name="dtype"/> (integer buffers are kept, as in PyTorch).</summary>
     /// <exception cref="ArgumentException">dtype is not floating-point.</exception>
-    public Module To(DType dtype)
+    internal void ToCore(DType dtype)
     {
         if (!dtype.IsFloatingPoint()) throw new ArgumentException($"Module.To: dtype must be floating-point, got {dtype}.", nameof(dtype));
-        return Convert(t => t.IsFloatingPoint ? t.To(dtype) : t);
+        Convert(t => t.IsFloatingPoint ? t.To(dtype) : t);
     }
 
-    /// <summary>Moves and converts; returns this.</summary>
-    public Module To(Device device, DType dtype) => To(device).To(dtype);
-
-    private Module Convert(Func<Tensor, Tensor> f)
+    private void Convert(Func<Tensor, Tensor> f)
     {
         using var _ = NoGradScope.Enter();
         using var untracked = TensorScope.Suspend();   // converted parameters and buffers are module state
@@ -245,13 +243,18 @@ public abstract class Module
                 if (ReferenceEquals(q, p)) continue;
                 q = q.Detach();
                 q.RequiresGrad_(p.RequiresGrad);
-                if (p.Grad != null) q.Grad = f(p.Grad).Detach();
+                if (p.Grad is not null) q.Grad = f(p.Grad).Detach();
                 m.parameters[n] = q;
+                m.ReplaceFieldValue(p, q);
             }
             foreach (var n in m.bufferNames)
-                if (m.buffers[n].Tensor is { } b) m.buffers[n] = (f(b).Detach(), m.buffers[n].Persistent);
+                if (m.buffers[n].Tensor is { } b)
+                {
+                    var c = f(b).Detach();
+                    m.buffers[n] = (c, m.buffers[n].Persistent);
+                    m.ReplaceFieldValue(b, c);
+                }
         }
-        return this;
     }
 
     // ---- state dict -----------------------------------------------------------------------------------

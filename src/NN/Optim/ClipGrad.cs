@@ -11,7 +11,7 @@ public static class ClipGrad
     /// <exception cref="InvalidOperationException">errorIfNonfinite and the norm is NaN or ∞.</exception>
     public static Tensor ClipGradNorm(IEnumerable<Tensor> parameters, double maxNorm, double normType = 2.0, bool errorIfNonfinite = false)
     {
-        var grads = parameters.Where(p => p.Grad != null).Select(p => p.Grad!).ToList();
+        var grads = parameters.Where(p => p.Grad is not null).Select(p => p.Grad!).ToList();
         if (grads.Count == 0) return Tensor.Scalar(0);
         var prev = GradMode.Set(false);
         try

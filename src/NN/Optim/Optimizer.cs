@@ -101,7 +101,7 @@ public abstract class Optimizer
     {
         foreach (var p in groups.SelectMany(g => g.Params))
         {
-            if (p.Grad == null) continue;
+            if (p.Grad is null) continue;
             if (setToNull) p.Grad = null;
             else { var prev = GradMode.Set(false); try { p.Grad.Zero_(); } finally { GradMode.Set(prev); } }
         }

@@ -244,7 +244,7 @@ public static class Safetensors
         {
             case "F32": return Tensor.FromArray(MemoryMarshal.Cast<byte, float>(raw).ToArray(), shape);
             case "F64": return Tensor.FromArray(MemoryMarshal.Cast<byte, double>(raw).ToArray(), shape);
-            case "I32": return Tensor.FromArray(MemoryMarshal.Cast<byte, int>(raw).ToArray(), shape);
+            case "I32": return Tensor.FromArray<int>(MemoryMarshal.Cast<byte, int>(raw).ToArray(), shape);
             case "I64": return Tensor.FromArray(MemoryMarshal.Cast<byte, long>(raw).ToArray(), shape);
             case "BOOL":
                 var bools = new bool[numel];

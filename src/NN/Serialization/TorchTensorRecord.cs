@@ -62,7 +62,7 @@ internal sealed class TorchTensorRecord
     /// <summary>Copies the viewed elements (row-major) out of the storage bytes into a new contiguous CPU tensor of <paramref name="dtype"/>.</summary>
     public Tensor Materialize(byte[] storageBytes, DType dtype)
     {
-        if (Result != null) return Result;
+        if (Result is not null) return Result;
         var t = Storage.Type.ClassName switch
         {
             "FloatStorage" => Make(Gather(MemoryMarshal.Cast<byte, float>(storageBytes))),

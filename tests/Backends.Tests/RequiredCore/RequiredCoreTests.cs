@@ -44,7 +44,7 @@ public sealed class RequiredCoreTrainingTests
     private static (double[] Losses, double[][] Parameters) Train(Func<Module<Tensor, Tensor>> build, long[] inputShape,
         Func<IEnumerable<Tensor>, Optimizer> optimizer, Device device)
     {
-        Random.Seed(7);
+        Tensor.ManualSeed(7);
         var model = build();
         model.To(device);
         var opt = optimizer(model.Parameters());

@@ -112,6 +112,10 @@ internal static class ElementwiseKernels
                 r = x % z;
                 if (r != 0 && (r < 0) != (z < 0)) r += z;
                 break;
+            // Bitwise ops in 64-bit agree with 32-bit ones after truncation (sign extension commutes with and/or/xor).
+            case BinaryOp.BitwiseAnd: r = x & z; break;
+            case BinaryOp.BitwiseOr: r = x | z; break;
+            case BinaryOp.BitwiseXor: r = x ^ z; break;
             default: r = 0; break;   // unreachable: the host launches only the ops above
         }
         y[ys.At(sh, i)] = N.FromL(r);

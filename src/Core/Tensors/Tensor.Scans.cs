@@ -1,0 +1,83 @@
+namespace Ember;
+
+/// <summary>Cumulative sums and products, and the NaN-ignoring and counting reductions, as composites of recorded ops.</summary>
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// yᵢ = Σ_{j≤i} xⱼ along dim (torch.cumsum). Integer and Bool inputs accumulate in Int64. Differentiable: a
+    /// Hillis–Steele scan (⌈log₂ n⌉ shifted adds), so the gradient is the reversed cumulative sum and every backend runs it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
+    public Tensor Cumsum(int dim) => Scan("Cumsum", dim, BinaryOp.Add, 0);
+
+    /// <summary>
+    /// yᵢ = Π_{j≤i} xⱼ along dim (torch.cumprod). Integer and Bool inputs accumulate in Int64. Differentiable, including
+    /// at zeros (the scan only multiplies, never divides).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
+    public Tensor Cumprod(int dim) => Scan("Cumprod", dim, BinaryOp.Mul, 1);
+
+    private Tensor Scan(string op, int dim, BinaryOp combine, double identity)
+    {
+        CheckNotDisposed(op);
+        var x = IsFloatingPoint ? this : To(DType.Int64);
+        if (Dim == 0) { ShapeUtil.NormalizeDim(dim, 1, op); return x * 1.0; }   // a (recorded) copy, as torch returns
+        int d = ShapeUtil.NormalizeDim(dim, Dim, op);
+        long n = shape[d];
+        for (long s = 1; s < n; s *= 2)
+        {
+            // y ← y ⊕ (y shifted by s along d, identity-filled): after step k each yᵢ combines the 2ᵏ⁺¹ elements ending at i.
+            var padShape = (long[])x.shape.Clone(); padShape[d] = s;
+            var shifted = Cat([Full(padShape, identity, x.DType, x.Device), x.Narrow(d, 0, n - s)], d);
+            x = Apply(combine, x, shifted);
+        }
+        return x;
+    }
+
+    /// <summary>The number of non-zero elements over dims (torch.count_nonzero; all dims when none are given), Int64.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A dim is out of range.</exception>
+    public Tensor CountNonzero(params int[] dims) => Ne(0).Sum(dims);
+
+    /// <summary>Sum treating NaN as zero (torch.nansum) over dims (all when empty).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A dim is out of range.</exception>
+    public Tensor NanSum(int[]? dims = null, bool keepDim = false) =>
+        (IsFloatingPoint ? Where(IsNan(), ScalarTensor(0), this) : this).Sum(dims ?? [], keepDim);
+
+    /// <summary>Mean of the non-NaN elements (torch.nanmean) over dims (all when empty); NaN where every element is NaN.</summary>
+    /// <exception cref="ArgumentException">The tensor is not floating-point.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dim is out of range.</exception>
+    public Tensor NanMean(int[]? dims = null, bool keepDim = false)
+    {
+        CheckFloat("NanMean");
+        var count = IsNan().LogicalNot().To(DType).Sum(dims ?? [], keepDim);
+        return NanSum(dims, keepDim) / count;
+    }
+
+    /// <summary>
+    /// The sorted distinct elements of the flattened tensor (torch.unique), with optionally the index of each input element
+    /// in them (inverse, shaped like the input) and each one's count. Not differentiable. NaNs are distinct from each other
+    /// as in PyTorch's CPU sort-based unique.
+    /// </summary>
+    public (Tensor Values, Tensor? Inverse, Tensor? Counts) Unique(bool returnInverse = false, bool returnCounts = false)
+    {
+        CheckNotDisposed("Unique");
+        var flat = Reshape(-1);
+        var order = flat.Argsort().To(Device.Cpu).ToArray<long>();
+        var data = flat.To(DType.Float64).ToArray<double>();
+        var firsts = new List<long>();
+        var counts = new List<long>();
+        var inverse = new long[data.Length];
+        for (int i = 0; i < order.Length; i++)
+        {
+            double v = data[order[i]];
+            bool same = i > 0 && data[order[i - 1]] == v;   // NaN == NaN is false: each NaN is its own value
+            if (!same) { firsts.Add(order[i]); counts.Add(0); }
+            counts[^1]++;
+            inverse[order[i]] = firsts.Count - 1;
+        }
+        var values = flat.IndexSelect(0, FromArray(firsts.ToArray()).To(Device)).Detach();
+        return (values,
+            returnInverse ? FromArray(inverse, shape.Length == 0 ? [] : (long[])shape.Clone()).To(Device) : null,
+            returnCounts ? FromArray(counts.ToArray()).To(Device) : null);
+    }
+}
