@@ -12,7 +12,7 @@ public class DeviceExportTests
     {
         IlgpuBackend.Register();
         var axes = new Dictionary<string, IReadOnlyDictionary<int, string>> { ["input"] = new Dictionary<int, string> { [0] = "batch" } };
-        Random.Seed(5);
+        Tensor.ManualSeed(5);
         var model = TestModels.Mlp();
         var x = Tensor.Randn(2, 3, 4);
         var onCpu = Onnx.ExportModel(model, [x], 17, axes, null, null).ToByteArray();

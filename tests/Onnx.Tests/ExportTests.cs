@@ -9,7 +9,7 @@ namespace Ember.OnnxExport.Tests;
 public class ExportTests
 {
     [SetUp]
-    public void Seed() => Random.Seed(7);
+    public void Seed() => Tensor.ManualSeed(7);
 
     [Test]
     public void MlpMatchesOnnxRuntime() =>
