@@ -108,7 +108,7 @@ public abstract class Optimizer
     }
 
     /// <summary>One optimization step over every parameter that has a gradient.</summary>
-    public void Step()
+    public virtual void Step()
     {
         using var untracked = TensorScope.Suspend();   // optimizer state outlives any Tensor.Scope of the step
         var prev = GradMode.Set(false);
@@ -126,7 +126,7 @@ public abstract class Optimizer
     }
 
     /// <summary>Re-evaluates the loss with <paramref name="closure"/> (under grad mode), then steps; returns the loss.</summary>
-    public Tensor Step(Func<Tensor> closure)
+    public virtual Tensor Step(Func<Tensor> closure)
     {
         ArgumentNullException.ThrowIfNull(closure);
         var loss = closure();
@@ -144,6 +144,16 @@ public abstract class Optimizer
         state["step"] = Tensor.Scalar(step, DType.Float64);
         return step;
     }
+
+    /// <summary>The (mutable) state of one parameter, created empty when absent; for optimizers with global state (LBFGS keeps it on the first parameter, as PyTorch does).</summary>
+    protected Dictionary<string, Tensor> StateOf(Tensor parameter)
+    {
+        if (!state.TryGetValue(parameter, out var s)) state[parameter] = s = [];
+        return s;
+    }
+
+    /// <summary>Whether state entry <paramref name="key"/> is per-element (shaped like its parameter, cast to its dtype and device on load); "step" is not.</summary>
+    protected virtual bool IsPerElementState(string key) => key != "step";
 
     /// <summary>A state buffer, created with <paramref name="init"/> when absent.</summary>
     protected static Tensor GetOrCreate(Dictionary<string, Tensor> state, string name, Func<Tensor> init)
@@ -193,7 +203,7 @@ public abstract class Optimizer
         {
             if (idx < 0 || idx >= all.Count) throw new ArgumentException($"loaded optimizer state refers to parameter {idx}, but there are {all.Count}.");
             foreach (var (k, t) in s)
-                if (k != "step" && t.Shape != all[idx].Shape)
+                if (IsPerElementState(k) && t.Shape != all[idx].Shape)
                     throw new ArgumentException($"loaded optimizer state \"{k}\" of parameter {idx} has shape {t.Shape}, the parameter has {all[idx].Shape}.");
         }
         for (int i = 0; i < groups.Count; i++)
@@ -209,7 +219,7 @@ public abstract class Optimizer
         foreach (var (idx, s) in stateDict.State)
         {
             var p = all[idx];
-            state[p] = s.ToDictionary(kv => kv.Key, kv => kv.Key == "step" ? kv.Value.Clone() : kv.Value.To(p.Device).To(p.DType).Clone());
+            state[p] = s.ToDictionary(kv => kv.Key, kv => !IsPerElementState(kv.Key) ? kv.Value.Clone() : kv.Value.To(p.Device).To(p.DType).Clone());
         }
     }
 

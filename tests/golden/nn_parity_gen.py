@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""Golden values for the PyTorch-parity optimizers and schedulers (issue #14, part B); run with /usr/bin/python3
+(PyTorch 1.13 CPU). Writes tests/golden/nn/optimizers_parity.json and nn/schedulers_parity.json, read by
+tests/NN.Tests/ParityOptimizerTests.cs and ParitySchedulerTests.cs. Same fixed problem as nn_gen.py's optimizers:
+f(p) = sum c*(p - t)^2 + sin(p), grad = 2c(p - t) + cos(p), two float64 parameters.
+"""
+import json, os
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "nn")
+os.makedirs(OUT, exist_ok=True)
+torch.set_default_dtype(torch.float64)
+
+P0 = [torch.tensor([0.5, -1.0, 2.0, 0.1, -0.3]), torch.tensor([[1.0, -2.0, 0.5], [0.0, 0.7, -1.5]])]
+C = [torch.tensor([1.0, 0.5, 2.0, 1.5, 0.3]), torch.tensor([[0.2, 1.0, 0.7], [1.3, 0.4, 2.0]])]
+T = [torch.tensor([1.0, 0.0, -1.0, 2.0, 0.5]), torch.tensor([[0.0, 1.0, -1.0], [0.5, -0.5, 2.0]])]
+
+
+def enc(t):
+    t = t.detach()
+    return {"shape": list(t.shape), "dtype": "float64", "data": t.reshape(-1).tolist()}
+
+
+def dump(name, obj):
+    with open(os.path.join(OUT, name + ".json"), "w") as f:
+        json.dump(obj, f, separators=(",", ":"))
+
+
+def f_of(ps):
+    return sum((C[i] * (p - T[i]) ** 2 + torch.sin(p)).sum() for i, p in enumerate(ps))
+
+
+OPT = {}
+def opt_case(name, cls, kw, steps=20):
+    ps = [p.clone().requires_grad_() for p in P0]
+    opt = cls(ps, **kw)
+    traj = []
+    for _ in range(steps):
+        opt.zero_grad()
+        for i, p in enumerate(ps):
+            p.grad = 2 * C[i] * (p.detach() - T[i]) + torch.cos(p.detach())
+        opt.step()
+        traj.append([enc(p) for p in ps])
+    OPT[name] = {"optimizer": cls.__name__, "options": kw, "trajectory": traj}
+
+
+def lbfgs_case(name, kw, steps=4):
+    ps = [p.clone().requires_grad_() for p in P0]
+    opt = torch.optim.LBFGS(ps, **kw)
+    evals = [0]
+    def closure():
+        opt.zero_grad()
+        loss = f_of(ps)
+        loss.backward()
+        evals[0] += 1
+        return loss
+    traj, losses, counts = [], [], []
+    for _ in range(steps):
+        losses.append(float(opt.step(closure)))
+        traj.append([enc(p) for p in ps])
+        counts.append(evals[0])
+    OPT[name] = {"optimizer": "LBFGS", "options": kw, "trajectory": traj, "losses": losses, "evals": counts}
+
+
+opt_case("adadelta", torch.optim.Adadelta, {"lr": 1.0})
+opt_case("adadelta_wd_maximize", torch.optim.Adadelta, {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1, "maximize": True})
+opt_case("adamax", torch.optim.Adamax, {"lr": 0.05})
+opt_case("adamax_wd_maximize", torch.optim.Adamax, {"lr": 0.02, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.1, "maximize": True})
+
+
+def nadam_reference(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3, steps=20, torch113_bug=False):
+    # PyTorch 1.13's NAdam computes mu_product_next = mu_product * mu * mu_next, with mu already in mu_product;
+    # pytorch/pytorch#92699 (PyTorch 2.0) fixed it to mu_product * mu_next. Ember follows the fix, so the golden
+    # trajectory comes from this reference; with torch113_bug=True it must reproduce torch.optim.NAdam exactly.
+    ps = [p.clone() for p in P0]
+    m = [torch.zeros_like(p) for p in ps]; v = [torch.zeros_like(p) for p in ps]; mp = [1.0 for _ in ps]
+    traj = []
+    for t in range(1, steps + 1):
+        for i, p in enumerate(ps):
+            g = 2 * C[i] * (p - T[i]) + torch.cos(p)
+            if weight_decay:
+                g = g + weight_decay * p
+            mu = betas[0] * (1. - 0.5 * 0.96 ** (t * momentum_decay))
+            mu_next = betas[0] * (1. - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+            mp[i] *= mu
+            mp_next = mp[i] * mu * mu_next if torch113_bug else mp[i] * mu_next
+            m[i] = betas[0] * m[i] + (1 - betas[0]) * g
+            v[i] = betas[1] * v[i] + (1 - betas[1]) * g * g
+            denom = (v[i] / (1 - betas[1] ** t)).sqrt() + eps
+            ps[i] = p - lr * (1 - mu) / (1 - mp[i]) * g / denom - lr * mu_next / (1 - mp_next) * m[i] / denom
+        traj.append([enc(p) for p in ps])
+    return traj
+
+
+for name, kw in [("nadam", {"lr": 0.05}), ("nadam_wd_decay", {"lr": 0.02, "betas": (0.8, 0.9), "weight_decay": 0.1, "momentum_decay": 0.01})]:
+    opt_case(name, torch.optim.NAdam, kw)
+    buggy = nadam_reference(torch113_bug=True, **kw)
+    for a, b in zip(OPT[name]["trajectory"], buggy):
+        for x, y in zip(a, b):
+            assert max(abs(p - q) for p, q in zip(x["data"], y["data"])) < 1e-12, "nadam_reference does not reproduce torch.optim.NAdam"
+    OPT[name]["trajectory"] = nadam_reference(**kw)
+    OPT[name]["note"] = "PyTorch >= 2.0 formula (pytorch/pytorch#92699); checked against 1.13 with its mu_product_next bug"
+opt_case("radam", torch.optim.RAdam, {"lr": 0.05}, steps=12)
+# beta2 = 0.9 makes rho_t exceed 5 from step 6 on: both branches of the rectification are exercised.
+opt_case("radam_rectified", torch.optim.RAdam, {"lr": 0.05, "betas": (0.8, 0.9), "weight_decay": 0.1}, steps=12)
+lbfgs_case("lbfgs_fixed", {"lr": 0.5, "max_iter": 5})
+lbfgs_case("lbfgs_strong_wolfe", {"lr": 1.0, "max_iter": 6, "line_search_fn": "strong_wolfe"})
+lbfgs_case("lbfgs_wolfe_history2", {"lr": 1.0, "max_iter": 8, "history_size": 2, "line_search_fn": "strong_wolfe"}, steps=3)
+dump("optimizers_parity", OPT)
+
+# ---------------------------------------------------------------- schedulers
+import torch.optim.lr_scheduler as LRS
+S = {}
+def sched_case(name, make, steps=30, opt_kw=None):
+    p = torch.zeros(2, requires_grad=True)
+    opt = torch.optim.SGD([p], **(opt_kw or {"lr": 0.1, "momentum": 0.9}))
+    s = make(opt)
+    lrs = [opt.param_groups[0]["lr"]]
+    moms = [opt.param_groups[0]["momentum"]]
+    for _ in range(steps):
+        opt.step()
+        s.step()
+        lrs.append(opt.param_groups[0]["lr"])
+        moms.append(opt.param_groups[0]["momentum"])
+    S[name] = {"lrs": lrs, "momentums": moms}
+
+sched_case("lambda", lambda o: LRS.LambdaLR(o, lambda e: 1.0 / (1 + 0.3 * e)))
+sched_case("multiplicative", lambda o: LRS.MultiplicativeLR(o, lambda e: 0.95 if e % 2 else 0.9))
+sched_case("warm_restarts", lambda o: LRS.CosineAnnealingWarmRestarts(o, 5, eta_min=0.01))
+sched_case("warm_restarts_mult2", lambda o: LRS.CosineAnnealingWarmRestarts(o, 3, T_mult=2, eta_min=0.001), steps=40)
+sched_case("cyclic_triangular", lambda o: LRS.CyclicLR(o, 0.01, 0.1, step_size_up=4))
+sched_case("cyclic_triangular2_asym", lambda o: LRS.CyclicLR(o, 0.01, 0.1, step_size_up=3, step_size_down=5, mode="triangular2"))
+sched_case("cyclic_exp_range_nomom", lambda o: LRS.CyclicLR(o, 0.01, 0.1, step_size_up=4, mode="exp_range", gamma=0.95, cycle_momentum=False))
+sched_case("polynomial", lambda o: LRS.PolynomialLR(o, total_iters=12, power=2.0))
+sched_case("chained", lambda o: LRS.ChainedScheduler([LRS.LinearLR(o, 0.2, 1.0, 6), LRS.ExponentialLR(o, 0.95), LRS.MultiStepLR(o, [10, 20], 0.5)]))
+sched_case("chained_poly_mult", lambda o: LRS.ChainedScheduler([LRS.PolynomialLR(o, total_iters=25, power=0.5), LRS.MultiplicativeLR(o, lambda e: 0.97)]))
+dump("schedulers_parity", S)
+
+# Warm restarts with a fractional epoch (step(epoch + i / iters)), as the PyTorch docs show.
+p = torch.zeros(2, requires_grad=True)
+opt = torch.optim.SGD([p], lr=0.1)
+s = LRS.CosineAnnealingWarmRestarts(opt, 2, T_mult=2)
+frac = []
+for e in [0.25, 0.5, 1.75, 2.0, 2.5, 5.9, 6.0, 7.3, 13.5]:
+    s.step(e)
+    frac.append([e, opt.param_groups[0]["lr"]])
+S["warm_restarts_fractional"] = {"points": frac}
+dump("schedulers_parity", S)
