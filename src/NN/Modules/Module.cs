@@ -17,7 +17,7 @@ public sealed record LoadStateDictResult(IReadOnlyList<string> MissingKeys, IRea
 /// converted copies, so layers read their tensors through the registry (e.g. <c>Linear.Weight</c>) rather than caching
 /// them. Create optimizers after moving a model.
 /// </remarks>
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<string> paramNames = [];
     private readonly Dictionary<string, Tensor?> parameters = [];
@@ -333,13 +333,13 @@ public abstract class Module
 /// <summary>A module with a typed forward pass (most layers are <c>Module&lt;Tensor, Tensor&gt;</c>).</summary>
 /// <typeparam name="TIn">Input type.</typeparam>
 /// <typeparam name="TOut">Output type.</typeparam>
-public abstract class Module<TIn, TOut> : Module
+public abstract partial class Module<TIn, TOut> : Module
 {
     /// <summary>Computes the output.</summary>
     public abstract TOut Forward(TIn input);
 
-    /// <summary>Same as <see cref="Forward"/> (PyTorch's <c>module(x)</c>).</summary>
-    public TOut Call(TIn input) => Forward(input);
+    /// <summary><see cref="Forward"/> with the module's hooks (PyTorch's <c>module(x)</c>; hooks in Module.Hooks.cs).</summary>
+    public TOut Call(TIn input) => CallWithHooks(input);
 }
 
 /// <summary>Scoped no-grad mode over Core's <see cref="GradMode"/>.</summary>
