@@ -147,3 +147,82 @@ for e in [0.25, 0.5, 1.75, 2.0, 2.5, 5.9, 6.0, 7.3, 13.5]:
     frac.append([e, opt.param_groups[0]["lr"]])
 S["warm_restarts_fractional"] = {"points": frac}
 dump("schedulers_parity", S)
+
+# ---------------------------------------------------------------- functional ops (forward and input gradients)
+import torch.nn.functional as F
+torch.manual_seed(14)
+FN = {}
+
+
+def enc_any(t):
+    if t.dtype in (torch.int64, torch.int32):
+        return {"shape": list(t.shape), "dtype": "int64", "data": t.reshape(-1).tolist()}
+    return enc(t)
+
+
+def fcase(name, fn, inputs, aux=(), **meta):
+    xs = [x.clone().requires_grad_() for x in inputs]
+    out = fn(*xs, *aux)
+    go = torch.randn_like(out)
+    grads = torch.autograd.grad(out, xs, go, allow_unused=True)
+    FN[name] = {"inputs": [enc(x) for x in xs], "aux": [enc_any(a) for a in aux], "output": enc(out), "grad_output": enc(go),
+                "input_grads": [enc(g) if g is not None else None for g in grads], **meta}
+
+
+R = torch.randn
+fcase("cosine_similarity", lambda a, b: F.cosine_similarity(a, b, dim=1), [R(4, 5), R(4, 5)])
+fcase("cosine_similarity_broadcast", lambda a, b: F.cosine_similarity(a, b, dim=-1, eps=1e-6), [R(3, 1, 4), R(2, 4)])
+fcase("normalize", lambda a: F.normalize(a), [R(3, 4)])
+fcase("normalize_p1_dim0", lambda a: F.normalize(a, p=1.0, dim=0), [R(3, 4)])
+fcase("pairwise_distance", lambda a, b: F.pairwise_distance(a, b), [R(4, 5), R(4, 5)])
+fcase("pairwise_distance_p1_keepdim", lambda a, b: F.pairwise_distance(a, b, p=1.0, keepdim=True), [R(4, 5), R(1, 5)])
+fcase("interp_nearest_size", lambda a: F.interpolate(a, size=(5, 7), mode="nearest"), [R(1, 2, 3, 4)])
+fcase("interp_nearest_scale", lambda a: F.interpolate(a, scale_factor=2.0, mode="nearest"), [R(2, 1, 3, 3)])
+fcase("interp_nearest_down_1d", lambda a: F.interpolate(a, size=3, mode="nearest"), [R(1, 2, 7)])
+fcase("interp_nearest_3d", lambda a: F.interpolate(a, size=(3, 4, 2), mode="nearest"), [R(1, 1, 2, 3, 3)])
+fcase("interp_linear_1d", lambda a: F.interpolate(a, size=9, mode="linear", align_corners=False), [R(2, 2, 4)])
+fcase("interp_bilinear", lambda a: F.interpolate(a, size=(5, 7), mode="bilinear", align_corners=False), [R(1, 2, 3, 4)])
+fcase("interp_bilinear_align", lambda a: F.interpolate(a, size=(5, 7), mode="bilinear", align_corners=True), [R(1, 2, 3, 4)])
+fcase("interp_bilinear_scale", lambda a: F.interpolate(a, scale_factor=1.5, mode="bilinear"), [R(1, 1, 3, 4)])
+fcase("interp_bilinear_down", lambda a: F.interpolate(a, size=(2, 3), mode="bilinear"), [R(1, 1, 5, 7)])
+fcase("interp_bicubic", lambda a: F.interpolate(a, size=(6, 7), mode="bicubic", align_corners=False), [R(1, 2, 4, 5)])
+fcase("interp_bicubic_align", lambda a: F.interpolate(a, size=(6, 7), mode="bicubic", align_corners=True), [R(1, 1, 4, 5)])
+fcase("interp_bicubic_down", lambda a: F.interpolate(a, size=(3, 4), mode="bicubic"), [R(1, 1, 6, 7)])
+fcase("interp_trilinear", lambda a: F.interpolate(a, size=(3, 4, 5), mode="trilinear", align_corners=False), [R(1, 1, 2, 3, 3)])
+fcase("unfold", lambda a: F.unfold(a, (2, 3), dilation=(1, 2), padding=(1, 0), stride=(2, 1)), [R(2, 3, 5, 6)])
+fcase("fold", lambda a: F.fold(a, (5, 6), (2, 3), dilation=(1, 2), padding=(1, 0), stride=(2, 1)), [R(2, 18, 6)])
+fcase("pixel_shuffle", lambda a: F.pixel_shuffle(a, 2), [R(2, 8, 3, 3)])
+fcase("pixel_unshuffle", lambda a: F.pixel_unshuffle(a, 2), [R(1, 2, 4, 6)])
+# Away from the kinks at ±3 (and 0 for prelu), where the one-sided derivatives differ.
+away = torch.tensor([-5.0, -3.5, -2.9, -1.0, -0.2, 0.3, 1.7, 2.95, 3.2, 6.0])
+fcase("hardswish", lambda a: F.hardswish(a), [away])
+fcase("hardsigmoid", lambda a: F.hardsigmoid(a), [away])
+fcase("prelu_channels", lambda a, w: F.prelu(a, w), [R(2, 3, 4), torch.tensor([0.25, -0.5, 1.5])])
+fcase("prelu_shared", lambda a, w: F.prelu(a, w), [R(2, 3, 4), torch.tensor([0.1])])
+fcase("instance_norm_1d", lambda a, w, b: F.instance_norm(a, weight=w, bias=b), [R(2, 3, 5), R(3), R(3)])
+fcase("instance_norm_2d", lambda a: F.instance_norm(a), [R(2, 3, 4, 4)])
+fcase("conv3d", lambda a, w, b: F.conv3d(a, w, b, stride=(2, 1, 2), padding=(1, 0, 1), dilation=(1, 2, 1), groups=2), [R(2, 4, 5, 6, 5), R(6, 2, 3, 2, 3), R(6)])
+fcase("conv3d_plain", lambda a, w: F.conv3d(a, w), [R(1, 2, 3, 4, 4), R(3, 2, 2, 2, 2)])
+ebw = R(10, 3)
+fcase("embedding_bag_sum_offsets_psw", lambda w, psw, i, o: F.embedding_bag(i, w, o, mode="sum", per_sample_weights=psw), [ebw, R(7)],
+      aux=[torch.tensor([1, 2, 4, 5, 4, 3, 2]), torch.tensor([0, 2, 2, 5])])
+fcase("embedding_bag_mean_2d", lambda w, i: F.embedding_bag(i, w, mode="mean"), [ebw], aux=[torch.tensor([[1, 2, 4], [4, 3, 9]])])
+fcase("embedding_bag_max_offsets", lambda w, i, o: F.embedding_bag(i, w, o, mode="max"), [ebw], aux=[torch.tensor([1, 2, 4, 5, 4, 3, 2]), torch.tensor([0, 3])])
+fcase("embedding_bag_mean_padding_last", lambda w, i, o: F.embedding_bag(i, w, o, mode="mean", padding_idx=2, include_last_offset=True), [ebw],
+      aux=[torch.tensor([1, 2, 4, 2, 4, 3, 2]), torch.tensor([0, 2, 4, 7])])
+
+
+# RMSNorm is not in PyTorch 1.13 (added in 2.4): its reference is the formula of the 2.4 docs, differentiated by autograd.
+def rms_norm_reference(x, w, eps):
+    return x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + eps) * w
+
+
+fcase("rms_norm_reference", lambda a, w: rms_norm_reference(a, w, 1e-6), [R(2, 3, 4), R(4)], note="PyTorch 2.4 formula (not in 1.13)")
+
+# Running statistics of instance norm after one training call.
+x = R(2, 3, 5)
+rm, rv = torch.zeros(3), torch.ones(3)
+F.instance_norm(x, rm, rv, use_input_stats=True, momentum=0.2)
+FN["instance_norm_running_stats"] = {"input": enc(x), "running_mean": enc(rm), "running_var": enc(rv),
+                                    "eval_output": enc(F.instance_norm(x, rm, rv, use_input_stats=False))}
+dump("functional_parity", FN)
