@@ -226,3 +226,33 @@ F.instance_norm(x, rm, rv, use_input_stats=True, momentum=0.2)
 FN["instance_norm_running_stats"] = {"input": enc(x), "running_mean": enc(rm), "running_var": enc(rv),
                                     "eval_output": enc(F.instance_norm(x, rm, rv, use_input_stats=False))}
 dump("functional_parity", FN)
+
+# ---------------------------------------------------------------- utils: weight_norm, spectral_norm, pad_sequence
+U = {}
+W0, b0, x0 = R(3, 4), R(3), R(5, 4)
+for dim in [0, None]:
+    lin = torch.nn.Linear(4, 3)
+    with torch.no_grad():
+        lin.weight.copy_(W0); lin.bias.copy_(b0)
+    torch.nn.utils.weight_norm(lin, dim=dim)
+    out = lin(x0)
+    go = torch.randn_like(out)
+    out.backward(go)
+    U["weight_norm_" + str(dim)] = {"weight": enc(W0), "bias": enc(b0), "x": enc(x0), "output": enc(out), "grad_output": enc(go),
+                                     "weight_g": enc(lin.weight_g), "grad_g": enc(lin.weight_g.grad), "grad_v": enc(lin.weight_v.grad)}
+lin = torch.nn.Linear(4, 3)
+with torch.no_grad():
+    lin.weight.copy_(W0); lin.bias.copy_(b0)
+torch.nn.utils.spectral_norm(lin, n_power_iterations=2)
+u0, v0 = F.normalize(R(3), dim=0), F.normalize(R(4), dim=0)
+with torch.no_grad():
+    lin.weight_u.copy_(u0); lin.weight_v.copy_(v0)
+out = lin(x0)
+go = torch.randn_like(out)
+out.backward(go)
+U["spectral_norm"] = {"weight": enc(W0), "bias": enc(b0), "x": enc(x0), "u0": enc(u0), "v0": enc(v0), "output": enc(out), "grad_output": enc(go),
+                      "u": enc(lin.weight_u), "v": enc(lin.weight_v), "grad_orig": enc(lin.weight_orig.grad)}
+seqs = [R(3, 2), R(1, 2), R(2, 2)]
+U["pad_sequence"] = {"seqs": [enc(s) for s in seqs], "padded": enc(torch.nn.utils.rnn.pad_sequence(seqs, padding_value=-1.0)),
+                     "padded_batch_first": enc(torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True))}
+dump("utils_parity", U)
