@@ -26,7 +26,7 @@ public sealed partial class Tensor
     {
         CheckFloat("Bernoulli");
         using var untracked = RecordingOff.Enter();
-        if (Numel > 0 && (Detach().Amin([], false).Item() < 0 || Detach().Amax([], false).Item() > 1 || Detach().Ne(Detach()).Sum().Item() > 0))
+        if (Numel > 0 && (Detach().Amin([], false).Item() < 0 || Detach().Amax([], false).Item() > 1 || Detach().Ne(Detach()).To(DType).Sum().Item() > 0))
             throw new ArgumentException($"Bernoulli: Expected p_in >= 0 && p_in <= 1 to be true, but got false (probabilities of shape {Shape}).");
         return Rand(Shape, DType, Device, false, generator).Lt(Detach()).To(DType);
     }
@@ -51,7 +51,7 @@ public sealed partial class Tensor
         var p = (Dim == 1 ? Unsqueeze(0) : this).Detach();
         long b = p.shape[0];
         // Validation reads back a few scalars: the checks PyTorch makes before sampling.
-        if (p.Amin([], false).Item() < 0 || p.Ne(p).Sum().Item() > 0 || p.Eq(double.PositiveInfinity).Sum().Item() > 0)
+        if (p.Amin([], false).Item() < 0 || p.Ne(p).To(DType).Sum().Item() > 0 || p.Eq(double.PositiveInfinity).To(DType).Sum().Item() > 0)
             throw new ArgumentException("Multinomial: probability tensor contains either `inf`, `nan` or element < 0");
         var sums = p.Sum(1);
         if (sums.Amin([], false).Item() <= 0) throw new ArgumentException("Multinomial: invalid multinomial distribution (sum of probabilities <= 0)");
@@ -63,11 +63,13 @@ public sealed partial class Tensor
             cdf = cdf / cdf.Narrow(1, n - 1, 1);                          // last entry exactly 1, so 1 − u never lies past it
             var u = 1.0 - Rand([b, numSamples], DType, Device, false, generator);
             // index = #{k : cdf_k < u}: the first k with cdf_k ≥ u (zero-weight categories have cdf_k = cdf_{k−1} and are skipped).
-            result = cdf.Unsqueeze(1).Lt(u.Unsqueeze(2)).To(DType.Int64).Sum([2]);
+            // Counted in the floating dtype (exact below 2²⁴ categories, PyTorch's own limit) since not every backend sums integers.
+            if (n > 1 << 24) throw new ArgumentException($"Multinomial: number of categories cannot exceed 2^24 (got {n})");
+            result = cdf.Unsqueeze(1).Lt(u.Unsqueeze(2)).To(DType).Sum([2]).To(DType.Int64);
         }
         else
         {
-            if (p.Gt(0).To(DType.Int64).Sum(1).Amin([], false).Item() < numSamples)
+            if (p.Gt(0).To(DType).Sum(1).Amin([], false).Item() < numSamples)
                 throw new ArgumentException("Multinomial: invalid multinomial distribution (with replacement=False, not enough non-negative category to sample)");
             var e = Empty([b, n], DType, Device).Exponential_(1, generator) / p;   // weight 0 → +∞: never drawn
             var picks = new List<Tensor>();
