@@ -80,7 +80,7 @@ public class ParityModuleTests
         Assert.That(() => Functional.EmbeddingBag(Tensor.FromArray([1L, 2L]), R(5, 2), Tensor.FromArray([0L]), EmbeddingBagMode.Mean, Tensor.Ones([2], DType.Float64)),
             Throws.ArgumentException.With.Message.Contains("per_sample_weights is only supported for mode='sum'"));
         Assert.That(() => Functional.RmsNorm(R(2, 3), [4]), Throws.ArgumentException.With.Message.Contains("expected input with shape [*, 4]"));
-        Assert.That(() => Functional.CosineSimilarity(R(2, 3), R(4, 3)), Throws.ArgumentException.With.Message.Contains("do not broadcast"));
+        Assert.That(() => Functional.CosineSimilarity(R(2, 3), R(4, 3)), Throws.ArgumentException.With.Message.Contains("are not broadcastable"));
         Assert.That(() => Functional.InstanceNorm(R(2, 3, 1)), Throws.ArgumentException.With.Message.Contains("Expected more than 1 spatial element"));
     }
 

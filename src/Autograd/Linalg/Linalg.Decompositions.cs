@@ -39,7 +39,7 @@ public static partial class Linalg
         var bm = vector ? b.Unsqueeze(-1) : b;
         if (bm.Size(-2) != a.Size(-1))
             throw new ArgumentException($"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({a.Size(-2)}x{a.Size(-1)} and {bm.Size(-2)}x{bm.Size(-1)})");
-        var batch = ShapeUtilBroadcast("linalg.solve", BatchShape(a), BatchShape(bm));
+        var batch = ShapeUtil.Broadcast("linalg.solve", BatchShape(a), BatchShape(bm));
         var ae = a.Expand([.. batch, a.Size(-2), a.Size(-1)]);
         var be = bm.Expand([.. batch, bm.Size(-2), bm.Size(-1)]);
         var x = new SolveFn().Apply(ae, be);
@@ -118,19 +118,6 @@ public static partial class Linalg
         var keep = s.Gt(cutoff.Expand(s.Shape.ToArray()));
         var sinv = Tensor.Where(keep, Tensor.Where(keep, s, Tensor.Scalar(1, s.DType, s.Device)).Reciprocal(), Tensor.Scalar(0, s.DType, s.Device));
         return vh.mT.MatMul(sinv.Unsqueeze(-1) * u.mT);
-    }
-
-    private static long[] ShapeUtilBroadcast(string op, long[] a, long[] b)
-    {
-        int n = Math.Max(a.Length, b.Length);
-        var r = new long[n];
-        for (int i = 0; i < n; i++)
-        {
-            long x = i - (n - a.Length) >= 0 ? a[i - (n - a.Length)] : 1, y = i - (n - b.Length) >= 0 ? b[i - (n - b.Length)] : 1;
-            if (x != y && x != 1 && y != 1) throw new ArgumentException($"{op}: the batch shapes [{string.Join(", ", a)}] and [{string.Join(", ", b)}] do not broadcast.");
-            r[i] = Math.Max(x, y);
-        }
-        return r;
     }
 
     // ---- nodes --------------------------------------------------------------------------------------------------

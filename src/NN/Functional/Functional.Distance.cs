@@ -40,26 +40,7 @@ public static partial class Functional
         return diff.Norm(p, [Math.Max(shape.Length - 1, 0)], keepDim);
     }
 
-    private static long[] BroadcastShapes(string op, Tensor a, Tensor b)
-    {
-        var sa = a.Shape.ToArray(); var sb = b.Shape.ToArray();
-        int n = Math.Max(sa.Length, sb.Length);
-        var r = new long[n];
-        for (int i = 0; i < n; i++)
-        {
-            long x = i - (n - sa.Length) >= 0 ? sa[i - (n - sa.Length)] : 1;
-            long y = i - (n - sb.Length) >= 0 ? sb[i - (n - sb.Length)] : 1;
-            if (x != y && x != 1 && y != 1)
-                throw new ArgumentException($"{op}: the shapes {a.Shape} and {b.Shape} do not broadcast (size {x} vs {y} at dim {i}).");
-            r[i] = Math.Max(x, y);
-        }
-        return r;
-    }
+    private static long[] BroadcastShapes(string op, Tensor a, Tensor b) => ShapeUtil.Broadcast(op, a.Shape.ToArray(), b.Shape.ToArray());
 
-    private static int NormalizeDim(string op, int dim, int rank)
-    {
-        int r = Math.Max(rank, 1);
-        if (dim < -r || dim >= r) throw new ArgumentException($"{op}: Dimension out of range (expected to be in range of [{-r}, {r - 1}], but got {dim})");
-        return dim < 0 ? dim + r : dim;
-    }
+    private static int NormalizeDim(string op, int dim, int rank) => ShapeUtil.NormalizeDim(dim, rank, op);
 }
