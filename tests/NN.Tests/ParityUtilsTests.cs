@@ -97,4 +97,60 @@ public class ParityUtilsTests
         Assert.That(text, Does.Contain("Linear").And.Contain("[2, 10]").And.Contain("Total params: 2,610"));
         Assert.That(model.Call(Tensor.Zeros([1, 1, 8, 8])).Shape.ToArray(), Is.EqualTo(new long[] { 1, 10 }), "no hooks left behind");
     }
+
+    private static long[] Longs(System.Text.Json.Nodes.JsonNode? n) => n!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
+
+    private static void Load(Module m, System.Text.Json.Nodes.JsonNode? state) =>
+        m.LoadStateDict(state!.AsObject().ToDictionary(kv => kv.Key, kv => Golden.T(kv.Value)));
+
+    [Test]
+    public void PackPaddedSequenceMatchesPyTorchAndRoundTrips()
+    {
+        var c = Golden.Case("utils_parity", "pack_padded");
+        var padded = Golden.T(c["padded"]);
+        var lengths = Longs(c["lengths"]);
+        var p = RnnUtils.PackPaddedSequence(padded, lengths, enforceSorted: false);
+        Golden.AssertClose(p.Data, Golden.T(c["data"]), 0, 0, "data");
+        Assert.That(p.BatchSizes, Is.EqualTo(Longs(c["batch_sizes"])));
+        Assert.That(p.SortedIndices, Is.EqualTo(Longs(c["sorted_indices"])));
+        Assert.That(p.Lengths(), Is.EqualTo(lengths));
+        var (back, l2) = RnnUtils.PadPackedSequence(p, paddingValue: 0, totalLength: 4);
+        Assert.That(l2, Is.EqualTo(lengths));
+        for (int b = 0; b < 3; b++)
+        {
+            Golden.AssertClose(back.Narrow(0, 0, lengths[b]).Select(1, b), padded.Narrow(0, 0, lengths[b]).Select(1, b), 0, 0, $"sequence {b}");
+            if (lengths[b] < 4) Assert.That(back.Narrow(0, lengths[b], 4 - lengths[b]).Select(1, b).Abs().Sum().Item(), Is.EqualTo(0), "padding");
+        }
+        Assert.That(() => RnnUtils.PackPaddedSequence(padded, lengths), Throws.ArgumentException.With.Message.Contains("must be sorted in decreasing order"));
+        Assert.That(() => RnnUtils.PackPaddedSequence(padded, [4, 0, 1]), Throws.ArgumentException.With.Message.Contains("between 1 and 4"));
+    }
+
+    [Test]
+    public void GruOverPackedSequencesMatchesPyTorch()
+    {
+        var c = Golden.Case("utils_parity", "gru_packed");
+        var gru = new GRU(3, 4, numLayers: 2, bidirectional: true, dtype: DType.Float64);
+        Load(gru, c["state"]);
+        var x = Golden.T(Golden.Case("utils_parity", "pack_padded")["padded"]).RequiresGrad_();
+        var lengths = Longs(c["lengths"]);
+        var (output, hidden) = gru.Forward(RnnUtils.PackPaddedSequence(x, lengths, enforceSorted: false));
+        var (padded, outLengths) = RnnUtils.PadPackedSequence(output);
+        Assert.That(outLengths, Is.EqualTo(lengths));
+        Golden.AssertClose(padded, Golden.T(c["output"]), 1e-12, 1e-9, "output");
+        Golden.AssertClose(hidden, Golden.T(c["hidden"]), 1e-12, 1e-9, "h_n at each sequence's last step");
+        (padded * Golden.T(c["grad_output"])).Sum().Backward();
+        Golden.AssertClose(x.Grad!, Golden.T(c["input_grad"]), 1e-12, 1e-9, "input gradient");
+    }
+
+    [Test]
+    public void LstmOverPackedBatchFirstSequencesMatchesPyTorch()
+    {
+        var c = Golden.Case("utils_parity", "lstm_packed_batch_first");
+        var lstm = new LSTM(3, 4, batchFirst: true, dtype: DType.Float64);
+        Load(lstm, c["state"]);
+        var (output, (h, cc)) = lstm.Forward(RnnUtils.PackPaddedSequence(Golden.T(c["x"]), [4, 3, 1], batchFirst: true));
+        Golden.AssertClose(RnnUtils.PadPackedSequence(output, batchFirst: true).Padded, Golden.T(c["output"]), 1e-12, 1e-9, "output");
+        Golden.AssertClose(h, Golden.T(c["h"]), 1e-12, 1e-9, "h_n");
+        Golden.AssertClose(cc, Golden.T(c["c"]), 1e-12, 1e-9, "c_n");
+    }
 }

@@ -255,6 +255,25 @@ U["spectral_norm"] = {"weight": enc(W0), "bias": enc(b0), "x": enc(x0), "u0": en
 seqs = [R(3, 2), R(1, 2), R(2, 2)]
 U["pad_sequence"] = {"seqs": [enc(s) for s in seqs], "padded": enc(torch.nn.utils.rnn.pad_sequence(seqs, padding_value=-1.0)),
                      "padded_batch_first": enc(torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True))}
+torch.manual_seed(16)
+padded = R(4, 3, 3)
+lengths = [2, 4, 1]
+packed = torch.nn.utils.rnn.pack_padded_sequence(padded, lengths, enforce_sorted=False)
+U["pack_padded"] = {"padded": enc(padded), "lengths": lengths, "data": enc(packed.data), "batch_sizes": packed.batch_sizes.tolist(),
+                    "sorted_indices": packed.sorted_indices.tolist()}
+gru = torch.nn.GRU(3, 4, num_layers=2, bidirectional=True)
+x = padded.clone().requires_grad_()
+out, h = gru(torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False))
+out_padded, out_lengths = torch.nn.utils.rnn.pad_packed_sequence(out)
+go = torch.randn_like(out_padded)
+(out_padded * go).sum().backward()
+U["gru_packed"] = {"state": {k: enc(v) for k, v in gru.state_dict().items()}, "output": enc(out_padded), "hidden": enc(h),
+                   "grad_output": enc(go), "input_grad": enc(x.grad), "lengths": out_lengths.tolist()}
+lstm = torch.nn.LSTM(3, 4, batch_first=True)
+xb = R(3, 4, 3)
+out, (hn, cn) = lstm(torch.nn.utils.rnn.pack_padded_sequence(xb, [4, 3, 1], batch_first=True))
+U["lstm_packed_batch_first"] = {"state": {k: enc(v) for k, v in lstm.state_dict().items()}, "x": enc(xb),
+                                "output": enc(torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)[0]), "h": enc(hn), "c": enc(cn)}
 dump("utils_parity", U)
 
 # ---------------------------------------------------------------- linear algebra (tests/golden/autograd/linalg_parity.json)

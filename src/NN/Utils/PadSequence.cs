@@ -1,7 +1,7 @@
 namespace Ember.NN;
 
 /// <summary>Batching variable-length sequences (PyTorch's torch.nn.utils.rnn.pad_sequence).</summary>
-public static class RnnUtils
+public static partial class RnnUtils
 {
     /// <summary>
     /// Stacks sequences [Lᵢ, *] into [maxL, B, *] (or [B, maxL, *] with batchFirst), padding the tails with
