@@ -28,6 +28,15 @@ public class ParityModuleTests
         var up = new Upsample(scaleFactor: [2.0], mode: InterpolationMode.Bilinear, alignCorners: true);
         var ux = R(1, 1, 2, 2);
         Assert.That(up.Call(ux).Shape.ToArray(), Is.EqualTo(new long[] { 1, 1, 4, 4 }));
+        var img = R(2, 3, 5, 6);
+        var cols = new Unfold((2, 3), padding: (1, 0)).Call(img);
+        Golden.AssertClose(cols, Functional.Unfold(img, (2, 3), padding: (1, 0)), 0, 0, "unfold");
+        // fold(unfold(x)) multiplies each pixel by the number of blocks covering it: fold of unfold of ones counts them.
+        var counts = new Fold((5, 6), (2, 3), padding: (1, 0)).Call(new Unfold((2, 3), padding: (1, 0)).Call(Tensor.Ones([1, 1, 5, 6], DType.Float64)));
+        Golden.AssertClose(new Fold((5, 6), (2, 3), padding: (1, 0)).Call(cols), img * counts, 1e-14, 0, "fold ∘ unfold = x · coverage");
+        var (a, b) = (R(4, 5), R(4, 5));
+        Golden.AssertClose(new CosineSimilarity().Call((a, b)), Functional.CosineSimilarity(a, b), 0, 0, "cosine module");
+        Golden.AssertClose(new PairwiseDistance(1).Call((a, b)), Functional.PairwiseDistance(a, b, 1), 0, 0, "distance module");
         var ps = R(1, 8, 2, 3);
         Golden.AssertClose(new PixelUnshuffle(2).Call(new PixelShuffle(2).Call(ps)), ps, 0, 0, "unshuffle ∘ shuffle = id");
     }
