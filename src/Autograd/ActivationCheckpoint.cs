@@ -36,7 +36,6 @@ public static class ActivationCheckpoint
     private sealed class Segment(Func<Tensor[], Tensor> fn) : Function
     {
         private (ulong Seed, ulong Offset) rngState;
-        private Tensor[] detachedInputs = [];
         private bool recorded;
 
         public override string Name => "CheckpointFunction";
@@ -55,7 +54,7 @@ public static class ActivationCheckpoint
         {
             if (!recorded) throw new InvalidOperationException("CheckpointFunction: backward before forward.");
             var saved = ctx.SavedTensors;
-            detachedInputs = new Tensor[saved.Count];
+            var detachedInputs = new Tensor[saved.Count];
             for (int i = 0; i < saved.Count; i++)
             {
                 detachedInputs[i] = saved[i].Detach();

@@ -110,7 +110,8 @@ public static partial class Linalg
         var d = dims ?? (x.Dim is 1 or 2 ? [.. Enumerable.Range(0, x.Dim)] : throw new ArgumentException($"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {x.Dim}D."));
         if (d.Length == 1) return VectorNorm(x, ord.Value, d, keepDim);
         if (d.Length != 2) throw new ArgumentException($"linalg.norm: If dim is specified, it must be of length 1 or 2. Got [{string.Join(", ", d)}]");
-        return MatrixNorm(MoveToEnd(x, d), ord.Value, false) is var r && keepDim ? Unkeep(r, x, d) : r;
+        var r = MatrixNorm(MoveToEnd(x, d), ord.Value, false);
+        return keepDim ? Unkeep(r, x, d) : r;
     }
 
     /// <summary>The Frobenius or nuclear norm over two dims (the last two when null).</summary>

@@ -9,6 +9,7 @@ public sealed class CosineAnnealingWarmRestarts : LRScheduler
 {
     private readonly int t0, tMult;
     private readonly double etaMin;
+    private bool fractional;   // inside Step(double): TCur and TI were set from the fractional epoch
 
     /// <summary>Creates the scheduler.</summary>
     /// <exception cref="ArgumentException">T_0 ≤ 0 or T_mult &lt; 1 (PyTorch's messages).</exception>
@@ -45,8 +46,6 @@ public sealed class CosineAnnealingWarmRestarts : LRScheduler
         if (LastEpoch >= 0 && !fractional) Locate(LastEpoch);
         return etaMin + (baseLr - etaMin) * (1 + Math.Cos(Math.PI * TCur / TI)) / 2;
     }
-
-    private bool fractional;
 
     /// <summary>Jumps to a fractional epoch (PyTorch's step(epoch)); <see cref="LRScheduler.LastEpoch"/> becomes ⌊epoch⌋.</summary>
     /// <exception cref="ArgumentException">epoch &lt; 0: "Expected non-negative epoch, but got {epoch}".</exception>
