@@ -114,7 +114,7 @@ internal sealed class FunctionNode : Node
     {
         this.function = function;
         this.context = context;
-        inputShapes = Array.ConvertAll(inputs, t => t.shape);
+        inputShapes = Array.ConvertAll(inputs, t => t.ShapeSpan.ToArray());
         inputDTypes = Array.ConvertAll(inputs, t => t.DType);
     }
 
@@ -135,7 +135,7 @@ internal sealed class FunctionNode : Node
         for (int i = 0; i < grads.Length; i++)
         {
             if (grads[i] is not { } g) continue;
-            if (!g.shape.AsSpan().SequenceEqual(inputShapes[i]))
+            if (!g.ShapeSpan.SequenceEqual(inputShapes[i]))
                 throw new InvalidOperationException(
                     $"{function.Name}.Backward returned a gradient of shape {g.Shape} for input {i}, whose shape is {ShapeUtil.Format(inputShapes[i])}.");
             if (g.DType != inputDTypes[i])

@@ -159,17 +159,21 @@ public static class GradCheck
         return Tensor.FromArray(values, [values.Length]).Reshape(like.Shape.ToArray()).To(like.Device);
     }
 
-    // A 0-dim view of the j-th element (row-major) of x, whatever x's strides are.
+    // A 0-dim view of the j-th element (row-major) of x, whatever x's strides are: one Select per dim, so writes through
+    // it reach x.
     private static Tensor ElementView(Tensor x, long j)
     {
-        long offset = x.offset;
+        var index = new long[x.Dim];
         for (int d = x.Dim - 1; d >= 0; d--)
         {
-            long size = x.shape[d];
-            offset += j % size * x.strides[d];
+            long size = x.ShapeSpan[d];
+            index[d] = j % size;
             j /= size;
         }
-        return new Tensor(x.storage, offset, [], []);
+        using var untracked = Autograd.NoGrad();   // a view to write through, not an op to differentiate
+        var view = x;
+        foreach (long i in index) view = view.Select(0, i);
+        return view;
     }
 
     private static string Position(Shape shape, long flat)

@@ -94,7 +94,8 @@ public class ElementwiseGradTests
     public void EveryUnaryBinaryAndReduceOpHasAnEntryOrIsNotDifferentiable()
     {
         var covered = Derivatives.Covered.ToHashSet();
-        string[] notDifferentiable = ["IsNan", "IsInf", "LogicalNot", "Eq", "Ne", "Lt", "Le", "Gt", "Ge", "LogicalAnd", "LogicalOr", "LogicalXor", "All", "Any"];
+        string[] notDifferentiable = ["IsNan", "IsInf", "LogicalNot", "Eq", "Ne", "Lt", "Le", "Gt", "Ge", "LogicalAnd", "LogicalOr", "LogicalXor", "All", "Any",
+            "ReluBackward", "GeluBackward"];   // gradient kernels the formula table uses when backward is not recorded
         foreach (var op in Enum.GetNames<UnaryOp>().Concat(Enum.GetNames<BinaryOp>()).Concat(Enum.GetNames<ReduceOp>()).Concat(Enum.GetNames<OpKind>()))
             if (op is not ("Unary" or "Binary" or "Reduce") && !notDifferentiable.Contains(op))
                 Assert.That(covered, Does.Contain(op), $"{op} has no backward formula");

@@ -77,6 +77,17 @@ public abstract class ReductionTests(string device) : DeviceTest(device)
                 (be, t) => be.Reduce(op, t[0]!, t[1]!, t[2]), HasIndex(op) ? [1, 2] : [1], 0, 0);
     }
 
+    [TestCase(ReduceOp.Sum), TestCase(ReduceOp.Prod)]
+    public void Int32SumAndProdWidenToInt64(ReduceOp op)
+    {
+        // Tensor.Sum/Prod of Int32 give Int64, as in PyTorch. The output starts with every bit set, so a kernel that
+        // writes only the low 32 bits of each Int64 shows (the ILGPU backend did: 2^32 + 1000 for a sum of 1000 ones).
+        Conform(d => [Ints(d, [9, 4], 4, -3, 4, DType.Int32).T, Tensor.Full([4], -1, DType.Int64, d)],
+            (be, t) => be.Reduce(op, t[0]!, t[1]!, null), [1], 0, 0);
+        var ones = Tensor.Ones([1000], DType.Int32, Dev);
+        Assert.That(ones.Sum().Item(), Is.EqualTo(1000), "Tensor.Sum of 1000 Int32 ones");
+    }
+
     [TestCase(ReduceOp.All), TestCase(ReduceOp.Any)]
     public void AllAny(ReduceOp op)
     {

@@ -163,6 +163,27 @@ public class ElementwiseTests
         Assert.That(f.Relu().ToArray<float>()[1], Is.NaN, "Relu keeps NaN");
     }
 
+    [TestCase(DType.Float32), TestCase(DType.Float64)]
+    public void ReluAndGeluGradientKernelsMatchTheirFormulas(DType dt)
+    {
+        // The formula table's one-pass gradients: ReluBackward(g, y) = g·[y > 0]; GeluBackward(g, x) = g·(Φ(x) + x·φ(x)).
+        var xs = Enumerable.Range(0, 203).Select(i => -5 + i * 0.05).Append(0).ToArray();
+        var gs = xs.Select((_, i) => 0.5 + (i % 7) * 0.25).ToArray();
+        var x = Tensor.FromArray(xs).To(dt);
+        var g = Tensor.FromArray(gs).To(dt);
+        var relu = Tensor.Apply(BinaryOp.ReluBackward, g, x).To(DType.Float64).ToArray<double>();
+        var gelu = Tensor.Apply(BinaryOp.GeluBackward, g, x).To(DType.Float64).ToArray<double>();
+        double tol = dt == DType.Float32 ? 2e-6 : 1e-14;
+        double[] xr = x.To(DType.Float64).ToArray<double>(), gr = g.To(DType.Float64).ToArray<double>();   // the inputs as rounded to dt
+        for (int i = 0; i < xs.Length; i++)
+        {
+            double xv = xr[i], gv = gr[i];
+            Assert.That(relu[i], Is.EqualTo(xv > 0 ? gv : 0), $"ReluBackward at x = {xv}");
+            double expected = gv * (0.5 * (1 + MathNet.Numerics.SpecialFunctions.Erf(xv / Math.Sqrt(2))) + xv * Math.Exp(-0.5 * xv * xv) / Math.Sqrt(2 * Math.PI));
+            Assert.That(gelu[i], Is.EqualTo(expected).Within(tol * (1 + Math.Abs(expected))), $"GeluBackward at x = {xv}");
+        }
+    }
+
     [Test]
     public void ErrorsNameTheOpShapesAndDTypes()
     {

@@ -27,10 +27,11 @@ internal static partial class Derivatives
         [UnaryOp.Sigmoid] = new("SigmoidBackward", Saves.Result, (c, g) => [g * c.Result * (1 - c.Result)]),
         // Relu passes the gradient where the output is positive (0 at x = 0, PyTorch's subgradient).
         [UnaryOp.Relu] = new("ReluBackward", Saves.Result, (c, g) =>
-            [(GradMode.IsEnabled ? null : Cpu.CpuFused.ReluBackward(g, c.Result)) ?? Keep(c.Result.Gt(0.0), g)]),
+            // Not recorded: one fused elementwise pass on every backend; recorded (createGraph): differentiable ops.
+            [GradMode.IsEnabled || g.DType != c.Result.DType ? Keep(c.Result.Gt(0.0), g) : Tensor.Apply(BinaryOp.ReluBackward, g, c.Result)]),
         [UnaryOp.Gelu] = new("GeluBackward", Saves.Inputs, (c, g) =>
-            // CPU: one fused pass (g·GELU′(x)); recorded (createGraph) or other devices: the composite formula.
-            [(GradMode.IsEnabled ? null : Cpu.CpuFused.GeluBackward(g, c.Input(0))) ?? g * GeluDerivative(c.Input(0))]),
+            // Not recorded: one fused elementwise pass (g·GELU′(x)) on every backend; recorded (createGraph): the composite.
+            [GradMode.IsEnabled || g.DType != c.Input(0).DType ? g * GeluDerivative(c.Input(0)) : Tensor.Apply(BinaryOp.GeluBackward, g, c.Input(0))]),
         [UnaryOp.GeluTanh] = new("GeluBackward", Saves.Inputs, (c, g) => [g * GeluTanhDerivative(c.Input(0))]),
         [UnaryOp.Silu] = new("SiluBackward", Saves.Inputs, (c, g) => [g * SiluDerivative(c.Input(0))]),
         // Softplus is linear above the threshold (βx > threshold), where its derivative is exactly 1.

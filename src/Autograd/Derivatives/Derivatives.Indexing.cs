@@ -63,9 +63,9 @@ internal static partial class Derivatives
     {
         for (int d = 0; d < shape.Length; d++)
         {
-            long missing = shape[d] - t.shape[d];
+            long missing = shape[d] - t.ShapeSpan[d];
             if (missing <= 0) continue;
-            var blockShape = (long[])t.shape.Clone();
+            var blockShape = t.ShapeSpan.ToArray();
             blockShape[d] = missing;
             t = Tensor.Cat([t, Tensor.Zeros(blockShape, t.DType, t.Device)], d);
         }

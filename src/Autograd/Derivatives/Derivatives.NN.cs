@@ -21,7 +21,7 @@ internal static partial class Derivatives
         {
             var f = c.Args.Fused!;
             var x = c.Input(0);
-            if (Recording(g)) return [CrossEntropyGrad(g, x, f.Target!, f.ClassWeight, f.CrossEntropy)];
+            if (Recording(g)) return [CompositeKernels.CrossEntropyGradient(g, x, f.Target!, f.ClassWeight, f.CrossEntropy)];
             var gx = Tensor.Empty(x.Shape, x.DType, x.Device);
             x.Backend.CrossEntropyBackward(g.Contiguous(), x.Contiguous(), f.Target!, f.ClassWeight, f.CrossEntropy, f.LogSumExp, gx);
             return [gx];
@@ -35,13 +35,8 @@ internal static partial class Derivatives
             Tensor q = c.Input(0), k = c.Input(1), v = c.Input(2);
             if (GradMode.IsEnabled)
             {
-                var scores = q.MatMul(k.mT) * f.Scale;
-                if (f.Causal)
-                    scores = scores.MaskedFill(Tensor.Ones([q.Shape[-2], k.Shape[-2]], DType.Bool, q.Device).Tril().LogicalNot(), double.NegativeInfinity);
-                var p = scores.Softmax(-1);
-                var dp = g.MatMul(v.mT);
-                var ds = p * (dp - (dp * p).Sum(-1, keepDim: true)) * f.Scale;
-                return [ds.MatMul(k), ds.mT.MatMul(q), p.mT.MatMul(g)];
+                var (gq, gk, gv) = CompositeKernels.AttentionGradients(g, q, k, v, CompositeKernels.AttentionProbabilities(q, k, f.Scale, f.Causal), f.Scale);
+                return [gq, gk, gv];
             }
             var dq = Tensor.Empty(q.Shape, q.DType, q.Device);
             var dk = Tensor.Empty(k.Shape, k.DType, k.Device);
@@ -57,22 +52,5 @@ internal static partial class Derivatives
         var result = Tensor.Empty([g.Shape[1]], g.DType, g.Device);
         g.Backend.ColumnSum(g.Contiguous(), result);
         return result;
-    }
-
-    // The cross-entropy gradient in differentiable ops (createGraph); see the CrossEntropy entry.
-    private static Tensor CrossEntropyGrad(Tensor g, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args)
-    {
-        long classes = x.Shape[1];
-        double eps = args.LabelSmoothing;
-        var keepMask = target.Ne(args.IgnoreIndex);
-        var safe = target.Where(keepMask, 0);
-        var keep = keepMask.To(x.DType);
-        var wt = weight is null ? keep : weight.Gather(0, safe) * keep;
-        var wsum = weight is null ? Tensor.Scalar(classes, x.DType, x.Device) : weight.Sum();
-        var a = (wt * (1 - eps) + wsum * keep * (eps / classes)).Unsqueeze(1);
-        var grad = a * x.Softmax(1) - safe.OneHot(classes).To(x.DType) * (wt * (1 - eps)).Unsqueeze(1);
-        if (eps > 0)
-            grad = grad - (weight is null ? Tensor.Scalar(eps / classes, x.DType, x.Device) : weight.Reshape(1, classes) * (eps / classes)) * keep.Unsqueeze(1);
-        return grad * g.Unsqueeze(1);
     }
 }

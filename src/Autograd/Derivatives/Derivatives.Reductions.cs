@@ -72,10 +72,10 @@ internal static partial class Derivatives
     private static Tensor? FusedSoftmaxBackward(Tensor g, Tensor y, int dim, bool log)
     {
         if (Recording(g) || y.Dim == 0 || dim != y.Dim - 1 || !y.IsContiguous || y.Numel == 0 || g.DType != y.DType) return null;
-        long cols = y.shape[^1], rows = y.Numel / cols;
-        var grad = g.ContiguousRaw();
-        var result = Tensor.Alloc((long[])y.shape.Clone(), y.DType, y.Device);
-        y.Backend.SoftmaxBackward(grad.RawView([rows, cols]), y.RawView([rows, cols]), result.RawView([rows, cols]), log);
+        long cols = y.ShapeSpan[^1], rows = y.Numel / cols;
+        var grad = g.Contiguous();
+        var result = Tensor.Empty(y.ShapeSpan.ToArray(), y.DType, y.Device);
+        y.Backend.SoftmaxBackward(grad.View(rows, cols), y.View(rows, cols), result.View(rows, cols), log);
         return result;
     }
 

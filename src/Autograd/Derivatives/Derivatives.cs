@@ -61,11 +61,11 @@ internal static partial class Derivatives
     /// </summary>
     public static Tensor SumToShape(Tensor grad, long[] shape)
     {
-        if (grad.shape.AsSpan().SequenceEqual(shape)) return grad;
+        if (grad.ShapeSpan.SequenceEqual(shape)) return grad;
         int lead = grad.Dim - shape.Length;
         var dims = new List<int>();
         for (int i = 0; i < grad.Dim; i++)
-            if (i < lead || (shape[i - lead] == 1 && grad.shape[i] != 1)) dims.Add(i);
+            if (i < lead || (shape[i - lead] == 1 && grad.ShapeSpan[i] != 1)) dims.Add(i);
         var summed = dims.Count > 0 ? grad.Sum([.. dims], keepDim: true) : grad;
         return summed.Reshape(shape);
     }

@@ -11,16 +11,31 @@ internal sealed class AccumulateGrad(Tensor variable) : Node([])
 
     private readonly long[][] inputShapes = [];
 
+    // One lock per leaf (this node is the leaf's only accumulator): backward passes on several threads that share the
+    // leaf would otherwise read the same old .Grad and each store old + its own gradient, losing the others'.
+    private readonly Lock gate = new();
+
     /// <inheritdoc/>
     public override string Name => "AccumulateGrad";
 
     /// <inheritdoc/>
     public override long[][] InputShapes => inputShapes;
 
-    /// <summary>leaf.Grad += gradient. Always produces a new tensor, never writes into a user-visible one.</summary>
+    /// <summary>
+    /// leaf.Grad += gradient. Always produces a new tensor, never writes into a user-visible one. Thread-safe: concurrent
+    /// backward passes into one leaf add every gradient; the post-accumulate hooks run outside the lock.
+    /// </summary>
     public override Tensor?[] Apply(Tensor gradOutput)
     {
         var leaf = Variable;
+        lock (gate) Accumulate(leaf, gradOutput);
+        if (leaf.AutogradState is TensorState { PostAccumulateHooks: { } hooks })
+            foreach (var hook in hooks.ToArray()) hook(leaf);
+        return [];
+    }
+
+    private static void Accumulate(Tensor leaf, Tensor gradOutput)
+    {
         if (leaf.Grad is null)
         {
             // First gradient: store a private contiguous copy. The engine may hand the same tensor to
@@ -37,14 +52,11 @@ internal sealed class AccumulateGrad(Tensor variable) : Node([])
             leaf.Grad = leaf.Grad + gradOutput;     // += as a new tensor
         }
         TensorScope.Escape(leaf.Grad);              // a leaf's gradient outlives any Tensor.Scope of the step
-        if (leaf.AutogradState is TensorState { PostAccumulateHooks: { } hooks })
-            foreach (var hook in hooks.ToArray()) hook(leaf);
-        return [];
     }
 
     private static Tensor Detached(Tensor g)
     {
-        var copy = Tensor.Alloc((long[])g.shape.Clone(), g.DType, g.Device);
+        var copy = Tensor.Empty(g.ShapeSpan.ToArray(), g.DType, g.Device);
         g.Backend.Copy(g, copy);
         return copy;
     }

@@ -96,7 +96,7 @@ internal static class Engine
 
                 if (node.TensorHooks != null)
                     foreach (var hook in node.TensorHooks.ToArray())
-                        grad = hook(grad) ?? grad;
+                        grad = CheckHookResult(node, grad, hook(grad));
                 if (node.RetainGradOf is { } retained)
                     retained.Grad = retained.Grad == null ? (createGraph ? grad : grad.Detach()) : retained.Grad + grad;
 
@@ -177,10 +177,24 @@ internal static class Engine
         return needed;
     }
 
+    // PyTorch's check of a tensor hook's return value: it may replace the gradient, not change its size, dtype or device.
+    private static Tensor CheckHookResult(Node node, Tensor grad, Tensor? replaced)
+    {
+        if (replaced is null) return grad;
+        string where = node is AccumulateGrad ? "a leaf's" : $"the output of {node.Name}'s";
+        if (!replaced.ShapeSpan.SequenceEqual(grad.ShapeSpan))
+            throw new InvalidOperationException($"hook has changed the size of value: the hook on {where} gradient returned shape {replaced.Shape}, expected {grad.Shape}.");
+        if (replaced.DType != grad.DType)
+            throw new InvalidOperationException($"hook has changed the type of value: the hook on {where} gradient returned {replaced.DType}, expected {grad.DType}.");
+        if (replaced.Device != grad.Device)
+            throw new InvalidOperationException($"hook has changed the device of value: the hook on {where} gradient returned a tensor on {replaced.Device}, expected {grad.Device}.");
+        return replaced;
+    }
+
     private static void CheckGradShape(Node node, int i, Tensor g)
     {
         var expected = node.InputShapes;
-        if (i < expected.Length && !g.shape.AsSpan().SequenceEqual(expected[i]))
+        if (i < expected.Length && !g.ShapeSpan.SequenceEqual(expected[i]))
             throw new InvalidOperationException(
                 $"{node.Name} returned an invalid gradient at index {i}: got shape {g.Shape} but expected shape {ShapeUtil.Format(expected[i])}.");
     }

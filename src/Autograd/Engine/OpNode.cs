@@ -41,7 +41,7 @@ internal sealed class BackwardContext
         for (int i = 0; i < n; i++)
         {
             var t = inputTensors[i];
-            InputShapes[i] = t.shape;
+            InputShapes[i] = t.ShapeSpan.ToArray();
             InputDTypes[i] = t.DType;
             InputDevices[i] = t.Device;
             NeedsGrad[i] = t.RequiresGrad;

@@ -7,36 +7,55 @@ namespace Ember.Ilgpu;
 public sealed partial class IlgpuBackend
 {
     /// <inheritdoc/>
+    /// <remarks>
+    /// On OpenCL devices this runs the composite (<see cref="CompositeKernels.CrossEntropy"/>): the one OpenCL
+    /// implementation we can test, pocl on the GPU machine's CPU, miscompiles the fused kernel (losses off by the row's
+    /// shift; an earlier form of the kernel crashed pocl's LLVM), so the fused kernel is kept for CUDA and ilgpu-cpu, where
+    /// it matches the CPU backend.
+    /// </remarks>
     public void CrossEntropy(Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp)
     {
+        if (UsesCompositeCrossEntropy(x))
+        {
+            CompositeKernels.CrossEntropy(this, x, target, weight, args, loss, logSumExp);
+            return;
+        }
         x = Contig(x); target = Contig(target);
         if (weight is not null) weight = Contig(weight);
-        long rows = x.shape[0], cols = x.shape[1];
+        long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0) return;
         var d = Dev(x);
-        var o = new Offs { A = x.offset, B = target.offset, C = weight?.offset ?? 0, D = loss.offset, E = logSumExp.offset };
+        var o = new TensorOffsets { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = loss.StorageOffset, E = logSumExp.StorageOffset };
         if (x.DType == DType.Float32) F<float, F32>((float)args.LabelSmoothing); else F<double, F64>(args.LabelSmoothing);
 
         void F<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>
-            G<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, long, T, int>(d, CE.Forward<T, R>)(
-                Rows(d, rows), V<T>(x), V<long>(target), V<T>(weight ?? x), V<T>(loss), V<T>(logSumExp), cols, o, args.IgnoreIndex,
+            LoadGroupedKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, long, T, int>(d, CE.Forward<T, R>)(
+                Rows(d, rows), ViewOf<T>(x), ViewOf<long>(target), ViewOf<T>(weight ?? x), ViewOf<T>(loss), ViewOf<T>(logSumExp), cols, o, args.IgnoreIndex,
                 eps, weight is null ? 0 : 1);
     }
 
     /// <inheritdoc/>
+    /// <remarks>OpenCL runs the composite, as for the forward pass.</remarks>
     public void CrossEntropyBackward(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor logSumExp, Tensor gradX)
     {
+        if (UsesCompositeCrossEntropy(x))
+        {
+            CompositeKernels.CrossEntropyBackward(this, grad, x, target, weight, args, logSumExp, gradX);
+            return;
+        }
         grad = Contig(grad); x = Contig(x); target = Contig(target); logSumExp = Contig(logSumExp);
         if (weight is not null) weight = Contig(weight);
-        long rows = x.shape[0], cols = x.shape[1];
+        long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0) return;
         var d = Dev(x);
-        var o = new Offs { A = x.offset, B = target.offset, C = weight?.offset ?? 0, D = grad.offset, E = logSumExp.offset, F = gradX.offset };
+        var o = new TensorOffsets { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = grad.StorageOffset, E = logSumExp.StorageOffset, F = gradX.StorageOffset };
         if (x.DType == DType.Float32) B<float, F32>((float)args.LabelSmoothing); else B<double, F64>(args.LabelSmoothing);
 
         void B<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>
-            G<ArrayView<T>, ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, long, T, int>(d, CE.Backward<T, R>)(
-                Rows(d, rows), V<T>(grad), V<T>(x), V<long>(target), V<T>(weight ?? x), V<T>(logSumExp), V<T>(gradX), cols, o,
+            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, long, T, int>(d, CE.Backward<T, R>)(
+                Rows(d, rows), ViewOf<T>(grad), ViewOf<T>(x), ViewOf<long>(target), ViewOf<T>(weight ?? x), ViewOf<T>(logSumExp), ViewOf<T>(gradX), cols, o,
                 args.IgnoreIndex, eps, weight is null ? 0 : 1);
     }
+
+    private static bool UsesCompositeCrossEntropy(Tensor x) => x.Device.Type == DeviceType.OpenCL;
 }

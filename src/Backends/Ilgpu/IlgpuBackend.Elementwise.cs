@@ -15,7 +15,7 @@ public sealed partial class IlgpuBackend
         /// <summary>Plans the launch for <paramref name="result"/>'s shape over <paramref name="operands"/> (result last).</summary>
         public static ElementwiseLaunch Plan(Tensor result, params Tensor[] operands)
         {
-            var (shape, strides) = LayoutPlan.Plan(result.shape, operands);
+            var (shape, strides) = LayoutPlan.Plan(result.ShapeSpan, operands);
             return new(Dev(result), shape, strides, result.Numel);
         }
     }
@@ -33,8 +33,8 @@ public sealed partial class IlgpuBackend
     private readonly struct CopyLauncher(ElementwiseLaunch launch, Tensor source, Tensor destination) : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8>(launch.Device, ElementwiseKernels.Copy<T>)(
-                Count(launch.Count), V<T>(source), V<T>(destination), launch.Shape, launch.Strides[0], launch.Strides[1]);
+            LoadKernel<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8>(launch.Device, ElementwiseKernels.Copy<T>)(
+                Count(launch.Count), ViewOf<T>(source), ViewOf<T>(destination), launch.Shape, launch.Strides[0], launch.Strides[1]);
     }
 
     /// <summary>destination = convert(source): the source's element type is known here, the destination's next.</summary>
@@ -51,8 +51,8 @@ public sealed partial class IlgpuBackend
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T>
         {
             int viaLong = !source.IsFloatingPoint && !destination.IsFloatingPoint ? 1 : 0;
-            K<ArrayView<TSource>, ArrayView<T>, Shape8, Str8, Str8, int>(launch.Device, ElementwiseKernels.Convert<TSource, NSource, T, N>)(
-                Count(launch.Count), V<TSource>(source), V<T>(destination), launch.Shape, launch.Strides[0], launch.Strides[1], viaLong);
+            LoadKernel<ArrayView<TSource>, ArrayView<T>, Shape8, Str8, Str8, int>(launch.Device, ElementwiseKernels.Convert<TSource, NSource, T, N>)(
+                Count(launch.Count), ViewOf<TSource>(source), ViewOf<T>(destination), launch.Shape, launch.Strides[0], launch.Strides[1], viaLong);
         }
     }
 
@@ -67,8 +67,8 @@ public sealed partial class IlgpuBackend
     private readonly struct FillLauncher(ElementwiseLaunch launch, Tensor destination, double value) : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, Shape8, Str8, T>(launch.Device, ElementwiseKernels.Fill<T>)(
-                Count(launch.Count), V<T>(destination), launch.Shape, launch.Strides[0], N.FromD(value));
+            LoadKernel<ArrayView<T>, Shape8, Str8, T>(launch.Device, ElementwiseKernels.Fill<T>)(
+                Count(launch.Count), ViewOf<T>(destination), launch.Shape, launch.Strides[0], N.FromD(value));
     }
 
     /// <inheritdoc/>
@@ -84,10 +84,13 @@ public sealed partial class IlgpuBackend
         }
         var floating = new UnaryLauncher(launch, x, result);
         if (UnaryOperators.TryVisitFloat(op, x.DType, alpha, beta, ref floating)) return;
-        if (x.DType is DType.Int32 or DType.Int64) DeviceElement.Visit(x.DType, new IntegerUnaryLauncher(launch, op, x, result, alpha, beta));
+        if (x.DType is DType.Int32 or DType.Int64 && op is UnaryOp.Neg or UnaryOp.Abs or UnaryOp.Square or UnaryOp.Sign or UnaryOp.Relu
+                or UnaryOp.AddScalar or UnaryOp.MulScalar or UnaryOp.RSubScalar or UnaryOp.PowScalar or UnaryOp.Clamp
+                or UnaryOp.Floor or UnaryOp.Ceil or UnaryOp.Round)
+            DeviceElement.Visit(x.DType, new IntegerUnaryLauncher(launch, op, x, result, alpha, beta));
         else if (x.DType == DType.Bool && op == UnaryOp.LogicalNot)
-            K<ArrayView<byte>, ArrayView<byte>, Shape8, Str8, Str8>(launch.Device, ElementwiseKernels.Not)(
-                Count(launch.Count), V<byte>(x), V<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1]);
+            LoadKernel<ArrayView<byte>, ArrayView<byte>, Shape8, Str8, Str8>(launch.Device, ElementwiseKernels.Not)(
+                Count(launch.Count), ViewOf<byte>(x), ViewOf<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1]);
         else throw new NotSupportedException($"ILGPU backend: unary op {op} is not defined for {x.DType}.");
     }
 
@@ -95,16 +98,16 @@ public sealed partial class IlgpuBackend
     private readonly struct UnaryLauncher(ElementwiseLaunch launch, Tensor x, Tensor result) : IUnaryOperatorVisitor
     {
         public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IUnaryOperator<T> =>
-            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, TOp>(launch.Device, ElementwiseKernels.Map<T, TOp>)(
-                Count(launch.Count), V<T>(x), V<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op);
+            LoadKernel<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, TOp>(launch.Device, ElementwiseKernels.Map<T, TOp>)(
+                Count(launch.Count), ViewOf<T>(x), ViewOf<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op);
     }
 
     /// <summary>IsNan / IsInf of a floating-point x into a Bool result.</summary>
     private readonly struct ClassifyLauncher(ElementwiseLaunch launch, UnaryOp op, Tensor x, Tensor result) : IDeviceRealVisitor
     {
         public void Visit<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            K<ArrayView<T>, ArrayView<byte>, Shape8, Str8, Str8, UnaryOp>(launch.Device, ElementwiseKernels.Classify<T, R>)(
-                Count(launch.Count), V<T>(x), V<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op);
+            LoadKernel<ArrayView<T>, ArrayView<byte>, Shape8, Str8, Str8, UnaryOp>(launch.Device, ElementwiseKernels.Classify<T, R>)(
+                Count(launch.Count), ViewOf<T>(x), ViewOf<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op);
     }
 
     /// <summary>The integer unary ops, computed in 64-bit.</summary>
@@ -112,8 +115,8 @@ public sealed partial class IlgpuBackend
         : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, UnaryOp, double, double>(launch.Device, ElementwiseKernels.IntegerUnary<T, N>)(
-                Count(launch.Count), V<T>(x), V<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op, alpha, beta);
+            LoadKernel<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, UnaryOp, double, double>(launch.Device, ElementwiseKernels.IntegerUnary<T, N>)(
+                Count(launch.Count), ViewOf<T>(x), ViewOf<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op, alpha, beta);
     }
 
     /// <inheritdoc/>
@@ -141,24 +144,24 @@ public sealed partial class IlgpuBackend
     private readonly struct BinaryLauncher(ElementwiseLaunch launch, Tensor a, Tensor b, Tensor result) : IBinaryOperatorVisitor
     {
         public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IBinaryOperator<T> =>
-            K<ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, TOp>(launch.Device, ElementwiseKernels.Combine<T, TOp>)(
-                Count(launch.Count), V<T>(a), V<T>(b), V<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
+            LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, TOp>(launch.Device, ElementwiseKernels.Combine<T, TOp>)(
+                Count(launch.Count), ViewOf<T>(a), ViewOf<T>(b), ViewOf<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
     }
 
     /// <summary>Comparisons of any dtype and the logical ops of Bool operands, into a Bool result.</summary>
     private readonly struct CompareLauncher(ElementwiseLaunch launch, BinaryOp op, Tensor a, Tensor b, Tensor result) : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<T>, ArrayView<byte>, Shape8, Str8, Str8, Str8, BinaryOp>(launch.Device, ElementwiseKernels.Compare<T, N>)(
-                Count(launch.Count), V<T>(a), V<T>(b), V<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
+            LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<byte>, Shape8, Str8, Str8, Str8, BinaryOp>(launch.Device, ElementwiseKernels.Compare<T, N>)(
+                Count(launch.Count), ViewOf<T>(a), ViewOf<T>(b), ViewOf<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
     }
 
     /// <summary>The integer binary ops, computed in 64-bit.</summary>
     private readonly struct IntegerBinaryLauncher(ElementwiseLaunch launch, BinaryOp op, Tensor a, Tensor b, Tensor result) : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, BinaryOp>(launch.Device, ElementwiseKernels.IntegerBinary<T, N>)(
-                Count(launch.Count), V<T>(a), V<T>(b), V<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
+            LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, BinaryOp>(launch.Device, ElementwiseKernels.IntegerBinary<T, N>)(
+                Count(launch.Count), ViewOf<T>(a), ViewOf<T>(b), ViewOf<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
     }
 
     /// <inheritdoc/>
@@ -172,8 +175,8 @@ public sealed partial class IlgpuBackend
     private readonly struct WhereLauncher(ElementwiseLaunch launch, Tensor condition, Tensor a, Tensor b, Tensor result) : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<byte>, ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8>(launch.Device, ElementwiseKernels.Where<T>)(
-                Count(launch.Count), V<byte>(condition), V<T>(a), V<T>(b), V<T>(result),
+            LoadKernel<ArrayView<byte>, ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8>(launch.Device, ElementwiseKernels.Where<T>)(
+                Count(launch.Count), ViewOf<byte>(condition), ViewOf<T>(a), ViewOf<T>(b), ViewOf<T>(result),
                 launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], launch.Strides[3]);
     }
 }

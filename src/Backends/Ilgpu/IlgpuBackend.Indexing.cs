@@ -12,7 +12,7 @@ public sealed partial class IlgpuBackend
     private readonly record struct IndexedDim(IlgpuDevice Device, Shape8 Shape, long Count, long DimStride, long DimSize)
     {
         public static IndexedDim Of(Tensor launched, Tensor indexed, int dim) =>
-            new(Dev(indexed), Shape8.From(launched.shape), launched.Numel, indexed.strides[dim], indexed.shape[dim]);
+            new(Dev(indexed), Shape8.From(launched.ShapeSpan), launched.Numel, indexed.StridesSpan[dim], indexed.ShapeSpan[dim]);
     }
 
     /// <inheritdoc/>
@@ -25,8 +25,8 @@ public sealed partial class IlgpuBackend
     private readonly struct GatherLauncher(IndexedDim g, Tensor x, Str8 xStrides, Tensor index, Tensor result) : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(g.Device, IndexKernels.Gather<T>)(
-                Count(g.Count), V<T>(x), V<long>(index), V<T>(result), g.Shape, xStrides, LayoutPlan.Raw(index), LayoutPlan.Raw(result),
+            LoadKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(g.Device, IndexKernels.Gather<T>)(
+                Count(g.Count), ViewOf<T>(x), ViewOf<long>(index), ViewOf<T>(result), g.Shape, xStrides, LayoutPlan.Raw(index), LayoutPlan.Raw(result),
                 g.DimStride, g.DimSize);
     }
 
@@ -41,8 +41,8 @@ public sealed partial class IlgpuBackend
         : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, int>(g.Device, IndexKernels.Scatter<T, N>)(
-                Count(g.Count), V<T>(target), V<long>(index), V<T>(source), g.Shape, targetStrides, LayoutPlan.Raw(index), LayoutPlan.Raw(source),
+            LoadKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, int>(g.Device, IndexKernels.Scatter<T, N>)(
+                Count(g.Count), ViewOf<T>(target), ViewOf<long>(index), ViewOf<T>(source), g.Shape, targetStrides, LayoutPlan.Raw(index), LayoutPlan.Raw(source),
                 g.DimStride, g.DimSize, accumulate ? 1 : 0);
     }
 
@@ -50,7 +50,7 @@ public sealed partial class IlgpuBackend
     public void IndexSelect(Tensor x, int dim, Tensor index, Tensor result)
     {
         if (result.Numel == 0) return;
-        var selector = LayoutPlan.Selector(result.Dim, dim, index.offset, index.Dim > 0 ? index.strides[0] : 0);
+        var selector = LayoutPlan.Selector(result.Dim, dim, index.StorageOffset, index.Dim > 0 ? index.StridesSpan[0] : 0);
         DeviceElement.Visit(x.DType, new IndexSelectLauncher(IndexedDim.Of(result, x, dim), x, LayoutPlan.Raw(x, dim), index, selector, result));
     }
 
@@ -58,15 +58,15 @@ public sealed partial class IlgpuBackend
         : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(g.Device, IndexKernels.IndexSelect<T>)(
-                Count(g.Count), V<T>(x), V<long>(index), V<T>(result), g.Shape, xStrides, selector, LayoutPlan.Raw(result), g.DimStride, g.DimSize);
+            LoadKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long>(g.Device, IndexKernels.IndexSelect<T>)(
+                Count(g.Count), ViewOf<T>(x), ViewOf<long>(index), ViewOf<T>(result), g.Shape, xStrides, selector, LayoutPlan.Raw(result), g.DimStride, g.DimSize);
     }
 
     /// <inheritdoc/>
     public void IndexAdd(Tensor target, int dim, Tensor index, Tensor source, double alpha)
     {
         if (source.Numel == 0) return;
-        var selector = LayoutPlan.Selector(source.Dim, dim, index.offset, index.Dim > 0 ? index.strides[0] : 0);
+        var selector = LayoutPlan.Selector(source.Dim, dim, index.StorageOffset, index.Dim > 0 ? index.StridesSpan[0] : 0);
         DeviceElement.Visit(target.DType,
             new IndexAddLauncher(IndexedDim.Of(source, target, dim), target, LayoutPlan.Raw(target, dim), index, selector, source, alpha));
     }
@@ -75,8 +75,8 @@ public sealed partial class IlgpuBackend
         : IDeviceElementVisitor
     {
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, double>(g.Device, IndexKernels.IndexAdd<T, N>)(
-                Count(g.Count), V<T>(target), V<long>(index), V<T>(source), g.Shape, targetStrides, selector, LayoutPlan.Raw(source),
+            LoadKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, Shape8, Str8, Str8, Str8, long, long, double>(g.Device, IndexKernels.IndexAdd<T, N>)(
+                Count(g.Count), ViewOf<T>(target), ViewOf<long>(index), ViewOf<T>(source), g.Shape, targetStrides, selector, LayoutPlan.Raw(source),
                 g.DimStride, g.DimSize, alpha);
     }
 
@@ -92,8 +92,8 @@ public sealed partial class IlgpuBackend
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T>
         {
             int rank = result.Dim;
-            K<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8, long, int>(device, IndexKernels.Triangular<T>)(
-                Count(result.Numel), V<T>(x), V<T>(result), Shape8.From(result.shape), LayoutPlan.Raw(x), LayoutPlan.Raw(result),
+            LoadKernel<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, Str8, long, int>(device, IndexKernels.Triangular<T>)(
+                Count(result.Numel), ViewOf<T>(x), ViewOf<T>(result), Shape8.From(result.ShapeSpan), LayoutPlan.Raw(x), LayoutPlan.Raw(result),
                 LayoutPlan.Selector(rank, rank - 2), LayoutPlan.Selector(rank, rank - 1), diagonal, upper ? 1 : 0);
         }
     }

@@ -14,17 +14,17 @@ public sealed partial class IlgpuBackend
     /// </remarks>
     public void MatMul(Tensor a, Tensor b, Tensor c, bool accumulate = false)
     {
-        long batch = c.shape[0], m = c.shape[1], n = c.shape[2], k = a.shape[2];
+        long batch = c.ShapeSpan[0], m = c.ShapeSpan[1], n = c.ShapeSpan[2], k = a.ShapeSpan[2];
         if (batch == 0 || m == 0 || n == 0) return;
         var d = Dev(c);
         if (c.DType == DType.Float32 && TrySgemm(d, a, b, c, batch, m, n, k, accumulate)) return;
         var p = new MatMulParams
         {
             M = m, N = n, K = k,
-            A0 = a.shape[0] == 1 ? 0 : a.strides[0], A1 = a.strides[1], A2 = a.strides[2],
-            B0 = b.shape[0] == 1 ? 0 : b.strides[0], B1 = b.strides[1], B2 = b.strides[2],
-            C0 = c.strides[0], C1 = c.strides[1], C2 = c.strides[2],
-            AOff = a.offset, BOff = b.offset, COff = c.offset,
+            A0 = a.ShapeSpan[0] == 1 ? 0 : a.StridesSpan[0], A1 = a.StridesSpan[1], A2 = a.StridesSpan[2],
+            B0 = b.ShapeSpan[0] == 1 ? 0 : b.StridesSpan[0], B1 = b.StridesSpan[1], B2 = b.StridesSpan[2],
+            C0 = c.StridesSpan[0], C1 = c.StridesSpan[1], C2 = c.StridesSpan[2],
+            AOff = a.StorageOffset, BOff = b.StorageOffset, COff = c.StorageOffset,
         };
         int ts = d.Accelerator.AcceleratorType == AcceleratorType.CPU ? 4 : 16;
         while (ts > 1 && ts * ts > d.Accelerator.MaxNumThreadsPerGroup) ts /= 2;
@@ -34,34 +34,34 @@ public sealed partial class IlgpuBackend
             new Index3D(ts, ts, 1));
         int acc = accumulate ? 1 : 0;
         if (c.DType == DType.Float32)
-            G<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams, int>(d, MatMulKernels.Tiled<float, F32>)(
-                cfg, V<float>(a), V<float>(b), V<float>(c), p, acc);
+            LoadGroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams, int>(d, MatMulKernels.Tiled<float, F32>)(
+                cfg, ViewOf<float>(a), ViewOf<float>(b), ViewOf<float>(c), p, acc);
         else
-            G<ArrayView<double>, ArrayView<double>, ArrayView<double>, MatMulParams, int>(d, MatMulKernels.Tiled<double, F64>)(
-                cfg, V<double>(a), V<double>(b), V<double>(c), p, acc);
+            LoadGroupedKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, MatMulParams, int>(d, MatMulKernels.Tiled<double, F64>)(
+                cfg, ViewOf<double>(a), ViewOf<double>(b), ViewOf<double>(c), p, acc);
     }
 
     /// <summary>Runs the product through <see cref="IlgpuGemm.Sgemm(IlgpuDevice, bool, bool, int, int, int, float, ArrayView{float}, int, long, ArrayView{float}, int, long, float, ArrayView{float}, int, long, int, GemmAlgorithm)"/> when the layouts allow it.</summary>
     private static bool TrySgemm(IlgpuDevice d, Tensor a, Tensor b, Tensor c, long batch, long m, long n, long k, bool accumulate)
     {
-        if (c.strides[2] != 1 && n > 1) return false;
+        if (c.StridesSpan[2] != 1 && n > 1) return false;
         if (!Operand(a, m, k, out bool ta, out long lda) || !Operand(b, k, n, out bool tb, out long ldb)) return false;
-        long ldc = m > 1 ? c.strides[1] : n;
-        long sa = a.shape[0] == 1 ? 0 : a.strides[0], sb = b.shape[0] == 1 ? 0 : b.strides[0], sc = c.strides[0];
+        long ldc = m > 1 ? c.StridesSpan[1] : n;
+        long sa = a.ShapeSpan[0] == 1 ? 0 : a.StridesSpan[0], sb = b.ShapeSpan[0] == 1 ? 0 : b.StridesSpan[0], sc = c.StridesSpan[0];
         if (ldc < n || sa < 0 || sb < 0 || sc < 0 || batch > int.MaxValue || m > int.MaxValue || n > int.MaxValue || k > int.MaxValue
             || lda > int.MaxValue || ldb > int.MaxValue || ldc > int.MaxValue) return false;
         if (batch > 1 && sc < (m - 1) * ldc + n) return false;
         IlgpuGemm.Sgemm(d, ta, tb, (int)m, (int)n, (int)k,
-            1f, V<float>(a).SubView(a.offset), (int)lda, sa,
-            V<float>(b).SubView(b.offset), (int)ldb, sb,
-            accumulate ? 1f : 0f, V<float>(c).SubView(c.offset), (int)ldc, sc, (int)batch);
+            1f, ViewOf<float>(a).SubView(a.StorageOffset), (int)lda, sa,
+            ViewOf<float>(b).SubView(b.StorageOffset), (int)ldb, sb,
+            accumulate ? 1f : 0f, ViewOf<float>(c).SubView(c.StorageOffset), (int)ldc, sc, (int)batch);
         return true;
     }
 
     /// <summary>Describes a [rows, cols] matrix view as BLAS storage: row-major (ld = row stride) or transposed (ld = column stride).</summary>
     private static bool Operand(Tensor t, long rows, long cols, out bool trans, out long ld)
     {
-        long rs = t.strides[1], cs = t.strides[2];
+        long rs = t.StridesSpan[1], cs = t.StridesSpan[2];
         trans = false; ld = 0;
         if (cs == 1 || cols == 1) { ld = rows > 1 ? rs : cols; if (ld >= cols && ld >= 1) return true; }
         if (rs == 1 || rows == 1) { trans = true; ld = cols > 1 ? cs : rows; if (ld >= rows && ld >= 1) return true; }

@@ -25,11 +25,11 @@ public sealed partial class IlgpuBackend
         long n = columns.Numel;
         if (n == 0) return;
         var d = Dev(x);
-        var g = ConvGeo(x.shape[0], geometry);
+        var g = ConvGeo(x.ShapeSpan[0], geometry);
         if (x.DType == DType.Float32) Go<float>(); else Go<double>();
 
         void Go<T>() where T : unmanaged =>
-            K<ArrayView<T>, ArrayView<T>, Geo, long, long>(d, CK.Im2Col<T>)(Count(n), V<T>(x), V<T>(columns), g, x.offset, columns.offset);
+            LoadKernel<ArrayView<T>, ArrayView<T>, Geo, long, long>(d, CK.Im2Col<T>)(Count(n), ViewOf<T>(x), ViewOf<T>(columns), g, x.StorageOffset, columns.StorageOffset);
     }
 
     /// <inheritdoc/>
@@ -39,11 +39,11 @@ public sealed partial class IlgpuBackend
         long n = x.Numel;
         if (n == 0) return;
         var d = Dev(x);
-        var g = ConvGeo(x.shape[0], geometry);
+        var g = ConvGeo(x.ShapeSpan[0], geometry);
         if (x.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            K<ArrayView<T>, ArrayView<T>, Geo, long, long>(d, CK.Col2Im<T, R>)(Count(n), V<T>(columns), V<T>(x), g, columns.offset, x.offset);
+            LoadKernel<ArrayView<T>, ArrayView<T>, Geo, long, long>(d, CK.Col2Im<T, R>)(Count(n), ViewOf<T>(columns), ViewOf<T>(x), g, columns.StorageOffset, x.StorageOffset);
     }
 
     /// <inheritdoc/>
@@ -53,12 +53,12 @@ public sealed partial class IlgpuBackend
         long n = result.Numel;
         if (n == 0) return;
         var d = Dev(x);
-        var g = PoolGeo(x.shape[0] * x.shape[1], geometry);
-        var o = new Offs { A = x.offset, B = result.offset, C = indices.offset };
+        var g = PoolGeo(x.ShapeSpan[0] * x.ShapeSpan[1], geometry);
+        var o = new TensorOffsets { A = x.StorageOffset, B = result.StorageOffset, C = indices.StorageOffset };
         if (x.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            K<ArrayView<T>, ArrayView<T>, ArrayView<long>, Geo, Offs>(d, CK.MaxPool<T, R>)(Count(n), V<T>(x), V<T>(result), V<long>(indices), g, o);
+            LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<long>, Geo, TensorOffsets>(d, CK.MaxPool<T, R>)(Count(n), ViewOf<T>(x), ViewOf<T>(result), ViewOf<long>(indices), g, o);
     }
 
     /// <inheritdoc/>
@@ -69,12 +69,12 @@ public sealed partial class IlgpuBackend
         long n = grad.Numel;
         if (n == 0) return;
         var d = Dev(grad);
-        var g = PoolGeo(gradInput.shape[0] * gradInput.shape[1], geometry);
-        var o = new Offs { A = grad.offset, B = indices.offset, C = gradInput.offset };
+        var g = PoolGeo(gradInput.ShapeSpan[0] * gradInput.ShapeSpan[1], geometry);
+        var o = new TensorOffsets { A = grad.StorageOffset, B = indices.StorageOffset, C = gradInput.StorageOffset };
         if (grad.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            K<ArrayView<T>, ArrayView<long>, ArrayView<T>, Geo, Offs>(d, CK.MaxPoolBackward<T, N>)(Count(n), V<T>(grad), V<long>(indices), V<T>(gradInput), g, o);
+            LoadKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, Geo, TensorOffsets>(d, CK.MaxPoolBackward<T, N>)(Count(n), ViewOf<T>(grad), ViewOf<long>(indices), ViewOf<T>(gradInput), g, o);
     }
 
     /// <inheritdoc/>
@@ -84,12 +84,12 @@ public sealed partial class IlgpuBackend
         long n = result.Numel;
         if (n == 0) return;
         var d = Dev(x);
-        var g = PoolGeo(x.shape[0] * x.shape[1], geometry);
-        var o = new Offs { A = x.offset, B = result.offset };
+        var g = PoolGeo(x.ShapeSpan[0] * x.ShapeSpan[1], geometry);
+        var o = new TensorOffsets { A = x.StorageOffset, B = result.StorageOffset };
         if (x.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            K<ArrayView<T>, ArrayView<T>, Geo, Offs, int>(d, CK.AvgPool<T, R>)(Count(n), V<T>(x), V<T>(result), g, o, countIncludePad ? 1 : 0);
+            LoadKernel<ArrayView<T>, ArrayView<T>, Geo, TensorOffsets, int>(d, CK.AvgPool<T, R>)(Count(n), ViewOf<T>(x), ViewOf<T>(result), g, o, countIncludePad ? 1 : 0);
     }
 
     /// <inheritdoc/>
@@ -100,11 +100,11 @@ public sealed partial class IlgpuBackend
         long n = grad.Numel;
         if (n == 0) return;
         var d = Dev(grad);
-        var g = PoolGeo(gradInput.shape[0] * gradInput.shape[1], geometry);
-        var o = new Offs { A = grad.offset, B = gradInput.offset };
+        var g = PoolGeo(gradInput.ShapeSpan[0] * gradInput.ShapeSpan[1], geometry);
+        var o = new TensorOffsets { A = grad.StorageOffset, B = gradInput.StorageOffset };
         if (grad.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            K<ArrayView<T>, ArrayView<T>, Geo, Offs, int>(d, CK.AvgPoolBackward<T, R>)(Count(n), V<T>(grad), V<T>(gradInput), g, o, countIncludePad ? 1 : 0);
+            LoadKernel<ArrayView<T>, ArrayView<T>, Geo, TensorOffsets, int>(d, CK.AvgPoolBackward<T, R>)(Count(n), ViewOf<T>(grad), ViewOf<T>(gradInput), g, o, countIncludePad ? 1 : 0);
     }
 }

@@ -18,12 +18,12 @@ public sealed partial class IlgpuBackend
             Nesterov = args.Nesterov ? 1 : 0, Maximize = args.Maximize ? 1 : 0, FirstStep = args.FirstStep ? 1 : 0,
             HasBuffer = momentumBuffer is null ? 0 : 1,
         };
-        var o = new Offs { A = param.offset, B = grad.offset, C = momentumBuffer?.offset ?? 0 };
+        var o = new TensorOffsets { A = param.StorageOffset, B = grad.StorageOffset, C = momentumBuffer?.StorageOffset ?? 0 };
         if (param.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            K<ArrayView<T>, ArrayView<T>, ArrayView<T>, OptimParams, Offs>(d, OptimKernels.Sgd<T, R>)(
-                Count(n), V<T>(param), V<T>(grad), V<T>(momentumBuffer ?? param), p, o);
+            LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, OptimParams, TensorOffsets>(d, OptimKernels.Sgd<T, R>)(
+                Count(n), ViewOf<T>(param), ViewOf<T>(grad), ViewOf<T>(momentumBuffer ?? param), p, o);
     }
 
     /// <inheritdoc/>
@@ -41,11 +41,11 @@ public sealed partial class IlgpuBackend
             Decoupled = args.DecoupledWeightDecay ? 1 : 0, Amsgrad = args.Amsgrad && maxExpAvgSq is not null ? 1 : 0,
             Maximize = args.Maximize ? 1 : 0,
         };
-        var o = new Offs { A = param.offset, B = grad.offset, C = expAvg.offset, D = expAvgSq.offset, E = maxExpAvgSq?.offset ?? 0 };
+        var o = new TensorOffsets { A = param.StorageOffset, B = grad.StorageOffset, C = expAvg.StorageOffset, D = expAvgSq.StorageOffset, E = maxExpAvgSq?.StorageOffset ?? 0 };
         if (param.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            K<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, OptimParams, Offs>(d, OptimKernels.Adam<T, R>)(
-                Count(n), V<T>(param), V<T>(grad), V<T>(expAvg), V<T>(expAvgSq), V<T>(maxExpAvgSq ?? expAvgSq), p, o);
+            LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, OptimParams, TensorOffsets>(d, OptimKernels.Adam<T, R>)(
+                Count(n), ViewOf<T>(param), ViewOf<T>(grad), ViewOf<T>(expAvg), ViewOf<T>(expAvgSq), ViewOf<T>(maxExpAvgSq ?? expAvgSq), p, o);
     }
 }

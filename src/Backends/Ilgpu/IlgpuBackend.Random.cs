@@ -23,8 +23,8 @@ public sealed partial class IlgpuBackend
         public void Visit<T, R>() where T : unmanaged where R : struct, IReal<T>
         {
             long n = destination.Numel, blocks = (n + 3) / 4;
-            K<ArrayView<T>, long, long, ulong, ulong, RandomDistribution, double, double, int>(Dev(destination), RandomKernels.Fill<T, R>)(
-                Count(blocks), V<T>(destination), destination.offset, n, seed, offset, distribution, a, b, typeof(T) == typeof(float) ? 1 : 0);
+            LoadKernel<ArrayView<T>, long, long, ulong, ulong, RandomDistribution, double, double, int>(Dev(destination), RandomKernels.Fill<T, R>)(
+                Count(blocks), ViewOf<T>(destination), destination.StorageOffset, n, seed, offset, distribution, a, b, typeof(T) == typeof(float) ? 1 : 0);
         }
     }
 }

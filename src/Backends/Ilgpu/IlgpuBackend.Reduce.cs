@@ -10,13 +10,17 @@ public sealed partial class IlgpuBackend
     /// <exception cref="NotSupportedException">The op is not defined for the dtype (LogSumExp of integers), or is unknown.</exception>
     public void Reduce(ReduceOp op, Tensor x, Tensor values, Tensor? indices)
     {
-        long outer = x.shape[0], inner = x.shape[1];
+        long outer = x.ShapeSpan[0], inner = x.ShapeSpan[1];
         if (outer == 0) return;
+        // Sum and Prod of Int32 give Int64 (PyTorch's promotion), and the integer kernel reads and writes one element
+        // type: widen the input first, else only the low half of each Int64 result would be written.
+        if (x.DType != values.DType && op is ReduceOp.Sum or ReduceOp.Prod && x.DType.IsInteger() && values.DType == DType.Int64)
+            x = x.To(DType.Int64);
         var p = new ReduceParams
         {
-            Inner = inner, RowStride = x.strides[0], ElementStride = x.strides[1], InputOffset = x.offset,
-            ValueStride = values.Dim > 0 ? values.strides[0] : 0, ValueOffset = values.offset,
-            IndexStride = indices is { Dim: > 0 } ? indices.strides[0] : 0, IndexOffset = indices?.offset ?? 0,
+            Inner = inner, RowStride = x.StridesSpan[0], ElementStride = x.StridesSpan[1], InputOffset = x.StorageOffset,
+            ValueStride = values.Dim > 0 ? values.StridesSpan[0] : 0, ValueOffset = values.StorageOffset,
+            IndexStride = indices is { Dim: > 0 } ? indices.StridesSpan[0] : 0, IndexOffset = indices?.StorageOffset ?? 0,
             Op = op, HasIndex = indices is null ? 0 : 1, Parts = 1, Chunk = inner,
         };
         var device = Dev(values);
@@ -53,41 +57,41 @@ public sealed partial class IlgpuBackend
         public readonly struct BoolRows(ReduceLauncher r) : IDeviceElementVisitor
         {
             public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-                K<ArrayView<T>, ArrayView<byte>, ReduceParams>(r.device, ReduceKernels.BoolRows<T, N>)(
-                    Count(r.outer), V<T>(r.x), V<byte>(r.values), r.p);
+                LoadKernel<ArrayView<T>, ArrayView<byte>, ReduceParams>(r.device, ReduceKernels.BoolRows<T, N>)(
+                    Count(r.outer), ViewOf<T>(r.x), ViewOf<byte>(r.values), r.p);
         }
 
         /// <summary>Integer Sum / Prod / Max / Min in 64-bit: one thread per row.</summary>
         public readonly struct IntegerRows(ReduceLauncher r) : IDeviceElementVisitor
         {
             public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-                K<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams>(r.device, ReduceKernels.IntegerRows<T, N>)(
-                    Count(r.outer), V<T>(r.x), V<T>(r.values), V<long>(r.indices), r.p);
+                LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams>(r.device, ReduceKernels.IntegerRows<T, N>)(
+                    Count(r.outer), ViewOf<T>(r.x), ViewOf<T>(r.values), ViewOf<long>(r.indices), r.p);
         }
 
         /// <summary>Floating-point reductions: column, split or one-group-per-row kernels by geometry.</summary>
         public void Visit<T, R>() where T : unmanaged where R : struct, IReal<T>
         {
             var d = device;
-            var idx = V<long>(indices);
+            var idx = ViewOf<long>(indices);
             bool sumOrProd = p.Op is ReduceOp.Sum or ReduceOp.Prod, maxOrMin = p.Op is ReduceOp.Max or ReduceOp.Min;
             if (p.RowStride == 1 && p.ElementStride != 1 && outer >= ColumnMinRows && (sumOrProd || (maxOrMin && p.Inner <= 256)))
             {
                 // Rows adjacent in memory with a strided inner dim (a sum over a leading dim): threads of a warp read
                 // adjacent rows. Sums and products of long rows split the row into parts (partials [parts, outer]),
                 // then reduce the partials the same way, so there are enough threads to fill the device.
-                var column = K<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams, long>(d, ReduceKernels.Column<T, R>);
+                var column = LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<long>, ReduceParams, long>(d, ReduceKernels.Column<T, R>);
                 long parts = sumOrProd ? Math.Min(Math.Max(1, (p.Inner + 15) / 16), Math.Max(1, (32768 + outer - 1) / outer)) : 1;
-                if (parts == 1) { column(Count(outer), V<T>(x), V<T>(values), idx, p, outer); return; }
+                if (parts == 1) { column(Count(outer), ViewOf<T>(x), ViewOf<T>(values), idx, p, outer); return; }
                 long chunk = (p.Inner + parts - 1) / parts;
                 parts = (p.Inner + chunk - 1) / chunk;
-                var partials = Tensor.Alloc([parts * outer], x.DType, x.Device);
-                column(Count(parts * outer), V<T>(x), V<T>(partials), idx, p with { Chunk = chunk, ValueStride = 1, ValueOffset = partials.offset }, outer);
-                column(Count(outer), V<T>(partials), V<T>(values), idx,
-                    p with { Inner = parts, Chunk = parts, RowStride = 1, ElementStride = outer, InputOffset = partials.offset }, outer);
+                var partials = Tensor.Empty([parts * outer], x.DType, x.Device);
+                column(Count(parts * outer), ViewOf<T>(x), ViewOf<T>(partials), idx, p with { Chunk = chunk, ValueStride = 1, ValueOffset = partials.StorageOffset }, outer);
+                column(Count(outer), ViewOf<T>(partials), ViewOf<T>(values), idx,
+                    p with { Inner = parts, Chunk = parts, RowStride = 1, ElementStride = outer, InputOffset = partials.StorageOffset }, outer);
                 return;
             }
-            var split = G<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<long>, ReduceParams>(d, ReduceKernels.Split<T, R>);
+            var split = LoadGroupedKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<long>, ReduceParams>(d, ReduceKernels.Split<T, R>);
             if (outer < SplitMaxRows && p.Inner >= SplitMinInner)
             {
                 // Few long rows (a whole-tensor sum, a per-channel batch-norm sum): several groups per row write
@@ -95,23 +99,23 @@ public sealed partial class IlgpuBackend
                 long parts = Math.Min((p.Inner + SplitChunk - 1) / SplitChunk, Math.Max(2, 1024 / outer));
                 long chunk = (p.Inner + parts - 1) / parts;
                 parts = (p.Inner + chunk - 1) / chunk;
-                var partialValues = Tensor.Alloc([outer * parts], x.DType, x.Device);
-                var partialIndices = Tensor.Alloc([p.HasIndex != 0 ? outer * parts : 1], DType.Int64, x.Device);
+                var partialValues = Tensor.Empty([outer * parts], x.DType, x.Device);
+                var partialIndices = Tensor.Empty([p.HasIndex != 0 ? outer * parts : 1], DType.Int64, x.Device);
                 var first = p with
                 {
-                    Parts = (int)parts, Chunk = chunk, ValueStride = 1, ValueOffset = partialValues.offset,
-                    IndexStride = 1, IndexOffset = partialIndices.offset,
+                    Parts = (int)parts, Chunk = chunk, ValueStride = 1, ValueOffset = partialValues.StorageOffset,
+                    IndexStride = 1, IndexOffset = partialIndices.StorageOffset,
                 };
-                split(Rows(d, outer * parts), V<T>(x), V<long>(partialIndices), V<T>(partialValues), V<long>(partialIndices), first);
+                split(Rows(d, outer * parts), ViewOf<T>(x), ViewOf<long>(partialIndices), ViewOf<T>(partialValues), ViewOf<long>(partialIndices), first);
                 var second = p with
                 {
-                    Inner = parts, RowStride = parts, ElementStride = 1, InputOffset = partialValues.offset, Chunk = parts, IndexIn = p.HasIndex,
+                    Inner = parts, RowStride = parts, ElementStride = 1, InputOffset = partialValues.StorageOffset, Chunk = parts, IndexIn = p.HasIndex,
                 };
-                split(Rows(d, outer), V<T>(partialValues), V<long>(partialIndices), V<T>(values), idx, second);
+                split(Rows(d, outer), ViewOf<T>(partialValues), ViewOf<long>(partialIndices), ViewOf<T>(values), idx, second);
                 return;
             }
             // One group per row: the split kernel with a single part per row.
-            split(Rows(d, outer), V<T>(x), idx, V<T>(values), idx, p);
+            split(Rows(d, outer), ViewOf<T>(x), idx, ViewOf<T>(values), idx, p);
         }
     }
 
@@ -130,7 +134,7 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>A one-element Int64 placeholder view for kernels whose optional index output is absent.</summary>
-    private static Tensor Dummy(IlgpuDevice d) => dummies.GetOrAdd(d.Device, v => Tensor.Alloc([1], DType.Int64, v));
+    private static Tensor Dummy(IlgpuDevice d) => dummies.GetOrAdd(d.Device, v => Tensor.Empty([1], DType.Int64, v));
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Device, Tensor> dummies = new();
 }

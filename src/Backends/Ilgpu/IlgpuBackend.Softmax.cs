@@ -11,7 +11,7 @@ public sealed partial class IlgpuBackend
     internal Tensor Contig(Tensor t)
     {
         if (t.IsContiguous) return t;
-        var c = Tensor.Alloc((long[])t.shape.Clone(), t.DType, t.Device);
+        var c = Tensor.Empty(t.ShapeSpan.ToArray(), t.DType, t.Device);
         Copy(t, c);
         return c;
     }
@@ -50,21 +50,21 @@ public sealed partial class IlgpuBackend
     public void Softmax(Tensor x, Tensor result, bool log)
     {
         x = Contig(x);
-        long rows = x.shape[0], cols = x.shape[1];
+        long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0 || cols == 0) return;
         var d = Dev(x);
-        var o = new Offs { A = x.offset, B = result.offset };
+        var o = new TensorOffsets { A = x.StorageOffset, B = result.StorageOffset };
         if (x.DType == DType.Float32) S<float, F32>(); else S<double, F64>();
 
         void S<T, R>() where T : unmanaged where R : struct, IReal<T>
         {
             int lg = log ? 1 : 0;
             if (!WarpRows(d))
-                G<ArrayView<T>, ArrayView<T>, long, Offs, int>(d, RK.Softmax<T, R>)(Rows(d, rows), V<T>(x), V<T>(result), cols, o, lg);
+                LoadGroupedKernel<ArrayView<T>, ArrayView<T>, long, TensorOffsets, int>(d, RK.Softmax<T, R>)(Rows(d, rows), ViewOf<T>(x), ViewOf<T>(result), cols, o, lg);
             else if (cols <= WarpRowMaxCols)
-                G<ArrayView<T>, ArrayView<T>, long, long, Offs, int>(d, WK.SoftmaxWarp<T, R>)(WarpRowLaunch(d, rows), V<T>(x), V<T>(result), rows, cols, o, lg);
+                LoadGroupedKernel<ArrayView<T>, ArrayView<T>, long, long, TensorOffsets, int>(d, WK.SoftmaxWarp<T, R>)(WarpRowLaunch(d, rows), ViewOf<T>(x), ViewOf<T>(result), rows, cols, o, lg);
             else
-                G<ArrayView<T>, ArrayView<T>, long, Offs, int>(d, WK.SoftmaxBlock<T, R>)(BlockRowLaunch(d, rows), V<T>(x), V<T>(result), cols, o, lg);
+                LoadGroupedKernel<ArrayView<T>, ArrayView<T>, long, TensorOffsets, int>(d, WK.SoftmaxBlock<T, R>)(BlockRowLaunch(d, rows), ViewOf<T>(x), ViewOf<T>(result), cols, o, lg);
         }
     }
 
@@ -72,24 +72,24 @@ public sealed partial class IlgpuBackend
     public void SoftmaxBackward(Tensor grad, Tensor output, Tensor result, bool log)
     {
         grad = Contig(grad); output = Contig(output);
-        long rows = grad.shape[0], cols = grad.shape[1];
+        long rows = grad.ShapeSpan[0], cols = grad.ShapeSpan[1];
         if (rows == 0 || cols == 0) return;
         var d = Dev(grad);
-        var o = new Offs { A = grad.offset, B = output.offset, C = result.offset };
+        var o = new TensorOffsets { A = grad.StorageOffset, B = output.StorageOffset, C = result.StorageOffset };
         if (grad.DType == DType.Float32) S<float, F32>(); else S<double, F64>();
 
         void S<T, R>() where T : unmanaged where R : struct, IReal<T>
         {
             int lg = log ? 1 : 0;
             if (!WarpRows(d))
-                G<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, int>(d, RK.SoftmaxBackward<T, R>)(
-                    Rows(d, rows), V<T>(grad), V<T>(output), V<T>(result), cols, o, lg);
+                LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, int>(d, RK.SoftmaxBackward<T, R>)(
+                    Rows(d, rows), ViewOf<T>(grad), ViewOf<T>(output), ViewOf<T>(result), cols, o, lg);
             else if (cols <= WarpRowMaxCols)
-                G<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, Offs, int>(d, WK.SoftmaxBackwardWarp<T, R>)(
-                    WarpRowLaunch(d, rows), V<T>(grad), V<T>(output), V<T>(result), rows, cols, o, lg);
+                LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, TensorOffsets, int>(d, WK.SoftmaxBackwardWarp<T, R>)(
+                    WarpRowLaunch(d, rows), ViewOf<T>(grad), ViewOf<T>(output), ViewOf<T>(result), rows, cols, o, lg);
             else
-                G<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, int>(d, WK.SoftmaxBackwardBlock<T, R>)(
-                    BlockRowLaunch(d, rows), V<T>(grad), V<T>(output), V<T>(result), cols, o, lg);
+                LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, int>(d, WK.SoftmaxBackwardBlock<T, R>)(
+                    BlockRowLaunch(d, rows), ViewOf<T>(grad), ViewOf<T>(output), ViewOf<T>(result), cols, o, lg);
         }
     }
 
@@ -97,18 +97,18 @@ public sealed partial class IlgpuBackend
     public void LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd)
     {
         x = Contig(x);
-        long rows = x.shape[0], cols = x.shape[1];
+        long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0) return;
         var d = Dev(x);
-        var o = new Offs { A = x.offset, B = weight?.offset ?? 0, C = bias?.offset ?? 0, D = y.offset, E = mean.offset, F = rstd.offset };
+        var o = new TensorOffsets { A = x.StorageOffset, B = weight?.StorageOffset ?? 0, C = bias?.StorageOffset ?? 0, D = y.StorageOffset, E = mean.StorageOffset, F = rstd.StorageOffset };
         if (weight is not null) weight = Contig(weight);
         if (bias is not null) bias = Contig(bias);
-        o.B = weight?.offset ?? 0; o.C = bias?.offset ?? 0;
+        o.B = weight?.StorageOffset ?? 0; o.C = bias?.StorageOffset ?? 0;
         if (x.DType == DType.Float32) L<float, F32>((float)eps); else L<double, F64>(eps);
 
         void L<T, R>(T e) where T : unmanaged where R : struct, IReal<T> =>
-            G<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, T, Offs, int, int>(d, RK.LayerNorm<T, R>)(
-                Rows(d, rows), V<T>(x), V<T>(weight ?? x), V<T>(bias ?? x), V<T>(y), V<T>(mean), V<T>(rstd), cols, e, o,
+            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, T, TensorOffsets, int, int>(d, RK.LayerNorm<T, R>)(
+                Rows(d, rows), ViewOf<T>(x), ViewOf<T>(weight ?? x), ViewOf<T>(bias ?? x), ViewOf<T>(y), ViewOf<T>(mean), ViewOf<T>(rstd), cols, e, o,
                 weight is null ? 0 : 1, bias is null ? 0 : 1);
     }
 
@@ -118,28 +118,28 @@ public sealed partial class IlgpuBackend
     {
         grad = Contig(grad); x = Contig(x); mean = Contig(mean); rstd = Contig(rstd);
         if (weight is not null) weight = Contig(weight);
-        long rows = x.shape[0], cols = x.shape[1];
+        long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         var d = Dev(x);
-        var o = new Offs { A = grad.offset, B = x.offset, C = mean.offset, D = rstd.offset, E = weight?.offset ?? 0, F = gradX.offset };
-        var p = new Offs { A = grad.offset, B = x.offset, C = mean.offset, D = rstd.offset, E = gradWeight?.offset ?? 0, F = gradBias?.offset ?? 0 };
+        var o = new TensorOffsets { A = grad.StorageOffset, B = x.StorageOffset, C = mean.StorageOffset, D = rstd.StorageOffset, E = weight?.StorageOffset ?? 0, F = gradX.StorageOffset };
+        var p = new TensorOffsets { A = grad.StorageOffset, B = x.StorageOffset, C = mean.StorageOffset, D = rstd.StorageOffset, E = gradWeight?.StorageOffset ?? 0, F = gradBias?.StorageOffset ?? 0 };
         if (x.DType == DType.Float32) L<float, F32>(); else L<double, F64>();
 
         void L<T, R>() where T : unmanaged where R : struct, IReal<T>
         {
             if (rows > 0)
-                G<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, Offs, int>(d, RK.LayerNormBackward<T, R>)(
-                    Rows(d, rows), V<T>(grad), V<T>(x), V<T>(mean), V<T>(rstd), V<T>(weight ?? x), V<T>(gradX), cols, o, weight is null ? 0 : 1);
+                LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, int>(d, RK.LayerNormBackward<T, R>)(
+                    Rows(d, rows), ViewOf<T>(grad), ViewOf<T>(x), ViewOf<T>(mean), ViewOf<T>(rstd), ViewOf<T>(weight ?? x), ViewOf<T>(gradX), cols, o, weight is null ? 0 : 1);
             if ((gradWeight is not null || gradBias is not null) && cols > 0)
             {
                 // Two passes: column partial sums over row chunks (enough threads to fill the device), then one
                 // thread per column adds the chunks. One thread per column over every row left most SMs idle.
                 long chunk = Math.Max(8, (rows + 127) / 128), parts = Math.Max(1, (rows + chunk - 1) / chunk);
-                var part = Tensor.Alloc([2 * parts * cols], x.DType, x.Device);
-                K<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, long, Offs>(d, RK.LayerNormParamsPartial<T, R>)(
-                    Count(cols * parts), V<T>(grad), V<T>(x), V<T>(mean), V<T>(rstd), V<T>(part).SubView(part.offset),
+                var part = Tensor.Empty([2 * parts * cols], x.DType, x.Device);
+                LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, long, TensorOffsets>(d, RK.LayerNormParamsPartial<T, R>)(
+                    Count(cols * parts), ViewOf<T>(grad), ViewOf<T>(x), ViewOf<T>(mean), ViewOf<T>(rstd), ViewOf<T>(part).SubView(part.StorageOffset),
                     rows, cols, chunk, p);
-                K<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, Offs, int, int>(d, RK.LayerNormParamsFinish<T, R>)(
-                    Count(cols), V<T>(part).SubView(part.offset), V<T>(gradWeight ?? gradBias!), V<T>(gradBias ?? gradWeight!),
+                LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, TensorOffsets, int, int>(d, RK.LayerNormParamsFinish<T, R>)(
+                    Count(cols), ViewOf<T>(part).SubView(part.StorageOffset), ViewOf<T>(gradWeight ?? gradBias!), ViewOf<T>(gradBias ?? gradWeight!),
                     parts, cols, p, gradWeight is null ? 0 : 1, gradBias is null ? 0 : 1);
             }
         }

@@ -120,10 +120,10 @@ public sealed partial class IlgpuBackend : IBackend
     // ---- helpers shared by the partial files ------------------------------------------------------
 
     /// <summary>The device of a tensor on this backend.</summary>
-    internal static IlgpuDevice Dev(Tensor t) => ((IlgpuStorage)t.storage).Owner;
+    internal static IlgpuDevice Dev(Tensor t) => ((IlgpuStorage)t.Storage).Owner;
 
     /// <summary>The whole storage of <paramref name="t"/> as a typed view (kernels add the tensor's offset).</summary>
-    internal static ArrayView<T> V<T>(Tensor t) where T : unmanaged => ((IlgpuStorage)t.storage).View<T>();
+    internal static ArrayView<T> ViewOf<T>(Tensor t) where T : unmanaged => ((IlgpuStorage)t.Storage).View<T>();
 
     /// <summary>The auto-grouped launcher of <paramref name="kernel"/> on <paramref name="d"/>, loaded once.</summary>
     internal static TLauncher Load<TKernel, TLauncher>(IlgpuDevice d, TKernel kernel, Func<Accelerator, TKernel, TLauncher> load)

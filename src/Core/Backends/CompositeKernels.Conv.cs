@@ -200,17 +200,35 @@ public static partial class CompositeKernels
         Write(gradInput, sums.Narrow(1, 0, hw).Reshape(gradInput.Shape.ToArray()));
     }
 
+    /// <summary>
+    /// Attention's probabilities P = softmax(q·kᵀ·scale) over the last dim, −∞ above the diagonal when causal, in tensor
+    /// ops: recorded when grad mode is on (Ember.Autograd's createGraph formula for attention uses it).
+    /// </summary>
+    public static Tensor AttentionProbabilities(Tensor q, Tensor k, double scale, bool causal)
+    {
+        var scores = q.MatMul(k.mT) * scale;
+        if (causal)
+            scores = scores.MaskedFill(Tensor.Ones([q.Shape[-2], k.Shape[-2]], DType.Bool, q.Device).Tril().LogicalNot(), double.NegativeInfinity);
+        return scores.Softmax(-1);
+    }
+
+    /// <summary>
+    /// Attention's gradients from grad and P in tensor ops: dP = g·vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale, then
+    /// (dS·k, dSᵀ·q, Pᵀ·g). Recorded when grad mode is on (Ember.Autograd's createGraph formula uses it).
+    /// </summary>
+    public static (Tensor GradQ, Tensor GradK, Tensor GradV) AttentionGradients(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale)
+    {
+        var p = probabilities;
+        var dp = grad.MatMul(v.mT);
+        var ds = p * (dp - (dp * p).Sum(-1, keepDim: true)) * scale;
+        return (ds.MatMul(k), ds.mT.MatMul(q), p.mT.MatMul(grad));
+    }
+
     /// <summary>See <see cref="IBackend.Attention"/>.</summary>
     public static void Attention(IBackend backend, Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output)
     {
         using var _ = RecordingOff.Enter();
-        var scores = q.MatMul(k.mT) * scale;
-        if (causal)
-        {
-            long l = q.Shape[-2], s = k.Shape[-2];
-            scores = scores.MaskedFill(Tensor.Ones([l, s], DType.Bool, q.Device).Tril().LogicalNot(), double.NegativeInfinity);
-        }
-        var p = scores.Softmax(-1);
+        var p = AttentionProbabilities(q, k, scale, causal);
         Write(probabilities, p);
         Write(output, p.MatMul(v));
     }
@@ -220,11 +238,9 @@ public static partial class CompositeKernels
         Tensor gradQ, Tensor gradK, Tensor gradV)
     {
         using var _ = RecordingOff.Enter();
-        var p = probabilities;
-        var dp = grad.MatMul(v.mT);
-        var ds = p * (dp - (dp * p).Sum(-1, keepDim: true)) * scale;
-        Write(gradQ, ds.MatMul(k));
-        Write(gradK, ds.mT.MatMul(q));
-        Write(gradV, p.mT.MatMul(grad));
+        var (gq, gk, gv) = AttentionGradients(grad, q, k, v, probabilities, scale);
+        Write(gradQ, gq);
+        Write(gradK, gk);
+        Write(gradV, gv);
     }
 }

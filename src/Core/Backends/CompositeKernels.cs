@@ -147,19 +147,28 @@ public static partial class CompositeKernels
         Tensor logSumExp, Tensor gradX)
     {
         using var _ = RecordingOff.Enter();
+        Write(gradX, CrossEntropyGradient(grad, x, target, weight, args, (x - logSumExp.Unsqueeze(1)).Exp()));
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="IBackend.CrossEntropy"/> in tensor ops: grad[r]·((1 − ε)·w[t]·(p − onehot(t)) + (ε/C)·(W·p − w)),
+    /// 0 for ignored rows, with p = softmax(x) recomputed unless <paramref name="probabilities"/> is given. Recorded when
+    /// grad mode is on (Ember.Autograd's createGraph formula for cross-entropy uses it, with p recomputed).
+    /// </summary>
+    public static Tensor CrossEntropyGradient(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor? probabilities = null)
+    {
         long c = x.Shape[1];
         double eps = args.LabelSmoothing;
         var (safe, keep, wt) = Targets(target, weight, args.IgnoreIndex, x);
-        var p = (x - logSumExp.Unsqueeze(1)).Exp();
-        var oneHot = safe.OneHot(c).To(x.DType);
-        var result = (p - oneHot) * (wt * (1 - eps)).Unsqueeze(1);
+        var p = probabilities ?? x.Softmax(1);
+        var result = (p - safe.OneHot(c).To(x.DType)) * (wt * (1 - eps)).Unsqueeze(1);
         if (eps > 0)
         {
             var wsum = weight is null ? Tensor.Scalar(c, x.DType, x.Device) : weight.Sum();
             var w = weight is null ? Tensor.Scalar(1, x.DType, x.Device) : weight.Reshape(1, c);
             result = result + (p * wsum - w) * keep.Unsqueeze(1) * (eps / c);
         }
-        Write(gradX, result * grad.Unsqueeze(1));
+        return result * grad.Unsqueeze(1);
     }
 
     /// <summary>See <see cref="IBackend.ColumnSum"/>.</summary>

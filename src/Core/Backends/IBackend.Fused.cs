@@ -1,7 +1,8 @@
 namespace Ember;
 
 /// <summary>
-/// The optional half of the backend contract: fused kernels. Every member has a default body that runs the composite
+/// The backend contract has two halves: the required core of IBackend.cs (memory, copies, fill, elementwise, where, reduce,
+/// matmul, indexing, random), which every backend implements, and, here, the optional fused kernels. Every member has a default body that runs the composite
 /// in <see cref="CompositeKernels"/>, written once with the required members, so a backend that implements only the
 /// required core runs every model. A backend implements a member (same signature, public) only to be faster; where its
 /// fast kernel covers only some cases it calls the <see cref="CompositeKernels"/> method for the rest.

@@ -1,9 +1,7 @@
 namespace Ember;
 
 /// <summary>
-/// The whole contract between tensors and kernels: the required core below (memory, copies, fill, elementwise, where,
-/// reduce, matmul, indexing, random), which a new backend must implement, and the optional fused kernels of
-/// IBackend.Fused.cs, each with a composite default (<see cref="CompositeKernels"/>). Core validates every argument (shapes, dtypes,
+/// The whole contract between tensors and kernels. Core validates every argument (shapes, dtypes,
 /// devices) and allocates every output before it calls a backend, so a backend only computes.
 /// Tensors passed in are views (storage, offset, shape, strides) on the backend's own device;
 /// outputs may be non-contiguous views (in-place ops write through them) unless a member says

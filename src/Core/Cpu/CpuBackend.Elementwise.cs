@@ -118,6 +118,14 @@ public sealed partial class CpuBackend
         var xd = Data<T>(x); var rd = Data<T>(result);
         var layout = new StridedLayout(result.shape, x, result);
         int n = layout.RowLength;
+        if (layout.Rows == 1 && layout.Inner(0) == 1 && layout.Inner(1) == 1)
+        {
+            // One contiguous run (every contiguous tensor coalesces to this): split it into chunks over the threads,
+            // which ForRows (parallel over rows only) cannot.
+            long xo = layout.RowOffset(0, 0), ro = layout.RowOffset(1, 0);
+            CpuFused.ForChunks(n, (s, len) => kernel(xd.AsSpan((int)xo + s, len), rd.AsSpan((int)ro + s, len)));
+            return;
+        }
         layout.ForRows((r0, r1) =>
         {
             long xs = layout.Inner(0), rs = layout.Inner(1);
@@ -143,6 +151,13 @@ public sealed partial class CpuBackend
         var ad = Data<T>(a); var bd = Data<T>(b); var rd = Data<TOut>(result);
         var layout = new StridedLayout(result.shape, a, b, result);
         int n = layout.RowLength;
+        if (layout.Rows == 1 && layout.Inner(0) == 1 && layout.Inner(1) == 1 && layout.Inner(2) == 1)
+        {
+            // One contiguous run: chunks over the threads (see RunRows).
+            long ao = layout.RowOffset(0, 0), bo = layout.RowOffset(1, 0), ro = layout.RowOffset(2, 0);
+            CpuFused.ForChunks(n, (s, len) => kernel(ad.AsSpan((int)ao + s, len), bd.AsSpan((int)bo + s, len), rd.AsSpan((int)ro + s, len)));
+            return;
+        }
         layout.ForRows((r0, r1) =>
         {
             long as_ = layout.Inner(0), bs = layout.Inner(1), rs = layout.Inner(2);

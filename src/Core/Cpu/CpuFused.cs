@@ -28,28 +28,6 @@ internal static class CpuFused
 
     private static bool IsCpuFloat(Tensor t) => t.Device.Type == DeviceType.Cpu && t.DType is DType.Float32 or DType.Float64;
 
-    /// <summary>g·GELU′(x) (exact GELU) for same-shape CPU tensors; null otherwise.</summary>
-    public static Tensor? GeluBackward(Tensor g, Tensor x)
-    {
-        if (!IsCpuFloat(x) || g.DType != x.DType || g.Device != x.Device || !g.shape.AsSpan().SequenceEqual(x.shape)) return null;
-        var gc = g.ContiguousRaw(); var xc = x.ContiguousRaw();
-        var r = Tensor.Alloc((long[])x.shape.Clone(), x.DType, x.Device);
-        long n = r.Numel;
-        if (x.DType == DType.Float32)
-        {
-            float[] gd = CpuBackend.Data<float>(gc), xd = CpuBackend.Data<float>(xc), rd = CpuBackend.Data<float>(r);
-            long go = gc.offset, xo = xc.offset;
-            ForChunks(n, (s, len) => FastMath.GeluBackward(gd.AsSpan((int)go + s, len), xd.AsSpan((int)xo + s, len), rd.AsSpan(s, len)));
-        }
-        else
-        {
-            double[] gd = CpuBackend.Data<double>(gc), xd = CpuBackend.Data<double>(xc), rd = CpuBackend.Data<double>(r);
-            long go = gc.offset, xo = xc.offset;
-            ForChunks(n, (s, len) => FastMath.GeluBackward(gd.AsSpan((int)go + s, len), xd.AsSpan((int)xo + s, len), rd.AsSpan(s, len)));
-        }
-        return r;
-    }
-
     /// <summary>
     /// Column sums of a contiguous CPU float matrix g [m, n] into result [n] (the bias gradient of Linear): rows are added
     /// in float over blocks of 64, the block sums in double. False (nothing written) when g is not a contiguous CPU float
@@ -86,31 +64,5 @@ internal static class CpuFused
         int threads = CpuThreads.Count;
         if (threads <= 1 || colChunks < 2 || (long)m * n < 65536) { for (int c = 0; c < colChunks; c++) Body(c); return; }
         Parallel.For(0, colChunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Body);
-    }
-
-    /// <summary>ReLU's backward g·[y &gt; 0] (y the saved result) in one vectorized pass; null when not CPU float of equal shapes.</summary>
-    public static Tensor? ReluBackward(Tensor g, Tensor y)
-    {
-        if (!IsCpuFloat(y) || g.DType != y.DType || g.Device != y.Device || !g.shape.AsSpan().SequenceEqual(y.shape)) return null;
-        var gc = g.ContiguousRaw(); var yc = y.ContiguousRaw();
-        var r = Tensor.Alloc((long[])y.shape.Clone(), y.DType, y.Device);
-        if (y.DType == DType.Float32) Mask(CpuBackend.Data<float>(gc), gc.offset, CpuBackend.Data<float>(yc), yc.offset, CpuBackend.Data<float>(r), r.Numel);
-        else Mask(CpuBackend.Data<double>(gc), gc.offset, CpuBackend.Data<double>(yc), yc.offset, CpuBackend.Data<double>(r), r.Numel);
-        return r;
-    }
-
-    private static void Mask<T>(T[] g, long go, T[] y, long yo, T[] r, long n) where T : unmanaged, System.Numerics.INumber<T>
-    {
-        ForChunks(n, (s, len) =>
-        {
-            var gs = g.AsSpan((int)go + s, len); var ys = y.AsSpan((int)yo + s, len); var rs = r.AsSpan(s, len);
-            int i = 0, w = System.Numerics.Vector<T>.Count;
-            for (; i <= len - w; i += w)
-            {
-                var keep = System.Numerics.Vector.GreaterThan(new System.Numerics.Vector<T>(ys.Slice(i)), System.Numerics.Vector<T>.Zero);
-                System.Numerics.Vector.ConditionalSelect(keep, new System.Numerics.Vector<T>(gs.Slice(i)), System.Numerics.Vector<T>.Zero).CopyTo(rs.Slice(i));
-            }
-            for (; i < len; i++) rs[i] = ys[i] > T.Zero ? gs[i] : T.Zero;
-        });
     }
 }

@@ -10,15 +10,27 @@ public sealed class CpuStorage : Storage
 
     internal CpuStorage(IBackend backend, DType dtype, long length) : base(backend, Device.Cpu, dtype, length)
     {
-        if (length > int.MaxValue) throw new ArgumentException($"CPU tensors hold at most {int.MaxValue} elements, asked for {length}.");
-        Data = CpuMemoryPool.Rent(dtype, (int)length, out lease);
+        if (length > Array.MaxLength) throw new ArgumentException($"CPU tensors hold at most {Array.MaxLength} elements (the largest .NET array), asked for {length}.");
+        data = CpuMemoryPool.Rent(dtype, (int)length, out lease);
     }
+
+    private readonly Array data;
 
     /// <summary>
     /// The elements. The array has exactly <see cref="Storage.Length"/> elements; holding a reference to it keeps
     /// it out of the pool (it is reused only once unreachable).
     /// </summary>
-    public Array Data { get; }
+    /// <exception cref="ObjectDisposedException">The storage was disposed: its array may already hold another tensor. Every
+    /// CPU read and write goes through here, so this is the one check that keeps released memory unreadable.</exception>
+    public Array Data
+    {
+        get
+        {
+            if (IsDisposed)
+                throw new ObjectDisposedException(nameof(Tensor), $"A {DType} tensor storage of {Length} elements was used after it was disposed (Dispose or the end of a Tensor.Scope).");
+            return data;
+        }
+    }
 
     /// <summary>The elements as T[] (T must match the dtype).</summary>
     public T[] Get<T>() where T : unmanaged => (T[])Data;

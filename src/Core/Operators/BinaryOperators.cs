@@ -37,6 +37,8 @@ namespace Ember.Operators
                 case BinaryOp.Maximum: v.Visit<T, MaximumOperator<T>>(default); break;
                 case BinaryOp.Minimum: v.Visit<T, MinimumOperator<T>>(default); break;
                 case BinaryOp.Remainder: v.Visit<T, RemainderOperator<T>>(default); break;
+                case BinaryOp.ReluBackward: v.Visit<T, ReluBackwardOperator<T>>(default); break;
+                case BinaryOp.GeluBackward: v.Visit<T, GeluBackwardOperator<T>>(default); break;
                 default: return false;
             }
             return true;
@@ -86,5 +88,9 @@ namespace Ember
         LogicalOr,
         /// <summary>a ⊕ b (Bool operands and result)</summary>
         LogicalXor,
+        /// <summary>ReLU's gradient: a where b (ReLU's output) &gt; 0, else 0 (floating point; not differentiable).</summary>
+        ReluBackward,
+        /// <summary>Exact GELU's gradient: a·GELU′(b), b = GELU's input (floating point; not differentiable).</summary>
+        GeluBackward,
     }
 }

@@ -38,7 +38,10 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<long>
     public int Count => Rank;
 
     /// <summary>Size of dimension <paramref name="dim"/>; negative dims count from the end.</summary>
-    public long this[int dim] => Array[dim < 0 ? dim + Rank : dim];
+    /// <exception cref="ArgumentOutOfRangeException">dim is outside [−Rank, Rank).</exception>
+    public long this[int dim] => dim >= -Rank && dim < Rank
+        ? Array[dim < 0 ? dim + Rank : dim]
+        : throw new ArgumentOutOfRangeException(nameof(dim), $"Shape: dimension {dim} is out of range for shape {this} (expected in [{-Rank}, {Rank - 1}]).");
 
     /// <summary>Product of the sizes (1 for a scalar shape).</summary>
     public long Numel

@@ -52,10 +52,15 @@ public sealed partial class Tensor
 
     // ---- in-place ---------------------------------------------------------------------------------
 
-    /// <summary>Checks that an in-place write is legal for autograd, then bumps the version counter.</summary>
-    internal void BeginInPlace(string op, Tensor? source = null)
+    /// <summary>
+    /// The single entry check of every in-place write: the tensor is alive, no two of its elements share memory (unless the
+    /// write is idempotent, as a fill is), and autograd allows it; then bumps the version counter.
+    /// </summary>
+    internal void BeginInPlace(string op, Tensor? source = null, bool idempotent = false)
     {
         CheckNotDisposed(op);
+        source?.CheckNotDisposed(op);
+        if (!idempotent) CheckNoInternalOverlap(op);
         if (GradMode.IsEnabled)
         {
             if (RequiresGrad && IsLeaf)
@@ -85,7 +90,7 @@ public sealed partial class Tensor
     /// <summary>Sets every element to <paramref name="value"/> in place; returns this.</summary>
     public Tensor Fill_(double value)
     {
-        BeginInPlace("Fill_");
+        BeginInPlace("Fill_", idempotent: true);   // like PyTorch, filling an expanded view is allowed
         Backend.Fill(this, value);
         return this;
     }
@@ -99,6 +104,7 @@ public sealed partial class Tensor
         if (!bshape.AsSpan().SequenceEqual(shape))
             throw new ArgumentException($"{op}: other's shape {other.Shape} does not broadcast to this shape {Shape}.");
         CheckSameDevice(op, this, other); CheckSameDType(op, this, other);
+        CheckIntegerDivisor(bop, other);
         BeginInPlace(op, other);
         Backend.Binary(bop, this, other.ExpandRaw(shape), this);
         return this;

@@ -58,6 +58,7 @@ public sealed partial class Tensor
         if (!IsLogical(op) && !IsComparison(op) && a.DType == DType.Bool)
             throw new ArgumentException($"{name}: not defined for Bool tensors (shapes {a.Shape} and {b.Shape}); use LogicalAnd/Or or convert first.");
         var outShape = ShapeUtil.Broadcast(name, a.shape, b.shape);
+        CheckIntegerDivisor(op, b);
         var outType = IsComparison(op) ? DType.Bool : a.DType;
         var result = Alloc(outShape, outType, a.Device);
         a.Backend.Binary(op, a.ExpandRaw(outShape), b.ExpandRaw(outShape), result);

@@ -12,9 +12,10 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(data);
         var s = shape.Length == 0 ? [data.LongLength] : (long[])shape.Clone();
-        if (ShapeUtil.Numel(s) != data.LongLength)
-            throw new ArgumentException($"FromArray: shape {ShapeUtil.Format(s)} holds {ShapeUtil.Numel(s)} elements but the array has {data.LongLength}.");
-        var t = Alloc(s, DTypeInfo.Of<T>(), Device.Cpu);
+        long n = CheckedNumel("FromArray", s);
+        if (n != data.LongLength)
+            throw new ArgumentException($"FromArray: shape {ShapeUtil.Format(s)} holds {n} elements but the array has {data.LongLength}.");
+        var t = Alloc(s, DTypeInfo.Of<T>(), Device.Cpu, "FromArray");
         t.Backend.CopyFromHost(MemoryMarshal.AsBytes(data.AsSpan()), t.storage, 0);
         return t;
     }
@@ -44,23 +45,29 @@ public sealed partial class Tensor
 
     /// <summary>An uninitialized tensor (contents unspecified).</summary>
     public static Tensor Empty(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
-        Finish(Alloc(shape.ToArray(), dtype, device ?? Device.Cpu), requiresGrad);
+        Finish(Alloc(shape.ToArray(), dtype, device ?? Device.Cpu, "Empty"), requiresGrad);
 
     /// <summary>A tensor filled with <paramref name="value"/>.</summary>
-    public static Tensor Full(Shape shape, double value, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false)
+    /// <exception cref="ArgumentException">The element count overflows or exceeds <see cref="MaxElements"/>.</exception>
+    public static Tensor Full(Shape shape, double value, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
+        Filled("Full", shape, value, dtype, device, requiresGrad);
+
+    private static Tensor Filled(string op, Shape shape, double value, DType dtype, Device? device, bool requiresGrad)
     {
-        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu);
+        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu, op);
         t.Backend.Fill(t, value);
         return Finish(t, requiresGrad);
     }
 
     /// <summary>A tensor of zeros.</summary>
+    /// <exception cref="ArgumentException">The element count overflows or exceeds <see cref="MaxElements"/>.</exception>
     public static Tensor Zeros(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
-        Full(shape, 0, dtype, device, requiresGrad);
+        Filled("Zeros", shape, 0, dtype, device, requiresGrad);
 
     /// <summary>A tensor of ones.</summary>
+    /// <exception cref="ArgumentException">The element count overflows or exceeds <see cref="MaxElements"/>.</exception>
     public static Tensor Ones(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false) =>
-        Full(shape, 1, dtype, device, requiresGrad);
+        Filled("Ones", shape, 1, dtype, device, requiresGrad);
 
     /// <summary>Float32 zeros on the CPU: <c>Tensor.Zeros(2, 3)</c>.</summary>
     public static Tensor Zeros(params long[] shape) => Zeros((Shape)shape);
@@ -83,12 +90,12 @@ public sealed partial class Tensor
     public static Tensor RandnLike(Tensor t, Generator? generator = null) => Randn(t.Shape, t.DType, t.Device, false, generator);
 
     /// <summary>Values start, start+step, … below end (torch.arange). Int64 unless a dtype is given.</summary>
-    /// <exception cref="ArgumentException">step is 0 or has the wrong sign.</exception>
+    /// <exception cref="ArgumentException">step is 0 or has the wrong sign, or the count is not finite or above <see cref="MaxElements"/>.</exception>
     public static Tensor Arange(double start, double end, double step = 1, DType dtype = DType.Int64, Device? device = null, bool requiresGrad = false)
     {
         if (step == 0 || (end - start) / step < 0)
             throw new ArgumentException($"Arange: step {step} cannot go from {start} to {end}.");
-        long n = (long)Math.Ceiling((end - start) / step);
+        long n = CheckCount("Arange", Math.Ceiling((end - start) / step), $"start {start}, end {end}, step {step}");
         var vals = new double[n];
         for (long i = 0; i < n; i++) vals[i] = start + i * step;
         return Finish(FromArray(vals, n).To(dtype).To(device ?? Device.Cpu), requiresGrad);
@@ -101,6 +108,7 @@ public sealed partial class Tensor
     public static Tensor Linspace(double start, double end, long steps, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false)
     {
         if (steps < 0) throw new ArgumentException($"Linspace: steps must be non-negative, got {steps}.");
+        CheckCount("Linspace", steps, $"steps {steps}");
         var vals = new double[steps];
         double d = steps > 1 ? (end - start) / (steps - 1) : 0;
         // PyTorch fills the second half backwards from end so that the last value is exactly end.
@@ -110,9 +118,11 @@ public sealed partial class Tensor
     }
 
     /// <summary>The n×m identity matrix (m = n by default).</summary>
+    /// <exception cref="ArgumentException">A size is negative, or n·m exceeds <see cref="MaxElements"/>.</exception>
     public static Tensor Eye(long n, long? m = null, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false)
     {
         long cols = m ?? n;
+        CheckAllocatable("Eye", [n, cols], dtype);
         var vals = new double[n * cols];
         for (long i = 0; i < Math.Min(n, cols); i++) vals[i * cols + i] = 1;
         return Finish(FromArray(vals, n, cols).To(dtype).To(device ?? Device.Cpu), requiresGrad);
@@ -121,7 +131,7 @@ public sealed partial class Tensor
     /// <summary>Uniform [0, 1) samples from Philox.</summary>
     public static Tensor Rand(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false, Generator? generator = null)
     {
-        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu);
+        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu, "Rand");
         t.CheckFloat("Rand");
         var (s, o) = (generator ?? Random.Default).Reserve(t.Numel);
         t.Backend.Random(RandomDistribution.Uniform, t, s, o, 0, 1);
@@ -131,7 +141,7 @@ public sealed partial class Tensor
     /// <summary>Standard normal samples from Philox (Box–Muller).</summary>
     public static Tensor Randn(Shape shape, DType dtype = DType.Float32, Device? device = null, bool requiresGrad = false, Generator? generator = null)
     {
-        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu);
+        var t = Alloc(shape.ToArray(), dtype, device ?? Device.Cpu, "Randn");
         t.CheckFloat("Randn");
         var (s, o) = (generator ?? Random.Default).Reserve(t.Numel);
         t.Backend.Random(RandomDistribution.Normal, t, s, o, 0, 1);
@@ -162,8 +172,10 @@ public sealed partial class Tensor
     }
 
     /// <summary>A random permutation of 0..n−1 on the host (used by samplers).</summary>
+    /// <exception cref="ArgumentException">n is negative or above <see cref="MaxElements"/>.</exception>
     public static long[] RandpermArray(long n, Generator? generator = null)
     {
+        CheckCount("Randperm", n, $"n {n}");
         var gen = generator ?? Random.Default;
         var (s, o) = gen.Reserve(n);
         var keys = new ulong[n];

@@ -46,7 +46,7 @@ public sealed partial class Tensor
     /// <summary>Splits dim into the given sizes (torch.unflatten).</summary>
     public Tensor Unflatten(int dim, params long[] sizes)
     {
-        int d = ShapeUtil.NormalizeDim(dim, Dim, "Unflatten");
+        int d = IndexedDim(dim, "Unflatten");
         var ns = new List<long>(shape[..d]);
         ns.AddRange(sizes);
         ns.AddRange(shape[(d + 1)..]);
@@ -98,7 +98,7 @@ public sealed partial class Tensor
     public Tensor mT => Dim >= 2 ? Transpose(-2, -1) : throw new InvalidOperationException($"mT: expected at least 2 dims, got shape {Shape}.");
 
     /// <summary>Broadcasts size-1 dims (and new leading dims) to the given sizes without copying; −1 keeps a size.</summary>
-    /// <exception cref="ArgumentException">A non-1 size would change.</exception>
+    /// <exception cref="ArgumentException">A non-1 size would change, or the element count overflows Int64.</exception>
     public Tensor Expand(params long[] sizes)
     {
         if (sizes.Length < Dim) throw new ArgumentException($"Expand: target {ShapeUtil.Format(sizes)} has fewer dims than shape {Shape}.");
@@ -117,6 +117,7 @@ public sealed partial class Tensor
             else throw new ArgumentException($"Expand: shape {Shape} cannot be expanded to {ShapeUtil.Format(sizes)} (dim {i}: {cur} is not 1).");
         }
         if (ns.AsSpan().SequenceEqual(shape)) return this;
+        CheckedNumel("Expand", ns);
         return AutogradHook.Record(OpKind.Expand, new Tensor(storage, offset, ns, nst), new OpArgs { InputShape = shape }, this);
     }
 
@@ -156,7 +157,7 @@ public sealed partial class Tensor
 
     private Tensor Slice(int dim, long start, long end, long step, string op, bool clamp = false)
     {
-        int d = ShapeUtil.NormalizeDim(dim, Dim, op);
+        int d = IndexedDim(dim, op);
         long n = shape[d];
         if (step <= 0) throw new ArgumentException($"{op}: step must be positive, got {step}.");
         if (clamp)
@@ -179,7 +180,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentOutOfRangeException">index is outside the dim.</exception>
     public Tensor Select(int dim, long index)
     {
-        int d = ShapeUtil.NormalizeDim(dim, Dim, "Select");
+        int d = IndexedDim(dim, "Select");
         long n = shape[d];
         if (index < -n || index >= n)
             throw new ArgumentOutOfRangeException(nameof(index), $"Select: index {index} is out of range for dim {d} of size {n} (shape {Shape}).");
@@ -231,7 +232,7 @@ public sealed partial class Tensor
     /// <summary>Sliding windows of <paramref name="size"/> with <paramref name="step"/> along dim, as a new last dim (torch.Tensor.unfold). Not differentiable through autograd.</summary>
     public Tensor Unfold(int dim, long size, long step)
     {
-        int d = ShapeUtil.NormalizeDim(dim, Dim, "Unfold");
+        int d = IndexedDim(dim, "Unfold");
         if (size <= 0 || step <= 0 || size > shape[d])
             throw new ArgumentException($"Unfold: size {size} and step {step} must be positive and size ≤ {shape[d]} (dim {d} of shape {Shape}).");
         var ns = new List<long>(shape) { size };
@@ -246,17 +247,23 @@ public sealed partial class Tensor
     private long[] InferShape(string op, long[] newShape)
     {
         long n = Numel;
-        int infer = -1; long known = 1;
+        int infer = -1;
+        long product = 1;   // of the non-zero known sizes: it must fit Int64 (as in CheckedNumel) even when a size is 0
+        bool zero = false;
         for (int i = 0; i < newShape.Length; i++)
         {
-            if (newShape[i] == -1)
+            long s = newShape[i];
+            if (s == -1)
             {
                 if (infer >= 0) throw new ArgumentException($"{op}: only one dimension can be −1, got {ShapeUtil.Format(newShape)}.");
                 infer = i;
             }
-            else if (newShape[i] < 0) throw new ArgumentException($"{op}: invalid size {newShape[i]} in {ShapeUtil.Format(newShape)}.");
-            else known *= newShape[i];
+            else if (s < 0) throw new ArgumentException($"{op}: invalid size {s} in {ShapeUtil.Format(newShape)}.");
+            else if (s == 0) zero = true;
+            else if (product > long.MaxValue / s) throw new ArgumentException($"{op}: shape {ShapeUtil.Format(newShape)} has more elements than Int64 can count.");
+            else product *= s;
         }
+        long known = zero ? 0 : product;
         var r = (long[])newShape.Clone();
         if (infer >= 0)
         {

@@ -33,10 +33,11 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>Creates a tensor of the given shape on a fresh storage of <paramref name="device"/> (contents unspecified).</summary>
-    internal static Tensor Alloc(long[] shape, DType dtype, Device device)
+    /// <exception cref="ArgumentException">The element count overflows or exceeds <see cref="MaxElements"/> (the message names <paramref name="op"/>).</exception>
+    internal static Tensor Alloc(long[] shape, DType dtype, Device device, string op = "Empty")
     {
+        long n = CheckAllocatable(op, shape, dtype);
         var backend = Backends.For(device);
-        long n = ShapeUtil.Numel(shape);
         var st = backend.Allocate(device, dtype, n);
         TensorScope.Track(st);
         return new Tensor(st, 0, shape, ShapeUtil.ContiguousStrides(shape));
@@ -59,7 +60,7 @@ public sealed partial class Tensor : IDisposable
 
     /// <summary>Size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
     /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
-    public long Size(int dim) => shape[ShapeUtil.NormalizeDim(dim, Dim, "Size")];
+    public long Size(int dim) => shape[IndexedDim(dim, "Size")];
 
     /// <summary>Number of dimensions (0 for a scalar).</summary>
     public int Dim => shape.Length;
@@ -75,6 +76,12 @@ public sealed partial class Tensor : IDisposable
 
     /// <summary>Element strides of each dimension (a copy).</summary>
     public long[] Strides => (long[])strides.Clone();
+
+    /// <summary>The sizes of the dimensions, without a copy (for backends, which read views' geometry on every call).</summary>
+    public ReadOnlySpan<long> ShapeSpan => shape;
+
+    /// <summary>Element strides of each dimension, without a copy (for backends; <see cref="Strides"/> copies).</summary>
+    public ReadOnlySpan<long> StridesSpan => strides;
 
     /// <summary>Offset of the first element in the storage, in elements.</summary>
     public long StorageOffset => offset;
@@ -100,7 +107,17 @@ public sealed partial class Tensor : IDisposable
     public bool RequiresGrad { get; internal set; }
 
     /// <summary>The accumulated gradient of a leaf (or of a non-leaf after RetainGrad), else null.</summary>
-    public Tensor? Grad { get; set; }
+    /// <exception cref="ArgumentException">Assigned a tensor of another shape, dtype or device (PyTorch's "assigned grad has data of a different size/type/device").</exception>
+    public Tensor? Grad
+    {
+        get => grad;
+        set
+        {
+            if (value is not null) CheckGradAssignment(value);
+            grad = value;
+        }
+    }
+    private Tensor? grad;
 
     /// <summary>The node that produced this tensor; null for leaves.</summary>
     public GradFn? GradFn { get; internal set; }
@@ -146,6 +163,7 @@ public sealed partial class Tensor : IDisposable
     {
         if (DTypeInfo.Of<T>() != DType)
             throw new ArgumentException($"ToArray<{typeof(T).Name}>: the tensor's dtype is {DType}; use ToArray<{DType.ClrType().Name}>() or To({DTypeInfo.Of<T>()}) first.");
+        CheckNotDisposed("ToArray");
         var c = Contiguous();
         var result = new T[c.Numel];
         c.Backend.CopyToHost(c.storage, c.offset, MemoryMarshal.AsBytes(result.AsSpan()));

@@ -308,9 +308,15 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>
         }
         finally
         {
-            // Early exit, cancellation or failure: stop dispatching and let in-flight fetches finish.
+            // Early exit or failure: stop dispatching and let in-flight fetches finish. On the caller's cancellation, return
+            // at once: a worker stuck inside the data set must not hold the caller; the workers see the cancelled token
+            // after their current item and end on their own (their exceptions are caught in their loops).
+            bool callerCancelled = token.IsCancellationRequested || cancellationToken.IsCancellationRequested;
             linked.Cancel();
-            try { await Task.WhenAll(tasks).ConfigureAwait(false); } catch { /* already reported or cancelled */ }
+            if (!callerCancelled)
+            {
+                try { await Task.WhenAll(tasks).ConfigureAwait(false); } catch { /* already reported or cancelled */ }
+            }
         }
     }
 

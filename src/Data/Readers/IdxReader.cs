@@ -74,9 +74,7 @@ public static class IdxReader
         if (header.Type != IdxType.UInt8)
             throw new InvalidDataException($"IdxReader.ReadBytes: {path} holds {header.Type} elements, expected UInt8.");
         var shape = Cut(header, limit);
-        long count = shape.Aggregate(1L, (a, d) => a * d);
-        var data = new byte[count];
-        stream.ReadExactlyOrThrow(data, path);
+        var data = stream.ReadData(DataBytes(header, shape, path), path);
         return (header with { Shape = shape }, data);
     }
 
@@ -84,10 +82,11 @@ public static class IdxReader
     {
         using var stream = Open(path);
         var header = ReadHeader(stream, path);
+        if (header.Shape.Length > Tensor.MaxRank)
+            throw new InvalidDataException($"IdxReader: {path} has {header.Shape.Length} dims; a tensor has at most {Tensor.MaxRank}.");
         var shape = Cut(header, limit);
-        long count = shape.Aggregate(1L, (a, d) => a * d);
-        var raw = new byte[count * header.ElementSize];
-        stream.ReadExactlyOrThrow(raw, path);
+        var raw = stream.ReadData(DataBytes(header, shape, path), path);
+        long count = raw.Length / header.ElementSize;
         var values = new double[count];
         var span = raw.AsSpan();
         for (long i = 0; i < count; i++)
@@ -171,9 +170,46 @@ public static class IdxReader
         return new IdxHeader((IdxType)magic[2], shape);
     }
 
-    private static void ReadExactlyOrThrow(this Stream stream, byte[] buffer, string path)
+    // The data size the (cut) header claims, with checked arithmetic, bounded by what one array can hold. The product of
+    // the non-zero dims must fit too (a tensor's strides are such products), as Tensor's shape checks require.
+    private static long DataBytes(IdxHeader header, int[] shape, string path)
     {
-        if (stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false) < buffer.Length)
-            throw new InvalidDataException($"IdxReader: {path} is shorter than its header says ({buffer.Length} bytes of data expected).");
+        long bytes = header.ElementSize;
+        bool empty = false;
+        foreach (var d in shape)
+        {
+            if (d == 0) { empty = true; continue; }
+            if (bytes > Tensor.MaxElements / d)
+                throw new InvalidDataException($"IdxReader: {path}: header [{string.Join(", ", header.Shape)}] of {header.Type} claims more data than one tensor can hold (at most {Tensor.MaxElements} elements).");
+            bytes *= d;
+        }
+        return empty ? 0 : bytes;
+    }
+
+    // Reads exactly `bytes` bytes. A plain file's length is checked before allocating; a compressed stream's length is
+    // unknown, so it is read in chunks that grow only as data arrives: a header alone can never make the reader allocate
+    // more than a small multiple of the data actually present.
+    private static byte[] ReadData(this Stream stream, long bytes, string path)
+    {
+        InvalidDataException Short(long got) => new($"IdxReader: {path} is shorter than its header says ({bytes} bytes of data expected, {got} present).");
+        if (stream is BufferedStream { UnderlyingStream: FileStream fs })
+        {
+            long left = fs.Length - stream.Position;
+            if (left < bytes) throw Short(left);
+            var all = new byte[bytes];
+            if (stream.ReadAtLeast(all, all.Length, throwOnEndOfStream: false) < all.Length) throw Short(-1);
+            return all;
+        }
+        const int Chunk = 1 << 20;
+        var buffer = new byte[Math.Min(bytes, Chunk)];
+        long filled = 0;
+        while (filled < bytes)
+        {
+            if (filled == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(bytes, 2L * buffer.Length));
+            int n = stream.Read(buffer, (int)filled, buffer.Length - (int)filled);
+            if (n == 0) throw Short(filled);
+            filled += n;
+        }
+        return buffer;
     }
 }

@@ -33,6 +33,15 @@ public static partial class Functional
         _ => loss,
     };
 
+    // PyTorch's BCE range check; NaN fails it too (the comparisons are false).
+    private static void CheckProbabilities(Tensor t, string what)
+    {
+        if (t.Numel == 0) return;
+        var x = t.Detach();
+        if (x.Ge(0).LogicalAnd(x.Le(1)).All().Item() == 0)
+            throw new ArgumentException($"BinaryCrossEntropy: all elements of {what} should be between 0 and 1 ({what} of shape {t.Shape}).");
+    }
+
     private static void CheckSameShape(string op, Tensor a, Tensor b)
     {
         if (a.Shape != b.Shape)
@@ -77,10 +86,12 @@ public static partial class Functional
     }
 
     /// <summary>Binary cross-entropy −w·(y·ln x + (1 − y)·ln(1 − x)) of probabilities x; logs are clamped at −100 like PyTorch.</summary>
-    /// <exception cref="ArgumentException">Shapes differ.</exception>
+    /// <exception cref="ArgumentException">Shapes differ, or an element of input or target is outside [0, 1] (or NaN).</exception>
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         CheckSameShape("BinaryCrossEntropy", input, target);
+        CheckProbabilities(input, "input");
+        CheckProbabilities(target, "target");
         var logx = input.Log().Clamp(-100, null);
         var log1mx = (1 - input).Log().Clamp(-100, null);
         var loss = -(target * logx + (1 - target) * log1mx);
@@ -156,6 +167,8 @@ public static partial class Functional
     {
         if (labelSmoothing < 0 || labelSmoothing > 1)
             throw new ArgumentException($"CrossEntropy: labelSmoothing must be between 0.0 and 1.0, got {labelSmoothing}.");
+        if (input.Dim == 0)
+            throw new ArgumentException($"CrossEntropy: expected input of shape [C] or [N, C, d1, ...], got a 0-dim tensor (target shape {target.Shape}).");
         bool oneD = input.Dim == 1;
         if (oneD) { input = input.Unsqueeze(0); target = target.Unsqueeze(0); }
         long c = input.Shape[1];

@@ -93,10 +93,11 @@ public static partial class Functional
     /// Embedding lookup: rows of weight [num, dim] at Int64/Int32 indices → indices.shape + [dim]. Rows looked up at
     /// paddingIdx receive no gradient.
     /// </summary>
-    /// <exception cref="ArgumentException">Indices are not integers.</exception>
+    /// <exception cref="ArgumentException">Indices are not integers, or weight is not 2-D.</exception>
     public static Tensor Embedding(Tensor input, Tensor weight, long? paddingIdx = null)
     {
         if (!input.DType.IsInteger()) throw new ArgumentException($"Embedding: indices must be Int64 or Int32, got {input.DType} (shape {input.Shape}).");
+        if (weight.Dim != 2) throw new ArgumentException($"Embedding: 'weight' must be 2-D [num_embeddings, embedding_dim], got shape {weight.Shape}.");
         var idx = input.To(DType.Int64);
         var rows = weight.IndexSelect(0, idx.Flatten());
         if (paddingIdx is { } pad && weight.RequiresGrad)

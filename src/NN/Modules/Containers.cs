@@ -31,8 +31,20 @@ public sealed class Sequential : Module<Tensor, Tensor>, IEnumerable<Module<Tens
     /// <summary>Number of layers.</summary>
     public int Count => layers.Count;
 
-    /// <summary>The layer at <paramref name="index"/> (negative counts from the end).</summary>
-    public Module<Tensor, Tensor> this[int index] => layers[index < 0 ? index + layers.Count : index];
+    /// <summary>The layer at <paramref name="index"/> (negative counts from the end); setting replaces it under the same name.</summary>
+    public Module<Tensor, Tensor> this[int index]
+    {
+        get => layers[index < 0 ? index + layers.Count : index];
+        set
+        {
+            // seq[i] = layer (PyTorch's Sequential.__setitem__): same name, same place in the state dict.
+            ArgumentNullException.ThrowIfNull(value);
+            int i = index < 0 ? index + layers.Count : index;
+            var name = NamedChildren().First(c => ReferenceEquals(c.Module, layers[i])).Name;
+            RegisterModule(name, value);
+            layers[i] = value;
+        }
+    }
 
     /// <summary>x through every layer in order.</summary>
     public override Tensor Forward(Tensor input)

@@ -282,6 +282,15 @@ public abstract partial class Module
     /// with strict, keys are missing or unexpected (listed by name). Nothing is copied when this is thrown.</exception>
     public LoadStateDictResult LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict, bool strict = true)
     {
+        var (apply, result) = PrepareLoadStateDict(stateDict, strict);
+        apply();
+        return result;
+    }
+
+    /// <summary>Validates keys and shapes, changing nothing; returns the action that copies the tensors in, and the key report.</summary>
+    /// <exception cref="ArgumentException">See <see cref="LoadStateDict"/>.</exception>
+    internal (Action Apply, LoadStateDictResult Result) PrepareLoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict, bool strict)
+    {
         ArgumentNullException.ThrowIfNull(stateDict);
         var own = StateDict();
         var missing = own.Keys.Where(k => !stateDict.ContainsKey(k)).ToList();
@@ -290,14 +299,21 @@ public abstract partial class Module
         if (strict && unexpected.Count > 0) errors.Add("Unexpected key(s) in state_dict: " + string.Join(", ", unexpected.Select(k => $"\"{k}\"")) + ".");
         if (strict && missing.Count > 0) errors.Add("Missing key(s) in state_dict: " + string.Join(", ", missing.Select(k => $"\"{k}\"")) + ".");
         foreach (var (k, t) in own)
-            if (stateDict.TryGetValue(k, out var v) && v.Shape != t.Shape)
-                errors.Add($"size mismatch for {k}: copying a param with shape {v.Shape} from checkpoint, the shape in current model is {t.Shape}.");
+            if (stateDict.TryGetValue(k, out var v))
+            {
+                if (v.Shape != t.Shape)
+                    errors.Add($"size mismatch for {k}: copying a param with shape {v.Shape} from checkpoint, the shape in current model is {t.Shape}.");
+                else if (v.Storage.IsDisposed)
+                    errors.Add($"the tensor for {k} was disposed (Dispose or the end of a Tensor.Scope) before it could be loaded.");
+            }
         if (errors.Count > 0)
             throw new ArgumentException($"Error(s) in loading state_dict for {TypeName}:\n\t" + string.Join("\n\t", errors));
-        using (NoGradScope.Enter())
-            foreach (var (k, t) in own)
-                if (stateDict.TryGetValue(k, out var v)) t.Copy_(v);
-        return new LoadStateDictResult(missing, unexpected);
+        return (() =>
+        {
+            using (NoGradScope.Enter())
+                foreach (var (k, t) in own)
+                    if (stateDict.TryGetValue(k, out var v)) t.Copy_(v);
+        }, new LoadStateDictResult(missing, unexpected));
     }
 
     // ---- printing -----------------------------------------------------------------------------------

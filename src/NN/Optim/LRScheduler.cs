@@ -71,12 +71,35 @@ public abstract class LRScheduler
     };
 
     /// <summary>Restores <see cref="StateDict"/> (the optimizer's learning rates are restored by its own state dict).</summary>
+    /// <exception cref="ArgumentException">A key is missing or of the wrong type, or a list's length differs from the
+    /// optimizer's group count (nothing is changed).</exception>
     public virtual void LoadStateDict(JsonObject state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        LastEpoch = state["last_epoch"]!.GetValue<int>();
-        BaseLrs = state["base_lrs"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
-        LastLr = state["_last_lr"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
+        int groups = Optimizer.ParamGroups.Count;
+        int lastEpoch = ReadInt(state, "last_epoch");
+        var baseLrs = ReadDoubles(state, "base_lrs", groups);
+        var lastLr = ReadDoubles(state, "_last_lr", groups);
+        (LastEpoch, BaseLrs, LastLr) = (lastEpoch, baseLrs, lastLr);
+    }
+
+    /// <summary>Reads an integer entry of a scheduler state.</summary>
+    /// <exception cref="ArgumentException">Missing or not an Int32.</exception>
+    protected static int ReadInt(JsonObject state, string key) =>
+        state[key] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number && v.TryGetValue(out int i)
+            ? i : throw new ArgumentException($"scheduler state: \"{key}\" must be an integer.");
+
+    /// <summary>Reads a list of <paramref name="count"/> numbers of a scheduler state.</summary>
+    /// <exception cref="ArgumentException">Missing, not numbers, or of another length.</exception>
+    protected static double[] ReadDoubles(JsonObject state, string key, int count)
+    {
+        if (state[key] is not JsonArray a || a.Count != count)
+            throw new ArgumentException($"scheduler state: \"{key}\" must be an array of {count} numbers (one per parameter group).");
+        var r = new double[count];
+        for (int i = 0; i < count; i++)
+            r[i] = a[i] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number && v.TryGetValue(out double d)
+                ? d : throw new ArgumentException($"scheduler state: \"{key}\"[{i}] must be a number.");
+        return r;
     }
 }
 
@@ -184,10 +207,24 @@ public sealed class SequentialLR : LRScheduler
     }
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The state is malformed (this scheduler and its children are left as they were).</exception>
     public override void LoadStateDict(JsonObject state)
     {
-        base.LoadStateDict(state);
-        var arr = state["_schedulers"]!.AsArray();
-        for (int i = 0; i < schedulers.Length; i++) schedulers[i].LoadStateDict(arr[i]!.AsObject());
+        ArgumentNullException.ThrowIfNull(state);
+        if (state["_schedulers"] is not JsonArray arr || arr.Count != schedulers.Length || arr.Any(s => s is not JsonObject))
+            throw new ArgumentException($"scheduler state: \"_schedulers\" must be an array of {schedulers.Length} objects.");
+        var previous = schedulers.Select(s => s.StateDict()).ToArray();
+        var own = StateDict();
+        try
+        {
+            base.LoadStateDict(state);
+            for (int i = 0; i < schedulers.Length; i++) schedulers[i].LoadStateDict(arr[i]!.AsObject());
+        }
+        catch (ArgumentException)
+        {
+            base.LoadStateDict(own);
+            for (int i = 0; i < schedulers.Length; i++) schedulers[i].LoadStateDict(previous[i]);
+            throw;
+        }
     }
 }

@@ -108,8 +108,11 @@ public abstract class Optimizer
     }
 
     /// <summary>One optimization step over every parameter that has a gradient.</summary>
+    /// <exception cref="ArgumentException">A gradient's shape, dtype or device differs from its parameter's (checked for every
+    /// parameter before any is updated, so a failed step changes nothing).</exception>
     public virtual void Step()
     {
+        CheckGradients();
         using var untracked = TensorScope.Suspend();   // optimizer state outlives any Tensor.Scope of the step
         var prev = GradMode.Set(false);
         try
@@ -123,6 +126,26 @@ public abstract class Optimizer
                 }
         }
         finally { GradMode.Set(prev); }
+    }
+
+    // The fused step kernels index the gradient with the parameter's element count: a gradient of another shape would be
+    // read out of bounds. Tensor.Grad's setter refuses such gradients; this re-checks at the kernel boundary, for all
+    // parameters first, so that a step is applied to all of them or to none.
+    private void CheckGradients()
+    {
+        int index = 0;
+        foreach (var g in groups)
+            foreach (var p in g.Params)
+            {
+                if (p.Grad is { } grad)
+                {
+                    if (grad.Shape != p.Shape)
+                        throw new ArgumentException($"{GetType().Name}.Step: parameter {index} has shape {p.Shape} but its gradient has shape {grad.Shape}; the gradient must have the parameter's shape.");
+                    if (grad.DType != p.DType || grad.Device != p.Device)
+                        throw new ArgumentException($"{GetType().Name}.Step: parameter {index} is {p.DType} on {p.Device} but its gradient is {grad.DType} on {grad.Device}.");
+                }
+                index++;
+            }
     }
 
     /// <summary>Re-evaluates the loss with <paramref name="closure"/> (under grad mode), then steps; returns the loss.</summary>
@@ -185,42 +208,70 @@ public abstract class Optimizer
     }
 
     /// <summary>Restores options and state saved by <see cref="StateDict"/> from an optimizer over parameters of the same shapes.</summary>
-    /// <exception cref="ArgumentException">Group count or sizes differ, or a state tensor's shape does not match its parameter.</exception>
-    public void LoadStateDict(OptimizerStateDict stateDict)
+    /// <exception cref="ArgumentException">Group count or sizes differ, an entry is malformed (the message names it), or a state
+    /// tensor's shape does not match its parameter. Everything is checked before anything changes.</exception>
+    public void LoadStateDict(OptimizerStateDict stateDict) => PrepareLoadStateDict(stateDict)();
+
+    /// <summary>
+    /// Validates <paramref name="stateDict"/> completely and converts its tensors, changing nothing; returns the action that
+    /// installs it (which cannot fail). Lets a checkpoint load validate the model, optimizer and scheduler before applying any.
+    /// </summary>
+    /// <exception cref="ArgumentException">See <see cref="LoadStateDict"/>.</exception>
+    internal Action PrepareLoadStateDict(OptimizerStateDict stateDict)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
+        ArgumentNullException.ThrowIfNull(stateDict.State);
+        ArgumentNullException.ThrowIfNull(stateDict.ParamGroups);
         if (stateDict.ParamGroups.Count != groups.Count)
             throw new ArgumentException($"loaded state dict has {stateDict.ParamGroups.Count} parameter groups, this optimizer has {groups.Count}");
         var all = groups.SelectMany(g => g.Params).ToList();
+        var options = new OptimizerOptions[groups.Count];
+        var initialLrs = new double?[groups.Count];
         for (int i = 0; i < groups.Count; i++)
         {
-            var o = stateDict.ParamGroups[i]!.AsObject();
-            int n = o["params"]!.AsArray().Count;
-            if (n != groups[i].Params.Count)
-                throw new ArgumentException($"loaded state dict contains a parameter group that doesn't match the size of optimizer's group {i} ({n} vs {groups[i].Params.Count})");
+            if (stateDict.ParamGroups[i] is not JsonObject o)
+                throw new ArgumentException($"loaded state dict: parameter group {i} is not a JSON object.");
+            if (o["params"] is not JsonArray ids)
+                throw new ArgumentException($"loaded state dict: parameter group {i} has no \"params\" array.");
+            if (ids.Count != groups[i].Params.Count)
+                throw new ArgumentException($"loaded state dict contains a parameter group that doesn't match the size of optimizer's group {i} ({ids.Count} vs {groups[i].Params.Count})");
+            var copy = o.DeepClone().AsObject();
+            try
+            {
+                initialLrs[i] = copy["initial_lr"]?.GetValue<double>();
+                copy.Remove("params"); copy.Remove("initial_lr");
+                options[i] = (OptimizerOptions?)copy.Deserialize(Defaults.GetType())
+                    ?? throw new ArgumentException($"loaded state dict: the options of parameter group {i} are null.");
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
+            {
+                throw new ArgumentException($"loaded state dict: the options of parameter group {i} are not valid {Defaults.GetType().Name} ({e.Message})", e);
+            }
+            options[i].Validate();
         }
+        var converted = new Dictionary<Tensor, Dictionary<string, Tensor>>(ReferenceEqualityComparer.Instance);
         foreach (var (idx, s) in stateDict.State)
         {
             if (idx < 0 || idx >= all.Count) throw new ArgumentException($"loaded optimizer state refers to parameter {idx}, but there are {all.Count}.");
-            foreach (var (k, t) in s)
-                if (IsPerElementState(k) && t.Shape != all[idx].Shape)
-                    throw new ArgumentException($"loaded optimizer state \"{k}\" of parameter {idx} has shape {t.Shape}, the parameter has {all[idx].Shape}.");
-        }
-        for (int i = 0; i < groups.Count; i++)
-        {
-            var o = stateDict.ParamGroups[i]!.AsObject().DeepClone().AsObject();
-            groups[i].InitialLr = o["initial_lr"]?.GetValue<double>();
-            o.Remove("params"); o.Remove("initial_lr");
-            var opts = (OptimizerOptions)o.Deserialize(Defaults.GetType())!;
-            opts.Validate();
-            groups[i].Options = opts;
-        }
-        state.Clear();
-        foreach (var (idx, s) in stateDict.State)
-        {
             var p = all[idx];
-            state[p] = s.ToDictionary(kv => kv.Key, kv => !IsPerElementState(kv.Key) ? kv.Value.Clone() : kv.Value.To(p.Device).To(p.DType).Clone());
+            foreach (var (k, t) in s)
+            {
+                if (t is null) throw new ArgumentException($"loaded optimizer state \"{k}\" of parameter {idx} is null.");
+                if (IsPerElementState(k) ? t.Shape != p.Shape : k == "step" && t.Numel != 1)
+                    throw new ArgumentException($"loaded optimizer state \"{k}\" of parameter {idx} has shape {t.Shape}, the parameter has {p.Shape}.");
+            }
+            converted[p] = s.ToDictionary(kv => kv.Key, kv => !IsPerElementState(kv.Key) ? kv.Value.Clone() : kv.Value.To(p.Device).To(p.DType).Clone());
         }
+        return () =>
+        {
+            for (int i = 0; i < groups.Count; i++)
+            {
+                groups[i].InitialLr = initialLrs[i];
+                groups[i].Options = options[i];
+            }
+            state.Clear();
+            foreach (var (p, s) in converted) state[p] = s;
+        };
     }
 
     /// <summary>The state of one parameter (empty before its first step); for inspection and tests.</summary>

@@ -150,42 +150,70 @@ public static class Safetensors
         if ((ulong)bytes.Length - 8 < n) throw Bad($"file is truncated: header claims {n} bytes but only {bytes.Length - 8} follow.");
         var headerBytes = bytes.Slice(8, (int)n);
         var data = bytes[(8 + (int)n)..];
+        // The header must be UTF-8 (the reference implementation reads it as a Rust str); JsonDocument would accept invalid
+        // bytes inside strings and fail only when a name is read.
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw Bad("header is not valid UTF-8.");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(headerBytes.ToArray(), new JsonDocumentOptions { MaxDepth = 8 }); }
         catch (JsonException e) { throw Bad($"header is not valid JSON ({e.Message})."); }
         metadata = [];
         var entries = new List<(string Name, string DType, long[] Shape, long Begin, long End)>();
-        using (doc)
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        try
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad("header must be a JSON object.");
-            foreach (var prop in doc.RootElement.EnumerateObject())
+            using (doc)
             {
-                if (prop.Name == "__metadata__")
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad("header must be a JSON object.");
+                foreach (var prop in doc.RootElement.EnumerateObject())
                 {
-                    if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ must be an object of strings.");
-                    foreach (var m in prop.Value.EnumerateObject())
+                    // JSON allows repeated keys; the reference implementation refuses them (which tensor would be meant?).
+                    if (!names.Add(prop.Name)) throw Bad($"duplicate entry \"{prop.Name}\" in the header.");
+                    if (prop.Name == "__metadata__")
                     {
-                        if (m.Value.ValueKind != JsonValueKind.String) throw Bad($"__metadata__ value of \"{m.Name}\" must be a string.");
-                        metadata[m.Name] = m.Value.GetString()!;
+                        if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ must be an object of strings.");
+                        foreach (var m in prop.Value.EnumerateObject())
+                        {
+                            if (m.Value.ValueKind != JsonValueKind.String) throw Bad($"__metadata__ value of \"{m.Name}\" must be a string.");
+                            if (!metadata.TryAdd(m.Name, m.Value.GetString()!)) throw Bad($"duplicate __metadata__ key \"{m.Name}\".");
+                        }
+                        continue;
                     }
-                    continue;
+                    var v = prop.Value;
+                    if (v.ValueKind != JsonValueKind.Object
+                        || !v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String
+                        || !v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array
+                        || !v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
+                        throw Bad($"entry \"{prop.Name}\" must be an object with \"dtype\" (string), \"shape\" (array) and \"data_offsets\" ([begin, end]).");
+                    if (sh.GetArrayLength() > Tensor.MaxRank) throw Bad($"entry \"{prop.Name}\" has {sh.GetArrayLength()} dims; a tensor has at most {Tensor.MaxRank}.");
+                    var shape = new List<long>();
+                    foreach (var s in sh.EnumerateArray())
+                    {
+                        if (s.ValueKind != JsonValueKind.Number || !s.TryGetInt64(out long d) || d < 0) throw Bad($"entry \"{prop.Name}\" has an invalid shape.");
+                        shape.Add(d);
+                    }
+                    if (off[0].ValueKind != JsonValueKind.Number || off[1].ValueKind != JsonValueKind.Number
+                        || !off[0].TryGetInt64(out long b) || !off[1].TryGetInt64(out long e) || b < 0 || e < b)
+                        throw Bad($"entry \"{prop.Name}\" has invalid data_offsets (expected two integers 0 ≤ begin ≤ end).");
+                    string dtype = dt.GetString()!;
+                    int es = ElementSize(dtype);
+                    if (es == 0) throw Bad($"tensor \"{prop.Name}\" has unsupported dtype \"{dtype}\" (supported: F32, F64, I32, I64, BOOL, and F16/BF16 read as F32).");
+                    // Checked arithmetic on the header's numbers, before anything is allocated: the byte count must be exactly
+                    // what the offsets give (which the tiling check below bounds by the file's length).
+                    long need = -1;
+                    try { need = checked(Tensor.CheckedNumel("Safetensors", [.. shape]) * es); }
+                    catch (Exception ex) when (ex is OverflowException or ArgumentException) { }   // refused just below
+                    if (need < 0 || need > Tensor.MaxElements)
+                        throw Bad($"tensor \"{prop.Name}\" of dtype {dtype} and shape [{string.Join(", ", shape)}] is too large (its byte size overflows or exceeds {Tensor.MaxElements}).");
+                    if (e - b != need)
+                        throw Bad($"tensor \"{prop.Name}\" of dtype {dtype} and shape [{string.Join(", ", shape)}] needs {need} bytes, its offsets give {e - b}.");
+                    entries.Add((prop.Name, dtype, shape.ToArray(), b, e));
                 }
-                var v = prop.Value;
-                if (v.ValueKind != JsonValueKind.Object
-                    || !v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String
-                    || !v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array
-                    || !v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
-                    throw Bad($"entry \"{prop.Name}\" must be an object with \"dtype\" (string), \"shape\" (array) and \"data_offsets\" ([begin, end]).");
-                var shape = new List<long>();
-                foreach (var s in sh.EnumerateArray())
-                {
-                    if (s.ValueKind != JsonValueKind.Number || !s.TryGetInt64(out long d) || d < 0) throw Bad($"entry \"{prop.Name}\" has an invalid shape.");
-                    shape.Add(d);
-                }
-                if (!off[0].TryGetInt64(out long b) || !off[1].TryGetInt64(out long e) || b < 0 || e < b)
-                    throw Bad($"entry \"{prop.Name}\" has invalid data_offsets.");
-                entries.Add((prop.Name, dt.GetString()!, shape.ToArray(), b, e));
             }
+        }
+        catch (InvalidOperationException e)
+        {
+            // A JSON escape that is not valid UTF-16 (a lone surrogate such as "\ud800") fails when the string is read.
+            throw Bad($"header holds an invalid string ({e.Message}).");
         }
         // Offsets must tile the data buffer exactly: sorted, no overlap, no gap, ending at its length.
         long pos = 0;
@@ -199,20 +227,15 @@ public static class Safetensors
         if (pos != data.Length) throw Bad($"the data buffer has {data.Length} bytes but the tensors cover {pos}.");
         var result = new OrderedDictionary<string, Tensor>();
         foreach (var e in entries)
-            result[e.Name] = Decode(e.Name, e.DType, e.Shape, data.Slice((int)e.Begin, (int)(e.End - e.Begin)), Bad);
+            result[e.Name] = Decode(e.DType, e.Shape, data.Slice((int)e.Begin, (int)(e.End - e.Begin)));
         return result;
     }
 
-    private static Tensor Decode(string name, string dtype, long[] shape, ReadOnlySpan<byte> raw, Func<string, InvalidDataException> bad)
-    {
-        long numel = 1;
-        foreach (var s in shape) numel = checked(numel * s);
-        int es = dtype switch { "F32" or "I32" => 4, "F64" or "I64" => 8, "BOOL" => 1, "F16" or "BF16" => 2, _ => 0 };
-        if (es == 0) throw bad($"tensor \"{name}\" has unsupported dtype \"{dtype}\" (supported: F32, F64, I32, I64, BOOL, and F16/BF16 read as F32).");
-        if (raw.Length != numel * es)
-            throw bad($"tensor \"{name}\" of dtype {dtype} and shape [{string.Join(", ", shape)}] needs {numel * es} bytes, its offsets give {raw.Length}.");
-        return Decode(dtype, shape, raw, numel).Reshape(shape);
-    }
+    private static int ElementSize(string dtype) => dtype switch { "F32" or "I32" => 4, "F64" or "I64" => 8, "BOOL" => 1, "F16" or "BF16" => 2, _ => 0 };
+
+    // The header pass validated dtype, shape and byte count.
+    private static Tensor Decode(string dtype, long[] shape, ReadOnlySpan<byte> raw) =>
+        Decode(dtype, shape, raw, raw.Length / ElementSize(dtype)).Reshape(shape);
 
     private static Tensor Decode(string dtype, long[] shape, ReadOnlySpan<byte> raw, long numel)
     {

@@ -68,6 +68,24 @@ public class PtxCompileTests
     }
 
     [Test]
+    public void KernelsTakingTheOpEnumAsAParameterCompile()
+    {
+        // The integer, comparison and classification kernels branch on a UnaryOp/BinaryOp parameter (no integer codes).
+        foreach (var (t, n) in new[] { (typeof(int), typeof(I32)), (typeof(long), typeof(I64)) })
+        {
+            foreach (var name in new[] { nameof(ElementwiseKernels.IntegerUnary), nameof(ElementwiseKernels.IntegerBinary), nameof(ElementwiseKernels.Compare) })
+            {
+                var kernel = typeof(ElementwiseKernels).GetMethod(name)!.MakeGenericMethod(t, n);
+                Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"{name}<{t.Name}>");
+            }
+        }
+        var classify = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Classify))!.MakeGenericMethod(typeof(float), typeof(F32));
+        Assert.That(AutoGroupedPtx(classify), Does.Contain(".entry"), "Classify<float>");
+        var random = typeof(RandomKernels).GetMethod(nameof(RandomKernels.Fill))!.MakeGenericMethod(typeof(double), typeof(F64));
+        Assert.That(AutoGroupedPtx(random), Does.Contain(".entry"), "RandomKernels.Fill<double>");
+    }
+
+    [Test]
     public void ReductionKernelsCompileWithTheOpAsAnEnumField()
     {
         // ReduceParams carries the ReduceOp itself (no integer codes): the branches on it must compile for CUDA.

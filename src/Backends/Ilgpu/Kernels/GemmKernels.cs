@@ -45,7 +45,7 @@ internal static class GemmKernels
 
     /// <summary>
     /// Split-K epilogue: element i of the M×N product is <c>Alpha · Σ_s w[s·M·N + i] + Beta · C</c>, with
-    /// <c>p.K</c> holding the number of slabs.
+    /// <c>p.LoadKernel</c> holding the number of slabs.
     /// </summary>
     public static void SumSplits(Index1D i, GemmParams p, ArrayView<float> w, ArrayView<float> c)
     {

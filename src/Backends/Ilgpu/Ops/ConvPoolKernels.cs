@@ -53,7 +53,7 @@ internal static class ConvPoolKernels
     }
 
     /// <summary>Max pooling: thread i handles output i of [NC, OH, OW]; index = h·W + w of the first maximum (NaN wins).</summary>
-    public static void MaxPool<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> y, ArrayView<long> idx, Geo g, Offs o) where T : unmanaged where R : struct, IReal<T>
+    public static void MaxPool<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> y, ArrayView<long> idx, Geo g, TensorOffsets o) where T : unmanaged where R : struct, IReal<T>
     {
         long t = i;
         int ow = (int)(t % g.OW); t /= g.OW;
@@ -79,7 +79,7 @@ internal static class ConvPoolKernels
     }
 
     /// <summary>Max-pool backward: gradInput (zeroed first) at o.C receives grad[i] at the saved index (atomic).</summary>
-    public static void MaxPoolBackward<T, N>(Index1D i, ArrayView<T> grad, ArrayView<long> idx, ArrayView<T> gi, Geo g, Offs o) where T : unmanaged where N : struct, INum<T>
+    public static void MaxPoolBackward<T, N>(Index1D i, ArrayView<T> grad, ArrayView<long> idx, ArrayView<T> gi, Geo g, TensorOffsets o) where T : unmanaged where N : struct, INum<T>
     {
         long nc = i / ((long)g.OH * g.OW);
         N.AtomicAdd(gi, o.C + nc * g.H * g.W + idx[o.B + i], grad[o.A + i]);
@@ -100,7 +100,7 @@ internal static class ConvPoolKernels
     }
 
     /// <summary>Average pooling: thread i handles output i; x at o.A, y at o.B.</summary>
-    public static void AvgPool<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> y, Geo g, Offs o, int countIncludePad) where T : unmanaged where R : struct, IReal<T>
+    public static void AvgPool<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> y, Geo g, TensorOffsets o, int countIncludePad) where T : unmanaged where R : struct, IReal<T>
     {
         long t = i;
         int ow = (int)(t % g.OW); t /= g.OW;
@@ -115,7 +115,7 @@ internal static class ConvPoolKernels
     }
 
     /// <summary>Average-pool backward: gradInput (zeroed first) at o.B receives grad[i] / divisor over the window (atomic).</summary>
-    public static void AvgPoolBackward<T, R>(Index1D i, ArrayView<T> grad, ArrayView<T> gi, Geo g, Offs o, int countIncludePad) where T : unmanaged where R : struct, IReal<T>
+    public static void AvgPoolBackward<T, R>(Index1D i, ArrayView<T> grad, ArrayView<T> gi, Geo g, TensorOffsets o, int countIncludePad) where T : unmanaged where R : struct, IReal<T>
     {
         long t = i;
         int ow = (int)(t % g.OW); t /= g.OW;
@@ -140,7 +140,7 @@ internal struct OptimParams
 internal static class OptimKernels
 {
     /// <summary>param o.A, grad o.B, momentum buffer o.C.</summary>
-    public static void Sgd<T, R>(Index1D i, ArrayView<T> p, ArrayView<T> g, ArrayView<T> buf, OptimParams a, Offs o) where T : unmanaged where R : struct, IReal<T>
+    public static void Sgd<T, R>(Index1D i, ArrayView<T> p, ArrayView<T> g, ArrayView<T> buf, OptimParams a, TensorOffsets o) where T : unmanaged where R : struct, IReal<T>
     {
         double pv = R.ToD(p[o.A + i]);
         double d = R.ToD(g[o.B + i]);
@@ -158,7 +158,7 @@ internal static class OptimKernels
     }
 
     /// <summary>param o.A, grad o.B, exp_avg o.C, exp_avg_sq o.D, max_exp_avg_sq o.E.</summary>
-    public static void Adam<T, R>(Index1D i, ArrayView<T> p, ArrayView<T> g, ArrayView<T> m, ArrayView<T> v, ArrayView<T> vmax, OptimParams a, Offs o)
+    public static void Adam<T, R>(Index1D i, ArrayView<T> p, ArrayView<T> g, ArrayView<T> m, ArrayView<T> v, ArrayView<T> vmax, OptimParams a, TensorOffsets o)
         where T : unmanaged where R : struct, IReal<T>
     {
         double pv = R.ToD(p[o.A + i]);

@@ -12,7 +12,7 @@ internal static class CrossEntropyKernels
 {
     /// <summary>Per-row loss and log-sum-exp; eps = label smoothing.</summary>
     public static void Forward<T, R>(ArrayView<T> x, ArrayView<long> target, ArrayView<T> w, ArrayView<T> loss, ArrayView<T> lse,
-        long cols, Offs o, long ignoreIndex, T eps, int hasW) where T : unmanaged where R : struct, IReal<T>
+        long cols, TensorOffsets o, long ignoreIndex, T eps, int hasW) where T : unmanaged where R : struct, IReal<T>
     {
         var sh = SharedMemory.Allocate<T>(MaxGroup);
         long row = Grid.IdxX;
@@ -44,7 +44,7 @@ internal static class CrossEntropyKernels
     }
 
     /// <summary>W = Σ_c w[c] (C when unweighted), summed by the group (each row group recomputes it: C reads, no host sync).</summary>
-    private static T WeightSum<T, R>(ArrayView<T> sh, ArrayView<T> w, long cols, Offs o, int hasW) where T : unmanaged where R : struct, IReal<T>
+    private static T WeightSum<T, R>(ArrayView<T> sh, ArrayView<T> w, long cols, TensorOffsets o, int hasW) where T : unmanaged where R : struct, IReal<T>
     {
         // The barriers of GroupSum run whether or not there are weights (hasW only picks what is summed): pocl's
         // OpenCL compiler (LLVM 16, on the GPU machine) crashed with SIGSEGV compiling this kernel when an early
@@ -56,7 +56,7 @@ internal static class CrossEntropyKernels
 
     /// <summary>gradX of one row: g·a·e^{x − lse} − g·(ε/C)·w_j − [j = t]·g·(1 − ε)·w[t], a = (1 − ε)·w[t] + (ε/C)·W.</summary>
     public static void Backward<T, R>(ArrayView<T> grad, ArrayView<T> x, ArrayView<long> target, ArrayView<T> w, ArrayView<T> lse,
-        ArrayView<T> gradX, long cols, Offs o, long ignoreIndex, T eps, int hasW) where T : unmanaged where R : struct, IReal<T>
+        ArrayView<T> gradX, long cols, TensorOffsets o, long ignoreIndex, T eps, int hasW) where T : unmanaged where R : struct, IReal<T>
     {
         var sh = SharedMemory.Allocate<T>(MaxGroup);
         long row = Grid.IdxX;

@@ -65,7 +65,8 @@ internal static class ElementwiseKernels
                 if (!XMath.IsNaN(a) && v < a) r = (long)XMath.Ceiling(a);
                 if (!XMath.IsNaN(b) && v > b) r = (long)XMath.Floor(b);
                 break;
-            default: r = v; break; // Floor, Ceil, Round: identity on integers
+            case UnaryOp.Floor or UnaryOp.Ceil or UnaryOp.Round: r = v; break;   // identity on integers
+            default: r = v; break;   // unreachable: the host launches only the ops above
         }
         y[ys.At(sh, i)] = N.FromL(r);
     }

@@ -20,7 +20,7 @@ internal struct Shape8
     public readonly long Dim(int d) => d switch { 0 => Size0, 1 => Size1, 2 => Size2, 3 => Size3, 4 => Size4, 5 => Size5, 6 => Size6, _ => Size7 };
 
     /// <summary>Builds the struct from a host shape.</summary>
-    public static Shape8 From(long[] shape)
+    public static Shape8 From(ReadOnlySpan<long> shape)
     {
         var s = new Shape8 { Rank = Math.Max(1, shape.Length), Size0 = 1, Size1 = 1, Size2 = 1, Size3 = 1, Size4 = 1, Size5 = 1, Size6 = 1, Size7 = 1 };
         long numel = 1;
@@ -105,12 +105,12 @@ internal static class LayoutPlan
     /// adjacent dims merged when stride[i] == stride[i+1]·size[i+1] for all operands); returns the launch shape
     /// and one <see cref="Str8"/> per operand (with <see cref="Str8.Contiguous"/> set where it is contiguous).
     /// </summary>
-    public static (Shape8 Shape, Str8[] Operands) Plan(long[] shape, params Tensor[] operands)
+    public static (Shape8 Shape, Str8[] Operands) Plan(ReadOnlySpan<long> shape, params Tensor[] operands)
     {
-        var (dims, st) = ShapeUtil.Coalesce(shape, operands);
+        var (dims, st) = ShapeUtil.Coalesce(shape.ToArray(), operands);
         var result = new Str8[operands.Length];
         for (int j = 0; j < operands.Length; j++)
-            result[j] = Str8.From(operands[j].offset, st[j], dims.Length == 1 && st[j][0] == 1);
+            result[j] = Str8.From(operands[j].StorageOffset, st[j], dims.Length == 1 && st[j][0] == 1);
         return (Shape8.From(dims), result);
     }
 
@@ -120,9 +120,9 @@ internal static class LayoutPlan
     /// </summary>
     public static Str8 Raw(Tensor t, int zeroDim = -1)
     {
-        var s = (long[])t.strides.Clone();
+        var s = t.StridesSpan.ToArray();
         if (zeroDim >= 0) s[zeroDim] = 0;
-        return Str8.From(t.offset, s);
+        return Str8.From(t.StorageOffset, s);
     }
 
     /// <summary>A selector over a rank-<paramref name="rank"/> shape: <c>At(shape, i)</c> = offset + coordinate of dim <paramref name="dim"/> · stride.</summary>

@@ -3,8 +3,12 @@ using ILGPU.Algorithms;
 
 namespace Ember.Ilgpu.Ops;
 
-/// <summary>Up to eight element offsets (of the tensors a kernel reads and writes), passed by value.</summary>
-internal struct Offs
+/// <summary>
+/// The storage offsets (in elements) of up to eight tensors a kernel reads and writes, passed by value (kernels take
+/// whole-buffer views plus these offsets). Which field holds which tensor is fixed per kernel by its host launcher, which
+/// fills the fields by name (e.g. cross-entropy: A = x, B = target, C = weight, D = loss or incoming gradient).
+/// </summary>
+internal struct TensorOffsets
 {
     public long A, B, C, D, E, F, G, H;
 }
@@ -64,7 +68,7 @@ internal static class RowKernels
     }
 
     /// <summary>Softmax / log-softmax of contiguous rows: x at o.A, y at o.B. Used on OpenCL only (elsewhere: <see cref="WarpRowKernels"/>).</summary>
-    public static void Softmax<T, R>(ArrayView<T> x, ArrayView<T> y, long cols, Offs o, int log)
+    public static void Softmax<T, R>(ArrayView<T> x, ArrayView<T> y, long cols, TensorOffsets o, int log)
         where T : unmanaged where R : struct, IReal<T>
     {
         var sh = SharedMemory.Allocate<T>(MaxGroup);
@@ -90,7 +94,7 @@ internal static class RowKernels
     }
 
     /// <summary>Softmax backward: grad at o.A, output at o.B, result at o.C (contiguous rows). OpenCL only, as <see cref="Softmax{T, R}"/>.</summary>
-    public static void SoftmaxBackward<T, R>(ArrayView<T> grad, ArrayView<T> output, ArrayView<T> result, long cols, Offs o, int log)
+    public static void SoftmaxBackward<T, R>(ArrayView<T> grad, ArrayView<T> output, ArrayView<T> result, long cols, TensorOffsets o, int log)
         where T : unmanaged where R : struct, IReal<T>
     {
         var sh = SharedMemory.Allocate<T>(MaxGroup);
@@ -108,7 +112,7 @@ internal static class RowKernels
 
     /// <summary>Layer norm of contiguous rows: x o.A, weight o.B, bias o.C, y o.D, mean o.E, rstd o.F.</summary>
     public static void LayerNorm<T, R>(ArrayView<T> x, ArrayView<T> w, ArrayView<T> bias, ArrayView<T> y, ArrayView<T> mean, ArrayView<T> rstd,
-        long cols, T eps, Offs o, int hasW, int hasB) where T : unmanaged where R : struct, IReal<T>
+        long cols, T eps, TensorOffsets o, int hasW, int hasB) where T : unmanaged where R : struct, IReal<T>
     {
         var sh = SharedMemory.Allocate<T>(MaxGroup);
         long row = Grid.IdxX;
@@ -134,7 +138,7 @@ internal static class RowKernels
 
     /// <summary>gradX of layer norm: grad o.A, x o.B, mean o.C, rstd o.D, weight o.E, gradX o.F.</summary>
     public static void LayerNormBackward<T, R>(ArrayView<T> grad, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd, ArrayView<T> w, ArrayView<T> gx,
-        long cols, Offs o, int hasW) where T : unmanaged where R : struct, IReal<T>
+        long cols, TensorOffsets o, int hasW) where T : unmanaged where R : struct, IReal<T>
     {
         var sh = SharedMemory.Allocate<T>(MaxGroup);
         long row = Grid.IdxX;
@@ -165,7 +169,7 @@ internal static class RowKernels
     /// Σ g·x̂ into part[part·cols + c] and Σ g into part[(parts + part)·cols + c]. grad o.A, x o.B, mean o.C, rstd o.D.
     /// </summary>
     public static void LayerNormParamsPartial<T, R>(Index1D i, ArrayView<T> grad, ArrayView<T> x, ArrayView<T> mean, ArrayView<T> rstd,
-        ArrayView<T> part, long rows, long cols, long chunk, Offs o) where T : unmanaged where R : struct, IReal<T>
+        ArrayView<T> part, long rows, long cols, long chunk, TensorOffsets o) where T : unmanaged where R : struct, IReal<T>
     {
         long pi = i / cols, c = i - pi * cols, parts = (rows + chunk - 1) / chunk;
         if (parts < 1) parts = 1;
@@ -183,7 +187,7 @@ internal static class RowKernels
 
     /// <summary>gradWeight[c] (o.E) and gradBias[c] (o.F) from the <paramref name="parts"/> partial sums of <see cref="LayerNormParamsPartial"/>.</summary>
     public static void LayerNormParamsFinish<T, R>(Index1D c, ArrayView<T> part, ArrayView<T> gw, ArrayView<T> gb,
-        long parts, long cols, Offs o, int hasGW, int hasGB) where T : unmanaged where R : struct, IReal<T>
+        long parts, long cols, TensorOffsets o, int hasGW, int hasGB) where T : unmanaged where R : struct, IReal<T>
     {
         T sw = R.FromD(0.0), sb = R.FromD(0.0);
         for (long p = 0; p < parts; p++)

@@ -98,7 +98,7 @@ internal static class WarpRowKernels
     }
 
     /// <summary>Softmax / log-softmax, one warp per row: x at o.A, y at o.B, [rows, cols] contiguous.</summary>
-    public static void SoftmaxWarp<T, R>(ArrayView<T> x, ArrayView<T> y, long rows, long cols, Offs o, int log)
+    public static void SoftmaxWarp<T, R>(ArrayView<T> x, ArrayView<T> y, long rows, long cols, TensorOffsets o, int log)
         where T : unmanaged where R : struct, IReal<T>
     {
         // The whole warp leaves together (rows are per warp), so no shuffle below runs with missing lanes.
@@ -111,7 +111,7 @@ internal static class WarpRowKernels
     }
 
     /// <summary>Softmax / log-softmax, one group (whole warps, at most <see cref="MaxWarps"/>) per row: x at o.A, y at o.B.</summary>
-    public static void SoftmaxBlock<T, R>(ArrayView<T> x, ArrayView<T> y, long cols, Offs o, int log)
+    public static void SoftmaxBlock<T, R>(ArrayView<T> x, ArrayView<T> y, long cols, TensorOffsets o, int log)
         where T : unmanaged where R : struct, IReal<T>
     {
         var shm = SharedMemory.Allocate<T>(MaxWarps);
@@ -149,7 +149,7 @@ internal static class WarpRowKernels
     }
 
     /// <summary>Softmax backward, one warp per row: grad at o.A, output at o.B, result at o.C (contiguous rows).</summary>
-    public static void SoftmaxBackwardWarp<T, R>(ArrayView<T> grad, ArrayView<T> output, ArrayView<T> result, long rows, long cols, Offs o, int log)
+    public static void SoftmaxBackwardWarp<T, R>(ArrayView<T> grad, ArrayView<T> output, ArrayView<T> result, long rows, long cols, TensorOffsets o, int log)
         where T : unmanaged where R : struct, IReal<T>
     {
         long row = WarpRow(rows);
@@ -161,7 +161,7 @@ internal static class WarpRowKernels
     }
 
     /// <summary>Softmax backward, one group (whole warps) per row: grad at o.A, output at o.B, result at o.C.</summary>
-    public static void SoftmaxBackwardBlock<T, R>(ArrayView<T> grad, ArrayView<T> output, ArrayView<T> result, long cols, Offs o, int log)
+    public static void SoftmaxBackwardBlock<T, R>(ArrayView<T> grad, ArrayView<T> output, ArrayView<T> result, long cols, TensorOffsets o, int log)
         where T : unmanaged where R : struct, IReal<T>
     {
         var sh = SharedMemory.Allocate<T>(MaxWarps);

@@ -56,8 +56,8 @@ public static class IlgpuProfiler
 
     private static IBackend Create() => new ProfilingBackend();
 
-    private static string Fmt(Tensor t) => $"[{string.Join(",", t.shape)}]";
-    private static string Str(Tensor t) => $"({string.Join(",", t.strides)})";
+    private static string Fmt(Tensor t) => $"[{string.Join(",", t.ShapeSpan.ToArray())}]";
+    private static string Str(Tensor t) => $"({string.Join(",", t.StridesSpan.ToArray())})";
 
     /// <summary>Times every call on <see cref="IlgpuBackend.Instance"/> (synchronized before and after).</summary>
     private sealed class ProfilingBackend : IBackend

@@ -131,7 +131,8 @@ public readonly struct RPowScalarOperator<T>(T @base) : IUnaryOperator<T> where 
     /// <inheritdoc/>
     public void Invoke(ReadOnlySpan<T> x, Span<T> y)
     {
-        for (int i = 0; i < x.Length; i++) y[i] = T.Pow(@base, x[i]);
+        T b = @base;
+        for (int i = 0; i < x.Length; i++) y[i] = T.Pow(b, x[i]);
     }
 }
 

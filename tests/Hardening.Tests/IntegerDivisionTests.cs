@@ -1,0 +1,34 @@
+namespace Ember.Hardening.Tests;
+
+/// <summary>Integer division by zero throws one exception type whatever the tensor's size (no AggregateException from a parallel kernel).</summary>
+public class IntegerDivisionTests
+{
+    [Test]
+    public void DivisionByZeroIsTheSameExceptionForSmallAndLargeTensors([Values(1, 1024)] int rows, [Values(DType.Int32, DType.Int64)] DType dtype)
+    {
+        // The large case is a [1024, 1024] strided view: 1024 rows, enough work for the kernel to split over threads.
+        var a = Tensor.Ones([rows, 1024], dtype);
+        var b = Tensor.Ones([rows, 2048], dtype).Slice(1, 0, 1024);
+        b[rows - 1, 1023].Fill_(0);
+        Assert.That(() => a.Div(b), Throws.TypeOf<DivideByZeroException>().With.Message.Contains("Div"));
+        Assert.That(() => a.Remainder(b), Throws.TypeOf<DivideByZeroException>().With.Message.Contains("Remainder"));
+        Assert.That(() => a.Div_(b), Throws.TypeOf<DivideByZeroException>());
+        Assert.That(() => a / 0, Throws.TypeOf<DivideByZeroException>());
+        Assert.That(a.Sum().Item(), Is.EqualTo(rows * 1024), "Div_ wrote nothing");
+    }
+
+    [Test]
+    public void FloatDivisionByZeroStillGivesInfinity()
+    {
+        var r = Tensor.Ones(3) / Tensor.Zeros(3);
+        Assert.That(r.ToArray<float>(), Is.All.EqualTo(float.PositiveInfinity));
+    }
+
+    [Test]
+    public void IntegerDivisionWithoutZeroStillWorks()
+    {
+        var a = Tensor.FromArray(new long[] { 7, -7, 9 });
+        var b = Tensor.FromArray(new long[] { 2, 2, 3 });
+        Assert.That(a.Div(b).ToArray<long>(), Is.EqualTo(new long[] { 3, -3, 3 }));
+    }
+}
