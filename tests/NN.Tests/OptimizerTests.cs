@@ -7,14 +7,14 @@ public class OptimizerTests
 {
     // Same fixed problem as nn_gen.py: f(p) = Σ c·(p − t)² + sin p, ∇f = 2c(p − t) + cos p, for two float64 parameters.
     private static readonly double[][] P0 = [[0.5, -1.0, 2.0, 0.1, -0.3], [1.0, -2.0, 0.5, 0.0, 0.7, -1.5]];
-    private static readonly double[][] C = [[1.0, 0.5, 2.0, 1.5, 0.3], [0.2, 1.0, 0.7, 1.3, 0.4, 2.0]];
-    private static readonly double[][] Tg = [[1.0, 0.0, -1.0, 2.0, 0.5], [0.0, 1.0, -1.0, 0.5, -0.5, 2.0]];
-    private static readonly long[][] Shapes = [[5], [2, 3]];
+    internal static readonly double[][] C = [[1.0, 0.5, 2.0, 1.5, 0.3], [0.2, 1.0, 0.7, 1.3, 0.4, 2.0]];
+    internal static readonly double[][] Tg = [[1.0, 0.0, -1.0, 2.0, 0.5], [0.0, 1.0, -1.0, 0.5, -0.5, 2.0]];
+    internal static readonly long[][] Shapes = [[5], [2, 3]];
 
-    private static Tensor[] MakeParams() =>
+    internal static Tensor[] MakeParams() =>
         [.. Enumerable.Range(0, 2).Select(i => Tensor.FromArray((double[])P0[i].Clone()).Reshape(Shapes[i]))];
 
-    private static Tensor GradOf(int i, Tensor p)
+    internal static Tensor GradOf(int i, Tensor p)
     {
         var c = Tensor.FromArray(C[i]).Reshape(Shapes[i]);
         var t = Tensor.FromArray(Tg[i]).Reshape(Shapes[i]);

@@ -21,7 +21,7 @@ public enum RnnNonlinearity
 /// <remarks>
 /// Built from differentiable tensor ops (one matmul for the input projection of the whole sequence, then a loop over
 /// time steps), so autograd gives every gradient. LSTM's proj_size adds weight_hr_l{k}[_reverse] [P, H] after the
-/// biases. Not supported: PackedSequence inputs (pad, or run each length separately).
+/// biases. PackedSequence inputs run through the <see cref="RnnUtils"/> Forward extensions (one call per sequence).
 /// </remarks>
 /// <typeparam name="THidden">The hidden state: a tensor (RNN, GRU) or the pair (h, c) (LSTM).</typeparam>
 public abstract class RNNBase<THidden> : Module<Tensor, (Tensor Output, THidden Hidden)>

@@ -45,7 +45,7 @@ public sealed class TransformerEncoder : Module<Tensor, Tensor>
     {
         var x = src;
         foreach (var l in Layers) x = l.Forward(x, mask, srcKeyPaddingMask, isCausal);
-        return Norm is null ? x : Norm.Forward(x);
+        return Norm is null ? x : Norm.Call(x);
     }
 }
 
@@ -83,7 +83,7 @@ public sealed class TransformerDecoder : Module<(Tensor Tgt, Tensor Memory), Ten
     {
         var x = tgt;
         foreach (var l in Layers) x = l.Forward(x, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, tgtIsCausal, memoryIsCausal);
-        return Norm is null ? x : Norm.Forward(x);
+        return Norm is null ? x : Norm.Call(x);
     }
 }
 

@@ -107,22 +107,22 @@ public sealed class TransformerEncoderLayer : Module<Tensor, Tensor>
         var x = src;
         if (NormFirst)
         {
-            x = x + SaBlock(Norm1.Forward(x), srcMask, srcKeyPaddingMask, isCausal);
-            x = x + FfBlock(Norm2.Forward(x));
+            x = x + SaBlock(Norm1.Call(x), srcMask, srcKeyPaddingMask, isCausal);
+            x = x + FfBlock(Norm2.Call(x));
         }
         else
         {
-            x = Norm1.Forward(x + SaBlock(x, srcMask, srcKeyPaddingMask, isCausal));
-            x = Norm2.Forward(x + FfBlock(x));
+            x = Norm1.Call(x + SaBlock(x, srcMask, srcKeyPaddingMask, isCausal));
+            x = Norm2.Call(x + FfBlock(x));
         }
         return x;
     }
 
     private Tensor SaBlock(Tensor x, Tensor? mask, Tensor? kpm, bool isCausal) =>
-        Dropout1.Forward(SelfAttn.Forward(x, x, x, kpm, needWeights: false, attnMask: mask, isCausal: isCausal).Output);
+        Dropout1.Call(SelfAttn.Forward(x, x, x, kpm, needWeights: false, attnMask: mask, isCausal: isCausal).Output);
 
     private Tensor FfBlock(Tensor x) =>
-        Dropout2.Forward(Linear2.Forward(Dropout.Forward((CustomActivation ?? (t => TransformerActivations.Apply(Activation, t)))(Linear1.Forward(x)))));
+        Dropout2.Call(Linear2.Call(Dropout.Call((CustomActivation ?? (t => TransformerActivations.Apply(Activation, t)))(Linear1.Call(x)))));
 }
 
 /// <summary>
@@ -225,27 +225,27 @@ public sealed class TransformerDecoderLayer : Module<(Tensor Tgt, Tensor Memory)
         var x = tgt;
         if (NormFirst)
         {
-            x = x + SaBlock(Norm1.Forward(x), tgtMask, tgtKeyPaddingMask, tgtIsCausal);
-            x = x + MhaBlock(Norm2.Forward(x), memory, memoryMask, memoryKeyPaddingMask, memoryIsCausal);
-            x = x + FfBlock(Norm3.Forward(x));
+            x = x + SaBlock(Norm1.Call(x), tgtMask, tgtKeyPaddingMask, tgtIsCausal);
+            x = x + MhaBlock(Norm2.Call(x), memory, memoryMask, memoryKeyPaddingMask, memoryIsCausal);
+            x = x + FfBlock(Norm3.Call(x));
         }
         else
         {
-            x = Norm1.Forward(x + SaBlock(x, tgtMask, tgtKeyPaddingMask, tgtIsCausal));
-            x = Norm2.Forward(x + MhaBlock(x, memory, memoryMask, memoryKeyPaddingMask, memoryIsCausal));
-            x = Norm3.Forward(x + FfBlock(x));
+            x = Norm1.Call(x + SaBlock(x, tgtMask, tgtKeyPaddingMask, tgtIsCausal));
+            x = Norm2.Call(x + MhaBlock(x, memory, memoryMask, memoryKeyPaddingMask, memoryIsCausal));
+            x = Norm3.Call(x + FfBlock(x));
         }
         return x;
     }
 
     private Tensor SaBlock(Tensor x, Tensor? mask, Tensor? kpm, bool isCausal) =>
-        Dropout1.Forward(SelfAttn.Forward(x, x, x, kpm, needWeights: false, attnMask: mask, isCausal: isCausal).Output);
+        Dropout1.Call(SelfAttn.Forward(x, x, x, kpm, needWeights: false, attnMask: mask, isCausal: isCausal).Output);
 
     private Tensor MhaBlock(Tensor x, Tensor mem, Tensor? mask, Tensor? kpm, bool isCausal) =>
-        Dropout2.Forward(MultiheadAttn.Forward(x, mem, mem, kpm, needWeights: false, attnMask: mask, isCausal: isCausal).Output);
+        Dropout2.Call(MultiheadAttn.Forward(x, mem, mem, kpm, needWeights: false, attnMask: mask, isCausal: isCausal).Output);
 
     private Tensor FfBlock(Tensor x) =>
-        Dropout3.Forward(Linear2.Forward(Dropout.Forward((CustomActivation ?? (t => TransformerActivations.Apply(Activation, t)))(Linear1.Forward(x)))));
+        Dropout3.Call(Linear2.Call(Dropout.Call((CustomActivation ?? (t => TransformerActivations.Apply(Activation, t)))(Linear1.Call(x)))));
 }
 
 internal static class TransformerActivations

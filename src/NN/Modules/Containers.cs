@@ -49,7 +49,7 @@ public sealed class Sequential : Module<Tensor, Tensor>, IEnumerable<Module<Tens
     /// <summary>x through every layer in order.</summary>
     public override Tensor Forward(Tensor input)
     {
-        foreach (var l in layers) input = l.Forward(input);
+        foreach (var l in layers) input = l.Call(input);
         return input;
     }
 

@@ -352,13 +352,13 @@ public abstract partial class Module
 /// <summary>A module with a typed forward pass (most layers are <c>Module&lt;Tensor, Tensor&gt;</c>).</summary>
 /// <typeparam name="TIn">Input type.</typeparam>
 /// <typeparam name="TOut">Output type.</typeparam>
-public abstract class Module<TIn, TOut> : Module
+public abstract partial class Module<TIn, TOut> : Module
 {
     /// <summary>Computes the output.</summary>
     public abstract TOut Forward(TIn input);
 
-    /// <summary>Same as <see cref="Forward"/> (PyTorch's <c>module(x)</c>).</summary>
-    public TOut Call(TIn input) => Forward(input);
+    /// <summary><see cref="Forward"/> with the module's hooks (PyTorch's <c>module(x)</c>; hooks in Module.Hooks.cs).</summary>
+    public TOut Call(TIn input) => CallWithHooks(input);
 }
 
 /// <summary>Scoped no-grad mode over Core's <see cref="GradMode"/>.</summary>

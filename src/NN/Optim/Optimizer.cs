@@ -110,7 +110,7 @@ public abstract class Optimizer
     /// <summary>One optimization step over every parameter that has a gradient.</summary>
     /// <exception cref="ArgumentException">A gradient's shape, dtype or device differs from its parameter's (checked for every
     /// parameter before any is updated, so a failed step changes nothing).</exception>
-    public void Step()
+    public virtual void Step()
     {
         CheckGradients();
         using var untracked = TensorScope.Suspend();   // optimizer state outlives any Tensor.Scope of the step
@@ -149,7 +149,7 @@ public abstract class Optimizer
     }
 
     /// <summary>Re-evaluates the loss with <paramref name="closure"/> (under grad mode), then steps; returns the loss.</summary>
-    public Tensor Step(Func<Tensor> closure)
+    public virtual Tensor Step(Func<Tensor> closure)
     {
         ArgumentNullException.ThrowIfNull(closure);
         var loss = closure();
@@ -167,6 +167,16 @@ public abstract class Optimizer
         state["step"] = Tensor.Scalar(step, DType.Float64);
         return step;
     }
+
+    /// <summary>The (mutable) state of one parameter, created empty when absent; for optimizers with global state (LBFGS keeps it on the first parameter, as PyTorch does).</summary>
+    protected Dictionary<string, Tensor> StateOf(Tensor parameter)
+    {
+        if (!state.TryGetValue(parameter, out var s)) state[parameter] = s = [];
+        return s;
+    }
+
+    /// <summary>Whether state entry <paramref name="key"/> is per-element (shaped like its parameter, cast to its dtype and device on load); "step" is not.</summary>
+    protected virtual bool IsPerElementState(string key) => key != "step";
 
     /// <summary>A state buffer, created with <paramref name="init"/> when absent.</summary>
     protected static Tensor GetOrCreate(Dictionary<string, Tensor> state, string name, Func<Tensor> init)
@@ -247,10 +257,10 @@ public abstract class Optimizer
             foreach (var (k, t) in s)
             {
                 if (t is null) throw new ArgumentException($"loaded optimizer state \"{k}\" of parameter {idx} is null.");
-                if (k == "step" ? t.Numel != 1 : t.Shape != p.Shape)
+                if (IsPerElementState(k) ? t.Shape != p.Shape : k == "step" && t.Numel != 1)
                     throw new ArgumentException($"loaded optimizer state \"{k}\" of parameter {idx} has shape {t.Shape}, the parameter has {p.Shape}.");
             }
-            converted[p] = s.ToDictionary(kv => kv.Key, kv => kv.Key == "step" ? kv.Value.Clone() : kv.Value.To(p.Device).To(p.DType).Clone());
+            converted[p] = s.ToDictionary(kv => kv.Key, kv => !IsPerElementState(kv.Key) ? kv.Value.Clone() : kv.Value.To(p.Device).To(p.DType).Clone());
         }
         return () =>
         {

@@ -1,0 +1,346 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Ember;
+
+public static partial class Linalg
+{
+    /// <summary>The inverse of square matrices [..., n, n] (torch.linalg.inv).</summary>
+    /// <exception cref="ArgumentException">Not square batches, or a singular matrix (PyTorch's message).</exception>
+    public static Tensor Inv(Tensor a)
+    {
+        CheckSquare("linalg.inv", a);
+        return new InvFn().Apply(a);
+    }
+
+    /// <summary>The determinant of square matrices [..., n, n] → [...] (torch.linalg.det); its gradient needs invertible matrices.</summary>
+    /// <exception cref="ArgumentException">Not square batches.</exception>
+    public static Tensor Det(Tensor a)
+    {
+        CheckSquare("linalg.det", a);
+        return new DetFn().Apply(a);
+    }
+
+    /// <summary>(sign, log|det|) of square matrices (torch.linalg.slogdet); sign is 0 and log|det| −∞ for singular ones. The gradient flows through log|det|.</summary>
+    /// <exception cref="ArgumentException">Not square batches.</exception>
+    public static (Tensor Sign, Tensor LogAbsDet) Slogdet(Tensor a)
+    {
+        CheckSquare("linalg.slogdet", a);
+        var packed = new SlogdetFn().Apply(a);   // [..., 2]: sign, log|det|
+        return (packed.Select(-1, 0).Detach(), packed.Select(-1, 1));
+    }
+
+    /// <summary>X with A·X = B (torch.linalg.solve): A [..., n, n], B [..., n, k] or [n] (a vector, when its size matches A's).</summary>
+    /// <exception cref="ArgumentException">Shapes that do not match, or a singular A.</exception>
+    public static Tensor Solve(Tensor a, Tensor b)
+    {
+        CheckSquare("linalg.solve", a);
+        CheckFloat("linalg.solve", b);
+        bool vector = b.Dim == 1 || (b.Dim == a.Dim - 1 && b.Shape.ToArray().AsSpan().SequenceEqual(a.Shape.ToArray()[..^1]));
+        var bm = vector ? b.Unsqueeze(-1) : b;
+        if (bm.Size(-2) != a.Size(-1))
+            throw new ArgumentException($"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({a.Size(-2)}x{a.Size(-1)} and {bm.Size(-2)}x{bm.Size(-1)})");
+        var batch = ShapeUtil.Broadcast("linalg.solve", BatchShape(a), BatchShape(bm));
+        var ae = a.Expand([.. batch, a.Size(-2), a.Size(-1)]);
+        var be = bm.Expand([.. batch, bm.Size(-2), bm.Size(-1)]);
+        var x = new SolveFn().Apply(ae, be);
+        return vector ? x.Squeeze(-1) : x;
+    }
+
+    /// <summary>The lower Cholesky factor L of symmetric positive-definite matrices, A = L·Lᵀ (torch.linalg.cholesky); reads A's lower triangle.</summary>
+    /// <exception cref="ArgumentException">Not square batches, or a matrix that is not positive definite (PyTorch's message).</exception>
+    public static Tensor Cholesky(Tensor a)
+    {
+        CheckSquare("linalg.cholesky", a);
+        return new CholeskyFn().Apply(a);
+    }
+
+    /// <summary>
+    /// Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric matrices, A = V·diag(λ)·Vᵀ
+    /// (torch.linalg.eigh, UPLO='L': the lower triangle is read). Eigenvectors are defined up to sign; the gradient
+    /// needs distinct eigenvalues.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not square batches.</exception>
+    public static (Tensor Eigenvalues, Tensor Eigenvectors) Eigh(Tensor a)
+    {
+        CheckSquare("linalg.eigh", a);
+        var packed = new EighFn().Apply(a);   // [..., n, n + 1]: column 0 the eigenvalues, then V
+        long n = a.Size(-1);
+        return (packed.Select(-1, 0), packed.Narrow(-1, 1, n));
+    }
+
+    /// <summary>The eigenvalues of symmetric matrices, ascending (torch.linalg.eigvalsh).</summary>
+    public static Tensor Eigvalsh(Tensor a) => Eigh(a).Eigenvalues;
+
+    /// <summary>
+    /// Reduced singular value decomposition A = U·diag(S)·Vh with k = min(m, n) (torch.linalg.svd, full_matrices=False):
+    /// U [..., m, k], S [..., k] descending, Vh [..., k, n]. Singular vectors are defined up to sign; the gradient needs
+    /// distinct nonzero singular values.
+    /// </summary>
+    /// <exception cref="ArgumentException">Fewer than 2 dims.</exception>
+    public static (Tensor U, Tensor S, Tensor Vh) Svd(Tensor a)
+    {
+        CheckFloat("linalg.svd", a);
+        if (a.Dim < 2) throw new ArgumentException("linalg.svd: The input tensor A must have at least 2 dimensions.");
+        long m = a.Size(-2), n = a.Size(-1), k = Math.Min(m, n);
+        var batch = BatchShape(a);
+        var packed = new SvdFn().Apply(a);   // [..., m·k + k + k·n]
+        int bd = batch.Length;
+        return (packed.Narrow(bd, 0, m * k).Reshape([.. batch, m, k]),
+                packed.Narrow(bd, m * k, k),
+                packed.Narrow(bd, m * k + k, k * n).Reshape([.. batch, k, n]));
+    }
+
+    /// <summary>The singular values, descending (torch.linalg.svdvals).</summary>
+    public static Tensor Svdvals(Tensor a) => Svd(a).S;
+
+    /// <summary>Reduced QR A = Q·R (torch.linalg.qr, mode='reduced') of [..., m, n] with m ≥ n: Q [..., m, n] orthonormal columns, R [..., n, n] upper triangular.</summary>
+    /// <exception cref="ArgumentException">Fewer than 2 dims, or m &lt; n (not supported: the gradient is defined for m ≥ n).</exception>
+    public static (Tensor Q, Tensor R) Qr(Tensor a)
+    {
+        CheckFloat("linalg.qr", a);
+        if (a.Dim < 2) throw new ArgumentException("linalg.qr: The input tensor A must have at least 2 dimensions.");
+        long m = a.Size(-2), n = a.Size(-1);
+        if (m < n) throw new ArgumentException($"linalg.qr: wide matrices ({m}x{n}) are not supported; Ember's QR needs m >= n.");
+        var packed = new QrFn().Apply(a);   // [..., m + n, n]: Q on top of R
+        return (packed.Narrow(-2, 0, m), packed.Narrow(-2, m, n));
+    }
+
+    /// <summary>
+    /// Moore–Penrose pseudo-inverse (torch.linalg.pinv) from the SVD: V·diag(1/s for s &gt; rtol·max s, else 0)·Uᵀ; default
+    /// rtol = max(m, n)·ε of the dtype. Differentiable where the rank does not change.
+    /// </summary>
+    public static Tensor Pinv(Tensor a, double? rtol = null)
+    {
+        var (u, s, vh) = Svd(a);
+        double eps = a.DType == DType.Float64 ? Math.Pow(2, -52) : Math.Pow(2, -23);
+        double tol = rtol ?? Math.Max(a.Size(-2), a.Size(-1)) * eps;
+        var cutoff = s.Amax([-1], keepDim: true) * tol;
+        var keep = s.Gt(cutoff.Expand(s.Shape.ToArray()));
+        var sinv = Tensor.Where(keep, Tensor.Where(keep, s, Tensor.Scalar(1, s.DType, s.Device)).Reciprocal(), Tensor.Scalar(0, s.DType, s.Device));
+        return vh.mT.MatMul(sinv.Unsqueeze(-1) * u.mT);
+    }
+
+    // ---- nodes --------------------------------------------------------------------------------------------------
+
+    private sealed class InvFn : Function
+    {
+        public override string Name => "LinalgInv";
+        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        {
+            var ms = ToMatrices(x[0]);
+            var inv = ms.Select(m =>
+            {
+                var lu = m.LU();
+                for (int i = 0; i < m.RowCount; i++)
+                    if (lu.U[i, i] == 0) throw new ArgumentException($"linalg.inv: The diagonal element {i + 1} is zero, the inversion could not be completed because the input matrix is singular.");
+                return lu.Inverse();
+            }).ToArray();
+            var y = FromMatrices(inv, BatchShape(x[0]), x[0]);
+            ctx.SaveForBackward(y);
+            return y;
+        }
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g) => [Derivatives.InvBackward(ctx.SavedTensors[0], g)];
+    }
+
+    private sealed class DetFn : Function
+    {
+        public override string Name => "LinalgDet";
+        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        {
+            var d = FromHost(ToMatrices(x[0]).Select(m => m.Determinant()), BatchShape(x[0]), x[0]);
+            ctx.SaveForBackward(x[0], d);
+            return d;
+        }
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g) => [Derivatives.DetBackward(ctx.SavedTensors[0], ctx.SavedTensors[1], g)];
+    }
+
+    private sealed class SlogdetFn : Function
+    {
+        public override string Name => "LinalgSlogdet";
+        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        {
+            var vals = new List<double>();
+            foreach (var m in ToMatrices(x[0]))
+            {
+                // The LU factors give log|det| as Σ log|u_ii| without over- or underflowing the product.
+                var lu = m.LU();
+                double logAbs = 0;
+                bool singular = false;
+                for (int i = 0; i < m.RowCount; i++)
+                {
+                    double uii = lu.U[i, i];
+                    if (uii == 0) { singular = true; break; }
+                    logAbs += Math.Log(Math.Abs(uii));
+                }
+                vals.Add(singular ? 0 : SignFromLu(lu, m.RowCount)); vals.Add(singular ? double.NegativeInfinity : logAbs);
+            }
+            ctx.SaveForBackward(x[0]);
+            return FromHost(vals, [.. BatchShape(x[0]), 2], x[0]);
+        }
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g) => [Derivatives.LogAbsDetBackward(ctx.SavedTensors[0], g.Select(-1, 1))];
+    }
+
+    // The sign of det (also when the product would underflow): the permutation's sign times the signs of U's diagonal.
+    private static double SignFromLu(MathNet.Numerics.LinearAlgebra.Factorization.LU<double> lu, int n)
+    {
+        double s = 1;
+        for (int i = 0; i < n; i++) s *= Math.Sign(lu.U[i, i]);
+        var p = lu.P;
+        var perm = Enumerable.Range(0, n).Select(i => p[i]).ToArray();
+        var seen = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            if (seen[i]) continue;
+            int len = 0;
+            for (int j = i; !seen[j]; j = perm[j]) { seen[j] = true; len++; }
+            if (len % 2 == 0) s = -s;
+        }
+        return s;
+    }
+
+    private sealed class SolveFn : Function
+    {
+        public override string Name => "LinalgSolve";
+        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        {
+            var am = ToMatrices(x[0]); var bm = ToMatrices(x[1]);
+            var res = new Matrix<double>[am.Length];
+            for (int i = 0; i < am.Length; i++)
+            {
+                var lu = am[i].LU();
+                for (int k = 0; k < am[i].RowCount; k++)
+                    if (lu.U[k, k] == 0) throw new ArgumentException($"linalg.solve: The solver failed because the input matrix is singular.");
+                res[i] = lu.Solve(bm[i]);
+            }
+            var y = FromMatrices(res, BatchShape(x[1]), x[1]);
+            ctx.SaveForBackward(x[0], y);
+            return y;
+        }
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
+        {
+            var (ga, gb) = Derivatives.SolveBackward(ctx.SavedTensors[0], ctx.SavedTensors[1], g, false, ctx.NeedsInputGrad[0], ctx.NeedsInputGrad[1]);
+            return [ga, gb];
+        }
+    }
+
+    private sealed class CholeskyFn : Function
+    {
+        public override string Name => "LinalgCholesky";
+        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        {
+            var ls = ToMatrices(x[0]).Select(m =>
+            {
+                int n = m.RowCount;
+                var l = Matrix<double>.Build.Dense(n, n);
+                // Cholesky–Banachiewicz on the lower triangle only (the upper one is not read, as PyTorch's UPLO='L').
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j <= i; j++)
+                    {
+                        double sum = m[i, j];
+                        for (int k = 0; k < j; k++) sum -= l[i, k] * l[j, k];
+                        if (i == j)
+                        {
+                            if (!(sum > 0)) throw new ArgumentException($"linalg.cholesky: The factorization could not be completed because the input is not positive-definite (the leading minor of order {i + 1} is not positive-definite).");
+                            l[i, i] = Math.Sqrt(sum);
+                        }
+                        else l[i, j] = sum / l[j, j];
+                    }
+                return l;
+            }).ToArray();
+            var y = FromMatrices(ls, BatchShape(x[0]), x[0]);
+            ctx.SaveForBackward(y);
+            return y;
+        }
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g) => [Derivatives.CholeskyBackward(ctx.SavedTensors[0], g)];
+    }
+
+    private sealed class EighFn : Function
+    {
+        public override string Name => "LinalgEigh";
+        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        {
+            long n = x[0].Size(-1);
+            var rows = new List<double>();
+            foreach (var m in ToMatrices(x[0]))
+            {
+                var sym = m.LowerTriangle() + m.StrictlyLowerTriangle().Transpose();
+                var evd = sym.Evd(Symmetricity.Symmetric);
+                var order = Enumerable.Range(0, (int)n).OrderBy(i => evd.EigenValues[i].Real).ToArray();
+                for (int r = 0; r < n; r++)
+                {
+                    rows.Add(evd.EigenValues[order[r]].Real);
+                    for (int c = 0; c < n; c++) rows.Add(evd.EigenVectors[r, order[c]]);
+                }
+            }
+            var packed = FromHost(rows, [.. BatchShape(x[0]), n, n + 1], x[0]);
+            ctx.SaveForBackward(packed);
+            return packed;
+        }
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
+        {
+            var p = ctx.SavedTensors[0];
+            long n = p.Size(-2);
+            return [Derivatives.EighBackward(p.Select(-1, 0), p.Narrow(-1, 1, n), g.Select(-1, 0), g.Narrow(-1, 1, n))];
+        }
+    }
+
+    private sealed class SvdFn : Function
+    {
+        public override string Name => "LinalgSvd";
+        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        {
+            long m = x[0].Size(-2), n = x[0].Size(-1), k = Math.Min(m, n);
+            var vals = new List<double>();
+            foreach (var a in ToMatrices(x[0]))
+            {
+                var svd = a.Svd(computeVectors: true);
+                var u = svd.U.SubMatrix(0, (int)m, 0, (int)k);
+                var vt = svd.VT.SubMatrix(0, (int)k, 0, (int)n);
+                vals.AddRange(u.ToRowMajorArray());
+                vals.AddRange(svd.S.Take((int)k));
+                vals.AddRange(vt.ToRowMajorArray());
+            }
+            var packed = FromHost(vals, [.. BatchShape(x[0]), m * k + k + k * n], x[0]);
+            ctx.SaveForBackward(packed);
+            ctx.Values["mnk"] = (m, n, k);
+            return packed;
+        }
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
+        {
+            var p = ctx.SavedTensors[0];
+            var (m, n, k) = ((long, long, long))ctx.Values["mnk"];
+            int bd = p.Dim - 1;
+            var batch = p.Shape.ToArray()[..^1];
+            Tensor U(Tensor t) => t.Narrow(bd, 0, m * k).Reshape([.. batch, m, k]);
+            Tensor S(Tensor t) => t.Narrow(bd, m * k, k);
+            Tensor Vh(Tensor t) => t.Narrow(bd, m * k + k, k * n).Reshape([.. batch, k, n]);
+            return [Derivatives.SvdBackward(U(p), S(p), Vh(p), U(g), S(g), Vh(g))];
+        }
+    }
+
+    private sealed class QrFn : Function
+    {
+        public override string Name => "LinalgQr";
+        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        {
+            long m = x[0].Size(-2), n = x[0].Size(-1);
+            var vals = new List<double>();
+            foreach (var a in ToMatrices(x[0]))
+            {
+                var qr = a.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
+                vals.AddRange(qr.Q.ToRowMajorArray());
+                vals.AddRange(qr.R.ToRowMajorArray());
+            }
+            var packed = FromHost(vals, [.. BatchShape(x[0]), m + n, n], x[0]);
+            ctx.SaveForBackward(packed);
+            ctx.Values["m"] = m;
+            return packed;
+        }
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
+        {
+            var p = ctx.SavedTensors[0];
+            long m = (long)ctx.Values["m"], n = p.Size(-1);
+            return [Derivatives.QrBackward(p.Narrow(-2, 0, m), p.Narrow(-2, m, n), g.Narrow(-2, 0, m), g.Narrow(-2, m, n))];
+        }
+    }
+}
