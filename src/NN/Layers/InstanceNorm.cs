@@ -52,7 +52,7 @@ public abstract class InstanceNormBase : Module<Tensor, Tensor>
 
     /// <inheritdoc/>
     public override string ExtraRepr() =>
-        $"{NumFeatures}, eps={Eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}, momentum={Momentum.ToString(System.Globalization.CultureInfo.InvariantCulture)}, affine={Py(Weight != null)}, track_running_stats={Py(RunningMean != null)}";
+        $"{NumFeatures}, eps={Eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}, momentum={Momentum.ToString(System.Globalization.CultureInfo.InvariantCulture)}, affine={Py(Weight is not null)}, track_running_stats={Py(RunningMean is not null)}";
 }
 
 /// <summary>Instance normalization over [N, C, L] (PyTorch's nn.InstanceNorm1d).</summary>

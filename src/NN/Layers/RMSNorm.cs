@@ -25,5 +25,5 @@ public sealed class RMSNorm : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor input) => Functional.RmsNorm(input, NormalizedShape, Weight, Eps);
 
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"({string.Join(", ", NormalizedShape)},), eps={(Eps is { } e ? e.ToString(System.Globalization.CultureInfo.InvariantCulture) : "None")}, elementwise_affine={Py(Weight != null)}";
+    public override string ExtraRepr() => $"({string.Join(", ", NormalizedShape)},), eps={(Eps is { } e ? e.ToString(System.Globalization.CultureInfo.InvariantCulture) : "None")}, elementwise_affine={Py(Weight is not null)}";
 }
