@@ -1,6 +1,4 @@
-using Ember.Cpu;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 
 namespace Ember.Comm;
 
@@ -25,24 +23,26 @@ internal abstract class CommBuffer
 internal sealed unsafe class HostBuffer : CommBuffer
 {
     private readonly Tensor target, work;
-    private GCHandle pin;
+    private System.Buffers.MemoryHandle pin;
 
-    private HostBuffer(Tensor target, Tensor work)
+    private HostBuffer(Tensor target, Tensor work, System.Buffers.MemoryHandle pin)
     {
         this.target = target;
         this.work = work;
-        pin = GCHandle.Alloc(((CpuStorage)work.Storage).Data, GCHandleType.Pinned);
-        Ptr = pin.AddrOfPinnedObject() + (nint)(work.StorageOffset * work.DType.ElementSize());
+        this.pin = pin;
+        Ptr = (nint)pin.Pointer + (nint)(work.StorageOffset * work.DType.ElementSize());
     }
 
     /// <summary>Pins <paramref name="t"/> (or a contiguous CPU copy of it, holding its values when <paramref name="copyIn"/>).</summary>
     public static HostBuffer Of(Tensor t, bool copyIn)
     {
-        if (t.Device.Type == DeviceType.Cpu && t.IsContiguous && t.Storage is CpuStorage) return new HostBuffer(t, t);
+        // A contiguous tensor in host memory (its storage pins) is communicated in place.
+        if (t.IsContiguous && t.Storage.PinHostMemory() is { } own) return new HostBuffer(t, t, own);
         using var _ = Autograd.NoGrad();
-        // Not a contiguous CPU tensor: a contiguous CPU copy (To(Cpu) of a CPU tensor is the same view, Contiguous copies it).
+        // Otherwise a contiguous CPU copy (To(Cpu) of a CPU tensor is the same view, Contiguous copies it).
         var work = copyIn ? t.Detach().To(Device.Cpu).Contiguous() : Tensor.Empty(t.Shape, t.DType, Device.Cpu);
-        return new HostBuffer(t, work);
+        return new HostBuffer(t, work, work.Storage.PinHostMemory()
+            ?? throw new InvalidOperationException($"HostBuffer: the {Device.Cpu} backend's storage is not host memory."));
     }
 
     public override void Finish(bool written, int divisor)
@@ -67,6 +67,7 @@ internal sealed unsafe class HostBuffer : CommBuffer
 
     public override void Release()
     {
-        if (pin.IsAllocated) pin.Free();
+        pin.Dispose();
+        pin = default;
     }
 }

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Ember.Cpu;
 
 namespace Ember.Comm;
 

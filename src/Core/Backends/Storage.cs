@@ -46,4 +46,12 @@ public abstract class Storage : IDisposable
 
     /// <summary>Releases backend memory; called once.</summary>
     protected virtual void Release() { }
+
+    /// <summary>
+    /// Pins the storage's memory when it is host memory a native library can address (the CPU backend's arrays) and
+    /// returns the handle whose <c>Pointer</c> is element 0; null for device memory. Dispose the handle to unpin. For
+    /// transports such as MPI, which read and write host buffers by address.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The storage was disposed.</exception>
+    public virtual System.Buffers.MemoryHandle? PinHostMemory() => null;
 }

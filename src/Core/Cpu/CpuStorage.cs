@@ -35,6 +35,13 @@ public sealed class CpuStorage : Storage
     /// <summary>The elements as T[] (T must match the dtype).</summary>
     public T[] Get<T>() where T : unmanaged => (T[])Data;
 
+    /// <inheritdoc/>
+    public override System.Buffers.MemoryHandle? PinHostMemory()
+    {
+        var handle = System.Runtime.InteropServices.GCHandle.Alloc(Data, System.Runtime.InteropServices.GCHandleType.Pinned);
+        unsafe { return new System.Buffers.MemoryHandle((void*)handle.AddrOfPinnedObject(), handle); }
+    }
+
     /// <summary>Hands a pooled array back to <see cref="CpuMemoryPool"/> at once.</summary>
     protected override void Release() => lease?.Return();
 }
