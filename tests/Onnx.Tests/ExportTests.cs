@@ -21,13 +21,13 @@ public class ExportTests
 
     [Test]
     public void MiniGptMatchesOnnxRuntime() =>
-        OnnxRuntimeCheck.ExportAndCompare(new TestModels.MiniGpt(vocab: 32, context: 8, dim: 16, heads: 2, layers: 2),
+        OnnxRuntimeCheck.ExportAndCompare(new Ember.Perf.MiniGpt(vocab: 32, context: 8, dim: 16, heads: 2, layers: 2),
             [Tensor.RandInt(0, 32, [2, 8])], [Tensor.RandInt(0, 32, [3, 8])]);
 
     [Test]
     public void MiniGptWithDynamicBatchAndSequenceLength() =>
         // Position ids (an arange of T) and the causal mask are computed from the sequence length at run time.
-        OnnxRuntimeCheck.ExportAndCompare(new TestModels.MiniGpt(vocab: 32, context: 8, dim: 16, heads: 2, layers: 1),
+        OnnxRuntimeCheck.ExportAndCompare(new Ember.Perf.MiniGpt(vocab: 32, context: 8, dim: 16, heads: 2, layers: 1),
             [Tensor.RandInt(0, 32, [2, 4])], [Tensor.RandInt(0, 32, [3, 7])], new Dictionary<int, string> { [0] = "batch", [1] = "seq" });
 
     [Test]
