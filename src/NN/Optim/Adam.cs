@@ -1,34 +1,12 @@
 namespace Ember.Optim;
 
 /// <summary>Options of <see cref="Adam"/> and <see cref="AdamW"/> (PyTorch's names; betas split into Beta1/Beta2).</summary>
-public sealed record AdamOptions : OptimizerOptions
+public sealed record AdamOptions : AdamFamilyOptions
 {
-    /// <summary>Decay of the first moment.</summary>
-    public double Beta1 { get; set; } = 0.9;
-    /// <summary>Decay of the second moment.</summary>
-    public double Beta2 { get; set; } = 0.999;
-    /// <summary>Added to the denominator.</summary>
-    public double Eps { get; set; } = 1e-8;
-    /// <summary>L2 penalty (Adam) or decoupled decay (AdamW).</summary>
-    public double WeightDecay { get; set; }
     /// <summary>Use the maximum of past second moments (AMSGrad).</summary>
     public bool Amsgrad { get; set; }
     /// <summary>Maximize the objective.</summary>
     public bool Maximize { get; set; }
-
-    /// <inheritdoc/>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public override double? CycleMomentum { get => Beta1; set => Beta1 = value ?? 0.9; }
-
-    /// <inheritdoc/>
-    public override void Validate()
-    {
-        Require(Lr >= 0, "learning rate", Lr);
-        Require(Eps >= 0, "epsilon value", Eps);
-        Require(Beta1 >= 0 && Beta1 < 1, "beta parameter at index 0", Beta1);
-        Require(Beta2 >= 0 && Beta2 < 1, "beta parameter at index 1", Beta2);
-        Require(WeightDecay >= 0, "weight_decay value", WeightDecay);
-    }
 }
 
 /// <summary>

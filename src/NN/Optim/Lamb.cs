@@ -1,33 +1,20 @@
 namespace Ember.Optim;
 
 /// <summary>Options of <see cref="Lamb"/>.</summary>
-public sealed record LambOptions : OptimizerOptions
+public sealed record LambOptions : AdamFamilyOptions
 {
-    /// <summary>Decay of the first moment.</summary>
-    public double Beta1 { get; set; } = 0.9;
-    /// <summary>Decay of the second moment.</summary>
-    public double Beta2 { get; set; } = 0.999;
-    /// <summary>Added to the denominator.</summary>
-    public double Eps { get; set; } = 1e-6;
-    /// <summary>Decoupled weight decay added to the update direction.</summary>
-    public double WeightDecay { get; set; }
+    /// <summary>Creates the options with LAMB's ε = 1e-6.</summary>
+    public LambOptions() => Eps = 1e-6;
+
     /// <summary>Upper bound of the trust ratio (the reference implementation's 10); null for none.</summary>
     public double? MaxTrustRatio { get; set; } = 10;
     /// <summary>Apply Adam's bias correction to the moments.</summary>
     public bool BiasCorrection { get; set; } = true;
 
     /// <inheritdoc/>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public override double? CycleMomentum { get => Beta1; set => Beta1 = value ?? 0.9; }
-
-    /// <inheritdoc/>
     public override void Validate()
     {
-        Require(Lr >= 0, "learning rate", Lr);
-        Require(Eps >= 0, "epsilon value", Eps);
-        Require(Beta1 >= 0 && Beta1 < 1, "beta parameter at index 0", Beta1);
-        Require(Beta2 >= 0 && Beta2 < 1, "beta parameter at index 1", Beta2);
-        Require(WeightDecay >= 0, "weight_decay value", WeightDecay);
+        base.Validate();
         if (MaxTrustRatio is { } c) Require(c > 0, "max_trust_ratio value", c);
     }
 }
