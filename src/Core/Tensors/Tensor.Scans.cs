@@ -52,32 +52,4 @@ public sealed partial class Tensor
         var count = IsNan().LogicalNot().To(DType).Sum(dims ?? [], keepDim);
         return NanSum(dims, keepDim) / count;
     }
-
-    /// <summary>
-    /// The sorted distinct elements of the flattened tensor (torch.unique), with optionally the index of each input element
-    /// in them (inverse, shaped like the input) and each one's count. Not differentiable. NaNs are distinct from each other
-    /// as in PyTorch's CPU sort-based unique.
-    /// </summary>
-    public (Tensor Values, Tensor? Inverse, Tensor? Counts) Unique(bool returnInverse = false, bool returnCounts = false)
-    {
-        CheckNotDisposed("Unique");
-        var flat = Reshape(-1);
-        var order = flat.Argsort().To(Device.Cpu).ToArray<long>();
-        var data = flat.To(DType.Float64).ToArray<double>();
-        var firsts = new List<long>();
-        var counts = new List<long>();
-        var inverse = new long[data.Length];
-        for (int i = 0; i < order.Length; i++)
-        {
-            double v = data[order[i]];
-            bool same = i > 0 && data[order[i - 1]] == v;   // NaN == NaN is false: each NaN is its own value
-            if (!same) { firsts.Add(order[i]); counts.Add(0); }
-            counts[^1]++;
-            inverse[order[i]] = firsts.Count - 1;
-        }
-        var values = flat.IndexSelect(0, FromArray(firsts.ToArray()).To(Device)).Detach();
-        return (values,
-            returnInverse ? FromArray(inverse, shape.Length == 0 ? [] : (long[])shape.Clone()).To(Device) : null,
-            returnCounts ? FromArray(counts.ToArray()).To(Device) : null);
-    }
 }
