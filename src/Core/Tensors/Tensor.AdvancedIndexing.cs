@@ -101,9 +101,9 @@ public sealed partial class Tensor
         foreach (var (_, p) in advanced.Skip(1))
         {
             try { b = ShapeUtil.Broadcast(op, b, p.shape); }
-            catch (ArgumentException)
+            catch (ArgumentException e)
             {
-                throw new ArgumentException($"{op}: shape mismatch: indexing tensors could not be broadcast together with shapes {string.Join(", ", advanced.Select(a => a.Positions.Shape))}.");
+                throw new ArgumentException($"{op}: shape mismatch: indexing tensors could not be broadcast together with shapes {string.Join(", ", advanced.Select(a => a.Positions.Shape))}.", e);
             }
         }
         var dims = advanced.Select(a => a.Dim).ToArray();
@@ -139,8 +139,10 @@ public sealed partial class Tensor
         var (_, rows, b, rest, insert) = AdvancedLayout("Index", t, advanced);
         // The indexed result's shape, with B at its place; the value must broadcast to it (checked before any write).
         long[] resultShape = [.. rest.Take(insert), .. b, .. rest.Skip(insert)];
-        var bs = ShapeUtil.Broadcast("Index", resultShape, value.shape);
-        if (!bs.AsSpan().SequenceEqual(resultShape))
+        bool fits;
+        try { fits = ShapeUtil.Broadcast("Index", resultShape, value.shape).AsSpan().SequenceEqual(resultShape); }
+        catch (ArgumentException) { fits = false; }
+        if (!fits)
             throw new ArgumentException($"Index: shape mismatch: value tensor of shape {value.Shape} cannot be broadcast to indexing result of shape {ShapeUtil.Format(resultShape)}.");
         var v = value.Device == Device && value.DType == DType ? value : value.To(Device).To(DType);
         // Back to the B-first layout of the rows: the inverse of MoveLeading.
