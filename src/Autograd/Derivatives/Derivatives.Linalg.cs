@@ -77,11 +77,20 @@ internal static partial class Derivatives
     }
 
     /// <summary>
-    /// Reduced QR A = Q·R with m ≥ n: M = R·R̄ᵀ − Q̄ᵀ·Q, ∂L/∂A = (Q̄ + Q·copyltu(M))·R⁻ᵀ, where copyltu mirrors the strictly
-    /// lower triangle onto the upper one.
+    /// Reduced QR A = Q·R. With m ≥ n: M = R·R̄ᵀ − Q̄ᵀ·Q, ∂L/∂A = (Q̄ + Q·copyltu(M))·R⁻ᵀ, where copyltu mirrors the
+    /// strictly lower triangle onto the upper one. With m &lt; n, A = [X | Y] and R = [U | V] with X, U square: Q and U
+    /// are X's QR and V = Qᵀ·Y, so ∂L/∂Y = Q·V̄ and ∂L/∂X is the square formula with Q̄ + Y·V̄ᵀ in place of Q̄.
     /// </summary>
     public static Tensor QrBackward(Tensor q, Tensor r, Tensor gq, Tensor gr)
     {
+        long m = q.Size(-2), n = r.Size(-1);
+        if (m < n)
+        {
+            var u = r.Narrow(-1, 0, m); var v = r.Narrow(-1, m, n - m);
+            var gu = gr.Narrow(-1, 0, m); var gv = gr.Narrow(-1, m, n - m);
+            var y = q.MatMul(v);   // A's last n − m columns, rebuilt from the factors
+            return Tensor.Cat([QrBackward(q, u, gq + y.MatMul(gv.mT), gu), q.MatMul(gv)], -1);
+        }
         var mm = r.MatMul(gr.mT) - gq.mT.MatMul(q);
         var low = mm.Tril(-1);
         var copyltu = low + low.mT + mm.Diagonal(0, -2, -1).DiagEmbedLast();

@@ -72,37 +72,53 @@ public static partial class Linalg
     public static Tensor Eigvalsh(Tensor a) => Eigh(a).Eigenvalues;
 
     /// <summary>
-    /// Reduced singular value decomposition A = U·diag(S)·Vh with k = min(m, n) (torch.linalg.svd, full_matrices=False):
-    /// U [..., m, k], S [..., k] descending, Vh [..., k, n]. Singular vectors are defined up to sign; the gradient needs
-    /// distinct nonzero singular values.
+    /// Singular value decomposition A = U·diag(S)·Vh (torch.linalg.svd) with k = min(m, n): S [..., k] descending; with
+    /// <paramref name="fullMatrices"/> true (the default, as in PyTorch) U [..., m, m] and Vh [..., n, n]; with it false
+    /// (reduced) U [..., m, k] and Vh [..., k, n]. In the full form the whose columns of U (rows of Vh) past k complete an orthonormal basis. Singular
+    /// vectors are defined up to sign (the completion only up to a rotation); the gradient needs distinct nonzero singular
+    /// values and, as in PyTorch, flows only through the first k columns of U and rows of Vh.
     /// </summary>
-    /// <exception cref="ArgumentException">Fewer than 2 dims.</exception>
-    public static (Tensor U, Tensor S, Tensor Vh) Svd(Tensor a)
+    /// <exception cref="ArgumentException">A non-floating input or fewer than 2 dims.</exception>
+    public static (Tensor U, Tensor S, Tensor Vh) Svd(Tensor a, bool fullMatrices = true)
     {
         CheckFloat("linalg.svd", a);
         if (a.Dim < 2) throw new ArgumentException("linalg.svd: The input tensor A must have at least 2 dimensions.");
         long m = a.Size(-2), n = a.Size(-1), k = Math.Min(m, n);
+        long uc = fullMatrices ? m : k, vr = fullMatrices ? n : k;
         var batch = BatchShape(a);
-        var packed = new SvdFn().Apply(a);   // [..., m·k + k + k·n]
+        var packed = new SvdFn(fullMatrices).Apply(a);   // [..., m·uc + k + vr·n]
         int bd = batch.Length;
-        return (packed.Narrow(bd, 0, m * k).Reshape([.. batch, m, k]),
-                packed.Narrow(bd, m * k, k),
-                packed.Narrow(bd, m * k + k, k * n).Reshape([.. batch, k, n]));
+        return (packed.Narrow(bd, 0, m * uc).Reshape([.. batch, m, uc]),
+                packed.Narrow(bd, m * uc, k),
+                packed.Narrow(bd, m * uc + k, vr * n).Reshape([.. batch, vr, n]));
     }
 
     /// <summary>The singular values, descending (torch.linalg.svdvals).</summary>
-    public static Tensor Svdvals(Tensor a) => Svd(a).S;
+    public static Tensor Svdvals(Tensor a) => Svd(a, fullMatrices: false).S;
 
-    /// <summary>Reduced QR A = Q·R (torch.linalg.qr, mode='reduced') of [..., m, n] with m ≥ n: Q [..., m, n] orthonormal columns, R [..., n, n] upper triangular.</summary>
-    /// <exception cref="ArgumentException">Fewer than 2 dims, or m &lt; n (not supported: the gradient is defined for m ≥ n).</exception>
-    public static (Tensor Q, Tensor R) Qr(Tensor a)
+    /// <summary>
+    /// QR decomposition A = Q·R of [..., m, n] (torch.linalg.qr), k = min(m, n). <paramref name="mode"/> "reduced":
+    /// Q [..., m, k] with orthonormal columns, R [..., k, n] upper triangular (upper trapezoidal when m &lt; n);
+    /// "complete": Q [..., m, m] orthogonal, R [..., m, n]; "r": R as in "reduced" and Q an empty tensor. Differentiable
+    /// as in PyTorch: "reduced" for any shape, "complete" when m ≤ n (then it equals "reduced"); backward through "r", or
+    /// "complete" with m &gt; n, throws PyTorch's error.
+    /// </summary>
+    /// <exception cref="ArgumentException">A non-floating input, fewer than 2 dims, or an unknown mode.</exception>
+    public static (Tensor Q, Tensor R) Qr(Tensor a, string mode = "reduced")
     {
         CheckFloat("linalg.qr", a);
+        ArgumentNullException.ThrowIfNull(mode);
         if (a.Dim < 2) throw new ArgumentException("linalg.qr: The input tensor A must have at least 2 dimensions.");
+        if (mode is not ("reduced" or "complete" or "r"))
+            throw new ArgumentException($"linalg.qr: qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'");
         long m = a.Size(-2), n = a.Size(-1);
-        if (m < n) throw new ArgumentException($"linalg.qr: wide matrices ({m}x{n}) are not supported; Ember's QR needs m >= n.");
-        var packed = new QrFn().Apply(a);   // [..., m + n, n]: Q on top of R
-        return (packed.Narrow(-2, 0, m), packed.Narrow(-2, m, n));
+        long kq = mode == "complete" ? m : Math.Min(m, n);
+        var batch = BatchShape(a);
+        var packed = new QrFn(mode).Apply(a);   // [..., m·kq + kq·n]: Q then R, row-major
+        int bd = batch.Length;
+        var r = packed.Narrow(bd, m * kq, kq * n).Reshape([.. batch, kq, n]);
+        var q = mode == "r" ? Tensor.Empty([0], a.DType, a.Device) : packed.Narrow(bd, 0, m * kq).Reshape([.. batch, m, kq]);
+        return (q, r);
     }
 
     /// <summary>
@@ -111,7 +127,7 @@ public static partial class Linalg
     /// </summary>
     public static Tensor Pinv(Tensor a, double? rtol = null)
     {
-        var (u, s, vh) = Svd(a);
+        var (u, s, vh) = Svd(a, fullMatrices: false);
         double eps = a.DType == DType.Float64 ? Math.Pow(2, -52) : Math.Pow(2, -23);
         double tol = rtol ?? Math.Max(a.Size(-2), a.Size(-1)) * eps;
         var cutoff = s.Amax([-1], keepDim: true) * tol;
@@ -284,63 +300,84 @@ public static partial class Linalg
         }
     }
 
-    private sealed class SvdFn : Function
+    private sealed class SvdFn(bool full) : Function
     {
         public override string Name => "LinalgSvd";
         protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
         {
             long m = x[0].Size(-2), n = x[0].Size(-1), k = Math.Min(m, n);
+            long uc = full ? m : k, vr = full ? n : k;
             var vals = new List<double>();
             foreach (var a in ToMatrices(x[0]))
             {
-                var svd = a.Svd(computeVectors: true);
-                var u = svd.U.SubMatrix(0, (int)m, 0, (int)k);
-                var vt = svd.VT.SubMatrix(0, (int)k, 0, (int)n);
-                vals.AddRange(u.ToRowMajorArray());
+                var svd = a.Svd(computeVectors: true);   // MathNet gives the full U [m, m] and Vᵀ [n, n]
+                vals.AddRange(svd.U.SubMatrix(0, (int)m, 0, (int)uc).ToRowMajorArray());
                 vals.AddRange(svd.S.Take((int)k));
-                vals.AddRange(vt.ToRowMajorArray());
+                vals.AddRange(svd.VT.SubMatrix(0, (int)vr, 0, (int)n).ToRowMajorArray());
             }
-            var packed = FromHost(vals, [.. BatchShape(x[0]), m * k + k + k * n], x[0]);
+            var packed = FromHost(vals, [.. BatchShape(x[0]), m * uc + k + vr * n], x[0]);
             ctx.SaveForBackward(packed);
-            ctx.Values["mnk"] = (m, n, k);
+            ctx.Values["shape"] = (m, n, k, uc, vr);
             return packed;
         }
         protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
         {
             var p = ctx.SavedTensors[0];
-            var (m, n, k) = ((long, long, long))ctx.Values["mnk"];
+            var (m, n, k, uc, vr) = ((long, long, long, long, long))ctx.Values["shape"];
             int bd = p.Dim - 1;
             var batch = p.Shape.ToArray()[..^1];
-            Tensor U(Tensor t) => t.Narrow(bd, 0, m * k).Reshape([.. batch, m, k]);
-            Tensor S(Tensor t) => t.Narrow(bd, m * k, k);
-            Tensor Vh(Tensor t) => t.Narrow(bd, m * k + k, k * n).Reshape([.. batch, k, n]);
+            // Only the first k columns of U and rows of Vh enter the gradient (the rest is an arbitrary completion).
+            Tensor U(Tensor t) => t.Narrow(bd, 0, m * uc).Reshape([.. batch, m, uc]).Narrow(-1, 0, k);
+            Tensor S(Tensor t) => t.Narrow(bd, m * uc, k);
+            Tensor Vh(Tensor t) => t.Narrow(bd, m * uc + k, vr * n).Reshape([.. batch, vr, n]).Narrow(-2, 0, k);
             return [Derivatives.SvdBackward(U(p), S(p), Vh(p), U(g), S(g), Vh(g))];
         }
     }
 
-    private sealed class QrFn : Function
+    private sealed class QrFn(string mode) : Function
     {
         public override string Name => "LinalgQr";
         protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
         {
             long m = x[0].Size(-2), n = x[0].Size(-1);
+            long kq = mode == "complete" ? m : Math.Min(m, n);
             var vals = new List<double>();
             foreach (var a in ToMatrices(x[0]))
             {
-                var qr = a.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
-                vals.AddRange(qr.Q.ToRowMajorArray());
-                vals.AddRange(qr.R.ToRowMajorArray());
+                if (m >= n)
+                {
+                    // Householder QR (MathNet needs m ≥ n): the thin form is "reduced", the full one "complete".
+                    var qr = a.QR(kq == m ? MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Full : MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
+                    vals.AddRange(qr.Q.ToRowMajorArray());
+                    vals.AddRange(qr.R.ToRowMajorArray());
+                }
+                else
+                {
+                    // Wide A = [X | Y]: the reflections are fixed by the square X = Q·U (as LAPACK's geqrf), and R = [U | Qᵀ·Y].
+                    var qr = a.SubMatrix(0, (int)m, 0, (int)m).QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Full);
+                    var r = qr.R.Append(qr.Q.TransposeThisAndMultiply(a.SubMatrix(0, (int)m, (int)m, (int)(n - m))));
+                    vals.AddRange(qr.Q.ToRowMajorArray());
+                    vals.AddRange(r.ToRowMajorArray());
+                }
             }
-            var packed = FromHost(vals, [.. BatchShape(x[0]), m + n, n], x[0]);
+            var packed = FromHost(vals, [.. BatchShape(x[0]), m * kq + kq * n], x[0]);
             ctx.SaveForBackward(packed);
-            ctx.Values["m"] = m;
+            ctx.Values["shape"] = (m, n, kq);
             return packed;
         }
         protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
         {
             var p = ctx.SavedTensors[0];
-            long m = (long)ctx.Values["m"], n = p.Size(-1);
-            return [Derivatives.QrBackward(p.Narrow(-2, 0, m), p.Narrow(-2, m, n), g.Narrow(-2, 0, m), g.Narrow(-2, m, n))];
+            var (m, n, kq) = ((long, long, long))ctx.Values["shape"];
+            if (mode == "r")
+                throw new InvalidOperationException("linalg.qr: The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.");
+            if (kq > n)
+                throw new InvalidOperationException("linalg.qr: The QR decomposition is not differentiable when mode='complete' and nrows > ncols.");
+            int bd = p.Dim - 1;
+            var batch = p.Shape.ToArray()[..^1];
+            Tensor Q(Tensor t) => t.Narrow(bd, 0, m * kq).Reshape([.. batch, m, kq]);
+            Tensor R(Tensor t) => t.Narrow(bd, m * kq, kq * n).Reshape([.. batch, kq, n]);
+            return [Derivatives.QrBackward(Q(p), R(p), Q(g), R(g))];
         }
     }
 }
