@@ -150,6 +150,15 @@ public partial interface IBackend
     /// <summary>result [n] = Σ_i g[i, j] over the rows of a contiguous float matrix g [m, n] (the bias gradient of Linear).</summary>
     void ColumnSum(Tensor g, Tensor result) => CompositeKernels.ColumnSum(this, g, result);
 
+    // ---- sorting -----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The stable ascending (or descending) permutation of each row of contiguous Float64 <paramref name="keys"/>
+    /// [rows, n] into contiguous Int64 <paramref name="indices"/> [rows, n]. NaN sorts after every number ascending and
+    /// before every number descending (PyTorch's order); equal keys keep their positions' order.
+    /// </summary>
+    void Argsort(Tensor keys, Tensor indices, bool descending) => CompositeKernels.Argsort(this, keys, indices, descending);
+
     // ---- optimizer steps ----------------------------------------------------------------------------------
 
     /// <summary>One SGD step in place on contiguous param (and momentum buffer), PyTorch's formula.</summary>
