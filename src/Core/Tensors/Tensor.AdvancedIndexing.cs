@@ -30,7 +30,7 @@ public sealed partial class Tensor
                     ti.CheckNotDisposed(op);
                     if (ti.DType != DType.Bool && !ti.DType.IsInteger())
                         throw new ArgumentException($"{op}: tensors used as indices must be long, int or bool tensors, got {ti.DType} (shape {ti.Shape}).");
-                    CheckSameDevice(op, this, ti);
+                    if (ti.Device != Device && ti.Device != Device.Cpu) CheckSameDevice(op, this, ti);
                     consumed += ti.DType == DType.Bool ? ti.Dim : 1;
                     break;
             }
@@ -56,6 +56,7 @@ public sealed partial class Tensor
                 case TensorIndex.Kinds.Range: t = t.SliceRange(dim, ix); dim++; break;
                 case TensorIndex.Kinds.Tensor:
                     var ti = ix.TensorValue!;
+                    if (ti.Device != Device) ti = ti.To(Device);   // a CPU index tensor may index a tensor on any device, as in PyTorch
                     if (ti.Dim == 0 && ti.DType != DType.Bool) t = t.Select(dim, (long)ti.Item());
                     else if (ti.Dim == 0)
                     {

@@ -194,7 +194,7 @@ public sealed partial class Tensor
     /// <c>x[^1]</c>) the result is a view. With index tensors among them (<c>x[mask]</c>, <c>x[idx]</c>,
     /// <c>x[.., idx, 0]</c>, <c>x[i, .., j]</c>) it is PyTorch's advanced indexing and a copy: ints, slices and new axes
     /// apply first as views; the index tensors (Int64/Int32 positions, one dim each; a Bool mask covers as many dims as
-    /// it has and stands for its nonzero positions) broadcast together to a shape B; B replaces the indexed dims where
+    /// it has and stands for its nonzero positions; on this tensor's device or the CPU) broadcast together to a shape B; B replaces the indexed dims where
     /// they are adjacent, and comes first otherwise. Reads are differentiable (repeated positions accumulate gradient).
     /// The setter writes in place: a tensor (or a scalar, through Tensor's implicit conversions: <c>x[.., 0] = 5</c>)
     /// broadcast to the indexed shape and converted to this tensor's dtype and device.
