@@ -74,9 +74,10 @@ public static partial class Linalg
     /// <summary>
     /// Singular value decomposition A = U·diag(S)·Vh (torch.linalg.svd) with k = min(m, n): S [..., k] descending; with
     /// <paramref name="fullMatrices"/> true (the default, as in PyTorch) U [..., m, m] and Vh [..., n, n]; with it false
-    /// (reduced) U [..., m, k] and Vh [..., k, n]. In the full form the whose columns of U (rows of Vh) past k complete an orthonormal basis. Singular
-    /// vectors are defined up to sign (the completion only up to a rotation); the gradient needs distinct nonzero singular
-    /// values and, as in PyTorch, flows only through the first k columns of U and rows of Vh.
+    /// (reduced) U [..., m, k] and Vh [..., k, n]. In the full form the columns of U (rows of Vh) past k complete an
+    /// orthonormal basis. Singular vectors are defined up to sign (the completion only up to a rotation); the gradient
+    /// needs distinct nonzero singular values and, as in PyTorch, flows only through the first k columns of U and rows of
+    /// Vh.
     /// </summary>
     /// <exception cref="ArgumentException">A non-floating input or fewer than 2 dims.</exception>
     public static (Tensor U, Tensor S, Tensor Vh) Svd(Tensor a, bool fullMatrices = true)
