@@ -68,6 +68,13 @@ public class PtxCompileTests
     }
 
     [Test]
+    public void SortKernelsCompile()
+    {
+        foreach (var name in new[] { nameof(SortKernels.Init), nameof(SortKernels.Step), nameof(SortKernels.Gather) })
+            Assert.That(AutoGroupedPtx(typeof(SortKernels).GetMethod(name)!), Does.Contain(".entry"), name);
+    }
+
+    [Test]
     public void KernelsTakingTheOpEnumAsAParameterCompile()
     {
         // The integer, comparison and classification kernels branch on a UnaryOp/BinaryOp parameter (no integer codes).
