@@ -135,8 +135,9 @@ public static partial class CompositeKernels
     }
 
     /// <summary>See <see cref="IBackend.MaxPool2d"/>: every window gathered through the window table, then a max with index.</summary>
-    public static void MaxPool2d(IBackend backend, Tensor x, PoolGeometry g, Tensor result, Tensor indices)
+    public static void MaxPool2d(IBackend backend, Tensor x, PoolGeometry g, Tensor result, Tensor? indices)
     {
+        ArgumentNullException.ThrowIfNull(indices);
         using var _ = RecordingOff.Enter();
         long planes = x.Numel / ((long)g.Height * g.Width), l = (long)g.OutH * g.OutW;
         var table = PoolTable(g, x.Device);
@@ -148,8 +149,9 @@ public static partial class CompositeKernels
     }
 
     /// <summary>See <see cref="IBackend.MaxPool2dBackward"/>: grad scattered (added) at the saved indices.</summary>
-    public static void MaxPool2dBackward(IBackend backend, Tensor grad, Tensor indices, PoolGeometry g, Tensor gradInput)
+    public static void MaxPool2dBackward(IBackend backend, Tensor grad, Tensor? indices, PoolGeometry g, Tensor gradInput)
     {
+        ArgumentNullException.ThrowIfNull(indices);
         using var _ = RecordingOff.Enter();
         long hw = (long)g.Height * g.Width, planes = gradInput.Numel / hw, l = (long)g.OutH * g.OutW;
         var sums = Tensor.Zeros([planes, hw], gradInput.DType, gradInput.Device)
