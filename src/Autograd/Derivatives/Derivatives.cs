@@ -59,7 +59,7 @@ internal static partial class Derivatives
     /// Undoes broadcasting: sums <paramref name="grad"/> over the leading dims it has in excess and over the
     /// dims where <paramref name="shape"/> has size 1, so the result has exactly <paramref name="shape"/>.
     /// </summary>
-    public static Tensor SumToShape(Tensor grad, long[] shape)
+    public static Tensor SumToShape(Tensor grad, ReadOnlySpan<long> shape)
     {
         if (grad.ShapeSpan.SequenceEqual(shape)) return grad;
         int lead = grad.Dim - shape.Length;
@@ -67,7 +67,7 @@ internal static partial class Derivatives
         for (int i = 0; i < grad.Dim; i++)
             if (i < lead || (shape[i - lead] == 1 && grad.ShapeSpan[i] != 1)) dims.Add(i);
         var summed = dims.Count > 0 ? grad.Sum([.. dims], keepDim: true) : grad;
-        return summed.Reshape(shape);
+        return summed.Reshape(shape.ToArray());
     }
 
     /// <summary>A 0-dim zero of g's dtype and device (broadcasts in Where).</summary>
