@@ -1,45 +1,4 @@
-using System.Numerics;
-
 namespace Ember.Cpu;
-
-/// <summary>
-/// Row kernel of the integer unary ops (floating-point ops are operator structs in Ember.Operators).
-/// Rows are contiguous spans; input and output may be the same span.
-/// </summary>
-internal static class UnaryKernels
-{
-    public static void Integer<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y, double alpha, double beta)
-        where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>
-    {
-        T a = T.CreateTruncating(alpha);
-        for (int i = 0; i < x.Length; i++)
-        {
-            T v = x[i];
-            y[i] = op switch
-            {
-                UnaryOp.Neg => -v,
-                UnaryOp.Abs => T.Abs(v),
-                UnaryOp.Square => v * v,
-                UnaryOp.Sign => T.CreateTruncating(T.Sign(v)),
-                UnaryOp.Relu => T.Max(v, T.Zero),
-                UnaryOp.AddScalar => v + a,
-                UnaryOp.MulScalar => T.CreateTruncating(double.CreateTruncating(v) * alpha),
-                UnaryOp.RSubScalar => a - v,
-                UnaryOp.Floor or UnaryOp.Ceil or UnaryOp.Round => v,
-                UnaryOp.PowScalar => T.CreateTruncating(Math.Pow(double.CreateTruncating(v), alpha)),
-                UnaryOp.Clamp => ClampInt(v, alpha, beta),
-                _ => throw new NotSupportedException($"CPU backend: unary op {op} is not defined for {typeof(T).Name}."),
-            };
-        }
-    }
-
-    private static T ClampInt<T>(T v, double lo, double hi) where T : unmanaged, IBinaryInteger<T>
-    {
-        if (!double.IsNaN(lo) && double.CreateTruncating(v) < lo) v = T.CreateTruncating(Math.Ceiling(lo));
-        if (!double.IsNaN(hi) && double.CreateTruncating(v) > hi) v = T.CreateTruncating(Math.Floor(hi));
-        return v;
-    }
-}
 
 /// <summary>Special functions the BCL lacks.</summary>
 public static class Special
