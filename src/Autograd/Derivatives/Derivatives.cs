@@ -5,7 +5,7 @@ namespace Ember;
 /// and per <see cref="UnaryOp"/>/<see cref="BinaryOp"/>, split by family into
 /// Derivatives.Elementwise.cs, .Reductions.cs, .Views.cs, .Indexing.cs, .LinearAlgebra.cs, and for the fused
 /// primitives of <see cref="FusedOps"/> .NN.cs (linear, cross-entropy, attention), .Conv.cs (convolution, pooling) and
-/// .Norm.cs (layer and batch norm).
+/// .Norm.cs (layer and batch norm); .Linalg.cs holds the host decompositions of <see cref="Linalg"/>.
 /// </summary>
 /// <remarks>
 /// Each formula receives <c>c</c> (the <see cref="BackwardContext"/>: saved inputs, result, attributes)
@@ -32,6 +32,7 @@ internal static partial class Derivatives
         AddNN(table);
         AddConv(table);
         AddNorm(table);
+        AddLinalg(table);
         table[OpKind.Where] = WhereBackward;
         return table;
     }
