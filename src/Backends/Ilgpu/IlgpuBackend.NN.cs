@@ -47,8 +47,9 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices)
+    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)
     {
+        ArgumentNullException.ThrowIfNull(indices);
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;
@@ -62,8 +63,9 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor indices, PoolGeometry geometry, Tensor gradInput)
+    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput)
     {
+        ArgumentNullException.ThrowIfNull(indices);
         grad = Contig(grad); indices = Contig(indices);
         Fill(gradInput, 0);
         long n = grad.Numel;
