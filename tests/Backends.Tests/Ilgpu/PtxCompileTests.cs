@@ -137,4 +137,21 @@ public class PtxCompileTests
             Assert.That(ptx, Does.Contain("bar.sync"), $"{kernel}<{t.Name}>: the group reductions' barriers");
         }
     }
+
+    // The tensor-core kernels: the inline PTX is emitted as written (the mma instruction with its operand registers),
+    // for every operand type and layout specialization the dispatcher can pick.
+    [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [TestCase(typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32")]
+    [TestCase(typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    public void MmaGemmKernelsCompileWithInlinePtx(Type mma, string instruction)
+    {
+        foreach (var (ta, tb) in new[] { (typeof(KMajorVecLayout), typeof(KMajorVecLayout)), (typeof(KMajorLayout), typeof(RMajorLayout)),
+                     (typeof(RMajorLayout), typeof(KMajorLayout)) })
+        {
+            string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, ta, tb);
+            // 2 k steps x 16 tiles per slab, each one mma.
+            Assert.That(System.Text.RegularExpressions.Regex.Matches(ptx, System.Text.RegularExpressions.Regex.Escape(instruction)).Count,
+                Is.EqualTo(32), $"{mma.Name}<{ta.Name}, {tb.Name}>");
+        }
+    }
 }

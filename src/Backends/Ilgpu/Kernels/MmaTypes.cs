@@ -1,0 +1,248 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Runtime.Cuda;
+
+namespace Ember.Ilgpu;
+
+/// <summary>Which tensor-core product <see cref="IlgpuMmaGemm"/> runs.</summary>
+public enum MmaPrecision
+{
+    /// <summary>float32 operands rounded to TF32 (10-bit mantissa, round to nearest, ties away), float32 accumulation and output (<c>mma.m16n8k8 .tf32</c>).</summary>
+    Tf32,
+    /// <summary>IEEE half operands (as their 16-bit patterns), float32 accumulation, half output rounded to nearest even (<c>mma.m16n8k16 .f16</c>).</summary>
+    Float16,
+    /// <summary>bfloat16 operands (the upper 16 bits of a float32), float32 accumulation, bfloat16 output rounded to nearest even (<c>mma.m16n8k16 .bf16</c>).</summary>
+    BFloat16,
+}
+
+/// <summary>Four 32-bit words loaded or stored with one 16-byte access.</summary>
+internal struct UInt4
+{
+    public uint X, Y, Z, W;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public UInt4(uint x, uint y, uint z, uint w) { X = x; Y = y; Z = z; W = w; }
+}
+
+/// <summary>The four float32 accumulators one lane holds of a 16×8 <c>mma</c> tile: (g, 2t), (g, 2t+1), (g+8, 2t), (g+8, 2t+1) for lane = 4g + t.</summary>
+internal struct Frag4
+{
+    public float X, Y, Z, W;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Frag4(float x, float y, float z, float w) { X = x; Y = y; Z = z; W = w; }
+}
+
+/// <summary>
+/// One operand type of the tensor-core kernel, as a generic argument. Operands are staged as 32-bit words along K:
+/// a TF32 word is one element, a 16-bit word two consecutive K elements (lower K in the low half). With that, the
+/// m16n8k8 TF32 and m16n8k16 F16/BF16 fragments have the same word layout (8 words of K per <c>mma</c>), so one
+/// kernel serves the three types. Views are passed as 16-bit element views; TF32 ones are float views reinterpreted.
+/// </summary>
+internal interface IMmaType
+{
+    /// <summary>Elements per 32-bit word (1 for TF32, 2 for 16-bit types).</summary>
+    static abstract int PerWord();
+
+    /// <summary>The word of element index <paramref name="i"/> (and <c>i + step</c> for 16-bit types); a missing element is 0.</summary>
+    static abstract uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1);
+
+    /// <summary>Converts four raw words loaded with one 16-byte access into operand words (TF32 rounds).</summary>
+    static abstract UInt4 Convert(UInt4 raw);
+
+    /// <summary><c>d += a · b</c> for one warp-wide m16n8 tile, 8 words of K (inline PTX on CUDA, shuffles elsewhere).</summary>
+    static abstract Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1);
+
+    /// <summary>The product of two words' elements summed (used by the shuffle emulation).</summary>
+    static abstract float Dot(uint a, uint b);
+
+    /// <summary>Writes <c>alpha·v + beta·C[i]</c> (C not read when beta is 0) in the output type.</summary>
+    static abstract void Store(ArrayView<ushort> c, long i, float v, float alpha, float beta);
+}
+
+/// <summary>float32 operands on TF32 tensor cores, float32 output.</summary>
+internal readonly struct Tf32Mma : IMmaType
+{
+    public static int PerWord() => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) =>
+        ok0 ? MmaMath.RoundTf32(x.Cast<uint>()[i]) : 0u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt4 Convert(UInt4 r) =>
+        new(MmaMath.RoundTf32(r.X), MmaMath.RoundTf32(r.Y), MmaMath.RoundTf32(r.Z), MmaMath.RoundTf32(r.W));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1)
+    {
+        if (!CudaAsm.IsSupported) return MmaMath.Emulate<Tf32Mma>(d, a, b0, b1);
+        Ref<float> d0 = d.X, d1 = d.Y, d2 = d.Z, d3 = d.W;
+        Input<uint> a0 = a.X, a1 = a.Y, a2 = a.Z, a3 = a.W, x0 = b0, x1 = b1;
+        // ILGPU takes the PTX text only as a literal.
+        CudaAsm.EmitRef("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};",
+            ref d0, ref d1, ref d2, ref d3, ref a0, ref a1, ref a2, ref a3, ref x0, ref x1);
+        return new Frag4(d0.Value, d1.Value, d2.Value, d3.Value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(uint a, uint b) => Interop.IntAsFloat(a) * Interop.IntAsFloat(b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(ArrayView<ushort> c, long i, float v, float alpha, float beta)
+    {
+        var f = c.Cast<float>();
+        f[i] = beta == 0f ? alpha * v : alpha * v + beta * f[i];
+    }
+}
+
+/// <summary>IEEE half operands, float32 accumulation, half output.</summary>
+internal readonly struct F16Mma : IMmaType
+{
+    public static int PerWord() => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) =>
+        (ok0 ? x[i] : 0u) | ((ok1 ? x[i + step] : 0u) << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt4 Convert(UInt4 r) => r;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1)
+    {
+        if (!CudaAsm.IsSupported) return MmaMath.Emulate<F16Mma>(d, a, b0, b1);
+        Ref<float> d0 = d.X, d1 = d.Y, d2 = d.Z, d3 = d.W;
+        Input<uint> a0 = a.X, a1 = a.Y, a2 = a.Z, a3 = a.W, x0 = b0, x1 = b1;
+        // ILGPU takes the PTX text only as a literal.
+        CudaAsm.EmitRef("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};",
+            ref d0, ref d1, ref d2, ref d3, ref a0, ref a1, ref a2, ref a3, ref x0, ref x1);
+        return new Frag4(d0.Value, d1.Value, d2.Value, d3.Value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(uint a, uint b) =>
+        MmaMath.HalfToFloat(a & 0xFFFF) * MmaMath.HalfToFloat(b & 0xFFFF) + MmaMath.HalfToFloat(a >> 16) * MmaMath.HalfToFloat(b >> 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(ArrayView<ushort> c, long i, float v, float alpha, float beta)
+    {
+        float r = beta == 0f ? alpha * v : alpha * v + beta * MmaMath.HalfToFloat(c[i]);
+        c[i] = (ushort)MmaMath.FloatToHalf(r);
+    }
+}
+
+/// <summary>bfloat16 operands, float32 accumulation, bfloat16 output.</summary>
+internal readonly struct Bf16Mma : IMmaType
+{
+    public static int PerWord() => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) =>
+        (ok0 ? x[i] : 0u) | ((ok1 ? x[i + step] : 0u) << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt4 Convert(UInt4 r) => r;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1)
+    {
+        if (!CudaAsm.IsSupported) return MmaMath.Emulate<Bf16Mma>(d, a, b0, b1);
+        Ref<float> d0 = d.X, d1 = d.Y, d2 = d.Z, d3 = d.W;
+        Input<uint> a0 = a.X, a1 = a.Y, a2 = a.Z, a3 = a.W, x0 = b0, x1 = b1;
+        // ILGPU takes the PTX text only as a literal.
+        CudaAsm.EmitRef("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};",
+            ref d0, ref d1, ref d2, ref d3, ref a0, ref a1, ref a2, ref a3, ref x0, ref x1);
+        return new Frag4(d0.Value, d1.Value, d2.Value, d3.Value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(uint a, uint b) =>
+        Interop.IntAsFloat(a << 16) * Interop.IntAsFloat(b << 16) + Interop.IntAsFloat(a & 0xFFFF0000u) * Interop.IntAsFloat(b & 0xFFFF0000u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(ArrayView<ushort> c, long i, float v, float alpha, float beta)
+    {
+        float r = beta == 0f ? alpha * v : alpha * v + beta * Interop.IntAsFloat((uint)c[i] << 16);
+        c[i] = (ushort)MmaMath.FloatToBFloat16(r);
+    }
+}
+
+/// <summary>Bit-level conversions and the <c>mma</c> instruction (PTX on CUDA, a shuffle emulation elsewhere).</summary>
+internal static class MmaMath
+{
+    /// <summary>float32 bits rounded to TF32 (low 13 mantissa bits cleared), to nearest with ties away from zero like <c>cvt.rna.tf32.f32</c>; Inf/NaN kept.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint RoundTf32(uint bits) =>
+        // Adding half a TF32 ulp to the magnitude carries into the exponent when needed (max float → Inf, as
+        // round-to-nearest does); Inf/NaN are left alone so a NaN payload cannot carry into the sign bit.
+        (bits & 0x7F800000u) == 0x7F800000u ? bits : (bits + 0x1000u) & 0xFFFFE000u;
+
+    /// <summary>IEEE half bits to float32 (subnormals, Inf and NaN exact).</summary>
+    public static float HalfToFloat(uint h)
+    {
+        uint sign = (h & 0x8000u) << 16, e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
+        if (e == 0x1F) return Interop.IntAsFloat(sign | 0x7F800000u | (m << 13));
+        if (e == 0)
+        {
+            float sub = m * 5.9604645e-8f;           // m · 2^-24, exact in float32
+            return (sign != 0) ? -sub : sub;
+        }
+        return Interop.IntAsFloat(sign | ((e + 112) << 23) | (m << 13));   // rebias 15 → 127
+    }
+
+    /// <summary>float32 to IEEE half bits, rounded to nearest even (overflow to ±Inf, NaN kept quiet, subnormals rounded).</summary>
+    public static uint FloatToHalf(float f)
+    {
+        uint bits = Interop.FloatAsInt(f);
+        uint sign = (bits >> 16) & 0x8000u, abs = bits & 0x7FFFFFFFu;
+        if (abs >= 0x7F800000u) return sign | (abs > 0x7F800000u ? 0x7E00u : 0x7C00u);
+        if (abs >= 0x477FF000u) return sign | 0x7C00u;              // ≥ 65520 rounds past the largest half (65504)
+        if (abs < 0x38800000u)                                      // below 2^-14: a half subnormal (or zero)
+        {
+            int e = (int)(abs >> 23);
+            if (e < 102) return sign;                               // below 2^-25: rounds to zero
+            uint mant = (abs & 0x7FFFFFu) | 0x800000u;
+            int shift = 126 - e;                                    // value = mant · 2^(e-150); unit 2^-24
+            uint h = mant >> shift, rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+            if (rem > half || (rem == half && (h & 1) != 0)) h++;
+            return sign | h;
+        }
+        abs -= 0x38000000u;                                         // rebias 127 → 15
+        abs += 0xFFFu + ((abs >> 13) & 1u);                          // round to nearest even on the 13 dropped bits
+        return sign | (abs >> 13);
+    }
+
+    /// <summary>float32 to bfloat16 bits, rounded to nearest even; NaN kept quiet.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint FloatToBFloat16(float f)
+    {
+        uint bits = Interop.FloatAsInt(f);
+        if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (bits >> 16) | 0x40u;
+        return (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+    }
+
+    /// <summary>
+    /// What one warp-wide <c>mma</c> computes, from the PTX fragment layouts, with shuffles: lane 4g+t holds A words
+    /// (row g, word t) in a.X, (g+8, t) in a.Y, (g, t+4) in a.Z, (g+8, t+4) in a.W; B words (word t, column g) in b0
+    /// and (t+4, g) in b1; and C/D as <see cref="Frag4"/> says. Lets the kernel run (and be tested) on ilgpu-cpu.
+    /// </summary>
+    public static Frag4 Emulate<T>(Frag4 d, UInt4 a, uint b0, uint b1) where T : struct, IMmaType
+    {
+        int lane = Warp.LaneIdx, g = lane >> 2, t = lane & 3;
+        for (int w = 0; w < 8; w++)
+        {
+            int src = (g << 2) + (w & 3);
+            uint aLo = Warp.Shuffle(w < 4 ? a.X : a.Z, src);
+            uint aHi = Warp.Shuffle(w < 4 ? a.Y : a.W, src);
+            uint bv = w < 4 ? b0 : b1;
+            uint bc0 = Warp.Shuffle(bv, ((2 * t) << 2) + (w & 3));
+            uint bc1 = Warp.Shuffle(bv, ((2 * t + 1) << 2) + (w & 3));
+            d.X += T.Dot(aLo, bc0);
+            d.Y += T.Dot(aLo, bc1);
+            d.Z += T.Dot(aHi, bc0);
+            d.W += T.Dot(aHi, bc1);
+        }
+        return d;
+    }
+}
