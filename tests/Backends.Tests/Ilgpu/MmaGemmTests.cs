@@ -3,7 +3,7 @@ using Ember.Ilgpu;
 namespace Ember.Backends.Tests.Ilgpu;
 
 /// <summary>
-/// The tensor-core GEMM kernel on ilgpu-cpu, where each <c>mma</c> is emulated with warp shuffles from the PTX
+/// The tensor-core GEMM kernel on ilgpu-cpu, where each <c>mma</c> K step is emulated per lane from the PTX
 /// fragment layouts: checks staging, fragment addressing, edges, transposes, batching and the epilogue against a
 /// float64 reference of the rounded operands. On CUDA (compute capability ≥ 8.0) <see cref="MmaGemmCudaTests"/>
 /// checks the inline-PTX instructions themselves.

@@ -8,7 +8,7 @@ namespace Ember.Ilgpu;
 /// Tensor-core (batched) matrix multiplication, <c>C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i]</c>, row-major
 /// storage, float32 accumulation: TF32 for float32 operands, F16 and BF16 for 16-bit operands (passed as their bit
 /// patterns). On CUDA devices of compute capability 8.0 or newer (<see cref="IsSupported"/>) it runs <c>mma.sync</c>
-/// through inline PTX; on any other device the same kernel runs with the <c>mma</c> emulated by warp shuffles (exact
+/// through inline PTX; on any other device the same kernel runs with each <c>mma</c> K step emulated per lane (exact
 /// float32 products of the rounded operands: a slow reference, used by the tests on ilgpu-cpu).
 /// </summary>
 public static class IlgpuMmaGemm

@@ -1,10 +1,12 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 
 namespace Ember.Ilgpu;
 
 /// <summary>
-/// Tensor-core GEMM (<c>mma.sync</c> through inline PTX; a shuffle emulation off CUDA so ilgpu-cpu runs the same code):
+/// Tensor-core GEMM (<c>mma.sync</c> through inline PTX on CUDA; off CUDA an emulation of each K step, so ilgpu-cpu
+/// runs the same staging, fragment addressing and epilogue):
 /// <list type="bullet">
 /// <item><description>a group of 256 threads (8 warps, 2 along M × 4 along N) computes a 128×128 tile of C; each warp
 /// 64×32 as 4×4 <c>m16n8</c> tiles, 64 float32 accumulators per thread;</description></item>
@@ -155,13 +157,13 @@ internal static class MmaKernels
     private static MmaAcc Step<T>(MmaAcc acc, ArrayView<uint> As, ArrayView<uint> Bs, int buf, int wm, int wn, int g, int q, int kw)
         where T : struct, IMmaType
     {
-        int aw = buf + (wm + g) * RowW + kw + q;
-        UInt4 a0 = AFrag(As, aw), a1 = AFrag(As, aw + 16 * RowW), a2 = AFrag(As, aw + 32 * RowW), a3 = AFrag(As, aw + 48 * RowW);
-        int bw = buf + (wn + g) * RowW + kw + q;
-        uint b00 = Bs[bw], b01 = Bs[bw + 4];
-        uint b10 = Bs[bw + 8 * RowW], b11 = Bs[bw + 8 * RowW + 4];
-        uint b20 = Bs[bw + 16 * RowW], b21 = Bs[bw + 16 * RowW + 4];
-        uint b30 = Bs[bw + 24 * RowW], b31 = Bs[bw + 24 * RowW + 4];
+        if (!CudaAsm.IsSupported) return Emulate<T>(acc, As, Bs, buf, wm, wn, g, q, kw);
+        UInt4 a0 = AFrag(As, buf, wm, 0, g, q, kw), a1 = AFrag(As, buf, wm, 1, g, q, kw);
+        UInt4 a2 = AFrag(As, buf, wm, 2, g, q, kw), a3 = AFrag(As, buf, wm, 3, g, q, kw);
+        int b0w = BWord(buf, wn, 0, g, q, kw), b1w = BWord(buf, wn, 1, g, q, kw);
+        int b2w = BWord(buf, wn, 2, g, q, kw), b3w = BWord(buf, wn, 3, g, q, kw);
+        uint b00 = Bs[b0w], b01 = Bs[b0w + 4], b10 = Bs[b1w], b11 = Bs[b1w + 4];
+        uint b20 = Bs[b2w], b21 = Bs[b2w + 4], b30 = Bs[b3w], b31 = Bs[b3w + 4];
         acc.C00 = T.Mma(acc.C00, a0, b00, b01); acc.C01 = T.Mma(acc.C01, a0, b10, b11);
         acc.C02 = T.Mma(acc.C02, a0, b20, b21); acc.C03 = T.Mma(acc.C03, a0, b30, b31);
         acc.C10 = T.Mma(acc.C10, a1, b00, b01); acc.C11 = T.Mma(acc.C11, a1, b10, b11);
@@ -173,9 +175,58 @@ internal static class MmaKernels
         return acc;
     }
 
-    /// <summary>A fragment at word <paramref name="w"/> (row g, word t of the tile): (g, t), (g+8, t), (g, t+4), (g+8, t+4).</summary>
+    /// <summary>
+    /// The A fragment lane 4g+q holds for m-tile <paramref name="mi"/>: words (row g, word q), (g+8, q), (g, q+4),
+    /// (g+8, q+4) of the 16×8-word tile, the register order of <c>mma .row</c> A operands.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static UInt4 AFrag(ArrayView<uint> As, int w) => new(As[w], As[w + 8 * RowW], As[w + 4], As[w + 8 * RowW + 4]);
+    private static UInt4 AFrag(ArrayView<uint> As, int buf, int wm, int mi, int g, int q, int kw)
+    {
+        int w = buf + (wm + mi * 16 + g) * RowW + kw + q;
+        return new(As[w], As[w + 8 * RowW], As[w + 4], As[w + 8 * RowW + 4]);
+    }
+
+    /// <summary>Where lane 4g+q's B fragment of n-tile <paramref name="ni"/> starts: b0 = (word q, column g), b1 = (q+4, g) four words on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BWord(int buf, int wn, int ni, int g, int q, int kw) => buf + (wn + ni * 8 + g) * RowW + kw + q;
+
+    /// <summary>
+    /// Off CUDA: what the 16 <c>mma</c>s of <see cref="Step{T}"/> leave in this lane's accumulators, without inline PTX.
+    /// Lane 4g+q owns D at (g, 2q), (g, 2q+1), (g+8, 2q), (g+8, 2q+1); word w of K comes from the fragments lane
+    /// 4g + (w mod 4) (A) and lane 4·col + (w mod 4) (B) would hold, recomputed here with the same fragment functions
+    /// (so their addressing is what the tests check) instead of exchanged between lanes.
+    /// </summary>
+    private static MmaAcc Emulate<T>(MmaAcc acc, ArrayView<uint> As, ArrayView<uint> Bs, int buf, int wm, int wn, int g, int q, int kw)
+        where T : struct, IMmaType
+    {
+        acc.C00 = Tile<T>(acc.C00, As, Bs, buf, wm, wn, 0, 0, g, q, kw); acc.C01 = Tile<T>(acc.C01, As, Bs, buf, wm, wn, 0, 1, g, q, kw);
+        acc.C02 = Tile<T>(acc.C02, As, Bs, buf, wm, wn, 0, 2, g, q, kw); acc.C03 = Tile<T>(acc.C03, As, Bs, buf, wm, wn, 0, 3, g, q, kw);
+        acc.C10 = Tile<T>(acc.C10, As, Bs, buf, wm, wn, 1, 0, g, q, kw); acc.C11 = Tile<T>(acc.C11, As, Bs, buf, wm, wn, 1, 1, g, q, kw);
+        acc.C12 = Tile<T>(acc.C12, As, Bs, buf, wm, wn, 1, 2, g, q, kw); acc.C13 = Tile<T>(acc.C13, As, Bs, buf, wm, wn, 1, 3, g, q, kw);
+        acc.C20 = Tile<T>(acc.C20, As, Bs, buf, wm, wn, 2, 0, g, q, kw); acc.C21 = Tile<T>(acc.C21, As, Bs, buf, wm, wn, 2, 1, g, q, kw);
+        acc.C22 = Tile<T>(acc.C22, As, Bs, buf, wm, wn, 2, 2, g, q, kw); acc.C23 = Tile<T>(acc.C23, As, Bs, buf, wm, wn, 2, 3, g, q, kw);
+        acc.C30 = Tile<T>(acc.C30, As, Bs, buf, wm, wn, 3, 0, g, q, kw); acc.C31 = Tile<T>(acc.C31, As, Bs, buf, wm, wn, 3, 1, g, q, kw);
+        acc.C32 = Tile<T>(acc.C32, As, Bs, buf, wm, wn, 3, 2, g, q, kw); acc.C33 = Tile<T>(acc.C33, As, Bs, buf, wm, wn, 3, 3, g, q, kw);
+        return acc;
+    }
+
+    private static Frag4 Tile<T>(Frag4 d, ArrayView<uint> As, ArrayView<uint> Bs, int buf, int wm, int wn, int mi, int ni, int g, int q, int kw)
+        where T : struct, IMmaType
+    {
+        for (int w = 0; w < 8; w++)
+        {
+            int src = w & 3;
+            UInt4 a = AFrag(As, buf, wm, mi, g, src, kw);               // lane 4g + src
+            uint aLo = w < 4 ? a.X : a.Z, aHi = w < 4 ? a.Y : a.W;
+            int c0 = BWord(buf, wn, ni, 2 * q, src, kw), c1 = BWord(buf, wn, ni, 2 * q + 1, src, kw);   // lanes 4·col + src
+            uint b0 = w < 4 ? Bs[c0] : Bs[c0 + 4], b1 = w < 4 ? Bs[c1] : Bs[c1 + 4];
+            d.X += T.Dot(aLo, b0);
+            d.Y += T.Dot(aLo, b1);
+            d.Z += T.Dot(aHi, b0);
+            d.W += T.Dot(aHi, b1);
+        }
+        return d;
+    }
 
     /// <summary>Writes the four n-tiles of one 16-row band: rows r and r+8, columns c + 8·ni and +1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

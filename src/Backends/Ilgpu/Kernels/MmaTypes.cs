@@ -50,10 +50,10 @@ internal interface IMmaType
     /// <summary>Converts four raw words loaded with one 16-byte access into operand words (TF32 rounds).</summary>
     static abstract UInt4 Convert(UInt4 raw);
 
-    /// <summary><c>d += a · b</c> for one warp-wide m16n8 tile, 8 words of K (inline PTX on CUDA, shuffles elsewhere).</summary>
+    /// <summary><c>d += a · b</c> for one warp-wide m16n8 tile, 8 words of K: inline PTX, CUDA only (see <see cref="MmaKernels"/> for the emulation).</summary>
     static abstract Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1);
 
-    /// <summary>The product of two words' elements summed (used by the shuffle emulation).</summary>
+    /// <summary>The product of two words' elements summed (used by the emulation off CUDA).</summary>
     static abstract float Dot(uint a, uint b);
 
     /// <summary>Writes <c>alpha·v + beta·C[i]</c> (C not read when beta is 0) in the output type.</summary>
@@ -76,7 +76,6 @@ internal readonly struct Tf32Mma : IMmaType
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1)
     {
-        if (!CudaAsm.IsSupported) return MmaMath.Emulate<Tf32Mma>(d, a, b0, b1);
         Ref<float> d0 = d.X, d1 = d.Y, d2 = d.Z, d3 = d.W;
         Input<uint> a0 = a.X, a1 = a.Y, a2 = a.Z, a3 = a.W, x0 = b0, x1 = b1;
         // ILGPU takes the PTX text only as a literal.
@@ -111,7 +110,6 @@ internal readonly struct F16Mma : IMmaType
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1)
     {
-        if (!CudaAsm.IsSupported) return MmaMath.Emulate<F16Mma>(d, a, b0, b1);
         Ref<float> d0 = d.X, d1 = d.Y, d2 = d.Z, d3 = d.W;
         Input<uint> a0 = a.X, a1 = a.Y, a2 = a.Z, a3 = a.W, x0 = b0, x1 = b1;
         // ILGPU takes the PTX text only as a literal.
@@ -147,7 +145,6 @@ internal readonly struct Bf16Mma : IMmaType
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1)
     {
-        if (!CudaAsm.IsSupported) return MmaMath.Emulate<Bf16Mma>(d, a, b0, b1);
         Ref<float> d0 = d.X, d1 = d.Y, d2 = d.Z, d3 = d.W;
         Input<uint> a0 = a.X, a1 = a.Y, a2 = a.Z, a3 = a.W, x0 = b0, x1 = b1;
         // ILGPU takes the PTX text only as a literal.
@@ -168,7 +165,7 @@ internal readonly struct Bf16Mma : IMmaType
     }
 }
 
-/// <summary>Bit-level conversions and the <c>mma</c> instruction (PTX on CUDA, a shuffle emulation elsewhere).</summary>
+/// <summary>Bit-level conversions of the operand and output types.</summary>
 internal static class MmaMath
 {
     /// <summary>float32 bits rounded to TF32 (low 13 mantissa bits cleared), to nearest with ties away from zero like <c>cvt.rna.tf32.f32</c>; Inf/NaN kept.</summary>
@@ -220,29 +217,5 @@ internal static class MmaMath
         uint bits = Interop.FloatAsInt(f);
         if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (bits >> 16) | 0x40u;
         return (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
-    }
-
-    /// <summary>
-    /// What one warp-wide <c>mma</c> computes, from the PTX fragment layouts, with shuffles: lane 4g+t holds A words
-    /// (row g, word t) in a.X, (g+8, t) in a.Y, (g, t+4) in a.Z, (g+8, t+4) in a.W; B words (word t, column g) in b0
-    /// and (t+4, g) in b1; and C/D as <see cref="Frag4"/> says. Lets the kernel run (and be tested) on ilgpu-cpu.
-    /// </summary>
-    public static Frag4 Emulate<T>(Frag4 d, UInt4 a, uint b0, uint b1) where T : struct, IMmaType
-    {
-        int lane = Warp.LaneIdx, g = lane >> 2, t = lane & 3;
-        for (int w = 0; w < 8; w++)
-        {
-            int src = (g << 2) + (w & 3);
-            uint aLo = Warp.Shuffle(w < 4 ? a.X : a.Z, src);
-            uint aHi = Warp.Shuffle(w < 4 ? a.Y : a.W, src);
-            uint bv = w < 4 ? b0 : b1;
-            uint bc0 = Warp.Shuffle(bv, ((2 * t) << 2) + (w & 3));
-            uint bc1 = Warp.Shuffle(bv, ((2 * t + 1) << 2) + (w & 3));
-            d.X += T.Dot(aLo, bc0);
-            d.Y += T.Dot(aLo, bc1);
-            d.Z += T.Dot(aHi, bc0);
-            d.W += T.Dot(aHi, bc1);
-        }
-        return d;
     }
 }
