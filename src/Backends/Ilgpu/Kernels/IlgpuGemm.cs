@@ -62,7 +62,13 @@ public static class IlgpuGemm
             TransA = transA ? 1 : 0, TransB = transB ? 1 : 0,
         };
         if (algorithm == GemmAlgorithm.Auto)
-            algorithm = (long)m * n * k < NaiveThreshold ? GemmAlgorithm.Naive : GemmAlgorithm.Tiled;
+            algorithm = (long)m * n * k < NaiveThreshold ? GemmAlgorithm.Naive
+                : IlgpuMmaGemm.AllowTf32 && IlgpuMmaGemm.IsSupported(device) ? GemmAlgorithm.Tf32 : GemmAlgorithm.Tiled;
+        if (algorithm == GemmAlgorithm.Tf32)
+        {
+            IlgpuMmaGemm.Tf32(device, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);
+            return;
+        }
 
         var kernels = device.Kernels;
         if (algorithm != GemmAlgorithm.Naive && batch == 1 && k > 0)
