@@ -202,10 +202,10 @@ static void DumpPtx(string dir)
         File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
         Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars");
     }
-    Mma("mma_tf32_nt", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout>);
-    Mma("mma_tf32_nn", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, RMajorLayout>);
-    Mma("mma_f16_nt", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout>);
-    Mma("mma_bf16_tn", MmaKernels.Gemm<Bf16Mma, RMajorLayout, RMajorLayout>);
+    Mma("mma_tf32_nt", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath>);
+    Mma("mma_tf32_nn", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, RMajorLayout, MmaKernels.NativePath>);
+    Mma("mma_f16_nt", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath>);
+    Mma("mma_bf16_tn", MmaKernels.Gemm<Bf16Mma, RMajorLayout, RMajorLayout, MmaKernels.NativePath>);
 }
 
 static float[] Uniform(long n, int seed)

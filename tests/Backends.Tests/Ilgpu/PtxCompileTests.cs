@@ -168,7 +168,7 @@ public class PtxCompileTests
         foreach (var (ta, tb) in new[] { (typeof(KMajorVecLayout), typeof(KMajorVecLayout)), (typeof(KMajorLayout), typeof(RMajorLayout)),
                      (typeof(RMajorLayout), typeof(KMajorLayout)) })
         {
-            string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, ta, tb);
+            string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, ta, tb, typeof(MmaKernels.NativePath));
             // 2 k steps x 16 tiles per slab, each one mma.
             Assert.That(System.Text.RegularExpressions.Regex.Matches(ptx, System.Text.RegularExpressions.Regex.Escape(instruction)).Count,
                 Is.EqualTo(32), $"{mma.Name}<{ta.Name}, {tb.Name}>");

@@ -8,7 +8,7 @@ namespace Ember.Ilgpu;
 /// Tensor-core (batched) matrix multiplication, <c>C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i]</c>, row-major
 /// storage, float32 accumulation: TF32 for float32 operands, F16 and BF16 for 16-bit operands (passed as their bit
 /// patterns). On CUDA devices of compute capability 8.0 or newer (<see cref="IsSupported"/>) it runs <c>mma.sync</c>
-/// through inline PTX; on any other device the same kernel runs with each <c>mma</c> K step emulated per lane (exact
+/// through inline PTX; on any other device (older GPUs included) the same kernel runs with each <c>mma</c> K step emulated per lane (exact
 /// float32 products of the rounded operands: a slow reference, used by the tests on ilgpu-cpu).
 /// </summary>
 public static class IlgpuMmaGemm
@@ -99,20 +99,26 @@ public static class IlgpuMmaGemm
             new Index3D((n + MmaKernels.BN - 1) / MmaKernels.BN, (m + MmaKernels.BM - 1) / MmaKernels.BM, batch),
             new Index3D(MmaKernels.Threads, 1, 1));
         var kernels = device.Kernels;
-        var launch = (transA, vecA) switch
-        {
-            (false, false) => PickB<T, KMajorLayout>(kernels, transB, vecB),
-            (false, true) => PickB<T, KMajorVecLayout>(kernels, transB, vecB),
-            _ => PickB<T, RMajorLayout>(kernels, transB, vecB),
-        };
+        var launch = IsSupported(device) ? PickA<T, MmaKernels.NativePath>(kernels, transA, vecA, transB, vecB)
+            : PickA<T, MmaKernels.EmulatedPath>(kernels, transA, vecA, transB, vecB);
         launch(config, p, a, b, c);
     }
 
-    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> PickB<T, TA>(
-        KernelCache kernels, bool transB, bool vecB) where T : struct, IMmaType where TA : struct, IOperandLayout => (transB, vecB) switch
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> PickA<T, TX>(
+        KernelCache kernels, bool transA, bool vecA, bool transB, bool vecB) where T : struct, IMmaType where TX : struct, MmaKernels.IMmaPath =>
+        (transA, vecA) switch
+        {
+            (false, false) => PickB<T, KMajorLayout, TX>(kernels, transB, vecB),
+            (false, true) => PickB<T, KMajorVecLayout, TX>(kernels, transB, vecB),
+            _ => PickB<T, RMajorLayout, TX>(kernels, transB, vecB),
+        };
+
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> PickB<T, TA, TX>(
+        KernelCache kernels, bool transB, bool vecB) where T : struct, IMmaType where TA : struct, IOperandLayout where TX : struct, MmaKernels.IMmaPath =>
+        (transB, vecB) switch
     {
-        (false, _) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, RMajorLayout>),
-        (true, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, KMajorLayout>),
-        (true, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, KMajorVecLayout>),
+        (false, _) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, RMajorLayout, TX>),
+        (true, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, KMajorLayout, TX>),
+        (true, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, KMajorVecLayout, TX>),
     };
 }

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
-using ILGPU.Runtime.Cuda;
 
 namespace Ember.Ilgpu;
 
@@ -31,8 +30,8 @@ internal static class MmaKernels
     /// Launch with grid (ceil(N/128), ceil(M/128), batch) and groups of 256 threads. Element views are 16-bit
     /// (float32 ones reinterpreted for TF32); <paramref name="c"/> is float32 for TF32, else the operand type.
     /// </summary>
-    public static void Gemm<T, TA, TB>(GemmParams p, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<ushort> c)
-        where T : struct, IMmaType where TA : struct, IOperandLayout where TB : struct, IOperandLayout
+    public static void Gemm<T, TA, TB, TX>(GemmParams p, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<ushort> c)
+        where T : struct, IMmaType where TA : struct, IOperandLayout where TB : struct, IOperandLayout where TX : struct, IMmaPath
     {
         int t = Group.IdxX;
         int lane = t & 31, warp = t >> 5;
@@ -68,8 +67,8 @@ internal static class MmaKernels
                 rb1 = Load<T, TB>(b, bBase, p.Ldb, n0, p.N, k1, p.K, t + Threads);
             }
             int cur = (s & 1) * Buf;
-            acc = Step<T>(acc, As, Bs, cur, wm, wn, g, q, 0);
-            acc = Step<T>(acc, As, Bs, cur, wm, wn, g, q, 8);
+            acc = Step<T, TX>(acc, As, Bs, cur, wm, wn, g, q, 0);
+            acc = Step<T, TX>(acc, As, Bs, cur, wm, wn, g, q, 8);
             if (more)
             {
                 int nxt = ((s + 1) & 1) * Buf;
@@ -81,10 +80,10 @@ internal static class MmaKernels
         }
 
         int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
-        WriteRow<T>(c, cBase, p, r0, c0, acc.C00, acc.C01, acc.C02, acc.C03);
-        WriteRow<T>(c, cBase, p, r0 + 16, c0, acc.C10, acc.C11, acc.C12, acc.C13);
-        WriteRow<T>(c, cBase, p, r0 + 32, c0, acc.C20, acc.C21, acc.C22, acc.C23);
-        WriteRow<T>(c, cBase, p, r0 + 48, c0, acc.C30, acc.C31, acc.C32, acc.C33);
+        WriteRow<T, TX>(c, cBase, p, r0, c0, acc.C00, acc.C01, acc.C02, acc.C03);
+        WriteRow<T, TX>(c, cBase, p, r0 + 16, c0, acc.C10, acc.C11, acc.C12, acc.C13);
+        WriteRow<T, TX>(c, cBase, p, r0 + 32, c0, acc.C20, acc.C21, acc.C22, acc.C23);
+        WriteRow<T, TX>(c, cBase, p, r0 + 48, c0, acc.C30, acc.C31, acc.C32, acc.C33);
     }
 
     /// <summary>Loads a whole slab of one operand into shared buffer 0 (the prologue).</summary>
@@ -154,10 +153,10 @@ internal static class MmaKernels
 
     /// <summary>One <c>mma</c> K step (8 words at word offset <paramref name="kw"/> of the slab): 4 A and 4 B fragments, 16 <c>mma</c>s.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static MmaAcc Step<T>(MmaAcc acc, ArrayView<uint> As, ArrayView<uint> Bs, int buf, int wm, int wn, int g, int q, int kw)
-        where T : struct, IMmaType
+    private static MmaAcc Step<T, TX>(MmaAcc acc, ArrayView<uint> As, ArrayView<uint> Bs, int buf, int wm, int wn, int g, int q, int kw)
+        where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        if (!CudaAsm.IsSupported) return Emulate<T>(acc, As, Bs, buf, wm, wn, g, q, kw);
+        if (!TX.Native()) return Emulate<T>(acc, As, Bs, buf, wm, wn, g, q, kw);
         UInt4 a0 = AFrag(As, buf, wm, 0, g, q, kw), a1 = AFrag(As, buf, wm, 1, g, q, kw);
         UInt4 a2 = AFrag(As, buf, wm, 2, g, q, kw), a3 = AFrag(As, buf, wm, 3, g, q, kw);
         int b0w = BWord(buf, wn, 0, g, q, kw), b1w = BWord(buf, wn, 1, g, q, kw);
@@ -191,7 +190,7 @@ internal static class MmaKernels
     private static int BWord(int buf, int wn, int ni, int g, int q, int kw) => buf + (wn + ni * 8 + g) * RowW + kw + q;
 
     /// <summary>
-    /// Off CUDA: what the 16 <c>mma</c>s of <see cref="Step{T}"/> leave in this lane's accumulators, without inline PTX.
+    /// Off CUDA: what the 16 <c>mma</c>s of <see cref="Step{T, TX}"/> leave in this lane's accumulators, without inline PTX.
     /// Lane 4g+q owns D at (g, 2q), (g, 2q+1), (g+8, 2q), (g+8, 2q+1); word w of K comes from the fragments lane
     /// 4g + (w mod 4) (A) and lane 4·col + (w mod 4) (B) would hold, recomputed here with the same fragment functions
     /// (so their addressing is what the tests check) instead of exchanged between lanes.
@@ -230,32 +229,52 @@ internal static class MmaKernels
 
     /// <summary>Writes the four n-tiles of one 16-row band: rows r and r+8, columns c + 8·ni and +1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WriteRow<T>(ArrayView<ushort> c, long cBase, GemmParams p, int r, int col, Frag4 f0, Frag4 f1, Frag4 f2, Frag4 f3)
-        where T : struct, IMmaType
+    private static void WriteRow<T, TX>(ArrayView<ushort> c, long cBase, GemmParams p, int r, int col, Frag4 f0, Frag4 f1, Frag4 f2, Frag4 f3)
+        where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        WriteFrag<T>(c, cBase, p, r, col, f0);
-        WriteFrag<T>(c, cBase, p, r, col + 8, f1);
-        WriteFrag<T>(c, cBase, p, r, col + 16, f2);
-        WriteFrag<T>(c, cBase, p, r, col + 24, f3);
+        WriteFrag<T, TX>(c, cBase, p, r, col, f0);
+        WriteFrag<T, TX>(c, cBase, p, r, col + 8, f1);
+        WriteFrag<T, TX>(c, cBase, p, r, col + 16, f2);
+        WriteFrag<T, TX>(c, cBase, p, r, col + 24, f3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WriteFrag<T>(ArrayView<ushort> c, long cBase, GemmParams p, int r, int col, Frag4 f) where T : struct, IMmaType
+    private static void WriteFrag<T, TX>(ArrayView<ushort> c, long cBase, GemmParams p, int r, int col, Frag4 f)
+        where T : struct, IMmaType where TX : struct, IMmaPath
     {
         if (col >= p.N) return;
         bool col1 = col + 1 < p.N;
         if (r < p.M)
         {
             long i = cBase + (long)r * p.Ldc + col;
-            T.Store(c, i, f.X, p.Alpha, p.Beta);
-            if (col1) T.Store(c, i + 1, f.Y, p.Alpha, p.Beta);
+            T.Store<TX>(c, i, f.X, p.Alpha, p.Beta);
+            if (col1) T.Store<TX>(c, i + 1, f.Y, p.Alpha, p.Beta);
         }
         if (r + 8 < p.M)
         {
             long i = cBase + (long)(r + 8) * p.Ldc + col;
-            T.Store(c, i, f.Z, p.Alpha, p.Beta);
-            if (col1) T.Store(c, i + 1, f.W, p.Alpha, p.Beta);
+            T.Store<TX>(c, i, f.Z, p.Alpha, p.Beta);
+            if (col1) T.Store<TX>(c, i + 1, f.W, p.Alpha, p.Beta);
         }
+    }
+
+    /// <summary>Whether a kernel instantiation runs the inline-PTX <c>mma</c> (chosen on the host, so the other path is not compiled).</summary>
+    internal interface IMmaPath
+    {
+        /// <summary>True: <c>mma.sync</c> (CUDA, compute capability ≥ 8.0); false: the per-lane emulation.</summary>
+        static abstract bool Native();
+    }
+
+    /// <summary>The inline-PTX path.</summary>
+    internal readonly struct NativePath : IMmaPath
+    {
+        public static bool Native() => true;
+    }
+
+    /// <summary>The emulation (any accelerator).</summary>
+    internal readonly struct EmulatedPath : IMmaPath
+    {
+        public static bool Native() => false;
     }
 
     /// <summary>A thread's accumulators: Cij is m-tile i (rows 16·i of the warp tile) by n-tile j (columns 8·j).</summary>
