@@ -26,7 +26,7 @@ public class MmaGemmTests
         {
             case MmaPrecision.Tf32: return BitConverter.UInt32BitsToSingle(MmaMath.RoundTf32(BitConverter.SingleToUInt32Bits(x)));
             case MmaPrecision.Float16: bits = BitConverter.HalfToUInt16Bits((Half)x); return (double)BitConverter.UInt16BitsToHalf(bits);
-            default: bits = (ushort)MmaMath.FloatToBFloat16(x); return BitConverter.UInt32BitsToSingle((uint)bits << 16);
+            default: bits = Ember.Ilgpu.Ops.NarrowBits.FloatToBFloat16(x); return BitConverter.UInt32BitsToSingle((uint)bits << 16);
         }
     }
 
@@ -190,6 +190,7 @@ public class MmaGemmTests
         Assert.That(ex!.Message, Does.Contain("Gemm16: A needs 9 elements"));
     }
 
+    // The device-side 16-bit conversions the epilogue and the emulation use (Ops.NarrowBits).
     [Test]
     public void FloatToHalfRoundsLikeDotNet()
     {
@@ -202,14 +203,14 @@ public class MmaGemmTests
             if ((hi & 7) == 0) bits = hi << 12;                    // exact ties and exactly representable values too
             float f = BitConverter.UInt32BitsToSingle(bits);
             ushort want = BitConverter.HalfToUInt16Bits((Half)f);
-            uint got = MmaMath.FloatToHalf(f);
+            uint got = Ember.Ilgpu.Ops.NarrowBits.FloatToHalf(f);
             if (float.IsNaN(f)) Assert.That(Half.IsNaN(BitConverter.UInt16BitsToHalf((ushort)got)), Is.True, $"NaN {bits:X8}");
             else Assert.That(got, Is.EqualTo(want), $"float bits {bits:X8}");
         }
         for (uint h = 0; h < 0x10000; h++)
         {
             var half = BitConverter.UInt16BitsToHalf((ushort)h);
-            float back = MmaMath.HalfToFloat(h);
+            float back = Ember.Ilgpu.Ops.NarrowBits.HalfToFloat((ushort)h);
             if (Half.IsNaN(half)) Assert.That(float.IsNaN(back), Is.True);
             else Assert.That(back, Is.EqualTo((float)half), $"half bits {h:X4}");
         }
@@ -224,7 +225,7 @@ public class MmaGemmTests
             uint bits = (uint)rng.Next() << 1 ^ (uint)rng.Next(2);
             if ((i & 15) == 0) bits = (bits & 0xFFFF0000u) | 0x8000u;      // exact ties
             float f = BitConverter.UInt32BitsToSingle(bits);
-            uint got = MmaMath.FloatToBFloat16(f);
+            uint got = Ember.Ilgpu.Ops.NarrowBits.FloatToBFloat16(f);
             if (float.IsNaN(f)) { Assert.That(float.IsNaN(BitConverter.UInt32BitsToSingle(got << 16)), Is.True); continue; }
             // Reference: the nearer of the two bfloat16 neighbours (as doubles), the even one on a tie.
             uint lo = bits & 0xFFFF0000u;

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime.Cuda;
+using Ember.Ilgpu.Ops;
 
 namespace Ember.Ilgpu;
 
@@ -120,7 +121,7 @@ internal readonly struct F16Mma : IMmaType
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Dot(uint a, uint b) =>
-        MmaMath.HalfToFloat(a & 0xFFFF) * MmaMath.HalfToFloat(b & 0xFFFF) + MmaMath.HalfToFloat(a >> 16) * MmaMath.HalfToFloat(b >> 16);
+        NarrowBits.HalfToFloat((ushort)a) * NarrowBits.HalfToFloat((ushort)b) + NarrowBits.HalfToFloat((ushort)(a >> 16)) * NarrowBits.HalfToFloat((ushort)(b >> 16));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath
@@ -138,8 +139,8 @@ internal readonly struct F16Mma : IMmaType
             c[i] = h;
             return;
         }
-        float s = beta == 0f ? alpha * v : alpha * v + beta * MmaMath.HalfToFloat(c[i]);
-        c[i] = (ushort)MmaMath.FloatToHalf(s);
+        float s = beta == 0f ? alpha * v : alpha * v + beta * NarrowBits.HalfToFloat(c[i]);
+        c[i] = NarrowBits.FloatToHalf(s);
     }
 }
 
@@ -174,11 +175,11 @@ internal readonly struct Bf16Mma : IMmaType
     public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath
     {
         float r = beta == 0f ? alpha * v : alpha * v + beta * Interop.IntAsFloat((uint)c[i] << 16);
-        c[i] = (ushort)MmaMath.FloatToBFloat16(r);
+        c[i] = NarrowBits.FloatToBFloat16(r);
     }
 }
 
-/// <summary>Bit-level conversions of the operand and output types.</summary>
+/// <summary>TF32 rounding (the 16-bit conversions are <see cref="NarrowBits"/>).</summary>
 internal static class MmaMath
 {
     /// <summary>float32 bits rounded to TF32 (low 13 mantissa bits cleared), to nearest with ties away from zero like <c>cvt.rna.tf32.f32</c>; Inf/NaN kept.</summary>
@@ -187,48 +188,4 @@ internal static class MmaMath
         // Adding half a TF32 ulp to the magnitude carries into the exponent when needed (max float → Inf, as
         // round-to-nearest does); Inf/NaN are left alone so a NaN payload cannot carry into the sign bit.
         (bits & 0x7F800000u) == 0x7F800000u ? bits : (bits + 0x1000u) & 0xFFFFE000u;
-
-    /// <summary>IEEE half bits to float32 (subnormals, Inf and NaN exact).</summary>
-    public static float HalfToFloat(uint h)
-    {
-        uint sign = (h & 0x8000u) << 16, e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
-        if (e == 0x1F) return Interop.IntAsFloat(sign | 0x7F800000u | (m << 13));
-        if (e == 0)
-        {
-            float sub = m * 5.9604645e-8f;           // m · 2^-24, exact in float32
-            return (sign != 0) ? -sub : sub;
-        }
-        return Interop.IntAsFloat(sign | ((e + 112) << 23) | (m << 13));   // rebias 15 → 127
-    }
-
-    /// <summary>float32 to IEEE half bits, rounded to nearest even (overflow to ±Inf, NaN kept quiet, subnormals rounded).</summary>
-    public static uint FloatToHalf(float f)
-    {
-        uint bits = Interop.FloatAsInt(f);
-        uint sign = (bits >> 16) & 0x8000u, abs = bits & 0x7FFFFFFFu;
-        if (abs >= 0x7F800000u) return sign | (abs > 0x7F800000u ? 0x7E00u : 0x7C00u);
-        if (abs >= 0x477FF000u) return sign | 0x7C00u;              // ≥ 65520 rounds past the largest half (65504)
-        if (abs < 0x38800000u)                                      // below 2^-14: a half subnormal (or zero)
-        {
-            int e = (int)(abs >> 23);
-            if (e < 102) return sign;                               // below 2^-25: rounds to zero
-            uint mant = (abs & 0x7FFFFFu) | 0x800000u;
-            int shift = 126 - e;                                    // value = mant · 2^(e-150); unit 2^-24
-            uint h = mant >> shift, rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
-            if (rem > half || (rem == half && (h & 1) != 0)) h++;
-            return sign | h;
-        }
-        abs -= 0x38000000u;                                         // rebias 127 → 15
-        abs += 0xFFFu + ((abs >> 13) & 1u);                          // round to nearest even on the 13 dropped bits
-        return sign | (abs >> 13);
-    }
-
-    /// <summary>float32 to bfloat16 bits, rounded to nearest even; NaN kept quiet.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint FloatToBFloat16(float f)
-    {
-        uint bits = Interop.FloatAsInt(f);
-        if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (bits >> 16) | 0x40u;
-        return (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
-    }
 }
