@@ -10,14 +10,6 @@ namespace Ember.Backends.Tests.Ilgpu;
 /// </summary>
 public class MmaGemmTests
 {
-    internal static float[] RandomArray(long n, int seed)
-    {
-        var rng = new System.Random(seed);
-        var a = new float[n];
-        for (long i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
-        return a;
-    }
-
     /// <summary>The value an operand element has once staged: TF32-rounded, or the 16-bit value.</summary>
     internal static double Operand(MmaPrecision p, float x, out ushort bits)
     {
@@ -40,7 +32,7 @@ public class MmaGemmTests
         int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
         long sa = (long)(ta ? k : m) * lda + pad, sb = broadcastB ? 0 : (long)(tb ? n : k) * ldb + 3, sc = (long)m * ldc + 1;
         long lenA = offset + sa * batch, lenB = offset + (broadcastB ? (long)(tb ? n : k) * ldb : sb * batch), lenC = offset + sc * batch;
-        var fa = RandomArray(lenA, 1); var fb = RandomArray(lenB, 2); var fc = RandomArray(lenC, 3);
+        var fa = GemmTests.RandomArray((int)lenA, 1); var fb = GemmTests.RandomArray((int)lenB, 2); var fc = GemmTests.RandomArray((int)lenC, 3);
         var ra = new double[lenA]; var rb = new double[lenB]; var rc = new double[lenC];
         var ha = new ushort[lenA]; var hb = new ushort[lenB]; var hc = new ushort[lenC];
         for (long i = 0; i < lenA; i++) ra[i] = Operand(prec, fa[i], out ha[i]);

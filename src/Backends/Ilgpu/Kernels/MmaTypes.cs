@@ -102,8 +102,7 @@ internal readonly struct F16Mma : IMmaType
     public static int PerWord() => 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) =>
-        (ok0 ? x[i] : 0u) | ((ok1 ? x[i + step] : 0u) << 16);
+    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => MmaMath.Pair(x, i, step, ok0, ok1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static UInt4 Convert(UInt4 r) => r;
@@ -150,8 +149,7 @@ internal readonly struct Bf16Mma : IMmaType
     public static int PerWord() => 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) =>
-        (ok0 ? x[i] : 0u) | ((ok1 ? x[i + step] : 0u) << 16);
+    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => MmaMath.Pair(x, i, step, ok0, ok1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static UInt4 Convert(UInt4 r) => r;
@@ -182,6 +180,11 @@ internal readonly struct Bf16Mma : IMmaType
 /// <summary>TF32 rounding (the 16-bit conversions are <see cref="NarrowBits"/>).</summary>
 internal static class MmaMath
 {
+    /// <summary>Two 16-bit elements as one operand word: element i in the low half, element i + step in the high half (missing ones 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Pair(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) =>
+        (ok0 ? x[i] : 0u) | ((ok1 ? x[i + step] : 0u) << 16);
+
     /// <summary>float32 bits rounded to TF32 (low 13 mantissa bits cleared), to nearest with ties away from zero like <c>cvt.rna.tf32.f32</c>; Inf/NaN kept.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint RoundTf32(uint bits) =>
