@@ -55,6 +55,19 @@ public class PtxCompileTests
         }
     }
 
+    [Test]
+    public void Float32TranscendentalKernelsUseNoApproximateInstructions()
+    {
+        // What CUDA would run for T.Tanh / T.Exp: ILGPU's PTX backend emits tanh.approx.f32 (relative error up to
+        // 2^-10.99) and ex2.approx.f32. The backend launches AccurateMath's structs for float32 instead.
+        Type map = typeof(ElementwiseKernels);
+        string Of(Type op) => AutoGroupedPtx(map.GetMethod(nameof(ElementwiseKernels.Map))!.MakeGenericMethod(typeof(float), op));
+        Assert.That(Of(typeof(Ember.Operators.TanhOperator<float>)), Does.Contain("tanh.approx"), "the generic tanh (evidence of the cause)");
+        Assert.That(Of(typeof(Ember.Operators.ExpOperator<float>)), Does.Contain("ex2.approx"), "the generic exp (evidence of the cause)");
+        foreach (var op in new[] { typeof(AccurateExpF32), typeof(AccurateTanhF32), typeof(AccurateSigmoidF32), typeof(AccurateSiluF32), typeof(AccurateGeluTanhF32) })
+            Assert.That(Of(op), Does.Contain(".entry").And.Not.Contain(".approx"), op.Name);
+    }
+
     [TestCaseSource(typeof(Ember.Conformance.ElementwiseTests), nameof(Ember.Conformance.ElementwiseTests.ArithmeticOps))]
     public void EveryBinaryOperatorStructCompilesForCuda(BinaryOp op)
     {
