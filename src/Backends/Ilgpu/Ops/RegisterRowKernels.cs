@@ -30,19 +30,19 @@ internal static class RegisterRowKernels
     public const int MaxCols = 32 * VectorsPerLane * 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Float4 Ld(ArrayView<Float4> row, int i, int n, float fill) => i < n ? row[i] : new Float4(fill);
+    internal static Float4 Ld(ArrayView<Float4> row, int i, int n, float fill) => i < n ? row[i] : new Float4(fill);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void St(ArrayView<Float4> row, int i, int n, Float4 v) { if (i < n) row[i] = v; }
+    internal static void St(ArrayView<Float4> row, int i, int n, Float4 v) { if (i < n) row[i] = v; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Max4(Float4 v, float m) => RK.Max<float, F32>(RK.Max<float, F32>(RK.Max<float, F32>(RK.Max<float, F32>(m, v.X), v.Y), v.Z), v.W);
+    internal static float Max4(Float4 v, float m) => RK.Max<float, F32>(RK.Max<float, F32>(RK.Max<float, F32>(RK.Max<float, F32>(m, v.X), v.Y), v.Z), v.W);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Sum4(Float4 v, float s) => s + ((v.X + v.Y) + (v.Z + v.W));
+    internal static float Sum4(Float4 v, float s) => s + ((v.X + v.Y) + (v.Z + v.W));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Float4 ExpSub(Float4 v, float m) =>
+    internal static Float4 ExpSub(Float4 v, float m) =>
         new() { X = F32.Exp(v.X - m), Y = F32.Exp(v.Y - m), Z = F32.Exp(v.Z - m), W = F32.Exp(v.W - m) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -52,20 +52,20 @@ internal static class RegisterRowKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Float4 LogOut(Float4 v, float m, float ls) => new() { X = v.X - m - ls, Y = v.Y - m - ls, Z = v.Z - m - ls, W = v.W - m - ls };
 
-    private static float WarpMax(float v)
+    internal static float WarpMax(float v)
     {
         for (int lane = Warp.WarpSize / 2; lane > 0; lane >>= 1) v = RK.Max<float, F32>(v, Warp.ShuffleXor(v, lane));
         return v;
     }
 
-    private static float WarpSum(float v)
+    internal static float WarpSum(float v)
     {
         for (int lane = Warp.WarpSize / 2; lane > 0; lane >>= 1) v += Warp.ShuffleXor(v, lane);
         return v;
     }
 
     /// <summary>The row of this warp (groups hold Group.DimX / warp size rows), or −1 past the last row.</summary>
-    private static long WarpRow(long rows)
+    internal static long WarpRow(long rows)
     {
         long row = (long)Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
         return row < rows ? row : -1;
@@ -109,7 +109,7 @@ internal static class RegisterRowKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot4(Float4 a, Float4 b, float s) => s + ((a.X * b.X + a.Y * b.Y) + (a.Z * b.Z + a.W * b.W));
+    internal static float Dot4(Float4 a, Float4 b, float s) => s + ((a.X * b.X + a.Y * b.Y) + (a.Z * b.Z + a.W * b.W));
 
     /// <summary>g − e^y·s (log-softmax) or y·(g − s) (softmax).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
