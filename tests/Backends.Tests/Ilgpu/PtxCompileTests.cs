@@ -150,4 +150,21 @@ public class PtxCompileTests
             Assert.That(ptx, Does.Contain("bar.sync"), $"{kernel}<{t.Name}>: the group reductions' barriers");
         }
     }
+
+    [TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.Softmax)), TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.SoftmaxBackward)),
+     TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.LayerNorm)), TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.LayerNormBackward)),
+     TestCase(typeof(RegisterCrossEntropyKernels), nameof(RegisterCrossEntropyKernels.Forward)),
+     TestCase(typeof(RegisterCrossEntropyKernels), nameof(RegisterCrossEntropyKernels.Backward))]
+    public void RegisterRowKernelsKeepTheRowInRegistersWith128BitAccesses(Type owner, string kernel)
+    {
+        var method = owner.GetMethod(kernel, BindingFlags.Public | BindingFlags.Static)!;
+        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+        Assert.That(ptx, Does.Contain("shfl.sync.bfly"), "warp shuffles");
+        Assert.That(ptx, Does.Contain("ld.global.v4.f32"), "128-bit loads");
+        Assert.That(ptx, Does.Not.Contain("bar.sync"), "no barrier");
+        Assert.That(ptx, Does.Not.Contain(".local"), "the row's Float4 locals are registers, not local memory");
+        if (kernel != nameof(RegisterCrossEntropyKernels.Forward)) Assert.That(ptx, Does.Contain("st.global.v4.f32"), "128-bit stores");
+    }
 }
