@@ -181,9 +181,9 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
     [Test]
     public void LargeContiguousUnaryUsesFastPathCorrectly()
     {
-        Conform(d => [Rnd(d, [4099], 21), Tensor.Empty([4099], DType.Float32, d)], (be, t) => be.Unary(UnaryOp.Tanh, t[0]!, t[1]!), [1], rtol: 2e-6, atol: 3e-8);
-        // (Against the CPU's TensorPrimitives.Tanh, which differs by up to 3e-8 near |x| = 0.02; the 4-ulp bound against
-        // float64 is Float32TranscendentalsAreWithinAFewUlpOfFloat64.)
+        Conform(d => [Rnd(d, [4099], 21), Tensor.Empty([4099], DType.Float32, d)], (be, t) => be.Unary(UnaryOp.Tanh, t[0]!, t[1]!), [1], rtol: 2e-6, atol: 1e-7);
+        // (Against the CPU's TensorPrimitives.Tanh, whose error near 0 is absolute, up to ~5e-8 — hundreds of ulps at
+        // |x| = 0.003; the 4-ulp bound against float64 is Float32TranscendentalsAreWithinAFewUlpOfFloat64.)
     }
 
     [TestCase(UnaryOp.Exp)]
