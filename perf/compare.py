@@ -103,6 +103,22 @@ def torch_workloads(dev, sizes, which):
             with torch.no_grad():
                 ln(x)
         out.append(("layernorm", lnf, 0))
+    if "log_softmax" in which:
+        x = torch.randn(4096, 1024, device=dev)
+        out.append(("log_softmax", lambda x=x: x.log_softmax(-1), 0))
+    if "layernorm_fwd_bwd" in which:
+        ln = nn.LayerNorm(1024).to(dev)
+        x = torch.randn(4096, 1024, device=dev, requires_grad=True); g = torch.randn(4096, 1024, device=dev)
+        def lnb(ln=ln, x=x, g=g):
+            x.grad = None; ln.zero_grad()
+            (ln(x) * g).sum().backward()
+        out.append(("layernorm_fwd_bwd", lnb, 0))
+    if "cross_entropy" in which:
+        x = torch.randn(4096, 1024, device=dev, requires_grad=True); y = torch.randint(0, 1024, (4096,), device=dev)
+        def ceb(x=x, y=y):
+            x.grad = None
+            F.cross_entropy(x, y).backward()
+        out.append(("cross_entropy_fwd_bwd", ceb, 0))
     return out, sync
 
 
@@ -158,16 +174,17 @@ def main():
         med = statistics.median(ts)
         e = ember.get(name)
         rows.append((name, e["median_s"] if e else float("nan"), med, flops,
-                     e["min_s"] if e else float("nan"), min(ts), e["alloc_kb_per_step"] if e else float("nan")))
+                     e["min_s"] if e else float("nan"), min(ts), e["alloc_kb_per_step"] if e else float("nan"),
+                     e.get("launches_per_step", float("nan")) if e else float("nan")))
 
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"] * 3
     lines = [f"device={a.device} threads={a.threads} torch={torch.__version__} blas={blas} repeat={a.repeat} warmup={a.warmup} "
              f"load average at the end {' '.join(load)} (medians; min = fastest step, less sensitive to a loaded machine)", "",
-             "| workload | Ember ms | PyTorch ms | time ratio (Ember/PyTorch) | Ember min ms | PyTorch min ms | min ratio | Ember GFLOP/s | PyTorch GFLOP/s | Ember alloc KB/step |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, em, pm, flops, emin, pmin, alloc in rows:
+             "| workload | Ember ms | PyTorch ms | time ratio (Ember/PyTorch) | Ember min ms | PyTorch min ms | min ratio | Ember GFLOP/s | PyTorch GFLOP/s | Ember alloc KB/step | Ember launches/step |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, em, pm, flops, emin, pmin, alloc, launches in rows:
         gf = f"{flops/em/1e9:.1f} | {flops/pm/1e9:.1f}" if flops else " | "
-        lines.append(f"| {name} | {em*1e3:.3f} | {pm*1e3:.3f} | {em/pm:.2f} | {emin*1e3:.3f} | {pmin*1e3:.3f} | {emin/pmin:.2f} | {gf} | {alloc:.0f} |")
+        lines.append(f"| {name} | {em*1e3:.3f} | {pm*1e3:.3f} | {em/pm:.2f} | {emin*1e3:.3f} | {pmin*1e3:.3f} | {emin/pmin:.2f} | {gf} | {alloc:.0f} | {launches:.0f} |")
     text = "\n".join(lines)
     print(text)
     if a.out:

@@ -1,6 +1,6 @@
 // Ember.Perf: runs DESIGN.md's benchmark workloads and prints median and spread, optionally as JSON.
 //   dotnet run -c Release --project perf/Ember.Perf -- --workload all --threads 2 --json out.json
-//   --device cpu|cuda|ilgpu-cpu   --workload sgemm|mlp|cnn|gpt|conv2d|softmax|layernorm|all (comma list); sort only when named
+//   --device cpu|cuda|ilgpu-cpu   --workload sgemm|mlp|cnn|gpt|conv2d|softmax|layernorm|log_softmax|layernorm_fwd_bwd|cross_entropy|all (comma list); sort only when named
 //   --sizes 256,512,1024,2048 (sgemm)  --warmup 3  --repeat 10
 //   --profile 5 [--profile-top 30]   (ILGPU: per-op synchronized timing table per workload)
 //   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
@@ -20,7 +20,7 @@ for (int i = 0; i < args.Length; i++)
 {
     if (args[i] is "--help" or "-h")
     {
-        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,mlp,cnn,gpt,conv2d,softmax,layernorm,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file");
+        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,mlp,cnn,gpt,conv2d,softmax,layernorm,log_softmax,layernorm_fwd_bwd,cross_entropy,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file");
         Console.WriteLine("Ember.Perf --bdn [BenchmarkDotNet options, e.g. --filter *Softmax*]   (kernel micro benchmarks with allocations)");
         return 0;
     }
@@ -53,6 +53,9 @@ if (All("gpt")) workloads.Add(() => new GptWorkload(device));
 if (All("conv2d")) workloads.Add(() => new Conv2dWorkload(device));
 if (All("softmax")) workloads.Add(() => new SoftmaxWorkload(device));
 if (All("layernorm")) workloads.Add(() => new LayerNormWorkload(device));
+if (All("log_softmax")) workloads.Add(() => new LogSoftmaxWorkload(device));
+if (All("layernorm_fwd_bwd")) workloads.Add(() => new LayerNormBackwardWorkload(device));
+if (All("cross_entropy")) workloads.Add(() => new CrossEntropyWorkload(device));
 // Not part of "all" (DESIGN.md's table): only when named.
 if (which.Contains("sort")) { workloads.Add(() => new SortWorkload(device, host: false)); workloads.Add(() => new SortWorkload(device, host: true)); }
 
@@ -77,7 +80,7 @@ if (opts.TryGetValue("profile", out var profSteps))
 }
 var results = new List<Dictionary<string, object>>();
 Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat}");
-Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10} {"pool hit %",10} {"forced GC/step",14}");
+Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10} {"pool hit %",10} {"forced GC/step",14} {"launches/step",13}");
 foreach (var make in workloads)
 {
     var w = make();
@@ -90,7 +93,10 @@ foreach (var make in workloads)
     alloc0 = GC.GetTotalAllocatedBytes(true);
     var pause0 = GC.GetTotalPauseDuration(); int gen2 = GC.CollectionCount(2);
     long hits0 = CpuMemoryPool.Hits, misses0 = CpuMemoryPool.Misses, forced0 = CpuMemoryPool.ForcedCollections;
+    long launches0 = Ember.Ilgpu.IlgpuProfiler.Launches;
     times = Stats.Time(w.Step, w.Sync, 0, repeat);
+    // Kernel launches of the ILGPU backend per step (0 on the CPU backend), the Sync's host read included.
+    double launchesPerStep = (Ember.Ilgpu.IlgpuProfiler.Launches - launches0) / (double)repeat;
     double allocKb = (GC.GetTotalAllocatedBytes(true) - alloc0) / 1024.0 / repeat;
     double gcMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / repeat;
     double gen2PerStep = (GC.CollectionCount(2) - gen2) / (double)repeat;
@@ -100,10 +106,10 @@ foreach (var make in workloads)
     double med = Stats.Median(times);
     var (mn, mx) = Stats.Spread(times);
     double gf = w.Flops > 0 ? w.Flops / med / 1e9 : 0;
-    Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1} {gcMs,11:F1} {gen2PerStep,10:F1} {hitPct,10:F1} {forcedPerStep,14:F2}");
+    Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1} {gcMs,11:F1} {gen2PerStep,10:F1} {hitPct,10:F1} {forcedPerStep,14:F2} {launchesPerStep,13:F1}");
     if (opts.ContainsKey("pool-stats"))
         Console.WriteLine($"  pool: cached {CpuMemoryPool.CachedBytes >> 20} MiB, lent {CpuMemoryPool.LentBytes >> 20} MiB, hits {CpuMemoryPool.Hits}, misses {CpuMemoryPool.Misses}, forced {CpuMemoryPool.ForcedCollections}; GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; steps ms: {string.Join(" ", times.Select(t => (t * 1e3).ToString("F0")))}");
-    results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep, ["pool_hit_pct"] = hitPct, ["pool_forced_gc_per_step"] = forcedPerStep });
+    results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep, ["pool_hit_pct"] = hitPct, ["pool_forced_gc_per_step"] = forcedPerStep, ["launches_per_step"] = launchesPerStep });
 }
 if (opts.TryGetValue("json", out var path))
     File.WriteAllText(path, JsonSerializer.Serialize(new { device = device.ToString(), threads = CpuThreads.Count, results }, new JsonSerializerOptions { WriteIndented = true }));

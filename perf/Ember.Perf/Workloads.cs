@@ -164,6 +164,57 @@ public sealed class LayerNormWorkload : Workload
     public override void Sync() => _ = y![0, 0].Item();
 }
 
+/// <summary>Log-softmax over the last dim of [4096, 1024] (forward only).</summary>
+public sealed class LogSoftmaxWorkload(Device device) : Workload
+{
+    private readonly Tensor x = Tensor.Randn([4096, 1024], device: device);
+    private Tensor? y;
+    /// <inheritdoc/>
+    public override string Name => "log_softmax";
+    /// <inheritdoc/>
+    public override void Step() => y = x.LogSoftmax(-1);
+    /// <inheritdoc/>
+    public override void Sync() => _ = y![0, 0].Item();
+}
+
+/// <summary>LayerNorm(1024) forward and backward over [4096, 1024] (gradients of x, weight and bias).</summary>
+public sealed class LayerNormBackwardWorkload : Workload
+{
+    private readonly LayerNorm ln = new(1024);
+    private readonly Tensor x, g;
+    /// <summary>Builds the layer on the device.</summary>
+    public LayerNormBackwardWorkload(Device device)
+    {
+        ln.To(device);
+        x = Tensor.Randn([4096, 1024], device: device).RequiresGrad_();
+        g = Tensor.Randn([4096, 1024], device: device);
+    }
+    /// <inheritdoc/>
+    public override string Name => "layernorm_fwd_bwd";
+    /// <inheritdoc/>
+    public override void Step() { x.Grad = null; ln.ZeroGrad(); (ln.Forward(x) * g).Sum().Backward(); }
+    /// <inheritdoc/>
+    public override void Sync() => _ = x.Grad![0, 0].Item();
+}
+
+/// <summary>Cross-entropy of [4096, 1024] logits against class targets, forward and backward.</summary>
+public sealed class CrossEntropyWorkload : Workload
+{
+    private readonly Tensor x, y;
+    /// <summary>Builds the inputs on the device.</summary>
+    public CrossEntropyWorkload(Device device)
+    {
+        x = Tensor.Randn([4096, 1024], device: device).RequiresGrad_();
+        y = Tensor.RandInt(0, 1024, [4096], device: device);
+    }
+    /// <inheritdoc/>
+    public override string Name => "cross_entropy_fwd_bwd";
+    /// <inheritdoc/>
+    public override void Step() { x.Grad = null; Functional.CrossEntropy(x, y).Backward(); }
+    /// <inheritdoc/>
+    public override void Sync() => _ = x.Grad![0, 0].Item();
+}
+
 /// <summary>
 /// Sort of [4096, 1024] float32 along the last dim (values and indices). With <paramref name="host"/> the permutation
 /// comes from the host composite (<see cref="CompositeKernels.Argsort"/>: copy to the host, sort, copy back), the path

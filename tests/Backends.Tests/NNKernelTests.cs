@@ -45,7 +45,8 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
      TestCase(false, 0.1, DType.Float64), TestCase(true, 0.3, DType.Float64)]
     public void CrossEntropy(bool weighted, double eps, DType dt)
     {
-        foreach (var c in new long[] { 1, 10, 300 })
+        // 4, 300 and 1024 classes run the float32 register-row kernels; 1, 10 and 1025 the group kernels.
+        foreach (var c in new long[] { 1, 4, 10, 300, 1024, 1025 })
         {
             const long Rows = 7;
             var targets = Enumerable.Range(0, (int)Rows).Select(i => i == 3 ? -100L : (i * 7L) % c).ToArray();
@@ -81,6 +82,17 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
             Conform(d => [Rnd(d, [7, cols], 5, dt), Rnd(d, [7, cols], 6, dt).Apply(UnaryOp.Sigmoid), Tensor.Empty([7, cols], dt, d)],
                 (be, t) => be.SoftmaxBackward(t[0]!, t[1]!, t[2]!, log), [2], 2e-5, atol);
         }
+    }
+
+    [Test]
+    public void SoftmaxRowsAtAnyStorageOffset([Values] bool log, [Values(0, 2, 4)] int offset, [Values(32, 36, 1024)] int cols)
+    {
+        // Offsets that are multiples of 4 keep the 128-bit register-row kernel; 2 falls back to the scalar warp kernel.
+        Tensor In(Device d, int seed) => Rnd(d, [offset + 6 * cols], seed, scale: 3).Narrow(0, offset, 6 * cols).View(6, cols);
+        Conform(d => [In(d, 1), Tensor.Zeros([offset + 6 * cols], DType.Float32, d).Narrow(0, offset, 6 * cols).View(6, cols)],
+            (be, t) => be.Softmax(t[0]!, t[1]!, log), [1], 2e-5, 2e-6);
+        Conform(d => [In(d, 2), In(d, 3).Apply(UnaryOp.Sigmoid), Tensor.Zeros([offset + 6 * cols], DType.Float32, d).Narrow(0, offset, 6 * cols).View(6, cols)],
+            (be, t) => be.SoftmaxBackward(t[0]!, t[1]!, t[2]!, log), [2], 2e-5, 2e-6 + 1e-7 * cols);
     }
 
     [TestCase(false, 40), TestCase(true, 40), TestCase(false, 1100), TestCase(true, 1100)]
@@ -121,19 +133,21 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
         return [y, mean, rstd];
     }
 
-    [TestCase(true), TestCase(false)]
-    public void LayerNormForward(bool affine)
+    [Test]
+    public void LayerNormForward([Values] bool affine, [Values(1, 4, 32, 37, 1024, 4097)] int cols)
     {
-        Conform(d => [Rnd(d, [5, 37], 1, scale: 2, shift: 1), affine ? Rnd(d, [37], 2) : null, affine ? Rnd(d, [37], 3) : null,
-                      Tensor.Empty([5, 37], DType.Float32, d), Tensor.Empty([5], DType.Float32, d), Tensor.Empty([5], DType.Float32, d)],
+        // Multiples of 4 up to 1024 columns run the float32 register-row kernel (one warp per row); the rest the group kernel.
+        Conform(d => [Rnd(d, [5, cols], 1, scale: 2, shift: 1), affine ? Rnd(d, [cols], 2) : null, affine ? Rnd(d, [cols], 3) : null,
+                      Tensor.Empty([5, cols], DType.Float32, d), Tensor.Empty([5], DType.Float32, d), Tensor.Empty([5], DType.Float32, d)],
             (be, t) => be.LayerNorm(t[0]!, t[1], t[2], 1e-5, t[3]!, t[4]!, t[5]!), [3, 4, 5], 1e-4, 1e-5,
             reference: t => LayerNormRef(t, 1e-5));
     }
 
-    [TestCase(true), TestCase(false)]
-    public void LayerNormBackward(bool affine)
+    [Test]
+    public void LayerNormBackward([Values] bool affine, [Values(1, 19, 32, 36, 1024, 4097)] int cols)
     {
-        const long R = 4, C = 19;
+        const long R = 4;
+        long C = cols;
         Tensor?[] Make(Device d)
         {
             var x = Rnd(d, [R, C], 1, scale: 2);

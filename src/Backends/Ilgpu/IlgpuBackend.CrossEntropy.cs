@@ -1,6 +1,7 @@
 using ILGPU;
 using Ember.Ilgpu.Ops;
 using CE = Ember.Ilgpu.Ops.CrossEntropyKernels;
+using RCE = Ember.Ilgpu.Ops.RegisterCrossEntropyKernels;
 
 namespace Ember.Ilgpu;
 
@@ -27,6 +28,13 @@ public sealed partial class IlgpuBackend
         if (rows == 0) return;
         var d = Dev(x);
         var o = new TensorOffsets { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = loss.StorageOffset, E = logSumExp.StorageOffset };
+        if (cols > 0 && RegisterRows(d, x.DType, cols, o.A, o.C))
+        {
+            LoadGroupedKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TensorOffsets, long, float, int>(d, RCE.Forward)(
+                WarpRowLaunch(d, rows), ViewOf<float>(x), ViewOf<long>(target), ViewOf<float>(weight ?? x), ViewOf<float>(loss), ViewOf<float>(logSumExp),
+                rows, (int)(cols / 4), o with { A = o.A / 4, C = o.C / 4 }, args.IgnoreIndex, (float)args.LabelSmoothing, weight is null ? 0 : 1);
+            return;
+        }
         if (x.DType == DType.Float32) F<float, F32>((float)args.LabelSmoothing); else F<double, F64>(args.LabelSmoothing);
 
         void F<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>
@@ -51,6 +59,13 @@ public sealed partial class IlgpuBackend
         if (rows == 0) return;
         var d = Dev(x);
         var o = new TensorOffsets { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = grad.StorageOffset, E = logSumExp.StorageOffset, F = gradX.StorageOffset };
+        if (cols > 0 && RegisterRows(d, x.DType, cols, o.A, o.C, o.F))
+        {
+            LoadGroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TensorOffsets, long, float, int>(d, RCE.Backward)(
+                WarpRowLaunch(d, rows), ViewOf<float>(grad), ViewOf<float>(x), ViewOf<long>(target), ViewOf<float>(weight ?? x), ViewOf<float>(logSumExp), ViewOf<float>(gradX),
+                rows, (int)(cols / 4), o with { A = o.A / 4, C = o.C / 4, F = o.F / 4 }, args.IgnoreIndex, (float)args.LabelSmoothing, weight is null ? 0 : 1);
+            return;
+        }
         if (x.DType == DType.Float32) B<float, F32>((float)args.LabelSmoothing); else B<double, F64>(args.LabelSmoothing);
 
         void B<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>

@@ -95,7 +95,22 @@ public sealed partial class IlgpuBackend
     /// <summary>Launches the one generic unary kernel <see cref="ElementwiseKernels.Map{T, TOp}"/> for an operator struct.</summary>
     private readonly struct UnaryLauncher(ElementwiseLaunch launch, Tensor x, Tensor result) : IUnaryOperatorVisitor
     {
-        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IUnaryOperator<T> =>
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IUnaryOperator<T>
+        {
+            // float32 e^x, tanh and what is built on them: ILGPU compiles T.Exp / T.Tanh to PTX's approximate
+            // ex2.approx / tanh.approx on CUDA, so these run AccurateMath's formulas instead (on every ILGPU device).
+            if (typeof(T) == typeof(float))
+            {
+                if (typeof(TOp) == typeof(ExpOperator<float>)) { Launch<float, AccurateExpF32>(default); return; }
+                if (typeof(TOp) == typeof(TanhOperator<float>)) { Launch<float, AccurateTanhF32>(default); return; }
+                if (typeof(TOp) == typeof(SigmoidOperator<float>)) { Launch<float, AccurateSigmoidF32>(default); return; }
+                if (typeof(TOp) == typeof(SiluOperator<float>)) { Launch<float, AccurateSiluF32>(default); return; }
+                if (typeof(TOp) == typeof(GeluTanhOperator<float>)) { Launch<float, AccurateGeluTanhF32>(default); return; }
+            }
+            Launch<T, TOp>(op);
+        }
+
+        private void Launch<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IUnaryOperator<T> =>
             LoadKernel<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, TOp>(launch.Device, ElementwiseKernels.Map<T, TOp>)(
                 Count(launch.Count), ViewOf<T>(x), ViewOf<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op);
     }

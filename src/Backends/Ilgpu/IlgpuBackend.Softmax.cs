@@ -2,6 +2,7 @@ using ILGPU;
 using Ember.Ilgpu.Ops;
 using RK = Ember.Ilgpu.Ops.RowKernels;
 using WK = Ember.Ilgpu.Ops.WarpRowKernels;
+using RR = Ember.Ilgpu.Ops.RegisterRowKernels;
 
 namespace Ember.Ilgpu;
 
@@ -46,6 +47,19 @@ public sealed partial class IlgpuBackend
         return new KernelConfig(new Index1D((int)rows), new Index1D(warps * w));
     }
 
+    /// <summary>
+    /// True when float32 rows of <paramref name="cols"/> columns whose starts are the element offsets
+    /// <paramref name="offsets"/> run as <see cref="RegisterRowKernels"/>: warp kernels on this device, at most
+    /// <see cref="RegisterRowKernels.MaxCols"/> columns, a multiple of 4, and every offset a multiple of 4 (device
+    /// blocks start 512-byte aligned, so each row then starts on a 16-byte boundary for 128-bit loads).
+    /// </summary>
+    internal static bool RegisterRows(IlgpuDevice d, DType dtype, long cols, params long[] offsets)
+    {
+        if (dtype != DType.Float32 || !WarpRows(d) || cols > RegisterRowKernels.MaxCols || cols % 4 != 0) return false;
+        foreach (var o in offsets) if (o % 4 != 0) return false;
+        return true;
+    }
+
     /// <inheritdoc/>
     public void Softmax(Tensor x, Tensor result, bool log)
     {
@@ -55,6 +69,12 @@ public sealed partial class IlgpuBackend
         if (rows == 0 || cols == 0) return;
         var d = Dev(x);
         var o = new TensorOffsets { A = x.StorageOffset, B = result.StorageOffset };
+        if (RegisterRows(d, x.DType, cols, o.A, o.B))
+        {
+            LoadGroupedKernel<ArrayView<float>, ArrayView<float>, long, int, TensorOffsets, int>(d, RR.Softmax)(
+                WarpRowLaunch(d, rows), ViewOf<float>(x), ViewOf<float>(result), rows, (int)(cols / 4), new TensorOffsets { A = o.A / 4, B = o.B / 4 }, log ? 1 : 0);
+            return;
+        }
         if (x.DType == DType.Float32) S<float, F32>(); else S<double, F64>();
 
         void S<T, R>() where T : unmanaged where R : struct, IReal<T>
@@ -78,6 +98,13 @@ public sealed partial class IlgpuBackend
         if (rows == 0 || cols == 0) return;
         var d = Dev(grad);
         var o = new TensorOffsets { A = grad.StorageOffset, B = output.StorageOffset, C = result.StorageOffset };
+        if (RegisterRows(d, grad.DType, cols, o.A, o.B, o.C))
+        {
+            LoadGroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TensorOffsets, int>(d, RR.SoftmaxBackward)(
+                WarpRowLaunch(d, rows), ViewOf<float>(grad), ViewOf<float>(output), ViewOf<float>(result), rows, (int)(cols / 4),
+                new TensorOffsets { A = o.A / 4, B = o.B / 4, C = o.C / 4 }, log ? 1 : 0);
+            return;
+        }
         if (grad.DType == DType.Float32) S<float, F32>(); else S<double, F64>();
 
         void S<T, R>() where T : unmanaged where R : struct, IReal<T>
@@ -107,6 +134,13 @@ public sealed partial class IlgpuBackend
         if (weight is not null) weight = Contig(weight);
         if (bias is not null) bias = Contig(bias);
         o.B = weight?.StorageOffset ?? 0; o.C = bias?.StorageOffset ?? 0;
+        if (cols > 0 && RegisterRows(d, x.DType, cols, o.A, o.B, o.C, o.D))
+        {
+            LoadGroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, float, TensorOffsets, int, int>(d, RR.LayerNorm)(
+                WarpRowLaunch(d, rows), ViewOf<float>(x), ViewOf<float>(weight ?? x), ViewOf<float>(bias ?? x), ViewOf<float>(y), ViewOf<float>(mean), ViewOf<float>(rstd),
+                rows, (int)(cols / 4), (float)eps, o with { A = o.A / 4, B = o.B / 4, C = o.C / 4, D = o.D / 4 }, weight is null ? 0 : 1, bias is null ? 0 : 1);
+            return;
+        }
         if (x.DType == DType.Float32) L<float, F32>((float)eps); else L<double, F64>(eps);
 
         void L<T, R>(T e) where T : unmanaged where R : struct, IReal<T> =>
@@ -130,7 +164,11 @@ public sealed partial class IlgpuBackend
 
         void L<T, R>() where T : unmanaged where R : struct, IReal<T>
         {
-            if (rows > 0)
+            if (rows > 0 && cols > 0 && RegisterRows(d, x.DType, cols, o.A, o.B, o.E, o.F))
+                LoadGroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TensorOffsets, int>(d, RR.LayerNormBackward)(
+                    WarpRowLaunch(d, rows), ViewOf<float>(grad), ViewOf<float>(x), ViewOf<float>(mean), ViewOf<float>(rstd), ViewOf<float>(weight ?? x), ViewOf<float>(gradX),
+                    rows, (int)(cols / 4), o with { A = o.A / 4, B = o.B / 4, E = o.E / 4, F = o.F / 4 }, weight is null ? 0 : 1);
+            else if (rows > 0)
                 LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, int>(d, RK.LayerNormBackward<T, R>)(
                     Rows(d, rows), ViewOf<T>(grad), ViewOf<T>(x), ViewOf<T>(mean), ViewOf<T>(rstd), ViewOf<T>(weight ?? x), ViewOf<T>(gradX), cols, o, weight is null ? 0 : 1);
             if ((gradWeight is not null || gradBias is not null) && cols > 0)

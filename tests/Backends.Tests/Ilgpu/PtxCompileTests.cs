@@ -55,6 +55,19 @@ public class PtxCompileTests
         }
     }
 
+    [Test]
+    public void Float32TranscendentalKernelsUseNoApproximateInstructions()
+    {
+        // What CUDA would run for T.Tanh / T.Exp: ILGPU's PTX backend emits tanh.approx.f32 (relative error up to
+        // 2^-10.99) and ex2.approx.f32. The backend launches AccurateMath's structs for float32 instead.
+        Type map = typeof(ElementwiseKernels);
+        string Of(Type op) => AutoGroupedPtx(map.GetMethod(nameof(ElementwiseKernels.Map))!.MakeGenericMethod(typeof(float), op));
+        Assert.That(Of(typeof(Ember.Operators.TanhOperator<float>)), Does.Contain("tanh.approx"), "the generic tanh (evidence of the cause)");
+        Assert.That(Of(typeof(Ember.Operators.ExpOperator<float>)), Does.Contain("ex2.approx"), "the generic exp (evidence of the cause)");
+        foreach (var op in new[] { typeof(AccurateExpF32), typeof(AccurateTanhF32), typeof(AccurateSigmoidF32), typeof(AccurateSiluF32), typeof(AccurateGeluTanhF32) })
+            Assert.That(Of(op), Does.Contain(".entry").And.Not.Contain(".approx"), op.Name);
+    }
+
     [TestCaseSource(typeof(Ember.Conformance.ElementwiseTests), nameof(Ember.Conformance.ElementwiseTests.ArithmeticOps))]
     public void EveryBinaryOperatorStructCompilesForCuda(BinaryOp op)
     {
@@ -212,5 +225,22 @@ public class PtxCompileTests
             Assert.That(System.Text.RegularExpressions.Regex.Matches(ptx, System.Text.RegularExpressions.Regex.Escape(instruction)).Count,
                 Is.EqualTo(32), $"{mma.Name}<{ta.Name}, {tb.Name}>");
         }
+    }
+
+    [TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.Softmax)), TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.SoftmaxBackward)),
+     TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.LayerNorm)), TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.LayerNormBackward)),
+     TestCase(typeof(RegisterCrossEntropyKernels), nameof(RegisterCrossEntropyKernels.Forward)),
+     TestCase(typeof(RegisterCrossEntropyKernels), nameof(RegisterCrossEntropyKernels.Backward))]
+    public void RegisterRowKernelsKeepTheRowInRegistersWith128BitAccesses(Type owner, string kernel)
+    {
+        var method = owner.GetMethod(kernel, BindingFlags.Public | BindingFlags.Static)!;
+        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+        Assert.That(ptx, Does.Contain("shfl.sync.bfly"), "warp shuffles");
+        Assert.That(ptx, Does.Contain("ld.global.v4.f32"), "128-bit loads");
+        Assert.That(ptx, Does.Not.Contain("bar.sync"), "no barrier");
+        Assert.That(ptx, Does.Not.Contain(".local"), "the row's Float4 locals are registers, not local memory");
+        if (kernel != nameof(RegisterCrossEntropyKernels.Forward)) Assert.That(ptx, Does.Contain("st.global.v4.f32"), "128-bit stores");
     }
 }

@@ -27,6 +27,13 @@ public static class IlgpuProfiler
     /// <summary>Stops profiling new storages.</summary>
     public static void Disable() => Enabled = false;
 
+    /// <summary>
+    /// Kernel launches of the ILGPU backend in this process so far, counted whether or not the profiler is enabled
+    /// (every launch goes through a device's <see cref="KernelCache"/>); the difference over a training step is its
+    /// launch count. Host↔device copies are not kernels and are not counted.
+    /// </summary>
+    public static long Launches => KernelCache.Launches;
+
     /// <summary>Clears the table.</summary>
     public static void Reset() => table.Clear();
 

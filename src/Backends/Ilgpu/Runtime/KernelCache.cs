@@ -41,7 +41,31 @@ public sealed class KernelCache
             throw new ArgumentException($"KernelCache.Get: kernel {kernel.Method.Name} must be a static method.", nameof(kernel));
         var key = (kernel.Method, typeof(TLauncher));
         if (launchers.TryGetValue(key, out var cached)) return (TLauncher)cached;
-        return (TLauncher)launchers.GetOrAdd(key, _ => load(Accelerator, kernel));
+        return (TLauncher)launchers.GetOrAdd(key, _ => Counted(load(Accelerator, kernel)));
+    }
+
+    private static long launches;
+
+    /// <summary>
+    /// Kernel launches made through every <see cref="KernelCache"/> of this process so far (all accelerators; memory
+    /// copies and fills done by ILGPU's runtime are not kernels and are not counted).
+    /// </summary>
+    public static long Launches => Interlocked.Read(ref launches);
+
+    private static void CountLaunch() => Interlocked.Increment(ref launches);
+
+    /// <summary>
+    /// <paramref name="launcher"/> behind a delegate of the same type that first counts the launch: built once per
+    /// kernel (an expression tree compiled to IL), so a launch costs one interlocked increment and no allocation.
+    /// </summary>
+    private static TLauncher Counted<TLauncher>(TLauncher launcher) where TLauncher : Delegate
+    {
+        var invoke = typeof(TLauncher).GetMethod("Invoke")!;
+        var ps = invoke.GetParameters().Select(p => System.Linq.Expressions.Expression.Parameter(p.ParameterType, p.Name)).ToArray();
+        var body = System.Linq.Expressions.Expression.Block(
+            System.Linq.Expressions.Expression.Call(typeof(KernelCache).GetMethod(nameof(CountLaunch), BindingFlags.NonPublic | BindingFlags.Static)!),
+            System.Linq.Expressions.Expression.Invoke(System.Linq.Expressions.Expression.Constant(launcher), ps));
+        return System.Linq.Expressions.Expression.Lambda<TLauncher>(body, ps).Compile();
     }
 
     /// <summary>An implicitly grouped kernel with one parameter besides its index, launched on the default stream.</summary>
