@@ -102,6 +102,10 @@ public abstract class ReducedPrecisionTests(string device) : DeviceTest(device)
             new ConvGeometry(3, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1), 1), 2);
         Same("MaxPool2d", dt, d => FusedOps.MaxPool2d(N(d, [2, 3, 8, 8], 22, dt), new PoolGeometry(8, 8, 2, 2, 2, 2, 0, 0, 4, 4)));
         Same("AvgPool2d", dt, d => FusedOps.AvgPool2d(N(d, [2, 3, 8, 8], 22, dt), new PoolGeometry(8, 8, 3, 3, 2, 2, 1, 1, 4, 4), true));
+        Same("Var", dt, d => N(d, [7, 30], 6, dt).Var(1), 4);
+        Same("Cumsum", dt, d => N(d, [3, 40], 6, dt).Cumsum(1), 4);
+        Same("Sort", dt, d => N(d, [3, 17], 6, dt).Sort(1).Values);
+        Same("TopK indices", dt, d => N(d, [3, 17], 6, dt).TopK(3).Indices);
         Same("CrossEntropy", dt, d => FusedOps.CrossEntropy(N(d, [6, 10], 23, dt), Ints(d, [6], 24, 0, 10), null, new CrossEntropyArgs(-100, 0.1)));
     }
 
