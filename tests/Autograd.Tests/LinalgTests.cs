@@ -88,6 +88,40 @@ public class LinalgTests
     }
 
     [Test]
+    public void DecompositionsRecordOneFormulaTableNodeEach()
+    {
+        // Each decomposition is one OpKind primitive (its formula in Derivatives.Linalg.cs), not a Function node, and
+        // its saved tensors are released after backward like every other primitive's.
+        var a = (Spd(Tensor.Randn([2, 3, 3], DType.Float64)) + 0).Detach().RequiresGrad_();
+        var cases = new (OpKind Kind, Func<Tensor> Op)[]
+        {
+            (OpKind.LinalgInv, () => Linalg.Inv(a)), (OpKind.LinalgDet, () => Linalg.Det(a)),
+            (OpKind.LinalgSlogdet, () => Linalg.Slogdet(a).LogAbsDet), (OpKind.LinalgSolve, () => Linalg.Solve(a, a)),
+            (OpKind.LinalgCholesky, () => Linalg.Cholesky(a)), (OpKind.LinalgEigh, () => Linalg.Eigh(a).Eigenvalues),
+            (OpKind.LinalgSvd, () => Linalg.Svd(a).S), (OpKind.LinalgQr, () => Linalg.Qr(a).R),
+        };
+        foreach (var (kind, op) in cases)
+        {
+            var node = FindLinalgNode((Node)op().GradFn!);
+            Assert.That(node.Kind, Is.EqualTo(kind), $"{kind}: the recorded primitive");
+            Assert.That(node.Name, Is.EqualTo(kind.ToString()), $"{kind}: the node's name");
+            var z = op().Sum();
+            z.Backward();
+            Assert.That(a.Grad, Is.Not.Null, $"{kind}: a gradient reached A");
+            a.Grad = null;
+            Assert.That(() => z.Backward(), Throws.InstanceOf<Exception>().With.Message.Contains("second time"), $"{kind}: the graph was freed");
+        }
+    }
+
+    // The Linalg node under a result (the public methods may add a view node such as Select above it).
+    private static OpNode FindLinalgNode(Node n)
+    {
+        for (var cur = n; cur is not null; cur = cur.Next.Length > 0 ? cur.Next[0] : null)
+            if (cur is OpNode o && o.Kind >= OpKind.LinalgInv) return o;
+        throw new AssertionException("no Linalg node in the graph");
+    }
+
+    [Test]
     public void SlogdetSignsAndSingularMatrices()
     {
         var c = File["slogdet_signs"]!.AsObject();

@@ -42,4 +42,20 @@ public class ReducedPrecisionTrainingTests
         Assert.That(narrow.Parameters().All(p => p.DType == dtype), Is.True, "the optimizer keeps the dtype");
         Assert.That(last, Is.LessThan(first * 0.5), $"loss {first} → {last}");
     }
+
+    [TestCase(DType.Float16), TestCase(DType.BFloat16)]
+    public void MaxPoolGradientRoutesToTheMaximaAsInFloat32(DType dtype)
+    {
+        // 2×2/stride-2 windows with these sizes take the CPU's float32 vector kernel, which writes no indices: the narrow
+        // path must still produce the indices its backward reads.
+        Tensor.ManualSeed(5);
+        var x32 = Tensor.Randn(2, 3, 16, 32).To(dtype).Float();
+        var w = Tensor.Randn(2, 3, 8, 16).To(dtype);
+        var xn = x32.To(dtype).RequiresGrad_();
+        (Functional.MaxPool2d(xn, 2) * w).Sum().Backward();
+        var xf = x32.Detach().RequiresGrad_();
+        (Functional.MaxPool2d(xf, 2) * w.Float()).Sum().Backward();
+        Assert.That(xn.Grad!.DType, Is.EqualTo(dtype));
+        Assert.That(xn.Grad!.Float().ToArray<float>(), Is.EqualTo(xf.Grad!.ToArray<float>()), "each gradient is one w value or 0, exactly");
+    }
 }

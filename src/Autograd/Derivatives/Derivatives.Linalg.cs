@@ -1,13 +1,50 @@
 namespace Ember;
 
 /// <summary>
-/// Backward formulas of the <see cref="Linalg"/> decompositions (real matrices, batched over leading dims). They are
-/// written with differentiable ops (and Linalg's own differentiable inverse/solve), so they can be differentiated again.
-/// The decompositions record through <see cref="Function"/> nodes rather than <see cref="OpKind"/> primitives: they run
-/// on the host (MathNet.Numerics) and need no backend kernel.
+/// Backward formulas of the <see cref="Linalg"/> decompositions (real matrices, batched over leading dims), one entry
+/// per Linalg <see cref="OpKind"/>. They are written with differentiable ops (and Linalg's own differentiable
+/// inverse/solve), so they can be differentiated again. The decompositions run on the host (MathNet.Numerics, no
+/// backend kernel); each node saves the input and/or the result its formula reads, and packed results (slogdet, eigh,
+/// svd, qr) are unpacked here from the input's shape.
 /// </summary>
 internal static partial class Derivatives
 {
+    private static void AddLinalg(Dictionary<OpKind, Derivative> t)
+    {
+        t[OpKind.LinalgInv] = new("LinalgInv", Saves.Result, (c, g) => [InvBackward(c.Result, g)]);
+        t[OpKind.LinalgDet] = new("LinalgDet", Saves.Inputs | Saves.Result, (c, g) => [DetBackward(c.Input(0), c.Result, g)]);
+        t[OpKind.LinalgSlogdet] = new("LinalgSlogdet", Saves.Inputs, (c, g) => [LogAbsDetBackward(c.Input(0), g.Select(-1, 1))]);
+        t[OpKind.LinalgSolve] = new("LinalgSolve", Saves.Inputs | Saves.Result, (c, g) =>
+        {
+            var (ga, gb) = SolveBackward(c.Input(0), c.Result, g, false, c.NeedsGrad[0], c.NeedsGrad[1]);
+            return [ga, gb];
+        });
+        t[OpKind.LinalgCholesky] = new("LinalgCholesky", Saves.Result, (c, g) => [CholeskyBackward(c.Result, g)]);
+        t[OpKind.LinalgEigh] = new("LinalgEigh", Saves.Result, (c, g) =>
+        {
+            var p = c.Result;   // [..., n, n + 1]: λ in column 0, then V
+            long n = c.InputShapes[0][-1];
+            return [EighBackward(p.Select(-1, 0), p.Narrow(-1, 1, n), g.Select(-1, 0), g.Narrow(-1, 1, n))];
+        });
+        t[OpKind.LinalgSvd] = new("LinalgSvd", Saves.Result, (c, g) =>
+        {
+            var p = c.Result;   // [..., m·k + k + k·n]: U, S, Vh row-major
+            long m = c.InputShapes[0][-2], n = c.InputShapes[0][-1], k = Math.Min(m, n);
+            int bd = p.Dim - 1;
+            var batch = p.Shape.ToArray()[..^1];
+            Tensor U(Tensor x) => x.Narrow(bd, 0, m * k).Reshape([.. batch, m, k]);
+            Tensor S(Tensor x) => x.Narrow(bd, m * k, k);
+            Tensor Vh(Tensor x) => x.Narrow(bd, m * k + k, k * n).Reshape([.. batch, k, n]);
+            return [SvdBackward(U(p), S(p), Vh(p), U(g), S(g), Vh(g))];
+        });
+        t[OpKind.LinalgQr] = new("LinalgQr", Saves.Result, (c, g) =>
+        {
+            var p = c.Result;   // [..., m + n, n]: Q on top of R
+            long m = c.InputShapes[0][-2], n = c.InputShapes[0][-1];
+            return [QrBackward(p.Narrow(-2, 0, m), p.Narrow(-2, m, n), g.Narrow(-2, 0, m), g.Narrow(-2, m, n))];
+        });
+    }
+
     /// <summary>Y = A⁻¹: ∂L/∂A = −Yᵀ·G·Yᵀ.</summary>
     public static Tensor InvBackward(Tensor y, Tensor g) => -y.mT.MatMul(g).MatMul(y.mT);
 

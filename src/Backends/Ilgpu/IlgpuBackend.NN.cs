@@ -49,8 +49,9 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices)
+    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)
     {
+        ArgumentNullException.ThrowIfNull(indices);
         if (ReducedPrecision.Any(x)) { CompositeKernels.MaxPool2d(this, x, geometry, result, indices); return; }
         x = Contig(x);
         long n = result.Numel;
@@ -65,8 +66,9 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor indices, PoolGeometry geometry, Tensor gradInput)
+    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput)
     {
+        ArgumentNullException.ThrowIfNull(indices);
         if (ReducedPrecision.Any(grad)) { CompositeKernels.MaxPool2dBackward(this, grad, indices, geometry, gradInput); return; }
         grad = Contig(grad); indices = Contig(indices);
         Fill(gradInput, 0);

@@ -102,7 +102,9 @@ public static partial class CompositeKernels
         using var _ = RecordingOff.Enter();
         long n = gradInput.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
         var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);
-        var go = grad.Contiguous().Reshape(n, groups, o / groups, l);
+        // A view where grad's strides allow (MatMul reads any strides): the gradient of a Sum is an expanded view, and
+        // the weight gradient would copy the same 12.8 MB again for a 64×64×28×28 convolution.
+        var go = grad.Reshape(n, groups, o / groups, l);
         long nc = Chunk(n, g.Channels * kk * l, groups);
         var buf = Tensor.Empty([nc, g.Channels * kk, l], gradInput.DType, gradInput.Device);
         for (long i = 0; i < n; i += nc)
@@ -123,7 +125,7 @@ public static partial class CompositeKernels
         if (ReducedPrecision.Any(grad, x, gradWeight, gradBias)) { ReducedPrecision.ViaFloat32(backend, [grad, x], [gradWeight, gradBias], (i, o) => backend.Conv2dWeightGrad(i[0]!, i[1]!, g, groups, o[0]!, o[1])); return; }
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0], o = gradWeight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
-        var go = grad.Contiguous().Reshape(n, groups, o / groups, l);
+        var go = grad.Reshape(n, groups, o / groups, l);   // a view where the strides allow (see Conv2dInputGrad)
         var gw = gradWeight.Reshape(groups, o / groups, cg * kk);
         long nc = Chunk(n, g.Channels * kk * l, groups);
         var buf = Tensor.Empty([nc, g.Channels * kk, l], x.DType, x.Device);
@@ -140,9 +142,11 @@ public static partial class CompositeKernels
     }
 
     /// <summary>See <see cref="IBackend.MaxPool2d"/>: every window gathered through the window table, then a max with index.</summary>
-    public static void MaxPool2d(IBackend backend, Tensor x, PoolGeometry g, Tensor result, Tensor indices)
+    public static void MaxPool2d(IBackend backend, Tensor x, PoolGeometry g, Tensor result, Tensor? indices)
     {
-        if (ReducedPrecision.Any(x, result)) { ReducedPrecision.ViaFloat32(backend, [x], [result, indices], (i, o) => backend.MaxPool2d(i[0]!, g, o[0]!, o[1]!)); return; }
+        ArgumentNullException.ThrowIfNull(indices);
+        // Narrow: this composite in float32 (not the backend's member, whose fast kernel may write no indices).
+        if (ReducedPrecision.Any(x, result)) { ReducedPrecision.ViaFloat32(backend, [x], [result, indices], (i, o) => MaxPool2d(backend, i[0]!, g, o[0]!, o[1])); return; }
         using var _ = RecordingOff.Enter();
         long planes = x.Numel / ((long)g.Height * g.Width), l = (long)g.OutH * g.OutW;
         var table = PoolTable(g, x.Device);
@@ -154,8 +158,9 @@ public static partial class CompositeKernels
     }
 
     /// <summary>See <see cref="IBackend.MaxPool2dBackward"/>: grad scattered (added) at the saved indices.</summary>
-    public static void MaxPool2dBackward(IBackend backend, Tensor grad, Tensor indices, PoolGeometry g, Tensor gradInput)
+    public static void MaxPool2dBackward(IBackend backend, Tensor grad, Tensor? indices, PoolGeometry g, Tensor gradInput)
     {
+        ArgumentNullException.ThrowIfNull(indices);
         if (ReducedPrecision.Any(grad, gradInput)) { ReducedPrecision.ViaFloat32(backend, [grad, indices], [gradInput], (i, o) => MaxPool2dBackward(backend, i[0]!, i[1]!, g, o[0]!)); return; }
         using var _ = RecordingOff.Enter();
         long hw = (long)g.Height * g.Width, planes = gradInput.Numel / hw, l = (long)g.OutH * g.OutW;

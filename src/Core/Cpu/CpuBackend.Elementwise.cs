@@ -21,14 +21,9 @@ public sealed partial class CpuBackend
         }
         var rows = new UnaryRows(x, result);
         // Float16/BFloat16 run the float32 struct (their compute type) over widened rows.
-        if (UnaryOperators.TryVisitFloat(op, x.DType.ComputeType(), alpha, beta, ref rows)) return;
-        switch (x.DType)
-        {
-            case DType.Int32: RunRows<int>(x, result, (s, d) => UnaryKernels.Integer(op, s, d, alpha, beta)); break;
-            case DType.Int64: RunRows<long>(x, result, (s, d) => UnaryKernels.Integer(op, s, d, alpha, beta)); break;
-            case DType.Bool when op == UnaryOp.LogicalNot: RunRows<bool>(x, result, (s, d) => { for (int i = 0; i < s.Length; i++) d[i] = !s[i]; }); break;
-            default: throw new NotSupportedException($"CPU backend: unary op {op} is not defined for {x.DType}.");
-        }
+        if (UnaryOperators.TryVisitFloat(op, x.DType.ComputeType(), alpha, beta, ref rows) || UnaryOperators.TryVisitInteger(op, x.DType, alpha, beta, ref rows)) return;
+        if (x.DType == DType.Bool && op == UnaryOp.LogicalNot) RunRows<bool>(x, result, (s, d) => { for (int i = 0; i < s.Length; i++) d[i] = !s[i]; });
+        else throw new NotSupportedException($"CPU backend: unary op {op} is not defined for {x.DType}.");
     }
 
     /// <summary>Runs a unary operator struct over every row of x → result (contiguous rows in place, others gathered).</summary>
@@ -82,11 +77,11 @@ public sealed partial class CpuBackend
     {
         if (ReducedPrecision.AnySmallInteger(result)) { ReducedPrecision.ViaInt64(this, [a, b], [result], (i, o) => Binary(op, i[0]!, i[1]!, o[0]!)); return; }
         var rows = new BinaryRows(a, b, result);
-        if (result.DType == a.DType && BinaryOperators.TryVisitFloat(op, a.DType.ComputeType(), ref rows)) return;
+        if (result.DType == a.DType && (BinaryOperators.TryVisitFloat(op, a.DType.ComputeType(), ref rows) || BinaryOperators.TryVisitInteger(op, a.DType, ref rows))) return;
         DTypeDispatch.Visit(a.DType, new BinaryKernelRows(op, a, b, result));
     }
 
-    /// <summary>Comparisons (any dtype, Bool result) and the integer and Bool binary ops, by <see cref="BinaryKernels"/>.</summary>
+    /// <summary>Comparisons (any dtype, Bool result) and the logical ops of Bool operands, by <see cref="BinaryKernels"/>.</summary>
     private readonly struct BinaryKernelRows(BinaryOp op, Tensor a, Tensor b, Tensor result) : IDTypeVisitor
     {
         public void Visit<T>() where T : unmanaged
@@ -95,7 +90,7 @@ public sealed partial class CpuBackend
             if (result.DType == DType.Bool && typeof(T) != typeof(bool))
                 RunRows2<T, bool>(a, b, result, (x, y, d) => BinaryKernels.Compare(binaryOp, x, y, d));
             else
-                RunRows2<T, T>(a, b, result, (x, y, d) => BinaryKernels.Apply(binaryOp, x, y, d));
+                RunRows2<T, T>(a, b, result, (x, y, d) => BinaryKernels.Logical(binaryOp, x, y, d));
         }
     }
 

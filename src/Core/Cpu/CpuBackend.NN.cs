@@ -210,12 +210,17 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
+    /// <remarks>The 2×2 vector kernel's backward recomputes each window's argmax from x, so it needs no indices.</remarks>
+    public bool MaxPool2dUsesIndices(Tensor x, PoolGeometry geometry) => !CpuMaxPool2x2.Applies(x, geometry);
+
+    /// <inheritdoc/>
     /// <remarks>2×2/stride-2 float32 windows take a vector kernel that writes no indices: its backward recomputes the argmax from x.</remarks>
-    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices)
+    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)
     {
         if (ReducedPrecision.Any(x)) { CompositeKernels.MaxPool2d(this, x, geometry, result, indices); return; }
         RequireFloat("MaxPool2d", x);
         if (CpuMaxPool2x2.Applies(x, geometry)) { CpuMaxPool2x2.Forward(x, geometry, result); return; }
+        ArgumentNullException.ThrowIfNull(indices);
         if (x.DType == DType.Float32) MaxPoolT<float>(x, geometry, result, indices);
         else MaxPoolT<double>(x, geometry, result, indices);
     }
@@ -284,11 +289,12 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor indices, PoolGeometry geometry, Tensor gradInput)
+    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput)
     {
         if (ReducedPrecision.Any(grad)) { CompositeKernels.MaxPool2dBackward(this, grad, indices, geometry, gradInput); return; }
         RequireFloat("MaxPool2dBackward", grad);
         if (CpuMaxPool2x2.Applies(x, geometry)) { CpuMaxPool2x2.Backward(grad.ContiguousRaw(), x, geometry, gradInput); return; }
+        ArgumentNullException.ThrowIfNull(indices);
         if (grad.DType == DType.Float32) MaxPoolBackT<float>(grad, indices, geometry, gradInput);
         else MaxPoolBackT<double>(grad, indices, geometry, gradInput);
     }

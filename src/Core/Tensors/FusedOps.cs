@@ -125,7 +125,8 @@ public static class FusedOps
         var xc = x.Contiguous();
         long[] shape = [x.Shape[0], x.Shape[1], geometry.OutH, geometry.OutW];
         var y = Tensor.Alloc(shape, x.DType, x.Device);
-        var indices = Tensor.Alloc(shape, DType.Int64, x.Device);
+        // Int64 argmax bookkeeping only where the backend's backward reads it (the CPU's 2×2 kernel recomputes the argmax).
+        var indices = x.Backend.MaxPool2dUsesIndices(xc, geometry) ? Tensor.Alloc(shape, DType.Int64, x.Device) : null;
         x.Backend.MaxPool2d(xc, geometry, y, indices);
         Record(record, OpKind.MaxPool2d, y, new FusedArgs { Pool = geometry, Indices = indices }, inputs);
         return y;

@@ -67,6 +67,41 @@ public class PtxCompileTests
         }
     }
 
+    public static IEnumerable<UnaryOp> IntegerUnaryOps =>
+        Enum.GetValues<UnaryOp>().Where(op => Ember.Operators.UnaryOperators.TryVisitInteger(op, DType.Int32, 0.5, 2, ref Unused.Value));
+
+    public static IEnumerable<BinaryOp> IntegerBinaryOps =>
+        Enum.GetValues<BinaryOp>().Where(op => Ember.Operators.BinaryOperators.TryVisitInteger(op, DType.Int32, ref Unused.Value));
+
+    private static class Unused { public static OperatorType Value; }
+
+    [TestCaseSource(nameof(IntegerUnaryOps))]
+    public void EveryIntegerUnaryOperatorStructCompilesForCuda(UnaryOp op)
+    {
+        // α = 0.5 picks the double path of MulScalar/PowScalar, α = 2 the exact one: both branches are in the struct.
+        Assert.That(IntegerUnaryOps.Count(), Is.EqualTo(13), "the integer subset of UnaryOp");
+        foreach (var (dtype, t) in new[] { (DType.Int32, typeof(int)), (DType.Int64, typeof(long)) })
+        {
+            var found = new OperatorType();
+            Assert.That(Ember.Operators.UnaryOperators.TryVisitInteger(op, dtype, 0.5, 2, ref found), Is.True, $"{op} has a {dtype} struct");
+            var kernel = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Map))!.MakeGenericMethod(t, found.Op!);
+            Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"{op}<{t.Name}>");
+        }
+    }
+
+    [TestCaseSource(nameof(IntegerBinaryOps))]
+    public void EveryIntegerBinaryOperatorStructCompilesForCuda(BinaryOp op)
+    {
+        Assert.That(IntegerBinaryOps.Count(), Is.EqualTo(11), "the integer subset of BinaryOp");
+        foreach (var (dtype, t) in new[] { (DType.Int32, typeof(int)), (DType.Int64, typeof(long)) })
+        {
+            var found = new OperatorType();
+            Assert.That(Ember.Operators.BinaryOperators.TryVisitInteger(op, dtype, ref found), Is.True, $"{op} has a {dtype} struct");
+            var kernel = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Combine))!.MakeGenericMethod(t, found.Op!);
+            Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"{op}<{t.Name}>");
+        }
+    }
+
     [Test]
     public void NarrowElementConversionsAndComparisonsCompile()
     {
@@ -90,14 +125,11 @@ public class PtxCompileTests
     [Test]
     public void KernelsTakingTheOpEnumAsAParameterCompile()
     {
-        // The integer, comparison and classification kernels branch on a UnaryOp/BinaryOp parameter (no integer codes).
+        // The comparison and classification kernels branch on a BinaryOp/UnaryOp parameter (no integer codes).
         foreach (var (t, n) in new[] { (typeof(int), typeof(I32)), (typeof(long), typeof(I64)) })
         {
-            foreach (var name in new[] { nameof(ElementwiseKernels.IntegerUnary), nameof(ElementwiseKernels.IntegerBinary), nameof(ElementwiseKernels.Compare) })
-            {
-                var kernel = typeof(ElementwiseKernels).GetMethod(name)!.MakeGenericMethod(t, n);
-                Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"{name}<{t.Name}>");
-            }
+            var kernel = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Compare))!.MakeGenericMethod(t, n);
+            Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"Compare<{t.Name}>");
         }
         var classify = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Classify))!.MakeGenericMethod(typeof(float), typeof(F32));
         Assert.That(AutoGroupedPtx(classify), Does.Contain(".entry"), "Classify<float>");
