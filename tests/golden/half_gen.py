@@ -8,6 +8,8 @@ Writes tests/golden/core/half.json:
   from_f64:  float64 inputs (as repr strings) and their float16/bfloat16 bits (PyTorch rounds through float32);
   to_int:    float32 values converted to uint8/int8/int16 (truncation, then wrap);
   format:    repr() of float16/bfloat16/uint8/int8/int16 tensors, with their values stored exactly.
+Also writes tests/golden/nn/half_dtypes.safetensors (F16, BF16, U8, I8, I16, BOOL tensors from PyTorch's bytes) and
+tests/golden/nn/half_dtypes.json (their dtypes, shapes and values).
 """
 import json, os, struct
 import torch
@@ -45,6 +47,20 @@ ints = torch.tensor([0.0, 1.9, -1.9, 127.5, 128.0, 200.0, 255.0, -1.0, -128.0, -
 out["to_int"] = {"input": [repr(float(v)) for v in ints.tolist()],
                  "uint8": ints.to(torch.uint8).tolist(), "int8": ints.to(torch.int8).tolist(), "int16": ints.to(torch.int16).tolist()}
 
+# Arithmetic of the small integers: PyTorch's modular (wrapping) results.
+int_ops = {}
+for name in ["uint8", "int8", "int16"]:
+    d = dt[name]
+    lo, hi = (0, 256) if name == "uint8" else (-128, 128) if name == "int8" else (-32768, 32768)
+    a = torch.randint(lo, hi, (2, 3), generator=g).to(d)
+    b = torch.randint(lo, hi, (3, 2), generator=g).to(d)
+    c = torch.randint(lo, hi, (2, 3), generator=g).to(d)
+    L = lambda t: [int(v) for v in t.reshape(-1).tolist()]
+    int_ops[name] = {"a": L(a), "b": L(b), "c": L(c), "add": L(a + c), "sub": L(a - c), "mul": L(a * c), "neg": L(-a),
+                     "maximum": L(torch.maximum(a, c)), "sum": L(a.sum(1)), "amax": L(a.amax(1)), "matmul": L(torch.mm(a, b)),
+                     "lt": L(a < c), "sum_dtype": str(a.sum(1).dtype).replace("torch.", "")}
+out["int_ops"] = int_ops
+
 fmt = []
 def add(name, t):
     flat = t.reshape(-1)
@@ -63,6 +79,29 @@ add("i8", torch.tensor([-128, 0, 127], dtype=torch.int8))
 add("i16", torch.tensor([-300, 20000], dtype=torch.int16))
 add("empty_f16", torch.zeros(0, 3).half())
 out["format"] = fmt
+
+# A safetensors file of every narrow dtype, laid out by hand from PyTorch's bytes (the format: u64 header length, JSON
+# header, little-endian data), with the values it must load as.
+st = {"f16": torch.tensor([0.5, -1.25, 65504.0, 6e-8, float("inf")], dtype=torch.float16),
+      "bf16": torch.tensor([[1.0, -2.5], [3.1415, -1e30]], dtype=torch.bfloat16),
+      "u8": torch.tensor([0, 7, 255], dtype=torch.uint8), "i8": torch.tensor([-128, 0, 127], dtype=torch.int8),
+      "i16": torch.tensor([-32768, 5, 32767], dtype=torch.int16), "b": torch.tensor([True, False])}
+codes = {torch.float16: "F16", torch.bfloat16: "BF16", torch.uint8: "U8", torch.int8: "I8", torch.int16: "I16", torch.bool: "BOOL"}
+header, blobs, off = {}, [], 0
+for name, t in st.items():
+    b = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
+    header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+    blobs.append(b); off += len(b)
+h = json.dumps(header, separators=(",", ":")).encode()
+h += b" " * ((8 - len(h) % 8) % 8)
+nn_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nn")
+with open(os.path.join(nn_dir, "half_dtypes.safetensors"), "wb") as f:
+    f.write(struct.pack("<Q", len(h))); f.write(h)
+    for b in blobs:
+        f.write(b)
+with open(os.path.join(nn_dir, "half_dtypes.json"), "w") as f:
+    json.dump({k: {"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape),
+                   "values": [repr(float(v)) for v in t.reshape(-1).float().tolist()]} for k, t in st.items()}, f, indent=1)
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "core", "half.json")
 with open(path, "w") as f:

@@ -51,8 +51,8 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)
     {
-        if (ReducedPrecision.Any(x)) { CompositeKernels.MaxPool2d(this, x, geometry, result, indices); return; }
         ArgumentNullException.ThrowIfNull(indices);
+        if (ReducedPrecision.Any(x)) { CompositeKernels.MaxPool2d(this, x, geometry, result, indices); return; }
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;
@@ -68,8 +68,8 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput)
     {
-        if (ReducedPrecision.Any(grad)) { CompositeKernels.MaxPool2dBackward(this, grad, indices, geometry, gradInput); return; }
         ArgumentNullException.ThrowIfNull(indices);
+        if (ReducedPrecision.Any(grad)) { CompositeKernels.MaxPool2dBackward(this, grad, indices, geometry, gradInput); return; }
         grad = Contig(grad); indices = Contig(indices);
         Fill(gradInput, 0);
         long n = grad.Numel;

@@ -145,7 +145,8 @@ public static partial class CompositeKernels
     public static void MaxPool2d(IBackend backend, Tensor x, PoolGeometry g, Tensor result, Tensor? indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        if (ReducedPrecision.Any(x, result)) { ReducedPrecision.ViaFloat32(backend, [x], [result, indices], (i, o) => backend.MaxPool2d(i[0]!, g, o[0]!, o[1]!)); return; }
+        // Narrow: this composite in float32 (not the backend's member, whose fast kernel may write no indices).
+        if (ReducedPrecision.Any(x, result)) { ReducedPrecision.ViaFloat32(backend, [x], [result, indices], (i, o) => MaxPool2d(backend, i[0]!, g, o[0]!, o[1])); return; }
         using var _ = RecordingOff.Enter();
         long planes = x.Numel / ((long)g.Height * g.Width), l = (long)g.OutH * g.OutW;
         var table = PoolTable(g, x.Device);
