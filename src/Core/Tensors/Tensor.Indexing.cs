@@ -50,7 +50,7 @@ public sealed partial class Tensor
     /// <summary>An Int64 copy of an integer index with negative positions counted from the end of a dim of size n.</summary>
     private Tensor NormalizeIndex(string op, Tensor index, long n)
     {
-        if (!index.DType.IsInteger())
+        if (!index.DType.IsIndex())
             throw new ArgumentException($"{op}: tensors used as indices must be long, int or bool tensors, got {index.DType} (shape {index.Shape}).");
         CheckSameDevice(op, this, index);
         var i = index.To(DType.Int64);
