@@ -126,6 +126,7 @@ public sealed class GradScaler
         var grads = optimizer.ParamGroups.SelectMany(g => g.Params).Select(p => p.Grad).OfType<Tensor>().ToList();
         foreach (var g in grads)
         {
+            if (g.DType == DType.Float16) throw new ArgumentException("Attempting to unscale FP16 gradients.");
             if (!g.DType.IsFloatingPoint()) throw new ArgumentException($"GradScaler.Unscale: gradients must be floating point, got {g.DType} (shape {g.Shape}).");
         }
         // PyTorch's inv_scale = scale.double().reciprocal().float().
