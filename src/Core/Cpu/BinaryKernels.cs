@@ -62,6 +62,10 @@ internal static class BinaryKernels
         else if (typeof(T) == typeof(double)) Cmp(op, Cast<T, double>(a), Cast<T, double>(b), y);
         else if (typeof(T) == typeof(int)) Cmp(op, Cast<T, int>(a), Cast<T, int>(b), y);
         else if (typeof(T) == typeof(long)) Cmp(op, Cast<T, long>(a), Cast<T, long>(b), y);
+        else if (typeof(T) == typeof(short)) Cmp(op, Cast<T, short>(a), Cast<T, short>(b), y);
+        else if (typeof(T) == typeof(sbyte)) Cmp(op, Cast<T, sbyte>(a), Cast<T, sbyte>(b), y);
+        else if (typeof(T) == typeof(byte)) Cmp(op, Cast<T, byte>(a), Cast<T, byte>(b), y);
+        else if (typeof(T) == typeof(Half) || typeof(T) == typeof(BFloat16)) NarrowConvert.Compare(op, a, b, y);
         else Logical(op, Cast<T, bool>(a), Cast<T, bool>(b), y);
     }
 

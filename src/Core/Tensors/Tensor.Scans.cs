@@ -4,7 +4,8 @@ namespace Ember;
 public sealed partial class Tensor
 {
     /// <summary>
-    /// yᵢ = Σ_{j≤i} xⱼ along dim (torch.cumsum). Integer and Bool inputs accumulate in Int64. Differentiable: a
+    /// yᵢ = Σ_{j≤i} xⱼ along dim (torch.cumsum). Integer and Bool inputs accumulate in Int64, Float16 and BFloat16 in
+    /// float32. Differentiable: a
     /// Hillis–Steele scan (⌈log₂ n⌉ shifted adds), so the gradient is the reversed cumulative sum and every backend runs it.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
@@ -21,6 +22,8 @@ public sealed partial class Tensor
     private Tensor Scan(string op, int dim, BinaryOp combine, double identity)
     {
         CheckNotDisposed(op);
+        // Integers accumulate in Int64; Float16/BFloat16 in float32 (PyTorch's accumulate type), rounded once at the end.
+        if (DType.IsReducedPrecision()) return To(DType.Float32).Scan(op, dim, combine, identity).To(DType);
         var x = IsFloatingPoint ? this : To(DType.Int64);
         if (Dim == 0) { ShapeUtil.NormalizeDim(dim, 1, op); return x * 1.0; }   // a (recorded) copy, as torch returns
         int d = ShapeUtil.NormalizeDim(dim, Dim, op);

@@ -36,7 +36,7 @@ public static partial class Functional
         var bshape = Enumerable.Repeat(1L, x.Dim).ToArray(); bshape[1] = c;
         var dims = Enumerable.Range(0, x.Dim).Where(d => d != 1).ToArray();
         Tensor y;
-        if ((training || runningMean is null || runningVar is null) && x.DType is DType.Float32 or DType.Float64
+        if ((training || runningMean is null || runningVar is null) && x.IsFloatingPoint
             && (weight is null || weight.DType == x.DType && weight.Device == x.Device) && (bias is null || bias.DType == x.DType && bias.Device == x.Device))
         {
             long count = x.Numel / c;
