@@ -131,3 +131,96 @@ if CUDA:
 with open(os.path.join(OUT, "amp_scaler.json"), "w") as f:
     json.dump(runs, f, indent=1)
 print("wrote", os.path.join(OUT, "amp_scaler.json"))
+
+
+# ---- autocast("cpu", bfloat16): the dtype each op produces ---------------------------------------------------------
+# Each case is built from float32 values, cast to `d` (the "inputs" dtype); "_mixed" cases take one bfloat16 and one
+# float32 operand whatever d is. tests/NN.Tests/AutocastTests.cs builds the same cases by name.
+
+f32, bf = torch.float32, torch.bfloat16
+
+
+def r(*shape, d=f32, pos=False):
+    g = torch.Generator().manual_seed(sum(shape) + len(shape))
+    t = torch.rand(*shape, generator=g) + 0.1 if pos else torch.randn(*shape, generator=g)
+    return t.to(d)
+
+
+def probs(*shape, d=f32):
+    return (torch.rand(*shape, generator=torch.Generator().manual_seed(7)) * 0.8 + 0.1).to(d)
+
+
+idx = torch.tensor([0, 2, 1])
+CASES = {
+    "matmul": lambda d: torch.matmul(r(3, 4, d=d), r(4, 5, d=d)),
+    "mm": lambda d: torch.mm(r(3, 4, d=d), r(4, 5, d=d)),
+    "bmm": lambda d: torch.bmm(r(2, 3, 4, d=d), r(2, 4, 5, d=d)),
+    "baddbmm": lambda d: torch.baddbmm(r(2, 3, 5, d=d), r(2, 3, 4, d=d), r(2, 4, 5, d=d)),
+    "addmm": lambda d: torch.addmm(r(3, 5, d=d), r(3, 4, d=d), r(4, 5, d=d)),
+    "linear": lambda d: F.linear(r(3, 4, d=d), r(5, 4, d=d), r(5, d=d)),
+    "linear_nobias": lambda d: F.linear(r(3, 4, d=d), r(5, 4, d=d)),
+    "conv1d": lambda d: F.conv1d(r(1, 2, 8, d=d), r(3, 2, 3, d=d), r(3, d=d)),
+    "conv2d": lambda d: F.conv2d(r(1, 2, 5, 5, d=d), r(3, 2, 3, 3, d=d), r(3, d=d)),
+    "conv_transpose2d": lambda d: F.conv_transpose2d(r(1, 2, 4, 4, d=d), r(2, 3, 3, 3, d=d)),
+    "softmax": lambda d: F.softmax(r(3, 4, d=d), -1),
+    "log_softmax": lambda d: F.log_softmax(r(3, 4, d=d), -1),
+    "cross_entropy": lambda d: F.cross_entropy(r(3, 4, d=d), idx),
+    "cross_entropy_probs": lambda d: F.cross_entropy(r(3, 4, d=d), probs(3, 4, d=d)),
+    "nll_loss": lambda d: F.nll_loss(r(3, 4, d=d), idx),
+    "mse_loss": lambda d: F.mse_loss(r(3, 4, d=d), r(3, 4, 1, d=d).reshape(3, 4)),
+    "l1_loss": lambda d: F.l1_loss(r(3, 4, d=d), r(3, 4, 1, d=d).reshape(3, 4)),
+    "smooth_l1_loss": lambda d: F.smooth_l1_loss(r(3, 4, d=d), r(3, 4, 1, d=d).reshape(3, 4)),
+    "huber_loss": lambda d: F.huber_loss(r(3, 4, d=d), r(3, 4, 1, d=d).reshape(3, 4)),
+    "binary_cross_entropy": lambda d: F.binary_cross_entropy(probs(3, 4, d=d), probs(3, 4, d=d).flip(0)),
+    "binary_cross_entropy_with_logits": lambda d: F.binary_cross_entropy_with_logits(r(3, 4, d=d), probs(3, 4, d=d)),
+    "kl_div": lambda d: F.kl_div(r(3, 4, d=d), probs(3, 4, d=d), reduction="batchmean"),
+    "layer_norm": lambda d: F.layer_norm(r(3, 4, d=d), (4,), r(4, d=d), r(4, 1, d=d).reshape(4)),
+    "batch_norm": lambda d: F.batch_norm(r(3, 4, d=d), None, None, r(4, d=d), r(4, 1, d=d).reshape(4), training=True),
+    "batch_norm_mixed": lambda d: F.batch_norm(r(3, 4, d=bf), None, None, r(4), r(4, 1).reshape(4), training=True),
+    "group_norm": lambda d: F.group_norm(r(2, 4, 3, d=d), 2, r(4, d=d), r(4, 1, d=d).reshape(4)),
+    "exp": lambda d: torch.exp(r(3, d=d)),
+    "log": lambda d: torch.log(r(3, d=d, pos=True)),
+    "pow": lambda d: torch.pow(r(3, d=d), 2),
+    "pow_tensor": lambda d: torch.pow(r(3, d=d, pos=True), r(3, 1, d=d).reshape(3)),
+    "sum": lambda d: torch.sum(r(3, 4, d=d)),
+    "sum_dim": lambda d: torch.sum(r(3, 4, d=d), 1),
+    "mean": lambda d: torch.mean(r(3, 4, d=d)),
+    "cumsum": lambda d: torch.cumsum(r(3, d=d), 0),
+    "prod": lambda d: torch.prod(r(3, d=d)),
+    "logsumexp": lambda d: torch.logsumexp(r(3, 4, d=d), 1),
+    "softplus": lambda d: F.softplus(r(3, d=d)),
+    "rsqrt": lambda d: torch.rsqrt(r(3, d=d, pos=True)),
+    "relu": lambda d: F.relu(r(3, d=d)),
+    "gelu": lambda d: F.gelu(r(3, d=d)),
+    "tanh": lambda d: torch.tanh(r(3, d=d)),
+    "sigmoid": lambda d: torch.sigmoid(r(3, d=d)),
+    "max_pool2d": lambda d: F.max_pool2d(r(1, 1, 4, 4, d=d), 2),
+    "avg_pool2d": lambda d: F.avg_pool2d(r(1, 1, 4, 4, d=d), 2),
+    "embedding": lambda d: F.embedding(idx, r(3, 4, d=d)),
+    "add_mixed": lambda d: r(3, d=bf) + r(3),
+    "mul_mixed": lambda d: r(3, d=bf) * r(3),
+    "sub_mixed": lambda d: r(3) - r(3, d=bf),
+    "where_mixed": lambda d: torch.where(torch.tensor([True, False, True]), r(3, d=bf), r(3)),
+    "maximum_mixed": lambda d: torch.maximum(r(3, d=bf), r(3)),
+    "cat_mixed": lambda d: torch.cat([r(3, d=bf), r(3)]),
+    "stack_mixed": lambda d: torch.stack([r(3, d=bf), r(3)]),
+    "matmul_mixed": lambda d: torch.matmul(r(3, 4, d=bf), r(4, 5)),
+    "linear_mixed": lambda d: F.linear(r(3, 4, d=bf), r(5, 4), r(5)),
+    "mse_loss_mixed": lambda d: F.mse_loss(r(3, 4, d=bf), r(3, 4, 1).reshape(3, 4)),
+}
+
+table = {}
+for name, fn in CASES.items():
+    row = {}
+    for key, d in (("float32", f32), ("bfloat16", bf)):
+        try:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                row[key] = str(fn(d).dtype).replace("torch.", "")
+        except RuntimeError as e:   # e.g. layer_norm with mixed dtypes: left out
+            row[key + "_error"] = str(e).split("\n")[0]
+    table[name] = row
+
+if not CUDA:
+    with open(os.path.join(OUT, "autocast_cpu.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "dtype": "bfloat16", "ops": table}, f, indent=1)
+    print("wrote", os.path.join(OUT, "autocast_cpu.json"))
