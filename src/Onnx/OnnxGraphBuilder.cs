@@ -203,6 +203,11 @@ internal sealed partial class OnnxGraphBuilder
         DType.Int32 => (int)TensorProto.Types.DataType.Int32,
         DType.Int64 => (int)TensorProto.Types.DataType.Int64,
         DType.Bool => (int)TensorProto.Types.DataType.Bool,
+        DType.Float16 => (int)TensorProto.Types.DataType.Float16,
+        DType.BFloat16 => (int)TensorProto.Types.DataType.Bfloat16,
+        DType.UInt8 => (int)TensorProto.Types.DataType.Uint8,
+        DType.Int8 => (int)TensorProto.Types.DataType.Int8,
+        DType.Int16 => (int)TensorProto.Types.DataType.Int16,
         _ => throw new OnnxExportException($"Onnx.Export: dtype {dtype} has no ONNX element type here."),
     };
 
@@ -211,15 +216,17 @@ internal sealed partial class OnnxGraphBuilder
         var proto = new TensorProto { Name = name, DataType = ElemType(t.DType) };
         proto.Dims.AddRange(t.Shape.ToArray());
         // raw_data is the little-endian element bytes (ONNX's layout; .NET runs little-endian on every supported platform).
-        proto.RawData = t.DType switch
-        {
-            DType.Float32 => ByteString.CopyFrom(MemoryMarshal.AsBytes(t.ToArray<float>().AsSpan())),
-            DType.Float64 => ByteString.CopyFrom(MemoryMarshal.AsBytes(t.ToArray<double>().AsSpan())),
-            DType.Int32 => ByteString.CopyFrom(MemoryMarshal.AsBytes(t.ToArray<int>().AsSpan())),
-            DType.Int64 => ByteString.CopyFrom(MemoryMarshal.AsBytes(t.ToArray<long>().AsSpan())),
-            DType.Bool => ByteString.CopyFrom(MemoryMarshal.AsBytes(t.ToArray<bool>().AsSpan())),
-            _ => throw new OnnxExportException($"Onnx.Export: dtype {t.DType} has no ONNX element type here."),
-        };
+        var bytes = new RawBytes(t);
+        DTypeDispatch.Visit(t.DType, ref bytes);
+        proto.RawData = bytes.Data;
         return proto;
+    }
+
+    // The elements' little-endian bytes, whatever the dtype (Bool as one byte 0/1, as ONNX stores it).
+    private struct RawBytes(Tensor t) : IDTypeVisitor
+    {
+        public ByteString Data = ByteString.Empty;
+
+        public void Visit<T>() where T : unmanaged => Data = ByteString.CopyFrom(MemoryMarshal.AsBytes(t.ToArray<T>().AsSpan()));
     }
 }

@@ -24,10 +24,51 @@ public class SafetensorsTests
         foreach (var (k, v) in exp["tensors"]!.AsObject())
         {
             var e = Golden.T(v);
-            Assert.That(t[k].DType, Is.EqualTo(e.DType == DType.Int64 && k == "i32" ? DType.Int32 : e.DType), k);
+            // F16 and BF16 load in their own dtypes (the expectation file holds their exact values as float32).
+            var dtype = k switch { "i32" => DType.Int32, "f16" => DType.Float16, "bf16" => DType.BFloat16, _ => e.DType };
+            Assert.That(t[k].DType, Is.EqualTo(dtype), k);
             Assert.That(t[k].Shape, Is.EqualTo(e.Shape), k);
             Assert.That(Golden.D(t[k]), Is.EqualTo(Golden.D(e)), k);
         }
+    }
+
+    [Test]
+    public void LoadsEveryNarrowDTypeWrittenFromPyTorchsBytes()
+    {
+        var t = Safetensors.Load(Path.Combine(Golden.Dir, "half_dtypes.safetensors"), out _);
+        var exp = Golden.File("half_dtypes");
+        Assert.That(t.Keys, Is.EquivalentTo(exp.Select(kv => kv.Key)));
+        foreach (var (k, v) in exp)
+        {
+            var dtype = Enum.GetValues<DType>().Single(d => d.TorchName() == "torch." + v!["dtype"]!.GetValue<string>());
+            Assert.That(t[k].DType, Is.EqualTo(dtype), k);
+            Assert.That(t[k].Shape.ToArray(), Is.EqualTo(v!["shape"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray()), k);
+            var values = v!["values"]!.AsArray().Select(x => x!.GetValue<string>() switch
+            {
+                "inf" => double.PositiveInfinity, "-inf" => double.NegativeInfinity, var s => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture),
+            });
+            Assert.That(Golden.D(t[k]), Is.EqualTo(values), k);
+        }
+    }
+
+    [Test]
+    public void NarrowDTypesRoundTripBitExactWithTheirCodes()
+    {
+        var src = new OrderedDictionary<string, Tensor>
+        {
+            ["h"] = Tensor.Randn(3, 5).Half(), ["bf"] = Tensor.Randn(4, 2).BFloat16().T, ["u8"] = Tensor.FromArray(new byte[] { 0, 200, 255 }),
+            ["i8"] = Tensor.FromArray(new sbyte[] { -128, 3, 127 }), ["i16"] = Tensor.FromArray(new short[] { -32768, 1, 32767 }),
+        };
+        var p = Path.Combine(dir, "narrow.safetensors");
+        Safetensors.Save(p, src);
+        var header = Encoding.UTF8.GetString(File.ReadAllBytes(p), 8, (int)BinaryPrimitives.ReadUInt64LittleEndian(File.ReadAllBytes(p)));
+        foreach (var code in new[] { "\"F16\"", "\"BF16\"", "\"U8\"", "\"I8\"", "\"I16\"" }) Assert.That(header, Does.Contain(code));
+        var back = Safetensors.Load(p, out _);
+        Assert.That(back["h"].ToArray<Half>(), Is.EqualTo(src["h"].ToArray<Half>()));
+        Assert.That(back["bf"].ToArray<BFloat16>().Select(b => b.Bits), Is.EqualTo(src["bf"].ToArray<BFloat16>().Select(b => b.Bits)));
+        Assert.That(back["u8"].ToArray<byte>(), Is.EqualTo(new byte[] { 0, 200, 255 }));
+        Assert.That(back["i8"].ToArray<sbyte>(), Is.EqualTo(new sbyte[] { -128, 3, 127 }));
+        Assert.That(back["i16"].ToArray<short>(), Is.EqualTo(new short[] { -32768, 1, 32767 }));
     }
 
     [Test]

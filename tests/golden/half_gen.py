@@ -8,6 +8,8 @@ Writes tests/golden/core/half.json:
   from_f64:  float64 inputs (as repr strings) and their float16/bfloat16 bits (PyTorch rounds through float32);
   to_int:    float32 values converted to uint8/int8/int16 (truncation, then wrap);
   format:    repr() of float16/bfloat16/uint8/int8/int16 tensors, with their values stored exactly.
+Also writes tests/golden/nn/half_dtypes.safetensors (F16, BF16, U8, I8, I16, BOOL tensors from PyTorch's bytes) and
+tests/golden/nn/half_dtypes.json (their dtypes, shapes and values).
 """
 import json, os, struct
 import torch
@@ -63,6 +65,29 @@ add("i8", torch.tensor([-128, 0, 127], dtype=torch.int8))
 add("i16", torch.tensor([-300, 20000], dtype=torch.int16))
 add("empty_f16", torch.zeros(0, 3).half())
 out["format"] = fmt
+
+# A safetensors file of every narrow dtype, laid out by hand from PyTorch's bytes (the format: u64 header length, JSON
+# header, little-endian data), with the values it must load as.
+st = {"f16": torch.tensor([0.5, -1.25, 65504.0, 6e-8, float("inf")], dtype=torch.float16),
+      "bf16": torch.tensor([[1.0, -2.5], [3.1415, -1e30]], dtype=torch.bfloat16),
+      "u8": torch.tensor([0, 7, 255], dtype=torch.uint8), "i8": torch.tensor([-128, 0, 127], dtype=torch.int8),
+      "i16": torch.tensor([-32768, 5, 32767], dtype=torch.int16), "b": torch.tensor([True, False])}
+codes = {torch.float16: "F16", torch.bfloat16: "BF16", torch.uint8: "U8", torch.int8: "I8", torch.int16: "I16", torch.bool: "BOOL"}
+header, blobs, off = {}, [], 0
+for name, t in st.items():
+    b = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
+    header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+    blobs.append(b); off += len(b)
+h = json.dumps(header, separators=(",", ":")).encode()
+h += b" " * ((8 - len(h) % 8) % 8)
+nn_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nn")
+with open(os.path.join(nn_dir, "half_dtypes.safetensors"), "wb") as f:
+    f.write(struct.pack("<Q", len(h))); f.write(h)
+    for b in blobs:
+        f.write(b)
+with open(os.path.join(nn_dir, "half_dtypes.json"), "w") as f:
+    json.dump({k: {"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape),
+                   "values": [repr(float(v)) for v in t.reshape(-1).float().tolist()]} for k, t in st.items()}, f, indent=1)
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "core", "half.json")
 with open(path, "w") as f:

@@ -14,6 +14,8 @@ public sealed partial class IlgpuBackend
     /// </remarks>
     public void MatMul(Tensor a, Tensor b, Tensor c, bool accumulate = false)
     {
+        // Float16/BFloat16: the float32 GEMM on widened copies, rounded once (a tensor-core kernel will replace this on CUDA).
+        if (ReducedPrecision.Any(a, b, c)) { ReducedPrecision.ViaFloat32(this, [a, b], [c], (i, o) => MatMul(i[0]!, i[1]!, o[0]!, accumulate)); return; }
         long batch = c.ShapeSpan[0], m = c.ShapeSpan[1], n = c.ShapeSpan[2], k = a.ShapeSpan[2];
         if (batch == 0 || m == 0 || n == 0) return;
         var d = Dev(c);

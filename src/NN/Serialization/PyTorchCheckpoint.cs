@@ -15,9 +15,9 @@ namespace Ember.Serialization;
 /// <para>Tensors load as contiguous CPU tensors holding a copy of their elements: tensors that share a storage in the file (views,
 /// slices) are independent after loading, and a non-contiguous tensor (a transposed one, a stride-0 expansion) is copied in its
 /// logical order. <c>requires_grad</c> is kept for floating-point tensors.</para>
-/// <para>Dtypes: float32, float64, int64, int32 and bool load as themselves. float16/bfloat16 (as float32) and uint8/int8/int16 (as int32)
-/// load only with <c>upcast: true</c>: the conversion is exact but changes the dtype, so it is asked for explicitly (as
-/// <see cref="Safetensors.Load(string)"/> reads F16/BF16). Complex, quantized, sparse and meta tensors are refused.</para>
+/// <para>Dtypes: float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 and bool load as themselves; with
+/// <c>upcast: true</c> float16/bfloat16 load as float32 and uint8/int8/int16 as int32 (exact). Complex, quantized, sparse and
+/// meta tensors are refused.</para>
 /// <example><code>
 /// var model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3));
 /// model.LoadStateDict(PyTorchCheckpoint.Load("model.pt"));              // torch.save(model.state_dict(), "model.pt")
@@ -37,7 +37,7 @@ public static class PyTorchCheckpoint
     /// <param name="path">The file.</param>
     /// <param name="entry">A key of the root dict whose value (a dict) is loaded instead of the whole root, e.g. <c>"model"</c> or
     /// <c>"state_dict"</c>; its tensors' keys are then relative to it.</param>
-    /// <param name="upcast">Load float16/bfloat16 tensors as float32 and uint8/int8/int16 tensors as int32 (exact) instead of refusing them.</param>
+    /// <param name="upcast">Load float16/bfloat16 tensors as float32 and uint8/int8/int16 tensors as int32 (exact) instead of in their own dtypes.</param>
     /// <param name="device">Where the tensors go (CPU when null).</param>
     /// <returns>The tensors by dotted key, ready for <see cref="NN.Module.LoadStateDict"/>.</returns>
     /// <exception cref="UnsafePickleException">The pickle names a global or uses an opcode that <c>torch.load(weights_only=True)</c> refuses.</exception>
@@ -132,7 +132,7 @@ public static class PyTorchCheckpoint
             if (r.Storage.Type.LoadAs(upcast) == null)
                 throw new NotSupportedException(
                     $"PyTorchCheckpoint: {source}: tensor \"{path}\" has dtype {r.Storage.Type.TorchDType}, which is not supported: Ember tensors are " +
-                    "torch.float32, torch.float64, torch.int32, torch.int64 or torch.bool" +
+                    "torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8 or torch.bool" +
                     (r.Storage.Type.UpcastDType is { } up ? $" (pass upcast: true to load it as {up.TorchName()}, exactly)." : "."));
 
         var bytes = new Dictionary<string, byte[]>();

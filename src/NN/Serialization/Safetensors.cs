@@ -16,14 +16,14 @@ public static class Safetensors
     /// <summary>Largest accepted header (100 MB, the reference implementation's limit).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
-    private static string Code(DType d) => d switch
-    {
-        DType.Float32 => "F32",
-        DType.Float64 => "F64",
-        DType.Int32 => "I32",
-        DType.Int64 => "I64",
-        _ => "BOOL",
-    };
+    // The safetensors dtype codes of Ember's dtypes (both ways).
+    private static readonly (DType DType, string Code)[] Codes =
+    [
+        (DType.Float32, "F32"), (DType.Float64, "F64"), (DType.Int32, "I32"), (DType.Int64, "I64"), (DType.Bool, "BOOL"),
+        (DType.Float16, "F16"), (DType.BFloat16, "BF16"), (DType.UInt8, "U8"), (DType.Int8, "I8"), (DType.Int16, "I16"),
+    ];
+
+    private static string Code(DType d) => Codes.First(c => c.DType == d).Code;
 
     /// <summary>
     /// Writes the tensors (any device; copied to the host) and optional string metadata to <paramref name="path"/> atomically:
@@ -115,14 +115,16 @@ public static class Safetensors
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Safetensors: big-endian hosts are not supported.");
         var c = t.Detach().Contiguous().Cpu();
-        return c.DType switch
-        {
-            DType.Float32 => MemoryMarshal.AsBytes(c.ToArray<float>().AsSpan()).ToArray(),
-            DType.Float64 => MemoryMarshal.AsBytes(c.ToArray<double>().AsSpan()).ToArray(),
-            DType.Int32 => MemoryMarshal.AsBytes(c.ToArray<int>().AsSpan()).ToArray(),
-            DType.Int64 => MemoryMarshal.AsBytes(c.ToArray<long>().AsSpan()).ToArray(),
-            _ => MemoryMarshal.AsBytes(c.ToArray<bool>().AsSpan()).ToArray(),
-        };
+        var visitor = new HostBytesVisitor(c);
+        DTypeDispatch.Visit(c.DType, ref visitor);
+        return visitor.Bytes;
+    }
+
+    private struct HostBytesVisitor(Tensor t) : IDTypeVisitor
+    {
+        public byte[] Bytes = [];
+
+        public void Visit<T>() where T : unmanaged => Bytes = MemoryMarshal.AsBytes(t.ToArray<T>().AsSpan()).ToArray();
     }
 
     /// <summary>Reads every tensor of a safetensors file (CPU tensors, in file header order).</summary>
@@ -196,7 +198,7 @@ public static class Safetensors
                         throw Bad($"entry \"{prop.Name}\" has invalid data_offsets (expected two integers 0 ≤ begin ≤ end).");
                     string dtype = dt.GetString()!;
                     int es = ElementSize(dtype);
-                    if (es == 0) throw Bad($"tensor \"{prop.Name}\" has unsupported dtype \"{dtype}\" (supported: F32, F64, I32, I64, BOOL, and F16/BF16 read as F32).");
+                    if (es == 0) throw Bad($"tensor \"{prop.Name}\" has unsupported dtype \"{dtype}\" (supported: F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL).");
                     // Checked arithmetic on the header's numbers, before anything is allocated: the byte count must be exactly
                     // what the offsets give (which the tiling check below bounds by the file's length).
                     long need = -1;
@@ -231,7 +233,13 @@ public static class Safetensors
         return result;
     }
 
-    private static int ElementSize(string dtype) => dtype switch { "F32" or "I32" => 4, "F64" or "I64" => 8, "BOOL" => 1, "F16" or "BF16" => 2, _ => 0 };
+    // Bytes per element of a dtype code; 0 for codes Ember has no dtype for (the header pass rejects them).
+    private static int ElementSize(string dtype)
+    {
+        foreach (var (d, code) in Codes)
+            if (code == dtype) return d.ElementSize();
+        return 0;
+    }
 
     // The header pass validated dtype, shape and byte count.
     private static Tensor Decode(string dtype, long[] shape, ReadOnlySpan<byte> raw) =>
@@ -242,20 +250,22 @@ public static class Safetensors
         shape = [numel];
         switch (dtype)
         {
-            case "F32": return Tensor.FromArray(MemoryMarshal.Cast<byte, float>(raw).ToArray(), shape);
-            case "F64": return Tensor.FromArray(MemoryMarshal.Cast<byte, double>(raw).ToArray(), shape);
-            case "I32": return Tensor.FromArray<int>(MemoryMarshal.Cast<byte, int>(raw).ToArray(), shape);
-            case "I64": return Tensor.FromArray(MemoryMarshal.Cast<byte, long>(raw).ToArray(), shape);
             case "BOOL":
                 var bools = new bool[numel];
                 for (int i = 0; i < numel; i++) bools[i] = raw[i] != 0;
                 return Tensor.FromArray(bools, shape);
             default:
-                var bits = MemoryMarshal.Cast<byte, ushort>(raw);
-                var f = new float[numel];
-                for (int i = 0; i < numel; i++)
-                    f[i] = dtype == "F16" ? (float)BitConverter.UInt16BitsToHalf(bits[i]) : BitConverter.Int32BitsToSingle(bits[i] << 16);
-                return Tensor.FromArray(f, shape);
+                // Every other code is read in its own dtype (F16 as Float16, BF16 as BFloat16, as PyTorch loads them).
+                var visitor = new DecodeVisitor(raw.ToArray(), shape);
+                DTypeDispatch.Visit(Codes.First(c => c.Code == dtype).DType, ref visitor);
+                return visitor.Result!;
         }
+    }
+
+    private struct DecodeVisitor(byte[] raw, long[] shape) : IDTypeVisitor
+    {
+        public Tensor? Result;
+
+        public void Visit<T>() where T : unmanaged => Result = Tensor.FromArray(MemoryMarshal.Cast<byte, T>(raw).ToArray(), shape);
     }
 }

@@ -13,12 +13,12 @@ internal sealed record TorchStorageType(string ClassName, string TorchDType, int
         new("LongStorage", "torch.int64", 8, DType.Int64, DType.Int64),
         new("IntStorage", "torch.int32", 4, DType.Int32, DType.Int32),
         new("BoolStorage", "torch.bool", 1, DType.Bool, DType.Bool),
-        // Every value of these is exactly representable in the upcast dtype.
-        new("HalfStorage", "torch.float16", 2, null, DType.Float32),
-        new("BFloat16Storage", "torch.bfloat16", 2, null, DType.Float32),
-        new("ByteStorage", "torch.uint8", 1, null, DType.Int32),
-        new("CharStorage", "torch.int8", 1, null, DType.Int32),
-        new("ShortStorage", "torch.int16", 2, null, DType.Int32),
+        // Loaded as themselves, or upcast on request (every value is exactly representable in the upcast dtype).
+        new("HalfStorage", "torch.float16", 2, DType.Float16, DType.Float32),
+        new("BFloat16Storage", "torch.bfloat16", 2, DType.BFloat16, DType.Float32),
+        new("ByteStorage", "torch.uint8", 1, DType.UInt8, DType.Int32),
+        new("CharStorage", "torch.int8", 1, DType.Int8, DType.Int32),
+        new("ShortStorage", "torch.int16", 2, DType.Int16, DType.Int32),
         // Never loaded: Ember has no complex or quantized tensors.
         new("ComplexHalfStorage", "torch.complex32", 4, null, null),
         new("ComplexFloatStorage", "torch.complex64", 8, null, null),

@@ -71,15 +71,15 @@ internal sealed class TorchTensorRecord
             "IntStorage" => Make(Gather(MemoryMarshal.Cast<byte, int>(storageBytes))),
             // PyTorch stores bool as one byte 0/1; any nonzero byte reads as true.
             "BoolStorage" => Make(Array.ConvertAll(Gather<byte>(storageBytes), b => b != 0)),
-            "HalfStorage" => Make(Array.ConvertAll(Gather(MemoryMarshal.Cast<byte, Half>(storageBytes)), h => (float)h)),
-            // bfloat16 is the top half of a float32's bits.
-            "BFloat16Storage" => Make(Array.ConvertAll(Gather(MemoryMarshal.Cast<byte, ushort>(storageBytes)), b => BitConverter.Int32BitsToSingle(b << 16))),
-            "ByteStorage" => Make(Array.ConvertAll(Gather<byte>(storageBytes), b => (int)b)),
-            "CharStorage" => Make(Array.ConvertAll(Gather(MemoryMarshal.Cast<byte, sbyte>(storageBytes)), b => (int)b)),
-            "ShortStorage" => Make(Array.ConvertAll(Gather(MemoryMarshal.Cast<byte, short>(storageBytes)), b => (int)b)),
+            "HalfStorage" => Make(Gather(MemoryMarshal.Cast<byte, Half>(storageBytes))),
+            "BFloat16Storage" => Make(Gather(MemoryMarshal.Cast<byte, BFloat16>(storageBytes))),
+            "ByteStorage" => Make(Gather<byte>(storageBytes)),
+            "CharStorage" => Make(Gather(MemoryMarshal.Cast<byte, sbyte>(storageBytes))),
+            "ShortStorage" => Make(Gather(MemoryMarshal.Cast<byte, short>(storageBytes))),
             _ => throw new NotSupportedException($"{Storage.Type.TorchDType} tensors cannot be loaded."),
         };
-        if (t.DType != dtype) throw new InvalidOperationException($"internal: {Storage.Type.ClassName} loaded as {t.DType}, expected {dtype}.");
+        // upcast: float16/bfloat16 → float32, 8/16-bit integers → int32, all exact.
+        if (t.DType != dtype) t = t.To(dtype);
         if (RequiresGrad && dtype.IsFloatingPoint()) t.RequiresGrad_();
         return Result = t;
     }

@@ -68,6 +68,26 @@ public class PtxCompileTests
     }
 
     [Test]
+    public void NarrowElementConversionsAndComparisonsCompile()
+    {
+        // Float16/BFloat16 live on the device as ushort bits; their conversions are integer and float32 arithmetic.
+        var elements = new[] { (typeof(ushort), typeof(F16)), (typeof(ushort), typeof(BF16)), (typeof(byte), typeof(U8)),
+            (typeof(sbyte), typeof(I8)), (typeof(short), typeof(I16)) };
+        foreach (var (t, n) in elements)
+        {
+            foreach (var (t2, n2) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)), (typeof(long), typeof(I64)) })
+            {
+                var there = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Convert))!.MakeGenericMethod(t, n, t2, n2);
+                Assert.That(AutoGroupedPtx(there), Does.Contain(".entry"), $"Convert {n.Name} → {n2.Name}");
+                var back = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Convert))!.MakeGenericMethod(t2, n2, t, n);
+                Assert.That(AutoGroupedPtx(back), Does.Contain(".entry"), $"Convert {n2.Name} → {n.Name}");
+            }
+            var compare = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Compare))!.MakeGenericMethod(t, n);
+            Assert.That(AutoGroupedPtx(compare), Does.Contain(".entry"), $"Compare<{n.Name}>");
+        }
+    }
+
+    [Test]
     public void KernelsTakingTheOpEnumAsAParameterCompile()
     {
         // The integer, comparison and classification kernels branch on a UnaryOp/BinaryOp parameter (no integer codes).
