@@ -157,4 +157,14 @@ public class PtxCompileTests
             Assert.That(ptx, Does.Contain("bar.sync"), $"{kernel}<{t.Name}>: the group reductions' barriers");
         }
     }
+
+    [Test]
+    public void GradScalerUnscaleKernelCompilesForCuda()
+    {
+        foreach (var (t, r) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)) })
+        {
+            var kernel = typeof(OptimKernels).GetMethod(nameof(OptimKernels.NonFiniteCheckAndUnscale))!.MakeGenericMethod(t, r);
+            Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"NonFiniteCheckAndUnscale<{t.Name}>");
+        }
+    }
 }
