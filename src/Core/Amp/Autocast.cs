@@ -23,7 +23,7 @@ namespace Ember;
 /// </remarks>
 public static class Autocast
 {
-    private const int DeviceTypes = 4;
+    private static readonly int DeviceTypes = Enum.GetValues<DeviceType>().Length;
 
     // The setting of each device type (indexed by DeviceType); immutable, replaced by each scope.
     private sealed class State(bool[] enabled, DType[] dtypes)
