@@ -1,7 +1,7 @@
 // Ember.Perf: runs DESIGN.md's benchmark workloads and prints median and spread, optionally as JSON.
 //   dotnet run -c Release --project perf/Ember.Perf -- --workload all --threads 2 --json out.json
-//   --device cpu|cuda|ilgpu-cpu   --workload sgemm|mlp|cnn|gpt|conv2d|softmax|layernorm|all (comma list)
-//   --sizes 256,512,1024,2048 (sgemm)  --warmup 3  --repeat 10
+//   --device cpu|cuda|ilgpu-cpu   --workload sgemm|hgemm|bgemm|gelu|mlp|cnn|gpt|conv2d|softmax|layernorm|all (comma list)
+//   --sizes 256,512,1024,2048 (sgemm, hgemm, bgemm)  --warmup 3  --repeat 10
 //   --profile 5 [--profile-top 30]   (ILGPU: per-op synchronized timing table per workload)
 //   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
 using System.Text.Json;
@@ -20,7 +20,7 @@ for (int i = 0; i < args.Length; i++)
 {
     if (args[i] is "--help" or "-h")
     {
-        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,mlp,cnn,gpt,conv2d,softmax,layernorm|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file [--amp bf16|fp16]");
+        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,hgemm,bgemm,gelu,mlp,cnn,gpt,conv2d,softmax,layernorm|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file [--amp bf16|fp16]");
         Console.WriteLine("Ember.Perf --bdn [BenchmarkDotNet options, e.g. --filter *Softmax*]   (kernel micro benchmarks with allocations)");
         return 0;
     }
@@ -52,6 +52,10 @@ if (opts.TryGetValue("memory-steps", out var ms))
 }
 var workloads = new List<Func<Workload>>();
 if (All("sgemm")) foreach (var n in sizes) workloads.Add(() => new SgemmWorkload(n, device));
+// The reduced-precision workloads run only when named (not part of "all").
+if (which.Contains("hgemm")) foreach (var n in sizes) workloads.Add(() => new SgemmWorkload(n, device, DType.Float16));
+if (which.Contains("bgemm")) foreach (var n in sizes) workloads.Add(() => new SgemmWorkload(n, device, DType.BFloat16));
+if (which.Contains("gelu")) foreach (var dt in new[] { DType.Float32, DType.Float16, DType.BFloat16 }) workloads.Add(() => new GeluWorkload(device, dt));
 if (All("mlp")) workloads.Add(() => new MlpWorkload(device));
 if (All("cnn")) workloads.Add(() => new CnnWorkload(device));
 if (All("gpt")) workloads.Add(() => new GptWorkload(device));

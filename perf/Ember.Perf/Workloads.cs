@@ -16,19 +16,38 @@ public abstract class Workload
     public abstract void Sync();
 }
 
-/// <summary>float32 N×N · N×N.</summary>
-public sealed class SgemmWorkload(int n, Device device) : Workload
+/// <summary>N×N · N×N in float32 ("sgemm"), Float16 ("hgemm") or BFloat16 ("bgemm").</summary>
+public sealed class SgemmWorkload(int n, Device device, DType dtype = DType.Float32) : Workload
 {
-    private readonly Tensor a = Tensor.Randn([n, n], device: device), b = Tensor.Randn([n, n], device: device);
+    private readonly Tensor a = Tensor.Randn([n, n], device: device).To(dtype), b = Tensor.Randn([n, n], device: device).To(dtype);
     private Tensor? c;
     /// <inheritdoc/>
-    public override string Name => $"sgemm {n}";
+    public override string Name => $"{Prefix(dtype)}gemm {n}";
     /// <inheritdoc/>
     public override double Flops => 2.0 * n * n * n;
     /// <inheritdoc/>
     public override void Step() => c = a.MatMul(b);
     /// <inheritdoc/>
     public override void Sync() => _ = c![0, 0].Item();
+
+    /// <summary>BLAS's letter of a dtype: s, d, h (Float16), b (BFloat16).</summary>
+    public static string Prefix(DType dtype) => dtype switch
+    {
+        DType.Float16 => "h", DType.BFloat16 => "b", DType.Float64 => "d", _ => "s",
+    };
+}
+
+/// <summary>Exact GELU over 4M elements in float32, Float16 or BFloat16 (the elementwise path of each dtype).</summary>
+public sealed class GeluWorkload(Device device, DType dtype) : Workload
+{
+    private readonly Tensor x = Tensor.Randn([4 << 20], device: device).To(dtype);
+    private Tensor? y;
+    /// <inheritdoc/>
+    public override string Name => $"gelu {dtype}";
+    /// <inheritdoc/>
+    public override void Step() => y = x.Gelu();
+    /// <inheritdoc/>
+    public override void Sync() => _ = y![0].Item();
 }
 
 /// <summary>Shared training-step plumbing: forward, cross-entropy, backward, optimizer step.</summary>

@@ -102,6 +102,10 @@ public abstract class ReducedPrecisionTests(string device) : DeviceTest(device)
             new ConvGeometry(3, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1), 1), 2);
         Same("MaxPool2d", dt, d => FusedOps.MaxPool2d(N(d, [2, 3, 8, 8], 22, dt), new PoolGeometry(8, 8, 2, 2, 2, 2, 0, 0, 4, 4)));
         Same("AvgPool2d", dt, d => FusedOps.AvgPool2d(N(d, [2, 3, 8, 8], 22, dt), new PoolGeometry(8, 8, 3, 3, 2, 2, 1, 1, 4, 4), true));
+        Same("Var", dt, d => N(d, [7, 30], 6, dt).Var(1), 4);
+        Same("Cumsum", dt, d => N(d, [3, 40], 6, dt).Cumsum(1), 4);
+        Same("Sort", dt, d => N(d, [3, 17], 6, dt).Sort(1).Values);
+        Same("TopK indices", dt, d => N(d, [3, 17], 6, dt).TopK(3).Indices);
         Same("CrossEntropy", dt, d => FusedOps.CrossEntropy(N(d, [6, 10], 23, dt), Ints(d, [6], 24, 0, 10), null, new CrossEntropyArgs(-100, 0.1)));
     }
 
@@ -119,6 +123,27 @@ public abstract class ReducedPrecisionTests(string device) : DeviceTest(device)
         Same("Randn", dt, d => Tensor.Randn([257], dt, d, generator: new Generator(5)));
         Same("Fill", dt, d => Tensor.Full([3, 4], 0.1, dt, d));
     }
+
+    [TestCase(DType.UInt8), TestCase(DType.Int8), TestCase(DType.Int16)]
+    public void SmallIntegerArithmeticWrapsAsOnTheCpu(DType dt)
+    {
+        long lo = dt == DType.UInt8 ? 0 : dt == DType.Int8 ? -128 : -32768, hi = dt == DType.UInt8 ? 256 : -lo;
+        Tensor A(Device d) => Ints(d, [4, 6], 50, lo, hi).To(dt);
+        Tensor B(Device d) => Ints(d, [6], 51, lo, hi).To(dt);
+        Same("add", dt, d => A(d) + B(d));
+        Same("mul", dt, d => A(d) * B(d));
+        Same("neg", dt, d => -A(d));
+        Same("sum", dt, d => A(d).Sum(1));
+        Same("amax", dt, d => A(d).Amax([0]));
+        Same("matmul", dt, d => A(d).MatMul(Ints(d, [6, 3], 52, lo, hi).To(dt)));
+        Same("lt", dt, d => A(d).Lt(B(d)));
+        Same("scatter-add", dt, d => Tensor.Zeros([4, 10], dt, d).ScatterAdd(1, Tensor.FromArray(new long[] { 3, 3, 9, 0, 2, 2, 5, 7 }, [4, 2]).To(d), Ints(d, [4, 2], 53, lo, hi).To(dt)));
+    }
+
+    [TestCase(DType.Int32), TestCase(DType.Int64)]
+    public void IntegerMatmulIsExact(DType dt) =>
+        // The device's tiled kernel is floating-point; integer products run in float64 (exact at these magnitudes).
+        Same("matmul", dt, d => Ints(d, [2, 5, 7], 60, -100000, 100000, dt).Bmm(Ints(d, [2, 7, 3], 61, -100000, 100000, dt)));
 
     [TestCaseSource(nameof(NarrowDTypes))]
     public void GradientsOfNarrowLeavesComeBackInTheLeafDType(DType dt)

@@ -47,6 +47,20 @@ ints = torch.tensor([0.0, 1.9, -1.9, 127.5, 128.0, 200.0, 255.0, -1.0, -128.0, -
 out["to_int"] = {"input": [repr(float(v)) for v in ints.tolist()],
                  "uint8": ints.to(torch.uint8).tolist(), "int8": ints.to(torch.int8).tolist(), "int16": ints.to(torch.int16).tolist()}
 
+# Arithmetic of the small integers: PyTorch's modular (wrapping) results.
+int_ops = {}
+for name in ["uint8", "int8", "int16"]:
+    d = dt[name]
+    lo, hi = (0, 256) if name == "uint8" else (-128, 128) if name == "int8" else (-32768, 32768)
+    a = torch.randint(lo, hi, (2, 3), generator=g).to(d)
+    b = torch.randint(lo, hi, (3, 2), generator=g).to(d)
+    c = torch.randint(lo, hi, (2, 3), generator=g).to(d)
+    L = lambda t: [int(v) for v in t.reshape(-1).tolist()]
+    int_ops[name] = {"a": L(a), "b": L(b), "c": L(c), "add": L(a + c), "sub": L(a - c), "mul": L(a * c), "neg": L(-a),
+                     "maximum": L(torch.maximum(a, c)), "sum": L(a.sum(1)), "amax": L(a.amax(1)), "matmul": L(torch.mm(a, b)),
+                     "lt": L(a < c), "sum_dtype": str(a.sum(1).dtype).replace("torch.", "")}
+out["int_ops"] = int_ops
+
 fmt = []
 def add(name, t):
     flat = t.reshape(-1)

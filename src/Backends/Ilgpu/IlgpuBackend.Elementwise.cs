@@ -74,6 +74,8 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void Unary(UnaryOp op, Tensor x, Tensor result, double alpha = 0, double beta = 0)
     {
+        // UInt8/Int8/Int16 arithmetic in Int64, wrapped back (PyTorch's modular results).
+        if (ReducedPrecision.AnySmallInteger(x)) { ReducedPrecision.ViaInt64(this, [x], [result], (i, o) => Unary(op, i[0]!, o[0]!, alpha, beta)); return; }
         // Float16/BFloat16: the float32 operator struct on a widened copy, rounded back once per element.
         if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result], (i, o) => Unary(op, i[0]!, o[0]!, alpha, beta)); return; }
         if (result.Numel == 0) return;
@@ -124,6 +126,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor result)
     {
+        if (ReducedPrecision.AnySmallInteger(result)) { ReducedPrecision.ViaInt64(this, [a, b], [result], (i, o) => Binary(op, i[0]!, i[1]!, o[0]!)); return; }
         // Float16/BFloat16 arithmetic: the float32 operator struct on widened copies (comparisons compare the narrow values directly).
         if (ReducedPrecision.Any(result)) { ReducedPrecision.ViaFloat32(this, [a, b], [result], (i, o) => Binary(op, i[0]!, i[1]!, o[0]!)); return; }
         if (result.Numel == 0) return;

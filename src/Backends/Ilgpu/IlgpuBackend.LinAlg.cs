@@ -14,6 +14,9 @@ public sealed partial class IlgpuBackend
     /// </remarks>
     public void MatMul(Tensor a, Tensor b, Tensor c, bool accumulate = false)
     {
+        // The tiled kernel is floating-point only. Integer products run in float64, exactly while every partial sum stays
+        // below 2^53 (always for the 8/16-bit integers: |a·b| ≤ 2^30, so up to 2^23 terms), and wrap back to the dtype.
+        if (a.DType.IsInteger()) { MatMulViaFloat64(a, b, c, accumulate); return; }
         // Float16/BFloat16: the float32 GEMM on widened copies, rounded once (a tensor-core kernel will replace this on CUDA).
         if (ReducedPrecision.Any(a, b, c)) { ReducedPrecision.ViaFloat32(this, [a, b], [c], (i, o) => MatMul(i[0]!, i[1]!, o[0]!, accumulate)); return; }
         long batch = c.ShapeSpan[0], m = c.ShapeSpan[1], n = c.ShapeSpan[2], k = a.ShapeSpan[2];
@@ -41,6 +44,16 @@ public sealed partial class IlgpuBackend
         else
             LoadGroupedKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, MatMulParams, int>(d, MatMulKernels.Tiled<double, F64>)(
                 cfg, ViewOf<double>(a), ViewOf<double>(b), ViewOf<double>(c), p, acc);
+    }
+
+    private void MatMulViaFloat64(Tensor a, Tensor b, Tensor c, bool accumulate)
+    {
+        var wide = new[] { a, b, c }.Select(t => { var w = Tensor.Empty(t.Shape, DType.Float64, t.Device); Copy(t, w); return w; }).ToArray();
+        MatMul(wide[0], wide[1], wide[2], accumulate);
+        // Through Int64 so that a result beyond the dtype's range wraps as the CPU's integer arithmetic does.
+        var exact = Tensor.Empty(c.Shape, DType.Int64, c.Device);
+        Copy(wide[2], exact);
+        Copy(exact, c);
     }
 
     /// <summary>Runs the product through <see cref="IlgpuGemm.Sgemm(IlgpuDevice, bool, bool, int, int, int, float, ArrayView{float}, int, long, ArrayView{float}, int, long, float, ArrayView{float}, int, long, int, GemmAlgorithm)"/> when the layouts allow it.</summary>

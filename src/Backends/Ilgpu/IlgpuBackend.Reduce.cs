@@ -10,6 +10,7 @@ public sealed partial class IlgpuBackend
     /// <exception cref="NotSupportedException">The op is not defined for the dtype (LogSumExp of integers), or is unknown.</exception>
     public void Reduce(ReduceOp op, Tensor x, Tensor values, Tensor? indices)
     {
+        if (ReducedPrecision.AnySmallInteger(x)) { ReducedPrecision.ViaInt64(this, [x], [values, indices], (i, o) => Reduce(op, i[0]!, o[0]!, o[1])); return; }
         // Float16/BFloat16 accumulate in float32 (as PyTorch) and round the result once.
         if (ReducedPrecision.Any(x, values)) { ReducedPrecision.ViaFloat32(this, [x], [values, indices], (i, o) => Reduce(op, i[0]!, o[0]!, o[1])); return; }
         long outer = x.ShapeSpan[0], inner = x.ShapeSpan[1];

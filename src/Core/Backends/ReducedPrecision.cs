@@ -28,20 +28,46 @@ public static class ReducedPrecision
     /// <param name="inputs">Tensors the kernel only reads.</param>
     /// <param name="outputs">Tensors the kernel writes (or reads and writes).</param>
     /// <param name="kernel">The float32 kernel, given the stand-ins in the same positions.</param>
-    public static void ViaFloat32(IBackend backend, Tensor?[] inputs, Tensor?[] outputs, Action<Tensor?[], Tensor?[]> kernel)
+    public static void ViaFloat32(IBackend backend, Tensor?[] inputs, Tensor?[] outputs, Action<Tensor?[], Tensor?[]> kernel) =>
+        Via(backend, inputs, outputs, kernel, d => d.IsReducedPrecision(), DType.Float32);
+
+    /// <summary>True when any of the non-null tensors is UInt8, Int8 or Int16.</summary>
+    public static bool AnySmallInteger(params ReadOnlySpan<Tensor?> tensors)
     {
-        var wideIn = Array.ConvertAll(inputs, t => Widen(backend, t));
-        var wideOut = Array.ConvertAll(outputs, t => Widen(backend, t));
+        foreach (var t in tensors)
+            if (t is not null && IsSmallInteger(t.DType)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// <see cref="ViaFloat32"/> for the 8- and 16-bit integers: the kernel runs on Int64 stand-ins and each output is
+    /// narrowed back by wrapping, which gives exactly the modular results of PyTorch's uint8/int8/int16 arithmetic
+    /// (200 + 100 = 44 in uint8).
+    /// </summary>
+    /// <param name="backend">The backend that owns every tensor.</param>
+    /// <param name="inputs">Tensors the kernel only reads.</param>
+    /// <param name="outputs">Tensors the kernel writes (or reads and writes).</param>
+    /// <param name="kernel">The Int64 kernel, given the stand-ins in the same positions.</param>
+    public static void ViaInt64(IBackend backend, Tensor?[] inputs, Tensor?[] outputs, Action<Tensor?[], Tensor?[]> kernel) =>
+        Via(backend, inputs, outputs, kernel, IsSmallInteger, DType.Int64);
+
+    private static bool IsSmallInteger(DType d) => d is DType.UInt8 or DType.Int8 or DType.Int16;
+
+    private static void Via(IBackend backend, Tensor?[] inputs, Tensor?[] outputs, Action<Tensor?[], Tensor?[]> kernel,
+        Func<DType, bool> widen, DType wide)
+    {
+        var wideIn = Array.ConvertAll(inputs, t => Widen(backend, t, widen, wide));
+        var wideOut = Array.ConvertAll(outputs, t => Widen(backend, t, widen, wide));
         kernel(wideIn, wideOut);
         for (int i = 0; i < outputs.Length; i++)
             if (outputs[i] is { } o && !ReferenceEquals(o, wideOut[i])) backend.Copy(wideOut[i]!, o);
     }
 
-    // A float32 contiguous copy of a Float16/BFloat16 tensor (exact: every narrow value is a float32); others unchanged.
-    private static Tensor? Widen(IBackend backend, Tensor? t)
+    // A contiguous copy in the wide dtype (exact: every narrow value is a wide one) of a tensor `widen` selects; others unchanged.
+    private static Tensor? Widen(IBackend backend, Tensor? t, Func<DType, bool> widen, DType wide)
     {
-        if (t is null || !t.DType.IsReducedPrecision()) return t;
-        var w = Tensor.Alloc(t.Shape.ToArray(), DType.Float32, t.Device);
+        if (t is null || !widen(t.DType)) return t;
+        var w = Tensor.Alloc(t.Shape.ToArray(), wide, t.Device);
         backend.Copy(t, w);
         return w;
     }

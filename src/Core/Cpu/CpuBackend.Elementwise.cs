@@ -8,6 +8,8 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Unary(UnaryOp op, Tensor x, Tensor result, double alpha = 0, double beta = 0)
     {
+        // UInt8/Int8/Int16 arithmetic in Int64, wrapped back (PyTorch's modular results).
+        if (ReducedPrecision.AnySmallInteger(x)) { ReducedPrecision.ViaInt64(this, [x], [result], (i, o) => Unary(op, i[0]!, o[0]!, alpha, beta)); return; }
         if (op is UnaryOp.IsNan or UnaryOp.IsInf)
         {
             if (x.DType == DType.Float32) Predicate<float>(x, result, op == UnaryOp.IsNan ? float.IsNaN : float.IsInfinity);
@@ -78,6 +80,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor result)
     {
+        if (ReducedPrecision.AnySmallInteger(result)) { ReducedPrecision.ViaInt64(this, [a, b], [result], (i, o) => Binary(op, i[0]!, i[1]!, o[0]!)); return; }
         var rows = new BinaryRows(a, b, result);
         if (result.DType == a.DType && BinaryOperators.TryVisitFloat(op, a.DType.ComputeType(), ref rows)) return;
         DTypeDispatch.Visit(a.DType, new BinaryKernelRows(op, a, b, result));

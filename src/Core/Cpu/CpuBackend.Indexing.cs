@@ -67,6 +67,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Scatter(Tensor target, int dim, Tensor index, Tensor source, bool accumulate)
     {
+        if (ReducedPrecision.AnySmallInteger(target)) { ReducedPrecision.ViaInt64(this, [index, source], [target], (i, o) => Scatter(o[0]!, dim, i[0]!, i[1]!, accumulate)); return; }
         if (ReducedPrecision.Any(target))
         {
             ReducedPrecision.ViaFloat32(this, [index, source], [target], (i, o) => Scatter(o[0]!, dim, i[0]!, i[1]!, accumulate));
@@ -134,6 +135,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void IndexAdd(Tensor target, int dim, Tensor index, Tensor source, double alpha)
     {
+        if (ReducedPrecision.AnySmallInteger(target)) { ReducedPrecision.ViaInt64(this, [index, source], [target], (i, o) => IndexAdd(o[0]!, dim, i[0]!, i[1]!, alpha)); return; }
         if (ReducedPrecision.Any(target))
         {
             ReducedPrecision.ViaFloat32(this, [index, source], [target], (i, o) => IndexAdd(o[0]!, dim, i[0]!, i[1]!, alpha));

@@ -13,6 +13,7 @@ public sealed partial class CpuBackend
     /// </remarks>
     public void MatMul(Tensor a, Tensor b, Tensor c, bool accumulate = false)
     {
+        if (ReducedPrecision.AnySmallInteger(a, b, c)) { ReducedPrecision.ViaInt64(this, [a, b], [c], (i, o) => MatMul(i[0]!, i[1]!, o[0]!, accumulate)); return; }
         int batch = checked((int)c.shape[0]), m = checked((int)c.shape[1]), n = checked((int)c.shape[2]);
         int k = checked((int)a.shape[2]);
         if (batch == 0 || m == 0 || n == 0) return;

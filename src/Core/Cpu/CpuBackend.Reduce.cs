@@ -14,6 +14,7 @@ public sealed partial class CpuBackend
     /// </remarks>
     public void Reduce(ReduceOp op, Tensor x, Tensor values, Tensor? indices)
     {
+        if (ReducedPrecision.AnySmallInteger(x)) { ReducedPrecision.ViaInt64(this, [x], [values, indices], (i, o) => Reduce(op, i[0]!, o[0]!, o[1])); return; }
         // Float16/BFloat16 accumulate in float32 (as PyTorch) and round the result once.
         if (ReducedPrecision.Any(x, values))
         {

@@ -103,14 +103,14 @@ public sealed partial class CpuBackend : IBackend
         });
     }
 
-    // Contiguous float32 ↔ Float16 rows through TensorPrimitives' vectorized conversions (the same round-to-nearest-even
-    // as the scalar cast); false for every other pair, which the scalar loop converts.
+    // Contiguous float32 ↔ Float16/BFloat16 rows through the vectorized conversions of NarrowConvert (the same
+    // round-to-nearest-even as the scalar casts); false for every other pair, which the scalar loop converts.
     private static bool ConvertRow<TS, TD>(Span<TS> s, Span<TD> d) where TS : unmanaged where TD : unmanaged
     {
-        if (typeof(TS) == typeof(float) && typeof(TD) == typeof(Half))
-            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(MemoryMarshal.Cast<TS, float>(s), MemoryMarshal.Cast<TD, Half>(d));
-        else if (typeof(TS) == typeof(Half) && typeof(TD) == typeof(float))
-            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<TS, Half>(s), MemoryMarshal.Cast<TD, float>(d));
+        if (typeof(TS) == typeof(float) && (typeof(TD) == typeof(Half) || typeof(TD) == typeof(BFloat16)))
+            NarrowConvert.Narrow(MemoryMarshal.Cast<TS, float>(s), d);
+        else if ((typeof(TS) == typeof(Half) || typeof(TS) == typeof(BFloat16)) && typeof(TD) == typeof(float))
+            NarrowConvert.Widen<TS>(s, MemoryMarshal.Cast<TD, float>(d));
         else return false;
         return true;
     }

@@ -38,6 +38,18 @@ public static class ModuleExtensions
     /// <exception cref="ArgumentException">dtype is not floating-point.</exception>
     public static T To<T>(this T module, Device device, DType dtype) where T : Module => module.To(device).To(dtype);
 
+    /// <summary><c>To(DType.Float16)</c> (PyTorch's <c>module.half()</c>): floating-point parameters and buffers become Float16.</summary>
+    public static T Half<T>(this T module) where T : Module => module.To(DType.Float16);
+
+    /// <summary><c>To(DType.BFloat16)</c> (PyTorch's <c>module.bfloat16()</c>).</summary>
+    public static T BFloat16<T>(this T module) where T : Module => module.To(DType.BFloat16);
+
+    /// <summary><c>To(DType.Float32)</c> (PyTorch's <c>module.float()</c>).</summary>
+    public static T Float<T>(this T module) where T : Module => module.To(DType.Float32);
+
+    /// <summary><c>To(DType.Float64)</c> (PyTorch's <c>module.double()</c>).</summary>
+    public static T Double<T>(this T module) where T : Module => module.To(DType.Float64);
+
     /// <summary>Calls <paramref name="fn"/> on every descendant (children first) and then on the module, like PyTorch's apply; returns the module.</summary>
     public static T Apply<T>(this T module, Action<Module> fn) where T : Module
     {

@@ -132,7 +132,7 @@ internal readonly struct U8 : INum<byte>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Lt(byte a, byte b) => a < b;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Eq(byte a, byte b) => a == b;
-    /// <summary>Not atomic: never launched (the backend rejects UInt8 scatter-add and index-add before any kernel runs).</summary>
+    /// <summary>Not atomic: never launched (the backend runs UInt8 scatter-add and index-add on Int64 stand-ins).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AtomicAdd(ArrayView<byte> view, long index, byte value) => view[index] += value;
 }
 
@@ -151,7 +151,7 @@ internal readonly struct I8 : INum<sbyte>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Lt(sbyte a, sbyte b) => a < b;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Eq(sbyte a, sbyte b) => a == b;
-    /// <summary>Not atomic: never launched (the backend rejects Int8 scatter-add and index-add before any kernel runs).</summary>
+    /// <summary>Not atomic: never launched (the backend runs Int8 scatter-add and index-add on Int64 stand-ins).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AtomicAdd(ArrayView<sbyte> view, long index, sbyte value) => view[index] += value;
 }
 
@@ -170,6 +170,6 @@ internal readonly struct I16 : INum<short>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Lt(short a, short b) => a < b;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Eq(short a, short b) => a == b;
-    /// <summary>Not atomic: never launched (the backend rejects Int16 scatter-add and index-add before any kernel runs).</summary>
+    /// <summary>Not atomic: never launched (the backend runs Int16 scatter-add and index-add on Int64 stand-ins).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AtomicAdd(ArrayView<short> view, long index, short value) => view[index] += value;
 }
