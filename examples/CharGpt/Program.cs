@@ -1,5 +1,5 @@
 // A small GPT that learns to write like its training text, one byte at a time.
-//   dotnet run --project examples/CharGpt -c Release [-- --steps 2000 --device cuda]
+//   dotnet run --project examples/CharGpt -c Release [-- --steps 2000 --device cuda --amp bf16]
 // DESIGN.md's gpt workload: 4 pre-LayerNorm transformer blocks, d=256, 4 heads, GELU MLP of 4d, context 128,
 // vocabulary of the 256 byte values. The default text is Genesis and Exodus from the King James Bible
 // (public domain, data/README.md). Samples are printed every --sample-every steps; a checkpoint
@@ -7,6 +7,7 @@
 using System.Diagnostics;
 using System.Text;
 using Ember;
+using Ember.Amp;
 using Ember.Data;
 using Ember.Examples;
 using Ember.NN;
@@ -30,6 +31,7 @@ string checkpointPath = a.Get("checkpoint", Path.Combine("runs", "chargpt", "cha
 bool resume = a.Flag("resume", "continue from --checkpoint if it exists");
 int seed = a.Int("seed", 0, "random seed");
 string deviceName = a.Get("device", "cpu", "cpu, cuda[:N], opencl[:N], ilgpu-cpu or best");
+DType? amp = a.Amp();
 if (a.PrintHelpIfAsked()) return;
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!);
 
@@ -58,18 +60,27 @@ if (resume && File.Exists(checkpointPath))
 // Random windows, drawn with replacement: each epoch of this loader is exactly the remaining steps.
 var loader = new DataLoader(train, batchSize: batchSize, numWorkers: 1,
     sampler: new RandomSampler(train.Count, replacement: true, numSamples: Math.Max(1, steps - startStep) * batchSize, generator: new Generator((ulong)(seed + startStep))));
+// Mixed precision (--amp): the forward pass under autocast, float32 master weights; float16 also scales the loss.
+var scaler = new GradScaler(enabled: amp == DType.Float16);
+if (amp is { } ampDType) Console.WriteLine($"mixed precision: autocast {ampDType} on {device.Type}");
 var clock = Stopwatch.StartNew();
 int step = startStep;
 double smoothed = double.NaN;
 foreach (var (x, y) in loader)
 {
     if (step >= steps) break;
-    var logits = model.Forward(x.To(device));                                   // [B, T, V]
-    var loss = Functional.CrossEntropy(logits.Reshape(-1, 256), y.To(device).Reshape(-1));
+    Tensor loss;
+    using (amp is { } lowp ? Autocast.Enable(device, lowp) : null)
+    {
+        var logits = model.Forward(x.To(device));                               // [B, T, V]
+        loss = Functional.CrossEntropy(logits.Reshape(-1, 256), y.To(device).Reshape(-1));
+    }
     optimizer.ZeroGrad();
-    loss.Backward();
+    scaler.Scale(loss).Backward();
+    scaler.Unscale(optimizer);                                                  // clip the true gradients
     ClipGrad.ClipGradNorm(model.Parameters(), 1.0);
-    optimizer.Step();
+    scaler.Step(optimizer);
+    scaler.Update();
     step++;
     double l = loss.Item();
     smoothed = double.IsNaN(smoothed) ? l : 0.95 * smoothed + 0.05 * l;
@@ -77,7 +88,7 @@ foreach (var (x, y) in loader)
         Console.WriteLine($"step {step,5}: loss {smoothed:F3}  ({(step - startStep) / clock.Elapsed.TotalSeconds:F2} steps/s)");
     if (step % sampleEvery == 0 || step == steps)
     {
-        Console.WriteLine($"validation loss {ValidationLoss(model, valid, device):F3}; sample:");
+        Console.WriteLine($"validation loss {ValidationLoss(model, valid, device, amp):F3}; sample:");
         Console.WriteLine("----\n" + Sample(model, "And God said", sampleLength, temperature, context, device, sampleGen) + "\n----");
     }
     if (step % saveEvery == 0 || step == steps)
@@ -85,11 +96,12 @@ foreach (var (x, y) in loader)
 }
 Console.WriteLine($"done: {step} steps in {clock.Elapsed.TotalSeconds:F0} s; checkpoint {Path.GetFullPath(checkpointPath)}");
 
-static double ValidationLoss(Gpt model, TextWindows valid, Device device, int batches = 4)
+static double ValidationLoss(Gpt model, TextWindows valid, Device device, DType? amp, int batches = 4)
 {
     model.Eval();
     double sum = 0;
     using (Autograd.NoGrad())
+    using (amp is { } lowp ? Autocast.Enable(device, lowp) : null)
     {
         var loader = new DataLoader(valid, batchSize: 16, sampler: new RandomSampler(valid.Count, replacement: true, numSamples: 16 * batches, generator: new Generator(99)));
         foreach (var (x, y) in loader)

@@ -1,10 +1,11 @@
 // A small CNN on Fashion-MNIST (60,000 + 10,000 grayscale 28x28 images of clothing, 10 classes).
 //   apt-get install dataset-fashion-mnist          # puts the IDX files under /usr/share/datasets/fashion-mnist
-//   dotnet run --project examples/FashionMnist -c Release [-- --epochs 2 --device cuda]
+//   dotnet run --project examples/FashionMnist -c Release [-- --epochs 2 --device cuda --amp bf16]
 // The network is DESIGN.md's cnn_train_step workload adapted to 1x28x28 inputs:
 // conv3x3(1->32)+BN+ReLU+maxpool2, conv3x3(32->64)+BN+ReLU+maxpool2, flatten, linear 3136->256, ReLU, linear 256->10.
 using System.Diagnostics;
 using Ember;
+using Ember.Amp;
 using Ember.Data;
 using Ember.Examples;
 using Ember.NN;
@@ -24,6 +25,7 @@ string deviceName = a.Get("device", "cpu", "cpu, cuda[:N], opencl[:N], ilgpu-cpu
 bool augment = a.Flag("augment", "random crops (padding 2) and horizontal flips while training");
 string outDir = a.Get("out", Path.Combine("runs", "fashion-mnist"), "folder for fashion-mnist.safetensors and fashion-mnist-curves.png");
 bool progress = !a.Flag("no-progress", "no progress bar");
+DType? amp = a.Amp();
 if (a.PrintHelpIfAsked()) return;
 
 Tensor.ManualSeed(seed);
@@ -59,6 +61,10 @@ var optimizer = new Adam(model.Parameters(), lr: lr);
 var loader = new DataLoader(trainSet, batchSize: batchSize, shuffle: true, numWorkers: workers, generator: new Generator((ulong)seed + 1));
 var testLoader = new DataLoader(testSet, batchSize: 500, numWorkers: workers);
 var curves = new TrainingCurves();
+// Mixed precision (--amp): the forward pass under autocast, float32 master weights; float16 also scales the loss
+// (a GradScaler that is disabled for bf16 and float32 passes everything through).
+var scaler = new GradScaler(enabled: amp == DType.Float16);
+if (amp is { } ampDType) Console.WriteLine($"mixed precision: autocast {ampDType} on {device.Type}");
 
 double accuracy = 0;
 for (int epoch = 1; epoch <= epochs; epoch++)
@@ -69,14 +75,17 @@ for (int epoch = 1; epoch <= epochs; epoch++)
     using (var bar = new ProgressBar($"epoch {epoch}/{epochs}", loader.Count, enabled: progress ? null : false))
         foreach (var (x, y) in loader)
         {
-            var loss = Functional.CrossEntropy(model.Forward(x.To(device)), y.To(device));
+            Tensor loss;
+            using (amp is { } lowp ? Autocast.Enable(device, lowp) : null)
+                loss = Functional.CrossEntropy(model.Forward(x.To(device)), y.To(device));
             optimizer.ZeroGrad();
-            loss.Backward();
-            optimizer.Step();
+            scaler.Scale(loss).Backward();
+            scaler.Step(optimizer);
+            scaler.Update();
             lossSum += loss.Item() * x.Shape[0]; seen += x.Shape[0];
             bar.Advance(status: $"loss {lossSum / seen:F4}");
         }
-    (double testLoss, accuracy) = Evaluate(model, testLoader, device);
+    (double testLoss, accuracy) = Evaluate(model, testLoader, device, amp);
     curves.Add("train loss", epoch, lossSum / seen);
     curves.Add("test loss", epoch, testLoss);
     curves.Add("test accuracy", epoch, accuracy);
@@ -88,11 +97,12 @@ Safetensors.Save(Path.Combine(outDir, "fashion-mnist.safetensors"), model.StateD
 curves.SavePng(Path.Combine(outDir, "fashion-mnist-curves.png"), title: "Fashion-MNIST CNN");
 Console.WriteLine($"test accuracy {accuracy:P2} after {epochs} epochs in {clock.Elapsed.TotalSeconds:F0} s; wrote fashion-mnist.safetensors and fashion-mnist-curves.png to {Path.GetFullPath(outDir)}");
 
-static (double Loss, double Accuracy) Evaluate(Module<Tensor, Tensor> model, DataLoader loader, Device device)
+static (double Loss, double Accuracy) Evaluate(Module<Tensor, Tensor> model, DataLoader loader, Device device, DType? amp)
 {
     model.Eval();
     double loss = 0, correct = 0; long n = 0;
     using (Autograd.NoGrad())
+    using (amp is { } lowp ? Autocast.Enable(device, lowp) : null)
         foreach (var (x, y) in loader)
         {
             var logits = model.Forward(x.To(device));

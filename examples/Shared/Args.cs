@@ -42,6 +42,22 @@ internal sealed class Args
         return values.ContainsKey(name);
     }
 
+    /// <summary>
+    /// The <c>--amp</c> option: null (off, the default), BFloat16 (<c>bf16</c>) or Float16 (<c>fp16</c>): the dtype the
+    /// training step's forward pass runs under <see cref="Autocast"/>.
+    /// </summary>
+    public DType? Amp()
+    {
+        var v = Get("amp", "off", "mixed precision: off, bf16 (autocast bfloat16) or fp16 (autocast float16 with a GradScaler)");
+        return v.ToLowerInvariant() switch
+        {
+            "off" or "none" or "fp32" => null,
+            "bf16" or "bfloat16" => DType.BFloat16,
+            "fp16" or "float16" => DType.Float16,
+            _ => throw new ArgumentException($"--amp: expected off, bf16 or fp16, got '{v}'"),
+        };
+    }
+
     /// <summary>Prints the usage when --help was given; returns true if it did (the program should exit).</summary>
     public bool PrintHelpIfAsked()
     {

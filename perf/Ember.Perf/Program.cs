@@ -20,7 +20,7 @@ for (int i = 0; i < args.Length; i++)
 {
     if (args[i] is "--help" or "-h")
     {
-        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,hgemm,bgemm,gelu,mlp,cnn,gpt,conv2d,softmax,layernorm,log_softmax,layernorm_fwd_bwd,cross_entropy,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file");
+        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,hgemm,bgemm,gelu,mlp,cnn,gpt,conv2d,softmax,layernorm,log_softmax,layernorm_fwd_bwd,cross_entropy,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file [--amp bf16|fp16]");
         Console.WriteLine("Ember.Perf --bdn [BenchmarkDotNet options, e.g. --filter *Softmax*]   (kernel micro benchmarks with allocations)");
         return 0;
     }
@@ -30,6 +30,11 @@ var device = Device.Parse(opts.GetValueOrDefault("device", "cpu"));
 if (device.Type != DeviceType.Cpu) Ember.Ilgpu.IlgpuBackend.Register();
 if (opts.TryGetValue("threads", out var th)) CpuThreads.Count = int.Parse(th);
 if (opts.TryGetValue("pool-threshold-mb", out var pt)) CpuMemoryPool.CollectThresholdBytes = long.Parse(pt) << 20;
+if (opts.TryGetValue("amp", out var amp))
+{
+    TrainStepWorkload.Amp = amp switch { "bf16" => DType.BFloat16, "fp16" => DType.Float16, "off" => null, _ => throw new ArgumentException($"--amp: bf16, fp16 or off, not {amp}") };
+    Console.WriteLine($"train steps under autocast {TrainStepWorkload.Amp?.ToString() ?? "off"}");
+}
 int warmup = int.Parse(opts.GetValueOrDefault("warmup", "3"));
 int repeat = int.Parse(opts.GetValueOrDefault("repeat", "10"));
 var which = opts.GetValueOrDefault("workload", "all").Split(',');

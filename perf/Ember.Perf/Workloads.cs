@@ -63,13 +63,19 @@ public abstract class TrainStepWorkload : Workload
     protected Tensor Y = null!;
     private Tensor? loss;
 
+    /// <summary>
+    /// When set (<c>Ember.Perf --amp bf16|fp16</c>), the forward pass and the loss run under <see cref="Autocast"/> in
+    /// this dtype (float32 master weights; no GradScaler: the step's cost without loss scaling).
+    /// </summary>
+    public static DType? Amp { get; set; }
+
     /// <summary>Logits from the model for the loss (override for sequence models).</summary>
     protected virtual Tensor Loss() => Functional.CrossEntropy(Model.Forward(X), Y);
 
     /// <inheritdoc/>
     public override void Step()
     {
-        loss = Loss();
+        using (Amp is { } lowp ? Autocast.Enable(X.Device, lowp) : null) loss = Loss();
         Opt.ZeroGrad();
         loss.Backward();
         Opt.Step();

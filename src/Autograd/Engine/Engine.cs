@@ -79,6 +79,9 @@ internal static class Engine
 
         bool anomaly = Autograd.IsAnomalyEnabled;
         bool previousMode = GradMode.Set(createGraph);   // formulas are recorded only under createGraph
+        // Backward ops run in the dtypes their forward ops chose: a Backward() called inside an autocast scope must not
+        // cast the gradients again (PyTorch's engine runs with autocast off too).
+        var autocastOff = Autocast.Suspend();
         try
         {
             // 3. Run nodes in topological order.
@@ -132,6 +135,7 @@ internal static class Engine
         finally
         {
             GradMode.Set(previousMode);
+            autocastOff.Dispose();
         }
         return captured;
     }

@@ -50,4 +50,26 @@ public sealed partial class IlgpuBackend
             LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, OptimParams, TensorOffsets>(d, OptimKernels.Adam<T, R>)(
                 Count(n), ViewOf<T>(param), ViewOf<T>(grad), ViewOf<T>(expAvg), ViewOf<T>(expAvgSq), ViewOf<T>(maxExpAvgSq ?? expAvgSq), p, o);
     }
+
+    /// <inheritdoc/>
+    /// <remarks>One launch per gradient, all queued on the stream: foundInf stays on the device, nothing is read back.</remarks>
+    public void NonFiniteCheckAndUnscale(IReadOnlyList<Tensor> grads, Tensor foundInf, double invScale)
+    {
+        foreach (var g in grads)
+        {
+            long n = g.Numel;
+            if (n == 0) continue;
+            var d = Dev(g);
+            var o = new TensorOffsets { A = g.StorageOffset, B = foundInf.StorageOffset };
+            if (g.DType == DType.Float32) Go<float, F32>();
+            else if (g.DType == DType.Float64) Go<double, F64>();
+            else CompositeKernels.NonFiniteCheckAndUnscale(this, [g], foundInf, invScale);
+
+            // A float32 gradient is multiplied by the float32 inverse scale: its exact product in double rounded once
+            // to float is the float32 product.
+            void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
+                LoadKernel<ArrayView<T>, ArrayView<float>, double, TensorOffsets>(d, OptimKernels.NonFiniteCheckAndUnscale<T, R>)(
+                    Count(n), ViewOf<T>(g), ViewOf<float>(foundInf), invScale, o);
+        }
+    }
 }

@@ -6,7 +6,7 @@ namespace Ember;
 /// The registry of backends. The CPU backend is always present; GPU backends register explicitly
 /// (<see cref="Register"/>, called by Ember.Backends.Ilgpu's module initializer). No reflection scanning.
 /// </summary>
-public static class Backends
+public static partial class Backends
 {
     private static readonly object Gate = new();
     private static IBackend[] registered = [CpuBackend.Instance];

@@ -234,4 +234,18 @@ public static partial class CompositeKernels
         var denom = v.Sqrt() * (1 / Math.Sqrt(bc2)) + args.Eps;
         Write(param, p - m / denom * (args.Lr / bc1));
     }
+
+    /// <summary>
+    /// See <see cref="IBackend.NonFiniteCheckAndUnscale"/>: per tensor, foundInf = max(foundInf, any(¬isfinite(g))) and
+    /// g = g·invScale, all in tensor ops on the device (no host read).
+    /// </summary>
+    public static void NonFiniteCheckAndUnscale(IBackend backend, IReadOnlyList<Tensor> grads, Tensor foundInf, double invScale)
+    {
+        using var _ = RecordingOff.Enter();
+        foreach (var g in grads)
+        {
+            Write(foundInf, foundInf.Maximum(g.IsFinite().LogicalNot().Any().To(DType.Float32).Reshape(1)));
+            Write(g, g * invScale);
+        }
+    }
 }

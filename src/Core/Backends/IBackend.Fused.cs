@@ -171,6 +171,18 @@ public partial interface IBackend
     /// </summary>
     void Argsort(Tensor keys, Tensor indices, bool descending) => CompositeKernels.Argsort(this, keys, indices, descending);
 
+    // ---- mixed precision ----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// GradScaler's fused unscale (PyTorch's <c>_amp_foreach_non_finite_check_and_unscale_</c>): for every element x of
+    /// every tensor in <paramref name="grads"/>, foundInf[0] = 1 when x is ±∞ or NaN (checked before scaling), then
+    /// x ← x·invScale in x's dtype. grads are contiguous floating-point tensors on this backend's one device;
+    /// foundInf is a Float32 [1] tensor on the same device, only ever set to 1 (never cleared), so the result
+    /// stays on the device and the caller reads it once per step.
+    /// </summary>
+    void NonFiniteCheckAndUnscale(IReadOnlyList<Tensor> grads, Tensor foundInf, double invScale) =>
+        CompositeKernels.NonFiniteCheckAndUnscale(this, grads, foundInf, invScale);
+
     // ---- optimizer steps ----------------------------------------------------------------------------------
 
     /// <summary>One SGD step in place on contiguous param (and momentum buffer), PyTorch's formula.</summary>

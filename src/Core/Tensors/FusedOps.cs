@@ -41,6 +41,7 @@ public static class FusedOps
     /// <exception cref="ArgumentException">Shapes, dtypes or devices do not match.</exception>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor bias)
     {
+        if (Autocast.Cast(AutocastOp.Linear, x, weight, bias) is { } cast) return Linear(cast[0]!, cast[1]!, cast[2]!);
         RequireFloatLike("Linear", x, weight, bias);
         Require(weight.Dim == 2 && x.Dim >= 1 && x.Shape[-1] == weight.Shape[1] && bias.Dim == 1 && bias.Shape[0] == weight.Shape[0],
             "Linear", $"expected x [*, in], weight [out, in], bias [out], got {x.Shape}, {weight.Shape}, {bias.Shape}.");
@@ -62,6 +63,7 @@ public static class FusedOps
     /// <exception cref="ArgumentException">Shapes, dtypes or devices do not match the geometry.</exception>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, ConvGeometry geometry, int groups)
     {
+        if (Autocast.Cast(AutocastOp.Conv, x, weight, bias) is { } cast) return Conv2d(cast[0]!, cast[1]!, cast[2], geometry, groups);
         RequireFloatLike("Conv2d", x, weight, bias);
         Require(x.Dim == 4 && x.Shape[1] == geometry.Channels && weight.Dim == 4 && weight.Shape[1] * groups == geometry.Channels,
             "Conv2d", $"input {x.Shape} and weight {weight.Shape} do not match {geometry} with groups={groups}.");
@@ -154,6 +156,7 @@ public static class FusedOps
     /// <exception cref="ArgumentException">x's element count is not a multiple of normalizedSize, or weight/bias sizes differ.</exception>
     public static Tensor LayerNorm(Tensor x, long normalizedSize, Tensor? weight, Tensor? bias, double eps)
     {
+        if (Autocast.Cast(AutocastOp.LayerNorm, x, weight, bias) is { } cast) return LayerNorm(cast[0]!, normalizedSize, cast[1], cast[2], eps);
         RequireFloatLike("LayerNorm", x, weight, bias);
         Require(normalizedSize > 0 && x.Numel % normalizedSize == 0 && (weight is null || weight.Numel == normalizedSize)
             && (bias is null || bias.Numel == normalizedSize), "LayerNorm", $"input {x.Shape} cannot be normalized over {normalizedSize} trailing elements with weight {weight?.Shape} and bias {bias?.Shape}.");
@@ -206,6 +209,7 @@ public static class FusedOps
     /// <exception cref="ArgumentException">Shapes, dtypes or devices do not match.</exception>
     public static Tensor CrossEntropy(Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args)
     {
+        if (Autocast.Cast(AutocastOp.CrossEntropy, x, weight) is { } cast) return CrossEntropy(cast[0]!, target, cast[1], args);
         RequireFloatLike("CrossEntropy", x, weight);
         Require(x.Dim == 2 && target.Dim == 1 && target.Shape[0] == x.Shape[0] && target.DType == DType.Int64 && target.Device == x.Device
             && (weight is null || weight.Dim == 1 && weight.Shape[0] == x.Shape[1]), "CrossEntropy",
@@ -245,6 +249,7 @@ public static class FusedOps
     /// <exception cref="ArgumentException">The shapes do not satisfy <see cref="AttentionApplies"/>.</exception>
     public static Tensor Attention(Tensor q, Tensor k, Tensor v, double scale, bool causal)
     {
+        if (Autocast.Cast(AutocastOp.Attention, q, k, v) is { } cast) return Attention(cast[0]!, cast[1]!, cast[2]!, scale, causal);
         Require(AttentionApplies(q, k, v), "Attention", $"expected float q [*, L, D], k [*, S, D], v [*, S, Dv] with equal leading dims on one device, got {q.Shape}, {k.Shape}, {v.Shape}.");
         Tensor[] inputs = [q, k, v];
         bool record = Recording(inputs, out var scope);

@@ -21,6 +21,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The op does not accept this dtype.</exception>
     public Tensor Apply(UnaryOp op, double alpha = 0, double beta = 0)
     {
+        if (AutocastPolicies.Of(op) is { } amp && Autocast.Cast(amp, this) is { } cast) return cast[0]!.Apply(op, alpha, beta);
         CheckNotDisposed(op.ToString());
         DType outType = DType;
         if (op is UnaryOp.IsNan or UnaryOp.IsInf) outType = DType.Bool;
@@ -50,6 +51,7 @@ public sealed partial class Tensor
     public static Tensor Apply(BinaryOp op, Tensor a, Tensor b)
     {
         ArgumentNullException.ThrowIfNull(a); ArgumentNullException.ThrowIfNull(b);
+        if (Autocast.Cast(AutocastPolicies.Of(op), a, b) is { } cast) return Apply(op, cast[0]!, cast[1]!);
         string name = op.ToString();
         CheckSameDevice(name, a, b);
         CheckSameDType(name, a, b);
@@ -221,6 +223,7 @@ public sealed partial class Tensor
     {
         if (condition.DType != DType.Bool)
             throw new ArgumentException($"Where: condition must be Bool, got {condition.DType} (shape {condition.Shape}).");
+        if (Autocast.Cast(AutocastOp.Elementwise, a, b) is { } cast) return Where(condition, cast[0]!, cast[1]!);
         CheckSameDevice("Where", condition, a); CheckSameDevice("Where", a, b); CheckSameDType("Where", a, b);
         var outShape = ShapeUtil.Broadcast("Where", ShapeUtil.Broadcast("Where", condition.shape, a.shape), b.shape);
         var result = Alloc(outShape, a.DType, a.Device);

@@ -12,6 +12,7 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Count == 0) throw new ArgumentException("Cat: expected a non-empty list of tensors.");
+        if (Autocast.Cast(AutocastOp.Cat, [.. tensors]) is { } cast) return Cat([.. cast.Select(t => t!)], dim);
         var first = tensors[0];
         if (first.Dim == 0) throw new ArgumentException("Cat: zero-dimensional tensors cannot be concatenated; Unsqueeze or use Stack.");
         int d = ShapeUtil.NormalizeDim(dim, first.Dim, "Cat");
@@ -303,6 +304,7 @@ public sealed partial class Tensor
 
     private Tensor SoftmaxCore(string op, int dim, bool log)
     {
+        if (Autocast.Cast(log ? AutocastOp.LogSoftmax : AutocastOp.Softmax, this) is { } cast) return cast[0]!.SoftmaxCore(op, dim, log);
         CheckFloat(op);
         CheckNotDisposed(op);
         int d = ShapeUtil.NormalizeDim(dim, Dim, op);

@@ -20,6 +20,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">An operand is 0-dim, inner sizes differ, batch dims do not broadcast, or dtypes/devices differ.</exception>
     public Tensor MatMul(Tensor other)
     {
+        if (Autocast.Cast(AutocastOp.MatMul, this, other) is { } cast) return cast[0]!.MatMul(cast[1]!);
         CheckMatMulOperands("MatMul", this, other);
         if (Dim == 0 || other.Dim == 0)
             throw new ArgumentException($"MatMul: both arguments need at least 1 dimension, got shapes {Shape} and {other.Shape}.");
@@ -56,6 +57,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">An operand is not 2-D, inner sizes differ, or dtypes/devices differ.</exception>
     public Tensor Mm(Tensor other)
     {
+        if (Autocast.Cast(AutocastOp.MatMul, this, other) is { } cast) return cast[0]!.Mm(cast[1]!);
         CheckMatMulOperands("Mm", this, other);
         if (Dim != 2 || other.Dim != 2)
             throw new ArgumentException($"Mm: expected 2-D tensors, got shapes {Shape} and {other.Shape}.");
@@ -69,6 +71,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">An operand is not 3-D, batch or inner sizes differ, or dtypes/devices differ.</exception>
     public Tensor Bmm(Tensor other)
     {
+        if (Autocast.Cast(AutocastOp.MatMul, this, other) is { } cast) return cast[0]!.Bmm(cast[1]!);
         CheckMatMulOperands("Bmm", this, other);
         if (Dim != 3 || other.Dim != 3)
             throw new ArgumentException($"Bmm: expected 3-D tensors, got shapes {Shape} and {other.Shape}.");

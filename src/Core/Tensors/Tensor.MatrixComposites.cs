@@ -7,6 +7,7 @@ public sealed partial class Tensor
     public Tensor Addmm(Tensor mat1, Tensor mat2, double beta = 1, double alpha = 1)
     {
         if (mat1.Dim != 2 || mat2.Dim != 2) throw new ArgumentException($"Addmm: mat1 and mat2 must be matrices, got {mat1.Shape} and {mat2.Shape}.");
+        if (Autocast.Cast(AutocastOp.Addmm, this, mat1, mat2) is { } cast) return cast[0]!.Addmm(cast[1]!, cast[2]!, beta, alpha);
         return AddScaled("Addmm", mat1.MatMul(mat2), beta, alpha);
     }
 
@@ -15,6 +16,7 @@ public sealed partial class Tensor
     public Tensor Baddbmm(Tensor batch1, Tensor batch2, double beta = 1, double alpha = 1)
     {
         if (batch1.Dim != 3 || batch2.Dim != 3) throw new ArgumentException($"Baddbmm: batch1 and batch2 must be 3D tensors, got {batch1.Shape} and {batch2.Shape}.");
+        if (Autocast.Cast(AutocastOp.Baddbmm, this, batch1, batch2) is { } cast) return cast[0]!.Baddbmm(cast[1]!, cast[2]!, beta, alpha);
         return AddScaled("Baddbmm", batch1.Bmm(batch2), beta, alpha);
     }
 

@@ -103,6 +103,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">A dim repeats.</exception>
     public Tensor Sum(int[] dims, bool keepDim = false)
     {
+        if (Autocast.Cast(AutocastOp.Sum, this) is { } cast) return cast[0]!.Sum(dims, keepDim);
         var d = ReduceDims("Sum", dims);
         var (v, _) = ReduceRaw("Sum", ReduceOp.Sum, d, keepDim, SumType(DType), false);
         if (!IsFloatingPoint) return v;
@@ -122,6 +123,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentOutOfRangeException">A dim is out of range.</exception>
     public Tensor Mean(int[] dims, bool keepDim = false)
     {
+        if (Autocast.Cast(AutocastOp.Mean, this) is { } cast) return cast[0]!.Mean(dims, keepDim);
         if (!IsFloatingPoint)
             throw new ArgumentException($"Mean: expected a floating-point tensor, got {DType} (shape {Shape}); convert with .To(DType.Float32) first.");
         var d = ReduceDims("Mean", dims);
@@ -141,6 +143,7 @@ public sealed partial class Tensor
 
     private Tensor ProdCore(int[] dims, bool keepDim)
     {
+        if (Autocast.Cast(AutocastOp.Prod, this) is { } cast) return cast[0]!.ProdCore(dims, keepDim);
         var src = DType == DType.Bool ? To(DType.Int64) : this;
         var d = src.ReduceDims("Prod", dims);
         var (v, _) = src.ReduceRaw("Prod", ReduceOp.Prod, d, keepDim, SumType(DType), false);
@@ -296,6 +299,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentOutOfRangeException">A dim is out of range.</exception>
     public Tensor LogSumExp(int[] dims, bool keepDim = false)
     {
+        if (Autocast.Cast(AutocastOp.LogSumExp, this) is { } cast) return cast[0]!.LogSumExp(dims, keepDim);
         CheckFloat("LogSumExp");
         var d = ReduceDims("LogSumExp", dims);
         var (v, _) = ReduceRaw("LogSumExp", ReduceOp.LogSumExp, d, keepDim, DType, false);

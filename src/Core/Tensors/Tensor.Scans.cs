@@ -9,7 +9,8 @@ public sealed partial class Tensor
     /// Hillis–Steele scan (⌈log₂ n⌉ shifted adds), so the gradient is the reversed cumulative sum and every backend runs it.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
-    public Tensor Cumsum(int dim) => Scan("Cumsum", dim, BinaryOp.Add, 0);
+    public Tensor Cumsum(int dim) =>
+        Autocast.Cast(AutocastOp.Cumsum, this) is { } cast ? cast[0]!.Cumsum(dim) : Scan("Cumsum", dim, BinaryOp.Add, 0);
 
     /// <summary>
     /// yᵢ = Π_{j≤i} xⱼ along dim (torch.cumprod). Integer and Bool inputs accumulate in Int64. Differentiable, including

@@ -77,6 +77,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">x's last dim differs from weight's in-features.</exception>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
+        if (Autocast.Cast(AutocastOp.Linear, x, weight, bias) is { } cast) return Linear(cast[0]!, cast[1]!, cast[2]);
         if (weight.Dim != 2 || x.Dim == 0 || x.Shape[-1] != weight.Shape[1])
             throw new ArgumentException($"Linear: input {x.Shape} does not match weight {weight.Shape} (expected input [*, {(weight.Dim == 2 ? weight.Shape[1] : -1)}]).");
         // A 1-D bias of matching dtype and device: one fused primitive (bias written, product accumulated onto it).

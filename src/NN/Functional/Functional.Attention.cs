@@ -11,6 +11,8 @@ public static partial class Functional
     public static Tensor ScaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor? attnMask = null, double dropoutP = 0,
         bool isCausal = false, bool training = true)
     {
+        if (Autocast.Cast(AutocastOp.Attention, query, key, value) is { } cast)
+            return ScaledDotProductAttention(cast[0]!, cast[1]!, cast[2]!, attnMask, dropoutP, isCausal, training);
         if (attnMask is not null && isCausal) throw new ArgumentException("ScaledDotProductAttention: give either attnMask or isCausal, not both.");
         if (query.Shape[-1] != key.Shape[-1])
             throw new ArgumentException($"ScaledDotProductAttention: query {query.Shape} and key {key.Shape} must share the last dim.");

@@ -77,6 +77,8 @@ public static partial class Functional
     public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2? padding = null,
         Size2? outputPadding = null, int groups = 1, Size2? dilation = null)
     {
+        if (Autocast.Cast(AutocastOp.ConvTranspose, x, weight, bias) is { } cast)
+            return ConvTranspose2d(cast[0]!, cast[1]!, cast[2], stride, padding, outputPadding, groups, dilation);
         var (sh, sw) = stride ?? (1, 1); var (ph, pw) = padding ?? (0, 0); var (oph, opw) = outputPadding ?? (0, 0); var (dh, dw) = dilation ?? (1, 1);
         if (x.Dim != 4 || weight.Dim != 4 || x.Shape[1] != weight.Shape[0] || groups < 1 || x.Shape[1] % groups != 0)
             throw new ArgumentException($"ConvTranspose2d: expected input [N, Cin, H, W] and weight [Cin, Cout/groups, kH, kW] with Cin divisible by groups={groups}, got {x.Shape} and {weight.Shape}.");

@@ -52,6 +52,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">Shapes differ.</exception>
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
     {
+        if (Autocast.Cast(AutocastOp.MseLoss, input, target) is { } cast) return MseLoss(cast[0]!, cast[1]!, reduction);
         CheckSameShape("MseLoss", input, target);
         return Reduce((input - target).Square(), reduction);
     }
@@ -60,6 +61,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">Shapes differ.</exception>
     public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
     {
+        if (Autocast.Cast(AutocastOp.L1Loss, input, target) is { } cast) return L1Loss(cast[0]!, cast[1]!, reduction);
         CheckSameShape("L1Loss", input, target);
         return Reduce((input - target).Abs(), reduction);
     }
@@ -68,6 +70,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">Shapes differ or beta &lt; 0.</exception>
     public static Tensor SmoothL1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double beta = 1.0)
     {
+        if (Autocast.Cast(AutocastOp.SmoothL1Loss, input, target) is { } cast) return SmoothL1Loss(cast[0]!, cast[1]!, reduction, beta);
         CheckSameShape("SmoothL1Loss", input, target);
         if (beta < 0) throw new ArgumentException($"SmoothL1Loss: beta must be ≥ 0, got {beta}.");
         if (beta == 0) return L1Loss(input, target, reduction);
@@ -79,6 +82,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">Shapes differ or delta ≤ 0.</exception>
     public static Tensor HuberLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double delta = 1.0)
     {
+        if (Autocast.Cast(AutocastOp.HuberLoss, input, target) is { } cast) return HuberLoss(cast[0]!, cast[1]!, reduction, delta);
         CheckSameShape("HuberLoss", input, target);
         if (delta <= 0) throw new ArgumentException($"HuberLoss: delta must be > 0, got {delta}.");
         var d = (input - target).Abs();
@@ -89,6 +93,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">Shapes differ, or an element of input or target is outside [0, 1] (or NaN).</exception>
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
+        if (Autocast.Cast(AutocastOp.BinaryCrossEntropy, input, target, weight) is { } cast) return BinaryCrossEntropy(cast[0]!, cast[1]!, cast[2], reduction);
         CheckSameShape("BinaryCrossEntropy", input, target);
         CheckProbabilities(input, "input");
         CheckProbabilities(target, "target");
@@ -106,6 +111,8 @@ public static partial class Functional
     /// <exception cref="ArgumentException">Shapes differ.</exception>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean, Tensor? posWeight = null)
     {
+        if (Autocast.Cast(AutocastOp.BinaryCrossEntropyWithLogits, input, target, weight, posWeight) is { } cast)
+            return BinaryCrossEntropyWithLogits(cast[0]!, cast[1]!, cast[2], reduction, cast[3]);
         CheckSameShape("BinaryCrossEntropyWithLogits", input, target);
         var m = (-input).Clamp(0, null);
         var sp = m + ((-m).Exp() + (-input - m).Exp()).Log();
@@ -134,6 +141,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">Shapes or dtypes do not match.</exception>
     public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean)
     {
+        if (Autocast.Cast(AutocastOp.NllLoss, input, weight) is { } cast) return NllLoss(cast[0]!, target, cast[1], ignoreIndex, reduction);
         if (input.Dim == 1) { input = input.Unsqueeze(0); target = target.Unsqueeze(0); }
         if (target.DType != DType.Int64 && target.DType != DType.Int32)
             throw new ArgumentException($"NllLoss: target must hold Int64 class indices, got {target.DType} (shape {target.Shape}).");
@@ -165,6 +173,8 @@ public static partial class Functional
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean, double labelSmoothing = 0.0)
     {
+        if (Autocast.Cast(AutocastOp.CrossEntropy, input, target, weight) is { } cast)
+            return CrossEntropy(cast[0]!, cast[1]!, cast[2], ignoreIndex, reduction, labelSmoothing);
         if (labelSmoothing < 0 || labelSmoothing > 1)
             throw new ArgumentException($"CrossEntropy: labelSmoothing must be between 0.0 and 1.0, got {labelSmoothing}.");
         if (input.Dim == 0)
@@ -205,6 +215,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">Shapes differ.</exception>
     public static Tensor KLDiv(Tensor input, Tensor target, KLDivReduction reduction = KLDivReduction.Mean, bool logTarget = false)
     {
+        if (Autocast.Cast(AutocastOp.KLDiv, input, target) is { } cast) return KLDiv(cast[0]!, cast[1]!, reduction, logTarget);
         CheckSameShape("KLDiv", input, target);
         Tensor loss;
         if (logTarget) loss = target.Exp() * (target - input);

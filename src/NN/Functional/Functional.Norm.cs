@@ -28,6 +28,9 @@ public static partial class Functional
     public static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,
         bool training = false, double momentum = 0.1, double eps = 1e-5)
     {
+        // Under autocast: statistics and affine in float32, the result in x's dtype (PyTorch's mixed batch norm).
+        if (Autocast.Cast(AutocastOp.BatchNorm, x, weight, bias) is { } cast)
+            return BatchNorm(cast[0]!, runningMean, runningVar, cast[1], cast[2], training, momentum, eps).To(x.DType);
         if (x.Dim < 2) throw new ArgumentException($"BatchNorm: expected at least 2 dims [N, C, *], got {x.Shape}.");
         long c = x.Shape[1];
         var bshape = Enumerable.Repeat(1L, x.Dim).ToArray(); bshape[1] = c;
@@ -76,6 +79,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">C is not divisible by numGroups.</exception>
     public static Tensor GroupNorm(Tensor x, int numGroups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {
+        if (Autocast.Cast(AutocastOp.GroupNorm, x, weight, bias) is { } cast) return GroupNorm(cast[0]!, numGroups, cast[1], cast[2], eps);
         if (x.Dim < 2 || x.Shape[1] % numGroups != 0)
             throw new ArgumentException($"GroupNorm: expected input [N, C, *] with C divisible by num_groups={numGroups}, got {x.Shape}.");
         long n = x.Shape[0], c = x.Shape[1];

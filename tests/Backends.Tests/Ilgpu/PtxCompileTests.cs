@@ -243,4 +243,14 @@ public class PtxCompileTests
         Assert.That(ptx, Does.Not.Contain(".local"), "the row's Float4 locals are registers, not local memory");
         if (kernel != nameof(RegisterCrossEntropyKernels.Forward)) Assert.That(ptx, Does.Contain("st.global.v4.f32"), "128-bit stores");
     }
+
+    [Test]
+    public void GradScalerUnscaleKernelCompilesForCuda()
+    {
+        foreach (var (t, r) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)) })
+        {
+            var kernel = typeof(OptimKernels).GetMethod(nameof(OptimKernels.NonFiniteCheckAndUnscale))!.MakeGenericMethod(t, r);
+            Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"NonFiniteCheckAndUnscale<{t.Name}>");
+        }
+    }
 }

@@ -186,4 +186,16 @@ internal static class OptimKernels
         double denom = R.ToD(R.Sqrt(R.FromD(vd))) / a.Bc2Sqrt + a.Eps;
         p[o.A + i] = R.FromD(pv - a.StepSize * R.ToD(mt) / denom);
     }
+
+    /// <summary>
+    /// GradScaler's unscale of one gradient (offset o.A): flags a non-finite element in found[o.B] (every writer stores
+    /// the same 1, so the race is benign and needs no atomic) and scales it by inv.
+    /// </summary>
+    public static void NonFiniteCheckAndUnscale<T, R>(Index1D i, ArrayView<T> g, ArrayView<float> found, double inv, TensorOffsets o)
+        where T : unmanaged where R : struct, IReal<T>
+    {
+        double x = R.ToD(g[o.A + i]);
+        if (ILGPU.Algorithms.XMath.IsNaN(x) || ILGPU.Algorithms.XMath.IsInfinity(x)) found[o.B] = 1f;
+        g[o.A + i] = R.FromD(x * inv);
+    }
 }
