@@ -55,7 +55,7 @@ public enum GemmAlgorithm
     /// <summary>
     /// TF32 tensor cores (<see cref="IlgpuMmaGemm.Tf32"/>): operands rounded to 10 mantissa bits, float32 accumulation.
     /// Native on CUDA with compute capability ≥ 8.0, emulated (slowly) elsewhere. <see cref="Auto"/> picks it on such
-    /// devices when TF32 is allowed (<c>EMBER_ALLOW_TF32=1</c>), as PyTorch's <c>allow_tf32</c>.
+    /// devices when TF32 is allowed (<see cref="Backends.Cuda.AllowTF32"/>), as PyTorch's <c>allow_tf32</c>.
     /// </summary>
     Tf32,
 }

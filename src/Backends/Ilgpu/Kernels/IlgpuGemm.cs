@@ -63,7 +63,7 @@ public static class IlgpuGemm
         };
         if (algorithm == GemmAlgorithm.Auto)
             algorithm = (long)m * n * k < NaiveThreshold ? GemmAlgorithm.Naive
-                : IlgpuMmaGemm.AllowTf32 && IlgpuMmaGemm.IsSupported(device) ? GemmAlgorithm.Tf32 : GemmAlgorithm.Tiled;
+                : IlgpuBackend.UseTF32(device) && IlgpuMmaGemm.IsSupported(device) ? GemmAlgorithm.Tf32 : GemmAlgorithm.Tiled;
         if (algorithm == GemmAlgorithm.Tf32)
         {
             IlgpuMmaGemm.Tf32(device, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);

@@ -18,12 +18,6 @@ public static class IlgpuMmaGemm
         device.Accelerator is CudaAccelerator cuda && cuda.Architecture.Major >= 8;
 
     /// <summary>
-    /// Whether float32 products on CUDA may use TF32 tensor cores (PyTorch's <c>torch.backends.cuda.matmul.allow_tf32</c>;
-    /// off by default). Starts from the environment variable <c>EMBER_ALLOW_TF32=1</c>.
-    /// </summary>
-    internal static bool AllowTf32 { get; set; } = Environment.GetEnvironmentVariable("EMBER_ALLOW_TF32") == "1";
-
-    /// <summary>
     /// Queues a TF32 tensor-core SGEMM: operands rounded to TF32 (to nearest, ties away), products summed in float32.
     /// Arguments as <see cref="IlgpuGemm.Sgemm(IlgpuDevice, bool, bool, int, int, int, float, ArrayView{float}, int, long, ArrayView{float}, int, long, float, ArrayView{float}, int, long, int, GemmAlgorithm)"/>.
     /// </summary>
