@@ -44,11 +44,8 @@ public sealed partial class CpuBackend
             }
             if (buf != null) ArrayPool<T>.Shared.Return(buf);
         }
-        int threads = CpuThreads.Count;
-        if (threads <= 1 || outer < 2 || outer * inner < 32768) { Body(0, outer); return; }
-        int chunks = (int)Math.Min(threads, outer);
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            c => Body(outer * c / chunks, outer * (c + 1) / chunks));
+        if (outer < 2 || outer * inner < 32768) { Body(0, outer); return; }
+        CpuParallel.For(outer, inner, (r0, n) => Body(r0, r0 + n));
     }
 
     // Writes one reduced value at row r of the 1-D (possibly strided) output, converting to its dtype.
