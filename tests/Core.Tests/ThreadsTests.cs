@@ -115,6 +115,24 @@ public class ThreadsTests
         Assert.That(CpuTopology.L2Bytes, Is.GreaterThan(0));
     }
 
+    [TestCase(1)]
+    [TestCase(4)]
+    public void IndexAddRowsMatchesTheSerialSumWithRepeatedIndices(int threads)
+    {
+        // The embedding backward's shape: 1000 rows of width 190 (not a multiple of a 16-float block) into 300 rows.
+        Threads.Count = threads;
+        const int rows = 1000, width = 190, targets = 300;
+        var r = new System.Random(3);
+        long[] ids = Enumerable.Range(0, rows).Select(_ => (long)r.Next(targets)).ToArray();
+        float[] src = Enumerable.Range(0, rows * width).Select(_ => (float)(r.NextDouble() * 4 - 2)).ToArray();
+        float[] expected = new float[targets * width];
+        for (int i = 0; i < rows; i++)
+            for (int c = 0; c < width; c++)
+                expected[ids[i] * width + c] += 0.5f * src[i * width + c];
+        var result = Tensor.Zeros([targets, width]).IndexAdd(0, Tensor.FromArray(ids), Tensor.FromArray(src, rows, width), alpha: 0.5);
+        Assert.That(result.ToArray<float>(), Is.EqualTo(expected));
+    }
+
     [Test]
     public void OneThreadGivesBitwiseTheSameResultsAsSeveral()
     {
