@@ -23,13 +23,27 @@ internal static unsafe class GemmDriver<T, TK>
         long flops = (long)p->M * p->N * p->K;
         long total = flops * p->Batch;
         int parts = (int)Math.Clamp(total / WorkPerThread, 1, threads);
-        p->SplitBatch = p->Batch >= parts && p->CBatch != 0 && (p->Batch % parts == 0 || p->Batch >= 4 * parts);
-        if (p->SplitBatch)
+        // Separate outputs (C batch stride not 0) can be split by entry: whole entries per piece when there are enough
+        // of them to balance; fewer entries than pieces (many threads, a small batch of small matrices) split each entry
+        // into a grid as well, so all threads work instead of only the few a single small matrix would keep busy.
+        bool separate = p->CBatch != 0 && p->Batch > 1;
+        if (separate && p->Batch >= parts && (p->Batch % parts == 0 || p->Batch >= 4 * parts))
         {
+            p->BatchGroups = parts;
+            p->GridM = p->GridN = 1;
+            p->CellM = p->M;
+            p->CellN = p->N;
             p->Parts = parts;
+        }
+        else if (separate && p->Batch < parts)
+        {
+            p->BatchGroups = p->Batch;
+            PlanGrid(p, (int)Math.Clamp(flops / WorkPerThread, 1, parts / p->Batch));
+            p->Parts *= p->Batch;
         }
         else
         {
+            p->BatchGroups = 1;
             PlanGrid(p, (int)Math.Clamp(flops / WorkPerThread, 1, parts));
         }
         if (p->Parts == 1)
@@ -75,19 +89,14 @@ internal static unsafe class GemmDriver<T, TK>
     private static void Part(void* context, int part)
     {
         var p = (GemmProblem<T>*)context;
-        if (p->SplitBatch)
-        {
-            int first = (int)((long)p->Batch * part / p->Parts);
-            int last = (int)((long)p->Batch * (part + 1) / p->Parts);
-            for (int i = first; i < last; i++)
-                Block(p, i, 0, p->M, 0, p->N, p->Beta);
-            return;
-        }
-        int m0 = part / p->GridN * p->CellM;
-        int n0 = part % p->GridN * p->CellN;
+        int cells = p->GridM * p->GridN, group = part / cells, cell = part % cells;
+        int first = (int)((long)p->Batch * group / p->BatchGroups);
+        int last = (int)((long)p->Batch * (group + 1) / p->BatchGroups);
+        int m0 = cell / p->GridN * p->CellM;
+        int n0 = cell % p->GridN * p->CellN;
         int m1 = Math.Min(p->M, m0 + p->CellM);
         int n1 = Math.Min(p->N, n0 + p->CellN);
-        for (int i = 0; i < p->Batch; i++)
+        for (int i = first; i < last; i++)
         {
             // With a broadcast C (batch stride 0) the products accumulate: C = alpha * sum_b A_b B_b + beta * C.
             T beta = i > 0 && p->CBatch == 0 ? T.One : p->Beta;
