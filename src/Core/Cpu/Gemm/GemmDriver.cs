@@ -16,6 +16,13 @@ internal static unsafe class GemmDriver<T, TK>
     /// <summary>Multiply-adds below which one more thread is not worth waking.</summary>
     private const long WorkPerThread = 1L << 19;
 
+    /// <summary>
+    /// Rows of a packed A block on this machine: the kernel's MC, lowered (in whole MR tiles) where half of the L2 read at
+    /// start (<see cref="CpuTopology.L2Bytes"/>) cannot hold an MC x KC block, so the block stays in L2 on small-cache CPUs.
+    /// A static readonly value: the tiered JIT folds it like a constant.
+    /// </summary>
+    private static readonly int Mc = Math.Max(TK.MR, Math.Min(TK.MC, (int)(CpuTopology.L2Bytes / 2 / ((long)TK.KC * sizeof(T))) / TK.MR * TK.MR));
+
     /// <summary>Plans the thread split and runs the problem, using at most <paramref name="threads"/> threads.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Execute(GemmProblem<T>* p, int threads)
@@ -122,7 +129,7 @@ internal static unsafe class GemmDriver<T, TK>
 
         int mr = TK.MR, nr = TK.NR;
         int kcMax = Math.Min(k, TK.KC);
-        int mcMax = Math.Min(RoundUp(m, mr), TK.MC);
+        int mcMax = Math.Min(RoundUp(m, mr), Mc);
         int ncMax = Math.Min(RoundUp(n, nr), TK.NC);
         long aLength = RoundUp(kcMax * mcMax, 16) + 16, bLength = RoundUp(kcMax * ncMax, 16);
         T* packedA = (T*)GemmBuffers.Get((nuint)((aLength + bLength + mr * nr) * sizeof(T)));
@@ -139,9 +146,9 @@ internal static unsafe class GemmDriver<T, TK>
                 T betaNow = pc == 0 ? beta : T.One;
                 bool betaZero = betaNow == T.Zero;
                 GemmPacking.PackB(packedB, b + pc * brs + jc * bcs, brs, bcs, kc, nc, nr);
-                for (int ic = 0; ic < m; ic += TK.MC)
+                for (int ic = 0; ic < m; ic += Mc)
                 {
-                    int mc = Math.Min(TK.MC, m - ic);
+                    int mc = Math.Min(Mc, m - ic);
                     GemmPacking.PackA(packedA, a + ic * ars + pc * acs, ars, acs, mc, kc, mr);
                     for (int jr = 0; jr < nc; jr += nr)
                     {
