@@ -146,6 +146,8 @@ public class ThreadsTests
         var logits = Tensor.Randn([512, 300]);
         var target = Tensor.FromArray(Enumerable.Range(0, 512).Select(i => (long)(i * 37 % 300)).ToArray(), 512);
         var w = Tensor.Randn([300]);
+        var big = Tensor.Randn([700_001]);
+        var rowsToSelect = Tensor.FromArray(Enumerable.Range(0, 12000).Select(i => (long)(i * 7 % 512)).ToArray());
 
         float[][] Run()
         {
@@ -158,6 +160,9 @@ public class ThreadsTests
                 FusedOps.CrossEntropy(logits, target, null, new CrossEntropyArgs(-100, 0.1)).ToArray<float>(),
                 logits.Sum(1).ToArray<float>(),
                 att.ToArray<float>(),
+                big.Sum().ToArray<float>(),
+                a.MatMul(b).Unsqueeze(0).Expand(3, 300, 190).MatMul(Tensor.Randn([3, 190, 120], generator: new Generator(5))).ToArray<float>(),
+                logits.IndexSelect(0, rowsToSelect).ToArray<float>(),
             ];
         }
 
@@ -167,5 +172,7 @@ public class ThreadsTests
         float[][] four = Run();
         for (int i = 0; i < one.Length; i++)
             Assert.That(four[i], Is.EqualTo(one[i]), $"result {i} differs between 1 and 4 threads");
+        double reference = big.ToArray<float>().Sum(v => (double)v);
+        Assert.That(one[6][0], Is.EqualTo(reference).Within(1e-6 * big.Numel), "parallel block sum against the float64 sum");
     }
 }

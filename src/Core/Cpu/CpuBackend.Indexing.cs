@@ -114,11 +114,15 @@ public sealed partial class CpuBackend
         if (dim == 0 && x.IsContiguous && result.IsContiguous)
         {
             int row = checked((int)(x.Numel / Math.Max(x.shape[0], 1)));
-            for (long i = 0; i < count; i++)
+            long io = index.offset, xo = x.offset, ro = result.offset;
+            CpuParallel.For(count, row, (i0, n) =>
             {
-                long src = x.offset + id[index.offset + i * istride] * row;
-                xd.AsSpan(checked((int)src), row).CopyTo(rd.AsSpan(checked((int)(result.offset + i * row)), row));
-            }
+                for (long i = i0; i < i0 + n; i++)
+                {
+                    long src = xo + id[io + i * istride] * row;
+                    xd.AsSpan(checked((int)src), row).CopyTo(rd.AsSpan(checked((int)(ro + i * row)), row));
+                }
+            });
             return;
         }
         long xs = x.strides[dim];
