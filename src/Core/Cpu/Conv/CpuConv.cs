@@ -15,8 +15,9 @@ namespace Ember.Cpu;
 /// transposed over (O, C) and flipped in both spatial dims, so it runs through the same kernel. The weight gradient
 /// runs <see cref="ConvWeightGradKernel"/> over the positions of every sample.</para>
 /// <para>Work is split over <see cref="CpuThreads.Count"/> threads by (sample, position tile) for the two
-/// convolutions and by blocks of the weight gradient for the third, so every output element is computed by
-/// one thread in a fixed order: results do not depend on the thread count.</para>
+/// convolutions and by a grid of (output-channel blocks × input-channel groups) of the weight gradient for the third
+/// (each thread pads only the input channels it reads), so every output element is computed by one thread in a fixed
+/// order: results do not depend on the thread count.</para>
 /// </remarks>
 internal static unsafe class CpuConv
 {
