@@ -255,7 +255,8 @@ internal static unsafe class CpuConv
     // A thread pads only the input channels its reduction blocks touch and reads only its output channels' gradient rows,
     // so with many threads the per-thread copying shrinks with the grid instead of every thread padding all of x. Cost
     // per output position, in cycles: kernel work (units · 4·6 multiply-adds at about 32 per cycle), padding (about 0.5
-    // per channel element written and read) and gradient reads (about 0.2 per row element); the cheapest grid wins.
+    // per channel element written and read) and gradient rows (about 0.25 per row element, reads and the L2 they take);
+    // the cheapest grid wins (at 2 threads that is the split by output channels, as before).
     private static void PlanWeightGrid(WeightJob* j, int parts, int kk)
     {
         const int R = ConvWeightGradKernel.Rows, S = ConvWeightGradKernel.Columns;
@@ -265,7 +266,7 @@ internal static unsafe class CpuConv
             int gj = Math.Min(j->JBlocks, parts / go);
             int ob = (j->OBlocks + go - 1) / go, jb = (j->JBlocks + gj - 1) / gj;
             int channels = Math.Min(j->Cin, (jb * S + kk - 1) / kk + 1);
-            double cost = ob * jb * R * S / 32.0 + 0.5 * channels + 0.2 * ob * R;
+            double cost = ob * jb * R * S / 32.0 + 0.5 * channels + 0.25 * ob * R;
             if (cost < best)
             {
                 best = cost;
