@@ -163,3 +163,27 @@ public sealed class LayerNormWorkload : Workload
     /// <inheritdoc/>
     public override void Sync() => _ = y![0, 0].Item();
 }
+
+/// <summary>
+/// Sort of [4096, 1024] float32 along the last dim (values and indices). With <paramref name="host"/> the permutation
+/// comes from the host composite (<see cref="CompositeKernels.Argsort"/>: copy to the host, sort, copy back), the path
+/// every ILGPU sort took before the device kernel; without it from the device's <see cref="IBackend.Argsort"/>.
+/// </summary>
+public sealed class SortWorkload(Device device, bool host) : Workload
+{
+    private readonly Tensor x = Tensor.Randn([4096, 1024], device: device);
+    private Tensor? y;
+    /// <inheritdoc/>
+    public override string Name => host ? "sort (host)" : "sort";
+    /// <inheritdoc/>
+    public override void Step()
+    {
+        if (!host) { y = x.Sort(-1).Values; return; }
+        var keys = x.To(DType.Float64);
+        var idx = Tensor.Empty([4096, 1024], DType.Int64, device);
+        CompositeKernels.Argsort(x.Backend, keys, idx, descending: false);
+        y = x.Gather(1, idx);
+    }
+    /// <inheritdoc/>
+    public override void Sync() => _ = y![0, 0].Item();
+}

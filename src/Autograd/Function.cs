@@ -106,7 +106,7 @@ internal sealed class FunctionNode : Node
 {
     private readonly Function function;
     private readonly FunctionContext context;
-    private readonly long[][] inputShapes;
+    private readonly Shape[] inputShapes;
     private readonly DType[] inputDTypes;
 
     public FunctionNode(Function function, FunctionContext context, Tensor[] inputs)
@@ -114,7 +114,7 @@ internal sealed class FunctionNode : Node
     {
         this.function = function;
         this.context = context;
-        inputShapes = Array.ConvertAll(inputs, t => t.ShapeSpan.ToArray());
+        inputShapes = Array.ConvertAll(inputs, t => t.Shape);
         inputDTypes = Array.ConvertAll(inputs, t => t.DType);
     }
 
@@ -122,7 +122,7 @@ internal sealed class FunctionNode : Node
     public override string Name => function.Name + "Backward";
 
     /// <inheritdoc/>
-    public override long[][] InputShapes => inputShapes;
+    public override Shape[] InputShapes => inputShapes;
 
     /// <inheritdoc/>
     public override Tensor?[] Apply(Tensor gradOutput)
@@ -135,9 +135,9 @@ internal sealed class FunctionNode : Node
         for (int i = 0; i < grads.Length; i++)
         {
             if (grads[i] is not { } g) continue;
-            if (!g.ShapeSpan.SequenceEqual(inputShapes[i]))
+            if (!g.ShapeSpan.SequenceEqual(inputShapes[i].AsSpan()))
                 throw new InvalidOperationException(
-                    $"{function.Name}.Backward returned a gradient of shape {g.Shape} for input {i}, whose shape is {ShapeUtil.Format(inputShapes[i])}.");
+                    $"{function.Name}.Backward returned a gradient of shape {g.Shape} for input {i}, whose shape is {inputShapes[i]}.");
             if (g.DType != inputDTypes[i])
                 throw new InvalidOperationException(
                     $"{function.Name}.Backward returned a {g.DType} gradient for input {i}, which is {inputDTypes[i]}.");

@@ -133,8 +133,12 @@ public static partial class Distributed
         AppDomain.CurrentDomain.UnhandledException += (_, e) =>
         {
             Console.Out.Flush();
-            Console.Error.WriteLine($"[rank {Rank}] unhandled exception, aborting the job: {e.ExceptionObject}");
             Console.Error.Flush();
+            // The headline first, in one write: mpirun interleaves the ranks' stderr chunk by chunk.
+            WriteErrorLine(e.ExceptionObject is Exception ex
+                ? $"[rank {Rank}] unhandled exception, aborting the job: {ex.GetType().FullName}: {ex.Message}"
+                : $"[rank {Rank}] unhandled exception, aborting the job: {e.ExceptionObject}");
+            WriteErrorLine(e.ExceptionObject.ToString() ?? "");
             // Ranks failing in the same collective (a debug-mode mismatch throws on all of them) get a moment
             // to report before the abort takes them down.
             Thread.Sleep(200);
@@ -142,8 +146,21 @@ public static partial class Distributed
         };
         sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ =>
         {
-            Console.Error.WriteLine($"[rank {Rank}] terminated by mpirun: another rank failed (see its error) or the job was stopped.");
             Console.Error.Flush();
+            WriteErrorLine($"[rank {Rank}] terminated by mpirun: another rank failed (see its error) or the job was stopped.");
         });
+    }
+
+    /// <summary>
+    /// Writes one line to stderr in a single write call. A console writer may split a long line into several writes,
+    /// and mpirun forwards each rank's output as it arrives, so another rank's text could land inside the line; a pipe
+    /// keeps one write of up to 4 KiB (PIPE_BUF) whole.
+    /// </summary>
+    private static void WriteErrorLine(string line)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(line + Environment.NewLine);
+        using var stderr = Console.OpenStandardError();
+        stderr.Write(bytes);
+        stderr.Flush();
     }
 }

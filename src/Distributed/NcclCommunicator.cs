@@ -11,13 +11,20 @@ namespace Ember.Comm;
 /// them — with ILGPU's CUDA context made current (ILGPU creates its own context, not the primary one).
 /// Gather and Scatter are grouped sends and receives. Completion waits for the stream.
 /// </summary>
+/// <remarks>
+/// NCCL works through the CUDA runtime API, whose <c>cudaSetDevice</c> makes the device's <em>primary</em> context current
+/// on the calling thread. ILGPU runs in its own context and its <c>Accelerator.Bind()</c> does nothing when ILGPU believes
+/// it is already bound, so after an NCCL call the thread would be left in the primary context and ILGPU's next copy or
+/// launch on its own stream fails with "invalid resource handle" (seen on the H100 under mpirun). Every NCCL call is
+/// therefore bracketed by <see cref="MakeContextCurrent"/>, which sets ILGPU's context through the driver itself.
+/// </remarks>
 internal sealed unsafe class NcclCommunicator : Communicator
 {
-    private readonly Accelerator accelerator;
+    private readonly CudaAccelerator accelerator;
     private readonly nint stream;
     private nint comm;
 
-    private NcclCommunicator(Accelerator accelerator, nint comm, int rank, int size)
+    private NcclCommunicator(CudaAccelerator accelerator, nint comm, int rank, int size)
     {
         this.accelerator = accelerator;
         this.comm = comm;
@@ -42,10 +49,21 @@ internal sealed unsafe class NcclCommunicator : Communicator
         var id = new Nccl.UniqueId();
         if (group.Rank == 0) Nccl.Check(Nccl.GetUniqueId(&id), "ncclGetUniqueId");
         group.Host.Broadcast((nint)(&id), Nccl.UniqueIdBytes / sizeof(long), DType.Int64, 0, async: false).Wait();
-        acc.Bind();
+        MakeContextCurrent(acc);
         nint c;
-        Nccl.Check(Nccl.CommInitRank(&c, group.Size, id, group.Rank), "ncclCommInitRank");
+        try { Nccl.Check(Nccl.CommInitRank(&c, group.Size, id, group.Rank), "ncclCommInitRank"); }
+        finally { MakeContextCurrent(acc); }
         return new NcclCommunicator(acc, c, group.Rank, group.Size);
+    }
+
+    /// <summary>Makes ILGPU's context of <paramref name="acc"/> current on this thread, whatever NCCL left current.</summary>
+    /// <exception cref="InvalidOperationException">The driver refused the context.</exception>
+    private static void MakeContextCurrent(CudaAccelerator acc)
+    {
+        acc.Bind();   // ILGPU's own bookkeeping (a no-op when it believes the accelerator is bound)
+        var error = CudaAPI.CurrentAPI.SetCurrentContext(acc.NativePtr);
+        if (error != CudaError.CUDA_SUCCESS)
+            throw new InvalidOperationException($"NCCL: cannot make the CUDA context of {acc.Name} current: {error}.");
     }
 
     public override CommBuffer Pin(Tensor t, bool copyIn) => DeviceBuffer.Of(t, copyIn);
@@ -72,17 +90,22 @@ internal sealed unsafe class NcclCommunicator : Communicator
     /// <summary>Enqueues with the context current; completion is the stream's.</summary>
     private Pending Run(string name, Func<int> call)
     {
-        accelerator.Bind();
-        Nccl.Check(call(), name);
+        MakeContextCurrent(accelerator);
+        try { Nccl.Check(call(), name); }
+        finally { MakeContextCurrent(accelerator); }
         return new Pending(() => { accelerator.DefaultStream.Synchronize(); return true; }, () => accelerator.DefaultStream.Synchronize());
     }
 
     private Pending Grouped(string name, Action calls)
     {
-        accelerator.Bind();
-        Nccl.Check(Nccl.GroupStart(), "ncclGroupStart");
-        try { calls(); }
-        finally { Nccl.Check(Nccl.GroupEnd(), "ncclGroupEnd"); }
+        MakeContextCurrent(accelerator);
+        try
+        {
+            Nccl.Check(Nccl.GroupStart(), "ncclGroupStart");
+            try { calls(); }
+            finally { Nccl.Check(Nccl.GroupEnd(), "ncclGroupEnd"); }
+        }
+        finally { MakeContextCurrent(accelerator); }
         return new Pending(() => { accelerator.DefaultStream.Synchronize(); return true; }, () => accelerator.DefaultStream.Synchronize());
     }
 
@@ -133,8 +156,9 @@ internal sealed unsafe class NcclCommunicator : Communicator
     public override void Dispose()
     {
         if (comm == 0) return;
-        accelerator.Bind();
-        Nccl.CommDestroy(comm);
+        MakeContextCurrent(accelerator);
+        try { Nccl.CommDestroy(comm); }
+        finally { MakeContextCurrent(accelerator); }
         comm = 0;
     }
 }

@@ -37,11 +37,18 @@ public class LinalgTests
         ["eigh_values"] = x => Linalg.Eigh(x[0] + x[0].mT).Eigenvalues,
         ["eigh_vectors_squared"] = x => Linalg.Eigh(x[0] + x[0].mT).Eigenvectors.Square(),
         ["svd_values"] = x => Linalg.Svd(x[0]).S,
-        ["svd_u_vh"] = x => { var (u, _, vh) = Linalg.Svd(x[0]); return u.MatMul(vh); },
-        ["svd_u_vh_wide"] = x => { var (u, _, vh) = Linalg.Svd(x[0]); return u.MatMul(vh); },
+        ["svd_u_vh"] = x => { var (u, _, vh) = Linalg.Svd(x[0], fullMatrices: false); return u.MatMul(vh); },
+        ["svd_u_vh_wide"] = x => { var (u, _, vh) = Linalg.Svd(x[0], fullMatrices: false); return u.MatMul(vh); },
         ["qr_abs_r"] = x => Linalg.Qr(x[0]).R.Abs(),
         ["qr_q_squared"] = x => Linalg.Qr(x[0]).Q.Square(),
         ["pinv"] = x => Linalg.Pinv(x[0]),
+        ["qr_wide_abs_r"] = x => Linalg.Qr(x[0]).R.Abs(),
+        ["qr_wide_q_squared"] = x => Linalg.Qr(x[0]).Q.Square(),
+        ["qr_complete_square"] = x => { var (q, r) = Linalg.Qr(x[0], "complete"); return q.Square().MatMul(r.Abs()); },
+        ["qr_complete_wide"] = x => Linalg.Qr(x[0], "complete").Q.Square(),
+        ["svd_full_values"] = x => Linalg.Svd(x[0]).S,
+        ["svd_full_u_vh_tall"] = x => { var (u, _, vh) = Linalg.Svd(x[0]); return u[TensorIndex.Ellipsis, ..3].MatMul(vh[TensorIndex.Ellipsis, ..3, ..]); },
+        ["svd_full_u_vh_wide"] = x => { var (u, _, vh) = Linalg.Svd(x[0]); return u[TensorIndex.Ellipsis, ..3].MatMul(vh[TensorIndex.Ellipsis, ..3, ..]); },
     };
 
     private static JsonObject File => JsonNode.Parse(System.IO.File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "golden", "autograd", "linalg_parity.json")))!.AsObject();
@@ -88,6 +95,40 @@ public class LinalgTests
     }
 
     [Test]
+    public void DecompositionsRecordOneFormulaTableNodeEach()
+    {
+        // Each decomposition is one OpKind primitive (its formula in Derivatives.Linalg.cs), not a Function node, and
+        // its saved tensors are released after backward like every other primitive's.
+        var a = (Spd(Tensor.Randn([2, 3, 3], DType.Float64)) + 0).Detach().RequiresGrad_();
+        var cases = new (OpKind Kind, Func<Tensor> Op)[]
+        {
+            (OpKind.LinalgInv, () => Linalg.Inv(a)), (OpKind.LinalgDet, () => Linalg.Det(a)),
+            (OpKind.LinalgSlogdet, () => Linalg.Slogdet(a).LogAbsDet), (OpKind.LinalgSolve, () => Linalg.Solve(a, a)),
+            (OpKind.LinalgCholesky, () => Linalg.Cholesky(a)), (OpKind.LinalgEigh, () => Linalg.Eigh(a).Eigenvalues),
+            (OpKind.LinalgSvd, () => Linalg.Svd(a).S), (OpKind.LinalgQr, () => Linalg.Qr(a).R),
+        };
+        foreach (var (kind, op) in cases)
+        {
+            var node = FindLinalgNode((Node)op().GradFn!);
+            Assert.That(node.Kind, Is.EqualTo(kind), $"{kind}: the recorded primitive");
+            Assert.That(node.Name, Is.EqualTo(kind.ToString()), $"{kind}: the node's name");
+            var z = op().Sum();
+            z.Backward();
+            Assert.That(a.Grad, Is.Not.Null, $"{kind}: a gradient reached A");
+            a.Grad = null;
+            Assert.That(() => z.Backward(), Throws.InstanceOf<Exception>().With.Message.Contains("second time"), $"{kind}: the graph was freed");
+        }
+    }
+
+    // The Linalg node under a result (the public methods may add a view node such as Select above it).
+    private static OpNode FindLinalgNode(Node n)
+    {
+        for (var cur = n; cur is not null; cur = cur.Next.Length > 0 ? cur.Next[0] : null)
+            if (cur is OpNode o && o.Kind >= OpKind.LinalgInv) return o;
+        throw new AssertionException("no Linalg node in the graph");
+    }
+
+    [Test]
     public void SlogdetSignsAndSingularMatrices()
     {
         var c = File["slogdet_signs"]!.AsObject();
@@ -104,7 +145,7 @@ public class LinalgTests
     public void DecompositionsReconstructTheirInput()
     {
         var a = Tensor.Randn([2, 5, 3], DType.Float64, generator: new Generator(4));
-        var (u, s, vh) = Linalg.Svd(a);
+        var (u, s, vh) = Linalg.Svd(a, fullMatrices: false);
         Close(u.MatMul(s.Unsqueeze(-1) * vh), a, 1e-12, "U·S·Vh");
         var (q, r) = Linalg.Qr(a);
         Close(q.MatMul(r), a, 1e-12, "Q·R");
@@ -118,6 +159,37 @@ public class LinalgTests
         Close(Linalg.Pinv(a).MatMul(a), Tensor.Eye(3, dtype: DType.Float64).Expand(2, 3, 3), 1e-12, "pinv(A)·A = I (full column rank)");
         var f = a.To(DType.Float32);
         Assert.That(Linalg.Svd(f).S.DType, Is.EqualTo(DType.Float32), "float32 in, float32 out");
+    }
+
+    [Test]
+    public void QrModesAndFullSvdHaveTheirShapesAndReconstruct()
+    {
+        foreach (var (m, n) in new[] { (5, 3), (3, 5), (4, 4) })
+        {
+            var a = Tensor.Randn([2, m, n], DType.Float64, generator: new Generator((ulong)(m * 10 + n)));
+            long k = Math.Min(m, n);
+            var (q, r) = Linalg.Qr(a);
+            Assert.That((q.Shape.ToArray(), r.Shape.ToArray()), Is.EqualTo((new long[] { 2, m, k }, new long[] { 2, k, n })), $"reduced {m}x{n}");
+            Close(q.MatMul(r), a, 1e-12, $"reduced Q·R {m}x{n}");
+            Close(r.Tril(-1), Tensor.Zeros([2, k, n], DType.Float64), 0, "R upper triangular");
+            var (qc, rc) = Linalg.Qr(a, "complete");
+            Assert.That((qc.Shape.ToArray(), rc.Shape.ToArray()), Is.EqualTo((new long[] { 2, m, m }, new long[] { 2, m, n })), $"complete {m}x{n}");
+            Close(qc.MatMul(rc), a, 1e-12, $"complete Q·R {m}x{n}");
+            Close(qc.mT.MatMul(qc), Tensor.Eye(m, dtype: DType.Float64).Expand(2, m, m), 1e-12, "complete Q orthogonal");
+            var (qe, rr) = Linalg.Qr(a, "r");
+            Assert.That(qe.Numel, Is.EqualTo(0), "mode r returns an empty Q");
+            Close(rr, r, 0, "mode r's R is the reduced R");
+            var (u, s, vh) = Linalg.Svd(a);
+            Assert.That((u.Shape.ToArray(), vh.Shape.ToArray()), Is.EqualTo((new long[] { 2, m, m }, new long[] { 2, n, n })), $"full SVD {m}x{n}");
+            Close(u.mT.MatMul(u), Tensor.Eye(m, dtype: DType.Float64).Expand(2, m, m), 1e-12, "full U orthogonal");
+            Close(vh.MatMul(vh.mT), Tensor.Eye(n, dtype: DType.Float64).Expand(2, n, n), 1e-12, "full Vh orthogonal");
+            Close(u[TensorIndex.Ellipsis, ..(int)k].MatMul(s.Unsqueeze(-1) * vh[TensorIndex.Ellipsis, ..(int)k, ..]), a, 1e-12, "U·S·Vh");
+        }
+        // PyTorch defines no gradient for mode 'r' or for 'complete' with m > n: backward says so.
+        var tall = Tensor.Randn([4, 2], DType.Float64, generator: new Generator(3)).RequiresGrad_();
+        Assert.That(() => Linalg.Qr(tall, "complete").R.Sum().Backward(), Throws.InvalidOperationException.With.Message.Contains("not differentiable when mode='complete' and nrows > ncols"));
+        Assert.That(() => Linalg.Qr(tall, "r").R.Sum().Backward(), Throws.InvalidOperationException.With.Message.Contains("mode='r'"));
+        Assert.That(() => Linalg.Qr(tall, "full"), Throws.ArgumentException.With.Message.Contains("unrecognized mode 'full'"));
     }
 
     [Test]

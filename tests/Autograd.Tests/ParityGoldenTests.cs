@@ -12,6 +12,7 @@ public class ParityGoldenTests
 {
     private static Tensor[] One(Tensor t) => [t];
     private static Tensor[] Two((Tensor, Tensor) p) => [p.Item1, p.Item2];
+    private static Tensor[] Three((Tensor, Tensor?, Tensor?) p) => [p.Item1, p.Item2!, p.Item3!];
 
     // The same cases as parity_gen.py, under the same names.
     private static readonly Dictionary<string, Func<Tensor[], Tensor[]>> Ops = new()
@@ -58,7 +59,7 @@ public class ParityGoldenTests
         ["quantile_all"] = x => One(x[0].Quantile(0.5)),
         ["quantile_nan"] = x => One(x[0].Quantile(0.4, 1)),
         ["nanquantile"] = x => One(x[0].NanQuantile(0.4, 1)),
-        ["unique"] = x => { var (v, i, c) = x[0].Unique(returnInverse: true, returnCounts: true); return [v, i!, c!]; },
+        ["unique"] = x => Three(x[0].Unique(returnInverse: true, returnCounts: true)),
         ["sort"] = x => Two(x[0].Sort(1)),
         ["sort_desc_dim0"] = x => Two(x[0].Sort(0, descending: true)),
         ["sort_stable_ties"] = x => Two(x[0].Sort(1, stable: true)),
@@ -111,7 +112,57 @@ public class ParityGoldenTests
         ["einsum_outer"] = x => One(Tensor.Einsum("i,j->ij", x)),
         ["einsum_sum"] = x => One(Tensor.Einsum("ijk->j", x)),
         ["einsum_lonely"] = x => One(Tensor.Einsum("ij,kl->ik", x)),
+        ["einsum_diag"] = x => One(Tensor.Einsum("ii->i", x)),
+        ["einsum_trace"] = x => One(Tensor.Einsum("ii->", x)),
+        ["einsum_trace_implicit"] = x => One(Tensor.Einsum("ii", x)),
+        ["einsum_batch_diag"] = x => One(Tensor.Einsum("bii->bi", x)),
+        ["einsum_triple_diag"] = x => One(Tensor.Einsum("iij,jk->ik", x)),
+        ["einsum_ellipsis_bmm"] = x => One(Tensor.Einsum("...ij,...jk->...ik", x)),
+        ["einsum_ellipsis_implicit"] = x => One(Tensor.Einsum("i...,i", x)),
+        ["einsum_ellipsis_summed"] = x => One(Tensor.Einsum("...ij->ij", x)),
+        ["einsum_ellipsis_middle"] = x => One(Tensor.Einsum("i...j,jk->k...i", x)),
+        ["einsum_ellipsis_diag"] = x => One(Tensor.Einsum("...ii->...i", x)),
+        ["unique_dim0"] = x => Three(x[0].Unique(returnInverse: true, returnCounts: true, dim: 0)),
+        ["unique_dim1"] = x => Three(x[0].Unique(returnInverse: true, returnCounts: true, dim: 1)),
+        ["unique_dim_float"] = x => Three(x[0].Unique(returnInverse: true, returnCounts: true, dim: 1)),
+        ["unique_consecutive"] = x => Three(x[0].UniqueConsecutive(returnInverse: true, returnCounts: true)),
+        ["unique_consecutive_dim0"] = x => Three(x[0].UniqueConsecutive(returnInverse: true, returnCounts: true, dim: 0)),
+        ["unique_consecutive_dim1"] = x => { var (v, _, c) = x[0].UniqueConsecutive(returnCounts: true, dim: 1); return [v, c!]; },
+        ["adv_int_slice_tensor"] = x => One(x[0][0, .., I3]),
+        ["adv_tensor_slice_int"] = x => One(x[0][I3, .., 0]),
+        ["adv_separated_broadcast"] = x => One(x[0][I21, .., J3]),
+        ["adv_adjacent_middle"] = x => One(x[0][.., I3, J3]),
+        ["adv_ellipsis"] = x => One(x[0][TensorIndex.Ellipsis, I21]),
+        ["adv_newaxis_separated"] = x => One(x[0][TensorIndex.NewAxis, I3, TensorIndex.NewAxis, 1..3, J3]),
+        ["adv_mask_middle"] = x => One(x[0][.., Tensor.FromArray(new[] { true, false, true, false, true, true })]),
+        ["adv_mask2d_int"] = x => One(x[0][x[0].Detach()[.., .., 0] > 0.3, 2]),
+        ["adv_mask2d_slice_int"] = x => One(x[0][x[0].Detach()[.., .., 0, 0] > 0.3, .., 1]),
+        ["adv_int0d_tensor"] = x => One(x[0][Tensor.FromArray(new long[] { 1 }).Reshape(), .., J3]),
+        ["adv_mask_slice_tensor"] = x => One(x[0][M5, 1..4, Tensor.FromArray(new long[] { 0, 6 })]),
+        ["adv_duplicates"] = x => One(x[0][Tensor.FromArray(new long[] { 0, 0, 1 }), TensorIndex.Slice(.., 2), Tensor.FromArray(new long[] { 2, 2, 2 })]),
+        ["adv_bool_scalar"] = x => One(x[0][Tensor.FromArray(new[] { true }).Reshape(), 1]),
+        ["adv_put_scalar_ellipsis"] = x => Put(x[0], c => c[TensorIndex.Ellipsis, 0] = 5),
+        ["adv_put_scalar_slice"] = x => Put(x[0], c => c[.., 1..3] = -2.5),
+        ["adv_put_adjacent"] = x => Put(x[0], c => c[.., I3, J3] = x[1]),
+        ["adv_put_separated"] = x => Put(x[0], c => c[I21, .., J3] = x[1]),
+        ["adv_put_int_slice_tensor"] = x => Put(x[0], c => c[0, .., I3] = x[1]),
+        ["adv_put_mask_slice"] = x => Put(x[0], c => c[M5, 1..3] = 0.0),
+        ["adv_put_long_ellipsis"] = x => Put(x[0], c => c[TensorIndex.Ellipsis, 1] = 7),
     };
+
+    // The index tensors of the advanced-indexing cases (parity_gen.py's i3, i21, j3, m5).
+    private static Tensor I3 => Tensor.FromArray(new long[] { 0, 2, -1 });
+    private static Tensor I21 => Tensor.FromArray(new long[] { 0, 4 }, 2, 1);
+    private static Tensor J3 => Tensor.FromArray(new long[] { 1, 3, 6 });
+    private static Tensor M5 => Tensor.FromArray(new[] { false, true, false, false, true });
+
+    /// <summary>A clone of x written by the indexer's setter (PyTorch: c = x.clone(); c[idx] = v).</summary>
+    private static Tensor[] Put(Tensor x, Action<Tensor> write)
+    {
+        var c = x.Detach().Clone();
+        write(c);
+        return [c];
+    }
 
     private static JsonObject? file;
     private static JsonObject File => file ??= JsonNode.Parse(System.IO.File.ReadAllText(
@@ -211,6 +262,10 @@ public class ParityGoldenTests
         yield return C("RollRot90Flip", x => x[0].Roll([1, -1], [0, 1]) * x[0].Rot90(2) + x[0].Flip(1), R(3, 3));
         yield return C("Stack", x => Tensor.DStack([x[0], x[1]]).Sum(2) + Tensor.VStack([x[0], x[1]]).Narrow(0, 0, 3), R(3, 4), R(3, 4));
         yield return C("Einsum", x => Tensor.Einsum("bij,bkj,k->bi", x[0], x[1], x[2]), R(2, 3, 4), R(2, 5, 4), R(5));
+        yield return C("EinsumDiagonalEllipsis", x => Tensor.Einsum("...ii,i...->...", x[0], x[1]), R(2, 3, 3), R(3, 2));
+        yield return C("EinsumTrace", x => Tensor.Einsum("ii", x[0]) * Tensor.Einsum("iij->j", x[1]), R(3, 3), R(2, 2, 3));
+        yield return C("AdvancedIndexSeparated", x => x[0][I21, .., Tensor.FromArray(new long[] { 1, 1, 6 })], R(5, 2, 7));
+        yield return C("AdvancedIndexMixed", x => x[0][TensorIndex.NewAxis, 1, Tensor.FromArray(new long[] { 0, -1 }, 2, 1), TensorIndex.Ellipsis, Tensor.FromArray(new[] { true, false, true })], R(2, 3, 4, 3));
     }
 
     [TestCaseSource(nameof(GradCases))]

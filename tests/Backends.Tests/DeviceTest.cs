@@ -84,14 +84,12 @@ public abstract class DeviceTest(string device)
     }
 
     /// <summary>The elements of any tensor as doubles (row-major), copied to the host.</summary>
-    protected static double[] Host(Tensor t) => t.DType switch
+    protected static double[] Host(Tensor t)
     {
-        DType.Float32 => t.ToArray<float>().Select(v => (double)v).ToArray(),
-        DType.Float64 => t.ToArray<double>(),
-        DType.Int32 => t.ToArray<int>().Select(v => (double)v).ToArray(),
-        DType.Int64 => t.ToArray<long>().Select(v => (double)v).ToArray(),
-        _ => t.ToArray<bool>().Select(v => v ? 1.0 : 0.0).ToArray(),
-    };
+        // Converted on the CPU (exact for every dtype but Int64 beyond 2^53), so a device conversion bug cannot hide here.
+        var c = t.Detach().Cpu();
+        return c.DType == DType.Float64 ? c.ToArray<double>() : c.To(DType.Float64).ToArray<double>();
+    }
 
     /// <summary>Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise (NaN matches NaN, ±∞ must match).</summary>
     protected static void AssertClose(double[] actual, double[] expected, double rtol, double atol, string what)

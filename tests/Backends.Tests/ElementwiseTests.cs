@@ -62,9 +62,11 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
     public void UnaryIntegers(UnaryOp op)
     {
         double a = op == UnaryOp.Clamp ? -3.5 : op == UnaryOp.PowScalar ? 2 : 3, b = op == UnaryOp.Clamp ? 4.5 : 0;
-        foreach (var dt in new[] { DType.Int32, DType.Int64 })
-            Conform(d => [Ints(d, [6, 5], 5, -9, 10, dt).T, Tensor.Empty([5, 6], dt, d)],
-                (be, t) => be.Unary(op, t[0]!, t[1]!, a, b), [1], 0, 0);
+        // MulScalar and PowScalar also with a fractional scalar: the operator struct's double path.
+        foreach (double alpha in op is UnaryOp.MulScalar or UnaryOp.PowScalar ? new[] { a, 0.5 } : [a])
+            foreach (var dt in new[] { DType.Int32, DType.Int64 })
+                Conform(d => [Ints(d, [6, 5], 5, op == UnaryOp.PowScalar && alpha == 0.5 ? 0 : -9, 10, dt).T, Tensor.Empty([5, 6], dt, d)],
+                    (be, t) => be.Unary(op, t[0]!, t[1]!, alpha, b), [1], 0, 0);
     }
 
     [Test]

@@ -25,6 +25,8 @@ public abstract class ParityCompositeTests(string device) : DeviceTest(device)
         yield return C("Rot90", x => x.Rot90(1));
         yield return C("Flip", x => x.Flip(0, 1));
         yield return C("Einsum", x => Tensor.Einsum("ij,kj->ik", x, x * 2));
+        yield return C("EinsumDiagonalEllipsis", x => Tensor.Einsum("ii->i", x[.., 1..]) + Tensor.Einsum("...j,j->...", x, x[0]));
+        yield return C("AdvancedIndexMixed", x => x[Tensor.FromArray(new long[] { 3, 0, 3 }).To(x.Device), 1..4] * x[.., (x.Detach()[0] > 0)].Sum());
         yield return C("Lerp", x => x.Lerp(x * x, 0.3).Addcmul(x, x, 0.5).Addcdiv(x, x.Abs() + 1));
         yield return C("FmodFrac", x => x.Fmod(0.7) + x.Frac() + x.NanToNum());
     }
@@ -41,6 +43,24 @@ public abstract class ParityCompositeTests(string device) : DeviceTest(device)
         (yd * yd).Sum().Backward();
         (yc * yc).Sum().Backward();
         AssertClose(Host(xd.Grad!), Host(xc.Grad!), 1e-4, 1e-5, "gradient");
+    }
+
+    [Test]
+    public void UniqueAndAdvancedWritesMatchCpu()
+    {
+        var results = new List<double[]>();
+        foreach (var dev in new[] { Dev, Device.Cpu })
+        {
+            var x = Ints(dev, [6, 3], 5, 0, 3);
+            var (v, inv, counts) = x.Unique(returnInverse: true, returnCounts: true, dim: 0);
+            var (cv, _, cc) = x.UniqueConsecutive(returnCounts: true);
+            Assert.That(v.Device, Is.EqualTo(dev));
+            var y = Rnd(dev, [4, 5, 3], 9);
+            y[Tensor.FromArray(new long[] { 1, 3 }), .., 2] = 4.5;   // a CPU index tensor indexes a tensor on any device
+            y[TensorIndex.Ellipsis, 0] = -1;
+            results.Add([.. Host(v), .. Host(inv!), .. Host(counts!), .. Host(cv), .. Host(cc!), .. Host(y)]);
+        }
+        AssertEqual(results[0], results[1], "unique and writes");
     }
 }
 

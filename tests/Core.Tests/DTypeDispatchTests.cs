@@ -14,7 +14,9 @@ public class DTypeDispatchTests
     }
 
     [TestCase(DType.Float32, typeof(float)), TestCase(DType.Float64, typeof(double)), TestCase(DType.Int32, typeof(int)),
-     TestCase(DType.Int64, typeof(long)), TestCase(DType.Bool, typeof(bool))]
+     TestCase(DType.Int64, typeof(long)), TestCase(DType.Bool, typeof(bool)), TestCase(DType.Float16, typeof(Half)),
+     TestCase(DType.BFloat16, typeof(BFloat16)), TestCase(DType.UInt8, typeof(byte)), TestCase(DType.Int8, typeof(sbyte)),
+     TestCase(DType.Int16, typeof(short))]
     public void EveryDTypeBecomesItsElementType(DType dtype, Type expected)
     {
         var visitor = new RecordType();

@@ -184,6 +184,37 @@ public class ElementwiseTests
         }
     }
 
+    [TestCase(DType.Int32), TestCase(DType.Int64)]
+    public void IntegerOperatorStructsFollowTorchsIntegerRules(DType dt)
+    {
+        // The integer operator structs (Ember.Operators/Integer) against exact references, with the cases where a
+        // float path or a checked .NET operation would differ: fractional scalars, fractional or crossed clamp
+        // bounds, large exact powers, |MinValue| and the sign of a remainder.
+        var x = Tensor.FromArray(new long[] { -7, -2, 0, 3, 5, 9 }).To(dt);
+        long[] L(Tensor t) => t.To(DType.Int64).ToArray<long>();
+        Assert.That(L(x * 2.5), Is.EqualTo(new long[] { -17, -5, 0, 7, 12, 22 }), "MulScalar 2.5 truncates toward zero");
+        Assert.That(L(x * 3), Is.EqualTo(new long[] { -21, -6, 0, 9, 15, 27 }), "MulScalar 3");
+        Assert.That(L(x.Abs().Pow(0.5)), Is.EqualTo(new long[] { 2, 1, 0, 1, 2, 3 }), "PowScalar 0.5");
+        Assert.That(L(x.Pow(3)), Is.EqualTo(new long[] { -343, -8, 0, 27, 125, 729 }), "PowScalar 3 (exact)");
+        Assert.That(L(x.Clamp(-2.5, 4.5)), Is.EqualTo(new long[] { -2, -2, 0, 3, 4, 4 }), "Clamp rounds fractional bounds inward");
+        Assert.That(L(x.Clamp(6, 1)), Is.EqualTo(new long[] { 1, 1, 1, 1, 1, 1 }), "Clamp with min > max gives max, as torch.clamp");
+        Assert.That(L(x.Clamp(min: 1)), Is.EqualTo(new long[] { 1, 1, 1, 3, 5, 9 }), "Clamp with only min");
+        Assert.That(L(x.Sign()), Is.EqualTo(new long[] { -1, -1, 0, 1, 1, 1 }), "Sign");
+        Assert.That(L(4 - x), Is.EqualTo(new long[] { 11, 6, 4, 1, -1, -5 }), "RSubScalar");
+        var y = Tensor.FromArray(new long[] { 3, -3, 4, -2, 2, 2 }).To(dt);
+        Assert.That(L(x.Remainder(y)), Is.EqualTo(new long[] { 2, -2, 0, -1, 1, 1 }), "Remainder takes the divisor's sign");
+        Assert.That(L(Tensor.Apply(BinaryOp.Div, x, y)), Is.EqualTo(new long[] { -2, 0, 0, -1, 2, 4 }), "Div truncates toward zero");
+        Assert.That(L(x.Pow(y.Abs())), Is.EqualTo(new long[] { -343, -8, 0, 9, 25, 81 }), "Pow (exact)");
+        long big = dt == DType.Int32 ? 46341 : 3037000500;   // squares past the type's range wrap like a machine multiply
+        long wrapped = dt == DType.Int32 ? unchecked((int)(46341L * 46341L)) : unchecked(3037000500L * 3037000500L);
+        Assert.That(L(Tensor.FromArray(new[] { big }).To(dt).Square()), Is.EqualTo(new[] { wrapped }), "Square wraps");
+        long min = dt == DType.Int32 ? int.MinValue : long.MinValue;
+        Assert.That(L(Tensor.FromArray(new[] { min }).To(dt).Abs()), Is.EqualTo(new[] { min }), "|MinValue| wraps (no OverflowException)");
+        var p = Tensor.FromArray(new long[] { 3, -1, -1, 1, 2 }).To(dt);
+        var e = Tensor.FromArray(new long[] { 13, 7, 8, -3, -1 }).To(dt);
+        Assert.That(L(p.Pow(e)), Is.EqualTo(new long[] { 1594323, -1, 1, 1, 0 }), "Pow by squaring, negative exponents truncate");
+    }
+
     [Test]
     public void ErrorsNameTheOpShapesAndDTypes()
     {

@@ -67,7 +67,11 @@ public class ParityApiTests
         U.Throws<ArgumentOutOfRangeException>(() => _ = x[Tensor.FromArray(new long[] { 5 })], "Index", "index 5", "size 2");
         U.Throws<ArgumentOutOfRangeException>(() => x.IndexPut_([Tensor.FromArray(new long[] { 0, 7 })], 1.0), "IndexPut");
         Assert.That(x.ToArray<double>(), Is.EqualTo(X().ToArray<double>()), "nothing written");
-        U.Throws<ArgumentException>(() => Tensor.Einsum("ii->i", x), "Einsum", "repeat");
+        U.Throws<ArgumentException>(() => Tensor.Einsum("ii->i", x), "Einsum", "repeated", "2 != 3");
+        U.Throws<ArgumentException>(() => Tensor.Einsum("...i...->i", x), "Einsum", "more than one \"...\"");
+        U.Throws<ArgumentException>(() => Tensor.Einsum("ij->ii", x), "Einsum", "output subscript i appears more than once");
+        U.Throws<ArgumentException>(() => Tensor.Einsum("i.j->ij", x), "Einsum", "letters");
+        U.Throws<ArgumentException>(() => Tensor.Einsum("...ij,...j->...i", Tensor.Zeros([2, 2, 3], DType.Float64), Tensor.Zeros([3, 3], DType.Float64)), "Einsum", "ellipsis dim", "size 3", "2");
         U.Throws<ArgumentException>(() => Tensor.Einsum("ij,jk->ik", x), "Einsum", "2 operands", "1");
         U.Throws<ArgumentException>(() => Tensor.Einsum("ijk->i", x), "Einsum", "subscripts", "dimensions");
         U.Throws<ArgumentOutOfRangeException>(() => x.TopK(4, 1), "TopK", "k (4)");

@@ -1,8 +1,12 @@
 using Ember;
 namespace DistributedWorker;
 
-/// <summary>Runs named cases, printing one line per case; a failing case does not stop the suite.</summary>
-public sealed class CaseRunner(int rank)
+/// <summary>
+/// Runs named cases, printing one line per case. Alone, a failing case does not stop the suite; with several ranks it
+/// aborts the job (MPI_Abort), because the other ranks may be waiting in a collective this rank will never join — going
+/// on would hang the job, as one GPU machine running two ranks showed (rank 1 had no cuda:1, rank 0 waited in NCCL).
+/// </summary>
+public sealed class CaseRunner(int rank, int worldSize = 1)
 {
     public int Passed { get; private set; }
     public int Failed { get; private set; }
@@ -19,6 +23,11 @@ public sealed class CaseRunner(int rank)
         {
             Failed++;
             Console.WriteLine($"CASE {name} FAIL rank {rank}: {e.GetType().Name}: {e.Message.Replace('\n', ' ')}");
+            if (worldSize > 1)
+            {
+                Console.WriteLine($"SUMMARY rank {rank} passed {Passed} failed {Failed} (aborting the job: other ranks may be inside a collective)");
+                Distributed.Abort(3);
+            }
         }
     }
 

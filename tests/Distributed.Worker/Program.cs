@@ -6,7 +6,7 @@ using DistributedWorker;
 // on purpose: the job must abort with a non-zero exit on every rank.
 string suite = args.Length > 0 ? args[0] : throw new ArgumentException("usage: Ember.Distributed.Worker <suite>");
 var world = Distributed.InitProcessGroup(suite == "device" ? "auto" : "mpi");
-var runner = new CaseRunner(world.Rank);
+var runner = new CaseRunner(world.Rank, world.Size);
 switch (suite)
 {
     case "collectives": CollectiveCases.Run(runner, world); break;

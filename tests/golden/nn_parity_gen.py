@@ -310,6 +310,13 @@ fcase("svd_u_vh_wide", lambda a: (lambda u, s, vh: u @ vh)(*torch.linalg.svd(a, 
 fcase("qr_abs_r", lambda a: torch.linalg.qr(a)[1].abs(), [R(4, 3)])
 fcase("qr_q_squared", lambda a: torch.linalg.qr(a)[0] ** 2, [R(4, 3)])
 fcase("pinv", lambda a: torch.linalg.pinv(a), [R(4, 3)])
+fcase("qr_wide_abs_r", lambda a: torch.linalg.qr(a)[1].abs(), [R(3, 5)])
+fcase("qr_wide_q_squared", lambda a: torch.linalg.qr(a)[0] ** 2, [R(3, 5)])
+fcase("qr_complete_square", lambda a: (lambda q, r: (q ** 2) @ r.abs())(*torch.linalg.qr(a, mode="complete")), [R(2, 3, 3)])
+fcase("qr_complete_wide", lambda a: torch.linalg.qr(a, mode="complete")[0] ** 2, [R(3, 4)])
+fcase("svd_full_values", lambda a: torch.linalg.svd(a)[1], [R(4, 3)])
+fcase("svd_full_u_vh_tall", lambda a: (lambda u, s, vh: u[..., :3] @ vh[..., :3, :])(*torch.linalg.svd(a)), [R(2, 5, 3)])
+fcase("svd_full_u_vh_wide", lambda a: (lambda u, s, vh: u[..., :3] @ vh[..., :3, :])(*torch.linalg.svd(a)), [R(3, 5)])
 signs, logs = torch.linalg.slogdet(torch.tensor([[[0.0, 2.0], [3.0, 1.0]], [[1e-200, 0.0], [0.0, 1e-200]]]))
 LA["slogdet_signs"] = {"sign": signs.tolist(), "logabsdet": logs.tolist()}
 OUT = os.path.join(HERE, "autograd")

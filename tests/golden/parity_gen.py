@@ -151,6 +151,62 @@ add("einsum_outer", lambda a, b: torch.einsum("i,j->ij", a, b), torch.randn(3, d
 add("einsum_sum", lambda a: torch.einsum("ijk->j", a), x234)
 add("einsum_lonely", lambda a, b: torch.einsum("ij,kl->ik", a, b), x34, torch.randn(2, 5, dtype=d))
 
+# ---- advanced indexing mixed with ints, slices, None and ellipsis (parity-c) ----
+x567 = torch.randn(5, 6, 7, dtype=d)
+i3 = torch.tensor([0, 2, -1])
+i21 = torch.tensor([[0], [4]])
+j3 = torch.tensor([1, 3, 6])
+m6 = torch.tensor([True, False, True, False, True, True])
+m5 = torch.tensor([False, True, False, False, True])
+def put(idx):
+    def f(a, v):
+        c = a.clone()
+        c[idx] = v
+        return c
+    return f
+add("adv_int_slice_tensor", lambda a: a[0, :, i3], x567)
+add("adv_tensor_slice_int", lambda a: a[i3, :, 0], x567)
+add("adv_separated_broadcast", lambda a: a[i21, :, j3], x567)
+add("adv_adjacent_middle", lambda a: a[:, i3, j3], x567)
+add("adv_ellipsis", lambda a: a[..., i21], x567)
+add("adv_newaxis_separated", lambda a: a[None, i3, None, 1:3, j3], x567)
+add("adv_mask_middle", lambda a: a[:, m6], x567)
+add("adv_mask2d_int", lambda a: a[a.detach()[:, :, 0] > 0.3, 2], torch.randn(5, 6, 6, dtype=d))   # PyTorch: the 2 selects dim 1; the mask covers dims 0 and 2
+add("adv_mask2d_slice_int", lambda a: a[a.detach()[:, :, 0, 0] > 0.3, :, 1], torch.randn(5, 6, 7, 2, dtype=d))
+add("adv_int0d_tensor", lambda a: a[torch.tensor(1), :, j3], x567)
+add("adv_mask_slice_tensor", lambda a: a[m5, 1:4, torch.tensor([0, 6])], x567)
+add("adv_duplicates", lambda a: a[torch.tensor([0, 0, 1]), ::2, torch.tensor([2, 2, 2])], x567)
+add("adv_bool_scalar", lambda a: a[torch.tensor(True), 1], x567)
+add("adv_put_scalar_ellipsis", lambda a: put((Ellipsis, 0))(a, 5), x567, grad=False)
+add("adv_put_scalar_slice", lambda a: put((slice(None), slice(1, 3)))(a, -2.5), x567, grad=False)
+add("adv_put_adjacent", put((slice(None), i3, j3)), x567, torch.randn(3, dtype=d), grad=False)
+add("adv_put_separated", put((i21, slice(None), j3)), x567, torch.randn(3, 1, dtype=d), grad=False)
+add("adv_put_int_slice_tensor", put((0, slice(None), i3)), x567, torch.randn(6, 3, dtype=d), grad=False)
+add("adv_put_mask_slice", lambda a: put((m5, slice(1, 3)))(a, 0.0), x567, grad=False)
+add("adv_put_long_ellipsis", lambda a: put((Ellipsis, 1))(a, 7), torch.arange(12).reshape(3, 4), grad=False)
+
+# ---- unique over a dim, unique_consecutive (parity-c) ----
+u = torch.tensor([[1, 3, 1, 2], [0, 5, 0, 5], [1, 3, 1, 2], [0, 4, 0, 9]])
+add("unique_dim0", lambda a: torch.unique(a, return_inverse=True, return_counts=True, dim=0), u, grad=False)
+add("unique_dim1", lambda a: torch.unique(a, return_inverse=True, return_counts=True, dim=1), u, grad=False)
+add("unique_dim_float", lambda a: torch.unique(a, return_inverse=True, return_counts=True, dim=1), torch.tensor([[1.5, -2.0, 1.5], [0.25, 7.0, 0.25]], dtype=d), grad=False)
+add("unique_consecutive", lambda a: torch.unique_consecutive(a, return_inverse=True, return_counts=True), torch.tensor([[1, 1, 2], [2, 3, 1], [1, 1, 1]]), grad=False)
+add("unique_consecutive_dim0", lambda a: torch.unique_consecutive(a, return_inverse=True, return_counts=True, dim=0), torch.tensor([[1, 2], [1, 2], [3, 4], [1, 2], [1, 2]]), grad=False)
+add("unique_consecutive_dim1", lambda a: torch.unique_consecutive(a, return_counts=True, dim=1), torch.tensor([[1., 1., 2., 2.], [0., 0., 0., 1.]], dtype=d), grad=False)
+
+# ---- einsum: diagonals and ellipsis (parity-c) ----
+sq = torch.randn(4, 4, dtype=d)
+add("einsum_diag", lambda a: torch.einsum("ii->i", a), sq)
+add("einsum_trace", lambda a: torch.einsum("ii->", a), sq)
+add("einsum_trace_implicit", lambda a: torch.einsum("ii", a), sq)
+add("einsum_batch_diag", lambda a: torch.einsum("bii->bi", a), torch.randn(2, 3, 3, dtype=d))
+add("einsum_triple_diag", lambda a, b: torch.einsum("iij,jk->ik", a, b), torch.randn(3, 3, 2, dtype=d), torch.randn(2, 4, dtype=d))
+add("einsum_ellipsis_bmm", lambda a, b: torch.einsum("...ij,...jk->...ik", a, b), torch.randn(2, 1, 2, 3, dtype=d), torch.randn(4, 3, 5, dtype=d))
+add("einsum_ellipsis_implicit", lambda a, b: torch.einsum("i...,i", a, b), torch.randn(3, 2, 4, dtype=d), torch.randn(3, dtype=d))
+add("einsum_ellipsis_summed", lambda a: torch.einsum("...ij->ij", a), torch.randn(2, 3, 4, dtype=d))
+add("einsum_ellipsis_middle", lambda a, b: torch.einsum("i...j,jk->k...i", a, b), torch.randn(2, 3, 4, dtype=d), torch.randn(4, 5, dtype=d))
+add("einsum_ellipsis_diag", lambda a: torch.einsum("...ii->...i", a), torch.randn(2, 3, 3, dtype=d))
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograd", "parity.json")
 with open(out, "w") as fh:
     json.dump(cases, fh, indent=0)

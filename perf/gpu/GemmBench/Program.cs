@@ -1,10 +1,15 @@
-// GemmBench: times Ember's ILGPU SGEMM on a GPU and checks it against a sampled float64 reference.
+// GemmBench: times Ember's ILGPU GEMM kernels on a GPU and checks each against a sampled float64 reference.
 //
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
-//   dotnet GemmBench.dll --ptx DIR      (writes the tiled kernels' PTX for sm_90; needs no GPU)
+//                        [--variants simt,splitk,tf32,f16,bf16] [--skinny]
+//   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
 //
-// Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a
-// sample lasts >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up.
+// Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); splitk = the same with K forced into slabs
+// (GemmAlgorithm.SplitK; meant for skinny shapes, --skinny adds 256x256xK cases); tf32/f16/bf16 = the tensor-core
+// kernels (IlgpuMmaGemm; native mma.sync only on CUDA with compute capability >= 8.0, else a slow emulation).
+// Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
+// >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
+// sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
 // Lines starting with "RESULT" are read by perf/gpu/gemm_torch.py to print ratios against cuBLAS.
 using System.Diagnostics;
 using System.Globalization;
@@ -20,7 +25,8 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 string deviceName = "cuda:0";
 int[] sizes = [1024, 2048, 4096, 8192];
 int reps = 10;
-bool trans = true;
+bool trans = true, skinny = false;
+string[] variants = ["simt", "tf32", "f16", "bf16"];
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -30,9 +36,14 @@ for (int i = 0; i < args.Length; i++)
         case "--sizes": sizes = args[++i].Split(',').Select(int.Parse).ToArray(); break;
         case "--reps": reps = int.Parse(args[++i]); break;
         case "--no-trans": trans = false; break;
+        case "--skinny": skinny = true; break;
+        case "--check": break;   // results are always checked; accepted for readability of the command line
+        case "--variants": variants = args[++i].Split(','); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
+foreach (var v in variants)
+    if (v is not ("simt" or "splitk" or "tf32" or "f16" or "bf16")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 
 var ctx = IlgpuContext.Shared;
 Console.WriteLine("devices: " + string.Join("; ", ctx.Devices));
@@ -40,38 +51,61 @@ var device = ctx.Get(Ember.Device.Parse(deviceName));
 Console.WriteLine($"using {device.Device}: {device.Accelerator.Name}, {device.Accelerator.NumMultiprocessors} SMs");
 if (device.Accelerator is CudaAccelerator cuda)
     Console.WriteLine($"cuda: arch {cuda.Architecture}, ISA {cuda.InstructionSet}, driver {cuda.DriverVersion}");
+Console.WriteLine($"tensor-core mma natively: {IlgpuMmaGemm.IsSupported(device)}");
 
 int failures = 0;
-foreach (int n in sizes)
+foreach (string v in variants)
 {
-    failures += Run(device, n, n, n, false, false, reps) ? 0 : 1;
-}
-if (trans)
-{
-    int n = sizes.Contains(4096) ? 4096 : sizes[^1];
-    failures += Run(device, n, n, n, false, true, reps) ? 0 : 1;
-    failures += Run(device, n, n, n, true, false, reps) ? 0 : 1;
-    failures += Run(device, n, n, n, true, true, reps) ? 0 : 1;
-    failures += Run(device, 4000, 4000, 4000, false, false, reps) ? 0 : 1;   // edge tiles, scalar loads
+    foreach (int n in sizes)
+        failures += Run(device, v, n, n, n, false, false, reps) ? 0 : 1;
+    if (trans)
+    {
+        int n = sizes.Contains(4096) ? 4096 : sizes[^1];
+        failures += Run(device, v, n, n, n, false, true, reps) ? 0 : 1;
+        failures += Run(device, v, n, n, n, true, false, reps) ? 0 : 1;
+        failures += Run(device, v, n, n, n, true, true, reps) ? 0 : 1;
+        failures += Run(device, v, 4000, 4000, 4000, false, false, reps) ? 0 : 1;   // edge tiles, scalar loads
+    }
+    if (skinny)
+        foreach (int k in new[] { 8192, 32768 })
+            failures += Run(device, v, 256, 256, k, false, false, reps) ? 0 : 1;
 }
 Console.WriteLine($"allocator: reserved {device.Allocator.MemoryReserved >> 20} MiB, peak allocated {device.Allocator.MaxMemoryAllocated >> 20} MiB, driver allocations {device.Allocator.DriverAllocations}");
 Console.WriteLine(failures == 0 ? "all results checked OK" : $"{failures} CHECK FAILURES");
 return failures == 0 ? 0 : 1;
 
-static bool Run(IlgpuDevice device, int m, int n, int k, bool ta, bool tb, int reps)
+static bool Run(IlgpuDevice device, string variant, int m, int n, int k, bool ta, bool tb, int reps)
 {
     var alloc = device.Allocator;
-    using var ab = alloc.Allocate(4L * m * k);
-    using var bb = alloc.Allocate(4L * k * n);
-    using var cb = alloc.Allocate(4L * m * n);
-    var a = ab.View<float>(); var b = bb.View<float>(); var c = cb.View<float>();
-    PhiloxKernels.FillUniform(device, a, 1234, 0, -1f, 1f);
-    PhiloxKernels.FillUniform(device, b, 1234, 1UL << 40, -1f, 1f);
+    bool half = variant is "f16" or "bf16";
+    int es = half ? 2 : 4;
+    using var ab = alloc.Allocate((long)es * m * k);
+    using var bb = alloc.Allocate((long)es * k * n);
+    using var cb = alloc.Allocate((long)es * m * n);
+    var ha = Uniform((long)m * k, 1234); var hb = Uniform((long)k * n, 4321);
+    var prec = variant == "f16" ? MmaPrecision.Float16 : MmaPrecision.BFloat16;
+    if (half)
+    {
+        // 16-bit operands: the reference uses exactly the values the kernel reads.
+        Upload(ab.View<ushort>(), To16(ha, prec)); Upload(bb.View<ushort>(), To16(hb, prec));
+    }
+    else { Upload(ab.View<float>(), ha); Upload(bb.View<float>(), hb); }
     int lda = ta ? m : k, ldb = tb ? k : n;
-    void Launch() => IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, a, lda, 0, b, ldb, 0, 0f, c, n, 0, 1, GemmAlgorithm.Tiled);
+    void Launch()
+    {
+        switch (variant)
+        {
+            case "simt": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.Tiled); break;
+            case "splitk": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.SplitK); break;
+            case "tf32": IlgpuMmaGemm.Tf32(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0); break;
+            default: IlgpuMmaGemm.Gemm16(device, prec, ta, tb, m, n, k, 1f, ab.View<ushort>(), lda, 0, bb.View<ushort>(), ldb, 0, 0f, cb.View<ushort>(), n, 0); break;
+        }
+    }
 
+    var sw = Stopwatch.StartNew();
     Launch(); device.Synchronize();                               // compile + warm up
-    var sw = Stopwatch.StartNew(); Launch(); device.Synchronize();
+    double compile = sw.Elapsed.TotalMilliseconds;
+    sw.Restart(); Launch(); device.Synchronize();
     double once = sw.Elapsed.TotalMilliseconds;
     int inner = Math.Max(1, (int)Math.Ceiling(20.0 / Math.Max(once, 1e-3)));
     for (int i = 0; i < inner; i++) Launch();
@@ -88,17 +122,10 @@ static bool Run(IlgpuDevice device, int m, int n, int k, bool ta, bool tb, int r
     double ms = times[reps / 2];
     double gflops = 2.0 * m * n * k / (ms * 1e-3) / 1e9;
 
-    // Check 256 sampled entries against a float64 dot product.
-    var ha = new float[(long)m * k]; var hb = new float[(long)k * n]; var hc = new float[(long)m * n];
-    // ILGPU's CopyToCPU(ref T) wants pinned memory (a compacting GC between its taking the address and copying would
-    // move the arrays), so the copies run with the arrays fixed.
-    unsafe
-    {
-        fixed (float* pa = ha, pb = hb, pc = hc)
-        {
-            a.CopyToCPU(ref *pa, ha.Length); b.CopyToCPU(ref *pb, hb.Length); c.CopyToCPU(ref *pc, hc.Length);
-        }
-    }
+    // Check 256 sampled entries against a float64 dot product of the operands as stored (16-bit values for f16/bf16).
+    double[] hc = half ? From16(Download(cb.View<ushort>()), prec) : Download(cb.View<float>()).Select(x => (double)x).ToArray();
+    double[] da = half ? From16(To16(ha, prec), prec) : ha.Select(x => (double)x).ToArray();
+    double[] db = half ? From16(To16(hb, prec), prec) : hb.Select(x => (double)x).ToArray();
     var rng = new System.Random(7);
     double worst = 0;
     for (int s = 0; s < 256; s++)
@@ -107,19 +134,47 @@ static bool Run(IlgpuDevice device, int m, int n, int k, bool ta, bool tb, int r
         double dot = 0, mag = 0;
         for (int q = 0; q < k; q++)
         {
-            double av = ta ? ha[(long)q * lda + i] : ha[(long)i * lda + q];
-            double bv = tb ? hb[(long)j * ldb + q] : hb[(long)q * ldb + j];
+            double av = ta ? da[(long)q * lda + i] : da[(long)i * lda + q];
+            double bv = tb ? db[(long)j * ldb + q] : db[(long)q * ldb + j];
             dot += av * bv; mag += Math.Abs(av * bv);
         }
         worst = Math.Max(worst, Math.Abs(hc[(long)i * n + j] - dot) / (mag + 1e-30));
     }
-    bool ok = worst < 1e-5;
+    double limit = variant switch { "simt" or "splitk" => 1e-5, "bf16" => 8e-3, _ => 1e-3 };
+    bool ok = worst < limit;
     string tag = $"{(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')}";
-    Console.WriteLine($"sgemm {m}x{n}x{k} {tag}: median {ms:F3} ms over {reps} samples x {inner}, {gflops:F0} GFLOP/s, " +
-                      $"max err/sum|ab| {worst:E1} {(ok ? "OK" : "FAIL")}");
-    if (m == n && n == k && !ta && !tb) Console.WriteLine($"RESULT sgemm {n} {gflops:F1}");
-    else Console.WriteLine($"RESULT sgemm_{tag}_{m} {gflops:F1}");
+    string name = variant == "simt" ? "sgemm" : variant;
+    Console.WriteLine($"{name} {m}x{n}x{k} {tag}: median {ms:F3} ms over {reps} samples x {inner}, {gflops:F0} GFLOP/s, " +
+                      $"max err/sum|ab| {worst:E1} (limit {limit:E0}) {(ok ? "OK" : "FAIL")}, first call {compile:F0} ms");
+    if (m == n && n == k && !ta && !tb) Console.WriteLine($"RESULT {name} {n} {gflops:F1}");
+    else Console.WriteLine($"RESULT {name}_{tag}_{m}x{n}x{k} {gflops:F1}");
     return ok;
+}
+
+static ushort[] To16(float[] x, MmaPrecision p)
+{
+    var r = new ushort[x.Length];
+    for (long i = 0; i < x.Length; i++)
+        r[i] = p == MmaPrecision.Float16 ? BitConverter.HalfToUInt16Bits((System.Half)x[i]) : BFloat16Bits(x[i]);
+    return r;
+}
+
+static ushort BFloat16Bits(float f)
+{
+    uint b = BitConverter.SingleToUInt32Bits(f);
+    return (ushort)((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16);   // round to nearest even (inputs are finite)
+}
+
+static double[] From16(ushort[] x, MmaPrecision p) =>
+    x.Select(h => p == MmaPrecision.Float16 ? (double)BitConverter.UInt16BitsToHalf(h) : BitConverter.UInt32BitsToSingle((uint)h << 16)).ToArray();
+
+static unsafe T[] Download<T>(ArrayView<T> view) where T : unmanaged
+{
+    // ILGPU's CopyToCPU(ref T) wants pinned memory (a compacting GC between its taking the address and copying would
+    // move the array), so the copy runs with the array fixed.
+    var host = new T[view.Length];
+    fixed (T* p = host) view.CopyToCPU(ref *p, host.Length);
+    return host;
 }
 
 static void DumpPtx(string dir)
@@ -140,4 +195,28 @@ static void DumpPtx(string dir)
     One("tiled_nt", GemmKernels.Tiled<KMajorVecLayout, KMajorVecLayout>);
     One("tiled_tn", GemmKernels.Tiled<RMajorVecLayout, RMajorVecLayout>);
     One("tiled_tt", GemmKernels.Tiled<RMajorVecLayout, KMajorVecLayout>);
+    void Mma(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel)
+    {
+        var compiled = (PTXCompiledKernel)backend.Compile(
+            EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
+        File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
+        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars");
+    }
+    Mma("mma_tf32_nt", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath>);
+    Mma("mma_tf32_nn", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, RMajorLayout, MmaKernels.NativePath>);
+    Mma("mma_f16_nt", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath>);
+    Mma("mma_bf16_tn", MmaKernels.Gemm<Bf16Mma, RMajorLayout, RMajorLayout, MmaKernels.NativePath>);
+}
+
+static float[] Uniform(long n, int seed)
+{
+    var rng = new System.Random(seed);
+    var x = new float[n];
+    for (long i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+    return x;
+}
+
+static unsafe void Upload<T>(ArrayView<T> view, T[] host) where T : unmanaged
+{
+    fixed (T* p = host) view.CopyFromCPU(ref *p, host.Length);
 }

@@ -47,7 +47,7 @@ internal static partial class Derivatives
             {
                 source = g.IndexSelect(c.Args.Dim, c.Args.Index!);
                 if (c.Args.Alpha != 1) source *= c.Args.Alpha;
-                source = source.Reshape(c.InputShapes[1]);   // a 0-dim source (1-D self) gets a 0-dim gradient
+                source = source.Reshape(c.InputShapes[1].ToArray());   // a 0-dim source (1-D self) gets a 0-dim gradient
             }
             return [c.NeedsGrad[0] ? g : null, source];
         });
@@ -59,9 +59,9 @@ internal static partial class Derivatives
 
     // scatter may use only the leading part of a larger source (index.size(d) ≤ source.size(d)): the unused
     // part of the source gets a zero gradient. Pads with zero blocks dim by dim (differentiable).
-    private static Tensor PadTo(Tensor t, long[] shape)
+    private static Tensor PadTo(Tensor t, Shape shape)
     {
-        for (int d = 0; d < shape.Length; d++)
+        for (int d = 0; d < shape.Rank; d++)
         {
             long missing = shape[d] - t.ShapeSpan[d];
             if (missing <= 0) continue;

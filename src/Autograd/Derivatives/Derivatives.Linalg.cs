@@ -1,13 +1,60 @@
 namespace Ember;
 
 /// <summary>
-/// Backward formulas of the <see cref="Linalg"/> decompositions (real matrices, batched over leading dims). They are
-/// written with differentiable ops (and Linalg's own differentiable inverse/solve), so they can be differentiated again.
-/// The decompositions record through <see cref="Function"/> nodes rather than <see cref="OpKind"/> primitives: they run
-/// on the host (MathNet.Numerics) and need no backend kernel.
+/// Backward formulas of the <see cref="Linalg"/> decompositions (real matrices, batched over leading dims), one entry
+/// per Linalg <see cref="OpKind"/>. They are written with differentiable ops (and Linalg's own differentiable
+/// inverse/solve), so they can be differentiated again. The decompositions run on the host (MathNet.Numerics, no
+/// backend kernel); each node saves the input and/or the result its formula reads, and packed results (slogdet, eigh,
+/// svd, qr) are unpacked here from the input's shape.
 /// </summary>
 internal static partial class Derivatives
 {
+    private static void AddLinalg(Dictionary<OpKind, Derivative> t)
+    {
+        t[OpKind.LinalgInv] = new("LinalgInv", Saves.Result, (c, g) => [InvBackward(c.Result, g)]);
+        t[OpKind.LinalgDet] = new("LinalgDet", Saves.Inputs | Saves.Result, (c, g) => [DetBackward(c.Input(0), c.Result, g)]);
+        t[OpKind.LinalgSlogdet] = new("LinalgSlogdet", Saves.Inputs, (c, g) => [LogAbsDetBackward(c.Input(0), g.Select(-1, 1))]);
+        t[OpKind.LinalgSolve] = new("LinalgSolve", Saves.Inputs | Saves.Result, (c, g) =>
+        {
+            var (ga, gb) = SolveBackward(c.Input(0), c.Result, g, false, c.NeedsGrad[0], c.NeedsGrad[1]);
+            return [ga, gb];
+        });
+        t[OpKind.LinalgCholesky] = new("LinalgCholesky", Saves.Result, (c, g) => [CholeskyBackward(c.Result, g)]);
+        t[OpKind.LinalgEigh] = new("LinalgEigh", Saves.Result, (c, g) =>
+        {
+            var p = c.Result;   // [..., n, n + 1]: λ in column 0, then V
+            long n = c.InputShapes[0][-1];
+            return [EighBackward(p.Select(-1, 0), p.Narrow(-1, 1, n), g.Select(-1, 0), g.Narrow(-1, 1, n))];
+        });
+        t[OpKind.LinalgSvd] = new("LinalgSvd", Saves.Result, (c, g) =>
+        {
+            var p = c.Result;   // [..., m·uc + k + vr·n]: U [m, uc], S, Vh [vr, n] row-major (uc = vr = k, or m and n when full)
+            long m = c.InputShapes[0][-2], n = c.InputShapes[0][-1], k = Math.Min(m, n);
+            long uc = c.Args.Sizes[0], vr = c.Args.Sizes[1];
+            int bd = p.Dim - 1;
+            var batch = p.Shape.ToArray()[..^1];
+            // Only the first k columns of U and rows of Vh enter the gradient (the rest is an arbitrary completion).
+            Tensor U(Tensor x) => x.Narrow(bd, 0, m * uc).Reshape([.. batch, m, uc]).Narrow(-1, 0, k);
+            Tensor S(Tensor x) => x.Narrow(bd, m * uc, k);
+            Tensor Vh(Tensor x) => x.Narrow(bd, m * uc + k, vr * n).Reshape([.. batch, vr, n]).Narrow(-2, 0, k);
+            return [SvdBackward(U(p), S(p), Vh(p), U(g), S(g), Vh(g))];
+        });
+        t[OpKind.LinalgQr] = new("LinalgQr", Saves.Result, (c, g) =>
+        {
+            var p = c.Result;   // [..., m·kq + kq·n]: Q [m, kq] then R [kq, n], row-major
+            long m = c.InputShapes[0][-2], n = c.InputShapes[0][-1], kq = c.Args.Length;
+            if (c.Args.Step == 0)
+                throw new InvalidOperationException("linalg.qr: The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.");
+            if (kq > n)
+                throw new InvalidOperationException("linalg.qr: The QR decomposition is not differentiable when mode='complete' and nrows > ncols.");
+            int bd = p.Dim - 1;
+            var batch = p.Shape.ToArray()[..^1];
+            Tensor Q(Tensor x) => x.Narrow(bd, 0, m * kq).Reshape([.. batch, m, kq]);
+            Tensor R(Tensor x) => x.Narrow(bd, m * kq, kq * n).Reshape([.. batch, kq, n]);
+            return [QrBackward(Q(p), R(p), Q(g), R(g))];
+        });
+    }
+
     /// <summary>Y = A⁻¹: ∂L/∂A = −Yᵀ·G·Yᵀ.</summary>
     public static Tensor InvBackward(Tensor y, Tensor g) => -y.mT.MatMul(g).MatMul(y.mT);
 
@@ -77,11 +124,20 @@ internal static partial class Derivatives
     }
 
     /// <summary>
-    /// Reduced QR A = Q·R with m ≥ n: M = R·R̄ᵀ − Q̄ᵀ·Q, ∂L/∂A = (Q̄ + Q·copyltu(M))·R⁻ᵀ, where copyltu mirrors the strictly
-    /// lower triangle onto the upper one.
+    /// Reduced QR A = Q·R. With m ≥ n: M = R·R̄ᵀ − Q̄ᵀ·Q, ∂L/∂A = (Q̄ + Q·copyltu(M))·R⁻ᵀ, where copyltu mirrors the
+    /// strictly lower triangle onto the upper one. With m &lt; n, A = [X | Y] and R = [U | V] with X, U square: Q and U
+    /// are X's QR and V = Qᵀ·Y, so ∂L/∂Y = Q·V̄ and ∂L/∂X is the square formula with Q̄ + Y·V̄ᵀ in place of Q̄.
     /// </summary>
     public static Tensor QrBackward(Tensor q, Tensor r, Tensor gq, Tensor gr)
     {
+        long m = q.Size(-2), n = r.Size(-1);
+        if (m < n)
+        {
+            var u = r.Narrow(-1, 0, m); var v = r.Narrow(-1, m, n - m);
+            var gu = gr.Narrow(-1, 0, m); var gv = gr.Narrow(-1, m, n - m);
+            var y = q.MatMul(v);   // A's last n − m columns, rebuilt from the factors
+            return Tensor.Cat([QrBackward(q, u, gq + y.MatMul(gv.mT), gu), q.MatMul(gv)], -1);
+        }
         var mm = r.MatMul(gr.mT) - gq.mT.MatMul(q);
         var low = mm.Tril(-1);
         var copyltu = low + low.mT + mm.Diagonal(0, -2, -1).DiagEmbedLast();

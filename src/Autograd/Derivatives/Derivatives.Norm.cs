@@ -67,8 +67,8 @@ internal static partial class Derivatives
     {
         var result = new List<Tensor?> { c.NeedsGrad[0] ? gx : null };
         int i = 1;
-        if (f.HasWeight) { result.Add(c.NeedsGrad[i] ? gw?.Reshape(c.InputShapes[i]) : null); i++; }
-        if (f.HasBias) result.Add(c.NeedsGrad[i] ? gb?.Reshape(c.InputShapes[i]) : null);
+        if (f.HasWeight) { result.Add(c.NeedsGrad[i] ? gw?.Reshape(c.InputShapes[i].ToArray()) : null); i++; }
+        if (f.HasBias) result.Add(c.NeedsGrad[i] ? gb?.Reshape(c.InputShapes[i].ToArray()) : null);
         return [.. result];
     }
 }

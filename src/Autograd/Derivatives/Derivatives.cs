@@ -5,7 +5,7 @@ namespace Ember;
 /// and per <see cref="UnaryOp"/>/<see cref="BinaryOp"/>, split by family into
 /// Derivatives.Elementwise.cs, .Reductions.cs, .Views.cs, .Indexing.cs, .LinearAlgebra.cs, and for the fused
 /// primitives of <see cref="FusedOps"/> .NN.cs (linear, cross-entropy, attention), .Conv.cs (convolution, pooling) and
-/// .Norm.cs (layer and batch norm).
+/// .Norm.cs (layer and batch norm); .Linalg.cs holds the host decompositions of <see cref="Linalg"/>.
 /// </summary>
 /// <remarks>
 /// Each formula receives <c>c</c> (the <see cref="BackwardContext"/>: saved inputs, result, attributes)
@@ -32,6 +32,7 @@ internal static partial class Derivatives
         AddNN(table);
         AddConv(table);
         AddNorm(table);
+        AddLinalg(table);
         table[OpKind.Where] = WhereBackward;
         return table;
     }
@@ -59,7 +60,7 @@ internal static partial class Derivatives
     /// Undoes broadcasting: sums <paramref name="grad"/> over the leading dims it has in excess and over the
     /// dims where <paramref name="shape"/> has size 1, so the result has exactly <paramref name="shape"/>.
     /// </summary>
-    public static Tensor SumToShape(Tensor grad, long[] shape)
+    public static Tensor SumToShape(Tensor grad, ReadOnlySpan<long> shape)
     {
         if (grad.ShapeSpan.SequenceEqual(shape)) return grad;
         int lead = grad.Dim - shape.Length;
@@ -67,7 +68,7 @@ internal static partial class Derivatives
         for (int i = 0; i < grad.Dim; i++)
             if (i < lead || (shape[i - lead] == 1 && grad.ShapeSpan[i] != 1)) dims.Add(i);
         var summed = dims.Count > 0 ? grad.Sum([.. dims], keepDim: true) : grad;
-        return summed.Reshape(shape);
+        return summed.Reshape(shape.ToArray());
     }
 
     /// <summary>A 0-dim zero of g's dtype and device (broadcasts in Where).</summary>

@@ -9,7 +9,7 @@ internal sealed class AccumulateGrad(Tensor variable) : Node([])
     /// <summary>The leaf whose .Grad this node fills.</summary>
     public readonly Tensor Variable = variable;
 
-    private readonly long[][] inputShapes = [];
+    private readonly Shape[] inputShapes = [];
 
     // One lock per leaf (this node is the leaf's only accumulator): backward passes on several threads that share the
     // leaf would otherwise read the same old .Grad and each store old + its own gradient, losing the others'.
@@ -19,7 +19,7 @@ internal sealed class AccumulateGrad(Tensor variable) : Node([])
     public override string Name => "AccumulateGrad";
 
     /// <inheritdoc/>
-    public override long[][] InputShapes => inputShapes;
+    public override Shape[] InputShapes => inputShapes;
 
     /// <summary>
     /// leaf.Grad += gradient. Always produces a new tensor, never writes into a user-visible one. Thread-safe: concurrent

@@ -194,9 +194,9 @@ internal static class Engine
     private static void CheckGradShape(Node node, int i, Tensor g)
     {
         var expected = node.InputShapes;
-        if (i < expected.Length && !g.ShapeSpan.SequenceEqual(expected[i]))
+        if (i < expected.Length && !g.ShapeSpan.SequenceEqual(expected[i].AsSpan()))
             throw new InvalidOperationException(
-                $"{node.Name} returned an invalid gradient at index {i}: got shape {g.Shape} but expected shape {ShapeUtil.Format(expected[i])}.");
+                $"{node.Name} returned an invalid gradient at index {i}: got shape {g.Shape} but expected shape {expected[i]}.");
     }
 
     // Anomaly mode: a NaN or ±∞ in a produced gradient names the forward op and where it was created.

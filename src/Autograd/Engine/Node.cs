@@ -41,7 +41,7 @@ internal abstract class Node : GradFn
     public override IReadOnlyList<GradFn?> NextFunctions => Next;
 
     /// <summary>Shapes of the inputs, one per edge (for checking the gradients a node returns).</summary>
-    public abstract long[][] InputShapes { get; }
+    public abstract Shape[] InputShapes { get; }
 
     /// <summary>Computes the gradients of the inputs from the gradient of the output.</summary>
     public abstract Tensor?[] Apply(Tensor gradOutput);

@@ -34,14 +34,14 @@ internal sealed class BackwardContext
         Args = args;
         int n = inputTensors.Length;
         inputs = new SavedTensor?[n];
-        InputShapes = new long[n][];
+        InputShapes = new Shape[n];
         InputDTypes = new DType[n];
         InputDevices = new Device[n];
         NeedsGrad = new bool[n];
         for (int i = 0; i < n; i++)
         {
             var t = inputTensors[i];
-            InputShapes[i] = t.ShapeSpan.ToArray();
+            InputShapes[i] = t.Shape;   // a view's shape array is never mutated, so the node shares it instead of copying
             InputDTypes[i] = t.DType;
             InputDevices[i] = t.Device;
             NeedsGrad[i] = t.RequiresGrad;
@@ -53,7 +53,7 @@ internal sealed class BackwardContext
     /// <summary>The op's attributes.</summary>
     public OpArgs Args { get; }
     /// <summary>Each input's shape.</summary>
-    public long[][] InputShapes { get; }
+    public Shape[] InputShapes { get; }
     /// <summary>Each input's dtype.</summary>
     public DType[] InputDTypes { get; }
     /// <summary>Each input's device.</summary>
@@ -70,7 +70,7 @@ internal sealed class BackwardContext
         (result ?? throw new InvalidOperationException($"{nodeName}: the result was not saved (formula table bug).")).Unpack(nodeName);
 
     /// <summary>Sums a broadcast gradient back to input <paramref name="i"/>'s shape.</summary>
-    public Tensor ReduceTo(int i, Tensor grad) => Derivatives.SumToShape(grad, InputShapes[i]);
+    public Tensor ReduceTo(int i, Tensor grad) => Derivatives.SumToShape(grad, InputShapes[i].AsSpan());
 
     /// <summary>True when something was saved and then freed.</summary>
     public bool IsReleased => result?.IsReleased == true || inputs.Any(s => s?.IsReleased == true);
@@ -118,7 +118,7 @@ internal sealed class OpNode : Node
     public override string Name => derivative.Name;
 
     /// <inheritdoc/>
-    public override long[][] InputShapes => context.InputShapes;
+    public override Shape[] InputShapes => context.InputShapes;
 
     /// <inheritdoc/>
     public override Tensor?[] Apply(Tensor gradOutput)

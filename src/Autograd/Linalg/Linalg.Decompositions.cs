@@ -9,7 +9,7 @@ public static partial class Linalg
     public static Tensor Inv(Tensor a)
     {
         CheckSquare("linalg.inv", a);
-        return new InvFn().Apply(a);
+        return AutogradHook.Record(OpKind.LinalgInv, InvHost(a), OpArgs.None, a);
     }
 
     /// <summary>The determinant of square matrices [..., n, n] → [...] (torch.linalg.det); its gradient needs invertible matrices.</summary>
@@ -17,7 +17,7 @@ public static partial class Linalg
     public static Tensor Det(Tensor a)
     {
         CheckSquare("linalg.det", a);
-        return new DetFn().Apply(a);
+        return AutogradHook.Record(OpKind.LinalgDet, FromHost(ToMatrices(a).Select(m => m.Determinant()), BatchShape(a), a), OpArgs.None, a);
     }
 
     /// <summary>(sign, log|det|) of square matrices (torch.linalg.slogdet); sign is 0 and log|det| −∞ for singular ones. The gradient flows through log|det|.</summary>
@@ -25,7 +25,7 @@ public static partial class Linalg
     public static (Tensor Sign, Tensor LogAbsDet) Slogdet(Tensor a)
     {
         CheckSquare("linalg.slogdet", a);
-        var packed = new SlogdetFn().Apply(a);   // [..., 2]: sign, log|det|
+        var packed = AutogradHook.Record(OpKind.LinalgSlogdet, SlogdetHost(a), OpArgs.None, a);   // [..., 2]: sign, log|det|
         return (packed.Select(-1, 0).Detach(), packed.Select(-1, 1));
     }
 
@@ -42,7 +42,7 @@ public static partial class Linalg
         var batch = ShapeUtil.Broadcast("linalg.solve", BatchShape(a), BatchShape(bm));
         var ae = a.Expand([.. batch, a.Size(-2), a.Size(-1)]);
         var be = bm.Expand([.. batch, bm.Size(-2), bm.Size(-1)]);
-        var x = new SolveFn().Apply(ae, be);
+        var x = AutogradHook.Record(OpKind.LinalgSolve, SolveHost(ae, be), OpArgs.None, ae, be);
         return vector ? x.Squeeze(-1) : x;
     }
 
@@ -51,7 +51,7 @@ public static partial class Linalg
     public static Tensor Cholesky(Tensor a)
     {
         CheckSquare("linalg.cholesky", a);
-        return new CholeskyFn().Apply(a);
+        return AutogradHook.Record(OpKind.LinalgCholesky, CholeskyHost(a), OpArgs.None, a);
     }
 
     /// <summary>
@@ -63,7 +63,7 @@ public static partial class Linalg
     public static (Tensor Eigenvalues, Tensor Eigenvectors) Eigh(Tensor a)
     {
         CheckSquare("linalg.eigh", a);
-        var packed = new EighFn().Apply(a);   // [..., n, n + 1]: column 0 the eigenvalues, then V
+        var packed = AutogradHook.Record(OpKind.LinalgEigh, EighHost(a), OpArgs.None, a);   // [..., n, n + 1]: column 0 the eigenvalues, then V
         long n = a.Size(-1);
         return (packed.Select(-1, 0), packed.Narrow(-1, 1, n));
     }
@@ -72,37 +72,56 @@ public static partial class Linalg
     public static Tensor Eigvalsh(Tensor a) => Eigh(a).Eigenvalues;
 
     /// <summary>
-    /// Reduced singular value decomposition A = U·diag(S)·Vh with k = min(m, n) (torch.linalg.svd, full_matrices=False):
-    /// U [..., m, k], S [..., k] descending, Vh [..., k, n]. Singular vectors are defined up to sign; the gradient needs
-    /// distinct nonzero singular values.
+    /// Singular value decomposition A = U·diag(S)·Vh (torch.linalg.svd) with k = min(m, n): S [..., k] descending; with
+    /// <paramref name="fullMatrices"/> true (the default, as in PyTorch) U [..., m, m] and Vh [..., n, n]; with it false
+    /// (reduced) U [..., m, k] and Vh [..., k, n]. In the full form the columns of U (rows of Vh) past k complete an
+    /// orthonormal basis. Singular vectors are defined up to sign (the completion only up to a rotation); the gradient
+    /// needs distinct nonzero singular values and, as in PyTorch, flows only through the first k columns of U and rows of
+    /// Vh.
     /// </summary>
-    /// <exception cref="ArgumentException">Fewer than 2 dims.</exception>
-    public static (Tensor U, Tensor S, Tensor Vh) Svd(Tensor a)
+    /// <exception cref="ArgumentException">A non-floating input or fewer than 2 dims.</exception>
+    public static (Tensor U, Tensor S, Tensor Vh) Svd(Tensor a, bool fullMatrices = true)
     {
         CheckFloat("linalg.svd", a);
         if (a.Dim < 2) throw new ArgumentException("linalg.svd: The input tensor A must have at least 2 dimensions.");
         long m = a.Size(-2), n = a.Size(-1), k = Math.Min(m, n);
+        long uc = fullMatrices ? m : k, vr = fullMatrices ? n : k;
         var batch = BatchShape(a);
-        var packed = new SvdFn().Apply(a);   // [..., m·k + k + k·n]
+        // [..., m·uc + k + vr·n]: U, S, Vh row-major; Sizes = [uc, vr] tells the formula the layout.
+        var packed = AutogradHook.Record(OpKind.LinalgSvd, SvdHost(a, uc, vr), new OpArgs { Sizes = [uc, vr] }, a);
         int bd = batch.Length;
-        return (packed.Narrow(bd, 0, m * k).Reshape([.. batch, m, k]),
-                packed.Narrow(bd, m * k, k),
-                packed.Narrow(bd, m * k + k, k * n).Reshape([.. batch, k, n]));
+        return (packed.Narrow(bd, 0, m * uc).Reshape([.. batch, m, uc]),
+                packed.Narrow(bd, m * uc, k),
+                packed.Narrow(bd, m * uc + k, vr * n).Reshape([.. batch, vr, n]));
     }
 
     /// <summary>The singular values, descending (torch.linalg.svdvals).</summary>
-    public static Tensor Svdvals(Tensor a) => Svd(a).S;
+    public static Tensor Svdvals(Tensor a) => Svd(a, fullMatrices: false).S;
 
-    /// <summary>Reduced QR A = Q·R (torch.linalg.qr, mode='reduced') of [..., m, n] with m ≥ n: Q [..., m, n] orthonormal columns, R [..., n, n] upper triangular.</summary>
-    /// <exception cref="ArgumentException">Fewer than 2 dims, or m &lt; n (not supported: the gradient is defined for m ≥ n).</exception>
-    public static (Tensor Q, Tensor R) Qr(Tensor a)
+    /// <summary>
+    /// QR decomposition A = Q·R of [..., m, n] (torch.linalg.qr), k = min(m, n). <paramref name="mode"/> "reduced":
+    /// Q [..., m, k] with orthonormal columns, R [..., k, n] upper triangular (upper trapezoidal when m &lt; n);
+    /// "complete": Q [..., m, m] orthogonal, R [..., m, n]; "r": R as in "reduced" and Q an empty tensor. Differentiable
+    /// as in PyTorch: "reduced" for any shape, "complete" when m ≤ n (then it equals "reduced"); backward through "r", or
+    /// "complete" with m &gt; n, throws PyTorch's error.
+    /// </summary>
+    /// <exception cref="ArgumentException">A non-floating input, fewer than 2 dims, or an unknown mode.</exception>
+    public static (Tensor Q, Tensor R) Qr(Tensor a, string mode = "reduced")
     {
         CheckFloat("linalg.qr", a);
+        ArgumentNullException.ThrowIfNull(mode);
         if (a.Dim < 2) throw new ArgumentException("linalg.qr: The input tensor A must have at least 2 dimensions.");
+        if (mode is not ("reduced" or "complete" or "r"))
+            throw new ArgumentException($"linalg.qr: qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'");
         long m = a.Size(-2), n = a.Size(-1);
-        if (m < n) throw new ArgumentException($"linalg.qr: wide matrices ({m}x{n}) are not supported; Ember's QR needs m >= n.");
-        var packed = new QrFn().Apply(a);   // [..., m + n, n]: Q on top of R
-        return (packed.Narrow(-2, 0, m), packed.Narrow(-2, m, n));
+        long kq = mode == "complete" ? m : Math.Min(m, n);
+        var batch = BatchShape(a);
+        // [..., m·kq + kq·n]: Q then R, row-major; Length = kq, Step = 0 for mode 'r' (no gradient, as in PyTorch).
+        var packed = AutogradHook.Record(OpKind.LinalgQr, QrHost(a, kq), new OpArgs { Length = kq, Step = mode == "r" ? 0 : 1 }, a);
+        int bd = batch.Length;
+        var r = packed.Narrow(bd, m * kq, kq * n).Reshape([.. batch, kq, n]);
+        var q = mode == "r" ? Tensor.Empty([0], a.DType, a.Device) : packed.Narrow(bd, 0, m * kq).Reshape([.. batch, m, kq]);
+        return (q, r);
     }
 
     /// <summary>
@@ -111,7 +130,7 @@ public static partial class Linalg
     /// </summary>
     public static Tensor Pinv(Tensor a, double? rtol = null)
     {
-        var (u, s, vh) = Svd(a);
+        var (u, s, vh) = Svd(a, fullMatrices: false);
         double eps = a.DType == DType.Float64 ? Math.Pow(2, -52) : Math.Pow(2, -23);
         double tol = rtol ?? Math.Max(a.Size(-2), a.Size(-1)) * eps;
         var cutoff = s.Amax([-1], keepDim: true) * tol;
@@ -120,64 +139,40 @@ public static partial class Linalg
         return vh.mT.MatMul(sinv.Unsqueeze(-1) * u.mT);
     }
 
-    // ---- nodes --------------------------------------------------------------------------------------------------
+    // ---- host computations ------------------------------------------------------------------------------------------
+    // Each reads a detached float64 copy of its input and builds a fresh result (a constant until the public method
+    // records it as one node of its OpKind; the formulas are in Derivatives.Linalg.cs).
 
-    private sealed class InvFn : Function
+    private static Tensor InvHost(Tensor a)
     {
-        public override string Name => "LinalgInv";
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        var inv = ToMatrices(a).Select(m =>
         {
-            var ms = ToMatrices(x[0]);
-            var inv = ms.Select(m =>
-            {
-                var lu = m.LU();
-                for (int i = 0; i < m.RowCount; i++)
-                    if (lu.U[i, i] == 0) throw new ArgumentException($"linalg.inv: The diagonal element {i + 1} is zero, the inversion could not be completed because the input matrix is singular.");
-                return lu.Inverse();
-            }).ToArray();
-            var y = FromMatrices(inv, BatchShape(x[0]), x[0]);
-            ctx.SaveForBackward(y);
-            return y;
-        }
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g) => [Derivatives.InvBackward(ctx.SavedTensors[0], g)];
+            var lu = m.LU();
+            for (int i = 0; i < m.RowCount; i++)
+                if (lu.U[i, i] == 0) throw new ArgumentException($"linalg.inv: The diagonal element {i + 1} is zero, the inversion could not be completed because the input matrix is singular.");
+            return lu.Inverse();
+        }).ToArray();
+        return FromMatrices(inv, BatchShape(a), a);
     }
 
-    private sealed class DetFn : Function
+    private static Tensor SlogdetHost(Tensor a)
     {
-        public override string Name => "LinalgDet";
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        var vals = new List<double>();
+        foreach (var m in ToMatrices(a))
         {
-            var d = FromHost(ToMatrices(x[0]).Select(m => m.Determinant()), BatchShape(x[0]), x[0]);
-            ctx.SaveForBackward(x[0], d);
-            return d;
-        }
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g) => [Derivatives.DetBackward(ctx.SavedTensors[0], ctx.SavedTensors[1], g)];
-    }
-
-    private sealed class SlogdetFn : Function
-    {
-        public override string Name => "LinalgSlogdet";
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
-        {
-            var vals = new List<double>();
-            foreach (var m in ToMatrices(x[0]))
+            // The LU factors give log|det| as Σ log|u_ii| without over- or underflowing the product.
+            var lu = m.LU();
+            double logAbs = 0;
+            bool singular = false;
+            for (int i = 0; i < m.RowCount; i++)
             {
-                // The LU factors give log|det| as Σ log|u_ii| without over- or underflowing the product.
-                var lu = m.LU();
-                double logAbs = 0;
-                bool singular = false;
-                for (int i = 0; i < m.RowCount; i++)
-                {
-                    double uii = lu.U[i, i];
-                    if (uii == 0) { singular = true; break; }
-                    logAbs += Math.Log(Math.Abs(uii));
-                }
-                vals.Add(singular ? 0 : SignFromLu(lu, m.RowCount)); vals.Add(singular ? double.NegativeInfinity : logAbs);
+                double uii = lu.U[i, i];
+                if (uii == 0) { singular = true; break; }
+                logAbs += Math.Log(Math.Abs(uii));
             }
-            ctx.SaveForBackward(x[0]);
-            return FromHost(vals, [.. BatchShape(x[0]), 2], x[0]);
+            vals.Add(singular ? 0 : SignFromLu(lu, m.RowCount)); vals.Add(singular ? double.NegativeInfinity : logAbs);
         }
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g) => [Derivatives.LogAbsDetBackward(ctx.SavedTensors[0], g.Select(-1, 1))];
+        return FromHost(vals, [.. BatchShape(a), 2], a);
     }
 
     // The sign of det (also when the product would underflow): the permutation's sign times the signs of U's diagonal.
@@ -198,149 +193,98 @@ public static partial class Linalg
         return s;
     }
 
-    private sealed class SolveFn : Function
+    private static Tensor SolveHost(Tensor a, Tensor b)
     {
-        public override string Name => "LinalgSolve";
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        var am = ToMatrices(a); var bm = ToMatrices(b);
+        var res = new Matrix<double>[am.Length];
+        for (int i = 0; i < am.Length; i++)
         {
-            var am = ToMatrices(x[0]); var bm = ToMatrices(x[1]);
-            var res = new Matrix<double>[am.Length];
-            for (int i = 0; i < am.Length; i++)
-            {
-                var lu = am[i].LU();
-                for (int k = 0; k < am[i].RowCount; k++)
-                    if (lu.U[k, k] == 0) throw new ArgumentException($"linalg.solve: The solver failed because the input matrix is singular.");
-                res[i] = lu.Solve(bm[i]);
-            }
-            var y = FromMatrices(res, BatchShape(x[1]), x[1]);
-            ctx.SaveForBackward(x[0], y);
-            return y;
+            var lu = am[i].LU();
+            for (int k = 0; k < am[i].RowCount; k++)
+                if (lu.U[k, k] == 0) throw new ArgumentException($"linalg.solve: The solver failed because the input matrix is singular.");
+            res[i] = lu.Solve(bm[i]);
         }
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
-        {
-            var (ga, gb) = Derivatives.SolveBackward(ctx.SavedTensors[0], ctx.SavedTensors[1], g, false, ctx.NeedsInputGrad[0], ctx.NeedsInputGrad[1]);
-            return [ga, gb];
-        }
+        return FromMatrices(res, BatchShape(b), b);
     }
 
-    private sealed class CholeskyFn : Function
+    private static Tensor CholeskyHost(Tensor a)
     {
-        public override string Name => "LinalgCholesky";
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        var ls = ToMatrices(a).Select(m =>
         {
-            var ls = ToMatrices(x[0]).Select(m =>
-            {
-                int n = m.RowCount;
-                var l = Matrix<double>.Build.Dense(n, n);
-                // Cholesky–Banachiewicz on the lower triangle only (the upper one is not read, as PyTorch's UPLO='L').
-                for (int i = 0; i < n; i++)
-                    for (int j = 0; j <= i; j++)
-                    {
-                        double sum = m[i, j];
-                        for (int k = 0; k < j; k++) sum -= l[i, k] * l[j, k];
-                        if (i == j)
-                        {
-                            if (!(sum > 0)) throw new ArgumentException($"linalg.cholesky: The factorization could not be completed because the input is not positive-definite (the leading minor of order {i + 1} is not positive-definite).");
-                            l[i, i] = Math.Sqrt(sum);
-                        }
-                        else l[i, j] = sum / l[j, j];
-                    }
-                return l;
-            }).ToArray();
-            var y = FromMatrices(ls, BatchShape(x[0]), x[0]);
-            ctx.SaveForBackward(y);
-            return y;
-        }
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g) => [Derivatives.CholeskyBackward(ctx.SavedTensors[0], g)];
-    }
-
-    private sealed class EighFn : Function
-    {
-        public override string Name => "LinalgEigh";
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
-        {
-            long n = x[0].Size(-1);
-            var rows = new List<double>();
-            foreach (var m in ToMatrices(x[0]))
-            {
-                var sym = m.LowerTriangle() + m.StrictlyLowerTriangle().Transpose();
-                var evd = sym.Evd(Symmetricity.Symmetric);
-                var order = Enumerable.Range(0, (int)n).OrderBy(i => evd.EigenValues[i].Real).ToArray();
-                for (int r = 0; r < n; r++)
+            int n = m.RowCount;
+            var l = Matrix<double>.Build.Dense(n, n);
+            // Cholesky–Banachiewicz on the lower triangle only (the upper one is not read, as PyTorch's UPLO='L').
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j <= i; j++)
                 {
-                    rows.Add(evd.EigenValues[order[r]].Real);
-                    for (int c = 0; c < n; c++) rows.Add(evd.EigenVectors[r, order[c]]);
+                    double sum = m[i, j];
+                    for (int k = 0; k < j; k++) sum -= l[i, k] * l[j, k];
+                    if (i == j)
+                    {
+                        if (!(sum > 0)) throw new ArgumentException($"linalg.cholesky: The factorization could not be completed because the input is not positive-definite (the leading minor of order {i + 1} is not positive-definite).");
+                        l[i, i] = Math.Sqrt(sum);
+                    }
+                    else l[i, j] = sum / l[j, j];
                 }
-            }
-            var packed = FromHost(rows, [.. BatchShape(x[0]), n, n + 1], x[0]);
-            ctx.SaveForBackward(packed);
-            return packed;
-        }
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
-        {
-            var p = ctx.SavedTensors[0];
-            long n = p.Size(-2);
-            return [Derivatives.EighBackward(p.Select(-1, 0), p.Narrow(-1, 1, n), g.Select(-1, 0), g.Narrow(-1, 1, n))];
-        }
+            return l;
+        }).ToArray();
+        return FromMatrices(ls, BatchShape(a), a);
     }
 
-    private sealed class SvdFn : Function
+    private static Tensor EighHost(Tensor a)
     {
-        public override string Name => "LinalgSvd";
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        long n = a.Size(-1);
+        var rows = new List<double>();
+        foreach (var m in ToMatrices(a))
         {
-            long m = x[0].Size(-2), n = x[0].Size(-1), k = Math.Min(m, n);
-            var vals = new List<double>();
-            foreach (var a in ToMatrices(x[0]))
+            var sym = m.LowerTriangle() + m.StrictlyLowerTriangle().Transpose();
+            var evd = sym.Evd(Symmetricity.Symmetric);
+            var order = Enumerable.Range(0, (int)n).OrderBy(i => evd.EigenValues[i].Real).ToArray();
+            for (int r = 0; r < n; r++)
             {
-                var svd = a.Svd(computeVectors: true);
-                var u = svd.U.SubMatrix(0, (int)m, 0, (int)k);
-                var vt = svd.VT.SubMatrix(0, (int)k, 0, (int)n);
-                vals.AddRange(u.ToRowMajorArray());
-                vals.AddRange(svd.S.Take((int)k));
-                vals.AddRange(vt.ToRowMajorArray());
+                rows.Add(evd.EigenValues[order[r]].Real);
+                for (int c = 0; c < n; c++) rows.Add(evd.EigenVectors[r, order[c]]);
             }
-            var packed = FromHost(vals, [.. BatchShape(x[0]), m * k + k + k * n], x[0]);
-            ctx.SaveForBackward(packed);
-            ctx.Values["mnk"] = (m, n, k);
-            return packed;
         }
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
-        {
-            var p = ctx.SavedTensors[0];
-            var (m, n, k) = ((long, long, long))ctx.Values["mnk"];
-            int bd = p.Dim - 1;
-            var batch = p.Shape.ToArray()[..^1];
-            Tensor U(Tensor t) => t.Narrow(bd, 0, m * k).Reshape([.. batch, m, k]);
-            Tensor S(Tensor t) => t.Narrow(bd, m * k, k);
-            Tensor Vh(Tensor t) => t.Narrow(bd, m * k + k, k * n).Reshape([.. batch, k, n]);
-            return [Derivatives.SvdBackward(U(p), S(p), Vh(p), U(g), S(g), Vh(g))];
-        }
+        return FromHost(rows, [.. BatchShape(a), n, n + 1], a);
     }
 
-    private sealed class QrFn : Function
+    private static Tensor SvdHost(Tensor a, long uc, long vr)
     {
-        public override string Name => "LinalgQr";
-        protected override Tensor Forward(FunctionContext ctx, Tensor[] x)
+        long m = a.Size(-2), n = a.Size(-1), k = Math.Min(m, n);
+        var vals = new List<double>();
+        foreach (var x in ToMatrices(a))
         {
-            long m = x[0].Size(-2), n = x[0].Size(-1);
-            var vals = new List<double>();
-            foreach (var a in ToMatrices(x[0]))
+            var svd = x.Svd(computeVectors: true);   // MathNet gives the full U [m, m] and Vᵀ [n, n]
+            vals.AddRange(svd.U.SubMatrix(0, (int)m, 0, (int)uc).ToRowMajorArray());
+            vals.AddRange(svd.S.Take((int)k));
+            vals.AddRange(svd.VT.SubMatrix(0, (int)vr, 0, (int)n).ToRowMajorArray());
+        }
+        return FromHost(vals, [.. BatchShape(a), m * uc + k + vr * n], a);
+    }
+
+    private static Tensor QrHost(Tensor a, long kq)
+    {
+        long m = a.Size(-2), n = a.Size(-1);
+        var vals = new List<double>();
+        foreach (var x in ToMatrices(a))
+        {
+            if (m >= n)
             {
-                var qr = a.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
+                // Householder QR (MathNet needs m ≥ n): the thin form is "reduced", the full one "complete".
+                var qr = x.QR(kq == m ? MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Full : MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
                 vals.AddRange(qr.Q.ToRowMajorArray());
                 vals.AddRange(qr.R.ToRowMajorArray());
             }
-            var packed = FromHost(vals, [.. BatchShape(x[0]), m + n, n], x[0]);
-            ctx.SaveForBackward(packed);
-            ctx.Values["m"] = m;
-            return packed;
+            else
+            {
+                // Wide A = [X | Y]: the reflections are fixed by the square X = Q·U (as LAPACK's geqrf), and R = [U | Qᵀ·Y].
+                var qr = x.SubMatrix(0, (int)m, 0, (int)m).QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Full);
+                var r = qr.R.Append(qr.Q.TransposeThisAndMultiply(x.SubMatrix(0, (int)m, (int)m, (int)(n - m))));
+                vals.AddRange(qr.Q.ToRowMajorArray());
+                vals.AddRange(r.ToRowMajorArray());
+            }
         }
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor g)
-        {
-            var p = ctx.SavedTensors[0];
-            long m = (long)ctx.Values["m"], n = p.Size(-1);
-            return [Derivatives.QrBackward(p.Narrow(-2, 0, m), p.Narrow(-2, m, n), g.Narrow(-2, 0, m), g.Narrow(-2, m, n))];
-        }
+        return FromHost(vals, [.. BatchShape(a), m * kq + kq * n], a);
     }
 }

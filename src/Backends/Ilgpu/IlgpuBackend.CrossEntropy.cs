@@ -15,6 +15,7 @@ public sealed partial class IlgpuBackend
     /// </remarks>
     public void CrossEntropy(Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp)
     {
+        if (ReducedPrecision.Any(x, weight)) { CompositeKernels.CrossEntropy(this, x, target, weight, args, loss, logSumExp); return; }
         if (UsesCompositeCrossEntropy(x))
         {
             CompositeKernels.CrossEntropy(this, x, target, weight, args, loss, logSumExp);
@@ -38,6 +39,7 @@ public sealed partial class IlgpuBackend
     /// <remarks>OpenCL runs the composite, as for the forward pass.</remarks>
     public void CrossEntropyBackward(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor logSumExp, Tensor gradX)
     {
+        if (ReducedPrecision.Any(grad, x, weight)) { CompositeKernels.CrossEntropyBackward(this, grad, x, target, weight, args, logSumExp, gradX); return; }
         if (UsesCompositeCrossEntropy(x))
         {
             CompositeKernels.CrossEntropyBackward(this, grad, x, target, weight, args, logSumExp, gradX);

@@ -74,6 +74,8 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void Unary(UnaryOp op, Tensor x, Tensor result, double alpha = 0, double beta = 0)
     {
+        // Float16/BFloat16: the float32 operator struct on a widened copy, rounded back once per element.
+        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result], (i, o) => Unary(op, i[0]!, o[0]!, alpha, beta)); return; }
         if (result.Numel == 0) return;
         var launch = ElementwiseLaunch.Plan(result, x, result);
         if (op is UnaryOp.IsNan or UnaryOp.IsInf)
@@ -82,13 +84,9 @@ public sealed partial class IlgpuBackend
             else Fill(result, 0);
             return;
         }
-        var floating = new UnaryLauncher(launch, x, result);
-        if (UnaryOperators.TryVisitFloat(op, x.DType, alpha, beta, ref floating)) return;
-        if (x.DType is DType.Int32 or DType.Int64 && op is UnaryOp.Neg or UnaryOp.Abs or UnaryOp.Square or UnaryOp.Sign or UnaryOp.Relu
-                or UnaryOp.AddScalar or UnaryOp.MulScalar or UnaryOp.RSubScalar or UnaryOp.PowScalar or UnaryOp.Clamp
-                or UnaryOp.Floor or UnaryOp.Ceil or UnaryOp.Round)
-            DeviceElement.Visit(x.DType, new IntegerUnaryLauncher(launch, op, x, result, alpha, beta));
-        else if (x.DType == DType.Bool && op == UnaryOp.LogicalNot)
+        var mapped = new UnaryLauncher(launch, x, result);
+        if (UnaryOperators.TryVisitFloat(op, x.DType, alpha, beta, ref mapped) || UnaryOperators.TryVisitInteger(op, x.DType, alpha, beta, ref mapped)) return;
+        if (x.DType == DType.Bool && op == UnaryOp.LogicalNot)
             LoadKernel<ArrayView<byte>, ArrayView<byte>, Shape8, Str8, Str8>(launch.Device, ElementwiseKernels.Not)(
                 Count(launch.Count), ViewOf<byte>(x), ViewOf<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1]);
         else throw new NotSupportedException($"ILGPU backend: unary op {op} is not defined for {x.DType}.");
@@ -110,18 +108,11 @@ public sealed partial class IlgpuBackend
                 Count(launch.Count), ViewOf<T>(x), ViewOf<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op);
     }
 
-    /// <summary>The integer unary ops, computed in 64-bit.</summary>
-    private readonly struct IntegerUnaryLauncher(ElementwiseLaunch launch, UnaryOp op, Tensor x, Tensor result, double alpha, double beta)
-        : IDeviceElementVisitor
-    {
-        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            LoadKernel<ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, UnaryOp, double, double>(launch.Device, ElementwiseKernels.IntegerUnary<T, N>)(
-                Count(launch.Count), ViewOf<T>(x), ViewOf<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], op, alpha, beta);
-    }
-
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor result)
     {
+        // Float16/BFloat16 arithmetic: the float32 operator struct on widened copies (comparisons compare the narrow values directly).
+        if (ReducedPrecision.Any(result)) { ReducedPrecision.ViaFloat32(this, [a, b], [result], (i, o) => Binary(op, i[0]!, i[1]!, o[0]!)); return; }
         if (result.Numel == 0) return;
         var launch = ElementwiseLaunch.Plan(result, a, b, result);
         if (result.DType == DType.Bool)
@@ -132,12 +123,9 @@ public sealed partial class IlgpuBackend
             DeviceElement.Visit(a.DType, new CompareLauncher(launch, op, a, b, result));
             return;
         }
-        var floating = new BinaryLauncher(launch, a, b, result);
-        if (BinaryOperators.TryVisitFloat(op, a.DType, ref floating)) return;
-        if (a.DType is DType.Int32 or DType.Int64 && op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div or BinaryOp.Pow
-                or BinaryOp.Maximum or BinaryOp.Minimum or BinaryOp.Remainder or BinaryOp.BitwiseAnd or BinaryOp.BitwiseOr or BinaryOp.BitwiseXor)
-            DeviceElement.Visit(a.DType, new IntegerBinaryLauncher(launch, op, a, b, result));
-        else throw new NotSupportedException($"ILGPU backend: binary op {op} is not defined for {a.DType} with a {result.DType} result.");
+        var combined = new BinaryLauncher(launch, a, b, result);
+        if (BinaryOperators.TryVisitFloat(op, a.DType, ref combined) || BinaryOperators.TryVisitInteger(op, a.DType, ref combined)) return;
+        throw new NotSupportedException($"ILGPU backend: binary op {op} is not defined for {a.DType} with a {result.DType} result.");
     }
 
     /// <summary>Launches the one generic binary kernel <see cref="ElementwiseKernels.Combine{T, TOp}"/> for an operator struct.</summary>
@@ -154,14 +142,6 @@ public sealed partial class IlgpuBackend
         public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
             LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<byte>, Shape8, Str8, Str8, Str8, BinaryOp>(launch.Device, ElementwiseKernels.Compare<T, N>)(
                 Count(launch.Count), ViewOf<T>(a), ViewOf<T>(b), ViewOf<byte>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
-    }
-
-    /// <summary>The integer binary ops, computed in 64-bit.</summary>
-    private readonly struct IntegerBinaryLauncher(ElementwiseLaunch launch, BinaryOp op, Tensor a, Tensor b, Tensor result) : IDeviceElementVisitor
-    {
-        public void Visit<T, N>() where T : unmanaged where N : struct, INum<T> =>
-            LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, Shape8, Str8, Str8, Str8, BinaryOp>(launch.Device, ElementwiseKernels.IntegerBinary<T, N>)(
-                Count(launch.Count), ViewOf<T>(a), ViewOf<T>(b), ViewOf<T>(result), launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], op);
     }
 
     /// <inheritdoc/>

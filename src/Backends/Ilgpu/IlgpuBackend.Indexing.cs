@@ -33,6 +33,8 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void Scatter(Tensor target, int dim, Tensor index, Tensor source, bool accumulate)
     {
+        if (ReducedPrecision.Any(target)) { ReducedPrecision.ViaFloat32(this, [index, source], [target], (i, o) => Scatter(o[0]!, dim, i[0]!, i[1]!, accumulate)); return; }
+        RequireAtomicAdd("Scatter", target, accumulate);
         if (index.Numel == 0) return;
         DeviceElement.Visit(target.DType, new ScatterLauncher(IndexedDim.Of(index, target, dim), target, LayoutPlan.Raw(target, dim), index, source, accumulate));
     }
@@ -65,6 +67,8 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void IndexAdd(Tensor target, int dim, Tensor index, Tensor source, double alpha)
     {
+        if (ReducedPrecision.Any(target)) { ReducedPrecision.ViaFloat32(this, [index, source], [target], (i, o) => IndexAdd(o[0]!, dim, i[0]!, i[1]!, alpha)); return; }
+        RequireAtomicAdd("IndexAdd", target, true);
         if (source.Numel == 0) return;
         var selector = LayoutPlan.Selector(source.Dim, dim, index.StorageOffset, index.Dim > 0 ? index.StridesSpan[0] : 0);
         DeviceElement.Visit(target.DType,
@@ -96,5 +100,12 @@ public sealed partial class IlgpuBackend
                 Count(result.Numel), ViewOf<T>(x), ViewOf<T>(result), Shape8.From(result.ShapeSpan), LayoutPlan.Raw(x), LayoutPlan.Raw(result),
                 LayoutPlan.Selector(rank, rank - 2), LayoutPlan.Selector(rank, rank - 1), diagonal, upper ? 1 : 0);
         }
+    }
+
+    // The atomic adds of scatter-add and index-add exist for 32- and 64-bit elements; the 8- and 16-bit integers have none.
+    private static void RequireAtomicAdd(string op, Tensor target, bool accumulate)
+    {
+        if (accumulate && target.DType is DType.UInt8 or DType.Int8 or DType.Int16)
+            throw new NotSupportedException($"ILGPU backend: {op} with accumulation is not defined for {target.DType} targets; convert with .To(DType.Int32) first.");
     }
 }

@@ -14,6 +14,11 @@ public sealed partial class IlgpuBackend
     /// </remarks>
     public void MatMul(Tensor a, Tensor b, Tensor c, bool accumulate = false)
     {
+        // Float16/BFloat16: the float32 GEMM on widened copies, rounded once (a tensor-core kernel will replace this on CUDA).
+        // Float16/BFloat16 on CUDA ≥ sm_80: the tensor-core GEMM (float32 accumulation, rounded once), where the layouts allow.
+        if ((c.DType == DType.Float16 || c.DType == DType.BFloat16) && a.DType == c.DType && b.DType == c.DType
+            && IlgpuMmaGemm.IsSupported(Dev(c)) && TryGemm16(Dev(c), a, b, c, accumulate)) return;
+        if (ReducedPrecision.Any(a, b, c)) { ReducedPrecision.ViaFloat32(this, [a, b], [c], (i, o) => MatMul(i[0]!, i[1]!, o[0]!, accumulate)); return; }
         long batch = c.ShapeSpan[0], m = c.ShapeSpan[1], n = c.ShapeSpan[2], k = a.ShapeSpan[2];
         if (batch == 0 || m == 0 || n == 0) return;
         var d = Dev(c);
@@ -44,6 +49,39 @@ public sealed partial class IlgpuBackend
     /// <summary>Runs the product through <see cref="IlgpuGemm.Sgemm(IlgpuDevice, bool, bool, int, int, int, float, ArrayView{float}, int, long, ArrayView{float}, int, long, float, ArrayView{float}, int, long, int, GemmAlgorithm)"/> when the layouts allow it.</summary>
     private static bool TrySgemm(IlgpuDevice d, Tensor a, Tensor b, Tensor c, long batch, long m, long n, long k, bool accumulate)
     {
+        if (!Blas(a, b, c, out var l)) return false;
+        IlgpuGemm.Sgemm(d, l.TransA, l.TransB, (int)m, (int)n, (int)k,
+            1f, ViewOf<float>(a).SubView(a.StorageOffset), l.Lda, l.StrideA,
+            ViewOf<float>(b).SubView(b.StorageOffset), l.Ldb, l.StrideB,
+            accumulate ? 1f : 0f, ViewOf<float>(c).SubView(c.StorageOffset), l.Ldc, l.StrideC, (int)batch);
+        return true;
+    }
+
+    /// <summary>Runs a Float16/BFloat16 product through <see cref="IlgpuMmaGemm.Gemm16"/> (tensor cores) when the layouts allow it.</summary>
+    private static bool TryGemm16(IlgpuDevice d, Tensor a, Tensor b, Tensor c, bool accumulate)
+    {
+        if (!Blas(a, b, c, out var l)) return false;
+        long batch = c.ShapeSpan[0], m = c.ShapeSpan[1], n = c.ShapeSpan[2], k = a.ShapeSpan[2];
+        if (batch == 0 || batch > 65535 || (m + MmaKernels.BM - 1) / MmaKernels.BM > 65535) return false;   // grid limits
+        var precision = c.DType == DType.Float16 ? MmaPrecision.Float16 : MmaPrecision.BFloat16;
+        IlgpuMmaGemm.Gemm16(d, precision, l.TransA, l.TransB, (int)m, (int)n, (int)k,
+            1f, ViewOf<ushort>(a).SubView(a.StorageOffset), l.Lda, l.StrideA,
+            ViewOf<ushort>(b).SubView(b.StorageOffset), l.Ldb, l.StrideB,
+            accumulate ? 1f : 0f, ViewOf<ushort>(c).SubView(c.StorageOffset), l.Ldc, l.StrideC, (int)batch);
+        return true;
+    }
+
+    /// <summary>Leading dimensions, transposes and batch strides of a BLAS-style (batched) product.</summary>
+    private readonly record struct BlasLayout(bool TransA, int Lda, long StrideA, bool TransB, int Ldb, long StrideB, int Ldc, long StrideC);
+
+    /// <summary>
+    /// Describes <c>c = a · b</c> ([batch, m, k] · [batch, k, n]) as BLAS storage: each operand row-major or transposed
+    /// (one unit stride), C row-major, sizes within int, batch entries of C not overlapping. False otherwise.
+    /// </summary>
+    private static bool Blas(Tensor a, Tensor b, Tensor c, out BlasLayout layout)
+    {
+        layout = default;
+        long batch = c.ShapeSpan[0], m = c.ShapeSpan[1], n = c.ShapeSpan[2], k = a.ShapeSpan[2];
         if (c.StridesSpan[2] != 1 && n > 1) return false;
         if (!Operand(a, m, k, out bool ta, out long lda) || !Operand(b, k, n, out bool tb, out long ldb)) return false;
         long ldc = m > 1 ? c.StridesSpan[1] : n;
@@ -51,10 +89,7 @@ public sealed partial class IlgpuBackend
         if (ldc < n || sa < 0 || sb < 0 || sc < 0 || batch > int.MaxValue || m > int.MaxValue || n > int.MaxValue || k > int.MaxValue
             || lda > int.MaxValue || ldb > int.MaxValue || ldc > int.MaxValue) return false;
         if (batch > 1 && sc < (m - 1) * ldc + n) return false;
-        IlgpuGemm.Sgemm(d, ta, tb, (int)m, (int)n, (int)k,
-            1f, ViewOf<float>(a).SubView(a.StorageOffset), (int)lda, sa,
-            ViewOf<float>(b).SubView(b.StorageOffset), (int)ldb, sb,
-            accumulate ? 1f : 0f, ViewOf<float>(c).SubView(c.StorageOffset), (int)ldc, sc, (int)batch);
+        layout = new BlasLayout(ta, (int)lda, sa, tb, (int)ldb, sb, (int)ldc, sc);
         return true;
     }
 

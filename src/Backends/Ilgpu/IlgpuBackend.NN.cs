@@ -21,6 +21,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns)
     {
+        if (ReducedPrecision.Any(x)) { CompositeKernels.Im2Col(this, x, geometry, columns); return; }
         x = Contig(x);
         long n = columns.Numel;
         if (n == 0) return;
@@ -35,6 +36,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x)
     {
+        if (ReducedPrecision.Any(columns)) { CompositeKernels.Col2Im(this, columns, geometry, x); return; }
         columns = Contig(columns);
         long n = x.Numel;
         if (n == 0) return;
@@ -47,8 +49,10 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices)
+    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)
     {
+        if (ReducedPrecision.Any(x)) { CompositeKernels.MaxPool2d(this, x, geometry, result, indices); return; }
+        ArgumentNullException.ThrowIfNull(indices);
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;
@@ -62,8 +66,10 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor indices, PoolGeometry geometry, Tensor gradInput)
+    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput)
     {
+        if (ReducedPrecision.Any(grad)) { CompositeKernels.MaxPool2dBackward(this, grad, indices, geometry, gradInput); return; }
+        ArgumentNullException.ThrowIfNull(indices);
         grad = Contig(grad); indices = Contig(indices);
         Fill(gradInput, 0);
         long n = grad.Numel;
@@ -80,6 +86,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void AvgPool2d(Tensor x, PoolGeometry geometry, bool countIncludePad, Tensor result)
     {
+        if (ReducedPrecision.Any(x)) { CompositeKernels.AvgPool2d(this, x, geometry, countIncludePad, result); return; }
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;
@@ -95,6 +102,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput)
     {
+        if (ReducedPrecision.Any(grad)) { CompositeKernels.AvgPool2dBackward(this, grad, geometry, countIncludePad, gradInput); return; }
         grad = Contig(grad);
         Fill(gradInput, 0);
         long n = grad.Numel;

@@ -8,6 +8,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args)
     {
+        if (ReducedPrecision.Any(param, grad, momentumBuffer)) { CompositeKernels.SgdStep(this, param, grad, momentumBuffer, args); return; }
         long n = param.Numel;
         if (n == 0) return;
         grad = Contig(grad);
@@ -29,6 +30,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamStepArgs args)
     {
+        if (ReducedPrecision.Any(param, grad, expAvg, expAvgSq, maxExpAvgSq)) { CompositeKernels.AdamStep(this, param, grad, expAvg, expAvgSq, maxExpAvgSq, args); return; }
         long n = param.Numel;
         if (n == 0) return;
         grad = Contig(grad);

@@ -10,6 +10,7 @@ public sealed partial class IlgpuBackend
     /// <exception cref="NotSupportedException">The destination is not Float32 or Float64, or the distribution is unknown.</exception>
     public void Random(RandomDistribution distribution, Tensor destination, ulong seed, ulong offset, double a, double b)
     {
+        if (ReducedPrecision.Any(destination)) { ReducedPrecision.ViaFloat32(this, [], [destination], (_, o) => Random(distribution, o[0]!, seed, offset, a, b)); return; }
         if (distribution is not (RandomDistribution.Uniform or RandomDistribution.Normal or RandomDistribution.Bernoulli))
             throw new NotSupportedException($"ILGPU backend: Random has no kernel for distribution {distribution}.");
         if (destination.Numel == 0) return;

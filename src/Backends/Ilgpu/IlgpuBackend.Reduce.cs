@@ -10,6 +10,8 @@ public sealed partial class IlgpuBackend
     /// <exception cref="NotSupportedException">The op is not defined for the dtype (LogSumExp of integers), or is unknown.</exception>
     public void Reduce(ReduceOp op, Tensor x, Tensor values, Tensor? indices)
     {
+        // Float16/BFloat16 accumulate in float32 (as PyTorch) and round the result once.
+        if (ReducedPrecision.Any(x, values)) { ReducedPrecision.ViaFloat32(this, [x], [values, indices], (i, o) => Reduce(op, i[0]!, o[0]!, o[1])); return; }
         long outer = x.ShapeSpan[0], inner = x.ShapeSpan[1];
         if (outer == 0) return;
         // Sum and Prod of Int32 give Int64 (PyTorch's promotion), and the integer kernel reads and writes one element

@@ -49,6 +49,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void Softmax(Tensor x, Tensor result, bool log)
     {
+        if (ReducedPrecision.Any(x)) { CompositeKernels.Softmax(this, x, result, log); return; }
         x = Contig(x);
         long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0 || cols == 0) return;
@@ -71,6 +72,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void SoftmaxBackward(Tensor grad, Tensor output, Tensor result, bool log)
     {
+        if (ReducedPrecision.Any(grad, output)) { CompositeKernels.SoftmaxBackward(this, grad, output, result, log); return; }
         grad = Contig(grad); output = Contig(output);
         long rows = grad.ShapeSpan[0], cols = grad.ShapeSpan[1];
         if (rows == 0 || cols == 0) return;
@@ -96,6 +98,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd)
     {
+        if (ReducedPrecision.Any(x, weight, bias)) { CompositeKernels.LayerNorm(this, x, weight, bias, eps, y, mean, rstd); return; }
         x = Contig(x);
         long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0) return;
@@ -116,6 +119,7 @@ public sealed partial class IlgpuBackend
     public void LayerNormBackward(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight,
         Tensor gradX, Tensor? gradWeight, Tensor? gradBias)
     {
+        if (ReducedPrecision.Any(grad, x, weight)) { CompositeKernels.LayerNormBackward(this, grad, x, mean, rstd, weight, gradX, gradWeight, gradBias); return; }
         grad = Contig(grad); x = Contig(x); mean = Contig(mean); rstd = Contig(rstd);
         if (weight is not null) weight = Contig(weight);
         long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];

@@ -9,6 +9,7 @@ namespace Ember;
 public sealed class FusedArgs
 {
     private Tensor? mean, rstd, logSumExp, indices, probabilities;
+    private bool released;
 
     /// <summary>Convolution geometry (Conv2d, Conv2dInputGrad, Conv2dWeightGrad).</summary>
     public ConvGeometry Conv { get; init; }
@@ -41,8 +42,8 @@ public sealed class FusedArgs
     public Tensor Rstd { get => Saved(rstd); init => rstd = value; }
     /// <summary>Cross-entropy's log Σ e^x per row.</summary>
     public Tensor LogSumExp { get => Saved(logSumExp); init => logSumExp = value; }
-    /// <summary>Max pooling's argmax bookkeeping (see <see cref="IBackend.MaxPool2d"/>).</summary>
-    public Tensor Indices { get => Saved(indices); init => indices = value; }
+    /// <summary>Max pooling's argmax bookkeeping, null where the backend recomputes it (see <see cref="IBackend.MaxPool2dUsesIndices"/>).</summary>
+    public Tensor? Indices { get => released ? Saved(null) : indices; init => indices = value; }
     /// <summary>Attention's softmax probabilities [*, L, S].</summary>
     public Tensor Probabilities { get => Saved(probabilities); init => probabilities = value; }
 
@@ -52,5 +53,9 @@ public sealed class FusedArgs
             "Specify retainGraph: true if you need to backward through the graph a second time.");
 
     /// <summary>Drops the saved outputs (the engine calls it when it frees the graph).</summary>
-    public void ReleaseSaved() => mean = rstd = logSumExp = indices = probabilities = null;
+    public void ReleaseSaved()
+    {
+        mean = rstd = logSumExp = indices = probabilities = null;
+        released = true;
+    }
 }

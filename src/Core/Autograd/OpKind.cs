@@ -73,6 +73,25 @@ public enum OpKind
     CrossEntropy,
     /// <summary>Scaled dot-product attention over inputs (q, k, v); Fused.Scale, Fused.Causal, Fused.Probabilities.</summary>
     Attention,
+
+    // Linear-algebra decompositions (Ember.Autograd's Linalg computes them on the host, with no backend kernel); each
+    // node saves what its formula needs: the input and/or the result.
+    /// <summary>Matrix inverse of input A [..., n, n]; saves the result.</summary>
+    LinalgInv,
+    /// <summary>Determinant of input A; saves A and the result.</summary>
+    LinalgDet,
+    /// <summary>(sign, log|det|) of input A packed as [..., 2]; saves A.</summary>
+    LinalgSlogdet,
+    /// <summary>X = A⁻¹B over inputs (A, B) of matching batch shape, B a matrix; saves A, B and the result.</summary>
+    LinalgSolve,
+    /// <summary>Lower Cholesky factor of input A; saves the result.</summary>
+    LinalgCholesky,
+    /// <summary>Symmetric eigendecomposition of input A packed as [..., n, n + 1] (λ, then V); saves the result.</summary>
+    LinalgEigh,
+    /// <summary>SVD of input A [..., m, n] packed as [..., m·uc + k + vr·n] (U [m, uc], S, Vh [vr, n]; Args.Sizes = [uc, vr]: k, k reduced or m, n full); saves the result.</summary>
+    LinalgSvd,
+    /// <summary>QR of input A [..., m, n] packed as [..., m·kq + kq·n] (Q [m, kq] then R [kq, n]; Args.Length = kq; Args.Step = 0 for mode 'r', which has no gradient); saves the result.</summary>
+    LinalgQr,
 }
 
 /// <summary>The attributes an op records for its backward formula. Only the fields its <see cref="OpKind"/> documents are set.</summary>

@@ -48,6 +48,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.Im2Col"/>.</summary>
     public static void Im2Col(IBackend backend, Tensor x, ConvGeometry geometry, Tensor columns)
     {
+        if (ReducedPrecision.Any(x, columns)) { ReducedPrecision.ViaFloat32(backend, [x], [columns], (i, o) => backend.Im2Col(i[0]!, geometry, o[0]!)); return; }
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0];
         var planes = WithOutsideSlot(x.Reshape(n, -1), 0);
@@ -57,6 +58,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.Col2Im"/>.</summary>
     public static void Col2Im(IBackend backend, Tensor columns, ConvGeometry geometry, Tensor x)
     {
+        if (ReducedPrecision.Any(columns, x)) { ReducedPrecision.ViaFloat32(backend, [columns], [x], (i, o) => backend.Col2Im(i[0]!, geometry, o[0]!)); return; }
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0], size = x.Numel / Math.Max(1, n);
         var sums = Tensor.Zeros([n, size + 1], x.DType, x.Device)
@@ -74,6 +76,7 @@ public static partial class CompositeKernels
     /// </summary>
     public static void Conv2d(IBackend backend, Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, int groups, Tensor y)
     {
+        if (ReducedPrecision.Any(x, weight, bias, y)) { ReducedPrecision.ViaFloat32(backend, [x, weight, bias], [y], (i, o) => backend.Conv2d(i[0]!, i[1]!, i[2], g, groups, o[0]!)); return; }
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
         var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);
@@ -95,10 +98,13 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.Conv2dInputGrad"/>: per chunk, columns = Wᵀ·grad, then col2im.</summary>
     public static void Conv2dInputGrad(IBackend backend, Tensor grad, Tensor weight, ConvGeometry g, int groups, Tensor gradInput)
     {
+        if (ReducedPrecision.Any(grad, weight, gradInput)) { ReducedPrecision.ViaFloat32(backend, [grad, weight], [gradInput], (i, o) => backend.Conv2dInputGrad(i[0]!, i[1]!, g, groups, o[0]!)); return; }
         using var _ = RecordingOff.Enter();
         long n = gradInput.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
         var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);
-        var go = grad.Contiguous().Reshape(n, groups, o / groups, l);
+        // A view where grad's strides allow (MatMul reads any strides): the gradient of a Sum is an expanded view, and
+        // the weight gradient would copy the same 12.8 MB again for a 64×64×28×28 convolution.
+        var go = grad.Reshape(n, groups, o / groups, l);
         long nc = Chunk(n, g.Channels * kk * l, groups);
         var buf = Tensor.Empty([nc, g.Channels * kk, l], gradInput.DType, gradInput.Device);
         for (long i = 0; i < n; i += nc)
@@ -116,9 +122,10 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.Conv2dWeightGrad"/>: per sample, gradWeight += grad·im2col(x)ᵀ.</summary>
     public static void Conv2dWeightGrad(IBackend backend, Tensor grad, Tensor x, ConvGeometry g, int groups, Tensor gradWeight, Tensor? gradBias)
     {
+        if (ReducedPrecision.Any(grad, x, gradWeight, gradBias)) { ReducedPrecision.ViaFloat32(backend, [grad, x], [gradWeight, gradBias], (i, o) => backend.Conv2dWeightGrad(i[0]!, i[1]!, g, groups, o[0]!, o[1])); return; }
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0], o = gradWeight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
-        var go = grad.Contiguous().Reshape(n, groups, o / groups, l);
+        var go = grad.Reshape(n, groups, o / groups, l);   // a view where the strides allow (see Conv2dInputGrad)
         var gw = gradWeight.Reshape(groups, o / groups, cg * kk);
         long nc = Chunk(n, g.Channels * kk * l, groups);
         var buf = Tensor.Empty([nc, g.Channels * kk, l], x.DType, x.Device);
@@ -135,8 +142,10 @@ public static partial class CompositeKernels
     }
 
     /// <summary>See <see cref="IBackend.MaxPool2d"/>: every window gathered through the window table, then a max with index.</summary>
-    public static void MaxPool2d(IBackend backend, Tensor x, PoolGeometry g, Tensor result, Tensor indices)
+    public static void MaxPool2d(IBackend backend, Tensor x, PoolGeometry g, Tensor result, Tensor? indices)
     {
+        ArgumentNullException.ThrowIfNull(indices);
+        if (ReducedPrecision.Any(x, result)) { ReducedPrecision.ViaFloat32(backend, [x], [result, indices], (i, o) => backend.MaxPool2d(i[0]!, g, o[0]!, o[1]!)); return; }
         using var _ = RecordingOff.Enter();
         long planes = x.Numel / ((long)g.Height * g.Width), l = (long)g.OutH * g.OutW;
         var table = PoolTable(g, x.Device);
@@ -148,8 +157,10 @@ public static partial class CompositeKernels
     }
 
     /// <summary>See <see cref="IBackend.MaxPool2dBackward"/>: grad scattered (added) at the saved indices.</summary>
-    public static void MaxPool2dBackward(IBackend backend, Tensor grad, Tensor indices, PoolGeometry g, Tensor gradInput)
+    public static void MaxPool2dBackward(IBackend backend, Tensor grad, Tensor? indices, PoolGeometry g, Tensor gradInput)
     {
+        ArgumentNullException.ThrowIfNull(indices);
+        if (ReducedPrecision.Any(grad, gradInput)) { ReducedPrecision.ViaFloat32(backend, [grad, indices], [gradInput], (i, o) => MaxPool2dBackward(backend, i[0]!, i[1]!, g, o[0]!)); return; }
         using var _ = RecordingOff.Enter();
         long hw = (long)g.Height * g.Width, planes = gradInput.Numel / hw, l = (long)g.OutH * g.OutW;
         var sums = Tensor.Zeros([planes, hw], gradInput.DType, gradInput.Device)
@@ -178,6 +189,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.AvgPool2d"/>.</summary>
     public static void AvgPool2d(IBackend backend, Tensor x, PoolGeometry g, bool countIncludePad, Tensor result)
     {
+        if (ReducedPrecision.Any(x, result)) { ReducedPrecision.ViaFloat32(backend, [x], [result], (i, o) => backend.AvgPool2d(i[0]!, g, countIncludePad, o[0]!)); return; }
         using var _ = RecordingOff.Enter();
         long planes = x.Numel / ((long)g.Height * g.Width), l = (long)g.OutH * g.OutW;
         var table = PoolTable(g, x.Device);
@@ -190,6 +202,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.AvgPool2dBackward"/>.</summary>
     public static void AvgPool2dBackward(IBackend backend, Tensor grad, PoolGeometry g, bool countIncludePad, Tensor gradInput)
     {
+        if (ReducedPrecision.Any(grad, gradInput)) { ReducedPrecision.ViaFloat32(backend, [grad], [gradInput], (i, o) => backend.AvgPool2dBackward(i[0]!, g, countIncludePad, o[0]!)); return; }
         using var _ = RecordingOff.Enter();
         long hw = (long)g.Height * g.Width, planes = gradInput.Numel / hw, l = (long)g.OutH * g.OutW;
         var table = PoolTable(g, gradInput.Device);
@@ -227,6 +240,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.Attention"/>.</summary>
     public static void Attention(IBackend backend, Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output)
     {
+        if (ReducedPrecision.Any(q, k, v, probabilities, output)) { ReducedPrecision.ViaFloat32(backend, [q, k, v], [probabilities, output], (i, o) => backend.Attention(i[0]!, i[1]!, i[2]!, scale, causal, o[0]!, o[1]!)); return; }
         using var _ = RecordingOff.Enter();
         var p = AttentionProbabilities(q, k, scale, causal);
         Write(probabilities, p);
@@ -237,6 +251,7 @@ public static partial class CompositeKernels
     public static void AttentionBackward(IBackend backend, Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
         Tensor gradQ, Tensor gradK, Tensor gradV)
     {
+        if (ReducedPrecision.Any(grad, q, k, v, probabilities, gradQ, gradK, gradV)) { ReducedPrecision.ViaFloat32(backend, [grad, q, k, v, probabilities], [gradQ, gradK, gradV], (i, o) => backend.AttentionBackward(i[0]!, i[1]!, i[2]!, i[3]!, i[4]!, scale, o[0]!, o[1]!, o[2]!)); return; }
         using var _ = RecordingOff.Enter();
         var (gq, gk, gv) = AttentionGradients(grad, q, k, v, probabilities, scale);
         Write(gradQ, gq);

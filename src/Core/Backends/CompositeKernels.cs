@@ -6,6 +6,9 @@ namespace Ember;
 /// default bodies of the optional members and the meaning a fast kernel must match; a backend whose fast kernel covers
 /// only some cases calls the method here for the others. Arguments are as documented on the <see cref="IBackend"/>
 /// member of the same name (Core has validated and allocated them); every method runs with gradient recording off.
+/// Float16/BFloat16 arguments are widened to float32, the backend's own member runs on them (its fast kernel where it
+/// has one) and the outputs are rounded back (<see cref="ReducedPrecision.ViaFloat32"/>): a fused op computes in
+/// float32 from end to end, as PyTorch's reduced-precision kernels do.
 /// </summary>
 public static partial class CompositeKernels
 {
@@ -15,6 +18,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.Softmax"/>.</summary>
     public static void Softmax(IBackend backend, Tensor x, Tensor result, bool log)
     {
+        if (ReducedPrecision.Any(x, result)) { ReducedPrecision.ViaFloat32(backend, [x], [result], (i, o) => backend.Softmax(i[0]!, o[0]!, log)); return; }
         using var _ = RecordingOff.Enter();
         // Shift by the row maximum so e^x cannot overflow.
         var shifted = x - x.Amax([1], keepDim: true);
@@ -25,6 +29,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.SoftmaxBackward"/>.</summary>
     public static void SoftmaxBackward(IBackend backend, Tensor grad, Tensor output, Tensor result, bool log)
     {
+        if (ReducedPrecision.Any(grad, output, result)) { ReducedPrecision.ViaFloat32(backend, [grad, output], [result], (i, o) => backend.SoftmaxBackward(i[0]!, i[1]!, o[0]!, log)); return; }
         using var _ = RecordingOff.Enter();
         Write(result, log
             ? grad - output.Exp() * grad.Sum(1, keepDim: true)
@@ -34,6 +39,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.LayerNorm"/>.</summary>
     public static void LayerNorm(IBackend backend, Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd)
     {
+        if (ReducedPrecision.Any(x, weight, bias, y, mean, rstd)) { ReducedPrecision.ViaFloat32(backend, [x, weight, bias], [y, mean, rstd], (i, o) => backend.LayerNorm(i[0]!, i[1], i[2], eps, o[0]!, o[1]!, o[2]!)); return; }
         using var _ = RecordingOff.Enter();
         long rows = x.Shape[0];
         var mu = x.Mean(1, keepDim: true);
@@ -51,6 +57,7 @@ public static partial class CompositeKernels
     public static void LayerNormBackward(IBackend backend, Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight,
         Tensor gradX, Tensor? gradWeight, Tensor? gradBias)
     {
+        if (ReducedPrecision.Any(grad, x, mean, rstd, weight, gradX, gradWeight, gradBias)) { ReducedPrecision.ViaFloat32(backend, [grad, x, mean, rstd, weight], [gradX, gradWeight, gradBias], (i, o) => backend.LayerNormBackward(i[0]!, i[1]!, i[2]!, i[3]!, i[4], o[0]!, o[1], o[2])); return; }
         using var _ = RecordingOff.Enter();
         long rows = x.Shape[0];
         var r = rstd.Reshape(rows, 1);
@@ -75,6 +82,7 @@ public static partial class CompositeKernels
     public static void BatchNorm(IBackend backend, Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y,
         Tensor mean, Tensor variance, Tensor rstd)
     {
+        if (ReducedPrecision.Any(x, weight, bias, y, mean, variance, rstd)) { ReducedPrecision.ViaFloat32(backend, [x, weight, bias], [y, mean, variance, rstd], (i, o) => backend.BatchNorm(i[0]!, i[1], i[2], eps, o[0]!, o[1]!, o[2]!, o[3]!)); return; }
         using var _ = RecordingOff.Enter();
         var (dims, cs) = ChannelLayout(x);
         // Statistics in x's dtype (two passes: the mean, then the mean squared deviation), stored as Float64.
@@ -96,6 +104,7 @@ public static partial class CompositeKernels
     public static void BatchNormBackward(IBackend backend, Tensor grad, Tensor x, Tensor? weight, Tensor mean, Tensor rstd,
         Tensor? gradX, Tensor? gradWeight, Tensor? gradBias)
     {
+        if (ReducedPrecision.Any(grad, x, weight, mean, rstd, gradX, gradWeight, gradBias)) { ReducedPrecision.ViaFloat32(backend, [grad, x, weight, mean, rstd], [gradX, gradWeight, gradBias], (i, o) => backend.BatchNormBackward(i[0]!, i[1]!, i[2], i[3]!, i[4]!, o[0], o[1], o[2])); return; }
         using var _ = RecordingOff.Enter();
         var (dims, cs) = ChannelLayout(x);
         double m = x.Numel / x.Shape[1];
@@ -125,6 +134,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.CrossEntropy"/>.</summary>
     public static void CrossEntropy(IBackend backend, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp)
     {
+        if (ReducedPrecision.Any(x, weight, loss, logSumExp)) { ReducedPrecision.ViaFloat32(backend, [x, target, weight], [loss, logSumExp], (i, o) => backend.CrossEntropy(i[0]!, i[1]!, i[2], args, o[0]!, o[1]!)); return; }
         using var _ = RecordingOff.Enter();
         long c = x.Shape[1];
         double eps = args.LabelSmoothing;
@@ -146,6 +156,7 @@ public static partial class CompositeKernels
     public static void CrossEntropyBackward(IBackend backend, Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args,
         Tensor logSumExp, Tensor gradX)
     {
+        if (ReducedPrecision.Any(grad, x, weight, logSumExp, gradX)) { ReducedPrecision.ViaFloat32(backend, [grad, x, target, weight, logSumExp], [gradX], (i, o) => backend.CrossEntropyBackward(i[0]!, i[1]!, i[2]!, i[3], args, i[4]!, o[0]!)); return; }
         using var _ = RecordingOff.Enter();
         Write(gradX, CrossEntropyGradient(grad, x, target, weight, args, (x - logSumExp.Unsqueeze(1)).Exp()));
     }
@@ -174,6 +185,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.ColumnSum"/>.</summary>
     public static void ColumnSum(IBackend backend, Tensor g, Tensor result)
     {
+        if (ReducedPrecision.Any(g, result)) { ReducedPrecision.ViaFloat32(backend, [g], [result], (i, o) => backend.ColumnSum(i[0]!, o[0]!)); return; }
         using var _ = RecordingOff.Enter();
         Write(result, g.Sum(0));
     }
@@ -181,6 +193,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.SgdStep"/>: PyTorch's SGD, d = ±g + λ·p, m = μ·m + (1 − τ)·d, p −= lr·(d + μ·m or m).</summary>
     public static void SgdStep(IBackend backend, Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args)
     {
+        if (ReducedPrecision.Any(param, grad, momentumBuffer)) { ReducedPrecision.ViaFloat32(backend, [grad], [param, momentumBuffer], (i, o) => backend.SgdStep(o[0]!, i[0]!, o[1], args)); return; }
         using var _ = RecordingOff.Enter();
         var d = args.Maximize ? -grad : grad;
         if (args.WeightDecay != 0) d = d + param * args.WeightDecay;
@@ -199,6 +212,7 @@ public static partial class CompositeKernels
     /// </summary>
     public static void AdamStep(IBackend backend, Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamStepArgs args)
     {
+        if (ReducedPrecision.Any(param, grad, expAvg, expAvgSq, maxExpAvgSq)) { ReducedPrecision.ViaFloat32(backend, [grad], [param, expAvg, expAvgSq, maxExpAvgSq], (i, o) => backend.AdamStep(o[0]!, i[0]!, o[1]!, o[2]!, o[3], args)); return; }
         using var _ = RecordingOff.Enter();
         var g = args.Maximize ? -grad : grad;
         var p = param;

@@ -14,8 +14,8 @@ public interface IDTypeVisitor
 public static class DTypeDispatch
 {
     /// <summary>
-    /// Calls <paramref name="visitor"/>.Visit with T = float (Float32), double (Float64), int (Int32), long (Int64) or
-    /// bool (Bool).
+    /// Calls <paramref name="visitor"/>.Visit with T = float (Float32), double (Float64), int (Int32), long (Int64),
+    /// bool (Bool), Half (Float16), BFloat16 (BFloat16), byte (UInt8), sbyte (Int8) or short (Int16).
     /// </summary>
     /// <exception cref="NotSupportedException"><paramref name="dtype"/> is not one of these.</exception>
     public static void Visit<TVisitor>(DType dtype, ref TVisitor visitor) where TVisitor : struct, IDTypeVisitor
@@ -27,6 +27,11 @@ public static class DTypeDispatch
             case DType.Int32: visitor.Visit<int>(); break;
             case DType.Int64: visitor.Visit<long>(); break;
             case DType.Bool: visitor.Visit<bool>(); break;
+            case DType.Float16: visitor.Visit<Half>(); break;
+            case DType.BFloat16: visitor.Visit<BFloat16>(); break;
+            case DType.UInt8: visitor.Visit<byte>(); break;
+            case DType.Int8: visitor.Visit<sbyte>(); break;
+            case DType.Int16: visitor.Visit<short>(); break;
             default: throw new NotSupportedException($"DTypeDispatch: no element type for dtype {dtype}.");
         }
     }

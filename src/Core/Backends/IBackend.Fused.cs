@@ -108,15 +108,27 @@ public partial interface IBackend
     // ---- pooling ------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Max pooling of contiguous [N, C, H, W] into result [N, C, outH, outW]; padding is −∞. indices (Int64, result's
-    /// shape) receive what <see cref="MaxPool2dBackward"/> needs: the flat h·W + w of each maximum (PyTorch's convention);
-    /// a backend whose backward recomputes the argmax from x may leave it unwritten.
+    /// Whether <see cref="MaxPool2d"/> of contiguous x with this geometry needs an indices tensor: false where this backend's
+    /// <see cref="MaxPool2dBackward"/> recomputes each window's argmax from x, and then the caller allocates none and
+    /// passes null to both members.
     /// </summary>
-    void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices) =>
+    bool MaxPool2dUsesIndices(Tensor x, PoolGeometry geometry) => true;
+
+    /// <summary>
+    /// Max pooling of contiguous [N, C, H, W] into result [N, C, outH, outW]; padding is −∞. indices (Int64, result's
+    /// shape) receive what <see cref="MaxPool2dBackward"/> needs: the flat h·W + w of each maximum (PyTorch's convention).
+    /// indices is null exactly when <see cref="MaxPool2dUsesIndices"/> returned false.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">indices is null where the backend needs it.</exception>
+    void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices) =>
         CompositeKernels.MaxPool2d(this, x, geometry, result, indices);
 
-    /// <summary>gradInput [N, C, H, W] (overwritten) receives grad [N, C, outH, outW] at the maxima of x (the saved indices).</summary>
-    void MaxPool2dBackward(Tensor grad, Tensor x, Tensor indices, PoolGeometry geometry, Tensor gradInput) =>
+    /// <summary>
+    /// gradInput [N, C, H, W] (overwritten) receives grad [N, C, outH, outW] at the maxima of x (the saved indices, null
+    /// where <see cref="MaxPool2dUsesIndices"/> returned false).
+    /// </summary>
+    /// <exception cref="ArgumentNullException">indices is null where the backend needs it.</exception>
+    void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput) =>
         CompositeKernels.MaxPool2dBackward(this, grad, indices, geometry, gradInput);
 
     /// <summary>Average pooling of contiguous [N, C, H, W]; the divisor counts padding when <paramref name="countIncludePad"/>.</summary>
@@ -149,6 +161,15 @@ public partial interface IBackend
 
     /// <summary>result [n] = Σ_i g[i, j] over the rows of a contiguous float matrix g [m, n] (the bias gradient of Linear).</summary>
     void ColumnSum(Tensor g, Tensor result) => CompositeKernels.ColumnSum(this, g, result);
+
+    // ---- sorting -----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The stable ascending (or descending) permutation of each row of contiguous Float64 <paramref name="keys"/>
+    /// [rows, n] into contiguous Int64 <paramref name="indices"/> [rows, n]. NaN sorts after every number ascending and
+    /// before every number descending (PyTorch's order); equal keys keep their positions' order.
+    /// </summary>
+    void Argsort(Tensor keys, Tensor indices, bool descending) => CompositeKernels.Argsort(this, keys, indices, descending);
 
     // ---- optimizer steps ----------------------------------------------------------------------------------
 

@@ -2,45 +2,20 @@ using System.Numerics;
 
 namespace Ember.Cpu;
 
-/// <summary>Row kernels of the integer and Bool binary ops and of comparisons over contiguous spans (floating-point arithmetic: operator structs in Ember.Operators).</summary>
+/// <summary>Row kernels of the Bool logical ops and of comparisons over contiguous spans (arithmetic: operator structs in Ember.Operators).</summary>
 internal static class BinaryKernels
 {
-    public static void Apply<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged
+    /// <summary>The logical ops (and Eq/Ne) of Bool operands; any other op or element type is not defined here.</summary>
+    public static void Logical<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged
     {
-        if (typeof(T) == typeof(int)) Int(op, Cast<T, int>(a), Cast<T, int>(b), CastW<T, int>(y));
-        else if (typeof(T) == typeof(long)) Int(op, Cast<T, long>(a), Cast<T, long>(b), CastW<T, long>(y));
-        else if (typeof(T) == typeof(bool)) Logical(op, Cast<T, bool>(a), Cast<T, bool>(b), CastW<T, bool>(y));
-        else throw new NotSupportedException($"CPU backend: binary op {op} is not defined for {typeof(T).Name}.");
+        if (typeof(T) != typeof(bool)) throw new NotSupportedException($"CPU backend: binary op {op} is not defined for {typeof(T).Name}.");
+        Logical(op, Cast<T, bool>(a), Cast<T, bool>(b), CastW<T, bool>(y));
     }
 
     private static ReadOnlySpan<TTo> Cast<TFrom, TTo>(ReadOnlySpan<TFrom> s) where TFrom : unmanaged where TTo : unmanaged =>
         System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(s);
     private static Span<TTo> CastW<TFrom, TTo>(Span<TFrom> s) where TFrom : unmanaged where TTo : unmanaged =>
         System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(s);
-
-    private static void Int<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IBinaryInteger<T>
-    {
-        for (int i = 0; i < y.Length; i++)
-        {
-            T x = a[i], z = b[i];
-            y[i] = op switch
-            {
-                BinaryOp.Add => x + z,
-                BinaryOp.Sub => x - z,
-                BinaryOp.Mul => x * z,
-                BinaryOp.Div => z == T.Zero ? throw new DivideByZeroException("Div: integer division by zero.") : x / z,
-                BinaryOp.Pow => T.CreateTruncating(Math.Pow(double.CreateTruncating(x), double.CreateTruncating(z))),
-                BinaryOp.Maximum => T.Max(x, z),
-                BinaryOp.Minimum => T.Min(x, z),
-                BinaryOp.Remainder => z == T.Zero ? throw new DivideByZeroException("Remainder: integer division by zero.")
-                    : ((x % z) is var r && r != T.Zero && (r < T.Zero) != (z < T.Zero) ? r + z : r),
-                BinaryOp.BitwiseAnd => x & z,
-                BinaryOp.BitwiseOr => x | z,
-                BinaryOp.BitwiseXor => x ^ z,
-                _ => throw new NotSupportedException($"CPU backend: binary op {op} is not defined for {typeof(T).Name}."),
-            };
-        }
-    }
 
     private static void Logical(BinaryOp op, ReadOnlySpan<bool> a, ReadOnlySpan<bool> b, Span<bool> y)
     {
@@ -62,6 +37,10 @@ internal static class BinaryKernels
         else if (typeof(T) == typeof(double)) Cmp(op, Cast<T, double>(a), Cast<T, double>(b), y);
         else if (typeof(T) == typeof(int)) Cmp(op, Cast<T, int>(a), Cast<T, int>(b), y);
         else if (typeof(T) == typeof(long)) Cmp(op, Cast<T, long>(a), Cast<T, long>(b), y);
+        else if (typeof(T) == typeof(short)) Cmp(op, Cast<T, short>(a), Cast<T, short>(b), y);
+        else if (typeof(T) == typeof(sbyte)) Cmp(op, Cast<T, sbyte>(a), Cast<T, sbyte>(b), y);
+        else if (typeof(T) == typeof(byte)) Cmp(op, Cast<T, byte>(a), Cast<T, byte>(b), y);
+        else if (typeof(T) == typeof(Half) || typeof(T) == typeof(BFloat16)) NarrowConvert.Compare(op, a, b, y);
         else Logical(op, Cast<T, bool>(a), Cast<T, bool>(b), y);
     }
 

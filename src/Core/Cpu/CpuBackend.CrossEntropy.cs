@@ -13,6 +13,7 @@ public sealed partial class CpuBackend
     /// </remarks>
     public void CrossEntropy(Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp)
     {
+        if (ReducedPrecision.Any(x, weight)) { CompositeKernels.CrossEntropy(this, x, target, weight, args, loss, logSumExp); return; }
         if (x.DType == DType.Float32) CrossEntropyTyped<float>(x, target, weight, args, loss, logSumExp);
         else CrossEntropyTyped<double>(x, target, weight, args, loss, logSumExp);
     }
@@ -67,6 +68,7 @@ public sealed partial class CpuBackend
     /// <remarks>Per row, one vectorized pass: gx = g·a·e^{x − lse} − g·(ε/C)·w, then gx[t] −= g·(1 − ε)·w[t], with a = (1 − ε)·w[t] + (ε/C)·W.</remarks>
     public void CrossEntropyBackward(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor logSumExp, Tensor gradX)
     {
+        if (ReducedPrecision.Any(grad, x, weight)) { CompositeKernels.CrossEntropyBackward(this, grad, x, target, weight, args, logSumExp, gradX); return; }
         if (x.DType == DType.Float32) CrossEntropyBackwardTyped<float>(grad, x, target, weight, args, logSumExp, gradX);
         else CrossEntropyBackwardTyped<double>(grad, x, target, weight, args, logSumExp, gradX);
     }

@@ -12,18 +12,16 @@ public sealed partial class CpuBackend
         {
             if (x.DType == DType.Float32) Predicate<float>(x, result, op == UnaryOp.IsNan ? float.IsNaN : float.IsInfinity);
             else if (x.DType == DType.Float64) Predicate<double>(x, result, op == UnaryOp.IsNan ? double.IsNaN : double.IsInfinity);
+            else if (x.DType == DType.Float16) Predicate<Half>(x, result, op == UnaryOp.IsNan ? Half.IsNaN : Half.IsInfinity);
+            else if (x.DType == DType.BFloat16) Predicate<BFloat16>(x, result, op == UnaryOp.IsNan ? BFloat16.IsNaN : BFloat16.IsInfinity);
             else Fill(result, 0);
             return;
         }
         var rows = new UnaryRows(x, result);
-        if (UnaryOperators.TryVisitFloat(op, x.DType, alpha, beta, ref rows)) return;
-        switch (x.DType)
-        {
-            case DType.Int32: RunRows<int>(x, result, (s, d) => UnaryKernels.Integer(op, s, d, alpha, beta)); break;
-            case DType.Int64: RunRows<long>(x, result, (s, d) => UnaryKernels.Integer(op, s, d, alpha, beta)); break;
-            case DType.Bool when op == UnaryOp.LogicalNot: RunRows<bool>(x, result, (s, d) => { for (int i = 0; i < s.Length; i++) d[i] = !s[i]; }); break;
-            default: throw new NotSupportedException($"CPU backend: unary op {op} is not defined for {x.DType}.");
-        }
+        // Float16/BFloat16 run the float32 struct (their compute type) over widened rows.
+        if (UnaryOperators.TryVisitFloat(op, x.DType.ComputeType(), alpha, beta, ref rows) || UnaryOperators.TryVisitInteger(op, x.DType, alpha, beta, ref rows)) return;
+        if (x.DType == DType.Bool && op == UnaryOp.LogicalNot) RunRows<bool>(x, result, (s, d) => { for (int i = 0; i < s.Length; i++) d[i] = !s[i]; });
+        else throw new NotSupportedException($"CPU backend: unary op {op} is not defined for {x.DType}.");
     }
 
     /// <summary>Runs a unary operator struct over every row of x → result (contiguous rows in place, others gathered).</summary>
@@ -31,8 +29,33 @@ public sealed partial class CpuBackend
     {
         private readonly Tensor x = x, result = result;
 
-        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IUnaryOperator<T> =>
-            RunRows<T>(x, result, (s, d) => op.Invoke(s, d));
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IUnaryOperator<T>
+        {
+            if (x.DType.IsReducedPrecision()) DTypeDispatch.Visit(x.DType, new NarrowUnaryRows<T, TOp>(op, x, result));
+            else RunRows<T>(x, result, (s, d) => op.Invoke(s, d));
+        }
+    }
+
+    // The float32 operator (T = float) over Float16 or BFloat16 rows (TN, the storage type): widen, compute, round back.
+    private readonly struct NarrowUnaryRows<T, TOp>(TOp op, Tensor x, Tensor result) : IDTypeVisitor
+        where T : unmanaged where TOp : struct, IUnaryOperator<T>
+    {
+        public void Visit<TN>() where TN : unmanaged
+        {
+            var o = op;
+            RunRows<TN>(x, result, (s, d) => NarrowConvert.Unary<TN, T, TOp>(o, s, d));
+        }
+    }
+
+    // The float32 operator (T = float) over Float16 or BFloat16 rows of a, b → result.
+    private readonly struct NarrowBinaryRows<T, TOp>(TOp op, Tensor a, Tensor b, Tensor result) : IDTypeVisitor
+        where T : unmanaged where TOp : struct, IBinaryOperator<T>
+    {
+        public void Visit<TN>() where TN : unmanaged
+        {
+            var o = op;
+            RunRows2<TN, TN>(a, b, result, (x, y, d) => NarrowConvert.Binary<TN, T, TOp>(o, x, y, d));
+        }
     }
 
     /// <summary>Runs a binary operator struct over every row of a, b → result.</summary>
@@ -40,19 +63,22 @@ public sealed partial class CpuBackend
     {
         private readonly Tensor a = a, b = b, result = result;
 
-        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IBinaryOperator<T> =>
-            RunRows2<T, T>(a, b, result, (x, y, d) => op.Invoke(x, y, d));
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IBinaryOperator<T>
+        {
+            if (a.DType.IsReducedPrecision()) DTypeDispatch.Visit(a.DType, new NarrowBinaryRows<T, TOp>(op, a, b, result));
+            else RunRows2<T, T>(a, b, result, (x, y, d) => op.Invoke(x, y, d));
+        }
     }
 
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor result)
     {
         var rows = new BinaryRows(a, b, result);
-        if (result.DType == a.DType && BinaryOperators.TryVisitFloat(op, a.DType, ref rows)) return;
+        if (result.DType == a.DType && (BinaryOperators.TryVisitFloat(op, a.DType.ComputeType(), ref rows) || BinaryOperators.TryVisitInteger(op, a.DType, ref rows))) return;
         DTypeDispatch.Visit(a.DType, new BinaryKernelRows(op, a, b, result));
     }
 
-    /// <summary>Comparisons (any dtype, Bool result) and the integer and Bool binary ops, by <see cref="BinaryKernels"/>.</summary>
+    /// <summary>Comparisons (any dtype, Bool result) and the logical ops of Bool operands, by <see cref="BinaryKernels"/>.</summary>
     private readonly struct BinaryKernelRows(BinaryOp op, Tensor a, Tensor b, Tensor result) : IDTypeVisitor
     {
         public void Visit<T>() where T : unmanaged
@@ -61,7 +87,7 @@ public sealed partial class CpuBackend
             if (result.DType == DType.Bool && typeof(T) != typeof(bool))
                 RunRows2<T, bool>(a, b, result, (x, y, d) => BinaryKernels.Compare(binaryOp, x, y, d));
             else
-                RunRows2<T, T>(a, b, result, (x, y, d) => BinaryKernels.Apply(binaryOp, x, y, d));
+                RunRows2<T, T>(a, b, result, (x, y, d) => BinaryKernels.Logical(binaryOp, x, y, d));
         }
     }
 

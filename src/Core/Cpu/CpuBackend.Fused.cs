@@ -8,6 +8,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Conv2d(Tensor x, Tensor weight, Tensor? bias, ConvGeometry geometry, int groups, Tensor y)
     {
+        if (ReducedPrecision.Any(x, weight, bias)) { CompositeKernels.Conv2d(this, x, weight, bias, geometry, groups, y); return; }
         // Direct kernel (float32, stride 1, no dilation, one group): no columns at all.
         if (CpuConv.SupportsForward(x, weight, geometry, groups)) CpuConv.Forward(x, weight.ContiguousRaw(), bias, geometry, y);
         else CompositeKernels.Conv2d(this, x, weight, bias, geometry, groups, y);
@@ -16,6 +17,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Conv2dInputGrad(Tensor grad, Tensor weight, ConvGeometry geometry, int groups, Tensor gradInput)
     {
+        if (ReducedPrecision.Any(grad, weight)) { CompositeKernels.Conv2dInputGrad(this, grad, weight, geometry, groups, gradInput); return; }
         // The direct kernel reads grad through its strides (the gradient of a Sum is an expanded view).
         if (CpuConv.SupportsInputGrad(gradInput, weight, geometry, groups)) CpuConv.BackwardInput(grad, weight.ContiguousRaw(), geometry, gradInput);
         else CompositeKernels.Conv2dInputGrad(this, grad, weight, geometry, groups, gradInput);
@@ -24,6 +26,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Conv2dWeightGrad(Tensor grad, Tensor x, ConvGeometry geometry, int groups, Tensor gradWeight, Tensor? gradBias)
     {
+        if (ReducedPrecision.Any(grad, x, gradWeight)) { CompositeKernels.Conv2dWeightGrad(this, grad, x, geometry, groups, gradWeight, gradBias); return; }
         // The direct kernel sums the bias gradient in the same pass over grad.
         if (CpuConv.SupportsForward(x, gradWeight, geometry, groups))
             CpuConv.BackwardWeight(grad, x, geometry, gradWeight.RawView([gradWeight.Shape[0], geometry.Channels, geometry.KernelH, geometry.KernelW]), gradBias);
@@ -33,6 +36,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void BatchNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor variance, Tensor rstd)
     {
+        if (ReducedPrecision.Any(x, weight, bias)) { CompositeKernels.BatchNorm(this, x, weight, bias, eps, y, mean, variance, rstd); return; }
         RequireFloat("BatchNorm", x);
         int c = (int)x.Shape[1];
         double[] mu = new double[c], v = new double[c], r = new double[c];
@@ -43,6 +47,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void BatchNormBackward(Tensor grad, Tensor x, Tensor? weight, Tensor mean, Tensor rstd, Tensor? gradX, Tensor? gradWeight, Tensor? gradBias)
     {
+        if (ReducedPrecision.Any(grad, x, weight)) { CompositeKernels.BatchNormBackward(this, grad, x, weight, mean, rstd, gradX, gradWeight, gradBias); return; }
         RequireFloat("BatchNormBackward", x);
         CpuFusedBatchNorm.Backward(grad, x, weight, Load(mean), Load(rstd), gradX, gradWeight, gradBias);
     }
@@ -65,6 +70,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void ColumnSum(Tensor g, Tensor result)
     {
+        if (ReducedPrecision.Any(g, result)) { CompositeKernels.ColumnSum(this, g, result); return; }
         if (!CpuFused.ColumnSum(g, result)) CompositeKernels.ColumnSum(this, g, result);
     }
 
@@ -75,6 +81,7 @@ public sealed partial class CpuBackend
     /// </remarks>
     public void Attention(Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output)
     {
+        if (ReducedPrecision.Any(q, k, v)) { CompositeKernels.Attention(this, q, k, v, scale, causal, probabilities, output); return; }
         long l = q.Shape[-2], s = k.Shape[-2];
         foreach (var t in AttentionBatches(q, k, v, probabilities, output))
         {
@@ -88,6 +95,7 @@ public sealed partial class CpuBackend
     public void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
         Tensor gradQ, Tensor gradK, Tensor gradV)
     {
+        if (ReducedPrecision.Any(grad, q, k, v)) { CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, gradQ, gradK, gradV); return; }
         var dp = Tensor.Alloc(probabilities.Shape.ToArray(), probabilities.DType, probabilities.Device);
         foreach (var t in AttentionBatches(q, k, v, probabilities, grad, dp, gradQ, gradK, gradV))
         {

@@ -70,13 +70,19 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Scatter(Tensor target, int dim, Tensor index, Tensor source, bool accumulate)
     {
+        if (ReducedPrecision.Any(target))
+        {
+            ReducedPrecision.ViaFloat32(this, [index, source], [target], (i, o) => Scatter(o[0]!, dim, i[0]!, i[1]!, accumulate));
+            return;
+        }
         switch (target.DType)
         {
             case DType.Float32: ScatterTyped<float>(target, dim, index, source, accumulate, (p, q) => p + q); break;
             case DType.Float64: ScatterTyped<double>(target, dim, index, source, accumulate, (p, q) => p + q); break;
             case DType.Int32: ScatterTyped<int>(target, dim, index, source, accumulate, (p, q) => p + q); break;
             case DType.Int64: ScatterTyped<long>(target, dim, index, source, accumulate, (p, q) => p + q); break;
-            default: ScatterTyped<bool>(target, dim, index, source, accumulate, (p, q) => p | q); break;
+            case DType.Bool: ScatterTyped<bool>(target, dim, index, source, accumulate, (p, q) => p | q); break;
+            default: throw new NotSupportedException($"CPU Scatter: {target.DType} targets are not supported (convert with .To(DType.Int64) first).");
         }
     }
 
@@ -135,6 +141,11 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void IndexAdd(Tensor target, int dim, Tensor index, Tensor source, double alpha)
     {
+        if (ReducedPrecision.Any(target))
+        {
+            ReducedPrecision.ViaFloat32(this, [index, source], [target], (i, o) => IndexAdd(o[0]!, dim, i[0]!, i[1]!, alpha));
+            return;
+        }
         if (dim == 0 && target.IsContiguous && source.IsContiguous && index.DType == DType.Int64 && index.Numel > 0)
         {
             if (target.DType == DType.Float32) { IndexAddRows(target, index, source, (float)alpha); return; }
@@ -146,7 +157,8 @@ public sealed partial class CpuBackend
             case DType.Float64: IndexAddTyped<double>(target, dim, index, source, (p, q) => p + alpha * q); break;
             case DType.Int32: IndexAddTyped<int>(target, dim, index, source, (p, q) => p + (int)alpha * q); break;
             case DType.Int64: IndexAddTyped<long>(target, dim, index, source, (p, q) => p + (long)alpha * q); break;
-            default: IndexAddTyped<bool>(target, dim, index, source, (p, q) => p | q); break;
+            case DType.Bool: IndexAddTyped<bool>(target, dim, index, source, (p, q) => p | q); break;
+            default: throw new NotSupportedException($"CPU IndexAdd: {target.DType} targets are not supported (convert with .To(DType.Int64) first).");
         }
     }
 

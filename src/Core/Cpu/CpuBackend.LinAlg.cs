@@ -16,13 +16,19 @@ public sealed partial class CpuBackend
         int batch = checked((int)c.shape[0]), m = checked((int)c.shape[1]), n = checked((int)c.shape[2]);
         int k = checked((int)a.shape[2]);
         if (batch == 0 || m == 0 || n == 0) return;
+        // Float16/BFloat16: the float32 GEMM on widened copies, rounded back once (a narrow GEMM kernel would replace this).
+        if (ReducedPrecision.Any(a, b, c))
+        {
+            ReducedPrecision.ViaFloat32(this, [a, b], [c], (i, o) => MatMul(i[0]!, i[1]!, o[0]!, accumulate));
+            return;
+        }
         switch (a.DType)
         {
             case DType.Float32: MatMulF32(a, b, c, accumulate, batch, m, n, k); break;
             case DType.Float64: MatMulF64(a, b, c, accumulate, batch, m, n, k); break;
             case DType.Int32: MatMulNaive<int>(a, b, c, accumulate); break;
             case DType.Int64: MatMulNaive<long>(a, b, c, accumulate); break;
-            default: throw new NotSupportedException("CPU MatMul: Bool tensors are not supported.");
+            default: throw new NotSupportedException($"CPU MatMul: {a.DType} tensors are not supported (Float32, Float64, Float16, BFloat16, Int32, Int64 are).");
         }
     }
 

@@ -26,6 +26,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd)
     {
+        if (ReducedPrecision.Any(x, weight, bias)) { CompositeKernels.LayerNorm(this, x, weight, bias, eps, y, mean, rstd); return; }
         RequireFloat("LayerNorm", x);
         if (x.DType == DType.Float32) LayerNormT<float>(x, weight, bias, eps, y, mean, rstd);
         else LayerNormT<double>(x, weight, bias, eps, y, mean, rstd);
@@ -65,6 +66,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void LayerNormBackward(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradX, Tensor? gradWeight, Tensor? gradBias)
     {
+        if (ReducedPrecision.Any(grad, x, weight)) { CompositeKernels.LayerNormBackward(this, grad, x, mean, rstd, weight, gradX, gradWeight, gradBias); return; }
         RequireFloat("LayerNormBackward", x);
         if (x.DType == DType.Float32) LayerNormBackwardT<float>(grad, x, mean, rstd, weight, gradX, gradWeight, gradBias);
         else LayerNormBackwardT<double>(grad, x, mean, rstd, weight, gradX, gradWeight, gradBias);
@@ -128,6 +130,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns)
     {
+        if (ReducedPrecision.Any(x)) { CompositeKernels.Im2Col(this, x, geometry, columns); return; }
         RequireFloat("Im2Col", x);
         if (x.DType == DType.Float32) Im2ColT<float>(x, geometry, columns, false);
         else Im2ColT<double>(x, geometry, columns, false);
@@ -136,6 +139,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x)
     {
+        if (ReducedPrecision.Any(columns)) { CompositeKernels.Col2Im(this, columns, geometry, x); return; }
         RequireFloat("Col2Im", x);
         if (x.DType == DType.Float32) Im2ColT<float>(x, geometry, columns, true);
         else Im2ColT<double>(x, geometry, columns, true);
@@ -206,11 +210,17 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
+    /// <remarks>The 2×2 vector kernel's backward recomputes each window's argmax from x, so it needs no indices.</remarks>
+    public bool MaxPool2dUsesIndices(Tensor x, PoolGeometry geometry) => !CpuMaxPool2x2.Applies(x, geometry);
+
+    /// <inheritdoc/>
     /// <remarks>2×2/stride-2 float32 windows take a vector kernel that writes no indices: its backward recomputes the argmax from x.</remarks>
-    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor indices)
+    public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)
     {
+        if (ReducedPrecision.Any(x)) { CompositeKernels.MaxPool2d(this, x, geometry, result, indices); return; }
         RequireFloat("MaxPool2d", x);
         if (CpuMaxPool2x2.Applies(x, geometry)) { CpuMaxPool2x2.Forward(x, geometry, result); return; }
+        ArgumentNullException.ThrowIfNull(indices);
         if (x.DType == DType.Float32) MaxPoolT<float>(x, geometry, result, indices);
         else MaxPoolT<double>(x, geometry, result, indices);
     }
@@ -279,10 +289,12 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor indices, PoolGeometry geometry, Tensor gradInput)
+    public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput)
     {
+        if (ReducedPrecision.Any(grad)) { CompositeKernels.MaxPool2dBackward(this, grad, indices, geometry, gradInput); return; }
         RequireFloat("MaxPool2dBackward", grad);
         if (CpuMaxPool2x2.Applies(x, geometry)) { CpuMaxPool2x2.Backward(grad.ContiguousRaw(), x, geometry, gradInput); return; }
+        ArgumentNullException.ThrowIfNull(indices);
         if (grad.DType == DType.Float32) MaxPoolBackT<float>(grad, indices, geometry, gradInput);
         else MaxPoolBackT<double>(grad, indices, geometry, gradInput);
     }
@@ -316,6 +328,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void AvgPool2d(Tensor x, PoolGeometry geometry, bool countIncludePad, Tensor result)
     {
+        if (ReducedPrecision.Any(x)) { CompositeKernels.AvgPool2d(this, x, geometry, countIncludePad, result); return; }
         RequireFloat("AvgPool2d", x);
         if (x.DType == DType.Float32) AvgPoolT<float>(x, geometry, countIncludePad, result, false);
         else AvgPoolT<double>(x, geometry, countIncludePad, result, false);
@@ -324,6 +337,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput)
     {
+        if (ReducedPrecision.Any(grad)) { CompositeKernels.AvgPool2dBackward(this, grad, geometry, countIncludePad, gradInput); return; }
         RequireFloat("AvgPool2dBackward", grad);
         if (grad.DType == DType.Float32) AvgPoolT<float>(gradInput, geometry, countIncludePad, grad, true);
         else AvgPoolT<double>(gradInput, geometry, countIncludePad, grad, true);

@@ -12,6 +12,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args)
     {
+        if (ReducedPrecision.Any(param, grad, momentumBuffer)) { CompositeKernels.SgdStep(this, param, grad, momentumBuffer, args); return; }
         RequireFloat("SgdStep", param);
         if (param.DType == DType.Float32) SgdT<float>(param, grad, momentumBuffer, args);
         else SgdT<double>(param, grad, momentumBuffer, args);
@@ -68,6 +69,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamStepArgs args)
     {
+        if (ReducedPrecision.Any(param, grad, expAvg, expAvgSq, maxExpAvgSq)) { CompositeKernels.AdamStep(this, param, grad, expAvg, expAvgSq, maxExpAvgSq, args); return; }
         RequireFloat("AdamStep", param);
         if (param.DType == DType.Float32) AdamT<float>(param, grad, expAvg, expAvgSq, maxExpAvgSq, args);
         else AdamT<double>(param, grad, expAvg, expAvgSq, maxExpAvgSq, args);

@@ -5,6 +5,12 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Random(RandomDistribution distribution, Tensor destination, ulong seed, ulong offset, double a, double b)
     {
+        // Float16/BFloat16: the float32 values of the same Philox stream, rounded (the same numbers on every backend).
+        if (ReducedPrecision.Any(destination))
+        {
+            ReducedPrecision.ViaFloat32(this, [], [destination], (_, o) => Random(distribution, o[0]!, seed, offset, a, b));
+            return;
+        }
         long n = destination.Numel;
         long blocks = (n + 3) / 4;
         bool f32 = destination.DType == DType.Float32;

@@ -14,13 +14,20 @@ public sealed partial class CpuBackend
     /// </remarks>
     public void Reduce(ReduceOp op, Tensor x, Tensor values, Tensor? indices)
     {
+        // Float16/BFloat16 accumulate in float32 (as PyTorch) and round the result once.
+        if (ReducedPrecision.Any(x, values))
+        {
+            ReducedPrecision.ViaFloat32(this, [x], [values, indices], (i, o) => Reduce(op, i[0]!, o[0]!, o[1]));
+            return;
+        }
         switch (x.DType)
         {
             case DType.Float32: ReduceFloat<float>(op, x, values, indices); break;
             case DType.Float64: ReduceFloat<double>(op, x, values, indices); break;
             case DType.Int32: ReduceInt<int>(op, x, values, indices); break;
             case DType.Int64: ReduceInt<long>(op, x, values, indices); break;
-            default: ReduceBool(op, x, values); break;
+            case DType.Bool: ReduceBool(op, x, values); break;
+            default: throw new NotSupportedException($"CPU Reduce: {op} is not defined for {x.DType} (convert with .To(DType.Int64) first).");
         }
     }
 

@@ -10,6 +10,7 @@ public sealed partial class CpuBackend
     /// <remarks>Per row: m = max x, e = exp(x − m), softmax = e / Σe, log-softmax = x − m − ln Σe. Rows run in parallel when large.</remarks>
     public void Softmax(Tensor x, Tensor result, bool log)
     {
+        if (ReducedPrecision.Any(x)) { CompositeKernels.Softmax(this, x, result, log); return; }
         if (x.DType == DType.Float32) SoftmaxTyped<float>(x, result, log);
         else SoftmaxTyped<double>(x, result, log);
     }
@@ -50,6 +51,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void SoftmaxBackward(Tensor grad, Tensor output, Tensor result, bool log)
     {
+        if (ReducedPrecision.Any(grad, output)) { CompositeKernels.SoftmaxBackward(this, grad, output, result, log); return; }
         if (grad.DType == DType.Float32) SoftmaxBackwardTyped<float>(grad, output, result, log);
         else SoftmaxBackwardTyped<double>(grad, output, result, log);
     }

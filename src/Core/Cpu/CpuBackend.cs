@@ -47,14 +47,9 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void Synchronize(Device device) { }
 
-    private static Span<byte> ArraySpan(CpuStorage st) => st.DType switch
-    {
-        DType.Float32 => MemoryMarshal.AsBytes(st.Get<float>().AsSpan()),
-        DType.Float64 => MemoryMarshal.AsBytes(st.Get<double>().AsSpan()),
-        DType.Int32 => MemoryMarshal.AsBytes(st.Get<int>().AsSpan()),
-        DType.Int64 => MemoryMarshal.AsBytes(st.Get<long>().AsSpan()),
-        _ => MemoryMarshal.AsBytes(st.Get<bool>().AsSpan()),
-    };
+    // The storage's array as bytes, whatever its element type.
+    private static Span<byte> ArraySpan(CpuStorage st) =>
+        MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(st.Data), checked((int)st.ByteLength));
 
     /// <summary>The managed array behind a CPU tensor.</summary>
     /// <exception cref="ObjectDisposedException">The tensor's storage was disposed (its array may already hold another tensor).</exception>
@@ -71,79 +66,53 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void Copy(Tensor source, Tensor destination)
     {
-        if (source.DType == destination.DType)
-        {
-            switch (source.DType)
-            {
-                case DType.Float32: CopySame<float>(source, destination); break;
-                case DType.Float64: CopySame<double>(source, destination); break;
-                case DType.Int32: CopySame<int>(source, destination); break;
-                case DType.Int64: CopySame<long>(source, destination); break;
-                default: CopySame<bool>(source, destination); break;
-            }
-            return;
-        }
-        // Mixed dtypes: convert through double (through long between integer types, so Int64 stays exact), as typed
-        // loops (the type tests below are JIT-time constants).
-        switch (source.DType)
-        {
-            case DType.Float32: ConvertFrom<float>(source, destination); break;
-            case DType.Float64: ConvertFrom<double>(source, destination); break;
-            case DType.Int32: ConvertFrom<int>(source, destination); break;
-            case DType.Int64: ConvertFrom<long>(source, destination); break;
-            default: ConvertFrom<bool>(source, destination); break;
-        }
+        if (source.DType == destination.DType) DTypeDispatch.Visit(source.DType, new CopySameVisitor(source, destination));
+        else DTypeDispatch.Visit(source.DType, new ConvertFromVisitor(source, destination));
     }
 
-    private static void ConvertFrom<TS>(Tensor s, Tensor d) where TS : unmanaged
+    private readonly struct CopySameVisitor(Tensor source, Tensor destination) : IDTypeVisitor
     {
-        switch (d.DType)
-        {
-            case DType.Float32: Convert<TS, float>(s, d); break;
-            case DType.Float64: Convert<TS, double>(s, d); break;
-            case DType.Int32: Convert<TS, int>(s, d); break;
-            case DType.Int64: Convert<TS, long>(s, d); break;
-            default: Convert<TS, bool>(s, d); break;
-        }
+        public void Visit<T>() where T : unmanaged => CopySame<T>(source, destination);
+    }
+
+    // Mixed dtypes: the source's element type, then the destination's, then one typed loop (ElementConvert's rules).
+    private readonly struct ConvertFromVisitor(Tensor source, Tensor destination) : IDTypeVisitor
+    {
+        public void Visit<TS>() where TS : unmanaged => DTypeDispatch.Visit(destination.DType, new ConvertToVisitor<TS>(source, destination));
+    }
+
+    private readonly struct ConvertToVisitor<TS>(Tensor source, Tensor destination) : IDTypeVisitor where TS : unmanaged
+    {
+        public void Visit<TD>() where TD : unmanaged => Convert<TS, TD>(source, destination);
     }
 
     private static void Convert<TS, TD>(Tensor source, Tensor destination) where TS : unmanaged where TD : unmanaged
     {
         var sd = Data<TS>(source); var dd = Data<TD>(destination);
         var layout = new StridedLayout(destination.shape, source, destination);
-        bool viaLong = !source.IsFloatingPoint && !destination.IsFloatingPoint;
         layout.ForRows((r0, r1) =>
         {
             long si = layout.Inner(0), di = layout.Inner(1);
             for (long r = r0; r < r1; r++)
             {
                 long so = layout.RowOffset(0, r), dof = layout.RowOffset(1, r);
+                if (si == 1 && di == 1 && ConvertRow(sd.AsSpan((int)so, layout.RowLength), dd.AsSpan((int)dof, layout.RowLength))) continue;
                 for (int i = 0; i < layout.RowLength; i++)
-                    dd[dof + i * di] = FromDL<TD, TS>(sd[so + i * si], viaLong);
+                    dd[dof + i * di] = ElementConvert.Convert<TS, TD>(sd[so + i * si]);
             }
         });
     }
 
-    // Reads v as (double, long) — the long only for integer and Bool sources — and writes it as TD; the (object)
-    // casts on type-tested generics are removed by the JIT (no boxing).
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static TD FromDL<TD, TS>(TS v, bool viaLong) where TD : unmanaged where TS : unmanaged
+    // Contiguous float32 ↔ Float16 rows through TensorPrimitives' vectorized conversions (the same round-to-nearest-even
+    // as the scalar cast); false for every other pair, which the scalar loop converts.
+    private static bool ConvertRow<TS, TD>(Span<TS> s, Span<TD> d) where TS : unmanaged where TD : unmanaged
     {
-        if (typeof(TS) == typeof(float)) return Write<TD>((float)(object)v, 0, false);
-        if (typeof(TS) == typeof(double)) return Write<TD>((double)(object)v, 0, false);
-        if (typeof(TS) == typeof(int)) { int x = (int)(object)v; return Write<TD>(x, x, viaLong); }
-        if (typeof(TS) == typeof(long)) { long x = (long)(object)v; return Write<TD>(x, x, viaLong); }
-        bool b = (bool)(object)v; return Write<TD>(b ? 1 : 0, b ? 1 : 0, viaLong);
-    }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static TD Write<TD>(double d, long l, bool viaLong) where TD : unmanaged
-    {
-        if (typeof(TD) == typeof(float)) return (TD)(object)(float)d;
-        if (typeof(TD) == typeof(double)) return (TD)(object)d;
-        if (typeof(TD) == typeof(int)) return (TD)(object)(viaLong ? (int)l : (int)d);
-        if (typeof(TD) == typeof(long)) return (TD)(object)(viaLong ? l : (long)d);
-        return (TD)(object)(viaLong ? l != 0 : d != 0);
+        if (typeof(TS) == typeof(float) && typeof(TD) == typeof(Half))
+            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(MemoryMarshal.Cast<TS, float>(s), MemoryMarshal.Cast<TD, Half>(d));
+        else if (typeof(TS) == typeof(Half) && typeof(TD) == typeof(float))
+            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<TS, Half>(s), MemoryMarshal.Cast<TD, float>(d));
+        else return false;
+        return true;
     }
 
     private static void CopySame<T>(Tensor src, Tensor dst) where T : unmanaged
@@ -170,16 +139,11 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public void Fill(Tensor destination, double value)
+    public void Fill(Tensor destination, double value) => DTypeDispatch.Visit(destination.DType, new FillVisitor(destination, value));
+
+    private readonly struct FillVisitor(Tensor destination, double value) : IDTypeVisitor
     {
-        switch (destination.DType)
-        {
-            case DType.Float32: FillTyped(destination, (float)value); break;
-            case DType.Float64: FillTyped(destination, value); break;
-            case DType.Int32: FillTyped(destination, (int)value); break;
-            case DType.Int64: FillTyped(destination, (long)value); break;
-            default: FillTyped(destination, value != 0); break;
-        }
+        public void Visit<T>() where T : unmanaged => FillTyped(destination, ElementConvert.FromDouble<T>(value));
     }
 
     private static void FillTyped<T>(Tensor dst, T value) where T : unmanaged

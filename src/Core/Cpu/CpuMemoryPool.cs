@@ -221,6 +221,11 @@ public static class CpuMemoryPool
         DType.Int32 => GC.AllocateUninitializedArray<int>(n),
         DType.Int64 => GC.AllocateUninitializedArray<long>(n),
         DType.Bool => new bool[n],
+        DType.Float16 => GC.AllocateUninitializedArray<Half>(n),
+        DType.BFloat16 => GC.AllocateUninitializedArray<BFloat16>(n),
+        DType.UInt8 => GC.AllocateUninitializedArray<byte>(n),
+        DType.Int8 => GC.AllocateUninitializedArray<sbyte>(n),
+        DType.Int16 => GC.AllocateUninitializedArray<short>(n),
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "CpuMemoryPool: unknown dtype."),
     };
 
@@ -232,6 +237,8 @@ public static class CpuMemoryPool
             case double[] d: d.AsSpan().Fill(double.NaN); break;
             case int[] i: i.AsSpan().Fill(0x5A5A5A5A); break;
             case long[] l: l.AsSpan().Fill(0x5A5A5A5A5A5A5A5A); break;
+            case Half[] h: h.AsSpan().Fill(Half.NaN); break;
+            case BFloat16[] b: b.AsSpan().Fill(BFloat16.NaN); break;
         }
     }
 }

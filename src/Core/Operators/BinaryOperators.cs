@@ -24,6 +24,39 @@ namespace Ember.Operators
             _ => false,
         };
 
+        /// <summary>
+        /// Calls <paramref name="visitor"/> with <paramref name="op"/>'s integer struct over int (Int32) or long (Int64);
+        /// false when the dtype is not Int32/Int64 or the op has no integer form (comparisons, logical and gradient ops).
+        /// </summary>
+        public static bool TryVisitInteger<TVisitor>(BinaryOp op, DType dtype, ref TVisitor visitor)
+            where TVisitor : struct, IBinaryOperatorVisitor => dtype switch
+        {
+            DType.Int32 => VisitInteger<int, TVisitor>(op, ref visitor),
+            DType.Int64 => VisitInteger<long, TVisitor>(op, ref visitor),
+            _ => false,
+        };
+
+        private static bool VisitInteger<T, TVisitor>(BinaryOp op, ref TVisitor v)
+            where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T> where TVisitor : struct, IBinaryOperatorVisitor
+        {
+            switch (op)
+            {
+                case BinaryOp.Add: v.Visit<T, IntegerAddOperator<T>>(default); break;
+                case BinaryOp.Sub: v.Visit<T, IntegerSubOperator<T>>(default); break;
+                case BinaryOp.Mul: v.Visit<T, IntegerMulOperator<T>>(default); break;
+                case BinaryOp.Div: v.Visit<T, IntegerDivOperator<T>>(default); break;
+                case BinaryOp.Pow: v.Visit<T, IntegerPowOperator<T>>(default); break;
+                case BinaryOp.Maximum: v.Visit<T, IntegerMaximumOperator<T>>(default); break;
+                case BinaryOp.Minimum: v.Visit<T, IntegerMinimumOperator<T>>(default); break;
+                case BinaryOp.Remainder: v.Visit<T, IntegerRemainderOperator<T>>(default); break;
+                case BinaryOp.BitwiseAnd: v.Visit<T, BitwiseAndOperator<T>>(default); break;
+                case BinaryOp.BitwiseOr: v.Visit<T, BitwiseOrOperator<T>>(default); break;
+                case BinaryOp.BitwiseXor: v.Visit<T, BitwiseXorOperator<T>>(default); break;
+                default: return false;
+            }
+            return true;
+        }
+
         private static bool Visit<T, TVisitor>(BinaryOp op, ref TVisitor v)
             where T : unmanaged, IFloatingPointIeee754<T> where TVisitor : struct, IBinaryOperatorVisitor
         {

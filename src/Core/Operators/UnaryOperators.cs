@@ -27,6 +27,48 @@ namespace Ember.Operators
             _ => false,
         };
 
+        /// <summary>
+        /// Calls <paramref name="visitor"/> with <paramref name="op"/>'s integer struct over int (Int32) or long (Int64);
+        /// false when the dtype is not Int32/Int64 or the op has no integer form (the integer subset: Neg, Abs, Square,
+        /// Sign, Relu, Floor/Ceil/Round (identity), AddScalar, RSubScalar, MulScalar, PowScalar, Clamp).
+        /// </summary>
+        public static bool TryVisitInteger<TVisitor>(UnaryOp op, DType dtype, double alpha, double beta, ref TVisitor visitor)
+            where TVisitor : struct, IUnaryOperatorVisitor => dtype switch
+        {
+            DType.Int32 => VisitInteger<int, Int32Conversion, TVisitor>(op, alpha, beta, ref visitor),
+            DType.Int64 => VisitInteger<long, Int64Conversion, TVisitor>(op, alpha, beta, ref visitor),
+            _ => false,
+        };
+
+        private static bool VisitInteger<T, TConversion, TVisitor>(UnaryOp op, double alpha, double beta, ref TVisitor v)
+            where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>, IMinMaxValue<T>
+            where TConversion : struct, IIntegerConversion<T> where TVisitor : struct, IUnaryOperatorVisitor
+        {
+            // α as T where it is a whole number inside T's range (exact integer arithmetic), else the double path.
+            bool whole = double.IsInteger(alpha) && alpha >= double.CreateTruncating(T.MinValue) && alpha <= double.CreateTruncating(T.MaxValue);
+            T a = whole ? T.CreateTruncating(alpha) : T.Zero;
+            switch (op)
+            {
+                case UnaryOp.Neg: v.Visit<T, IntegerNegOperator<T>>(default); break;
+                case UnaryOp.Abs: v.Visit<T, IntegerAbsOperator<T>>(default); break;
+                case UnaryOp.Square: v.Visit<T, IntegerSquareOperator<T>>(default); break;
+                case UnaryOp.Sign: v.Visit<T, IntegerSignOperator<T>>(default); break;
+                case UnaryOp.Relu: v.Visit<T, IntegerReluOperator<T>>(default); break;
+                case UnaryOp.Floor or UnaryOp.Ceil or UnaryOp.Round: v.Visit<T, IntegerIdentityOperator<T>>(default); break;
+                case UnaryOp.AddScalar: v.Visit<T, IntegerAddScalarOperator<T>>(new(T.CreateTruncating(alpha))); break;
+                case UnaryOp.RSubScalar: v.Visit<T, IntegerRSubScalarOperator<T>>(new(T.CreateTruncating(alpha))); break;
+                case UnaryOp.MulScalar: v.Visit<T, IntegerMulScalarOperator<T, TConversion>>(new(a, alpha, whole)); break;
+                case UnaryOp.PowScalar: v.Visit<T, IntegerPowScalarOperator<T, TConversion>>(new(a, alpha, whole)); break;
+                case UnaryOp.Clamp:
+                    // NaN = no bound on that side; fractional bounds round inward, saturating to T's range.
+                    v.Visit<T, IntegerClampOperator<T>>(new(double.IsNaN(alpha) ? T.MinValue : T.CreateSaturating(Math.Ceiling(alpha)),
+                        double.IsNaN(beta) ? T.MaxValue : T.CreateSaturating(Math.Floor(beta))));
+                    break;
+                default: return false;
+            }
+            return true;
+        }
+
         private static bool Visit<T, TVisitor>(UnaryOp op, double alpha, double beta, ref TVisitor v)
             where T : unmanaged, IFloatingPointIeee754<T> where TVisitor : struct, IUnaryOperatorVisitor
         {

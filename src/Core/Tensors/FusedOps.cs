@@ -16,7 +16,7 @@ public static class FusedOps
 
     private static void RequireFloatLike(string op, Tensor x, params Tensor?[] others)
     {
-        Require(x.DType is DType.Float32 or DType.Float64, op, $"expected a Float32 or Float64 input, got {x.DType} {x.Shape}.");
+        Require(x.IsFloatingPoint, op, $"expected a floating-point input (Float32, Float64, Float16, BFloat16), got {x.DType} {x.Shape}.");
         foreach (var t in others)
             if (t is not null)
                 Require(t.DType == x.DType && t.Device == x.Device, op,
@@ -125,7 +125,8 @@ public static class FusedOps
         var xc = x.Contiguous();
         long[] shape = [x.Shape[0], x.Shape[1], geometry.OutH, geometry.OutW];
         var y = Tensor.Alloc(shape, x.DType, x.Device);
-        var indices = Tensor.Alloc(shape, DType.Int64, x.Device);
+        // Int64 argmax bookkeeping only where the backend's backward reads it (the CPU's 2×2 kernel recomputes the argmax).
+        var indices = x.Backend.MaxPool2dUsesIndices(xc, geometry) ? Tensor.Alloc(shape, DType.Int64, x.Device) : null;
         x.Backend.MaxPool2d(xc, geometry, y, indices);
         Record(record, OpKind.MaxPool2d, y, new FusedArgs { Pool = geometry, Indices = indices }, inputs);
         return y;
@@ -229,7 +230,7 @@ public static class FusedOps
     /// </summary>
     public static bool AttentionApplies(Tensor q, Tensor k, Tensor v)
     {
-        if (q.DType is not (DType.Float32 or DType.Float64)) return false;
+        if (!q.IsFloatingPoint) return false;
         if (k.DType != q.DType || v.DType != q.DType || k.Device != q.Device || v.Device != q.Device) return false;
         if (q.Dim < 3 || k.Dim != q.Dim || v.Dim != q.Dim) return false;
         var lq = q.Shape.ToArray()[..^2];

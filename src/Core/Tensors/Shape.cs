@@ -49,6 +49,9 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<long>
         get { long n = 1; foreach (var d in Array) n *= d; return n; }
     }
 
+    /// <summary>The sizes as a read-only span (no copy).</summary>
+    public ReadOnlySpan<long> AsSpan() => Array;
+
     /// <summary>A copy of the sizes.</summary>
     public long[] ToArray() => (long[])Array.Clone();
 

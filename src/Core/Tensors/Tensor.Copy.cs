@@ -18,7 +18,11 @@ public sealed partial class Tensor
         return AutogradHook.Record(OpKind.Copy, r, OpArgs.None, this);
     }
 
-    /// <summary>Converts to another dtype (this tensor when it already has it). Float → int truncates toward zero.</summary>
+    /// <summary>
+    /// Converts to another dtype (this tensor when it already has it), with PyTorch's rules (<see cref="ElementConvert"/>):
+    /// float → int truncates toward zero, to Float16/BFloat16 rounds to nearest even. Differentiable between
+    /// floating-point dtypes: the gradient arrives in the new dtype and is converted back to this one.
+    /// </summary>
     public Tensor To(DType dtype)
     {
         if (dtype == DType) return this;
@@ -27,6 +31,25 @@ public sealed partial class Tensor
         if (!dtype.IsFloatingPoint() || !IsFloatingPoint) return r;
         return AutogradHook.Record(OpKind.ToDType, r, new OpArgs { DType = DType }, this);
     }
+
+    /// <summary>
+    /// <c>To(DType.Float16)</c> (PyTorch's <c>Tensor.half()</c>): each element rounded to the nearest IEEE half, ties to
+    /// even; magnitudes above 65504 (after rounding) become ±∞, below 2⁻²⁴ become ±0; NaN stays NaN. Differentiable
+    /// between floating-point dtypes (the gradient is converted back).
+    /// </summary>
+    public Tensor Half() => To(DType.Float16);
+
+    /// <summary>
+    /// <c>To(DType.BFloat16)</c> (PyTorch's <c>Tensor.bfloat16()</c>): each element rounded to 8 significant bits, ties to
+    /// even, with float32's range (see <see cref="Ember.BFloat16.FromSingle"/>).
+    /// </summary>
+    public Tensor BFloat16() => To(DType.BFloat16);
+
+    /// <summary><c>To(DType.Float32)</c> (PyTorch's <c>Tensor.float()</c>); exact from Float16 and BFloat16.</summary>
+    public Tensor Float() => To(DType.Float32);
+
+    /// <summary><c>To(DType.Float64)</c> (PyTorch's <c>Tensor.double()</c>).</summary>
+    public Tensor Double() => To(DType.Float64);
 
     /// <summary>Moves to another device (this tensor when already there). Copies to the host synchronize.</summary>
     /// <exception cref="InvalidOperationException">The device's backend is not loaded or sees no such device.</exception>

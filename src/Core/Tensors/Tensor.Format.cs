@@ -78,19 +78,17 @@ public sealed partial class Tensor
         int width;
         if (DType.IsFloatingPoint())
         {
-            var vals = DType == DType.Float32 ? Array.ConvertAll(t.ToArray<float>(), v => (double)v) : t.ToArray<double>();
+            // Float16 and BFloat16 print their exact values, widened (as PyTorch's _tensor_str widens them to float).
+            var vals = DType == DType.Float64 ? t.ToArray<double>() : t.To(DType.Float64).ToArray<double>();
             var f = new FloatFormatter(vals);
             texts = Array.ConvertAll(vals, f.Format);
             width = f.Width;
         }
         else
         {
-            texts = DType switch
-            {
-                DType.Int32 => Array.ConvertAll(t.ToArray<int>(), v => v.ToString(CultureInfo.InvariantCulture)),
-                DType.Int64 => Array.ConvertAll(t.ToArray<long>(), v => v.ToString(CultureInfo.InvariantCulture)),
-                _ => Array.ConvertAll(t.ToArray<bool>(), v => v ? "True" : "False"),
-            };
+            texts = DType == DType.Bool
+                ? Array.ConvertAll(t.ToArray<bool>(), v => v ? "True" : "False")
+                : Array.ConvertAll(t.To(DType.Int64).ToArray<long>(), v => v.ToString(CultureInfo.InvariantCulture));
             width = Math.Max(1, texts.Max(s => s.Length));
         }
         for (int i = 0; i < texts.Length; i++) texts[i] = texts[i].PadLeft(width);

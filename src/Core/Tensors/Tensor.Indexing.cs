@@ -7,28 +7,6 @@ namespace Ember;
 /// </summary>
 public sealed partial class Tensor
 {
-    /// <summary>
-    /// Indexing by a tensor along the leading dims. A Bool <paramref name="index"/> whose shape equals x's leading dims
-    /// selects the positions where it is true: [k, rest…] (x[mask]). An Int64/Int32 index selects along dim 0 with
-    /// negative positions counted from the end: index.shape + x.shape[1..] (x[idx]). The setter writes in place
-    /// (x[mask] = v, x[idx] = v; v broadcasts to the selected shape).
-    /// </summary>
-    /// <exception cref="ArgumentException">A mask's shape does not match the leading dims, or the index dtype is not Bool/Int64/Int32.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
-    [System.Runtime.CompilerServices.IndexerName("At")]
-    public Tensor this[Tensor index]
-    {
-        get
-        {
-            ArgumentNullException.ThrowIfNull(index);
-            if (index.DType == DType.Bool) return LeadingRows("Index", index).IndexSelect(0, MaskPositions("Index", index));
-            var flat = NormalizeIndex("Index", index, Dim == 0 ? 1 : shape[0]);
-            var picked = IndexSelect(0, flat.Reshape(-1));
-            return picked.Reshape([.. index.shape, .. shape.Skip(1)]);
-        }
-        set => IndexPut_([index], value);
-    }
-
     /// <summary>x viewed as [Π leading dims of mask, rest…] after checking the mask's shape.</summary>
     private Tensor LeadingRows(string op, Tensor mask)
     {
@@ -50,7 +28,7 @@ public sealed partial class Tensor
     /// <summary>An Int64 copy of an integer index with negative positions counted from the end of a dim of size n.</summary>
     private Tensor NormalizeIndex(string op, Tensor index, long n)
     {
-        if (!index.DType.IsInteger())
+        if (!index.DType.IsIndex())
             throw new ArgumentException($"{op}: tensors used as indices must be long, int or bool tensors, got {index.DType} (shape {index.Shape}).");
         CheckSameDevice(op, this, index);
         var i = index.To(DType.Int64);

@@ -277,7 +277,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentOutOfRangeException">A value is negative or ≥ numClasses.</exception>
     public Tensor OneHot(long numClasses = -1)
     {
-        if (!DType.IsInteger()) throw new ArgumentException($"OneHot: expected an Int64 tensor of class indices, got {DType} (shape {Shape}).");
+        if (!DType.IsIndex()) throw new ArgumentException($"OneHot: expected an Int64 tensor of class indices, got {DType} (shape {Shape}).");
         if (numClasses == 0 || numClasses < -1) throw new ArgumentException($"OneHot: numClasses must be positive or −1 (infer), got {numClasses}.");
         if (numClasses == -1)
         {

@@ -68,7 +68,7 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(repeats);
         var x = dim is null ? Reshape(-1) : this;
         int d = ShapeUtil.NormalizeDim(dim ?? 0, x.Dim, "RepeatInterleave");
-        if (!repeats.DType.IsInteger() || repeats.Dim > 1 || (repeats.Numel != x.shape[d] && repeats.Numel != 1))
+        if (!repeats.DType.IsIndex() || repeats.Dim > 1 || (repeats.Numel != x.shape[d] && repeats.Numel != 1))
             throw new ArgumentException($"RepeatInterleave: repeats must be a 0-D or 1-D integer tensor with {x.shape[d]} elements, got {repeats.DType} of shape {repeats.Shape}.");
         var counts = repeats.To(DType.Int64).ToArray<long>();
         if (counts.Any(c => c < 0)) throw new ArgumentException("RepeatInterleave: repeats can not be negative.");

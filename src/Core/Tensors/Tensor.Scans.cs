@@ -4,7 +4,8 @@ namespace Ember;
 public sealed partial class Tensor
 {
     /// <summary>
-    /// yᵢ = Σ_{j≤i} xⱼ along dim (torch.cumsum). Integer and Bool inputs accumulate in Int64. Differentiable: a
+    /// yᵢ = Σ_{j≤i} xⱼ along dim (torch.cumsum). Integer and Bool inputs accumulate in Int64, Float16 and BFloat16 in
+    /// float32. Differentiable: a
     /// Hillis–Steele scan (⌈log₂ n⌉ shifted adds), so the gradient is the reversed cumulative sum and every backend runs it.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
@@ -20,6 +21,8 @@ public sealed partial class Tensor
     private Tensor Scan(string op, int dim, BinaryOp combine, double identity)
     {
         CheckNotDisposed(op);
+        // Integers accumulate in Int64; Float16/BFloat16 in float32 (PyTorch's accumulate type), rounded once at the end.
+        if (DType.IsReducedPrecision()) return To(DType.Float32).Scan(op, dim, combine, identity).To(DType);
         var x = IsFloatingPoint ? this : To(DType.Int64);
         if (Dim == 0) { ShapeUtil.NormalizeDim(dim, 1, op); return x * 1.0; }   // a (recorded) copy, as torch returns
         int d = ShapeUtil.NormalizeDim(dim, Dim, op);
@@ -51,33 +54,5 @@ public sealed partial class Tensor
         CheckFloat("NanMean");
         var count = IsNan().LogicalNot().To(DType).Sum(dims ?? [], keepDim);
         return NanSum(dims, keepDim) / count;
-    }
-
-    /// <summary>
-    /// The sorted distinct elements of the flattened tensor (torch.unique), with optionally the index of each input element
-    /// in them (inverse, shaped like the input) and each one's count. Not differentiable. NaNs are distinct from each other
-    /// as in PyTorch's CPU sort-based unique.
-    /// </summary>
-    public (Tensor Values, Tensor? Inverse, Tensor? Counts) Unique(bool returnInverse = false, bool returnCounts = false)
-    {
-        CheckNotDisposed("Unique");
-        var flat = Reshape(-1);
-        var order = flat.Argsort().To(Device.Cpu).ToArray<long>();
-        var data = flat.To(DType.Float64).ToArray<double>();
-        var firsts = new List<long>();
-        var counts = new List<long>();
-        var inverse = new long[data.Length];
-        for (int i = 0; i < order.Length; i++)
-        {
-            double v = data[order[i]];
-            bool same = i > 0 && data[order[i - 1]] == v;   // NaN == NaN is false: each NaN is its own value
-            if (!same) { firsts.Add(order[i]); counts.Add(0); }
-            counts[^1]++;
-            inverse[order[i]] = firsts.Count - 1;
-        }
-        var values = flat.IndexSelect(0, FromArray(firsts.ToArray()).To(Device)).Detach();
-        return (values,
-            returnInverse ? FromArray(inverse, shape.Length == 0 ? [] : (long[])shape.Clone()).To(Device) : null,
-            returnCounts ? FromArray(counts.ToArray()).To(Device) : null);
     }
 }

@@ -1,9 +1,10 @@
 namespace Ember;
 
 /// <summary>
-/// Sorting and order statistics. The permutation is computed on the host (a stable sort with PyTorch's NaN order: NaN
-/// after every number ascending, before every number descending) and applied with <see cref="Gather"/>, so values are
-/// differentiable (the gradient scatters back to the chosen positions) and every backend runs them.
+/// Sorting and order statistics. Sort, argsort, topk and kthvalue take the permutation from the backend's
+/// <see cref="IBackend.Argsort"/> (a stable sort with PyTorch's NaN order: NaN after every number ascending, before every
+/// number descending; a device kernel on ILGPU, the host elsewhere); median, mode and quantile select on the host. Values
+/// are applied with <see cref="Gather"/>, so they are differentiable (the gradient scatters back to the chosen positions).
 /// </summary>
 public sealed partial class Tensor
 {
@@ -26,7 +27,8 @@ public sealed partial class Tensor
         return t.Contiguous().To(Device);
     }
 
-    private static int CompareAscending(double a, double b) =>
+    /// <summary>PyTorch's ascending order of doubles: NaN after every number (NaNs compare equal to each other).</summary>
+    internal static int CompareAscending(double a, double b) =>
         double.IsNaN(a) ? (double.IsNaN(b) ? 0 : 1) : double.IsNaN(b) ? -1 : a.CompareTo(b);
 
     /// <summary>
@@ -42,29 +44,23 @@ public sealed partial class Tensor
         return (Dim == 0 ? this : Gather(ShapeUtil.NormalizeDim(dim, Dim, "Sort"), idx), idx);
     }
 
-    /// <summary>The Int64 positions that sort dim (torch.argsort); stable.</summary>
+    /// <summary>
+    /// The Int64 positions that sort dim (torch.argsort); stable. The permutation is computed by the backend
+    /// (<see cref="IBackend.Argsort"/>: a device kernel on ILGPU, the host elsewhere) over the rows converted to Float64,
+    /// so integers beyond 2⁵³ compare as their nearest doubles.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">dim is out of range.</exception>
     public Tensor Argsort(int dim = -1, bool descending = false)
     {
         CheckNotDisposed("Argsort");
         int d = Dim == 0 ? 0 : ShapeUtil.NormalizeDim(dim, Dim, "Argsort");
-        var (data, rows, n, moved) = HostRows(d);
-        var idx = new long[rows * n];
-        var order = new long[n];
-        for (long r = 0; r < rows; r++)
-        {
-            long baseIdx = r * n;
-            for (long i = 0; i < n; i++) order[i] = i;
-            // Array.Sort is unstable: break ties by position, which makes the order total and the sort stable.
-            Array.Sort(order, (i, j) =>
-            {
-                int c = CompareAscending(data[baseIdx + i], data[baseIdx + j]);
-                if (descending) c = -c;
-                return c != 0 ? c : i.CompareTo(j);
-            });
-            Array.Copy(order, 0, idx, baseIdx, n);
-        }
-        return IndicesFromRows(idx, moved, d, n);
+        var moved = Dim == 0 ? Reshape(1) : Transpose(d, -1);
+        long n = moved.shape[^1], rows = n == 0 ? 0 : moved.Numel / n;
+        var keys = moved.Detach().To(DType.Float64).Contiguous().Reshape(rows, n);
+        var idx = Alloc([rows, n], DType.Int64, Device, "Argsort");
+        if (idx.Numel > 0) Backend.Argsort(keys, idx, descending);
+        var result = idx.Reshape(moved.shape);
+        return Dim == 0 ? result.Reshape() : result.Transpose(d, -1).Contiguous();
     }
 
     /// <summary>Sorts along dim 0 (torch.msort).</summary>

@@ -189,44 +189,46 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// Indexing with ints, <see cref="Index"/>, <see cref="Range"/>, <see cref="TensorIndex.NewAxis"/> and
-    /// <see cref="TensorIndex.Ellipsis"/>: <c>x[0]</c>, <c>x[.., 1..3]</c>, <c>x[^1]</c>. Always a view.
-    /// The setter copies a tensor (broadcast) into the view in place.
+    /// Indexing as PyTorch's <c>x[...]</c>. With ints, <see cref="Index"/>, <see cref="Range"/>,
+    /// <see cref="TensorIndex.NewAxis"/> and <see cref="TensorIndex.Ellipsis"/> (<c>x[0]</c>, <c>x[.., 1..3]</c>,
+    /// <c>x[^1]</c>) the result is a view. With index tensors among them (<c>x[mask]</c>, <c>x[idx]</c>,
+    /// <c>x[.., idx, 0]</c>, <c>x[i, .., j]</c>) it is PyTorch's advanced indexing and a copy: ints, slices and new axes
+    /// apply first as views; the index tensors (Int64/Int32 positions, one dim each; a Bool mask covers as many dims as
+    /// it has and stands for its nonzero positions; on this tensor's device or the CPU) broadcast together to a shape B; B replaces the indexed dims where
+    /// they are adjacent, and comes first otherwise. Reads are differentiable (repeated positions accumulate gradient).
+    /// The setter writes in place: a tensor (or a scalar, through Tensor's implicit conversions: <c>x[.., 0] = 5</c>)
+    /// broadcast to the indexed shape and converted to this tensor's dtype and device.
     /// </summary>
+    /// <exception cref="ArgumentException">Too many indices, more than one ellipsis, an index tensor that is not
+    /// Int64/Int32/Bool, a mask whose shape differs from the dims it covers, index tensors that do not broadcast, or a
+    /// value that does not broadcast to the indexed shape.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An integer or index-tensor position is out of range.</exception>
     [System.Runtime.CompilerServices.IndexerName("At")]
     public Tensor this[params TensorIndex[] indices]
     {
-        get => Index(indices);
-        set => Index(indices).Copy_(value);
+        get
+        {
+            ArgumentNullException.ThrowIfNull(indices);
+            var (view, advanced) = SplitIndex("Index", indices);
+            return advanced.Count == 0 ? view : AdvancedIndex(view, advanced);
+        }
+        set
+        {
+            ArgumentNullException.ThrowIfNull(indices); ArgumentNullException.ThrowIfNull(value);
+            var (view, advanced) = SplitIndex("Index", indices);
+            if (advanced.Count == 0) view.Copy_(value);
+            else AdvancedIndexPut_(view, advanced, value);
+        }
     }
 
-    private Tensor Index(TensorIndex[] indices)
+    /// <summary>The view of a Range item of an index along dim.</summary>
+    private Tensor SliceRange(int dim, TensorIndex ix)
     {
-        int consumed = indices.Count(i => i.Kind is TensorIndex.Kinds.Int or TensorIndex.Kinds.FromEnd or TensorIndex.Kinds.Range);
-        int ellipses = indices.Count(i => i.Kind == TensorIndex.Kinds.Ellipsis);
-        if (ellipses > 1) throw new ArgumentException("Index: at most one Ellipsis is allowed.");
-        if (consumed > Dim) throw new ArgumentException($"Index: too many indices ({consumed}) for a tensor of shape {Shape}.");
-        Tensor t = this;
-        int dim = 0;
-        foreach (var ix in indices)
-        {
-            switch (ix.Kind)
-            {
-                case TensorIndex.Kinds.Int: t = t.Select(dim, ix.Value); break;
-                case TensorIndex.Kinds.FromEnd: t = t.Select(dim, -ix.Value); break;
-                case TensorIndex.Kinds.NewAxis: t = t.Unsqueeze(dim); dim++; break;
-                case TensorIndex.Kinds.Ellipsis: dim += Dim - consumed; break;
-                case TensorIndex.Kinds.Range:
-                    long n = t.shape[dim];
-                    // Python-like clamping of range ends to [0, n], so x[..100] on a short dim is not an error.
-                    long s = Math.Clamp(ix.RangeValue.Start.IsFromEnd ? n - ix.RangeValue.Start.Value : ix.RangeValue.Start.Value, 0, n);
-                    long e = Math.Clamp(ix.RangeValue.End.IsFromEnd ? n - ix.RangeValue.End.Value : ix.RangeValue.End.Value, s, n);
-                    t = ix.Step == 1 && s == 0 && e == n ? t : t.Slice(dim, s, e, ix.Step);
-                    dim++;
-                    break;
-            }
-        }
-        return t;
+        long n = shape[dim];
+        // Python-like clamping of range ends to [0, n], so x[..100] on a short dim is not an error.
+        long s = Math.Clamp(ix.RangeValue.Start.IsFromEnd ? n - ix.RangeValue.Start.Value : ix.RangeValue.Start.Value, 0, n);
+        long e = Math.Clamp(ix.RangeValue.End.IsFromEnd ? n - ix.RangeValue.End.Value : ix.RangeValue.End.Value, s, n);
+        return ix.Step == 1 && s == 0 && e == n ? this : Slice(dim, s, e, ix.Step);
     }
 
     /// <summary>Sliding windows of <paramref name="size"/> with <paramref name="step"/> along dim, as a new last dim (torch.Tensor.unfold). Not differentiable through autograd.</summary>

@@ -176,15 +176,17 @@ public sealed partial class Tensor : IDisposable
     {
         if (Numel != 1)
             throw new InvalidOperationException($"Item: only one-element tensors can be converted to a number, this one has shape {Shape}.");
-        return DType switch
-        {
-            DType.Float32 => ToArray<float>()[0],
-            DType.Float64 => ToArray<double>()[0],
-            DType.Int32 => ToArray<int>()[0],
-            DType.Int64 => ToArray<long>()[0],
-            DType.Bool => ToArray<bool>()[0] ? 1 : 0,
-            _ => throw new InvalidOperationException(),
-        };
+        var visitor = new ItemVisitor(this);
+        DTypeDispatch.Visit(DType, ref visitor);
+        return visitor.Value;
+    }
+
+    // Reads the one element in its own type and widens it to double (exact for every dtype but Int64 beyond 2^53).
+    private struct ItemVisitor(Tensor t) : IDTypeVisitor
+    {
+        public double Value;
+
+        public void Visit<T>() where T : unmanaged => Value = ElementConvert.ToDouble(t.ToArray<T>()[0]);
     }
 
     /// <summary>The value of a one-element tensor converted to T.</summary>

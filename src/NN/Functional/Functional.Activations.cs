@@ -81,7 +81,7 @@ public static partial class Functional
             throw new ArgumentException($"Linear: input {x.Shape} does not match weight {weight.Shape} (expected input [*, {(weight.Dim == 2 ? weight.Shape[1] : -1)}]).");
         // A 1-D bias of matching dtype and device: one fused primitive (bias written, product accumulated onto it).
         if (bias is not null && bias.Dim == 1 && bias.Shape[0] == weight.Shape[0]
-            && x.DType is DType.Float32 or DType.Float64 && weight.DType == x.DType && bias.DType == x.DType
+            && x.IsFloatingPoint && weight.DType == x.DType && bias.DType == x.DType
             && weight.Device == x.Device && bias.Device == x.Device)
             return FusedOps.Linear(x, weight, bias);
         var y = x.MatMul(weight.T);

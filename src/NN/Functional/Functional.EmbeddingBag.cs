@@ -25,7 +25,7 @@ public static partial class Functional
     public static Tensor EmbeddingBag(Tensor input, Tensor weight, Tensor? offsets = null, EmbeddingBagMode mode = EmbeddingBagMode.Mean,
         Tensor? perSampleWeights = null, bool includeLastOffset = false, long? paddingIdx = null)
     {
-        if (!input.DType.IsInteger()) throw new ArgumentException($"EmbeddingBag: indices must be Int64 or Int32, got {input.DType} (shape {input.Shape}).");
+        if (!input.DType.IsIndex()) throw new ArgumentException($"EmbeddingBag: indices must be Int64 or Int32, got {input.DType} (shape {input.Shape}).");
         if (weight.Dim != 2) throw new ArgumentException($"EmbeddingBag: weight has to be a 2D Tensor, but got Tensor of dimension {weight.Dim}");
         if (perSampleWeights is not null && mode != EmbeddingBagMode.Sum)
             throw new ArgumentException($"EmbeddingBag: embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='{mode.ToString().ToLowerInvariant()}'). Please open a feature request on GitHub.");

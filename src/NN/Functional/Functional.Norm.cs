@@ -33,7 +33,7 @@ public static partial class Functional
         var bshape = Enumerable.Repeat(1L, x.Dim).ToArray(); bshape[1] = c;
         var dims = Enumerable.Range(0, x.Dim).Where(d => d != 1).ToArray();
         Tensor y;
-        if ((training || runningMean is null || runningVar is null) && x.DType is DType.Float32 or DType.Float64
+        if ((training || runningMean is null || runningVar is null) && x.IsFloatingPoint
             && (weight is null || weight.DType == x.DType && weight.Device == x.Device) && (bias is null || bias.DType == x.DType && bias.Device == x.Device))
         {
             long count = x.Numel / c;
@@ -96,7 +96,7 @@ public static partial class Functional
     /// <exception cref="ArgumentException">Indices are not integers, or weight is not 2-D.</exception>
     public static Tensor Embedding(Tensor input, Tensor weight, long? paddingIdx = null)
     {
-        if (!input.DType.IsInteger()) throw new ArgumentException($"Embedding: indices must be Int64 or Int32, got {input.DType} (shape {input.Shape}).");
+        if (!input.DType.IsIndex()) throw new ArgumentException($"Embedding: indices must be Int64 or Int32, got {input.DType} (shape {input.Shape}).");
         if (weight.Dim != 2) throw new ArgumentException($"Embedding: 'weight' must be 2-D [num_embeddings, embedding_dim], got shape {weight.Shape}.");
         var idx = input.To(DType.Int64);
         var rows = weight.IndexSelect(0, idx.Flatten());

@@ -4,7 +4,8 @@ namespace Ember.Backends.Tests.Ilgpu;
 
 public class GemmTests
 {
-    private static float[] RandomArray(int n, int seed)
+    /// <summary>Uniform values in [-1, 1) from a seeded System.Random.</summary>
+    internal static float[] RandomArray(int n, int seed)
     {
         var rng = new System.Random(seed);
         var a = new float[n];

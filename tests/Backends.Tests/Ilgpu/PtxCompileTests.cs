@@ -67,17 +67,76 @@ public class PtxCompileTests
         }
     }
 
+    public static IEnumerable<UnaryOp> IntegerUnaryOps =>
+        Enum.GetValues<UnaryOp>().Where(op => Ember.Operators.UnaryOperators.TryVisitInteger(op, DType.Int32, 0.5, 2, ref Unused.Value));
+
+    public static IEnumerable<BinaryOp> IntegerBinaryOps =>
+        Enum.GetValues<BinaryOp>().Where(op => Ember.Operators.BinaryOperators.TryVisitInteger(op, DType.Int32, ref Unused.Value));
+
+    private static class Unused { public static OperatorType Value; }
+
+    [TestCaseSource(nameof(IntegerUnaryOps))]
+    public void EveryIntegerUnaryOperatorStructCompilesForCuda(UnaryOp op)
+    {
+        // α = 0.5 picks the double path of MulScalar/PowScalar, α = 2 the exact one: both branches are in the struct.
+        Assert.That(IntegerUnaryOps.Count(), Is.EqualTo(13), "the integer subset of UnaryOp");
+        foreach (var (dtype, t) in new[] { (DType.Int32, typeof(int)), (DType.Int64, typeof(long)) })
+        {
+            var found = new OperatorType();
+            Assert.That(Ember.Operators.UnaryOperators.TryVisitInteger(op, dtype, 0.5, 2, ref found), Is.True, $"{op} has a {dtype} struct");
+            var kernel = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Map))!.MakeGenericMethod(t, found.Op!);
+            Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"{op}<{t.Name}>");
+        }
+    }
+
+    [TestCaseSource(nameof(IntegerBinaryOps))]
+    public void EveryIntegerBinaryOperatorStructCompilesForCuda(BinaryOp op)
+    {
+        Assert.That(IntegerBinaryOps.Count(), Is.EqualTo(11), "the integer subset of BinaryOp");
+        foreach (var (dtype, t) in new[] { (DType.Int32, typeof(int)), (DType.Int64, typeof(long)) })
+        {
+            var found = new OperatorType();
+            Assert.That(Ember.Operators.BinaryOperators.TryVisitInteger(op, dtype, ref found), Is.True, $"{op} has a {dtype} struct");
+            var kernel = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Combine))!.MakeGenericMethod(t, found.Op!);
+            Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"{op}<{t.Name}>");
+        }
+    }
+
+    [Test]
+    public void SortKernelsCompile()
+    {
+        foreach (var name in new[] { nameof(SortKernels.Init), nameof(SortKernels.Step), nameof(SortKernels.Gather) })
+            Assert.That(AutoGroupedPtx(typeof(SortKernels).GetMethod(name)!), Does.Contain(".entry"), name);
+    }
+
+    [Test]
+    public void NarrowElementConversionsAndComparisonsCompile()
+    {
+        // Float16/BFloat16 live on the device as ushort bits; their conversions are integer and float32 arithmetic.
+        var elements = new[] { (typeof(ushort), typeof(F16)), (typeof(ushort), typeof(BF16)), (typeof(byte), typeof(U8)),
+            (typeof(sbyte), typeof(I8)), (typeof(short), typeof(I16)) };
+        foreach (var (t, n) in elements)
+        {
+            foreach (var (t2, n2) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)), (typeof(long), typeof(I64)) })
+            {
+                var there = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Convert))!.MakeGenericMethod(t, n, t2, n2);
+                Assert.That(AutoGroupedPtx(there), Does.Contain(".entry"), $"Convert {n.Name} → {n2.Name}");
+                var back = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Convert))!.MakeGenericMethod(t2, n2, t, n);
+                Assert.That(AutoGroupedPtx(back), Does.Contain(".entry"), $"Convert {n2.Name} → {n.Name}");
+            }
+            var compare = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Compare))!.MakeGenericMethod(t, n);
+            Assert.That(AutoGroupedPtx(compare), Does.Contain(".entry"), $"Compare<{n.Name}>");
+        }
+    }
+
     [Test]
     public void KernelsTakingTheOpEnumAsAParameterCompile()
     {
-        // The integer, comparison and classification kernels branch on a UnaryOp/BinaryOp parameter (no integer codes).
+        // The comparison and classification kernels branch on a BinaryOp/UnaryOp parameter (no integer codes).
         foreach (var (t, n) in new[] { (typeof(int), typeof(I32)), (typeof(long), typeof(I64)) })
         {
-            foreach (var name in new[] { nameof(ElementwiseKernels.IntegerUnary), nameof(ElementwiseKernels.IntegerBinary), nameof(ElementwiseKernels.Compare) })
-            {
-                var kernel = typeof(ElementwiseKernels).GetMethod(name)!.MakeGenericMethod(t, n);
-                Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"{name}<{t.Name}>");
-            }
+            var kernel = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Compare))!.MakeGenericMethod(t, n);
+            Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"Compare<{t.Name}>");
         }
         var classify = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Classify))!.MakeGenericMethod(typeof(float), typeof(F32));
         Assert.That(AutoGroupedPtx(classify), Does.Contain(".entry"), "Classify<float>");
@@ -135,6 +194,23 @@ public class PtxCompileTests
             string ptx = Ptx(typeof(CrossEntropyKernels), kernel, t, r);
             Assert.That(ptx, Does.Contain(".entry"), $"{kernel}<{t.Name}>: a kernel entry in the PTX");
             Assert.That(ptx, Does.Contain("bar.sync"), $"{kernel}<{t.Name}>: the group reductions' barriers");
+        }
+    }
+
+    // The tensor-core kernels: the inline PTX is emitted as written (the mma instruction with its operand registers),
+    // for every operand type and layout specialization the dispatcher can pick.
+    [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [TestCase(typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32")]
+    [TestCase(typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    public void MmaGemmKernelsCompileWithInlinePtx(Type mma, string instruction)
+    {
+        foreach (var (ta, tb) in new[] { (typeof(KMajorVecLayout), typeof(KMajorVecLayout)), (typeof(KMajorLayout), typeof(RMajorLayout)),
+                     (typeof(RMajorLayout), typeof(KMajorLayout)) })
+        {
+            string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, ta, tb, typeof(MmaKernels.NativePath));
+            // 2 k steps x 16 tiles per slab, each one mma.
+            Assert.That(System.Text.RegularExpressions.Regex.Matches(ptx, System.Text.RegularExpressions.Regex.Escape(instruction)).Count,
+                Is.EqualTo(32), $"{mma.Name}<{ta.Name}, {tb.Name}>");
         }
     }
 }

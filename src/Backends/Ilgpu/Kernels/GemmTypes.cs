@@ -44,7 +44,7 @@ public struct GemmParams
 /// <summary>Which GEMM kernel <see cref="IlgpuGemm"/> runs.</summary>
 public enum GemmAlgorithm
 {
-    /// <summary>Tiled for all but tiny problems.</summary>
+    /// <summary>Tiled for all but tiny problems (TF32 tensor cores instead when allowed, see <see cref="Tf32"/>).</summary>
     Auto,
     /// <summary>One thread per output element, no shared memory (reference and tiny sizes).</summary>
     Naive,
@@ -52,6 +52,12 @@ public enum GemmAlgorithm
     Tiled,
     /// <summary>Tiled, with K cut into slabs whose partial products are summed by a second kernel, whenever K allows (unbatched only).</summary>
     SplitK,
+    /// <summary>
+    /// TF32 tensor cores (<see cref="IlgpuMmaGemm.Tf32"/>): operands rounded to 10 mantissa bits, float32 accumulation.
+    /// Native on CUDA with compute capability ≥ 8.0, emulated (slowly) elsewhere. <see cref="Auto"/> picks it on such
+    /// devices when TF32 is allowed (<c>EMBER_ALLOW_TF32=1</c>), as PyTorch's <c>allow_tf32</c>.
+    /// </summary>
+    Tf32,
 }
 
 /// <summary>Four floats loaded or stored with one 16-byte access (ILGPU vectorizes struct accesses).</summary>

@@ -62,7 +62,13 @@ public static class IlgpuGemm
             TransA = transA ? 1 : 0, TransB = transB ? 1 : 0,
         };
         if (algorithm == GemmAlgorithm.Auto)
-            algorithm = (long)m * n * k < NaiveThreshold ? GemmAlgorithm.Naive : GemmAlgorithm.Tiled;
+            algorithm = (long)m * n * k < NaiveThreshold ? GemmAlgorithm.Naive
+                : IlgpuMmaGemm.AllowTf32 && IlgpuMmaGemm.IsSupported(device) ? GemmAlgorithm.Tf32 : GemmAlgorithm.Tiled;
+        if (algorithm == GemmAlgorithm.Tf32)
+        {
+            IlgpuMmaGemm.Tf32(device, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);
+            return;
+        }
 
         var kernels = device.Kernels;
         if (algorithm != GemmAlgorithm.Naive && batch == 1 && k > 0)
@@ -138,19 +144,24 @@ public static class IlgpuGemm
         (true, true) => kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, KMajorVecLayout>),
     };
 
-    private static void Check(string name, int rows, int cols, int ld, long stride, int batch, long length, bool trans)
+    private static void Check(string name, int rows, int cols, int ld, long stride, int batch, long length, bool trans) =>
+        Check("Sgemm", name, rows, cols, ld, stride, batch, length, trans);
+
+    /// <summary>Validates one operand of <paramref name="op"/>: leading dimension, stride and view length (in elements).</summary>
+    /// <exception cref="ArgumentException">The message names the op, the operand and what was expected.</exception>
+    internal static void Check(string op, string name, int rows, int cols, int ld, long stride, int batch, long length, bool trans)
     {
         if (rows == 0 || cols == 0) return;
         if (ld < cols)
-            throw new ArgumentException($"Sgemm: ld{name.ToLowerInvariant()}={ld} is less than the {cols} columns of {name} as stored ({rows}x{cols}{(trans ? ", transposed" : "")}).");
+            throw new ArgumentException($"{op}: ld{name.ToLowerInvariant()}={ld} is less than the {cols} columns of {name} as stored ({rows}x{cols}{(trans ? ", transposed" : "")}).");
         if (stride < 0)
-            throw new ArgumentException($"Sgemm: stride{name}={stride} is negative.");
+            throw new ArgumentException($"{op}: stride{name}={stride} is negative.");
         long last = (long)(rows - 1) * ld + cols - 1;
         if (last >= int.MaxValue)
-            throw new ArgumentException($"Sgemm: one {name} matrix spans {last + 1} elements; at most {int.MaxValue} are supported.");
+            throw new ArgumentException($"{op}: one {name} matrix spans {last + 1} elements; at most {int.MaxValue} are supported.");
         long need = (batch - 1) * stride + last + 1;
         if (need > length)
-            throw new ArgumentException($"Sgemm: {name} needs {need} elements ({batch} x {rows}x{cols}, ld={ld}, stride={stride}) but its view has {length}.");
+            throw new ArgumentException($"{op}: {name} needs {need} elements ({batch} x {rows}x{cols}, ld={ld}, stride={stride}) but its view has {length}.");
     }
 
     private static bool Vectorizable(ArrayView<float> v, int ld, long stride, int batch) =>

@@ -43,83 +43,9 @@ internal static class ElementwiseKernels
         y[ys.At(sh, i)] = r ? (byte)1 : (byte)0;
     }
 
-    /// <summary>Integer unary ops computed in 64-bit (the integer subset of <see cref="UnaryOp"/>; Floor/Ceil/Round are the identity).</summary>
-    public static void IntegerUnary<T, N>(Index1D i, ArrayView<T> x, ArrayView<T> y, Shape8 sh, Str8 xs, Str8 ys, UnaryOp op, double a, double b)
-        where T : unmanaged where N : struct, INum<T>
-    {
-        long v = N.ToL(x[xs.At(sh, i)]);
-        long al = (long)a;
-        long r = v;
-        switch (op)
-        {
-            case UnaryOp.Neg: r = -v; break;
-            case UnaryOp.Abs: r = v < 0 ? -v : v; break;
-            case UnaryOp.Square: r = v * v; break;
-            case UnaryOp.Sign: r = v > 0 ? 1 : v < 0 ? -1 : 0; break;
-            case UnaryOp.Relu: r = v > 0 ? v : 0; break;
-            case UnaryOp.AddScalar: r = v + al; break;
-            case UnaryOp.MulScalar: r = (long)(v * a); break;
-            case UnaryOp.RSubScalar: r = al - v; break;
-            case UnaryOp.PowScalar: r = a == XMath.Floor(a) ? IPow(v, (long)a) : (long)ScalarMath.Pow((double)v, a); break;
-            case UnaryOp.Clamp:
-                if (!XMath.IsNaN(a) && v < a) r = (long)XMath.Ceiling(a);
-                if (!XMath.IsNaN(b) && v > b) r = (long)XMath.Floor(b);
-                break;
-            case UnaryOp.Floor or UnaryOp.Ceil or UnaryOp.Round: r = v; break;   // identity on integers
-            default: r = v; break;   // unreachable: the host launches only the ops above
-        }
-        y[ys.At(sh, i)] = N.FromL(r);
-    }
-
-    /// <summary>
-    /// Exact integer power by squaring (the float pow of CUDA is not exact for integers: 3⁴ came out 80).
-    /// Negative exponents give 1 for base 1, ±1 for base −1 and 0 otherwise (integer division semantics).
-    /// </summary>
-    private static long IPow(long x, long e)
-    {
-        if (e < 0) return x == 1 ? 1 : x == -1 ? ((e & 1) == 0 ? 1 : -1) : 0;
-        long r = 1;
-        while (e > 0)
-        {
-            if ((e & 1) != 0) r *= x;
-            x *= x;
-            e >>= 1;
-        }
-        return r;
-    }
-
     /// <summary>Logical not of a Bool view.</summary>
     public static void Not(Index1D i, ArrayView<byte> x, ArrayView<byte> y, Shape8 sh, Str8 xs, Str8 ys) =>
         y[ys.At(sh, i)] = x[xs.At(sh, i)] != 0 ? (byte)0 : (byte)1;
-
-    /// <summary>Integer binary ops (Add … Remainder) in 64-bit; division by zero gives 0 (a GPU cannot throw).</summary>
-    public static void IntegerBinary<T, N>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<T> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, BinaryOp op)
-        where T : unmanaged where N : struct, INum<T>
-    {
-        long x = N.ToL(a[as_.At(sh, i)]), z = N.ToL(b[bs.At(sh, i)]);
-        long r;
-        switch (op)
-        {
-            case BinaryOp.Add: r = x + z; break;
-            case BinaryOp.Sub: r = x - z; break;
-            case BinaryOp.Mul: r = x * z; break;
-            case BinaryOp.Div: r = z == 0 ? 0 : x / z; break;
-            case BinaryOp.Pow: r = IPow(x, z); break;
-            case BinaryOp.Maximum: r = x > z ? x : z; break;
-            case BinaryOp.Minimum: r = x < z ? x : z; break;
-            case BinaryOp.Remainder:
-                if (z == 0) { r = 0; break; }
-                r = x % z;
-                if (r != 0 && (r < 0) != (z < 0)) r += z;
-                break;
-            // Bitwise ops in 64-bit agree with 32-bit ones after truncation (sign extension commutes with and/or/xor).
-            case BinaryOp.BitwiseAnd: r = x & z; break;
-            case BinaryOp.BitwiseOr: r = x | z; break;
-            case BinaryOp.BitwiseXor: r = x ^ z; break;
-            default: r = 0; break;   // unreachable: the host launches only the ops above
-        }
-        y[ys.At(sh, i)] = N.FromL(r);
-    }
 
     /// <summary>Comparisons (Eq … Ge) of any dtype into Bool, and the logical ops of Bool operands.</summary>
     public static void Compare<T, N>(Index1D i, ArrayView<T> a, ArrayView<T> b, ArrayView<byte> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, BinaryOp op)

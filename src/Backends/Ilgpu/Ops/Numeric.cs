@@ -200,7 +200,10 @@ internal interface IDeviceRealVisitor
 /// </summary>
 internal static class DeviceElement
 {
-    /// <summary>Calls <paramref name="visitor"/> with (float, F32), (double, F64), (int, I32), (long, I64) or (byte, B8).</summary>
+    /// <summary>
+    /// Calls <paramref name="visitor"/> with (float, F32), (double, F64), (int, I32), (long, I64), (byte, B8) for Bool,
+    /// (ushort, F16), (ushort, BF16), (byte, U8), (sbyte, I8) or (short, I16).
+    /// </summary>
     public static void Visit<TVisitor>(DType dtype, TVisitor visitor) where TVisitor : struct, IDeviceElementVisitor =>
         DTypeDispatch.Visit(dtype, new ToDevice<TVisitor>(visitor));
 
@@ -212,7 +215,7 @@ internal static class DeviceElement
         {
             case DType.Float32: visitor.Visit<float, F32>(); break;
             case DType.Float64: visitor.Visit<double, F64>(); break;
-            default: throw new NotSupportedException($"ILGPU backend: {op} is not defined for {dtype}; expected Float32 or Float64.");
+            default: throw new NotSupportedException($"ILGPU backend: {op} is not defined for {dtype}; expected Float32 or Float64 (Float16 and BFloat16 run through float32 stand-ins before this point).");
         }
     }
 
@@ -227,6 +230,11 @@ internal static class DeviceElement
             else if (typeof(T) == typeof(double)) inner.Visit<double, F64>();
             else if (typeof(T) == typeof(int)) inner.Visit<int, I32>();
             else if (typeof(T) == typeof(long)) inner.Visit<long, I64>();
+            else if (typeof(T) == typeof(System.Half)) inner.Visit<ushort, F16>();
+            else if (typeof(T) == typeof(BFloat16)) inner.Visit<ushort, BF16>();
+            else if (typeof(T) == typeof(byte)) inner.Visit<byte, U8>();
+            else if (typeof(T) == typeof(sbyte)) inner.Visit<sbyte, I8>();
+            else if (typeof(T) == typeof(short)) inner.Visit<short, I16>();
             else inner.Visit<byte, B8>();
         }
     }

@@ -1,0 +1,48 @@
+namespace Ember;
+
+/// <summary>
+/// How a kernel without a Float16/BFloat16 form runs those dtypes: every reduced-precision tensor is replaced by a
+/// contiguous float32 copy on the same device, the float32 kernel runs (so it computes and accumulates in float32, as
+/// PyTorch's kernels do in their <c>opmath_type</c>), and each reduced-precision output is rounded back into the
+/// caller's view once, to nearest even. Matmul, reductions, convolution, normalization, softmax, losses, attention and
+/// the optimizer steps take this path on every backend that has no narrow kernel of its own; elementwise ops convert
+/// row by row instead (no temporaries).
+/// </summary>
+public static class ReducedPrecision
+{
+    /// <summary>True when any of the non-null tensors is Float16 or BFloat16.</summary>
+    public static bool Any(params ReadOnlySpan<Tensor?> tensors)
+    {
+        foreach (var t in tensors)
+            if (t is not null && t.DType.IsReducedPrecision()) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="kernel"/> with float32 stand-ins for the Float16/BFloat16 tensors among
+    /// <paramref name="inputs"/> and <paramref name="outputs"/> (other tensors and nulls are passed as they are), then
+    /// rounds each stand-in of an output back into that output. Outputs are widened with their current contents, so
+    /// accumulating and in-place kernels (matmul with accumulate, scatter-add, optimizer steps) see them.
+    /// </summary>
+    /// <param name="backend">The backend that owns every tensor (it does the conversions).</param>
+    /// <param name="inputs">Tensors the kernel only reads.</param>
+    /// <param name="outputs">Tensors the kernel writes (or reads and writes).</param>
+    /// <param name="kernel">The float32 kernel, given the stand-ins in the same positions.</param>
+    public static void ViaFloat32(IBackend backend, Tensor?[] inputs, Tensor?[] outputs, Action<Tensor?[], Tensor?[]> kernel)
+    {
+        var wideIn = Array.ConvertAll(inputs, t => Widen(backend, t));
+        var wideOut = Array.ConvertAll(outputs, t => Widen(backend, t));
+        kernel(wideIn, wideOut);
+        for (int i = 0; i < outputs.Length; i++)
+            if (outputs[i] is { } o && !ReferenceEquals(o, wideOut[i])) backend.Copy(wideOut[i]!, o);
+    }
+
+    // A float32 contiguous copy of a Float16/BFloat16 tensor (exact: every narrow value is a float32); others unchanged.
+    private static Tensor? Widen(IBackend backend, Tensor? t)
+    {
+        if (t is null || !t.DType.IsReducedPrecision()) return t;
+        var w = Tensor.Alloc(t.Shape.ToArray(), DType.Float32, t.Device);
+        backend.Copy(t, w);
+        return w;
+    }
+}

@@ -1,0 +1,274 @@
+using Ember.Ilgpu;
+
+namespace Ember.Backends.Tests.Ilgpu;
+
+/// <summary>
+/// The tensor-core GEMM kernel on ilgpu-cpu, where each <c>mma</c> K step is emulated per lane from the PTX
+/// fragment layouts: checks staging, fragment addressing, edges, transposes, batching and the epilogue against a
+/// float64 reference of the rounded operands. On CUDA (compute capability ≥ 8.0) <see cref="MmaGemmCudaTests"/>
+/// checks the inline-PTX instructions themselves.
+/// </summary>
+public class MmaGemmTests
+{
+    /// <summary>The value an operand element has once staged: TF32-rounded, or the 16-bit value.</summary>
+    internal static double Operand(MmaPrecision p, float x, out ushort bits)
+    {
+        bits = 0;
+        switch (p)
+        {
+            case MmaPrecision.Tf32: return BitConverter.UInt32BitsToSingle(MmaMath.RoundTf32(BitConverter.SingleToUInt32Bits(x)));
+            case MmaPrecision.Float16: bits = BitConverter.HalfToUInt16Bits((Half)x); return (double)BitConverter.UInt16BitsToHalf(bits);
+            default: bits = Ember.Ilgpu.Ops.NarrowBits.FloatToBFloat16(x); return BitConverter.UInt32BitsToSingle((uint)bits << 16);
+        }
+    }
+
+    /// <summary>
+    /// Runs one (batched) tensor-core GEMM on <paramref name="dev"/> and compares every element of C with a float64
+    /// reference over the rounded operands; elements outside C must not change. Returns the largest error relative to Σ|ab|.
+    /// </summary>
+    internal static double Check(IlgpuDevice dev, MmaPrecision prec, bool ta, bool tb, int m, int n, int k,
+        int batch = 1, int pad = 0, int offset = 0, float alpha = 1f, float beta = 0f, bool broadcastB = false, double tol = 1e-5)
+    {
+        int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+        long sa = (long)(ta ? k : m) * lda + pad, sb = broadcastB ? 0 : (long)(tb ? n : k) * ldb + 3, sc = (long)m * ldc + 1;
+        long lenA = offset + sa * batch, lenB = offset + (broadcastB ? (long)(tb ? n : k) * ldb : sb * batch), lenC = offset + sc * batch;
+        var fa = GemmTests.RandomArray((int)lenA, 1); var fb = GemmTests.RandomArray((int)lenB, 2); var fc = GemmTests.RandomArray((int)lenC, 3);
+        var ra = new double[lenA]; var rb = new double[lenB]; var rc = new double[lenC];
+        var ha = new ushort[lenA]; var hb = new ushort[lenB]; var hc = new ushort[lenC];
+        for (long i = 0; i < lenA; i++) ra[i] = Operand(prec, fa[i], out ha[i]);
+        for (long i = 0; i < lenB; i++) rb[i] = Operand(prec, fb[i], out hb[i]);
+        for (long i = 0; i < lenC; i++) rc[i] = prec == MmaPrecision.Tf32 ? fc[i] : Operand(prec, fc[i], out hc[i]);
+
+        double worst = 0;
+        if (prec == MmaPrecision.Tf32)
+        {
+            using var ba = dev.Allocator.Allocate(4 * lenA);
+            using var bb = dev.Allocator.Allocate(4 * lenB);
+            using var bc = dev.Allocator.Allocate(4 * lenC);
+            IlgpuTestDevice.FromHost(ba.View<float>(lenA), fa);
+            IlgpuTestDevice.FromHost(bb.View<float>(lenB), fb);
+            IlgpuTestDevice.FromHost(bc.View<float>(lenC), fc);
+            IlgpuMmaGemm.Tf32(dev, ta, tb, m, n, k, alpha, ba.View<float>(lenA).SubView(offset), lda, sa,
+                bb.View<float>(lenB).SubView(offset), ldb, sb, beta, bc.View<float>(lenC).SubView(offset), ldc, sc, batch);
+            dev.Synchronize();
+            var got = IlgpuTestDevice.ToHost(bc.View<float>(lenC));
+            worst = Compare(got.Select(x => (double)x).ToArray(), fc.Select(x => (double)x).ToArray(), 0);
+        }
+        else
+        {
+            using var ba = dev.Allocator.Allocate(2 * lenA);
+            using var bb = dev.Allocator.Allocate(2 * lenB);
+            using var bc = dev.Allocator.Allocate(2 * lenC);
+            IlgpuTestDevice.FromHost(ba.View<ushort>(lenA), ha);
+            IlgpuTestDevice.FromHost(bb.View<ushort>(lenB), hb);
+            IlgpuTestDevice.FromHost(bc.View<ushort>(lenC), hc);
+            IlgpuMmaGemm.Gemm16(dev, prec, ta, tb, m, n, k, alpha, ba.View<ushort>(lenA).SubView(offset), lda, sa,
+                bb.View<ushort>(lenB).SubView(offset), ldb, sb, beta, bc.View<ushort>(lenC).SubView(offset), ldc, sc, batch);
+            dev.Synchronize();
+            var got = IlgpuTestDevice.ToHost(bc.View<ushort>(lenC));
+            Assert.That(got.Where((x, i) => !InC(i)), Is.EqualTo(hc.Where((x, i) => !InC(i))), "elements outside C were written");
+            // The output is rounded to the 16-bit type: half an ulp of the result (2^-11 F16, 2^-8 BF16) on top.
+            double rel = prec == MmaPrecision.Float16 ? 1.0 / 2048 : 1.0 / 256;
+            worst = Compare(got.Select(x => Operand16(prec, x)).ToArray(), rc, rel);
+        }
+        return worst;
+
+        bool InC(long i)
+        {
+            long j = i - offset;
+            if (j < 0) return false;
+            long z = j / sc, r = j % sc;
+            return z < batch && r / ldc < m && r % ldc < n;
+        }
+
+        double Compare(double[] got, double[] old, double rel)
+        {
+            double w = 0;
+            for (int z = 0; z < batch; z++)
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                    {
+                        double dot = 0, mag = 0;
+                        for (int q = 0; q < k; q++)
+                        {
+                            double av = ta ? ra[offset + z * sa + (long)q * lda + i] : ra[offset + z * sa + (long)i * lda + q];
+                            double bv = tb ? rb[offset + z * sb + (long)j * ldb + q] : rb[offset + z * sb + (long)q * ldb + j];
+                            dot += av * bv; mag += Math.Abs(av * bv);
+                        }
+                        long ci = offset + z * sc + (long)i * ldc + j;
+                        double want = alpha * dot + (beta == 0 ? 0 : beta * old[ci]);
+                        double err = Math.Abs(got[ci] - want);
+                        Assert.That(err, Is.LessThanOrEqualTo(tol * (mag + 1) + rel * Math.Abs(want) + 1e-7),
+                            $"{prec} C[{z}][{i},{j}] ta={ta} tb={tb}: got {got[ci]}, want {want}");
+                        w = Math.Max(w, err / (mag + 1e-30));
+                    }
+            if (prec == MmaPrecision.Tf32)
+            {
+                for (long i = 0; i < got.Length; i++)
+                    if (!InC(i)) Assert.That(got[i], Is.EqualTo(old[i]), $"element {i} outside C was written");
+            }
+            return w;
+        }
+    }
+
+    private static double Operand16(MmaPrecision p, ushort bits) =>
+        p == MmaPrecision.Float16 ? (double)BitConverter.UInt16BitsToHalf(bits) : BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
+    private static IlgpuDevice Cpu => IlgpuTestDevice.Cpu;
+
+    // Odd sizes: partial 128-tiles in M and N, K not a multiple of the slab (16 TF32 / 32 16-bit), K below 8.
+    [TestCase(MmaPrecision.Tf32, false, false, 37, 45, 19)]
+    [TestCase(MmaPrecision.Tf32, false, true, 37, 45, 19)]
+    [TestCase(MmaPrecision.Tf32, true, false, 37, 45, 19)]
+    [TestCase(MmaPrecision.Tf32, true, true, 37, 45, 19)]
+    [TestCase(MmaPrecision.Float16, false, false, 37, 45, 41)]
+    [TestCase(MmaPrecision.Float16, false, true, 37, 45, 41)]
+    [TestCase(MmaPrecision.Float16, true, false, 37, 45, 41)]
+    [TestCase(MmaPrecision.Float16, true, true, 37, 45, 41)]
+    [TestCase(MmaPrecision.BFloat16, false, false, 33, 20, 7)]
+    [TestCase(MmaPrecision.BFloat16, true, true, 33, 20, 7)]
+    [TestCase(MmaPrecision.Tf32, false, false, 130, 9, 5)]
+    [TestCase(MmaPrecision.BFloat16, false, true, 1, 135, 35)]
+    public void MatchesReference(MmaPrecision p, bool ta, bool tb, int m, int n, int k) => Check(Cpu, p, ta, tb, m, n, k);
+
+    // Whole tiles and slabs with aligned, K-contiguous operands: the 16-byte load path (both operands for NT).
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void WholeTilesUseVectorLoads(MmaPrecision p) => Check(Cpu, p, false, true, 128, 128, 64);
+
+    [TestCase(MmaPrecision.Tf32, false, true)]
+    [TestCase(MmaPrecision.Float16, true, false)]
+    public void UnalignedOffsetAndPaddedLeadingDimensions(MmaPrecision p, bool ta, bool tb) =>
+        Check(Cpu, p, ta, tb, 20, 18, 40, pad: 3, offset: 1);
+
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void BatchedWithStridesAlphaBeta(MmaPrecision p) =>
+        Check(Cpu, p, false, true, 20, 24, 24, batch: 3, pad: 8, alpha: 0.5f, beta: -2f);
+
+    [Test]
+    public void BatchedWithBroadcastB() => Check(Cpu, MmaPrecision.Float16, true, false, 16, 12, 10, batch: 2, broadcastB: true);
+
+    [Test]
+    public void KZeroScalesC() => Check(Cpu, MmaPrecision.Tf32, false, false, 5, 6, 0, beta: 0.5f);
+
+    [Test]
+    public void Tf32RoundsOperandsToTenMantissaBits()
+    {
+        // TF32 keeps 10 mantissa bits: 1 + 2^-12 rounds to 1, so the product with 3 is exactly 3 (float32 would give 3 + 3·2^-12).
+        var dev = Cpu;
+        using var a = dev.Allocator.Allocate(4);
+        using var b = dev.Allocator.Allocate(4);
+        using var c = dev.Allocator.Allocate(4);
+        IlgpuTestDevice.FromHost(a.View<float>(1), new[] { 1f + MathF.Pow(2, -12) });
+        IlgpuTestDevice.FromHost(b.View<float>(1), new[] { 3f });
+        IlgpuMmaGemm.Tf32(dev, false, false, 1, 1, 1, 1f, a.View<float>(1), 1, 0, b.View<float>(1), 1, 0, 0f, c.View<float>(1), 1, 0);
+        Assert.That(IlgpuTestDevice.ToHost(c.View<float>(1))[0], Is.EqualTo(3f));
+    }
+
+    [Test]
+    public void WrongPrecisionAndShortViewsThrow()
+    {
+        var dev = Cpu;
+        using var a = dev.Allocator.Allocate(2 * 6);
+        using var c = dev.Allocator.Allocate(2 * 9);
+        var ex = Assert.Throws<ArgumentException>(() => IlgpuMmaGemm.Gemm16(dev, MmaPrecision.Tf32, false, false, 2, 3, 3,
+            1f, a.View<ushort>(6), 3, 0, a.View<ushort>(6), 3, 0, 0f, c.View<ushort>(9), 3, 0));
+        Assert.That(ex!.Message, Does.Contain("Float16 or BFloat16"));
+        ex = Assert.Throws<ArgumentException>(() => IlgpuMmaGemm.Gemm16(dev, MmaPrecision.Float16, false, false, 3, 3, 3,
+            1f, a.View<ushort>(6), 3, 0, a.View<ushort>(6), 3, 0, 0f, c.View<ushort>(9), 3, 0));
+        Assert.That(ex!.Message, Does.Contain("Gemm16: A needs 9 elements"));
+    }
+
+    // The device-side 16-bit conversions the epilogue and the emulation use (Ops.NarrowBits).
+    [Test]
+    public void FloatToHalfRoundsLikeDotNet()
+    {
+        // Every float32 whose top 20 bits are swept (all exponents: subnormal results, ties, overflow, Inf/NaN), plus
+        // the exact ties below the largest half and at the subnormal boundary.
+        var rng = new System.Random(5);
+        for (uint hi = 0; hi < (1u << 20); hi++)
+        {
+            uint bits = (hi << 12) | (uint)rng.Next(0, 4096);
+            if ((hi & 7) == 0) bits = hi << 12;                    // exact ties and exactly representable values too
+            float f = BitConverter.UInt32BitsToSingle(bits);
+            ushort want = BitConverter.HalfToUInt16Bits((Half)f);
+            uint got = Ember.Ilgpu.Ops.NarrowBits.FloatToHalf(f);
+            if (float.IsNaN(f)) Assert.That(Half.IsNaN(BitConverter.UInt16BitsToHalf((ushort)got)), Is.True, $"NaN {bits:X8}");
+            else Assert.That(got, Is.EqualTo(want), $"float bits {bits:X8}");
+        }
+        for (uint h = 0; h < 0x10000; h++)
+        {
+            var half = BitConverter.UInt16BitsToHalf((ushort)h);
+            float back = Ember.Ilgpu.Ops.NarrowBits.HalfToFloat((ushort)h);
+            if (Half.IsNaN(half)) Assert.That(float.IsNaN(back), Is.True);
+            else Assert.That(back, Is.EqualTo((float)half), $"half bits {h:X4}");
+        }
+    }
+
+    [Test]
+    public void FloatToBFloat16RoundsToNearestEven()
+    {
+        var rng = new System.Random(6);
+        for (int i = 0; i < 1 << 20; i++)
+        {
+            uint bits = (uint)rng.Next() << 1 ^ (uint)rng.Next(2);
+            if ((i & 15) == 0) bits = (bits & 0xFFFF0000u) | 0x8000u;      // exact ties
+            float f = BitConverter.UInt32BitsToSingle(bits);
+            uint got = Ember.Ilgpu.Ops.NarrowBits.FloatToBFloat16(f);
+            if (float.IsNaN(f)) { Assert.That(float.IsNaN(BitConverter.UInt32BitsToSingle(got << 16)), Is.True); continue; }
+            // Reference: the nearer of the two bfloat16 neighbours (as doubles), the even one on a tie.
+            uint lo = bits & 0xFFFF0000u;
+            double dl = BitConverter.UInt32BitsToSingle(lo), dh = (lo & 0x7FFFFFFFu) == 0x7F7F0000u
+                ? Math.CopySign(Math.Pow(2, 128), f) : BitConverter.UInt32BitsToSingle(lo + 0x10000u);   // past the largest: 2^128
+            double el = Math.Abs(f - dl), eh = Math.Abs(dh - f);
+            uint want = el < eh || (el == eh && ((lo >> 16) & 1) == 0) ? lo >> 16 : (lo >> 16) + 1;
+            if ((lo & 0x7FFFFFFFu) == 0x7F7F0000u && want != lo >> 16)
+                want = (bits & 0x80000000u) != 0 ? 0xFF80u : 0x7F80u;   // max bfloat16 rounds up to Inf
+            if (float.IsInfinity(f)) want = bits >> 16;
+            Assert.That(got, Is.EqualTo(want), $"float bits {bits:X8}");
+        }
+    }
+}
+
+/// <summary>
+/// The inline-PTX <c>mma.sync</c> kernels on each CUDA device of compute capability ≥ 8.0 that ILGPU sees (the GPU
+/// machine): the same checks as <see cref="MmaGemmTests"/>, which test the emulation on ilgpu-cpu. No fixture exists
+/// where there is no such device, so nothing is skipped.
+/// </summary>
+[TestFixtureSource(nameof(Devices))]
+public class MmaGemmCudaTests(string device)
+{
+    /// <summary>CUDA devices that run the tensor-core kernels natively.</summary>
+    public static IEnumerable<string> Devices() =>
+        IlgpuContext.Shared.Devices.Select(d => d.Device)
+            .Where(d => d.Type == DeviceType.Cuda && IlgpuMmaGemm.IsSupported(IlgpuContext.Shared.Get(d)))
+            .Select(d => d.ToString());
+
+    private IlgpuDevice Dev => IlgpuContext.Shared.Get(Device.Parse(device));
+
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void AllTransposesOddSizesAndWholeTiles(MmaPrecision p)
+    {
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45);
+                MmaGemmTests.Check(Dev, p, ta, tb, 256, 256, 256);
+            }
+    }
+
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void BatchedPaddedUnalignedAlphaBeta(MmaPrecision p)
+    {
+        MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f);
+        MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1);
+        MmaGemmTests.Check(Dev, p, true, false, 16, 12, 10, batch: 2, broadcastB: true);
+    }
+}
