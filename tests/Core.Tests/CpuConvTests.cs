@@ -64,7 +64,7 @@ public class CpuConvTests
             [1, 2, 9, 17, 3, 2, 2, 0, 0], [2, 3, 7, 15, 5, 2, 2, 1, 1], [2, 6, 17, 16, 15, 3, 5, 2, 2], [1, 33, 8, 48, 1, 3, 3, 2, 1],
         ];
         foreach (var s in shapes)
-            foreach (int threads in new[] { 1, 2 })
+            foreach (int threads in new[] { 1, 2, 16 })
                 yield return new TestCaseData(s, threads).SetName($"CpuConv n{s[0]} c{s[1]} {s[2]}x{s[3]} o{s[4]} k{s[5]}x{s[6]} p{s[7]},{s[8]} t{threads}");
     }
 
@@ -125,11 +125,13 @@ public class CpuConvTests
             }
             finally { CpuThreads.Count = saved; }
         }
-        var one = Run(1); var two = Run(2); var three = Run(3);
-        for (int i = 0; i < one.Length; i++)
+        var one = Run(1);
+        // 3, 4 and 16 threads split the weight gradient into 3 x 1, 2 x 2 and wider grids of (output, input-channel) blocks.
+        foreach (int threads in new[] { 2, 3, 4, 16 })
         {
-            Assert.That(two[i], Is.EqualTo(one[i]), $"output {i}, 2 threads");
-            Assert.That(three[i], Is.EqualTo(one[i]), $"output {i}, 3 threads");
+            var many = Run(threads);
+            for (int i = 0; i < one.Length; i++)
+                Assert.That(many[i], Is.EqualTo(one[i]), $"output {i}, {threads} threads");
         }
     }
 

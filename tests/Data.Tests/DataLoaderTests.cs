@@ -90,6 +90,29 @@ public class DataLoaderTests
         Assert.Throws<InvalidOperationException>(() => { foreach (var _ in loader) { } });
     }
 
+    private sealed class ThreadCountProbe : Dataset<Tensor>
+    {
+        public readonly System.Collections.Concurrent.ConcurrentBag<int> Seen = [];
+        public override int Count => 12;
+        public override Tensor this[int index] { get { Seen.Add(Threads.Count); return Tensor.Scalar(index); } }
+    }
+
+    [Test]
+    public void BackgroundWorkersFetchWithOneKernelThread([Values(0, 2)] int workers)
+    {
+        int saved = Threads.Count;
+        try
+        {
+            Threads.Count = 4;
+            var ds = new ThreadCountProbe();
+            foreach (var _ in DataLoader.Create(ds, batchSize: 3, numWorkers: workers)) { }
+            // numWorkers = 0 fetches on the consumer's thread with the global count; background workers use one thread.
+            Assert.That(ds.Seen.Distinct(), Is.EqualTo(new[] { workers == 0 ? 4 : 1 }));
+            Assert.That(Threads.Count, Is.EqualTo(4), "the limit ends with the fetch");
+        }
+        finally { Threads.Count = saved; }
+    }
+
     private sealed class Slow(int count) : Dataset<Tensor>
     {
         public int Fetched;

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
 namespace Ember.Cpu;
 
 public sealed partial class CpuBackend
@@ -118,11 +121,15 @@ public sealed partial class CpuBackend
         if (dim == 0 && x.IsContiguous && result.IsContiguous)
         {
             int row = checked((int)(x.Numel / Math.Max(x.shape[0], 1)));
-            for (long i = 0; i < count; i++)
+            long io = index.offset, xo = x.offset, ro = result.offset;
+            CpuParallel.For(count, row, (i0, n) =>
             {
-                long src = x.offset + id[index.offset + i * istride] * row;
-                xd.AsSpan(checked((int)src), row).CopyTo(rd.AsSpan(checked((int)(result.offset + i * row)), row));
-            }
+                for (long i = i0; i < i0 + n; i++)
+                {
+                    long src = xo + id[io + i * istride] * row;
+                    xd.AsSpan(checked((int)src), row).CopyTo(rd.AsSpan(checked((int)(ro + i * row)), row));
+                }
+            });
             return;
         }
         long xs = x.strides[dim];
@@ -140,6 +147,11 @@ public sealed partial class CpuBackend
         {
             ReducedPrecision.ViaFloat32(this, [index, source], [target], (i, o) => IndexAdd(o[0]!, dim, i[0]!, i[1]!, alpha));
             return;
+        }
+        if (dim == 0 && target.IsContiguous && source.IsContiguous && index.DType == DType.Int64 && index.Numel > 0)
+        {
+            if (target.DType == DType.Float32) { IndexAddRows(target, index, source, (float)alpha); return; }
+            if (target.DType == DType.Float64) { IndexAddRows(target, index, source, alpha); return; }
         }
         switch (target.DType)
         {
@@ -166,6 +178,33 @@ public sealed partial class CpuBackend
             long t = od.Offset[1] + id[index.offset + od.Coord[dim] * istride] * ts;
             td[t] = addScaled(td[t], sd[od.Offset[0]]);
         }
+    }
+
+    // index_add along dim 0 of contiguous float tensors (the embedding backward): target[index[i], :] += alpha·source[i, :],
+    // rounded as the generic path (a product, then a sum). Threads own disjoint 64-byte column blocks and walk every i in
+    // order, so each element sums in the serial order (repeated indices accumulate as on one thread) and no two threads
+    // write one cache line.
+    private static void IndexAddRows<T>(Tensor target, Tensor index, Tensor source, T alpha)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] td = Data<T>(target), sd = Data<T>(source);
+        long[] id = Data<long>(index);
+        long rows = index.Numel, istride = index.Dim == 0 ? 0 : index.strides[0], io = index.offset;
+        int width = (int)(source.Numel / rows);
+        long to = target.offset, so = source.offset;
+        int block = 64 / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        long blocks = (width + block - 1) / block;
+        CpuParallel.For(blocks, rows * block, (b0, count) =>
+        {
+            int c0 = (int)(b0 * block), c1 = (int)Math.Min(width, (b0 + count) * block);
+            for (long i = 0; i < rows; i++)
+            {
+                var dst = td.AsSpan((int)(to + id[io + i * istride] * width + c0), c1 - c0);
+                var src = sd.AsSpan((int)(so + i * width + c0), c1 - c0);
+                if (alpha == T.One) TensorPrimitives.Add(dst, src, dst);
+                else TensorPrimitives.MultiplyAdd(src, alpha, dst, dst);
+            }
+        });
     }
 
     /// <inheritdoc/>

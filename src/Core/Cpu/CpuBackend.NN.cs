@@ -12,7 +12,7 @@ public sealed partial class CpuBackend
     private static void ForRows(long count, long workPerRow, Action<int> body)
     {
         if (count > 1 && count * workPerRow >= ParallelThreshold)
-            Parallel.For(0, (int)count, body);
+            CpuParallel.For(count, workPerRow, (r0, n) => { for (long i = r0; i < r0 + n; i++) body((int)i); });
         else
             for (int i = 0; i < count; i++) body(i);
     }

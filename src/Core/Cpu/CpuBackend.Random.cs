@@ -32,10 +32,8 @@ public sealed partial class CpuBackend
                 }
             }
         }
-        int threads = CpuThreads.Count;
-        if (threads <= 1 || n < 65536) { Body(0, blocks); return; }
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            c => Body(blocks * c / threads, blocks * (c + 1) / threads));
+        if (n < 65536) { Body(0, blocks); return; }
+        CpuParallel.For(blocks, 4, (b0, count) => Body(b0, b0 + count));
     }
 
     // The per-lane values of one Philox block; the GPU kernels compute the same formulas (see Philox).

@@ -52,11 +52,8 @@ public sealed partial class CpuBackend
             }
             if (buf != null) ArrayPool<T>.Shared.Return(buf);
         }
-        int threads = CpuThreads.Count;
-        if (threads <= 1 || outer < 2 || outer * inner < 32768) { Body(0, outer); return; }
-        int chunks = (int)Math.Min(threads, outer);
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            c => Body(outer * c / chunks, outer * (c + 1) / chunks));
+        if (outer < 2 || outer * inner < 32768) { Body(0, outer); return; }
+        CpuParallel.For(outer, inner, (r0, n) => Body(r0, r0 + n));
     }
 
     // Writes one reduced value at row r of the 1-D (possibly strided) output, converting to its dtype.
@@ -79,9 +76,33 @@ public sealed partial class CpuBackend
         Data<long>(indices)[indices.offset + r * (indices.Dim == 0 ? 0 : indices.strides[0])] = index;
     }
 
+    // A whole-tensor float sum of at least this many contiguous elements is split into blocks of SumBlock, summed in
+    // parallel. Smaller sums, and reductions with several output rows (parallel over the rows), stay as they were.
+    private const int ParallelSumMin = 1 << 18, SumBlock = 1 << 16;
+
     private static void ReduceFloat<T>(ReduceOp op, Tensor x, Tensor values, Tensor? indices)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (op == ReduceOp.Sum && x.shape[0] == 1 && x.strides[1] == 1 && x.shape[1] >= ParallelSumMin)
+        {
+            // Fixed blocks (not one per thread): each block's sum in T, the block sums added in double in block order,
+            // so the result does not depend on the thread count.
+            T[] d = Data<T>(x);
+            int length = checked((int)x.shape[1]), start = checked((int)x.offset);
+            var partial = new double[(length + SumBlock - 1) / SumBlock];
+            CpuParallel.For(partial.Length, SumBlock, (b0, n) =>
+            {
+                for (long b = b0; b < b0 + n; b++)
+                {
+                    int first = (int)b * SumBlock;
+                    partial[b] = double.CreateTruncating(TensorPrimitives.Sum<T>(d.AsSpan(start + first, Math.Min(SumBlock, length - first))));
+                }
+            });
+            double total = 0;
+            foreach (double p in partial) total += p;
+            PutValue(values, 0, total, 0, false);
+            return;
+        }
         ForReduceRows<T>(x, (row, r) =>
         {
             switch (op)

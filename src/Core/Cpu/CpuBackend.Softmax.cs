@@ -93,10 +93,7 @@ public sealed partial class CpuBackend
     // Runs body over row ranges, in parallel over CpuThreads when the tensor is large.
     private static void ForRowBlocks(long rows, long cols, Action<long, long> body)
     {
-        int threads = CpuThreads.Count;
-        if (threads <= 1 || rows < 2 || rows * cols < 32768) { body(0, rows); return; }
-        int chunks = (int)Math.Min(threads, rows);
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            c => body(rows * c / chunks, rows * (c + 1) / chunks));
+        if (rows < 2 || rows * cols < 32768) { body(0, rows); return; }
+        CpuParallel.For(rows, cols, (r0, n) => body(r0, r0 + n));
     }
 }

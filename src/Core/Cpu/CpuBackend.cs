@@ -191,10 +191,7 @@ public sealed partial class CpuBackend : IBackend
                 }
             }
         }
-        int threads = CpuThreads.Count;
-        if (threads <= 1 || tasks < 2 || layout.Rows * cols < 65536) { Body(0, tasks); return; }
-        int chunks = (int)Math.Min(threads, tasks);
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            c => Body(tasks * c / chunks, tasks * (c + 1) / chunks));
+        if (tasks < 2 || layout.Rows * cols < 65536) { Body(0, tasks); return; }
+        CpuParallel.For(tasks, layout.Rows * cols / tasks, (t0, n) => Body(t0, t0 + n));
     }
 }

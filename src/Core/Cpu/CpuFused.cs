@@ -15,15 +15,9 @@ internal static class CpuFused
     /// </summary>
     internal static void ForChunks(long n, Action<int, int> body, long workPerItem = 1)
     {
-        int threads = CpuThreads.Count;
         long work = n * Math.Max(1, workPerItem);
-        if (threads <= 1 || n < 2 || work <= 2 * Chunk) { body(0, (int)n); return; }
-        int chunks = (int)Math.Min(Math.Min(threads * 4, n), (work + Chunk - 1) / Chunk);
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
-        {
-            long s = n * c / chunks, e = n * (c + 1) / chunks;
-            body((int)s, (int)(e - s));
-        });
+        if (n < 2 || work <= 2 * Chunk) { body(0, (int)n); return; }
+        CpuParallel.For(n, workPerItem, (s, count) => body((int)s, (int)count));
     }
 
     private static bool IsCpuFloat(Tensor t) => t.Device.Type == DeviceType.Cpu && t.DType is DType.Float32 or DType.Float64;
@@ -61,8 +55,7 @@ internal static class CpuFused
             }
             for (int j = 0; j < w; j++) result[ro + j0 + j] = T.CreateTruncating(acc[j]);
         }
-        int threads = CpuThreads.Count;
-        if (threads <= 1 || colChunks < 2 || (long)m * n < 65536) { for (int c = 0; c < colChunks; c++) Body(c); return; }
-        Parallel.For(0, colChunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Body);
+        if (colChunks < 2 || (long)m * n < 65536) { for (int c = 0; c < colChunks; c++) Body(c); return; }
+        CpuParallel.For(colChunks, (long)m * Width, (c0, count) => { for (long c = c0; c < c0 + count; c++) Body((int)c); });
     }
 }

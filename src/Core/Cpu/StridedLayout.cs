@@ -44,13 +44,7 @@ internal sealed class StridedLayout
     public void ForRows(Action<long, long> body)
     {
         long total = Rows * RowLength;
-        int threads = CpuThreads.Count;
-        if (threads <= 1 || total < 65536 || Rows < 2) { body(0, Rows); return; }
-        int chunks = (int)Math.Min(threads, Rows);
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
-        {
-            long a = Rows * c / chunks, b = Rows * (c + 1) / chunks;
-            body(a, b);
-        });
+        if (total < 65536 || Rows < 2) { body(0, Rows); return; }
+        CpuParallel.For(Rows, RowLength, (r0, n) => body(r0, r0 + n));
     }
 }

@@ -183,8 +183,11 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>
     private TBatch FetchWithInfo(Epoch epoch, int workerId, long batchIndex, int[]? indices, List<T>? streamItems)
     {
         var previous = WorkerInfo.Enter(new WorkerInfo(workerId, NumWorkers, batchIndex, WorkerInfo.Mix(epoch.Seed, batchIndex)));
+        // A background worker's tensor ops run on one thread (PyTorch's workers run with torch.set_num_threads(1)), so
+        // a fetch never takes the CPU kernels' worker pool away from the training step running beside it.
+        IDisposable? limit = workerId >= 0 ? Threads.LimitCurrentThread(1) : null;
         try { return indices is not null ? Fetch(indices) : collate(streamItems!); }
-        finally { WorkerInfo.Enter(previous); }
+        finally { limit?.Dispose(); WorkerInfo.Enter(previous); }
     }
 
     // Reads the next batch's worth of stream items; null at the end (or a short tail with dropLast).

@@ -65,8 +65,19 @@ public unsafe class GemmBatchedTests
         Assert.That(CheckSingle(batch, m, n, k, broadcastA, broadcastB, transA: true, -0.5f, 1.5f, threads), Is.LessThanOrEqualTo(SingleTolerance(k)));
     }
 
+    // Fewer entries than pieces of work (3 entries, up to 16 threads): each entry is also split into a grid of cells.
+    [TestCase(3, 200, 190, 150, 16)]
+    [TestCase(2, 97, 301, 64, 7)]
+    [TestCase(5, 130, 70, 260, 16)]
+    public void SmallBatchSplitsEachEntryOverTheRemainingThreads(int batch, int m, int n, int k, int threads)
+    {
+        Assert.That(CheckSingle(batch, m, n, k, false, false, transA: false, 1f, 0f, threads), Is.LessThanOrEqualTo(SingleTolerance(k)));
+        Assert.That(CheckSingle(batch, m, n, k, false, true, transA: true, -0.5f, 1.5f, threads), Is.LessThanOrEqualTo(SingleTolerance(k)));
+    }
+
     [TestCase(1)]
     [TestCase(2)]
+    [TestCase(16)]
     public void ZeroCBatchStrideAccumulates(int threads)
     {
         // C = alpha * sum_t A_t B_t + beta * C: the weight gradient of a batched linear layer.

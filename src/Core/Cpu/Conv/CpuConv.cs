@@ -15,8 +15,9 @@ namespace Ember.Cpu;
 /// transposed over (O, C) and flipped in both spatial dims, so it runs through the same kernel. The weight gradient
 /// runs <see cref="ConvWeightGradKernel"/> over the positions of every sample.</para>
 /// <para>Work is split over <see cref="CpuThreads.Count"/> threads by (sample, position tile) for the two
-/// convolutions and by blocks of the weight gradient for the third, so every output element is computed by
-/// one thread in a fixed order: results do not depend on the thread count.</para>
+/// convolutions and by a grid of (output-channel blocks × input-channel groups) of the weight gradient for the third
+/// (each thread pads only the input channels it reads), so every output element is computed by one thread in a fixed
+/// order: results do not depend on the thread count.</para>
 /// </remarks>
 internal static unsafe class CpuConv
 {
@@ -212,7 +213,7 @@ internal static unsafe class CpuConv
         public int* Offsets;
         public long XSample, YN, YC, YH, YW;
         public bool GyContiguous;
-        public int N, Cin, H, W, PadT, PadL, Hp, Wp, K, Cout, OutH, OutW, JBlocks, Units, Parts;
+        public int N, Cin, H, W, PadT, PadL, Hp, Wp, K, Cout, OutH, OutW, OBlocks, JBlocks, Units, Parts, GridO, GridJ;
     }
 
     /// <summary>
@@ -242,24 +243,58 @@ internal static unsafe class CpuConv
                 XSample = (long)c * g.Height * g.Width, YN = gy.strides[0], YC = gy.strides[1], YH = gy.strides[2], YW = gy.strides[3],
                 GyContiguous = gy.IsContiguous, N = n, Cin = c, H = g.Height, W = g.Width,
                 PadT = g.PadH, PadL = g.PadW, Hp = hp, Wp = wp, K = k, Cout = o, OutH = g.OutH, OutW = g.OutW,
-                JBlocks = jBlocks, Units = oBlocks * jBlocks,
+                OBlocks = oBlocks, JBlocks = jBlocks, Units = oBlocks * jBlocks,
             };
-            job.Parts = (int)Math.Clamp(flops / WorkPerThread, 1, Math.Min(CpuThreads.Count, job.Units));
+            PlanWeightGrid(&job, (int)Math.Clamp(flops / WorkPerThread, 1, Math.Min(CpuThreads.Count, job.Units)), kh * kw);
             GemmWorkers.Run(job.Parts, &WeightPart, &job);
         }
         if (gb is not null) gbTmp.CopyTo(CpuBackend.Data<float>(gb).AsSpan((int)gb.offset, o));
+    }
+
+    // Splits the (output-channel block × reduction block) units into a GridO × GridJ grid of rectangles, one per thread.
+    // A thread pads only the input channels its reduction blocks touch and reads only its output channels' gradient rows,
+    // so with many threads the per-thread copying shrinks with the grid instead of every thread padding all of x. Cost
+    // per output position, in cycles: kernel work (units · 4·6 multiply-adds at about 32 per cycle), padding (about 0.5
+    // per channel element written and read) and gradient rows (about 0.25 per row element, reads and the L2 they take);
+    // the cheapest grid wins (at 2 threads that is the split by output channels, as before).
+    private static void PlanWeightGrid(WeightJob* j, int parts, int kk)
+    {
+        const int R = ConvWeightGradKernel.Rows, S = ConvWeightGradKernel.Columns;
+        double best = double.MaxValue;
+        for (int go = 1; go <= Math.Min(parts, j->OBlocks); go++)
+        {
+            int gj = Math.Min(j->JBlocks, parts / go);
+            int ob = (j->OBlocks + go - 1) / go, jb = (j->JBlocks + gj - 1) / gj;
+            int channels = Math.Min(j->Cin, (jb * S + kk - 1) / kk + 1);
+            double cost = ob * jb * R * S / 32.0 + 0.5 * channels + 0.25 * ob * R;
+            if (cost < best)
+            {
+                best = cost;
+                j->GridO = go;
+                j->GridJ = gj;
+            }
+        }
+        j->Parts = j->GridO * j->GridJ;
     }
 
     private static void WeightPart(void* context, int part)
     {
         var j = (WeightJob*)context;
         const int R = ConvWeightGradKernel.Rows, S = ConvWeightGradKernel.Columns;
-        int u0 = (int)((long)j->Units * part / j->Parts), u1 = (int)((long)j->Units * (part + 1) / j->Parts);
-        long padLength = ((long)j->Cin * j->Hp * j->Wp + 15) & ~15L;
+        // This thread's rectangle of units: output-channel blocks [ob0, ob1) × reduction blocks [jb0, jb1).
+        int go = part / j->GridJ, gj = part % j->GridJ;
+        int ob0 = (int)((long)j->OBlocks * go / j->GridO), ob1 = (int)((long)j->OBlocks * (go + 1) / j->GridO);
+        int jb0 = (int)((long)j->JBlocks * gj / j->GridJ), jb1 = (int)((long)j->JBlocks * (gj + 1) / j->GridJ);
+        int jCount = jb1 - jb0, units = (ob1 - ob0) * jCount;
+        if (units == 0) return;
+        // The input channels that reduction indices [jb0·S, jb1·S) read: only those are padded, at plane cFirst = 0.
+        int kk = j->K / j->Cin, cFirst = jb0 * S / kk, cLast = (Math.Min(j->K, jb1 * S) - 1) / kk + 1;
+        long plane = (long)j->Hp * j->Wp;
+        long padLength = ((cLast - cFirst) * plane + 15) & ~15L;
         long l = (long)j->OutH * j->OutW;
         // The output channels of this thread's blocks. Their gradient rows are read in place when each channel plane is
         // contiguous, else gathered per pass into scratch (an expanded or permuted gradient is never materialized whole).
-        int oFirst = u0 / j->JBlocks * R, oLast = Math.Min(j->Cout, ((u1 - 1) / j->JBlocks + 1) * R);
+        int oFirst = ob0 * R, oLast = Math.Min(j->Cout, ob1 * R);
         bool inPlace = j->YW == 1 && j->YH == j->OutW;
         // Samples per pass: their padded planes stay within about 256 KB, so each block's accumulators are loaded and
         // stored once per pass rather than once per sample (small planes have only a few vectors per row).
@@ -267,10 +302,10 @@ internal static unsafe class CpuConv
         long gatherLength = inPlace ? 0 : ((long)chunk * (oLast - oFirst) * l + 15) & ~15L;
         // Scratch: the padded samples, the gathered rows, then R·S lane accumulators per unit (64-byte aligned: the
         // lengths before them are multiples of 16 floats).
-        float* pad = (float*)GemmBuffers.Get((nuint)((chunk * padLength + gatherLength + (long)(u1 - u0) * R * S * 16) * sizeof(float)));
+        float* pad = (float*)GemmBuffers.Get((nuint)((chunk * padLength + gatherLength + (long)units * R * S * 16) * sizeof(float)));
         float* gathered = pad + chunk * padLength;
         var acc = (Vector512<float>*)(gathered + gatherLength);
-        new Span<float>(acc, (u1 - u0) * R * S * 16).Clear();
+        new Span<float>(acc, units * R * S * 16).Clear();
         long gStride = inPlace ? j->YN : (oLast - oFirst) * l;
         // Bias sums of the output channels whose first block (jb = 0) is this thread's, in double over samples.
         var gbAcc = j->Gb is null ? null : new double[j->Cout];
@@ -281,33 +316,34 @@ internal static unsafe class CpuConv
             int m = Math.Min(chunk, j->N - n0);
             for (int i = 0; i < m; i++)
             {
-                Pad(j->X + (n0 + i) * j->XSample, (long)j->H * j->W, j->W, 1, j->Cin, j->H, j->W, j->PadT, j->PadL, j->Hp, j->Wp, pad + i * padLength);
+                Pad(j->X + (n0 + i) * j->XSample + (long)cFirst * j->H * j->W, (long)j->H * j->W, j->W, 1, cLast - cFirst, j->H, j->W,
+                    j->PadT, j->PadL, j->Hp, j->Wp, pad + i * padLength);
                 if (!inPlace)
                     Gather(j->Gy + (n0 + i) * j->YN, j->YC, j->YH, j->YW, oFirst, oLast, j->OutH, j->OutW, gathered + i * gStride);
             }
             float* gyn = inPlace ? j->Gy + n0 * j->YN : gathered;
-            for (int u = u0; u < u1; u++)
+            for (int u = 0; u < units; u++)
             {
-                int o0 = u / j->JBlocks * R, k0 = u % j->JBlocks * S;
+                int o0 = (ob0 + u / jCount) * R, k0 = (jb0 + u % jCount) * S;
                 // Blocks past the last channel or index repeat the last one (computed, never stored).
                 for (int r = 0; r < R; r++)
                 {
                     int oc = Math.Min(o0 + r, j->Cout - 1);
                     rowOffsets[r] = inPlace ? oc * j->YC : (oc - oFirst) * l;
                 }
-                for (int s = 0; s < S; s++) colOffsets[s] = j->Offsets[Math.Min(k0 + s, j->K - 1)];
+                for (int s = 0; s < S; s++) colOffsets[s] = j->Offsets[Math.Min(k0 + s, j->K - 1)] - (int)(cFirst * plane);
                 ConvWeightGradKernel.Run(gyn, rowOffsets, gStride, pad, colOffsets, padLength, m, j->OutH, j->OutW, j->Wp,
-                    acc + (long)(u - u0) * R * S);
+                    acc + (long)u * R * S);
                 if (gbAcc is not null && k0 == 0)
                     for (int i = 0; i < m; i++)
                         for (int r = 0; r < R && o0 + r < j->Cout; r++)
                             gbAcc[o0 + r] += TensorPrimitives.Sum(new ReadOnlySpan<float>(gyn + i * gStride + rowOffsets[r], (int)l));
             }
         }
-        for (int u = u0; u < u1; u++)
+        for (int u = 0; u < units; u++)
         {
-            int o0 = u / j->JBlocks * R, k0 = u % j->JBlocks * S;
-            Vector512<float>* a = acc + (long)(u - u0) * R * S;
+            int o0 = (ob0 + u / jCount) * R, k0 = (jb0 + u % jCount) * S;
+            Vector512<float>* a = acc + (long)u * R * S;
             for (int r = 0; r < R && o0 + r < j->Cout; r++)
             {
                 for (int s = 0; s < S && k0 + s < j->K; s++)

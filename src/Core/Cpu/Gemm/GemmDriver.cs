@@ -16,6 +16,13 @@ internal static unsafe class GemmDriver<T, TK>
     /// <summary>Multiply-adds below which one more thread is not worth waking.</summary>
     private const long WorkPerThread = 1L << 19;
 
+    /// <summary>
+    /// Rows of a packed A block on this machine: the kernel's MC, lowered (in whole MR tiles) where half of the L2 read at
+    /// start (<see cref="CpuTopology.L2Bytes"/>) cannot hold an MC x KC block, so the block stays in L2 on small-cache CPUs.
+    /// A static readonly value: the tiered JIT folds it like a constant.
+    /// </summary>
+    private static readonly int Mc = Math.Max(TK.MR, Math.Min(TK.MC, (int)(CpuTopology.L2Bytes / 2 / ((long)TK.KC * sizeof(T))) / TK.MR * TK.MR));
+
     /// <summary>Plans the thread split and runs the problem, using at most <paramref name="threads"/> threads.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Execute(GemmProblem<T>* p, int threads)
@@ -23,13 +30,27 @@ internal static unsafe class GemmDriver<T, TK>
         long flops = (long)p->M * p->N * p->K;
         long total = flops * p->Batch;
         int parts = (int)Math.Clamp(total / WorkPerThread, 1, threads);
-        p->SplitBatch = p->Batch >= parts && p->CBatch != 0 && (p->Batch % parts == 0 || p->Batch >= 4 * parts);
-        if (p->SplitBatch)
+        // Separate outputs (C batch stride not 0) can be split by entry: whole entries per piece when there are enough
+        // of them to balance; fewer entries than pieces (many threads, a small batch of small matrices) split each entry
+        // into a grid as well, so all threads work instead of only the few a single small matrix would keep busy.
+        bool separate = p->CBatch != 0 && p->Batch > 1;
+        if (separate && p->Batch >= parts && (p->Batch % parts == 0 || p->Batch >= 4 * parts))
         {
+            p->BatchGroups = parts;
+            p->GridM = p->GridN = 1;
+            p->CellM = p->M;
+            p->CellN = p->N;
             p->Parts = parts;
+        }
+        else if (separate && p->Batch < parts)
+        {
+            p->BatchGroups = p->Batch;
+            PlanGrid(p, (int)Math.Clamp(flops / WorkPerThread, 1, parts / p->Batch));
+            p->Parts *= p->Batch;
         }
         else
         {
+            p->BatchGroups = 1;
             PlanGrid(p, (int)Math.Clamp(flops / WorkPerThread, 1, parts));
         }
         if (p->Parts == 1)
@@ -75,19 +96,14 @@ internal static unsafe class GemmDriver<T, TK>
     private static void Part(void* context, int part)
     {
         var p = (GemmProblem<T>*)context;
-        if (p->SplitBatch)
-        {
-            int first = (int)((long)p->Batch * part / p->Parts);
-            int last = (int)((long)p->Batch * (part + 1) / p->Parts);
-            for (int i = first; i < last; i++)
-                Block(p, i, 0, p->M, 0, p->N, p->Beta);
-            return;
-        }
-        int m0 = part / p->GridN * p->CellM;
-        int n0 = part % p->GridN * p->CellN;
+        int cells = p->GridM * p->GridN, group = part / cells, cell = part % cells;
+        int first = (int)((long)p->Batch * group / p->BatchGroups);
+        int last = (int)((long)p->Batch * (group + 1) / p->BatchGroups);
+        int m0 = cell / p->GridN * p->CellM;
+        int n0 = cell % p->GridN * p->CellN;
         int m1 = Math.Min(p->M, m0 + p->CellM);
         int n1 = Math.Min(p->N, n0 + p->CellN);
-        for (int i = 0; i < p->Batch; i++)
+        for (int i = first; i < last; i++)
         {
             // With a broadcast C (batch stride 0) the products accumulate: C = alpha * sum_b A_b B_b + beta * C.
             T beta = i > 0 && p->CBatch == 0 ? T.One : p->Beta;
@@ -113,7 +129,7 @@ internal static unsafe class GemmDriver<T, TK>
 
         int mr = TK.MR, nr = TK.NR;
         int kcMax = Math.Min(k, TK.KC);
-        int mcMax = Math.Min(RoundUp(m, mr), TK.MC);
+        int mcMax = Math.Min(RoundUp(m, mr), Mc);
         int ncMax = Math.Min(RoundUp(n, nr), TK.NC);
         long aLength = RoundUp(kcMax * mcMax, 16) + 16, bLength = RoundUp(kcMax * ncMax, 16);
         T* packedA = (T*)GemmBuffers.Get((nuint)((aLength + bLength + mr * nr) * sizeof(T)));
@@ -130,9 +146,9 @@ internal static unsafe class GemmDriver<T, TK>
                 T betaNow = pc == 0 ? beta : T.One;
                 bool betaZero = betaNow == T.Zero;
                 GemmPacking.PackB(packedB, b + pc * brs + jc * bcs, brs, bcs, kc, nc, nr);
-                for (int ic = 0; ic < m; ic += TK.MC)
+                for (int ic = 0; ic < m; ic += Mc)
                 {
-                    int mc = Math.Min(TK.MC, m - ic);
+                    int mc = Math.Min(Mc, m - ic);
                     GemmPacking.PackA(packedA, a + ic * ars + pc * acs, ars, acs, mc, kc, mr);
                     for (int jr = 0; jr < nc; jr += nr)
                     {

@@ -21,10 +21,13 @@ internal unsafe struct GemmProblem<T> where T : unmanaged, IBinaryFloatingPointI
     /// <summary>Number of pieces of work (threads) the problem is split into.</summary>
     public int Parts;
 
-    /// <summary>When true, piece i computes a contiguous range of whole batch entries.</summary>
-    public bool SplitBatch;
+    /// <summary>
+    /// Number of groups the batch entries are split into (contiguous ranges, 1 when every piece sees every entry).
+    /// Piece i computes cell i % (GridM * GridN) of every entry of group i / (GridM * GridN).
+    /// </summary>
+    public int BatchGroups;
 
-    /// <summary>Otherwise every piece computes one cell of a GridM x GridN grid of each matrix.</summary>
+    /// <summary>Cells of the grid each matrix is split into (1 x 1 when pieces own whole entries).</summary>
     public int GridM, GridN;
 
     /// <summary>Rows and columns of a grid cell (multiples of the kernel's MR and NR).</summary>

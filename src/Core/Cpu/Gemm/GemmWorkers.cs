@@ -3,11 +3,14 @@ using System.Diagnostics;
 namespace Ember.Cpu;
 
 /// <summary>
-/// A small set of persistent worker threads for GEMM: one call runs <c>parts</c> pieces of work, piece 0 on the
-/// calling thread and the others on workers, and returns when all are done. Nothing is allocated per call.
-/// Workers and the waiting caller spin for a short while before they block, because waking a blocked thread
-/// costs tens of microseconds, more than a whole 128 x 128 product. If the pool is already in use (a concurrent
-/// call from another thread), the caller runs all pieces itself rather than oversubscribing the cores.
+/// A small set of persistent worker threads shared by every CPU kernel (GEMM, convolution and, through
+/// <see cref="CpuParallel"/>, all other parallel loops): one call runs <c>parts</c> pieces of work and returns when
+/// all are done. Nothing is allocated per call. The caller and up to parts − 1 woken workers claim pieces from one
+/// atomic counter, so a worker that the OS has not scheduled yet (a loaded machine) delays nothing: the others take
+/// its pieces. Which thread runs a piece never changes its result. Workers and the waiting caller spin for a short
+/// while before they block, because waking a blocked thread costs tens of microseconds, more than a whole 128 x 128
+/// product. If the pool is already in use (a concurrent call from another thread, or a nested call from inside a
+/// piece), the caller runs all pieces itself rather than oversubscribing the cores.
 /// </summary>
 internal static unsafe class GemmWorkers
 {
@@ -18,15 +21,23 @@ internal static unsafe class GemmWorkers
     private static readonly object doneLock = new();
     private static Worker[] workers = [];
     private static int busy;
-    private static int pending;
+    private static int generation;
+    private static int total;
+    private static int remaining;
     private static int callerSleeping;
     private static delegate*<void*, int, void> body;
     private static void* context;
     private static Exception? failure;
 
+    // (generation << 32) | next unclaimed piece. It only ever grows, so a successful compare-exchange from a value read
+    // earlier proves that nothing was claimed in between: the run that value belongs to is still going, and body,
+    // context and total read in between are that run's (the next run writes them only after every piece is done).
+    private static long claim;
+
     /// <summary>
     /// Runs <c>work(ctx, i)</c> for i in [0, <paramref name="parts"/>), in parallel, and waits for all of them.
-    /// <paramref name="ctx"/> must stay valid until this returns (a pointer to the caller's stack is fine).
+    /// <paramref name="ctx"/> must stay valid until this returns (a pointer to the caller's stack is fine). The first
+    /// exception a piece throws is rethrown here (with its stack trace) after all pieces have finished.
     /// </summary>
     public static void Run(int parts, delegate*<void*, int, void> work, void* ctx)
     {
@@ -41,21 +52,19 @@ internal static unsafe class GemmWorkers
             Worker[] pool = EnsureWorkers(parts - 1);
             body = work;
             context = ctx;
+            total = parts;
             failure = null;
-            Volatile.Write(ref pending, parts - 1);
-            for (int i = 1; i < parts; i++)
-                pool[i - 1].Start(i);
-            try
-            {
-                work(ctx, 0);
-            }
-            finally
-            {
-                // The workers read ctx, which may live on this thread's stack: always wait for them.
-                WaitForWorkers();
-            }
+            Volatile.Write(ref remaining, parts);
+            // Publish the run (a full fence: everything above is visible to whoever reads the new claim word).
+            Interlocked.Exchange(ref claim, (long)++generation << 32);
+            for (int i = 0; i < parts - 1; i++)
+                pool[i].Start();
+            // The caller claims pieces too; it cannot stop early (total and claim are its own run's), so the run
+            // finishes even if no worker ever wakes.
+            RunPieces();
+            WaitForPieces();
             if (failure is Exception error)
-                throw new AggregateException("A GEMM worker thread failed.", error);
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         }
         finally
         {
@@ -65,10 +74,35 @@ internal static unsafe class GemmWorkers
         }
     }
 
-    private static void WaitForWorkers()
+    /// <summary>Claims and runs pieces of the current run until none is left unclaimed.</summary>
+    private static void RunPieces()
+    {
+        while (true)
+        {
+            long seen = Volatile.Read(ref claim);
+            int count = Volatile.Read(ref total);
+            if ((int)seen >= count)
+                return;
+            if (Interlocked.CompareExchange(ref claim, seen + 1, seen) != seen)
+                continue;
+            // Piece (int)seen is ours; its run cannot finish before we call Finish, so body and context are its own.
+            Exception? error = null;
+            try
+            {
+                body(context, (int)seen);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            Finish(error);
+        }
+    }
+
+    private static void WaitForPieces()
     {
         long deadline = Stopwatch.GetTimestamp() + SpinTicks;
-        while (Volatile.Read(ref pending) != 0)
+        while (Volatile.Read(ref remaining) != 0)
         {
             if (Stopwatch.GetTimestamp() < deadline)
             {
@@ -79,7 +113,7 @@ internal static unsafe class GemmWorkers
             {
                 // Full fence between announcing the sleep and re-reading the counter (pairs with Finish).
                 Interlocked.Exchange(ref callerSleeping, 1);
-                while (Volatile.Read(ref pending) != 0)
+                while (Volatile.Read(ref remaining) != 0)
                     Monitor.Wait(doneLock);
                 Volatile.Write(ref callerSleeping, 0);
             }
@@ -90,7 +124,7 @@ internal static unsafe class GemmWorkers
     {
         if (error is not null)
             Interlocked.CompareExchange(ref failure, error, null);
-        if (Interlocked.Decrement(ref pending) == 0 && Volatile.Read(ref callerSleeping) != 0)
+        if (Interlocked.Decrement(ref remaining) == 0 && Volatile.Read(ref callerSleeping) != 0)
         {
             lock (doneLock)
                 Monitor.PulseAll(doneLock);
@@ -122,7 +156,6 @@ internal static unsafe class GemmWorkers
         private readonly object sleepLock = new();
         private int go;
         private int sleeping;
-        private int part;
 
         public Worker(int index)
         {
@@ -134,9 +167,8 @@ internal static unsafe class GemmWorkers
             thread.Start();
         }
 
-        public void Start(int index)
+        public void Start()
         {
-            part = index;
             // Full fence between raising the flag and reading whether the worker sleeps (pairs with Loop).
             Interlocked.Exchange(ref go, 1);
             if (Volatile.Read(ref sleeping) != 0)
@@ -167,16 +199,9 @@ internal static unsafe class GemmWorkers
                     }
                 }
                 Volatile.Write(ref go, 0);
-                Exception? error = null;
-                try
-                {
-                    body(context, part);
-                }
-                catch (Exception e)
-                {
-                    error = e;
-                }
-                Finish(error);
+                // Woken for a run that may already be over (the caller and other workers took every piece): then
+                // there is nothing to claim and the worker goes back to waiting.
+                RunPieces();
             }
         }
     }
