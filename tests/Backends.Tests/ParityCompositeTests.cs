@@ -29,6 +29,15 @@ public abstract class ParityCompositeTests(string device) : DeviceTest(device)
         yield return C("AdvancedIndexMixed", x => x[Tensor.FromArray(new long[] { 3, 0, 3 }).To(x.Device), 1..4] * x[.., (x.Detach()[0] > 0)].Sum());
         yield return C("Lerp", x => x.Lerp(x * x, 0.3).Addcmul(x, x, 0.5).Addcdiv(x, x.Abs() + 1));
         yield return C("FmodFrac", x => x.Fmod(0.7) + x.Frac() + x.NanToNum());
+        // Linalg: the decompositions compute on the host and return on the input's device; SPD a = x·xᵀ + 2I keeps
+        // every one defined, and sign-free combinations (U·diag(S)·Vh, V∘V) compare what is unique.
+        static Tensor Spd(Tensor x) => x.MatMul(x.mT) + Tensor.Eye(4, dtype: x.DType, device: x.Device) * 2;
+        yield return C("LinalgInvSolveDet", x => Linalg.Inv(Spd(x)).MatMul(x) + Linalg.Solve(Spd(x), x) * Linalg.Det(Spd(x)) * 0.01);
+        yield return C("LinalgSlogdetCholesky", x => Linalg.Cholesky(Spd(x)) + Linalg.Slogdet(Spd(x)).LogAbsDet);
+        yield return C("LinalgEigh", x => { var (l, v) = Linalg.Eigh(Spd(x)); return v * v * l; });
+        yield return C("LinalgSvd", x => { var (u, sv, vh) = Linalg.Svd(x, fullMatrices: false); return (u * sv.Unsqueeze(0)).MatMul(vh) + sv.Sum(); });
+        yield return C("LinalgQr", x => { var (q, r) = Linalg.Qr(x.mT); return q.MatMul(r).mT + r.Abs().Sum(); });
+        yield return C("LinalgPinvNorms", x => Linalg.Pinv(x).mT + Linalg.VectorNorm(x, 3) + Linalg.MatrixNorm(x, "nuc"));
     }
 
     [TestCaseSource(nameof(Cases))]
