@@ -126,4 +126,48 @@ public class PyTorchMeaningTests
         Tensor.ManualSeed(1235);
         Assert.That(Tensor.Rand(5).ToArray<float>(), Is.Not.EqualTo(a));
     }
+
+    [Test]
+    public void DividingIntegersIsTrueDivision()
+    {
+        // torch.tensor([7, -7, 3]) / 2 → tensor([3.5, -3.5, 1.5]) (float32); the same for tensor / tensor and div().
+        var a = Tensor.FromArray(new long[] { 7, -7, 3 });
+        var two = Tensor.FromArray(new long[] { 2, 2, 2 });
+        foreach (var q in new[] { a / 2, a / two, a.Div(two), a.Div(2) })
+        {
+            Assert.That(q.DType, Is.EqualTo(DType.Float32));
+            Assert.That(D(q), Is.EqualTo(new[] { 3.5, -3.5, 1.5 }));
+        }
+        Assert.That(D(6 / Tensor.FromArray(new long[] { 4 })), Is.EqualTo(new[] { 1.5 }));
+        // rounding_mode: 'trunc' toward zero, 'floor' down; integers stay integers.
+        var t = a.Div(two, "trunc");
+        Assert.That(t.DType, Is.EqualTo(DType.Int64));
+        Assert.That(t.ToArray<long>(), Is.EqualTo(new long[] { 3, -3, 1 }));
+        Assert.That(a.Div(two, "floor").ToArray<long>(), Is.EqualTo(new long[] { 3, -4, 1 }));
+        Assert.That(D(a.To(DType.Float32).Div(2, "trunc")), Is.EqualTo(new[] { 3.0, -3.0, 1.0 }));
+        Assert.That(() => a.Div(two, "round"), Throws.ArgumentException.With.Message.Contains("rounding mode"));
+        // In place, an integer tensor cannot hold the quotient (PyTorch: "result type Float can't be cast").
+        Assert.That(() => a.Div_(two), Throws.InvalidOperationException.With.Message.Contains("Div_"));
+        Assert.That(a.ToArray<long>(), Is.EqualTo(new long[] { 7, -7, 3 }), "nothing written");
+    }
+
+    [Test]
+    public void ZeroDimOperandsPromoteAsInPyTorch()
+    {
+        // A scalar converted to a 0-dim tensor (x.Maximum(0) binds 0 → Int64 0-dim) takes the dimensioned dtype.
+        var x = Tensor.FromArray(new float[] { -1.5f, 2f });
+        var m = x.Maximum(0);
+        Assert.That(m.DType, Is.EqualTo(DType.Float32));
+        Assert.That(D(m), Is.EqualTo(new[] { 0.0, 2.0 }));
+        Assert.That((x.Add(1)).DType, Is.EqualTo(DType.Float32));
+        // A higher-category 0-dim tensor decides: Int64 [2] + Float64 0-dim → Float64; Bool [2] + Int64 0-dim → Int64.
+        var i = Tensor.FromArray(new long[] { 1, 2 });
+        var f = i.Add(Tensor.Scalar(0.5, DType.Float64));
+        Assert.That(f.DType, Is.EqualTo(DType.Float64));
+        Assert.That(D(f), Is.EqualTo(new[] { 1.5, 2.5 }));
+        var b = Tensor.FromArray(new[] { true, false }).Add(Tensor.Scalar(2, DType.Int64));
+        Assert.That(b.DType, Is.EqualTo(DType.Int64));
+        // Two dimensioned tensors of different dtypes are still refused, naming the op.
+        Assert.That(() => x.Add(Tensor.FromArray(new double[] { 1, 2 })), Throws.ArgumentException.With.Message.Contains("Add"));
+    }
 }

@@ -144,8 +144,11 @@ public sealed partial class Tensor
     /// <summary>x ·= other in place; returns this.</summary>
     public Tensor Mul_(Tensor other) => InPlaceBinary("Mul_", BinaryOp.Mul, other);
 
-    /// <summary>x /= other in place; returns this.</summary>
-    public Tensor Div_(Tensor other) => InPlaceBinary("Div_", BinaryOp.Div, other);
+    /// <summary>x /= other in place (true division); returns this.</summary>
+    /// <exception cref="InvalidOperationException">x is an integer or Bool tensor: the quotient is a float, which PyTorch
+    /// refuses to write into it too.</exception>
+    public Tensor Div_(Tensor other) => IsFloatingPoint ? InPlaceBinary("Div_", BinaryOp.Div, other)
+        : throw new InvalidOperationException($"Div_: the result type Float32 can't be cast to the desired output type {DType} (shape {Shape}); true division of integers gives floats: use Div (a new tensor), FloorDivide or Div(other, \"trunc\").");
 
     /// <summary>x += s in place; returns this.</summary>
     public Tensor Add_(double s) => UnaryInPlace("Add_", UnaryOp.AddScalar, s);

@@ -54,6 +54,7 @@ public sealed partial class Tensor
         if (Autocast.Cast(AutocastPolicies.Of(op), a, b) is { } cast) return Apply(op, cast[0]!, cast[1]!);
         string name = op.ToString();
         CheckSameDevice(name, a, b);
+        if (a.DType != b.DType && (a.Dim == 0) != (b.Dim == 0)) (a, b) = PromoteZeroDim(a, b);
         CheckSameDType(name, a, b);
         a.CheckNotDisposed(name); b.CheckNotDisposed(name);
         if (IsLogical(op) && a.DType != DType.Bool)
@@ -69,6 +70,21 @@ public sealed partial class Tensor
         a.Backend.Binary(op, a.ExpandRaw(outShape), b.ExpandRaw(outShape), result);
         if (outType == DType.Bool || !a.IsFloatingPoint) return result;
         return AutogradHook.Record(OpKind.Binary, result, new OpArgs { Binary = op }, a, b);
+    }
+
+    /// <summary>
+    /// PyTorch's type promotion for a 0-dim operand (a scalar such as the 2 in <c>x.Div(2)</c>, which converts to a 0-dim
+    /// Int64 tensor) beside a dimensioned one: the dimensioned tensor's dtype wins when the scalar's category (Bool &lt;
+    /// integer &lt; floating) is not higher, so Float32 x + 2 stays Float32; otherwise the scalar's dtype (an Int64 x
+    /// beside a Float64 0-dim tensor gives Float64, a Bool x beside an Int64 one Int64), as PyTorch's rule for 0-dim
+    /// tensors. Tensors that both have dims are never converted silently.
+    /// </summary>
+    private static (Tensor A, Tensor B) PromoteZeroDim(Tensor a, Tensor b)
+    {
+        static int Category(DType d) => d.IsFloatingPoint() ? 2 : d == DType.Bool ? 0 : 1;
+        var (dimmed, scalar) = a.Dim == 0 ? (b, a) : (a, b);
+        var target = Category(scalar.DType) <= Category(dimmed.DType) ? dimmed.DType : scalar.DType;
+        return (a.DType == target ? a : a.To(target), b.DType == target ? b : b.To(target));
     }
 
     /// <summary>Broadcast view used to feed kernels; not recorded (the recorded op un-broadcasts its gradient).</summary>
@@ -172,8 +188,37 @@ public sealed partial class Tensor
     public Tensor Sub(Tensor other, double alpha = 1) => alpha == 1 ? Apply(BinaryOp.Sub, this, other) : Apply(BinaryOp.Sub, this, other * alpha);
     /// <summary>x · other.</summary>
     public Tensor Mul(Tensor other) => Apply(BinaryOp.Mul, this, other);
-    /// <summary>x / other.</summary>
-    public Tensor Div(Tensor other) => Apply(BinaryOp.Div, this, other);
+    /// <summary>
+    /// x / other, true division as PyTorch's <c>torch.div</c>: integer and Bool operands are divided as Float32
+    /// (<c>torch.tensor([3]) / 2</c> is 1.5, never 1). For an integer quotient use <see cref="Div(Tensor, string?)"/>
+    /// with "trunc" or "floor", or <see cref="FloorDivide(Tensor)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes do not broadcast, or dtypes/devices differ (a floating operand and an
+    /// integer one are not mixed silently).</exception>
+    public Tensor Div(Tensor other) => TrueDivide(this, other);
+
+    /// <summary>
+    /// <c>torch.div(x, other, rounding_mode=…)</c>: <c>null</c> is true division (<see cref="Div(Tensor)"/>); "trunc"
+    /// rounds the quotient toward zero and "floor" rounds it down (<see cref="FloorDivide(Tensor)"/>), keeping an
+    /// integer dtype for integer operands.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown rounding mode, or the checks of <see cref="Div(Tensor)"/>.</exception>
+    public Tensor Div(Tensor other, string? roundingMode) => roundingMode switch
+    {
+        null => TrueDivide(this, other),
+        "trunc" => IsFloatingPoint ? TrueDivide(this, other).Trunc() : Apply(BinaryOp.Div, this, other),
+        "floor" => FloorDivide(other),
+        _ => throw new ArgumentException($"Div: expected rounding mode null, \"trunc\" or \"floor\", got \"{roundingMode}\" (shapes {Shape} and {other.Shape})."),
+    };
+
+    /// <summary><see cref="Div(Tensor, string?)"/> by a scalar (an integer tensor and a fractional scalar divide as Float32).</summary>
+    /// <exception cref="ArgumentException">An unknown rounding mode.</exception>
+    public Tensor Div(double other, string? roundingMode) =>
+        !IsFloatingPoint && other != Math.Floor(other) ? To(DType.Float32).Div(other, roundingMode) : Div(ScalarTensor(other), roundingMode);
+
+    // True division: integer (and Bool) operands are promoted to Float32 first, as PyTorch's default float dtype.
+    private static Tensor TrueDivide(Tensor a, Tensor b) =>
+        a.IsFloatingPoint || b.IsFloatingPoint ? Apply(BinaryOp.Div, a, b) : Apply(BinaryOp.Div, a.To(DType.Float32), b.To(DType.Float32));
 
     // ---- comparisons and logic -----------------------------------------------------------------------
 
@@ -245,8 +290,8 @@ public sealed partial class Tensor
     public static Tensor operator -(Tensor a, Tensor b) => Apply(BinaryOp.Sub, a, b);
     /// <summary>Elementwise product with broadcasting.</summary>
     public static Tensor operator *(Tensor a, Tensor b) => Apply(BinaryOp.Mul, a, b);
-    /// <summary>Elementwise quotient with broadcasting.</summary>
-    public static Tensor operator /(Tensor a, Tensor b) => Apply(BinaryOp.Div, a, b);
+    /// <summary>Elementwise true quotient with broadcasting (<see cref="Div(Tensor)"/>: integers divide as Float32).</summary>
+    public static Tensor operator /(Tensor a, Tensor b) => TrueDivide(a, b);
     /// <summary>Negation.</summary>
     public static Tensor operator -(Tensor a) => a.Neg();
     /// <summary>x + s.</summary>
@@ -261,8 +306,13 @@ public sealed partial class Tensor
     public static Tensor operator *(Tensor a, double s) => a.Apply(UnaryOp.MulScalar, s);
     /// <summary>s · x.</summary>
     public static Tensor operator *(double s, Tensor a) => a.Apply(UnaryOp.MulScalar, s);
-    /// <summary>x / s (as x · (1/s) for floats).</summary>
-    public static Tensor operator /(Tensor a, double s) => a.IsFloatingPoint ? a.Apply(UnaryOp.MulScalar, 1.0 / s) : Apply(BinaryOp.Div, a, a.ScalarTensor(s));
-    /// <summary>s / x.</summary>
-    public static Tensor operator /(double s, Tensor a) => a.Apply(UnaryOp.RDivScalar, s);
+    /// <summary>x / s (as x · (1/s) for floats; an integer x divides as Float32, as in PyTorch).</summary>
+    public static Tensor operator /(Tensor a, double s)
+    {
+        if (a.IsFloatingPoint) return a.Apply(UnaryOp.MulScalar, 1.0 / s);
+        var f = a.To(DType.Float32);
+        return Apply(BinaryOp.Div, f, f.ScalarTensor(s));
+    }
+    /// <summary>s / x (an integer x divides as Float32, as in PyTorch).</summary>
+    public static Tensor operator /(double s, Tensor a) => (a.IsFloatingPoint ? a : a.To(DType.Float32)).Apply(UnaryOp.RDivScalar, s);
 }
