@@ -42,7 +42,7 @@ public class ElementwiseTests
         new("PowScalar", t => t.Pow(3), x => x * x * x, Ints: true),
         new("PowHalf", t => t.Pow(0.5), Math.Sqrt, 0, 4),
         new("RPow", t => Tensor.Pow(2.0, t), x => Math.Pow(2, x)),
-        new("Clamp", t => t.Clamp(-1, 0.5), x => Math.Clamp(x, -1, 0.5), Ints: true),
+        new("Clamp", t => t.Clamp(-1, 1), x => Math.Clamp(x, -1, 1), Ints: true),   // integral bounds keep an integer dtype (fractional ones give Float32, as PyTorch: PyTorchMeaningTests)
         new("ClampMin", t => t.Clamp(min: 0.25), x => Math.Max(x, 0.25)),
         new("AddScalar", t => t + 1.5, x => x + 1.5),
         new("RSubScalar", t => 1.5 - t, x => 1.5 - x),

@@ -170,4 +170,28 @@ public class PyTorchMeaningTests
         // Two dimensioned tensors of different dtypes are still refused, naming the op.
         Assert.That(() => x.Add(Tensor.FromArray(new double[] { 1, 2 })), Throws.ArgumentException.With.Message.Contains("Add"));
     }
+
+    [Test]
+    public void IntegerTensorsWithFractionalScalarsComputeInFloat32()
+    {
+        // PyTorch 1.13: x = torch.tensor([-7, -2, 0, 3, 5, 9]); x.clamp(-2.5, 4.5), x * 2.5, x + 0.5, 2.5 - x,
+        // x.abs() ** 0.5 are all float32; x * 3 stays int64; x.mul_(2.5) raises "result type Float can't be cast".
+        var x = Tensor.FromArray(new long[] { -7, -2, 0, 3, 5, 9 });
+        void Is32(Tensor t, double[] expected, string what)
+        {
+            Assert.That(t.DType, Is.EqualTo(DType.Float32), what);
+            Assert.That(D(t), Is.EqualTo(expected).Within(1e-6), what);
+        }
+        Is32(x.Clamp(-2.5, 4.5), [-2.5, -2, 0, 3, 4.5, 4.5], "clamp");
+        Is32(x * 2.5, [-17.5, -5, 0, 7.5, 12.5, 22.5], "x * 2.5");
+        Is32(x + 0.5, [-6.5, -1.5, 0.5, 3.5, 5.5, 9.5], "x + 0.5");
+        Is32(2.5 - x, [9.5, 4.5, 2.5, -0.5, -2.5, -6.5], "2.5 - x");
+        Is32(x.Abs().Pow(0.5), [Math.Sqrt(7), Math.Sqrt(2), 0, Math.Sqrt(3), Math.Sqrt(5), 3], "abs ** 0.5");
+        var three = x * 3;
+        Assert.That(three.DType, Is.EqualTo(DType.Int64));
+        Assert.That(three.ToArray<long>(), Is.EqualTo(new long[] { -21, -6, 0, 9, 15, 27 }));
+        Assert.That(() => x.Mul_(2.5), Throws.InvalidOperationException.With.Message.Contains("Mul_"));
+        Assert.That(() => x.Add_(0.5), Throws.InvalidOperationException.With.Message.Contains("Add_"));
+        Assert.That(x.ToArray<long>(), Is.EqualTo(new long[] { -7, -2, 0, 3, 5, 9 }), "nothing written");
+    }
 }

@@ -151,10 +151,10 @@ public sealed partial class Tensor
         : throw new InvalidOperationException($"Div_: the result type Float32 can't be cast to the desired output type {DType} (shape {Shape}); true division of integers gives floats: use Div (a new tensor), FloorDivide or Div(other, \"trunc\").");
 
     /// <summary>x += s in place; returns this.</summary>
-    public Tensor Add_(double s) => UnaryInPlace("Add_", UnaryOp.AddScalar, s);
+    public Tensor Add_(double s) { CheckScalarFitsInPlace("Add_", s); return UnaryInPlace("Add_", UnaryOp.AddScalar, s); }
 
     /// <summary>x ·= s in place; returns this.</summary>
-    public Tensor Mul_(double s) => UnaryInPlace("Mul_", UnaryOp.MulScalar, s);
+    public Tensor Mul_(double s) { CheckScalarFitsInPlace("Mul_", s); return UnaryInPlace("Mul_", UnaryOp.MulScalar, s); }
 
     /// <summary>Clamps in place; returns this.</summary>
     public Tensor Clamp_(double? min = null, double? max = null) =>

@@ -160,19 +160,34 @@ public sealed partial class Tensor
     public Tensor LeakyRelu(double negativeSlope = 0.01) => Apply(UnaryOp.LeakyRelu, negativeSlope);
     /// <summary>x if x &gt; 0 else α·(eˣ − 1).</summary>
     public Tensor Elu(double alpha = 1.0) => Apply(UnaryOp.Elu, alpha);
-    /// <summary>xᵉ for a scalar exponent.</summary>
-    public Tensor Pow(double exponent) => Apply(UnaryOp.PowScalar, exponent);
+    /// <summary>xᵉ for a scalar exponent (an integer x with a fractional exponent computes in Float32, as in PyTorch).</summary>
+    public Tensor Pow(double exponent) => For(exponent).Apply(UnaryOp.PowScalar, exponent);
     /// <summary>xʸ elementwise with broadcasting.</summary>
     public Tensor Pow(Tensor exponent) => Apply(BinaryOp.Pow, this, exponent);
     /// <summary>baseᵡ for a scalar base.</summary>
-    public static Tensor Pow(double @base, Tensor exponent) => exponent.Apply(UnaryOp.RPowScalar, @base);
+    public static Tensor Pow(double @base, Tensor exponent) => exponent.For(@base).Apply(UnaryOp.RPowScalar, @base);
+
+    /// <summary>
+    /// The tensor a scalar op runs on: this, or for an integer or Bool tensor and a fractional scalar this as Float32 —
+    /// PyTorch's promotion of an integer tensor with a float scalar (<c>torch.tensor([1, 2]) * 2.5</c> is
+    /// [2.5, 5.0], not a truncated [2, 5]). C# passes <c>x * 3</c> and <c>x * 3.0</c> alike as a double, so an
+    /// integral scalar keeps the integer dtype (PyTorch would give Float32 for 3.0, with the same values).
+    /// </summary>
+    private Tensor For(double scalar) => IsFloatingPoint || scalar == Math.Floor(scalar) ? this : To(DType.Float32);
+
+    /// <summary>Whether <see cref="For"/> would promote: in-place ops refuse it, as PyTorch refuses to cast a float result into an integer tensor.</summary>
+    internal void CheckScalarFitsInPlace(string op, double scalar)
+    {
+        if (!IsFloatingPoint && scalar != Math.Floor(scalar))
+            throw new InvalidOperationException($"{op}: the result type Float32 can't be cast to the desired output type {DType} (shape {Shape}, scalar {scalar}); use the out-of-place op, which gives Float32.");
+    }
 
     /// <summary>Clamps into [min, max]; a null bound is open.</summary>
     /// <exception cref="ArgumentException">Both bounds are null.</exception>
     public Tensor Clamp(double? min = null, double? max = null)
     {
         if (min == null && max == null) throw new ArgumentException("Clamp: at least one of min and max must be given.");
-        return Apply(UnaryOp.Clamp, min ?? double.NaN, max ?? double.NaN);
+        return For(min ?? 0).For(max ?? 0).Apply(UnaryOp.Clamp, min ?? double.NaN, max ?? double.NaN);
     }
 
     /// <summary>Elementwise maximum (NaN propagates).</summary>
@@ -295,17 +310,17 @@ public sealed partial class Tensor
     /// <summary>Negation.</summary>
     public static Tensor operator -(Tensor a) => a.Neg();
     /// <summary>x + s.</summary>
-    public static Tensor operator +(Tensor a, double s) => a.Apply(UnaryOp.AddScalar, s);
+    public static Tensor operator +(Tensor a, double s) => a.For(s).Apply(UnaryOp.AddScalar, s);
     /// <summary>s + x.</summary>
-    public static Tensor operator +(double s, Tensor a) => a.Apply(UnaryOp.AddScalar, s);
+    public static Tensor operator +(double s, Tensor a) => a.For(s).Apply(UnaryOp.AddScalar, s);
     /// <summary>x − s.</summary>
-    public static Tensor operator -(Tensor a, double s) => a.Apply(UnaryOp.AddScalar, -s);
+    public static Tensor operator -(Tensor a, double s) => a.For(s).Apply(UnaryOp.AddScalar, -s);
     /// <summary>s − x.</summary>
-    public static Tensor operator -(double s, Tensor a) => a.Apply(UnaryOp.RSubScalar, s);
+    public static Tensor operator -(double s, Tensor a) => a.For(s).Apply(UnaryOp.RSubScalar, s);
     /// <summary>x · s.</summary>
-    public static Tensor operator *(Tensor a, double s) => a.Apply(UnaryOp.MulScalar, s);
+    public static Tensor operator *(Tensor a, double s) => a.For(s).Apply(UnaryOp.MulScalar, s);
     /// <summary>s · x.</summary>
-    public static Tensor operator *(double s, Tensor a) => a.Apply(UnaryOp.MulScalar, s);
+    public static Tensor operator *(double s, Tensor a) => a.For(s).Apply(UnaryOp.MulScalar, s);
     /// <summary>x / s (as x · (1/s) for floats; an integer x divides as Float32, as in PyTorch).</summary>
     public static Tensor operator /(Tensor a, double s)
     {
