@@ -49,11 +49,18 @@ internal sealed unsafe class NcclCommunicator : Communicator
         var id = new Nccl.UniqueId();
         if (group.Rank == 0) Nccl.Check(Nccl.GetUniqueId(&id), "ncclGetUniqueId");
         group.Host.Broadcast((nint)(&id), Nccl.UniqueIdBytes / sizeof(long), DType.Int64, 0, async: false).Wait();
-        MakeContextCurrent(acc);
-        nint c;
-        try { Nccl.Check(Nccl.CommInitRank(&c, group.Size, id, group.Rank), "ncclCommInitRank"); }
-        finally { MakeContextCurrent(acc); }
+        var uniqueId = id;   // a copy the lambda may capture (the original's address was taken above)
+        nint c = 0;
+        InContext(acc, () => { nint created; Nccl.Check(Nccl.CommInitRank(&created, group.Size, uniqueId, group.Rank), "ncclCommInitRank"); c = created; });
         return new NcclCommunicator(acc, c, group.Rank, group.Size);
+    }
+
+    /// <summary>Runs NCCL calls with ILGPU's context made current before them and again after them.</summary>
+    private static void InContext(CudaAccelerator acc, Action calls)
+    {
+        MakeContextCurrent(acc);
+        try { calls(); }
+        finally { MakeContextCurrent(acc); }
     }
 
     /// <summary>Makes ILGPU's context of <paramref name="acc"/> current on this thread, whatever NCCL left current.</summary>
@@ -90,24 +97,24 @@ internal sealed unsafe class NcclCommunicator : Communicator
     /// <summary>Enqueues with the context current; completion is the stream's.</summary>
     private Pending Run(string name, Func<int> call)
     {
-        MakeContextCurrent(accelerator);
-        try { Nccl.Check(call(), name); }
-        finally { MakeContextCurrent(accelerator); }
-        return new Pending(() => { accelerator.DefaultStream.Synchronize(); return true; }, () => accelerator.DefaultStream.Synchronize());
+        InContext(accelerator, () => Nccl.Check(call(), name));
+        return StreamCompletion();
     }
 
-    private Pending Grouped(string name, Action calls)
+    /// <summary>Enqueues several calls as one NCCL group (the sends and receives of Gather and Scatter).</summary>
+    private Pending Grouped(Action calls)
     {
-        MakeContextCurrent(accelerator);
-        try
+        InContext(accelerator, () =>
         {
             Nccl.Check(Nccl.GroupStart(), "ncclGroupStart");
             try { calls(); }
             finally { Nccl.Check(Nccl.GroupEnd(), "ncclGroupEnd"); }
-        }
-        finally { MakeContextCurrent(accelerator); }
-        return new Pending(() => { accelerator.DefaultStream.Synchronize(); return true; }, () => accelerator.DefaultStream.Synchronize());
+        });
+        return StreamCompletion();
     }
+
+    private Pending StreamCompletion() =>
+        new(() => { accelerator.DefaultStream.Synchronize(); return true; }, () => accelerator.DefaultStream.Synchronize());
 
     public override Pending AllReduce(nint send, nint recv, int count, DType dtype, Distributed.ReduceOp op, bool async) =>
         Run("ncclAllReduce", () => Nccl.AllReduce(send, recv, (nuint)count, Type(dtype), Op(op), comm, stream));
@@ -124,7 +131,7 @@ internal sealed unsafe class NcclCommunicator : Communicator
     public override Pending Gather(nint send, nint recv, int count, DType dtype, int root, bool async)
     {
         long bytes = (long)count * dtype.ElementSize();
-        return Grouped("Gather", () =>
+        return Grouped(() =>
         {
             if (Rank == root)
                 for (int r = 0; r < Size; r++)
@@ -136,7 +143,7 @@ internal sealed unsafe class NcclCommunicator : Communicator
     public override Pending Scatter(nint send, nint recv, int count, DType dtype, int root, bool async)
     {
         long bytes = (long)count * dtype.ElementSize();
-        return Grouped("Scatter", () =>
+        return Grouped(() =>
         {
             if (Rank == root)
                 for (int r = 0; r < Size; r++)
@@ -156,9 +163,8 @@ internal sealed unsafe class NcclCommunicator : Communicator
     public override void Dispose()
     {
         if (comm == 0) return;
-        MakeContextCurrent(accelerator);
-        try { Nccl.CommDestroy(comm); }
-        finally { MakeContextCurrent(accelerator); }
+        var c = comm;
+        InContext(accelerator, () => Nccl.CommDestroy(c));
         comm = 0;
     }
 }

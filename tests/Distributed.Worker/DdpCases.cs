@@ -30,6 +30,24 @@ public static class DdpCases
 
     private static Tensor Rows(Tensor t, int rank) => t.Narrow(0, rank * Local, Local);
 
+    /// <summary>
+    /// Steps the DDP replica on this rank's rows of each batch and the single-process reference on the whole batch
+    /// (the concatenation of every rank's rows), with the same MSE loss.
+    /// </summary>
+    private static void TrainSideBySide(Module<Tensor, Tensor> ddp, Optimizer o1, Module<Tensor, Tensor> reference, Optimizer o2, int steps, int n, int me)
+    {
+        for (int step = 0; step < steps; step++)
+        {
+            var (x, y) = Batch(step, n);
+            o1.ZeroGrad();
+            Functional.MseLoss(ddp.Forward(Rows(x, me)), Rows(y, me)).Backward();
+            o1.Step();
+            o2.ZeroGrad();
+            Functional.MseLoss(reference.Forward(x), y).Backward();
+            o2.Step();
+        }
+    }
+
     public static void Run(CaseRunner run, ProcessGroup g)
     {
         foreach (string opt in new[] { "SGD", "AdamW" })
@@ -55,16 +73,7 @@ public static class DdpCases
         if (ddp.BucketParameterNames[0][0] != "4.bias") throw new Exception($"bucket 0 should start with the last parameter, got {ddp.BucketParameterNames[0][0]}");
         var o1 = MakeOptimizer(opt, ddp.Parameters());
         var o2 = MakeOptimizer(opt, reference.Parameters());
-        for (int step = 0; step < 20; step++)
-        {
-            var (x, y) = Batch(step, n);
-            o1.ZeroGrad();
-            Functional.MseLoss(ddp.Forward(Rows(x, me)), Rows(y, me)).Backward();
-            o1.Step();
-            o2.ZeroGrad();
-            Functional.MseLoss(reference.Forward(x), y).Backward();
-            o2.Step();
-        }
+        TrainSideBySide(ddp, o1, reference, o2, steps: 20, n, me);
         CompareToReference(ddp, reference, 1e-10);
         CheckIdenticalAcrossRanks(g, ddp);
         if (!ddp.StateDict().Keys.SequenceEqual(reference.StateDict().Keys))
@@ -156,16 +165,7 @@ public static class DdpCases
         var reference = BnNet();
         var o1 = new SGD(ddp.Parameters(), lr: 0.1, momentum: 0.9);
         var o2 = new SGD(reference.Parameters(), lr: 0.1, momentum: 0.9);
-        for (int step = 0; step < 5; step++)
-        {
-            var (x, y) = Batch(step, n);
-            o1.ZeroGrad();
-            Functional.MseLoss(ddp.Forward(Rows(x, me)), Rows(y, me)).Backward();
-            o1.Step();
-            o2.ZeroGrad();
-            Functional.MseLoss(reference.Forward(x), y).Backward();
-            o2.Step();
-        }
+        TrainSideBySide(ddp, o1, reference, o2, steps: 5, n, me);
         CompareToReference(ddp, reference, 1e-10);
         CheckIdenticalAcrossRanks(g, ddp);
     }
