@@ -161,11 +161,11 @@ public sealed partial class Tensor
     /// <summary>x if x &gt; 0 else α·(eˣ − 1).</summary>
     public Tensor Elu(double alpha = 1.0) => Apply(UnaryOp.Elu, alpha);
     /// <summary>xᵉ for a scalar exponent (an integer x with a fractional exponent computes in Float32, as in PyTorch).</summary>
-    public Tensor Pow(double exponent) => For(exponent).Apply(UnaryOp.PowScalar, exponent);
+    public Tensor Pow(double exponent) => ForScalar(exponent).Apply(UnaryOp.PowScalar, exponent);
     /// <summary>xʸ elementwise with broadcasting.</summary>
     public Tensor Pow(Tensor exponent) => Apply(BinaryOp.Pow, this, exponent);
     /// <summary>baseᵡ for a scalar base.</summary>
-    public static Tensor Pow(double @base, Tensor exponent) => exponent.For(@base).Apply(UnaryOp.RPowScalar, @base);
+    public static Tensor Pow(double @base, Tensor exponent) => exponent.ForScalar(@base).Apply(UnaryOp.RPowScalar, @base);
 
     /// <summary>
     /// The tensor a scalar op runs on: this, or for an integer or Bool tensor and a fractional scalar this as Float32 —
@@ -173,12 +173,14 @@ public sealed partial class Tensor
     /// [2.5, 5.0], not a truncated [2, 5]). C# passes <c>x * 3</c> and <c>x * 3.0</c> alike as a double, so an
     /// integral scalar keeps the integer dtype (PyTorch would give Float32 for 3.0, with the same values).
     /// </summary>
-    private Tensor For(double scalar) => IsFloatingPoint || scalar == Math.Floor(scalar) ? this : To(DType.Float32);
+    private Tensor ForScalar(double scalar) => PromotesFor(scalar) ? To(DType.Float32) : this;
 
-    /// <summary>Whether <see cref="For"/> would promote: in-place ops refuse it, as PyTorch refuses to cast a float result into an integer tensor.</summary>
+    private bool PromotesFor(double scalar) => !IsFloatingPoint && scalar != Math.Floor(scalar);
+
+    /// <summary>Throws where <see cref="ForScalar"/> would promote: in-place ops refuse it, as PyTorch refuses to cast a float result into an integer tensor.</summary>
     internal void CheckScalarFitsInPlace(string op, double scalar)
     {
-        if (!IsFloatingPoint && scalar != Math.Floor(scalar))
+        if (PromotesFor(scalar))
             throw new InvalidOperationException($"{op}: the result type Float32 can't be cast to the desired output type {DType} (shape {Shape}, scalar {scalar}); use the out-of-place op, which gives Float32.");
     }
 
@@ -187,7 +189,7 @@ public sealed partial class Tensor
     public Tensor Clamp(double? min = null, double? max = null)
     {
         if (min == null && max == null) throw new ArgumentException("Clamp: at least one of min and max must be given.");
-        return For(min ?? 0).For(max ?? 0).Apply(UnaryOp.Clamp, min ?? double.NaN, max ?? double.NaN);
+        return ForScalar(min ?? 0).ForScalar(max ?? 0).Apply(UnaryOp.Clamp, min ?? double.NaN, max ?? double.NaN);
     }
 
     /// <summary>Elementwise maximum (NaN propagates).</summary>
@@ -228,8 +230,11 @@ public sealed partial class Tensor
 
     /// <summary><see cref="Div(Tensor, string?)"/> by a scalar (an integer tensor and a fractional scalar divide as Float32).</summary>
     /// <exception cref="ArgumentException">An unknown rounding mode.</exception>
-    public Tensor Div(double other, string? roundingMode) =>
-        !IsFloatingPoint && other != Math.Floor(other) ? To(DType.Float32).Div(other, roundingMode) : Div(ScalarTensor(other), roundingMode);
+    public Tensor Div(double other, string? roundingMode)
+    {
+        var x = ForScalar(other);
+        return x.Div(x.ScalarTensor(other), roundingMode);
+    }
 
     // True division: integer (and Bool) operands are promoted to Float32 first, as PyTorch's default float dtype.
     private static Tensor TrueDivide(Tensor a, Tensor b) =>
@@ -310,17 +315,17 @@ public sealed partial class Tensor
     /// <summary>Negation.</summary>
     public static Tensor operator -(Tensor a) => a.Neg();
     /// <summary>x + s.</summary>
-    public static Tensor operator +(Tensor a, double s) => a.For(s).Apply(UnaryOp.AddScalar, s);
+    public static Tensor operator +(Tensor a, double s) => a.ForScalar(s).Apply(UnaryOp.AddScalar, s);
     /// <summary>s + x.</summary>
-    public static Tensor operator +(double s, Tensor a) => a.For(s).Apply(UnaryOp.AddScalar, s);
+    public static Tensor operator +(double s, Tensor a) => a.ForScalar(s).Apply(UnaryOp.AddScalar, s);
     /// <summary>x − s.</summary>
-    public static Tensor operator -(Tensor a, double s) => a.For(s).Apply(UnaryOp.AddScalar, -s);
+    public static Tensor operator -(Tensor a, double s) => a.ForScalar(s).Apply(UnaryOp.AddScalar, -s);
     /// <summary>s − x.</summary>
-    public static Tensor operator -(double s, Tensor a) => a.For(s).Apply(UnaryOp.RSubScalar, s);
+    public static Tensor operator -(double s, Tensor a) => a.ForScalar(s).Apply(UnaryOp.RSubScalar, s);
     /// <summary>x · s.</summary>
-    public static Tensor operator *(Tensor a, double s) => a.For(s).Apply(UnaryOp.MulScalar, s);
+    public static Tensor operator *(Tensor a, double s) => a.ForScalar(s).Apply(UnaryOp.MulScalar, s);
     /// <summary>s · x.</summary>
-    public static Tensor operator *(double s, Tensor a) => a.For(s).Apply(UnaryOp.MulScalar, s);
+    public static Tensor operator *(double s, Tensor a) => a.ForScalar(s).Apply(UnaryOp.MulScalar, s);
     /// <summary>x / s (as x · (1/s) for floats; an integer x divides as Float32, as in PyTorch).</summary>
     public static Tensor operator /(Tensor a, double s)
     {
