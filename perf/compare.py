@@ -58,14 +58,19 @@ class MiniGpt(nn.Module):
         return self.head(self.ln_f(h))
 
 
-def torch_workloads(dev, sizes, which):
+def torch_workloads(dev, sizes, which, amp=None):
+    """amp: None, or a torch dtype under which every train step's forward pass and loss run (torch.autocast)."""
     def sync():
         if dev.type == "cuda":
             torch.cuda.synchronize()
 
     def train(model, opt, x, y, lossf):
         def step():
-            loss = lossf(model, x, y)
+            if amp is None:
+                loss = lossf(model, x, y)
+            else:
+                with torch.autocast(dev.type, dtype=amp):
+                    loss = lossf(model, x, y)
             opt.zero_grad(); loss.backward(); opt.step()
         return step
 
@@ -142,7 +147,10 @@ def main():
     p.add_argument("--repeat", type=int, default=10)
     p.add_argument("--ember", default="dotnet run -c Release --project perf/Ember.Perf --")
     p.add_argument("--out", default=None, help="write the table as markdown here")
+    p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"],
+                   help="train steps' forward and loss under autocast in this dtype, both sides (no GradScaler)")
     a = p.parse_args()
+    amp = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}[a.amp]
     sizes = a.sizes or ("256,512,1024,2048" if a.device == "cpu" else "1024,2048,4096,8192")
     which = a.workload.split(",")
     torch.set_num_threads(a.threads)
@@ -160,6 +168,8 @@ def main():
         jpath = os.path.join(td, "ember.json")
         cmd = shlex.split(a.ember) + ["--device", a.device, "--threads", str(a.threads), "--workload", a.workload,
                                       "--sizes", sizes, "--warmup", str(a.warmup), "--repeat", str(a.repeat), "--json", jpath]
+        if amp is not None:
+            cmd += ["--amp", a.amp]
         print("running:", " ".join(cmd), flush=True)
         env = dict(os.environ, EMBER_NUM_THREADS=str(a.threads))
         r = subprocess.run(cmd, env=env)
@@ -168,7 +178,7 @@ def main():
         ember = {x["workload"]: x for x in json.load(open(jpath))["results"]}
 
     rows = []
-    work, sync = torch_workloads(dev, [int(s) for s in sizes.split(",")], which)
+    work, sync = torch_workloads(dev, [int(s) for s in sizes.split(",")], which, amp)
     for name, step, flops in work:
         ts = timeit(step, sync, a.warmup, a.repeat)
         med = statistics.median(ts)
@@ -178,7 +188,7 @@ def main():
                      e.get("launches_per_step", float("nan")) if e else float("nan")))
 
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"] * 3
-    lines = [f"device={a.device} threads={a.threads} torch={torch.__version__} blas={blas} repeat={a.repeat} warmup={a.warmup} "
+    lines = [f"device={a.device} threads={a.threads} amp={a.amp} torch={torch.__version__} blas={blas} repeat={a.repeat} warmup={a.warmup} "
              f"load average at the end {' '.join(load)} (medians; min = fastest step, less sensitive to a loaded machine)", "",
              "| workload | Ember ms | PyTorch ms | time ratio (Ember/PyTorch) | Ember min ms | PyTorch min ms | min ratio | Ember GFLOP/s | PyTorch GFLOP/s | Ember alloc KB/step | Ember launches/step |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

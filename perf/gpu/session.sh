@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# One device call on the GPU machine (H100 + 16-core Xeon, PyTorch 2.11, no .NET): the CUDA backend suite, NCCL under
-# mpirun, the CPU thread-scaling table against PyTorch, the GEMM variants against cuBLAS and the row kernels / train
-# steps against PyTorch eager. Every log goes under $OUT/logs and is re-archived into $OUT/logs.tgz after each step
-# (the device tool returns at most eight files, and whatever is under $OUT when a call runs out of time).
+# The GPU machine's programme (H100 + 16-core Xeon, PyTorch 2.11, no .NET), in steps that fit device calls of at most
+# 10 minutes. Every log goes under $OUT/logs and is re-archived into $OUT/logs.tgz after each step (the device tool
+# returns at most eight files, and whatever is under $OUT when a call runs out of time).
 #
 # Here:    ../shared/tools/gpu/stage.sh perf/Ember.Perf/Ember.Perf.csproj perf/gpu/GemmBench/GemmBench.csproj \
-#              tests/Backends.Tests/Ember.Backends.Tests.csproj tests/Distributed.Worker/Ember.Distributed.Worker.csproj
-# There:   bash perf/gpu/session.sh [steps]   (device tool, carry [".gpu"]; steps default to all, in this order:
-#          phase1 = suite + nccl beside scaling at 1,2,4,8 threads; scaling16; gemm; rows)
+#              tests/Backends.Tests/Ember.Backends.Tests.csproj tests/Distributed.Worker/Ember.Distributed.Worker.csproj \
+#              perf/Ember.Soak/Ember.Soak.csproj
+# There:   bash perf/gpu/session.sh STEPS   (device tool, carry [".gpu"]), STEPS a comma list of
+#   checks   at once: the CUDA fixtures of Ember.Backends.Tests three times with pinned staging off and three times
+#            with it on, the OpenCL fixtures three times, the soak program, NCCL under mpirun -np 1, and
+#            tests/golden/amp_gen.py --cuda (PyTorch's real CUDA GradScaler against the committed golden file)  ~6 min
+#   gpu      row kernels and fp32 train steps against PyTorch eager; the train steps under autocast bf16 on both
+#            sides; the GEMM variants against cuBLAS                                                              ~9 min
+#   scaling  the CPU thread-scaling table, 1, 2, 4, 8 and 16 threads, Ember and PyTorch (quiet machine)         ~8 min
 set -u
 OUT=${OUT:-/tmp/ember-session}; L=$OUT/logs; mkdir -p "$L"
 G="bash .gpu/run.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-steps=${1:-phase1,scaling16,gemm,rows}
+steps=${1:?steps: checks, gpu, scaling}
 want() { [[ ",$steps," == *",$1,"* ]]; }
 archive() { tar czf "$OUT/logs.tgz" -C "$L" . 2>/dev/null; }
 step() {   # step NAME SECONDS command...
@@ -22,18 +27,28 @@ step() {   # step NAME SECONDS command...
 }
 { nvidia-smi -L; nproc; lscpu | grep -E "Model name|Thread|Core|Socket|L2|L3"; python3 -c "import torch; print('torch', torch.__version__)"; } > "$L/machine.txt" 2>&1
 $G Ember.Perf --help > /dev/null 2>&1   # unpack the runtime and programs once, before anything runs in parallel
-if want phase1; then
-  ( step suite_cuda 260 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests ) &
-  ( step nccl_np1 120 mpirun --oversubscribe -np 1 $G Ember.Distributed.Worker device cuda ) &
-  step scaling_1_8 330 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,4,8 --out "$L/scaling_1_8.md"
+if want checks; then
+  for i in 1 2 3; do
+    ( step suite_cuda_pin0_$i 400 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
+    ( step suite_cuda_pin1_$i 400 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
+    ( step suite_opencl_$i 400 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
+  done
+  ( step soak 400 $G Ember.Soak --device cuda --seconds 330 --csv "$L/soak.csv" ) &
+  ( step nccl_np1 150 mpirun --oversubscribe -np 1 $G Ember.Distributed.Worker device cuda ) &
+  ( step amp_gen_cuda 150 python3 tests/golden/amp_gen.py --cuda ) &
   wait
 fi
-want scaling16 && step scaling_16 150 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 16 --out "$L/scaling_16.md"
-if want gemm; then
-  step gemm 180 $G GemmBench --check --sizes 1024,2048,4096,8192 --variants simt,tf32,f16,bf16 --skinny
-  step gemm_torch 90 python3 perf/gpu/gemm_torch.py --ember "$L/gemm.txt"
+if want gpu; then
+  step rows 170 python3 perf/compare.py --device cuda --ember "$G Ember.Perf" \
+    --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step amp 110 python3 perf/compare.py --device cuda --amp bf16 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step gemm 200 $G GemmBench --check --sizes 1024,2048,4096,8192 --variants simt,tf32,f16,bf16 --skinny
+  step gemm_torch 80 python3 perf/gpu/gemm_torch.py --ember "$L/gemm.txt"
 fi
-want rows && step rows 200 python3 perf/compare.py --device cuda --ember "$G Ember.Perf" \
-  --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+if want scaling; then
+  # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time
+  step scaling_1_2_16 330 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_1_2_16.md"
+  step scaling_4_8 230 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 4,8 --out "$L/scaling_4_8.md"
+fi
 archive
 cat "$OUT/summary.txt"
