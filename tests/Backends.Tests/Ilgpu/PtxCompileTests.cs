@@ -253,4 +253,19 @@ public class PtxCompileTests
             Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"NonFiniteCheckAndUnscale<{t.Name}>");
         }
     }
+    [TestCase(typeof(byte), typeof(U8), "u8"), TestCase(typeof(sbyte), typeof(I8), "u8"), TestCase(typeof(short), typeof(I16), "u16")]
+    public void FloatToNarrowIntegerConversionsWrapInsteadOfSaturating(Type element, Type num, string unsigned)
+    {
+        // (byte)(long)x wraps on the host (-40.0 -> 216); ILGPU folded it into one PTX cvt.rzi.u8.f64, which saturates
+        // (-40.0 -> 0), so float -> UInt8/Int8/Int16 copies differed on CUDA only. The conversion now wraps in double
+        // first: the only float -> narrow conversion left converts the wrapped value (a sub.f64 result, in range).
+        var kernel = typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Convert))!.MakeGenericMethod(typeof(double), typeof(F64), element, num);
+        string ptx = AutoGroupedPtx(kernel);
+        // Each float -> integer cvt and the register it converts. The kernel's other branch (integer sources, through
+        // ToL/FromL, exact there) folds into a cvt too; the float branch's must convert a sub.f64 result (the wrap).
+        var conversions = System.Text.RegularExpressions.Regex.Matches(ptx, @"cvt\.rzi\.(\w+)\.f64\s+%\w+, (%\w+);");
+        Assert.That(conversions.Any(c => c.Groups[1].Value == unsigned
+                && System.Text.RegularExpressions.Regex.IsMatch(ptx, @"sub\.f64\s+" + System.Text.RegularExpressions.Regex.Escape(c.Groups[2].Value) + ",")),
+            Is.True, $"a cvt.rzi.{unsigned}.f64 of a wrapped (sub.f64) value:\n{ptx}");
+    }
 }

@@ -1,3 +1,4 @@
+using ILGPU.Algorithms;
 using System.Runtime.CompilerServices;
 using ILGPU;
 
@@ -122,8 +123,20 @@ internal readonly struct U8 : INum<byte>
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double ToD(byte x) => x;
-    /// <summary>Truncates toward zero, then wraps (through int64, as the host conversion does).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static byte FromD(double x) => (byte)(long)x;
+    /// <summary>
+    /// Truncates toward zero, then wraps, as the host's <c>(byte)(long)x</c> does for |x| &lt; 2^63. The wrap is
+    /// computed in double (exact: t/256 and 256·⌊t/256⌋ are exact for integral t) because ILGPU folds the integer
+    /// form into one PTX <c>cvt.rzi.u8.f64</c>, which saturates (−40.0 → 0, not 216).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static byte FromD(double x) => (byte)(int)Wrap(x, 256.0);
+
+    /// <summary>trunc(x) mod m in [0, m): the truncated value wrapped into the unsigned range of an m-valued type.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static double Wrap(double x, double m)
+    {
+        double t = XMath.Truncate(x);
+        return t - m * XMath.Floor(t / m);
+    }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(byte x) => x;
     /// <inheritdoc/>
@@ -141,8 +154,8 @@ internal readonly struct I8 : INum<sbyte>
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double ToD(sbyte x) => x;
-    /// <summary>Truncates toward zero, then wraps.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static sbyte FromD(double x) => (sbyte)(long)x;
+    /// <summary>Truncates toward zero, then wraps (in double, see <see cref="U8.FromD"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static sbyte FromD(double x) => (sbyte)(byte)(int)U8.Wrap(x, 256.0);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(sbyte x) => x;
     /// <inheritdoc/>
@@ -160,8 +173,8 @@ internal readonly struct I16 : INum<short>
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double ToD(short x) => x;
-    /// <summary>Truncates toward zero, then wraps.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static short FromD(double x) => (short)(long)x;
+    /// <summary>Truncates toward zero, then wraps (in double, see <see cref="U8.FromD"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static short FromD(double x) => (short)(ushort)(int)U8.Wrap(x, 65536.0);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(short x) => x;
     /// <inheritdoc/>
