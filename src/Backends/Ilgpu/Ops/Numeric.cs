@@ -57,7 +57,7 @@ internal readonly struct F32 : IReal<float>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float FromD(double x) => (float)x;
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(float x) => (long)x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(float x) => I64.FromD(x);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float FromL(long x) => x;
     /// <inheritdoc/>
@@ -94,7 +94,7 @@ internal readonly struct F64 : IReal<double>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double FromD(double x) => x;
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(double x) => (long)x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(double x) => I64.FromD(x);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double FromL(long x) => x;
     /// <inheritdoc/>
@@ -128,8 +128,12 @@ internal readonly struct I32 : INum<int>
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double ToD(int x) => x;
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int FromD(double x) => (int)x;
+    /// <summary>
+    /// Truncates toward zero and saturates (NaN → 0), as .NET's conversion does on the host and PTX's <c>cvt.rzi</c>
+    /// on CUDA; written out because OpenCL C leaves an out-of-range conversion undefined (pocl gave small values).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int FromD(double x) => x >= 2147483648.0 ? int.MaxValue : x >= -2147483648.0 ? (int)x : double.IsNaN(x) ? 0 : int.MinValue;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(int x) => x;
     /// <inheritdoc/>
@@ -147,8 +151,9 @@ internal readonly struct I64 : INum<long>
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double ToD(long x) => x;
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long FromD(double x) => (long)x;
+    /// <summary>Truncates toward zero and saturates (NaN → 0) on every accelerator (see <see cref="I32.FromD"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long FromD(double x) => x >= 9223372036854775808.0 ? long.MaxValue : x >= -9223372036854775808.0 ? (long)x : double.IsNaN(x) ? 0 : long.MinValue;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long ToL(long x) => x;
     /// <inheritdoc/>
