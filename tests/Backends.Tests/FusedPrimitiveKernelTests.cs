@@ -48,6 +48,19 @@ public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(devi
             (be, t) => be.Conv2dWeightGrad(t[0]!, t[1]!, g, groups, t[2]!, t[3]), [2, 3], 2e-5, 2e-5);
     }
 
+    [Test]
+    public void ConvolutionWeightGradientOverSeveralChunks()
+    {
+        // 3·3·3 × 105·105 = 297,675 column elements per sample: the composite's im2col chunks hold 3 samples, so 7
+        // samples run as chunks of 3, 3 and 1 (batched products summed, accumulated across chunks, then per sample).
+        var g = new ConvGeometry(3, 105, 105, 3, 3, 1, 1, 1, 1, 1, 1);
+        long[] xs = [7, 3, 105, 105], ws = [2, 3, 3, 3], ys = [7, 2, 105, 105];
+        // Sums of 77,175 products in float32, in different orders on each backend: 1e-3 (a lost or doubled chunk
+        // moves a weight gradient by about its own size).
+        Conform(d => [Rnd(d, ys, 4), Rnd(d, xs, 1), Tensor.Empty(ws, DType.Float32, d), Tensor.Empty([2], DType.Float32, d)],
+            (be, t) => be.Conv2dWeightGrad(t[0]!, t[1]!, g, 1, t[2]!, t[3]), [2, 3], 1e-3, 1e-3);
+    }
+
     [TestCase(false, DType.Float32), TestCase(true, DType.Float32), TestCase(true, DType.Float64)]
     public void AttentionForwardAndBackward(bool causal, DType dt)
     {

@@ -102,6 +102,25 @@ public abstract class ReducedPrecisionTests(string device) : DeviceTest(device)
             new ConvGeometry(3, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1), 1), 2);
         Same("MaxPool2d", dt, d => FusedOps.MaxPool2d(N(d, [2, 3, 8, 8], 22, dt), new PoolGeometry(8, 8, 2, 2, 2, 2, 0, 0, 4, 4)));
         Same("AvgPool2d", dt, d => FusedOps.AvgPool2d(N(d, [2, 3, 8, 8], 22, dt), new PoolGeometry(8, 8, 3, 3, 2, 2, 1, 1, 4, 4), true));
+        // The backend members behind convolution and pooling, called directly (the fused ops above may widen first).
+        var cg = new ConvGeometry(3, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1);
+        var pg = new PoolGeometry(8, 8, 2, 2, 2, 2, 0, 0, 4, 4);
+        Same("Im2Col", dt, d => { var x = N(d, [2, 3, 9, 9], 19, dt); var c = Tensor.Empty([2, 27, 81], dt, d); x.Backend.Im2Col(x, cg, c); return c; });
+        Same("Col2Im", dt, d => { var c = N(d, [2, 27, 81], 19, dt); var x = Tensor.Empty([2, 3, 9, 9], dt, d); c.Backend.Col2Im(c, cg, x); return x; }, 4);
+        Same("MaxPool2dBackward", dt, d =>
+        {
+            var x = N(d, [2, 3, 8, 8], 22, dt);
+            var (r, at, gi) = (Tensor.Empty([2, 3, 4, 4], dt, d), Tensor.Empty([2, 3, 4, 4], DType.Int64, d), Tensor.Empty([2, 3, 8, 8], dt, d));
+            x.Backend.MaxPool2d(x, pg, r, at);
+            x.Backend.MaxPool2dBackward(N(d, [2, 3, 4, 4], 23, dt), x, at, pg, gi);
+            return gi;
+        });
+        Same("AvgPool2dBackward", dt, d =>
+        {
+            var gi = Tensor.Empty([2, 3, 8, 8], dt, d);
+            gi.Backend.AvgPool2dBackward(N(d, [2, 3, 4, 4], 23, dt), new PoolGeometry(8, 8, 3, 3, 2, 2, 1, 1, 4, 4), true, gi);
+            return gi;
+        }, 2);
         Same("Var", dt, d => N(d, [7, 30], 6, dt).Var(1), 4);
         Same("Cumsum", dt, d => N(d, [3, 40], 6, dt).Cumsum(1), 4);
         Same("Sort", dt, d => N(d, [3, 17], 6, dt).Sort(1).Values);

@@ -21,13 +21,13 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns)
     {
-        if (ReducedPrecision.Any(x)) { CompositeKernels.Im2Col(this, x, geometry, columns); return; }
         x = Contig(x);
         long n = columns.Numel;
         if (n == 0) return;
         var d = Dev(x);
         var g = ConvGeo(x.ShapeSpan[0], geometry);
-        if (x.DType == DType.Float32) Go<float>(); else Go<double>();
+        // Im2col only moves elements and writes zeros: Float16/BFloat16 run as their 16-bit patterns (+0 is all zeros).
+        if (x.DType == DType.Float32) Go<float>(); else if (x.DType.IsReducedPrecision()) Go<ushort>(); else Go<double>();
 
         void Go<T>() where T : unmanaged =>
             LoadKernel<ArrayView<T>, ArrayView<T>, Geo, long, long>(d, CK.Im2Col<T>)(Count(n), ViewOf<T>(x), ViewOf<T>(columns), g, x.StorageOffset, columns.StorageOffset);
@@ -36,7 +36,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x)
     {
-        if (ReducedPrecision.Any(columns)) { CompositeKernels.Col2Im(this, columns, geometry, x); return; }
+        if (ReducedPrecision.Any(columns)) { ReducedPrecision.ViaFloat32(this, [columns], [x], (i, o) => Col2Im(i[0]!, geometry, o[0]!)); return; }
         columns = Contig(columns);
         long n = x.Numel;
         if (n == 0) return;
@@ -52,7 +52,8 @@ public sealed partial class IlgpuBackend
     public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        if (ReducedPrecision.Any(x)) { CompositeKernels.MaxPool2d(this, x, geometry, result, indices); return; }
+        // Float16/BFloat16: this backend's float32 kernel between two conversions (the composite gathers every window).
+        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result, indices], (i, o) => MaxPool2d(i[0]!, geometry, o[0]!, o[1])); return; }
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;
@@ -69,7 +70,7 @@ public sealed partial class IlgpuBackend
     public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        if (ReducedPrecision.Any(grad)) { CompositeKernels.MaxPool2dBackward(this, grad, indices, geometry, gradInput); return; }
+        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad, indices], [gradInput], (i, o) => MaxPool2dBackward(i[0]!, x, i[1], geometry, o[0]!)); return; }
         grad = Contig(grad); indices = Contig(indices);
         Fill(gradInput, 0);
         long n = grad.Numel;
@@ -86,7 +87,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void AvgPool2d(Tensor x, PoolGeometry geometry, bool countIncludePad, Tensor result)
     {
-        if (ReducedPrecision.Any(x)) { CompositeKernels.AvgPool2d(this, x, geometry, countIncludePad, result); return; }
+        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result], (i, o) => AvgPool2d(i[0]!, geometry, countIncludePad, o[0]!)); return; }
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;
@@ -102,7 +103,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput)
     {
-        if (ReducedPrecision.Any(grad)) { CompositeKernels.AvgPool2dBackward(this, grad, geometry, countIncludePad, gradInput); return; }
+        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad], [gradInput], (i, o) => AvgPool2dBackward(i[0]!, geometry, countIncludePad, o[0]!)); return; }
         grad = Contig(grad);
         Fill(gradInput, 0);
         long n = grad.Numel;
