@@ -21,6 +21,7 @@ for (int i = 0; i < args.Length; i++)
     if (args[i] is "--help" or "-h")
     {
         Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,hgemm,bgemm,gelu,mlp,cnn,gpt,conv2d,softmax,layernorm,log_softmax,layernorm_fwd_bwd,cross_entropy,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file [--amp bf16|fp16]");
+        Console.WriteLine("Ember.Perf --device cuda --transfer 1K,64K,1M,16M,256M [--repeat 10]   (host<->device bandwidth and a DataLoader-fed step, pinned staging off/on)");
         Console.WriteLine("Ember.Perf --bdn [BenchmarkDotNet options, e.g. --filter *Softmax*]   (kernel micro benchmarks with allocations)");
         return 0;
     }
@@ -48,6 +49,11 @@ if (opts.TryGetValue("memory-steps", out var ms))
     MemoryCurve.Run(device, int.Parse(ms), int.Parse(opts.GetValueOrDefault("memory-every", "100")),
         double.Parse(opts.GetValueOrDefault("memory-seconds", "240"), System.Globalization.CultureInfo.InvariantCulture),
         opts.GetValueOrDefault("memory-csv", "memory.csv"));
+    return 0;
+}
+if (opts.TryGetValue("transfer", out var transferSizes))
+{
+    TransferBench.Run(device, TransferBench.ParseSizes(transferSizes), int.Parse(opts.GetValueOrDefault("repeat", "10")));
     return 0;
 }
 var workloads = new List<Func<Workload>>();
