@@ -12,7 +12,10 @@
 #            tests/golden/amp_gen.py --cuda (PyTorch's real CUDA GradScaler against the committed golden file)  ~6 min
 #   gpu      row kernels and fp32 train steps against PyTorch eager; the train steps under autocast bf16 on both
 #            sides; the GEMM variants against cuBLAS                                                              ~9 min
-#   scaling  the CPU thread-scaling table, 1, 2, 4, 8 and 16 threads, Ember and PyTorch (quiet machine)         ~8 min
+#   scaling  the CPU thread-scaling table, 1, 2, 4, 8 and 16 threads, Ember and PyTorch (quiet machine)         ~3 min
+#   suites   the CUDA fixtures with pinned staging off and on and the OpenCL fixtures, once each, at once      ~5 min
+#   more     host<->device copies (Ember pinned staging off/on, PyTorch pageable/pinned), per-op profiles of the
+#            CUDA train steps, GC settings on gpt, and dotnet-trace of the CPU backend at 16 and 2 threads     ~4 min
 set -u
 OUT=${OUT:-/tmp/ember-session}; L=$OUT/logs; mkdir -p "$L"
 G="bash .gpu/run.sh"
@@ -44,6 +47,23 @@ if want gpu; then
   step amp 110 python3 perf/compare.py --device cuda --amp bf16 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
   step gemm 200 $G GemmBench --check --sizes 1024,2048,4096,8192 --variants simt,tf32,f16,bf16 --skinny
   step gemm_torch 80 python3 perf/gpu/gemm_torch.py --ember "$L/gemm.txt"
+fi
+if want suites; then
+  ( step suite_cuda_pin0 400 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
+  ( step suite_cuda_pin1 400 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
+  ( step suite_opencl 400 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
+  wait
+fi
+if want more; then
+  step transfer 120 $G Ember.Perf --device cuda --transfer 1K,64K,1M,16M,256M --repeat 10
+  step transfer_torch 60 python3 perf/gpu/transfer_torch.py --sizes 1K,64K,1M,16M,256M
+  step profiles 120 $G Ember.Perf --device cuda --workload mlp,cnn,gpt --profile 5 --profile-top 30
+  step gc_default 60 $G Ember.Perf --device cuda --workload cnn,gpt --repeat 40 --warmup 5
+  step gc_gen0_256m 60 env DOTNET_GCgen0size=0x10000000 $G Ember.Perf --device cuda --workload cnn,gpt --repeat 40 --warmup 5
+  step gc_server 60 env DOTNET_gcServer=1 $G Ember.Perf --device cuda --workload cnn,gpt --repeat 40 --warmup 5
+  step trace16 150 bash perf/gpu/cpu_trace.sh 16 gpt,sgemm 6 2048
+  step trace2 90 bash perf/gpu/cpu_trace.sh 2 sgemm 6 2048
+  cp "$OUT"/trace_*.txt "$L"/ 2>/dev/null
 fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time
