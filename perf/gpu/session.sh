@@ -63,6 +63,8 @@ if want more; then
   step gc_server 60 env DOTNET_gcServer=1 $G Ember.Perf --device cuda --workload cnn,gpt --repeat 40 --warmup 5
   step trace16 150 bash perf/gpu/cpu_trace.sh 16 gpt,sgemm 6 2048
   step trace2 90 bash perf/gpu/cpu_trace.sh 2 sgemm 6 2048
+  step trace_cuda 90 env TRACE_DEVICE=cuda OUT="$OUT/cuda" bash perf/gpu/cpu_trace.sh 2 softmax,gpt 30
+  mkdir -p "$L/cuda"; cp "$OUT"/cuda/trace_*.txt "$L"/cuda/ 2>/dev/null
   cp "$OUT"/trace_*.txt "$L"/ 2>/dev/null
 fi
 if want scaling; then
