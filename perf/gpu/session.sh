@@ -58,9 +58,9 @@ if want more; then
   step transfer 120 $G Ember.Perf --device cuda --transfer 1K,64K,1M,16M,256M --repeat 10
   step transfer_torch 60 python3 perf/gpu/transfer_torch.py --sizes 1K,64K,1M,16M,256M
   step profiles 120 $G Ember.Perf --device cuda --workload mlp,cnn,gpt --profile 5 --profile-top 30
-  step gc_default 60 $G Ember.Perf --device cuda --workload cnn,gpt --repeat 40 --warmup 5
-  step gc_gen0_256m 60 env DOTNET_GCgen0size=0x10000000 $G Ember.Perf --device cuda --workload cnn,gpt --repeat 40 --warmup 5
-  step gc_server 60 env DOTNET_gcServer=1 $G Ember.Perf --device cuda --workload cnn,gpt --repeat 40 --warmup 5
+  step gc_default 60 $G Ember.Perf --device cuda --workload cnn,gpt --repeat 40 --warmup 5 --pool-stats 1
+  step gc_gen0_256m 60 env DOTNET_GCgen0size=0x10000000 $G Ember.Perf --device cuda --workload cnn,gpt --repeat 40 --warmup 5 --pool-stats 1
+  step gc_server 60 env DOTNET_gcServer=1 $G Ember.Perf --device cuda --workload cnn,gpt --repeat 40 --warmup 5 --pool-stats 1
   step trace16 150 bash perf/gpu/cpu_trace.sh 16 gpt,sgemm 6 2048
   step trace2 90 bash perf/gpu/cpu_trace.sh 2 sgemm 6 2048
   step trace_cuda 90 env TRACE_DEVICE=cuda OUT="$OUT/cuda" bash perf/gpu/cpu_trace.sh 2 softmax,gpt 30

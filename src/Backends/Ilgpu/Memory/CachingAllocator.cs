@@ -88,6 +88,11 @@ public sealed class CachingAllocator : IDisposable
     public long? ReserveLimit { get; }
     /// <summary>Bytes in live blocks (rounded sizes), like <c>torch.cuda.memory_allocated</c>.</summary>
     public long MemoryAllocated => Interlocked.Read(ref allocated);
+    /// <summary>
+    /// Garbage collections this allocator has forced (past its soft limit, or when the driver refused) so that
+    /// finalizers return unreachable tensors' blocks; each costs a blocking collection and a finalizer wait.
+    /// </summary>
+    public int ForcedCollections => Volatile.Read(ref forcedCollections);
     /// <summary>Bytes reserved from the driver, live or cached, like <c>torch.cuda.memory_reserved</c>.</summary>
     public long MemoryReserved => Interlocked.Read(ref reserved);
     /// <summary>Peak of <see cref="MemoryAllocated"/> since creation or <see cref="ResetPeakStats"/>.</summary>
@@ -140,7 +145,7 @@ public sealed class CachingAllocator : IDisposable
             // Tensors die young: a gen-1 collection finds nearly all of them and costs far less than a full
             // one. Every 8th forced collection (and whenever the driver refused) is full, for the few that
             // reached gen 2.
-            bool full = failure is not null || ++forcedCollections % 8 == 0;
+            bool full = failure is not null || Interlocked.Increment(ref forcedCollections) % 8 == 0;
             GC.Collect(full ? GC.MaxGeneration : 1, GCCollectionMode.Forced, blocking: true);
             GC.WaitForPendingFinalizers();
             GC.Collect(full ? GC.MaxGeneration : 1, GCCollectionMode.Forced, blocking: true);
