@@ -13,7 +13,7 @@
 #   gpu      row kernels and fp32 train steps against PyTorch eager; the train steps under autocast bf16 on both
 #            sides; the GEMM variants against cuBLAS                                                              ~9 min
 #   scaling  the CPU thread-scaling table, 1, 2, 4, 8 and 16 threads, Ember and PyTorch (quiet machine)         ~3 min
-#   suites   the CUDA fixtures with pinned staging off and on and the OpenCL fixtures, once each, at once      ~5 min
+#   suites   checks' nine suite runs again (after fixes), without the rest                                      ~5 min
 #   more     host<->device copies (Ember pinned staging off/on, PyTorch pageable/pinned), per-op profiles of the
 #            CUDA train steps, GC settings on gpt, and dotnet-trace of the CPU backend at 16 and 2 threads     ~4 min
 set -u
@@ -49,9 +49,11 @@ if want gpu; then
   step gemm_torch 80 python3 perf/gpu/gemm_torch.py --ember "$L/gemm.txt"
 fi
 if want suites; then
-  ( step suite_cuda_pin0 400 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
-  ( step suite_cuda_pin1 400 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
-  ( step suite_opencl 400 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
+  for i in 1 2 3; do
+    ( step suite2_cuda_pin0_$i 420 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
+    ( step suite2_cuda_pin1_$i 420 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
+    ( step suite2_opencl_$i 420 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
+  done
   wait
 fi
 if want more; then
