@@ -1,14 +1,15 @@
 // GemmBench: times Ember's ILGPU GEMM kernels on a GPU and checks each against a sampled float64 reference.
 //
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
-//                        [--variants simt,splitk,tf32,f16,bf16] [--skinny] [--keep-layout] [--no-splitk]
+//                        [--variants simt,splitk,tf32,f16,bf16] [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix]
 //   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
 //
 // Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); splitk = the same with K forced into slabs
 // (GemmAlgorithm.SplitK; meant for skinny shapes, --skinny adds 256x256xK cases); tf32/f16/bf16 = the tensor-core
 // kernels (IlgpuMmaGemm; native mma.sync only on CUDA with compute capability >= 8.0, else a slow emulation).
 // Tensor-core variants pack operands that are not K-contiguous into a K-major scratch copy first and split K for
-// skinny shapes; --keep-layout reads such operands in place (the kernel before packing), --no-splitk never splits.
+// skinny shapes; --keep-layout reads such operands in place (the kernel before packing), --no-splitk never splits,
+// --ldmatrix reads the fragments with ldmatrix.x4 (experimental, MmaGemmOptions.LdMatrix).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -42,6 +43,7 @@ for (int i = 0; i < args.Length; i++)
         case "--skinny": skinny = true; break;
         case "--keep-layout": mma = mma with { KeepLayout = true }; break;
         case "--no-splitk": mma = mma with { SplitK = 1 }; break;
+        case "--ldmatrix": mma = mma with { LdMatrix = true }; break;
         case "--check": break;   // results are always checked; accepted for readability of the command line
         case "--variants": variants = args[++i].Split(','); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
@@ -211,6 +213,8 @@ static void DumpPtx(string dir)
     Mma("mma_tf32_nn", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, RMajorLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
     Mma("mma_bf16_tn", MmaKernels.Gemm<Bf16Mma, RMajorLayout, RMajorLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
+    Mma("mma_f16_nt_ldmatrix", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
+    Mma("mma_tf32_nt_ldmatrix", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);
     void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged
     {

@@ -185,6 +185,14 @@ public class MmaGemmTests
         Check(Cpu, p, ta, tb, 20, 18, 100, options: split with { KeepLayout = true });
     }
 
+    // The ldmatrix variant, ldmatrix and mma emulated with warp shuffles (slow on the CPU: one whole tile, one slab):
+    // every warp's row addresses and register order. Packing gives the kernel the same layout for every transpose.
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void LdMatrixFragments(MmaPrecision p) =>
+        Check(Cpu, p, true, false, 128, 128, p == MmaPrecision.Tf32 ? 13 : 29, alpha: 0.5f, beta: -2f, options: new MmaGemmOptions { LdMatrix = true });
+
     [Test]
     public void SplitChunkPicksSkinnyShapesOnly()
     {
@@ -341,5 +349,18 @@ public class MmaGemmCudaTests(string device)
                 MmaGemmTests.Check(Dev, p, ta, tb, 200, 136, 1000, alpha: 0.5f, beta: -2f, options: new MmaGemmOptions { SplitK = 5 });
             }
         MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048);   // automatic split-K
+    }
+
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void LdMatrixVariant(MmaPrecision p)
+    {
+        var ld = new MmaGemmOptions { LdMatrix = true };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: ld);
+        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: ld);
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: ld);
     }
 }

@@ -249,6 +249,31 @@ public class PtxCompileTests
             }
     }
 
+    // The ldmatrix variant: 6 ldmatrix.x4 per K step (2 per slab), one shared allocation whose address the kernel
+    // takes by ILGPU's name for it (__shared_alloca0), and the default kernel still with its two allocations.
+    [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [TestCase(typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32")]
+    [TestCase(typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    public void MmaLdMatrixKernelsCompile(Type mma, string instruction)
+    {
+        static int Count(string text, string what) =>
+            System.Text.RegularExpressions.Regex.Matches(text, System.Text.RegularExpressions.Regex.Escape(what)).Count;
+        foreach (var output in new[] { typeof(MmaKernels.DirectOutput), typeof(MmaKernels.SplitOutput) })
+        {
+            string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, typeof(KMajorVecLayout), typeof(KMajorVecLayout),
+                typeof(MmaKernels.NativeLdMatrixPath), output);
+            Assert.That(Count(ptx, instruction), Is.EqualTo(32));
+            Assert.That(Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(12));
+            Assert.That(Count(ptx, ".shared .align"), Is.EqualTo(1), "one shared allocation");
+            Assert.That(ptx, Does.Contain("__shared_alloca0[40960]"), "A's and B's double buffers: 4 x 128 x 20 words");
+            Assert.That(ptx, Does.Not.Contain("ld.shared"), "every fragment through ldmatrix");
+        }
+        string plain = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, typeof(KMajorVecLayout), typeof(KMajorVecLayout),
+            typeof(MmaKernels.NativePath), typeof(MmaKernels.DirectOutput));
+        Assert.That(Count(plain, ".shared .align"), Is.EqualTo(2));
+        Assert.That(plain, Does.Not.Contain("ldmatrix"));
+    }
+
     [TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.Softmax)), TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.SoftmaxBackward)),
      TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.LayerNorm)), TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.LayerNormBackward)),
      TestCase(typeof(RegisterCrossEntropyKernels), nameof(RegisterCrossEntropyKernels.Forward)),

@@ -120,7 +120,7 @@ public static class IlgpuMmaGemm
             int slabK = MmaKernels.KW * T.PerWord();
             int chunk = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, slabK, options.SplitK) : 0;
             var kernels = device.Kernels;
-            bool native = IsSupported(device);
+            bool native = IsSupported(device), ld = options.LdMatrix;
             if (chunk > 0)
             {
                 // Split-K: grid z runs the K slabs, each writing its float32 partial product to the workspace; a
@@ -133,8 +133,7 @@ public static class IlgpuMmaGemm
                 sp.KChunk = chunk;
                 sp.Ldc = n;
                 sp.StrideC = mn;
-                var split = native ? PickA<T, MmaKernels.NativePath, MmaKernels.SplitOutput>(kernels, transA, vecA, transB, vecB)
-                    : PickA<T, MmaKernels.EmulatedPath, MmaKernels.SplitOutput>(kernels, transA, vecA, transB, vecB);
+                var split = Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
                 split(Config(m, n, splits), sp, a, b, w.Cast<ushort>());
                 var rp = p;
                 rp.K = splits;
@@ -144,8 +143,7 @@ public static class IlgpuMmaGemm
                 sum(checked((int)mn), rp, w, c);
                 return;
             }
-            var launch = native ? PickA<T, MmaKernels.NativePath, MmaKernels.DirectOutput>(kernels, transA, vecA, transB, vecB)
-                : PickA<T, MmaKernels.EmulatedPath, MmaKernels.DirectOutput>(kernels, transA, vecA, transB, vecB);
+            var launch = Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
             launch(Config(m, n, batch), p, a, b, c);
         }
         finally
@@ -159,6 +157,16 @@ public static class IlgpuMmaGemm
     private static KernelConfig Config(int m, int n, int z) => new(
         new Index3D((n + MmaKernels.BN - 1) / MmaKernels.BN, (m + MmaKernels.BM - 1) / MmaKernels.BM, z),
         new Index3D(MmaKernels.Threads, 1, 1));
+
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pick<T, TE>(
+        KernelCache kernels, bool native, bool ldMatrix, bool transA, bool vecA, bool transB, bool vecB)
+        where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput => (native, ldMatrix) switch
+        {
+            (true, false) => PickA<T, MmaKernels.NativePath, TE>(kernels, transA, vecA, transB, vecB),
+            (true, true) => PickA<T, MmaKernels.NativeLdMatrixPath, TE>(kernels, transA, vecA, transB, vecB),
+            (false, false) => PickA<T, MmaKernels.EmulatedPath, TE>(kernels, transA, vecA, transB, vecB),
+            (false, true) => PickA<T, MmaKernels.EmulatedLdMatrixPath, TE>(kernels, transA, vecA, transB, vecB),
+        };
 
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> PickA<T, TX, TE>(
         KernelCache kernels, bool transA, bool vecA, bool transB, bool vecB)

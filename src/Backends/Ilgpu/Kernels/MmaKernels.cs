@@ -18,7 +18,7 @@ namespace Ember.Ilgpu;
 /// element by element (coalesced along M/N), with bounds checks and zero fill, so any M, N, K and transpose works.</description></item>
 /// </list>
 /// </summary>
-internal static class MmaKernels
+internal static partial class MmaKernels
 {
     public const int BM = 128, BN = 128, Threads = 256;
     /// <summary>32-bit words of K per slab.</summary>
@@ -58,8 +58,21 @@ internal static class MmaKernels
             bBase = z * p.StrideB;
         }
 
-        var As = SharedMemory.Allocate<uint>(2 * Buf);
-        var Bs = SharedMemory.Allocate<uint>(2 * Buf);
+        ArrayView<uint> As, Bs, all = default;
+        ulong shBase = 0;
+        if (TX.LdMatrix())
+        {
+            // One allocation (A's buffers, then B's) whose shared address the ldmatrix path takes by name.
+            all = SharedMemory.Allocate<uint>(4 * Buf);
+            As = all.SubView(0, 2 * Buf);
+            Bs = all.SubView(2 * Buf, 2 * Buf);
+            shBase = SharedBase<TX>();
+        }
+        else
+        {
+            As = SharedMemory.Allocate<uint>(2 * Buf);
+            Bs = SharedMemory.Allocate<uint>(2 * Buf);
+        }
 
         int slabK = KW * T.PerWord();
         int slabs = (depth + slabK - 1) / slabK;
@@ -84,8 +97,16 @@ internal static class MmaKernels
                 rb1 = Load<T, TB>(b, bBase, p.Ldb, n0, p.N, k1, depth, t + Threads);
             }
             int cur = (s & 1) * Buf;
-            acc = Step<T, TX>(acc, As, Bs, cur, wm, wn, g, q, 0);
-            acc = Step<T, TX>(acc, As, Bs, cur, wm, wn, g, q, 8);
+            if (TX.LdMatrix())
+            {
+                acc = LdStep<T, TX>(acc, all, shBase, cur, wm, wn, lane, 0);
+                acc = LdStep<T, TX>(acc, all, shBase, cur, wm, wn, lane, 8);
+            }
+            else
+            {
+                acc = Step<T, TX>(acc, As, Bs, cur, wm, wn, g, q, 0);
+                acc = Step<T, TX>(acc, As, Bs, cur, wm, wn, g, q, 8);
+            }
             if (more)
             {
                 int nxt = ((s + 1) & 1) * Buf;
@@ -289,18 +310,23 @@ internal static class MmaKernels
     {
         /// <summary>True: <c>mma.sync</c> (CUDA, compute capability ≥ 8.0); false: the per-lane emulation.</summary>
         static abstract bool Native();
+
+        /// <summary>True: fragments are read with <c>ldmatrix</c> (see MmaKernels.LdMatrix.cs); false: with 32-bit shared loads.</summary>
+        static abstract bool LdMatrix();
     }
 
     /// <summary>The inline-PTX path.</summary>
     internal readonly struct NativePath : IMmaPath
     {
         public static bool Native() => true;
+        public static bool LdMatrix() => false;
     }
 
     /// <summary>The emulation (any accelerator).</summary>
     internal readonly struct EmulatedPath : IMmaPath
     {
         public static bool Native() => false;
+        public static bool LdMatrix() => false;
     }
 
     /// <summary>What the kernel writes (chosen on the host): C itself, or float32 partial products of K slabs.</summary>

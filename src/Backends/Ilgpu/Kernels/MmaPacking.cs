@@ -18,6 +18,13 @@ public readonly record struct MmaGemmOptions
     /// first packing them K-major into scratch memory. For measuring the packing; slower on GPUs.
     /// </summary>
     public bool KeepLayout { get; init; }
+
+    /// <summary>
+    /// True: the kernel reads its fragments from shared memory with <c>ldmatrix.x4</c> (6 instructions per warp and
+    /// K step instead of 24 32-bit loads). Experimental: checked on ilgpu-cpu through an emulation and compiled to PTX,
+    /// not yet measured on a GPU; off by default.
+    /// </summary>
+    public bool LdMatrix { get; init; }
 }
 
 /// <summary>The host side of operand packing and split-K for <see cref="IlgpuMmaGemm"/>.</summary>
