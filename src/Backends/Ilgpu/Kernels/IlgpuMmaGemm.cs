@@ -9,7 +9,9 @@ namespace Ember.Ilgpu;
 /// storage, float32 accumulation: TF32 for float32 operands, F16 and BF16 for 16-bit operands (passed as their bit
 /// patterns). On CUDA devices of compute capability 8.0 or newer (<see cref="IsSupported"/>) it runs <c>mma.sync</c>
 /// through inline PTX; on any other device (older GPUs included) the same kernel runs with each <c>mma</c> K step emulated per lane (exact
-/// float32 products of the rounded operands: a slow reference, used by the tests on ilgpu-cpu).
+/// float32 products of the rounded operands: a slow reference, used by the tests on ilgpu-cpu). Operands that are not
+/// K-contiguous with aligned rows are packed K-major first (<see cref="MmaPackKernels"/>), and skinny products split K
+/// (<see cref="MmaGemmOptions"/>).
 /// </summary>
 public static class IlgpuMmaGemm
 {
