@@ -1,12 +1,15 @@
 // GemmBench: times Ember's ILGPU GEMM kernels on a GPU and checks each against a sampled float64 reference.
 //
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
-//                        [--variants simt,splitk,tf32,f16,bf16] [--skinny]
+//                        [--variants simt,splitk,tf32,f16,bf16] [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix]
 //   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
 //
 // Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); splitk = the same with K forced into slabs
 // (GemmAlgorithm.SplitK; meant for skinny shapes, --skinny adds 256x256xK cases); tf32/f16/bf16 = the tensor-core
 // kernels (IlgpuMmaGemm; native mma.sync only on CUDA with compute capability >= 8.0, else a slow emulation).
+// Tensor-core variants pack operands that are not K-contiguous into a K-major scratch copy first and split K for
+// skinny shapes; --keep-layout reads such operands in place (the kernel before packing), --no-splitk never splits,
+// --ldmatrix reads the fragments with ldmatrix.x4 (experimental, MmaGemmOptions.LdMatrix).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -26,6 +29,7 @@ string deviceName = "cuda:0";
 int[] sizes = [1024, 2048, 4096, 8192];
 int reps = 10;
 bool trans = true, skinny = false;
+var mma = new MmaGemmOptions();
 string[] variants = ["simt", "tf32", "f16", "bf16"];
 for (int i = 0; i < args.Length; i++)
 {
@@ -37,6 +41,9 @@ for (int i = 0; i < args.Length; i++)
         case "--reps": reps = int.Parse(args[++i]); break;
         case "--no-trans": trans = false; break;
         case "--skinny": skinny = true; break;
+        case "--keep-layout": mma = mma with { KeepLayout = true }; break;
+        case "--no-splitk": mma = mma with { SplitK = 1 }; break;
+        case "--ldmatrix": mma = mma with { LdMatrix = true }; break;
         case "--check": break;   // results are always checked; accepted for readability of the command line
         case "--variants": variants = args[++i].Split(','); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
@@ -51,30 +58,30 @@ var device = ctx.Get(Ember.Device.Parse(deviceName));
 Console.WriteLine($"using {device.Device}: {device.Accelerator.Name}, {device.Accelerator.NumMultiprocessors} SMs");
 if (device.Accelerator is CudaAccelerator cuda)
     Console.WriteLine($"cuda: arch {cuda.Architecture}, ISA {cuda.InstructionSet}, driver {cuda.DriverVersion}");
-Console.WriteLine($"tensor-core mma natively: {IlgpuMmaGemm.IsSupported(device)}");
+Console.WriteLine($"tensor-core mma natively: {IlgpuMmaGemm.IsSupported(device)}; options: {mma}");
 
 int failures = 0;
 foreach (string v in variants)
 {
     foreach (int n in sizes)
-        failures += Run(device, v, n, n, n, false, false, reps) ? 0 : 1;
+        failures += Run(device, mma, v, n, n, n, false, false, reps) ? 0 : 1;
     if (trans)
     {
         int n = sizes.Contains(4096) ? 4096 : sizes[^1];
-        failures += Run(device, v, n, n, n, false, true, reps) ? 0 : 1;
-        failures += Run(device, v, n, n, n, true, false, reps) ? 0 : 1;
-        failures += Run(device, v, n, n, n, true, true, reps) ? 0 : 1;
-        failures += Run(device, v, 4000, 4000, 4000, false, false, reps) ? 0 : 1;   // edge tiles, scalar loads
+        failures += Run(device, mma, v, n, n, n, false, true, reps) ? 0 : 1;
+        failures += Run(device, mma, v, n, n, n, true, false, reps) ? 0 : 1;
+        failures += Run(device, mma, v, n, n, n, true, true, reps) ? 0 : 1;
+        failures += Run(device, mma, v, 4000, 4000, 4000, false, false, reps) ? 0 : 1;   // edge tiles, scalar loads
     }
     if (skinny)
         foreach (int k in new[] { 8192, 32768 })
-            failures += Run(device, v, 256, 256, k, false, false, reps) ? 0 : 1;
+            failures += Run(device, mma, v, 256, 256, k, false, false, reps) ? 0 : 1;
 }
 Console.WriteLine($"allocator: reserved {device.Allocator.MemoryReserved >> 20} MiB, peak allocated {device.Allocator.MaxMemoryAllocated >> 20} MiB, driver allocations {device.Allocator.DriverAllocations}");
 Console.WriteLine(failures == 0 ? "all results checked OK" : $"{failures} CHECK FAILURES");
 return failures == 0 ? 0 : 1;
 
-static bool Run(IlgpuDevice device, string variant, int m, int n, int k, bool ta, bool tb, int reps)
+static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, int n, int k, bool ta, bool tb, int reps)
 {
     var alloc = device.Allocator;
     bool half = variant is "f16" or "bf16";
@@ -97,8 +104,8 @@ static bool Run(IlgpuDevice device, string variant, int m, int n, int k, bool ta
         {
             case "simt": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.Tiled); break;
             case "splitk": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.SplitK); break;
-            case "tf32": IlgpuMmaGemm.Tf32(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0); break;
-            default: IlgpuMmaGemm.Gemm16(device, prec, ta, tb, m, n, k, 1f, ab.View<ushort>(), lda, 0, bb.View<ushort>(), ldb, 0, 0f, cb.View<ushort>(), n, 0); break;
+            case "tf32": IlgpuMmaGemm.Tf32(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, mma); break;
+            default: IlgpuMmaGemm.Gemm16(device, prec, ta, tb, m, n, k, 1f, ab.View<ushort>(), lda, 0, bb.View<ushort>(), ldb, 0, 0f, cb.View<ushort>(), n, 0, 1, mma); break;
         }
     }
 
@@ -202,10 +209,23 @@ static void DumpPtx(string dir)
         File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
         Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars");
     }
-    Mma("mma_tf32_nt", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath>);
-    Mma("mma_tf32_nn", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, RMajorLayout, MmaKernels.NativePath>);
-    Mma("mma_f16_nt", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath>);
-    Mma("mma_bf16_tn", MmaKernels.Gemm<Bf16Mma, RMajorLayout, RMajorLayout, MmaKernels.NativePath>);
+    Mma("mma_tf32_nt", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
+    Mma("mma_tf32_nn", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, RMajorLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
+    Mma("mma_f16_nt", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
+    Mma("mma_bf16_tn", MmaKernels.Gemm<Bf16Mma, RMajorLayout, RMajorLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
+    Mma("mma_f16_nt_ldmatrix", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
+    Mma("mma_tf32_nt_ldmatrix", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
+    Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);
+    void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged
+    {
+        var compiled = (PTXCompiledKernel)backend.Compile(
+            EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
+        File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
+        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars");
+    }
+    Pack<ushort>("pack16_transpose", MmaPackKernels.Pack<ushort, RMajorLayout>);
+    Pack<ushort>("pack16_copy", MmaPackKernels.Pack<ushort, KMajorLayout>);
+    Pack<uint>("pack32_transpose", MmaPackKernels.Pack<uint, RMajorLayout>);
 }
 
 static float[] Uniform(long n, int seed)

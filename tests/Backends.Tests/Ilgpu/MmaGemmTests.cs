@@ -27,7 +27,8 @@ public class MmaGemmTests
     /// reference over the rounded operands; elements outside C must not change. Returns the largest error relative to Σ|ab|.
     /// </summary>
     internal static double Check(IlgpuDevice dev, MmaPrecision prec, bool ta, bool tb, int m, int n, int k,
-        int batch = 1, int pad = 0, int offset = 0, float alpha = 1f, float beta = 0f, bool broadcastB = false, double tol = 1e-5)
+        int batch = 1, int pad = 0, int offset = 0, float alpha = 1f, float beta = 0f, bool broadcastB = false, double tol = 1e-5,
+        MmaGemmOptions options = default)
     {
         int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
         long sa = (long)(ta ? k : m) * lda + pad, sb = broadcastB ? 0 : (long)(tb ? n : k) * ldb + 3, sc = (long)m * ldc + 1;
@@ -49,7 +50,7 @@ public class MmaGemmTests
             IlgpuTestDevice.FromHost(bb.View<float>(lenB), fb);
             IlgpuTestDevice.FromHost(bc.View<float>(lenC), fc);
             IlgpuMmaGemm.Tf32(dev, ta, tb, m, n, k, alpha, ba.View<float>(lenA).SubView(offset), lda, sa,
-                bb.View<float>(lenB).SubView(offset), ldb, sb, beta, bc.View<float>(lenC).SubView(offset), ldc, sc, batch);
+                bb.View<float>(lenB).SubView(offset), ldb, sb, beta, bc.View<float>(lenC).SubView(offset), ldc, sc, batch, options);
             dev.Synchronize();
             var got = IlgpuTestDevice.ToHost(bc.View<float>(lenC));
             worst = Compare(got.Select(x => (double)x).ToArray(), fc.Select(x => (double)x).ToArray(), 0);
@@ -63,7 +64,7 @@ public class MmaGemmTests
             IlgpuTestDevice.FromHost(bb.View<ushort>(lenB), hb);
             IlgpuTestDevice.FromHost(bc.View<ushort>(lenC), hc);
             IlgpuMmaGemm.Gemm16(dev, prec, ta, tb, m, n, k, alpha, ba.View<ushort>(lenA).SubView(offset), lda, sa,
-                bb.View<ushort>(lenB).SubView(offset), ldb, sb, beta, bc.View<ushort>(lenC).SubView(offset), ldc, sc, batch);
+                bb.View<ushort>(lenB).SubView(offset), ldb, sb, beta, bc.View<ushort>(lenC).SubView(offset), ldc, sc, batch, options);
             dev.Synchronize();
             var got = IlgpuTestDevice.ToHost(bc.View<ushort>(lenC));
             Assert.That(got.Where((x, i) => !InC(i)), Is.EqualTo(hc.Where((x, i) => !InC(i))), "elements outside C were written");
@@ -150,6 +151,68 @@ public class MmaGemmTests
 
     [Test]
     public void BatchedWithBroadcastB() => Check(Cpu, MmaPrecision.Float16, true, false, 16, 12, 10, batch: 2, broadcastB: true);
+
+    // Packing: every transpose of every type, odd sizes, K = 1, batches with strides, broadcast and unaligned operands.
+    public static IEnumerable<TestCaseData> Transposes()
+    {
+        foreach (var p in new[] { MmaPrecision.Tf32, MmaPrecision.Float16, MmaPrecision.BFloat16 })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    yield return new TestCaseData(p, ta, tb);
+    }
+
+    [TestCaseSource(nameof(Transposes))]
+    public void PackedOperandsOddSizesKOneAndBatches(MmaPrecision p, bool ta, bool tb)
+    {
+        Check(Cpu, p, ta, tb, 33, 47, 71);
+        Check(Cpu, p, ta, tb, 19, 5, 1);
+        Check(Cpu, p, ta, tb, 21, 34, 37, batch: 3, pad: 5, alpha: 0.5f, beta: -2f);
+        Check(Cpu, p, ta, tb, 17, 9, 13, batch: 2, broadcastB: true);
+        Check(Cpu, p, ta, tb, 18, 20, 42, pad: 3, offset: 1);
+    }
+
+    [TestCaseSource(nameof(Transposes))]
+    public void InPlaceLayoutsWithoutPacking(MmaPrecision p, bool ta, bool tb) =>
+        Check(Cpu, p, ta, tb, 35, 26, 45, batch: 2, pad: 3, offset: 1, options: new MmaGemmOptions { KeepLayout = true });
+
+    // Split-K: slabs of whole kernel slabs, the last one shorter; alpha and beta applied once in the sum.
+    [TestCaseSource(nameof(Transposes))]
+    public void SplitKSumsSlabs(MmaPrecision p, bool ta, bool tb)
+    {
+        var split = new MmaGemmOptions { SplitK = 3 };
+        Check(Cpu, p, ta, tb, 40, 33, 300, alpha: 0.5f, beta: -2f, options: split);
+        Check(Cpu, p, ta, tb, 9, 130, 77, pad: 3, offset: 1, options: split);
+        Check(Cpu, p, ta, tb, 20, 18, 100, options: split with { KeepLayout = true });
+    }
+
+    // The ldmatrix variant, ldmatrix and mma emulated with warp shuffles (slow on the CPU: one whole tile, one slab):
+    // every warp's row addresses and register order. Packing gives the kernel the same layout for every transpose.
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void LdMatrixFragments(MmaPrecision p) =>
+        Check(Cpu, p, true, false, 128, 128, p == MmaPrecision.Tf32 ? 13 : 29, alpha: 0.5f, beta: -2f, options: new MmaGemmOptions { LdMatrix = true });
+
+    [Test]
+    public void SplitChunkPicksSkinnyShapesOnly()
+    {
+        // 256x256 is 4 tiles of C: about one wave of 132 SMs is 33 slabs, rounded to whole 32-element kernel slabs.
+        Assert.That(MmaPacking.SplitChunk(256, 256, 8192, 132, 32, 0), Is.EqualTo(256));
+        Assert.That(MmaPacking.SplitChunk(256, 256, 32768, 132, 16, 0), Is.EqualTo(1008));
+        Assert.That(MmaPacking.SplitChunk(4096, 4096, 4096, 132, 32, 0), Is.EqualTo(0), "C fills the device");
+        Assert.That(MmaPacking.SplitChunk(256, 256, 200, 132, 32, 0), Is.EqualTo(0), "K too short");
+        Assert.That(MmaPacking.SplitChunk(256, 256, 8192, 132, 32, 1), Is.EqualTo(0), "never");
+        Assert.That(MmaPacking.SplitChunk(4096, 4096, 4096, 132, 32, 4), Is.EqualTo(1024), "forced");
+        Assert.That(MmaPacking.SplitChunk(8, 8, 40, 132, 32, 3), Is.EqualTo(32), "forced: 2 slabs of whole kernel slabs");
+        Assert.That(MmaPacking.SplitChunk(8, 8, 20, 132, 32, 3), Is.EqualTo(0), "one kernel slab cannot split");
+    }
+
+    [Test]
+    public void AutomaticSplitKOnTheCpuDevice()
+    {
+        // A single tile of C with a long K: split whenever the CPU accelerator counts two or more multiprocessors.
+        Check(Cpu, MmaPrecision.Float16, true, false, 24, 16, 600, alpha: 2f, beta: 0.25f);
+    }
 
     [Test]
     public void KZeroScalesC() => Check(Cpu, MmaPrecision.Tf32, false, false, 5, 6, 0, beta: 0.5f);
@@ -270,5 +333,34 @@ public class MmaGemmCudaTests(string device)
         MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f);
         MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1);
         MmaGemmTests.Check(Dev, p, true, false, 16, 12, 10, batch: 2, broadcastB: true);
+        MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1);
+        MmaGemmTests.Check(Dev, p, true, true, 33, 47, 71, batch: 3, pad: 5, alpha: 0.5f, beta: -2f);
+    }
+
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void InPlaceLayoutsAndSplitK(MmaPrecision p)
+    {
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: new MmaGemmOptions { KeepLayout = true });
+                MmaGemmTests.Check(Dev, p, ta, tb, 200, 136, 1000, alpha: 0.5f, beta: -2f, options: new MmaGemmOptions { SplitK = 5 });
+            }
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048);   // automatic split-K
+    }
+
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void LdMatrixVariant(MmaPrecision p)
+    {
+        var ld = new MmaGemmOptions { LdMatrix = true };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: ld);
+        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: ld);
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: ld);
     }
 }

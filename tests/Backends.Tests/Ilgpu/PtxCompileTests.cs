@@ -220,11 +220,58 @@ public class PtxCompileTests
         foreach (var (ta, tb) in new[] { (typeof(KMajorVecLayout), typeof(KMajorVecLayout)), (typeof(KMajorLayout), typeof(RMajorLayout)),
                      (typeof(RMajorLayout), typeof(KMajorLayout)) })
         {
-            string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, ta, tb, typeof(MmaKernels.NativePath));
+            string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, ta, tb, typeof(MmaKernels.NativePath), typeof(MmaKernels.DirectOutput));
             // 2 k steps x 16 tiles per slab, each one mma.
             Assert.That(System.Text.RegularExpressions.Regex.Matches(ptx, System.Text.RegularExpressions.Regex.Escape(instruction)).Count,
                 Is.EqualTo(32), $"{mma.Name}<{ta.Name}, {tb.Name}>");
         }
+    }
+
+    // Split-K (float32 partial products, then the sum with alpha/beta in the output type) and operand packing.
+    [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [TestCase(typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32")]
+    [TestCase(typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    public void MmaSplitKAndPackingKernelsCompile(Type mma, string instruction)
+    {
+        string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, typeof(KMajorVecLayout), typeof(KMajorVecLayout),
+            typeof(MmaKernels.NativePath), typeof(MmaKernels.SplitOutput));
+        Assert.That(System.Text.RegularExpressions.Regex.Matches(ptx, System.Text.RegularExpressions.Regex.Escape(instruction)).Count, Is.EqualTo(32));
+        Assert.That(ptx, Does.Contain("st.global.f32"), "float32 partial products");
+        string sum = AutoGroupedPtx(typeof(MmaPackKernels).GetMethod(nameof(MmaPackKernels.SumSplits))!.MakeGenericMethod(mma, typeof(MmaKernels.NativePath)));
+        Assert.That(sum, Does.Contain("ld.global.f32"));
+        if (mma == typeof(F16Mma)) Assert.That(sum, Does.Contain("cvt.rn.f16.f32"), "hardware rounding to half");
+        foreach (var element in new[] { typeof(ushort), typeof(uint) })
+            foreach (var layout in new[] { typeof(KMajorLayout), typeof(RMajorLayout) })
+            {
+                string pack = Ptx(typeof(MmaPackKernels), nameof(MmaPackKernels.Pack), element, layout);
+                Assert.That(pack, Does.Contain("bar.sync"), $"Pack<{element.Name}, {layout.Name}>");
+                Assert.That(pack, Does.Contain(element == typeof(ushort) ? "st.shared.b16" : "st.shared.b32"), $"Pack<{element.Name}, {layout.Name}>");
+            }
+    }
+
+    // The ldmatrix variant: 6 ldmatrix.x4 per K step (2 per slab), one shared allocation whose address the kernel
+    // takes by ILGPU's name for it (__shared_alloca0), and the default kernel still with its two allocations.
+    [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [TestCase(typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32")]
+    [TestCase(typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    public void MmaLdMatrixKernelsCompile(Type mma, string instruction)
+    {
+        static int Count(string text, string what) =>
+            System.Text.RegularExpressions.Regex.Matches(text, System.Text.RegularExpressions.Regex.Escape(what)).Count;
+        foreach (var output in new[] { typeof(MmaKernels.DirectOutput), typeof(MmaKernels.SplitOutput) })
+        {
+            string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, typeof(KMajorVecLayout), typeof(KMajorVecLayout),
+                typeof(MmaKernels.NativeLdMatrixPath), output);
+            Assert.That(Count(ptx, instruction), Is.EqualTo(32));
+            Assert.That(Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(12));
+            Assert.That(Count(ptx, ".shared .align"), Is.EqualTo(1), "one shared allocation");
+            Assert.That(ptx, Does.Contain("__shared_alloca0[40960]"), "A's and B's double buffers: 4 x 128 x 20 words");
+            Assert.That(ptx, Does.Not.Contain("ld.shared"), "every fragment through ldmatrix");
+        }
+        string plain = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, typeof(KMajorVecLayout), typeof(KMajorVecLayout),
+            typeof(MmaKernels.NativePath), typeof(MmaKernels.DirectOutput));
+        Assert.That(Count(plain, ".shared .align"), Is.EqualTo(2));
+        Assert.That(plain, Does.Not.Contain("ldmatrix"));
     }
 
     [TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.Softmax)), TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.SoftmaxBackward)),

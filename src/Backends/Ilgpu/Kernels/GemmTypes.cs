@@ -39,6 +39,8 @@ public struct GemmParams
     public int TransA;
     /// <summary>1 when B is stored transposed (N×K, element (k, n) at <c>n · ldb + k</c>); read by the naive kernel.</summary>
     public int TransB;
+    /// <summary>Split-K in the tensor-core kernel: elements of K per slab (grid z is the slab index); unused otherwise.</summary>
+    public int KChunk;
 }
 
 /// <summary>Which GEMM kernel <see cref="IlgpuGemm"/> runs.</summary>

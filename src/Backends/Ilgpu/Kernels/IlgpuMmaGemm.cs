@@ -9,7 +9,9 @@ namespace Ember.Ilgpu;
 /// storage, float32 accumulation: TF32 for float32 operands, F16 and BF16 for 16-bit operands (passed as their bit
 /// patterns). On CUDA devices of compute capability 8.0 or newer (<see cref="IsSupported"/>) it runs <c>mma.sync</c>
 /// through inline PTX; on any other device (older GPUs included) the same kernel runs with each <c>mma</c> K step emulated per lane (exact
-/// float32 products of the rounded operands: a slow reference, used by the tests on ilgpu-cpu).
+/// float32 products of the rounded operands: a slow reference, used by the tests on ilgpu-cpu). Operands that are not
+/// K-contiguous with aligned rows are packed K-major first (<see cref="MmaPackKernels"/>), and skinny products split K
+/// (<see cref="MmaGemmOptions"/>).
 /// </summary>
 public static class IlgpuMmaGemm
 {
@@ -21,30 +23,35 @@ public static class IlgpuMmaGemm
     /// Queues a TF32 tensor-core SGEMM: operands rounded to TF32 (to nearest, ties away), products summed in float32.
     /// Arguments as <see cref="IlgpuGemm.Sgemm(IlgpuDevice, bool, bool, int, int, int, float, ArrayView{float}, int, long, ArrayView{float}, int, long, float, ArrayView{float}, int, long, int, GemmAlgorithm)"/>.
     /// </summary>
+    /// <remarks>
+    /// Operands that are not K-contiguous with 16-byte aligned rows (A transposed, B not transposed, odd leading
+    /// dimensions) are first copied K-major into scratch memory; unbatched products with few 128×128 tiles of C and a
+    /// long K are split along K. <c>options</c> overrides both (the default chooses automatically).
+    /// </remarks>
     /// <exception cref="ArgumentException">A size, leading dimension, stride or view length is inconsistent; the message names it.</exception>
     public static void Tf32(IlgpuDevice device, bool transA, bool transB, int m, int n, int k,
         float alpha, ArrayView<float> a, int lda, long strideA,
         ArrayView<float> b, int ldb, long strideB,
-        float beta, ArrayView<float> c, int ldc, long strideC, int batch = 1)
+        float beta, ArrayView<float> c, int ldc, long strideC, int batch = 1, MmaGemmOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(device);
         Validate("Tf32Gemm", transA, transB, m, n, k, lda, strideA, a.Length, ldb, strideB, b.Length, ldc, strideC, c.Length, batch);
         if (m == 0 || n == 0) return;
         Launch<Tf32Mma>(device, transA, transB, m, n, k, alpha, a.Cast<ushort>(), lda, strideA, Aligned(a),
-            b.Cast<ushort>(), ldb, strideB, Aligned(b), beta, c.Cast<ushort>(), ldc, strideC, batch, 4);
+            b.Cast<ushort>(), ldb, strideB, Aligned(b), beta, c.Cast<ushort>(), ldc, strideC, batch, 4, options);
     }
 
     /// <summary>
     /// Queues a 16-bit tensor-core GEMM: A, B and C hold IEEE half (<see cref="MmaPrecision.Float16"/>) or bfloat16
     /// (<see cref="MmaPrecision.BFloat16"/>) bit patterns; products are summed in float32 and C is rounded to the type
-    /// (nearest even). Other arguments as <see cref="Tf32"/>, counted in 16-bit elements.
+    /// (nearest even). Other arguments as <see cref="Tf32"/>, counted in 16-bit elements; packing and split-K as there.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="precision"/> is not a 16-bit type, or a size, leading dimension,
     /// stride or view length is inconsistent; the message names it.</exception>
     public static void Gemm16(IlgpuDevice device, MmaPrecision precision, bool transA, bool transB, int m, int n, int k,
         float alpha, ArrayView<ushort> a, int lda, long strideA,
         ArrayView<ushort> b, int ldb, long strideB,
-        float beta, ArrayView<ushort> c, int ldc, long strideC, int batch = 1)
+        float beta, ArrayView<ushort> c, int ldc, long strideC, int batch = 1, MmaGemmOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (precision == MmaPrecision.Tf32)
@@ -53,9 +60,9 @@ public static class IlgpuMmaGemm
         if (m == 0 || n == 0) return;
         bool va = Aligned(a), vb = Aligned(b);
         if (precision == MmaPrecision.Float16)
-            Launch<F16Mma>(device, transA, transB, m, n, k, alpha, a, lda, strideA, va, b, ldb, strideB, vb, beta, c, ldc, strideC, batch, 8);
+            Launch<F16Mma>(device, transA, transB, m, n, k, alpha, a, lda, strideA, va, b, ldb, strideB, vb, beta, c, ldc, strideC, batch, 8, options);
         else
-            Launch<Bf16Mma>(device, transA, transB, m, n, k, alpha, a, lda, strideA, va, b, ldb, strideB, vb, beta, c, ldc, strideC, batch, 8);
+            Launch<Bf16Mma>(device, transA, transB, m, n, k, alpha, a, lda, strideA, va, b, ldb, strideB, vb, beta, c, ldc, strideC, batch, 8, options);
     }
 
     private static void Validate(string op, bool transA, bool transB, int m, int n, int k, int lda, long strideA, long lenA,
@@ -75,44 +82,111 @@ public static class IlgpuMmaGemm
     /// <summary>True when the view starts 16-byte aligned (a 16-bit or float32 view).</summary>
     private static bool Aligned<T>(ArrayView<T> v) where T : unmanaged => ((IContiguousArrayView)v).IndexInBytes % 16 == 0;
 
-    /// <summary>Picks the layout specialization and launches; <paramref name="perChunk"/> elements make 16 bytes.</summary>
+    /// <summary>
+    /// Packs operands that are not K-contiguous with aligned rows, picks split-K for skinny products, picks the layout
+    /// specialization and launches; <paramref name="perChunk"/> elements make 16 bytes. Scratch blocks go back to the
+    /// allocator once the launches are queued: reuse is ordered by the device's default stream.
+    /// </summary>
     private static void Launch<T>(IlgpuDevice device, bool transA, bool transB, int m, int n, int k, float alpha,
         ArrayView<ushort> a, int lda, long strideA, bool alignedA, ArrayView<ushort> b, int ldb, long strideB, bool alignedB,
-        float beta, ArrayView<ushort> c, int ldc, long strideC, int batch, int perChunk) where T : struct, IMmaType
+        float beta, ArrayView<ushort> c, int ldc, long strideC, int batch, int perChunk, MmaGemmOptions options) where T : struct, IMmaType
     {
-        var p = new GemmParams
-        {
-            M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc,
-            StrideA = strideA, StrideB = strideB, StrideC = strideC, Alpha = alpha, Beta = beta,
-            TransA = transA ? 1 : 0, TransB = transB ? 1 : 0,
-        };
         // 16-byte loads only for K-contiguous operands (A not transposed, B transposed) whose rows all start aligned.
         bool vecA = !transA && alignedA && lda % perChunk == 0 && (batch == 1 || strideA % perChunk == 0);
         bool vecB = transB && alignedB && ldb % perChunk == 0 && (batch == 1 || strideB % perChunk == 0);
-        var config = new KernelConfig(
-            new Index3D((n + MmaKernels.BN - 1) / MmaKernels.BN, (m + MmaKernels.BM - 1) / MmaKernels.BM, batch),
-            new Index3D(MmaKernels.Threads, 1, 1));
-        var kernels = device.Kernels;
-        var launch = IsSupported(device) ? PickA<T, MmaKernels.NativePath>(kernels, transA, vecA, transB, vecB)
-            : PickA<T, MmaKernels.EmulatedPath>(kernels, transA, vecA, transB, vecB);
-        launch(config, p, a, b, c);
+        DeviceBlock? packA = null, packB = null, work = null;
+        try
+        {
+            if (!options.KeepLayout && k > 0)
+            {
+                // An operand the kernel would read element by element is first copied K-major with aligned rows.
+                if (!vecA)
+                {
+                    packA = MmaPacking.Pack(device, a, transA, m, k, lda, strideA, batch, perChunk, out a, out lda, out strideA);
+                    transA = false;
+                    vecA = true;
+                }
+                if (!vecB)
+                {
+                    packB = MmaPacking.Pack(device, b, !transB, n, k, ldb, strideB, batch, perChunk, out b, out ldb, out strideB);
+                    transB = true;
+                    vecB = true;
+                }
+            }
+            var p = new GemmParams
+            {
+                M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc,
+                StrideA = strideA, StrideB = strideB, StrideC = strideC, Alpha = alpha, Beta = beta,
+                TransA = transA ? 1 : 0, TransB = transB ? 1 : 0,
+            };
+            int slabK = MmaKernels.KW * T.PerWord();
+            int chunk = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, slabK, options.SplitK) : 0;
+            var kernels = device.Kernels;
+            bool native = IsSupported(device), ld = options.LdMatrix;
+            if (chunk > 0)
+            {
+                // Split-K: grid z runs the K slabs, each writing its float32 partial product to the workspace; a
+                // second kernel sums them in slab order and applies alpha and beta in the output type.
+                int splits = (k + chunk - 1) / chunk;
+                long mn = (long)m * n;
+                work = device.Allocator.Allocate(4 * mn * splits);
+                var w = work.View<float>(mn * splits);
+                var sp = p;
+                sp.KChunk = chunk;
+                sp.Ldc = n;
+                sp.StrideC = mn;
+                var split = Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
+                split(Config(m, n, splits), sp, a, b, w.Cast<ushort>());
+                var rp = p;
+                rp.K = splits;
+                var sum = native
+                    ? kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<ushort>>(MmaPackKernels.SumSplits<T, MmaKernels.NativePath>)
+                    : kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<ushort>>(MmaPackKernels.SumSplits<T, MmaKernels.EmulatedPath>);
+                sum(checked((int)mn), rp, w, c);
+                return;
+            }
+            var launch = Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
+            launch(Config(m, n, batch), p, a, b, c);
+        }
+        finally
+        {
+            packA?.Dispose();
+            packB?.Dispose();
+            work?.Dispose();
+        }
     }
 
-    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> PickA<T, TX>(
-        KernelCache kernels, bool transA, bool vecA, bool transB, bool vecB) where T : struct, IMmaType where TX : struct, MmaKernels.IMmaPath =>
-        (transA, vecA) switch
+    private static KernelConfig Config(int m, int n, int z) => new(
+        new Index3D((n + MmaKernels.BN - 1) / MmaKernels.BN, (m + MmaKernels.BM - 1) / MmaKernels.BM, z),
+        new Index3D(MmaKernels.Threads, 1, 1));
+
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pick<T, TE>(
+        KernelCache kernels, bool native, bool ldMatrix, bool transA, bool vecA, bool transB, bool vecB)
+        where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput => (native, ldMatrix) switch
         {
-            (false, false) => PickB<T, KMajorLayout, TX>(kernels, transB, vecB),
-            (false, true) => PickB<T, KMajorVecLayout, TX>(kernels, transB, vecB),
-            _ => PickB<T, RMajorLayout, TX>(kernels, transB, vecB),
+            (true, false) => PickA<T, MmaKernels.NativePath, TE>(kernels, transA, vecA, transB, vecB),
+            (true, true) => PickA<T, MmaKernels.NativeLdMatrixPath, TE>(kernels, transA, vecA, transB, vecB),
+            (false, false) => PickA<T, MmaKernels.EmulatedPath, TE>(kernels, transA, vecA, transB, vecB),
+            (false, true) => PickA<T, MmaKernels.EmulatedLdMatrixPath, TE>(kernels, transA, vecA, transB, vecB),
         };
 
-    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> PickB<T, TA, TX>(
-        KernelCache kernels, bool transB, bool vecB) where T : struct, IMmaType where TA : struct, IOperandLayout where TX : struct, MmaKernels.IMmaPath =>
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> PickA<T, TX, TE>(
+        KernelCache kernels, bool transA, bool vecA, bool transB, bool vecB)
+        where T : struct, IMmaType where TX : struct, MmaKernels.IMmaPath where TE : struct, MmaKernels.IMmaOutput =>
+        (transA, vecA) switch
+        {
+            (false, false) => PickB<T, KMajorLayout, TX, TE>(kernels, transB, vecB),
+            (false, true) => PickB<T, KMajorVecLayout, TX, TE>(kernels, transB, vecB),
+            _ => PickB<T, RMajorLayout, TX, TE>(kernels, transB, vecB),
+        };
+
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> PickB<T, TA, TX, TE>(
+        KernelCache kernels, bool transB, bool vecB)
+        where T : struct, IMmaType where TA : struct, IOperandLayout where TX : struct, MmaKernels.IMmaPath where TE : struct, MmaKernels.IMmaOutput =>
         (transB, vecB) switch
     {
-        (false, _) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, RMajorLayout, TX>),
-        (true, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, KMajorLayout, TX>),
-        (true, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, KMajorVecLayout, TX>),
+        (false, _) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, RMajorLayout, TX, TE>),
+        (true, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, KMajorLayout, TX, TE>),
+        (true, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, KMajorVecLayout, TX, TE>),
     };
 }

@@ -18,7 +18,7 @@ namespace Ember.Ilgpu;
 /// element by element (coalesced along M/N), with bounds checks and zero fill, so any M, N, K and transpose works.</description></item>
 /// </list>
 /// </summary>
-internal static class MmaKernels
+internal static partial class MmaKernels
 {
     public const int BM = 128, BN = 128, Threads = 256;
     /// <summary>32-bit words of K per slab.</summary>
@@ -29,9 +29,12 @@ internal static class MmaKernels
     /// <summary>
     /// Launch with grid (ceil(N/128), ceil(M/128), batch) and groups of 256 threads. Element views are 16-bit
     /// (float32 ones reinterpreted for TF32); <paramref name="c"/> is float32 for TF32, else the operand type.
+    /// With <see cref="SplitOutput"/> grid z is instead the K slab <c>[z · KChunk, (z + 1) · KChunk)</c> of one
+    /// product, and <paramref name="c"/> receives its float32 partial product (alpha, beta not applied).
     /// </summary>
-    public static void Gemm<T, TA, TB, TX>(GemmParams p, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<ushort> c)
-        where T : struct, IMmaType where TA : struct, IOperandLayout where TB : struct, IOperandLayout where TX : struct, IMmaPath
+    public static void Gemm<T, TA, TB, TX, TE>(GemmParams p, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<ushort> c)
+        where T : struct, IMmaType where TA : struct, IOperandLayout where TB : struct, IOperandLayout
+        where TX : struct, IMmaPath where TE : struct, IMmaOutput
     {
         int t = Group.IdxX;
         int lane = t & 31, warp = t >> 5;
@@ -39,18 +42,45 @@ internal static class MmaKernels
         int wm = (warp >> 2) * 64, wn = (warp & 3) * 32;
         int m0 = Grid.IdxY * BM, n0 = Grid.IdxX * BN;
         long z = Grid.IdxZ;
-        long aBase = z * p.StrideA, bBase = z * p.StrideB, cBase = z * p.StrideC;
+        long aBase, bBase, cBase = z * p.StrideC;
+        int depth = p.K;
+        if (TE.Split())
+        {
+            // This slab's operands start k0 along K; its depth is what is left of K, at most one chunk.
+            long k0 = z * p.KChunk;
+            depth = IntrinsicMath.Min(p.K - (int)k0, p.KChunk);
+            aBase = TA.KMajor() ? k0 : k0 * p.Lda;
+            bBase = TB.KMajor() ? k0 : k0 * p.Ldb;
+        }
+        else
+        {
+            aBase = z * p.StrideA;
+            bBase = z * p.StrideB;
+        }
 
-        var As = SharedMemory.Allocate<uint>(2 * Buf);
-        var Bs = SharedMemory.Allocate<uint>(2 * Buf);
+        ArrayView<uint> As, Bs, all = default;
+        ulong shBase = 0;
+        if (TX.LdMatrix())
+        {
+            // One allocation (A's buffers, then B's) whose shared address the ldmatrix path takes by name.
+            all = SharedMemory.Allocate<uint>(4 * Buf);
+            As = all.SubView(0, 2 * Buf);
+            Bs = all.SubView(2 * Buf, 2 * Buf);
+            shBase = SharedBase<TX>();
+        }
+        else
+        {
+            As = SharedMemory.Allocate<uint>(2 * Buf);
+            Bs = SharedMemory.Allocate<uint>(2 * Buf);
+        }
 
         int slabK = KW * T.PerWord();
-        int slabs = (p.K + slabK - 1) / slabK;
+        int slabs = (depth + slabK - 1) / slabK;
         MmaAcc acc = default;
         if (slabs > 0)
         {
-            Stage<T, TA>(As, 0, t, a, aBase, p.Lda, m0, p.M, 0, p.K);
-            Stage<T, TB>(Bs, 0, t, b, bBase, p.Ldb, n0, p.N, 0, p.K);
+            Stage<T, TA>(As, 0, t, a, aBase, p.Lda, m0, p.M, 0, depth);
+            Stage<T, TB>(Bs, 0, t, b, bBase, p.Ldb, n0, p.N, 0, depth);
         }
         for (int s = 0; s < slabs; s++)
         {
@@ -61,14 +91,22 @@ internal static class MmaKernels
             UInt4 ra0 = default, ra1 = default, rb0 = default, rb1 = default;
             if (more)
             {
-                ra0 = Load<T, TA>(a, aBase, p.Lda, m0, p.M, k1, p.K, t);
-                ra1 = Load<T, TA>(a, aBase, p.Lda, m0, p.M, k1, p.K, t + Threads);
-                rb0 = Load<T, TB>(b, bBase, p.Ldb, n0, p.N, k1, p.K, t);
-                rb1 = Load<T, TB>(b, bBase, p.Ldb, n0, p.N, k1, p.K, t + Threads);
+                ra0 = Load<T, TA>(a, aBase, p.Lda, m0, p.M, k1, depth, t);
+                ra1 = Load<T, TA>(a, aBase, p.Lda, m0, p.M, k1, depth, t + Threads);
+                rb0 = Load<T, TB>(b, bBase, p.Ldb, n0, p.N, k1, depth, t);
+                rb1 = Load<T, TB>(b, bBase, p.Ldb, n0, p.N, k1, depth, t + Threads);
             }
             int cur = (s & 1) * Buf;
-            acc = Step<T, TX>(acc, As, Bs, cur, wm, wn, g, q, 0);
-            acc = Step<T, TX>(acc, As, Bs, cur, wm, wn, g, q, 8);
+            if (TX.LdMatrix())
+            {
+                acc = LdStep<T, TX>(acc, all, shBase, cur, wm, wn, lane, 0);
+                acc = LdStep<T, TX>(acc, all, shBase, cur, wm, wn, lane, 8);
+            }
+            else
+            {
+                acc = Step<T, TX>(acc, As, Bs, cur, wm, wn, g, q, 0);
+                acc = Step<T, TX>(acc, As, Bs, cur, wm, wn, g, q, 8);
+            }
             if (more)
             {
                 int nxt = ((s + 1) & 1) * Buf;
@@ -80,10 +118,10 @@ internal static class MmaKernels
         }
 
         int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
-        WriteRow<T, TX>(c, cBase, p, r0, c0, acc.C00, acc.C01, acc.C02, acc.C03);
-        WriteRow<T, TX>(c, cBase, p, r0 + 16, c0, acc.C10, acc.C11, acc.C12, acc.C13);
-        WriteRow<T, TX>(c, cBase, p, r0 + 32, c0, acc.C20, acc.C21, acc.C22, acc.C23);
-        WriteRow<T, TX>(c, cBase, p, r0 + 48, c0, acc.C30, acc.C31, acc.C32, acc.C33);
+        WriteRow<T, TX, TE>(c, cBase, p, r0, c0, acc.C00, acc.C01, acc.C02, acc.C03);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0, acc.C10, acc.C11, acc.C12, acc.C13);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0, acc.C20, acc.C21, acc.C22, acc.C23);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0, acc.C30, acc.C31, acc.C32, acc.C33);
     }
 
     /// <summary>Loads a whole slab of one operand into shared buffer 0 (the prologue).</summary>
@@ -229,33 +267,42 @@ internal static class MmaKernels
 
     /// <summary>Writes the four n-tiles of one 16-row band: rows r and r+8, columns c + 8·ni and +1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WriteRow<T, TX>(ArrayView<ushort> c, long cBase, GemmParams p, int r, int col, Frag4 f0, Frag4 f1, Frag4 f2, Frag4 f3)
-        where T : struct, IMmaType where TX : struct, IMmaPath
+    private static void WriteRow<T, TX, TE>(ArrayView<ushort> c, long cBase, GemmParams p, int r, int col, Frag4 f0, Frag4 f1, Frag4 f2, Frag4 f3)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TE : struct, IMmaOutput
     {
-        WriteFrag<T, TX>(c, cBase, p, r, col, f0);
-        WriteFrag<T, TX>(c, cBase, p, r, col + 8, f1);
-        WriteFrag<T, TX>(c, cBase, p, r, col + 16, f2);
-        WriteFrag<T, TX>(c, cBase, p, r, col + 24, f3);
+        WriteFrag<T, TX, TE>(c, cBase, p, r, col, f0);
+        WriteFrag<T, TX, TE>(c, cBase, p, r, col + 8, f1);
+        WriteFrag<T, TX, TE>(c, cBase, p, r, col + 16, f2);
+        WriteFrag<T, TX, TE>(c, cBase, p, r, col + 24, f3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WriteFrag<T, TX>(ArrayView<ushort> c, long cBase, GemmParams p, int r, int col, Frag4 f)
-        where T : struct, IMmaType where TX : struct, IMmaPath
+    private static void WriteFrag<T, TX, TE>(ArrayView<ushort> c, long cBase, GemmParams p, int r, int col, Frag4 f)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TE : struct, IMmaOutput
     {
         if (col >= p.N) return;
         bool col1 = col + 1 < p.N;
         if (r < p.M)
         {
             long i = cBase + (long)r * p.Ldc + col;
-            T.Store<TX>(c, i, f.X, p.Alpha, p.Beta);
-            if (col1) T.Store<TX>(c, i + 1, f.Y, p.Alpha, p.Beta);
+            Output<T, TX, TE>(c, i, f.X, p);
+            if (col1) Output<T, TX, TE>(c, i + 1, f.Y, p);
         }
         if (r + 8 < p.M)
         {
             long i = cBase + (long)(r + 8) * p.Ldc + col;
-            T.Store<TX>(c, i, f.Z, p.Alpha, p.Beta);
-            if (col1) T.Store<TX>(c, i + 1, f.W, p.Alpha, p.Beta);
+            Output<T, TX, TE>(c, i, f.Z, p);
+            if (col1) Output<T, TX, TE>(c, i + 1, f.W, p);
         }
+    }
+
+    /// <summary>Stores one accumulator: a float32 partial product (split-K), or alpha·v + beta·C in the output type.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Output<T, TX, TE>(ArrayView<ushort> c, long i, float v, GemmParams p)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TE : struct, IMmaOutput
+    {
+        if (TE.Split()) c.Cast<float>()[i] = v;
+        else T.Store<TX>(c, i, v, p.Alpha, p.Beta);
     }
 
     /// <summary>Whether a kernel instantiation runs the inline-PTX <c>mma</c> (chosen on the host, so the other path is not compiled).</summary>
@@ -263,18 +310,42 @@ internal static class MmaKernels
     {
         /// <summary>True: <c>mma.sync</c> (CUDA, compute capability ≥ 8.0); false: the per-lane emulation.</summary>
         static abstract bool Native();
+
+        /// <summary>True: fragments are read with <c>ldmatrix</c> (see MmaKernels.LdMatrix.cs); false: with 32-bit shared loads.</summary>
+        static abstract bool LdMatrix();
     }
 
     /// <summary>The inline-PTX path.</summary>
     internal readonly struct NativePath : IMmaPath
     {
         public static bool Native() => true;
+        public static bool LdMatrix() => false;
     }
 
     /// <summary>The emulation (any accelerator).</summary>
     internal readonly struct EmulatedPath : IMmaPath
     {
         public static bool Native() => false;
+        public static bool LdMatrix() => false;
+    }
+
+    /// <summary>What the kernel writes (chosen on the host): C itself, or float32 partial products of K slabs.</summary>
+    internal interface IMmaOutput
+    {
+        /// <summary>True: grid z is a K slab and C a float32 workspace (split-K); false: grid z is the batch entry.</summary>
+        static abstract bool Split();
+    }
+
+    /// <summary>Writes alpha·AB + beta·C in the output type.</summary>
+    internal readonly struct DirectOutput : IMmaOutput
+    {
+        public static bool Split() => false;
+    }
+
+    /// <summary>Writes each K slab's float32 partial product to a workspace (summed by <see cref="MmaPackKernels.SumSplits{T, TX}"/>).</summary>
+    internal readonly struct SplitOutput : IMmaOutput
+    {
+        public static bool Split() => true;
     }
 
     /// <summary>A thread's accumulators: Cij is m-tile i (rows 16·i of the warp tile) by n-tile j (columns 8·j).</summary>
