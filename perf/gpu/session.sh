@@ -47,6 +47,8 @@ if want gpu; then
   step amp 110 python3 perf/compare.py --device cuda --amp bf16 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
   step gemm 200 $G GemmBench --check --sizes 1024,2048,4096,8192 --variants simt,tf32,f16,bf16 --skinny
   step gemm_torch 80 python3 perf/gpu/gemm_torch.py --ember "$L/gemm.txt"
+  step gemm_ldmatrix 120 $G GemmBench --check --sizes 4096,8192 --variants tf32,f16,bf16 --skinny --ldmatrix
+  step gemm_old_layout 60 $G GemmBench --check --sizes 4096 --variants f16 --keep-layout --no-splitk --skinny
 fi
 if want suites; then
   for i in 1 2 3; do
