@@ -6,20 +6,28 @@ namespace Ember.Ilgpu;
 public sealed partial class IlgpuBackend
 {
     /// <inheritdoc/>
-    /// <remarks>True: float32 and float64 lists run <see cref="ForeachViews{T}.Slots"/> parameters per launch.</remarks>
-    public bool PrefersForeachSteps(Device device) => true;
+    /// <remarks>
+    /// True on CUDA and the CPU accelerator, where float32 and float64 lists run <see cref="ForeachViews{T}.Slots"/>
+    /// parameters per launch. False on OpenCL: ILGPU passes views nested in a struct there only through its own argument
+    /// rewriting, which Ember has not run on an OpenCL device, so the foreach members loop over the single ones there.
+    /// </remarks>
+    public bool PrefersForeachSteps(Device device) => device.Type != DeviceType.OpenCL;
+
+    // Whether a list runs the multi-tensor kernels (else one single-tensor launch per parameter).
+    private static bool MultiTensor(Tensor first) =>
+        first.DType is DType.Float32 or DType.Float64 && first.Device.Type != DeviceType.OpenCL;
 
     /// <inheritdoc/>
     /// <remarks>
     /// Float32 and float64: one launch per chunk of up to <see cref="ForeachViews{T}.Slots"/> non-empty parameters, with
-    /// the element update of <see cref="SgdStep"/> (same bits). Other dtypes: one <see cref="SgdStep"/> per parameter.
+    /// the element update of <see cref="SgdStep"/> (same bits). Other dtypes and OpenCL: one <see cref="SgdStep"/> per parameter.
     /// </remarks>
     public void SgdStepForeach(IReadOnlyList<Tensor> @params, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor>? momentumBuffers, SgdStepArgs args)
     {
         CompositeKernels.CheckForeach("SgdStepForeach", @params, ("grads", grads), ("momentumBuffers", momentumBuffers));
         if (@params.Count == 0) return;
         var dtype = @params[0].DType;
-        if (dtype is not (DType.Float32 or DType.Float64))
+        if (!MultiTensor(@params[0]))
         {
             for (int i = 0; i < @params.Count; i++) SgdStep(@params[i], grads[i], momentumBuffers?[i], args);
             return;
@@ -39,7 +47,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     /// <remarks>
     /// Float32 and float64: one launch per chunk of up to <see cref="ForeachViews{T}.Slots"/> non-empty parameters, with
-    /// the element update of <see cref="AdamStep"/> (same bits). Other dtypes: one <see cref="AdamStep"/> per parameter.
+    /// the element update of <see cref="AdamStep"/> (same bits). Other dtypes and OpenCL: one <see cref="AdamStep"/> per parameter.
     /// </remarks>
     public void AdamStepForeach(IReadOnlyList<Tensor> @params, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor> expAvgs,
         IReadOnlyList<Tensor> expAvgSqs, IReadOnlyList<Tensor>? maxExpAvgSqs, AdamStepArgs args)
@@ -47,7 +55,7 @@ public sealed partial class IlgpuBackend
         CompositeKernels.CheckForeach("AdamStepForeach", @params, ("grads", grads), ("expAvgs", expAvgs), ("expAvgSqs", expAvgSqs), ("maxExpAvgSqs", maxExpAvgSqs));
         if (@params.Count == 0) return;
         var dtype = @params[0].DType;
-        if (dtype is not (DType.Float32 or DType.Float64))
+        if (!MultiTensor(@params[0]))
         {
             for (int i = 0; i < @params.Count; i++) AdamStep(@params[i], grads[i], expAvgs[i], expAvgSqs[i], maxExpAvgSqs?[i], args);
             return;
