@@ -128,6 +128,36 @@ public class OptimizerTests
         Golden.AssertClose(p, Tensor.FromArray([0.9f, -1.9f, 2.9f]), 1e-6, 0, "adam step 1");
     }
 
+    [Test]
+    public void ForeachOptionGivesTheSameStepsAndSurvivesTheStateDict()
+    {
+        // On the CPU the foreach members loop over the single-tensor ones: the same bits, and a non-contiguous
+        // parameter (a transposed leaf) takes the single-tensor path with its contiguous copy.
+        Tensor[] Params() => [Tensor.FromArray([1f, -2f, 3f]), Tensor.FromArray([0.5f, 1f, -1f, 2f, 0f, 3f]).Reshape(2, 3).T];
+        var a = Params(); var b = Params();
+        Assert.That(a[1].IsContiguous, Is.False);
+        var oa = new AdamW(a, lr: 0.1, amsgrad: true, @foreach: true);
+        var ob = new AdamW(b, lr: 0.1, amsgrad: true, @foreach: false);
+        for (int step = 0; step < 3; step++)
+            foreach (var (o, ps) in new[] { (oa, a), (ob, b) })
+            {
+                for (int i = 0; i < ps.Length; i++) ps[i].Grad = Tensor.FromArray([.. Enumerable.Range(0, (int)ps[i].Numel).Select(k => (float)Math.Sin(k + step + i))]).Reshape(ps[i].ShapeSpan.ToArray());
+                o.Step();
+            }
+        for (int i = 0; i < a.Length; i++) Assert.That(a[i].ToArray<float>(), Is.EqualTo(b[i].ToArray<float>()), $"parameter {i}");
+        var sd = oa.StateDict();
+        Assert.That(sd.ParamGroups[0]!["Foreach"]!.GetValue<bool>(), Is.True);
+        var oc = new AdamW(b, lr: 0.1);
+        oc.LoadStateDict(sd);
+        Assert.That(((AdamOptions)oc.ParamGroups[0].Options).Foreach, Is.True);
+        // A state dict saved before the option existed (no "Foreach" key) loads as automatic.
+        var old = new SGD(b, lr: 0.1, momentum: 0.9).StateDict();
+        old.ParamGroups[0]!.AsObject().Remove("Foreach");
+        var od = new SGD(b, lr: 0.1, momentum: 0.9, @foreach: false);
+        od.LoadStateDict(old);
+        Assert.That(((SgdOptions)od.ParamGroups[0].Options).Foreach, Is.Null);
+    }
+
     public static IEnumerable<string> ClipCases => Golden.Names("clipgrad");
 
     [TestCaseSource(nameof(ClipCases))]

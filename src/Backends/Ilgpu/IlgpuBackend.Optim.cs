@@ -13,12 +13,7 @@ public sealed partial class IlgpuBackend
         if (n == 0) return;
         grad = Contig(grad);
         var d = Dev(param);
-        var p = new OptimParams
-        {
-            Lr = args.Lr, Momentum = args.Momentum, Dampening = args.Dampening, WeightDecay = args.WeightDecay,
-            Nesterov = args.Nesterov ? 1 : 0, Maximize = args.Maximize ? 1 : 0, FirstStep = args.FirstStep ? 1 : 0,
-            HasBuffer = momentumBuffer is null ? 0 : 1,
-        };
+        var p = SgdParams(args, momentumBuffer is not null);
         var o = new TensorOffsets { A = param.StorageOffset, B = grad.StorageOffset, C = momentumBuffer?.StorageOffset ?? 0 };
         if (param.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
@@ -35,20 +30,34 @@ public sealed partial class IlgpuBackend
         if (n == 0) return;
         grad = Contig(grad);
         var d = Dev(param);
-        double bc1 = 1 - Math.Pow(args.Beta1, args.Step), bc2 = 1 - Math.Pow(args.Beta2, args.Step);
-        var p = new OptimParams
-        {
-            Lr = args.Lr, Beta1 = args.Beta1, Beta2 = args.Beta2, Eps = args.Eps, WeightDecay = args.WeightDecay,
-            StepSize = args.Lr / bc1, Bc2Sqrt = Math.Sqrt(bc2),
-            Decoupled = args.DecoupledWeightDecay ? 1 : 0, Amsgrad = args.Amsgrad && maxExpAvgSq is not null ? 1 : 0,
-            Maximize = args.Maximize ? 1 : 0,
-        };
+        var p = AdamParams(args, maxExpAvgSq is not null);
         var o = new TensorOffsets { A = param.StorageOffset, B = grad.StorageOffset, C = expAvg.StorageOffset, D = expAvgSq.StorageOffset, E = maxExpAvgSq?.StorageOffset ?? 0 };
         if (param.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
             LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, OptimParams, TensorOffsets>(d, OptimKernels.Adam<T, R>)(
                 Count(n), ViewOf<T>(param), ViewOf<T>(grad), ViewOf<T>(expAvg), ViewOf<T>(expAvgSq), ViewOf<T>(maxExpAvgSq ?? expAvgSq), p, o);
+    }
+
+    /// <summary>The SGD kernels' scalars (shared by the single and multi-tensor launches, so both compute the same bits).</summary>
+    private static OptimParams SgdParams(SgdStepArgs args, bool hasBuffer) => new()
+    {
+        Lr = args.Lr, Momentum = args.Momentum, Dampening = args.Dampening, WeightDecay = args.WeightDecay,
+        Nesterov = args.Nesterov ? 1 : 0, Maximize = args.Maximize ? 1 : 0, FirstStep = args.FirstStep ? 1 : 0,
+        HasBuffer = hasBuffer ? 1 : 0,
+    };
+
+    /// <summary>The Adam kernels' scalars, bias corrections folded in on the host (shared by the single and multi-tensor launches).</summary>
+    private static OptimParams AdamParams(AdamStepArgs args, bool hasMax)
+    {
+        double bc1 = 1 - Math.Pow(args.Beta1, args.Step), bc2 = 1 - Math.Pow(args.Beta2, args.Step);
+        return new OptimParams
+        {
+            Lr = args.Lr, Beta1 = args.Beta1, Beta2 = args.Beta2, Eps = args.Eps, WeightDecay = args.WeightDecay,
+            StepSize = args.Lr / bc1, Bc2Sqrt = Math.Sqrt(bc2),
+            Decoupled = args.DecoupledWeightDecay ? 1 : 0, Amsgrad = args.Amsgrad && hasMax ? 1 : 0,
+            Maximize = args.Maximize ? 1 : 0,
+        };
     }
 
     /// <inheritdoc/>

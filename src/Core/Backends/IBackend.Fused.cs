@@ -192,4 +192,32 @@ public partial interface IBackend
     /// <summary>One Adam/AdamW step in place on contiguous param, exp_avg, exp_avg_sq (and max_exp_avg_sq for amsgrad), PyTorch's formula.</summary>
     void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamStepArgs args) =>
         CompositeKernels.AdamStep(this, param, grad, expAvg, expAvgSq, maxExpAvgSq, args);
+
+    /// <summary>
+    /// Whether this backend's <see cref="SgdStepForeach"/> and <see cref="AdamStepForeach"/> update a list of parameters on
+    /// <paramref name="device"/> with fewer launches than one <see cref="SgdStep"/> / <see cref="AdamStep"/> each; the
+    /// optimizers' automatic <c>foreach</c> choice (PyTorch picks foreach on CUDA) asks it.
+    /// </summary>
+    bool PrefersForeachSteps(Device device) => false;
+
+    /// <summary>
+    /// <see cref="SgdStep"/> over a list of parameters with the same <paramref name="args"/> (PyTorch's <c>_multi_tensor_sgd</c>):
+    /// params[i], grads[i] and momentumBuffers[i] as in the single member. The lists have one entry per parameter;
+    /// momentumBuffers is null without momentum. Every entry is checked before any is updated.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lists' counts differ, or entry i's tensors differ in shape, dtype or device
+    /// or are not contiguous (the message names the op and i).</exception>
+    void SgdStepForeach(IReadOnlyList<Tensor> @params, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor>? momentumBuffers, SgdStepArgs args) =>
+        CompositeKernels.SgdStepForeach(this, @params, grads, momentumBuffers, args);
+
+    /// <summary>
+    /// <see cref="AdamStep"/> over a list of parameters with the same <paramref name="args"/> (one step count; PyTorch's
+    /// <c>_multi_tensor_adam</c>): params[i], grads[i], expAvgs[i], expAvgSqs[i] and maxExpAvgSqs[i] as in the single
+    /// member; maxExpAvgSqs is null without amsgrad. Every entry is checked before any is updated.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lists' counts differ, or entry i's tensors differ in shape, dtype or device
+    /// or are not contiguous (the message names the op and i).</exception>
+    void AdamStepForeach(IReadOnlyList<Tensor> @params, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor> expAvgs,
+        IReadOnlyList<Tensor> expAvgSqs, IReadOnlyList<Tensor>? maxExpAvgSqs, AdamStepArgs args) =>
+        CompositeKernels.AdamStepForeach(this, @params, grads, expAvgs, expAvgSqs, maxExpAvgSqs, args);
 }

@@ -118,12 +118,16 @@ public abstract class Optimizer
         try
         {
             foreach (var g in groups)
+            {
+                var updates = new List<ParamUpdate>(g.Params.Count);
                 foreach (var p in g.Params)
                 {
                     if (p.Grad is null) continue;
                     if (!state.TryGetValue(p, out var st)) state[p] = st = [];
-                    Update(p, p.Grad.Detach(), st, g.Options);
+                    updates.Add(new ParamUpdate(p, p.Grad.Detach(), st));
                 }
+                if (updates.Count > 0) UpdateGroup(updates, g.Options);
+            }
         }
         finally { GradMode.Set(prev); }
     }
@@ -159,6 +163,29 @@ public abstract class Optimizer
 
     /// <summary>Updates one parameter in place. <paramref name="state"/> is its (initially empty) state; runs under no-grad.</summary>
     protected abstract void Update(Tensor param, Tensor grad, Dictionary<string, Tensor> state, OptimizerOptions options);
+
+    /// <summary>One parameter of a group's step: the parameter, its (detached) gradient and its state.</summary>
+    /// <param name="Param">The parameter, updated in place.</param>
+    /// <param name="Grad">Its gradient (same shape, dtype and device; checked).</param>
+    /// <param name="State">Its (initially empty) state.</param>
+    protected readonly record struct ParamUpdate(Tensor Param, Tensor Grad, Dictionary<string, Tensor> State);
+
+    /// <summary>
+    /// Updates the parameters of one group that have gradients, in order, under no-grad. The default calls
+    /// <see cref="Update"/> for each; an optimizer with a multi-tensor (PyTorch's foreach) step overrides it.
+    /// </summary>
+    protected virtual void UpdateGroup(IReadOnlyList<ParamUpdate> updates, OptimizerOptions options)
+    {
+        foreach (var u in updates) Update(u.Param, u.Grad, u.State, options);
+    }
+
+    /// <summary>
+    /// Whether a parameter's step runs in a multi-tensor launch: the group's <c>foreach</c> option, or when it is null
+    /// (automatic) whether the parameter's backend prefers it (<see cref="IBackend.PrefersForeachSteps"/>); a
+    /// non-contiguous parameter never does (it is updated through a contiguous copy).
+    /// </summary>
+    protected static bool UsesForeach(bool? @foreach, Tensor param) =>
+        param.IsContiguous && (@foreach ?? param.Backend.PrefersForeachSteps(param.Device));
 
     /// <summary>Increments and returns the "step" counter kept in the state (a Float64 scalar tensor, like PyTorch's step tensor).</summary>
     protected static long NextStep(Dictionary<string, Tensor> state)

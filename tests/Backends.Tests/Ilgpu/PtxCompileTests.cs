@@ -300,6 +300,21 @@ public class PtxCompileTests
             Assert.That(AutoGroupedPtx(kernel), Does.Contain(".entry"), $"NonFiniteCheckAndUnscale<{t.Name}>");
         }
     }
+    [Test]
+    public void ForeachOptimizerKernelsCompileForCuda()
+    {
+        // The multi-tensor steps take structs of eight ArrayViews (plus offsets) as kernel parameters: what the CPU
+        // accelerator runs as .NET code must also lower to PTX, where the views become pointer/length pairs in .param space.
+        foreach (var (t, r) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)) })
+            foreach (var name in new[] { nameof(OptimForeachKernels.Sgd), nameof(OptimForeachKernels.Adam) })
+            {
+                var kernel = typeof(OptimForeachKernels).GetMethod(name)!.MakeGenericMethod(t, r);
+                string ptx = AutoGroupedPtx(kernel);
+                Assert.That(ptx, Does.Contain(".entry"), $"{name}<{t.Name}>");
+                Assert.That(ptx, Does.Not.Contain(".local"), $"{name}<{t.Name}>: the slot switch selects registers, not a local-memory copy");
+            }
+    }
+
     [TestCase(typeof(byte), typeof(U8), "u8"), TestCase(typeof(sbyte), typeof(I8), "u8"), TestCase(typeof(short), typeof(I16), "u16")]
     public void FloatToNarrowIntegerConversionsWrapInsteadOfSaturating(Type element, Type num, string unsigned)
     {

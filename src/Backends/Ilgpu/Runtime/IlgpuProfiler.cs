@@ -111,5 +111,16 @@ public static class IlgpuProfiler
         public void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput) { var t0 = Start(grad); B.AvgPool2dBackward(grad, geometry, countIncludePad, gradInput); Stop(grad, t0, "AvgPool2dBackward", "", gradInput); }
         public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args) { var t0 = Start(param); B.SgdStep(param, grad, momentumBuffer, args); Stop(param, t0, "SgdStep", "", param); }
         public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamStepArgs args) { var t0 = Start(param); B.AdamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, args); Stop(param, t0, "AdamStep", "", param); }
+        public bool PrefersForeachSteps(Device device) => B.PrefersForeachSteps(device);
+        public void SgdStepForeach(IReadOnlyList<Tensor> @params, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor>? momentumBuffers, SgdStepArgs args)
+        {
+            if (@params.Count == 0) { B.SgdStepForeach(@params, grads, momentumBuffers, args); return; }
+            var t0 = Start(@params[0]); B.SgdStepForeach(@params, grads, momentumBuffers, args); Stop(@params[0], t0, "SgdStepForeach", $"x{@params.Count}", @params[0]);
+        }
+        public void AdamStepForeach(IReadOnlyList<Tensor> @params, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor> expAvgs, IReadOnlyList<Tensor> expAvgSqs, IReadOnlyList<Tensor>? maxExpAvgSqs, AdamStepArgs args)
+        {
+            if (@params.Count == 0) { B.AdamStepForeach(@params, grads, expAvgs, expAvgSqs, maxExpAvgSqs, args); return; }
+            var t0 = Start(@params[0]); B.AdamStepForeach(@params, grads, expAvgs, expAvgSqs, maxExpAvgSqs, args); Stop(@params[0], t0, "AdamStepForeach", $"x{@params.Count}", @params[0]);
+        }
     }
 }
