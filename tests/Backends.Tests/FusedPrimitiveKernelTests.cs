@@ -78,6 +78,55 @@ public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(devi
             (be, t) => be.AttentionBackward(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, Scale, t[5]!, t[6]!, t[7]!), [5, 6, 7], 2e-5, 2e-6);
     }
 
+    // (batch, heads, L, S, D, Dv, causal, layout): odd lengths around the 32-key chunks, head widths 1..128, L ≠ S
+    // without the mask; layout 0 contiguous, 1 heads permuted out of [B, L, H, D] (strided q, k, v, grad and
+    // gradient outputs), 2 the model's q/k/v: one [B, L, 3, H, D] buffer permuted (2, 0, 3, 1, 4) and selected.
+    private static IEnumerable<TestCaseData> AttentionCases()
+    {
+        yield return new TestCaseData(1L, 1L, 1L, 1L, 1L, 1L, true, 0).SetName("Attention L1 D1 causal");
+        yield return new TestCaseData(2L, 3L, 7L, 7L, 5L, 3L, true, 0).SetName("Attention L7 D5 Dv3 causal");
+        yield return new TestCaseData(2L, 2L, 7L, 9L, 16L, 16L, false, 1).SetName("Attention L7 S9 D16 strided");
+        yield return new TestCaseData(1L, 2L, 130L, 130L, 64L, 64L, true, 2).SetName("Attention L130 D64 causal qkv");
+        yield return new TestCaseData(1L, 2L, 33L, 130L, 128L, 96L, false, 1).SetName("Attention L33 S130 D128 Dv96 strided");
+        yield return new TestCaseData(2L, 1L, 65L, 65L, 128L, 128L, true, 1).SetName("Attention L65 D128 causal strided");
+        yield return new TestCaseData(1L, 1L, 5L, 3L, 129L, 2L, false, 0).SetName("Attention D129 (composite)");
+    }
+
+    private static Tensor AttentionInput(Device d, long b, long h, long rows, long width, int seed, DType dt, int layout) => layout == 0
+        ? Rnd(d, [b, h, rows, width], seed, dt)
+        : Rnd(d, [b, rows, h, width], seed, dt).Permute(0, 2, 1, 3);
+
+    private static Tensor AttentionOutput(Device d, long b, long h, long rows, long width, DType dt, int layout) => layout == 0
+        ? Tensor.Empty([b, h, rows, width], dt, d)
+        : Tensor.Empty([b, rows, h, width], dt, d).Permute(0, 2, 1, 3);
+
+    [TestCaseSource(nameof(AttentionCases))]
+    public void AttentionShapes(long b, long h, long l, long s, long dim, long dv, bool causal, int layout)
+    {
+        const DType Dt = DType.Float32;
+        double scale = 1 / Math.Sqrt(dim);
+        Tensor[] Qkv(Device d)
+        {
+            if (layout == 2)
+            {
+                var parts = Rnd(d, [b, l, 3, h, dim], 1, Dt).Permute(2, 0, 3, 1, 4);
+                return [parts[0], parts[1], parts[2]];
+            }
+            return [AttentionInput(d, b, h, l, dim, 1, Dt, layout), AttentionInput(d, b, h, s, dim, 2, Dt, layout), AttentionInput(d, b, h, s, dv, 3, Dt, layout)];
+        }
+        Conform(d => [.. Qkv(d), Tensor.Empty([b, h, l, s], Dt, d), Tensor.Empty([b, h, l, dv], Dt, d)],
+            (be, t) => be.Attention(t[0]!, t[1]!, t[2]!, scale, causal, t[3]!, t[4]!), [3, 4], 2e-5, 2e-6);
+        Conform(d =>
+            {
+                var qkv = Qkv(d);
+                var p = CompositeKernels.AttentionProbabilities(qkv[0], qkv[1], scale, causal);
+                int gl = layout == 2 ? 1 : layout;
+                return [AttentionInput(d, b, h, l, dv, 4, Dt, gl), .. qkv, p, AttentionOutput(d, b, h, l, dim, Dt, gl),
+                    AttentionOutput(d, b, h, s, dim, Dt, gl), AttentionOutput(d, b, h, s, dv, Dt, gl)];
+            },
+            (be, t) => be.AttentionBackward(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, scale, t[5]!, t[6]!, t[7]!), [5, 6, 7], 5e-5, 5e-6);
+    }
+
     [TestCase(DType.Float32), TestCase(DType.Float64)]
     public void ColumnSum(DType dt) =>
         Conform(d => [Rnd(d, [70, 9], 1, dt), Tensor.Empty([9], dt, d)], (be, t) => be.ColumnSum(t[0]!, t[1]!), [1], 2e-5, 2e-5);

@@ -68,7 +68,7 @@ internal static class Engine
 
         // 2. Seed the buffers with the outputs' gradients.
         var buffers = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < roots.Length; i++) Accumulate(buffers, roots[i], gradOutputs[i]);
+        for (int i = 0; i < roots.Length; i++) Accumulate(buffers, null, roots[i], gradOutputs[i]);
 
         // Ready nodes: newest first (a valid order among ready nodes; matches PyTorch). AccumulateGrad
         // runs as soon as it is ready, so post-accumulate hooks (gradient all-reduce) fire early.
@@ -78,6 +78,9 @@ internal static class Engine
                 ready.Enqueue(r, Priority(r));
 
         bool anomaly = Autograd.IsAnomalyEnabled;
+        // Slices' gradients go straight into one buffer per input (not under createGraph, which records the formula,
+        // nor under anomaly mode, which checks each formula's output).
+        var slices = createGraph || anomaly ? null : new SliceGradients();
         bool previousMode = GradMode.Set(createGraph);   // formulas are recorded only under createGraph
         // Backward ops run in the dtypes their forward ops chose: a Backward() called inside an autocast scope must not
         // cast the gradients again (PyTorch's engine runs with autocast off too).
@@ -89,6 +92,7 @@ internal static class Engine
             {
                 var node = ready.Dequeue();
                 buffers.Remove(node, out var grad);
+                if (slices?.Take(node) is { } sliced) grad = grad is null ? sliced : sliced + grad;
                 if (grad is null)
                 {
                     // Every gradient into this node was null (e.g. it only feeds inputs that need none):
@@ -110,6 +114,14 @@ internal static class Engine
                     if (!needed!.Contains(node) || node is AccumulateGrad) continue;
                 }
 
+                if (slices != null && node is OpNode { Kind: OpKind.Slice } slice && slice.Next[0] is { } into
+                    && slices.TryAdd(into, slice.Args, grad, buffers))
+                {
+                    if (!retainGraph) node.Release();
+                    ReleaseDependencies(node, dependencies, ready);
+                    continue;
+                }
+
                 var inputGrads = node.Apply(grad);
                 if (inputGrads.Length != node.Next.Length)
                     throw new InvalidOperationException($"{node.Name} returned {inputGrads.Length} gradients, expected {node.Next.Length}.");
@@ -124,7 +136,7 @@ internal static class Engine
                     if (g is not null)
                     {
                         CheckGradShape(node, i, g);
-                        Accumulate(buffers, next, g);
+                        Accumulate(buffers, slices, next, g);
                     }
                     int left = dependencies[next] - 1;
                     dependencies[next] = left;
@@ -153,9 +165,11 @@ internal static class Engine
 
     private static long Priority(Node n) => n is AccumulateGrad ? long.MinValue : -n.Sequence;
 
-    // Gradients from several uses of a tensor add up: buffer += g (a new tensor; recorded under createGraph).
-    private static void Accumulate(Dictionary<Node, Tensor> buffers, Node node, Tensor g)
+    // Gradients from several uses of a tensor add up: buffer += g (a new tensor; recorded under createGraph). A node
+    // that slices have written to takes that buffer as its first term.
+    private static void Accumulate(Dictionary<Node, Tensor> buffers, SliceGradients? slices, Node node, Tensor g)
     {
+        if (slices?.Take(node) is { } sliced) buffers[node] = sliced;
         buffers[node] = buffers.TryGetValue(node, out var existing) ? existing + g : g;
     }
 

@@ -114,6 +114,9 @@ internal sealed class OpNode : Node
     /// <summary>The primitive.</summary>
     public OpKind Kind { get; }
 
+    /// <summary>The op's attributes.</summary>
+    public OpArgs Args => context.Args;
+
     /// <inheritdoc/>
     public override string Name => derivative.Name;
 

@@ -121,6 +121,8 @@ public sealed class OpArgs
     public long Step { get; init; } = 1;
     /// <summary>Shape of the (first) input.</summary>
     public long[] InputShape { get; init; } = [];
+    /// <summary>Strides of the (first) input (Slice: its gradient buffer takes the same layout); empty when not recorded.</summary>
+    public long[] InputStrides { get; init; } = [];
     /// <summary>Permutation of Permute.</summary>
     public int[] Perm { get; init; } = [];
     /// <summary>Sizes of Cat's inputs along Dim.</summary>

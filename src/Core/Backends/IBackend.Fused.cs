@@ -144,14 +144,15 @@ public partial interface IBackend
     /// <summary>
     /// Scaled dot-product attention over q [*, L, D], k [*, S, D], v [*, S, Dv] (same leading dims, any strides):
     /// probabilities [*, L, S] (contiguous, overwritten) = softmax(q·kᵀ·scale, −∞ above the diagonal when causal),
-    /// output [*, L, Dv] (contiguous, overwritten) = probabilities·v.
+    /// output [*, L, Dv] (any strides, non-overlapping; overwritten) = probabilities·v.
     /// </summary>
     void Attention(Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output) =>
         CompositeKernels.Attention(this, q, k, v, scale, causal, probabilities, output);
 
     /// <summary>
-    /// Gradients of <see cref="Attention"/> from grad [*, L, Dv]: dP = g·vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale,
-    /// gradQ = dS·k, gradK = dSᵀ·q, gradV = Pᵀ·g (all contiguous, overwritten).
+    /// Gradients of <see cref="Attention"/> from grad [*, L, Dv] (any strides) and the contiguous probabilities:
+    /// dP = g·vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale, gradQ = dS·k, gradK = dSᵀ·q, gradV = Pᵀ·g (any strides,
+    /// non-overlapping; overwritten).
     /// </summary>
     void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
         Tensor gradQ, Tensor gradK, Tensor gradV) =>

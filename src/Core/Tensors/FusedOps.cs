@@ -243,6 +243,25 @@ public static class FusedOps
     }
 
     /// <summary>
+    /// A dense tensor of <paramref name="shape"/> whose dims but the last are laid out in the order of q's strides (the
+    /// last innermost), as PyTorch's fused attention does: heads permuted out of [B, L, H, D] give an output whose
+    /// transpose(1, 2) is contiguous, so merging the heads back is a view instead of a copy.
+    /// </summary>
+    private static Tensor AllocLike(Tensor q, long[] shape)
+    {
+        int n = shape.Length;
+        var qs = q.StridesSpan.ToArray();
+        // Outermost first: descending stride; ties (size-1 dims) keep their order, so a contiguous q gives the identity.
+        int[] order = [.. Enumerable.Range(0, n - 1).OrderByDescending(d => qs[d]), n - 1];
+        bool identity = true;
+        for (int i = 0; i < n; i++) identity &= order[i] == i;
+        if (identity) return Tensor.Alloc(shape, q.DType, q.Device);
+        var inverse = new int[n];
+        for (int i = 0; i < n; i++) inverse[order[i]] = i;
+        return Tensor.Alloc(order.Select(d => shape[d]).ToArray(), q.DType, q.Device).Permute(inverse);
+    }
+
+    /// <summary>
     /// Scaled dot-product attention softmax(q·kᵀ·scale (+ causal −∞ mask))·v over q [*, L, D], k [*, S, D], v [*, S, Dv]
     /// → [*, L, Dv] (see <see cref="IBackend.Attention"/>).
     /// </summary>
@@ -257,7 +276,7 @@ public static class FusedOps
         long l = q.Shape[-2], s = k.Shape[-2], dv = v.Shape[-1];
         var lead = q.Shape.ToArray()[..^2];
         var p = Tensor.Alloc([.. lead, l, s], q.DType, q.Device);
-        var o = Tensor.Alloc([.. lead, l, dv], q.DType, q.Device);
+        var o = AllocLike(q, [.. lead, l, dv]);
         q.Backend.Attention(q, k, v, scale, causal, p, o);
         Record(record, OpKind.Attention, o, new FusedArgs { Scale = scale, Causal = causal, Probabilities = p }, inputs);
         return o;

@@ -173,7 +173,7 @@ public sealed partial class Tensor
         ns[d] = len; nst[d] = strides[d] * step;
         var r = new Tensor(storage, offset + start * strides[d], ns, nst);
         return AutogradHook.Record(OpKind.Slice, r,
-            new OpArgs { Dim = d, Start = start, Length = len, Step = step, InputShape = shape }, this);
+            new OpArgs { Dim = d, Start = start, Length = len, Step = step, InputShape = shape, InputStrides = strides }, this);
     }
 
     /// <summary>Selects one position of dim, removing the dim (torch.select); negative index counts from the end.</summary>

@@ -1,0 +1,144 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Ember.Ilgpu.Ops;
+using AK = Ember.Ilgpu.Ops.AttentionKernels;
+
+namespace Ember.Ilgpu;
+
+public sealed partial class IlgpuBackend
+{
+    /// <summary>
+    /// Scaled dot-product attention in one launch (<see cref="AttentionKernels.Forward{T, R}"/>) for float32 and float64
+    /// with head widths up to <see cref="AttentionKernels.MaxHeadDim"/> on CUDA and the CPU accelerator; q, k and v may be
+    /// strided views (permuted heads are read in place). Other cases run <see cref="CompositeKernels.Attention"/>.
+    /// </summary>
+    public void Attention(Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output)
+    {
+        if (!AttentionFits(q, k, v) || !AttentionLayout(q, [q, k, v, probabilities, output], out var geo, out var ops)
+            && !AttentionLayout(q, [q = Contig(q), k = Contig(k), v = Contig(v), probabilities, output], out geo, out ops))
+        {
+            CompositeKernels.Attention(this, q, k, v, scale, causal, probabilities, output);
+            return;
+        }
+        var d = Dev(q);
+        var x = new AttentionOperands { Q = ops[0], K = ops[1], V = ops[2], P = ops[3], O = ops[4] };
+        geo.Causal = causal ? 1 : 0;
+        var config = AttentionLaunch(d, geo.L, ref geo);
+        if (q.DType == DType.Float32) F<float, F32>((float)scale); else F<double, F64>(scale);
+
+        void F<T, R>(T s) where T : unmanaged where R : struct, IReal<T> =>
+            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, AttentionGeometry, AttentionOperands, T>(d, AK.Forward<T, R>)(
+                config, ViewOf<T>(q), ViewOf<T>(k), ViewOf<T>(v), ViewOf<T>(probabilities), ViewOf<T>(output), geo, x, s);
+    }
+
+    /// <summary>
+    /// Gradients of <see cref="Attention"/> from the saved probabilities in two launches
+    /// (<see cref="AttentionKernels.RowsBackward{T, R}"/>, then <see cref="AttentionKernels.ColumnsBackward{T, R}"/>);
+    /// grad, q, k, v and the gradient outputs may be strided views. Other cases run <see cref="CompositeKernels.AttentionBackward"/>.
+    /// </summary>
+    public void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
+        Tensor gradQ, Tensor gradK, Tensor gradV)
+    {
+        if (!AttentionFits(q, k, v) || grad.DType != q.DType || probabilities.DType != q.DType)
+        {
+            CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, gradQ, gradK, gradV);
+            return;
+        }
+        // dS [*, L, S]: scratch shared by the two kernels (dP, then dS in place).
+        var ds = Tensor.Empty(probabilities.ShapeSpan.ToArray(), q.DType, q.Device);
+        if (!AttentionLayout(q, [q, k, v, probabilities, grad, ds, gradQ, gradK, gradV], out var geo, out var ops)
+            && !AttentionLayout(q, [q = Contig(q), k = Contig(k), v = Contig(v), probabilities = Contig(probabilities), grad = Contig(grad), ds, gradQ, gradK, gradV],
+                out geo, out ops))
+        {
+            CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, gradQ, gradK, gradV);
+            return;
+        }
+        var d = Dev(q);
+        var x = new AttentionOperands { Q = ops[0], K = ops[1], V = ops[2], P = ops[3], O = ops[4], DS = ops[5], DQ = ops[6], DK = ops[7], DV = ops[8] };
+        // The member has no causal flag: every key is visited, and keys the forward pass masked add P = 0 exactly.
+        geo.Causal = 0;
+        if (q.DType == DType.Float32) B<float, F32>((float)scale); else B<double, F64>(scale);
+
+        void B<T, R>(T s) where T : unmanaged where R : struct, IReal<T>
+        {
+            var rows = geo;
+            var rowConfig = AttentionLaunch(d, geo.L, ref rows);
+            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, AttentionGeometry, AttentionOperands, T>(d, AK.RowsBackward<T, R>)(
+                rowConfig, ViewOf<T>(grad), ViewOf<T>(k), ViewOf<T>(v), ViewOf<T>(probabilities), ViewOf<T>(ds), ViewOf<T>(gradQ), rows, x, s);
+            var cols = geo;
+            var colConfig = AttentionLaunch(d, geo.S, ref cols);
+            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, AttentionGeometry, AttentionOperands>(d, AK.ColumnsBackward<T, R>)(
+                colConfig, ViewOf<T>(grad), ViewOf<T>(q), ViewOf<T>(probabilities), ViewOf<T>(ds), ViewOf<T>(gradK), ViewOf<T>(gradV), cols, x);
+        }
+    }
+
+    /// <summary>True when the attention kernels take these inputs: float32/float64 on a warp-shuffle device with 32-lane warps, D and Dv in 1..128.</summary>
+    private static bool AttentionFits(Tensor q, Tensor k, Tensor v)
+    {
+        if (q.DType != DType.Float32 && q.DType != DType.Float64) return false;
+        var d = Dev(q);
+        if (!WarpRows(d) || d.Accelerator.WarpSize != 32) return false;
+        long dim = q.ShapeSpan[^1], dv = v.ShapeSpan[^1];
+        return dim >= 1 && dim <= AK.MaxHeadDim && dv >= 1 && dv <= AK.MaxHeadDim && k.DType == q.DType && v.DType == q.DType;
+    }
+
+    /// <summary>
+    /// The geometry and each tensor's <see cref="AttentionOperand"/>, with the leading dims (shared by all) coalesced
+    /// jointly into at most two; false when more remain (the caller copies or falls back).
+    /// </summary>
+    private static bool AttentionLayout(Tensor q, Tensor[] ts, out AttentionGeometry geo, out AttentionOperand[] ops)
+    {
+        geo = default;
+        ops = new AttentionOperand[ts.Length];
+        var lead = q.ShapeSpan[..^2];
+        // Groups of leading dims, innermost first: (size, stride of each tensor).
+        var sizes = new List<long>();
+        var strides = new List<long[]>();
+        for (int dim = lead.Length - 1; dim >= 0; dim--)
+        {
+            long n = lead[dim];
+            if (n == 1) continue;
+            var st = new long[ts.Length];
+            for (int t = 0; t < ts.Length; t++) st[t] = ts[t].StridesSpan[dim];
+            int last = sizes.Count - 1;
+            bool merge = last >= 0;
+            for (int t = 0; merge && t < ts.Length; t++) merge = st[t] == strides[last][t] * sizes[last];
+            if (merge) sizes[last] *= n;
+            else { sizes.Add(n); strides.Add(st); }
+        }
+        if (sizes.Count > 2) return false;
+        long inner = sizes.Count > 0 ? sizes[0] : 1, outerN = sizes.Count > 1 ? sizes[1] : 1;
+        for (int t = 0; t < ts.Length; t++)
+        {
+            var s = ts[t].StridesSpan;
+            ops[t] = new AttentionOperand
+            {
+                Offset = ts[t].StorageOffset,
+                Inner = sizes.Count > 0 ? strides[0][t] : 0,
+                Outer = sizes.Count > 1 ? strides[1][t] : 0,
+                Row = s[^2],
+                Col = s[^1],
+            };
+        }
+        geo = new AttentionGeometry
+        {
+            Inner = inner, L = q.ShapeSpan[^2], S = ts[1].ShapeSpan[^2], D = q.ShapeSpan[^1], Dv = ts[2].ShapeSpan[^1],
+            Blocks = outerN * inner,   // batch count until AttentionLaunch turns it into row blocks per entry
+        };
+        return true;
+    }
+
+    /// <summary>
+    /// One warp per row of <paramref name="rows"/> per batch entry: whole warps (8 on a GPU, 2 on the CPU accelerator),
+    /// groups = batch · ⌈rows / warps⌉. Sets <see cref="AttentionGeometry.Blocks"/> (on entry: the batch count).
+    /// </summary>
+    private static KernelConfig AttentionLaunch(IlgpuDevice d, long rows, ref AttentionGeometry geo)
+    {
+        int warps = d.Accelerator.AcceleratorType == AcceleratorType.CPU ? 2 : AK.MaxWarps;
+        warps = Math.Max(1, Math.Min(warps, d.Accelerator.MaxNumThreadsPerGroup / 32));
+        long batch = geo.Blocks, blocks = (rows + warps - 1) / warps, groups = batch * blocks;
+        if (groups > int.MaxValue) throw new NotSupportedException($"ILGPU backend: attention over {batch} × {rows} rows needs too many groups.");
+        geo.Blocks = blocks;
+        return new KernelConfig(new Index1D((int)groups), new Index1D(warps * 32));
+    }
+}

@@ -1,0 +1,324 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+
+namespace Ember.Ilgpu.Ops;
+
+/// <summary>
+/// Where one attention operand [*, rows, cols] is: the leading dims coalesced on the host into at most two (outer,
+/// inner), each with its stride, then the row and column strides (in elements), so permuted views need no copy.
+/// </summary>
+internal struct AttentionOperand
+{
+    /// <summary>Storage offset of element [0, 0, 0, 0].</summary>
+    public long Offset;
+    /// <summary>Stride of the outer leading dim.</summary>
+    public long Outer;
+    /// <summary>Stride of the inner leading dim.</summary>
+    public long Inner;
+    /// <summary>Stride of a row (dim −2).</summary>
+    public long Row;
+    /// <summary>Stride of a column (dim −1).</summary>
+    public long Col;
+
+    /// <summary>Storage index of [outer, inner, r, c].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly long At(long outer, long inner, long r, long c) => Offset + outer * Outer + inner * Inner + r * Row + c * Col;
+}
+
+/// <summary>The operands of the attention kernels (forward: Q, K, V, P, O = output; backward: O = incoming gradient).</summary>
+internal struct AttentionOperands
+{
+    /// <summary>Queries [*, L, D].</summary>
+    public AttentionOperand Q;
+    /// <summary>Keys [*, S, D].</summary>
+    public AttentionOperand K;
+    /// <summary>Values [*, S, Dv].</summary>
+    public AttentionOperand V;
+    /// <summary>Probabilities [*, L, S].</summary>
+    public AttentionOperand P;
+    /// <summary>The output [*, L, Dv] (forward) or its gradient (backward).</summary>
+    public AttentionOperand O;
+    /// <summary>dS [*, L, S], the scores' gradient (backward scratch).</summary>
+    public AttentionOperand DS;
+    /// <summary>Gradient of the queries [*, L, D].</summary>
+    public AttentionOperand DQ;
+    /// <summary>Gradient of the keys [*, S, D].</summary>
+    public AttentionOperand DK;
+    /// <summary>Gradient of the values [*, S, Dv].</summary>
+    public AttentionOperand DV;
+}
+
+/// <summary>Sizes of one attention call.</summary>
+internal struct AttentionGeometry
+{
+    /// <summary>Size of the inner leading dim (batch index b = outer·Inner + inner).</summary>
+    public long Inner;
+    /// <summary>Query rows L, key rows S, query/key width D, value width Dv.</summary>
+    public long L, S, D, Dv;
+    /// <summary>Groups per batch entry (row blocks of Group.DimX / warp size rows).</summary>
+    public long Blocks;
+    /// <summary>1 when key j is visible to query i only for j ≤ i.</summary>
+    public int Causal;
+}
+
+/// <summary>
+/// Scaled dot-product attention in three kernels: <see cref="Forward{T, R}"/> (one warp per query row: scores, causal
+/// mask, max-subtracted softmax, P written, output = P·V), and the backward pass from the saved P in two:
+/// <see cref="RowsBackward{T, R}"/> (per query row: dP = g·Vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale, dQ = dS·K) and
+/// <see cref="ColumnsBackward{T, R}"/> (per key row: dV = Pᵀ·g, dK = dSᵀ·Q). Rows of one group belong to one batch
+/// entry and stage each chunk of <see cref="Chunk"/> key (or value) rows in shared memory once for all its warps; a lane
+/// owns one key of the chunk for dot products (padded rows: no bank conflicts) and one column of D for the sums, whose
+/// weights it takes from the owning lane by a shuffle. Head widths up to <see cref="MaxHeadDim"/>; warp size 32.
+/// </summary>
+internal static class AttentionKernels
+{
+    /// <summary>Keys per staged chunk: one per lane.</summary>
+    public const int Chunk = 32;
+    /// <summary>Widest D and Dv (four columns per lane).</summary>
+    public const int MaxHeadDim = 128;
+    /// <summary>Most warps per group (rows staged in shared memory).</summary>
+    public const int MaxWarps = 8;
+
+    private const int ChunkElements = Chunk * (MaxHeadDim + 1);
+
+    /// <summary>
+    /// e^(a − m) for a running max m ≥ a, exactly 1 when a = m (also when both are −∞, so a prefix of −∞ scores keeps
+    /// its count and a row of only −∞ ends as NaN, as on the CPU), NaN when a = m = +∞.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Weight<T, R>(T a, T m) where T : unmanaged where R : struct, IReal<T>
+    {
+        if (!R.Eq(a, m)) return R.Exp(R.Sub(a, m));
+        T d = R.Sub(a, m);
+        return R.IsNaN(d) && R.Lt(R.FromD(0.0), a) ? d : R.FromD(1.0);
+    }
+
+    /// <summary>Copies rows [first, first + n) × [0, width) of <paramref name="src"/> to shared rows of <paramref name="stride"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Stage<T>(ArrayView<T> src, AttentionOperand a, long outer, long inner, long first, long n, int width, int stride,
+        ArrayView<T> shared) where T : unmanaged
+    {
+        int count = (int)n * width;
+        for (int e = Group.IdxX; e < count; e += Group.DimX)
+        {
+            int t = e / width, c = e - t * width;
+            shared[t * stride + c] = src[a.At(outer, inner, first + t, c)];
+        }
+    }
+
+    /// <summary>Σ_c row[c]·chunk[lane, c] over a row staged at <paramref name="rowBase"/> and the chunk's padded row of this lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Dot<T, R>(ArrayView<T> rows, int rowBase, ArrayView<T> chunk, int chunkBase, int width)
+        where T : unmanaged where R : struct, IReal<T>
+    {
+        T acc = R.FromD(0.0);
+        for (int c = 0; c < width; c++) acc = R.Add(acc, R.Mul(rows[rowBase + c], chunk[chunkBase + c]));
+        return acc;
+    }
+
+    /// <summary>Adds w_t·chunk[t, lane + 32m] for t &lt; n into the four column accumulators (w_t from lane t).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate<T, R>(T w, int n, ArrayView<T> chunk, int width, ref T a0, ref T a1, ref T a2, ref T a3)
+        where T : unmanaged where R : struct, IReal<T>
+    {
+        int lane = Warp.LaneIdx;
+        for (int t = 0; t < n; t++)
+        {
+            T wt = Warp.Shuffle(w, t);
+            int b = t * width + lane;
+            if (lane < width) a0 = R.Add(a0, R.Mul(wt, chunk[b]));
+            if (lane + 32 < width) a1 = R.Add(a1, R.Mul(wt, chunk[b + 32]));
+            if (lane + 64 < width) a2 = R.Add(a2, R.Mul(wt, chunk[b + 64]));
+            if (lane + 96 < width) a3 = R.Add(a3, R.Mul(wt, chunk[b + 96]));
+        }
+    }
+
+    /// <summary>Writes the four column accumulators of this lane to row r of <paramref name="dst"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteRow<T>(ArrayView<T> dst, AttentionOperand a, long outer, long inner, long r, int width, T a0, T a1, T a2, T a3)
+        where T : unmanaged
+    {
+        int lane = Warp.LaneIdx;
+        if (lane < width) dst[a.At(outer, inner, r, lane)] = a0;
+        if (lane + 32 < width) dst[a.At(outer, inner, r, lane + 32)] = a1;
+        if (lane + 64 < width) dst[a.At(outer, inner, r, lane + 64)] = a2;
+        if (lane + 96 < width) dst[a.At(outer, inner, r, lane + 96)] = a3;
+    }
+
+    /// <summary>This group's batch entry (outer, inner), its first row and the row of this warp.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Place(AttentionGeometry g, out long outer, out long inner, out long first, out long row)
+    {
+        long gi = Grid.IdxX, b = gi / g.Blocks;
+        outer = b / g.Inner;
+        inner = b - outer * g.Inner;
+        first = (gi - b * g.Blocks) * (Group.DimX / Warp.WarpSize);
+        row = first + Warp.WarpIdx;
+    }
+
+    /// <summary>
+    /// Forward: P[i, j] = softmax_j(scale·q_i·k_j) (0 for causal j &gt; i), o_i = Σ_j P[i, j]·v_j. One warp per query row,
+    /// Group.DimX / 32 rows per group, groups = batch · <see cref="AttentionGeometry.Blocks"/>.
+    /// </summary>
+    public static void Forward<T, R>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> p, ArrayView<T> o,
+        AttentionGeometry g, AttentionOperands x, T scale) where T : unmanaged where R : struct, IReal<T>
+    {
+        var chunk = SharedMemory.Allocate<T>(ChunkElements);
+        var rows = SharedMemory.Allocate<T>(MaxWarps * MaxHeadDim);
+        Place(g, out long outer, out long inner, out long first, out long i);
+        int lane = Warp.LaneIdx, warps = Group.DimX / Warp.WarpSize, d = (int)g.D, dv = (int)g.Dv, rowBase = Warp.WarpIdx * MaxHeadDim;
+        bool active = i < g.L;
+        long last = XMin(first + warps, g.L) - 1;
+        // Keys the group visits (the union over its rows) and keys this row sees.
+        long keys = g.Causal != 0 ? XMin(g.S, last + 1) : g.S;
+        long mine = !active ? 0 : g.Causal != 0 ? XMin(g.S, i + 1) : g.S;
+        if (active)
+            for (int c = lane; c < d; c += Warp.WarpSize) rows[rowBase + c] = q[x.Q.At(outer, inner, i, c)];
+
+        // Pass 1: raw scaled scores into P, and each lane's running (max, Σ e^(s − max)).
+        T m = R.NegInf(), s = R.FromD(0.0);
+        for (long j0 = 0; j0 < keys; j0 += Chunk)
+        {
+            long n = XMin(Chunk, keys - j0);
+            Group.Barrier();
+            Stage(k, x.K, outer, inner, j0, n, d, d + 1, chunk);
+            Group.Barrier();
+            long j = j0 + lane;
+            if (j < mine)
+            {
+                T sc = R.Mul(Dot<T, R>(rows, rowBase, chunk, lane * (d + 1), d), scale);
+                p[x.P.At(outer, inner, i, j)] = sc;
+                if (R.Lt(m, sc)) { s = R.Add(R.Mul(s, Weight<T, R>(m, sc)), R.FromD(1.0)); m = sc; }
+                else s = R.Add(s, Weight<T, R>(sc, m));
+            }
+        }
+        // Butterfly merge of the lanes' (max, sum): symmetric, so every lane ends with the row's values.
+        for (int off = Warp.WarpSize / 2; off > 0; off >>= 1)
+        {
+            T m2 = Warp.ShuffleXor(m, off), s2 = Warp.ShuffleXor(s, off);
+            T mn = R.Lt(m, m2) || R.IsNaN(m2) ? m2 : m;
+            s = R.Add(R.Mul(s, Weight<T, R>(m, mn)), R.Mul(s2, Weight<T, R>(m2, mn)));
+            m = mn;
+        }
+        T inv = R.Div(R.FromD(1.0), s);
+
+        // Pass 2: normalize P in place (each lane rereads only what it wrote), o = Σ_j P[i, j]·v_j.
+        T a0 = R.FromD(0.0), a1 = a0, a2 = a0, a3 = a0;
+        for (long j0 = 0; j0 < keys; j0 += Chunk)
+        {
+            long n = XMin(Chunk, keys - j0);
+            Group.Barrier();
+            Stage(v, x.V, outer, inner, j0, n, dv, dv, chunk);
+            Group.Barrier();
+            long j = j0 + lane;
+            T pj = R.FromD(0.0);
+            if (j < mine)
+            {
+                long at = x.P.At(outer, inner, i, j);
+                pj = R.Mul(Weight<T, R>(p[at], m), inv);
+                p[at] = pj;
+            }
+            long visible = XMin(n, mine - j0);
+            if (visible > 0) Accumulate<T, R>(pj, (int)visible, chunk, dv, ref a0, ref a1, ref a2, ref a3);
+        }
+        if (!active) return;
+        for (long j = mine + lane; j < g.S; j += Warp.WarpSize) p[x.P.At(outer, inner, i, j)] = R.FromD(0.0);
+        WriteRow(o, x.O, outer, inner, i, dv, a0, a1, a2, a3);
+    }
+
+    /// <summary>
+    /// Backward per query row i (launched as <see cref="Forward{T, R}"/>): dP_ij = g_i·v_j, δ_i = Σ_j dP_ij·P_ij,
+    /// dS_ij = P_ij·(dP_ij − δ_i)·scale (written to ds), dq_i = Σ_j dS_ij·k_j.
+    /// </summary>
+    public static void RowsBackward<T, R>(ArrayView<T> grad, ArrayView<T> k, ArrayView<T> v, ArrayView<T> p, ArrayView<T> ds,
+        ArrayView<T> dq, AttentionGeometry g, AttentionOperands x, T scale) where T : unmanaged where R : struct, IReal<T>
+    {
+        var chunk = SharedMemory.Allocate<T>(ChunkElements);
+        var rows = SharedMemory.Allocate<T>(MaxWarps * MaxHeadDim);
+        Place(g, out long outer, out long inner, out long first, out long i);
+        int lane = Warp.LaneIdx, warps = Group.DimX / Warp.WarpSize, d = (int)g.D, dv = (int)g.Dv, rowBase = Warp.WarpIdx * MaxHeadDim;
+        bool active = i < g.L;
+        long last = XMin(first + warps, g.L) - 1;
+        long keys = g.Causal != 0 ? XMin(g.S, last + 1) : g.S;
+        long mine = !active ? 0 : g.Causal != 0 ? XMin(g.S, i + 1) : g.S;
+        if (active)
+            for (int c = lane; c < dv; c += Warp.WarpSize) rows[rowBase + c] = grad[x.O.At(outer, inner, i, c)];
+
+        // Pass 1: dP into ds (scratch), δ partial sums per lane.
+        T delta = R.FromD(0.0);
+        for (long j0 = 0; j0 < keys; j0 += Chunk)
+        {
+            long n = XMin(Chunk, keys - j0);
+            Group.Barrier();
+            Stage(v, x.V, outer, inner, j0, n, dv, dv + 1, chunk);
+            Group.Barrier();
+            long j = j0 + lane;
+            if (j < mine)
+            {
+                T dp = Dot<T, R>(rows, rowBase, chunk, lane * (dv + 1), dv);
+                ds[x.DS.At(outer, inner, i, j)] = dp;
+                delta = R.Add(delta, R.Mul(dp, p[x.P.At(outer, inner, i, j)]));
+            }
+        }
+        for (int off = Warp.WarpSize / 2; off > 0; off >>= 1) delta = R.Add(delta, Warp.ShuffleXor(delta, off));
+
+        // Pass 2: dS from dP (each lane rereads its own writes), dq = Σ_j dS_ij·k_j.
+        T a0 = R.FromD(0.0), a1 = a0, a2 = a0, a3 = a0;
+        for (long j0 = 0; j0 < keys; j0 += Chunk)
+        {
+            long n = XMin(Chunk, keys - j0);
+            Group.Barrier();
+            Stage(k, x.K, outer, inner, j0, n, d, d, chunk);
+            Group.Barrier();
+            long j = j0 + lane;
+            T w = R.FromD(0.0);
+            if (j < mine)
+            {
+                long at = x.DS.At(outer, inner, i, j);
+                w = R.Mul(R.Mul(p[x.P.At(outer, inner, i, j)], R.Sub(ds[at], delta)), scale);
+                ds[at] = w;
+            }
+            long visible = XMin(n, mine - j0);
+            if (visible > 0) Accumulate<T, R>(w, (int)visible, chunk, d, ref a0, ref a1, ref a2, ref a3);
+        }
+        if (active) WriteRow(dq, x.DQ, outer, inner, i, d, a0, a1, a2, a3);
+    }
+
+    /// <summary>
+    /// Backward per key row j (one warp each, groups = batch · ⌈S / warps⌉): dv_j = Σ_i P_ij·g_i, dk_j = Σ_i dS_ij·q_i over
+    /// the rows i that see key j. Each lane loads P and dS of one row i of a chunk and the warp broadcasts them.
+    /// </summary>
+    public static void ColumnsBackward<T, R>(ArrayView<T> grad, ArrayView<T> q, ArrayView<T> p, ArrayView<T> ds,
+        ArrayView<T> dk, ArrayView<T> dv, AttentionGeometry g, AttentionOperands x) where T : unmanaged where R : struct, IReal<T>
+    {
+        Place(g, out long outer, out long inner, out _, out long j);
+        if (j >= g.S) return;
+        int lane = Warp.LaneIdx, d = (int)g.D, w = (int)g.Dv;
+        T k0 = R.FromD(0.0), k1 = k0, k2 = k0, k3 = k0, v0 = k0, v1 = k0, v2 = k0, v3 = k0;
+        for (long i0 = g.Causal != 0 ? j : 0; i0 < g.L; i0 += Chunk)
+        {
+            int n = (int)XMin(Chunk, g.L - i0);
+            long il = i0 + lane;
+            T pl = R.FromD(0.0), dl = pl;
+            if (lane < n) { pl = p[x.P.At(outer, inner, il, j)]; dl = ds[x.DS.At(outer, inner, il, j)]; }
+            for (int t = 0; t < n; t++)
+            {
+                T pt = Warp.Shuffle(pl, t), st = Warp.Shuffle(dl, t);
+                long r = i0 + t;
+                if (lane < w) v0 = R.Add(v0, R.Mul(pt, grad[x.O.At(outer, inner, r, lane)]));
+                if (lane + 32 < w) v1 = R.Add(v1, R.Mul(pt, grad[x.O.At(outer, inner, r, lane + 32)]));
+                if (lane + 64 < w) v2 = R.Add(v2, R.Mul(pt, grad[x.O.At(outer, inner, r, lane + 64)]));
+                if (lane + 96 < w) v3 = R.Add(v3, R.Mul(pt, grad[x.O.At(outer, inner, r, lane + 96)]));
+                if (lane < d) k0 = R.Add(k0, R.Mul(st, q[x.Q.At(outer, inner, r, lane)]));
+                if (lane + 32 < d) k1 = R.Add(k1, R.Mul(st, q[x.Q.At(outer, inner, r, lane + 32)]));
+                if (lane + 64 < d) k2 = R.Add(k2, R.Mul(st, q[x.Q.At(outer, inner, r, lane + 64)]));
+                if (lane + 96 < d) k3 = R.Add(k3, R.Mul(st, q[x.Q.At(outer, inner, r, lane + 96)]));
+            }
+        }
+        WriteRow(dv, x.DV, outer, inner, j, w, v0, v1, v2, v3);
+        WriteRow(dk, x.DK, outer, inner, j, d, k0, k1, k2, k3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long XMin(long a, long b) => a < b ? a : b;
+}
