@@ -52,9 +52,9 @@ if want gpu; then
 fi
 if want suites; then
   for i in 1 2 3; do
-    ( step suite2_cuda_pin0_$i 420 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
-    ( step suite2_cuda_pin1_$i 420 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
-    ( step suite2_opencl_$i 420 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
+    ( step suite2_cuda_pin0_$i 320 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
+    ( step suite2_cuda_pin1_$i 320 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
+    ( step suite2_opencl_$i 320 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
   done
   wait
 fi
