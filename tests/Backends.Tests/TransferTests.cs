@@ -26,6 +26,29 @@ public abstract class TransferTests(string device) : DeviceTest(device)
         AssertEqual(Host(dev.T.Narrow(0, 1, 3).To(Device.Cpu)), Host(cpu.T.Narrow(0, 1, 3)), "strided view round trip");
     }
 
+    [TestCase(DType.Float32), TestCase(DType.Int64), TestCase(DType.BFloat16)]
+    public void CopyAcrossDevicesIntoViewsWithOffsets(DType dt)
+    {
+        // Copy_ between the CPU and a device transfers straight into the destination's window (storage offset honoured,
+        // nothing outside it touched), from contiguous and strided sources.
+        var src = Ints(Device.Cpu, [3, 4], 2, -9, 9).To(dt);
+        var onDev = Tensor.Zeros([5, 4], dt, Dev);
+        onDev.Narrow(0, 1, 3).Copy_(src);
+        var expectDev = Tensor.Zeros([5, 4], dt, Device.Cpu);
+        expectDev.Narrow(0, 1, 3).Copy_(src);
+        AssertEqual(Host(onDev.To(Device.Cpu)), Host(expectDev), "host → device window");
+        var onHost = Tensor.Zeros([5, 4], dt, Device.Cpu);
+        onHost.Narrow(0, 2, 3).Copy_(onDev.Narrow(0, 1, 3));
+        var expectHost = Tensor.Zeros([5, 4], dt, Device.Cpu);
+        expectHost.Narrow(0, 2, 3).Copy_(src);
+        AssertEqual(Host(onHost), Host(expectHost), "device → host window");
+        var strided = Tensor.Zeros([4, 3], dt, Device.Cpu);
+        strided.Copy_(onDev.Narrow(0, 1, 3).T);
+        AssertEqual(Host(strided), Host(src.T), "strided device source");
+        var flat = Tensor.Zeros([12], dt, Dev);
+        Assert.Throws<ArgumentException>(() => flat.Copy_(src), "[3, 4] does not broadcast to [12]");
+    }
+
     [Test]
     public void DisposeReturnsTheBlock()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 namespace Ember;
 
 public sealed partial class Tensor
@@ -56,12 +57,37 @@ public sealed partial class Tensor
     public Tensor To(Device device)
     {
         if (device == Device) return this;
-        var src = Contiguous();
-        var bytes = new byte[src.Numel * DType.ElementSize()];
-        src.Backend.CopyToHost(src.storage, src.offset, bytes);
         var r = Alloc((long[])shape.Clone(), DType, device);
-        r.Backend.CopyFromHost(bytes, r.storage, 0);
+        Transfer(Contiguous(), r);
         return AutogradHook.Record(OpKind.ToDevice, r, new OpArgs { Device = Device }, this);
+    }
+
+    /// <summary>
+    /// Copies the contiguous <paramref name="src"/> into the contiguous <paramref name="dst"/> (same dtype and element
+    /// count) on another device: straight from or into the host array when one side is the CPU (a temporary of the
+    /// whole tensor, zeroed and then collected, cost more than the copy itself: 1.5 GB/s for 256 MB on an H100
+    /// machine), through a host buffer between two devices.
+    /// </summary>
+    private static void Transfer(Tensor src, Tensor dst)
+    {
+        long bytes = src.Numel * src.DType.ElementSize();
+        if (src.storage is Cpu.CpuStorage hostSrc)
+            dst.Backend.CopyFromHost(HostBytes(hostSrc, src.offset, bytes), dst.storage, dst.offset);
+        else if (dst.storage is Cpu.CpuStorage hostDst)
+            src.Backend.CopyToHost(src.storage, src.offset, HostBytes(hostDst, dst.offset, bytes));
+        else
+        {
+            var buffer = new byte[bytes];
+            src.Backend.CopyToHost(src.storage, src.offset, buffer);
+            dst.Backend.CopyFromHost(buffer, dst.storage, dst.offset);
+        }
+    }
+
+    // The bytes of a CPU storage's array from element `offset` on (the backends pin the span for the copy).
+    private static Span<byte> HostBytes(Cpu.CpuStorage st, long offset, long bytes)
+    {
+        var all = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(st.Data), checked((int)st.ByteLength));
+        return all.Slice(checked((int)(offset * st.DType.ElementSize())), checked((int)bytes));
     }
 
     /// <summary>Moves and converts.</summary>
@@ -105,6 +131,12 @@ public sealed partial class Tensor
         if (!bshape.AsSpan().SequenceEqual(shape))
             throw new ArgumentException($"Copy_: source shape {source.Shape} does not broadcast to destination shape {Shape}.");
         BeginInPlace("Copy_", source);
+        if (source.Device != Device && source.DType == DType && IsContiguous && source.Numel == Numel)
+        {
+            // Across devices into a whole contiguous destination: one transfer, no temporary on this device.
+            Transfer(source.Contiguous(), this);
+            return this;
+        }
         var src = source.Device == Device ? source : source.To(Device);
         Backend.Copy(src.ExpandRaw(shape), this);
         return this;
