@@ -30,12 +30,15 @@ step() {   # step NAME SECONDS command...
 }
 { nvidia-smi -L; nproc; lscpu | grep -E "Model name|Thread|Core|Socket|L2|L3"; python3 -c "import torch; print('torch', torch.__version__)"; } > "$L/machine.txt" 2>&1
 $G Ember.Perf --help > /dev/null 2>&1   # unpack the runtime and programs once, before anything runs in parallel
-if want checks; then
+suite_runs() {   # suite_runs PREFIX SECONDS: the backend suite 3× on CUDA with pinned staging off, 3× on, 3× on OpenCL, in background
   for i in 1 2 3; do
-    ( step suite_cuda_pin0_$i 400 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
-    ( step suite_cuda_pin1_$i 400 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
-    ( step suite_opencl_$i 400 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
+    ( step ${1}_cuda_pin0_$i $2 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
+    ( step ${1}_cuda_pin1_$i $2 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
+    ( step ${1}_opencl_$i $2 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
   done
+}
+if want checks; then
+  suite_runs suite 400
   ( step soak 400 $G Ember.Soak --device cuda --seconds 330 --csv "$L/soak.csv" ) &
   ( step nccl_np1 150 mpirun --oversubscribe -np 1 $G Ember.Distributed.Worker device cuda ) &
   ( step amp_gen_cuda 150 python3 tests/golden/amp_gen.py --cuda ) &
@@ -51,11 +54,7 @@ if want gpu; then
   step gemm_old_layout 60 $G GemmBench --check --sizes 4096 --variants f16 --keep-layout --no-splitk --skinny
 fi
 if want suites; then
-  for i in 1 2 3; do
-    ( step suite2_cuda_pin0_$i 320 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
-    ( step suite2_cuda_pin1_$i 320 env EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
-    ( step suite2_opencl_$i 320 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
-  done
+  suite_runs suite2 320
   wait
 fi
 if want more; then
