@@ -138,18 +138,21 @@ public static partial class CompositeKernels
         var gw = gradWeight.Reshape(groups, o / groups, cg * kk);
         long nc = Chunk(n, g.Channels * kk * l, groups);
         var buf = Tensor.Empty([nc, g.Channels * kk, l], x.DType, x.Device);
+        // One products buffer for every chunk (the last, shorter chunk uses its front).
+        var products = groups == 1 && nc > 1 && nc * o * kk * cg <= ProductBudget ? Tensor.Empty([nc, o, cg * kk], x.DType, x.Device) : null;
         if (n == 0) gw.Zero_();
         for (long i = 0; i < n; i += nc)
         {
             long m = Math.Min(nc, n - i);
             var b = buf.Narrow(0, 0, m);
             backend.Im2Col(x.Narrow(0, i, m), g, b);
-            if (groups == 1 && m > 1 && m * o * kk * cg <= ProductBudget)
+            if (products is not null && m > 1)
             {
-                var products = Tensor.Empty([m, o, cg * kk], x.DType, x.Device);
-                backend.MatMul(go.Narrow(0, i, m).Reshape(m, o, l), b.mT, products);
-                var sum = products.Sum(0).Reshape(gw.Shape.ToArray());
-                Write(gw, i == 0 ? sum : gw + sum);
+                var pm = products.Narrow(0, 0, m);
+                backend.MatMul(go.Narrow(0, i, m).Reshape(m, o, l), b.mT, pm);
+                var sum = pm.Sum(0).Reshape(gw.Shape.ToArray());
+                if (i == 0) Write(gw, sum);
+                else backend.Binary(BinaryOp.Add, gw, sum, gw);
             }
             else
                 for (long j = 0; j < m; j++)
