@@ -58,21 +58,13 @@ public class Adam : Optimizer
     protected override void UpdateGroup(IReadOnlyList<ParamUpdate> updates, OptimizerOptions options)
     {
         var o = (AdamOptions)options;
-        var buckets = new Dictionary<(IBackend, Device, DType, long), List<(Tensor P, Tensor G, Tensor M, Tensor V, Tensor? VMax)>>();
-        foreach (var u in updates)
-        {
-            if (!UsesForeach(o.Foreach, u.Param)) { Update(u.Param, u.Grad, u.State, options); continue; }
-            var (step, m, v, vmax) = PrepareState(u.Param, u.State, o);
-            var key = (u.Param.Backend, u.Param.Device, u.Param.DType, step);
-            if (!buckets.TryGetValue(key, out var list)) buckets[key] = list = [];
-            list.Add((u.Param, u.Grad.Contiguous(), m, v, vmax));
-        }
-        foreach (var ((backend, _, _, step), list) in buckets)
-        {
-            backend.AdamStepForeach(list.ConvertAll(e => e.P), list.ConvertAll(e => e.G), list.ConvertAll(e => e.M), list.ConvertAll(e => e.V),
-                o.Amsgrad ? list.ConvertAll(e => e.VMax!) : null, Args(o, step));
-            foreach (var e in list) e.P.Storage.BumpVersion();
-        }
+        UpdateInBuckets(updates, options, o.Foreach, u =>
+            {
+                var (step, m, v, vmax) = PrepareState(u.Param, u.State, o);
+                return ((u.Param.Backend, u.Param.Device, u.Param.DType, step), (P: u.Param, G: u.Grad.Contiguous(), M: m, V: v, VMax: vmax));
+            },
+            (key, list) => key.Backend.AdamStepForeach(list.ConvertAll(e => e.P), list.ConvertAll(e => e.G), list.ConvertAll(e => e.M),
+                list.ConvertAll(e => e.V), o.Amsgrad ? list.ConvertAll(e => e.VMax!) : null, Args(o, key.step)));
     }
 
     // Advances the step count and creates the moments on the first step, in the order the state dict lists them.

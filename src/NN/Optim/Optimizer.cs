@@ -180,6 +180,31 @@ public abstract class Optimizer
     }
 
     /// <summary>
+    /// The shared part of a foreach <see cref="UpdateGroup"/>: parameters that do not use foreach (see
+    /// <see cref="UsesForeach"/>) go through <see cref="Update"/> in order; the others are prepared (state advanced,
+    /// gradient made contiguous) and bucketed by the key <paramref name="prepare"/> returns, and each bucket is handed
+    /// to <paramref name="run"/> (one multi-tensor step), after which its parameters' versions are bumped.
+    /// </summary>
+    protected void UpdateInBuckets<TKey, TEntry>(IReadOnlyList<ParamUpdate> updates, OptimizerOptions options, bool? @foreach,
+        Func<ParamUpdate, (TKey Key, TEntry Entry)> prepare, Action<TKey, List<TEntry>> run) where TKey : notnull
+    {
+        var buckets = new Dictionary<TKey, (List<TEntry> Entries, List<Tensor> Params)>();
+        foreach (var u in updates)
+        {
+            if (!UsesForeach(@foreach, u.Param)) { Update(u.Param, u.Grad, u.State, options); continue; }
+            var (key, entry) = prepare(u);
+            if (!buckets.TryGetValue(key, out var bucket)) buckets[key] = bucket = ([], []);
+            bucket.Entries.Add(entry);
+            bucket.Params.Add(u.Param);
+        }
+        foreach (var (key, bucket) in buckets)
+        {
+            run(key, bucket.Entries);
+            foreach (var p in bucket.Params) p.Storage.BumpVersion();
+        }
+    }
+
+    /// <summary>
     /// Whether a parameter's step runs in a multi-tensor launch: the group's <c>foreach</c> option, or when it is null
     /// (automatic) whether the parameter's backend prefers it (<see cref="IBackend.PrefersForeachSteps"/>); a
     /// non-contiguous parameter never does (it is updated through a contiguous copy).

@@ -72,20 +72,13 @@ public sealed class SGD : Optimizer
     protected override void UpdateGroup(IReadOnlyList<ParamUpdate> updates, OptimizerOptions options)
     {
         var o = (SgdOptions)options;
-        var buckets = new Dictionary<(IBackend, Device, DType, bool), List<(Tensor P, Tensor G, Tensor? Buf)>>();
-        foreach (var u in updates)
-        {
-            if (!UsesForeach(o.Foreach, u.Param)) { Update(u.Param, u.Grad, u.State, options); continue; }
-            var (buf, first) = PrepareState(u.Param, u.State, o);
-            var key = (u.Param.Backend, u.Param.Device, u.Param.DType, first);
-            if (!buckets.TryGetValue(key, out var list)) buckets[key] = list = [];
-            list.Add((u.Param, u.Grad.Contiguous(), buf));
-        }
-        foreach (var ((backend, _, _, first), list) in buckets)
-        {
-            backend.SgdStepForeach(list.ConvertAll(e => e.P), list.ConvertAll(e => e.G), o.Momentum != 0 ? list.ConvertAll(e => e.Buf!) : null, Args(o, first));
-            foreach (var e in list) e.P.Storage.BumpVersion();
-        }
+        UpdateInBuckets(updates, options, o.Foreach, u =>
+            {
+                var (buf, first) = PrepareState(u.Param, u.State, o);
+                return ((u.Param.Backend, u.Param.Device, u.Param.DType, first), (P: u.Param, G: u.Grad.Contiguous(), Buf: buf));
+            },
+            (key, list) => key.Backend.SgdStepForeach(list.ConvertAll(e => e.P), list.ConvertAll(e => e.G),
+                o.Momentum != 0 ? list.ConvertAll(e => e.Buf!) : null, Args(o, key.first)));
     }
 
     // The momentum buffer (created on the first step, which copies the gradient into it) and whether this is that step.
