@@ -193,6 +193,25 @@ public class MmaGemmTests
     public void LdMatrixFragments(MmaPrecision p) =>
         Check(Cpu, p, true, false, 128, 128, p == MmaPrecision.Tf32 ? 13 : 29, alpha: 0.5f, beta: -2f, options: new MmaGemmOptions { LdMatrix = true });
 
+    // The cp.async pipelined loop (copies emulated off CUDA): every transpose (packed K-major), more slabs than stages
+    // with a partial last slab (the zero fill), K = 1, batches with strides, alpha/beta, unaligned operands, split-K.
+    [TestCaseSource(nameof(Transposes))]
+    public void PipelinedLoop(MmaPrecision p, bool ta, bool tb)
+    {
+        var pipe = new MmaGemmOptions { Pipeline = true };
+        Check(Cpu, p, ta, tb, 37, 45, p == MmaPrecision.Tf32 ? 71 : 141, options: pipe);
+        Check(Cpu, p, ta, tb, 19, 5, 1, options: pipe);
+        Check(Cpu, p, ta, tb, 21, 34, 37, batch: 2, pad: 5, alpha: 0.5f, beta: -2f, options: pipe);
+        Check(Cpu, p, ta, tb, 9, 30, 77, pad: 3, offset: 1, options: pipe with { SplitK = 3 });
+    }
+
+    // Whole 128x128 tiles: every warp's rows and columns of the swizzled stages reach C.
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void PipelinedWholeTiles(MmaPrecision p) =>
+        Check(Cpu, p, false, true, 130, 136, p == MmaPrecision.Tf32 ? 40 : 72, alpha: 0.5f, beta: -2f, options: new MmaGemmOptions { Pipeline = true });
+
     [Test]
     public void SplitChunkPicksSkinnyShapesOnly()
     {
