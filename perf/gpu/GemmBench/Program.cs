@@ -215,6 +215,8 @@ static void DumpPtx(string dir)
     Mma("mma_bf16_tn", MmaKernels.Gemm<Bf16Mma, RMajorLayout, RMajorLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_ldmatrix", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_tf32_nt_ldmatrix", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
+    Mma("mma_f16_nt_pipeline", MmaKernels.GemmPipelined<F16Mma, MmaKernels.NativePath, MmaKernels.DirectOutput>);
+    Mma("mma_tf32_nt_pipeline", MmaKernels.GemmPipelined<Tf32Mma, MmaKernels.NativePath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);
     void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged
     {
