@@ -373,6 +373,26 @@ public class MmaGemmCudaTests(string device)
     [TestCase(MmaPrecision.Tf32)]
     [TestCase(MmaPrecision.Float16)]
     [TestCase(MmaPrecision.BFloat16)]
+    public void PipelinedVariant(MmaPrecision p)
+    {
+        // cp.async with its zero fill (partial slabs), the swizzled stages, more slabs than stages, packing, split-K.
+        var pipe = new MmaGemmOptions { Pipeline = true };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: pipe);
+                MmaGemmTests.Check(Dev, p, ta, tb, 200, 136, 1000, alpha: 0.5f, beta: -2f, options: pipe with { SplitK = 5 });
+            }
+        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: pipe);
+        MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f, options: pipe);
+        MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: pipe);
+        MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: pipe);
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: pipe);   // automatic split-K
+    }
+
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
     public void LdMatrixVariant(MmaPrecision p)
     {
         var ld = new MmaGemmOptions { LdMatrix = true };
