@@ -18,7 +18,8 @@ namespace Ember.Ilgpu;
 /// still hit 32 distinct banks: rows g and g + 2 share banks unswizzled, and the XOR moves them to different chunks;</description></item>
 /// <item><description>rows past M/N are clamped (they only feed outputs that are never written), the last partial
 /// slab is zero-filled with <c>cp.async</c>'s source-size operand (only the bytes inside K are read);</description></item>
-/// <item><description>TF32 words are rounded when fragments are read (<c>cp.async</c> copies raw float32 bits).</description></item>
+/// <item><description>TF32 words are rounded in shared memory once per slab, by the thread that copied them, between
+/// its wait and the barrier (<c>cp.async</c> copies raw float32 bits).</description></item>
 /// </list>
 /// Sizes, for the H100 (228 KB shared and 64K registers per SM): the block stays 128×128 with 8 warps of 64×32 (64
 /// accumulators, about 128 registers a thread, so two blocks per SM by registers). Three stages of 16 words are
@@ -71,14 +72,17 @@ internal static partial class MmaKernels
         int slabK = KW * T.PerWord();
         int slabs = (depth + slabK - 1) / slabK;
 
+        // This thread's chunks: word wq of rows t/4 and t/4 + 64 of both operands (four threads per row); their
+        // element offsets in global memory (rows past M/N clamped) and word offsets in a stage are fixed.
+        int row = t >> 2, wq = (t & 3) << 2;
+        long a0 = aBase + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda, a1 = aBase + (long)IntrinsicMath.Min(m0 + row + 64, p.M - 1) * p.Lda;
+        long b0 = bBase + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb, b1 = bBase + (long)IntrinsicMath.Min(n0 + row + 64, p.N - 1) * p.Ldb;
+        int sw = Swizzle(row, wq);   // row + 64 has the same swizzle: 64 · KW words further
+
         // Prologue: slabs 0 .. Stages-2, one commit group each (empty groups too, so group s is always slab s).
         for (int s = 0; s < Stages - 1; s++)
         {
-            if (s < slabs)
-            {
-                Issue<T, TX>(sh, shBase, s * StageW, t, a, ga, aBase, p.Lda, m0, p.M, s * slabK, depth);
-                Issue<T, TX>(sh, shBase, s * StageW + BM * KW, t, b, gb, bBase, p.Ldb, n0, p.N, s * slabK, depth);
-            }
+            if (s < slabs) Issue<T, TX>(sh, shBase, s * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, s * slabK + wq * T.PerWord(), depth);
             Commit<TX>();
         }
 
@@ -89,13 +93,12 @@ internal static partial class MmaKernels
             // Groups 0 .. s+Stages-2 are committed; all but the newest Stages-2 done means slab s has landed
             // (this thread's copies), and the barrier makes every thread's copies visible.
             WaitGroup<TX>();
+            // TF32: cp.async copies raw float32 bits; each thread rounds the chunks it copied (its own copies are
+            // visible to it after the wait), once per slab, before the barrier publishes them.
+            if (T.PerWord() == 1) RoundChunks<T>(sh, rd * StageW + sw);
             Group.Barrier();
             int nx = s + Stages - 1;
-            if (nx < slabs)
-            {
-                Issue<T, TX>(sh, shBase, wr * StageW, t, a, ga, aBase, p.Lda, m0, p.M, nx * slabK, depth);
-                Issue<T, TX>(sh, shBase, wr * StageW + BM * KW, t, b, gb, bBase, p.Ldb, n0, p.N, nx * slabK, depth);
-            }
+            if (nx < slabs) Issue<T, TX>(sh, shBase, wr * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, nx * slabK + wq * T.PerWord(), depth);
             Commit<TX>();
             int cur = rd * StageW;
             acc = PipeStep<T, TX>(acc, sh, cur, wm, wn, g, q, 0);
@@ -116,28 +119,30 @@ internal static partial class MmaKernels
     internal static int Swizzle(int r, int w) => r * KW + ((((w >> 2) ^ (r >> 1)) & 3) << 2) + (w & 3);
 
     /// <summary>
-    /// Queues this thread's two 16-byte chunks of one operand's slab (rows <paramref name="r0"/>.., K from
-    /// <paramref name="k0"/>) into the stage tile at word <paramref name="dst"/>: four threads per row.
+    /// Queues this thread's four 16-byte chunks of a slab (A's rows at element offsets <paramref name="a0"/>,
+    /// <paramref name="a1"/>, B's at <paramref name="b0"/>, <paramref name="b1"/>, K element <paramref name="k"/>) into
+    /// the stage words <paramref name="dst"/> (A, row t/4), + 64 rows, and B's tile likewise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Issue<T, TX>(ArrayView<uint> sh, ulong shBase, int dst, int t, ArrayView<ushort> x, ulong gx, long xBase,
-        int ld, int r0, int rows, int k0, int depth) where T : struct, IMmaType where TX : struct, IMmaPath
+    private static void Issue<T, TX>(ArrayView<uint> sh, ulong shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b, ulong ga, ulong gb,
+        long a0, long a1, long b0, long b1, int k, int depth) where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        Chunk<T, TX>(sh, shBase, dst, t, x, gx, xBase, ld, r0, rows, k0, depth);
-        Chunk<T, TX>(sh, shBase, dst, t + Threads, x, gx, xBase, ld, r0, rows, k0, depth);
+        int e = T.PerWord();
+        // Bytes of the chunks inside K (16 but in the last slab); 0 still needs a valid address: the row's start.
+        int bytes = IntrinsicMath.Clamp((depth - k) * (4 / e), 0, 16);
+        int kk = bytes > 0 ? k : 0;
+        Chunk<T, TX>(sh, shBase, dst, a, ga, a0 + kk, bytes, depth - k);
+        Chunk<T, TX>(sh, shBase, dst + 64 * KW, a, ga, a1 + kk, bytes, depth - k);
+        Chunk<T, TX>(sh, shBase, dst + BM * KW, b, gb, b0 + kk, bytes, depth - k);
+        Chunk<T, TX>(sh, shBase, dst + BM * KW + 64 * KW, b, gb, b1 + kk, bytes, depth - k);
     }
 
+    /// <summary>One 16-byte chunk: element <paramref name="i"/> on to stage word <paramref name="w"/>, the bytes past <paramref name="bytes"/> zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Chunk<T, TX>(ArrayView<uint> sh, ulong shBase, int dst, int c, ArrayView<ushort> x, ulong gx, long xBase,
-        int ld, int r0, int rows, int k0, int depth) where T : struct, IMmaType where TX : struct, IMmaPath
+    private static void Chunk<T, TX>(ArrayView<uint> sh, ulong shBase, int w, ArrayView<ushort> x, ulong gx, long i, int bytes, int rem)
+        where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        int row = c >> 2, wq = (c & 3) << 2;
         int e = T.PerWord();
-        int k = k0 + wq * e;
-        // Bytes of this chunk inside K (16 but in the last slab); 0 still needs a valid address: the row's start.
-        int bytes = IntrinsicMath.Clamp((depth - k) * (4 / e), 0, 16);
-        long i = xBase + (long)IntrinsicMath.Min(r0 + row, rows - 1) * ld + (bytes > 0 ? k : 0);
-        int w = dst + Swizzle(row, wq);
         if (TX.Native())
         {
             Input<ulong> d = shBase + (ulong)(uint)(w * 4), src = gx + (ulong)(i * (4 / e));
@@ -151,12 +156,23 @@ internal static partial class MmaKernels
             sh.Cast<UInt4>()[w >> 2] = x.Cast<UInt4>()[i / (4 * e)];
             return;
         }
-        // The emulation of the zero fill: raw words (TF32 rounding happens at the fragment reads, as on CUDA).
-        int rem = depth - k;
+        // The emulation of the zero fill (rem: elements of K left from the chunk's first).
         sh[w] = RawWord<T>(x, i, rem > 0, rem > 1);
         sh[w + 1] = RawWord<T>(x, i + e, rem > e, rem > e + 1);
         sh[w + 2] = RawWord<T>(x, i + 2 * e, rem > 2 * e, rem > 2 * e + 1);
         sh[w + 3] = RawWord<T>(x, i + 3 * e, rem > 3 * e, rem > 3 * e + 1);
+    }
+
+    /// <summary>Rounds this thread's four chunks of a stage (at <paramref name="w"/> as in <see cref="Issue{T, TX}"/>) in place to operand words (TF32).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RoundChunks<T>(ArrayView<uint> sh, int w) where T : struct, IMmaType
+    {
+        var v = sh.Cast<UInt4>();
+        int c = w >> 2;
+        v[c] = T.Convert(v[c]);
+        v[c + 16 * KW] = T.Convert(v[c + 16 * KW]);                 // + 64 rows
+        v[c + BM * KW / 4] = T.Convert(v[c + BM * KW / 4]);
+        v[c + BM * KW / 4 + 16 * KW] = T.Convert(v[c + BM * KW / 4 + 16 * KW]);
     }
 
     /// <summary>Element <paramref name="i"/>'s word as stored (float32 bits, or two 16-bit elements), missing elements 0.</summary>
@@ -208,12 +224,12 @@ internal static partial class MmaKernels
     {
         int bs = cur + BM * KW;
         if (!TX.Native()) return PipeEmulate<T>(acc, sh, cur, bs, wm, wn, g, q, kw);
-        UInt4 a0 = T.Convert(PipeAFrag(sh, cur, wm, 0, g, q, kw)), a1 = T.Convert(PipeAFrag(sh, cur, wm, 1, g, q, kw));
-        UInt4 a2 = T.Convert(PipeAFrag(sh, cur, wm, 2, g, q, kw)), a3 = T.Convert(PipeAFrag(sh, cur, wm, 3, g, q, kw));
-        UInt4 b01 = T.Convert(new UInt4(sh[PipeBWord(bs, wn, 0, g, q, kw, 0)], sh[PipeBWord(bs, wn, 0, g, q, kw, 1)],
-            sh[PipeBWord(bs, wn, 1, g, q, kw, 0)], sh[PipeBWord(bs, wn, 1, g, q, kw, 1)]));
-        UInt4 b23 = T.Convert(new UInt4(sh[PipeBWord(bs, wn, 2, g, q, kw, 0)], sh[PipeBWord(bs, wn, 2, g, q, kw, 1)],
-            sh[PipeBWord(bs, wn, 3, g, q, kw, 0)], sh[PipeBWord(bs, wn, 3, g, q, kw, 1)]));
+        UInt4 a0 = PipeAFrag(sh, cur, wm, 0, g, q, kw), a1 = PipeAFrag(sh, cur, wm, 1, g, q, kw);
+        UInt4 a2 = PipeAFrag(sh, cur, wm, 2, g, q, kw), a3 = PipeAFrag(sh, cur, wm, 3, g, q, kw);
+        UInt4 b01 = new(sh[PipeBWord(bs, wn, 0, g, q, kw, 0)], sh[PipeBWord(bs, wn, 0, g, q, kw, 1)],
+            sh[PipeBWord(bs, wn, 1, g, q, kw, 0)], sh[PipeBWord(bs, wn, 1, g, q, kw, 1)]);
+        UInt4 b23 = new(sh[PipeBWord(bs, wn, 2, g, q, kw, 0)], sh[PipeBWord(bs, wn, 2, g, q, kw, 1)],
+            sh[PipeBWord(bs, wn, 3, g, q, kw, 0)], sh[PipeBWord(bs, wn, 3, g, q, kw, 1)]);
         acc.C00 = T.Mma(acc.C00, a0, b01.X, b01.Y); acc.C01 = T.Mma(acc.C01, a0, b01.Z, b01.W);
         acc.C02 = T.Mma(acc.C02, a0, b23.X, b23.Y); acc.C03 = T.Mma(acc.C03, a0, b23.Z, b23.W);
         acc.C10 = T.Mma(acc.C10, a1, b01.X, b01.Y); acc.C11 = T.Mma(acc.C11, a1, b01.Z, b01.W);
@@ -246,14 +262,14 @@ internal static partial class MmaKernels
         for (int w = 0; w < 8; w++)
         {
             int src = w & 3, hi = w >> 2;
-            UInt4 f = T.Convert(PipeAFrag(sh, a, wm, mi, g, src, kw));          // lane 4g + src
+            UInt4 f = PipeAFrag(sh, a, wm, mi, g, src, kw);          // lane 4g + src
             uint aLo = hi == 0 ? f.X : f.Z, aHi = hi == 0 ? f.Y : f.W;
             // Lanes 4·col + src hold B column col = 2q, 2q+1 of the tile.
-            UInt4 bw = T.Convert(new UInt4(sh[PipeBWord(b, wn, ni, 2 * q, src, kw, hi)], sh[PipeBWord(b, wn, ni, 2 * q + 1, src, kw, hi)], 0, 0));
-            d.X += T.Dot(aLo, bw.X);
-            d.Y += T.Dot(aLo, bw.Y);
-            d.Z += T.Dot(aHi, bw.X);
-            d.W += T.Dot(aHi, bw.Y);
+            uint b0 = sh[PipeBWord(b, wn, ni, 2 * q, src, kw, hi)], b1 = sh[PipeBWord(b, wn, ni, 2 * q + 1, src, kw, hi)];
+            d.X += T.Dot(aLo, b0);
+            d.Y += T.Dot(aLo, b1);
+            d.Z += T.Dot(aHi, b0);
+            d.W += T.Dot(aHi, b1);
         }
         return d;
     }
