@@ -1,7 +1,7 @@
 // GemmBench: times Ember's ILGPU GEMM kernels on a GPU and checks each against a sampled float64 reference.
 //
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
-//                        [--variants simt,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe]
+//                        [--variants simt,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
 //                        [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix] [--pipeline]
 //   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
 //
@@ -12,7 +12,8 @@
 // skinny shapes; --keep-layout reads such operands in place (the kernel before packing), --no-splitk never splits,
 // --ldmatrix reads the fragments with ldmatrix.x4 (experimental, MmaGemmOptions.LdMatrix), --pipeline runs the cp.async
 // 3-stage main loop (experimental, MmaGemmOptions.Pipeline) for every tensor-core variant; a variant named with
-// "-pipe" (f16-pipe, ...) runs it for that variant only, so old and new loops are timed in one run.
+// "-pipe" (f16-pipe, ...) runs it for that variant only, so old and new loops are timed in one run; "-ld" after a
+// tensor-core variant adds --ldmatrix for it (f16-ld, f16-pipe-ld).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -54,7 +55,10 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 foreach (var v in variants)
-    if (v is not ("simt" or "splitk" or "tf32" or "f16" or "bf16" or "tf32-pipe" or "f16-pipe" or "bf16-pipe")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
+{
+    string kind = v.Replace("-ld", "").Replace("-pipe", "");   // the suffixes apply to tensor-core variants only
+    if (kind is not ("simt" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
+}
 
 var ctx = IlgpuContext.Shared;
 Console.WriteLine("devices: " + string.Join("; ", ctx.Devices));
@@ -87,8 +91,9 @@ return failures == 0 ? 0 : 1;
 
 static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, int n, int k, bool ta, bool tb, int reps)
 {
-    // "-pipe": the same product through the cp.async loop, reported under its own name.
+    // "-pipe" / "-ld": the same product through the cp.async loop / ldmatrix, reported under its own name.
     string label = variant == "simt" ? "sgemm" : variant;
+    if (variant.EndsWith("-ld", StringComparison.Ordinal)) { mma = mma with { LdMatrix = true }; variant = variant[..^3]; }
     if (variant.EndsWith("-pipe", StringComparison.Ordinal)) { mma = mma with { Pipeline = true }; variant = variant[..^5]; }
     var alloc = device.Allocator;
     bool half = variant is "f16" or "bf16";

@@ -212,6 +212,14 @@ public class MmaGemmTests
     public void PipelinedWholeTiles(MmaPrecision p) =>
         Check(Cpu, p, false, true, 130, 136, p == MmaPrecision.Tf32 ? 40 : 72, alpha: 0.5f, beta: -2f, options: new MmaGemmOptions { Pipeline = true });
 
+    // The pipelined loop with ldmatrix (ldmatrix and mma emulated with warp shuffles: one whole tile, two slabs).
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void PipelinedLdMatrixFragments(MmaPrecision p) =>
+        Check(Cpu, p, false, true, 128, 128, p == MmaPrecision.Tf32 ? 21 : 45, alpha: 0.5f, beta: -2f,
+            options: new MmaGemmOptions { Pipeline = true, LdMatrix = true });
+
     [Test]
     public void SplitChunkPicksSkinnyShapesOnly()
     {
@@ -388,6 +396,12 @@ public class MmaGemmCudaTests(string device)
         MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: pipe);
         MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: pipe);
         MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: pipe);   // automatic split-K
+        var ld = pipe with { LdMatrix = true };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: ld);
+        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: ld);
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: ld);
     }
 
     [TestCase(MmaPrecision.Tf32)]

@@ -314,6 +314,12 @@ public class PtxCompileTests
             // registers): anything larger would be an array in local memory.
             foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(ptx, @"\.local \.align \d+ \.b8 __local_depot\d+\[(\d+)\]"))
                 Assert.That(int.Parse(m.Groups[1].Value), Is.LessThanOrEqualTo(8), "no local array");
+            Assert.That(ptx, Does.Not.Contain("ldmatrix"));
+            string ld = Ptx(typeof(MmaKernels), nameof(MmaKernels.GemmPipelined), mma, typeof(MmaKernels.NativeLdMatrixPath), output);
+            Assert.That(Count(ld, instruction), Is.EqualTo(32));
+            Assert.That(Count(ld, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(12), "6 per K step");
+            Assert.That(Count(ld, "cp.async.cg.shared.global"), Is.EqualTo(8));
+            Assert.That(Count(ld, ".shared .align"), Is.EqualTo(1), "one shared allocation");
         }
     }
 

@@ -143,7 +143,7 @@ public static class IlgpuMmaGemm
                 sp.KChunk = chunk;
                 sp.Ldc = n;
                 sp.StrideC = mn;
-                var split = pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native)
+                var split = pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native, ld)
                     : Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
                 split(Config(m, n, splits), sp, a, b, w.Cast<ushort>());
                 var rp = p;
@@ -154,7 +154,7 @@ public static class IlgpuMmaGemm
                 sum(checked((int)mn), rp, w, c);
                 return;
             }
-            var launch = pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native)
+            var launch = pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native, ld)
                 : Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
             launch(Config(m, n, batch), p, a, b, c);
         }
@@ -171,9 +171,13 @@ public static class IlgpuMmaGemm
         new Index3D(MmaKernels.Threads, 1, 1));
 
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pipelined<T, TE>(
-        KernelCache kernels, bool native) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput => native
-        ? kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.NativePath, TE>)
-        : kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.EmulatedPath, TE>);
+        KernelCache kernels, bool native, bool ldMatrix) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput => (native, ldMatrix) switch
+        {
+            (true, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.NativePath, TE>),
+            (true, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.NativeLdMatrixPath, TE>),
+            (false, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.EmulatedPath, TE>),
+            (false, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.EmulatedLdMatrixPath, TE>),
+        };
 
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pick<T, TE>(
         KernelCache kernels, bool native, bool ldMatrix, bool transA, bool vecA, bool transB, bool vecB)

@@ -101,8 +101,16 @@ internal static partial class MmaKernels
             if (nx < slabs) Issue<T, TX>(sh, shBase, wr * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, nx * slabK + wq * T.PerWord(), depth);
             Commit<TX>();
             int cur = rd * StageW;
-            acc = PipeStep<T, TX>(acc, sh, cur, wm, wn, g, q, 0);
-            acc = PipeStep<T, TX>(acc, sh, cur, wm, wn, g, q, 8);
+            if (TX.LdMatrix())
+            {
+                acc = PipeLdStep<T, TX>(acc, sh, shBase, cur, wm, wn, lane, 0);
+                acc = PipeLdStep<T, TX>(acc, sh, shBase, cur, wm, wn, lane, 8);
+            }
+            else
+            {
+                acc = PipeStep<T, TX>(acc, sh, cur, wm, wn, g, q, 0);
+                acc = PipeStep<T, TX>(acc, sh, cur, wm, wn, g, q, 8);
+            }
             rd = rd == Stages - 1 ? 0 : rd + 1;
             wr = wr == Stages - 1 ? 0 : wr + 1;
         }
@@ -238,6 +246,33 @@ internal static partial class MmaKernels
         acc.C22 = T.Mma(acc.C22, a2, b23.X, b23.Y); acc.C23 = T.Mma(acc.C23, a2, b23.Z, b23.W);
         acc.C30 = T.Mma(acc.C30, a3, b01.X, b01.Y); acc.C31 = T.Mma(acc.C31, a3, b01.Z, b01.W);
         acc.C32 = T.Mma(acc.C32, a3, b23.X, b23.Y); acc.C33 = T.Mma(acc.C33, a3, b23.Z, b23.W);
+        return acc;
+    }
+
+    /// <summary>
+    /// One K step through <c>ldmatrix.x4</c> (with <see cref="MmaGemmOptions.LdMatrix"/>): as <see cref="LdStep{T, TX}"/>,
+    /// each lane passing the start of one swizzled 16-byte chunk (a matrix row of 4 words is one whole chunk).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static MmaAcc PipeLdStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, ulong shBase, int cur, int wm, int wn, int lane, int kw)
+        where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        int j = lane >> 3, r = lane & 7;   // lanes 8j..8j+7 give the row addresses of matrix j
+        // A: matrices (rows 0-7, words 0-3), (8-15, 0-3), (0-7, 4-7), (8-15, 4-7) of each m-tile: a0..a3.
+        int ar = wm + r + (j & 1) * 8, aw = kw + (j >> 1) * 4;
+        UInt4 a0 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar, aw), lane), a1 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 16, aw), lane);
+        UInt4 a2 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 32, aw), lane), a3 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 48, aw), lane);
+        // B: two n-tiles per load: (tile words 0-3, 4-7, next tile 0-3, 4-7): b0, b1 of each.
+        int bs = cur + BM * KW, br = wn + (j >> 1) * 8 + r, bw = kw + (j & 1) * 4;
+        UInt4 b01 = LdMatrix<TX>(sh, shBase, bs + Swizzle(br, bw), lane), b23 = LdMatrix<TX>(sh, shBase, bs + Swizzle(br + 16, bw), lane);
+        acc.C00 = Mma<T, TX>(acc.C00, a0, b01.X, b01.Y, lane); acc.C01 = Mma<T, TX>(acc.C01, a0, b01.Z, b01.W, lane);
+        acc.C02 = Mma<T, TX>(acc.C02, a0, b23.X, b23.Y, lane); acc.C03 = Mma<T, TX>(acc.C03, a0, b23.Z, b23.W, lane);
+        acc.C10 = Mma<T, TX>(acc.C10, a1, b01.X, b01.Y, lane); acc.C11 = Mma<T, TX>(acc.C11, a1, b01.Z, b01.W, lane);
+        acc.C12 = Mma<T, TX>(acc.C12, a1, b23.X, b23.Y, lane); acc.C13 = Mma<T, TX>(acc.C13, a1, b23.Z, b23.W, lane);
+        acc.C20 = Mma<T, TX>(acc.C20, a2, b01.X, b01.Y, lane); acc.C21 = Mma<T, TX>(acc.C21, a2, b01.Z, b01.W, lane);
+        acc.C22 = Mma<T, TX>(acc.C22, a2, b23.X, b23.Y, lane); acc.C23 = Mma<T, TX>(acc.C23, a2, b23.Z, b23.W, lane);
+        acc.C30 = Mma<T, TX>(acc.C30, a3, b01.X, b01.Y, lane); acc.C31 = Mma<T, TX>(acc.C31, a3, b01.Z, b01.W, lane);
+        acc.C32 = Mma<T, TX>(acc.C32, a3, b23.X, b23.Y, lane); acc.C33 = Mma<T, TX>(acc.C33, a3, b23.Z, b23.W, lane);
         return acc;
     }
 
