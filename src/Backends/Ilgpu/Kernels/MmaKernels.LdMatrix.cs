@@ -15,13 +15,19 @@ namespace Ember.Ilgpu;
 internal static partial class MmaKernels
 {
     /// <summary>The 32-bit shared-window address of the kernel's shared memory (ILGPU's first and, in this variant, only shared allocation).</summary>
+    /// <remarks>
+    /// Every inline-PTX operand goes through a small local-memory slot that ILGPU writes before the instruction and reads
+    /// into a register; ptxas turns the 4-byte slots back into registers, but measured on the H100 it left the 8-byte
+    /// ones in memory (a 104-byte stack frame for the ldmatrix kernel, 1,848 bytes and 400 local stores per slab loop for
+    /// the first cp.async kernel, 35× slower). Shared addresses are 32-bit (the shared window is), so every operand here
+    /// is 32-bit; PtxCompileTests checks that no 8-byte slot is left.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong SharedBase<TX>() where TX : struct, IMmaPath
+    private static uint SharedBase<TX>() where TX : struct, IMmaPath
     {
         if (!TX.Native()) return 0;
-        // ILGPU addresses shared memory with shared-window addresses in 64-bit registers (mov.b64 %rd, __shared_alloca0;
-        // then ld.shared), and names a kernel's allocations in order; PtxCompileTests checks that the name still holds.
-        CudaAsm.Emit("mov.b64 %0, __shared_alloca0;", out ulong b);
+        // ILGPU names a kernel's shared allocations in order; PtxCompileTests checks that the name still holds.
+        CudaAsm.Emit("mov.u32 %0, __shared_alloca0;", out uint b);
         return b;
     }
 
@@ -31,7 +37,7 @@ internal static partial class MmaKernels
     /// <paramref name="sh"/> is the whole allocation: A's two buffers, then B's.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static MmaAcc LdStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, ulong shBase, int buf, int wm, int wn, int lane, int kw)
+    private static MmaAcc LdStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, uint shBase, int buf, int wm, int wn, int lane, int kw)
         where T : struct, IMmaType where TX : struct, IMmaPath
     {
         int j = lane >> 3, r = lane & 7;   // lanes 8j..8j+7 give the row addresses of matrix j
@@ -56,12 +62,12 @@ internal static partial class MmaKernels
     /// indexes (into <paramref name="sh"/>) that lanes 8j..8j+7 pass as <paramref name="word"/> for matrix j.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static UInt4 LdMatrix<TX>(ArrayView<uint> sh, ulong shBase, int word, int lane) where TX : struct, IMmaPath
+    private static UInt4 LdMatrix<TX>(ArrayView<uint> sh, uint shBase, int word, int lane) where TX : struct, IMmaPath
     {
         if (TX.Native())
         {
             Output<uint> r0 = default, r1 = default, r2 = default, r3 = default;
-            Input<ulong> p = shBase + (ulong)(uint)(word * 4);
+            Input<uint> p = shBase + (uint)(word * 4);
             // ILGPU takes the PTX text only as a literal.
             CudaAsm.EmitRef("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];", ref r0, ref r1, ref r2, ref r3, ref p);
             return new UInt4(r0.Value, r1.Value, r2.Value, r3.Value);

@@ -67,8 +67,8 @@ internal static partial class MmaKernels
 
         // One allocation: its shared address is taken by ILGPU's name for it (see SharedBase).
         ArrayView<uint> sh = SharedMemory.Allocate<uint>(Stages * StageW);
-        ulong shBase = SharedBase<TX>();
-        ulong ga = GlobalAddress<TX>(p.AddressA), gb = GlobalAddress<TX>(p.AddressB);
+        uint shBase = SharedBase<TX>();
+        ulong ga = p.AddressA, gb = p.AddressB;
         int slabK = KW * T.PerWord();
         int slabs = (depth + slabK - 1) / slabK;
 
@@ -132,7 +132,7 @@ internal static partial class MmaKernels
     /// the stage words <paramref name="dst"/> (A, row t/4), + 64 rows, and B's tile likewise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Issue<T, TX>(ArrayView<uint> sh, ulong shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b, ulong ga, ulong gb,
+    private static void Issue<T, TX>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b, ulong ga, ulong gb,
         long a0, long a1, long b0, long b1, int k, int depth) where T : struct, IMmaType where TX : struct, IMmaPath
     {
         int e = T.PerWord();
@@ -147,16 +147,18 @@ internal static partial class MmaKernels
 
     /// <summary>One 16-byte chunk: element <paramref name="i"/> on to stage word <paramref name="w"/>, the bytes past <paramref name="bytes"/> zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Chunk<T, TX>(ArrayView<uint> sh, ulong shBase, int w, ArrayView<ushort> x, ulong gx, long i, int bytes, int rem)
+    private static void Chunk<T, TX>(ArrayView<uint> sh, uint shBase, int w, ArrayView<ushort> x, ulong gx, long i, int bytes, int rem)
         where T : struct, IMmaType where TX : struct, IMmaPath
     {
         int e = T.PerWord();
         if (TX.Native())
         {
-            Input<ulong> d = shBase + (ulong)(uint)(w * 4), src = gx + (ulong)(i * (4 / e));
-            Input<uint> n = (uint)bytes;
+            // 32-bit operands only (see SharedBase): the 64-bit global address goes in as two halves, joined in a scoped
+            // register. Device pointers are generic addresses, which for global memory are also global-window ones.
+            ulong at = gx + (ulong)(i * (4 / e));
+            Input<uint> d = shBase + (uint)(w * 4), lo = (uint)at, hi = (uint)(at >> 32), n = (uint)bytes;
             // Bytes past src-size are zero-filled. ILGPU takes the PTX text only as a literal.
-            CudaAsm.EmitRef("cp.async.cg.shared.global [%0], [%1], 16, %2;", ref d, ref src, ref n);
+            CudaAsm.EmitRef("{ .reg .b64 emsrc; mov.b64 emsrc, {%1, %2}; cp.async.cg.shared.global [%0], [emsrc], 16, %3; }", ref d, ref lo, ref hi, ref n);
             return;
         }
         if (bytes == 16)
@@ -187,16 +189,6 @@ internal static partial class MmaKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint RawWord<T>(ArrayView<ushort> x, long i, bool ok0, bool ok1) where T : struct, IMmaType =>
         T.PerWord() == 1 ? (ok0 ? x.Cast<uint>()[i] : 0u) : MmaMath.Pair(x, i, 1, ok0, ok1);
-
-    /// <summary>The global-window address of a generic device address (CUDA; 0 elsewhere).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong GlobalAddress<TX>(ulong generic) where TX : struct, IMmaPath
-    {
-        if (!TX.Native()) return 0;
-        // Device pointers are generic addresses; cp.async's source operand is in the global window.
-        CudaAsm.Emit("cvta.to.global.u64 %0, %1;", out ulong r, generic);
-        return r;
-    }
 
     /// <summary>Closes this thread's group of <c>cp.async</c> copies.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -254,7 +246,7 @@ internal static partial class MmaKernels
     /// each lane passing the start of one swizzled 16-byte chunk (a matrix row of 4 words is one whole chunk).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static MmaAcc PipeLdStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, ulong shBase, int cur, int wm, int wn, int lane, int kw)
+    private static MmaAcc PipeLdStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, uint shBase, int cur, int wm, int wn, int lane, int kw)
         where T : struct, IMmaType where TX : struct, IMmaPath
     {
         int j = lane >> 3, r = lane & 7;   // lanes 8j..8j+7 give the row addresses of matrix j

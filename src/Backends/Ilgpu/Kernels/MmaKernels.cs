@@ -59,7 +59,7 @@ internal static partial class MmaKernels
         }
 
         ArrayView<uint> As, Bs, all = default;
-        ulong shBase = 0;
+        uint shBase = 0;
         if (TX.LdMatrix())
         {
             // One allocation (A's buffers, then B's) whose shared address the ldmatrix path takes by name.
