@@ -65,6 +65,19 @@ if want pipe; then
     --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
   step cpu16 90 $G Ember.Perf --device cpu --threads 16 --workload mlp,gpt --repeat 5 --warmup 2
 fi
+if want ncu; then   # ptxas -v of every GEMM kernel, the tensor-core loops timed, and Nsight Compute on one launch of each
+  B=$(python3 -c "import triton,os;print(os.path.join(os.path.dirname(triton.__file__),'backends','nvidia','bin'))")
+  mkdir -p "$L/ptx"; $G GemmBench --ptx "$L/ptx" > /dev/null 2>&1
+  for f in "$L"/ptx/*.ptx; do echo "== $(basename "$f")"; "$B/ptxas" -arch=sm_90 -v -o /tmp/k.cubin "$f" 2>&1 | grep -E "registers|stack"; done > "$L/ptxas.txt" 2>&1
+  rm -rf "$L/ptx"; archive
+  step gemm_pipe2 200 $G GemmBench --check --sizes 4096,8192 --no-trans --variants f16,f16-pipe,f16-pipe-ld,bf16-pipe,tf32,tf32-pipe,tf32-pipe-ld
+  step gemm_pipe2_torch 60 python3 perf/gpu/gemm_torch.py --ember "$L/gemm_pipe2.txt" --sizes 4096,8192 --variants tf32,f16,bf16
+  for v in f16 f16-pipe f16-pipe-ld; do
+    step ncu_$v 120 /usr/local/cuda/bin/ncu --target-processes all -k regex:Gemm --launch-skip 3 --launch-count 1 \
+      --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
+      --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis $G GemmBench --sizes 4096 --no-trans --variants $v
+  done
+fi
 if want suites; then
   suite_runs suite2 320
   wait
