@@ -146,10 +146,15 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
     }
 
     [Test]
-    public void LayerNormBackward([Values] bool affine, [Values(1, 19, 32, 36, 1024, 4097)] int cols)
+    public void LayerNormBackward([Values] bool affine, [Values(1, 19, 32, 36, 1024, 4097)] int cols) => CheckLayerNormBackward(affine, 4, cols);
+
+    // The parameter gradients sum row chunks of max(8, ⌈rows / 128⌉) rows four at a time (11: one chunk, a tail of 3;
+    // 300: 38 chunks of 8, the last of 4; 1031: 115 chunks of 9, the last of 5), then a warp per column adds the chunks.
+    [Test]
+    public void LayerNormBackwardOverManyRows([Values(11, 300, 1031)] int rows) => CheckLayerNormBackward(true, rows, 36);
+
+    private void CheckLayerNormBackward(bool affine, long R, long C)
     {
-        const long R = 4;
-        long C = cols;
         Tensor?[] Make(Device d)
         {
             var x = Rnd(d, [R, C], 1, scale: 2);

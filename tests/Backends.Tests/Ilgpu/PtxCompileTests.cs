@@ -177,7 +177,8 @@ public class PtxCompileTests
     }
 
     [TestCase(nameof(WarpRowKernels.SoftmaxWarp)), TestCase(nameof(WarpRowKernels.SoftmaxBlock)),
-     TestCase(nameof(WarpRowKernels.SoftmaxBackwardWarp)), TestCase(nameof(WarpRowKernels.SoftmaxBackwardBlock))]
+     TestCase(nameof(WarpRowKernels.SoftmaxBackwardWarp)), TestCase(nameof(WarpRowKernels.SoftmaxBackwardBlock)),
+     TestCase(nameof(WarpRowKernels.LayerNormParamsFinish))]
     public void WarpSoftmaxKernelsCompileToButterflyShuffles(string kernel)
     {
         foreach (var (t, r) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)) })
