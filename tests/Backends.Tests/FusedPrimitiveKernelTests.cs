@@ -75,13 +75,14 @@ public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(devi
                 if (causal) scores = scores.MaskedFill(Tensor.Ones([5, 6], DType.Bool, d).Tril().LogicalNot(), double.NegativeInfinity);
                 return [Rnd(d, os, 4, dt), q, k, v, scores.Softmax(-1), Tensor.Empty(qs, dt, d), Tensor.Empty(ks, dt, d), Tensor.Empty(vs, dt, d)];
             },
-            (be, t) => be.AttentionBackward(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, Scale, t[5]!, t[6]!, t[7]!), [5, 6, 7], 2e-5, 2e-6);
+            (be, t) => be.AttentionBackward(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, Scale, causal, t[5]!, t[6]!, t[7]!), [5, 6, 7], 2e-5, 2e-6);
     }
 
     // (batch, heads, L, S, D, Dv, causal, layout): odd lengths around the 32-key chunks (lengths kept small: ilgpu-cpu
-    // emulates every warp shuffle, and CI runs these on 2 cores), head widths 1..128, L ≠ S
-    // without the mask; layout 0 contiguous, 1 heads permuted out of [B, L, H, D] (strided q, k, v, grad and
-    // gradient outputs), 2 the model's q/k/v: one [B, L, 3, H, D] buffer permuted (2, 0, 3, 1, 4) and selected.
+    // emulates every warp shuffle, and CI runs these on 2 cores), head widths 1..128, L ≠ S with and without the
+    // mask (causal keeps key j ≤ query i: PyTorch's top-left alignment); layout 0 contiguous, 1 heads permuted out of
+    // [B, L, H, D] (strided q, k, v, grad and gradient outputs), 2 the model's q/k/v: one [B, L, 3, H, D] buffer
+    // permuted (2, 0, 3, 1, 4) and selected.
     private static IEnumerable<TestCaseData> AttentionCases()
     {
         yield return new TestCaseData(1L, 1L, 1L, 1L, 1L, 1L, true, 0).SetName("Attention L1 D1 causal");
@@ -90,6 +91,8 @@ public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(devi
         yield return new TestCaseData(1L, 2L, 70L, 70L, 64L, 64L, true, 2).SetName("Attention L70 D64 causal qkv");
         yield return new TestCaseData(1L, 1L, 9L, 70L, 128L, 96L, false, 1).SetName("Attention L9 S70 D128 Dv96 strided");
         yield return new TestCaseData(1L, 1L, 65L, 65L, 128L, 128L, true, 1).SetName("Attention L65 D128 causal strided");
+        yield return new TestCaseData(2L, 1L, 9L, 7L, 5L, 3L, true, 0).SetName("Attention L9 S7 D5 causal");
+        yield return new TestCaseData(1L, 2L, 33L, 45L, 8L, 12L, true, 1).SetName("Attention L33 S45 D8 Dv12 causal strided");
         yield return new TestCaseData(1L, 1L, 5L, 3L, 129L, 2L, false, 0).SetName("Attention D129 (composite)");
     }
 
@@ -125,7 +128,7 @@ public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(devi
                 return [AttentionInput(d, b, h, l, dv, 4, Dt, gl), .. qkv, p, AttentionOutput(d, b, h, l, dim, Dt, gl),
                     AttentionOutput(d, b, h, s, dim, Dt, gl), AttentionOutput(d, b, h, s, dv, Dt, gl)];
             },
-            (be, t) => be.AttentionBackward(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, scale, t[5]!, t[6]!, t[7]!), [5, 6, 7], 5e-5, 5e-6);
+            (be, t) => be.AttentionBackward(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, scale, causal, t[5]!, t[6]!, t[7]!), [5, 6, 7], 5e-5, 5e-6);
     }
 
     [TestCase(DType.Float32), TestCase(DType.Float64)]

@@ -95,8 +95,10 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
             (be, t) => be.SoftmaxBackward(t[0]!, t[1]!, t[2]!, log), [2], 2e-5, 2e-6 + 1e-7 * cols);
     }
 
-    [TestCase(false, 40), TestCase(true, 40), TestCase(false, 1100), TestCase(true, 1100)]
-    public void SoftmaxEdgeRowsMatchTheCpu(bool log, int cols)
+    // 1, 33 and 4097 columns: the scalar warp and group kernels; 40 and 1024: the float32 register rows (1024 the
+    // longest they take); 1100: one group per row.
+    [Test]
+    public void SoftmaxEdgeRowsMatchTheCpu([Values] bool log, [Values(1, 33, 40, 1024, 1100, 4097)] int cols)
     {
         // Row 0 all −∞ (NaN out), 1 some −∞, 2 one +∞ (NaN), 3 one NaN, 4 large values (e^x overflows without the max
         // shift), 5 an increasing row (the running max grows at every step), 6 ordinary values.
@@ -144,10 +146,15 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
     }
 
     [Test]
-    public void LayerNormBackward([Values] bool affine, [Values(1, 19, 32, 36, 1024, 4097)] int cols)
+    public void LayerNormBackward([Values] bool affine, [Values(1, 19, 32, 36, 1024, 4097)] int cols) => CheckLayerNormBackward(affine, 4, cols);
+
+    // The parameter gradients sum row chunks of max(8, ⌈rows / 128⌉) rows four at a time (11: one chunk, a tail of 3;
+    // 300: 38 chunks of 8, the last of 4; 1031: 115 chunks of 9, the last of 5), then a warp per column adds the chunks.
+    [Test]
+    public void LayerNormBackwardOverManyRows([Values(11, 300, 1031)] int rows) => CheckLayerNormBackward(true, rows, 36);
+
+    private void CheckLayerNormBackward(bool affine, long R, long C)
     {
-        const long R = 4;
-        long C = cols;
         Tensor?[] Make(Device d)
         {
             var x = Rnd(d, [R, C], 1, scale: 2);

@@ -41,7 +41,7 @@ internal static partial class Derivatives
             var dq = Tensor.Empty(q.Shape, q.DType, q.Device);
             var dk = Tensor.Empty(k.Shape, k.DType, k.Device);
             var dv = Tensor.Empty(v.Shape, v.DType, v.Device);
-            q.Backend.AttentionBackward(g, q, k, v, f.Probabilities, f.Scale, dq, dk, dv);   // any strides: no copy of g
+            q.Backend.AttentionBackward(g, q, k, v, f.Probabilities, f.Scale, f.Causal, dq, dk, dv);   // any strides: no copy of g
             return [dq, dk, dv];
         });
     }

@@ -36,12 +36,12 @@ public sealed partial class IlgpuBackend
     /// (<see cref="AttentionKernels.RowsBackward{T, R}"/>, then <see cref="AttentionKernels.ColumnsBackward{T, R}"/>);
     /// grad, q, k, v and the gradient outputs may be strided views. Other cases run <see cref="CompositeKernels.AttentionBackward"/>.
     /// </summary>
-    public void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
+    public void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale, bool causal,
         Tensor gradQ, Tensor gradK, Tensor gradV)
     {
         if (!AttentionFits(q, k, v) || grad.DType != q.DType || probabilities.DType != q.DType)
         {
-            CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, gradQ, gradK, gradV);
+            CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV);
             return;
         }
         // dS [*, L, S]: scratch shared by the two kernels (dP, then dS in place).
@@ -50,13 +50,14 @@ public sealed partial class IlgpuBackend
             && !AttentionLayout(q, [q = Contig(q), k = Contig(k), v = Contig(v), probabilities = Contig(probabilities), grad = Contig(grad), ds, gradQ, gradK, gradV],
                 out geo, out ops))
         {
-            CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, gradQ, gradK, gradV);
+            CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV);
             return;
         }
         var d = Dev(q);
         var x = new AttentionOperands { Q = ops[0], K = ops[1], V = ops[2], P = ops[3], O = ops[4], DS = ops[5], DQ = ops[6], DK = ops[7], DV = ops[8] };
-        // The member has no causal flag: every key is visited, and keys the forward pass masked add P = 0 exactly.
-        geo.Causal = 0;
+        // Causal: the rows kernel visits keys j ≤ i only and the columns kernel queries i ≥ j only (P = 0 elsewhere, and
+        // dS = P ⊙ (…) too, so the skipped entries of ds are never written nor read).
+        geo.Causal = causal ? 1 : 0;
         if (q.DType == DType.Float32) B<float, F32>((float)scale); else B<double, F64>(scale);
 
         void B<T, R>(T s) where T : unmanaged where R : struct, IReal<T>

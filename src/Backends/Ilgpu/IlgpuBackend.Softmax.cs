@@ -180,9 +180,14 @@ public sealed partial class IlgpuBackend
                 LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, long, TensorOffsets>(d, RK.LayerNormParamsPartial<T, R>)(
                     Count(cols * parts), ViewOf<T>(grad), ViewOf<T>(x), ViewOf<T>(mean), ViewOf<T>(rstd), ViewOf<T>(part).SubView(part.StorageOffset),
                     rows, cols, chunk, p);
-                LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, TensorOffsets, int, int>(d, RK.LayerNormParamsFinish<T, R>)(
-                    Count(cols), ViewOf<T>(part).SubView(part.StorageOffset), ViewOf<T>(gradWeight ?? gradBias!), ViewOf<T>(gradBias ?? gradWeight!),
-                    parts, cols, p, gradWeight is null ? 0 : 1, gradBias is null ? 0 : 1);
+                if (WarpRows(d))
+                    LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, TensorOffsets, int, int>(d, WK.LayerNormParamsFinish<T, R>)(
+                        WarpRowLaunch(d, cols), ViewOf<T>(part).SubView(part.StorageOffset), ViewOf<T>(gradWeight ?? gradBias!), ViewOf<T>(gradBias ?? gradWeight!),
+                        parts, cols, p, gradWeight is null ? 0 : 1, gradBias is null ? 0 : 1);
+                else
+                    LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, TensorOffsets, int, int>(d, RK.LayerNormParamsFinish<T, R>)(
+                        Count(cols), ViewOf<T>(part).SubView(part.StorageOffset), ViewOf<T>(gradWeight ?? gradBias!), ViewOf<T>(gradBias ?? gradWeight!),
+                        parts, cols, p, gradWeight is null ? 0 : 1, gradBias is null ? 0 : 1);
             }
         }
     }

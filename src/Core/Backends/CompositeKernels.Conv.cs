@@ -268,11 +268,14 @@ public static partial class CompositeKernels
         Write(output, p.MatMul(v));
     }
 
-    /// <summary>See <see cref="IBackend.AttentionBackward"/>.</summary>
+    /// <summary>
+    /// See <see cref="IBackend.AttentionBackward"/>. The composite reads the mask from the zeros of P, so
+    /// <paramref name="causal"/> changes nothing here but is passed on to the float32 member for narrow dtypes.
+    /// </summary>
     public static void AttentionBackward(IBackend backend, Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
-        Tensor gradQ, Tensor gradK, Tensor gradV)
+        bool causal, Tensor gradQ, Tensor gradK, Tensor gradV)
     {
-        if (ReducedPrecision.Any(grad, q, k, v, probabilities, gradQ, gradK, gradV)) { ReducedPrecision.ViaFloat32(backend, [grad, q, k, v, probabilities], [gradQ, gradK, gradV], (i, o) => backend.AttentionBackward(i[0]!, i[1]!, i[2]!, i[3]!, i[4]!, scale, o[0]!, o[1]!, o[2]!)); return; }
+        if (ReducedPrecision.Any(grad, q, k, v, probabilities, gradQ, gradK, gradV)) { ReducedPrecision.ViaFloat32(backend, [grad, q, k, v, probabilities], [gradQ, gradK, gradV], (i, o) => backend.AttentionBackward(i[0]!, i[1]!, i[2]!, i[3]!, i[4]!, scale, causal, o[0]!, o[1]!, o[2]!)); return; }
         using var _ = RecordingOff.Enter();
         var (gq, gk, gv) = AttentionGradients(grad, q, k, v, probabilities, scale);
         Write(gradQ, gq);

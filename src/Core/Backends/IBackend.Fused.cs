@@ -152,11 +152,13 @@ public partial interface IBackend
     /// <summary>
     /// Gradients of <see cref="Attention"/> from grad [*, L, Dv] (any strides) and the contiguous probabilities:
     /// dP = g·vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale, gradQ = dS·k, gradK = dSᵀ·q, gradV = Pᵀ·g (any strides,
-    /// non-overlapping; overwritten).
+    /// non-overlapping; overwritten). <paramref name="causal"/> is the forward's flag: P is then exactly 0 above the
+    /// diagonal (key j &gt; query i, PyTorch's top-left <c>is_causal</c> alignment also when L ≠ S), so a kernel may
+    /// skip those entries; the result is the same either way.
     /// </summary>
-    void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
+    void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale, bool causal,
         Tensor gradQ, Tensor gradK, Tensor gradV) =>
-        CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, gradQ, gradK, gradV);
+        CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV);
 
     // ---- small fused reductions -----------------------------------------------------------------------------
 

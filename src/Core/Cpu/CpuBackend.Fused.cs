@@ -92,10 +92,10 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
+    public void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale, bool causal,
         Tensor gradQ, Tensor gradK, Tensor gradV)
     {
-        if (ReducedPrecision.Any(grad, q, k, v)) { CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, gradQ, gradK, gradV); return; }
+        if (ReducedPrecision.Any(grad, q, k, v)) { CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV); return; }
         var dp = Tensor.Alloc(probabilities.Shape.ToArray(), probabilities.DType, probabilities.Device);
         foreach (var t in AttentionBatches(q, k, v, probabilities, grad, dp, gradQ, gradK, gradV))
         {

@@ -17,9 +17,14 @@ public static partial class Functional
         if (target.Device != input.Device)
             throw new ArgumentException($"CrossEntropy: input is on {input.Device} but target on {target.Device}.");
         var t = target.To(DType.Int64).Contiguous().Reshape(-1);
+        long counted = 0;   // targets not ignored: the unweighted mean's divisor, known here without a kernel
         foreach (var v in t.ToArray<long>())
-            if (v != ignoreIndex && (v < 0 || v >= c))
+        {
+            if (v == ignoreIndex) continue;
+            if (v < 0 || v >= c)
                 throw new ArgumentOutOfRangeException(nameof(target), $"CrossEntropy: target {v} is out of bounds for {c} classes (input {input.Shape}, target {target.Shape}).");
+            counted++;
+        }
         // Classes last: [N, C, d…] → [N·d…, C] rows (a copy only when there are spatial dims).
         var x = input;
         if (x.Dim > 2)
@@ -34,7 +39,10 @@ public static partial class Functional
             case Reduction.Sum: return per.Sum();
             case Reduction.None: return per.Reshape(expect);
             default:
-                // PyTorch's mean: divided by Σ w[t] over the rows that are not ignored (their count when unweighted).
+                // PyTorch's mean: divided by Σ w[t] over the rows that are not ignored (their count when unweighted:
+                // a host scalar from the validation above, one launch instead of a mask, a where, a cast and a sum;
+                // no row counted gives 0·∞ = NaN, as PyTorch's 0/0).
+                if (w is null) return per.Sum() / counted;
                 return per.Sum() / TargetWeights(t, w, ignoreIndex, input.DType).Weight.Sum();
         }
     }

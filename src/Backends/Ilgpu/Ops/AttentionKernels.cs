@@ -66,7 +66,8 @@ internal struct AttentionGeometry
 /// mask, max-subtracted softmax, P written, output = P·V), and the backward pass from the saved P in two:
 /// <see cref="RowsBackward{T, R}"/> (per query row: dP = g·Vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale, dQ = dS·K) and
 /// <see cref="ColumnsBackward{T, R}"/> (per key row: dV = Pᵀ·g, dK = dSᵀ·Q). Rows of one group belong to one batch
-/// entry and stage each chunk of <see cref="Chunk"/> key (or value) rows in shared memory once for all its warps; a lane
+/// entry and stage each chunk of <see cref="Chunk"/> key (or value, query, gradient) rows in shared memory once for all
+/// its warps; a lane
 /// owns one key of the chunk for dot products (padded rows: no bank conflicts) and one column of D for the sums, whose
 /// weights it takes from the owning lane by a shuffle. Head widths up to <see cref="MaxHeadDim"/>; warp size 32.
 /// </summary>
@@ -285,36 +286,38 @@ internal static class AttentionKernels
     }
 
     /// <summary>
-    /// Backward per key row j (one warp each, groups = batch · ⌈S / warps⌉): dv_j = Σ_i P_ij·g_i, dk_j = Σ_i dS_ij·q_i over
-    /// the rows i that see key j. Each lane loads P and dS of one row i of a chunk and the warp broadcasts them.
+    /// Backward per key row j (launched as <see cref="Forward{T, R}"/> over S rows): dv_j = Σ_i P_ij·g_i,
+    /// dk_j = Σ_i dS_ij·q_i over the rows i that see key j. The group's warps (consecutive keys) walk the query rows in
+    /// chunks of <see cref="Chunk"/>, staging the chunk's g rows, then its q rows, in shared memory once for all warps;
+    /// each lane loads P and dS of one row i of the chunk and the warp broadcasts them. Causal: the walk starts at the
+    /// group's first key, and rows i &lt; j weigh 0 (P is 0 there; dS was not written by <see cref="RowsBackward{T, R}"/>).
     /// </summary>
     public static void ColumnsBackward<T, R>(ArrayView<T> grad, ArrayView<T> q, ArrayView<T> p, ArrayView<T> ds,
         ArrayView<T> dk, ArrayView<T> dv, AttentionGeometry g, AttentionOperands x) where T : unmanaged where R : struct, IReal<T>
     {
-        Place(g, out long outer, out long inner, out _, out long j);
-        if (j >= g.S) return;
+        var chunk = SharedMemory.Allocate<T>(Chunk * MaxHeadDim);
+        Place(g, out long outer, out long inner, out long first, out long j);
         int lane = Warp.LaneIdx, d = (int)g.D, w = (int)g.Dv;
+        // Warps past the last key stay for the barriers and add nothing.
+        bool active = j < g.S;
+        long start = g.Causal != 0 ? first : 0;
         T k0 = R.FromD(0.0), k1 = k0, k2 = k0, k3 = k0, v0 = k0, v1 = k0, v2 = k0, v3 = k0;
-        for (long i0 = g.Causal != 0 ? j : 0; i0 < g.L; i0 += Chunk)
+        for (long i0 = start; i0 < g.L; i0 += Chunk)
         {
-            int n = (int)XMin(Chunk, g.L - i0);
+            long n = XMin(Chunk, g.L - i0);
             long il = i0 + lane;
             T pl = R.FromD(0.0), dl = pl;
-            if (lane < n) { pl = p[x.P.At(outer, inner, il, j)]; dl = ds[x.DS.At(outer, inner, il, j)]; }
-            for (int t = 0; t < n; t++)
-            {
-                T pt = Warp.Shuffle(pl, t), st = Warp.Shuffle(dl, t);
-                long r = i0 + t;
-                if (lane < w) v0 = R.Add(v0, R.Mul(pt, grad[x.O.At(outer, inner, r, lane)]));
-                if (lane + 32 < w) v1 = R.Add(v1, R.Mul(pt, grad[x.O.At(outer, inner, r, lane + 32)]));
-                if (lane + 64 < w) v2 = R.Add(v2, R.Mul(pt, grad[x.O.At(outer, inner, r, lane + 64)]));
-                if (lane + 96 < w) v3 = R.Add(v3, R.Mul(pt, grad[x.O.At(outer, inner, r, lane + 96)]));
-                if (lane < d) k0 = R.Add(k0, R.Mul(st, q[x.Q.At(outer, inner, r, lane)]));
-                if (lane + 32 < d) k1 = R.Add(k1, R.Mul(st, q[x.Q.At(outer, inner, r, lane + 32)]));
-                if (lane + 64 < d) k2 = R.Add(k2, R.Mul(st, q[x.Q.At(outer, inner, r, lane + 64)]));
-                if (lane + 96 < d) k3 = R.Add(k3, R.Mul(st, q[x.Q.At(outer, inner, r, lane + 96)]));
-            }
+            if (active && lane < n && (g.Causal == 0 || il >= j)) { pl = p[x.P.At(outer, inner, il, j)]; dl = ds[x.DS.At(outer, inner, il, j)]; }
+            Group.Barrier();
+            Stage(grad, x.O, outer, inner, i0, n, w, w, chunk);
+            Group.Barrier();
+            Accumulate<T, R>(pl, (int)n, chunk, w, ref v0, ref v1, ref v2, ref v3);
+            Group.Barrier();
+            Stage(q, x.Q, outer, inner, i0, n, d, d, chunk);
+            Group.Barrier();
+            Accumulate<T, R>(dl, (int)n, chunk, d, ref k0, ref k1, ref k2, ref k3);
         }
+        if (!active) return;
         WriteRow(dv, x.DV, outer, inner, j, w, v0, v1, v2, v3);
         WriteRow(dk, x.DK, outer, inner, j, d, k0, k1, k2, k3);
     }

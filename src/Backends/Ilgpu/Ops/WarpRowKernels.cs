@@ -11,7 +11,8 @@ namespace Ember.Ilgpu.Ops;
 /// pass computes the row's max and Σ e^(x − max) in one read of the row (the "online" softmax: a running sum is
 /// rescaled whenever the running max grows), then a second read writes the results. Contiguous rows only.
 /// Used on CUDA and ILGPU's CPU accelerator (which emulates warps); OpenCL keeps <see cref="RowKernels"/>, because
-/// ILGPU compiles warp shuffles there only for devices with sub-group extensions.
+/// ILGPU compiles warp shuffles there only for devices with sub-group extensions. Also the warp-per-column last step of
+/// layer norm's parameter gradients (<see cref="LayerNormParamsFinish{T, R}"/>), a row reduction over the partial sums.
 /// </summary>
 internal static class WarpRowKernels
 {
@@ -173,5 +174,29 @@ internal static class WarpRowKernels
         s = sh[0];
         for (int k = 1; k < warps; k++) s = R.Add(s, sh[k]);
         BackwardWrite<T, R>(grad, output, result, gb, ob, rb, Group.IdxX, Group.DimX, cols, s, log);
+    }
+
+    /// <summary>
+    /// gradWeight[c] (o.E) and gradBias[c] (o.F) from the <paramref name="parts"/> partial sums of
+    /// <see cref="RowKernels.LayerNormParamsPartial{T, R}"/>, one warp per column c: lanes take parts lane, lane + 32, …
+    /// and a butterfly adds them. (One thread per column walked all parts in sequence: a memory latency per part with
+    /// only cols threads on the device.)
+    /// </summary>
+    public static void LayerNormParamsFinish<T, R>(ArrayView<T> part, ArrayView<T> gw, ArrayView<T> gb, long parts, long cols,
+        TensorOffsets o, int hasGW, int hasGB) where T : unmanaged where R : struct, IReal<T>
+    {
+        long c = WarpRow(cols);
+        if (c < 0) return;   // the whole warp leaves together
+        T sw = R.FromD(0.0), sb = R.FromD(0.0);
+        for (long p = Warp.LaneIdx; p < parts; p += Warp.WarpSize)
+        {
+            sw = R.Add(sw, part[p * cols + c]);
+            sb = R.Add(sb, part[(parts + p) * cols + c]);
+        }
+        sw = WarpSum<T, R>(sw);
+        sb = WarpSum<T, R>(sb);
+        if (!Warp.IsFirstLane) return;
+        if (hasGW != 0) gw[o.E + c] = sw;
+        if (hasGB != 0) gb[o.F + c] = sb;
     }
 }
