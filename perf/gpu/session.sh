@@ -77,6 +77,9 @@ if want ncu; then   # ptxas -v of every GEMM kernel, the tensor-core loops timed
       --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
       --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis $G GemmBench --sizes 4096 --no-trans --variants $v
   done
+  step rows2 170 python3 perf/compare.py --device cuda --ember "$G Ember.Perf" \
+    --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step gpt_profile 90 $G Ember.Perf --device cuda --workload gpt,cnn --profile 5 --profile-top 40
 fi
 if want suites; then
   suite_runs suite2 320
