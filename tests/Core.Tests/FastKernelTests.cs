@@ -23,6 +23,25 @@ public class FastKernelTests
         Assert.That(special[2], Is.EqualTo(-1f));
     }
 
+    [Test]
+    public void Float32GeluBackwardMatchesDoubleReference([Values(1, 15, 16, 31, 4005)] int n)
+    {
+        // 4005 elements: whole 512-bit and 256-bit vectors and a scalar tail; the short lengths only the narrower paths.
+        var xs = Enumerable.Range(0, n).Select(i => (float)(-10 + i * 20.0 / Math.Max(1, n - 1))).ToArray();
+        var gs = Enumerable.Range(0, n).Select(i => (float)Math.Cos(i)).ToArray();
+        var dx = new float[n];
+        Ember.Cpu.FastMath.GeluBackward(gs, xs, dx);
+        for (int i = 0; i < n; i++)
+        {
+            double x = xs[i];
+            double e = gs[i] * (0.5 * (1 + Ember.Cpu.Special.Erf(x / Math.Sqrt(2))) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI));
+            Assert.That(dx[i], Is.EqualTo(e).Within(2e-6 + 4e-6 * Math.Abs(e)), $"gelu'({x})");
+        }
+        var nan = new float[17];
+        Ember.Cpu.FastMath.GeluBackward(Enumerable.Repeat(1f, 17).ToArray(), Enumerable.Repeat(float.NaN, 17).ToArray(), nan);
+        Assert.That(nan, Is.All.NaN);
+    }
+
     [TestCase(DType.Float32)]
     [TestCase(DType.Float64)]
     [TestCase(DType.Int64)]
