@@ -42,6 +42,28 @@ public class FastKernelTests
         Assert.That(nan, Is.All.NaN);
     }
 
+    [Test]
+    public void Float32ExpNonPositiveSumMatchesDoubleReference([Values(1, 16, 37, 4001)] int n)
+    {
+        var xs = Enumerable.Range(0, n).Select(i => (float)(-100.0 * i / Math.Max(1, n - 1))).ToArray();
+        if (n > 2) { xs[1] = float.NegativeInfinity; xs[2] = -1e-7f; }
+        var ys = (float[])xs.Clone();
+        float sum = Ember.Cpu.FastMath.ExpNonPositiveSum(ys);
+        double expectedSum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double e = Math.Exp(xs[i]);
+            expectedSum += e;
+            // Relative 2e-7 in float's normal range; below e^-87 (1.6e-38) the kernel flushes to 0.
+            Assert.That(ys[i], Is.EqualTo(e).Within(2e-7 * e + 2e-38), $"exp({xs[i]})");
+        }
+        Assert.That(sum, Is.EqualTo(expectedSum).Within(1e-6 * expectedSum));
+        var nan = new[] { float.NaN, -1f, 0f };
+        Assert.That(float.IsNaN(Ember.Cpu.FastMath.ExpNonPositiveSum(nan)), Is.True);
+        Assert.That(float.IsNaN(nan[0]), Is.True);
+        Assert.That(nan[2], Is.EqualTo(1f));
+    }
+
     [TestCase(DType.Float32)]
     [TestCase(DType.Float64)]
     [TestCase(DType.Int64)]

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -148,6 +149,69 @@ internal static class FastMath
             (Vector512.LoadUnsafe(ref gr, (nuint)i) * Vector512.FusedMultiplyAdd(v, pdf, cdf)).StoreUnsafe(ref dr, (nuint)i);
         }
         return i;
+    }
+
+    /// <summary>
+    /// x ← e^x in place over x ≤ 0 (softmax rows after the row maximum was subtracted) and returns Σ e^x, on AVX-512
+    /// machines in one 512-bit pass; elsewhere through <see cref="TensorPrimitives.Exp{T}(ReadOnlySpan{T}, Span{T})"/>.
+    /// Inputs below −87 give 0 (e^−87 ≈ 1.6e−38 is below float's normal range and negligible next to a sum ≥ 1),
+    /// NaN gives NaN; positive inputs are not supported (they are clamped to 0).
+    /// </summary>
+    public static float ExpNonPositiveSum(Span<float> x)
+    {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            TensorPrimitives.Exp(x, x);
+            return TensorPrimitives.Sum<float>(x);
+        }
+        int i = 0, w = Vector512<float>.Count;
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var sum = Vector512<float>.Zero;
+        for (; i <= x.Length - w; i += w)
+        {
+            var e = ExpNonPositive(Vector512.LoadUnsafe(ref xr, (nuint)i));
+            e.StoreUnsafe(ref xr, (nuint)i);
+            sum += e;
+        }
+        if (i < x.Length)
+        {
+            // The tail through a masked copy: pad with −∞ (e^−∞ = 0 adds nothing to the sum).
+            Span<float> tail = stackalloc float[16];
+            tail.Fill(float.NegativeInfinity);
+            x[i..].CopyTo(tail);
+            var e = ExpNonPositive(Vector512.Create((ReadOnlySpan<float>)tail));
+            e.CopyTo(tail);
+            tail[..(x.Length - i)].CopyTo(x[i..]);
+            sum += e;
+        }
+        return Vector512.Sum(sum);
+    }
+
+    // e^x for x ≤ 0: x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by its degree-7 Taylor polynomial (truncation error
+    // below 6e−9 relative), 2^n built in the exponent bits. n is rounded by the 1.5·2^23 trick: adding it leaves
+    // round(x·log2 e) in the low mantissa bits.
+    private static Vector512<float> ExpNonPositive(Vector512<float> x)
+    {
+        const float Magic = 12582912f, Log2E = 1.44269504088896341f;
+        // ln 2 split so that n·Ln2Hi is exact for |n| < 2^9 (Cody–Waite reduction).
+        const float Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
+        var c = Vector512.Min(Vector512.Max(x, Vector512.Create(-87f)), Vector512<float>.Zero);
+        var t = Vector512.FusedMultiplyAdd(c, Vector512.Create(Log2E), Vector512.Create(Magic));
+        var n = t - Vector512.Create(Magic);
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), c);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
+        var p = Vector512.FusedMultiplyAdd(r, Vector512.Create(1f / 5040), Vector512.Create(1f / 720));
+        p = Vector512.FusedMultiplyAdd(r, p, Vector512.Create(1f / 120));
+        p = Vector512.FusedMultiplyAdd(r, p, Vector512.Create(1f / 24));
+        p = Vector512.FusedMultiplyAdd(r, p, Vector512.Create(1f / 6));
+        p = Vector512.FusedMultiplyAdd(r, p, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(r, p, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(r, p, Vector512<float>.One);
+        // The bits of t are those of Magic plus n; 0x4B400000 is Magic's bit pattern, 127 the exponent bias.
+        var scale = Vector512.ShiftLeft(t.AsInt32() - Vector512.Create(0x4B400000 - 127), 23).AsSingle();
+        var e = p * scale;
+        e = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-87f)), Vector512<float>.Zero, e);
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), e, x);
     }
 
     /// <summary>float64 form of <see cref="GeluBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> (accurate erf).</summary>
