@@ -2,7 +2,7 @@ using Ember.Cpu;
 
 namespace Ember.Core.Tests;
 
-/// <summary>The fused float32 layer-norm backward row kernel against a double-precision evaluation of the formula.</summary>
+/// <summary>The fused float32 layer-norm row kernels (forward and backward) against double-precision evaluations of the formulas.</summary>
 [TestFixture]
 public class LayerNormRowsTests
 {
@@ -30,6 +30,28 @@ public class LayerNormRowsTests
             Assert.That(blockW[j], Is.EqualTo(w0[j] + g[j] * xh[j]).Within(1e-4), $"blockW[{j}]");
             Assert.That(blockB[j], Is.EqualTo(b0[j] + g[j]).Within(1e-5), $"blockB[{j}]");
         }
+    }
+
+    [Test]
+    public void ForwardMatchesDoubleReference([Values(1, 7, 16, 33, 256, 301)] int n, [Values(true, false)] bool affine)
+    {
+        var random = new System.Random(n + 100);
+        float[] x = Values(random, n).Select(v => v * 3 + 1).ToArray();
+        float[] w = affine ? Values(random, n) : [], b = affine ? Values(random, n) : [];
+        var y = new float[n];
+        LayerNormRows.Forward(x, w, b, 1e-5, y, out float mean, out float rstd);
+        double mu = x.Average(v => (double)v), rs = 1 / Math.Sqrt(x.Average(v => (v - mu) * (v - mu)) + 1e-5);
+        Assert.That(mean, Is.EqualTo(mu).Within(1e-5 * (1 + Math.Abs(mu))));
+        Assert.That(rstd, Is.EqualTo(rs).Within(1e-4 * rs));
+        for (int j = 0; j < n; j++)
+        {
+            double expected = (x[j] - mu) * rs * (affine ? w[j] : 1) + (affine ? b[j] : 0);
+            Assert.That(y[j], Is.EqualTo(expected).Within(1e-4 * (1 + Math.Abs(expected))), $"y[{j}]");
+        }
+        // In place (y is x) gives the same values.
+        var inPlace = (float[])x.Clone();
+        LayerNormRows.Forward(inPlace, w, b, 1e-5, inPlace, out _, out _);
+        Assert.That(inPlace, Is.EqualTo(y));
     }
 
     [Test]

@@ -49,6 +49,15 @@ public sealed partial class CpuBackend
             {
                 var row = xd.AsSpan((int)(xo + r * cols), cols);
                 var outRow = yd.AsSpan((int)(yo + r * cols), cols);
+                if (typeof(T) == typeof(float))
+                {
+                    // float32: the same steps in three passes over the row (LayerNormRows).
+                    LayerNormRows.Forward(AsFloat(row), wd is null ? default : AsFloat(wd.AsSpan((int)wo, cols)),
+                        bd is null ? default : AsFloat(bd.AsSpan((int)bo, cols)), eps, AsFloat(outRow), out float fm, out float fr);
+                    md[mo + r] = T.CreateTruncating(fm);
+                    rd[ro + r] = T.CreateTruncating(fr);
+                    continue;
+                }
                 double mu = double.CreateTruncating(TensorPrimitives.Sum<T>(row)) / cols;
                 T tmu = T.CreateTruncating(mu);
                 TensorPrimitives.Subtract(row, tmu, outRow);

@@ -5,11 +5,70 @@ using System.Runtime.InteropServices;
 namespace Ember.Cpu;
 
 /// <summary>
-/// float32 layer-norm backward over one row in two vectorized passes (instead of one pass per elementwise step): the
-/// first accumulates the row sums and the weight / bias gradient blocks, the second writes the input gradient.
+/// float32 layer norm over one row in few vectorized passes instead of one pass per elementwise step. Forward: the sum,
+/// then x − μ with its sum of squares, then the scale and shift. Backward: the row sums with the weight / bias gradient
+/// blocks, then the input gradient.
 /// </summary>
 internal static class LayerNormRows
 {
+    /// <summary>
+    /// One row: y = (x − μ)·rstd·w + b with μ = Σx/n and rstd = 1/√(Σ(x − μ)²/n + eps) (the sums returned in double, as
+    /// the scalar path does); w and b may be empty (no affine parameters).
+    /// </summary>
+    /// <param name="x">Input of the row.</param>
+    /// <param name="w">Weight (the row's length), or empty.</param>
+    /// <param name="b">Bias (the row's length), or empty.</param>
+    /// <param name="eps">Added to the variance.</param>
+    /// <param name="y">Receives the output (may be x itself, not otherwise overlapping it).</param>
+    /// <param name="mean">Receives μ.</param>
+    /// <param name="rstd">Receives rstd.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, double eps,
+        Span<float> y, out float mean, out float rstd)
+    {
+        int n = x.Length, width = Vector<float>.Count, i;
+        double mu = System.Numerics.Tensors.TensorPrimitives.Sum(x) / (double)n;
+        float fmu = (float)mu;
+        ref float xr = ref MemoryMarshal.GetReference(x), yr = ref MemoryMarshal.GetReference(y);
+        var vmu = new Vector<float>(fmu);
+        var squares = Vector<float>.Zero;
+        for (i = 0; i <= n - width; i += width)
+        {
+            var d = Vector.LoadUnsafe(ref xr, (nuint)i) - vmu;
+            d.StoreUnsafe(ref yr, (nuint)i);
+            squares = Vector.FusedMultiplyAdd(d, d, squares);
+        }
+        float sumSquares = Vector.Sum(squares);
+        for (int j = i; j < n; j++)
+        {
+            float d = x[j] - fmu;
+            y[j] = d;
+            sumSquares = MathF.FusedMultiplyAdd(d, d, sumSquares);
+        }
+        double rs = 1 / Math.Sqrt(sumSquares / (double)n + eps);
+        float frs = (float)rs;
+        mean = fmu;
+        rstd = frs;
+        bool hasW = !w.IsEmpty, hasB = !b.IsEmpty;
+        ref float wr = ref MemoryMarshal.GetReference(w), br = ref MemoryMarshal.GetReference(b);
+        var vrs = new Vector<float>(frs);
+        for (i = 0; i <= n - width; i += width)
+        {
+            // (x − μ)·rstd first, then ·w (+ b): the same rounding steps as the unfused path.
+            var v = Vector.LoadUnsafe(ref yr, (nuint)i) * vrs;
+            if (hasW) v *= Vector.LoadUnsafe(ref wr, (nuint)i);
+            if (hasB) v += Vector.LoadUnsafe(ref br, (nuint)i);
+            v.StoreUnsafe(ref yr, (nuint)i);
+        }
+        for (int j = i; j < n; j++)
+        {
+            float v = y[j] * frs;
+            if (hasW) v *= w[j];
+            if (hasB) v += b[j];
+            y[j] = v;
+        }
+    }
+
     /// <summary>
     /// One row: with x̂ = (x − μ)·rstd and ĝ = g·w (g when <paramref name="w"/> is empty),
     /// gx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)); when <paramref name="wantParams"/>, blockW += g·x̂ and blockB += g.
