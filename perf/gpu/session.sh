@@ -14,6 +14,8 @@
 #            sides; the GEMM variants against cuBLAS                                                              ~9 min
 #   scaling  the CPU thread-scaling table, 1, 2, 4, 8 and 16 threads, Ember and PyTorch (quiet machine)         ~3 min
 #   suites   checks' nine suite runs again (after fixes), without the rest                                      ~5 min
+#   pipe     the pipelined tensor-core GEMM against the old loop and cuBLAS, its CUDA tests, autocast per-op profiles,
+#            rows and fp32 train steps, the CPU mlp/gpt steps at 16 threads                                    ~9 min
 #   more     host<->device copies (Ember pinned staging off/on, PyTorch pageable/pinned), per-op profiles of the
 #            CUDA train steps, GC settings on gpt, and dotnet-trace of the CPU backend at 16 and 2 threads     ~4 min
 set -u
@@ -52,6 +54,16 @@ if want gpu; then
   step gemm_torch 80 python3 perf/gpu/gemm_torch.py --ember "$L/gemm.txt"
   step gemm_ldmatrix 120 $G GemmBench --check --sizes 4096,8192 --variants tf32,f16,bf16 --skinny --ldmatrix
   step gemm_old_layout 60 $G GemmBench --check --sizes 4096 --variants f16 --keep-layout --no-splitk --skinny
+fi
+if want pipe; then
+  step gemm_pipe 240 $G GemmBench --check --sizes 2048,4096,8192 --no-trans \
+    --variants f16,f16-pipe,f16-pipe-ld,bf16,bf16-pipe,tf32,tf32-pipe,tf32-pipe-ld
+  step gemm_pipe_torch 80 python3 perf/gpu/gemm_torch.py --ember "$L/gemm_pipe.txt" --sizes 2048,4096,8192 --variants tf32,f16,bf16
+  step mma_cuda_tests 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaGemmCudaTests"
+  step amp_profiles 120 $G Ember.Perf --device cuda --workload mlp,cnn,gpt --amp bf16 --profile 5 --profile-top 30
+  step rows 170 python3 perf/compare.py --device cuda --ember "$G Ember.Perf" \
+    --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step cpu16 90 $G Ember.Perf --device cpu --threads 16 --workload mlp,gpt --repeat 5 --warmup 2
 fi
 if want suites; then
   suite_runs suite2 320

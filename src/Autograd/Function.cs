@@ -146,7 +146,7 @@ internal sealed class FunctionNode : Node
     }
 
     /// <inheritdoc/>
-    public override void Release() => context.Release();
+    public override void Release(bool disposeScratch = false) => context.Release();
 
     /// <inheritdoc/>
     public override IEnumerable<string> SavedDescriptions => context.Describe();

@@ -1,7 +1,8 @@
 // GemmBench: times Ember's ILGPU GEMM kernels on a GPU and checks each against a sampled float64 reference.
 //
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
-//                        [--variants simt,splitk,tf32,f16,bf16] [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix]
+//                        [--variants simt,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
+//                        [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix] [--pipeline]
 //   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
 //
 // Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); splitk = the same with K forced into slabs
@@ -9,7 +10,10 @@
 // kernels (IlgpuMmaGemm; native mma.sync only on CUDA with compute capability >= 8.0, else a slow emulation).
 // Tensor-core variants pack operands that are not K-contiguous into a K-major scratch copy first and split K for
 // skinny shapes; --keep-layout reads such operands in place (the kernel before packing), --no-splitk never splits,
-// --ldmatrix reads the fragments with ldmatrix.x4 (experimental, MmaGemmOptions.LdMatrix).
+// --ldmatrix reads the fragments with ldmatrix.x4 (experimental, MmaGemmOptions.LdMatrix), --pipeline runs the cp.async
+// 3-stage main loop (experimental, MmaGemmOptions.Pipeline) for every tensor-core variant; a variant named with
+// "-pipe" (f16-pipe, ...) runs it for that variant only, so old and new loops are timed in one run; "-ld" after a
+// tensor-core variant adds --ldmatrix for it (f16-ld, f16-pipe-ld).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -44,13 +48,17 @@ for (int i = 0; i < args.Length; i++)
         case "--keep-layout": mma = mma with { KeepLayout = true }; break;
         case "--no-splitk": mma = mma with { SplitK = 1 }; break;
         case "--ldmatrix": mma = mma with { LdMatrix = true }; break;
+        case "--pipeline": mma = mma with { Pipeline = true }; break;
         case "--check": break;   // results are always checked; accepted for readability of the command line
         case "--variants": variants = args[++i].Split(','); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
 foreach (var v in variants)
-    if (v is not ("simt" or "splitk" or "tf32" or "f16" or "bf16")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
+{
+    string kind = v.Replace("-ld", "").Replace("-pipe", "");   // the suffixes apply to tensor-core variants only
+    if (kind is not ("simt" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
+}
 
 var ctx = IlgpuContext.Shared;
 Console.WriteLine("devices: " + string.Join("; ", ctx.Devices));
@@ -83,6 +91,10 @@ return failures == 0 ? 0 : 1;
 
 static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, int n, int k, bool ta, bool tb, int reps)
 {
+    // "-pipe" / "-ld": the same product through the cp.async loop / ldmatrix, reported under its own name.
+    string label = variant == "simt" ? "sgemm" : variant;
+    if (variant.EndsWith("-ld", StringComparison.Ordinal)) { mma = mma with { LdMatrix = true }; variant = variant[..^3]; }
+    if (variant.EndsWith("-pipe", StringComparison.Ordinal)) { mma = mma with { Pipeline = true }; variant = variant[..^5]; }
     var alloc = device.Allocator;
     bool half = variant is "f16" or "bf16";
     int es = half ? 2 : 4;
@@ -150,7 +162,7 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
     double limit = variant switch { "simt" or "splitk" => 1e-5, "bf16" => 8e-3, _ => 1e-3 };
     bool ok = worst < limit;
     string tag = $"{(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')}";
-    string name = variant == "simt" ? "sgemm" : variant;
+    string name = label;
     Console.WriteLine($"{name} {m}x{n}x{k} {tag}: median {ms:F3} ms over {reps} samples x {inner}, {gflops:F0} GFLOP/s, " +
                       $"max err/sum|ab| {worst:E1} (limit {limit:E0}) {(ok ? "OK" : "FAIL")}, first call {compile:F0} ms");
     if (m == n && n == k && !ta && !tb) Console.WriteLine($"RESULT {name} {n} {gflops:F1}");
@@ -215,6 +227,8 @@ static void DumpPtx(string dir)
     Mma("mma_bf16_tn", MmaKernels.Gemm<Bf16Mma, RMajorLayout, RMajorLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_ldmatrix", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_tf32_nt_ldmatrix", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
+    Mma("mma_f16_nt_pipeline", MmaKernels.GemmPipelined<F16Mma, MmaKernels.NativePath, MmaKernels.DirectOutput>);
+    Mma("mma_tf32_nt_pipeline", MmaKernels.GemmPipelined<Tf32Mma, MmaKernels.NativePath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);
     void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged
     {

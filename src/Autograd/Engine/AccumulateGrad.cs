@@ -34,6 +34,27 @@ internal sealed class AccumulateGrad(Tensor variable) : Node([])
         return [];
     }
 
+    /// <summary>
+    /// The engine's fast path when it holds the only reference to <paramref name="gradOutput"/> (born in its own formulas):
+    /// a leaf without a gradient takes the tensor itself as .Grad, with no copy, when it is dense (contiguous, the whole
+    /// of its storage). Returns false, having done nothing, otherwise. Runs the post-accumulate hooks like
+    /// <see cref="Apply"/>.
+    /// </summary>
+    public bool TryAdopt(Tensor gradOutput)
+    {
+        var leaf = Variable;
+        if (!gradOutput.IsContiguous || gradOutput.StorageOffset != 0 || gradOutput.Storage.Length != gradOutput.Numel) return false;
+        lock (gate)
+        {
+            if (leaf.Grad is not null) return false;
+            leaf.Grad = gradOutput.Detach();
+            TensorScope.Escape(leaf.Grad);
+        }
+        if (leaf.AutogradState is TensorState { PostAccumulateHooks: { } hooks })
+            foreach (var hook in hooks.ToArray()) hook(leaf);
+        return true;
+    }
+
     private static void Accumulate(Tensor leaf, Tensor gradOutput)
     {
         if (leaf.Grad is null)

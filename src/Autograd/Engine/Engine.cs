@@ -68,7 +68,11 @@ internal static class Engine
 
         // 2. Seed the buffers with the outputs' gradients.
         var buffers = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < roots.Length; i++) Accumulate(buffers, null, roots[i], gradOutputs[i]);
+        bool anomaly = Autograd.IsAnomalyEnabled;
+        // Gradient buffers and formula temporaries go back to the backend as soon as the engine drops them (not under
+        // createGraph, whose recorded graph saves gradients, nor under anomaly mode).
+        var owned = createGraph || anomaly ? null : new OwnedGradients();
+        for (int i = 0; i < roots.Length; i++) Accumulate(buffers, null, owned, roots[i], gradOutputs[i]);
 
         // Ready nodes: newest first (a valid order among ready nodes; matches PyTorch). AccumulateGrad
         // runs as soon as it is ready, so post-accumulate hooks (gradient all-reduce) fire early.
@@ -77,7 +81,6 @@ internal static class Engine
             if (dependencies[r] == 0 && !ready.UnorderedItems.Any(e => ReferenceEquals(e.Element, r)))
                 ready.Enqueue(r, Priority(r));
 
-        bool anomaly = Autograd.IsAnomalyEnabled;
         // Slices' gradients go straight into one buffer per input (not under createGraph, which records the formula,
         // nor under anomaly mode, which checks each formula's output).
         var slices = createGraph || anomaly ? null : new SliceGradients();
@@ -92,7 +95,7 @@ internal static class Engine
             {
                 var node = ready.Dequeue();
                 buffers.Remove(node, out var grad);
-                if (slices?.Take(node) is { } sliced) grad = grad is null ? sliced : sliced + grad;
+                if (slices?.Take(node) is { } sliced) grad = grad is null ? sliced : Sum(owned, sliced, grad);
                 if (grad is null)
                 {
                     // Every gradient into this node was null (e.g. it only feeds inputs that need none):
@@ -102,31 +105,46 @@ internal static class Engine
                 }
 
                 if (node.TensorHooks != null)
+                {
+                    owned?.Export(grad);   // user code: it may keep the gradient
                     foreach (var hook in node.TensorHooks.ToArray())
                         grad = CheckHookResult(node, grad, hook(grad));
+                }
                 if (node.RetainGradOf is { } retained)
+                {
+                    if (retained.Grad is null) owned?.Export(grad);
                     retained.Grad = retained.Grad is null ? (createGraph ? grad : grad.Detach()) : retained.Grad + grad;
+                }
 
                 if (captureIndex != null)
                 {
-                    if (captureIndex.TryGetValue(node, out int ci)) captured[ci] = grad;
+                    if (captureIndex.TryGetValue(node, out int ci))
+                    {
+                        captured[ci] = grad;
+                        owned?.Export(grad);
+                    }
                     // Autograd.Grad runs only the nodes between the outputs and the inputs, and never accumulates.
-                    if (!needed!.Contains(node) || node is AccumulateGrad) continue;
+                    if (!needed!.Contains(node) || node is AccumulateGrad)
+                    {
+                        owned?.Drop(grad);
+                        continue;
+                    }
                 }
 
                 if (slices != null && node is OpNode { Kind: OpKind.Slice } slice && slice.Next[0] is { } into
-                    && slices.TryAdd(into, slice.Args, grad, buffers))
+                    && (owned?.Track(() => slices.TryAdd(into, slice.Args, grad, buffers)) ?? slices.TryAdd(into, slice.Args, grad, buffers)))
                 {
-                    if (!retainGraph) node.Release();
+                    owned?.Drop(grad);
+                    if (!retainGraph) node.Release(disposeScratch: owned != null);
                     ReleaseDependencies(node, dependencies, ready);
                     continue;
                 }
 
-                var inputGrads = node.Apply(grad);
+                var inputGrads = Apply(owned, node, grad);
                 if (inputGrads.Length != node.Next.Length)
                     throw new InvalidOperationException($"{node.Name} returned {inputGrads.Length} gradients, expected {node.Next.Length}.");
                 if (anomaly) CheckFinite(node, inputGrads);
-                if (!retainGraph) node.Release();
+                if (!retainGraph) node.Release(disposeScratch: owned != null);
 
                 for (int i = 0; i < node.Next.Length; i++)
                 {
@@ -136,12 +154,15 @@ internal static class Engine
                     if (g is not null)
                     {
                         CheckGradShape(node, i, g);
-                        Accumulate(buffers, slices, next, g);
+                        owned?.Hold(g);
+                        Accumulate(buffers, slices, owned, next, g);
                     }
                     int left = dependencies[next] - 1;
                     dependencies[next] = left;
                     if (left == 0) ready.Enqueue(next, Priority(next));
                 }
+                owned?.Drop(grad);
+                owned?.Settle(inputGrads);
             }
         }
         finally
@@ -167,10 +188,35 @@ internal static class Engine
 
     // Gradients from several uses of a tensor add up: buffer += g (a new tensor; recorded under createGraph). A node
     // that slices have written to takes that buffer as its first term.
-    private static void Accumulate(Dictionary<Node, Tensor> buffers, SliceGradients? slices, Node node, Tensor g)
+    private static void Accumulate(Dictionary<Node, Tensor> buffers, SliceGradients? slices, OwnedGradients? owned, Node node, Tensor g)
     {
         if (slices?.Take(node) is { } sliced) buffers[node] = sliced;
-        buffers[node] = buffers.TryGetValue(node, out var existing) ? existing + g : g;
+        buffers[node] = buffers.TryGetValue(node, out var existing) ? Sum(owned, existing, g) : g;
+    }
+
+    private static Tensor Sum(OwnedGradients? owned, Tensor a, Tensor b) => owned is null ? a + b : owned.Sum(a, b);
+
+    // Runs a node's formula. With owned memory: a built-in formula is recorded (its temporaries freed at once); a leaf
+    // whose gradient nothing else holds adopts it instead of copying it (PyTorch steals it the same way); anything else
+    // runs user code (a custom Function), which may keep the gradient.
+    private static Tensor?[] Apply(OwnedGradients? owned, Node node, Tensor grad)
+    {
+        if (owned is null) return node.Apply(grad);
+        switch (node)
+        {
+            case OpNode:
+                return owned.Apply(node, grad);
+            case AccumulateGrad leaf:
+                if (owned.IsExclusive(grad) && leaf.TryAdopt(grad))
+                {
+                    owned.Export(grad);
+                    return [];
+                }
+                return node.Apply(grad);
+            default:
+                owned.Export(grad);
+                return node.Apply(grad);
+        }
     }
 
     // Reverse reachability: a node is needed when it is a capture target or an edge leads to a needed node.

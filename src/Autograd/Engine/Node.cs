@@ -46,8 +46,12 @@ internal abstract class Node : GradFn
     /// <summary>Computes the gradients of the inputs from the gradient of the output.</summary>
     public abstract Tensor?[] Apply(Tensor gradOutput);
 
-    /// <summary>Drops the saved tensors (after a backward pass without retainGraph).</summary>
-    public virtual void Release() { }
+    /// <summary>
+    /// Drops the saved tensors (after a backward pass without retainGraph). With <paramref name="disposeScratch"/>, the
+    /// tensors a fused op saved for its backward alone are disposed too (the engine passes it when no recorded formula
+    /// can read them again).
+    /// </summary>
+    public virtual void Release(bool disposeScratch = false) { }
 
     /// <summary>Descriptions of the saved tensors, for <see cref="Autograd.ToDot"/>.</summary>
     public virtual IEnumerable<string> SavedDescriptions => [];

@@ -75,9 +75,9 @@ internal sealed class BackwardContext
     /// <summary>True when something was saved and then freed.</summary>
     public bool IsReleased => result?.IsReleased == true || inputs.Any(s => s?.IsReleased == true);
 
-    public void Release()
+    public void Release(bool disposeScratch)
     {
-        Args.Fused?.ReleaseSaved();
+        Args.Fused?.ReleaseSaved(disposeScratch);
         result?.Release();
         foreach (var s in inputs) s?.Release();
     }
@@ -131,7 +131,7 @@ internal sealed class OpNode : Node
     }
 
     /// <inheritdoc/>
-    public override void Release() => context.Release();
+    public override void Release(bool disposeScratch = false) => context.Release(disposeScratch);
 
     /// <inheritdoc/>
     public override IEnumerable<string> SavedDescriptions => context.Describe();

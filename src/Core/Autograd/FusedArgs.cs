@@ -52,10 +52,23 @@ public sealed class FusedArgs
             "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). " +
             "Specify retainGraph: true if you need to backward through the graph a second time.");
 
-    /// <summary>Drops the saved outputs (the engine calls it when it frees the graph).</summary>
-    public void ReleaseSaved()
+    /// <summary>
+    /// The saved outputs that the op allocated for its backward pass alone and never handed to anyone else (layer norm's
+    /// statistics, cross-entropy's log-sum-exp, attention's probabilities, max pooling's indices — not batch norm's
+    /// mean, which the op also returns). <see cref="ReleaseSaved"/> can return their memory to the backend at once.
+    /// </summary>
+    public Tensor?[] Scratch { get; init; } = [];
+
+    /// <summary>
+    /// Drops the saved outputs (the engine calls it when it frees the graph). With <paramref name="disposeScratch"/>, the
+    /// <see cref="Scratch"/> tensors' storages are disposed too (only when no recorded formula can read them again, i.e.
+    /// not under create_graph, whose recorded backward ops may have saved them).
+    /// </summary>
+    public void ReleaseSaved(bool disposeScratch = false)
     {
         mean = rstd = logSumExp = indices = probabilities = null;
         released = true;
+        if (disposeScratch)
+            foreach (var t in Scratch) t?.Dispose();
     }
 }

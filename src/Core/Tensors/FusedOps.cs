@@ -35,6 +35,9 @@ public static class FusedOps
     private static void Record(bool record, OpKind kind, Tensor result, FusedArgs fused, Tensor[] inputs, long[]? inputShape = null)
     {
         if (record) AutogradHook.Recorder!.Record(kind, result, new OpArgs { Fused = fused, InputShape = inputShape ?? [] }, inputs);
+        // Nothing will read what the kernel saved for a backward pass (inference, or inputs that need no gradient): its
+        // memory goes back to the backend now instead of at the next collection (attention's probabilities are [*, L, S]).
+        else fused.ReleaseSaved(disposeScratch: true);
     }
 
     /// <summary>y = x·Wᵀ + b: x [*, in], weight [out, in], bias [out] → [*, out] (the bias written first, the product accumulated onto it).</summary>
@@ -130,7 +133,7 @@ public static class FusedOps
         // Int64 argmax bookkeeping only where the backend's backward reads it (the CPU's 2×2 kernel recomputes the argmax).
         var indices = x.Backend.MaxPool2dUsesIndices(xc, geometry) ? Tensor.Alloc(shape, DType.Int64, x.Device) : null;
         x.Backend.MaxPool2d(xc, geometry, y, indices);
-        Record(record, OpKind.MaxPool2d, y, new FusedArgs { Pool = geometry, Indices = indices }, inputs);
+        Record(record, OpKind.MaxPool2d, y, new FusedArgs { Pool = geometry, Indices = indices, Scratch = [indices] }, inputs);
         return y;
     }
 
@@ -170,7 +173,7 @@ public static class FusedOps
         x.Backend.LayerNorm(x.Contiguous().Reshape(rows, normalizedSize), weight?.Contiguous().Reshape(normalizedSize),
             bias?.Contiguous().Reshape(normalizedSize), eps, y, mean, rstd);
         var result = y.Reshape(x.Shape.ToArray());
-        Record(record, OpKind.LayerNorm, result, new FusedArgs { Eps = eps, Mean = mean, Rstd = rstd, HasWeight = weight is not null, HasBias = bias is not null },
+        Record(record, OpKind.LayerNorm, result, new FusedArgs { Eps = eps, Mean = mean, Rstd = rstd, HasWeight = weight is not null, HasBias = bias is not null, Scratch = [mean, rstd] },
             inputs);
         return result;
     }
@@ -194,7 +197,7 @@ public static class FusedOps
         var variance = Tensor.Alloc([c], DType.Float64, x.Device);
         var rstd = Tensor.Alloc([c], DType.Float64, x.Device);
         x.Backend.BatchNorm(x.Contiguous(), weight?.Contiguous().Reshape(c), bias?.Contiguous().Reshape(c), eps, y, mean, variance, rstd);
-        Record(record, OpKind.BatchNorm, y, new FusedArgs { Eps = eps, Mean = mean, Rstd = rstd, HasWeight = weight is not null, HasBias = bias is not null },
+        Record(record, OpKind.BatchNorm, y, new FusedArgs { Eps = eps, Mean = mean, Rstd = rstd, HasWeight = weight is not null, HasBias = bias is not null, Scratch = [rstd] },
             inputs);
         return (y, mean, variance);
     }
@@ -224,7 +227,7 @@ public static class FusedOps
         var loss = Tensor.Alloc([rows], x.DType, x.Device);
         var lse = Tensor.Alloc([rows], x.DType, x.Device);
         x.Backend.CrossEntropy(xc, tc, wc, args, loss, lse);
-        Record(record, OpKind.CrossEntropy, loss, new FusedArgs { CrossEntropy = args, Target = tc, ClassWeight = wc, LogSumExp = lse }, inputs);
+        Record(record, OpKind.CrossEntropy, loss, new FusedArgs { CrossEntropy = args, Target = tc, ClassWeight = wc, LogSumExp = lse, Scratch = [lse] }, inputs);
         return loss;
     }
 
@@ -278,7 +281,7 @@ public static class FusedOps
         var p = Tensor.Alloc([.. lead, l, s], q.DType, q.Device);
         var o = AllocLike(q, [.. lead, l, dv]);
         q.Backend.Attention(q, k, v, scale, causal, p, o);
-        Record(record, OpKind.Attention, o, new FusedArgs { Scale = scale, Causal = causal, Probabilities = p }, inputs);
+        Record(record, OpKind.Attention, o, new FusedArgs { Scale = scale, Causal = causal, Probabilities = p, Scratch = [p] }, inputs);
         return o;
     }
 }

@@ -40,6 +40,7 @@ public sealed partial class Tensor : IDisposable
         var backend = Backends.For(device);
         var st = backend.Allocate(device, dtype, n);
         TensorScope.Track(st);
+        AllocationRecorder.Record(st);
         return new Tensor(st, 0, shape, ShapeUtil.ContiguousStrides(shape));
     }
 

@@ -80,6 +80,9 @@ public sealed class TensorScope : IDisposable
         for (var s = current; s is not null; s = s.outer) s.storages.Remove(tensor.storage);
     }
 
+    /// <summary>True while <see cref="Suspend"/> is in effect on this thread.</summary>
+    internal static bool IsSuspended => suspended > 0;
+
     /// <summary>Called for every new storage: the innermost scope tracks it unless tracking is suspended.</summary>
     internal static void Track(Storage storage)
     {

@@ -193,6 +193,34 @@ public class MmaGemmTests
     public void LdMatrixFragments(MmaPrecision p) =>
         Check(Cpu, p, true, false, 128, 128, p == MmaPrecision.Tf32 ? 13 : 29, alpha: 0.5f, beta: -2f, options: new MmaGemmOptions { LdMatrix = true });
 
+    // The cp.async pipelined loop (copies emulated off CUDA): every transpose (packed K-major), more slabs than stages
+    // with a partial last slab (the zero fill), K = 1, batches with strides, alpha/beta, unaligned operands, split-K.
+    [TestCaseSource(nameof(Transposes))]
+    public void PipelinedLoop(MmaPrecision p, bool ta, bool tb)
+    {
+        var pipe = new MmaGemmOptions { Pipeline = true };
+        Check(Cpu, p, ta, tb, 37, 45, p == MmaPrecision.Tf32 ? 53 : 101, options: pipe);
+        Check(Cpu, p, ta, tb, 19, 5, 1, options: pipe);
+        Check(Cpu, p, ta, tb, 21, 34, 37, batch: 2, pad: 5, alpha: 0.5f, beta: -2f, options: pipe);
+        Check(Cpu, p, ta, tb, 9, 30, 77, pad: 3, offset: 1, options: pipe with { SplitK = 3 });
+    }
+
+    // A whole 128x128 tile: every warp's rows and columns of the swizzled stages reach C.
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void PipelinedWholeTiles(MmaPrecision p) =>
+        Check(Cpu, p, false, true, 128, 128, p == MmaPrecision.Tf32 ? 40 : 72, alpha: 0.5f, beta: -2f, options: new MmaGemmOptions { Pipeline = true });
+
+    // The pipelined loop with ldmatrix (ldmatrix and mma emulated with warp shuffles, slow: one whole tile; two slabs
+    // for TF32, so the second stage's addresses too, one for the 16-bit types).
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void PipelinedLdMatrixFragments(MmaPrecision p) =>
+        Check(Cpu, p, false, true, 128, 128, p == MmaPrecision.Tf32 ? 21 : 29, alpha: 0.5f, beta: -2f,
+            options: new MmaGemmOptions { Pipeline = true, LdMatrix = true });
+
     [Test]
     public void SplitChunkPicksSkinnyShapesOnly()
     {
@@ -349,6 +377,32 @@ public class MmaGemmCudaTests(string device)
                 MmaGemmTests.Check(Dev, p, ta, tb, 200, 136, 1000, alpha: 0.5f, beta: -2f, options: new MmaGemmOptions { SplitK = 5 });
             }
         MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048);   // automatic split-K
+    }
+
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void PipelinedVariant(MmaPrecision p)
+    {
+        // cp.async with its zero fill (partial slabs), the swizzled stages, more slabs than stages, packing, split-K.
+        var pipe = new MmaGemmOptions { Pipeline = true };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: pipe);
+                MmaGemmTests.Check(Dev, p, ta, tb, 200, 136, 1000, alpha: 0.5f, beta: -2f, options: pipe with { SplitK = 5 });
+            }
+        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: pipe);
+        MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f, options: pipe);
+        MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: pipe);
+        MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: pipe);
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: pipe);   // automatic split-K
+        var ld = pipe with { LdMatrix = true };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: ld);
+        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: ld);
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: ld);
     }
 
     [TestCase(MmaPrecision.Tf32)]

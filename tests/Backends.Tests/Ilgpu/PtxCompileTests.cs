@@ -290,6 +290,39 @@ public class PtxCompileTests
         Assert.That(plain, Does.Not.Contain("ldmatrix"));
     }
 
+    // The cp.async pipelined loop: 16-byte asynchronous copies with the zero-fill size operand, one commit group and
+    // one wait per slab, the swizzled stages in one 48 KB allocation addressed by name, 32 mma per slab, no local arrays.
+    [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [TestCase(typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32")]
+    [TestCase(typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    public void MmaPipelinedKernelsCompile(Type mma, string instruction)
+    {
+        static int Count(string text, string what) =>
+            System.Text.RegularExpressions.Regex.Matches(text, System.Text.RegularExpressions.Regex.Escape(what)).Count;
+        foreach (var output in new[] { typeof(MmaKernels.DirectOutput), typeof(MmaKernels.SplitOutput) })
+        {
+            string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.GemmPipelined), mma, typeof(MmaKernels.NativePath), output);
+            Assert.That(Count(ptx, instruction), Is.EqualTo(32), "2 k steps x 16 tiles per slab");
+            // Two chunks of A and two of B per thread and slab, in the prologue and in the loop.
+            Assert.That(Count(ptx, "cp.async.cg.shared.global"), Is.EqualTo(8));
+            Assert.That(ptx, Does.Contain("cp.async.commit_group;"));
+            Assert.That(ptx, Does.Contain($"cp.async.wait_group {MmaKernels.Stages - 2};"));
+            Assert.That(ptx, Does.Contain("cvta.to.global.u64"));
+            Assert.That(Count(ptx, ".shared .align"), Is.EqualTo(1), "one shared allocation");
+            Assert.That(ptx, Does.Contain($"__shared_alloca0[{MmaKernels.Stages * 2 * 128 * 16 * 4}]"), "stages x (A + B) x 128 rows x 16 words");
+            // ILGPU declares a scalar local slot per inline-PTX operand (the existing kernels too; ptxas keeps them in
+            // registers): anything larger would be an array in local memory.
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(ptx, @"\.local \.align \d+ \.b8 __local_depot\d+\[(\d+)\]"))
+                Assert.That(int.Parse(m.Groups[1].Value), Is.LessThanOrEqualTo(8), "no local array");
+            Assert.That(ptx, Does.Not.Contain("ldmatrix"));
+            string ld = Ptx(typeof(MmaKernels), nameof(MmaKernels.GemmPipelined), mma, typeof(MmaKernels.NativeLdMatrixPath), output);
+            Assert.That(Count(ld, instruction), Is.EqualTo(32));
+            Assert.That(Count(ld, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(12), "6 per K step");
+            Assert.That(Count(ld, "cp.async.cg.shared.global"), Is.EqualTo(8));
+            Assert.That(Count(ld, ".shared .align"), Is.EqualTo(1), "one shared allocation");
+        }
+    }
+
     [TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.Softmax)), TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.SoftmaxBackward)),
      TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.LayerNorm)), TestCase(typeof(RegisterRowKernels), nameof(RegisterRowKernels.LayerNormBackward)),
      TestCase(typeof(RegisterCrossEntropyKernels), nameof(RegisterCrossEntropyKernels.Forward)),

@@ -41,6 +41,10 @@ public struct GemmParams
     public int TransB;
     /// <summary>Split-K in the tensor-core kernel: elements of K per slab (grid z is the slab index); unused otherwise.</summary>
     public int KChunk;
+    /// <summary>The tensor-core kernel's <c>cp.async</c> loop on CUDA: the device address of A's element 0 (generic window), set on the host.</summary>
+    public ulong AddressA;
+    /// <summary>As <see cref="AddressA"/>, for B.</summary>
+    public ulong AddressB;
 }
 
 /// <summary>Which GEMM kernel <see cref="IlgpuGemm"/> runs.</summary>

@@ -123,6 +123,14 @@ public static class IlgpuMmaGemm
             int chunk = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, slabK, options.SplitK) : 0;
             var kernels = device.Kernels;
             bool native = IsSupported(device), ld = options.LdMatrix;
+            // The cp.async loop reads both operands K-major with 16-byte aligned rows only.
+            bool pipe = options.Pipeline && !transA && vecA && transB && vecB;
+            if (pipe && native)
+            {
+                // cp.async takes raw addresses; ILGPU gives kernels no view's address, the host does.
+                p.AddressA = (ulong)a.LoadEffectiveAddressAsPtr().ToInt64();
+                p.AddressB = (ulong)b.LoadEffectiveAddressAsPtr().ToInt64();
+            }
             if (chunk > 0)
             {
                 // Split-K: grid z runs the K slabs, each writing its float32 partial product to the workspace; a
@@ -135,7 +143,8 @@ public static class IlgpuMmaGemm
                 sp.KChunk = chunk;
                 sp.Ldc = n;
                 sp.StrideC = mn;
-                var split = Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
+                var split = pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native, ld)
+                    : Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
                 split(Config(m, n, splits), sp, a, b, w.Cast<ushort>());
                 var rp = p;
                 rp.K = splits;
@@ -145,7 +154,8 @@ public static class IlgpuMmaGemm
                 sum(checked((int)mn), rp, w, c);
                 return;
             }
-            var launch = Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
+            var launch = pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native, ld)
+                : Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
             launch(Config(m, n, batch), p, a, b, c);
         }
         finally
@@ -159,6 +169,15 @@ public static class IlgpuMmaGemm
     private static KernelConfig Config(int m, int n, int z) => new(
         new Index3D((n + MmaKernels.BN - 1) / MmaKernels.BN, (m + MmaKernels.BM - 1) / MmaKernels.BM, z),
         new Index3D(MmaKernels.Threads, 1, 1));
+
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pipelined<T, TE>(
+        KernelCache kernels, bool native, bool ldMatrix) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput => (native, ldMatrix) switch
+        {
+            (true, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.NativePath, TE>),
+            (true, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.NativeLdMatrixPath, TE>),
+            (false, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.EmulatedPath, TE>),
+            (false, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.EmulatedLdMatrixPath, TE>),
+        };
 
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pick<T, TE>(
         KernelCache kernels, bool native, bool ldMatrix, bool transA, bool vecA, bool transB, bool vecB)

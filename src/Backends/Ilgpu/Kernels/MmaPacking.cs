@@ -25,6 +25,15 @@ public readonly record struct MmaGemmOptions
     /// not yet measured on a GPU; off by default.
     /// </summary>
     public bool LdMatrix { get; init; }
+
+    /// <summary>
+    /// True: the kernel's main loop copies K slabs to shared memory with <c>cp.async</c>, three slabs in flight
+    /// (<see cref="MmaKernels.GemmPipelined{T, TX, TE}"/>), for operands that are K-major with aligned rows (all of
+    /// them unless <see cref="KeepLayout"/>; others keep the register double-buffered loop); with <see cref="LdMatrix"/>
+    /// its fragments are read with <c>ldmatrix.x4</c>. Experimental: checked on ilgpu-cpu through an emulation and
+    /// compiled to PTX, not yet measured on a GPU; off by default.
+    /// </summary>
+    public bool Pipeline { get; init; }
 }
 
 /// <summary>The host side of operand packing and split-K for <see cref="IlgpuMmaGemm"/>.</summary>

@@ -1,0 +1,311 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Runtime.Cuda;
+
+namespace Ember.Ilgpu;
+
+/// <summary>
+/// The <c>cp.async</c> pipelined main loop of the tensor-core kernel (<see cref="MmaGemmOptions.Pipeline"/>), for
+/// K-major operands with 16-byte aligned rows (what <see cref="MmaPacking"/> makes of every operand):
+/// <list type="bullet">
+/// <item><description>global → shared copies go through <c>cp.async.cg.shared.global</c> (16 bytes, L2 only, no
+/// registers): <see cref="Stages"/> K slabs are in flight at once, so a slab's global latency is hidden behind the
+/// <c>mma</c>s of the slabs before it, without the 16 prefetch registers of the register double buffering;</description></item>
+/// <item><description>one barrier per slab: the barrier that makes slab s visible also proves that every warp has
+/// finished slab s − 1, whose stage is the one refilled (with slab s + Stages − 1) right after it;</description></item>
+/// <item><description>shared rows are 16 words unpadded (64 bytes, four 16-byte chunks); chunk j of row r is stored
+/// at chunk j XOR ((r / 2) mod 4), so the fragment reads (lane 4g+q reads word q of some chunk of row g, g = 0..7)
+/// still hit 32 distinct banks: rows g and g + 2 share banks unswizzled, and the XOR moves them to different chunks;</description></item>
+/// <item><description>rows past M/N are clamped (they only feed outputs that are never written), the last partial
+/// slab is zero-filled with <c>cp.async</c>'s source-size operand (only the bytes inside K are read);</description></item>
+/// <item><description>TF32 words are rounded in shared memory once per slab, by the thread that copied them, between
+/// its wait and the barrier (<c>cp.async</c> copies raw float32 bits).</description></item>
+/// </list>
+/// Sizes, for the H100 (228 KB shared and 64K registers per SM): the block stays 128×128 with 8 warps of 64×32 (64
+/// accumulators, about 128 registers a thread, so two blocks per SM by registers). Three stages of 16 words are
+/// 3 × (128 + 128) × 64 B = 48 KB, the static shared-memory limit, which ILGPU's kernels use (dynamic shared memory
+/// above 48 KB needs the opt-in launch attribute, which ILGPU 1.5 does not set): two blocks per SM, 16 warps, 96 KB.
+/// Larger K per stage (32 words for 16-bit types) would leave one stage within 48 KB, so the pipeline depth wins;
+/// 64×64 warp tiles would need 128 accumulators (over 200 registers), one block per SM and no latency hiding by
+/// other blocks. Off CUDA the copies are plain 16-byte copies (commit and wait do nothing) and the <c>mma</c>s are
+/// emulated per lane from the same fragment functions, so ilgpu-cpu checks the stage indexing and the swizzle.
+/// </summary>
+internal static partial class MmaKernels
+{
+    /// <summary>K slabs in flight in <see cref="GemmPipelined{T, TX, TE}"/>.</summary>
+    public const int Stages = 3;
+    private const int StageW = (BM + BN) * KW;   // words per stage: A's 128 rows of 16 words, then B's
+
+    /// <summary>
+    /// The pipelined kernel, both operands K-major with 16-byte aligned rows (layout <see cref="KMajorVecLayout"/>);
+    /// launch, grid z and <typeparamref name="TE"/> as <see cref="Gemm{T, TA, TB, TX, TE}"/>.
+    /// </summary>
+    public static void GemmPipelined<T, TX, TE>(GemmParams p, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<ushort> c)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TE : struct, IMmaOutput
+    {
+        int t = Group.IdxX;
+        int lane = t & 31, warp = t >> 5;
+        int g = lane >> 2, q = lane & 3;
+        int wm = (warp >> 2) * 64, wn = (warp & 3) * 32;
+        int m0 = Grid.IdxY * BM, n0 = Grid.IdxX * BN;
+        long z = Grid.IdxZ;
+        long aBase, bBase, cBase = z * p.StrideC;
+        int depth = p.K;
+        if (TE.Split())
+        {
+            // K slab z of one product (both operands K-major): the chunk is a whole number of slabs, so aligned.
+            long k0 = z * p.KChunk;
+            depth = IntrinsicMath.Min(p.K - (int)k0, p.KChunk);
+            aBase = k0;
+            bBase = k0;
+        }
+        else
+        {
+            aBase = z * p.StrideA;
+            bBase = z * p.StrideB;
+        }
+
+        // One allocation: its shared address is taken by ILGPU's name for it (see SharedBase).
+        ArrayView<uint> sh = SharedMemory.Allocate<uint>(Stages * StageW);
+        ulong shBase = SharedBase<TX>();
+        ulong ga = GlobalAddress<TX>(p.AddressA), gb = GlobalAddress<TX>(p.AddressB);
+        int slabK = KW * T.PerWord();
+        int slabs = (depth + slabK - 1) / slabK;
+
+        // This thread's chunks: word wq of rows t/4 and t/4 + 64 of both operands (four threads per row); their
+        // element offsets in global memory (rows past M/N clamped) and word offsets in a stage are fixed.
+        int row = t >> 2, wq = (t & 3) << 2;
+        long a0 = aBase + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda, a1 = aBase + (long)IntrinsicMath.Min(m0 + row + 64, p.M - 1) * p.Lda;
+        long b0 = bBase + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb, b1 = bBase + (long)IntrinsicMath.Min(n0 + row + 64, p.N - 1) * p.Ldb;
+        int sw = Swizzle(row, wq);   // row + 64 has the same swizzle: 64 · KW words further
+
+        // Prologue: slabs 0 .. Stages-2, one commit group each (empty groups too, so group s is always slab s).
+        for (int s = 0; s < Stages - 1; s++)
+        {
+            if (s < slabs) Issue<T, TX>(sh, shBase, s * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, s * slabK + wq * T.PerWord(), depth);
+            Commit<TX>();
+        }
+
+        MmaAcc acc = default;
+        int rd = 0, wr = Stages - 1;   // stages read (slab s) and refilled (slab s + Stages - 1)
+        for (int s = 0; s < slabs; s++)
+        {
+            // Groups 0 .. s+Stages-2 are committed; all but the newest Stages-2 done means slab s has landed
+            // (this thread's copies), and the barrier makes every thread's copies visible.
+            WaitGroup<TX>();
+            // TF32: cp.async copies raw float32 bits; each thread rounds the chunks it copied (its own copies are
+            // visible to it after the wait), once per slab, before the barrier publishes them.
+            if (T.PerWord() == 1) RoundChunks<T>(sh, rd * StageW + sw);
+            Group.Barrier();
+            int nx = s + Stages - 1;
+            if (nx < slabs) Issue<T, TX>(sh, shBase, wr * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, nx * slabK + wq * T.PerWord(), depth);
+            Commit<TX>();
+            int cur = rd * StageW;
+            if (TX.LdMatrix())
+            {
+                acc = PipeLdStep<T, TX>(acc, sh, shBase, cur, wm, wn, lane, 0);
+                acc = PipeLdStep<T, TX>(acc, sh, shBase, cur, wm, wn, lane, 8);
+            }
+            else
+            {
+                acc = PipeStep<T, TX>(acc, sh, cur, wm, wn, g, q, 0);
+                acc = PipeStep<T, TX>(acc, sh, cur, wm, wn, g, q, 8);
+            }
+            rd = rd == Stages - 1 ? 0 : rd + 1;
+            wr = wr == Stages - 1 ? 0 : wr + 1;
+        }
+
+        int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
+        WriteRow<T, TX, TE>(c, cBase, p, r0, c0, acc.C00, acc.C01, acc.C02, acc.C03);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0, acc.C10, acc.C11, acc.C12, acc.C13);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0, acc.C20, acc.C21, acc.C22, acc.C23);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0, acc.C30, acc.C31, acc.C32, acc.C33);
+    }
+
+    /// <summary>Word index, within one operand's stage tile, of word <paramref name="w"/> (0..15) of row <paramref name="r"/> (swizzled chunks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Swizzle(int r, int w) => r * KW + ((((w >> 2) ^ (r >> 1)) & 3) << 2) + (w & 3);
+
+    /// <summary>
+    /// Queues this thread's four 16-byte chunks of a slab (A's rows at element offsets <paramref name="a0"/>,
+    /// <paramref name="a1"/>, B's at <paramref name="b0"/>, <paramref name="b1"/>, K element <paramref name="k"/>) into
+    /// the stage words <paramref name="dst"/> (A, row t/4), + 64 rows, and B's tile likewise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Issue<T, TX>(ArrayView<uint> sh, ulong shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b, ulong ga, ulong gb,
+        long a0, long a1, long b0, long b1, int k, int depth) where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        int e = T.PerWord();
+        // Bytes of the chunks inside K (16 but in the last slab); 0 still needs a valid address: the row's start.
+        int bytes = IntrinsicMath.Clamp((depth - k) * (4 / e), 0, 16);
+        int kk = bytes > 0 ? k : 0;
+        Chunk<T, TX>(sh, shBase, dst, a, ga, a0 + kk, bytes, depth - k);
+        Chunk<T, TX>(sh, shBase, dst + 64 * KW, a, ga, a1 + kk, bytes, depth - k);
+        Chunk<T, TX>(sh, shBase, dst + BM * KW, b, gb, b0 + kk, bytes, depth - k);
+        Chunk<T, TX>(sh, shBase, dst + BM * KW + 64 * KW, b, gb, b1 + kk, bytes, depth - k);
+    }
+
+    /// <summary>One 16-byte chunk: element <paramref name="i"/> on to stage word <paramref name="w"/>, the bytes past <paramref name="bytes"/> zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Chunk<T, TX>(ArrayView<uint> sh, ulong shBase, int w, ArrayView<ushort> x, ulong gx, long i, int bytes, int rem)
+        where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        int e = T.PerWord();
+        if (TX.Native())
+        {
+            Input<ulong> d = shBase + (ulong)(uint)(w * 4), src = gx + (ulong)(i * (4 / e));
+            Input<uint> n = (uint)bytes;
+            // Bytes past src-size are zero-filled. ILGPU takes the PTX text only as a literal.
+            CudaAsm.EmitRef("cp.async.cg.shared.global [%0], [%1], 16, %2;", ref d, ref src, ref n);
+            return;
+        }
+        if (bytes == 16)
+        {
+            sh.Cast<UInt4>()[w >> 2] = x.Cast<UInt4>()[i / (4 * e)];
+            return;
+        }
+        // The emulation of the zero fill (rem: elements of K left from the chunk's first).
+        sh[w] = RawWord<T>(x, i, rem > 0, rem > 1);
+        sh[w + 1] = RawWord<T>(x, i + e, rem > e, rem > e + 1);
+        sh[w + 2] = RawWord<T>(x, i + 2 * e, rem > 2 * e, rem > 2 * e + 1);
+        sh[w + 3] = RawWord<T>(x, i + 3 * e, rem > 3 * e, rem > 3 * e + 1);
+    }
+
+    /// <summary>Rounds this thread's four chunks of a stage (at <paramref name="w"/> as in <see cref="Issue{T, TX}"/>) in place to operand words (TF32).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RoundChunks<T>(ArrayView<uint> sh, int w) where T : struct, IMmaType
+    {
+        var v = sh.Cast<UInt4>();
+        int c = w >> 2;
+        v[c] = T.Convert(v[c]);
+        v[c + 16 * KW] = T.Convert(v[c + 16 * KW]);                 // + 64 rows
+        v[c + BM * KW / 4] = T.Convert(v[c + BM * KW / 4]);
+        v[c + BM * KW / 4 + 16 * KW] = T.Convert(v[c + BM * KW / 4 + 16 * KW]);
+    }
+
+    /// <summary>Element <paramref name="i"/>'s word as stored (float32 bits, or two 16-bit elements), missing elements 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint RawWord<T>(ArrayView<ushort> x, long i, bool ok0, bool ok1) where T : struct, IMmaType =>
+        T.PerWord() == 1 ? (ok0 ? x.Cast<uint>()[i] : 0u) : MmaMath.Pair(x, i, 1, ok0, ok1);
+
+    /// <summary>The global-window address of a generic device address (CUDA; 0 elsewhere).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong GlobalAddress<TX>(ulong generic) where TX : struct, IMmaPath
+    {
+        if (!TX.Native()) return 0;
+        // Device pointers are generic addresses; cp.async's source operand is in the global window.
+        CudaAsm.Emit("cvta.to.global.u64 %0, %1;", out ulong r, generic);
+        return r;
+    }
+
+    /// <summary>Closes this thread's group of <c>cp.async</c> copies.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Commit<TX>() where TX : struct, IMmaPath
+    {
+        if (TX.Native()) CudaAsm.Emit("cp.async.commit_group;");
+    }
+
+    /// <summary>Waits until at most <see cref="Stages"/> − 2 of this thread's copy groups are still in flight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WaitGroup<TX>() where TX : struct, IMmaPath
+    {
+        // The literal is Stages - 2 (ILGPU takes the PTX text only as a literal).
+        if (TX.Native()) CudaAsm.Emit("cp.async.wait_group 1;");
+    }
+
+    /// <summary>A fragment of m-tile <paramref name="mi"/> for lane 4g+q (register order as <see cref="AFrag"/>), from the swizzled stage at word <paramref name="a"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static UInt4 PipeAFrag(ArrayView<uint> sh, int a, int wm, int mi, int g, int q, int kw)
+    {
+        int r = wm + mi * 16 + g;
+        return new(sh[a + Swizzle(r, kw + q)], sh[a + Swizzle(r + 8, kw + q)], sh[a + Swizzle(r, kw + q + 4)], sh[a + Swizzle(r + 8, kw + q + 4)]);
+    }
+
+    /// <summary>Word index of lane 4g+q's B fragment register <paramref name="hi"/> (0: word q, 1: word q+4) of n-tile <paramref name="ni"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PipeBWord(int b, int wn, int ni, int g, int q, int kw, int hi) => b + Swizzle(wn + ni * 8 + g, kw + q + 4 * hi);
+
+    /// <summary>One <c>mma</c> K step of the pipelined loop: 4 A and 4 B fragments from stage word <paramref name="cur"/>, 16 <c>mma</c>s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static MmaAcc PipeStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, int cur, int wm, int wn, int g, int q, int kw)
+        where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        int bs = cur + BM * KW;
+        if (!TX.Native()) return PipeEmulate<T>(acc, sh, cur, bs, wm, wn, g, q, kw);
+        UInt4 a0 = PipeAFrag(sh, cur, wm, 0, g, q, kw), a1 = PipeAFrag(sh, cur, wm, 1, g, q, kw);
+        UInt4 a2 = PipeAFrag(sh, cur, wm, 2, g, q, kw), a3 = PipeAFrag(sh, cur, wm, 3, g, q, kw);
+        UInt4 b01 = new(sh[PipeBWord(bs, wn, 0, g, q, kw, 0)], sh[PipeBWord(bs, wn, 0, g, q, kw, 1)],
+            sh[PipeBWord(bs, wn, 1, g, q, kw, 0)], sh[PipeBWord(bs, wn, 1, g, q, kw, 1)]);
+        UInt4 b23 = new(sh[PipeBWord(bs, wn, 2, g, q, kw, 0)], sh[PipeBWord(bs, wn, 2, g, q, kw, 1)],
+            sh[PipeBWord(bs, wn, 3, g, q, kw, 0)], sh[PipeBWord(bs, wn, 3, g, q, kw, 1)]);
+        acc.C00 = T.Mma(acc.C00, a0, b01.X, b01.Y); acc.C01 = T.Mma(acc.C01, a0, b01.Z, b01.W);
+        acc.C02 = T.Mma(acc.C02, a0, b23.X, b23.Y); acc.C03 = T.Mma(acc.C03, a0, b23.Z, b23.W);
+        acc.C10 = T.Mma(acc.C10, a1, b01.X, b01.Y); acc.C11 = T.Mma(acc.C11, a1, b01.Z, b01.W);
+        acc.C12 = T.Mma(acc.C12, a1, b23.X, b23.Y); acc.C13 = T.Mma(acc.C13, a1, b23.Z, b23.W);
+        acc.C20 = T.Mma(acc.C20, a2, b01.X, b01.Y); acc.C21 = T.Mma(acc.C21, a2, b01.Z, b01.W);
+        acc.C22 = T.Mma(acc.C22, a2, b23.X, b23.Y); acc.C23 = T.Mma(acc.C23, a2, b23.Z, b23.W);
+        acc.C30 = T.Mma(acc.C30, a3, b01.X, b01.Y); acc.C31 = T.Mma(acc.C31, a3, b01.Z, b01.W);
+        acc.C32 = T.Mma(acc.C32, a3, b23.X, b23.Y); acc.C33 = T.Mma(acc.C33, a3, b23.Z, b23.W);
+        return acc;
+    }
+
+    /// <summary>
+    /// One K step through <c>ldmatrix.x4</c> (with <see cref="MmaGemmOptions.LdMatrix"/>): as <see cref="LdStep{T, TX}"/>,
+    /// each lane passing the start of one swizzled 16-byte chunk (a matrix row of 4 words is one whole chunk).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static MmaAcc PipeLdStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, ulong shBase, int cur, int wm, int wn, int lane, int kw)
+        where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        int j = lane >> 3, r = lane & 7;   // lanes 8j..8j+7 give the row addresses of matrix j
+        // A: matrices (rows 0-7, words 0-3), (8-15, 0-3), (0-7, 4-7), (8-15, 4-7) of each m-tile: a0..a3.
+        int ar = wm + r + (j & 1) * 8, aw = kw + (j >> 1) * 4;
+        UInt4 a0 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar, aw), lane), a1 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 16, aw), lane);
+        UInt4 a2 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 32, aw), lane), a3 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 48, aw), lane);
+        // B: two n-tiles per load: (tile words 0-3, 4-7, next tile 0-3, 4-7): b0, b1 of each.
+        int bs = cur + BM * KW, br = wn + (j >> 1) * 8 + r, bw = kw + (j & 1) * 4;
+        UInt4 b01 = LdMatrix<TX>(sh, shBase, bs + Swizzle(br, bw), lane), b23 = LdMatrix<TX>(sh, shBase, bs + Swizzle(br + 16, bw), lane);
+        acc.C00 = Mma<T, TX>(acc.C00, a0, b01.X, b01.Y, lane); acc.C01 = Mma<T, TX>(acc.C01, a0, b01.Z, b01.W, lane);
+        acc.C02 = Mma<T, TX>(acc.C02, a0, b23.X, b23.Y, lane); acc.C03 = Mma<T, TX>(acc.C03, a0, b23.Z, b23.W, lane);
+        acc.C10 = Mma<T, TX>(acc.C10, a1, b01.X, b01.Y, lane); acc.C11 = Mma<T, TX>(acc.C11, a1, b01.Z, b01.W, lane);
+        acc.C12 = Mma<T, TX>(acc.C12, a1, b23.X, b23.Y, lane); acc.C13 = Mma<T, TX>(acc.C13, a1, b23.Z, b23.W, lane);
+        acc.C20 = Mma<T, TX>(acc.C20, a2, b01.X, b01.Y, lane); acc.C21 = Mma<T, TX>(acc.C21, a2, b01.Z, b01.W, lane);
+        acc.C22 = Mma<T, TX>(acc.C22, a2, b23.X, b23.Y, lane); acc.C23 = Mma<T, TX>(acc.C23, a2, b23.Z, b23.W, lane);
+        acc.C30 = Mma<T, TX>(acc.C30, a3, b01.X, b01.Y, lane); acc.C31 = Mma<T, TX>(acc.C31, a3, b01.Z, b01.W, lane);
+        acc.C32 = Mma<T, TX>(acc.C32, a3, b23.X, b23.Y, lane); acc.C33 = Mma<T, TX>(acc.C33, a3, b23.Z, b23.W, lane);
+        return acc;
+    }
+
+    /// <summary>Off CUDA: what <see cref="PipeStep{T, TX}"/>'s 16 <c>mma</c>s leave in this lane (as <see cref="Emulate{T}"/>, other lanes' fragments recomputed).</summary>
+    private static MmaAcc PipeEmulate<T>(MmaAcc acc, ArrayView<uint> sh, int a, int b, int wm, int wn, int g, int q, int kw)
+        where T : struct, IMmaType
+    {
+        acc.C00 = PipeTile<T>(acc.C00, sh, a, b, wm, wn, 0, 0, g, q, kw); acc.C01 = PipeTile<T>(acc.C01, sh, a, b, wm, wn, 0, 1, g, q, kw);
+        acc.C02 = PipeTile<T>(acc.C02, sh, a, b, wm, wn, 0, 2, g, q, kw); acc.C03 = PipeTile<T>(acc.C03, sh, a, b, wm, wn, 0, 3, g, q, kw);
+        acc.C10 = PipeTile<T>(acc.C10, sh, a, b, wm, wn, 1, 0, g, q, kw); acc.C11 = PipeTile<T>(acc.C11, sh, a, b, wm, wn, 1, 1, g, q, kw);
+        acc.C12 = PipeTile<T>(acc.C12, sh, a, b, wm, wn, 1, 2, g, q, kw); acc.C13 = PipeTile<T>(acc.C13, sh, a, b, wm, wn, 1, 3, g, q, kw);
+        acc.C20 = PipeTile<T>(acc.C20, sh, a, b, wm, wn, 2, 0, g, q, kw); acc.C21 = PipeTile<T>(acc.C21, sh, a, b, wm, wn, 2, 1, g, q, kw);
+        acc.C22 = PipeTile<T>(acc.C22, sh, a, b, wm, wn, 2, 2, g, q, kw); acc.C23 = PipeTile<T>(acc.C23, sh, a, b, wm, wn, 2, 3, g, q, kw);
+        acc.C30 = PipeTile<T>(acc.C30, sh, a, b, wm, wn, 3, 0, g, q, kw); acc.C31 = PipeTile<T>(acc.C31, sh, a, b, wm, wn, 3, 1, g, q, kw);
+        acc.C32 = PipeTile<T>(acc.C32, sh, a, b, wm, wn, 3, 2, g, q, kw); acc.C33 = PipeTile<T>(acc.C33, sh, a, b, wm, wn, 3, 3, g, q, kw);
+        return acc;
+    }
+
+    private static Frag4 PipeTile<T>(Frag4 d, ArrayView<uint> sh, int a, int b, int wm, int wn, int mi, int ni, int g, int q, int kw)
+        where T : struct, IMmaType
+    {
+        for (int w = 0; w < 8; w++)
+        {
+            int src = w & 3, hi = w >> 2;
+            UInt4 f = PipeAFrag(sh, a, wm, mi, g, src, kw);          // lane 4g + src
+            uint aLo = hi == 0 ? f.X : f.Z, aHi = hi == 0 ? f.Y : f.W;
+            // Lanes 4·col + src hold B column col = 2q, 2q+1 of the tile.
+            uint b0 = sh[PipeBWord(b, wn, ni, 2 * q, src, kw, hi)], b1 = sh[PipeBWord(b, wn, ni, 2 * q + 1, src, kw, hi)];
+            d.X += T.Dot(aLo, b0);
+            d.Y += T.Dot(aLo, b1);
+            d.Z += T.Dot(aHi, b0);
+            d.W += T.Dot(aHi, b1);
+        }
+        return d;
+    }
+}
