@@ -23,6 +23,47 @@ public class FastKernelTests
         Assert.That(special[2], Is.EqualTo(-1f));
     }
 
+    [Test]
+    public void Float32GeluBackwardMatchesDoubleReference([Values(1, 15, 16, 31, 4005)] int n)
+    {
+        // 4005 elements: whole 512-bit and 256-bit vectors and a scalar tail; the short lengths only the narrower paths.
+        var xs = Enumerable.Range(0, n).Select(i => (float)(-10 + i * 20.0 / Math.Max(1, n - 1))).ToArray();
+        var gs = Enumerable.Range(0, n).Select(i => (float)Math.Cos(i)).ToArray();
+        var dx = new float[n];
+        Ember.Cpu.FastMath.GeluBackward(gs, xs, dx);
+        for (int i = 0; i < n; i++)
+        {
+            double x = xs[i];
+            double e = gs[i] * (0.5 * (1 + Ember.Cpu.Special.Erf(x / Math.Sqrt(2))) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI));
+            Assert.That(dx[i], Is.EqualTo(e).Within(2e-6 + 4e-6 * Math.Abs(e)), $"gelu'({x})");
+        }
+        var nan = new float[17];
+        Ember.Cpu.FastMath.GeluBackward(Enumerable.Repeat(1f, 17).ToArray(), Enumerable.Repeat(float.NaN, 17).ToArray(), nan);
+        Assert.That(nan, Is.All.NaN);
+    }
+
+    [Test]
+    public void Float32ExpNonPositiveSumMatchesDoubleReference([Values(1, 16, 37, 4001)] int n)
+    {
+        var xs = Enumerable.Range(0, n).Select(i => (float)(-100.0 * i / Math.Max(1, n - 1))).ToArray();
+        if (n > 2) { xs[1] = float.NegativeInfinity; xs[2] = -1e-7f; }
+        var ys = (float[])xs.Clone();
+        float sum = Ember.Cpu.FastMath.ExpNonPositiveSum(ys);
+        double expectedSum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double e = Math.Exp(xs[i]);
+            expectedSum += e;
+            // Relative 2e-7 in float's normal range; below e^-87 (1.6e-38) the kernel flushes to 0.
+            Assert.That(ys[i], Is.EqualTo(e).Within(2e-7 * e + 2e-38), $"exp({xs[i]})");
+        }
+        Assert.That(sum, Is.EqualTo(expectedSum).Within(1e-6 * expectedSum));
+        var nan = new[] { float.NaN, -1f, 0f };
+        Assert.That(float.IsNaN(Ember.Cpu.FastMath.ExpNonPositiveSum(nan)), Is.True);
+        Assert.That(float.IsNaN(nan[0]), Is.True);
+        Assert.That(nan[2], Is.EqualTo(1f));
+    }
+
     [TestCase(DType.Float32)]
     [TestCase(DType.Float64)]
     [TestCase(DType.Int64)]

@@ -36,11 +36,20 @@ internal static class CpuAttention
                 TensorPrimitives.Multiply(x, sc, x);
                 T m = TensorPrimitives.Max<T>(x);           // subtract the row max: exp never overflows
                 TensorPrimitives.Subtract(x, m, x);
-                TensorPrimitives.Exp(x, x);
-                TensorPrimitives.Multiply(x, T.One / TensorPrimitives.Sum<T>(x), x);
+                // float32: exp and its sum in one pass (FastMath.ExpNonPositiveSum; every x − m ≤ 0 here).
+                T sum = typeof(T) == typeof(float)
+                    ? T.CreateTruncating(FastMath.ExpNonPositiveSum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x)))
+                    : Exp(x);
+                TensorPrimitives.Multiply(x, T.One / sum, x);
                 row[valid..].Clear();
             }
         }, cols);
+    }
+
+    private static T Exp<T>(Span<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TensorPrimitives.Exp<T>(x, x);
+        return TensorPrimitives.Sum<T>(x);
     }
 
     /// <summary>In place: dp ← p ⊙ (dp − Σ dp ⊙ p)·scale, row by row (p and dp contiguous [b, l, s]).</summary>

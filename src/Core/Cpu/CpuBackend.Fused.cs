@@ -96,7 +96,8 @@ public sealed partial class CpuBackend
         Tensor gradQ, Tensor gradK, Tensor gradV)
     {
         if (ReducedPrecision.Any(grad, q, k, v)) { CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV); return; }
-        var dp = Tensor.Alloc(probabilities.Shape.ToArray(), probabilities.DType, probabilities.Device);
+        // dP is scratch: dispose it here so its pooled array is lent again at once instead of after the next collection.
+        using var dp = Tensor.Alloc(probabilities.Shape.ToArray(), probabilities.DType, probabilities.Device);
         foreach (var t in AttentionBatches(q, k, v, probabilities, grad, dp, gradQ, gradK, gradV))
         {
             MatMul(t[4], t[2].mT, t[5]);                       // dP = g·vᵀ

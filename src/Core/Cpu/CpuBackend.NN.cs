@@ -49,6 +49,15 @@ public sealed partial class CpuBackend
             {
                 var row = xd.AsSpan((int)(xo + r * cols), cols);
                 var outRow = yd.AsSpan((int)(yo + r * cols), cols);
+                if (typeof(T) == typeof(float))
+                {
+                    // float32: the same steps in three passes over the row (LayerNormRows).
+                    LayerNormRows.Forward(AsFloat(row), wd is null ? default : AsFloat(wd.AsSpan((int)wo, cols)),
+                        bd is null ? default : AsFloat(bd.AsSpan((int)bo, cols)), eps, AsFloat(outRow), out float fm, out float fr);
+                    md[mo + r] = T.CreateTruncating(fm);
+                    rd[ro + r] = T.CreateTruncating(fr);
+                    continue;
+                }
                 double mu = double.CreateTruncating(TensorPrimitives.Sum<T>(row)) / cols;
                 T tmu = T.CreateTruncating(mu);
                 TensorPrimitives.Subtract(row, tmu, outRow);
@@ -98,6 +107,19 @@ public sealed partial class CpuBackend
                 var g = gd.AsSpan((int)(go + r * cols), cols);
                 var xr = xd.AsSpan((int)(xo + r * cols), cols);
                 var gx = gxd.AsSpan((int)(gxo + r * cols), cols);
+                if (typeof(T) == typeof(float))
+                {
+                    // float32: the same formula fused into two passes over the row (LayerNormRows).
+                    LayerNormRows.Backward(AsFloat(g), AsFloat(xr), wd is null ? default : AsFloat(wd.AsSpan((int)wo, cols)),
+                        float.CreateTruncating(mu), float.CreateTruncating(rs), AsFloat(gx),
+                        wantParams ? AsFloat(blockW!) : default, wantParams ? AsFloat(blockB!) : default, wantParams);
+                    if (wantParams && (++inBlock == 64 || r == r0 + len - 1))
+                    {
+                        for (int j = 0; j < cols; j++) { localW![j] += double.CreateTruncating(blockW![j]); localB![j] += double.CreateTruncating(blockB![j]); }
+                        Array.Clear(blockW!); Array.Clear(blockB!); inBlock = 0;
+                    }
+                    continue;
+                }
                 TensorPrimitives.Subtract(xr, mu, h);
                 TensorPrimitives.Multiply(h, rs, h);                      // x̂
                 if (wd != null) TensorPrimitives.Multiply(g, wd.AsSpan((int)wo, cols), gw); else g.CopyTo(gw);
@@ -126,6 +148,8 @@ public sealed partial class CpuBackend
         if (gradWeight is not null) { var a = Data<T>(gradWeight); for (int j = 0; j < cols; j++) a[gradWeight.offset + j] = T.CreateTruncating(accW[j]); }
         if (gradBias is not null) { var a = Data<T>(gradBias); for (int j = 0; j < cols; j++) a[gradBias.offset + j] = T.CreateTruncating(accB[j]); }
     }
+
+    private static Span<float> AsFloat<T>(Span<T> s) where T : unmanaged => System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(s);
 
     /// <inheritdoc/>
     public void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns)

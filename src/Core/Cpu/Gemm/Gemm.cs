@@ -15,7 +15,8 @@ namespace Ember.Cpu;
 /// <para>When <c>beta</c> is zero C is write-only: its previous contents, NaN and infinity included, are ignored.
 /// When <c>alpha</c> is zero or k is zero, A and B are not read.</para>
 /// <para>The implementation packs blocks of A and B into per-thread cached buffers (no allocation in the steady
-/// state) and runs an AVX-512 or AVX2 FMA register-tiled micro-kernel (a portable 128-bit kernel elsewhere),
+/// state; a single product split over several threads packs each block of B once, shared by all threads, see
+/// <see cref="GemmBlocking"/> for the cache blocking and its environment overrides) and runs an AVX-512 or AVX2 FMA register-tiled micro-kernel (a portable 128-bit kernel elsewhere),
 /// split over up to <c>threads</c> threads. Results do not depend on the thread count: every element of C is
 /// summed in the same order whatever the split.</para>
 /// </remarks>

@@ -14,6 +14,9 @@ internal sealed unsafe class GemmBuffers
     [ThreadStatic]
     private static GemmBuffers? current;
 
+    [ThreadStatic]
+    private static GemmBuffers? shared;
+
     private void* memory;
     private nuint size;
 
@@ -31,9 +34,18 @@ internal sealed unsafe class GemmBuffers
     /// Returns this thread's scratch of at least <paramref name="bytes"/> bytes, 64-byte aligned. The previous
     /// contents are not kept when it grows. Valid until the next call on the same thread.
     /// </summary>
-    public static void* Get(nuint bytes)
+    public static void* Get(nuint bytes) => (current ??= new GemmBuffers()).Ensure(bytes);
+
+    /// <summary>
+    /// Returns this thread's second scratch of at least <paramref name="bytes"/> bytes, 64-byte aligned, separate from
+    /// <see cref="Get"/>'s: the packed B panels a calling thread shares with the workers while it also packs its own A
+    /// blocks. The previous contents are not kept when it grows. Valid until the next call on the same thread.
+    /// </summary>
+    public static void* GetShared(nuint bytes) => (shared ??= new GemmBuffers()).Ensure(bytes);
+
+    private void* Ensure(nuint bytes)
     {
-        GemmBuffers buffers = current ??= new GemmBuffers();
+        GemmBuffers buffers = this;
         if (buffers.size < bytes)
         {
             if (buffers.memory is not null)

@@ -16,12 +16,8 @@ internal static unsafe class GemmDriver<T, TK>
     /// <summary>Multiply-adds below which one more thread is not worth waking.</summary>
     private const long WorkPerThread = 1L << 19;
 
-    /// <summary>
-    /// Rows of a packed A block on this machine: the kernel's MC, lowered (in whole MR tiles) where half of the L2 read at
-    /// start (<see cref="CpuTopology.L2Bytes"/>) cannot hold an MC x KC block, so the block stays in L2 on small-cache CPUs.
-    /// A static readonly value: the tiered JIT folds it like a constant.
-    /// </summary>
-    private static readonly int Mc = Math.Max(TK.MR, Math.Min(TK.MC, (int)(CpuTopology.L2Bytes / 2 / ((long)TK.KC * sizeof(T))) / TK.MR * TK.MR));
+    /// <summary>Depth of a packed block on this machine (<see cref="GemmBlocking.Kc"/>); the same on every path, so results do not depend on the split.</summary>
+    internal static int Kc => GemmBlocking.Kc(TK.KC);
 
     /// <summary>Plans the thread split and runs the problem, using at most <paramref name="threads"/> threads.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -53,7 +49,9 @@ internal static unsafe class GemmDriver<T, TK>
             p->BatchGroups = 1;
             PlanGrid(p, (int)Math.Clamp(flops / WorkPerThread, 1, parts));
         }
-        if (p->Parts == 1)
+        if (p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero && GemmBlocking.SharedPanels)
+            GemmShared<T, TK>.Execute(p, p->Parts);
+        else if (p->Parts == 1)
             Part(p, 0);
         else
             GemmWorkers.Run(p->Parts, &Part, p);
@@ -127,9 +125,9 @@ internal static unsafe class GemmDriver<T, TK>
             return;
         }
 
-        int mr = TK.MR, nr = TK.NR;
-        int kcMax = Math.Min(k, TK.KC);
-        int mcMax = Math.Min(RoundUp(m, mr), Mc);
+        int mr = TK.MR, nr = TK.NR, kcBlock = Kc, mcBlock = GemmBlocking.PrivateMc(mr, kcBlock, sizeof(T), TK.MC);
+        int kcMax = Math.Min(k, kcBlock);
+        int mcMax = Math.Min(RoundUp(m, mr), mcBlock);
         int ncMax = Math.Min(RoundUp(n, nr), TK.NC);
         long aLength = RoundUp(kcMax * mcMax, 16) + 16, bLength = RoundUp(kcMax * ncMax, 16);
         T* packedA = (T*)GemmBuffers.Get((nuint)((aLength + bLength + mr * nr) * sizeof(T)));
@@ -139,38 +137,51 @@ internal static unsafe class GemmDriver<T, TK>
         for (int jc = 0; jc < n; jc += TK.NC)
         {
             int nc = Math.Min(TK.NC, n - jc);
-            for (int pc = 0; pc < k; pc += TK.KC)
+            for (int pc = 0; pc < k; pc += kcBlock)
             {
-                int kc = Math.Min(TK.KC, k - pc);
+                int kc = Math.Min(kcBlock, k - pc);
                 // Only the first k slice applies beta; later slices add to what the first wrote.
                 T betaNow = pc == 0 ? beta : T.One;
-                bool betaZero = betaNow == T.Zero;
                 GemmPacking.PackB(packedB, b + pc * brs + jc * bcs, brs, bcs, kc, nc, nr);
-                for (int ic = 0; ic < m; ic += Mc)
+                for (int ic = 0; ic < m; ic += mcBlock)
                 {
-                    int mc = Math.Min(Mc, m - ic);
+                    int mc = Math.Min(mcBlock, m - ic);
                     GemmPacking.PackA(packedA, a + ic * ars + pc * acs, ars, acs, mc, kc, mr);
-                    for (int jr = 0; jr < nc; jr += nr)
-                    {
-                        int nrNow = Math.Min(nr, nc - jr);
-                        T* pb = packedB + (long)jr * kc;
-                        T* cCol = c + ic * crs + (jc + jr) * ccs;
-                        for (int ir = 0; ir < mc; ir += mr)
-                        {
-                            int mrNow = Math.Min(mr, mc - ir);
-                            T* pa = packedA + (long)ir * kc;
-                            T* cTile = cCol + ir * crs;
-                            if (mrNow == mr && nrNow == nr && ccs == 1)
-                            {
-                                TK.Run(kc, pa, pb, cTile, crs, alpha, betaNow, betaZero);
-                            }
-                            else
-                            {
-                                TK.Run(kc, pa, pb, tile, nr, T.One, T.Zero, true);
-                                Merge(tile, nr, cTile, crs, ccs, mrNow, nrNow, alpha, betaNow, betaZero);
-                            }
-                        }
-                    }
+                    MacroKernel(packedA, packedB, tile, mc, nc, kc, c + ic * crs + jc * ccs, crs, ccs, alpha, betaNow);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Multiplies a packed <paramref name="mc"/> x <paramref name="kc"/> A block by a packed <paramref name="kc"/> x
+    /// <paramref name="nc"/> B block into C (row stride <paramref name="crs"/>, column stride <paramref name="ccs"/>):
+    /// <c>C = alpha * A * B + beta * C</c>, partial tiles through <paramref name="tile"/> (MR x NR scratch).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MacroKernel(T* packedA, T* packedB, T* tile, int mc, int nc, int kc, T* c, long crs, long ccs,
+        T alpha, T beta)
+    {
+        int mr = TK.MR, nr = TK.NR;
+        bool betaZero = beta == T.Zero;
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int nrNow = Math.Min(nr, nc - jr);
+            T* pb = packedB + (long)jr * kc;
+            T* cCol = c + jr * ccs;
+            for (int ir = 0; ir < mc; ir += mr)
+            {
+                int mrNow = Math.Min(mr, mc - ir);
+                T* pa = packedA + (long)ir * kc;
+                T* cTile = cCol + ir * crs;
+                if (mrNow == mr && nrNow == nr && ccs == 1)
+                {
+                    TK.Run(kc, pa, pb, cTile, crs, alpha, beta, betaZero);
+                }
+                else
+                {
+                    TK.Run(kc, pa, pb, tile, nr, T.One, T.Zero, true);
+                    Merge(tile, nr, cTile, crs, ccs, mrNow, nrNow, alpha, beta, betaZero);
                 }
             }
         }
@@ -212,8 +223,8 @@ internal static unsafe class GemmDriver<T, TK>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int CeilDiv(int x, int y) => (x + y - 1) / y;
+    internal static int CeilDiv(int x, int y) => (x + y - 1) / y;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RoundUp(int x, int y) => (x + y - 1) / y * y;
+    internal static int RoundUp(int x, int y) => (x + y - 1) / y * y;
 }

@@ -1,0 +1,88 @@
+using System.Globalization;
+
+namespace Ember.Cpu;
+
+/// <summary>
+/// Cache blocking of the GEMM driver on this machine (GotoBLAS/BLIS terms), derived from the cache sizes read at start
+/// (<see cref="CpuTopology"/>): KC (depth of a packed block), MC (rows of one thread's packed A block, kept in that
+/// core's L2) and NC (columns of the packed B panel that all threads share, kept in the shared L3).
+/// </summary>
+/// <remarks>
+/// <para>Each value can be set through an environment variable read once at start (<c>EMBER_GEMM_KC</c>,
+/// <c>EMBER_GEMM_MC</c>, <c>EMBER_GEMM_NC</c>; <c>EMBER_GEMM_SHARED_B=0</c> turns the shared packed B panels off), so the
+/// blocking can be tuned on a new machine without a rebuild. Tests set the internal fields directly.</para>
+/// <para>KC is the only value that changes results: every element of C is summed in KC slices, so KC must not depend on
+/// the thread count or the path taken (it does not: it depends only on the kernel and the machine).</para>
+/// </remarks>
+internal static class GemmBlocking
+{
+    /// <summary>Environment variable that overrides KC.</summary>
+    public const string KcVariable = "EMBER_GEMM_KC";
+
+    /// <summary>Environment variable that overrides MC.</summary>
+    public const string McVariable = "EMBER_GEMM_MC";
+
+    /// <summary>Environment variable that overrides NC.</summary>
+    public const string NcVariable = "EMBER_GEMM_NC";
+
+    /// <summary>Environment variable that turns the shared packed B panels off when "0".</summary>
+    public const string SharedVariable = "EMBER_GEMM_SHARED_B";
+
+    /// <summary>KC when positive (else the kernel's own); rounded to a multiple of 8 where used.</summary>
+    internal static int KcOverride = ReadInt(KcVariable);
+
+    /// <summary>MC when positive (else derived from L2); rounded to whole MR tiles where used.</summary>
+    internal static int McOverride = ReadInt(McVariable);
+
+    /// <summary>NC when positive (else derived from L3); rounded to whole NR panels where used.</summary>
+    internal static int NcOverride = ReadInt(NcVariable);
+
+    /// <summary>Whether single products split over several threads share one packed B panel per (KC, NC) block.</summary>
+    internal static bool SharedPanels = Environment.GetEnvironmentVariable(SharedVariable) != "0";
+
+    /// <summary>
+    /// Depth of a packed block. The kernel's measured value (512 for AVX-512: every KC slice costs one more pass over the C
+    /// tile, which a deeper slice amortizes) unless overridden.
+    /// </summary>
+    public static int Kc(int kernelKc) => KcOverride > 0 ? Math.Max(8, KcOverride / 8 * 8) : kernelKc;
+
+    /// <summary>
+    /// Rows of the packed A block one thread keeps per KC slice when B is its own: the kernel's MC, lowered (in whole MR
+    /// tiles) where half of L2 cannot hold an MC x KC block.
+    /// </summary>
+    public static int PrivateMc(int mr, int kc, int elementSize, int kernelMc)
+    {
+        if (McOverride > 0)
+            return Math.Max(mr, McOverride / mr * mr);
+        return Math.Max(mr, Math.Min(kernelMc, (int)(CpuTopology.L2Bytes / 2 / ((long)kc * elementSize)) / mr * mr));
+    }
+
+    /// <summary>
+    /// Rows of the packed A block one thread keeps per KC slice when B is shared: as many whole MR tiles as half of the
+    /// core's L2 holds (the other half streams the shared B micro-panels and C), at most 32 tiles. A taller block reuses
+    /// each B micro-panel, which now comes from the shared L3, for more tiles.
+    /// </summary>
+    public static int SharedMc(int mr, int kc, int elementSize)
+    {
+        if (McOverride > 0)
+            return Math.Max(mr, McOverride / mr * mr);
+        int rows = (int)(CpuTopology.L2Bytes / 2 / ((long)kc * elementSize)) / mr * mr;
+        return Math.Clamp(rows, mr, 32 * mr);
+    }
+
+    /// <summary>
+    /// Columns of the shared packed B panel: whole NR panels filling at most a quarter of the last-level cache (the
+    /// threads' A blocks, C and other processes use the rest), between 8 NR panels and <paramref name="kernelNc"/>.
+    /// </summary>
+    public static int SharedNc(int nr, int kc, int elementSize, int kernelNc)
+    {
+        if (NcOverride > 0)
+            return Math.Max(nr, NcOverride / nr * nr);
+        int cols = (int)Math.Min(int.MaxValue, CpuTopology.L3Bytes / 4 / ((long)kc * elementSize)) / nr * nr;
+        return Math.Clamp(cols, 8 * nr, Math.Max(8 * nr, kernelNc));
+    }
+
+    private static int ReadInt(string variable)
+        => int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value : 0;
+}
