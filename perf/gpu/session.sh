@@ -80,6 +80,10 @@ if want ncu; then   # ptxas -v of every GEMM kernel, the tensor-core loops timed
   step rows2 170 python3 perf/compare.py --device cuda --ember "$G Ember.Perf" \
     --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
   step gpt_profile 90 $G Ember.Perf --device cuda --workload gpt,cnn --profile 5 --profile-top 40
+  for sb in 0 1; do
+    step cpu_sharedB$sb 90 env EMBER_GEMM_SHARED_B=$sb $G Ember.Perf --device cpu --threads 16 --workload sgemm,gpt --sizes 1024,2048,4096 --warmup 2 --repeat 5
+  done
+  step scaling_2_16 200 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --out "$L/scaling_2_16.md"
 fi
 if want suites; then
   suite_runs suite2 320
