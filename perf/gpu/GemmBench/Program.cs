@@ -2,7 +2,7 @@
 //
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
 //                        [--variants simt,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
-//                        [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix] [--pipeline]
+//                        [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix|--no-ldmatrix] [--pipeline]
 //   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
 //
 // Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); splitk = the same with K forced into slabs
@@ -10,7 +10,7 @@
 // kernels (IlgpuMmaGemm; native mma.sync only on CUDA with compute capability >= 8.0, else a slow emulation).
 // Tensor-core variants pack operands that are not K-contiguous into a K-major scratch copy first and split K for
 // skinny shapes; --keep-layout reads such operands in place (the kernel before packing), --no-splitk never splits,
-// --ldmatrix reads the fragments with ldmatrix.x4 (experimental, MmaGemmOptions.LdMatrix), --pipeline runs the cp.async
+// --ldmatrix reads the fragments with ldmatrix.x4 (the default on CUDA; --no-ldmatrix for 32-bit shared loads), --pipeline runs the cp.async
 // 3-stage main loop (experimental, MmaGemmOptions.Pipeline) for every tensor-core variant; a variant named with
 // "-pipe" (f16-pipe, ...) runs it for that variant only, so old and new loops are timed in one run; "-ld" after a
 // tensor-core variant adds --ldmatrix for it (f16-ld, f16-pipe-ld).
@@ -48,6 +48,7 @@ for (int i = 0; i < args.Length; i++)
         case "--keep-layout": mma = mma with { KeepLayout = true }; break;
         case "--no-splitk": mma = mma with { SplitK = 1 }; break;
         case "--ldmatrix": mma = mma with { LdMatrix = true }; break;
+        case "--no-ldmatrix": mma = mma with { LdMatrix = false }; break;
         case "--pipeline": mma = mma with { Pipeline = true }; break;
         case "--check": break;   // results are always checked; accepted for readability of the command line
         case "--variants": variants = args[++i].Split(','); break;

@@ -122,7 +122,7 @@ public static class IlgpuMmaGemm
             int slabK = MmaKernels.KW * T.PerWord();
             int chunk = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, slabK, options.SplitK) : 0;
             var kernels = device.Kernels;
-            bool native = IsSupported(device), ld = options.LdMatrix;
+            bool native = IsSupported(device), ld = options.LdMatrix ?? native;   // the emulation (ilgpu-cpu) is cheaper with plain loads
             // The cp.async loop reads both operands K-major with 16-byte aligned rows only.
             bool pipe = options.Pipeline && !transA && vecA && transB && vecB;
             if (pipe && native)

@@ -9,7 +9,7 @@ namespace Ember.Cpu;
 /// </summary>
 /// <remarks>
 /// <para>Each value can be set through an environment variable read once at start (<c>EMBER_GEMM_KC</c>,
-/// <c>EMBER_GEMM_MC</c>, <c>EMBER_GEMM_NC</c>; <c>EMBER_GEMM_SHARED_B=0</c> turns the shared packed B panels off), so the
+/// <c>EMBER_GEMM_MC</c>, <c>EMBER_GEMM_NC</c>; <c>EMBER_GEMM_SHARED_B=1</c> turns the shared packed B panels on), so the
 /// blocking can be tuned on a new machine without a rebuild. Tests set the internal fields directly.</para>
 /// <para>KC is the only value that changes results: every element of C is summed in KC slices, so KC must not depend on
 /// the thread count or the path taken (it does not: it depends only on the kernel and the machine).</para>
@@ -25,7 +25,7 @@ internal static class GemmBlocking
     /// <summary>Environment variable that overrides NC.</summary>
     public const string NcVariable = "EMBER_GEMM_NC";
 
-    /// <summary>Environment variable that turns the shared packed B panels off when "0".</summary>
+    /// <summary>Environment variable that turns the shared packed B panels on when "1".</summary>
     public const string SharedVariable = "EMBER_GEMM_SHARED_B";
 
     /// <summary>KC when positive (else the kernel's own); rounded to a multiple of 8 where used.</summary>
@@ -37,8 +37,13 @@ internal static class GemmBlocking
     /// <summary>NC when positive (else derived from L3); rounded to whole NR panels where used.</summary>
     internal static int NcOverride = ReadInt(NcVariable);
 
-    /// <summary>Whether single products split over several threads share one packed B panel per (KC, NC) block.</summary>
-    internal static bool SharedPanels = Environment.GetEnvironmentVariable(SharedVariable) != "0";
+    /// <summary>
+    /// Whether single products split over several threads share one packed B panel per (KC, NC) block. Off unless
+    /// <c>EMBER_GEMM_SHARED_B=1</c>: on the 16-core Xeon of the GPU machine (one call, medians of 5, 16 threads) the shared
+    /// panels were slower than each thread packing its own (sgemm 1024 / 2048 / 4096: 2.50 / 16.82 / 131.6 ms against
+    /// 2.20 / 15.99 / 121.0 ms).
+    /// </summary>
+    internal static bool SharedPanels = Environment.GetEnvironmentVariable(SharedVariable) == "1";
 
     /// <summary>
     /// Depth of a packed block. The kernel's measured value (512 for AVX-512: every KC slice costs one more pass over the C
