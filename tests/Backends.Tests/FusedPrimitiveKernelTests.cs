@@ -7,23 +7,42 @@ namespace Ember.Conformance;
 /// </summary>
 public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(device)
 {
-    [TestCase(DType.Float32, true), TestCase(DType.Float32, false), TestCase(DType.Float64, true)]
-    public void BatchNormForwardAndBackward(DType dt, bool affine)
+    // Shapes: a small NCHW batch; channels of more elements than a group has threads (each thread several, the last
+    // stride partial); BatchNorm1d's [N, C] (HW = 1: the flat walk over samples).
+    [TestCase(DType.Float32, true, new long[] { 4, 3, 5, 2 }), TestCase(DType.Float32, false, new long[] { 4, 3, 5, 2 }),
+     TestCase(DType.Float64, true, new long[] { 4, 3, 5, 2 }), TestCase(DType.Float32, true, new long[] { 3, 2, 13, 11 }),
+     TestCase(DType.Float32, true, new long[] { 37, 5 })]
+    public void BatchNormForwardAndBackward(DType dt, bool affine, long[] shape)
     {
-        Tensor?[] Inputs(Device d) => [Rnd(d, [4, 3, 5, 2], 1, dt, 2, 0.5), affine ? Rnd(d, [3], 2, dt) : null, affine ? Rnd(d, [3], 3, dt) : null];
-        Conform(d => [.. Inputs(d), Tensor.Empty([4, 3, 5, 2], dt, d), Tensor.Empty([3], DType.Float64, d), Tensor.Empty([3], DType.Float64, d),
-                Tensor.Empty([3], DType.Float64, d)],
+        long c = shape[1];
+        int[] dims = [0, .. Enumerable.Range(2, shape.Length - 2)];
+        long[] cs = [1, c, .. Enumerable.Repeat(1L, shape.Length - 2)];
+        Tensor?[] Inputs(Device d) => [Rnd(d, shape, 1, dt, 2, 0.5), affine ? Rnd(d, [c], 2, dt) : null, affine ? Rnd(d, [c], 3, dt) : null];
+        Conform(d => [.. Inputs(d), Tensor.Empty(shape, dt, d), Tensor.Empty([c], DType.Float64, d), Tensor.Empty([c], DType.Float64, d),
+                Tensor.Empty([c], DType.Float64, d)],
             (be, t) => be.BatchNorm(t[0]!, t[1], t[2], 1e-5, t[3]!, t[4]!, t[5]!, t[6]!), [3, 4, 5, 6], 2e-5, 2e-6);
         Conform(d =>
             {
                 var i = Inputs(d);
                 var x = i[0]!;
-                var mean = x.To(DType.Float64).Mean([0, 2, 3]);
-                var rstd = ((x.To(DType.Float64) - mean.Reshape(1, 3, 1, 1)).Square().Mean([0, 2, 3]) + 1e-5).Rsqrt();
-                return [x, i[1], Rnd(d, [4, 3, 5, 2], 4, dt), mean, rstd, Tensor.Empty([4, 3, 5, 2], dt, d),
-                    affine ? Tensor.Empty([3], dt, d) : null, Tensor.Empty([3], dt, d)];
+                var mean = x.To(DType.Float64).Mean(dims);
+                var rstd = ((x.To(DType.Float64) - mean.Reshape(cs)).Square().Mean(dims) + 1e-5).Rsqrt();
+                return [x, i[1], Rnd(d, shape, 4, dt), mean, rstd, Tensor.Empty(shape, dt, d),
+                    affine ? Tensor.Empty([c], dt, d) : null, Tensor.Empty([c], dt, d)];
             },
             (be, t) => be.BatchNormBackward(t[2]!, t[0]!, t[1], t[3]!, t[4]!, t[5], t[6], t[7]), affine ? [5, 6, 7] : [5, 7], 2e-5, 2e-6);
+    }
+
+    [Test]
+    public void BatchNormBackwardWritesOnlyTheWantedGradients()
+    {
+        // gradX alone (a frozen affine layer) and the parameter gradients alone (an input that needs none).
+        Conform(d => [Rnd(d, [3, 4, 6], 1), Rnd(d, [4], 2), Rnd(d, [3, 4, 6], 3), Rnd(d, [4], 4, DType.Float64), Rnd(d, [4], 5, DType.Float64, 1.5, 0.2),
+                Tensor.Empty([3, 4, 6], DType.Float32, d)],
+            (be, t) => be.BatchNormBackward(t[2]!, t[0]!, t[1], t[3]!, t[4]!, t[5], null, null), [5], 2e-5, 2e-6);
+        Conform(d => [Rnd(d, [3, 4, 6], 1), Rnd(d, [4], 2), Rnd(d, [3, 4, 6], 3), Rnd(d, [4], 4, DType.Float64), Rnd(d, [4], 5, DType.Float64, 1.5, 0.2),
+                Tensor.Empty([4], DType.Float32, d), Tensor.Empty([4], DType.Float32, d)],
+            (be, t) => be.BatchNormBackward(t[2]!, t[0]!, t[1], t[3]!, t[4]!, null, t[5], t[6]), [5, 6], 2e-5, 2e-6);
     }
 
     // (C, H, W, O, k, stride, pad, groups): stride-1 float32 with an output width of 16 takes the CPU's direct kernels.
