@@ -98,6 +98,12 @@ public abstract class ReducedPrecisionTests(string device) : DeviceTest(device)
         Same("Linear", dt, d => FusedOps.Linear(N(d, [5, 12], 10, dt), N(d, [8, 12], 11, dt), N(d, [8], 12, dt)));
         Same("LayerNorm", dt, d => FusedOps.LayerNorm(N(d, [5, 24], 13, dt), 24, N(d, [24], 14, dt), N(d, [24], 15, dt), 1e-5));
         Same("Attention", dt, d => FusedOps.Attention(N(d, [2, 6, 8], 16, dt), N(d, [2, 7, 8], 17, dt), N(d, [2, 7, 8], 18, dt), 0.35, true));
+        Same("Attention backward", dt, d =>
+        {
+            Tensor[] qkv = [N(d, [2, 6, 8], 16, dt).RequiresGrad_(), N(d, [2, 7, 8], 17, dt).RequiresGrad_(), N(d, [2, 7, 8], 18, dt).RequiresGrad_()];
+            (FusedOps.Attention(qkv[0], qkv[1], qkv[2], 0.35, true) * N(d, [2, 6, 8], 19, dt)).Sum().Backward();
+            return Tensor.Cat([.. qkv.Select(t => t.Grad!.Reshape(-1))]);
+        }, 2);
         Same("Conv2d", dt, d => FusedOps.Conv2d(N(d, [2, 3, 9, 9], 19, dt), N(d, [4, 3, 3, 3], 20, dt), N(d, [4], 21, dt),
             new ConvGeometry(3, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1), 1), 2);
         Same("MaxPool2d", dt, d => FusedOps.MaxPool2d(N(d, [2, 3, 8, 8], 22, dt), new PoolGeometry(8, 8, 2, 2, 2, 2, 0, 0, 4, 4)));

@@ -14,6 +14,14 @@ public sealed partial class IlgpuBackend
     /// </summary>
     public void Attention(Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output)
     {
+        if (ReducedPrecisionAttentionFits(q, k, v))
+        {
+            // Float16/BFloat16 (autocast's attention): the float32 kernel between conversions, 3 + 2 launches, instead of
+            // the composite's batched GEMMs, mask and softmax.
+            ReducedPrecision.ViaFloat32(this, [q, k, v], [probabilities, output],
+                (i, o) => Attention(i[0]!, i[1]!, i[2]!, scale, causal, o[0]!, o[1]!), overwritten: true);
+            return;
+        }
         if (!AttentionFits(q, k, v) || !AttentionLayout(q, [q, k, v, probabilities, output], out var geo, out var ops)
             && !AttentionLayout(q, [q = Contig(q), k = Contig(k), v = Contig(v), probabilities, output], out geo, out ops))
         {
@@ -39,6 +47,12 @@ public sealed partial class IlgpuBackend
     public void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale, bool causal,
         Tensor gradQ, Tensor gradK, Tensor gradV)
     {
+        if (ReducedPrecisionAttentionFits(q, k, v) && grad.DType == q.DType && probabilities.DType == q.DType)
+        {
+            ReducedPrecision.ViaFloat32(this, [grad, q, k, v, probabilities], [gradQ, gradK, gradV],
+                (i, o) => AttentionBackward(i[0]!, i[1]!, i[2]!, i[3]!, i[4]!, scale, causal, o[0]!, o[1]!, o[2]!), overwritten: true);
+            return;
+        }
         if (!AttentionFits(q, k, v) || grad.DType != q.DType || probabilities.DType != q.DType)
         {
             CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV);
@@ -74,9 +88,13 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>True when the attention kernels take these inputs: float32/float64 on a warp-shuffle device with 32-lane warps, D and Dv in 1..128.</summary>
-    private static bool AttentionFits(Tensor q, Tensor k, Tensor v)
+    private static bool AttentionFits(Tensor q, Tensor k, Tensor v) => (q.DType == DType.Float32 || q.DType == DType.Float64) && AttentionShapeFits(q, k, v);
+
+    /// <summary>True for Float16/BFloat16 inputs the float32 kernels take once widened.</summary>
+    private static bool ReducedPrecisionAttentionFits(Tensor q, Tensor k, Tensor v) => q.DType.IsReducedPrecision() && AttentionShapeFits(q, k, v);
+
+    private static bool AttentionShapeFits(Tensor q, Tensor k, Tensor v)
     {
-        if (q.DType != DType.Float32 && q.DType != DType.Float64) return false;
         var d = Dev(q);
         if (!WarpRows(d) || d.Accelerator.WarpSize != 32) return false;
         long dim = q.ShapeSpan[^1], dv = v.ShapeSpan[^1];

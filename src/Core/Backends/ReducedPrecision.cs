@@ -28,8 +28,10 @@ public static class ReducedPrecision
     /// <param name="inputs">Tensors the kernel only reads.</param>
     /// <param name="outputs">Tensors the kernel writes (or reads and writes).</param>
     /// <param name="kernel">The float32 kernel, given the stand-ins in the same positions.</param>
-    public static void ViaFloat32(IBackend backend, Tensor?[] inputs, Tensor?[] outputs, Action<Tensor?[], Tensor?[]> kernel) =>
-        Via(backend, inputs, outputs, kernel, d => d.IsReducedPrecision(), DType.Float32);
+    /// <param name="overwritten">True when the kernel writes every element of every output without reading it (the
+    /// stand-ins then start uninitialized instead of as widened copies of the outputs).</param>
+    public static void ViaFloat32(IBackend backend, Tensor?[] inputs, Tensor?[] outputs, Action<Tensor?[], Tensor?[]> kernel, bool overwritten = false) =>
+        Via(backend, inputs, outputs, kernel, d => d.IsReducedPrecision(), DType.Float32, overwritten);
 
     /// <summary>True when any of the non-null tensors is UInt8, Int8 or Int16.</summary>
     public static bool AnySmallInteger(params ReadOnlySpan<Tensor?> tensors)
@@ -49,26 +51,27 @@ public static class ReducedPrecision
     /// <param name="outputs">Tensors the kernel writes (or reads and writes).</param>
     /// <param name="kernel">The Int64 kernel, given the stand-ins in the same positions.</param>
     public static void ViaInt64(IBackend backend, Tensor?[] inputs, Tensor?[] outputs, Action<Tensor?[], Tensor?[]> kernel) =>
-        Via(backend, inputs, outputs, kernel, IsSmallInteger, DType.Int64);
+        Via(backend, inputs, outputs, kernel, IsSmallInteger, DType.Int64, overwritten: false);
 
     private static bool IsSmallInteger(DType d) => d is DType.UInt8 or DType.Int8 or DType.Int16;
 
     private static void Via(IBackend backend, Tensor?[] inputs, Tensor?[] outputs, Action<Tensor?[], Tensor?[]> kernel,
-        Func<DType, bool> widen, DType wide)
+        Func<DType, bool> widen, DType wide, bool overwritten)
     {
-        var wideIn = Array.ConvertAll(inputs, t => Widen(backend, t, widen, wide));
-        var wideOut = Array.ConvertAll(outputs, t => Widen(backend, t, widen, wide));
+        var wideIn = Array.ConvertAll(inputs, t => Widen(backend, t, widen, wide, copy: true));
+        var wideOut = Array.ConvertAll(outputs, t => Widen(backend, t, widen, wide, copy: !overwritten));
         kernel(wideIn, wideOut);
         for (int i = 0; i < outputs.Length; i++)
             if (outputs[i] is { } o && !ReferenceEquals(o, wideOut[i])) backend.Copy(wideOut[i]!, o);
     }
 
-    // A contiguous copy in the wide dtype (exact: every narrow value is a wide one) of a tensor `widen` selects; others unchanged.
-    private static Tensor? Widen(IBackend backend, Tensor? t, Func<DType, bool> widen, DType wide)
+    // A contiguous copy in the wide dtype (exact: every narrow value is a wide one) of a tensor `widen` selects, or only its
+    // wide buffer when the kernel overwrites it; others unchanged.
+    private static Tensor? Widen(IBackend backend, Tensor? t, Func<DType, bool> widen, DType wide, bool copy)
     {
         if (t is null || !widen(t.DType)) return t;
         var w = Tensor.Alloc(t.Shape.ToArray(), wide, t.Device);
-        backend.Copy(t, w);
+        if (copy) backend.Copy(t, w);
         return w;
     }
 }
