@@ -36,7 +36,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x)
     {
-        if (ReducedPrecision.Any(columns)) { ReducedPrecision.ViaFloat32(this, [columns], [x], (i, o) => Col2Im(i[0]!, geometry, o[0]!)); return; }
+        if (ReducedPrecision.Any(columns)) { ReducedPrecision.ViaFloat32(this, [columns], [x], (i, o) => Col2Im(i[0]!, geometry, o[0]!), overwritten: true); return; }
         columns = Contig(columns);
         long n = x.Numel;
         if (n == 0) return;
@@ -53,7 +53,7 @@ public sealed partial class IlgpuBackend
     {
         ArgumentNullException.ThrowIfNull(indices);
         // Float16/BFloat16: this backend's float32 kernel between two conversions (the composite gathers every window).
-        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result, indices], (i, o) => MaxPool2d(i[0]!, geometry, o[0]!, o[1])); return; }
+        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result, indices], (i, o) => MaxPool2d(i[0]!, geometry, o[0]!, o[1]), overwritten: true); return; }
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;

@@ -48,7 +48,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.Im2Col"/>.</summary>
     public static void Im2Col(IBackend backend, Tensor x, ConvGeometry geometry, Tensor columns)
     {
-        if (ReducedPrecision.Any(x, columns)) { ReducedPrecision.ViaFloat32(backend, [x], [columns], (i, o) => backend.Im2Col(i[0]!, geometry, o[0]!)); return; }
+        if (ReducedPrecision.Any(x, columns)) { ReducedPrecision.ViaFloat32(backend, [x], [columns], (i, o) => backend.Im2Col(i[0]!, geometry, o[0]!), overwritten: true); return; }
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0];
         var planes = WithOutsideSlot(x.Reshape(n, -1), 0);
@@ -58,7 +58,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.Col2Im"/>.</summary>
     public static void Col2Im(IBackend backend, Tensor columns, ConvGeometry geometry, Tensor x)
     {
-        if (ReducedPrecision.Any(columns, x)) { ReducedPrecision.ViaFloat32(backend, [columns], [x], (i, o) => backend.Col2Im(i[0]!, geometry, o[0]!)); return; }
+        if (ReducedPrecision.Any(columns, x)) { ReducedPrecision.ViaFloat32(backend, [columns], [x], (i, o) => backend.Col2Im(i[0]!, geometry, o[0]!), overwritten: true); return; }
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0], size = x.Numel / Math.Max(1, n);
         var sums = Tensor.Zeros([n, size + 1], x.DType, x.Device)
@@ -79,7 +79,7 @@ public static partial class CompositeKernels
     /// </summary>
     public static void Conv2d(IBackend backend, Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, int groups, Tensor y)
     {
-        if (ReducedPrecision.Any(x, weight, bias, y)) { ReducedPrecision.ViaFloat32(backend, [x, weight, bias], [y], (i, o) => backend.Conv2d(i[0]!, i[1]!, i[2], g, groups, o[0]!)); return; }
+        if (ReducedPrecision.Any(x, weight, bias, y)) { ReducedPrecision.ViaFloat32(backend, [x, weight, bias], [y], (i, o) => backend.Conv2d(i[0]!, i[1]!, i[2], g, groups, o[0]!), overwritten: true); return; }
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
         var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);
@@ -101,7 +101,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.Conv2dInputGrad"/>: per chunk, columns = Wᵀ·grad, then col2im.</summary>
     public static void Conv2dInputGrad(IBackend backend, Tensor grad, Tensor weight, ConvGeometry g, int groups, Tensor gradInput)
     {
-        if (ReducedPrecision.Any(grad, weight, gradInput)) { ReducedPrecision.ViaFloat32(backend, [grad, weight], [gradInput], (i, o) => backend.Conv2dInputGrad(i[0]!, i[1]!, g, groups, o[0]!)); return; }
+        if (ReducedPrecision.Any(grad, weight, gradInput)) { ReducedPrecision.ViaFloat32(backend, [grad, weight], [gradInput], (i, o) => backend.Conv2dInputGrad(i[0]!, i[1]!, g, groups, o[0]!), overwritten: true); return; }
         using var _ = RecordingOff.Enter();
         long n = gradInput.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
         var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);
@@ -131,7 +131,7 @@ public static partial class CompositeKernels
     /// </summary>
     public static void Conv2dWeightGrad(IBackend backend, Tensor grad, Tensor x, ConvGeometry g, int groups, Tensor gradWeight, Tensor? gradBias)
     {
-        if (ReducedPrecision.Any(grad, x, gradWeight, gradBias)) { ReducedPrecision.ViaFloat32(backend, [grad, x], [gradWeight, gradBias], (i, o) => backend.Conv2dWeightGrad(i[0]!, i[1]!, g, groups, o[0]!, o[1])); return; }
+        if (ReducedPrecision.Any(grad, x, gradWeight, gradBias)) { ReducedPrecision.ViaFloat32(backend, [grad, x], [gradWeight, gradBias], (i, o) => backend.Conv2dWeightGrad(i[0]!, i[1]!, g, groups, o[0]!, o[1]), overwritten: true); return; }
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0], o = gradWeight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
         var go = grad.Reshape(n, groups, o / groups, l);   // a view where the strides allow (see Conv2dInputGrad)
@@ -166,7 +166,7 @@ public static partial class CompositeKernels
     {
         ArgumentNullException.ThrowIfNull(indices);
         // Narrow: this composite in float32 (not the backend's member, whose fast kernel may write no indices).
-        if (ReducedPrecision.Any(x, result)) { ReducedPrecision.ViaFloat32(backend, [x], [result, indices], (i, o) => MaxPool2d(backend, i[0]!, g, o[0]!, o[1])); return; }
+        if (ReducedPrecision.Any(x, result)) { ReducedPrecision.ViaFloat32(backend, [x], [result, indices], (i, o) => MaxPool2d(backend, i[0]!, g, o[0]!, o[1]), overwritten: true); return; }
         using var _ = RecordingOff.Enter();
         long planes = x.Numel / ((long)g.Height * g.Width), l = (long)g.OutH * g.OutW;
         var table = PoolTable(g, x.Device);
@@ -261,7 +261,7 @@ public static partial class CompositeKernels
     /// <summary>See <see cref="IBackend.Attention"/>.</summary>
     public static void Attention(IBackend backend, Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output)
     {
-        if (ReducedPrecision.Any(q, k, v, probabilities, output)) { ReducedPrecision.ViaFloat32(backend, [q, k, v], [probabilities, output], (i, o) => backend.Attention(i[0]!, i[1]!, i[2]!, scale, causal, o[0]!, o[1]!)); return; }
+        if (ReducedPrecision.Any(q, k, v, probabilities, output)) { ReducedPrecision.ViaFloat32(backend, [q, k, v], [probabilities, output], (i, o) => backend.Attention(i[0]!, i[1]!, i[2]!, scale, causal, o[0]!, o[1]!), overwritten: true); return; }
         using var _ = RecordingOff.Enter();
         var p = AttentionProbabilities(q, k, scale, causal);
         Write(probabilities, p);
@@ -275,7 +275,7 @@ public static partial class CompositeKernels
     public static void AttentionBackward(IBackend backend, Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale,
         bool causal, Tensor gradQ, Tensor gradK, Tensor gradV)
     {
-        if (ReducedPrecision.Any(grad, q, k, v, probabilities, gradQ, gradK, gradV)) { ReducedPrecision.ViaFloat32(backend, [grad, q, k, v, probabilities], [gradQ, gradK, gradV], (i, o) => backend.AttentionBackward(i[0]!, i[1]!, i[2]!, i[3]!, i[4]!, scale, causal, o[0]!, o[1]!, o[2]!)); return; }
+        if (ReducedPrecision.Any(grad, q, k, v, probabilities, gradQ, gradK, gradV)) { ReducedPrecision.ViaFloat32(backend, [grad, q, k, v, probabilities], [gradQ, gradK, gradV], (i, o) => backend.AttentionBackward(i[0]!, i[1]!, i[2]!, i[3]!, i[4]!, scale, causal, o[0]!, o[1]!, o[2]!), overwritten: true); return; }
         using var _ = RecordingOff.Enter();
         var (gq, gk, gv) = AttentionGradients(grad, q, k, v, probabilities, scale);
         Write(gradQ, gq);
