@@ -16,8 +16,9 @@
 #   suites   checks' nine suite runs again (after fixes), without the rest                                      ~5 min
 #   pipe     the pipelined tensor-core GEMM against the old loop and cuBLAS, its CUDA tests, autocast per-op profiles,
 #            rows and fp32 train steps, the CPU mlp/gpt steps at 16 threads                                    ~9 min
-#   final    GEMM variants against cuBLAS, rows/train steps (30 repeats), autocast steps, the CPU GEMM blocking sweep
-#            and the 2/16-thread table, then the backend suite once on CUDA and once on OpenCL               ~9 min
+#   final    GEMM variants against cuBLAS, rows/train steps (30 repeats), autocast steps, then the backend suite
+#            once on CUDA and once on OpenCL                                                                     ~7 min
+#   cpufinal the CPU GEMM blocking sweep at 16 threads and the 1, 2, 4, 8, 16-thread table                      ~6 min
 #   more     host<->device copies (Ember pinned staging off/on, PyTorch pageable/pinned), per-op profiles of the
 #            CUDA train steps, GC settings on gpt, and dotnet-trace of the CPU backend at 16 and 2 threads     ~4 min
 set -u
@@ -93,13 +94,16 @@ if want final; then   # the session's closing measurements, then the suite once 
   step rows_final 150 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" \
     --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
   step amp_final 110 python3 perf/compare.py --device cuda --repeat 30 --amp bf16 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
-  for v in "" MC=224 MC=84 KC=384 NC=2048; do
-    n=${v:-default}; step cpu_block_${n/=/_} 40 env ${v:+EMBER_GEMM_$v} $G Ember.Perf --device cpu --threads 16 --workload sgemm --sizes 1024,2048,4096 --warmup 2 --repeat 5
-  done
-  step scaling_final 200 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --out "$L/scaling_final.md"
   ( step suite_cuda 300 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests ) &
   ( step suite_opencl 300 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
   wait
+fi
+if want cpufinal; then   # the CPU GEMM blocking sweep at 16 threads and the 1-16-thread table (nothing else running)
+  for v in "" MC=224 MC=84 KC=384 NC=2048; do
+    n=${v:-default}; step cpu_block_${n/=/_} 40 env ${v:+EMBER_GEMM_$v} $G Ember.Perf --device cpu --threads 16 --workload sgemm --sizes 1024,2048,4096 --warmup 2 --repeat 5
+  done
+  step scaling_final_1_2_16 240 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_final_1_2_16.md"
+  step scaling_final_4_8 200 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 4,8 --out "$L/scaling_final_4_8.md"
 fi
 if want suites; then
   suite_runs suite2 320
