@@ -104,6 +104,8 @@ if want cpufinal; then   # the CPU GEMM blocking sweep at 16 threads and the 1-1
   done
   step scaling_final_1_2_16 240 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_final_1_2_16.md"
   step scaling_final_4_8 200 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 4,8 --out "$L/scaling_final_4_8.md"
+  step trace16_final 150 bash perf/gpu/cpu_trace.sh 16 gpt 6
+  cp "$OUT"/trace_*.txt "$L"/ 2>/dev/null; archive
 fi
 if want suites; then
   suite_runs suite2 320
