@@ -1,0 +1,103 @@
+using ILGPU;
+
+namespace Ember.Ilgpu;
+
+/// <summary>
+/// The 16-deep variant of the tiled SGEMM (<see cref="GemmAlgorithm.TiledK16"/>): the same 128×128 block, 8×8 outputs
+/// per thread and 32×64 warp tiles as <see cref="Tiled{TA, TB}"/>, but each shared stage holds 16 of K instead of 8,
+/// so one barrier (and one loop trip of address math) pays for 16 k steps of 64 multiply-adds. Shared memory doubles
+/// to 2 stages × 2 operands × 16 × 132 floats ≈ 33 KB (two blocks still fit an SM), and the register prefetch of the
+/// next slice doubles from 8 to 16 floats.
+/// </summary>
+internal static partial class GemmKernels
+{
+    /// <summary>K per shared stage of <see cref="Tiled16{TA, TB}"/>.</summary>
+    public const int BK16 = 2 * BK;
+
+    /// <summary>
+    /// <see cref="Tiled{TA, TB}"/> with 16-deep K slices; launch the same way (grid (ceil(N/128), ceil(M/128), batch),
+    /// groups of 256 threads).
+    /// </summary>
+    /// <remarks>
+    /// A 16-deep slice is two 8-deep halves as the 8-deep kernel loads, stores and multiplies them: half h of stage s
+    /// is the 8-deep buffer 2s + h, so the shared layout (k-major rows of 132 floats) and its bank behaviour are
+    /// unchanged. As there, the main loop is one basic block with the barrier at its top (rows past M/N clamped), and
+    /// the last partial slice (K % 16, up to 15) is loaded with bounds checks and zero fill, both halves.
+    /// </remarks>
+    public static void Tiled16<TA, TB>(GemmParams p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
+        where TA : struct, IOperandLayout where TB : struct, IOperandLayout
+    {
+        int t = Group.IdxX;
+        int lane = t & 31, warp = t >> 5;
+        int tyM = ((warp >> 1) << 2) + (lane >> 3);
+        int txN = ((warp & 1) << 3) + (lane & 7);
+        int m0 = Grid.IdxY * BM, n0 = Grid.IdxX * BN;
+        long z = Grid.IdxZ;
+        long aBase = z * p.StrideA, bBase = z * p.StrideB, cBase = z * p.StrideC;
+        var a4 = a.Cast<Float4>();
+        var b4 = b.Cast<Float4>();
+
+        var As = SharedMemory.Allocate<float>(4 * Buf);
+        var Bs = SharedMemory.Allocate<float>(4 * Buf);
+        var As4 = As.Cast<Float4>();
+        var Bs4 = Bs.Cast<Float4>();
+
+        int fullTiles = p.K / BK16;
+        Acc acc = default;
+        if (fullTiles > 0)
+        {
+            StoreTile<TA>(As, 0, t, LoadFull<TA>(a, a4, aBase, p.Lda, m0, p.M, 0, t));
+            StoreTile<TA>(As, 1, t, LoadFull<TA>(a, a4, aBase, p.Lda, m0, p.M, BK, t));
+            StoreTile<TB>(Bs, 0, t, LoadFull<TB>(b, b4, bBase, p.Ldb, n0, p.N, 0, t));
+            StoreTile<TB>(Bs, 1, t, LoadFull<TB>(b, b4, bBase, p.Ldb, n0, p.N, BK, t));
+        }
+        for (int tile = 0; tile + 1 < fullTiles; tile++)
+        {
+            Group.Barrier();
+            int k1 = (tile + 1) * BK16;
+            Float4 ra0 = LoadFull<TA>(a, a4, aBase, p.Lda, m0, p.M, k1, t);
+            Float4 ra1 = LoadFull<TA>(a, a4, aBase, p.Lda, m0, p.M, k1 + BK, t);
+            Float4 rb0 = LoadFull<TB>(b, b4, bBase, p.Ldb, n0, p.N, k1, t);
+            Float4 rb1 = LoadFull<TB>(b, b4, bBase, p.Ldb, n0, p.N, k1 + BK, t);
+            int cur = tile & 1, nxt = cur ^ 1;
+            acc = Slice(acc, As4, Bs4, 2 * cur * BK * Row4, tyM, txN);
+            acc = Slice(acc, As4, Bs4, (2 * cur + 1) * BK * Row4, tyM, txN);
+            StoreTile<TA>(As, 2 * nxt, t, ra0);
+            StoreTile<TA>(As, 2 * nxt + 1, t, ra1);
+            StoreTile<TB>(Bs, 2 * nxt, t, rb0);
+            StoreTile<TB>(Bs, 2 * nxt + 1, t, rb1);
+        }
+        Group.Barrier();
+        if (fullTiles > 0)
+        {
+            int last = (fullTiles - 1) & 1;
+            acc = Slice(acc, As4, Bs4, 2 * last * BK * Row4, tyM, txN);
+            acc = Slice(acc, As4, Bs4, (2 * last + 1) * BK * Row4, tyM, txN);
+        }
+        if (fullTiles * BK16 < p.K)
+        {
+            // The stage not read last: no thread still reads it after the barrier above.
+            int k0 = fullTiles * BK16, buf = fullTiles & 1;
+            StoreTile<TA>(As, 2 * buf, t, LoadEdge<TA>(a, aBase, p.Lda, m0, p.M, k0, p.K, t));
+            StoreTile<TA>(As, 2 * buf + 1, t, LoadEdge<TA>(a, aBase, p.Lda, m0, p.M, k0 + BK, p.K, t));
+            StoreTile<TB>(Bs, 2 * buf, t, LoadEdge<TB>(b, bBase, p.Ldb, n0, p.N, k0, p.K, t));
+            StoreTile<TB>(Bs, 2 * buf + 1, t, LoadEdge<TB>(b, bBase, p.Ldb, n0, p.N, k0 + BK, p.K, t));
+            Group.Barrier();
+            acc = Slice(acc, As4, Bs4, 2 * buf * BK * Row4, tyM, txN);
+            // The second half is all zeros when K % 16 <= 8; skipping it changes nothing.
+            if (k0 + BK < p.K) acc = Slice(acc, As4, Bs4, (2 * buf + 1) * BK * Row4, tyM, txN);
+        }
+
+        bool vecC = p.VecC != 0 && n0 + BN <= p.N;
+        int mA = m0 + (tyM << 2), mB = mA + 64;
+        int nA = n0 + (txN << 2), nB = nA + 64;
+        WriteRow(c, cBase, p, mA, nA, nB, acc.R0, vecC);
+        WriteRow(c, cBase, p, mA + 1, nA, nB, acc.R1, vecC);
+        WriteRow(c, cBase, p, mA + 2, nA, nB, acc.R2, vecC);
+        WriteRow(c, cBase, p, mA + 3, nA, nB, acc.R3, vecC);
+        WriteRow(c, cBase, p, mB, nA, nB, acc.R4, vecC);
+        WriteRow(c, cBase, p, mB + 1, nA, nB, acc.R5, vecC);
+        WriteRow(c, cBase, p, mB + 2, nA, nB, acc.R6, vecC);
+        WriteRow(c, cBase, p, mB + 3, nA, nB, acc.R7, vecC);
+    }
+}
