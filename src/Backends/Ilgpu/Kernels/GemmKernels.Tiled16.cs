@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace Ember.Ilgpu;
@@ -43,22 +44,28 @@ internal static partial class GemmKernels
         var Bs4 = Bs.Cast<Float4>();
 
         int fullTiles = p.K / BK16;
+        // The main loop's global indices: this thread's element of slice 0 (rows clamped, as LoadFull), then a fixed
+        // step per slice, so the loop keeps two 64-bit indices instead of bases, sizes and leading dimensions.
+        long ia = Origin<TA>(aBase, p.Lda, m0, p.M, t), ib = Origin<TB>(bBase, p.Ldb, n0, p.N, t);
+        long stepA = TA.KMajor() ? BK : (long)BK * p.Lda, stepB = TB.KMajor() ? BK : (long)BK * p.Ldb;
         Acc acc = default;
         if (fullTiles > 0)
         {
-            StoreTile<TA>(As, 0, t, LoadFull<TA>(a, a4, aBase, p.Lda, m0, p.M, 0, t));
-            StoreTile<TA>(As, 1, t, LoadFull<TA>(a, a4, aBase, p.Lda, m0, p.M, BK, t));
-            StoreTile<TB>(Bs, 0, t, LoadFull<TB>(b, b4, bBase, p.Ldb, n0, p.N, 0, t));
-            StoreTile<TB>(Bs, 1, t, LoadFull<TB>(b, b4, bBase, p.Ldb, n0, p.N, BK, t));
+            StoreTile<TA>(As, 0, t, LoadAt<TA>(a, a4, ia, aBase, p.Lda, m0, p.M, 0, t));
+            StoreTile<TA>(As, 1, t, LoadAt<TA>(a, a4, ia + stepA, aBase, p.Lda, m0, p.M, BK, t));
+            StoreTile<TB>(Bs, 0, t, LoadAt<TB>(b, b4, ib, bBase, p.Ldb, n0, p.N, 0, t));
+            StoreTile<TB>(Bs, 1, t, LoadAt<TB>(b, b4, ib + stepB, bBase, p.Ldb, n0, p.N, BK, t));
         }
         for (int tile = 0; tile + 1 < fullTiles; tile++)
         {
             Group.Barrier();
+            ia += 2 * stepA;
+            ib += 2 * stepB;
             int k1 = (tile + 1) * BK16;
-            Float4 ra0 = LoadFull<TA>(a, a4, aBase, p.Lda, m0, p.M, k1, t);
-            Float4 ra1 = LoadFull<TA>(a, a4, aBase, p.Lda, m0, p.M, k1 + BK, t);
-            Float4 rb0 = LoadFull<TB>(b, b4, bBase, p.Ldb, n0, p.N, k1, t);
-            Float4 rb1 = LoadFull<TB>(b, b4, bBase, p.Ldb, n0, p.N, k1 + BK, t);
+            Float4 ra0 = LoadAt<TA>(a, a4, ia, aBase, p.Lda, m0, p.M, k1, t);
+            Float4 ra1 = LoadAt<TA>(a, a4, ia + stepA, aBase, p.Lda, m0, p.M, k1 + BK, t);
+            Float4 rb0 = LoadAt<TB>(b, b4, ib, bBase, p.Ldb, n0, p.N, k1, t);
+            Float4 rb1 = LoadAt<TB>(b, b4, ib + stepB, bBase, p.Ldb, n0, p.N, k1 + BK, t);
             int cur = tile & 1, nxt = cur ^ 1;
             acc = Slice(acc, As4, Bs4, 2 * cur * BK * Row4, tyM, txN);
             acc = Slice(acc, As4, Bs4, (2 * cur + 1) * BK * Row4, tyM, txN);
@@ -99,5 +106,29 @@ internal static partial class GemmKernels
         WriteRow(c, cBase, p, mB + 1, nA, nB, acc.R5, vecC);
         WriteRow(c, cBase, p, mB + 2, nA, nB, acc.R6, vecC);
         WriteRow(c, cBase, p, mB + 3, nA, nB, acc.R7, vecC);
+    }
+
+    /// <summary>The index of this thread's first element of the K slice at 0, as <see cref="LoadFull{TL}"/> computes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Origin<TL>(long xBase, int ld, int r0, int rows, int t) where TL : struct, IOperandLayout
+    {
+        if (TL.KMajor()) return xBase + (long)IntrinsicMath.Min(r0 + (t >> 1), rows - 1) * ld + ((t & 1) << 2);
+        int r = r0 + ((t & 31) << 2);
+        // 16-byte loads clamp to the last aligned group of four, scalar ones element by element (in LoadAt).
+        return xBase + (long)(t >> 5) * ld + (TL.Vec() ? IntrinsicMath.Min(r, (rows - 4) & ~3) : r);
+    }
+
+    /// <summary>
+    /// This thread's four elements of the K slice at <paramref name="k0"/>, whose first is at <paramref name="i"/>
+    /// (<see cref="Origin{TL}"/> plus whole steps): one 16-byte load or four scalar ones. R-major scalar loads clamp
+    /// each row separately, so they take <see cref="LoadFull{TL}"/>'s path (the other arguments are only for it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Float4 LoadAt<TL>(ArrayView<float> x, ArrayView<Float4> x4, long i, long xBase, int ld, int r0, int rows, int k0, int t)
+        where TL : struct, IOperandLayout
+    {
+        if (TL.Vec()) return x4[i >> 2];
+        if (!TL.KMajor()) return LoadFull<TL>(x, x4, xBase, ld, r0, rows, k0, t);
+        return new Float4(x[i], x[i + 1], x[i + 2], x[i + 3]);
     }
 }
