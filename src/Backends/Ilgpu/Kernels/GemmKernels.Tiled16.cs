@@ -67,8 +67,9 @@ internal static partial class GemmKernels
             Float4 rb0 = LoadAt<TB>(b, b4, ib, bBase, p.Ldb, n0, p.N, k1, t);
             Float4 rb1 = LoadAt<TB>(b, b4, ib + stepB, bBase, p.Ldb, n0, p.N, k1 + BK, t);
             int cur = tile & 1, nxt = cur ^ 1;
-            acc = Slice(acc, As4, Bs4, 2 * cur * BK * Row4, tyM, txN);
-            acc = Slice(acc, As4, Bs4, (2 * cur + 1) * BK * Row4, tyM, txN);
+            int s0 = 2 * cur * BK * Row4;
+            for (int s = 0; s < BK16; s++)
+                acc = Step(acc, As4, Bs4, s0 + s * Row4, tyM, txN);
             StoreTile<TA>(As, 2 * nxt, t, ra0);
             StoreTile<TA>(As, 2 * nxt + 1, t, ra1);
             StoreTile<TB>(Bs, 2 * nxt, t, rb0);
