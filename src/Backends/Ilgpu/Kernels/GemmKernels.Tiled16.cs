@@ -78,9 +78,9 @@ internal static partial class GemmKernels
         Group.Barrier();
         if (fullTiles > 0)
         {
-            int last = (fullTiles - 1) & 1;
-            acc = Slice(acc, As4, Bs4, 2 * last * BK * Row4, tyM, txN);
-            acc = Slice(acc, As4, Bs4, (2 * last + 1) * BK * Row4, tyM, txN);
+            int s0 = 2 * ((fullTiles - 1) & 1) * BK * Row4;
+            for (int s = 0; s < BK16; s++)
+                acc = Step(acc, As4, Bs4, s0 + s * Row4, tyM, txN);
         }
         if (fullTiles * BK16 < p.K)
         {
@@ -91,9 +91,10 @@ internal static partial class GemmKernels
             StoreTile<TB>(Bs, 2 * buf, t, LoadEdge<TB>(b, bBase, p.Ldb, n0, p.N, k0, p.K, t));
             StoreTile<TB>(Bs, 2 * buf + 1, t, LoadEdge<TB>(b, bBase, p.Ldb, n0, p.N, k0 + BK, p.K, t));
             Group.Barrier();
-            acc = Slice(acc, As4, Bs4, 2 * buf * BK * Row4, tyM, txN);
-            // The second half is all zeros when K % 16 <= 8; skipping it changes nothing.
-            if (k0 + BK < p.K) acc = Slice(acc, As4, Bs4, (2 * buf + 1) * BK * Row4, tyM, txN);
+            // Only the k steps inside K: the rest of the stage is zeros.
+            int s0 = 2 * buf * BK * Row4;
+            for (int s = 0; s < p.K - k0; s++)
+                acc = Step(acc, As4, Bs4, s0 + s * Row4, tyM, txN);
         }
 
         bool vecC = p.VecC != 0 && n0 + BN <= p.N;
