@@ -6,9 +6,9 @@ namespace Ember.Ilgpu;
 /// <summary>
 /// The 16-deep variant of the tiled SGEMM (<see cref="GemmAlgorithm.TiledK16"/>): the same 128×128 block, 8×8 outputs
 /// per thread and 32×64 warp tiles as <see cref="Tiled{TA, TB}"/>, but each shared stage holds 16 of K instead of 8,
-/// so one barrier (and one loop trip of address math) pays for 16 k steps of 64 multiply-adds. Shared memory doubles
+/// so one barrier (and one trip of global address math) pays for 16 k steps of 64 multiply-adds. Shared memory doubles
 /// to 2 stages × 2 operands × 16 × 132 floats ≈ 33 KB (two blocks still fit an SM), and the register prefetch of the
-/// next slice doubles from 8 to 16 floats.
+/// next slice doubles from 8 to 16 floats; the k-step loops (see remarks) keep it within 128 registers.
 /// </summary>
 internal static partial class GemmKernels
 {
@@ -22,8 +22,13 @@ internal static partial class GemmKernels
     /// <remarks>
     /// A 16-deep slice is two 8-deep halves as the 8-deep kernel loads, stores and multiplies them: half h of stage s
     /// is the 8-deep buffer 2s + h, so the shared layout (k-major rows of 132 floats) and its bank behaviour are
-    /// unchanged. As there, the main loop is one basic block with the barrier at its top (rows past M/N clamped), and
-    /// the last partial slice (K % 16, up to 15) is loaded with bounds checks and zero fill, both halves.
+    /// unchanged. As there, rows past M/N are clamped and the barrier sits at the top of the main loop; the last partial
+    /// slice (K % 16, up to 15) is loaded with bounds checks and zero fill, both halves.
+    /// <para>Registers: the k steps of a stage are a C# loop (two steps a trip in the main loop, one after it), which
+    /// ILGPU keeps rolled. Unrolled, the loop body is one basic block in which ILGPU puts every shared load first and
+    /// sinks the multiply-adds to the end; ptxas 12.8 then needed 160-168 registers (one block of 256 per SM). Rolled,
+    /// each trip's 4-8 shared loads sit next to their 64-128 multiply-adds: 120-124 registers, 0 stack, so two blocks
+    /// fit an SM (128 at most). Four steps a trip reach 126-128, the unrolled epilogue stages 128-134.</para>
     /// </remarks>
     public static void Tiled16<TA, TB>(GemmParams p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
         where TA : struct, IOperandLayout where TB : struct, IOperandLayout
@@ -68,8 +73,11 @@ internal static partial class GemmKernels
             Float4 rb1 = LoadAt<TB>(b, b4, ib + stepB, bBase, p.Ldb, n0, p.N, k1 + BK, t);
             int cur = tile & 1, nxt = cur ^ 1;
             int s0 = 2 * cur * BK * Row4;
-            for (int s = 0; s < BK16; s++)
+            for (int s = 0; s < BK16; s += 2)
+            {
                 acc = Step(acc, As4, Bs4, s0 + s * Row4, tyM, txN);
+                acc = Step(acc, As4, Bs4, s0 + (s + 1) * Row4, tyM, txN);
+            }
             StoreTile<TA>(As, 2 * nxt, t, ra0);
             StoreTile<TA>(As, 2 * nxt + 1, t, ra1);
             StoreTile<TB>(Bs, 2 * nxt, t, rb0);
