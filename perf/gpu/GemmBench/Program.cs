@@ -1,11 +1,12 @@
 // GemmBench: times Ember's ILGPU GEMM kernels on a GPU and checks each against a sampled float64 reference.
 //
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
-//                        [--variants simt,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
+//                        [--variants simt,simt16,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
 //                        [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix|--no-ldmatrix] [--pipeline]
 //   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
 //
-// Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); splitk = the same with K forced into slabs
+// Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); simt16 = the same with 16 of K per shared
+// stage (GemmAlgorithm.TiledK16); splitk = the same with K forced into slabs
 // (GemmAlgorithm.SplitK; meant for skinny shapes, --skinny adds 256x256xK cases); tf32/f16/bf16 = the tensor-core
 // kernels (IlgpuMmaGemm; native mma.sync only on CUDA with compute capability >= 8.0, else a slow emulation).
 // Tensor-core variants pack operands that are not K-contiguous into a K-major scratch copy first and split K for
@@ -58,7 +59,7 @@ for (int i = 0; i < args.Length; i++)
 foreach (var v in variants)
 {
     string kind = v.Replace("-ld", "").Replace("-pipe", "");   // the suffixes apply to tensor-core variants only
-    if (kind is not ("simt" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
+    if (kind is not ("simt" or "simt16" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
 
 var ctx = IlgpuContext.Shared;
@@ -116,6 +117,7 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
         switch (variant)
         {
             case "simt": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.Tiled); break;
+            case "simt16": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.TiledK16); break;
             case "splitk": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.SplitK); break;
             case "tf32": IlgpuMmaGemm.Tf32(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, mma); break;
             default: IlgpuMmaGemm.Gemm16(device, prec, ta, tb, m, n, k, 1f, ab.View<ushort>(), lda, 0, bb.View<ushort>(), ldb, 0, 0f, cb.View<ushort>(), n, 0, 1, mma); break;
@@ -160,7 +162,7 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
         }
         worst = Math.Max(worst, Math.Abs(hc[(long)i * n + j] - dot) / (mag + 1e-30));
     }
-    double limit = variant switch { "simt" or "splitk" => 1e-5, "bf16" => 8e-3, _ => 1e-3 };
+    double limit = variant switch { "simt" or "simt16" or "splitk" => 1e-5, "bf16" => 8e-3, _ => 1e-3 };
     bool ok = worst < limit;
     string tag = $"{(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')}";
     string name = label;
@@ -215,6 +217,11 @@ static void DumpPtx(string dir)
     One("tiled_nt", GemmKernels.Tiled<KMajorVecLayout, KMajorVecLayout>);
     One("tiled_tn", GemmKernels.Tiled<RMajorVecLayout, RMajorVecLayout>);
     One("tiled_tt", GemmKernels.Tiled<RMajorVecLayout, KMajorVecLayout>);
+    One("tiled16_nn", GemmKernels.Tiled16<KMajorVecLayout, RMajorVecLayout>);
+    One("tiled16_nn_scalar", GemmKernels.Tiled16<KMajorLayout, RMajorLayout>);
+    One("tiled16_nt", GemmKernels.Tiled16<KMajorVecLayout, KMajorVecLayout>);
+    One("tiled16_tn", GemmKernels.Tiled16<RMajorVecLayout, RMajorVecLayout>);
+    One("tiled16_tt", GemmKernels.Tiled16<RMajorVecLayout, KMajorVecLayout>);
     void Mma(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel)
     {
         var compiled = (PTXCompiledKernel)backend.Compile(

@@ -82,6 +82,52 @@ public class GemmTests
     public void TiledUnalignedOffsetAndPaddedLeadingDimensions(bool ta, bool tb) =>
         Check(ta, tb, 40, 36, 20, GemmAlgorithm.Tiled, pad: 3, offset: 1);
 
+    // The 16-deep kernel: K below 8, K % 16 at most 8 (second half of the last stage empty) and above 8, several
+    // whole stages, partial 128-tiles in M and N, single rows/columns.
+    [TestCase(false, false, 37, 45, 19)]
+    [TestCase(false, true, 37, 45, 27)]
+    [TestCase(true, false, 37, 45, 40)]
+    [TestCase(true, true, 37, 45, 57)]
+    [TestCase(false, false, 130, 129, 33)]
+    [TestCase(true, true, 130, 129, 24)]
+    [TestCase(false, true, 1, 33, 5)]
+    [TestCase(true, false, 33, 1, 3)]
+    [TestCase(false, false, 3, 2, 1)]
+    [TestCase(true, false, 64, 64, 64)]
+    public void TiledK16MatchesReference(bool ta, bool tb, int m, int n, int k) => Check(ta, tb, m, n, k, GemmAlgorithm.TiledK16);
+
+    // Whole tiles, 16-byte loads, K = 3 stages (the two-stage ring wraps) plus no remainder.
+    [TestCase(false, false)]
+    [TestCase(false, true)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public void TiledK16WholeTilesUseVectorLoads(bool ta, bool tb) => Check(ta, tb, 128, 128, 48, GemmAlgorithm.TiledK16);
+
+    [TestCase(false, false)]
+    [TestCase(true, true)]
+    public void TiledK16UnalignedOffsetAndPaddedLeadingDimensions(bool ta, bool tb) =>
+        Check(ta, tb, 40, 36, 44, GemmAlgorithm.TiledK16, pad: 3, offset: 1, alpha: 0.5f, beta: -2f);
+
+    [TestCase(false, true)]
+    [TestCase(true, false)]
+    public void TiledK16BatchedWithStridesAlphaBeta(bool ta, bool tb)
+    {
+        Check(ta, tb, 20, 24, 28, GemmAlgorithm.TiledK16, batch: 3, pad: 4, alpha: 0.5f, beta: -2f);
+        Check(ta, tb, 16, 12, 10, GemmAlgorithm.TiledK16, batch: 2, broadcastB: true);
+    }
+
+    [Test]
+    public void TiledK16SplitsLongKOnTheCpuDevice()
+    {
+        // One tile of C, long K: split into slabs of 16-deep products whenever the CPU accelerator counts two or
+        // more multiprocessors (each slab 300 deep: 18 stages and a partial one).
+        Check(false, false, 24, 16, 600, GemmAlgorithm.TiledK16, alpha: 2f, beta: 0.25f);
+        Check(true, true, 24, 16, 600, GemmAlgorithm.TiledK16, pad: 1, offset: 1);
+    }
+
+    [Test]
+    public void TiledK16KZeroScalesC() => Check(false, false, 5, 6, 0, GemmAlgorithm.TiledK16, beta: 0.5f);
+
     // K cut into slabs summed by a second kernel; odd M/N, padded leading dimensions, unaligned start, alpha/beta.
     [TestCase(false, false)]
     [TestCase(false, true)]

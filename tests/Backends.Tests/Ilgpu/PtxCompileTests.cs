@@ -292,6 +292,28 @@ public class PtxCompileTests
         Assert.That(plain, Does.Not.Contain("ldmatrix"));
     }
 
+    // The 16-deep SIMT GEMM: two 16,896-byte shared allocations per operand pair (2 stages x 16 k-rows x 132 floats),
+    // 16-byte global loads for aligned layouts, no local memory. Its k steps stay loops in the PTX (8 shared loads in the
+    // main loop's trip of two steps, 4 in each of the two loops after it): unrolled by ILGPU, the loads of a whole stage
+    // came first and the kernel took 160-168 registers under ptxas 12.8, one block per SM; rolled, 120-124.
+    [TestCase(typeof(KMajorVecLayout), typeof(RMajorVecLayout))]
+    [TestCase(typeof(KMajorVecLayout), typeof(KMajorVecLayout))]
+    [TestCase(typeof(RMajorVecLayout), typeof(RMajorVecLayout))]
+    [TestCase(typeof(RMajorVecLayout), typeof(KMajorVecLayout))]
+    [TestCase(typeof(KMajorLayout), typeof(RMajorLayout))]
+    public void TiledK16GemmKernelCompiles(Type ta, Type tb)
+    {
+        static int Count(string text, string what) =>
+            System.Text.RegularExpressions.Regex.Matches(text, System.Text.RegularExpressions.Regex.Escape(what)).Count;
+        string ptx = Ptx(typeof(GemmKernels), nameof(GemmKernels.Tiled16), ta, tb);
+        Assert.That(Count(ptx, ".shared .align 16 .b8 __shared_alloca"), Is.EqualTo(2));
+        Assert.That(ptx, Does.Contain("__shared_alloca1[16896]"));
+        Assert.That(Count(ptx, "ld.shared.v4.f32"), Is.EqualTo(8 + 4 + 4), "the k steps rolled");
+        Assert.That(ptx, Does.Not.Contain(".local"));
+        if (ta == typeof(KMajorVecLayout) || tb == typeof(RMajorVecLayout))
+            Assert.That(ptx, Does.Contain("ld.global.v4.f32"));
+    }
+
     // The cp.async pipelined loop: 16-byte asynchronous copies with the zero-fill size operand, one commit group and
     // one wait per slab, the swizzled stages in one 48 KB allocation addressed by name, 32 mma per slab, no local arrays.
     [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]

@@ -20,7 +20,7 @@ namespace Ember.Ilgpu;
 /// load element by element with bounds checks and zero fill, so any M, N, K works.</description></item>
 /// </list>
 /// </summary>
-internal static class GemmKernels
+internal static partial class GemmKernels
 {
     public const int BM = 128, BN = 128, BK = 8, Threads = 256;
     private const int Row = BM + 4;        // floats per k-row of a shared tile (padding: no bank conflicts)

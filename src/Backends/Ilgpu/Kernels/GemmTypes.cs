@@ -64,6 +64,11 @@ public enum GemmAlgorithm
     /// devices when TF32 is allowed (<see cref="Backends.Cuda.AllowTF32"/>), as PyTorch's <c>allow_tf32</c>.
     /// </summary>
     Tf32,
+    /// <summary>
+    /// <see cref="Tiled"/> with 16 of K per shared stage instead of 8 (half the barriers per multiply-add, twice the
+    /// shared memory and prefetch registers); split-K as <see cref="Tiled"/>. Experimental, for comparison on the GPU.
+    /// </summary>
+    TiledK16,
 }
 
 /// <summary>Four floats loaded or stored with one 16-byte access (ILGPU vectorizes struct accesses).</summary>

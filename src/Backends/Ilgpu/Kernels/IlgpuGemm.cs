@@ -83,7 +83,8 @@ public static class IlgpuGemm
                 using var ws = device.Allocator.Allocate(4 * mn * splits);
                 var w = ws.View<float>(mn * splits);
                 Sgemm(device, transA, transB, m, n, kc, 1f, a, lda, transA ? (long)kc * lda : kc,
-                    b, ldb, transB ? kc : (long)kc * ldb, 0f, w, n, mn, splits, GemmAlgorithm.Tiled);
+                    b, ldb, transB ? kc : (long)kc * ldb, 0f, w, n, mn, splits,
+                    algorithm == GemmAlgorithm.TiledK16 ? GemmAlgorithm.TiledK16 : GemmAlgorithm.Tiled);
                 var sp = p;
                 sp.K = splits;
                 kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<float>>(GemmKernels.SumSplits)(
@@ -104,12 +105,13 @@ public static class IlgpuGemm
         // for operands contiguous along M/N, at least 4 rows (the clamp of edge rows stays aligned).
         bool vecA = Vectorizable(a, lda, strideA, batch) && (!transA || m >= 4);
         bool vecB = Vectorizable(b, ldb, strideB, batch) && (transB || n >= 4);
+        bool k16 = algorithm == GemmAlgorithm.TiledK16;
         var launch = (transA, vecA) switch
         {
-            (false, false) => PickB<KMajorLayout>(kernels, transB, vecB),
-            (false, true) => PickB<KMajorVecLayout>(kernels, transB, vecB),
-            (true, false) => PickB<RMajorLayout>(kernels, transB, vecB),
-            (true, true) => PickB<RMajorVecLayout>(kernels, transB, vecB),
+            (false, false) => PickB<KMajorLayout>(kernels, transB, vecB, k16),
+            (false, true) => PickB<KMajorVecLayout>(kernels, transB, vecB, k16),
+            (true, false) => PickB<RMajorLayout>(kernels, transB, vecB, k16),
+            (true, true) => PickB<RMajorVecLayout>(kernels, transB, vecB, k16),
         };
         launch(config, p, a, b, c);
     }
@@ -136,13 +138,18 @@ public static class IlgpuGemm
     }
 
     private static Action<KernelConfig, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> PickB<TA>(
-        KernelCache kernels, bool transB, bool vecB) where TA : struct, IOperandLayout => (transB, vecB) switch
+        KernelCache kernels, bool transB, bool vecB, bool k16) where TA : struct, IOperandLayout => (transB, vecB) switch
     {
-        (false, false) => kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, RMajorLayout>),
-        (false, true) => kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, RMajorVecLayout>),
-        (true, false) => kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, KMajorLayout>),
-        (true, true) => kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, KMajorVecLayout>),
+        (false, false) => Pick<TA, RMajorLayout>(kernels, k16),
+        (false, true) => Pick<TA, RMajorVecLayout>(kernels, k16),
+        (true, false) => Pick<TA, KMajorLayout>(kernels, k16),
+        (true, true) => Pick<TA, KMajorVecLayout>(kernels, k16),
     };
+
+    private static Action<KernelConfig, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> Pick<TA, TB>(KernelCache kernels, bool k16)
+        where TA : struct, IOperandLayout where TB : struct, IOperandLayout =>
+        k16 ? kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled16<TA, TB>)
+            : kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, TB>);
 
     private static void Check(string name, int rows, int cols, int ld, long stride, int batch, long length, bool trans) =>
         Check("Sgemm", name, rows, cols, ld, stride, batch, length, trans);
