@@ -109,8 +109,7 @@ internal static partial class PtxRewrite
             }
             else if (a.Success && !bad.Contains(a.Groups[2].Value))
             {
-                // The address is no longer needed: drop the line (keep the line count for readability of diffs).
-                sb.Append("\t// ").Append(a.Groups[1].Value).Append(" was ").Append(a.Groups[2].Value).Append("'s address");
+                // The address is no longer needed: the line is left empty (the line count stays, for diffs).
             }
             else if (st.Success && owner.TryGetValue(st.Groups[3].Value, out string? sd) && !bad.Contains(sd))
                 sb.Append(st.Groups[1].Value).Append("mov.b").Append(st.Groups[2].Value).Append('\t').Append(Register(sd)).Append(", ").Append(st.Groups[4].Value).Append(';');
