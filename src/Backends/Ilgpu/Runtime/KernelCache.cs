@@ -110,7 +110,8 @@ public sealed class KernelCache
     /// ILGPU's local operand depots become registers (<see cref="PtxRewrite.PromoteDepots"/>) and the entry gets launch
     /// bounds of <paramref name="maxThreads"/> threads and at least <paramref name="minBlocks"/> blocks per SM
     /// (<see cref="PtxRewrite.AddLaunchBounds"/>). Other accelerators, <c>EMBER_PTX_REWRITE=0</c> in the environment,
-    /// or a failure to load the rewritten module, give the plain kernel (the last with a trace warning).
+    /// or a failure to load the rewritten module, give the plain kernel (the last with a trace warning). The cache entry
+    /// is the one <see cref="Grouped{T1, T2, T3, T4}"/> would use: load a given kernel through one of the two only.
     /// </summary>
     public Action<KernelConfig, T1, T2, T3, T4> GroupedTuned<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel, int maxThreads, int minBlocks)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct =>
