@@ -227,7 +227,10 @@ static void DumpPtx(string dir)
         var compiled = (PTXCompiledKernel)backend.Compile(
             EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
         File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
-        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars");
+        // What CUDA loads (IlgpuMmaGemm: depots promoted to registers, launch bounds 256 threads x 2 blocks per SM).
+        string tuned = PtxRewrite.Tune(compiled.PTXAssembly, MmaKernels.Threads, 2);
+        File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
+        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars ({name}.tuned.ptx: {tuned.Length})");
     }
     Mma("mma_tf32_nt", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
     Mma("mma_tf32_nn", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, RMajorLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
@@ -237,6 +240,8 @@ static void DumpPtx(string dir)
     Mma("mma_tf32_nt_ldmatrix", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_pipeline", MmaKernels.GemmPipelined<F16Mma, MmaKernels.NativePath, MmaKernels.DirectOutput>);
     Mma("mma_tf32_nt_pipeline", MmaKernels.GemmPipelined<Tf32Mma, MmaKernels.NativePath, MmaKernels.DirectOutput>);
+    Mma("mma_f16_nt_pipeline_ldmatrix", MmaKernels.GemmPipelined<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
+    Mma("mma_bf16_nt_pipeline_ldmatrix", MmaKernels.GemmPipelined<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);
     void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged
     {

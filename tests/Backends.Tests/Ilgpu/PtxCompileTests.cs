@@ -285,6 +285,10 @@ public class PtxCompileTests
             Assert.That(ptx, Does.Contain("__shared_alloca0[40960]"), "A's and B's double buffers: 4 x 128 x 20 words");
             Assert.That(ptx, Does.Not.Contain("ld.shared"), "every fragment through ldmatrix");
             AssertNoWideOperandSlots(ptx);
+            string tuned = PtxRewrite.Tune(ptx, MmaKernels.Threads, 2);
+            AssertNoLocalMemory(tuned);
+            Assert.That(Count(tuned, instruction), Is.EqualTo(32));
+            Assert.That(Count(tuned, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(12));
         }
         string plain = Ptx(typeof(MmaKernels), nameof(MmaKernels.Gemm), mma, typeof(KMajorVecLayout), typeof(KMajorVecLayout),
             typeof(MmaKernels.NativePath), typeof(MmaKernels.DirectOutput));
@@ -344,7 +348,24 @@ public class PtxCompileTests
             Assert.That(Count(ld, "cp.async.cg.shared.global"), Is.EqualTo(8));
             Assert.That(Count(ld, ".shared .align"), Is.EqualTo(1), "one shared allocation");
             AssertNoWideOperandSlots(ld);
+            // What CUDA loads: ptxas keeps every local slot in memory in a kernel with cp.async, so the rewrite must
+            // leave none (and no local access at all), with the instructions unchanged.
+            foreach (string kernel in new[] { ptx, ld })
+            {
+                string tuned = PtxRewrite.Tune(kernel, MmaKernels.Threads, 2);
+                AssertNoLocalMemory(tuned);
+                Assert.That(Count(tuned, instruction), Is.EqualTo(32));
+                Assert.That(Count(tuned, "cp.async.cg.shared.global"), Is.EqualTo(8));
+                Assert.That(tuned, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
+            }
         }
+    }
+
+    /// <summary>No local slot is declared or accessed (ld.local/st.local) in <paramref name="ptx"/>.</summary>
+    private static void AssertNoLocalMemory(string ptx)
+    {
+        Assert.That(ptx, Does.Not.Contain(".local .align"), "a local slot ptxas would keep in memory");
+        Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"), "a local access");
     }
 
     // ILGPU passes every inline-PTX operand through a local slot (__local_depotN). ptxas (CUDA 13, sm_90) promoted the

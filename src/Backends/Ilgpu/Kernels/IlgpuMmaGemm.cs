@@ -170,13 +170,22 @@ public static class IlgpuMmaGemm
         new Index3D((n + MmaKernels.BN - 1) / MmaKernels.BN, (m + MmaKernels.BM - 1) / MmaKernels.BM, z),
         new Index3D(MmaKernels.Threads, 1, 1));
 
+    /// <summary>
+    /// Loads a GEMM kernel; on CUDA with its PTX rewritten (<see cref="KernelCache.GroupedTuned{T1, T2, T3, T4}"/>): the
+    /// inline-PTX operand depots in registers (ptxas leaves them in local memory in the cp.async kernel) and launch bounds
+    /// of 256 threads, two blocks per SM, so at most 128 registers a thread.
+    /// </summary>
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Load(
+        KernelCache kernels, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel) =>
+        kernels.GroupedTuned(kernel, MmaKernels.Threads, 2);
+
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pipelined<T, TE>(
         KernelCache kernels, bool native, bool ldMatrix) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput => (native, ldMatrix) switch
         {
-            (true, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.NativePath, TE>),
-            (true, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.NativeLdMatrixPath, TE>),
-            (false, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.EmulatedPath, TE>),
-            (false, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.GemmPipelined<T, MmaKernels.EmulatedLdMatrixPath, TE>),
+            (true, false) => Load(kernels, MmaKernels.GemmPipelined<T, MmaKernels.NativePath, TE>),
+            (true, true) => Load(kernels, MmaKernels.GemmPipelined<T, MmaKernels.NativeLdMatrixPath, TE>),
+            (false, false) => Load(kernels, MmaKernels.GemmPipelined<T, MmaKernels.EmulatedPath, TE>),
+            (false, true) => Load(kernels, MmaKernels.GemmPipelined<T, MmaKernels.EmulatedLdMatrixPath, TE>),
         };
 
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pick<T, TE>(
@@ -204,8 +213,8 @@ public static class IlgpuMmaGemm
         where T : struct, IMmaType where TA : struct, IOperandLayout where TX : struct, MmaKernels.IMmaPath where TE : struct, MmaKernels.IMmaOutput =>
         (transB, vecB) switch
     {
-        (false, _) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, RMajorLayout, TX, TE>),
-        (true, false) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, KMajorLayout, TX, TE>),
-        (true, true) => kernels.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(MmaKernels.Gemm<T, TA, KMajorVecLayout, TX, TE>),
+        (false, _) => Load(kernels, MmaKernels.Gemm<T, TA, RMajorLayout, TX, TE>),
+        (true, false) => Load(kernels, MmaKernels.Gemm<T, TA, KMajorLayout, TX, TE>),
+        (true, true) => Load(kernels, MmaKernels.Gemm<T, TA, KMajorVecLayout, TX, TE>),
     };
 }

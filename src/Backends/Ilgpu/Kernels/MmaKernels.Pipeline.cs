@@ -29,6 +29,11 @@ namespace Ember.Ilgpu;
 /// 64×64 warp tiles would need 128 accumulators (over 200 registers), one block per SM and no latency hiding by
 /// other blocks. Off CUDA the copies are plain 16-byte copies (commit and wait do nothing) and the <c>mma</c>s are
 /// emulated per lane from the same fragment functions, so ilgpu-cpu checks the stage indexing and the swizzle.
+/// <para>
+/// On CUDA this kernel needs <see cref="PtxRewrite"/> (IlgpuMmaGemm loads it so): ptxas keeps every local variable of a
+/// kernel containing <c>cp.async</c> in memory, and ILGPU passes each inline-PTX operand through one, so as ILGPU
+/// writes it the kernel has a 1,800-byte stack and local traffic around every <c>mma</c>.
+/// </para>
 /// </summary>
 internal static partial class MmaKernels
 {

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 
 namespace Ember.Ilgpu;
 
@@ -101,6 +104,35 @@ public sealed class KernelCache
     public Action<KernelConfig, T1, T2, T3, T4> Grouped<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct =>
         Get(kernel, static (acc, k) => acc.LoadStreamKernel(k));
+
+    /// <summary>
+    /// As <see cref="Grouped{T1, T2, T3, T4}"/>, but on CUDA the PTX is rewritten before the driver compiles it:
+    /// ILGPU's local operand depots become registers (<see cref="PtxRewrite.PromoteDepots"/>) and the entry gets launch
+    /// bounds of <paramref name="maxThreads"/> threads and at least <paramref name="minBlocks"/> blocks per SM
+    /// (<see cref="PtxRewrite.AddLaunchBounds"/>). Other accelerators, <c>EMBER_PTX_REWRITE=0</c> in the environment,
+    /// or a failure to load the rewritten module, give the plain kernel (the last with a trace warning). The cache entry
+    /// is the one <see cref="Grouped{T1, T2, T3, T4}"/> would use: load a given kernel through one of the two only.
+    /// </summary>
+    public Action<KernelConfig, T1, T2, T3, T4> GroupedTuned<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel, int maxThreads, int minBlocks)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct =>
+        Get(kernel, (acc, k) =>
+        {
+            if (acc is not CudaAccelerator cuda || Environment.GetEnvironmentVariable("EMBER_PTX_REWRITE") == "0")
+                return acc.LoadStreamKernel(k);
+            try
+            {
+                var compiled = (PTXCompiledKernel)cuda.Backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(k.Method), KernelSpecialization.Empty);
+                PtxRewrite.Replace(compiled, PtxRewrite.Tune(compiled.PTXAssembly, maxThreads, minBlocks));
+                var loaded = cuda.LoadKernel(compiled);
+                var launch = loaded.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4>>();
+                return (config, a, b, c, d) => launch(cuda.DefaultStream, config, a, b, c, d);
+            }
+            catch (Exception e) when (e is CudaException or InvalidOperationException or NotSupportedException or ArgumentException or FieldAccessException)
+            {
+                System.Diagnostics.Trace.TraceWarning($"KernelCache.GroupedTuned: {k.Method.Name} loaded without the PTX rewrite ({e.Message}).");
+                return acc.LoadStreamKernel(k);
+            }
+        });
 
     /// <summary>An explicitly grouped kernel with three parameters, launched with a <see cref="KernelConfig"/>.</summary>
     public Action<KernelConfig, T1, T2, T3> Grouped<T1, T2, T3>(Action<T1, T2, T3> kernel)
