@@ -89,7 +89,7 @@ if want ncu; then   # ptxas -v of every GEMM kernel, the tensor-core loops timed
   step scaling_2_16 200 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --out "$L/scaling_2_16.md"
 fi
 if want final; then   # the session's closing measurements, then the suite once on CUDA and once on OpenCL
-  step gemm_final 200 $G GemmBench --check --sizes 1024,2048,4096,8192 --variants ${GEMM_VARIANTS:-simt,tf32,f16,bf16} --skinny
+  step gemm_final 200 $G GemmBench --check --sizes 1024,2048,4096,8192 --variants ${GEMM_VARIANTS:-simt,simt16,tf32,f16,bf16} --skinny
   step gemm_final_torch 60 python3 perf/gpu/gemm_torch.py --ember "$L/gemm_final.txt"
   step rows_final 150 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" \
     --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt

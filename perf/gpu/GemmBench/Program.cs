@@ -2,7 +2,7 @@
 //
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
 //                        [--variants simt,simt16,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
-//                        [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix|--no-ldmatrix] [--pipeline]
+//                        [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix|--no-ldmatrix] [--pipeline|--no-pipeline]
 //   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
 //
 // Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); simt16 = the same with 16 of K per shared
@@ -51,6 +51,7 @@ for (int i = 0; i < args.Length; i++)
         case "--ldmatrix": mma = mma with { LdMatrix = true }; break;
         case "--no-ldmatrix": mma = mma with { LdMatrix = false }; break;
         case "--pipeline": mma = mma with { Pipeline = true }; break;
+        case "--no-pipeline": mma = mma with { Pipeline = false }; break;
         case "--check": break;   // results are always checked; accepted for readability of the command line
         case "--variants": variants = args[++i].Split(','); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;

@@ -124,7 +124,7 @@ public static class IlgpuMmaGemm
             var kernels = device.Kernels;
             bool native = IsSupported(device), ld = options.LdMatrix ?? native;   // the emulation (ilgpu-cpu) is cheaper with plain loads
             // The cp.async loop reads both operands K-major with 16-byte aligned rows only.
-            bool pipe = options.Pipeline && !transA && vecA && transB && vecB;
+            bool pipe = (options.Pipeline ?? native) && !transA && vecA && transB && vecB;
             if (pipe && native)
             {
                 // cp.async takes raw addresses; ILGPU gives kernels no view's address, the host does.
