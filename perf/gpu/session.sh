@@ -99,7 +99,7 @@ if want final; then   # the session's closing measurements, then the suite once 
   wait
 fi
 if want cpufinal; then   # the CPU GEMM blocking sweep at 16 threads and the 1-16-thread table (nothing else running)
-  for v in "" MC=224 MC=84 KC=384 NC=2048; do
+  for v in "" MC=224 KC=384; do
     n=${v:-default}; step cpu_block_${n/=/_} 40 env ${v:+EMBER_GEMM_$v} $G Ember.Perf --device cpu --threads 16 --workload sgemm --sizes 1024,2048,4096 --warmup 2 --repeat 5
   done
   step scaling_final_1_2_16 240 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_final_1_2_16.md"

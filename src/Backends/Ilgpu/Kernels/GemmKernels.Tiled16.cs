@@ -105,17 +105,7 @@ internal static partial class GemmKernels
                 acc = Step(acc, As4, Bs4, s0 + s * Row4, tyM, txN);
         }
 
-        bool vecC = p.VecC != 0 && n0 + BN <= p.N;
-        int mA = m0 + (tyM << 2), mB = mA + 64;
-        int nA = n0 + (txN << 2), nB = nA + 64;
-        WriteRow(c, cBase, p, mA, nA, nB, acc.R0, vecC);
-        WriteRow(c, cBase, p, mA + 1, nA, nB, acc.R1, vecC);
-        WriteRow(c, cBase, p, mA + 2, nA, nB, acc.R2, vecC);
-        WriteRow(c, cBase, p, mA + 3, nA, nB, acc.R3, vecC);
-        WriteRow(c, cBase, p, mB, nA, nB, acc.R4, vecC);
-        WriteRow(c, cBase, p, mB + 1, nA, nB, acc.R5, vecC);
-        WriteRow(c, cBase, p, mB + 2, nA, nB, acc.R6, vecC);
-        WriteRow(c, cBase, p, mB + 3, nA, nB, acc.R7, vecC);
+        WriteTile(c, cBase, p, m0, n0, tyM, txN, acc);
     }
 
     /// <summary>The index of this thread's first element of the K slice at 0, as <see cref="LoadFull{TL}"/> computes it.</summary>

@@ -118,6 +118,13 @@ internal static partial class GemmKernels
             acc = Slice(acc, As4, Bs4, buf * BK * Row4, tyM, txN);
         }
 
+        WriteTile(c, cBase, p, m0, n0, tyM, txN, acc);
+    }
+
+    /// <summary>Writes this thread's 8×8 accumulators (rows tyM·4 + {0..3, 64..67}, columns txN·4 + {0..3, 64..67}) of the block at (m0, n0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteTile(ArrayView<float> c, long cBase, GemmParams p, int m0, int n0, int tyM, int txN, Acc acc)
+    {
         bool vecC = p.VecC != 0 && n0 + BN <= p.N;
         int mA = m0 + (tyM << 2), mB = mA + 64;
         int nA = n0 + (txN << 2), nB = nA + 64;

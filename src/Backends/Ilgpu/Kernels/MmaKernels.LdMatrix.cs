@@ -46,6 +46,17 @@ internal static partial class MmaKernels
         UInt4 a2 = LdMatrix<TX>(sh, shBase, aw + 32 * RowW, lane), a3 = LdMatrix<TX>(sh, shBase, aw + 48 * RowW, lane);
         int bw = 2 * Buf + buf + (wn + (j >> 1) * 8 + r) * RowW + kw + (j & 1) * 4;
         UInt4 b01 = LdMatrix<TX>(sh, shBase, bw, lane), b23 = LdMatrix<TX>(sh, shBase, bw + 16 * RowW, lane);
+        return Tile<T, TX>(acc, a0, a1, a2, a3, b01, b23, lane);
+    }
+
+    /// <summary>
+    /// The 16 <c>mma</c>s of a warp's 64×32 tile for one K step: A fragments of m-tiles 0-3, B words (b0, b1) of n-tiles
+    /// 0-1 in <paramref name="b01"/> and 2-3 in <paramref name="b23"/> (the order ldmatrix.x4 hands them out).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static MmaAcc Tile<T, TX>(MmaAcc acc, UInt4 a0, UInt4 a1, UInt4 a2, UInt4 a3, UInt4 b01, UInt4 b23, int lane)
+        where T : struct, IMmaType where TX : struct, IMmaPath
+    {
         acc.C00 = Mma<T, TX>(acc.C00, a0, b01.X, b01.Y, lane); acc.C01 = Mma<T, TX>(acc.C01, a0, b01.Z, b01.W, lane);
         acc.C02 = Mma<T, TX>(acc.C02, a0, b23.X, b23.Y, lane); acc.C03 = Mma<T, TX>(acc.C03, a0, b23.Z, b23.W, lane);
         acc.C10 = Mma<T, TX>(acc.C10, a1, b01.X, b01.Y, lane); acc.C11 = Mma<T, TX>(acc.C11, a1, b01.Z, b01.W, lane);

@@ -235,15 +235,7 @@ internal static partial class MmaKernels
             sh[PipeBWord(bs, wn, 1, g, q, kw, 0)], sh[PipeBWord(bs, wn, 1, g, q, kw, 1)]);
         UInt4 b23 = new(sh[PipeBWord(bs, wn, 2, g, q, kw, 0)], sh[PipeBWord(bs, wn, 2, g, q, kw, 1)],
             sh[PipeBWord(bs, wn, 3, g, q, kw, 0)], sh[PipeBWord(bs, wn, 3, g, q, kw, 1)]);
-        acc.C00 = T.Mma(acc.C00, a0, b01.X, b01.Y); acc.C01 = T.Mma(acc.C01, a0, b01.Z, b01.W);
-        acc.C02 = T.Mma(acc.C02, a0, b23.X, b23.Y); acc.C03 = T.Mma(acc.C03, a0, b23.Z, b23.W);
-        acc.C10 = T.Mma(acc.C10, a1, b01.X, b01.Y); acc.C11 = T.Mma(acc.C11, a1, b01.Z, b01.W);
-        acc.C12 = T.Mma(acc.C12, a1, b23.X, b23.Y); acc.C13 = T.Mma(acc.C13, a1, b23.Z, b23.W);
-        acc.C20 = T.Mma(acc.C20, a2, b01.X, b01.Y); acc.C21 = T.Mma(acc.C21, a2, b01.Z, b01.W);
-        acc.C22 = T.Mma(acc.C22, a2, b23.X, b23.Y); acc.C23 = T.Mma(acc.C23, a2, b23.Z, b23.W);
-        acc.C30 = T.Mma(acc.C30, a3, b01.X, b01.Y); acc.C31 = T.Mma(acc.C31, a3, b01.Z, b01.W);
-        acc.C32 = T.Mma(acc.C32, a3, b23.X, b23.Y); acc.C33 = T.Mma(acc.C33, a3, b23.Z, b23.W);
-        return acc;
+        return Tile<T, TX>(acc, a0, a1, a2, a3, b01, b23, 0);   // native here: the lane is not used
     }
 
     /// <summary>
@@ -262,15 +254,7 @@ internal static partial class MmaKernels
         // B: two n-tiles per load: (tile words 0-3, 4-7, next tile 0-3, 4-7): b0, b1 of each.
         int bs = cur + BM * KW, br = wn + (j >> 1) * 8 + r, bw = kw + (j & 1) * 4;
         UInt4 b01 = LdMatrix<TX>(sh, shBase, bs + Swizzle(br, bw), lane), b23 = LdMatrix<TX>(sh, shBase, bs + Swizzle(br + 16, bw), lane);
-        acc.C00 = Mma<T, TX>(acc.C00, a0, b01.X, b01.Y, lane); acc.C01 = Mma<T, TX>(acc.C01, a0, b01.Z, b01.W, lane);
-        acc.C02 = Mma<T, TX>(acc.C02, a0, b23.X, b23.Y, lane); acc.C03 = Mma<T, TX>(acc.C03, a0, b23.Z, b23.W, lane);
-        acc.C10 = Mma<T, TX>(acc.C10, a1, b01.X, b01.Y, lane); acc.C11 = Mma<T, TX>(acc.C11, a1, b01.Z, b01.W, lane);
-        acc.C12 = Mma<T, TX>(acc.C12, a1, b23.X, b23.Y, lane); acc.C13 = Mma<T, TX>(acc.C13, a1, b23.Z, b23.W, lane);
-        acc.C20 = Mma<T, TX>(acc.C20, a2, b01.X, b01.Y, lane); acc.C21 = Mma<T, TX>(acc.C21, a2, b01.Z, b01.W, lane);
-        acc.C22 = Mma<T, TX>(acc.C22, a2, b23.X, b23.Y, lane); acc.C23 = Mma<T, TX>(acc.C23, a2, b23.Z, b23.W, lane);
-        acc.C30 = Mma<T, TX>(acc.C30, a3, b01.X, b01.Y, lane); acc.C31 = Mma<T, TX>(acc.C31, a3, b01.Z, b01.W, lane);
-        acc.C32 = Mma<T, TX>(acc.C32, a3, b23.X, b23.Y, lane); acc.C33 = Mma<T, TX>(acc.C33, a3, b23.Z, b23.W, lane);
-        return acc;
+        return Tile<T, TX>(acc, a0, a1, a2, a3, b01, b23, lane);
     }
 
     /// <summary>Off CUDA: what <see cref="PipeStep{T, TX}"/>'s 16 <c>mma</c>s leave in this lane (as <see cref="Emulate{T}"/>, other lanes' fragments recomputed).</summary>
