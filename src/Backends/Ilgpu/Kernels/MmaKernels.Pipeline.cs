@@ -53,22 +53,10 @@ internal static partial class MmaKernels
         int g = lane >> 2, q = lane & 3;
         int wm = (warp >> 2) * 64, wn = (warp & 3) * 32;
         int m0 = Grid.IdxY * BM, n0 = Grid.IdxX * BN;
-        long z = Grid.IdxZ;
-        long aBase, bBase, cBase = z * p.StrideC;
-        int depth = p.K;
-        if (TE.Split())
-        {
-            // K slab z of one product (both operands K-major): the chunk is a whole number of slabs, so aligned.
-            long k0 = z * p.KChunk;
-            depth = IntrinsicMath.Min(p.K - (int)k0, p.KChunk);
-            aBase = k0;
-            bBase = k0;
-        }
-        else
-        {
-            aBase = z * p.StrideA;
-            bBase = z * p.StrideB;
-        }
+        // Both operands K-major: a split's K slab starts k0 elements into each row (a whole number of slabs, so aligned).
+        var o = SlabOrigin<KMajorVecLayout, KMajorVecLayout, TE>(p);
+        long aBase = o.A, bBase = o.B, cBase = o.C;
+        int depth = o.Depth;
 
         // One allocation: its shared address is taken by ILGPU's name for it (see SharedBase).
         ArrayView<uint> sh = SharedMemory.Allocate<uint>(Stages * StageW);

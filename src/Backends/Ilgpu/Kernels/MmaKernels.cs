@@ -41,22 +41,9 @@ internal static partial class MmaKernels
         int g = lane >> 2, q = lane & 3;
         int wm = (warp >> 2) * 64, wn = (warp & 3) * 32;
         int m0 = Grid.IdxY * BM, n0 = Grid.IdxX * BN;
-        long z = Grid.IdxZ;
-        long aBase, bBase, cBase = z * p.StrideC;
-        int depth = p.K;
-        if (TE.Split())
-        {
-            // This slab's operands start k0 along K; its depth is what is left of K, at most one chunk.
-            long k0 = z * p.KChunk;
-            depth = IntrinsicMath.Min(p.K - (int)k0, p.KChunk);
-            aBase = TA.KMajor() ? k0 : k0 * p.Lda;
-            bBase = TB.KMajor() ? k0 : k0 * p.Ldb;
-        }
-        else
-        {
-            aBase = z * p.StrideA;
-            bBase = z * p.StrideB;
-        }
+        var o = SlabOrigin<TA, TB, TE>(p);
+        long aBase = o.A, bBase = o.B, cBase = o.C;
+        int depth = o.Depth;
 
         ArrayView<uint> As, Bs, all = default;
         uint shBase = 0;
@@ -122,6 +109,23 @@ internal static partial class MmaKernels
         WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0, acc.C10, acc.C11, acc.C12, acc.C13);
         WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0, acc.C20, acc.C21, acc.C22, acc.C23);
         WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0, acc.C30, acc.C31, acc.C32, acc.C33);
+    }
+
+    /// <summary>Where grid z's product starts in A, B and C (element offsets) and how deep its K is.</summary>
+    private readonly record struct Origin(long A, long B, long C, int Depth);
+
+    /// <summary>
+    /// Grid z's <see cref="Origin"/>: batch entry z (strides), or with <see cref="SplitOutput"/> the K slab
+    /// [z · KChunk, (z + 1) · KChunk) of one product, its depth what is left of K, at most one chunk.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Origin SlabOrigin<TA, TB, TE>(GemmParams p)
+        where TA : struct, IOperandLayout where TB : struct, IOperandLayout where TE : struct, IMmaOutput
+    {
+        long z = Grid.IdxZ;
+        if (!TE.Split()) return new Origin(z * p.StrideA, z * p.StrideB, z * p.StrideC, p.K);
+        long k0 = z * p.KChunk;
+        return new Origin(TA.KMajor() ? k0 : k0 * p.Lda, TB.KMajor() ? k0 : k0 * p.Ldb, z * p.StrideC, IntrinsicMath.Min(p.K - (int)k0, p.KChunk));
     }
 
     /// <summary>Loads a whole slab of one operand into shared buffer 0 (the prologue).</summary>
