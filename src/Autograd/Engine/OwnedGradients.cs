@@ -24,15 +24,17 @@ internal sealed class OwnedGradients
     private readonly List<Storage> born = [];
 
     /// <summary>Runs a built-in formula, recording what it allocates; disposes what it made but does not return.</summary>
+    /// <remarks>Runs for every node of every backward pass: no closure, no set (a formula returns one to three gradients).</remarks>
     public Tensor?[] Apply(Node node, Tensor grad)
     {
-        var results = Record(() => node.Apply(grad));
-        var returned = new HashSet<Storage>(ReferenceEqualityComparer.Instance);
-        foreach (var g in results) if (g is not null) returned.Add(g.Storage);
+        Tensor?[] results;
+        var previous = Open();
+        try { results = node.Apply(grad); }
+        finally { AllocationRecorder.End(previous); }
         foreach (var st in born)
         {
-            if (returned.Contains(st)) refs.TryAdd(st, 0);     // held once the engine stores the gradients
-            else st.Dispose();                                // a temporary of the formula: nothing can reach it
+            if (Views(results, st)) refs.TryAdd(st, 0);     // held once the engine stores the gradients
+            else st.Dispose();                               // a temporary of the formula: nothing can reach it
         }
         return results;
     }
@@ -40,7 +42,10 @@ internal sealed class OwnedGradients
     /// <summary>a + b as a new recorded gradient (held once); drops the engine's references to a and b.</summary>
     public Tensor Sum(Tensor a, Tensor b)
     {
-        var sum = Record(() => a + b);
+        Tensor sum;
+        var previous = Open();
+        try { sum = a + b; }
+        finally { AllocationRecorder.End(previous); }
         foreach (var st in born) refs.TryAdd(st, 0);
         Hold(sum);
         Drop(a);
@@ -48,10 +53,20 @@ internal sealed class OwnedGradients
         return sum;
     }
 
+    private static bool Views(Tensor?[] results, Storage st)
+    {
+        foreach (var g in results)
+            if (g is not null && ReferenceEquals(g.Storage, st)) return true;
+        return false;
+    }
+
     /// <summary>Runs <paramref name="action"/> (the slice-gradient bookkeeping), holding each storage it allocates once.</summary>
     public bool Track(Func<bool> action)
     {
-        bool result = Record(action);
+        bool result;
+        var previous = Open();
+        try { result = action(); }
+        finally { AllocationRecorder.End(previous); }
         foreach (var st in born) refs[st] = 1;
         return result;
     }
@@ -89,11 +104,10 @@ internal sealed class OwnedGradients
     /// <summary>True when the engine's reference being processed is the only one to <paramref name="t"/>'s recorded storage.</summary>
     public bool IsExclusive(Tensor t) => refs.TryGetValue(t.Storage, out int n) && n == 1;
 
-    private T Record<T>(Func<T> f)
+    // Starts recording into `born` (cleared); the caller ends it with AllocationRecorder.End(previous).
+    private List<Storage>? Open()
     {
         born.Clear();
-        var previous = AllocationRecorder.Begin(born);
-        try { return f(); }
-        finally { AllocationRecorder.End(previous); }
+        return AllocationRecorder.Begin(born);
     }
 }
