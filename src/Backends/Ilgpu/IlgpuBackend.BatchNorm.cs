@@ -26,7 +26,7 @@ public sealed partial class IlgpuBackend
 
         void F<T, R>() where T : unmanaged where R : struct, IReal<T> =>
             LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<double>, ArrayView<double>, ArrayView<double>, long, long, double, int, int>(
-                d, BK.Forward<T, R>)(Rows(d, c), At<T>(x), At<T>(weight ?? x), At<T>(bias ?? x), At<T>(y), At<double>(mean), At<double>(variance), At<double>(rstd),
+                d, BK.Forward<T, R>)(Rows(d, c), ViewAt<T>(x), ViewAt<T>(weight ?? x), ViewAt<T>(bias ?? x), ViewAt<T>(y), ViewAt<double>(mean), ViewAt<double>(variance), ViewAt<double>(rstd),
                 n, hw, eps, weight is null ? 0 : 1, bias is null ? 0 : 1);
     }
 
@@ -49,11 +49,8 @@ public sealed partial class IlgpuBackend
 
         void B<T, R>() where T : unmanaged where R : struct, IReal<T> =>
             LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<double>, ArrayView<double>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, int>(
-                d, BK.Backward<T, R>)(Rows(d, c), At<T>(grad), At<T>(x), At<T>(weight ?? x), At<double>(mean), At<double>(rstd),
-                At<T>(gradX ?? x), At<T>(gradWeight ?? x), At<T>(gradBias ?? x), n, hw,
+                d, BK.Backward<T, R>)(Rows(d, c), ViewAt<T>(grad), ViewAt<T>(x), ViewAt<T>(weight ?? x), ViewAt<double>(mean), ViewAt<double>(rstd),
+                ViewAt<T>(gradX ?? x), ViewAt<T>(gradWeight ?? x), ViewAt<T>(gradBias ?? x), n, hw,
                 (weight is null ? 0 : 1) | (gradX is null ? 0 : 2) | (gradWeight is null ? 0 : 4) | (gradBias is null ? 0 : 8));
     }
-
-    // A view of the tensor's storage from its first element (contiguous tensors only).
-    private static ArrayView<T> At<T>(Tensor t) where T : unmanaged => ViewOf<T>(t).SubView(t.StorageOffset);
 }

@@ -64,9 +64,9 @@ public sealed partial class IlgpuBackend
     {
         if (!Blas(a, b, c, out var l)) return false;
         IlgpuGemm.Sgemm(d, l.TransA, l.TransB, (int)m, (int)n, (int)k,
-            1f, ViewOf<float>(a).SubView(a.StorageOffset), l.Lda, l.StrideA,
-            ViewOf<float>(b).SubView(b.StorageOffset), l.Ldb, l.StrideB,
-            accumulate ? 1f : 0f, ViewOf<float>(c).SubView(c.StorageOffset), l.Ldc, l.StrideC, (int)batch);
+            1f, ViewAt<float>(a), l.Lda, l.StrideA,
+            ViewAt<float>(b), l.Ldb, l.StrideB,
+            accumulate ? 1f : 0f, ViewAt<float>(c), l.Ldc, l.StrideC, (int)batch);
         return true;
     }
 
@@ -78,9 +78,9 @@ public sealed partial class IlgpuBackend
         if (batch == 0 || batch > 65535 || (m + MmaKernels.BM - 1) / MmaKernels.BM > 65535) return false;   // grid limits
         var precision = c.DType == DType.Float16 ? MmaPrecision.Float16 : MmaPrecision.BFloat16;
         IlgpuMmaGemm.Gemm16(d, precision, l.TransA, l.TransB, (int)m, (int)n, (int)k,
-            1f, ViewOf<ushort>(a).SubView(a.StorageOffset), l.Lda, l.StrideA,
-            ViewOf<ushort>(b).SubView(b.StorageOffset), l.Ldb, l.StrideB,
-            accumulate ? 1f : 0f, ViewOf<ushort>(c).SubView(c.StorageOffset), l.Ldc, l.StrideC, (int)batch);
+            1f, ViewAt<ushort>(a), l.Lda, l.StrideA,
+            ViewAt<ushort>(b), l.Ldb, l.StrideB,
+            accumulate ? 1f : 0f, ViewAt<ushort>(c), l.Ldc, l.StrideC, (int)batch);
         return true;
     }
 

@@ -178,15 +178,15 @@ public sealed partial class IlgpuBackend
                 long chunk = Math.Max(8, (rows + 127) / 128), parts = Math.Max(1, (rows + chunk - 1) / chunk);
                 var part = Tensor.Empty([2 * parts * cols], x.DType, x.Device);
                 LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, long, TensorOffsets>(d, RK.LayerNormParamsPartial<T, R>)(
-                    Count(cols * parts), ViewOf<T>(grad), ViewOf<T>(x), ViewOf<T>(mean), ViewOf<T>(rstd), ViewOf<T>(part).SubView(part.StorageOffset),
+                    Count(cols * parts), ViewOf<T>(grad), ViewOf<T>(x), ViewOf<T>(mean), ViewOf<T>(rstd), ViewAt<T>(part),
                     rows, cols, chunk, p);
                 if (WarpRows(d))
                     LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, TensorOffsets, int, int>(d, WK.LayerNormParamsFinish<T, R>)(
-                        WarpRowLaunch(d, cols), ViewOf<T>(part).SubView(part.StorageOffset), ViewOf<T>(gradWeight ?? gradBias!), ViewOf<T>(gradBias ?? gradWeight!),
+                        WarpRowLaunch(d, cols), ViewAt<T>(part), ViewOf<T>(gradWeight ?? gradBias!), ViewOf<T>(gradBias ?? gradWeight!),
                         parts, cols, p, gradWeight is null ? 0 : 1, gradBias is null ? 0 : 1);
                 else
                     LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, TensorOffsets, int, int>(d, RK.LayerNormParamsFinish<T, R>)(
-                        Count(cols), ViewOf<T>(part).SubView(part.StorageOffset), ViewOf<T>(gradWeight ?? gradBias!), ViewOf<T>(gradBias ?? gradWeight!),
+                        Count(cols), ViewAt<T>(part), ViewOf<T>(gradWeight ?? gradBias!), ViewOf<T>(gradBias ?? gradWeight!),
                         parts, cols, p, gradWeight is null ? 0 : 1, gradBias is null ? 0 : 1);
             }
         }

@@ -125,6 +125,9 @@ public sealed partial class IlgpuBackend : IBackend
     /// <summary>The whole storage of <paramref name="t"/> as a typed view (kernels add the tensor's offset).</summary>
     internal static ArrayView<T> ViewOf<T>(Tensor t) where T : unmanaged => ((IlgpuStorage)t.Storage).View<T>();
 
+    /// <summary>The storage's view from the tensor's first element (for kernels that index a contiguous tensor from 0).</summary>
+    internal static ArrayView<T> ViewAt<T>(Tensor t) where T : unmanaged => ViewOf<T>(t).SubView(t.StorageOffset);
+
     /// <summary>The auto-grouped launcher of <paramref name="kernel"/> on <paramref name="d"/>, loaded once.</summary>
     internal static TLauncher Load<TKernel, TLauncher>(IlgpuDevice d, TKernel kernel, Func<Accelerator, TKernel, TLauncher> load)
         where TKernel : Delegate where TLauncher : Delegate => d.Kernels.Get(kernel, load);
