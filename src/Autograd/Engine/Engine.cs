@@ -131,11 +131,12 @@ internal static class Engine
                     }
                 }
 
+                // Slices and owned memory exist under the same condition (neither createGraph nor anomaly mode).
                 if (slices != null && node is OpNode { Kind: OpKind.Slice } slice && slice.Next[0] is { } into
-                    && (owned?.Track(() => slices.TryAdd(into, slice.Args, grad, buffers)) ?? slices.TryAdd(into, slice.Args, grad, buffers)))
+                    && owned!.Track(() => slices.TryAdd(into, slice.Args, grad, buffers)))
                 {
-                    owned?.Drop(grad);
-                    if (!retainGraph) node.Release(disposeScratch: owned != null);
+                    owned.Drop(grad);
+                    if (!retainGraph) node.Release(disposeScratch: true);
                     ReleaseDependencies(node, dependencies, ready);
                     continue;
                 }
