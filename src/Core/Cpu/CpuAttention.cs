@@ -36,20 +36,11 @@ internal static class CpuAttention
                 TensorPrimitives.Multiply(x, sc, x);
                 T m = TensorPrimitives.Max<T>(x);           // subtract the row max: exp never overflows
                 TensorPrimitives.Subtract(x, m, x);
-                // float32: exp and its sum in one pass (FastMath.ExpNonPositiveSum; every x − m ≤ 0 here).
-                T sum = typeof(T) == typeof(float)
-                    ? T.CreateTruncating(FastMath.ExpNonPositiveSum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x)))
-                    : Exp(x);
+                T sum = FastMath.ExpNonPositiveSum(x);   // exp and its sum in one pass (every x − m ≤ 0 here)
                 TensorPrimitives.Multiply(x, T.One / sum, x);
                 row[valid..].Clear();
             }
         }, cols);
-    }
-
-    private static T Exp<T>(Span<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        TensorPrimitives.Exp<T>(x, x);
-        return TensorPrimitives.Sum<T>(x);
     }
 
     /// <summary>In place: dp ← p ⊙ (dp − Σ dp ⊙ p)·scale, row by row (p and dp contiguous [b, l, s]).</summary>

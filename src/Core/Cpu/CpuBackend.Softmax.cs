@@ -40,17 +40,7 @@ public sealed partial class CpuBackend
                 }
                 else
                 {
-                    T s;
-                    if (typeof(T) == typeof(float))
-                    {
-                        // exp and its sum in one pass; ys = x − m ≤ 0 (or NaN).
-                        s = T.CreateTruncating(FastMath.ExpNonPositiveSum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(ys)));
-                    }
-                    else
-                    {
-                        TensorPrimitives.Exp(ys, ys);
-                        s = TensorPrimitives.Sum<T>(ys);
-                    }
+                    T s = FastMath.ExpNonPositiveSum(ys);   // exp and its sum in one pass; ys = x − m ≤ 0 (or NaN)
                     TensorPrimitives.Multiply(ys, T.One / s, ys);
                 }
             }

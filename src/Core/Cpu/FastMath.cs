@@ -160,6 +160,20 @@ internal static class FastMath
     }
 
     /// <summary>
+    /// <see cref="ExpNonPositiveSum(Span{float})"/> for any float type: float32 through the one-pass exp, others through
+    /// <see cref="ExpSum{T}"/>. Every x must be ≤ 0 (or NaN): a row with its maximum subtracted.
+    /// </summary>
+    public static T ExpNonPositiveSum<T>(Span<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float) ? T.CreateTruncating(ExpNonPositiveSum(MemoryMarshal.Cast<T, float>(x))) : ExpSum(x);
+
+    /// <summary>x ← e^x in place for any x (the BCL's vector exp) and returns Σ e^x.</summary>
+    public static T ExpSum<T>(Span<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TensorPrimitives.Exp<T>(x, x);
+        return TensorPrimitives.Sum<T>(x);
+    }
+
+    /// <summary>
     /// x ← e^x in place over x ≤ 0 (softmax rows after the row maximum was subtracted) and returns Σ e^x, on AVX-512
     /// machines in one 512-bit pass; elsewhere through <see cref="TensorPrimitives.Exp{T}(ReadOnlySpan{T}, Span{T})"/>.
     /// Inputs below −87 give 0 (e^−87 ≈ 1.6e−38 is below float's normal range and negligible next to a sum ≥ 1),
