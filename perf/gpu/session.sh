@@ -21,6 +21,7 @@
 #   cpufinal the CPU GEMM blocking sweep at 16 threads and the 1, 2, 4, 8, 16-thread table                      ~6 min
 #   more     host<->device copies (Ember pinned staging off/on, PyTorch pageable/pinned), per-op profiles of the
 #            CUDA train steps, GC settings on gpt, and dotnet-trace of the CPU backend at 16 and 2 threads     ~4 min
+#   syncsuite rows/train steps with both syncs, then the suite on CUDA and OpenCL in parallel (SUITE_S s)     ~9 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
 #            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
 set -u
@@ -125,6 +126,14 @@ if want more; then
   step trace_cuda 90 env TRACE_DEVICE=cuda OUT="$OUT/cuda" bash perf/gpu/cpu_trace.sh 2 softmax,gpt 30
   mkdir -p "$L/cuda"; cp "$OUT"/cuda/trace_*.txt "$L"/cuda/ 2>/dev/null
   cp "$OUT"/trace_*.txt "$L"/ 2>/dev/null
+fi
+if want syncsuite; then   # call-sized: rows/train steps with both syncs, then the backend suite on CUDA and OpenCL at once
+  R=softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step rows_sync 150 python3 perf/compare.py --device cuda --repeat 20 --ember "$G Ember.Perf" --workload $R
+  step rows_read 80 $G Ember.Perf --device cuda --sync read --repeat 20 --workload $R
+  ( step suite_cuda ${SUITE_S:-400} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests ) &
+  ( step suite_opencl ${SUITE_S:-400} env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
+  wait
 fi
 if want sync; then   # rows and train steps with Ember waiting for the device as PyTorch's side does, against the old
   # one-element read; each side's row-kernel device times (Nsight Compute); gpt and sgemm on the CPU at 16 threads
