@@ -2,7 +2,7 @@
 //
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
 //                        [--variants simt,simt16,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
-//                        [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix|--no-ldmatrix] [--pipeline|--no-pipeline]
+//                        [--shapes MxNxK,...] [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix|--no-ldmatrix] [--pipeline|--no-pipeline]
 //   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
 //
 // Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); simt16 = the same with 16 of K per shared
@@ -34,6 +34,7 @@ string deviceName = "cuda:0";
 int[] sizes = [1024, 2048, 4096, 8192];
 int reps = 10;
 bool trans = true, skinny = false;
+(int M, int N, int K)[] shapes = [];
 var mma = new MmaGemmOptions();
 string[] variants = ["simt", "tf32", "f16", "bf16"];
 for (int i = 0; i < args.Length; i++)
@@ -46,6 +47,9 @@ for (int i = 0; i < args.Length; i++)
         case "--reps": reps = int.Parse(args[++i]); break;
         case "--no-trans": trans = false; break;
         case "--skinny": skinny = true; break;
+        case "--shapes":   // MxNxK list, each timed with all four transposes (NN, NT, TN, TT)
+            shapes = args[++i].Split(',').Select(t => t.Split('x').Select(int.Parse).ToArray()).Select(d => (d[0], d[1], d[2])).ToArray();
+            break;
         case "--keep-layout": mma = mma with { KeepLayout = true }; break;
         case "--no-splitk": mma = mma with { SplitK = 1 }; break;
         case "--ldmatrix": mma = mma with { LdMatrix = true }; break;
@@ -84,6 +88,9 @@ foreach (string v in variants)
         failures += Run(device, mma, v, n, n, n, true, true, reps) ? 0 : 1;
         failures += Run(device, mma, v, 4000, 4000, 4000, false, false, reps) ? 0 : 1;   // edge tiles, scalar loads
     }
+    foreach (var (sm, sn, sk) in shapes)
+        foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
+            failures += Run(device, mma, v, sm, sn, sk, ta, tb, reps) ? 0 : 1;
     if (skinny)
         foreach (int k in new[] { 8192, 32768 })
             failures += Run(device, mma, v, 256, 256, k, false, false, reps) ? 0 : 1;
