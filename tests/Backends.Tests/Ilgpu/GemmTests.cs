@@ -186,6 +186,17 @@ public class GemmTests
         Check(true, false, 24, 16, 600, GemmAlgorithm.TiledK16Async);
     }
 
+    // Rows contiguous along N (and M, transposed A) with 16-byte aligned leading dimensions but N, M not multiples of 4:
+    // the 16-byte loads of the last group of four clamped it to the last whole group (columns 8, 9 of 10 read 4, 5).
+    [TestCase(GemmAlgorithm.Tiled)]
+    [TestCase(GemmAlgorithm.TiledK16)]
+    [TestCase(GemmAlgorithm.TiledK16Async)]
+    public void PaddedAlignedRowsOfOddLength(GemmAlgorithm algo)
+    {
+        Check(false, false, 8, 10, 24, algo, pad: 2);
+        Check(true, true, 10, 8, 24, algo, pad: 2);
+    }
+
     [Test]
     public void TiledK16AsyncKZeroScalesC() => Check(false, false, 5, 6, 0, GemmAlgorithm.TiledK16Async, beta: 0.5f);
 

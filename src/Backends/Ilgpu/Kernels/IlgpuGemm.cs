@@ -104,10 +104,11 @@ public static class IlgpuGemm
         var config = new KernelConfig(
             new Index3D((n + GemmKernels.BN - 1) / GemmKernels.BN, (m + GemmKernels.BM - 1) / GemmKernels.BM, batch),
             new Index3D(GemmKernels.Threads, 1, 1));
-        // A is K-major unless transposed, B is K-major when transposed; 16-byte loads need alignment and,
-        // for operands contiguous along M/N, at least 4 rows (the clamp of edge rows stays aligned).
-        bool vecA = Vectorizable(a, lda, strideA, batch) && (!transA || m >= 4);
-        bool vecB = Vectorizable(b, ldb, strideB, batch) && (transB || n >= 4);
+        // A is K-major unless transposed, B is K-major when transposed; 16-byte loads need alignment and, for operands
+        // contiguous along M/N, a multiple of 4 rows: the loads past the last whole group of four are clamped to it, so
+        // with 10 rows (padded to 12) rows 8, 9 would read rows 4, 5.
+        bool vecA = Vectorizable(a, lda, strideA, batch) && (!transA || m % 4 == 0);
+        bool vecB = Vectorizable(b, ldb, strideB, batch) && (transB || n % 4 == 0);
         if (algorithm == GemmAlgorithm.TiledK16Async)
         {
             // Operands contiguous along M/N are copied in 16-byte chunks (aligned rows needed); K-contiguous ones
