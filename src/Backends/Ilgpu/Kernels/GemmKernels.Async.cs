@@ -14,13 +14,13 @@ namespace Ember.Ilgpu;
 /// four consecutive rows of one k are one 16-byte load). An operand whose rows are contiguous along M/N (A transposed,
 /// B not transposed) lands there unchanged: 16-byte <c>cp.async.cg</c> chunks, two per thread and stage. One that is
 /// contiguous along K (A not transposed: the NN case; B transposed) is transposed on the way, one element per
-/// <c>cp.async.ca</c> of 4 bytes, eight per thread and stage; each warp's copy covers 8 consecutive k of 4 rows, so it
-/// reads 4 × 32 bytes of global memory (whole sectors) and writes 32 distinct banks;</description></item>
+/// <c>cp.async.ca</c> of 4 bytes, eight per thread and stage; each warp's copy covers the even (or odd) k of 4 rows,
+/// so it reads 4 × 64 bytes of global memory (the other half from L1 in the next copy) and writes 32 distinct banks;</description></item>
 /// <item><description>tile rows are 128 floats unpadded (3 stages × 2 operands × 16 × 128 × 4 B = 48 KB, the static
 /// shared-memory limit; the 16-deep kernel's 132-float rows would need 49.5 KB). Instead of padding, 16-byte chunk j of
-/// k-row k is stored at chunk j XOR (k mod 8): the transposing 4-byte copies (k = 8 consecutive values, 4 rows) then hit
-/// 32 distinct banks, and the outer-product reads stay conflict-free (a warp reads an aligned run of 4 or 8 chunks of
-/// one k-row, which the XOR only permutes);</description></item>
+/// k-row k is stored at chunk j XOR (k/2 mod 8): the transposing 4-byte copies (8 k-rows of distinct k/2, 4 rows) then
+/// hit 32 distinct banks, the outer-product reads stay conflict-free (a warp reads an aligned run of 4 or 8 chunks of
+/// one k-row, which the XOR only permutes), and the two k steps of a loop trip share one XOR per operand;</description></item>
 /// <item><description>one barrier per stage: the barrier that publishes stage s also proves every warp has finished
 /// stage s − 1, whose buffer is refilled (with stage s + 2) right after it, before the k steps of stage s;</description></item>
 /// <item><description>edges: rows past M (K-major operands) are clamped (they only feed outputs never written);
@@ -73,14 +73,18 @@ internal static partial class GemmKernels
         var sh4 = sh.Cast<Float4>();
         uint shBase = AsyncSharedBase<TX>();
         int slabs = (p.K + BK16 - 1) / BK16;
+        // What each stage's copies reuse (row offsets, swizzled shared words): computed once, so a stage's copies cost
+        // a few integer instructions each.
+        var planA = Plan<TA>(p.Lda, m0, p.M, t);
+        var planB = Plan<TB>(p.Ldb, n0, p.N, t);
 
         // Prologue: stages 0 .. AsyncStages-2, one commit group each (empty ones too, so group s is always stage s).
         for (int s = 0; s < AsyncStages - 1; s++)
         {
             if (s < slabs)
             {
-                IssueTile<TA, TX>(sh, shBase, s * AStage, a, ga, aBase, p.Lda, m0, p.M, s * BK16, p.K, t);
-                IssueTile<TB, TX>(sh, shBase, s * AStage + ATile, b, gb, bBase, p.Ldb, n0, p.N, s * BK16, p.K, t);
+                IssueTile<TA, TX>(sh, shBase, s * AStage, a, ga, aBase, p.Lda, planA, s * BK16, p.K);
+                IssueTile<TB, TX>(sh, shBase, s * AStage + ATile, b, gb, bBase, p.Ldb, planB, s * BK16, p.K);
             }
             CommitAsync<TX>();
         }
@@ -96,17 +100,23 @@ internal static partial class GemmKernels
             int nx = s + AsyncStages - 1;
             if (nx < slabs)
             {
-                IssueTile<TA, TX>(sh, shBase, wr * AStage, a, ga, aBase, p.Lda, m0, p.M, nx * BK16, p.K, t);
-                IssueTile<TB, TX>(sh, shBase, wr * AStage + ATile, b, gb, bBase, p.Ldb, n0, p.N, nx * BK16, p.K, t);
+                IssueTile<TA, TX>(sh, shBase, wr * AStage, a, ga, aBase, p.Lda, planA, nx * BK16, p.K);
+                IssueTile<TB, TX>(sh, shBase, wr * AStage + ATile, b, gb, bBase, p.Ldb, planB, nx * BK16, p.K);
             }
             CommitAsync<TX>();
             // Two k steps a trip, as Tiled16's main loop (rolled: see its remarks on registers). Past K both tiles hold
             // zeros, so a partial last stage runs all 16 steps.
+            // k-rows k and k + 1 (k even) share their swizzle: chunk j at j XOR k/2, one XOR per operand and trip. The
+            // XOR keeps the chunks of the two 64-row halves apart (it is below 16), so Step's + 16 still finds the second.
             int s0 = rd * (AStage / 4);
             for (int k = 0; k < BK16; k += 2)
             {
-                acc = SwizzledStep(acc, sh4, s0, k, tyM, txN);
-                acc = SwizzledStep(acc, sh4, s0, k + 1, tyM, txN);
+                int x = k >> 1;
+                // 64-bit indices: a constant added to a 64-bit index folds into the load's immediate offset, one added
+                // to a 32-bit index before its widening does not (each load would compute its own address).
+                long ia = s0 + k * ARow4 + (tyM ^ x), ib = s0 + k * ARow4 + ATile / 4 + (txN ^ x);
+                acc = StepAt(acc, sh4, ia, ib);
+                acc = StepAt(acc, sh4, ia + ARow4, ib + ARow4);
             }
             rd = rd == AsyncStages - 1 ? 0 : rd + 1;
             wr = wr == AsyncStages - 1 ? 0 : wr + 1;
@@ -115,15 +125,10 @@ internal static partial class GemmKernels
         WriteTile(c, cBase, p, m0, n0, tyM, txN, acc);
     }
 
-    /// <summary>
-    /// One k step from the swizzled stage at Float4 <paramref name="s0"/>: as <see cref="Step"/>, with chunk j of k-row
-    /// <paramref name="k"/> at j XOR (k mod 8) (the XOR keeps the chunks of the two 64-row halves apart: it is below 16).
-    /// </summary>
+    /// <summary>One k step as <see cref="Step"/>: A's two Float4s at <paramref name="ia"/> and + 16, B's at <paramref name="ib"/> and + 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Acc SwizzledStep(Acc acc, ArrayView<Float4> sh4, int s0, int k, int tyM, int txN)
+    private static Acc StepAt(Acc acc, ArrayView<Float4> sh4, long ia, long ib)
     {
-        int row = s0 + k * ARow4, x = k & 7;
-        int ia = row + (tyM ^ x), ib = row + ATile / 4 + (txN ^ x);
         Float4 a0 = sh4[ia];
         Float4 a1 = sh4[ia + 16];
         Float4 b0 = sh4[ib];
@@ -140,54 +145,93 @@ internal static partial class GemmKernels
     }
 
     /// <summary>
-    /// Queues this thread's copies of one operand's 128 × 16 tile (rows <paramref name="r0"/>.., K from
-    /// <paramref name="k0"/>) into the swizzled k-major tile at float <paramref name="tile"/> of the shared allocation.
-    /// K-major operands: 8 elements, k = 8h + lane mod 8, rows 16·warp + 4j + lane/8 (h &lt; 2, j &lt; 4). Others: 2
-    /// 16-byte chunks, k = warp + 8h, rows 4·lane .. 4·lane + 3.
+    /// This thread's share of every stage's copies of one operand (rows <paramref name="r0"/>.. of <paramref name="rows"/>).
+    /// Element (k, row rl) of a stage tile is at float k · 128 + (rl XOR 4·(k/2 mod 8)). K-major operands: 8 elements,
+    /// k = 2·(lane mod 8) + e, rows 16·warp + lane/8 + 4j (e &lt; 2, j &lt; 4), so one warp's copy covers even (or odd) k
+    /// 0..14 of 4 rows: 32 distinct banks, and 4 × 64 bytes of global memory that the other copy reads again from L1;
+    /// as 16·warp + lane/8 has bits 2-3 clear, row + 4j lands at the float of row XOR 4j. Others: 2 chunks, k = warp
+    /// + 8h, rows 4·lane .. 4·lane + 3, at chunk lane XOR (k/2) of k-row k.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void IssueTile<TL, TX>(ArrayView<float> sh, uint shBase, int tile, ArrayView<float> x, ulong gx, long xBase,
-        int ld, int r0, int rows, int k0, int depth, int t) where TL : struct, IOperandLayout where TX : struct, IAsyncCopy
+    private static CopyPlan Plan<TL>(int ld, int r0, int rows, int t) where TL : struct, IOperandLayout
     {
         int lane = t & 31, warp = t >> 5;
-        // Written out, not as loops: ILGPU keeps C# loops rolled, and these copies are few enough to unroll.
+        CopyPlan c;
         if (TL.KMajor())
         {
-            int kk = lane & 7, rt = (warp << 4) + (lane >> 3);
-            // Element (k, row rl) goes to k · 128 + (rl XOR 4·(k mod 8)); rt has bits 2-3 clear, so rows rt + 4j land
-            // at that of rt XOR 4j (IssueRows).
-            int w = tile + kk * BM + (rt ^ (kk << 2));
-            IssueRows<TX>(sh, shBase, w, x, gx, xBase, ld, r0 + rt, rows, k0 + kk, depth);
-            IssueRows<TX>(sh, shBase, w + 8 * BM, x, gx, xBase, ld, r0 + rt, rows, k0 + 8 + kk, depth);
+            int kk = (lane & 7) << 1, rt = (warp << 4) + (lane >> 3), last = rows - 1;
+            c.K = kk;
+            c.Word = kk * BM + (rt ^ ((lane & 7) << 2));
+            c.Word1 = c.Word + BM;   // k + 1: the same swizzle
+            // Rows past the end read the last one (their outputs are never written). Element offsets within one matrix
+            // fit in 32 bits (IlgpuGemm.Check); these hold k = kk.
+            c.O0 = IntrinsicMath.Min(r0 + rt, last) * ld + kk;
+            c.O1 = IntrinsicMath.Min(r0 + rt + 4, last) * ld + kk;
+            c.O2 = IntrinsicMath.Min(r0 + rt + 8, last) * ld + kk;
+            c.O3 = IntrinsicMath.Min(r0 + rt + 12, last) * ld + kk;
         }
         else
         {
             int r = lane << 2;
-            // Columns past the end are zero-filled (a partial chunk reads only its bytes inside the row).
-            int colBytes = IntrinsicMath.Clamp((rows - r0 - r) * 4, 0, 16), rc = colBytes > 0 ? r0 + r : 0;
-            int w = tile + warp * BM + ((lane ^ warp) << 2);   // k-rows warp and warp + 8: the same swizzle
-            int k = k0 + warp;
-            CopyAsync16<TX>(sh, shBase, w, x, gx, xBase, (k < depth ? k : 0) * ld + rc, k < depth ? colBytes : 0);
-            k += 8;
-            CopyAsync16<TX>(sh, shBase, w + 8 * BM, x, gx, xBase, (k < depth ? k : 0) * ld + rc, k < depth ? colBytes : 0);
+            c.K = warp;
+            c.Word = warp * BM + ((lane ^ (warp >> 1)) << 2);
+            c.Word1 = (warp + 8) * BM + ((lane ^ ((warp + 8) >> 1)) << 2);
+            // Columns past the end are zero-filled: a partial chunk reads only its bytes inside the row, an empty one
+            // nothing (from column 0).
+            c.O2 = IntrinsicMath.Clamp((rows - r0 - r) * 4, 0, 16);
+            c.O0 = c.O2 > 0 ? r0 + r : 0;
+            c.O1 = warp * ld;
+            c.O3 = 0;
         }
+        return c;
     }
 
     /// <summary>
-    /// A K-major operand's element <paramref name="k"/> of rows <paramref name="r"/>, + 4, + 8, + 12 (rows past the end
-    /// clamped to the last; past K zero, with a valid address, k = 0) into shared floats <paramref name="w"/> XOR 0, 4, 8, 12.
+    /// Queues this thread's copies (<paramref name="c"/>) of one operand's 128 × 16 tile with K from <paramref name="k0"/>
+    /// into the tile at float <paramref name="tile"/> of the shared allocation. Elements past K are zero (source size 0,
+    /// from a valid address: k = 0). Written out, not as loops: ILGPU keeps C# loops rolled.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void IssueRows<TX>(ArrayView<float> sh, uint shBase, int w, ArrayView<float> x, ulong gx, long xBase,
-        int ld, int r, int rows, int k, int depth) where TX : struct, IAsyncCopy
+    private static void IssueTile<TL, TX>(ArrayView<float> sh, uint shBase, int tile, ArrayView<float> x, ulong gx, long xBase,
+        int ld, CopyPlan c, int k0, int depth) where TL : struct, IOperandLayout where TX : struct, IAsyncCopy
     {
-        bool inK = k < depth;
-        int bytes = inK ? 4 : 0, kc = inK ? k : 0, last = rows - 1;
-        // Element offsets within one matrix fit in 32 bits (IlgpuGemm.Check).
-        CopyAsync4<TX>(sh, shBase, w, x, gx, xBase, IntrinsicMath.Min(r, last) * ld + kc, bytes);
-        CopyAsync4<TX>(sh, shBase, w ^ 4, x, gx, xBase, IntrinsicMath.Min(r + 4, last) * ld + kc, bytes);
-        CopyAsync4<TX>(sh, shBase, w ^ 8, x, gx, xBase, IntrinsicMath.Min(r + 8, last) * ld + kc, bytes);
-        CopyAsync4<TX>(sh, shBase, w ^ 12, x, gx, xBase, IntrinsicMath.Min(r + 12, last) * ld + kc, bytes);
+        int left = depth - k0 - c.K;   // elements of K from this thread's first k of the stage on
+        if (TL.KMajor())
+        {
+            // The plan's offsets are at k = kk: + k0 (+ 1) for the stage, - kk for the address of a zero fill.
+            int dk = left > 0 ? k0 : -c.K, bytes = left > 0 ? 4 : 0;
+            int w = tile + c.Word;
+            CopyAsync4<TX>(sh, shBase, w, x, gx, xBase, c.O0 + dk, bytes);
+            CopyAsync4<TX>(sh, shBase, w ^ 4, x, gx, xBase, c.O1 + dk, bytes);
+            CopyAsync4<TX>(sh, shBase, w ^ 8, x, gx, xBase, c.O2 + dk, bytes);
+            CopyAsync4<TX>(sh, shBase, w ^ 12, x, gx, xBase, c.O3 + dk, bytes);
+            dk = left > 1 ? k0 + 1 : -c.K;
+            bytes = left > 1 ? 4 : 0;
+            w = tile + c.Word1;
+            CopyAsync4<TX>(sh, shBase, w, x, gx, xBase, c.O0 + dk, bytes);
+            CopyAsync4<TX>(sh, shBase, w ^ 4, x, gx, xBase, c.O1 + dk, bytes);
+            CopyAsync4<TX>(sh, shBase, w ^ 8, x, gx, xBase, c.O2 + dk, bytes);
+            CopyAsync4<TX>(sh, shBase, w ^ 12, x, gx, xBase, c.O3 + dk, bytes);
+        }
+        else
+        {
+            CopyAsync16<TX>(sh, shBase, tile + c.Word, x, gx, xBase, left > 0 ? c.O0 + c.O1 + k0 * ld : c.O0, left > 0 ? c.O2 : 0);
+            CopyAsync16<TX>(sh, shBase, tile + c.Word1, x, gx, xBase, left > 8 ? c.O0 + c.O1 + (k0 + 8) * ld : c.O0, left > 8 ? c.O2 : 0);
+        }
+    }
+
+    /// <summary>What <see cref="IssueTile{TL, TX}"/> reuses every stage; see <see cref="Plan{TL}"/>.</summary>
+    private struct CopyPlan
+    {
+        /// <summary>K-major: the element offsets (at k = lane mod 8) of the four rows; others: the column offset (0 if
+        /// the chunk is past the end), warp · ld, the chunk's bytes inside the row, unused.</summary>
+        public int O0, O1, O2, O3;
+        /// <summary>The first shared float written (K-major: for this thread's first k; others: its first chunk), within an operand tile.</summary>
+        public int Word;
+        /// <summary>The same for the second k (K-major: k + 1; others: its second chunk, 8 k-rows on).</summary>
+        public int Word1;
+        /// <summary>This thread's first k within a stage.</summary>
+        public int K;
     }
 
     /// <summary>
