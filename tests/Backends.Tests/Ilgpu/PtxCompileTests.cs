@@ -337,7 +337,7 @@ public class PtxCompileTests
         Assert.That(ptx, Does.Match(@"mov\.u32\s+%r\d+, __shared_alloca0;"), "the 32-bit shared base by name");
         Assert.That(Count(ptx, ".shared .align"), Is.EqualTo(1), "one shared allocation");
         Assert.That(ptx, Does.Contain($"__shared_alloca0[{GemmKernels.AsyncStages * 2 * 16 * 128 * 4}]"), "stages x (A + B) x 16 k x 128 floats");
-        Assert.That(Count(ptx, "ld.shared.v4.f32"), Is.EqualTo(8), "the k steps rolled, two a trip");
+        Assert.That(Count(ptx, "ld.shared.v4.f32"), Is.EqualTo(16), "the k steps rolled, four a trip");
         AssertNoWideOperandSlots(ptx);
         string tuned = PtxRewrite.Tune(ptx, GemmKernels.Threads, 2);
         AssertNoLocalMemory(tuned);
