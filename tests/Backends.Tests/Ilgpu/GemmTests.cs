@@ -13,11 +13,12 @@ public class GemmTests
         return a;
     }
 
-    /// <summary>Runs one (batched) SGEMM on ilgpu-cpu and compares every element with a float64 reference.</summary>
-    private static void Check(bool ta, bool tb, int m, int n, int k, GemmAlgorithm algo,
-        int batch = 1, int pad = 0, int offset = 0, float alpha = 1f, float beta = 0f, bool broadcastB = false, bool alignRows = false)
+    /// <summary>Runs one (batched) SGEMM on <paramref name="device"/> (default ilgpu-cpu) and compares every element with a float64 reference.</summary>
+    internal static void Check(bool ta, bool tb, int m, int n, int k, GemmAlgorithm algo,
+        int batch = 1, int pad = 0, int offset = 0, float alpha = 1f, float beta = 0f, bool broadcastB = false, bool alignRows = false,
+        IlgpuDevice? device = null)
     {
-        var dev = IlgpuTestDevice.Cpu;
+        var dev = device ?? IlgpuTestDevice.Cpu;
         // alignRows: leading dimensions rounded up to multiples of 4 (16-byte aligned rows for odd sizes).
         int Ld(int cols) => alignRows ? (cols + pad + 3) & ~3 : cols + pad;
         int lda = Ld(ta ? m : k), ldb = Ld(tb ? k : n), ldc = Ld(n);
@@ -32,6 +33,7 @@ public class GemmTests
         IlgpuTestDevice.FromHost(bc.View<float>(lenC), hc);
         var va = ba.View<float>(lenA).SubView(offset); var vb = bb.View<float>(lenB).SubView(offset); var vc = bc.View<float>(lenC).SubView(offset);
         IlgpuGemm.Sgemm(dev, ta, tb, m, n, k, alpha, va, lda, sa, vb, ldb, sb, beta, vc, ldc, sc, batch, algo);
+        dev.Synchronize();
         var got = IlgpuTestDevice.ToHost(bc.View<float>(lenC));
         var expected = (float[])hc.Clone();
         for (int z = 0; z < batch; z++)

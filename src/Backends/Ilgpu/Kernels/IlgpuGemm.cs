@@ -112,10 +112,12 @@ public static class IlgpuGemm
         if (algorithm == GemmAlgorithm.TiledK16Async)
         {
             // Operands contiguous along M/N are copied in 16-byte chunks (aligned rows needed); K-contiguous ones
-            // element by element (any alignment). Otherwise the register-prefetch kernel runs.
-            if ((!transA || Vectorizable(a, lda, strideA, batch)) && (transB || Vectorizable(b, ldb, strideB, batch)))
+            // element by element (any alignment). Otherwise, and on CUDA devices without cp.async (compute capability
+            // below 8.0), the register-prefetch kernel runs.
+            bool cuda = device.Accelerator.AcceleratorType == ILGPU.Runtime.AcceleratorType.Cuda;
+            bool native = IlgpuMmaGemm.IsSupported(device);
+            if ((!transA || Vectorizable(a, lda, strideA, batch)) && (transB || Vectorizable(b, ldb, strideB, batch)) && native == cuda)
             {
-                bool native = device.Accelerator.AcceleratorType == ILGPU.Runtime.AcceleratorType.Cuda;
                 if (native)
                 {
                     // cp.async takes raw addresses; ILGPU gives kernels no view's address, the host does.
