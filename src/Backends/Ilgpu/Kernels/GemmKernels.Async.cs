@@ -230,7 +230,7 @@ internal static partial class GemmKernels
     /// <summary>What <see cref="IssueTile{TL, TX}"/> reuses every stage; see <see cref="Plan{TL}"/>.</summary>
     private struct CopyPlan
     {
-        /// <summary>K-major: the element offsets (at k = lane mod 8) of the four rows; others: the column offset (0 if
+        /// <summary>K-major: the element offsets (at k = 2 · (lane mod 8)) of the four rows; others: the column offset (0 if
         /// the chunk is past the end), warp · ld, the chunk's bytes inside the row, unused.</summary>
         public int O0, O1, O2, O3;
         /// <summary>The first shared float written (K-major: for this thread's first k; others: its first chunk), within an operand tile.</summary>
