@@ -139,9 +139,10 @@ if want probe; then   # helpers' kernels against the defaults and cuBLAS, their 
   # device-wait sync, gpt's GEMM shapes on both sides, the CPU at 16 threads (each step capped: one call of < 10 min)
   step gemm_probe 150 $G GemmBench --check --sizes ${PROBE_SIZES:-4096,8192} --no-trans --variants ${PROBE_VARIANTS:-simt16,simt16a,f16,f16-w64,bf16,bf16-w64,tf32,tf32-w64}
   step gemm_probe_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm_probe.txt" --sizes ${PROBE_SIZES:-4096,8192}
-  step cuda_tests 100 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaGemmCudaTests|FullyQualifiedName~SgemmCudaTests"
   step rows_sync 120 python3 perf/compare.py --device cuda --repeat 20 --ember "$G Ember.Perf" \
     --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step cuda_tests 100 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaGemmCudaTests|FullyQualifiedName~SgemmCudaTests"
+  [ -n "${PROBE_SHORT:-}" ] || {
   step gemm_shapes 50 $G GemmBench --check --sizes 1024 --no-trans --variants simt16,simt16a --shapes 2048x256x1024,2048x1024x256,256x1024x2048
   step torch_shapes 30 python3 -c "
 import torch
@@ -159,6 +160,7 @@ for m, n, k in [(2048, 256, 1024), (2048, 1024, 256), (256, 1024, 2048)]:
             print(f'torch sgemm {m}x{n}x{k} {\"NT\"[ta]}{\"NT\"[tb]}: {ms*1e3:.1f} us, {2*m*n*k/ms/1e9:.0f} GFLOP/s')
 "
   step cpu16 90 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 16 --workload sgemm,gpt --sizes 2048,4096 --out "$L/cpu16.md"
+  }
 fi
 if want sync; then   # rows and train steps with Ember waiting for the device as PyTorch's side does, against the old
   # one-element read; each side's row-kernel device times (Nsight Compute); gpt and sgemm on the CPU at 16 threads
