@@ -70,7 +70,8 @@ public sealed partial class IlgpuBackend
     public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad, indices], [gradInput], (i, o) => MaxPool2dBackward(i[0]!, x, i[1], geometry, o[0]!)); return; }
+        // The float32 kernel zeroes gradInput's stand-in before it scatters, so the stand-in needs no widened copy.
+        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad, indices], [gradInput], (i, o) => MaxPool2dBackward(i[0]!, x, i[1], geometry, o[0]!), overwritten: true); return; }
         grad = Contig(grad); indices = Contig(indices);
         Fill(gradInput, 0);
         long n = grad.Numel;
@@ -87,7 +88,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void AvgPool2d(Tensor x, PoolGeometry geometry, bool countIncludePad, Tensor result)
     {
-        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result], (i, o) => AvgPool2d(i[0]!, geometry, countIncludePad, o[0]!)); return; }
+        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result], (i, o) => AvgPool2d(i[0]!, geometry, countIncludePad, o[0]!), overwritten: true); return; }
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;
@@ -103,7 +104,8 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput)
     {
-        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad], [gradInput], (i, o) => AvgPool2dBackward(i[0]!, geometry, countIncludePad, o[0]!)); return; }
+        // As max pooling's: the float32 kernel zeroes gradInput's stand-in first.
+        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad], [gradInput], (i, o) => AvgPool2dBackward(i[0]!, geometry, countIncludePad, o[0]!), overwritten: true); return; }
         grad = Contig(grad);
         Fill(gradInput, 0);
         long n = grad.Numel;
