@@ -52,14 +52,22 @@ public sealed partial class IlgpuBackend
     public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        // Float16/BFloat16: this backend's float32 kernel between two conversions (the composite gathers every window).
-        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result, indices], (i, o) => MaxPool2d(i[0]!, geometry, o[0]!, o[1]), overwritten: true); return; }
+        // Float16/BFloat16 into a result of the same dtype: one launch on 16-bit storage (NarrowPoolKernels); otherwise
+        // this backend's float32 kernel between two conversions (the composite gathers every window).
+        bool narrow = x.DType is DType.Float16 or DType.BFloat16 && result.DType == x.DType && result.IsContiguous;
+        if (!narrow && ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result, indices], (i, o) => MaxPool2d(i[0]!, geometry, o[0]!, o[1]), overwritten: true); return; }
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;
         var d = Dev(x);
         var g = PoolGeo(x.ShapeSpan[0] * x.ShapeSpan[1], geometry);
         var o = new TensorOffsets { A = x.StorageOffset, B = result.StorageOffset, C = indices.StorageOffset };
+        if (narrow)
+        {
+            var kernel = x.DType == DType.Float16 ? (Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<long>, Geo, TensorOffsets>)NarrowPoolKernels.MaxPool<F16> : NarrowPoolKernels.MaxPool<BF16>;
+            LoadKernel(d, kernel)(Count(n), ViewOf<ushort>(x), ViewOf<ushort>(result), ViewOf<long>(indices), g, o);
+            return;
+        }
         if (x.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>

@@ -8,7 +8,7 @@ using ILGPU.Runtime.Cuda;
 namespace Ember.Backends.Tests.Ilgpu;
 
 /// <summary>
-/// The Float16/BFloat16 elementwise and column-sum kernels compile for CUDA (PTX code generation only, as
+/// The Float16/BFloat16 elementwise, column-sum and max-pool kernels compile for CUDA (PTX code generation only, as
 /// <see cref="PtxCompileTests"/>): every float32 operator struct of the registry inside the 16-bit kernels, and the
 /// accurate float32 exp/tanh family the backend substitutes, without approximate instructions.
 /// </summary>
@@ -53,13 +53,14 @@ public class NarrowPtxCompileTests
     }
 
     [Test]
-    public void AccurateTranscendentalsAndColumnSumsCompile()
+    public void AccurateTranscendentalsColumnSumsAndMaxPoolCompile()
     {
         foreach (var n in Narrow)
         {
             foreach (var op in new[] { typeof(AccurateExpF32), typeof(AccurateTanhF32), typeof(AccurateSigmoidF32), typeof(AccurateSiluF32), typeof(AccurateGeluTanhF32) })
                 Assert.That(Ptx(typeof(NarrowElementwiseKernels).GetMethod(nameof(NarrowElementwiseKernels.Map))!.MakeGenericMethod(n, op)),
                     Does.Contain(".entry").And.Not.Contain(".approx"), $"{op.Name} over {n.Name}");
+            Assert.That(Ptx(typeof(NarrowPoolKernels).GetMethod(nameof(NarrowPoolKernels.MaxPool))!.MakeGenericMethod(n)), Does.Contain(".entry"), $"MaxPool<{n.Name}>");
             foreach (var name in new[] { nameof(NarrowColumnSumKernels.Partial), nameof(NarrowColumnSumKernels.Finish), nameof(NarrowColumnSumKernels.Whole) })
                 Assert.That(Ptx(typeof(NarrowColumnSumKernels).GetMethod(name)!.MakeGenericMethod(n)), Does.Contain(".entry"), $"{name}<{n.Name}>");
         }
