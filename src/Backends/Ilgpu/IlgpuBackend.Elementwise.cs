@@ -76,8 +76,9 @@ public sealed partial class IlgpuBackend
     {
         // UInt8/Int8/Int16 arithmetic in Int64, wrapped back (PyTorch's modular results).
         if (ReducedPrecision.AnySmallInteger(x)) { ReducedPrecision.ViaInt64(this, [x], [result], (i, o) => Unary(op, i[0]!, o[0]!, alpha, beta)); return; }
-        // Float16/BFloat16: the float32 operator struct on a widened copy, rounded back once per element.
-        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result], (i, o) => Unary(op, i[0]!, o[0]!, alpha, beta)); return; }
+        // Float16/BFloat16: the float32 operator struct on 16-bit storage in one launch, rounded once per element; ops
+        // without one (or with another result dtype) on a widened copy, rounded back.
+        if (ReducedPrecision.Any(x)) { if (TryNarrowUnary(op, x, result, alpha, beta)) return; ReducedPrecision.ViaFloat32(this, [x], [result], (i, o) => Unary(op, i[0]!, o[0]!, alpha, beta)); return; }
         if (result.Numel == 0) return;
         var launch = ElementwiseLaunch.Plan(result, x, result);
         if (op is UnaryOp.IsNan or UnaryOp.IsInf)
@@ -129,8 +130,9 @@ public sealed partial class IlgpuBackend
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor result)
     {
         if (ReducedPrecision.AnySmallInteger(result)) { ReducedPrecision.ViaInt64(this, [a, b], [result], (i, o) => Binary(op, i[0]!, i[1]!, o[0]!)); return; }
-        // Float16/BFloat16 arithmetic: the float32 operator struct on widened copies (comparisons compare the narrow values directly).
-        if (ReducedPrecision.Any(result)) { ReducedPrecision.ViaFloat32(this, [a, b], [result], (i, o) => Binary(op, i[0]!, i[1]!, o[0]!)); return; }
+        // Float16/BFloat16 arithmetic: the float32 operator struct on 16-bit storage in one launch (else on widened
+        // copies); comparisons compare the narrow values directly.
+        if (ReducedPrecision.Any(result)) { if (TryNarrowBinary(op, a, b, result)) return; ReducedPrecision.ViaFloat32(this, [a, b], [result], (i, o) => Binary(op, i[0]!, i[1]!, o[0]!)); return; }
         if (result.Numel == 0) return;
         var launch = ElementwiseLaunch.Plan(result, a, b, result);
         if (result.DType == DType.Bool)

@@ -21,7 +21,12 @@ public sealed partial class IlgpuBackend
         // Float16/BFloat16 on CUDA ≥ sm_80: the tensor-core GEMM (float32 accumulation, rounded once), where the layouts allow.
         if ((c.DType == DType.Float16 || c.DType == DType.BFloat16) && a.DType == c.DType && b.DType == c.DType
             && IlgpuMmaGemm.IsSupported(Dev(c)) && TryGemm16(Dev(c), a, b, c, accumulate)) return;
-        if (ReducedPrecision.Any(a, b, c)) { ReducedPrecision.ViaFloat32(this, [a, b], [c], (i, o) => MatMul(i[0]!, i[1]!, o[0]!, accumulate)); return; }
+        // Without accumulation the float32 product writes all of c, so c's stand-in needs no widened copy of c.
+        if (ReducedPrecision.Any(a, b, c))
+        {
+            ReducedPrecision.ViaFloat32(this, [a, b], [c], (i, o) => MatMul(i[0]!, i[1]!, o[0]!, accumulate), overwritten: !accumulate && a.ShapeSpan[2] > 0);
+            return;
+        }
         long batch = c.ShapeSpan[0], m = c.ShapeSpan[1], n = c.ShapeSpan[2], k = a.ShapeSpan[2];
         if (batch == 0 || m == 0 || n == 0) return;
         var d = Dev(c);

@@ -52,14 +52,22 @@ public sealed partial class IlgpuBackend
     public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        // Float16/BFloat16: this backend's float32 kernel between two conversions (the composite gathers every window).
-        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result, indices], (i, o) => MaxPool2d(i[0]!, geometry, o[0]!, o[1]), overwritten: true); return; }
+        // Float16/BFloat16 into a result of the same dtype: one launch on 16-bit storage (NarrowPoolKernels); otherwise
+        // this backend's float32 kernel between two conversions (the composite gathers every window).
+        bool narrow = x.DType is DType.Float16 or DType.BFloat16 && result.DType == x.DType && result.IsContiguous;
+        if (!narrow && ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result, indices], (i, o) => MaxPool2d(i[0]!, geometry, o[0]!, o[1]), overwritten: true); return; }
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;
         var d = Dev(x);
         var g = PoolGeo(x.ShapeSpan[0] * x.ShapeSpan[1], geometry);
         var o = new TensorOffsets { A = x.StorageOffset, B = result.StorageOffset, C = indices.StorageOffset };
+        if (narrow)
+        {
+            var kernel = x.DType == DType.Float16 ? (Action<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<long>, Geo, TensorOffsets>)NarrowPoolKernels.MaxPool<F16> : NarrowPoolKernels.MaxPool<BF16>;
+            LoadKernel(d, kernel)(Count(n), ViewOf<ushort>(x), ViewOf<ushort>(result), ViewOf<long>(indices), g, o);
+            return;
+        }
         if (x.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
@@ -70,7 +78,8 @@ public sealed partial class IlgpuBackend
     public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad, indices], [gradInput], (i, o) => MaxPool2dBackward(i[0]!, x, i[1], geometry, o[0]!)); return; }
+        // The float32 kernel zeroes gradInput's stand-in before it scatters, so the stand-in needs no widened copy.
+        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad, indices], [gradInput], (i, o) => MaxPool2dBackward(i[0]!, x, i[1], geometry, o[0]!), overwritten: true); return; }
         grad = Contig(grad); indices = Contig(indices);
         Fill(gradInput, 0);
         long n = grad.Numel;
@@ -87,7 +96,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void AvgPool2d(Tensor x, PoolGeometry geometry, bool countIncludePad, Tensor result)
     {
-        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result], (i, o) => AvgPool2d(i[0]!, geometry, countIncludePad, o[0]!)); return; }
+        if (ReducedPrecision.Any(x)) { ReducedPrecision.ViaFloat32(this, [x], [result], (i, o) => AvgPool2d(i[0]!, geometry, countIncludePad, o[0]!), overwritten: true); return; }
         x = Contig(x);
         long n = result.Numel;
         if (n == 0) return;
@@ -103,7 +112,8 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     public void AvgPool2dBackward(Tensor grad, PoolGeometry geometry, bool countIncludePad, Tensor gradInput)
     {
-        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad], [gradInput], (i, o) => AvgPool2dBackward(i[0]!, geometry, countIncludePad, o[0]!)); return; }
+        // As max pooling's: the float32 kernel zeroes gradInput's stand-in first.
+        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad], [gradInput], (i, o) => AvgPool2dBackward(i[0]!, geometry, countIncludePad, o[0]!), overwritten: true); return; }
         grad = Contig(grad);
         Fill(gradInput, 0);
         long n = grad.Numel;

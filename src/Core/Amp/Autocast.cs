@@ -13,8 +13,14 @@ namespace Ember;
 /// <see cref="DeviceType.Cpu"/> uses PyTorch's CPU lists; CUDA, OpenCL and ILGPU's CPU accelerator use PyTorch's CUDA
 /// lists (ILGPU's CPU accelerator runs the GPU kernels, and its setting is separate from the CPU's).</para>
 /// <para>Casts are ordinary <c>To(dtype)</c> ops recorded by autograd, so the gradient of a float32 parameter used by a
-/// bfloat16 matmul comes back in float32 (float32 master weights). Each use of a parameter casts it again (PyTorch
-/// caches the cast of a leaf within a scope; Ember does not yet).</para>
+/// bfloat16 matmul comes back in float32 (float32 master weights).</para>
+/// <para>Weight-cast cache (PyTorch's <c>cached_cast</c>): within the outermost scope, the low-precision copy of a
+/// float32 leaf that requires grad (a parameter, not a partial view) is made once and reused by every later op of the
+/// scope, so a weight used several times in a forward pass is cast once and its gradient flows back through one cast
+/// node. The cache is dropped when the outermost scope (enabled or not) is disposed. Unlike PyTorch, a cached copy is
+/// also remade when the leaf was modified in place since (its version changed), and when it was made without a graph
+/// (under no-grad) but is now needed with one, so neither a stale value nor a silently missing gradient can come of
+/// it. <c>cacheEnabled: false</c> turns the cache off inside a scope (PyTorch's <c>cache_enabled=False</c>).</para>
 /// <example><code>
 /// using (Autocast.Enable(DeviceType.Cpu))              // bfloat16 on the CPU, float16 on GPUs by default
 ///     loss = Functional.CrossEntropy(model.Forward(x), y);   // the linear layers run in bfloat16, the loss in float32
@@ -25,11 +31,14 @@ public static class Autocast
 {
     private static readonly int DeviceTypes = Enum.GetValues<DeviceType>().Length;
 
-    // The setting of each device type (indexed by DeviceType); immutable, replaced by each scope.
-    private sealed class State(bool[] enabled, DType[] dtypes)
+    // The setting of each device type (indexed by DeviceType); immutable, replaced by each scope. Nested scopes share
+    // the outermost one's weight-cast cache.
+    private sealed class State(bool[] enabled, DType[] dtypes, AutocastCache cache, bool cacheEnabled)
     {
         public readonly bool[] Enabled = enabled;
         public readonly DType[] DTypes = dtypes;
+        public readonly AutocastCache Cache = cache;
+        public readonly bool CacheEnabled = cacheEnabled;
     }
 
     private static readonly AsyncLocal<State?> Current = new();
@@ -42,8 +51,10 @@ public static class Autocast
     /// <param name="dtype">The low-precision dtype: Float16 or BFloat16; null for PyTorch's default (BFloat16 on the
     /// CPU, Float16 elsewhere).</param>
     /// <param name="enabled">False turns autocast off inside the scope (PyTorch's <c>enabled=False</c>).</param>
+    /// <param name="cacheEnabled">Whether low-precision casts of parameters are cached inside the scope (PyTorch's
+    /// <c>cache_enabled</c>); see the type's remarks.</param>
     /// <exception cref="ArgumentException"><paramref name="dtype"/> is not Float16 or BFloat16.</exception>
-    public static IDisposable Enable(DeviceType deviceType, DType? dtype = null, bool enabled = true)
+    public static IDisposable Enable(DeviceType deviceType, DType? dtype = null, bool enabled = true, bool cacheEnabled = true)
     {
         var d = dtype ?? DefaultDType(deviceType);
         if (!d.IsReducedPrecision())
@@ -53,12 +64,19 @@ public static class Autocast
         var types = prev?.DTypes.ToArray() ?? [.. Enumerable.Range(0, DeviceTypes).Select(i => DefaultDType((DeviceType)i))];
         on[(int)deviceType] = enabled;
         types[(int)deviceType] = d;
-        Current.Value = new State(on, types);
-        return new Scope(prev);
+        // The outermost scope owns the cache; inner ones share it, and it is dropped when the outermost one ends.
+        var owned = prev is null ? new AutocastCache() : null;
+        Current.Value = new State(on, types, prev?.Cache ?? owned!, cacheEnabled);
+        return new Scope(prev, owned);
     }
 
-    /// <summary>Same as <see cref="Enable(DeviceType, DType?, bool)"/> with the device's type.</summary>
-    public static IDisposable Enable(Device device, DType? dtype = null, bool enabled = true) => Enable(device.Type, dtype, enabled);
+    /// <summary>Same as <see cref="Enable(DeviceType, DType?, bool, bool)"/> with the device's type.</summary>
+    public static IDisposable Enable(Device device, DType? dtype = null, bool enabled = true, bool cacheEnabled = true) =>
+        Enable(device.Type, dtype, enabled, cacheEnabled);
+
+    /// <summary>Whether the current scope caches the low-precision casts of parameters (PyTorch's
+    /// <c>torch.is_autocast_cache_enabled</c>); false outside any scope.</summary>
+    public static bool IsCacheEnabled => Current.Value is { CacheEnabled: true };
 
     /// <summary>Whether autocast is on for tensors of <paramref name="deviceType"/> in the current flow
     /// (PyTorch's <c>torch.is_autocast_enabled</c>).</summary>
@@ -75,7 +93,7 @@ public static class Autocast
     {
         var prev = Current.Value;
         Current.Value = null;
-        return new Scope(prev);
+        return new Scope(prev, owned: null);
     }
 
     // Core's kernels and fused ops run their inner tensor ops with autocast off (RecordingOff): an op's inputs were
@@ -120,7 +138,7 @@ public static class Autocast
         {
             case AutocastPolicy.LowerPrecision:
                 target = state.DTypes[(int)first.Device.Type];
-                return CastAll(inputs, target, t => t.DType != DType.Float64);
+                return CastAll(inputs, target, t => t.DType != DType.Float64, state.CacheEnabled ? state.Cache : null);
             case AutocastPolicy.Float32:
             case AutocastPolicy.Float32OutputInputDType:
                 return CastAll(inputs, DType.Float32, t => t.DType.IsReducedPrecision());
@@ -136,7 +154,7 @@ public static class Autocast
         }
     }
 
-    private static Tensor?[]? CastAll(Tensor?[] inputs, DType target, Func<Tensor, bool> eligible)
+    private static Tensor?[]? CastAll(Tensor?[] inputs, DType target, Func<Tensor, bool> eligible, AutocastCache? cache = null)
     {
         Tensor?[]? result = null;
         for (int i = 0; i < inputs.Length; i++)
@@ -144,7 +162,7 @@ public static class Autocast
             var t = inputs[i];
             if (t is null || !t.IsFloatingPoint || t.DType == target || !eligible(t)) continue;
             result ??= (Tensor?[])inputs.Clone();
-            result[i] = t.To(target);
+            result[i] = cache is not null && AutocastCache.Eligible(t) ? cache.Cast(t, target) : t.To(target);
         }
         return result;
     }
@@ -157,7 +175,7 @@ public static class Autocast
         return DType.Float32;
     }
 
-    private sealed class Scope(State? previous) : IDisposable
+    private sealed class Scope(State? previous, AutocastCache? owned) : IDisposable
     {
         private bool disposed;
 
@@ -166,6 +184,7 @@ public static class Autocast
             if (disposed) return;
             disposed = true;
             Current.Value = previous;
+            owned?.Clear();
         }
     }
 }

@@ -1,0 +1,44 @@
+using ILGPU;
+using Ember.Ilgpu.Ops;
+using CK = Ember.Ilgpu.Ops.NarrowColumnSumKernels;
+
+namespace Ember.Ilgpu;
+
+public sealed partial class IlgpuBackend
+{
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Float16/BFloat16 (Linear's bias gradient under autocast): one launch, or two for long columns, on 16-bit storage
+    /// (<see cref="NarrowColumnSumKernels"/>) instead of five (widen g, widen the result, reduce, copy, round). Other
+    /// dtypes take the composite (the column reduction).
+    /// </remarks>
+    public void ColumnSum(Tensor g, Tensor result)
+    {
+        if (!(g.DType is DType.Float16 or DType.BFloat16) || result.DType != g.DType || !g.IsContiguous || !result.IsContiguous)
+        {
+            CompositeKernels.ColumnSum(this, g, result);
+            return;
+        }
+        long m = g.ShapeSpan[0], n = g.ShapeSpan[1];
+        if (n == 0) return;
+        var d = Dev(result);
+        // The float32 column reduction's split (IlgpuBackend.Reduce): rows in chunks of at least 16, at most about
+        // 32768 threads in all, so that the sums run in the same order as there.
+        long parts = Math.Min(Math.Max(1, (m + 15) / 16), Math.Max(1, (32768 + n - 1) / n));
+        long chunk = parts == 1 ? m : (m + parts - 1) / parts;
+        if (parts > 1) parts = (m + chunk - 1) / chunk;
+        if (g.DType == DType.Float16) Run<F16>(); else Run<BF16>();
+
+        void Run<TN>() where TN : struct, INarrow
+        {
+            if (parts <= 1)
+            {
+                LoadKernel<ArrayView<ushort>, ArrayView<ushort>, long, long>(d, CK.Whole<TN>)(Count(n), ViewAt<ushort>(g), ViewAt<ushort>(result), n, m);
+                return;
+            }
+            var partials = Tensor.Empty([parts * n], DType.Float32, result.Device);
+            LoadKernel<ArrayView<ushort>, ArrayView<float>, long, long, long>(d, CK.Partial<TN>)(Count(parts * n), ViewAt<ushort>(g), ViewAt<float>(partials), n, m, chunk);
+            LoadKernel<ArrayView<float>, ArrayView<ushort>, long, long>(d, CK.Finish<TN>)(Count(n), ViewAt<float>(partials), ViewAt<ushort>(result), n, parts);
+        }
+    }
+}
