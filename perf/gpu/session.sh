@@ -141,6 +141,7 @@ if want probe; then   # helpers' kernels against the defaults and cuBLAS, their 
   step gemm_probe_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm_probe.txt" --sizes ${PROBE_SIZES:-4096,8192}
   step rows_sync 120 python3 perf/compare.py --device cuda --repeat 20 --ember "$G Ember.Perf" \
     --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step amp_probe 90 python3 perf/compare.py --device cuda --amp bf16 --repeat 20 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
   step cuda_tests 100 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaGemmCudaTests|FullyQualifiedName~SgemmCudaTests"
   [ -n "${PROBE_SHORT:-}" ] || {
   step gemm_shapes 50 $G GemmBench --check --sizes 1024 --no-trans --variants simt16,simt16a --shapes 2048x256x1024,2048x1024x256,256x1024x2048
