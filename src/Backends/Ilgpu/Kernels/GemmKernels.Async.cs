@@ -140,15 +140,7 @@ internal static partial class GemmKernels
         Float4 a1 = sh4[ia + 16];
         Float4 b0 = sh4[ib];
         Float4 b1 = sh4[ib + 16];
-        acc.R0 = Row8.Fma(acc.R0, a0.X, b0, b1);
-        acc.R1 = Row8.Fma(acc.R1, a0.Y, b0, b1);
-        acc.R2 = Row8.Fma(acc.R2, a0.Z, b0, b1);
-        acc.R3 = Row8.Fma(acc.R3, a0.W, b0, b1);
-        acc.R4 = Row8.Fma(acc.R4, a1.X, b0, b1);
-        acc.R5 = Row8.Fma(acc.R5, a1.Y, b0, b1);
-        acc.R6 = Row8.Fma(acc.R6, a1.Z, b0, b1);
-        acc.R7 = Row8.Fma(acc.R7, a1.W, b0, b1);
-        return acc;
+        return Outer(acc, a0, a1, b0, b1);
     }
 
     /// <summary>

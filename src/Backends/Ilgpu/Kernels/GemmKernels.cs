@@ -160,6 +160,13 @@ internal static partial class GemmKernels
         Float4 a1 = As4[row4 + 16 + tyM];
         Float4 b0 = Bs4[row4 + txN];
         Float4 b1 = Bs4[row4 + 16 + txN];
+        return Outer(acc, a0, a1, b0, b1);
+    }
+
+    /// <summary>acc += (a0, a1) ⊗ (b0, b1): this thread's 8×8 outer product of one k step (64 multiply-adds).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Acc Outer(Acc acc, Float4 a0, Float4 a1, Float4 b0, Float4 b1)
+    {
         acc.R0 = Row8.Fma(acc.R0, a0.X, b0, b1);
         acc.R1 = Row8.Fma(acc.R1, a0.Y, b0, b1);
         acc.R2 = Row8.Fma(acc.R2, a0.Z, b0, b1);
@@ -282,7 +289,7 @@ internal static partial class GemmKernels
     }
 
     /// <summary>A thread's 8×8 accumulators: rows 0-3 are tyM*4.., rows 4-7 are 64+tyM*4...</summary>
-    private struct Acc
+    internal struct Acc
     {
         public Row8 R0, R1, R2, R3, R4, R5, R6, R7;
     }
