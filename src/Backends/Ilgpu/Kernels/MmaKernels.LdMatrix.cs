@@ -73,17 +73,25 @@ internal static partial class MmaKernels
     /// indexes (into <paramref name="sh"/>) that lanes 8j..8j+7 pass as <paramref name="word"/> for matrix j.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static UInt4 LdMatrix<TX>(ArrayView<uint> sh, uint shBase, int word, int lane) where TX : struct, IMmaPath
+    private static UInt4 LdMatrix<TX>(ArrayView<uint> sh, uint shBase, int word, int lane) where TX : struct, IMmaPath =>
+        LdMatrixAt<TX>(sh, shBase + (uint)(word * 4), lane);
+
+    /// <summary>
+    /// <see cref="LdMatrix{TX}"/> with the lane's row address given as a shared-window byte address (<see cref="SharedBase{TX}"/>
+    /// plus the byte offset; off CUDA the base is 0, so <paramref name="at"/> / 4 is the word index into <paramref name="sh"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static UInt4 LdMatrixAt<TX>(ArrayView<uint> sh, uint at, int lane) where TX : struct, IMmaPath
     {
         if (TX.Native())
         {
             Output<uint> r0 = default, r1 = default, r2 = default, r3 = default;
-            Input<uint> p = shBase + (uint)(word * 4);
+            Input<uint> p = at;
             // ILGPU takes the PTX text only as a literal.
             CudaAsm.EmitRef("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];", ref r0, ref r1, ref r2, ref r3, ref p);
             return new UInt4(r0.Value, r1.Value, r2.Value, r3.Value);
         }
-        int src = lane >> 2, q = lane & 3;
+        int word = (int)(at >> 2), src = lane >> 2, q = lane & 3;
         return new UInt4(sh[Warp.Shuffle(word, src) + q], sh[Warp.Shuffle(word, 8 + src) + q],
             sh[Warp.Shuffle(word, 16 + src) + q], sh[Warp.Shuffle(word, 24 + src) + q]);
     }

@@ -144,16 +144,29 @@ internal static partial class MmaKernels
         where T : struct, IMmaType where TX : struct, IMmaPath
     {
         int e = T.PerWord();
-        if (TX.Native())
-        {
-            // 32-bit operands only (see SharedBase): the 64-bit global address goes in as two halves, joined in a scoped
-            // register. Device pointers are generic addresses, which for global memory are also global-window ones.
-            ulong at = gx + (ulong)(i * (4 / e));
-            Input<uint> d = shBase + (uint)(w * 4), lo = (uint)at, hi = (uint)(at >> 32), n = (uint)bytes;
-            // Bytes past src-size are zero-filled. ILGPU takes the PTX text only as a literal.
-            CudaAsm.EmitRef("{ .reg .b64 emsrc; mov.b64 emsrc, {%1, %2}; cp.async.cg.shared.global [%0], [emsrc], 16, %3; }", ref d, ref lo, ref hi, ref n);
-            return;
-        }
+        if (TX.Native()) AsyncCopy(shBase + (uint)(w * 4), gx + (ulong)(i * (4 / e)), bytes);
+        else EmulatedChunk<T>(sh, w, x, i, bytes, rem);
+    }
+
+    /// <summary>
+    /// <c>cp.async.cg</c> of 16 bytes from global address <paramref name="src"/> to shared address <paramref name="dst"/>,
+    /// the bytes past <paramref name="bytes"/> zero-filled (CUDA only).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AsyncCopy(uint dst, ulong src, int bytes)
+    {
+        // 32-bit operands only (see SharedBase): the 64-bit global address goes in as two halves, joined in a scoped
+        // register. Device pointers are generic addresses, which for global memory are also global-window ones.
+        Input<uint> d = dst, lo = (uint)src, hi = (uint)(src >> 32), n = (uint)bytes;
+        // Bytes past src-size are zero-filled. ILGPU takes the PTX text only as a literal.
+        CudaAsm.EmitRef("{ .reg .b64 emsrc; mov.b64 emsrc, {%1, %2}; cp.async.cg.shared.global [%0], [emsrc], 16, %3; }", ref d, ref lo, ref hi, ref n);
+    }
+
+    /// <summary>Off CUDA: what <see cref="AsyncCopy"/> does, as plain copies (element <paramref name="i"/> on to stage word <paramref name="w"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EmulatedChunk<T>(ArrayView<uint> sh, int w, ArrayView<ushort> x, long i, int bytes, int rem) where T : struct, IMmaType
+    {
+        int e = T.PerWord();
         if (bytes == 16)
         {
             sh.Cast<UInt4>()[w >> 2] = x.Cast<UInt4>()[i / (4 * e)];

@@ -1,0 +1,213 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+
+namespace Ember.Ilgpu;
+
+/// <summary>
+/// The tensor-core kernel with 64×64 warp tiles (<see cref="MmaGemmOptions.WarpTile64"/>): the same 128×128 block,
+/// 16-word K slabs, three <c>cp.async</c> stages in one 48 KB allocation and swizzle as
+/// <see cref="GemmPipelined{T, TX, TE}"/>, but 4 warps (2 × 2) of 64×64 instead of 8 of 64×32:
+/// <list type="bullet">
+/// <item><description>per warp and K step 8 <c>ldmatrix.x4</c> (4 for A's m-tiles, 4 for B's 8 n-tiles) feed 32
+/// <c>mma</c>s, against 6 for 16 with 64×32 tiles: a quarter fewer shared-memory bytes per <c>mma</c>, which the
+/// profile of the 64×32 loop named as its limit (L1/shared throughput 76 %);</description></item>
+/// <item><description>128 float32 accumulators a thread; the launch bounds are 128 threads × 2 blocks per SM (at most
+/// 255 registers), so an SM runs 8 warps of 2 blocks, which must hide the <c>mma</c> latency with 32 independent
+/// <c>mma</c>s per warp and K step (instead of 16 warps with 16);</description></item>
+/// <item><description>each of the 128 threads copies 8 chunks per slab (rows t/4 + 32·i, i = 0..3, of A and of B; the
+/// swizzle of row r + 32 is row r's, so one stage offset serves all eight);</description></item>
+/// <item><description>fewer integer instructions per slab: the global addresses of the thread's 8 rows are 64-bit byte
+/// addresses fixed before the loop (a slab adds one K byte offset), and the shared addresses of every <c>ldmatrix</c>
+/// are one per-thread offset per K step plus constants (row + 16·i has row's swizzle; the second K step's chunk is the
+/// first's XOR 2).</description></item>
+/// </list>
+/// Fragments are always read with <c>ldmatrix</c> (off CUDA: emulated with warp shuffles, as is each <c>mma</c>).
+/// </summary>
+internal static partial class MmaKernels
+{
+    /// <summary>Threads per group of <see cref="GemmWide{T, TX, TE}"/>: 4 warps of 64×64.</summary>
+    public const int WideThreads = 128;
+
+    private const int RowBytes = KW * 4;   // one stage row: 16 words
+
+    /// <summary>
+    /// The 64×64-warp-tile kernel; operands, grid and <typeparamref name="TE"/> as <see cref="GemmPipelined{T, TX, TE}"/>
+    /// (K-major, 16-byte aligned rows), groups of <see cref="WideThreads"/>. <typeparamref name="TX"/> is an ldmatrix path.
+    /// </summary>
+    public static void GemmWide<T, TX, TE>(GemmParams p, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<ushort> c)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TE : struct, IMmaOutput
+    {
+        int t = Group.IdxX;
+        int lane = t & 31, warp = t >> 5;
+        int wm = (warp >> 1) * 64, wn = (warp & 1) * 64;
+        int m0 = Grid.IdxY * BM, n0 = Grid.IdxX * BN;
+        var o = SlabOrigin<KMajorVecLayout, KMajorVecLayout, TE>(p);
+        int depth = o.Depth;
+        int e = T.PerWord(), elementBytes = 4 / e;
+
+        ArrayView<uint> sh = SharedMemory.Allocate<uint>(Stages * StageW);
+        uint shBase = SharedBase<TX>();
+        int slabK = KW * e;
+        int slabs = (depth + slabK - 1) / slabK;
+
+        // This thread's chunks: word wq of rows t/4 + 32·i (i = 0..3) of both operands, rows past M/N clamped. Element
+        // offsets (for the emulation) and global byte addresses (for cp.async), fixed for the whole loop.
+        int row = t >> 2, wq = (t & 3) << 2;
+        var rows = new WideRows
+        {
+            A0 = o.A + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda,
+            A1 = o.A + (long)IntrinsicMath.Min(m0 + row + 32, p.M - 1) * p.Lda,
+            A2 = o.A + (long)IntrinsicMath.Min(m0 + row + 64, p.M - 1) * p.Lda,
+            A3 = o.A + (long)IntrinsicMath.Min(m0 + row + 96, p.M - 1) * p.Lda,
+            B0 = o.B + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb,
+            B1 = o.B + (long)IntrinsicMath.Min(n0 + row + 32, p.N - 1) * p.Ldb,
+            B2 = o.B + (long)IntrinsicMath.Min(n0 + row + 64, p.N - 1) * p.Ldb,
+            B3 = o.B + (long)IntrinsicMath.Min(n0 + row + 96, p.N - 1) * p.Ldb,
+        };
+        var at = new WideAddresses
+        {
+            A0 = p.AddressA + (ulong)(rows.A0 * elementBytes), A1 = p.AddressA + (ulong)(rows.A1 * elementBytes),
+            A2 = p.AddressA + (ulong)(rows.A2 * elementBytes), A3 = p.AddressA + (ulong)(rows.A3 * elementBytes),
+            B0 = p.AddressB + (ulong)(rows.B0 * elementBytes), B1 = p.AddressB + (ulong)(rows.B1 * elementBytes),
+            B2 = p.AddressB + (ulong)(rows.B2 * elementBytes), B3 = p.AddressB + (ulong)(rows.B3 * elementBytes),
+        };
+        int sw = Swizzle(row, wq);   // rows + 32, 64, 96 have the same swizzle
+
+        // The ldmatrix row addresses of this lane (matrix j = lane / 8, row lane mod 8) for K steps 0 and 1, as byte
+        // offsets into a stage; m-tile i (n-tile pair i) adds 16·i rows, which keeps the swizzle.
+        int j = lane >> 3, r = lane & 7;
+        int ar = wm + r + (j & 1) * 8, br = wn + (j >> 1) * 8 + r;
+        uint aStep0 = (uint)(Swizzle(ar, (j >> 1) * 4) * 4), aStep1 = (uint)(Swizzle(ar, 8 + (j >> 1) * 4) * 4);
+        uint bStep0 = (uint)((BM * KW + Swizzle(br, (j & 1) * 4)) * 4), bStep1 = (uint)((BM * KW + Swizzle(br, 8 + (j & 1) * 4)) * 4);
+
+        // Prologue: slabs 0 .. Stages-2, one commit group each (empty groups too, so group s is always slab s).
+        for (int s = 0; s < Stages - 1; s++)
+        {
+            if (s < slabs) IssueWide<T, TX>(sh, shBase, s * StageW + sw, a, b, rows, at, s * slabK + wq * e, depth);
+            Commit<TX>();
+        }
+
+        WideAcc acc = default;
+        int rd = 0, wr = Stages - 1;   // stages read (slab s) and refilled (slab s + Stages - 1)
+        for (int s = 0; s < slabs; s++)
+        {
+            // As GemmPipelined: slab s has landed (this thread's copies) once all but Stages-2 groups are done, the barrier
+            // publishes every thread's copies and proves the stage refilled next (slab s - 1's) is no longer read.
+            WaitGroup<TX>();
+            if (e == 1) RoundWide<T>(sh, rd * StageW + sw);
+            Group.Barrier();
+            int nx = s + Stages - 1;
+            if (nx < slabs) IssueWide<T, TX>(sh, shBase, wr * StageW + sw, a, b, rows, at, nx * slabK + wq * e, depth);
+            Commit<TX>();
+            uint stage = shBase + (uint)(rd * StageW * 4);
+            acc = WideStep<T, TX>(acc, sh, stage + aStep0, stage + bStep0, lane);
+            acc = WideStep<T, TX>(acc, sh, stage + aStep1, stage + bStep1, lane);
+            rd = rd == Stages - 1 ? 0 : rd + 1;
+            wr = wr == Stages - 1 ? 0 : wr + 1;
+        }
+
+        int g = lane >> 2, q = lane & 3;
+        int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
+        long cBase = o.C;
+        WriteRow<T, TX, TE>(c, cBase, p, r0, c0, acc.L.C00, acc.L.C01, acc.L.C02, acc.L.C03);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0, acc.L.C10, acc.L.C11, acc.L.C12, acc.L.C13);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0, acc.L.C20, acc.L.C21, acc.L.C22, acc.L.C23);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0, acc.L.C30, acc.L.C31, acc.L.C32, acc.L.C33);
+        WriteRow<T, TX, TE>(c, cBase, p, r0, c0 + 32, acc.R.C00, acc.R.C01, acc.R.C02, acc.R.C03);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0 + 32, acc.R.C10, acc.R.C11, acc.R.C12, acc.R.C13);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0 + 32, acc.R.C20, acc.R.C21, acc.R.C22, acc.R.C23);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0 + 32, acc.R.C30, acc.R.C31, acc.R.C32, acc.R.C33);
+    }
+
+    /// <summary>
+    /// One K step of a 64×64 warp tile: A's 4 m-tiles from <paramref name="aAt"/> + 16·i rows, B's 8 n-tiles (two per
+    /// load) from <paramref name="bAt"/> + 16·i rows (shared byte addresses of this lane's ldmatrix rows); 32 <c>mma</c>s,
+    /// n-tiles 0-3 into <see cref="WideAcc.L"/>, 4-7 into <see cref="WideAcc.R"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static WideAcc WideStep<T, TX>(WideAcc acc, ArrayView<uint> sh, uint aAt, uint bAt, int lane)
+        where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        const uint Band = 16 * RowBytes;   // 16 rows
+        UInt4 a0 = LdMatrixAt<TX>(sh, aAt, lane), a1 = LdMatrixAt<TX>(sh, aAt + Band, lane);
+        UInt4 a2 = LdMatrixAt<TX>(sh, aAt + 2 * Band, lane), a3 = LdMatrixAt<TX>(sh, aAt + 3 * Band, lane);
+        UInt4 b01 = LdMatrixAt<TX>(sh, bAt, lane), b23 = LdMatrixAt<TX>(sh, bAt + Band, lane);
+        UInt4 b45 = LdMatrixAt<TX>(sh, bAt + 2 * Band, lane), b67 = LdMatrixAt<TX>(sh, bAt + 3 * Band, lane);
+        acc.L = Tile<T, TX>(acc.L, a0, a1, a2, a3, b01, b23, lane);
+        acc.R = Tile<T, TX>(acc.R, a0, a1, a2, a3, b45, b67, lane);
+        return acc;
+    }
+
+    /// <summary>
+    /// Queues this thread's eight 16-byte chunks of a slab (K element <paramref name="k"/>) into the stage words
+    /// <paramref name="dst"/> (A, row t/4) + 32·i rows, and B's tile likewise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void IssueWide<T, TX>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b,
+        WideRows rows, WideAddresses at, int k, int depth) where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        int e = T.PerWord();
+        // Bytes of the chunks inside K (16 but in the last slab); 0 still needs a valid address: the row's start.
+        int bytes = IntrinsicMath.Clamp((depth - k) * (4 / e), 0, 16);
+        int kk = bytes > 0 ? k : 0, rem = depth - k;
+        if (TX.Native())
+        {
+            ulong kb = (ulong)kk * (ulong)(4 / e);
+            uint d = shBase + (uint)(dst * 4);
+            const uint Quarter = 32 * RowBytes, BOff = BM * RowBytes;   // 32 rows; B's tile after A's 128 rows
+            AsyncCopy(d, at.A0 + kb, bytes);
+            AsyncCopy(d + Quarter, at.A1 + kb, bytes);
+            AsyncCopy(d + 2 * Quarter, at.A2 + kb, bytes);
+            AsyncCopy(d + 3 * Quarter, at.A3 + kb, bytes);
+            AsyncCopy(d + BOff, at.B0 + kb, bytes);
+            AsyncCopy(d + BOff + Quarter, at.B1 + kb, bytes);
+            AsyncCopy(d + BOff + 2 * Quarter, at.B2 + kb, bytes);
+            AsyncCopy(d + BOff + 3 * Quarter, at.B3 + kb, bytes);
+            return;
+        }
+        const int Q = 32 * KW, BW = BM * KW;
+        EmulatedChunk<T>(sh, dst, a, rows.A0 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + Q, a, rows.A1 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + 2 * Q, a, rows.A2 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + 3 * Q, a, rows.A3 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BW, b, rows.B0 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BW + Q, b, rows.B1 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BW + 2 * Q, b, rows.B2 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BW + 3 * Q, b, rows.B3 + kk, bytes, rem);
+    }
+
+    /// <summary>Rounds this thread's eight chunks of a stage (at <paramref name="w"/> as in <see cref="IssueWide{T, TX}"/>) in place to operand words (TF32).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RoundWide<T>(ArrayView<uint> sh, int w) where T : struct, IMmaType
+    {
+        var v = sh.Cast<UInt4>();
+        const int Q = 32 * KW / 4, BV = BM * KW / 4;   // 32 rows; B's tile, in 16-byte chunks
+        int c = w >> 2;
+        v[c] = T.Convert(v[c]);
+        v[c + Q] = T.Convert(v[c + Q]);
+        v[c + 2 * Q] = T.Convert(v[c + 2 * Q]);
+        v[c + 3 * Q] = T.Convert(v[c + 3 * Q]);
+        v[c + BV] = T.Convert(v[c + BV]);
+        v[c + BV + Q] = T.Convert(v[c + BV + Q]);
+        v[c + BV + 2 * Q] = T.Convert(v[c + BV + 2 * Q]);
+        v[c + BV + 3 * Q] = T.Convert(v[c + BV + 3 * Q]);
+    }
+
+    /// <summary>A thread's accumulators of a 64×64 warp tile: n-tiles 0-3 (columns 0-31) and 4-7 (32-63), each as <see cref="MmaAcc"/>.</summary>
+    private struct WideAcc
+    {
+        public MmaAcc L, R;
+    }
+
+    /// <summary>Element offsets of the starts of this thread's A rows t/4 + 32·i and B rows likewise (rows clamped).</summary>
+    private struct WideRows
+    {
+        public long A0, A1, A2, A3, B0, B1, B2, B3;
+    }
+
+    /// <summary>The global byte addresses of the rows of <see cref="WideRows"/> (CUDA: for <c>cp.async</c>).</summary>
+    private struct WideAddresses
+    {
+        public ulong A0, A1, A2, A3, B0, B1, B2, B3;
+    }
+}
