@@ -21,7 +21,9 @@ namespace Ember.Ilgpu;
 /// are one per-thread offset per K step plus constants (row + 16·i has row's swizzle; the second K step's chunk is the
 /// first's XOR 2).</description></item>
 /// </list>
-/// Fragments are always read with <c>ldmatrix</c> (off CUDA: emulated with warp shuffles, as is each <c>mma</c>).
+/// Fragments are always read with <c>ldmatrix</c>. Off CUDA each K step is emulated without warp shuffles: every word
+/// a lane's <c>mma</c>s take is read from where the lane holding it would have had <c>ldmatrix</c> read it, through the
+/// same address functions, so ilgpu-cpu checks the lane addresses, the swizzle and the staging.
 /// </summary>
 internal static partial class MmaKernels
 {
@@ -73,12 +75,9 @@ internal static partial class MmaKernels
         };
         int sw = Swizzle(row, wq);   // rows + 32, 64, 96 have the same swizzle
 
-        // The ldmatrix row addresses of this lane (matrix j = lane / 8, row lane mod 8) for K steps 0 and 1, as byte
-        // offsets into a stage; m-tile i (n-tile pair i) adds 16·i rows, which keeps the swizzle.
-        int j = lane >> 3, r = lane & 7;
-        int ar = wm + r + (j & 1) * 8, br = wn + (j >> 1) * 8 + r;
-        uint aStep0 = (uint)(Swizzle(ar, (j >> 1) * 4) * 4), aStep1 = (uint)(Swizzle(ar, 8 + (j >> 1) * 4) * 4);
-        uint bStep0 = (uint)((BM * KW + Swizzle(br, (j & 1) * 4)) * 4), bStep1 = (uint)((BM * KW + Swizzle(br, 8 + (j & 1) * 4)) * 4);
+        // The ldmatrix row addresses of this lane for K steps 0 and 1, as byte offsets into a stage.
+        uint aStep0 = WideAOffset(lane, wm, 0), aStep1 = WideAOffset(lane, wm, 8);
+        uint bStep0 = WideBOffset(lane, wn, 0), bStep1 = WideBOffset(lane, wn, 8);
 
         // Prologue: slabs 0 .. Stages-2, one commit group each (empty groups too, so group s is always slab s).
         for (int s = 0; s < Stages - 1; s++)
@@ -100,8 +99,16 @@ internal static partial class MmaKernels
             if (nx < slabs) IssueWide<T, TX>(sh, shBase, wr * StageW + sw, a, b, rows, at, nx * slabK + wq * e, depth);
             Commit<TX>();
             uint stage = shBase + (uint)(rd * StageW * 4);
-            acc = WideStep<T, TX>(acc, sh, stage + aStep0, stage + bStep0, lane);
-            acc = WideStep<T, TX>(acc, sh, stage + aStep1, stage + bStep1, lane);
+            if (TX.Native())
+            {
+                acc = WideStep<T, TX>(acc, sh, stage + aStep0, stage + bStep0, lane);
+                acc = WideStep<T, TX>(acc, sh, stage + aStep1, stage + bStep1, lane);
+            }
+            else
+            {
+                acc = WideEmulate<T>(acc, sh, stage, wm, wn, 0, lane);
+                acc = WideEmulate<T>(acc, sh, stage, wm, wn, 8, lane);
+            }
             rd = rd == Stages - 1 ? 0 : rd + 1;
             wr = wr == Stages - 1 ? 0 : wr + 1;
         }
@@ -120,15 +127,38 @@ internal static partial class MmaKernels
     }
 
     /// <summary>
-    /// One K step of a 64×64 warp tile: A's 4 m-tiles from <paramref name="aAt"/> + 16·i rows, B's 8 n-tiles (two per
-    /// load) from <paramref name="bAt"/> + 16·i rows (shared byte addresses of this lane's ldmatrix rows); 32 <c>mma</c>s,
-    /// n-tiles 0-3 into <see cref="WideAcc.L"/>, 4-7 into <see cref="WideAcc.R"/>.
+    /// The byte offset in a stage of the A row that lane <paramref name="lane"/> hands <c>ldmatrix.x4</c> for m-tile 0 of
+    /// the warp tile at row <paramref name="wm"/>, K step words <paramref name="kw"/>..+7: lanes 8j..8j+7 give the rows
+    /// of matrix j = (rows 0-7, words 0-3), (8-15, 0-3), (0-7, 4-7), (8-15, 4-7), i.e. registers a0..a3 of the fragment.
+    /// m-tile i is 16·i rows further (the same swizzle).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint WideAOffset(int lane, int wm, int kw)
+    {
+        int j = lane >> 3;
+        return (uint)(Swizzle(wm + (lane & 7) + (j & 1) * 8, kw + (j >> 1) * 4) * 4);
+    }
+
+    /// <summary>
+    /// As <see cref="WideAOffset"/> for B's n-tiles 0 and 1 of the warp tile at column <paramref name="wn"/>: matrices
+    /// (tile 0 words 0-3, 4-7, tile 1 words 0-3, 4-7), i.e. b0, b1 of tile 0 and of tile 1; tiles 2i, 2i+1 are 16·i rows further.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint WideBOffset(int lane, int wn, int kw)
+    {
+        int j = lane >> 3;
+        return (uint)((BM * KW + Swizzle(wn + (j >> 1) * 8 + (lane & 7), kw + (j & 1) * 4)) * 4);
+    }
+
+    /// <summary>
+    /// One K step of a 64×64 warp tile on CUDA: A's 4 m-tiles from <paramref name="aAt"/> + 16·i rows, B's 8 n-tiles
+    /// (two per load) from <paramref name="bAt"/> + 16·i rows (shared byte addresses of this lane's ldmatrix rows); 32
+    /// <c>mma</c>s, n-tiles 0-3 into <see cref="WideAcc.L"/>, 4-7 into <see cref="WideAcc.R"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static WideAcc WideStep<T, TX>(WideAcc acc, ArrayView<uint> sh, uint aAt, uint bAt, int lane)
         where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        const uint Band = 16 * RowBytes;   // 16 rows
         UInt4 a0 = LdMatrixAt<TX>(sh, aAt, lane), a1 = LdMatrixAt<TX>(sh, aAt + Band, lane);
         UInt4 a2 = LdMatrixAt<TX>(sh, aAt + 2 * Band, lane), a3 = LdMatrixAt<TX>(sh, aAt + 3 * Band, lane);
         UInt4 b01 = LdMatrixAt<TX>(sh, bAt, lane), b23 = LdMatrixAt<TX>(sh, bAt + Band, lane);
@@ -136,6 +166,68 @@ internal static partial class MmaKernels
         acc.L = Tile<T, TX>(acc.L, a0, a1, a2, a3, b01, b23, lane);
         acc.R = Tile<T, TX>(acc.R, a0, a1, a2, a3, b45, b67, lane);
         return acc;
+    }
+
+    private const uint Band = 16 * RowBytes;   // 16 stage rows, in bytes
+
+    /// <summary>
+    /// Off CUDA: what <see cref="WideStep{T, TX}"/>'s 32 <c>mma</c>s leave in this lane, without warp shuffles (ilgpu-cpu's
+    /// shuffles are barriers, which made the tests slow): every word this lane's <c>mma</c>s would take from another
+    /// lane's fragment is read where that lane's <c>ldmatrix</c> would have read it, from the same address functions
+    /// (<see cref="WideAOffset"/>, <see cref="WideBOffset"/>). ldmatrix gives lane L word L mod 4 of row L / 4 of
+    /// matrix j, whose row address lane 8j + L / 4 passes; <c>mma</c> takes word w of A row g (g + 8) from lane
+    /// 4g + w mod 4's register a0 (a1), or a2 (a3) for w ≥ 4, and word w of B column c from lane 4c + w mod 4's b0 (b1).
+    /// </summary>
+    private static WideAcc WideEmulate<T>(WideAcc acc, ArrayView<uint> sh, uint stage, int wm, int wn, int kw, int lane)
+        where T : struct, IMmaType
+    {
+        int g = lane >> 2, q = lane & 3;
+        for (int w = 0; w < 8; w++)
+        {
+            int s = w & 3, hi = w >> 2;
+            // A rows g (matrix 2·hi) and g + 8 (2·hi + 1) of each m-tile; the row address comes from lane 8j + g.
+            uint lo = stage + WideAOffset(16 * hi + g, wm, kw), up = stage + WideAOffset(16 * hi + 8 + g, wm, kw);
+            WordPair r0 = Words(sh, lo, up, s), r1 = Words(sh, lo + Band, up + Band, s);
+            WordPair r2 = Words(sh, lo + 2 * Band, up + 2 * Band, s), r3 = Words(sh, lo + 3 * Band, up + 3 * Band, s);
+            // B columns 2q and 2q + 1 of the even (matrix hi) and odd (2 + hi) n-tile of each pair.
+            uint e0 = stage + WideBOffset(8 * hi + 2 * q, wn, kw), e1 = stage + WideBOffset(8 * hi + 2 * q + 1, wn, kw);
+            uint o0 = stage + WideBOffset(16 + 8 * hi + 2 * q, wn, kw), o1 = stage + WideBOffset(16 + 8 * hi + 2 * q + 1, wn, kw);
+            WordPair c0 = Words(sh, e0, e1, s), c1 = Words(sh, o0, o1, s);
+            WordPair c2 = Words(sh, e0 + Band, e1 + Band, s), c3 = Words(sh, o0 + Band, o1 + Band, s);
+            WordPair c4 = Words(sh, e0 + 2 * Band, e1 + 2 * Band, s), c5 = Words(sh, o0 + 2 * Band, o1 + 2 * Band, s);
+            WordPair c6 = Words(sh, e0 + 3 * Band, e1 + 3 * Band, s), c7 = Words(sh, o0 + 3 * Band, o1 + 3 * Band, s);
+            acc.L = EmulatedBand<T>(acc.L, r0, r1, r2, r3, c0, c1, c2, c3);
+            acc.R = EmulatedBand<T>(acc.R, r0, r1, r2, r3, c4, c5, c6, c7);
+        }
+        return acc;
+    }
+
+    /// <summary>Word <paramref name="s"/> of the two ldmatrix rows at byte offsets <paramref name="x"/>, <paramref name="y"/> (the emulation's base is 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static WordPair Words(ArrayView<uint> sh, uint x, uint y, int s) =>
+        new() { X = sh[(int)(x >> 2) + s], Y = sh[(int)(y >> 2) + s] };
+
+    /// <summary>One word of K of a 64×32 half warp tile: every m-tile's rows (<paramref name="r0"/>..<paramref name="r3"/>) times every n-tile's columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static MmaAcc EmulatedBand<T>(MmaAcc d, WordPair r0, WordPair r1, WordPair r2, WordPair r3, WordPair c0, WordPair c1, WordPair c2, WordPair c3)
+        where T : struct, IMmaType
+    {
+        d.C00 = Fma<T>(d.C00, r0, c0); d.C01 = Fma<T>(d.C01, r0, c1); d.C02 = Fma<T>(d.C02, r0, c2); d.C03 = Fma<T>(d.C03, r0, c3);
+        d.C10 = Fma<T>(d.C10, r1, c0); d.C11 = Fma<T>(d.C11, r1, c1); d.C12 = Fma<T>(d.C12, r1, c2); d.C13 = Fma<T>(d.C13, r1, c3);
+        d.C20 = Fma<T>(d.C20, r2, c0); d.C21 = Fma<T>(d.C21, r2, c1); d.C22 = Fma<T>(d.C22, r2, c2); d.C23 = Fma<T>(d.C23, r2, c3);
+        d.C30 = Fma<T>(d.C30, r3, c0); d.C31 = Fma<T>(d.C31, r3, c1); d.C32 = Fma<T>(d.C32, r3, c2); d.C33 = Fma<T>(d.C33, r3, c3);
+        return d;
+    }
+
+    /// <summary>Lane 4g+q's four outputs (rows g, g+8 × columns 2q, 2q+1) plus one word of K's products.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Frag4 Fma<T>(Frag4 d, WordPair row, WordPair col) where T : struct, IMmaType =>
+        new(d.X + T.Dot(row.X, col.X), d.Y + T.Dot(row.X, col.Y), d.Z + T.Dot(row.Y, col.X), d.W + T.Dot(row.Y, col.Y));
+
+    /// <summary>Two words one lane takes in the emulation: of rows g and g + 8, or of columns 2q and 2q + 1.</summary>
+    private struct WordPair
+    {
+        public uint X, Y;
     }
 
     /// <summary>
