@@ -32,6 +32,19 @@ internal static partial class MmaKernels
     }
 
     /// <summary>
+    /// <paramref name="v"/>, computed where this is called: on CUDA through an inline-PTX <c>mov</c>, which ILGPU does not
+    /// move. ILGPU places a pure computation in the block that uses it, so a loop-invariant address used only inside the
+    /// main loop would be recomputed in every trip (for the ldmatrix offsets about 90 integer instructions per slab).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Pin<TX>(uint v) where TX : struct, IMmaPath
+    {
+        if (!TX.Native()) return v;
+        CudaAsm.Emit("mov.u32 %0, %1;", out uint r, v);
+        return r;
+    }
+
+    /// <summary>
     /// One <c>mma</c> K step (8 words at <paramref name="kw"/>) through <c>ldmatrix</c>: A by m-tile (rows 0-7 / 8-15 ×
     /// words 0-3 / 4-7: a0..a3), B two n-tiles per load (tile words 0-3, 4-7, next tile 0-3, 4-7: its b0, b1 and the next's).
     /// <paramref name="sh"/> is the whole allocation: A's two buffers, then B's.

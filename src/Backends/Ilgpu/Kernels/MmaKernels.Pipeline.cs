@@ -40,6 +40,8 @@ internal static partial class MmaKernels
     /// <summary>K slabs in flight in <see cref="GemmPipelined{T, TX, TE}"/>.</summary>
     public const int Stages = 3;
     private const int StageW = (BM + BN) * KW;   // words per stage: A's 128 rows of 16 words, then B's
+    private const int RowBytes = KW * 4;           // one stage row: 16 words
+    private const uint Band = 16 * RowBytes;       // 16 stage rows (one m-tile, or two n-tiles), in bytes
 
     /// <summary>
     /// The pipelined kernel, both operands K-major with 16-byte aligned rows (layout <see cref="KMajorVecLayout"/>);
@@ -79,6 +81,16 @@ internal static partial class MmaKernels
             Commit<TX>();
         }
 
+        // With ldmatrix: this lane's row addresses for K steps 0 and 1, byte offsets into a stage, pinned (see Pin).
+        uint aStep0 = 0, aStep1 = 0, bStep0 = 0, bStep1 = 0;
+        if (TX.LdMatrix())
+        {
+            aStep0 = Pin<TX>(StageAOffset(lane, wm, 0));
+            aStep1 = Pin<TX>(StageAOffset(lane, wm, 8));
+            bStep0 = Pin<TX>(StageBOffset(lane, wn, 0));
+            bStep1 = Pin<TX>(StageBOffset(lane, wn, 8));
+        }
+
         MmaAcc acc = default;
         int rd = 0, wr = Stages - 1;   // stages read (slab s) and refilled (slab s + Stages - 1)
         for (int s = 0; s < slabs; s++)
@@ -96,8 +108,9 @@ internal static partial class MmaKernels
             int cur = rd * StageW;
             if (TX.LdMatrix())
             {
-                acc = PipeLdStep<T, TX>(acc, sh, shBase, cur, wm, wn, lane, 0);
-                acc = PipeLdStep<T, TX>(acc, sh, shBase, cur, wm, wn, lane, 8);
+                uint stage = shBase + (uint)(cur * 4);
+                acc = PipeLdStep<T, TX>(acc, sh, stage + aStep0, stage + bStep0, lane);
+                acc = PipeLdStep<T, TX>(acc, sh, stage + aStep1, stage + bStep1, lane);
             }
             else
             {
@@ -241,21 +254,42 @@ internal static partial class MmaKernels
 
     /// <summary>
     /// One K step through <c>ldmatrix.x4</c> (with <see cref="MmaGemmOptions.LdMatrix"/>): as <see cref="LdStep{T, TX}"/>,
-    /// each lane passing the start of one swizzled 16-byte chunk (a matrix row of 4 words is one whole chunk).
+    /// each lane passing the start of one swizzled 16-byte chunk (a matrix row of 4 words is one whole chunk): A's
+    /// m-tiles at <paramref name="aAt"/> + 16·i rows, B's n-tile pairs at <paramref name="bAt"/> + 16·i rows (shared byte
+    /// addresses from <see cref="StageAOffset"/>, <see cref="StageBOffset"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static MmaAcc PipeLdStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, uint shBase, int cur, int wm, int wn, int lane, int kw)
+    private static MmaAcc PipeLdStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, uint aAt, uint bAt, int lane)
         where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        int j = lane >> 3, r = lane & 7;   // lanes 8j..8j+7 give the row addresses of matrix j
-        // A: matrices (rows 0-7, words 0-3), (8-15, 0-3), (0-7, 4-7), (8-15, 4-7) of each m-tile: a0..a3.
-        int ar = wm + r + (j & 1) * 8, aw = kw + (j >> 1) * 4;
-        UInt4 a0 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar, aw), lane), a1 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 16, aw), lane);
-        UInt4 a2 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 32, aw), lane), a3 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 48, aw), lane);
-        // B: two n-tiles per load: (tile words 0-3, 4-7, next tile 0-3, 4-7): b0, b1 of each.
-        int bs = cur + BM * KW, br = wn + (j >> 1) * 8 + r, bw = kw + (j & 1) * 4;
-        UInt4 b01 = LdMatrix<TX>(sh, shBase, bs + Swizzle(br, bw), lane), b23 = LdMatrix<TX>(sh, shBase, bs + Swizzle(br + 16, bw), lane);
+        UInt4 a0 = LdMatrixAt<TX>(sh, aAt, lane), a1 = LdMatrixAt<TX>(sh, aAt + Band, lane);
+        UInt4 a2 = LdMatrixAt<TX>(sh, aAt + 2 * Band, lane), a3 = LdMatrixAt<TX>(sh, aAt + 3 * Band, lane);
+        UInt4 b01 = LdMatrixAt<TX>(sh, bAt, lane), b23 = LdMatrixAt<TX>(sh, bAt + Band, lane);
         return Tile<T, TX>(acc, a0, a1, a2, a3, b01, b23, lane);
+    }
+
+    /// <summary>
+    /// The byte offset in a stage of the A row that lane <paramref name="lane"/> hands <c>ldmatrix.x4</c> for m-tile 0 of
+    /// the warp tile at row <paramref name="wm"/>, K step words <paramref name="kw"/>..+7: lanes 8j..8j+7 give the rows
+    /// of matrix j = (rows 0-7, words 0-3), (8-15, 0-3), (0-7, 4-7), (8-15, 4-7), i.e. registers a0..a3 of the fragment.
+    /// m-tile i is 16·i rows further (the same swizzle).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint StageAOffset(int lane, int wm, int kw)
+    {
+        int j = lane >> 3;
+        return (uint)(Swizzle(wm + (lane & 7) + (j & 1) * 8, kw + (j >> 1) * 4) * 4);
+    }
+
+    /// <summary>
+    /// As <see cref="StageAOffset"/> for B's n-tiles 0 and 1 of the warp tile at column <paramref name="wn"/>: matrices
+    /// (tile 0 words 0-3, 4-7, tile 1 words 0-3, 4-7), i.e. b0, b1 of tile 0 and of tile 1; tiles 2i, 2i+1 are 16·i rows further.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint StageBOffset(int lane, int wn, int kw)
+    {
+        int j = lane >> 3;
+        return (uint)((BM * KW + Swizzle(wn + (j >> 1) * 8 + (lane & 7), kw + (j & 1) * 4)) * 4);
     }
 
     /// <summary>Off CUDA: what <see cref="PipeStep{T, TX}"/>'s 16 <c>mma</c>s leave in this lane (as <see cref="Emulate{T}"/>, other lanes' fragments recomputed).</summary>

@@ -30,8 +30,6 @@ internal static partial class MmaKernels
     /// <summary>Threads per group of <see cref="GemmWide{T, TX, TE}"/>: 4 warps of 64×64.</summary>
     public const int WideThreads = 128;
 
-    private const int RowBytes = KW * 4;   // one stage row: 16 words
-
     /// <summary>
     /// The 64×64-warp-tile kernel; operands, grid and <typeparamref name="TE"/> as <see cref="GemmPipelined{T, TX, TE}"/>
     /// (K-major, 16-byte aligned rows), groups of <see cref="WideThreads"/>. <typeparamref name="TX"/> is an ldmatrix path.
@@ -75,9 +73,10 @@ internal static partial class MmaKernels
         };
         int sw = Swizzle(row, wq);   // rows + 32, 64, 96 have the same swizzle
 
-        // The ldmatrix row addresses of this lane for K steps 0 and 1, as byte offsets into a stage.
-        uint aStep0 = WideAOffset(lane, wm, 0), aStep1 = WideAOffset(lane, wm, 8);
-        uint bStep0 = WideBOffset(lane, wn, 0), bStep1 = WideBOffset(lane, wn, 8);
+        // The ldmatrix row addresses of this lane for K steps 0 and 1, as byte offsets into a stage (pinned: computed
+        // once here, where ILGPU would otherwise recompute them in every trip of the loop).
+        uint aStep0 = Pin<TX>(StageAOffset(lane, wm, 0)), aStep1 = Pin<TX>(StageAOffset(lane, wm, 8));
+        uint bStep0 = Pin<TX>(StageBOffset(lane, wn, 0)), bStep1 = Pin<TX>(StageBOffset(lane, wn, 8));
 
         // Prologue: slabs 0 .. Stages-2, one commit group each (empty groups too, so group s is always slab s).
         for (int s = 0; s < Stages - 1; s++)
@@ -127,30 +126,6 @@ internal static partial class MmaKernels
     }
 
     /// <summary>
-    /// The byte offset in a stage of the A row that lane <paramref name="lane"/> hands <c>ldmatrix.x4</c> for m-tile 0 of
-    /// the warp tile at row <paramref name="wm"/>, K step words <paramref name="kw"/>..+7: lanes 8j..8j+7 give the rows
-    /// of matrix j = (rows 0-7, words 0-3), (8-15, 0-3), (0-7, 4-7), (8-15, 4-7), i.e. registers a0..a3 of the fragment.
-    /// m-tile i is 16·i rows further (the same swizzle).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint WideAOffset(int lane, int wm, int kw)
-    {
-        int j = lane >> 3;
-        return (uint)(Swizzle(wm + (lane & 7) + (j & 1) * 8, kw + (j >> 1) * 4) * 4);
-    }
-
-    /// <summary>
-    /// As <see cref="WideAOffset"/> for B's n-tiles 0 and 1 of the warp tile at column <paramref name="wn"/>: matrices
-    /// (tile 0 words 0-3, 4-7, tile 1 words 0-3, 4-7), i.e. b0, b1 of tile 0 and of tile 1; tiles 2i, 2i+1 are 16·i rows further.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint WideBOffset(int lane, int wn, int kw)
-    {
-        int j = lane >> 3;
-        return (uint)((BM * KW + Swizzle(wn + (j >> 1) * 8 + (lane & 7), kw + (j & 1) * 4)) * 4);
-    }
-
-    /// <summary>
     /// One K step of a 64×64 warp tile on CUDA: A's 4 m-tiles from <paramref name="aAt"/> + 16·i rows, B's 8 n-tiles
     /// (two per load) from <paramref name="bAt"/> + 16·i rows (shared byte addresses of this lane's ldmatrix rows); 32
     /// <c>mma</c>s, n-tiles 0-3 into <see cref="WideAcc.L"/>, 4-7 into <see cref="WideAcc.R"/>.
@@ -168,13 +143,11 @@ internal static partial class MmaKernels
         return acc;
     }
 
-    private const uint Band = 16 * RowBytes;   // 16 stage rows, in bytes
-
     /// <summary>
     /// Off CUDA: what <see cref="WideStep{T, TX}"/>'s 32 <c>mma</c>s leave in this lane, without warp shuffles (ilgpu-cpu's
     /// shuffles are barriers, which made the tests slow): every word this lane's <c>mma</c>s would take from another
     /// lane's fragment is read where that lane's <c>ldmatrix</c> would have read it, from the same address functions
-    /// (<see cref="WideAOffset"/>, <see cref="WideBOffset"/>). ldmatrix gives lane L word L mod 4 of row L / 4 of
+    /// (<see cref="StageAOffset"/>, <see cref="StageBOffset"/>). ldmatrix gives lane L word L mod 4 of row L / 4 of
     /// matrix j, whose row address lane 8j + L / 4 passes; <c>mma</c> takes word w of A row g (g + 8) from lane
     /// 4g + w mod 4's register a0 (a1), or a2 (a3) for w ≥ 4, and word w of B column c from lane 4c + w mod 4's b0 (b1).
     /// </summary>
@@ -186,12 +159,12 @@ internal static partial class MmaKernels
         {
             int s = w & 3, hi = w >> 2;
             // A rows g (matrix 2·hi) and g + 8 (2·hi + 1) of each m-tile; the row address comes from lane 8j + g.
-            uint lo = stage + WideAOffset(16 * hi + g, wm, kw), up = stage + WideAOffset(16 * hi + 8 + g, wm, kw);
+            uint lo = stage + StageAOffset(16 * hi + g, wm, kw), up = stage + StageAOffset(16 * hi + 8 + g, wm, kw);
             WordPair r0 = Words(sh, lo, up, s), r1 = Words(sh, lo + Band, up + Band, s);
             WordPair r2 = Words(sh, lo + 2 * Band, up + 2 * Band, s), r3 = Words(sh, lo + 3 * Band, up + 3 * Band, s);
             // B columns 2q and 2q + 1 of the even (matrix hi) and odd (2 + hi) n-tile of each pair.
-            uint e0 = stage + WideBOffset(8 * hi + 2 * q, wn, kw), e1 = stage + WideBOffset(8 * hi + 2 * q + 1, wn, kw);
-            uint o0 = stage + WideBOffset(16 + 8 * hi + 2 * q, wn, kw), o1 = stage + WideBOffset(16 + 8 * hi + 2 * q + 1, wn, kw);
+            uint e0 = stage + StageBOffset(8 * hi + 2 * q, wn, kw), e1 = stage + StageBOffset(8 * hi + 2 * q + 1, wn, kw);
+            uint o0 = stage + StageBOffset(16 + 8 * hi + 2 * q, wn, kw), o1 = stage + StageBOffset(16 + 8 * hi + 2 * q + 1, wn, kw);
             WordPair c0 = Words(sh, e0, e1, s), c1 = Words(sh, o0, o1, s);
             WordPair c2 = Words(sh, e0 + Band, e1 + Band, s), c3 = Words(sh, o0 + Band, o1 + Band, s);
             WordPair c4 = Words(sh, e0 + 2 * Band, e1 + 2 * Band, s), c5 = Words(sh, o0 + 2 * Band, o1 + 2 * Band, s);
