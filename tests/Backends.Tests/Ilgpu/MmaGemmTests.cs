@@ -432,6 +432,26 @@ public class MmaGemmCudaTests(string device)
     [TestCase(MmaPrecision.Tf32)]
     [TestCase(MmaPrecision.Float16)]
     [TestCase(MmaPrecision.BFloat16)]
+    public void WideWarpTileVariant(MmaPrecision p)
+    {
+        // 4 warps of 64x64 (128 threads): the same cases as the pipelined loop's.
+        var wide = new MmaGemmOptions { WarpTile64 = true };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: wide);
+                MmaGemmTests.Check(Dev, p, ta, tb, 200, 136, 1000, alpha: 0.5f, beta: -2f, options: wide with { SplitK = 5 });
+            }
+        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: wide);
+        MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f, options: wide);
+        MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: wide);
+        MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: wide);
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: wide);   // automatic split-K
+    }
+
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
     public void LdMatrixVariant(MmaPrecision p)
     {
         var ld = new MmaGemmOptions { LdMatrix = true };

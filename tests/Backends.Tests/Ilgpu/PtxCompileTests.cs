@@ -381,6 +381,7 @@ public class PtxCompileTests
             Assert.That(Count(ptx, ".shared .align"), Is.EqualTo(1), "one shared allocation");
             Assert.That(ptx, Does.Contain($"__shared_alloca0[{MmaKernels.Stages * 2 * 128 * 16 * 4}]"));
             if (mma != typeof(Tf32Mma)) Assert.That(ptx, Does.Not.Contain("ld.shared"), "every fragment through ldmatrix (TF32 rounds its chunks in shared memory)");
+            else Assert.That(Count(ptx, "cvt.rna.tf32.f32"), Is.EqualTo(32), "8 chunks of 4 words rounded per slab by the hardware");
             AssertNoWideOperandSlots(ptx);
             string tuned = PtxRewrite.Tune(ptx, MmaKernels.WideThreads, 2);
             AssertNoLocalMemory(tuned);

@@ -26,8 +26,8 @@ namespace Ember.Ilgpu;
 /// 3 × (128 + 128) × 64 B = 48 KB, the static shared-memory limit, which ILGPU's kernels use (dynamic shared memory
 /// above 48 KB needs the opt-in launch attribute, which ILGPU 1.5 does not set): two blocks per SM, 16 warps, 96 KB.
 /// Larger K per stage (32 words for 16-bit types) would leave one stage within 48 KB, so the pipeline depth wins;
-/// 64×64 warp tiles would need 128 accumulators (over 200 registers), one block per SM and no latency hiding by
-/// other blocks. Off CUDA the copies are plain 16-byte copies (commit and wait do nothing) and the <c>mma</c>s are
+/// 64×64 warp tiles with 8 warps would need 128 accumulators (over 200 registers) and leave one block per SM; with 4
+/// warps (128 threads) two blocks still fit: <see cref="GemmWide{T, TX, TE}"/>. Off CUDA the copies are plain 16-byte copies (commit and wait do nothing) and the <c>mma</c>s are
 /// emulated per lane from the same fragment functions, so ilgpu-cpu checks the stage indexing and the swizzle.
 /// <para>
 /// On CUDA this kernel needs <see cref="PtxRewrite"/> (IlgpuMmaGemm loads it so): ptxas keeps every local variable of a
@@ -100,7 +100,7 @@ internal static partial class MmaKernels
             WaitGroup<TX>();
             // TF32: cp.async copies raw float32 bits; each thread rounds the chunks it copied (its own copies are
             // visible to it after the wait), once per slab, before the barrier publishes them.
-            if (T.PerWord() == 1) RoundChunks<T>(sh, rd * StageW + sw);
+            if (T.PerWord() == 1) RoundChunks<T, TX>(sh, rd * StageW + sw);
             Group.Barrier();
             int nx = s + Stages - 1;
             if (nx < slabs) Issue<T, TX>(sh, shBase, wr * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, nx * slabK + wq * T.PerWord(), depth);
@@ -194,14 +194,33 @@ internal static partial class MmaKernels
 
     /// <summary>Rounds this thread's four chunks of a stage (at <paramref name="w"/> as in <see cref="Issue{T, TX}"/>) in place to operand words (TF32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoundChunks<T>(ArrayView<uint> sh, int w) where T : struct, IMmaType
+    private static void RoundChunks<T, TX>(ArrayView<uint> sh, int w) where T : struct, IMmaType where TX : struct, IMmaPath
     {
         var v = sh.Cast<UInt4>();
         int c = w >> 2;
-        v[c] = T.Convert(v[c]);
-        v[c + 16 * KW] = T.Convert(v[c + 16 * KW]);                 // + 64 rows
-        v[c + BM * KW / 4] = T.Convert(v[c + BM * KW / 4]);
-        v[c + BM * KW / 4 + 16 * KW] = T.Convert(v[c + BM * KW / 4 + 16 * KW]);
+        v[c] = Round<T, TX>(v[c]);
+        v[c + 16 * KW] = Round<T, TX>(v[c + 16 * KW]);                 // + 64 rows
+        v[c + BM * KW / 4] = Round<T, TX>(v[c + BM * KW / 4]);
+        v[c + BM * KW / 4 + 16 * KW] = Round<T, TX>(v[c + BM * KW / 4 + 16 * KW]);
+    }
+
+    /// <summary>
+    /// <see cref="IMmaType.Convert"/> of four staged words; on CUDA for TF32 with <c>cvt.rna.tf32.f32</c> (one instruction
+    /// a word instead of four; the same rounding, to nearest with ties away from zero).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static UInt4 Round<T, TX>(UInt4 v) where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        if (!TX.Native() || T.PerWord() != 1) return T.Convert(v);
+        return new UInt4(CvtTf32(v.X), CvtTf32(v.Y), CvtTf32(v.Z), CvtTf32(v.W));
+    }
+
+    /// <summary>float32 bits rounded to TF32 by the hardware (CUDA, sm_80 or newer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint CvtTf32(uint bits)
+    {
+        CudaAsm.Emit("cvt.rna.tf32.f32 %0, %1;", out uint r, Interop.IntAsFloat(bits));
+        return r;
     }
 
     /// <summary>Element <paramref name="i"/>'s word as stored (float32 bits, or two 16-bit elements), missing elements 0.</summary>
