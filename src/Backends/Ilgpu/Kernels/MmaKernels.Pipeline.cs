@@ -100,7 +100,7 @@ internal static partial class MmaKernels
             WaitGroup<TX>();
             // TF32: cp.async copies raw float32 bits; each thread rounds the chunks it copied (its own copies are
             // visible to it after the wait), once per slab, before the barrier publishes them.
-            if (T.PerWord() == 1) RoundChunks<T, TX>(sh, rd * StageW + sw);
+            if (T.PerWord() == 1) RoundChunks<T, TX>(sh, shBase + (uint)((rd * StageW + sw) * 4));
             Group.Barrier();
             int nx = s + Stages - 1;
             if (nx < slabs) Issue<T, TX>(sh, shBase, wr * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, nx * slabK + wq * T.PerWord(), depth);
@@ -192,27 +192,39 @@ internal static partial class MmaKernels
         sh[w + 3] = RawWord<T>(x, i + 3 * e, rem > 3 * e, rem > 3 * e + 1);
     }
 
-    /// <summary>Rounds this thread's four chunks of a stage (at <paramref name="w"/> as in <see cref="Issue{T, TX}"/>) in place to operand words (TF32).</summary>
+    /// <summary>Rounds this thread's four chunks of a stage (at shared byte address <paramref name="at"/>, as <see cref="Issue{T, TX}"/> placed them) in place to operand words (TF32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoundChunks<T, TX>(ArrayView<uint> sh, int w) where T : struct, IMmaType where TX : struct, IMmaPath
+    private static void RoundChunks<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        var v = sh.Cast<UInt4>();
-        int c = w >> 2;
-        v[c] = Round<T, TX>(v[c]);
-        v[c + 16 * KW] = Round<T, TX>(v[c + 16 * KW]);                 // + 64 rows
-        v[c + BM * KW / 4] = Round<T, TX>(v[c + BM * KW / 4]);
-        v[c + BM * KW / 4 + 16 * KW] = Round<T, TX>(v[c + BM * KW / 4 + 16 * KW]);
+        const uint Half = 64 * RowBytes, BOff = BM * RowBytes;   // + 64 rows; B's tile
+        RoundChunk<T, TX>(sh, at);
+        RoundChunk<T, TX>(sh, at + Half);
+        RoundChunk<T, TX>(sh, at + BOff);
+        RoundChunk<T, TX>(sh, at + BOff + Half);
     }
 
     /// <summary>
-    /// <see cref="IMmaType.Convert"/> of four staged words; on CUDA for TF32 with <c>cvt.rna.tf32.f32</c> (one instruction
-    /// a word instead of four; the same rounding, to nearest with ties away from zero).
+    /// <see cref="IMmaType.Convert"/> of the 16-byte chunk at shared byte address <paramref name="at"/> (off CUDA the base
+    /// is 0: chunk <paramref name="at"/> / 16 of <paramref name="sh"/>); on CUDA for TF32 with 32-bit-addressed shared
+    /// loads and stores and <c>cvt.rna.tf32.f32</c> (one instruction a word instead of four; the same rounding, to
+    /// nearest with ties away from zero).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static UInt4 Round<T, TX>(UInt4 v) where T : struct, IMmaType where TX : struct, IMmaPath
+    private static void RoundChunk<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        if (!TX.Native() || T.PerWord() != 1) return T.Convert(v);
-        return new UInt4(CvtTf32(v.X), CvtTf32(v.Y), CvtTf32(v.Z), CvtTf32(v.W));
+        if (!TX.Native() || T.PerWord() != 1)
+        {
+            var v = sh.Cast<UInt4>();
+            int c = (int)(at >> 4);
+            v[c] = T.Convert(v[c]);
+            return;
+        }
+        Output<uint> x = default, y = default, z = default, w = default;
+        Input<uint> p = at;
+        // ILGPU takes the PTX text only as a literal.
+        CudaAsm.EmitRef("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];", ref x, ref y, ref z, ref w, ref p);
+        Input<uint> p2 = at, rx = CvtTf32(x.Value), ry = CvtTf32(y.Value), rz = CvtTf32(z.Value), rw = CvtTf32(w.Value);
+        CudaAsm.EmitRef("st.shared.v4.b32 [%0], {%1, %2, %3, %4};", ref p2, ref rx, ref ry, ref rz, ref rw);
     }
 
     /// <summary>float32 bits rounded to TF32 by the hardware (CUDA, sm_80 or newer).</summary>

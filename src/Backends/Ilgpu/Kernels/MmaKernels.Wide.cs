@@ -92,7 +92,7 @@ internal static partial class MmaKernels
             // As GemmPipelined: slab s has landed (this thread's copies) once all but Stages-2 groups are done, the barrier
             // publishes every thread's copies and proves the stage refilled next (slab s - 1's) is no longer read.
             WaitGroup<TX>();
-            if (e == 1) RoundWide<T, TX>(sh, rd * StageW + sw);
+            if (e == 1) RoundWide<T, TX>(sh, shBase + (uint)((rd * StageW + sw) * 4));
             Group.Barrier();
             int nx = s + Stages - 1;
             if (nx < slabs) IssueWide<T, TX>(sh, shBase, wr * StageW + sw, a, b, rows, at, nx * slabK + wq * e, depth);
@@ -241,21 +241,19 @@ internal static partial class MmaKernels
         EmulatedChunk<T>(sh, dst + BW + 3 * Q, b, rows.B3 + kk, bytes, rem);
     }
 
-    /// <summary>Rounds this thread's eight chunks of a stage (at <paramref name="w"/> as in <see cref="IssueWide{T, TX}"/>) in place to operand words (TF32; see <see cref="Round{T, TX}"/>).</summary>
+    /// <summary>Rounds this thread's eight chunks of a stage (at shared byte address <paramref name="at"/>, as <see cref="IssueWide{T, TX}"/> placed them) in place to operand words (TF32; see <see cref="RoundChunk{T, TX}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoundWide<T, TX>(ArrayView<uint> sh, int w) where T : struct, IMmaType where TX : struct, IMmaPath
+    private static void RoundWide<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        var v = sh.Cast<UInt4>();
-        const int Q = 32 * KW / 4, BV = BM * KW / 4;   // 32 rows; B's tile, in 16-byte chunks
-        int c = w >> 2;
-        v[c] = Round<T, TX>(v[c]);
-        v[c + Q] = Round<T, TX>(v[c + Q]);
-        v[c + 2 * Q] = Round<T, TX>(v[c + 2 * Q]);
-        v[c + 3 * Q] = Round<T, TX>(v[c + 3 * Q]);
-        v[c + BV] = Round<T, TX>(v[c + BV]);
-        v[c + BV + Q] = Round<T, TX>(v[c + BV + Q]);
-        v[c + BV + 2 * Q] = Round<T, TX>(v[c + BV + 2 * Q]);
-        v[c + BV + 3 * Q] = Round<T, TX>(v[c + BV + 3 * Q]);
+        const uint Q = 32 * RowBytes, BOff = BM * RowBytes;   // 32 rows; B's tile
+        RoundChunk<T, TX>(sh, at);
+        RoundChunk<T, TX>(sh, at + Q);
+        RoundChunk<T, TX>(sh, at + 2 * Q);
+        RoundChunk<T, TX>(sh, at + 3 * Q);
+        RoundChunk<T, TX>(sh, at + BOff);
+        RoundChunk<T, TX>(sh, at + BOff + Q);
+        RoundChunk<T, TX>(sh, at + BOff + 2 * Q);
+        RoundChunk<T, TX>(sh, at + BOff + 3 * Q);
     }
 
     /// <summary>A thread's accumulators of a 64×64 warp tile: n-tiles 0-3 (columns 0-31) and 4-7 (32-63), each as <see cref="MmaAcc"/>.</summary>
