@@ -73,11 +73,18 @@ internal static partial class MmaKernels
         long a0 = aBase + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda, a1 = aBase + (long)IntrinsicMath.Min(m0 + row + 64, p.M - 1) * p.Lda;
         long b0 = bBase + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb, b1 = bBase + (long)IntrinsicMath.Min(n0 + row + 64, p.N - 1) * p.Ldb;
         int sw = Swizzle(row, wq);   // row + 64 has the same swizzle: 64 · KW words further
+        // The rows' global byte addresses for cp.async, fixed for the whole loop (a slab adds one K offset).
+        int elementBytes = 4 / T.PerWord();
+        var at = new PipeAddresses
+        {
+            A0 = ga + (ulong)(a0 * elementBytes), A1 = ga + (ulong)(a1 * elementBytes),
+            B0 = gb + (ulong)(b0 * elementBytes), B1 = gb + (ulong)(b1 * elementBytes),
+        };
 
         // Prologue: slabs 0 .. Stages-2, one commit group each (empty groups too, so group s is always slab s).
         for (int s = 0; s < Stages - 1; s++)
         {
-            if (s < slabs) Issue<T, TX>(sh, shBase, s * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, s * slabK + wq * T.PerWord(), depth);
+            if (s < slabs) Issue<T, TX>(sh, shBase, s * StageW + sw, a, b, at, a0, a1, b0, b1, s * slabK + wq * T.PerWord(), depth);
             Commit<TX>();
         }
 
@@ -103,7 +110,7 @@ internal static partial class MmaKernels
             if (T.PerWord() == 1) RoundChunks<T, TX>(sh, shBase + (uint)((rd * StageW + sw) * 4));
             Group.Barrier();
             int nx = s + Stages - 1;
-            if (nx < slabs) Issue<T, TX>(sh, shBase, wr * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, nx * slabK + wq * T.PerWord(), depth);
+            if (nx < slabs) Issue<T, TX>(sh, shBase, wr * StageW + sw, a, b, at, a0, a1, b0, b1, nx * slabK + wq * T.PerWord(), depth);
             Commit<TX>();
             int cur = rd * StageW;
             if (TX.LdMatrix())
@@ -134,31 +141,39 @@ internal static partial class MmaKernels
 
     /// <summary>
     /// Queues this thread's four 16-byte chunks of a slab (A's rows at element offsets <paramref name="a0"/>,
-    /// <paramref name="a1"/>, B's at <paramref name="b0"/>, <paramref name="b1"/>, K element <paramref name="k"/>) into
-    /// the stage words <paramref name="dst"/> (A, row t/4), + 64 rows, and B's tile likewise.
+    /// <paramref name="a1"/>, B's at <paramref name="b0"/>, <paramref name="b1"/>, on CUDA at the byte addresses
+    /// <paramref name="at"/>; K element <paramref name="k"/>) into the stage words <paramref name="dst"/> (A, row t/4),
+    /// + 64 rows, and B's tile likewise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Issue<T, TX>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b, ulong ga, ulong gb,
+    private static void Issue<T, TX>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b, PipeAddresses at,
         long a0, long a1, long b0, long b1, int k, int depth) where T : struct, IMmaType where TX : struct, IMmaPath
     {
         int e = T.PerWord();
         // Bytes of the chunks inside K (16 but in the last slab); 0 still needs a valid address: the row's start.
         int bytes = IntrinsicMath.Clamp((depth - k) * (4 / e), 0, 16);
-        int kk = bytes > 0 ? k : 0;
-        Chunk<T, TX>(sh, shBase, dst, a, ga, a0 + kk, bytes, depth - k);
-        Chunk<T, TX>(sh, shBase, dst + 64 * KW, a, ga, a1 + kk, bytes, depth - k);
-        Chunk<T, TX>(sh, shBase, dst + BM * KW, b, gb, b0 + kk, bytes, depth - k);
-        Chunk<T, TX>(sh, shBase, dst + BM * KW + 64 * KW, b, gb, b1 + kk, bytes, depth - k);
+        int kk = bytes > 0 ? k : 0, rem = depth - k;
+        if (TX.Native())
+        {
+            ulong kb = (ulong)kk * (ulong)(4 / e);
+            uint d = shBase + (uint)(dst * 4);
+            const uint Half = 64 * RowBytes, BOff = BM * RowBytes;   // + 64 rows; B's tile
+            AsyncCopy(d, at.A0 + kb, bytes);
+            AsyncCopy(d + Half, at.A1 + kb, bytes);
+            AsyncCopy(d + BOff, at.B0 + kb, bytes);
+            AsyncCopy(d + BOff + Half, at.B1 + kb, bytes);
+            return;
+        }
+        EmulatedChunk<T>(sh, dst, a, a0 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + 64 * KW, a, a1 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BM * KW, b, b0 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BM * KW + 64 * KW, b, b1 + kk, bytes, rem);
     }
 
-    /// <summary>One 16-byte chunk: element <paramref name="i"/> on to stage word <paramref name="w"/>, the bytes past <paramref name="bytes"/> zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Chunk<T, TX>(ArrayView<uint> sh, uint shBase, int w, ArrayView<ushort> x, ulong gx, long i, int bytes, int rem)
-        where T : struct, IMmaType where TX : struct, IMmaPath
+    /// <summary>The global byte addresses of this thread's A rows t/4, t/4 + 64 and B's (CUDA: for <c>cp.async</c>).</summary>
+    private struct PipeAddresses
     {
-        int e = T.PerWord();
-        if (TX.Native()) AsyncCopy(shBase + (uint)(w * 4), gx + (ulong)(i * (4 / e)), bytes);
-        else EmulatedChunk<T>(sh, w, x, i, bytes, rem);
+        public ulong A0, A1, B0, B1;
     }
 
     /// <summary>
