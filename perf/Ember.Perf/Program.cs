@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project perf/Ember.Perf -- --workload all --threads 2 --json out.json
 //   --device cpu|cuda|ilgpu-cpu   --workload sgemm|hgemm|bgemm|gelu|mlp|cnn|gpt|conv2d|softmax|layernorm|log_softmax|layernorm_fwd_bwd|cross_entropy|all (comma list); sort, hgemm, bgemm, gelu only when named
 //   --sizes 256,512,1024,2048 (sgemm, hgemm, bgemm)  --warmup 3  --repeat 10
+//   --sync device|read   (device: wait for the device as PyTorch's torch.cuda.synchronize(); read: copy one element to the host)
 //   --profile 5 [--profile-top 30]   (ILGPU: per-op synchronized timing table per workload)
 //   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
 using System.Text.Json;
@@ -20,7 +21,7 @@ for (int i = 0; i < args.Length; i++)
 {
     if (args[i] is "--help" or "-h")
     {
-        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,hgemm,bgemm,gelu,mlp,cnn,gpt,conv2d,softmax,layernorm,log_softmax,layernorm_fwd_bwd,cross_entropy,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file [--amp bf16|fp16]");
+        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,hgemm,bgemm,gelu,mlp,cnn,gpt,conv2d,softmax,layernorm,log_softmax,layernorm_fwd_bwd,cross_entropy,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file [--amp bf16|fp16] [--sync device|read]");
         Console.WriteLine("Ember.Perf --device cuda --transfer 1K,64K,1M,16M,256M [--repeat 10]   (host<->device bandwidth and a DataLoader-fed step, pinned staging off/on)");
         Console.WriteLine("Ember.Perf --bdn [BenchmarkDotNet options, e.g. --filter *Softmax*]   (kernel micro benchmarks with allocations)");
         return 0;
@@ -36,6 +37,10 @@ if (opts.TryGetValue("amp", out var amp))
     TrainStepWorkload.Amp = amp switch { "bf16" => DType.BFloat16, "fp16" => DType.Float16, "off" => null, _ => throw new ArgumentException($"--amp: bf16, fp16 or off, not {amp}") };
     Console.WriteLine($"train steps under autocast {TrainStepWorkload.Amp?.ToString() ?? "off"}");
 }
+Workload.SyncByRead = opts.GetValueOrDefault("sync", "device") switch
+{
+    "device" => false, "read" => true, var v => throw new ArgumentException($"--sync: device or read, not {v}"),
+};
 int warmup = int.Parse(opts.GetValueOrDefault("warmup", "3"));
 int repeat = int.Parse(opts.GetValueOrDefault("repeat", "10"));
 var which = opts.GetValueOrDefault("workload", "all").Split(',');

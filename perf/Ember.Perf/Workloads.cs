@@ -12,8 +12,24 @@ public abstract class Workload
     public virtual double Flops => 0;
     /// <summary>One timed step.</summary>
     public abstract void Step();
-    /// <summary>A host-side read that forces pending device work to finish.</summary>
-    public abstract void Sync();
+    /// <summary>
+    /// When true (<c>--sync read</c>), <see cref="Sync"/> reads one element of the step's result to the host (a copy and a
+    /// wait, as the older runs did); when false (the default), it waits for the device (<see cref="Device.Synchronize"/>),
+    /// which is what compare.py's PyTorch side does (<c>torch.cuda.synchronize()</c>), so both sides time the same thing.
+    /// </summary>
+    public static bool SyncByRead { get; set; }
+
+    /// <summary>The step's result; null before the first step.</summary>
+    protected abstract Tensor? Result();
+
+    /// <summary>Forces the step's pending device work to finish (see <see cref="SyncByRead"/>).</summary>
+    public void Sync()
+    {
+        var r = Result();
+        if (r is null) return;
+        if (SyncByRead) _ = (r.Numel == 1 ? r : r.Reshape(-1)[0]).Item();
+        else r.Device.Synchronize();
+    }
 }
 
 /// <summary>N×N · N×N in float32 ("sgemm"), Float16 ("hgemm") or BFloat16 ("bgemm").</summary>
@@ -28,7 +44,7 @@ public sealed class SgemmWorkload(int n, Device device, DType dtype = DType.Floa
     /// <inheritdoc/>
     public override void Step() => c = a.MatMul(b);
     /// <inheritdoc/>
-    public override void Sync() => _ = c![0, 0].Item();
+    protected override Tensor? Result() => c;
 
     /// <summary>BLAS's letter of a dtype: s, d, h (Float16), b (BFloat16).</summary>
     public static string Prefix(DType dtype) => dtype switch
@@ -47,7 +63,7 @@ public sealed class GeluWorkload(Device device, DType dtype) : Workload
     /// <inheritdoc/>
     public override void Step() => y = x.Gelu();
     /// <inheritdoc/>
-    public override void Sync() => _ = y![0].Item();
+    protected override Tensor? Result() => y;
 }
 
 /// <summary>Shared training-step plumbing: forward, cross-entropy, backward, optimizer step.</summary>
@@ -82,7 +98,7 @@ public abstract class TrainStepWorkload : Workload
     }
 
     /// <inheritdoc/>
-    public override void Sync() => _ = loss?.Item();
+    protected override Tensor? Result() => loss;
 }
 
 /// <summary>784-1024-1024-10 MLP, ReLU, batch 256, cross-entropy, SGD momentum 0.9.</summary>
@@ -157,7 +173,7 @@ public sealed class Conv2dWorkload : Workload
     /// <inheritdoc/>
     public override void Step() { y = conv.Forward(x).Sum(); y.Backward(); }
     /// <inheritdoc/>
-    public override void Sync() => _ = y!.Item();
+    protected override Tensor? Result() => y;
 }
 
 /// <summary>Softmax over the last dim of [4096, 1024] (forward only).</summary>
@@ -170,7 +186,7 @@ public sealed class SoftmaxWorkload(Device device) : Workload
     /// <inheritdoc/>
     public override void Step() => y = x.Softmax(-1);
     /// <inheritdoc/>
-    public override void Sync() => _ = y![0, 0].Item();
+    protected override Tensor? Result() => y;
 }
 
 /// <summary>LayerNorm over the last dim of [4096, 1024] (forward only).</summary>
@@ -186,7 +202,7 @@ public sealed class LayerNormWorkload : Workload
     /// <inheritdoc/>
     public override void Step() { using (Autograd.NoGrad()) y = ln.Forward(x); }
     /// <inheritdoc/>
-    public override void Sync() => _ = y![0, 0].Item();
+    protected override Tensor? Result() => y;
 }
 
 /// <summary>Log-softmax over the last dim of [4096, 1024] (forward only).</summary>
@@ -199,7 +215,7 @@ public sealed class LogSoftmaxWorkload(Device device) : Workload
     /// <inheritdoc/>
     public override void Step() => y = x.LogSoftmax(-1);
     /// <inheritdoc/>
-    public override void Sync() => _ = y![0, 0].Item();
+    protected override Tensor? Result() => y;
 }
 
 /// <summary>LayerNorm(1024) forward and backward over [4096, 1024] (gradients of x, weight and bias).</summary>
@@ -219,7 +235,7 @@ public sealed class LayerNormBackwardWorkload : Workload
     /// <inheritdoc/>
     public override void Step() { x.Grad = null; ln.ZeroGrad(); (ln.Forward(x) * g).Sum().Backward(); }
     /// <inheritdoc/>
-    public override void Sync() => _ = x.Grad![0, 0].Item();
+    protected override Tensor? Result() => x.Grad;
 }
 
 /// <summary>Cross-entropy of [4096, 1024] logits against class targets, forward and backward.</summary>
@@ -237,7 +253,7 @@ public sealed class CrossEntropyWorkload : Workload
     /// <inheritdoc/>
     public override void Step() { x.Grad = null; Functional.CrossEntropy(x, y).Backward(); }
     /// <inheritdoc/>
-    public override void Sync() => _ = x.Grad![0, 0].Item();
+    protected override Tensor? Result() => x.Grad;
 }
 
 /// <summary>
@@ -261,5 +277,5 @@ public sealed class SortWorkload(Device device, bool host) : Workload
         y = x.Gather(1, idx);
     }
     /// <inheritdoc/>
-    public override void Sync() => _ = y![0, 0].Item();
+    protected override Tensor? Result() => y;
 }

@@ -5,7 +5,7 @@
 
 Variants: sgemm (float32, TF32 off), tf32 (float32, TF32 on), f16 and bf16 (16-bit operands and output, float32
 accumulation as cuBLAS does by default). With --ember FILE (GemmBench's output, its "RESULT <variant> N GFLOPS"
-lines), prints Ember/cuBLAS ratios per variant: GemmBench's simt, simt16 and splitk are compared with sgemm.
+lines), prints Ember/cuBLAS ratios per variant: GemmBench's simt, simt16, simt16a and splitk are compared with sgemm.
 """
 import argparse
 import statistics
@@ -63,7 +63,7 @@ def main():
         print("| variant | N | Ember ILGPU GFLOP/s | cuBLAS GFLOP/s | ratio |")
         print("| --- | --- | --- | --- | --- |")
         for (variant, n), gf in sorted(ember.items()):
-            ref = "sgemm" if variant in ("sgemm", "simt16", "splitk") else variant.removesuffix("-ld").removesuffix("-pipe").removesuffix("-w64")
+            ref = "sgemm" if variant in ("sgemm", "simt16", "simt16a", "splitk") else variant.removesuffix("-ld").removesuffix("-pipe").removesuffix("-w64")
             if (ref, n) in torch_gflops:
                 t = torch_gflops[(ref, n)]
                 print(f"| {variant} (vs cuBLAS {ref}) | {n} | {gf:.0f} | {t:.0f} | {gf / t:.2f} |")

@@ -21,6 +21,9 @@
 #   cpufinal the CPU GEMM blocking sweep at 16 threads and the 1, 2, 4, 8, 16-thread table                      ~6 min
 #   more     host<->device copies (Ember pinned staging off/on, PyTorch pageable/pinned), per-op profiles of the
 #            CUDA train steps, GC settings on gpt, and dotnet-trace of the CPU backend at 16 and 2 threads     ~4 min
+#   syncsuite rows/train steps with both syncs, then the suite on CUDA and OpenCL in parallel (SUITE_S s)     ~9 min
+#   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
+#            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
 set -u
 OUT=${OUT:-/tmp/ember-session}; L=$OUT/logs; mkdir -p "$L"
 G="bash .gpu/run.sh"
@@ -123,6 +126,54 @@ if want more; then
   step trace_cuda 90 env TRACE_DEVICE=cuda OUT="$OUT/cuda" bash perf/gpu/cpu_trace.sh 2 softmax,gpt 30
   mkdir -p "$L/cuda"; cp "$OUT"/cuda/trace_*.txt "$L"/cuda/ 2>/dev/null
   cp "$OUT"/trace_*.txt "$L"/ 2>/dev/null
+fi
+if want syncsuite; then   # call-sized: rows/train steps with both syncs, then the backend suite on CUDA and OpenCL at once
+  R=softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step rows_sync 150 python3 perf/compare.py --device cuda --repeat 20 --ember "$G Ember.Perf" --workload $R
+  step rows_read 80 $G Ember.Perf --device cuda --sync read --repeat 20 --workload $R
+  ( step suite_cuda ${SUITE_S:-400} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests ) &
+  ( step suite_opencl ${SUITE_S:-400} env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
+  wait
+fi
+if want probe; then   # helpers' kernels against the defaults and cuBLAS, rows/steps with the device-wait sync, CPU at 16
+  step gemm_probe 230 $G GemmBench --check --sizes 2048,4096,8192 --no-trans --variants ${PROBE_VARIANTS:-simt16,simt16a,f16,f16-w64,bf16,bf16-w64,tf32,tf32-w64}
+  step gemm_probe_torch 60 python3 perf/gpu/gemm_torch.py --ember "$L/gemm_probe.txt" --sizes 2048,4096,8192
+  step rows_sync 150 python3 perf/compare.py --device cuda --repeat 20 --ember "$G Ember.Perf" \
+    --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step gemm_shapes 90 $G GemmBench --check --sizes 1024 --no-trans --variants simt16,simt16a --shapes 2048x256x1024,2048x1024x256,256x1024x2048
+  step torch_shapes 40 python3 -c "
+import torch
+torch.backends.cuda.matmul.allow_tf32 = False
+for m, n, k in [(2048, 256, 1024), (2048, 1024, 256), (256, 1024, 2048)]:
+    for ta in (False, True):
+        for tb in (False, True):
+            a = torch.randn(k, m, device='cuda').t() if ta else torch.randn(m, k, device='cuda')
+            b = torch.randn(n, k, device='cuda').t() if tb else torch.randn(k, n, device='cuda')
+            for _ in range(5): a @ b
+            torch.cuda.synchronize(); e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            e0.record()
+            for _ in range(50): a @ b
+            e1.record(); torch.cuda.synchronize(); ms = e0.elapsed_time(e1) / 50
+            print(f'torch sgemm {m}x{n}x{k} {\"NT\"[ta]}{\"NT\"[tb]}: {ms*1e3:.1f} us, {2*m*n*k/ms/1e9:.0f} GFLOP/s')
+"
+  step cpu16 120 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 16 --workload sgemm,gpt,mlp --out "$L/cpu16.md"
+fi
+if want sync; then   # rows and train steps with Ember waiting for the device as PyTorch's side does, against the old
+  # one-element read; each side's row-kernel device times (Nsight Compute); gpt and sgemm on the CPU at 16 threads
+  R=softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step rows_sync 170 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload $R
+  step rows_read 90 $G Ember.Perf --device cuda --sync read --repeat 30 --workload $R
+  NCU="/usr/local/cuda/bin/ncu --target-processes all --metrics gpu__time_duration.sum --print-summary per-kernel --launch-count 300"
+  step ncu_rows_ember 150 $NCU $G Ember.Perf --device cuda --workload softmax,log_softmax,layernorm,cross_entropy --repeat 3 --warmup 3
+  step ncu_rows_torch 90 $NCU python3 -c "
+import torch, torch.nn.functional as F
+x = torch.randn(4096, 1024, device='cuda'); ln = torch.nn.LayerNorm(1024).cuda(); y = torch.randint(0, 1024, (4096,), device='cuda')
+xg = x.clone().requires_grad_()
+with torch.no_grad():
+    for _ in range(20): x.softmax(-1); x.log_softmax(-1); ln(x)
+for _ in range(20): F.cross_entropy(xg, y).backward()
+torch.cuda.synchronize()"
+  step cpu16 150 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 16 --workload sgemm,gpt,mlp --out "$L/cpu16.md"
 fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time

@@ -15,6 +15,19 @@ public abstract class TransferTests(string device) : DeviceTest(device)
         Assert.That(IlgpuBackend.Instance.Supports(Device.Cpu), Is.False);
     }
 
+    [Test]
+    public void SynchronizeWaitsForTheDeviceAndNamesAMissingOne()
+    {
+        var x = Tensor.Arange(0.0, 4096.0, device: Dev).Reshape(64, 64) / 4096;
+        var y = x.MatMul(x.T).Sum();
+        Dev.Synchronize();
+        Device.Cpu.Synchronize();
+        Assert.That(y.Item(), Is.EqualTo(Host(x.To(Device.Cpu).MatMul(x.To(Device.Cpu).T).Sum())[0]).Within(1e-3).Percent);
+        var missing = Device.OpenCL(97);
+        var e = Assert.Throws<InvalidOperationException>(() => missing.Synchronize());
+        Assert.That(e!.Message, Does.Contain("opencl:97"));
+    }
+
     [TestCase(DType.Float32), TestCase(DType.Float64), TestCase(DType.Int32), TestCase(DType.Int64), TestCase(DType.Bool)]
     public void RoundTripKeepsValuesAndStridedViews(DType dt)
     {

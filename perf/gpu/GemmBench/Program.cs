@@ -1,12 +1,12 @@
 // GemmBench: times Ember's ILGPU GEMM kernels on a GPU and checks each against a sampled float64 reference.
 //
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
-//                        [--variants simt,simt16,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
-//                        [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix|--no-ldmatrix] [--pipeline|--no-pipeline]
+//                        [--variants simt,simt16,simt16a,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
+//                        [--shapes MxNxK,...] [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix|--no-ldmatrix] [--pipeline|--no-pipeline]
 //   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
 //
 // Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); simt16 = the same with 16 of K per shared
-// stage (GemmAlgorithm.TiledK16); splitk = the same with K forced into slabs
+// stage (GemmAlgorithm.TiledK16); simt16a = that with cp.async stages (GemmAlgorithm.TiledK16Async); splitk = the same with K forced into slabs
 // (GemmAlgorithm.SplitK; meant for skinny shapes, --skinny adds 256x256xK cases); tf32/f16/bf16 = the tensor-core
 // kernels (IlgpuMmaGemm; native mma.sync only on CUDA with compute capability >= 8.0, else a slow emulation).
 // Tensor-core variants pack operands that are not K-contiguous into a K-major scratch copy first and split K for
@@ -35,6 +35,7 @@ string deviceName = "cuda:0";
 int[] sizes = [1024, 2048, 4096, 8192];
 int reps = 10;
 bool trans = true, skinny = false;
+(int M, int N, int K)[] shapes = [];
 var mma = new MmaGemmOptions();
 string[] variants = ["simt", "tf32", "f16", "bf16"];
 for (int i = 0; i < args.Length; i++)
@@ -47,6 +48,9 @@ for (int i = 0; i < args.Length; i++)
         case "--reps": reps = int.Parse(args[++i]); break;
         case "--no-trans": trans = false; break;
         case "--skinny": skinny = true; break;
+        case "--shapes":   // MxNxK list, each timed with all four transposes (NN, NT, TN, TT)
+            shapes = args[++i].Split(',').Select(t => t.Split('x').Select(int.Parse).ToArray()).Select(d => (d[0], d[1], d[2])).ToArray();
+            break;
         case "--keep-layout": mma = mma with { KeepLayout = true }; break;
         case "--no-splitk": mma = mma with { SplitK = 1 }; break;
         case "--ldmatrix": mma = mma with { LdMatrix = true }; break;
@@ -61,7 +65,7 @@ for (int i = 0; i < args.Length; i++)
 foreach (var v in variants)
 {
     string kind = v.Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "");   // the suffixes apply to tensor-core variants only
-    if (kind is not ("simt" or "simt16" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
+    if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
 
 var ctx = IlgpuContext.Shared;
@@ -85,6 +89,9 @@ foreach (string v in variants)
         failures += Run(device, mma, v, n, n, n, true, true, reps) ? 0 : 1;
         failures += Run(device, mma, v, 4000, 4000, 4000, false, false, reps) ? 0 : 1;   // edge tiles, scalar loads
     }
+    foreach (var (sm, sn, sk) in shapes)
+        foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
+            failures += Run(device, mma, v, sm, sn, sk, ta, tb, reps) ? 0 : 1;
     if (skinny)
         foreach (int k in new[] { 8192, 32768 })
             failures += Run(device, mma, v, 256, 256, k, false, false, reps) ? 0 : 1;
@@ -121,6 +128,7 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
         {
             case "simt": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.Tiled); break;
             case "simt16": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.TiledK16); break;
+            case "simt16a": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.TiledK16Async); break;
             case "splitk": IlgpuGemm.Sgemm(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, GemmAlgorithm.SplitK); break;
             case "tf32": IlgpuMmaGemm.Tf32(device, ta, tb, m, n, k, 1f, ab.View<float>(), lda, 0, bb.View<float>(), ldb, 0, 0f, cb.View<float>(), n, 0, 1, mma); break;
             default: IlgpuMmaGemm.Gemm16(device, prec, ta, tb, m, n, k, 1f, ab.View<ushort>(), lda, 0, bb.View<ushort>(), ldb, 0, 0f, cb.View<ushort>(), n, 0, 1, mma); break;
@@ -165,7 +173,7 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
         }
         worst = Math.Max(worst, Math.Abs(hc[(long)i * n + j] - dot) / (mag + 1e-30));
     }
-    double limit = variant switch { "simt" or "simt16" or "splitk" => 1e-5, "bf16" => 8e-3, _ => 1e-3 };
+    double limit = variant switch { "simt" or "simt16" or "simt16a" or "splitk" => 1e-5, "bf16" => 8e-3, _ => 1e-3 };
     bool ok = worst < limit;
     string tag = $"{(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')}";
     string name = label;
@@ -225,6 +233,20 @@ static void DumpPtx(string dir)
     One("tiled16_nt", GemmKernels.Tiled16<KMajorVecLayout, KMajorVecLayout>);
     One("tiled16_tn", GemmKernels.Tiled16<RMajorVecLayout, RMajorVecLayout>);
     One("tiled16_tt", GemmKernels.Tiled16<RMajorVecLayout, KMajorVecLayout>);
+    void Async(string name, Action<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel)
+    {
+        var compiled = (PTXCompiledKernel)backend.Compile(
+            EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
+        File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
+        // What CUDA loads (IlgpuGemm: depots promoted to registers, launch bounds 256 threads x 2 blocks per SM).
+        string tuned = PtxRewrite.Tune(compiled.PTXAssembly, GemmKernels.Threads, 2);
+        File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
+        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars ({name}.tuned.ptx: {tuned.Length})");
+    }
+    Async("tiled16a_nn", GemmKernels.Tiled16Async<KMajorLayout, RMajorLayout, NativeAsyncCopy>);
+    Async("tiled16a_nt", GemmKernels.Tiled16Async<KMajorLayout, KMajorLayout, NativeAsyncCopy>);
+    Async("tiled16a_tn", GemmKernels.Tiled16Async<RMajorLayout, RMajorLayout, NativeAsyncCopy>);
+    Async("tiled16a_tt", GemmKernels.Tiled16Async<RMajorLayout, KMajorLayout, NativeAsyncCopy>);
     void Mma(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel, int threads = MmaKernels.Threads)
     {
         var compiled = (PTXCompiledKernel)backend.Compile(

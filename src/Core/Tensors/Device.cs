@@ -61,6 +61,15 @@ public readonly record struct Device(DeviceType Type, int Index = 0)
     /// </summary>
     public static Device Best() => Backends.BestDevice();
 
+    /// <summary>
+    /// Waits until every kernel and copy queued on this device has finished (PyTorch's
+    /// <c>torch.cuda.synchronize(device)</c>). Ember's ops return as soon as their work is queued on a GPU; call this
+    /// before timing with a host clock, or read a value (<see cref="Tensor.Item"/>), which waits too. A no-op on the CPU,
+    /// whose ops finish before they return.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No registered backend runs this device.</exception>
+    public void Synchronize() => Backends.For(this).Synchronize(this);
+
     /// <summary>PyTorch-style name: cpu, cuda:0, opencl:0, ilgpu-cpu.</summary>
     public override string ToString() => Type switch
     {

@@ -13,12 +13,15 @@ public class GemmTests
         return a;
     }
 
-    /// <summary>Runs one (batched) SGEMM on ilgpu-cpu and compares every element with a float64 reference.</summary>
-    private static void Check(bool ta, bool tb, int m, int n, int k, GemmAlgorithm algo,
-        int batch = 1, int pad = 0, int offset = 0, float alpha = 1f, float beta = 0f, bool broadcastB = false)
+    /// <summary>Runs one (batched) SGEMM on <paramref name="device"/> (default ilgpu-cpu) and compares every element with a float64 reference.</summary>
+    internal static void Check(bool ta, bool tb, int m, int n, int k, GemmAlgorithm algo,
+        int batch = 1, int pad = 0, int offset = 0, float alpha = 1f, float beta = 0f, bool broadcastB = false, bool alignRows = false,
+        IlgpuDevice? device = null)
     {
-        var dev = IlgpuTestDevice.Cpu;
-        int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+        var dev = device ?? IlgpuTestDevice.Cpu;
+        // alignRows: leading dimensions rounded up to multiples of 4 (16-byte aligned rows for odd sizes).
+        int Ld(int cols) => alignRows ? (cols + pad + 3) & ~3 : cols + pad;
+        int lda = Ld(ta ? m : k), ldb = Ld(tb ? k : n), ldc = Ld(n);
         long sa = (long)(ta ? k : m) * lda + pad, sb = broadcastB ? 0 : (long)(tb ? n : k) * ldb + 3, sc = (long)m * ldc + 1;
         long lenA = offset + sa * batch, lenB = offset + (broadcastB ? (long)(tb ? n : k) * ldb : sb * batch), lenC = offset + sc * batch;
         var ha = RandomArray((int)lenA, 1); var hb = RandomArray((int)lenB, 2); var hc = RandomArray((int)lenC, 3);
@@ -30,6 +33,7 @@ public class GemmTests
         IlgpuTestDevice.FromHost(bc.View<float>(lenC), hc);
         var va = ba.View<float>(lenA).SubView(offset); var vb = bb.View<float>(lenB).SubView(offset); var vc = bc.View<float>(lenC).SubView(offset);
         IlgpuGemm.Sgemm(dev, ta, tb, m, n, k, alpha, va, lda, sa, vb, ldb, sb, beta, vc, ldc, sc, batch, algo);
+        dev.Synchronize();
         var got = IlgpuTestDevice.ToHost(bc.View<float>(lenC));
         var expected = (float[])hc.Clone();
         for (int z = 0; z < batch; z++)
@@ -127,6 +131,76 @@ public class GemmTests
 
     [Test]
     public void TiledK16KZeroScalesC() => Check(false, false, 5, 6, 0, GemmAlgorithm.TiledK16, beta: 0.5f);
+
+    // The cp.async kernel (plain copies on ilgpu-cpu, same indexing, swizzle, zero fill and stage ring): K below 16,
+    // partial last stages, more stages than the ring holds (K = 57: 4 stages on 3 buffers), partial 128-tiles in M and
+    // N with M/N not multiples of 4 (partial 16-byte chunks), single rows/columns. Leading dimensions rounded up to
+    // multiples of 4, so rows contiguous along M/N take the 16-byte copies (else TiledK16 runs, see below).
+    [TestCase(false, false, 37, 45, 19)]
+    [TestCase(false, true, 37, 45, 27)]
+    [TestCase(true, false, 37, 45, 40)]
+    [TestCase(true, true, 37, 45, 57)]
+    [TestCase(false, false, 130, 129, 33)]
+    [TestCase(true, true, 130, 129, 24)]
+    [TestCase(false, true, 1, 33, 5)]
+    [TestCase(true, false, 33, 1, 3)]
+    [TestCase(false, false, 3, 2, 1)]
+    [TestCase(true, false, 64, 64, 64)]
+    public void TiledK16AsyncMatchesReference(bool ta, bool tb, int m, int n, int k) =>
+        Check(ta, tb, m, n, k, GemmAlgorithm.TiledK16Async, alignRows: true);
+
+    // Leading dimensions that are multiples of 4 (so rows contiguous along M/N take the 16-byte copies), with padding
+    // and M/N not multiples of 4, five stages, alpha/beta.
+    [TestCase(false, false)]
+    [TestCase(false, true)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public void TiledK16AsyncAlignedPaddedRows(bool ta, bool tb)
+    {
+        Check(ta, tb, 128, 128, 80, GemmAlgorithm.TiledK16Async);
+        Check(ta, tb, 38, 42, 70, GemmAlgorithm.TiledK16Async, pad: 2, alpha: 0.5f, beta: -2f);
+    }
+
+    // An unaligned start: the rows contiguous along M/N cannot take 16-byte copies, so TiledK16 runs instead (K-major
+    // operands alone would not need it: NT still runs the cp.async kernel).
+    [TestCase(false, false)]
+    [TestCase(false, true)]
+    [TestCase(true, true)]
+    public void TiledK16AsyncUnalignedOffsetAndPaddedLeadingDimensions(bool ta, bool tb) =>
+        Check(ta, tb, 40, 36, 44, GemmAlgorithm.TiledK16Async, pad: 3, offset: 1, alpha: 0.5f, beta: -2f);
+
+    [TestCase(false, true)]
+    [TestCase(true, true)]
+    public void TiledK16AsyncBatchedWithStridesAlphaBeta(bool ta, bool tb)
+    {
+        // pad 4 keeps A's leading dimension and stride multiples of 4 (transposed A takes 16-byte copies); B's stride is
+        // odd (Check adds 3), which a K-major B (transposed) takes element by element.
+        Check(ta, tb, 20, 24, 28, GemmAlgorithm.TiledK16Async, batch: 3, pad: 4, alpha: 0.5f, beta: -2f);
+        Check(ta, tb, 16, 12, 20, GemmAlgorithm.TiledK16Async, batch: 2, broadcastB: true);
+    }
+
+    [Test]
+    public void TiledK16AsyncSplitsLongK()
+    {
+        // One tile of C, long K: split into slabs of cp.async products whenever the CPU accelerator counts two or more
+        // multiprocessors (then each slab is a batch entry: strides of K elements along rows).
+        Check(false, false, 24, 16, 600, GemmAlgorithm.TiledK16Async, alpha: 2f, beta: 0.25f);
+        Check(true, false, 24, 16, 600, GemmAlgorithm.TiledK16Async);
+    }
+
+    // Rows contiguous along N (and M, transposed A) with 16-byte aligned leading dimensions but N, M not multiples of 4:
+    // the 16-byte loads of the last group of four clamped it to the last whole group (columns 8, 9 of 10 read 4, 5).
+    [TestCase(GemmAlgorithm.Tiled)]
+    [TestCase(GemmAlgorithm.TiledK16)]
+    [TestCase(GemmAlgorithm.TiledK16Async)]
+    public void PaddedAlignedRowsOfOddLength(GemmAlgorithm algo)
+    {
+        Check(false, false, 8, 10, 24, algo, pad: 2);
+        Check(true, true, 10, 8, 24, algo, pad: 2);
+    }
+
+    [Test]
+    public void TiledK16AsyncKZeroScalesC() => Check(false, false, 5, 6, 0, GemmAlgorithm.TiledK16Async, beta: 0.5f);
 
     // K cut into slabs summed by a second kernel; odd M/N, padded leading dimensions, unaligned start, alpha/beta.
     [TestCase(false, false)]

@@ -318,6 +318,35 @@ public class PtxCompileTests
             Assert.That(ptx, Does.Contain("ld.global.v4.f32"));
     }
 
+    // The cp.async 16-deep SIMT GEMM: per stage and thread, 8 transposing 4-byte copies of a K-contiguous operand or 2
+    // 16-byte ones of an M/N-contiguous one (written out: the prologue's loop and the main loop each hold one stage's),
+    // one 48 KB allocation addressed by name, the k steps rolled as in TiledK16, and after the rewrite no local memory.
+    [TestCase(typeof(KMajorLayout), typeof(RMajorLayout), 8, 2)]
+    [TestCase(typeof(KMajorLayout), typeof(KMajorLayout), 16, 0)]
+    [TestCase(typeof(RMajorLayout), typeof(RMajorLayout), 0, 4)]
+    [TestCase(typeof(RMajorLayout), typeof(KMajorLayout), 8, 2)]
+    public void TiledK16AsyncGemmKernelCompiles(Type ta, Type tb, int copies4, int copies16)
+    {
+        static int Count(string text, string what) =>
+            System.Text.RegularExpressions.Regex.Matches(text, System.Text.RegularExpressions.Regex.Escape(what)).Count;
+        string ptx = Ptx(typeof(GemmKernels), nameof(GemmKernels.Tiled16Async), ta, tb, typeof(NativeAsyncCopy));
+        Assert.That(Count(ptx, "cp.async.ca.shared.global [%"), Is.EqualTo(2 * copies4), "4-byte copies: prologue and main loop");
+        Assert.That(Count(ptx, "cp.async.cg.shared.global [%"), Is.EqualTo(2 * copies16), "16-byte copies: prologue and main loop");
+        Assert.That(ptx, Does.Contain("cp.async.commit_group;"));
+        Assert.That(ptx, Does.Contain($"cp.async.wait_group {GemmKernels.AsyncStages - 2};"));
+        Assert.That(ptx, Does.Match(@"mov\.u32\s+%r\d+, __shared_alloca0;"), "the 32-bit shared base by name");
+        Assert.That(Count(ptx, ".shared .align"), Is.EqualTo(1), "one shared allocation");
+        Assert.That(ptx, Does.Contain($"__shared_alloca0[{GemmKernels.AsyncStages * 2 * 16 * 128 * 4}]"), "stages x (A + B) x 16 k x 128 floats");
+        Assert.That(Count(ptx, "ld.shared.v4.f32"), Is.EqualTo(16), "the k steps rolled, four a trip");
+        AssertNoWideOperandSlots(ptx);
+        string tuned = PtxRewrite.Tune(ptx, GemmKernels.Threads, 2);
+        AssertNoLocalMemory(tuned);
+        Assert.That(tuned, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
+        // Off CUDA: no inline PTX at all.
+        string emulated = Ptx(typeof(GemmKernels), nameof(GemmKernels.Tiled16Async), ta, tb, typeof(EmulatedAsyncCopy));
+        Assert.That(emulated, Does.Not.Contain("cp.async"));
+    }
+
     // The cp.async pipelined loop: 16-byte asynchronous copies with the zero-fill size operand, one commit group and
     // one wait per slab, the swizzled stages in one 48 KB allocation addressed by name, 32 mma per slab, no local arrays.
     [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]

@@ -70,6 +70,13 @@ public enum GemmAlgorithm
     /// <see cref="Auto"/>'s choice on CUDA (H100: +10 %).
     /// </summary>
     TiledK16,
+    /// <summary>
+    /// <see cref="TiledK16"/> with the operand tiles copied by <c>cp.async</c> (3 stages in flight, no prefetch registers;
+    /// K-contiguous operands transposed by 4-byte copies). Operands contiguous along M/N need 16-byte aligned rows, else
+    /// <see cref="TiledK16"/> runs, as on CUDA devices of compute capability below 8.0; split-K as <see cref="Tiled"/>.
+    /// Off CUDA the copies are plain loads and stores. Experimental (not measured): <see cref="Auto"/> does not pick it.
+    /// </summary>
+    TiledK16Async,
 }
 
 /// <summary>Four floats loaded or stored with one 16-byte access (ILGPU vectorizes struct accesses).</summary>

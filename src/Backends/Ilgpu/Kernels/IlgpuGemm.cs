@@ -87,7 +87,7 @@ public static class IlgpuGemm
                 var w = ws.View<float>(mn * splits);
                 Sgemm(device, transA, transB, m, n, kc, 1f, a, lda, transA ? (long)kc * lda : kc,
                     b, ldb, transB ? kc : (long)kc * ldb, 0f, w, n, mn, splits,
-                    algorithm == GemmAlgorithm.TiledK16 ? GemmAlgorithm.TiledK16 : GemmAlgorithm.Tiled);
+                    algorithm is GemmAlgorithm.TiledK16 or GemmAlgorithm.TiledK16Async ? algorithm : GemmAlgorithm.Tiled);
                 var sp = p;
                 sp.K = splits;
                 kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<float>>(GemmKernels.SumSplits)(
@@ -104,10 +104,31 @@ public static class IlgpuGemm
         var config = new KernelConfig(
             new Index3D((n + GemmKernels.BN - 1) / GemmKernels.BN, (m + GemmKernels.BM - 1) / GemmKernels.BM, batch),
             new Index3D(GemmKernels.Threads, 1, 1));
-        // A is K-major unless transposed, B is K-major when transposed; 16-byte loads need alignment and,
-        // for operands contiguous along M/N, at least 4 rows (the clamp of edge rows stays aligned).
-        bool vecA = Vectorizable(a, lda, strideA, batch) && (!transA || m >= 4);
-        bool vecB = Vectorizable(b, ldb, strideB, batch) && (transB || n >= 4);
+        // A is K-major unless transposed, B is K-major when transposed; 16-byte loads need alignment and, for operands
+        // contiguous along M/N, a multiple of 4 rows: the loads past the last whole group of four are clamped to it, so
+        // with 10 rows (padded to 12) rows 8, 9 would read rows 4, 5.
+        bool vecA = Vectorizable(a, lda, strideA, batch) && (!transA || m % 4 == 0);
+        bool vecB = Vectorizable(b, ldb, strideB, batch) && (transB || n % 4 == 0);
+        if (algorithm == GemmAlgorithm.TiledK16Async)
+        {
+            // Operands contiguous along M/N are copied in 16-byte chunks (aligned rows needed); K-contiguous ones
+            // element by element (any alignment). Otherwise, and on CUDA devices without cp.async (compute capability
+            // below 8.0), the register-prefetch kernel runs.
+            bool cuda = device.Accelerator.AcceleratorType == ILGPU.Runtime.AcceleratorType.Cuda;
+            bool native = IlgpuMmaGemm.IsSupported(device);
+            if ((!transA || Vectorizable(a, lda, strideA, batch)) && (transB || Vectorizable(b, ldb, strideB, batch)) && native == cuda)
+            {
+                if (native)
+                {
+                    // cp.async takes raw addresses; ILGPU gives kernels no view's address, the host does.
+                    p.AddressA = (ulong)a.LoadEffectiveAddressAsPtr().ToInt64();
+                    p.AddressB = (ulong)b.LoadEffectiveAddressAsPtr().ToInt64();
+                }
+                PickAsync(kernels, transA, transB, native)(config, p, a, b, c);
+                return;
+            }
+            algorithm = GemmAlgorithm.TiledK16;
+        }
         bool k16 = algorithm == GemmAlgorithm.TiledK16;
         var launch = (transA, vecA) switch
         {
@@ -153,6 +174,28 @@ public static class IlgpuGemm
         where TA : struct, IOperandLayout where TB : struct, IOperandLayout =>
         k16 ? kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled16<TA, TB>)
             : kernels.Grouped<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TA, TB>);
+
+    /// <summary>
+    /// The <c>cp.async</c> kernel for the transposes (<paramref name="native"/>: CUDA's copies, else plain ones), loaded
+    /// with its PTX rewritten on CUDA (operand slots in registers, launch bounds of 256 threads × 2 blocks per SM).
+    /// </summary>
+    private static Action<KernelConfig, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> PickAsync(
+        KernelCache kernels, bool transA, bool transB, bool native) => native
+        ? PickAsync<NativeAsyncCopy>(kernels, transA, transB)
+        : PickAsync<EmulatedAsyncCopy>(kernels, transA, transB);
+
+    private static Action<KernelConfig, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> PickAsync<TX>(
+        KernelCache kernels, bool transA, bool transB) where TX : struct, IAsyncCopy => (transA, transB) switch
+    {
+        (false, false) => kernels.GroupedTuned<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
+            GemmKernels.Tiled16Async<KMajorLayout, RMajorLayout, TX>, GemmKernels.Threads, 2),
+        (false, true) => kernels.GroupedTuned<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
+            GemmKernels.Tiled16Async<KMajorLayout, KMajorLayout, TX>, GemmKernels.Threads, 2),
+        (true, false) => kernels.GroupedTuned<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
+            GemmKernels.Tiled16Async<RMajorLayout, RMajorLayout, TX>, GemmKernels.Threads, 2),
+        (true, true) => kernels.GroupedTuned<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
+            GemmKernels.Tiled16Async<RMajorLayout, KMajorLayout, TX>, GemmKernels.Threads, 2),
+    };
 
     private static void Check(string name, int rows, int cols, int ld, long stride, int batch, long length, bool trans) =>
         Check("Sgemm", name, rows, cols, ld, stride, batch, length, trans);
