@@ -9,7 +9,7 @@ namespace Ember.Ilgpu;
 /// <see cref="GemmPipelined{T, TX, TE}"/>, but 4 warps (2 × 2) of 64×64 instead of 8 of 64×32:
 /// <list type="bullet">
 /// <item><description>per warp and K step 8 <c>ldmatrix.x4</c> (4 for A's m-tiles, 4 for B's 8 n-tiles) feed 32
-/// <c>mma</c>s, against 6 for 16 with 64×32 tiles: a quarter fewer shared-memory bytes per <c>mma</c>, which the
+/// <c>mma</c>s, against 6 for 16 with 64×32 tiles: a third fewer shared-memory bytes per <c>mma</c> (0.25 ldmatrix against 0.375), which the
 /// profile of the 64×32 loop named as its limit (L1/shared throughput 76 %);</description></item>
 /// <item><description>128 float32 accumulators a thread; the launch bounds are 128 threads × 2 blocks per SM (at most
 /// 255 registers), so an SM runs 8 warps of 2 blocks, which must hide the <c>mma</c> latency with 32 independent
@@ -18,8 +18,7 @@ namespace Ember.Ilgpu;
 /// swizzle of row r + 32 is row r's, so one stage offset serves all eight);</description></item>
 /// <item><description>fewer integer instructions per slab: the global addresses of the thread's 8 rows are 64-bit byte
 /// addresses fixed before the loop (a slab adds one K byte offset), and the shared addresses of every <c>ldmatrix</c>
-/// are one per-thread offset per K step plus constants (row + 16·i has row's swizzle; the second K step's chunk is the
-/// first's XOR 2).</description></item>
+/// are one per-thread offset per K step, computed before the loop, plus constants (row + 16·i has row's swizzle).</description></item>
 /// </list>
 /// Fragments are always read with <c>ldmatrix</c>. Off CUDA each K step is emulated without warp shuffles: every word
 /// a lane's <c>mma</c>s take is read from where the lane holding it would have had <c>ldmatrix</c> read it, through the
