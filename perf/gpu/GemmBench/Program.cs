@@ -14,7 +14,8 @@
 // --ldmatrix reads the fragments with ldmatrix.x4 (the default on CUDA; --no-ldmatrix for 32-bit shared loads), --pipeline runs the cp.async
 // 3-stage main loop (experimental, MmaGemmOptions.Pipeline) for every tensor-core variant; a variant named with
 // "-pipe" (f16-pipe, ...) runs it for that variant only, so old and new loops are timed in one run; "-ld" after a
-// tensor-core variant adds --ldmatrix for it (f16-ld, f16-pipe-ld).
+// tensor-core variant adds --ldmatrix for it (f16-ld, f16-pipe-ld); "-w64" runs the cp.async loop with 4 warps of 64x64
+// (MmaGemmOptions.WarpTile64: 128 threads, always ldmatrix) for that variant (f16-w64, bf16-w64, tf32-w64).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -63,7 +64,7 @@ for (int i = 0; i < args.Length; i++)
 }
 foreach (var v in variants)
 {
-    string kind = v.Replace("-ld", "").Replace("-pipe", "");   // the suffixes apply to tensor-core variants only
+    string kind = v.Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "");   // the suffixes apply to tensor-core variants only
     if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
 
@@ -105,6 +106,7 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
     string label = variant == "simt" ? "sgemm" : variant;
     if (variant.EndsWith("-ld", StringComparison.Ordinal)) { mma = mma with { LdMatrix = true }; variant = variant[..^3]; }
     if (variant.EndsWith("-pipe", StringComparison.Ordinal)) { mma = mma with { Pipeline = true }; variant = variant[..^5]; }
+    if (variant.EndsWith("-w64", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true }; variant = variant[..^4]; }
     var alloc = device.Allocator;
     bool half = variant is "f16" or "bf16";
     int es = half ? 2 : 4;
@@ -245,13 +247,13 @@ static void DumpPtx(string dir)
     Async("tiled16a_nt", GemmKernels.Tiled16Async<KMajorLayout, KMajorLayout, NativeAsyncCopy>);
     Async("tiled16a_tn", GemmKernels.Tiled16Async<RMajorLayout, RMajorLayout, NativeAsyncCopy>);
     Async("tiled16a_tt", GemmKernels.Tiled16Async<RMajorLayout, KMajorLayout, NativeAsyncCopy>);
-    void Mma(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel)
+    void Mma(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel, int threads = MmaKernels.Threads)
     {
         var compiled = (PTXCompiledKernel)backend.Compile(
             EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
         File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
-        // What CUDA loads (IlgpuMmaGemm: depots promoted to registers, launch bounds 256 threads x 2 blocks per SM).
-        string tuned = PtxRewrite.Tune(compiled.PTXAssembly, MmaKernels.Threads, 2);
+        // What CUDA loads (IlgpuMmaGemm: depots promoted to registers, launch bounds `threads` x 2 blocks per SM).
+        string tuned = PtxRewrite.Tune(compiled.PTXAssembly, threads, 2);
         File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
         Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars ({name}.tuned.ptx: {tuned.Length})");
     }
@@ -265,6 +267,11 @@ static void DumpPtx(string dir)
     Mma("mma_tf32_nt_pipeline", MmaKernels.GemmPipelined<Tf32Mma, MmaKernels.NativePath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_pipeline_ldmatrix", MmaKernels.GemmPipelined<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_bf16_nt_pipeline_ldmatrix", MmaKernels.GemmPipelined<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
+    Mma("mma_f16_nt_w64", MmaKernels.GemmWide<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
+    Mma("mma_bf16_nt_w64", MmaKernels.GemmWide<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
+    Mma("mma_tf32_nt_w64", MmaKernels.GemmWide<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
+    Mma("mma_f16_nt_w64_splitk", MmaKernels.GemmWide<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput>, MmaKernels.WideThreads);
+    Mma("mma_tf32_nt_pipeline_ldmatrix", MmaKernels.GemmPipelined<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);
     void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged
     {

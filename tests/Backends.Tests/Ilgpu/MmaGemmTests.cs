@@ -221,6 +221,30 @@ public class MmaGemmTests
         Check(Cpu, p, false, true, 128, 128, p == MmaPrecision.Tf32 ? 21 : 29, alpha: 0.5f, beta: -2f,
             options: new MmaGemmOptions { Pipeline = true, LdMatrix = true });
 
+    // The 64x64-warp-tile kernel (WarpTile64: 4 warps, ldmatrix and mma emulated with warp shuffles): every transpose
+    // (packed K-major), more slabs than stages with a partial last slab, batches with strides, alpha/beta, unaligned
+    // operands, split-K. Each case costs whole 128x128 tiles of emulated mma on the CPU, so the sizes stay small in K.
+    [TestCaseSource(nameof(Transposes))]
+    public void WideWarpTiles(MmaPrecision p, bool ta, bool tb)
+    {
+        var wide = new MmaGemmOptions { WarpTile64 = true };
+        Check(Cpu, p, ta, tb, 37, 45, p == MmaPrecision.Tf32 ? 53 : 101, options: wide);
+        Check(Cpu, p, ta, tb, 21, 34, 19, batch: 2, pad: 5, alpha: 0.5f, beta: -2f, options: wide);
+        Check(Cpu, p, ta, tb, 9, 30, 77, pad: 3, offset: 1, options: wide with { SplitK = 3 });
+    }
+
+    // Whole tiles: every warp's rows and columns of the swizzled stages reach C (two tiles along M and N, the second
+    // one with clamped rows), K = 1.
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void WideWarpTilesWholeTiles(MmaPrecision p)
+    {
+        var wide = new MmaGemmOptions { WarpTile64 = true };
+        Check(Cpu, p, false, true, 128, 128, p == MmaPrecision.Tf32 ? 40 : 72, alpha: 0.5f, beta: -2f, options: wide);
+        Check(Cpu, p, false, true, 150, 140, 1, options: wide);
+    }
+
     [Test]
     public void SplitChunkPicksSkinnyShapesOnly()
     {
@@ -403,6 +427,26 @@ public class MmaGemmCudaTests(string device)
                 MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: ld);
         MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: ld);
         MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: ld);
+    }
+
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.Float16)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void WideWarpTileVariant(MmaPrecision p)
+    {
+        // 4 warps of 64x64 (128 threads): the same cases as the pipelined loop's.
+        var wide = new MmaGemmOptions { WarpTile64 = true };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: wide);
+                MmaGemmTests.Check(Dev, p, ta, tb, 200, 136, 1000, alpha: 0.5f, beta: -2f, options: wide with { SplitK = 5 });
+            }
+        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: wide);
+        MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f, options: wide);
+        MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: wide);
+        MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: wide);
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: wide);   // automatic split-K
     }
 
     [TestCase(MmaPrecision.Tf32)]

@@ -390,6 +390,36 @@ public class PtxCompileTests
         }
     }
 
+    // The 64x64-warp-tile kernel: per slab 64 mma and 16 ldmatrix.x4 per warp (8 per K step), 8 cp.async chunks per
+    // thread (in the prologue and in the loop), the same one 48 KB allocation; what CUDA loads has no local memory and
+    // launch bounds of 128 threads x 2 blocks per SM (ptxas 12.8: 212-214 registers, no stack, no spills).
+    [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [TestCase(typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32")]
+    [TestCase(typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    public void MmaWideKernelsCompile(Type mma, string instruction)
+    {
+        static int Count(string text, string what) =>
+            System.Text.RegularExpressions.Regex.Matches(text, System.Text.RegularExpressions.Regex.Escape(what)).Count;
+        foreach (var output in new[] { typeof(MmaKernels.DirectOutput), typeof(MmaKernels.SplitOutput) })
+        {
+            string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.GemmWide), mma, typeof(MmaKernels.NativeLdMatrixPath), output);
+            Assert.That(Count(ptx, instruction), Is.EqualTo(64), "2 k steps x 32 tiles per slab");
+            Assert.That(Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(16), "8 per K step");
+            Assert.That(Count(ptx, "cp.async.cg.shared.global"), Is.EqualTo(16));
+            Assert.That(ptx, Does.Contain("cp.async.commit_group;").And.Contain($"cp.async.wait_group {MmaKernels.Stages - 2};"));
+            Assert.That(Count(ptx, ".shared .align"), Is.EqualTo(1), "one shared allocation");
+            Assert.That(ptx, Does.Contain($"__shared_alloca0[{MmaKernels.Stages * 2 * 128 * 16 * 4}]"));
+            if (mma != typeof(Tf32Mma)) Assert.That(ptx, Does.Not.Contain("ld.shared"), "every fragment through ldmatrix (TF32 rounds its chunks in shared memory)");
+            else Assert.That(Count(ptx, "cvt.rna.tf32.f32"), Is.EqualTo(32), "8 chunks of 4 words rounded per slab by the hardware");
+            AssertNoWideOperandSlots(ptx);
+            string tuned = PtxRewrite.Tune(ptx, MmaKernels.WideThreads, 2);
+            AssertNoLocalMemory(tuned);
+            Assert.That(Count(tuned, instruction), Is.EqualTo(64));
+            Assert.That(Count(tuned, "cp.async.cg.shared.global"), Is.EqualTo(16));
+            Assert.That(tuned, Does.Contain(".maxntid 128, 1, 1").And.Contain(".minnctapersm 2"));
+        }
+    }
+
     /// <summary>No local slot is declared or accessed (ld.local/st.local) in <paramref name="ptx"/>.</summary>
     private static void AssertNoLocalMemory(string ptx)
     {

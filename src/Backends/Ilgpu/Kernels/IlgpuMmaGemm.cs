@@ -124,7 +124,9 @@ public static class IlgpuMmaGemm
             var kernels = device.Kernels;
             bool native = IsSupported(device), ld = options.LdMatrix ?? native;   // the emulation (ilgpu-cpu) is cheaper with plain loads
             // The cp.async loop reads both operands K-major with 16-byte aligned rows only.
-            bool pipe = (options.Pipeline ?? native) && !transA && vecA && transB && vecB;
+            bool wide = options.WarpTile64 ?? false;
+            bool pipe = (options.Pipeline ?? (native || wide)) && !transA && vecA && transB && vecB;
+            wide &= pipe;
             if (pipe && native)
             {
                 // cp.async takes raw addresses; ILGPU gives kernels no view's address, the host does.
@@ -143,9 +145,10 @@ public static class IlgpuMmaGemm
                 sp.KChunk = chunk;
                 sp.Ldc = n;
                 sp.StrideC = mn;
-                var split = pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native, ld)
+                var split = wide ? Wide<T, MmaKernels.SplitOutput>(kernels, native)
+                    : pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native, ld)
                     : Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
-                split(Config(m, n, splits), sp, a, b, w.Cast<ushort>());
+                split(Config(m, n, splits, wide), sp, a, b, w.Cast<ushort>());
                 var rp = p;
                 rp.K = splits;
                 var sum = native
@@ -154,9 +157,10 @@ public static class IlgpuMmaGemm
                 sum(checked((int)mn), rp, w, c);
                 return;
             }
-            var launch = pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native, ld)
+            var launch = wide ? Wide<T, MmaKernels.DirectOutput>(kernels, native)
+                : pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native, ld)
                 : Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
-            launch(Config(m, n, batch), p, a, b, c);
+            launch(Config(m, n, batch, wide), p, a, b, c);
         }
         finally
         {
@@ -166,18 +170,27 @@ public static class IlgpuMmaGemm
         }
     }
 
-    private static KernelConfig Config(int m, int n, int z) => new(
+    private static KernelConfig Config(int m, int n, int z, bool wide) => new(
         new Index3D((n + MmaKernels.BN - 1) / MmaKernels.BN, (m + MmaKernels.BM - 1) / MmaKernels.BM, z),
-        new Index3D(MmaKernels.Threads, 1, 1));
+        new Index3D(wide ? MmaKernels.WideThreads : MmaKernels.Threads, 1, 1));
 
     /// <summary>
     /// Loads a GEMM kernel; on CUDA with its PTX rewritten (<see cref="KernelCache.GroupedTuned{T1, T2, T3, T4}"/>): the
     /// inline-PTX operand depots in registers (ptxas leaves them in local memory in the cp.async kernel) and launch bounds
-    /// of 256 threads, two blocks per SM, so at most 128 registers a thread.
+    /// of <paramref name="threads"/> threads, two blocks per SM (256 threads: at most 128 registers a thread).
     /// </summary>
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Load(
-        KernelCache kernels, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel) =>
-        kernels.GroupedTuned(kernel, MmaKernels.Threads, 2);
+        KernelCache kernels, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel, int threads = MmaKernels.Threads) =>
+        kernels.GroupedTuned(kernel, threads, 2);
+
+    /// <summary>
+    /// The 64×64-warp-tile kernel (always with ldmatrix), its PTX rewritten as <see cref="Load"/>'s but with launch bounds
+    /// of 128 threads × 2 blocks per SM: at most 255 registers for its 128 accumulators a thread.
+    /// </summary>
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Wide<T, TE>(
+        KernelCache kernels, bool native) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput => native
+        ? Load(kernels, MmaKernels.GemmWide<T, MmaKernels.NativeLdMatrixPath, TE>, MmaKernels.WideThreads)
+        : Load(kernels, MmaKernels.GemmWide<T, MmaKernels.EmulatedLdMatrixPath, TE>, MmaKernels.WideThreads);
 
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pipelined<T, TE>(
         KernelCache kernels, bool native, bool ldMatrix) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput => (native, ldMatrix) switch

@@ -32,6 +32,19 @@ internal static partial class MmaKernels
     }
 
     /// <summary>
+    /// <paramref name="v"/>, computed where this is called: on CUDA through an inline-PTX <c>mov</c>, which ILGPU does not
+    /// move. ILGPU places a pure computation in the block that uses it, so a loop-invariant address used only inside the
+    /// main loop would be recomputed in every trip (for the ldmatrix offsets about 90 integer instructions per slab).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Pin<TX>(uint v) where TX : struct, IMmaPath
+    {
+        if (!TX.Native()) return v;
+        CudaAsm.Emit("mov.u32 %0, %1;", out uint r, v);
+        return r;
+    }
+
+    /// <summary>
     /// One <c>mma</c> K step (8 words at <paramref name="kw"/>) through <c>ldmatrix</c>: A by m-tile (rows 0-7 / 8-15 ×
     /// words 0-3 / 4-7: a0..a3), B two n-tiles per load (tile words 0-3, 4-7, next tile 0-3, 4-7: its b0, b1 and the next's).
     /// <paramref name="sh"/> is the whole allocation: A's two buffers, then B's.
@@ -73,17 +86,25 @@ internal static partial class MmaKernels
     /// indexes (into <paramref name="sh"/>) that lanes 8j..8j+7 pass as <paramref name="word"/> for matrix j.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static UInt4 LdMatrix<TX>(ArrayView<uint> sh, uint shBase, int word, int lane) where TX : struct, IMmaPath
+    private static UInt4 LdMatrix<TX>(ArrayView<uint> sh, uint shBase, int word, int lane) where TX : struct, IMmaPath =>
+        LdMatrixAt<TX>(sh, shBase + (uint)(word * 4), lane);
+
+    /// <summary>
+    /// <see cref="LdMatrix{TX}"/> with the lane's row address given as a shared-window byte address (<see cref="SharedBase{TX}"/>
+    /// plus the byte offset; off CUDA the base is 0, so <paramref name="at"/> / 4 is the word index into <paramref name="sh"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static UInt4 LdMatrixAt<TX>(ArrayView<uint> sh, uint at, int lane) where TX : struct, IMmaPath
     {
         if (TX.Native())
         {
             Output<uint> r0 = default, r1 = default, r2 = default, r3 = default;
-            Input<uint> p = shBase + (uint)(word * 4);
+            Input<uint> p = at;
             // ILGPU takes the PTX text only as a literal.
             CudaAsm.EmitRef("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];", ref r0, ref r1, ref r2, ref r3, ref p);
             return new UInt4(r0.Value, r1.Value, r2.Value, r3.Value);
         }
-        int src = lane >> 2, q = lane & 3;
+        int word = (int)(at >> 2), src = lane >> 2, q = lane & 3;
         return new UInt4(sh[Warp.Shuffle(word, src) + q], sh[Warp.Shuffle(word, 8 + src) + q],
             sh[Warp.Shuffle(word, 16 + src) + q], sh[Warp.Shuffle(word, 24 + src) + q]);
     }

@@ -26,8 +26,8 @@ namespace Ember.Ilgpu;
 /// 3 × (128 + 128) × 64 B = 48 KB, the static shared-memory limit, which ILGPU's kernels use (dynamic shared memory
 /// above 48 KB needs the opt-in launch attribute, which ILGPU 1.5 does not set): two blocks per SM, 16 warps, 96 KB.
 /// Larger K per stage (32 words for 16-bit types) would leave one stage within 48 KB, so the pipeline depth wins;
-/// 64×64 warp tiles would need 128 accumulators (over 200 registers), one block per SM and no latency hiding by
-/// other blocks. Off CUDA the copies are plain 16-byte copies (commit and wait do nothing) and the <c>mma</c>s are
+/// 64×64 warp tiles with 8 warps would need 128 accumulators (over 200 registers) and leave one block per SM; with 4
+/// warps (128 threads) two blocks still fit: <see cref="GemmWide{T, TX, TE}"/>. Off CUDA the copies are plain 16-byte copies (commit and wait do nothing) and the <c>mma</c>s are
 /// emulated per lane from the same fragment functions, so ilgpu-cpu checks the stage indexing and the swizzle.
 /// <para>
 /// On CUDA this kernel needs <see cref="PtxRewrite"/> (IlgpuMmaGemm loads it so): ptxas keeps every local variable of a
@@ -40,6 +40,8 @@ internal static partial class MmaKernels
     /// <summary>K slabs in flight in <see cref="GemmPipelined{T, TX, TE}"/>.</summary>
     public const int Stages = 3;
     private const int StageW = (BM + BN) * KW;   // words per stage: A's 128 rows of 16 words, then B's
+    private const int RowBytes = KW * 4;           // one stage row: 16 words
+    private const uint Band = 16 * RowBytes;       // 16 stage rows (one m-tile, or two n-tiles), in bytes
 
     /// <summary>
     /// The pipelined kernel, both operands K-major with 16-byte aligned rows (layout <see cref="KMajorVecLayout"/>);
@@ -71,12 +73,29 @@ internal static partial class MmaKernels
         long a0 = aBase + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda, a1 = aBase + (long)IntrinsicMath.Min(m0 + row + 64, p.M - 1) * p.Lda;
         long b0 = bBase + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb, b1 = bBase + (long)IntrinsicMath.Min(n0 + row + 64, p.N - 1) * p.Ldb;
         int sw = Swizzle(row, wq);   // row + 64 has the same swizzle: 64 · KW words further
+        // The rows' global byte addresses for cp.async, fixed for the whole loop (a slab adds one K offset).
+        int elementBytes = 4 / T.PerWord();
+        var at = new PipeAddresses
+        {
+            A0 = ga + (ulong)(a0 * elementBytes), A1 = ga + (ulong)(a1 * elementBytes),
+            B0 = gb + (ulong)(b0 * elementBytes), B1 = gb + (ulong)(b1 * elementBytes),
+        };
 
         // Prologue: slabs 0 .. Stages-2, one commit group each (empty groups too, so group s is always slab s).
         for (int s = 0; s < Stages - 1; s++)
         {
-            if (s < slabs) Issue<T, TX>(sh, shBase, s * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, s * slabK + wq * T.PerWord(), depth);
+            if (s < slabs) Issue<T, TX>(sh, shBase, s * StageW + sw, a, b, at, a0, a1, b0, b1, s * slabK + wq * T.PerWord(), depth);
             Commit<TX>();
+        }
+
+        // With ldmatrix: this lane's row addresses for K steps 0 and 1, byte offsets into a stage, pinned (see Pin).
+        uint aStep0 = 0, aStep1 = 0, bStep0 = 0, bStep1 = 0;
+        if (TX.LdMatrix())
+        {
+            aStep0 = Pin<TX>(StageAOffset(lane, wm, 0));
+            aStep1 = Pin<TX>(StageAOffset(lane, wm, 8));
+            bStep0 = Pin<TX>(StageBOffset(lane, wn, 0));
+            bStep1 = Pin<TX>(StageBOffset(lane, wn, 8));
         }
 
         MmaAcc acc = default;
@@ -88,16 +107,17 @@ internal static partial class MmaKernels
             WaitGroup<TX>();
             // TF32: cp.async copies raw float32 bits; each thread rounds the chunks it copied (its own copies are
             // visible to it after the wait), once per slab, before the barrier publishes them.
-            if (T.PerWord() == 1) RoundChunks<T>(sh, rd * StageW + sw);
+            if (T.PerWord() == 1) RoundChunks<T, TX>(sh, shBase + (uint)((rd * StageW + sw) * 4));
             Group.Barrier();
             int nx = s + Stages - 1;
-            if (nx < slabs) Issue<T, TX>(sh, shBase, wr * StageW + sw, a, b, ga, gb, a0, a1, b0, b1, nx * slabK + wq * T.PerWord(), depth);
+            if (nx < slabs) Issue<T, TX>(sh, shBase, wr * StageW + sw, a, b, at, a0, a1, b0, b1, nx * slabK + wq * T.PerWord(), depth);
             Commit<TX>();
             int cur = rd * StageW;
             if (TX.LdMatrix())
             {
-                acc = PipeLdStep<T, TX>(acc, sh, shBase, cur, wm, wn, lane, 0);
-                acc = PipeLdStep<T, TX>(acc, sh, shBase, cur, wm, wn, lane, 8);
+                uint stage = shBase + (uint)(cur * 4);
+                acc = PipeLdStep<T, TX>(acc, sh, stage + aStep0, stage + bStep0, lane);
+                acc = PipeLdStep<T, TX>(acc, sh, stage + aStep1, stage + bStep1, lane);
             }
             else
             {
@@ -121,39 +141,60 @@ internal static partial class MmaKernels
 
     /// <summary>
     /// Queues this thread's four 16-byte chunks of a slab (A's rows at element offsets <paramref name="a0"/>,
-    /// <paramref name="a1"/>, B's at <paramref name="b0"/>, <paramref name="b1"/>, K element <paramref name="k"/>) into
-    /// the stage words <paramref name="dst"/> (A, row t/4), + 64 rows, and B's tile likewise.
+    /// <paramref name="a1"/>, B's at <paramref name="b0"/>, <paramref name="b1"/>, on CUDA at the byte addresses
+    /// <paramref name="at"/>; K element <paramref name="k"/>) into the stage words <paramref name="dst"/> (A, row t/4),
+    /// + 64 rows, and B's tile likewise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Issue<T, TX>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b, ulong ga, ulong gb,
+    private static void Issue<T, TX>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b, PipeAddresses at,
         long a0, long a1, long b0, long b1, int k, int depth) where T : struct, IMmaType where TX : struct, IMmaPath
     {
         int e = T.PerWord();
         // Bytes of the chunks inside K (16 but in the last slab); 0 still needs a valid address: the row's start.
         int bytes = IntrinsicMath.Clamp((depth - k) * (4 / e), 0, 16);
-        int kk = bytes > 0 ? k : 0;
-        Chunk<T, TX>(sh, shBase, dst, a, ga, a0 + kk, bytes, depth - k);
-        Chunk<T, TX>(sh, shBase, dst + 64 * KW, a, ga, a1 + kk, bytes, depth - k);
-        Chunk<T, TX>(sh, shBase, dst + BM * KW, b, gb, b0 + kk, bytes, depth - k);
-        Chunk<T, TX>(sh, shBase, dst + BM * KW + 64 * KW, b, gb, b1 + kk, bytes, depth - k);
-    }
-
-    /// <summary>One 16-byte chunk: element <paramref name="i"/> on to stage word <paramref name="w"/>, the bytes past <paramref name="bytes"/> zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Chunk<T, TX>(ArrayView<uint> sh, uint shBase, int w, ArrayView<ushort> x, ulong gx, long i, int bytes, int rem)
-        where T : struct, IMmaType where TX : struct, IMmaPath
-    {
-        int e = T.PerWord();
+        int kk = bytes > 0 ? k : 0, rem = depth - k;
         if (TX.Native())
         {
-            // 32-bit operands only (see SharedBase): the 64-bit global address goes in as two halves, joined in a scoped
-            // register. Device pointers are generic addresses, which for global memory are also global-window ones.
-            ulong at = gx + (ulong)(i * (4 / e));
-            Input<uint> d = shBase + (uint)(w * 4), lo = (uint)at, hi = (uint)(at >> 32), n = (uint)bytes;
-            // Bytes past src-size are zero-filled. ILGPU takes the PTX text only as a literal.
-            CudaAsm.EmitRef("{ .reg .b64 emsrc; mov.b64 emsrc, {%1, %2}; cp.async.cg.shared.global [%0], [emsrc], 16, %3; }", ref d, ref lo, ref hi, ref n);
+            ulong kb = (ulong)kk * (ulong)(4 / e);
+            uint d = shBase + (uint)(dst * 4);
+            const uint Half = 64 * RowBytes, BOff = BM * RowBytes;   // + 64 rows; B's tile
+            AsyncCopy(d, at.A0 + kb, bytes);
+            AsyncCopy(d + Half, at.A1 + kb, bytes);
+            AsyncCopy(d + BOff, at.B0 + kb, bytes);
+            AsyncCopy(d + BOff + Half, at.B1 + kb, bytes);
             return;
         }
+        EmulatedChunk<T>(sh, dst, a, a0 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + 64 * KW, a, a1 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BM * KW, b, b0 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BM * KW + 64 * KW, b, b1 + kk, bytes, rem);
+    }
+
+    /// <summary>The global byte addresses of this thread's A rows t/4, t/4 + 64 and B's (CUDA: for <c>cp.async</c>).</summary>
+    private struct PipeAddresses
+    {
+        public ulong A0, A1, B0, B1;
+    }
+
+    /// <summary>
+    /// <c>cp.async.cg</c> of 16 bytes from global address <paramref name="src"/> to shared address <paramref name="dst"/>,
+    /// the bytes past <paramref name="bytes"/> zero-filled (CUDA only).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AsyncCopy(uint dst, ulong src, int bytes)
+    {
+        // 32-bit operands only (see SharedBase): the 64-bit global address goes in as two halves, joined in a scoped
+        // register. Device pointers are generic addresses, which for global memory are also global-window ones.
+        Input<uint> d = dst, lo = (uint)src, hi = (uint)(src >> 32), n = (uint)bytes;
+        // Bytes past src-size are zero-filled. ILGPU takes the PTX text only as a literal.
+        CudaAsm.EmitRef("{ .reg .b64 emsrc; mov.b64 emsrc, {%1, %2}; cp.async.cg.shared.global [%0], [emsrc], 16, %3; }", ref d, ref lo, ref hi, ref n);
+    }
+
+    /// <summary>Off CUDA: what <see cref="AsyncCopy"/> does, as plain copies (element <paramref name="i"/> on to stage word <paramref name="w"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EmulatedChunk<T>(ArrayView<uint> sh, int w, ArrayView<ushort> x, long i, int bytes, int rem) where T : struct, IMmaType
+    {
+        int e = T.PerWord();
         if (bytes == 16)
         {
             sh.Cast<UInt4>()[w >> 2] = x.Cast<UInt4>()[i / (4 * e)];
@@ -166,16 +207,47 @@ internal static partial class MmaKernels
         sh[w + 3] = RawWord<T>(x, i + 3 * e, rem > 3 * e, rem > 3 * e + 1);
     }
 
-    /// <summary>Rounds this thread's four chunks of a stage (at <paramref name="w"/> as in <see cref="Issue{T, TX}"/>) in place to operand words (TF32).</summary>
+    /// <summary>Rounds this thread's four chunks of a stage (at shared byte address <paramref name="at"/>, as <see cref="Issue{T, TX}"/> placed them) in place to operand words (TF32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoundChunks<T>(ArrayView<uint> sh, int w) where T : struct, IMmaType
+    private static void RoundChunks<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        var v = sh.Cast<UInt4>();
-        int c = w >> 2;
-        v[c] = T.Convert(v[c]);
-        v[c + 16 * KW] = T.Convert(v[c + 16 * KW]);                 // + 64 rows
-        v[c + BM * KW / 4] = T.Convert(v[c + BM * KW / 4]);
-        v[c + BM * KW / 4 + 16 * KW] = T.Convert(v[c + BM * KW / 4 + 16 * KW]);
+        const uint Half = 64 * RowBytes, BOff = BM * RowBytes;   // + 64 rows; B's tile
+        RoundChunk<T, TX>(sh, at);
+        RoundChunk<T, TX>(sh, at + Half);
+        RoundChunk<T, TX>(sh, at + BOff);
+        RoundChunk<T, TX>(sh, at + BOff + Half);
+    }
+
+    /// <summary>
+    /// <see cref="IMmaType.Convert"/> of the 16-byte chunk at shared byte address <paramref name="at"/> (off CUDA the base
+    /// is 0: chunk <paramref name="at"/> / 16 of <paramref name="sh"/>); on CUDA for TF32 with 32-bit-addressed shared
+    /// loads and stores and <c>cvt.rna.tf32.f32</c> (one instruction a word instead of four; the same rounding, to
+    /// nearest with ties away from zero).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RoundChunk<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        if (!TX.Native() || T.PerWord() != 1)
+        {
+            var v = sh.Cast<UInt4>();
+            int c = (int)(at >> 4);
+            v[c] = T.Convert(v[c]);
+            return;
+        }
+        Output<uint> x = default, y = default, z = default, w = default;
+        Input<uint> p = at;
+        // ILGPU takes the PTX text only as a literal.
+        CudaAsm.EmitRef("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];", ref x, ref y, ref z, ref w, ref p);
+        Input<uint> p2 = at, rx = CvtTf32(x.Value), ry = CvtTf32(y.Value), rz = CvtTf32(z.Value), rw = CvtTf32(w.Value);
+        CudaAsm.EmitRef("st.shared.v4.b32 [%0], {%1, %2, %3, %4};", ref p2, ref rx, ref ry, ref rz, ref rw);
+    }
+
+    /// <summary>float32 bits rounded to TF32 by the hardware (CUDA, sm_80 or newer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint CvtTf32(uint bits)
+    {
+        CudaAsm.Emit("cvt.rna.tf32.f32 %0, %1;", out uint r, Interop.IntAsFloat(bits));
+        return r;
     }
 
     /// <summary>Element <paramref name="i"/>'s word as stored (float32 bits, or two 16-bit elements), missing elements 0.</summary>
@@ -228,21 +300,42 @@ internal static partial class MmaKernels
 
     /// <summary>
     /// One K step through <c>ldmatrix.x4</c> (with <see cref="MmaGemmOptions.LdMatrix"/>): as <see cref="LdStep{T, TX}"/>,
-    /// each lane passing the start of one swizzled 16-byte chunk (a matrix row of 4 words is one whole chunk).
+    /// each lane passing the start of one swizzled 16-byte chunk (a matrix row of 4 words is one whole chunk): A's
+    /// m-tiles at <paramref name="aAt"/> + 16·i rows, B's n-tile pairs at <paramref name="bAt"/> + 16·i rows (shared byte
+    /// addresses from <see cref="StageAOffset"/>, <see cref="StageBOffset"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static MmaAcc PipeLdStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, uint shBase, int cur, int wm, int wn, int lane, int kw)
+    private static MmaAcc PipeLdStep<T, TX>(MmaAcc acc, ArrayView<uint> sh, uint aAt, uint bAt, int lane)
         where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        int j = lane >> 3, r = lane & 7;   // lanes 8j..8j+7 give the row addresses of matrix j
-        // A: matrices (rows 0-7, words 0-3), (8-15, 0-3), (0-7, 4-7), (8-15, 4-7) of each m-tile: a0..a3.
-        int ar = wm + r + (j & 1) * 8, aw = kw + (j >> 1) * 4;
-        UInt4 a0 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar, aw), lane), a1 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 16, aw), lane);
-        UInt4 a2 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 32, aw), lane), a3 = LdMatrix<TX>(sh, shBase, cur + Swizzle(ar + 48, aw), lane);
-        // B: two n-tiles per load: (tile words 0-3, 4-7, next tile 0-3, 4-7): b0, b1 of each.
-        int bs = cur + BM * KW, br = wn + (j >> 1) * 8 + r, bw = kw + (j & 1) * 4;
-        UInt4 b01 = LdMatrix<TX>(sh, shBase, bs + Swizzle(br, bw), lane), b23 = LdMatrix<TX>(sh, shBase, bs + Swizzle(br + 16, bw), lane);
+        UInt4 a0 = LdMatrixAt<TX>(sh, aAt, lane), a1 = LdMatrixAt<TX>(sh, aAt + Band, lane);
+        UInt4 a2 = LdMatrixAt<TX>(sh, aAt + 2 * Band, lane), a3 = LdMatrixAt<TX>(sh, aAt + 3 * Band, lane);
+        UInt4 b01 = LdMatrixAt<TX>(sh, bAt, lane), b23 = LdMatrixAt<TX>(sh, bAt + Band, lane);
         return Tile<T, TX>(acc, a0, a1, a2, a3, b01, b23, lane);
+    }
+
+    /// <summary>
+    /// The byte offset in a stage of the A row that lane <paramref name="lane"/> hands <c>ldmatrix.x4</c> for m-tile 0 of
+    /// the warp tile at row <paramref name="wm"/>, K step words <paramref name="kw"/>..+7: lanes 8j..8j+7 give the rows
+    /// of matrix j = (rows 0-7, words 0-3), (8-15, 0-3), (0-7, 4-7), (8-15, 4-7), i.e. registers a0..a3 of the fragment.
+    /// m-tile i is 16·i rows further (the same swizzle).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint StageAOffset(int lane, int wm, int kw)
+    {
+        int j = lane >> 3;
+        return (uint)(Swizzle(wm + (lane & 7) + (j & 1) * 8, kw + (j >> 1) * 4) * 4);
+    }
+
+    /// <summary>
+    /// As <see cref="StageAOffset"/> for B's n-tiles 0 and 1 of the warp tile at column <paramref name="wn"/>: matrices
+    /// (tile 0 words 0-3, 4-7, tile 1 words 0-3, 4-7), i.e. b0, b1 of tile 0 and of tile 1; tiles 2i, 2i+1 are 16·i rows further.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint StageBOffset(int lane, int wn, int kw)
+    {
+        int j = lane >> 3;
+        return (uint)((BM * KW + Swizzle(wn + (j >> 1) * 8 + (lane & 7), kw + (j & 1) * 4)) * 4);
     }
 
     /// <summary>Off CUDA: what <see cref="PipeStep{T, TX}"/>'s 16 <c>mma</c>s leave in this lane (as <see cref="Emulate{T}"/>, other lanes' fragments recomputed).</summary>

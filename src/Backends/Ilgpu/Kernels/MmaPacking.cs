@@ -36,6 +36,15 @@ public readonly record struct MmaGemmOptions
     /// 52k (its PTX needs <c>PtxRewrite</c>: without it 3k). Off CUDA (the emulation) the default is the older loop.
     /// </summary>
     public bool? Pipeline { get; init; }
+
+    /// <summary>
+    /// Whether the <c>cp.async</c> loop runs 4 warps of 64×64 per 128×128 block (128 threads,
+    /// <see cref="MmaKernels.GemmWide{T, TX, TE}"/>: 8 <c>ldmatrix.x4</c> per 32 <c>mma</c>s, 128 accumulators a thread)
+    /// instead of 8 warps of 64×32; fragments always through <c>ldmatrix</c>. True also turns <see cref="Pipeline"/> on
+    /// unless that is false (the 64×64 tiles exist only in the pipelined loop, for K-major aligned operands). Null (the
+    /// default) keeps the 64×32 warps: not yet measured on a GPU.
+    /// </summary>
+    public bool? WarpTile64 { get; init; }
 }
 
 /// <summary>The host side of operand packing and split-K for <see cref="IlgpuMmaGemm"/>.</summary>

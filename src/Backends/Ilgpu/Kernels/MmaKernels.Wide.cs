@@ -1,0 +1,275 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+
+namespace Ember.Ilgpu;
+
+/// <summary>
+/// The tensor-core kernel with 64×64 warp tiles (<see cref="MmaGemmOptions.WarpTile64"/>): the same 128×128 block,
+/// 16-word K slabs, three <c>cp.async</c> stages in one 48 KB allocation and swizzle as
+/// <see cref="GemmPipelined{T, TX, TE}"/>, but 4 warps (2 × 2) of 64×64 instead of 8 of 64×32:
+/// <list type="bullet">
+/// <item><description>per warp and K step 8 <c>ldmatrix.x4</c> (4 for A's m-tiles, 4 for B's 8 n-tiles) feed 32
+/// <c>mma</c>s, against 6 for 16 with 64×32 tiles: a third fewer shared-memory bytes per <c>mma</c> (0.25 ldmatrix against 0.375), which the
+/// profile of the 64×32 loop named as its limit (L1/shared throughput 76 %);</description></item>
+/// <item><description>128 float32 accumulators a thread; the launch bounds are 128 threads × 2 blocks per SM (at most
+/// 255 registers), so an SM runs 8 warps of 2 blocks, which must hide the <c>mma</c> latency with 32 independent
+/// <c>mma</c>s per warp and K step (instead of 16 warps with 16);</description></item>
+/// <item><description>each of the 128 threads copies 8 chunks per slab (rows t/4 + 32·i, i = 0..3, of A and of B; the
+/// swizzle of row r + 32 is row r's, so one stage offset serves all eight);</description></item>
+/// <item><description>fewer integer instructions per slab: the global addresses of the thread's 8 rows are 64-bit byte
+/// addresses fixed before the loop (a slab adds one K byte offset), and the shared addresses of every <c>ldmatrix</c>
+/// are one per-thread offset per K step, computed before the loop, plus constants (row + 16·i has row's swizzle).</description></item>
+/// </list>
+/// Fragments are always read with <c>ldmatrix</c>. Off CUDA each K step is emulated without warp shuffles: every word
+/// a lane's <c>mma</c>s take is read from where the lane holding it would have had <c>ldmatrix</c> read it, through the
+/// same address functions, so ilgpu-cpu checks the lane addresses, the swizzle and the staging.
+/// </summary>
+internal static partial class MmaKernels
+{
+    /// <summary>Threads per group of <see cref="GemmWide{T, TX, TE}"/>: 4 warps of 64×64.</summary>
+    public const int WideThreads = 128;
+
+    /// <summary>
+    /// The 64×64-warp-tile kernel; operands, grid and <typeparamref name="TE"/> as <see cref="GemmPipelined{T, TX, TE}"/>
+    /// (K-major, 16-byte aligned rows), groups of <see cref="WideThreads"/>. <typeparamref name="TX"/> is an ldmatrix path.
+    /// </summary>
+    public static void GemmWide<T, TX, TE>(GemmParams p, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<ushort> c)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TE : struct, IMmaOutput
+    {
+        int t = Group.IdxX;
+        int lane = t & 31, warp = t >> 5;
+        int wm = (warp >> 1) * 64, wn = (warp & 1) * 64;
+        int m0 = Grid.IdxY * BM, n0 = Grid.IdxX * BN;
+        var o = SlabOrigin<KMajorVecLayout, KMajorVecLayout, TE>(p);
+        int depth = o.Depth;
+        int e = T.PerWord(), elementBytes = 4 / e;
+
+        ArrayView<uint> sh = SharedMemory.Allocate<uint>(Stages * StageW);
+        uint shBase = SharedBase<TX>();
+        int slabK = KW * e;
+        int slabs = (depth + slabK - 1) / slabK;
+
+        // This thread's chunks: word wq of rows t/4 + 32·i (i = 0..3) of both operands, rows past M/N clamped. Element
+        // offsets (for the emulation) and global byte addresses (for cp.async), fixed for the whole loop.
+        int row = t >> 2, wq = (t & 3) << 2;
+        var rows = new WideRows
+        {
+            A0 = o.A + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda,
+            A1 = o.A + (long)IntrinsicMath.Min(m0 + row + 32, p.M - 1) * p.Lda,
+            A2 = o.A + (long)IntrinsicMath.Min(m0 + row + 64, p.M - 1) * p.Lda,
+            A3 = o.A + (long)IntrinsicMath.Min(m0 + row + 96, p.M - 1) * p.Lda,
+            B0 = o.B + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb,
+            B1 = o.B + (long)IntrinsicMath.Min(n0 + row + 32, p.N - 1) * p.Ldb,
+            B2 = o.B + (long)IntrinsicMath.Min(n0 + row + 64, p.N - 1) * p.Ldb,
+            B3 = o.B + (long)IntrinsicMath.Min(n0 + row + 96, p.N - 1) * p.Ldb,
+        };
+        var at = new WideAddresses
+        {
+            A0 = p.AddressA + (ulong)(rows.A0 * elementBytes), A1 = p.AddressA + (ulong)(rows.A1 * elementBytes),
+            A2 = p.AddressA + (ulong)(rows.A2 * elementBytes), A3 = p.AddressA + (ulong)(rows.A3 * elementBytes),
+            B0 = p.AddressB + (ulong)(rows.B0 * elementBytes), B1 = p.AddressB + (ulong)(rows.B1 * elementBytes),
+            B2 = p.AddressB + (ulong)(rows.B2 * elementBytes), B3 = p.AddressB + (ulong)(rows.B3 * elementBytes),
+        };
+        int sw = Swizzle(row, wq);   // rows + 32, 64, 96 have the same swizzle
+
+        // The ldmatrix row addresses of this lane for K steps 0 and 1, as byte offsets into a stage (pinned: computed
+        // once here, where ILGPU would otherwise recompute them in every trip of the loop).
+        uint aStep0 = Pin<TX>(StageAOffset(lane, wm, 0)), aStep1 = Pin<TX>(StageAOffset(lane, wm, 8));
+        uint bStep0 = Pin<TX>(StageBOffset(lane, wn, 0)), bStep1 = Pin<TX>(StageBOffset(lane, wn, 8));
+
+        // Prologue: slabs 0 .. Stages-2, one commit group each (empty groups too, so group s is always slab s).
+        for (int s = 0; s < Stages - 1; s++)
+        {
+            if (s < slabs) IssueWide<T, TX>(sh, shBase, s * StageW + sw, a, b, rows, at, s * slabK + wq * e, depth);
+            Commit<TX>();
+        }
+
+        WideAcc acc = default;
+        int rd = 0, wr = Stages - 1;   // stages read (slab s) and refilled (slab s + Stages - 1)
+        for (int s = 0; s < slabs; s++)
+        {
+            // As GemmPipelined: slab s has landed (this thread's copies) once all but Stages-2 groups are done, the barrier
+            // publishes every thread's copies and proves the stage refilled next (slab s - 1's) is no longer read.
+            WaitGroup<TX>();
+            if (e == 1) RoundWide<T, TX>(sh, shBase + (uint)((rd * StageW + sw) * 4));
+            Group.Barrier();
+            int nx = s + Stages - 1;
+            if (nx < slabs) IssueWide<T, TX>(sh, shBase, wr * StageW + sw, a, b, rows, at, nx * slabK + wq * e, depth);
+            Commit<TX>();
+            uint stage = shBase + (uint)(rd * StageW * 4);
+            if (TX.Native())
+            {
+                acc = WideStep<T, TX>(acc, sh, stage + aStep0, stage + bStep0, lane);
+                acc = WideStep<T, TX>(acc, sh, stage + aStep1, stage + bStep1, lane);
+            }
+            else
+            {
+                acc = WideEmulate<T>(acc, sh, stage, wm, wn, 0, lane);
+                acc = WideEmulate<T>(acc, sh, stage, wm, wn, 8, lane);
+            }
+            rd = rd == Stages - 1 ? 0 : rd + 1;
+            wr = wr == Stages - 1 ? 0 : wr + 1;
+        }
+
+        int g = lane >> 2, q = lane & 3;
+        int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
+        long cBase = o.C;
+        WriteRow<T, TX, TE>(c, cBase, p, r0, c0, acc.L.C00, acc.L.C01, acc.L.C02, acc.L.C03);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0, acc.L.C10, acc.L.C11, acc.L.C12, acc.L.C13);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0, acc.L.C20, acc.L.C21, acc.L.C22, acc.L.C23);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0, acc.L.C30, acc.L.C31, acc.L.C32, acc.L.C33);
+        WriteRow<T, TX, TE>(c, cBase, p, r0, c0 + 32, acc.R.C00, acc.R.C01, acc.R.C02, acc.R.C03);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0 + 32, acc.R.C10, acc.R.C11, acc.R.C12, acc.R.C13);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0 + 32, acc.R.C20, acc.R.C21, acc.R.C22, acc.R.C23);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0 + 32, acc.R.C30, acc.R.C31, acc.R.C32, acc.R.C33);
+    }
+
+    /// <summary>
+    /// One K step of a 64×64 warp tile on CUDA: A's 4 m-tiles from <paramref name="aAt"/> + 16·i rows, B's 8 n-tiles
+    /// (two per load) from <paramref name="bAt"/> + 16·i rows (shared byte addresses of this lane's ldmatrix rows); 32
+    /// <c>mma</c>s, n-tiles 0-3 into <see cref="WideAcc.L"/>, 4-7 into <see cref="WideAcc.R"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static WideAcc WideStep<T, TX>(WideAcc acc, ArrayView<uint> sh, uint aAt, uint bAt, int lane)
+        where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        UInt4 a0 = LdMatrixAt<TX>(sh, aAt, lane), a1 = LdMatrixAt<TX>(sh, aAt + Band, lane);
+        UInt4 a2 = LdMatrixAt<TX>(sh, aAt + 2 * Band, lane), a3 = LdMatrixAt<TX>(sh, aAt + 3 * Band, lane);
+        UInt4 b01 = LdMatrixAt<TX>(sh, bAt, lane), b23 = LdMatrixAt<TX>(sh, bAt + Band, lane);
+        UInt4 b45 = LdMatrixAt<TX>(sh, bAt + 2 * Band, lane), b67 = LdMatrixAt<TX>(sh, bAt + 3 * Band, lane);
+        acc.L = Tile<T, TX>(acc.L, a0, a1, a2, a3, b01, b23, lane);
+        acc.R = Tile<T, TX>(acc.R, a0, a1, a2, a3, b45, b67, lane);
+        return acc;
+    }
+
+    /// <summary>
+    /// Off CUDA: what <see cref="WideStep{T, TX}"/>'s 32 <c>mma</c>s leave in this lane, without warp shuffles (ilgpu-cpu's
+    /// shuffles are barriers, which made the tests slow): every word this lane's <c>mma</c>s would take from another
+    /// lane's fragment is read where that lane's <c>ldmatrix</c> would have read it, from the same address functions
+    /// (<see cref="StageAOffset"/>, <see cref="StageBOffset"/>). ldmatrix gives lane L word L mod 4 of row L / 4 of
+    /// matrix j, whose row address lane 8j + L / 4 passes; <c>mma</c> takes word w of A row g (g + 8) from lane
+    /// 4g + w mod 4's register a0 (a1), or a2 (a3) for w ≥ 4, and word w of B column c from lane 4c + w mod 4's b0 (b1).
+    /// </summary>
+    private static WideAcc WideEmulate<T>(WideAcc acc, ArrayView<uint> sh, uint stage, int wm, int wn, int kw, int lane)
+        where T : struct, IMmaType
+    {
+        int g = lane >> 2, q = lane & 3;
+        for (int w = 0; w < 8; w++)
+        {
+            int s = w & 3, hi = w >> 2;
+            // A rows g (matrix 2·hi) and g + 8 (2·hi + 1) of each m-tile; the row address comes from lane 8j + g.
+            uint lo = stage + StageAOffset(16 * hi + g, wm, kw), up = stage + StageAOffset(16 * hi + 8 + g, wm, kw);
+            WordPair r0 = Words(sh, lo, up, s), r1 = Words(sh, lo + Band, up + Band, s);
+            WordPair r2 = Words(sh, lo + 2 * Band, up + 2 * Band, s), r3 = Words(sh, lo + 3 * Band, up + 3 * Band, s);
+            // B columns 2q and 2q + 1 of the even (matrix hi) and odd (2 + hi) n-tile of each pair.
+            uint e0 = stage + StageBOffset(8 * hi + 2 * q, wn, kw), e1 = stage + StageBOffset(8 * hi + 2 * q + 1, wn, kw);
+            uint o0 = stage + StageBOffset(16 + 8 * hi + 2 * q, wn, kw), o1 = stage + StageBOffset(16 + 8 * hi + 2 * q + 1, wn, kw);
+            WordPair c0 = Words(sh, e0, e1, s), c1 = Words(sh, o0, o1, s);
+            WordPair c2 = Words(sh, e0 + Band, e1 + Band, s), c3 = Words(sh, o0 + Band, o1 + Band, s);
+            WordPair c4 = Words(sh, e0 + 2 * Band, e1 + 2 * Band, s), c5 = Words(sh, o0 + 2 * Band, o1 + 2 * Band, s);
+            WordPair c6 = Words(sh, e0 + 3 * Band, e1 + 3 * Band, s), c7 = Words(sh, o0 + 3 * Band, o1 + 3 * Band, s);
+            acc.L = EmulatedBand<T>(acc.L, r0, r1, r2, r3, c0, c1, c2, c3);
+            acc.R = EmulatedBand<T>(acc.R, r0, r1, r2, r3, c4, c5, c6, c7);
+        }
+        return acc;
+    }
+
+    /// <summary>Word <paramref name="s"/> of the two ldmatrix rows at byte offsets <paramref name="x"/>, <paramref name="y"/> (the emulation's base is 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static WordPair Words(ArrayView<uint> sh, uint x, uint y, int s) =>
+        new() { X = sh[(int)(x >> 2) + s], Y = sh[(int)(y >> 2) + s] };
+
+    /// <summary>One word of K of a 64×32 half warp tile: every m-tile's rows (<paramref name="r0"/>..<paramref name="r3"/>) times every n-tile's columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static MmaAcc EmulatedBand<T>(MmaAcc d, WordPair r0, WordPair r1, WordPair r2, WordPair r3, WordPair c0, WordPair c1, WordPair c2, WordPair c3)
+        where T : struct, IMmaType
+    {
+        d.C00 = Fma<T>(d.C00, r0, c0); d.C01 = Fma<T>(d.C01, r0, c1); d.C02 = Fma<T>(d.C02, r0, c2); d.C03 = Fma<T>(d.C03, r0, c3);
+        d.C10 = Fma<T>(d.C10, r1, c0); d.C11 = Fma<T>(d.C11, r1, c1); d.C12 = Fma<T>(d.C12, r1, c2); d.C13 = Fma<T>(d.C13, r1, c3);
+        d.C20 = Fma<T>(d.C20, r2, c0); d.C21 = Fma<T>(d.C21, r2, c1); d.C22 = Fma<T>(d.C22, r2, c2); d.C23 = Fma<T>(d.C23, r2, c3);
+        d.C30 = Fma<T>(d.C30, r3, c0); d.C31 = Fma<T>(d.C31, r3, c1); d.C32 = Fma<T>(d.C32, r3, c2); d.C33 = Fma<T>(d.C33, r3, c3);
+        return d;
+    }
+
+    /// <summary>Lane 4g+q's four outputs (rows g, g+8 × columns 2q, 2q+1) plus one word of K's products.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Frag4 Fma<T>(Frag4 d, WordPair row, WordPair col) where T : struct, IMmaType =>
+        new(d.X + T.Dot(row.X, col.X), d.Y + T.Dot(row.X, col.Y), d.Z + T.Dot(row.Y, col.X), d.W + T.Dot(row.Y, col.Y));
+
+    /// <summary>Two words one lane takes in the emulation: of rows g and g + 8, or of columns 2q and 2q + 1.</summary>
+    private struct WordPair
+    {
+        public uint X, Y;
+    }
+
+    /// <summary>
+    /// Queues this thread's eight 16-byte chunks of a slab (K element <paramref name="k"/>) into the stage words
+    /// <paramref name="dst"/> (A, row t/4) + 32·i rows, and B's tile likewise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void IssueWide<T, TX>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b,
+        WideRows rows, WideAddresses at, int k, int depth) where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        int e = T.PerWord();
+        // Bytes of the chunks inside K (16 but in the last slab); 0 still needs a valid address: the row's start.
+        int bytes = IntrinsicMath.Clamp((depth - k) * (4 / e), 0, 16);
+        int kk = bytes > 0 ? k : 0, rem = depth - k;
+        if (TX.Native())
+        {
+            ulong kb = (ulong)kk * (ulong)(4 / e);
+            uint d = shBase + (uint)(dst * 4);
+            const uint Quarter = 32 * RowBytes, BOff = BM * RowBytes;   // 32 rows; B's tile after A's 128 rows
+            AsyncCopy(d, at.A0 + kb, bytes);
+            AsyncCopy(d + Quarter, at.A1 + kb, bytes);
+            AsyncCopy(d + 2 * Quarter, at.A2 + kb, bytes);
+            AsyncCopy(d + 3 * Quarter, at.A3 + kb, bytes);
+            AsyncCopy(d + BOff, at.B0 + kb, bytes);
+            AsyncCopy(d + BOff + Quarter, at.B1 + kb, bytes);
+            AsyncCopy(d + BOff + 2 * Quarter, at.B2 + kb, bytes);
+            AsyncCopy(d + BOff + 3 * Quarter, at.B3 + kb, bytes);
+            return;
+        }
+        const int Q = 32 * KW, BW = BM * KW;
+        EmulatedChunk<T>(sh, dst, a, rows.A0 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + Q, a, rows.A1 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + 2 * Q, a, rows.A2 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + 3 * Q, a, rows.A3 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BW, b, rows.B0 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BW + Q, b, rows.B1 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BW + 2 * Q, b, rows.B2 + kk, bytes, rem);
+        EmulatedChunk<T>(sh, dst + BW + 3 * Q, b, rows.B3 + kk, bytes, rem);
+    }
+
+    /// <summary>Rounds this thread's eight chunks of a stage (at shared byte address <paramref name="at"/>, as <see cref="IssueWide{T, TX}"/> placed them) in place to operand words (TF32; see <see cref="RoundChunk{T, TX}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RoundWide<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
+    {
+        const uint Q = 32 * RowBytes, BOff = BM * RowBytes;   // 32 rows; B's tile
+        RoundChunk<T, TX>(sh, at);
+        RoundChunk<T, TX>(sh, at + Q);
+        RoundChunk<T, TX>(sh, at + 2 * Q);
+        RoundChunk<T, TX>(sh, at + 3 * Q);
+        RoundChunk<T, TX>(sh, at + BOff);
+        RoundChunk<T, TX>(sh, at + BOff + Q);
+        RoundChunk<T, TX>(sh, at + BOff + 2 * Q);
+        RoundChunk<T, TX>(sh, at + BOff + 3 * Q);
+    }
+
+    /// <summary>A thread's accumulators of a 64×64 warp tile: n-tiles 0-3 (columns 0-31) and 4-7 (32-63), each as <see cref="MmaAcc"/>.</summary>
+    private struct WideAcc
+    {
+        public MmaAcc L, R;
+    }
+
+    /// <summary>Element offsets of the starts of this thread's A rows t/4 + 32·i and B rows likewise (rows clamped).</summary>
+    private struct WideRows
+    {
+        public long A0, A1, A2, A3, B0, B1, B2, B3;
+    }
+
+    /// <summary>The global byte addresses of the rows of <see cref="WideRows"/> (CUDA: for <c>cp.async</c>).</summary>
+    private struct WideAddresses
+    {
+        public ulong A0, A1, A2, A3, B0, B1, B2, B3;
+    }
+}
