@@ -15,7 +15,8 @@
 // 3-stage main loop (experimental, MmaGemmOptions.Pipeline) for every tensor-core variant; a variant named with
 // "-pipe" (f16-pipe, ...) runs it for that variant only, so old and new loops are timed in one run; "-ld" after a
 // tensor-core variant adds --ldmatrix for it (f16-ld, f16-pipe-ld); "-w64" runs the cp.async loop with 4 warps of 64x64
-// (MmaGemmOptions.WarpTile64: 128 threads, always ldmatrix) for that variant (f16-w64, bf16-w64, tf32-w64).
+// (MmaGemmOptions.WarpTile64: 128 threads, always ldmatrix) for that variant (f16-w64, bf16-w64, tf32-w64); it is the
+// default on CUDA since the fifth session, so "-pipe" now names the 64x32-warp cp.async loop explicitly.
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -105,7 +106,7 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
     // "-pipe" / "-ld": the same product through the cp.async loop / ldmatrix, reported under its own name.
     string label = variant == "simt" ? "sgemm" : variant;
     if (variant.EndsWith("-ld", StringComparison.Ordinal)) { mma = mma with { LdMatrix = true }; variant = variant[..^3]; }
-    if (variant.EndsWith("-pipe", StringComparison.Ordinal)) { mma = mma with { Pipeline = true }; variant = variant[..^5]; }
+    if (variant.EndsWith("-pipe", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = false }; variant = variant[..^5]; }
     if (variant.EndsWith("-w64", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true }; variant = variant[..^4]; }
     var alloc = device.Allocator;
     bool half = variant is "f16" or "bf16";

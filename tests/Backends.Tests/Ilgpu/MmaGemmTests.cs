@@ -409,7 +409,7 @@ public class MmaGemmCudaTests(string device)
     public void PipelinedVariant(MmaPrecision p)
     {
         // cp.async with its zero fill (partial slabs), the swizzled stages, more slabs than stages, packing, split-K.
-        var pipe = new MmaGemmOptions { Pipeline = true };
+        var pipe = new MmaGemmOptions { Pipeline = true, WarpTile64 = false };   // the 64x32-warp loop (64x64 is the CUDA default)
         foreach (bool ta in new[] { false, true })
             foreach (bool tb in new[] { false, true })
             {

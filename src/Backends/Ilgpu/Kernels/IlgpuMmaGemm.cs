@@ -124,7 +124,7 @@ public static class IlgpuMmaGemm
             var kernels = device.Kernels;
             bool native = IsSupported(device), ld = options.LdMatrix ?? native;   // the emulation (ilgpu-cpu) is cheaper with plain loads
             // The cp.async loop reads both operands K-major with 16-byte aligned rows only.
-            bool wide = options.WarpTile64 ?? false;
+            bool wide = options.WarpTile64 ?? native;   // 64×64 warp tiles on CUDA (see MmaGemmOptions.WarpTile64)
             bool pipe = (options.Pipeline ?? (native || wide)) && !transA && vecA && transB && vecB;
             wide &= pipe;
             if (pipe && native)
