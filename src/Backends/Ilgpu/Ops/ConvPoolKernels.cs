@@ -55,6 +55,24 @@ internal static class ConvPoolKernels
     /// <summary>Max pooling: thread i handles output i of [NC, OH, OW]; index = h·W + w of the first maximum (NaN wins).</summary>
     public static void MaxPool<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> y, ArrayView<long> idx, Geo g, TensorOffsets o) where T : unmanaged where R : struct, IReal<T>
     {
+        y[o.B + i] = MaxWindow<T, R, Elements<T>>(i, new Elements<T>(x), g, o.A, out long bi);
+        idx[o.C + i] = bi;
+    }
+
+    /// <summary>The elements of a view as they are (<see cref="MaxWindow{T, R, TX}"/>'s source for float32/float64).</summary>
+    public readonly struct Elements<T>(ArrayView<T> x) : IElementSource<T> where T : unmanaged
+    {
+        /// <inheritdoc/>
+        public T At(long index) => x[index];
+    }
+
+    /// <summary>
+    /// The maximum of output i's window (NaN wins, the first one on ties) and its index h·W + w in
+    /// <paramref name="index"/> (0 for a window with no element inside the input); elements read from source at offset a.
+    /// </summary>
+    public static T MaxWindow<T, R, TX>(long i, TX source, Geo g, long a, out long index)
+        where T : unmanaged where R : struct, IReal<T> where TX : struct, IElementSource<T>
+    {
         long t = i;
         int ow = (int)(t % g.OW); t /= g.OW;
         int oh = (int)(t % g.OH); t /= g.OH;
@@ -70,12 +88,12 @@ internal static class ConvPoolKernels
             {
                 int w = ws + kw;
                 if (w < 0 || w >= g.W) continue;
-                T v = x[o.A + (nc * g.H + h) * g.W + w];
+                T v = source.At(a + (nc * g.H + h) * g.W + w);
                 if (bi < 0 || R.Lt(best, v) || (R.IsNaN(v) && !R.IsNaN(best))) { best = v; bi = (long)h * g.W + w; }
             }
         }
-        y[o.B + i] = best;
-        idx[o.C + i] = bi < 0 ? 0 : bi;
+        index = bi < 0 ? 0 : bi;
+        return best;
     }
 
     /// <summary>Max-pool backward: gradInput (zeroed first) at o.C receives grad[i] at the saved index (atomic).</summary>
@@ -127,4 +145,11 @@ internal static class ConvPoolKernels
             for (int w = w0; w < w1; w++)
                 R.AtomicAdd(gi, o.B + (nc * g.H + h) * g.W + w, v);
     }
+}
+
+/// <summary>Where a kernel reads element values from (a plain view, or 16-bit storage widened to float32).</summary>
+internal interface IElementSource<T> where T : unmanaged
+{
+    /// <summary>The value of element <paramref name="index"/>.</summary>
+    T At(long index);
 }

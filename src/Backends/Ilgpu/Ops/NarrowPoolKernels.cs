@@ -13,27 +13,15 @@ internal static class NarrowPoolKernels
     public static void MaxPool<TN>(Index1D i, ArrayView<ushort> x, ArrayView<ushort> y, ArrayView<long> idx, Geo g, TensorOffsets o)
         where TN : struct, INarrow
     {
-        long t = i;
-        int ow = (int)(t % g.OW); t /= g.OW;
-        int oh = (int)(t % g.OH); t /= g.OH;
-        long nc = t;
-        int hs = oh * g.SH - g.PH, ws = ow * g.SW - g.PW;
-        float best = F32.NegInf();
-        long bi = -1;
-        for (int kh = 0; kh < g.KH; kh++)
-        {
-            int h = hs + kh;
-            if (h < 0 || h >= g.H) continue;
-            for (int kw = 0; kw < g.KW; kw++)
-            {
-                int w = ws + kw;
-                if (w < 0 || w >= g.W) continue;
-                float v = TN.ToF(x[o.A + (nc * g.H + h) * g.W + w]);
-                if (bi < 0 || F32.Lt(best, v) || (F32.IsNaN(v) && !F32.IsNaN(best))) { best = v; bi = (long)h * g.W + w; }
-            }
-        }
+        float best = ConvPoolKernels.MaxWindow<float, F32, Widened<TN>>(i, new Widened<TN>(x), g, o.A, out long bi);
         // Exact for every value (it is one of the inputs); a NaN comes out quiet, as the conversion kernel makes it.
         y[o.B + i] = TN.FromF(best);
-        idx[o.C + i] = bi < 0 ? 0 : bi;
+        idx[o.C + i] = bi;
+    }
+
+    /// <summary>16-bit elements as their exact float32 values.</summary>
+    private readonly struct Widened<TN>(ArrayView<ushort> x) : IElementSource<float> where TN : struct, INarrow
+    {
+        public float At(long index) => TN.ToF(x[index]);
     }
 }
