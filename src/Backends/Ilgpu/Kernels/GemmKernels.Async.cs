@@ -261,9 +261,7 @@ internal static partial class GemmKernels
     {
         if (TX.Native())
         {
-            ulong at = gx + 4 * (ulong)(uint)off;
-            Input<uint> d = shBase + (uint)(w * 4), lo = (uint)at, hi = (uint)(at >> 32), n = (uint)bytes;
-            CudaAsm.EmitRef("{ .reg .b64 emsrc; mov.b64 emsrc, {%1, %2}; cp.async.cg.shared.global [%0], [emsrc], 16, %3; }", ref d, ref lo, ref hi, ref n);
+            MmaKernels.AsyncCopy(shBase + (uint)(w * 4), gx + 4 * (ulong)(uint)off, bytes);
             return;
         }
         long i = xBase + off;

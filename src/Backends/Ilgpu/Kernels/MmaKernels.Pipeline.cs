@@ -181,7 +181,7 @@ internal static partial class MmaKernels
     /// the bytes past <paramref name="bytes"/> zero-filled (CUDA only).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AsyncCopy(uint dst, ulong src, int bytes)
+    internal static void AsyncCopy(uint dst, ulong src, int bytes)
     {
         // 32-bit operands only (see SharedBase): the 64-bit global address goes in as two halves, joined in a scoped
         // register. Device pointers are generic addresses, which for global memory are also global-window ones.
