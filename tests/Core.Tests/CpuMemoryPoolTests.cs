@@ -15,6 +15,9 @@ public class CpuMemoryPoolTests
     {
         // Earlier tests' garbage must not come back into the cache in the middle of this one.
         CpuMemoryPool.Enabled = true;
+        // The tests below count forced collections against CollectThresholdBytes alone; the per-thread budget (which
+        // depends on this machine's thread count) has a test of its own.
+        CpuMemoryPool.CollectBudgetPerThreadBytes = 0;
         GC.Collect(); GC.WaitForPendingFinalizers();
         CpuMemoryPool.EmptyCache();
     }
@@ -23,6 +26,7 @@ public class CpuMemoryPoolTests
     public void Restore()
     {
         CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.CollectThresholdBytes = 2L << 20;
+        CpuMemoryPool.CollectBudgetPerThreadBytes = 16L << 20;
         CpuMemoryPool.EmptyCache();
     }
 
@@ -210,6 +214,40 @@ public class CpuMemoryPoolTests
         long misses = CpuMemoryPool.Misses;
         Tensor.Empty([Len]);
         Assert.That(CpuMemoryPool.Misses, Is.EqualTo(misses + 1), "the stale size's idle array was dropped");
+        GC.KeepAlive(live);
+    }
+
+    [Test]
+    public void PerThreadBudgetDefersForcedCollectionsWithTheThreadCount()
+    {
+        // Misses that stay alive (every request misses): with a 1 MiB threshold alone the pool would force a collection
+        // every few hundred KiB; a budget of 4 MiB per thread at 2 threads lets 8 MiB of misses pass first, and 1 thread
+        // half as many.
+        CpuMemoryPool.CollectThresholdBytes = 1 << 20;
+        CpuMemoryPool.CollectBudgetPerThreadBytes = 4L << 20;
+        long arrayBytes = Len2 * 2 * sizeof(float);
+        var live = new List<Tensor>();
+        int MissesBeforeForced(int threads)
+        {
+            using var limit = Threads.LimitCurrentThread(threads);
+            // Start from a forced collection, so the miss count and the lent bytes it measures from are this test's.
+            long forced = CpuMemoryPool.ForcedCollections;
+            while (CpuMemoryPool.ForcedCollections == forced) live.Add(Tensor.Empty([Len2 * 2]));
+            forced = CpuMemoryPool.ForcedCollections;
+            int misses = 0;
+            while (CpuMemoryPool.ForcedCollections == forced && misses < 1000) { live.Add(Tensor.Empty([Len2 * 2])); misses++; }
+            return misses;
+        }
+        int two = MissesBeforeForced(2);
+        long budget = 2 * CpuMemoryPool.CollectBudgetPerThreadBytes;
+        // The quarter of the lent bytes may raise the threshold further, never lower it.
+        Assert.That(two * arrayBytes, Is.GreaterThanOrEqualTo(budget));
+        live.Clear();
+        GC.Collect(); GC.WaitForPendingFinalizers();
+        CpuMemoryPool.EmptyCache();
+        CpuMemoryPool.CollectBudgetPerThreadBytes = 0;
+        int none = MissesBeforeForced(2);
+        Assert.That(none, Is.LessThan(two), "without the budget the threshold is reached sooner");
         GC.KeepAlive(live);
     }
 }

@@ -18,9 +18,9 @@ namespace Ember.Cpu;
 /// <see cref="Tensor.Dispose"/> returns the array at once.</para>
 /// <para><b>When the GC is asked to run.</b> Arrays of dead tensors come back only after a collection. A
 /// miss allocates a new array; once the bytes allocated by misses since the last collection exceed
-/// max(<see cref="CollectThresholdBytes"/>, a quarter of the bytes lent out after the last forced collection), the
-/// pool forces a full collection (pooled arrays live on the large-object heap, which only a full collection
-/// examines), waits for the finalizers and retries, so memory stays within a small multiple of what is live. When a
+/// max(<see cref="CollectThresholdBytes"/>, a quarter of the bytes lent out after the last forced collection,
+/// <see cref="CollectBudgetPerThreadBytes"/> times <see cref="Threads.Count"/>), the pool forces a full collection
+/// (pooled arrays live on the large-object heap, which only a full collection examines), waits for the finalizers and retries, so memory stays within a small multiple of what is live. When a
 /// forced collection did not pay (fewer than half of the bytes it brought back were lent again before the next one:
 /// sizes that never repeat), the threshold doubles, up to 64 times, and returns to the base after one that did.</para>
 /// <para>Arrays are binned by exact (dtype, length): a training step asks for the same shapes every step.
@@ -67,6 +67,23 @@ public static class CpuMemoryPool
 
     /// <summary>Miss bytes since the last collection before the pool forces one (default 2 MiB; see remarks).</summary>
     public static long CollectThresholdBytes { get; set; } = 2L << 20;
+
+    /// <summary>
+    /// Miss bytes per CPU thread (<see cref="Threads.Count"/>) allowed between forced collections, whatever the
+    /// other limits (default 16 MiB, at most a 64th of the memory available to the process in all; 0 turns it off).
+    /// </summary>
+    /// <remarks>
+    /// A forced collection stops every thread, so its cost in thread time grows with the thread count while the garbage
+    /// a training step leaves depends on the model, not on the threads (a trace of perf's gpt step at 16 threads had
+    /// about a fifth of all thread time parked in the GC's poll, at about one forced collection per two steps). Letting
+    /// misses run further between collections trades memory (up to this budget of new arrays per collection interval,
+    /// kept while they are reused, within <see cref="CacheLimitBytes"/>) for fewer collections. At 1 or 2 threads the
+    /// quarter of the lent bytes is usually the larger limit already.
+    /// </remarks>
+    public static long CollectBudgetPerThreadBytes { get; set; } = 16L << 20;
+
+    // The cap of the per-thread budget: a 64th of the memory available to the process (a 24 GiB machine: 384 MiB).
+    private static readonly long ThreadBudgetCap = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 64;
 
     /// <summary>Bytes of idle arrays held for reuse.</summary>
     public static long CachedBytes => Interlocked.Read(ref cachedBytes);
@@ -161,7 +178,19 @@ public static class CpuMemoryPool
             return false;
         }
         long threshold = Math.Max(CollectThresholdBytes * Interlocked.Read(ref backoff), Interlocked.Read(ref lentAtCollection) / 4);
+        threshold = Math.Max(threshold, ThreadBudget());
         return Interlocked.Read(ref missBytesSinceCollection) > threshold;
+    }
+
+    private static long ThreadBudget()
+    {
+        long perThread = CollectBudgetPerThreadBytes;
+        if (perThread <= 0)
+            return 0;
+        int threads;
+        try { threads = Threads.Count; }
+        catch (InvalidOperationException) { threads = 1; }   // a malformed EMBER_NUM_THREADS surfaces at the first kernel, not here
+        return Math.Min(perThread * threads, ThreadBudgetCap);
     }
 
     private static void Collect()
