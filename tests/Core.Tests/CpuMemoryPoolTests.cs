@@ -26,7 +26,7 @@ public class CpuMemoryPoolTests
     public void Restore()
     {
         CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.CollectThresholdBytes = 2L << 20;
-        CpuMemoryPool.CollectBudgetPerThreadBytes = 16L << 20;
+        CpuMemoryPool.CollectBudgetPerThreadBytes = 64L << 20;
         CpuMemoryPool.EmptyCache();
     }
 
@@ -249,5 +249,29 @@ public class CpuMemoryPoolTests
         int none = MissesBeforeForced(2);
         Assert.That(none, Is.LessThan(two), "without the budget the threshold is reached sooner");
         GC.KeepAlive(live);
+    }
+
+    [Test]
+    public void LoopThatDropsItsOutputEveryStepStopsMissing()
+    {
+        // c = f(c): each step asks for a new array while the last output is live and the one before it is garbage.
+        // After a few steps a collection hands the garbage back at each request instead of the pool growing by one
+        // more array per collection interval.
+        var c = NextOutput(Tensor.Empty([Len * 8]));
+        for (int i = 0; i < 10; i++) c = NextOutput(c);
+        long misses = CpuMemoryPool.Misses, hits = CpuMemoryPool.Hits;
+        for (int i = 0; i < 40; i++) c = NextOutput(c);
+        Assert.That(CpuMemoryPool.Misses, Is.EqualTo(misses));
+        Assert.That(CpuMemoryPool.Hits - hits, Is.EqualTo(40));
+        GC.KeepAlive(c);
+    }
+
+    // The new output is allocated while the previous one is still reachable, as in c = a.MatMul(b) in a loop.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Tensor NextOutput(Tensor previous)
+    {
+        var next = Tensor.Empty([Len * 8]);
+        GC.KeepAlive(previous);
+        return next;
     }
 }
