@@ -220,17 +220,15 @@ public class CpuMemoryPoolTests
     [Test]
     public void PerThreadBudgetDefersForcedCollectionsWithTheThreadCount()
     {
-        // Misses that stay alive (every request misses): with a 1 MiB threshold alone the pool would force a collection
-        // every few hundred KiB; a budget of 4 MiB per thread at 2 threads lets 8 MiB of misses pass first, and 1 thread
-        // half as many.
+        // Misses that stay alive (every request misses): with a 1 MiB threshold alone the pool forces a collection
+        // every few hundred KiB; a budget of 4 MiB per thread beyond the first at 3 threads lets 8 MiB pass first.
         CpuMemoryPool.CollectThresholdBytes = 1 << 20;
         CpuMemoryPool.CollectBudgetPerThreadBytes = 4L << 20;
         long arrayBytes = Len2 * 2 * sizeof(float);
         var live = new List<Tensor>();
-        int MissesBeforeForced(int threads)
+        int MissesBetweenForced()
         {
-            using var limit = Threads.LimitCurrentThread(threads);
-            // Start from a forced collection, so the miss count and the lent bytes it measures from are this test's.
+            // Start from a forced collection, so the bytes counted are this call's.
             long forced = CpuMemoryPool.ForcedCollections;
             while (CpuMemoryPool.ForcedCollections == forced) live.Add(Tensor.Empty([Len2 * 2]));
             forced = CpuMemoryPool.ForcedCollections;
@@ -238,16 +236,21 @@ public class CpuMemoryPoolTests
             while (CpuMemoryPool.ForcedCollections == forced && misses < 1000) { live.Add(Tensor.Empty([Len2 * 2])); misses++; }
             return misses;
         }
-        int two = MissesBeforeForced(2);
-        long budget = 2 * CpuMemoryPool.CollectBudgetPerThreadBytes;
-        // The quarter of the lent bytes may raise the threshold further, never lower it.
-        Assert.That(two * arrayBytes, Is.GreaterThanOrEqualTo(budget));
-        live.Clear();
-        GC.Collect(); GC.WaitForPendingFinalizers();
-        CpuMemoryPool.EmptyCache();
-        CpuMemoryPool.CollectBudgetPerThreadBytes = 0;
-        int none = MissesBeforeForced(2);
-        Assert.That(none, Is.LessThan(two), "without the budget the threshold is reached sooner");
+        int saved = CpuThreads.Count;
+        try
+        {
+            CpuThreads.Count = 3;
+            int three = MissesBetweenForced();
+            // The quarter of the lent bytes may raise the threshold further, never lower it.
+            Assert.That(three * arrayBytes, Is.GreaterThanOrEqualTo(2 * CpuMemoryPool.CollectBudgetPerThreadBytes));
+            live.Clear();
+            GC.Collect(); GC.WaitForPendingFinalizers();
+            CpuMemoryPool.EmptyCache();
+            CpuThreads.Count = 1;   // no thread to park: the budget is 0
+            int one = MissesBetweenForced();
+            Assert.That(one, Is.LessThan(three), "without the budget the threshold is reached sooner");
+        }
+        finally { CpuThreads.Count = saved; }
         GC.KeepAlive(live);
     }
 
