@@ -18,7 +18,7 @@ namespace Ember.Cpu;
 /// <see cref="Tensor.Dispose"/> returns the array at once.</para>
 /// <para><b>When the GC is asked to run.</b> Arrays of dead tensors come back only after a collection. On a miss
 /// the threshold is max(<see cref="CollectThresholdBytes"/>, a quarter of the bytes lent out after the last forced
-/// collection, <see cref="CollectBudgetPerThreadBytes"/> times <see cref="Threads.Count"/> - 1): once the bytes lent since
+/// collection, <see cref="CollectBudgetPerThreadBytes"/> times <see cref="Threads.Count"/>): once the bytes lent since
 /// the last forced collection and not handed back (what died since, or grew live) or the bytes allocated by misses
 /// since then reach it, the pool forces a full collection (pooled arrays live on the large-object heap, which only a
 /// full collection examines), waits for the finalizers and retries; otherwise it allocates a new array. So the pool
@@ -72,9 +72,8 @@ public static class CpuMemoryPool
     public static long CollectThresholdBytes { get; set; } = 2L << 20;
 
     /// <summary>
-    /// Bytes per CPU thread beyond the first (<see cref="Threads.Count"/> - 1) the pool may lend between forced
-    /// collections, whatever the other limits (default 64 MiB, at most a 64th of the memory available to the process in
-    /// all; 0 turns it off).
+    /// Bytes per CPU thread (<see cref="Threads.Count"/>) the pool may lend between forced collections, whatever the
+    /// other limits (default 64 MiB, at most a 64th of the memory available to the process in all; 0 turns it off).
     /// </summary>
     /// <remarks>
     /// A forced collection stops every thread, so its cost in thread time grows with the thread count while the garbage
@@ -200,8 +199,7 @@ public static class CpuMemoryPool
         int threads;
         try { threads = Threads.Count; }
         catch (InvalidOperationException) { threads = 1; }   // a malformed EMBER_NUM_THREADS surfaces at the first kernel, not here
-        // Every thread but the one that collects is parked for the collection: with one thread there is nothing to save.
-        return Math.Min(perThread * (threads - 1), ThreadBudgetCap);
+        return Math.Min(perThread * threads, ThreadBudgetCap);
     }
 
     private static void Collect()
