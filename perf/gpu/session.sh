@@ -22,6 +22,8 @@
 #   more     host<->device copies (Ember pinned staging off/on, PyTorch pageable/pinned), per-op profiles of the
 #            CUDA train steps, GC settings on gpt, and dotnet-trace of the CPU backend at 16 and 2 threads     ~4 min
 #   syncsuite rows/train steps with both syncs, then the suite on CUDA and OpenCL in parallel (SUITE_S s)     ~9 min
+#   cpuab    the CPU pool rule A/B at 16 and 1 threads, then the 2/16-thread table                            ~5 min
+#   checksamp autocast steps, then the checks without re-running amp                                     ~7 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
 #            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
 set -u
@@ -179,6 +181,23 @@ with torch.no_grad():
 for _ in range(20): F.cross_entropy(xg, y).backward()
 torch.cuda.synchronize()"
   step cpu16 150 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 16 --workload sgemm,gpt,mlp --out "$L/cpu16.md"
+fi
+if want cpuab; then   # the CPU pool's lent-bytes rule against the miss-only one (same build, alternating), then the 2/16 table
+  P="$G Ember.Perf --device cpu --warmup 2 --repeat 5 --pool-stats 1"
+  OLD="--pool-thread-budget-mb 0 --pool-lent-rule 0"
+  step cpu16_new 50 $P --threads 16 --workload mlp,cnn,gpt,conv2d
+  step cpu16_old 50 $P --threads 16 --workload mlp,cnn,gpt,conv2d $OLD
+  step cpu1_sgemm_new 40 $P --threads 1 --workload sgemm --sizes 2048
+  step cpu1_sgemm_old 40 $P --threads 1 --workload sgemm --sizes 2048 $OLD
+  step scaling_2_16 230 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --out "$L/scaling_2_16.md"
+fi
+if want checksamp; then   # autocast steps, then checks' suite runs, soak, NCCL and PyTorch's GradScaler at once
+  step amp_probe 90 python3 perf/compare.py --device cuda --amp bf16 --repeat 20 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  suite_runs suite 400
+  ( step soak 400 $G Ember.Soak --device cuda --seconds ${SOAK_S:-300} --csv "$L/soak.csv" ) &
+  ( step nccl_np1 150 mpirun --oversubscribe -np 1 $G Ember.Distributed.Worker device cuda ) &
+  ( step amp_gen_cuda 150 python3 tests/golden/amp_gen.py --cuda ) &
+  wait
 fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time

@@ -15,6 +15,9 @@ public class CpuMemoryPoolTests
     {
         // Earlier tests' garbage must not come back into the cache in the middle of this one.
         CpuMemoryPool.Enabled = true;
+        // The tests below count forced collections against CollectThresholdBytes alone; the per-thread budget (which
+        // depends on this machine's thread count) has a test of its own.
+        CpuMemoryPool.CollectBudgetPerThreadBytes = 0;
         GC.Collect(); GC.WaitForPendingFinalizers();
         CpuMemoryPool.EmptyCache();
     }
@@ -23,6 +26,7 @@ public class CpuMemoryPoolTests
     public void Restore()
     {
         CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.CollectThresholdBytes = 2L << 20;
+        CpuMemoryPool.CollectBudgetPerThreadBytes = 64L << 20;
         CpuMemoryPool.EmptyCache();
     }
 
@@ -211,5 +215,66 @@ public class CpuMemoryPoolTests
         Tensor.Empty([Len]);
         Assert.That(CpuMemoryPool.Misses, Is.EqualTo(misses + 1), "the stale size's idle array was dropped");
         GC.KeepAlive(live);
+    }
+
+    [Test]
+    public void PerThreadBudgetDefersForcedCollectionsWithTheThreadCount()
+    {
+        // Misses that stay alive (every request misses): with a 1 MiB threshold alone the pool forces a collection
+        // every few hundred KiB; a budget of 4 MiB per thread lets 12 MiB pass first at 3 threads, 4 MiB at 1.
+        CpuMemoryPool.CollectThresholdBytes = 1 << 20;
+        CpuMemoryPool.CollectBudgetPerThreadBytes = 4L << 20;
+        long arrayBytes = Len2 * 2 * sizeof(float);
+        var live = new List<Tensor>();
+        int MissesBetweenForced()
+        {
+            // Start from a forced collection, so the bytes counted are this call's.
+            long forced = CpuMemoryPool.ForcedCollections;
+            while (CpuMemoryPool.ForcedCollections == forced) live.Add(Tensor.Empty([Len2 * 2]));
+            forced = CpuMemoryPool.ForcedCollections;
+            int misses = 0;
+            while (CpuMemoryPool.ForcedCollections == forced && misses < 1000) { live.Add(Tensor.Empty([Len2 * 2])); misses++; }
+            return misses;
+        }
+        int saved = CpuThreads.Count;
+        try
+        {
+            CpuThreads.Count = 3;
+            int three = MissesBetweenForced();
+            // The quarter of the lent bytes may raise the threshold further, never lower it.
+            Assert.That(three * arrayBytes, Is.GreaterThanOrEqualTo(3 * CpuMemoryPool.CollectBudgetPerThreadBytes));
+            live.Clear();
+            GC.Collect(); GC.WaitForPendingFinalizers();
+            CpuMemoryPool.EmptyCache();
+            CpuThreads.Count = 1;
+            int one = MissesBetweenForced();
+            Assert.That(one, Is.LessThan(three), "with fewer threads the threshold is reached sooner");
+        }
+        finally { CpuThreads.Count = saved; }
+        GC.KeepAlive(live);
+    }
+
+    [Test]
+    public void LoopThatDropsItsOutputEveryStepStopsMissing()
+    {
+        // c = f(c): each step asks for a new array while the last output is live and the one before it is garbage.
+        // After a few steps a collection hands the garbage back at each request instead of the pool growing by one
+        // more array per collection interval.
+        var c = NextOutput(Tensor.Empty([Len * 8]));
+        for (int i = 0; i < 10; i++) c = NextOutput(c);
+        long misses = CpuMemoryPool.Misses, hits = CpuMemoryPool.Hits;
+        for (int i = 0; i < 40; i++) c = NextOutput(c);
+        Assert.That(CpuMemoryPool.Misses, Is.EqualTo(misses));
+        Assert.That(CpuMemoryPool.Hits - hits, Is.EqualTo(40));
+        GC.KeepAlive(c);
+    }
+
+    // The new output is allocated while the previous one is still reachable, as in c = a.MatMul(b) in a loop.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Tensor NextOutput(Tensor previous)
+    {
+        var next = Tensor.Empty([Len * 8]);
+        GC.KeepAlive(previous);
+        return next;
     }
 }
