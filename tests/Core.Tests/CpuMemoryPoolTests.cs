@@ -26,7 +26,7 @@ public class CpuMemoryPoolTests
     public void Restore()
     {
         CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.CollectThresholdBytes = 2L << 20;
-        CpuMemoryPool.CollectBudgetPerThreadBytes = 64L << 20;
+        CpuMemoryPool.CollectBudgetPerThreadBytes = 64L << 20; CpuMemoryPool.CollectOnLentBytes = true;
         CpuMemoryPool.EmptyCache();
     }
 
@@ -266,6 +266,20 @@ public class CpuMemoryPoolTests
         for (int i = 0; i < 40; i++) c = NextOutput(c);
         Assert.That(CpuMemoryPool.Misses, Is.EqualTo(misses));
         Assert.That(CpuMemoryPool.Hits - hits, Is.EqualTo(40));
+        GC.KeepAlive(c);
+    }
+
+    [Test]
+    public void MissOnlyRuleKeepsGrowingTheSameLoop()
+    {
+        // The rule of earlier versions (CollectOnLentBytes off): only misses count, so each collection interval of the
+        // loop above ends in misses that add arrays for good.
+        CpuMemoryPool.CollectOnLentBytes = false;
+        var c = NextOutput(Tensor.Empty([Len * 8]));
+        for (int i = 0; i < 10; i++) c = NextOutput(c);
+        long misses = CpuMemoryPool.Misses;
+        for (int i = 0; i < 40; i++) c = NextOutput(c);
+        Assert.That(CpuMemoryPool.Misses, Is.GreaterThan(misses));
         GC.KeepAlive(c);
     }
 
