@@ -78,13 +78,11 @@ public abstract class ElementwiseTests(string device) : DeviceTest(device)
         Conform(d => [Special(d).Apply(UnaryOp.IsNan), Tensor.Empty([2, 3], DType.Bool, d)], (be, t) => be.Unary(UnaryOp.LogicalNot, t[0]!, t[1]!), [1], 0, 0);
     }
 
-    [Test]
-    public void NanHandling()
-    {
-        foreach (var op in new[] { UnaryOp.Relu, UnaryOp.Clamp, UnaryOp.Sign, UnaryOp.Abs })
-            Conform(d => [Tensor.FromArray(new[] { float.NaN, -1f, 2f, float.NegativeInfinity }).To(d), Tensor.Empty([4], DType.Float32, d)],
-                (be, t) => be.Unary(op, t[0]!, t[1]!, -0.5, 0.5), [1], 0, 0);
-    }
+    // One case per op, so that a device that loses NaN names the op.
+    [TestCase(UnaryOp.Relu), TestCase(UnaryOp.Clamp), TestCase(UnaryOp.Sign), TestCase(UnaryOp.Abs)]
+    public void NanHandling(UnaryOp op) =>
+        Conform(d => [Tensor.FromArray(new[] { float.NaN, -1f, 2f, float.NegativeInfinity }).To(d), Tensor.Empty([4], DType.Float32, d)],
+            (be, t) => be.Unary(op, t[0]!, t[1]!, -0.5, 0.5), [1], 0, 0);
 
     [TestCaseSource(nameof(ArithmeticOps)), TestCase(BinaryOp.ReluBackward), TestCase(BinaryOp.GeluBackward)]
     public void BinaryFloat32Broadcast(BinaryOp op)

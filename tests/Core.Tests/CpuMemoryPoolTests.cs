@@ -26,7 +26,7 @@ public class CpuMemoryPoolTests
     public void Restore()
     {
         CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.CollectThresholdBytes = 2L << 20;
-        CpuMemoryPool.CollectBudgetPerThreadBytes = 64L << 20; CpuMemoryPool.CollectOnLentBytes = true;
+        CpuMemoryPool.CollectBudgetPerThreadBytes = 0; CpuMemoryPool.CollectOnLentBytes = false;
         CpuMemoryPool.EmptyCache();
     }
 
@@ -255,8 +255,9 @@ public class CpuMemoryPoolTests
     }
 
     [Test]
-    public void LoopThatDropsItsOutputEveryStepStopsMissing()
+    public void LoopThatDropsItsOutputEveryStepStopsMissingWithTheLentRule()
     {
+        CpuMemoryPool.CollectOnLentBytes = true;
         // c = f(c): each step asks for a new array while the last output is live and the one before it is garbage.
         // After a few steps a collection hands the garbage back at each request instead of the pool growing by one
         // more array per collection interval.
@@ -270,11 +271,10 @@ public class CpuMemoryPoolTests
     }
 
     [Test]
-    public void MissOnlyRuleKeepsGrowingTheSameLoop()
+    public void DefaultMissOnlyRuleKeepsGrowingTheSameLoop()
     {
-        // The rule of earlier versions (CollectOnLentBytes off): only misses count, so each collection interval of the
-        // loop above ends in misses that add arrays for good.
-        CpuMemoryPool.CollectOnLentBytes = false;
+        // The default rule (CollectOnLentBytes off): only misses count, so each collection interval of the loop above
+        // ends in misses that add arrays for good.
         var c = NextOutput(Tensor.Empty([Len * 8]));
         for (int i = 0; i < 10; i++) c = NextOutput(c);
         long misses = CpuMemoryPool.Misses;

@@ -124,7 +124,11 @@ public static class IlgpuMmaGemm
             var kernels = device.Kernels;
             bool native = IsSupported(device), ld = options.LdMatrix ?? native;   // the emulation (ilgpu-cpu) is cheaper with plain loads
             // The cp.async loop reads both operands K-major with 16-byte aligned rows only.
-            bool wide = options.WarpTile64 ?? native;   // 64×64 warp tiles on CUDA (see MmaGemmOptions.WarpTile64)
+            // 64×64 warp tiles on CUDA when the grid fills the multiprocessors (see MmaGemmOptions.WarpTile64): a grid of
+            // fewer blocks than SMs is latency-bound, and there the 8 warps of the 64×32 layout hide twice the latency.
+            long blocks = (long)((m + MmaKernels.BM - 1) / MmaKernels.BM) * ((n + MmaKernels.BN - 1) / MmaKernels.BN)
+                * (chunk > 0 ? (k + chunk - 1) / chunk : batch);
+            bool wide = options.WarpTile64 ?? (native && blocks >= device.Accelerator.NumMultiprocessors);
             bool pipe = (options.Pipeline ?? (native || wide)) && !transA && vecA && transB && vecB;
             wide &= pipe;
             if (pipe && native)

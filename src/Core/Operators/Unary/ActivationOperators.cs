@@ -21,7 +21,9 @@ public readonly struct SigmoidOperator<T> : IUnaryOperator<T> where T : unmanage
 public readonly struct ReluOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
-    public T Invoke(T x) => x > T.Zero || T.IsNaN(x) ? x : T.Zero;
+    // NaN is tested first and on its own: ILGPU's OpenCL code generator drops the "unordered" flag of a comparison, so
+    // a condition such as `x > 0 || IsNaN(x)`, which ILGPU may fold into one unordered compare, lost NaN there.
+    public T Invoke(T x) => T.IsNaN(x) ? x : T.Max(x, T.Zero);
     /// <inheritdoc/>
     public void Invoke(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Max(x, T.Zero, y);
 }
