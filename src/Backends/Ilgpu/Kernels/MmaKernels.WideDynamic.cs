@@ -175,7 +175,7 @@ internal static partial class MmaKernels
 
     /// <summary>As <see cref="StageAOffset"/> for rows of <typeparamref name="TS"/>: the A row lane <paramref name="lane"/> hands <c>ldmatrix.x4</c> for m-tile 0 (byte offset in a stage).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint StageRowA<TS>(int lane, int wm, int kw) where TS : struct, IWideStages
+    internal static uint StageRowA<TS>(int lane, int wm, int kw) where TS : struct, IWideStages
     {
         int j = lane >> 3;
         return (uint)(StageSwizzle<TS>(wm + (lane & 7) + (j & 1) * 8, kw + (j >> 1) * 4) * 4);
@@ -183,7 +183,7 @@ internal static partial class MmaKernels
 
     /// <summary>As <see cref="StageBOffset"/> for rows of <typeparamref name="TS"/>: the B row for n-tiles 0 and 1 (byte offset in a stage).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint StageRowB<TS>(int lane, int wn, int kw) where TS : struct, IWideStages
+    internal static uint StageRowB<TS>(int lane, int wn, int kw) where TS : struct, IWideStages
     {
         int j = lane >> 3;
         return (uint)((BM * TS.RowWords() + StageSwizzle<TS>(wn + (j >> 1) * 8 + (lane & 7), kw + (j & 1) * 4)) * 4);

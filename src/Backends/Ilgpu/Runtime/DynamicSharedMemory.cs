@@ -50,9 +50,19 @@ internal static partial class DynamicSharedMemory
     /// </summary>
     public static int MaxBytesPerBlock(CudaAccelerator cuda) => optIn.GetOrAdd(cuda.DeviceId, static id =>
     {
-        int status = OperatingSystem.IsWindows()
-            ? DeviceGetAttributeWindows(out int value, MaxSharedMemoryPerBlockOptin, id)
-            : DeviceGetAttribute(out value, MaxSharedMemoryPerBlockOptin, id);
+        int status, value;
+        try
+        {
+            // The device ordinal is the CUdevice handle, as ILGPU's own attribute queries pass it.
+            status = OperatingSystem.IsWindows()
+                ? DeviceGetAttributeWindows(out value, MaxSharedMemoryPerBlockOptin, id)
+                : DeviceGetAttribute(out value, MaxSharedMemoryPerBlockOptin, id);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            System.Diagnostics.Trace.TraceWarning($"DynamicSharedMemory: the CUDA driver library could not be called ({e.Message}); no more than {DefaultLimit} bytes.");
+            return DefaultLimit;
+        }
         if (status != 0)
         {
             System.Diagnostics.Trace.TraceWarning($"DynamicSharedMemory: cuDeviceGetAttribute(MAX_SHARED_MEMORY_PER_BLOCK_OPTIN) failed with CUresult {status}; no more than {DefaultLimit} bytes.");
