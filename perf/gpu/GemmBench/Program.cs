@@ -76,7 +76,11 @@ Console.WriteLine("devices: " + string.Join("; ", ctx.Devices));
 var device = ctx.Get(Ember.Device.Parse(deviceName));
 Console.WriteLine($"using {device.Device}: {device.Accelerator.Name}, {device.Accelerator.NumMultiprocessors} SMs");
 if (device.Accelerator is CudaAccelerator cuda)
+{
     Console.WriteLine($"cuda: arch {cuda.Architecture}, ISA {cuda.InstructionSet}, driver {cuda.DriverVersion}");
+    // Variants -s4 / -k32 need 64 / 96 KB of dynamic shared memory per block; below that they run the 48 KB kernel.
+    Console.WriteLine($"shared memory per block with opt-in: {DynamicSharedMemory.MaxBytesPerBlock(cuda)} bytes");
+}
 Console.WriteLine($"tensor-core mma natively: {IlgpuMmaGemm.IsSupported(device)}; options: {mma}");
 
 int failures = 0;
