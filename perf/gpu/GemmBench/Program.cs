@@ -16,7 +16,9 @@
 // "-pipe" (f16-pipe, ...) runs it for that variant only, so old and new loops are timed in one run; "-ld" after a
 // tensor-core variant adds --ldmatrix for it (f16-ld, f16-pipe-ld); "-w64" runs the cp.async loop with 4 warps of 64x64
 // (MmaGemmOptions.WarpTile64: 128 threads, always ldmatrix) for that variant (f16-w64, bf16-w64, tf32-w64); it is the
-// default on CUDA since the fifth session, so "-pipe" now names the 64x32-warp cp.async loop explicitly.
+// default on CUDA since the fifth session, so "-pipe" now names the 64x32-warp cp.async loop explicitly. "-s4" and
+// "-k32" run the 64x64 kernel with its stages in dynamic shared memory above 48 KB (MmaGemmOptions.Staging): 4 stages
+// of 16 words (64 KB; f16-s4, bf16-s4, tf32-s4) or 3 stages of 32 words (96 KB; f16-k32, bf16-k32, tf32-k32).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -65,7 +67,7 @@ for (int i = 0; i < args.Length; i++)
 }
 foreach (var v in variants)
 {
-    string kind = v.Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "");   // the suffixes apply to tensor-core variants only
+    string kind = v.Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "");   // the suffixes apply to tensor-core variants only
     if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
 
@@ -74,7 +76,11 @@ Console.WriteLine("devices: " + string.Join("; ", ctx.Devices));
 var device = ctx.Get(Ember.Device.Parse(deviceName));
 Console.WriteLine($"using {device.Device}: {device.Accelerator.Name}, {device.Accelerator.NumMultiprocessors} SMs");
 if (device.Accelerator is CudaAccelerator cuda)
+{
     Console.WriteLine($"cuda: arch {cuda.Architecture}, ISA {cuda.InstructionSet}, driver {cuda.DriverVersion}");
+    // Variants -s4 / -k32 need 64 / 96 KB of dynamic shared memory per block; below that they run the 48 KB kernel.
+    Console.WriteLine($"shared memory per block with opt-in: {DynamicSharedMemory.MaxBytesPerBlock(cuda)} bytes");
+}
 Console.WriteLine($"tensor-core mma natively: {IlgpuMmaGemm.IsSupported(device)}; options: {mma}");
 
 int failures = 0;
@@ -108,6 +114,8 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
     if (variant.EndsWith("-ld", StringComparison.Ordinal)) { mma = mma with { LdMatrix = true }; variant = variant[..^3]; }
     if (variant.EndsWith("-pipe", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = false }; variant = variant[..^5]; }
     if (variant.EndsWith("-w64", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true }; variant = variant[..^4]; }
+    if (variant.EndsWith("-s4", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true, Staging = MmaStaging.FourStages }; variant = variant[..^3]; }
+    if (variant.EndsWith("-k32", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true, Staging = MmaStaging.DeepSlabs }; variant = variant[..^4]; }
     var alloc = device.Allocator;
     bool half = variant is "f16" or "bf16";
     int es = half ? 2 : 4;
@@ -272,6 +280,24 @@ static void DumpPtx(string dir)
     Mma("mma_bf16_nt_w64", MmaKernels.GemmWide<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_tf32_nt_w64", MmaKernels.GemmWide<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_f16_nt_w64_splitk", MmaKernels.GemmWide<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput>, MmaKernels.WideThreads);
+    // Stages in dynamic shared memory (what CUDA loads also has its dynamic array aligned to 128 bytes).
+    void Dynamic(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel)
+    {
+        var compiled = (PTXCompiledKernel)backend.Compile(
+            EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
+        File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
+        string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(compiled.PTXAssembly, MmaKernels.WideThreads, 2));
+        File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
+        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars ({name}.tuned.ptx: {tuned.Length})");
+    }
+    Dynamic("mma_f16_nt_w64_s4", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages>);
+    Dynamic("mma_bf16_nt_w64_s4", MmaKernels.GemmWideDynamic<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages>);
+    Dynamic("mma_tf32_nt_w64_s4", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages>);
+    Dynamic("mma_f16_nt_w64_s4_splitk", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput, MmaKernels.FourStages>);
+    Dynamic("mma_f16_nt_w64_k32", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs>);
+    Dynamic("mma_bf16_nt_w64_k32", MmaKernels.GemmWideDynamic<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs>);
+    Dynamic("mma_tf32_nt_w64_k32", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs>);
+    Dynamic("mma_f16_nt_w64_k32_splitk", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput, MmaKernels.DeepSlabs>);
     Mma("mma_tf32_nt_pipeline_ldmatrix", MmaKernels.GemmPipelined<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);
     void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged

@@ -245,6 +245,62 @@ public class MmaGemmTests
         Check(Cpu, p, false, true, 150, 140, 1, options: wide);
     }
 
+    // Stages in dynamic shared memory (Staging; on ilgpu-cpu the dynamic allocation is a plain array of the launch's
+    // size): every transpose (packed K-major), more slabs than stages with a partial last slab (4 stages: K past 3 slabs;
+    // 32-word slabs: the zero fill of both chunks a thread copies), batches with strides, alpha/beta, unaligned operands, split-K.
+    public static IEnumerable<TestCaseData> Stagings()
+    {
+        foreach (var p in new[] { MmaPrecision.Tf32, MmaPrecision.Float16, MmaPrecision.BFloat16 })
+            foreach (var s in new[] { MmaStaging.FourStages, MmaStaging.DeepSlabs })
+                yield return new TestCaseData(p, s);
+    }
+
+    [TestCaseSource(nameof(Stagings))]
+    public void DynamicSharedStages(MmaPrecision p, MmaStaging staging)
+    {
+        var dyn = new MmaGemmOptions { Staging = staging };
+        int deep = staging == MmaStaging.DeepSlabs ? 2 : 1, slab = 16 * deep * (p == MmaPrecision.Tf32 ? 1 : 2);
+        Check(Cpu, p, false, false, 37, 45, 4 * slab + 5, options: dyn);
+        Check(Cpu, p, true, true, 21, 34, slab / 2 + 3, batch: 2, pad: 5, alpha: 0.5f, beta: -2f, options: dyn);
+        Check(Cpu, p, true, false, 9, 30, 3 * slab + 7, pad: 3, offset: 1, options: dyn with { SplitK = 3 });
+    }
+
+    // Whole tiles: every warp's rows and columns of the swizzled stages reach C (two tiles along M and N, the second
+    // one with clamped rows), K = 1.
+    [TestCaseSource(nameof(Stagings))]
+    public void DynamicSharedStagesWholeTiles(MmaPrecision p, MmaStaging staging)
+    {
+        var dyn = new MmaGemmOptions { Staging = staging };
+        Check(Cpu, p, false, true, 128, 128, p == MmaPrecision.Tf32 ? 40 : 72, alpha: 0.5f, beta: -2f, options: dyn);
+        Check(Cpu, p, false, true, 150, 140, 1, options: dyn);
+    }
+
+    [Test]
+    public void DynamicSharedStagesSizes()
+    {
+        Assert.That(IlgpuMmaGemm.StagingBytes(MmaStaging.Default), Is.EqualTo(48 * 1024));
+        Assert.That(IlgpuMmaGemm.StagingBytes(MmaStaging.FourStages), Is.EqualTo(64 * 1024));
+        Assert.That(IlgpuMmaGemm.StagingBytes(MmaStaging.DeepSlabs), Is.EqualTo(96 * 1024));
+        Assert.That(DynamicSharedMemory.Fits(Cpu.Accelerator, 96 * 1024), Is.True, "off CUDA any size");
+        // The 32-word swizzle is a permutation of each row's 8 chunks, and 8 consecutive rows put a chunk in 8 bank groups.
+        for (int r = 0; r < 16; r++)
+        {
+            var words = Enumerable.Range(0, 32).Select(w => MmaKernels.StageSwizzle<MmaKernels.DeepSlabs>(r, w) - 32 * r).ToArray();
+            Assert.That(words.OrderBy(x => x), Is.EqualTo(Enumerable.Range(0, 32)));
+        }
+        for (int c = 0; c < 8; c++)
+            Assert.That(Enumerable.Range(0, 8).Select(r => (MmaKernels.StageSwizzle<MmaKernels.DeepSlabs>(r, 4 * c) >> 2) & 7).Distinct().Count(), Is.EqualTo(8));
+        // On CUDA K steps 2 and 3 of a 32-word slab take steps 0 and 1's ldmatrix offsets XOR 64 bytes (the emulation
+        // computes them directly).
+        for (int lane = 0; lane < 32; lane++)
+            foreach (int w in new[] { 0, 64 })
+                foreach (int kw in new[] { 0, 8 })
+                {
+                    Assert.That(MmaKernels.StageRowA<MmaKernels.DeepSlabs>(lane, w, kw + 16), Is.EqualTo(MmaKernels.StageRowA<MmaKernels.DeepSlabs>(lane, w, kw) ^ 64u));
+                    Assert.That(MmaKernels.StageRowB<MmaKernels.DeepSlabs>(lane, w, kw + 16), Is.EqualTo(MmaKernels.StageRowB<MmaKernels.DeepSlabs>(lane, w, kw) ^ 64u));
+                }
+    }
+
     [Test]
     public void SplitChunkPicksSkinnyShapesOnly()
     {
@@ -447,6 +503,26 @@ public class MmaGemmCudaTests(string device)
         MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: wide);
         MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: wide);
         MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: wide);   // automatic split-K
+    }
+
+    [TestCaseSource(typeof(MmaGemmTests), nameof(MmaGemmTests.Stagings))]
+    public void DynamicSharedStagesVariant(MmaPrecision p, MmaStaging staging)
+    {
+        // Stages in dynamic shared memory above 48 KB (the cuFuncSetAttribute opt-in): the 64x64 kernel's cases, plus
+        // K long enough for many trips around the ring of stages.
+        var dyn = new MmaGemmOptions { Staging = staging };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: dyn);
+                MmaGemmTests.Check(Dev, p, ta, tb, 200, 136, 1000, alpha: 0.5f, beta: -2f, options: dyn with { SplitK = 5 });
+            }
+        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: dyn);
+        MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f, options: dyn);
+        MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: dyn);
+        MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: dyn);
+        MmaGemmTests.Check(Dev, p, false, true, 256, 130, 1111, options: dyn);
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: dyn);   // automatic split-K
     }
 
     [TestCase(MmaPrecision.Tf32)]

@@ -420,6 +420,39 @@ public class PtxCompileTests
         }
     }
 
+    // Stages in dynamic shared memory: the array is declared extern (no static allocation), its address taken by
+    // ILGPU's name for it with 32-bit operands, the wait literal matches the stage count; 4 stages of 16 words: the
+    // 64x64 kernel's counts; 3 of 32 words: twice the mma, ldmatrix and cp.async per slab. What CUDA loads has no local
+    // memory, launch bounds 128 x 2 and the array aligned to 128 bytes (ptxas 12.8: 216-218 registers, no stack or spills).
+    [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [TestCase(typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32")]
+    [TestCase(typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    public void MmaDynamicSharedKernelsCompile(Type mma, string instruction)
+    {
+        static int Count(string text, string what) =>
+            System.Text.RegularExpressions.Regex.Matches(text, System.Text.RegularExpressions.Regex.Escape(what)).Count;
+        foreach (var output in new[] { typeof(MmaKernels.DirectOutput), typeof(MmaKernels.SplitOutput) })
+            foreach (var (stages, deep, wait) in new[] { (typeof(MmaKernels.FourStages), 1, 2), (typeof(MmaKernels.DeepSlabs), 2, 1) })
+            {
+                string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.GemmWideDynamic), mma, typeof(MmaKernels.NativeLdMatrixPath), output, stages);
+                Assert.That(ptx, Does.Contain(".extern .shared .align").And.Contain(".b8 __dyn_shared_alloca[];"), "the dynamic array");
+                Assert.That(ptx, Does.Not.Contain("__shared_alloca0"), "no static allocation");
+                Assert.That(System.Text.RegularExpressions.Regex.IsMatch(ptx, @"mov\.u32\s+%r\d+, __dyn_shared_alloca;"), Is.True, "the 32-bit shared base");
+                Assert.That(Count(ptx, instruction), Is.EqualTo(64 * deep));
+                Assert.That(Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(16 * deep));
+                Assert.That(Count(ptx, "cp.async.cg.shared.global"), Is.EqualTo(16 * deep), "prologue and loop");
+                Assert.That(ptx, Does.Contain("cp.async.commit_group;").And.Contain($"cp.async.wait_group {wait};"));
+                if (mma == typeof(Tf32Mma)) Assert.That(Count(ptx, "cvt.rna.tf32.f32"), Is.EqualTo(32 * deep));
+                else Assert.That(ptx, Does.Not.Contain("ld.shared"), "every fragment through ldmatrix");
+                AssertNoWideOperandSlots(ptx);
+                string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(ptx, MmaKernels.WideThreads, 2));
+                AssertNoLocalMemory(tuned);
+                Assert.That(tuned, Does.Contain(".extern .shared .align 128 .b8 __dyn_shared_alloca[];"));
+                Assert.That(Count(tuned, instruction), Is.EqualTo(64 * deep));
+                Assert.That(tuned, Does.Contain(".maxntid 128, 1, 1").And.Contain(".minnctapersm 2"));
+            }
+    }
+
     /// <summary>No local slot is declared or accessed (ld.local/st.local) in <paramref name="ptx"/>.</summary>
     private static void AssertNoLocalMemory(string ptx)
     {

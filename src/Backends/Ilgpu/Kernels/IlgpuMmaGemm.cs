@@ -119,18 +119,24 @@ public static class IlgpuMmaGemm
                 StrideA = strideA, StrideB = strideB, StrideC = strideC, Alpha = alpha, Beta = beta,
                 TransA = transA ? 1 : 0, TransB = transB ? 1 : 0,
             };
-            int slabK = MmaKernels.KW * T.PerWord();
-            int chunk = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, slabK, options.SplitK) : 0;
             var kernels = device.Kernels;
             bool native = IsSupported(device), ld = options.LdMatrix ?? native;   // the emulation (ilgpu-cpu) is cheaper with plain loads
             // The cp.async loop reads both operands K-major with 16-byte aligned rows only.
             // 64×64 warp tiles on CUDA when the grid fills the multiprocessors (see MmaGemmOptions.WarpTile64): a grid of
             // fewer blocks than SMs is latency-bound, and there the 8 warps of the 64×32 layout hide twice the latency.
+            // (Counted with the 16-word slab's split-K, which the staging chosen below may change a little.)
+            int split16 = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, MmaKernels.KW * T.PerWord(), options.SplitK) : 0;
             long blocks = (long)((m + MmaKernels.BM - 1) / MmaKernels.BM) * ((n + MmaKernels.BN - 1) / MmaKernels.BN)
-                * (chunk > 0 ? (k + chunk - 1) / chunk : batch);
-            bool wide = options.WarpTile64 ?? (native && blocks >= device.Accelerator.NumMultiprocessors);
+                * (split16 > 0 ? (k + split16 - 1) / split16 : batch);
+            bool wide = options.WarpTile64
+                ?? (options.Staging != MmaStaging.Default || (native && blocks >= device.Accelerator.NumMultiprocessors));
             bool pipe = (options.Pipeline ?? (native || wide)) && !transA && vecA && transB && vecB;
             wide &= pipe;
+            // Stages in dynamic shared memory: only where the device grants the size (else the 48 KB kernel).
+            var staging = wide ? options.Staging : MmaStaging.Default;
+            if (staging != MmaStaging.Default && !DynamicSharedMemory.Fits(device.Accelerator, StagingBytes(staging))) staging = MmaStaging.Default;
+            int slabK = (staging == MmaStaging.DeepSlabs ? 2 * MmaKernels.KW : MmaKernels.KW) * T.PerWord();
+            int chunk = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, slabK, options.SplitK) : 0;
             if (pipe && native)
             {
                 // cp.async takes raw addresses; ILGPU gives kernels no view's address, the host does.
@@ -149,7 +155,8 @@ public static class IlgpuMmaGemm
                 sp.KChunk = chunk;
                 sp.Ldc = n;
                 sp.StrideC = mn;
-                var split = wide ? Wide<T, MmaKernels.SplitOutput>(kernels, native)
+                var split = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging)
+                    : wide ? Wide<T, MmaKernels.SplitOutput>(kernels, native)
                     : pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native, ld)
                     : Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
                 split(Config(m, n, splits, wide), sp, a, b, w.Cast<ushort>());
@@ -161,7 +168,8 @@ public static class IlgpuMmaGemm
                 sum(checked((int)mn), rp, w, c);
                 return;
             }
-            var launch = wide ? Wide<T, MmaKernels.DirectOutput>(kernels, native)
+            var launch = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging)
+                : wide ? Wide<T, MmaKernels.DirectOutput>(kernels, native)
                 : pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native, ld)
                 : Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
             launch(Config(m, n, batch, wide), p, a, b, c);
@@ -195,6 +203,36 @@ public static class IlgpuMmaGemm
         KernelCache kernels, bool native) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput => native
         ? Load(kernels, MmaKernels.GemmWide<T, MmaKernels.NativeLdMatrixPath, TE>, MmaKernels.WideThreads)
         : Load(kernels, MmaKernels.GemmWide<T, MmaKernels.EmulatedLdMatrixPath, TE>, MmaKernels.WideThreads);
+
+    /// <summary>Dynamic shared memory of the 64×64-warp-tile kernel with <paramref name="staging"/>, in bytes.</summary>
+    internal static int StagingBytes(MmaStaging staging) => staging switch
+    {
+        MmaStaging.FourStages => MmaKernels.DynamicStageBytes<MmaKernels.FourStages>(),
+        MmaStaging.DeepSlabs => MmaKernels.DynamicStageBytes<MmaKernels.DeepSlabs>(),
+        _ => MmaKernels.Stages * (MmaKernels.BM + MmaKernels.BN) * MmaKernels.KW * 4,
+    };
+
+    /// <summary>
+    /// The 64×64-warp-tile kernel with its stages in dynamic shared memory (<see cref="MmaStaging.FourStages"/> or
+    /// <see cref="MmaStaging.DeepSlabs"/>), loaded through <see cref="DynamicSharedMemory.Grouped{T1, T2, T3, T4}"/>: PTX
+    /// rewritten as <see cref="Wide{T, TE}"/>'s (launch bounds 128 × 2), the size opted in on CUDA.
+    /// </summary>
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> WideDynamic<T, TE>(
+        KernelCache kernels, bool native, MmaStaging staging) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
+    {
+        int words = StagingBytes(staging) / 4;
+        return (native, staging) switch
+        {
+            (true, MmaStaging.FourStages) => Dynamic(MmaKernels.GemmWideDynamic<T, MmaKernels.NativeLdMatrixPath, TE, MmaKernels.FourStages>),
+            (true, _) => Dynamic(MmaKernels.GemmWideDynamic<T, MmaKernels.NativeLdMatrixPath, TE, MmaKernels.DeepSlabs>),
+            (false, MmaStaging.FourStages) => Dynamic(MmaKernels.GemmWideDynamic<T, MmaKernels.EmulatedLdMatrixPath, TE, MmaKernels.FourStages>),
+            (false, _) => Dynamic(MmaKernels.GemmWideDynamic<T, MmaKernels.EmulatedLdMatrixPath, TE, MmaKernels.DeepSlabs>),
+        };
+
+        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Dynamic(
+            Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel) =>
+            DynamicSharedMemory.Grouped(kernels, kernel, words, MmaKernels.WideThreads, 2);
+    }
 
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pipelined<T, TE>(
         KernelCache kernels, bool native, bool ldMatrix) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput => (native, ldMatrix) switch

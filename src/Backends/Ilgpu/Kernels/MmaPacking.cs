@@ -48,6 +48,26 @@ public readonly record struct MmaGemmOptions
     /// 728k / 790k, 380k / 408k). Off CUDA (the emulation) the default is the older loop; false keeps the 64×32 warps.
     /// </summary>
     public bool? WarpTile64 { get; init; }
+
+    /// <summary>
+    /// How the 64×64-warp-tile kernel (<see cref="WarpTile64"/>) stages K slabs in shared memory:
+    /// <see cref="MmaStaging.Default"/> keeps 3 stages of 16 words in one 48 KB static allocation; the others use dynamic
+    /// shared memory above 48 KB (<see cref="MmaKernels.GemmWideDynamic{T, TX, TE, TS}"/>; experimental, not measured yet).
+    /// A value other than the default turns <see cref="WarpTile64"/> on unless that is false. On a CUDA device whose
+    /// opt-in shared-memory limit per block is too small the 48 KB kernel runs instead.
+    /// </summary>
+    public MmaStaging Staging { get; init; }
+}
+
+/// <summary>How <see cref="IlgpuMmaGemm"/>'s 64×64-warp-tile kernel stages its K slabs in shared memory (<see cref="MmaGemmOptions.Staging"/>).</summary>
+public enum MmaStaging
+{
+    /// <summary>3 stages of 16 words of K (16 TF32 or 32 16-bit elements): 48 KB of static shared memory, 2 blocks per SM.</summary>
+    Default,
+    /// <summary>4 stages of 16 words: 64 KB of dynamic shared memory (opt-in above 48 KB), three slabs in flight ahead of the one multiplied.</summary>
+    FourStages,
+    /// <summary>3 stages of 32 words: 96 KB of dynamic shared memory (opt-in above 48 KB; 2 blocks per SM on the H100, 1 on the A100), half the barriers per K.</summary>
+    DeepSlabs,
 }
 
 /// <summary>The host side of operand packing and split-K for <see cref="IlgpuMmaGemm"/>.</summary>
