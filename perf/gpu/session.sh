@@ -24,6 +24,8 @@
 #   syncsuite rows/train steps with both syncs, then the suite on CUDA and OpenCL in parallel (SUITE_S s)     ~9 min
 #   cpuab    the CPU pool rule A/B at 16 and 1 threads, then the 2/16-thread table                            ~5 min
 #   checksamp autocast steps, then the checks without re-running amp                                     ~7 min
+#   final6   sixth session: GEMM stagings, small shapes, rows/steps, autocast, new CUDA tests, OpenCL NaN, CPU pool ~6 min
+#   suite6   the backend suite once on CUDA and once on OpenCL, in parallel (SUITE_S s)                  ~9 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
 #            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
 set -u
@@ -197,6 +199,27 @@ if want checksamp; then   # autocast steps, then checks' suite runs, soak, NCCL 
   ( step soak 400 $G Ember.Soak --device cuda --seconds ${SOAK_S:-300} --csv "$L/soak.csv" ) &
   ( step nccl_np1 150 mpirun --oversubscribe -np 1 $G Ember.Distributed.Worker device cuda ) &
   ( step amp_gen_cuda 150 python3 tests/golden/amp_gen.py --cuda ) &
+  wait
+fi
+if want final6; then   # sixth session: the > 48 KB stagings against the default and cuBLAS, small shapes (64×64 warp heuristic),
+  # rows and train steps (fp32 and autocast), the new CUDA tests, NaN on OpenCL, the CPU pool rules at 16 threads
+  step gemm6 200 $G GemmBench --check --sizes 2048,4096,8192 --no-trans --variants f16,f16-s4,f16-k32,bf16,bf16-s4,bf16-k32,tf32,tf32-s4,tf32-k32
+  step gemm6_torch 50 python3 perf/gpu/gemm_torch.py --ember "$L/gemm6.txt" --sizes 2048,4096,8192 --variants tf32,f16,bf16
+  step gemm6_small 60 $G GemmBench --check --sizes 1024 --no-trans --variants f16,f16-w64,f16-pipe,bf16,bf16-w64,bf16-pipe \
+    --shapes 256x1024x784,256x1024x1024,256x10x1024,1024x256x256,2048x768x256,2048x256x1024
+  step rows6 120 python3 perf/compare.py --device cuda --repeat 20 --ember "$G Ember.Perf" \
+    --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step amp6 90 python3 perf/compare.py --device cuda --amp bf16 --repeat 20 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step cuda_tests6 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "${TESTS6:-FullyQualifiedName~MmaGemmCudaTests}"
+  step opencl_nan 90 env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~NanHandling|FullyQualifiedName~BitwiseIntegers"
+  P="$G Ember.Perf --device cpu --threads 16 --warmup 2 --repeat 7 --pool-stats 1 --workload mlp,cnn,gpt,conv2d"
+  step cpu16_miss 50 $P
+  step cpu16_lent 50 $P --pool-lent-rule 1
+  step cpu16_lent_budget 50 $P --pool-lent-rule 1 --pool-thread-budget-mb 64
+fi
+if want suite6; then   # the backend suite once on CUDA (pinned staging default) and once on OpenCL, at once
+  ( step suite6_cuda ${SUITE_S:-540} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests ) &
+  ( step suite6_opencl ${SUITE_S:-540} env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
   wait
 fi
 if want scaling; then
