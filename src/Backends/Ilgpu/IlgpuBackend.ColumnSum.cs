@@ -9,11 +9,23 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     /// <remarks>
     /// Float16/BFloat16 (Linear's bias gradient under autocast): one launch, or two for long columns, on 16-bit storage
-    /// (<see cref="NarrowColumnSumKernels"/>) instead of five (widen g, widen the result, reduce, copy, round). Other
-    /// dtypes take the composite (the column reduction).
+    /// (<see cref="NarrowColumnSumKernels"/>) instead of five (widen g, widen the result, reduce, copy, round).
+    /// Float32/Float64: the column reduction of the composite written straight into the result (the composite reduces
+    /// into a new tensor and copies it over: one launch more per Linear bias in every backward pass). Other dtypes take
+    /// the composite.
     /// </remarks>
     public void ColumnSum(Tensor g, Tensor result)
     {
+        if (g.DType is DType.Float32 or DType.Float64 && result.DType == g.DType && g.Dim == 2 && result.Dim == 1)
+        {
+            // The same [n, m] view of gᵀ and the same Reduce launch as the composite's g.Sum(0), so the sums are
+            // bitwise the same; only the copy is gone.
+            if (g.ShapeSpan[1] == 0) return;
+            bool grad = GradMode.Set(false);   // the transposed view is never recorded
+            try { Reduce(ReduceOp.Sum, g.T, result, null); }
+            finally { GradMode.Set(grad); }
+            return;
+        }
         if (!(g.DType is DType.Float16 or DType.BFloat16) || result.DType != g.DType || !g.IsContiguous || !result.IsContiguous)
         {
             CompositeKernels.ColumnSum(this, g, result);
