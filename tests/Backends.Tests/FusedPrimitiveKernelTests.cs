@@ -167,6 +167,12 @@ public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(devi
             reference: t => [Sums(Host(t[0]!), m, n)]);
     }
 
+    [Test]
+    public void ColumnSumOfATallMatrixTakesTheTwoStageReduction([Values(DType.Float32, DType.Float64)] DType dt) =>
+        // Past IlgpuBackend.ColumnSumMaxRows (8192) rows the one-launch kernel hands over to the column reduction.
+        Conform(d => [Rnd(d, [8200, 3], 5, dt), Tensor.Empty([3], dt, d)], (be, t) => be.ColumnSum(t[0]!, t[1]!), [1], 2e-5, 1e-4,
+            reference: t => [Sums(Host(t[0]!), 8200, 3)]);
+
     private static double[] Sums(double[] g, int m, int n)
     {
         var s = new double[n];

@@ -6,13 +6,17 @@ namespace Ember.Ilgpu;
 
 public sealed partial class IlgpuBackend
 {
+    /// <summary>Most rows the one-launch <see cref="ColumnSumKernels"/> takes (256 per thread with 32 warps).</summary>
+    internal const long ColumnSumMaxRows = 8192;
+
     /// <inheritdoc/>
     /// <remarks>
     /// Float16/BFloat16 (Linear's bias gradient under autocast): one launch, or two for long columns, on 16-bit storage
     /// (<see cref="NarrowColumnSumKernels"/>) instead of five (widen g, widen the result, reduce, copy, round).
     /// Float32/Float64: one launch of <see cref="ColumnSumKernels"/> (a group per tile of columns) on CUDA and the CPU
-    /// accelerator; elsewhere the composite's column reduction written straight into the result (the composite reduces
-    /// into a new tensor and copies it over). Other dtypes take the composite.
+    /// accelerator for up to <see cref="ColumnSumMaxRows"/> rows; otherwise the composite's column reduction written
+    /// straight into the result (the composite reduces into a new tensor and copies it over). Other dtypes take the
+    /// composite.
     /// </remarks>
     public void ColumnSum(Tensor g, Tensor result)
     {
@@ -22,7 +26,9 @@ public sealed partial class IlgpuBackend
             if (cols == 0) return;
             var dev = Dev(result);
             int lanes = dev.Accelerator.WarpSize;
-            if (g.IsContiguous && WarpRows(dev) && lanes <= 32)
+            // One group per tile: with more than ColumnSumMaxRows rows each thread would walk too many rows in turn
+            // (a batch of Linear's usual sizes has a few thousand); taller matrices take the two-stage reduction.
+            if (g.IsContiguous && WarpRows(dev) && lanes <= 32 && rows <= ColumnSumMaxRows)
             {
                 // 32 warps per group on a GPU (enough loads in flight for a few thousand rows); 2 on the CPU accelerator.
                 int warps = dev.Accelerator.AcceleratorType == ILGPU.Runtime.AcceleratorType.CPU ? 2 : ColumnSumKernels.MaxWarps;
