@@ -153,6 +153,32 @@ public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(devi
     [TestCase(DType.Float32), TestCase(DType.Float64)]
     public void ColumnSum(DType dt) =>
         Conform(d => [Rnd(d, [70, 9], 1, dt), Tensor.Empty([9], dt, d)], (be, t) => be.ColumnSum(t[0]!, t[1]!), [1], 2e-5, 2e-5);
+
+    // Rows around the four-rows-per-step loop of the one-launch kernel (0, 1, 3, 8, 67, 300), columns around a tile
+    // (1, 31, 33, 70, 1030), a strided result.
+    [Test]
+    public void ColumnSumShapes([Values(DType.Float32, DType.Float64)] DType dt, [Values(0, 1, 3, 8, 67, 300)] int m, [Values(1, 31, 33, 70, 1030)] int n)
+    {
+        double atol = 1e-6 * Math.Sqrt(m + 1);
+        Conform(d => [Rnd(d, [m, n], 2, dt), Tensor.Empty([n], dt, d)], (be, t) => be.ColumnSum(t[0]!, t[1]!), [1], 2e-5, atol,
+            reference: t => [Sums(Host(t[0]!), m, n)]);
+        Conform(d => [Rnd(d, [m, n], 3, dt), Tensor.Zeros([2 * n], dt, d).Narrow(0, 0, n)], (be, t) => be.ColumnSum(t[0]!, t[1]!), [1], 2e-5, atol);
+        Conform(d => [Rnd(d, [m, n], 4, dt), Tensor.Zeros([n, 2], dt, d).Select(1, 1)], (be, t) => be.ColumnSum(t[0]!, t[1]!), [1], 2e-5, atol,
+            reference: t => [Sums(Host(t[0]!), m, n)]);
+    }
+
+    [Test]
+    public void ColumnSumOfATallMatrixTakesTheTwoStageReduction([Values(DType.Float32, DType.Float64)] DType dt) =>
+        // Past IlgpuBackend.ColumnSumMaxRows (8192) rows the one-launch kernel hands over to the column reduction.
+        Conform(d => [Rnd(d, [8200, 3], 5, dt), Tensor.Empty([3], dt, d)], (be, t) => be.ColumnSum(t[0]!, t[1]!), [1], 2e-5, 1e-4,
+            reference: t => [Sums(Host(t[0]!), 8200, 3)]);
+
+    private static double[] Sums(double[] g, int m, int n)
+    {
+        var s = new double[n];
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) s[j] += g[i * n + j];
+        return s;
+    }
 }
 
 [TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]

@@ -67,6 +67,37 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
         }
     }
 
+    [TestCase(false, 0.0, DType.Float32), TestCase(true, 0.1, DType.Float32), TestCase(false, 0.2, DType.Float64)]
+    public void CrossEntropyScaleAndExpandedGradient(bool weighted, double eps, DType dt)
+    {
+        // The unweighted mean's form: every row's loss and gradient times Scale, the gradient one element expanded over
+        // the rows (stride 0, as a sum's backward gives it). 8 and 1024 classes: register rows; 10: the group kernels.
+        foreach (var c in new long[] { 8, 10, 1024 })
+        {
+            const long Rows = 6;
+            const double Scale = 0.2;
+            var targets = Enumerable.Range(0, (int)Rows).Select(i => i == 2 ? -100L : (i * 5L) % c).ToArray();
+            var args = new CrossEntropyArgs(-100, eps, Scale);
+            Tensor?[] Inputs(Device d) => [Rnd(d, [Rows, c], 7, dt, 3), Tensor.FromArray(targets).To(d), weighted ? Rnd(d, [c], 8, dt).Apply(UnaryOp.Sigmoid) : null];
+            double[]? W(Tensor?[] t) => t[2] is null ? null : Host(t[2]!);
+            Conform(d => [.. Inputs(d), Tensor.Empty([Rows], dt, d), Tensor.Empty([Rows], dt, d)],
+                (be, t) => be.CrossEntropy(t[0]!, t[1]!, t[2], args, t[3]!, t[4]!), [3, 4], 2e-5, 2e-6,
+                reference: t =>
+                {
+                    var r = CrossEntropyRef(Host(t[0]!), targets, W(t), Rows, c, -100, eps, null);
+                    return [r[0].Select(v => v * Scale).ToArray(), r[1]];
+                });
+            Conform(d =>
+                {
+                    var i = Inputs(d);
+                    var lse = Tensor.FromArray(CrossEntropyRef(Host(Rnd(Device.Cpu, [Rows, c], 7, dt, 3)), targets, null, Rows, c, -100, 0, null)[1]).To(dt).To(d);
+                    return [Tensor.Scalar(1.5, dt, d).Expand(Rows), .. i, lse, Tensor.Empty([Rows, c], dt, d)];
+                },
+                (be, t) => be.CrossEntropyBackward(t[0]!, t[1]!, t[2]!, t[3], args, t[4]!, t[5]!), [5], 2e-5, 2e-6,
+                reference: t => CrossEntropyRef(Host(t[1]!), targets, W(t[1..]), Rows, c, -100, eps, Enumerable.Repeat(1.5 * Scale, (int)Rows).ToArray()));
+        }
+    }
+
     [TestCase(false, DType.Float32), TestCase(true, DType.Float32), TestCase(false, DType.Float64), TestCase(true, DType.Float64)]
     public void SoftmaxWarpAndGroupRows(bool log, DType dt)
     {

@@ -25,6 +25,7 @@ public class CrossEntropyFusedTests
     [TestCase(DType.Float64, true, 0.25, Reduction.None, 1e-12)]
     [TestCase(DType.Float64, false, 0.0, Reduction.None, 1e-12)]
     [TestCase(DType.Float64, true, 0.0, Reduction.Mean, 1e-12)]
+    [TestCase(DType.Float64, false, 0.15, Reduction.Mean, 1e-12)]   // the unweighted mean: rows scaled by 1/count in the kernels
     public void CrossEntropyMatchesComposite(DType dt, bool weighted, double eps, Reduction red, double tol)
     {
         Tensor.ManualSeed(21);
@@ -53,6 +54,9 @@ public class CrossEntropyFusedTests
         Assert.That(GradCheck.Check(v => Functional.CrossEntropy(v[0], t, reduction: Reduction.None), x), Is.True);
         // Second order goes through the differentiable backward (createGraph).
         Assert.That(GradCheck.CheckSecondOrder(v => Functional.CrossEntropy(v[0], t, w, labelSmoothing: 0.1, reduction: Reduction.Sum), x), Is.True);
+        // The unweighted mean (each row's loss and gradient scaled by 1/count inside the fused op), first and second order.
+        Assert.That(GradCheck.Check(v => Functional.CrossEntropy(v[0], t, labelSmoothing: 0.3), x), Is.True);
+        Assert.That(GradCheck.CheckSecondOrder(v => Functional.CrossEntropy(v[0], t, labelSmoothing: 0.3), x), Is.True);
         // Spatial dims: [N, C, H] with [N, H] targets.
         var t3 = Tensor.FromArray([1L, 0L, 2L, 2L, -100L, 1L], 2, 3);
         Assert.That(GradCheck.Check(v => Functional.CrossEntropy(v[0], t3), [R(DType.Float64, 2, 3, 3).RequiresGrad_()]), Is.True);

@@ -36,8 +36,15 @@ internal static partial class Derivatives
             [c.NeedsGrad[0] ? g : null, c.NeedsGrad[1] ? PadTo(g.Gather(c.Args.Dim, c.Args.Index!), c.InputShapes[1]) : null]);
 
         // index_select reads slices: its gradient adds g back at index (repeated indices accumulate).
+        // Unrecorded (the usual backward pass), the rows are added into the fresh zeros in place: the out-of-place
+        // IndexAdd would copy the zeros first (one launch more, e.g. per embedding) and check the index again.
         t[OpKind.IndexSelect] = new("IndexSelectBackward", Saves.Nothing, (c, g) =>
-            [Tensor.Zeros(c.Args.InputShape, g.DType, g.Device).IndexAdd(c.Args.Dim, c.Args.Index!, g)]);
+        {
+            var z = Tensor.Zeros(c.Args.InputShape, g.DType, g.Device);
+            if (Recording(g) || z.Dim == 0 || c.Args.Index!.Dim != 1) return [z.IndexAdd(c.Args.Dim, c.Args.Index!, g)];
+            z.Backend.IndexAdd(z, c.Args.Dim, c.Args.Index!, g, 1);
+            return [z];
+        });
 
         // index_add: self passes g through; source's gradient is α·g selected at index.
         t[OpKind.IndexAdd] = new("IndexAddBackward", Saves.Nothing, (c, g) =>

@@ -23,7 +23,8 @@ internal static partial class Derivatives
             var x = c.Input(0);
             if (Recording(g)) return [CompositeKernels.CrossEntropyGradient(g, x, f.Target!, f.ClassWeight, f.CrossEntropy)];
             var gx = Tensor.Empty(x.Shape, x.DType, x.Device);
-            x.Backend.CrossEntropyBackward(g.Contiguous(), x.Contiguous(), f.Target!, f.ClassWeight, f.CrossEntropy, f.LogSumExp, gx);
+            // g is read through its stride: a mean's or sum's gradient is one element expanded over the rows (no copy).
+            x.Backend.CrossEntropyBackward(g, x.Contiguous(), f.Target!, f.ClassWeight, f.CrossEntropy, f.LogSumExp, gx);
             return [gx];
         });
 

@@ -30,17 +30,19 @@ public sealed partial class IlgpuBackend
         var o = new TensorOffsets { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = loss.StorageOffset, E = logSumExp.StorageOffset };
         if (cols > 0 && RegisterRows(d, x.DType, cols, o.A, o.C))
         {
-            LoadGroupedKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TensorOffsets, long, float, int>(d, RCE.Forward)(
+            LoadGroupedKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TensorOffsets, long, CrossEntropyScalars<float>, int>(d, RCE.Forward)(
                 WarpRowLaunch(d, rows), ViewOf<float>(x), ViewOf<long>(target), ViewOf<float>(weight ?? x), ViewOf<float>(loss), ViewOf<float>(logSumExp),
-                rows, (int)(cols / 4), o with { A = o.A / 4, C = o.C / 4 }, args.IgnoreIndex, (float)args.LabelSmoothing, weight is null ? 0 : 1);
+                rows, (int)(cols / 4), o with { A = o.A / 4, C = o.C / 4 }, args.IgnoreIndex,
+                new CrossEntropyScalars<float> { Eps = (float)args.LabelSmoothing, Scale = (float)args.Scale }, weight is null ? 0 : 1);
             return;
         }
-        if (x.DType == DType.Float32) F<float, F32>((float)args.LabelSmoothing); else F<double, F64>(args.LabelSmoothing);
+        if (x.DType == DType.Float32) F<float, F32>(new() { Eps = (float)args.LabelSmoothing, Scale = (float)args.Scale });
+        else F<double, F64>(new() { Eps = args.LabelSmoothing, Scale = args.Scale });
 
-        void F<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>
-            LoadGroupedKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, long, T, int>(d, CE.Forward<T, R>)(
+        void F<T, R>(CrossEntropyScalars<T> k) where T : unmanaged where R : struct, IReal<T> =>
+            LoadGroupedKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, long, CrossEntropyScalars<T>, int>(d, CE.Forward<T, R>)(
                 Rows(d, rows), ViewOf<T>(x), ViewOf<long>(target), ViewOf<T>(weight ?? x), ViewOf<T>(loss), ViewOf<T>(logSumExp), cols, o, args.IgnoreIndex,
-                eps, weight is null ? 0 : 1);
+                k, weight is null ? 0 : 1);
     }
 
     /// <inheritdoc/>
@@ -53,25 +55,33 @@ public sealed partial class IlgpuBackend
             CompositeKernels.CrossEntropyBackward(this, grad, x, target, weight, args, logSumExp, gradX);
             return;
         }
-        grad = Contig(grad); x = Contig(x); target = Contig(target); logSumExp = Contig(logSumExp);
+        // grad [rows] is read through its stride (0 when a sum's gradient arrives expanded): no copy of it.
+        if (grad.Dim != 1) grad = Contig(grad);
+        x = Contig(x); target = Contig(target); logSumExp = Contig(logSumExp);
         if (weight is not null) weight = Contig(weight);
         long rows = x.ShapeSpan[0], cols = x.ShapeSpan[1];
         if (rows == 0) return;
         var d = Dev(x);
-        var o = new TensorOffsets { A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = grad.StorageOffset, E = logSumExp.StorageOffset, F = gradX.StorageOffset };
+        var o = new TensorOffsets
+        {
+            A = x.StorageOffset, B = target.StorageOffset, C = weight?.StorageOffset ?? 0, D = grad.StorageOffset, E = logSumExp.StorageOffset,
+            F = gradX.StorageOffset, G = grad.Dim == 1 ? grad.StridesSpan[0] : 1,
+        };
         if (cols > 0 && RegisterRows(d, x.DType, cols, o.A, o.C, o.F))
         {
-            LoadGroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TensorOffsets, long, float, int>(d, RCE.Backward)(
+            LoadGroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TensorOffsets, long, CrossEntropyScalars<float>, int>(d, RCE.Backward)(
                 WarpRowLaunch(d, rows), ViewOf<float>(grad), ViewOf<float>(x), ViewOf<long>(target), ViewOf<float>(weight ?? x), ViewOf<float>(logSumExp), ViewOf<float>(gradX),
-                rows, (int)(cols / 4), o with { A = o.A / 4, C = o.C / 4, F = o.F / 4 }, args.IgnoreIndex, (float)args.LabelSmoothing, weight is null ? 0 : 1);
+                rows, (int)(cols / 4), o with { A = o.A / 4, C = o.C / 4, F = o.F / 4 }, args.IgnoreIndex,
+                new CrossEntropyScalars<float> { Eps = (float)args.LabelSmoothing, Scale = (float)args.Scale }, weight is null ? 0 : 1);
             return;
         }
-        if (x.DType == DType.Float32) B<float, F32>((float)args.LabelSmoothing); else B<double, F64>(args.LabelSmoothing);
+        if (x.DType == DType.Float32) B<float, F32>(new() { Eps = (float)args.LabelSmoothing, Scale = (float)args.Scale });
+        else B<double, F64>(new() { Eps = args.LabelSmoothing, Scale = args.Scale });
 
-        void B<T, R>(T eps) where T : unmanaged where R : struct, IReal<T> =>
-            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, long, T, int>(d, CE.Backward<T, R>)(
+        void B<T, R>(CrossEntropyScalars<T> k) where T : unmanaged where R : struct, IReal<T> =>
+            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<long>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, TensorOffsets, long, CrossEntropyScalars<T>, int>(d, CE.Backward<T, R>)(
                 Rows(d, rows), ViewOf<T>(grad), ViewOf<T>(x), ViewOf<long>(target), ViewOf<T>(weight ?? x), ViewOf<T>(logSumExp), ViewOf<T>(gradX), cols, o,
-                args.IgnoreIndex, eps, weight is null ? 0 : 1);
+                args.IgnoreIndex, k, weight is null ? 0 : 1);
     }
 
     private static bool UsesCompositeCrossEntropy(Tensor x) => x.Device.Type == DeviceType.OpenCL;

@@ -148,6 +148,7 @@ public static partial class CompositeKernels
             var smooth = weight is null ? lse * (double)c - x.Sum(1) : lse * weight.Sum() - (x * weight).Sum(1);
             result = result + smooth * keep * (eps / c);
         }
+        if (args.Scale != 1) result = result * args.Scale;
         Write(loss, result);
         Write(logSumExp, lse);
     }
@@ -162,7 +163,7 @@ public static partial class CompositeKernels
     }
 
     /// <summary>
-    /// The gradient of <see cref="IBackend.CrossEntropy"/> in tensor ops: grad[r]·((1 − ε)·w[t]·(p − onehot(t)) + (ε/C)·(W·p − w)),
+    /// The gradient of <see cref="IBackend.CrossEntropy"/> in tensor ops: s·grad[r]·((1 − ε)·w[t]·(p − onehot(t)) + (ε/C)·(W·p − w)),
     /// 0 for ignored rows, with p = softmax(x) recomputed unless <paramref name="probabilities"/> is given. Recorded when
     /// grad mode is on (Ember.Autograd's createGraph formula for cross-entropy uses it, with p recomputed).
     /// </summary>
@@ -179,7 +180,7 @@ public static partial class CompositeKernels
             var w = weight is null ? Tensor.Scalar(1, x.DType, x.Device) : weight.Reshape(1, c);
             result = result + (p * wsum - w) * keep.Unsqueeze(1) * (eps / c);
         }
-        return result * grad.Unsqueeze(1);
+        return result * (args.Scale != 1 ? grad * args.Scale : grad).Unsqueeze(1);
     }
 
     /// <summary>See <see cref="IBackend.ColumnSum"/>.</summary>

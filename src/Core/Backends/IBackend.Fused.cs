@@ -62,15 +62,18 @@ public partial interface IBackend
     /// <summary>
     /// Fused cross-entropy of contiguous logits x [rows, C] at Int64 class indices target [rows] (all in [0, C) or equal to
     /// the ignore index; the caller checks): lse = log Σ_c e^{x_c} (max-shifted), loss [rows] =
-    /// (1 − ε)·w[t]·(lse − x[t]) + (ε/C)·Σ_c w[c]·(lse − x[c]) with w ≡ 1 when weight [C] is null, 0 for ignored rows;
+    /// s·((1 − ε)·w[t]·(lse − x[t]) + (ε/C)·Σ_c w[c]·(lse − x[c])) with w ≡ 1 when weight [C] is null and s =
+    /// <see cref="CrossEntropyArgs.Scale"/>, 0 for ignored rows;
     /// writes lse [rows] for <see cref="CrossEntropyBackward"/>.
     /// </summary>
     void CrossEntropy(Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp) =>
         CompositeKernels.CrossEntropy(this, x, target, weight, args, loss, logSumExp);
 
     /// <summary>
-    /// Gradient of <see cref="CrossEntropy"/> with respect to x, given grad [rows] (∂L/∂loss[r]): gradX [rows, C] =
-    /// grad[r]·((1 − ε)·w[t]·(p_j − [j = t]) + (ε/C)·(W·p_j − w[j])), p = e^{x − lse}, W = Σ_c w[c]; 0 for ignored rows.
+    /// Gradient of <see cref="CrossEntropy"/> with respect to x, given grad [rows] (∂L/∂loss[r], any stride: a sum's
+    /// gradient arrives as one element expanded with stride 0): gradX [rows, C] =
+    /// s·grad[r]·((1 − ε)·w[t]·(p_j − [j = t]) + (ε/C)·(W·p_j − w[j])), p = e^{x − lse}, W = Σ_c w[c],
+    /// s = <see cref="CrossEntropyArgs.Scale"/>; 0 for ignored rows.
     /// </summary>
     void CrossEntropyBackward(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor logSumExp, Tensor gradX) =>
         CompositeKernels.CrossEntropyBackward(this, grad, x, target, weight, args, logSumExp, gradX);

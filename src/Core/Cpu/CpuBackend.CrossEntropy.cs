@@ -25,6 +25,7 @@ public sealed partial class CpuBackend
         long rows = x.shape[0]; int c = checked((int)x.shape[1]);
         if (rows == 0) return;
         var (wd, eps, keep, perClass, wsum) = CeConstants<T>(weight, args, c);
+        T scale = T.CreateTruncating(args.Scale);
         ForRowBlocks(rows, c, (r0, r1) =>
         {
             var buf = ArrayPool<T>.Shared.Rent(c);
@@ -48,7 +49,7 @@ public sealed partial class CpuBackend
                     T wx = wd is null ? TensorPrimitives.Sum<T>(xs) : TensorPrimitives.Dot<T>(ws, xs);
                     v += perClass * (l * wsum - wx);
                 }
-                ld[loss.offset + r] = v;
+                ld[loss.offset + r] = v * scale;
             }
             ArrayPool<T>.Shared.Return(buf);
         });
@@ -80,6 +81,8 @@ public sealed partial class CpuBackend
         long rows = x.shape[0]; int c = checked((int)x.shape[1]);
         if (rows == 0) return;
         var (wd, eps, keep, perClass, wsum) = CeConstants<T>(weight, args, c);
+        T scale = T.CreateTruncating(args.Scale);
+        long gs = grad.Dim == 0 ? 0 : grad.strides[0];   // stride 0: a sum's gradient expanded over the rows
         ForRowBlocks(rows, c, (r0, r1) =>
         {
             var ws = wd is null ? default : new ReadOnlySpan<T>(wd, checked((int)weight!.offset), c);
@@ -89,7 +92,7 @@ public sealed partial class CpuBackend
                 var gx = rd.AsSpan(checked((int)(gradX.offset + r * c)), c);
                 long t = td[target.offset + r];
                 if (t == args.IgnoreIndex) { gx.Clear(); continue; }
-                T g = gd[grad.offset + r], wt = wd is null ? T.One : ws[(int)t];
+                T g = gd[grad.offset + r * gs] * scale, wt = wd is null ? T.One : ws[(int)t];
                 TensorPrimitives.Subtract(xs, sd[lse.offset + r], gx);
                 FastMath.ExpNonPositiveSum(gx);   // the softmax row (x − log Σ e^x ≤ 0)
                 TensorPrimitives.Multiply(gx, g * (keep * wt + perClass * wsum), gx);

@@ -33,15 +33,18 @@ public static partial class Functional
             x = x.Permute(perm).Reshape(-1, c);
         }
         var w = weight?.Contiguous();
-        var per = FusedOps.CrossEntropy(x, t, w, new CrossEntropyArgs(ignoreIndex, labelSmoothing));
+        var args = new CrossEntropyArgs(ignoreIndex, labelSmoothing);
+        // PyTorch's mean: divided by Σ w[t] over the rows that are not ignored. Unweighted, that is their count, a host
+        // scalar from the validation above: the kernels scale each row's loss and gradient by 1/count, so the mean is
+        // one sum (no division launched forward or backward). No row counted gives 0·∞ = NaN, as PyTorch's 0/0.
+        if (reduction == Reduction.Mean && w is null && counted > 0)
+            return FusedOps.CrossEntropy(x, t, null, args with { Scale = 1.0 / counted }).Sum();
+        var per = FusedOps.CrossEntropy(x, t, w, args);
         switch (reduction)
         {
             case Reduction.Sum: return per.Sum();
             case Reduction.None: return per.Reshape(expect);
             default:
-                // PyTorch's mean: divided by Σ w[t] over the rows that are not ignored (their count when unweighted:
-                // a host scalar from the validation above, one launch instead of a mask, a where, a cast and a sum;
-                // no row counted gives 0·∞ = NaN, as PyTorch's 0/0).
                 if (w is null) return per.Sum() / counted;
                 return per.Sum() / TargetWeights(t, w, ignoreIndex, input.DType).Weight.Sum();
         }

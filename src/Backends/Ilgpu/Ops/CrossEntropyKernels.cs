@@ -6,14 +6,16 @@ namespace Ember.Ilgpu.Ops;
 /// <summary>
 /// Fused cross-entropy row kernels (see <see cref="IBackend.CrossEntropy"/>): one group per row of contiguous logits,
 /// threads striding over the classes, sums combined through shared memory.
-/// Offsets: x o.A, target o.B, weight o.C, loss/grad o.D, lse o.E, gradX o.F.
+/// Offsets: x o.A, target o.B, weight o.C, loss/grad o.D, lse o.E, gradX o.F; o.G is the backward's grad stride
+/// (0 when a sum's gradient arrives expanded over the rows).
 /// </summary>
 internal static class CrossEntropyKernels
 {
-    /// <summary>Per-row loss and log-sum-exp; eps = label smoothing.</summary>
+    /// <summary>Per-row loss (times k.Scale) and log-sum-exp; k.Eps = label smoothing.</summary>
     public static void Forward<T, R>(ArrayView<T> x, ArrayView<long> target, ArrayView<T> w, ArrayView<T> loss, ArrayView<T> lse,
-        long cols, TensorOffsets o, long ignoreIndex, T eps, int hasW) where T : unmanaged where R : struct, IReal<T>
+        long cols, TensorOffsets o, long ignoreIndex, CrossEntropyScalars<T> k, int hasW) where T : unmanaged where R : struct, IReal<T>
     {
+        T eps = k.Eps;
         var sh = SharedMemory.Allocate<T>(MaxGroup);
         long row = Grid.IdxX;
         int tid = Group.IdxX, g = Group.DimX;
@@ -40,7 +42,7 @@ internal static class CrossEntropyKernels
         T wt = hasW != 0 ? w[o.C + t] : R.FromD(1.0);
         T keep = R.Sub(R.FromD(1.0), eps), perClass = R.Div(eps, R.FromL(cols));
         T v0 = R.Mul(R.Mul(keep, wt), R.Sub(l, x[xb + t]));
-        loss[o.D + row] = R.Add(v0, R.Mul(perClass, R.Sub(R.Mul(l, wsum), wx)));
+        loss[o.D + row] = R.Mul(R.Add(v0, R.Mul(perClass, R.Sub(R.Mul(l, wsum), wx))), k.Scale);
     }
 
     /// <summary>W = Σ_c w[c] (C when unweighted), summed by the group (each row group recomputes it: C reads, no host sync).</summary>
@@ -54,10 +56,11 @@ internal static class CrossEntropyKernels
         return GroupSum<T, R>(sh, s);
     }
 
-    /// <summary>gradX of one row: g·a·e^{x − lse} − g·(ε/C)·w_j − [j = t]·g·(1 − ε)·w[t], a = (1 − ε)·w[t] + (ε/C)·W.</summary>
+    /// <summary>gradX of one row (g = grad·k.Scale): g·a·e^{x − lse} − g·(ε/C)·w_j − [j = t]·g·(1 − ε)·w[t], a = (1 − ε)·w[t] + (ε/C)·W.</summary>
     public static void Backward<T, R>(ArrayView<T> grad, ArrayView<T> x, ArrayView<long> target, ArrayView<T> w, ArrayView<T> lse,
-        ArrayView<T> gradX, long cols, TensorOffsets o, long ignoreIndex, T eps, int hasW) where T : unmanaged where R : struct, IReal<T>
+        ArrayView<T> gradX, long cols, TensorOffsets o, long ignoreIndex, CrossEntropyScalars<T> k, int hasW) where T : unmanaged where R : struct, IReal<T>
     {
+        T eps = k.Eps;
         var sh = SharedMemory.Allocate<T>(MaxGroup);
         long row = Grid.IdxX;
         int tid = Group.IdxX, gdim = Group.DimX;
@@ -70,7 +73,7 @@ internal static class CrossEntropyKernels
             for (long j = tid; j < cols; j += gdim) gradX[rb + j] = R.FromD(0.0);
             return;
         }
-        T g = grad[o.D + row], l = lse[o.E + row];
+        T g = R.Mul(grad[o.D + row * o.G], k.Scale), l = lse[o.E + row];
         T wt = hasW != 0 ? w[o.C + t] : R.FromD(1.0);
         T keep = R.Sub(R.FromD(1.0), eps), perClass = R.Div(eps, R.FromL(cols));
         T a = R.Mul(g, R.Add(R.Mul(keep, wt), R.Mul(perClass, wsum)));
@@ -81,4 +84,13 @@ internal static class CrossEntropyKernels
             gradX[rb + j] = j == t ? R.Sub(v, gt) : v;
         }
     }
+}
+
+/// <summary>The host scalars of the cross-entropy kernels: label smoothing ε and the scale of every row's loss and gradient.</summary>
+internal struct CrossEntropyScalars<T> where T : unmanaged
+{
+    /// <summary>Label smoothing ε.</summary>
+    public T Eps;
+    /// <summary><see cref="CrossEntropyArgs.Scale"/>: 1, or 1/(rows not ignored) for the unweighted mean.</summary>
+    public T Scale;
 }

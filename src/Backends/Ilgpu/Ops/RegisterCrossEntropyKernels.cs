@@ -8,7 +8,8 @@ namespace Ember.Ilgpu.Ops;
 /// float32 fused cross-entropy (see <see cref="IBackend.CrossEntropy"/> and <see cref="CrossEntropyKernels"/>, whose
 /// formulas these follow) for the rows <see cref="RegisterRowKernels"/> takes: one warp per row, the logits (and the
 /// class weights) held in registers as <see cref="Float4"/>, sums by warp shuffles, no shared memory or barrier.
-/// Offsets: x o.A, weight o.C, gradX o.F in vectors; target o.B, loss/grad o.D, lse o.E in elements.
+/// Offsets: x o.A, weight o.C, gradX o.F in vectors; target o.B, loss/grad o.D, lse o.E in elements; o.G the
+/// backward's grad stride (0 for a sum's gradient expanded over the rows).
 /// </summary>
 internal static class RegisterCrossEntropyKernels
 {
@@ -21,10 +22,11 @@ internal static class RegisterCrossEntropyKernels
     private static float WX(Float4 v, ArrayView<Float4> w, int i, int n, int hasW, float s) =>
         hasW != 0 && i < n ? RR.Dot4(v, w[i], s) : RR.Sum4(v, s);
 
-    /// <summary>Per-row loss and log-sum-exp of [rows, 4·n] float32 logits; eps = label smoothing.</summary>
+    /// <summary>Per-row loss (times k.Scale) and log-sum-exp of [rows, 4·n] float32 logits; k.Eps = label smoothing.</summary>
     public static void Forward(ArrayView<float> x, ArrayView<long> target, ArrayView<float> w, ArrayView<float> loss, ArrayView<float> lse,
-        long rows, int n, TensorOffsets o, long ignoreIndex, float eps, int hasW)
+        long rows, int n, TensorOffsets o, long ignoreIndex, CrossEntropyScalars<float> k, int hasW)
     {
+        float eps = k.Eps;
         long row = RR.WarpRow(rows);
         if (row < 0) return;
         int l = Warp.LaneIdx;
@@ -58,7 +60,7 @@ internal static class RegisterCrossEntropyKernels
         var xs = x.SubView(o.A * 4 + row * 4L * n, 4L * n);
         float wt = hasW != 0 ? w[o.C * 4 + t] : 1f;
         float keep = 1f - eps, perClass = eps / (4f * n);
-        loss[o.D + row] = keep * wt * (lv - xs[t]) + perClass * (lv * wsum - wx);
+        loss[o.D + row] = (keep * wt * (lv - xs[t]) + perClass * (lv * wsum - wx)) * k.Scale;
     }
 
     /// <summary>W = Σ_c w[c] (C without weights), summed by the warp.</summary>
@@ -91,8 +93,9 @@ internal static class RegisterCrossEntropyKernels
 
     /// <summary>gradX of [rows, 4·n] float32 logits: g·a·e^(x − lse) − g·(ε/C)·w_j − [j = t]·g·(1 − ε)·w[t].</summary>
     public static void Backward(ArrayView<float> grad, ArrayView<float> x, ArrayView<long> target, ArrayView<float> w, ArrayView<float> lse,
-        ArrayView<float> gradX, long rows, int n, TensorOffsets o, long ignoreIndex, float eps, int hasW)
+        ArrayView<float> gradX, long rows, int n, TensorOffsets o, long ignoreIndex, CrossEntropyScalars<float> k, int hasW)
     {
+        float eps = k.Eps;
         long row = RR.WarpRow(rows);
         if (row < 0) return;
         int l = Warp.LaneIdx;
@@ -106,7 +109,7 @@ internal static class RegisterCrossEntropyKernels
             for (int i = l; i < n; i += 32) rr[i] = new Float4(0f);
             return;
         }
-        float g = grad[o.D + row], lv = lse[o.E + row];
+        float g = grad[o.D + row * o.G] * k.Scale, lv = lse[o.E + row];
         float wt = hasW != 0 ? w[o.C * 4 + t] : 1f;
         float keep = 1f - eps, perClass = eps / (4f * n);
         float a = g * (keep * wt + perClass * wsum), gp = g * perClass, gt = g * keep * wt;
