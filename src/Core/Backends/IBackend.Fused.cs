@@ -162,6 +162,15 @@ public partial interface IBackend
         Tensor gradQ, Tensor gradK, Tensor gradV) =>
         CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV);
 
+    // ---- mixed dtypes ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// result = op(a, b) for a Float32 result where one of a and b is Float16/BFloat16 and the other Float32 (PyTorch's type
+    /// promotion, read in place: autocast's residual adds); a and b are broadcast views of result's shape. The 16-bit
+    /// operand's values are exact in float32, so the result equals <see cref="IBackend.Binary"/> on a widened copy.
+    /// </summary>
+    void MixedBinary(BinaryOp op, Tensor a, Tensor b, Tensor result) => CompositeKernels.MixedBinary(this, op, a, b, result);
+
     // ---- small fused reductions -----------------------------------------------------------------------------
 
     /// <summary>result [n] = Σ_i g[i, j] over the rows of a contiguous float matrix g [m, n] (the bias gradient of Linear).</summary>
