@@ -34,19 +34,50 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
+    /// <remarks>One launch; Float16/BFloat16 columns and x of one dtype are summed in float32 and rounded once.</remarks>
     public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x)
     {
-        if (ReducedPrecision.Any(columns)) { ReducedPrecision.ViaFloat32(this, [columns], [x], (i, o) => Col2Im(i[0]!, geometry, o[0]!), overwritten: true); return; }
+        bool narrow = columns.DType.IsReducedPrecision() && x.DType == columns.DType && x.IsContiguous;
+        if (!narrow && ReducedPrecision.Any(columns, x)) { ReducedPrecision.ViaFloat32(this, [columns], [x], (i, o) => Col2Im(i[0]!, geometry, o[0]!), overwritten: true); return; }
         columns = Contig(columns);
         long n = x.Numel;
         if (n == 0) return;
         var d = Dev(x);
         var g = ConvGeo(x.ShapeSpan[0], geometry);
-        if (x.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
+        if (narrow && x.DType == DType.Float16) Go<ushort, float, F32, Narrowed<F16>>();
+        else if (narrow) Go<ushort, float, F32, Narrowed<BF16>>();
+        else if (x.DType == DType.Float32) Go<float, float, F32, Plain<float>>();
+        else Go<double, double, F64, Plain<double>>();
 
-        void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            LoadKernel<ArrayView<T>, ArrayView<T>, Geo, long, long>(d, CK.Col2Im<T, R>)(Count(n), ViewOf<T>(columns), ViewOf<T>(x), g, columns.StorageOffset, x.StorageOffset);
+        void Go<TS, T, R, S>() where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T> =>
+            LoadKernel<ArrayView<TS>, ArrayView<TS>, Geo, long, long>(d, CK.Col2Im<TS, T, R, S>)(Count(n), ViewOf<TS>(columns), ViewOf<TS>(x), g, columns.StorageOffset, x.StorageOffset);
     }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Float16/BFloat16 x, weight, bias and y of one dtype (autocast's convolution): im2col and the GEMMs on 16-bit storage
+    /// (<see cref="CompositeKernels.Conv2dInDType"/>; tensor cores on CUDA, float32 accumulation); otherwise the composite.
+    /// </remarks>
+    public void Conv2d(Tensor x, Tensor weight, Tensor? bias, ConvGeometry geometry, int groups, Tensor y)
+    {
+        if (SameNarrow(x, weight, bias, y)) CompositeKernels.Conv2dInDType(this, x, weight, bias, geometry, groups, y);
+        else CompositeKernels.Conv2d(this, x, weight, bias, geometry, groups, y);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Float16/BFloat16 of one dtype: the GEMM into 16-bit columns and the one-launch 16-bit col2im
+    /// (<see cref="CompositeKernels.Conv2dInputGradInDType"/>); otherwise the composite.
+    /// </remarks>
+    public void Conv2dInputGrad(Tensor grad, Tensor weight, ConvGeometry geometry, int groups, Tensor gradInput)
+    {
+        if (SameNarrow(grad, weight, null, gradInput)) CompositeKernels.Conv2dInputGradInDType(this, grad, weight, geometry, groups, gradInput);
+        else CompositeKernels.Conv2dInputGrad(this, grad, weight, geometry, groups, gradInput);
+    }
+
+    // Every given tensor Float16 (or every one BFloat16).
+    private static bool SameNarrow(Tensor a, Tensor b, Tensor? c, Tensor d) =>
+        a.DType.IsReducedPrecision() && b.DType == a.DType && (c is null || c.DType == a.DType) && d.DType == a.DType;
 
     /// <inheritdoc/>
     public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)

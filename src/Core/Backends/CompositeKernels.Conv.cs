@@ -80,6 +80,17 @@ public static partial class CompositeKernels
     public static void Conv2d(IBackend backend, Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, int groups, Tensor y)
     {
         if (ReducedPrecision.Any(x, weight, bias, y)) { ReducedPrecision.ViaFloat32(backend, [x, weight, bias], [y], (i, o) => backend.Conv2d(i[0]!, i[1]!, i[2], g, groups, o[0]!), overwritten: true); return; }
+        Conv2dInDType(backend, x, weight, bias, g, groups, y);
+    }
+
+    /// <summary>
+    /// <see cref="Conv2d(IBackend, Tensor, Tensor, Tensor?, ConvGeometry, int, Tensor)"/> in the tensors' own dtype, Float16
+    /// and BFloat16 included (no float32 copies): for a backend whose <see cref="IBackend.Im2Col"/> and
+    /// <see cref="IBackend.MatMul"/> take 16-bit storage (the GEMM accumulates in float32 and rounds y once; a bias
+    /// enters the GEMM's accumulation already in y's dtype).
+    /// </summary>
+    public static void Conv2dInDType(IBackend backend, Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, int groups, Tensor y)
+    {
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
         var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);
@@ -102,6 +113,16 @@ public static partial class CompositeKernels
     public static void Conv2dInputGrad(IBackend backend, Tensor grad, Tensor weight, ConvGeometry g, int groups, Tensor gradInput)
     {
         if (ReducedPrecision.Any(grad, weight, gradInput)) { ReducedPrecision.ViaFloat32(backend, [grad, weight], [gradInput], (i, o) => backend.Conv2dInputGrad(i[0]!, i[1]!, g, groups, o[0]!), overwritten: true); return; }
+        Conv2dInputGradInDType(backend, grad, weight, g, groups, gradInput);
+    }
+
+    /// <summary>
+    /// <see cref="Conv2dInputGrad(IBackend, Tensor, Tensor, ConvGeometry, int, Tensor)"/> in the tensors' own dtype, as
+    /// <see cref="Conv2dInDType"/>. For 16-bit tensors the GEMM's columns are rounded to the dtype before col2im sums the
+    /// (at most kH·kW) entries of each input element in float32 and rounds again.
+    /// </summary>
+    public static void Conv2dInputGradInDType(IBackend backend, Tensor grad, Tensor weight, ConvGeometry g, int groups, Tensor gradInput)
+    {
         using var _ = RecordingOff.Enter();
         long n = gradInput.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
         var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);

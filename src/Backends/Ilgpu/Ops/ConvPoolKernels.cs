@@ -25,8 +25,12 @@ internal static class ConvPoolKernels
         col[co + i] = h >= 0 && h < g.H && w >= 0 && w < g.W ? x[xo + (nc * g.H + h) * g.W + w] : default;
     }
 
-    /// <summary>Thread i computes x element i of [N, C, H, W] as the sum of every column entry that reads it.</summary>
-    public static void Col2Im<T, R>(Index1D i, ArrayView<T> col, ArrayView<T> x, Geo g, long co, long xo) where T : unmanaged where R : struct, IReal<T>
+    /// <summary>
+    /// Thread i computes x element i of [N, C, H, W] as the sum of every column entry that reads it (16-bit storage:
+    /// summed in float32, rounded once).
+    /// </summary>
+    public static void Col2Im<TS, T, R, S>(Index1D i, ArrayView<TS> col, ArrayView<TS> x, Geo g, long co, long xo)
+        where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         int t = i;
         int q = t / g.W, w = t - q * g.W; t = q;
@@ -46,10 +50,10 @@ internal static class ConvPoolKernels
                 if (ww < 0 || ww % g.SW != 0) continue;
                 int ow = ww / g.SW;
                 if (ow >= g.OW) continue;
-                sum = R.Add(sum, col[co + ((nc * g.KH + kh) * g.KW + kw) * l + (long)oh * g.OW + ow]);
+                sum = R.Add(sum, S.Load(col[co + ((nc * g.KH + kh) * g.KW + kw) * l + (long)oh * g.OW + ow]));
             }
         }
-        x[xo + i] = sum;
+        x[xo + i] = S.Store(sum);
     }
 
     /// <summary>Max pooling: thread i handles output i of [NC, OH, OW]; index = h·W + w of the first maximum (NaN wins).</summary>
