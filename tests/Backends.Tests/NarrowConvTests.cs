@@ -1,11 +1,12 @@
 using Ember.Ilgpu;
+using Ember.NN;
 
 namespace Ember.Conformance;
 
 /// <summary>
 /// Autocast's convolution on the ILGPU backend with Float16/BFloat16 tensors: col2im sums 16-bit columns in one launch
 /// (the float32 kernel's values between two conversions), and the forward and input-gradient convolutions run on 16-bit
-/// storage within the dtype's rounding of the float32 convolution.
+/// storage (the weight gradient as one GEMM over every sample) within the dtype's rounding of the float32 convolution.
 /// </summary>
 [TestFixtureSource(typeof(DeviceTest), nameof(DeviceTest.AvailableDevices))]
 public sealed class NarrowConvTests(string device) : DeviceTest(device)
@@ -46,5 +47,40 @@ public sealed class NarrowConvTests(string device) : DeviceTest(device)
         x.Backend.Conv2dInputGrad(g.To(DType.Float32), w.To(DType.Float32), Geometry, 1, gx32);
         // Two roundings: the GEMM's columns, then col2im's sums.
         AssertClose(Host(gx), Host(gx32), 2e-2, 2e-2, $"input gradient in {dt}");
+
+        var gw = Tensor.Zeros([4, 3, 3, 3], dt, Dev);
+        var gb = Tensor.Zeros([4], dt, Dev);
+        x.Backend.Conv2dWeightGrad(g, x, Geometry, 1, gw, gb);
+        var gw32 = Tensor.Zeros([4, 3, 3, 3], DType.Float32, Dev);
+        var gb32 = Tensor.Zeros([4], DType.Float32, Dev);
+        x.Backend.Conv2dWeightGrad(g.To(DType.Float32), x.To(DType.Float32), Geometry, 1, gw32, gb32);
+        // One GEMM over every sample and position, rounded once.
+        AssertClose(Host(gw), Host(gw32), 8e-3, 1e-3, $"weight gradient in {dt}");
+        AssertClose(Host(gb), Host(gb32), 8e-3, 1e-3, $"bias gradient in {dt}");
+    }
+
+    [Test]
+    public void AutocastConvolutionTrainsLikeTheFloat32Convolution()
+    {
+        var conv = new Conv2d(3, 4, (3, 3), stride: (2, 2), padding: (1, 1));
+        conv.To(Dev);
+        var x = Rnd(Dev, [2, 3, 6, 5], 86).RequiresGrad_();
+        Tensor y;
+        using (Autocast.Enable(Dev, DType.BFloat16)) y = conv.Forward(x);
+        Assert.That(y.DType, Is.EqualTo(DType.BFloat16));
+        var g = Rnd(Dev, y.Shape.ToArray(), 87, DType.BFloat16);
+        y.Backward(g);
+        Assert.That(conv.Weight.Grad!.DType, Is.EqualTo(DType.Float32));
+        // The float32 convolution with the same parameters.
+        var conv2 = new Conv2d(3, 4, (3, 3), stride: (2, 2), padding: (1, 1));
+        conv2.To(Dev);
+        using (Autograd.NoGrad()) { conv2.Weight.Copy_(conv.Weight); conv2.Bias!.Copy_(conv.Bias!); }
+        var x2 = x.Detach().RequiresGrad_();
+        var y2 = conv2.Forward(x2);
+        y2.Backward(g.To(DType.Float32));
+        AssertClose(Host(y), Host(y2), 2e-2, 2e-2, "y");
+        AssertClose(Host(x.Grad!), Host(x2.Grad!), 3e-2, 3e-2, "x.grad");
+        AssertClose(Host(conv.Weight.Grad!), Host(conv2.Weight.Grad!), 3e-2, 3e-2, "weight.grad");
+        AssertClose(Host(conv.Bias!.Grad!), Host(conv2.Bias!.Grad!), 3e-2, 3e-2, "bias.grad");
     }
 }

@@ -54,32 +54,6 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
-    /// <remarks>
-    /// Float16/BFloat16 x, weight, bias and y of one dtype (autocast's convolution): im2col and the GEMMs on 16-bit storage
-    /// (<see cref="CompositeKernels.Conv2dInDType"/>; tensor cores on CUDA, float32 accumulation); otherwise the composite.
-    /// </remarks>
-    public void Conv2d(Tensor x, Tensor weight, Tensor? bias, ConvGeometry geometry, int groups, Tensor y)
-    {
-        if (SameNarrow(x, weight, bias, y)) CompositeKernels.Conv2dInDType(this, x, weight, bias, geometry, groups, y);
-        else CompositeKernels.Conv2d(this, x, weight, bias, geometry, groups, y);
-    }
-
-    /// <inheritdoc/>
-    /// <remarks>
-    /// Float16/BFloat16 of one dtype: the GEMM into 16-bit columns and the one-launch 16-bit col2im
-    /// (<see cref="CompositeKernels.Conv2dInputGradInDType"/>); otherwise the composite.
-    /// </remarks>
-    public void Conv2dInputGrad(Tensor grad, Tensor weight, ConvGeometry geometry, int groups, Tensor gradInput)
-    {
-        if (SameNarrow(grad, weight, null, gradInput)) CompositeKernels.Conv2dInputGradInDType(this, grad, weight, geometry, groups, gradInput);
-        else CompositeKernels.Conv2dInputGrad(this, grad, weight, geometry, groups, gradInput);
-    }
-
-    // Every given tensor Float16 (or every one BFloat16).
-    private static bool SameNarrow(Tensor a, Tensor b, Tensor? c, Tensor d) =>
-        a.DType.IsReducedPrecision() && b.DType == a.DType && (c is null || c.DType == a.DType) && d.DType == a.DType;
-
-    /// <inheritdoc/>
     public void MaxPool2d(Tensor x, PoolGeometry geometry, Tensor result, Tensor? indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
