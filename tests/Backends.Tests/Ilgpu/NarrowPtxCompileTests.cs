@@ -84,6 +84,7 @@ public class NarrowPtxCompileTests
             foreach (var name in new[] { nameof(BatchNormKernels.Forward), nameof(BatchNormKernels.Backward) })
                 Assert.That(GroupedPtx(typeof(BatchNormKernels).GetMethod(name)!.MakeGenericMethod(args)), Does.Contain(".entry"), $"BatchNorm {name} over {n.Name}");
             Assert.That(Ptx(typeof(ConvPoolKernels).GetMethod(nameof(ConvPoolKernels.Col2Im))!.MakeGenericMethod(args)), Does.Contain(".entry"), $"Col2Im over {n.Name}");
+            Assert.That(Ptx(typeof(ConvPoolKernels).GetMethod(nameof(ConvPoolKernels.Im2ColRows))!.MakeGenericMethod(typeof(ushort))), Does.Contain(".entry"), "Im2ColRows<ushort>");
             foreach (var op in new[] { BinaryOp.Add, BinaryOp.Sub })
             {
                 var found = new OperatorType();
