@@ -13,7 +13,7 @@ public sealed partial class IlgpuBackend
     /// </remarks>
     public void Conv2d(Tensor x, Tensor weight, Tensor? bias, ConvGeometry geometry, int groups, Tensor y)
     {
-        if (SameNarrow(x, weight, bias, y)) CompositeKernels.Conv2dInDType(this, x, weight, bias, geometry, groups, y);
+        if (SameNarrow(x, weight, bias, y)) CompositeKernels.Conv2dInDType(this, x, weight, bias, geometry, groups, y, ColumnBudget16);
         else CompositeKernels.Conv2d(this, x, weight, bias, geometry, groups, y);
     }
 
@@ -24,7 +24,7 @@ public sealed partial class IlgpuBackend
     /// </remarks>
     public void Conv2dInputGrad(Tensor grad, Tensor weight, ConvGeometry geometry, int groups, Tensor gradInput)
     {
-        if (SameNarrow(grad, weight, null, gradInput)) CompositeKernels.Conv2dInputGradInDType(this, grad, weight, geometry, groups, gradInput);
+        if (SameNarrow(grad, weight, null, gradInput)) CompositeKernels.Conv2dInputGradInDType(this, grad, weight, geometry, groups, gradInput, ColumnBudget16);
         else CompositeKernels.Conv2dInputGrad(this, grad, weight, geometry, groups, gradInput);
     }
 
@@ -32,15 +32,16 @@ public sealed partial class IlgpuBackend
     private static bool SameNarrow(Tensor a, Tensor b, Tensor? c, Tensor d) =>
         a.DType.IsReducedPrecision() && b.DType == a.DType && (c is null || c.DType == a.DType) && d.DType == a.DType;
 
-    // Window-row elements (C·kH·kW × samples·OH·OW) the 16-bit weight gradient stages per GEMM: 32 MB of 16-bit values.
-    private const long WeightGradColumns = 1L << 24;
+    // Column elements the 16-bit convolutions stage per chunk of samples (32 MB of 16-bit values): a small CNN's batch in
+    // one im2col and one GEMM per convolution.
+    private const long ColumnBudget16 = 1L << 24;
 
     /// <inheritdoc/>
     /// <remarks>
     /// Float16/BFloat16 of one dtype, one group (autocast's convolution): per chunk of samples one im2col into window rows
     /// [C·kH·kW, samples·OH·OW] (<see cref="ConvPoolKernels.Im2ColRows{T}"/>), grad's copy as [O, samples·OH·OW] and one
     /// GEMM over K = samples·OH·OW (tensor cores on CUDA, float32 accumulation, gradWeight rounded once per chunk: once for
-    /// batches up to <see cref="WeightGradColumns"/> window elements); the bias gradient sums the same copy. Otherwise the
+    /// batches up to <see cref="ColumnBudget16"/> window elements); the bias gradient sums the same copy. Otherwise the
     /// composite.
     /// </remarks>
     public void Conv2dWeightGrad(Tensor grad, Tensor x, ConvGeometry geometry, int groups, Tensor gradWeight, Tensor? gradBias)
@@ -59,7 +60,7 @@ public sealed partial class IlgpuBackend
             if (gradBias is not null) Fill(gradBias, 0);
             return;
         }
-        long chunk = Math.Clamp(WeightGradColumns / (rows * l), 1, n);
+        long chunk = Math.Clamp(ColumnBudget16 / (rows * l), 1, n);
         var d = Dev(x);
         var cols = Tensor.Empty([rows * chunk * l], x.DType, x.Device);
         var rowsOfGrad = Tensor.Empty([o * chunk * l], grad.DType, grad.Device);
