@@ -35,16 +35,19 @@ internal static partial class Derivatives
             var w = f.HasWeight ? c.Input(1) : null;
             long channels = x.Shape[1];
             var dims = Enumerable.Range(0, x.Dim).Where(d => d != 1).ToArray();
+            int wi = 1, bi = f.HasWeight ? 2 : 1;
+            // The parameters' dtype: x's, or Float32 beside a 16-bit x (the mixed batch norm).
+            var pdt = f.HasWeight ? c.InputDTypes[wi] : f.HasBias ? c.InputDTypes[bi] : x.DType;
             if (GradMode.IsEnabled)
             {
                 var cs = Enumerable.Repeat(1L, x.Dim).ToArray(); cs[1] = channels;
-                var (gxr, gwr, gbr) = NormGrad(x, w?.Reshape(cs), g, dims, dims, f.Eps);
-                return NormResult(c, f, gxr, gwr, gbr);
+                // Mixed: the formula in the parameters' Float32, gx rounded back to x's dtype.
+                var (gxr, gwr, gbr) = NormGrad(x.To(pdt), w?.Reshape(cs), g.To(pdt), dims, dims, f.Eps);
+                return NormResult(c, f, gxr.To(x.DType), gwr, gbr);
             }
-            int wi = 1, bi = f.HasWeight ? 2 : 1;
             var gx = c.NeedsGrad[0] ? Tensor.Empty(x.Shape, x.DType, x.Device) : null;
-            var gw = f.HasWeight && c.NeedsGrad[wi] ? Tensor.Empty([channels], x.DType, x.Device) : null;
-            var gb = f.HasBias && c.NeedsGrad[bi] ? Tensor.Empty([channels], x.DType, x.Device) : null;
+            var gw = f.HasWeight && c.NeedsGrad[wi] ? Tensor.Empty([channels], pdt, x.Device) : null;
+            var gb = f.HasBias && c.NeedsGrad[bi] ? Tensor.Empty([channels], pdt, x.Device) : null;
             x.Backend.BatchNormBackward(g.Contiguous(), x.Contiguous(), w?.Contiguous().Reshape(channels), f.Mean, f.Rstd, gx, gw, gb);
             return NormResult(c, f, gx, gw, gb);
         });

@@ -69,8 +69,15 @@ internal sealed class BackwardContext
     public Tensor Result =>
         (result ?? throw new InvalidOperationException($"{nodeName}: the result was not saved (formula table bug).")).Unpack(nodeName);
 
-    /// <summary>Sums a broadcast gradient back to input <paramref name="i"/>'s shape.</summary>
-    public Tensor ReduceTo(int i, Tensor grad) => Derivatives.SumToShape(grad, InputShapes[i].AsSpan());
+    /// <summary>
+    /// Sums a broadcast gradient back to input <paramref name="i"/>'s shape, in that input's dtype (an op that read a
+    /// 16-bit input beside a Float32 one returns its gradient as the 16-bit input's, as PyTorch's engine converts it).
+    /// </summary>
+    public Tensor ReduceTo(int i, Tensor grad)
+    {
+        var g = Derivatives.SumToShape(grad, InputShapes[i].AsSpan());
+        return g.DType == InputDTypes[i] || !g.IsFloatingPoint || !InputDTypes[i].IsFloatingPoint() ? g : g.To(InputDTypes[i]);
+    }
 
     /// <summary>True when something was saved and then freed.</summary>
     public bool IsReleased => result?.IsReleased == true || inputs.Any(s => s?.IsReleased == true);

@@ -7,12 +7,17 @@ namespace Ember.Ilgpu;
 public sealed partial class IlgpuBackend
 {
     /// <inheritdoc/>
-    /// <remarks>One launch (<see cref="BatchNormKernels.Forward{T, R}"/>); Float16/BFloat16 through float32 copies.</remarks>
+    /// <remarks>
+    /// One launch (<see cref="BatchNormKernels.Forward{TS, T, R, S}"/>), also for Float16/BFloat16 x and y with float32 (or
+    /// no) weight and bias (autocast's mixed batch norm: x read and y written as 16-bit, computed in float32); other
+    /// Float16/BFloat16 calls through float32 copies.
+    /// </remarks>
     public void BatchNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor variance, Tensor rstd)
     {
-        if (ReducedPrecision.Any(x, weight, bias, y))
+        bool narrow = x.DType.IsReducedPrecision() && y.DType == x.DType && Float32OrNull(weight) && Float32OrNull(bias);
+        if (!narrow && ReducedPrecision.Any(x, weight, bias, y))
         {
-            ReducedPrecision.ViaFloat32(this, [x, weight, bias], [y, mean, variance, rstd], (i, o) => BatchNorm(i[0]!, i[1], i[2], eps, o[0]!, o[1]!, o[2]!, o[3]!));
+            ReducedPrecision.ViaFloat32(this, [x, weight, bias], [y, mean, variance, rstd], (i, o) => BatchNorm(i[0]!, i[1], i[2], eps, o[0]!, o[1]!, o[2]!, o[3]!), overwritten: true);
             return;
         }
         x = Contig(x);
@@ -22,21 +27,30 @@ public sealed partial class IlgpuBackend
         var d = Dev(x);
         if (weight is not null) weight = Contig(weight);
         if (bias is not null) bias = Contig(bias);
-        if (x.DType == DType.Float32) F<float, F32>(); else F<double, F64>();
+        if (narrow && x.DType == DType.Float16) F<ushort, float, F32, Narrowed<F16>>();
+        else if (narrow) F<ushort, float, F32, Narrowed<BF16>>();
+        else if (x.DType == DType.Float32) F<float, float, F32, Plain<float>>();
+        else F<double, double, F64, Plain<double>>();
 
-        void F<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<double>, ArrayView<double>, ArrayView<double>, long, long, double, int, int>(
-                d, BK.Forward<T, R>)(Rows(d, c), ViewAt<T>(x), ViewAt<T>(weight ?? x), ViewAt<T>(bias ?? x), ViewAt<T>(y), ViewAt<double>(mean), ViewAt<double>(variance), ViewAt<double>(rstd),
+        void F<TS, T, R, S>() where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T> =>
+            LoadGroupedKernel<ArrayView<TS>, ArrayView<T>, ArrayView<T>, ArrayView<TS>, ArrayView<double>, ArrayView<double>, ArrayView<double>, long, long, double, int, int>(
+                d, BK.Forward<TS, T, R, S>)(Rows(d, c), ViewAt<TS>(x), Placeholder<T>(weight, mean), Placeholder<T>(bias, mean), ViewAt<TS>(y), ViewAt<double>(mean), ViewAt<double>(variance), ViewAt<double>(rstd),
                 n, hw, eps, weight is null ? 0 : 1, bias is null ? 0 : 1);
     }
 
     /// <inheritdoc/>
-    /// <remarks>One launch (<see cref="BatchNormKernels.Backward{T, R}"/>); Float16/BFloat16 through float32 copies.</remarks>
+    /// <remarks>
+    /// One launch (<see cref="BatchNormKernels.Backward{TS, T, R, S}"/>), also for Float16/BFloat16 grad, x and gradX with
+    /// float32 (or no) weight and float32 parameter gradients (the mixed batch norm's backward); other Float16/BFloat16
+    /// calls through float32 copies.
+    /// </remarks>
     public void BatchNormBackward(Tensor grad, Tensor x, Tensor? weight, Tensor mean, Tensor rstd, Tensor? gradX, Tensor? gradWeight, Tensor? gradBias)
     {
-        if (ReducedPrecision.Any(grad, x, weight, gradX, gradWeight, gradBias))
+        bool narrow = x.DType.IsReducedPrecision() && grad.DType == x.DType && (gradX is null || gradX.DType == x.DType)
+            && Float32OrNull(weight) && Float32OrNull(gradWeight) && Float32OrNull(gradBias);
+        if (!narrow && ReducedPrecision.Any(grad, x, weight, gradX, gradWeight, gradBias))
         {
-            ReducedPrecision.ViaFloat32(this, [grad, x, weight, mean, rstd], [gradX, gradWeight, gradBias], (i, o) => BatchNormBackward(i[0]!, i[1]!, i[2], i[3]!, i[4]!, o[0], o[1], o[2]));
+            ReducedPrecision.ViaFloat32(this, [grad, x, weight, mean, rstd], [gradX, gradWeight, gradBias], (i, o) => BatchNormBackward(i[0]!, i[1]!, i[2], i[3]!, i[4]!, o[0], o[1], o[2]), overwritten: true);
             return;
         }
         grad = Contig(grad); x = Contig(x); mean = Contig(mean); rstd = Contig(rstd);
@@ -45,12 +59,24 @@ public sealed partial class IlgpuBackend
         if (c == 0 || gradX is null && gradWeight is null && gradBias is null) return;
         if (n * hw == 0) { CompositeKernels.BatchNormBackward(this, grad, x, weight, mean, rstd, gradX, gradWeight, gradBias); return; }
         var d = Dev(x);
-        if (x.DType == DType.Float32) B<float, F32>(); else B<double, F64>();
+        if (narrow && x.DType == DType.Float16) B<ushort, float, F32, Narrowed<F16>>();
+        else if (narrow) B<ushort, float, F32, Narrowed<BF16>>();
+        else if (x.DType == DType.Float32) B<float, float, F32, Plain<float>>();
+        else B<double, double, F64, Plain<double>>();
 
-        void B<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<double>, ArrayView<double>, ArrayView<T>, ArrayView<T>, ArrayView<T>, long, long, int>(
-                d, BK.Backward<T, R>)(Rows(d, c), ViewAt<T>(grad), ViewAt<T>(x), ViewAt<T>(weight ?? x), ViewAt<double>(mean), ViewAt<double>(rstd),
-                ViewAt<T>(gradX ?? x), ViewAt<T>(gradWeight ?? x), ViewAt<T>(gradBias ?? x), n, hw,
+        void B<TS, T, R, S>() where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T> =>
+            LoadGroupedKernel<ArrayView<TS>, ArrayView<TS>, ArrayView<T>, ArrayView<double>, ArrayView<double>, ArrayView<TS>, ArrayView<T>, ArrayView<T>, long, long, int>(
+                d, BK.Backward<TS, T, R, S>)(Rows(d, c), ViewAt<TS>(grad), ViewAt<TS>(x), Placeholder<T>(weight, mean), ViewAt<double>(mean), ViewAt<double>(rstd),
+                ViewAt<TS>(gradX ?? x), Placeholder<T>(gradWeight, mean), Placeholder<T>(gradBias, mean), n, hw,
                 (weight is null ? 0 : 1) | (gradX is null ? 0 : 2) | (gradWeight is null ? 0 : 4) | (gradBias is null ? 0 : 8));
     }
+
+    private static bool Float32OrNull(Tensor? t) => t is null || t.DType == DType.Float32;
+
+    /// <summary>
+    /// The view of an optional parameter tensor, or where it is null (the kernel's flags say so and never read or write
+    /// the view) <paramref name="stand"/>'s storage reinterpreted: the Float64 statistics, never empty when a kernel runs.
+    /// </summary>
+    private static ArrayView<T> Placeholder<T>(Tensor? t, Tensor stand) where T : unmanaged =>
+        t is not null ? ViewAt<T>(t) : ViewOf<T>(stand);
 }

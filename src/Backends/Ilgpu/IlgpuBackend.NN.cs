@@ -34,18 +34,23 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
+    /// <remarks>One launch; Float16/BFloat16 columns and x of one dtype are summed in float32 and rounded once.</remarks>
     public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor x)
     {
-        if (ReducedPrecision.Any(columns)) { ReducedPrecision.ViaFloat32(this, [columns], [x], (i, o) => Col2Im(i[0]!, geometry, o[0]!), overwritten: true); return; }
+        bool narrow = columns.DType.IsReducedPrecision() && x.DType == columns.DType && x.IsContiguous;
+        if (!narrow && ReducedPrecision.Any(columns, x)) { ReducedPrecision.ViaFloat32(this, [columns], [x], (i, o) => Col2Im(i[0]!, geometry, o[0]!), overwritten: true); return; }
         columns = Contig(columns);
         long n = x.Numel;
         if (n == 0) return;
         var d = Dev(x);
         var g = ConvGeo(x.ShapeSpan[0], geometry);
-        if (x.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
+        if (narrow && x.DType == DType.Float16) Go<ushort, float, F32, Narrowed<F16>>();
+        else if (narrow) Go<ushort, float, F32, Narrowed<BF16>>();
+        else if (x.DType == DType.Float32) Go<float, float, F32, Plain<float>>();
+        else Go<double, double, F64, Plain<double>>();
 
-        void Go<T, R>() where T : unmanaged where R : struct, IReal<T> =>
-            LoadKernel<ArrayView<T>, ArrayView<T>, Geo, long, long>(d, CK.Col2Im<T, R>)(Count(n), ViewOf<T>(columns), ViewOf<T>(x), g, columns.StorageOffset, x.StorageOffset);
+        void Go<TS, T, R, S>() where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T> =>
+            LoadKernel<ArrayView<TS>, ArrayView<TS>, Geo, long, long>(d, CK.Col2Im<TS, T, R, S>)(Count(n), ViewOf<TS>(columns), ViewOf<TS>(x), g, columns.StorageOffset, x.StorageOffset);
     }
 
     /// <inheritdoc/>

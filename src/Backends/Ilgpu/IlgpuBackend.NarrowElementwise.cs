@@ -33,6 +33,41 @@ public sealed partial class IlgpuBackend
         return BinaryOperators.TryVisitFloat(op, DType.Float32, ref launcher);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>One launch (<see cref="NarrowElementwiseKernels.CombineMixed"/>) reading the 16-bit operand in place.</remarks>
+    public void MixedBinary(BinaryOp op, Tensor a, Tensor b, Tensor result)
+    {
+        bool narrowFirst = a.DType.IsReducedPrecision();
+        var (n, w) = narrowFirst ? (a, b) : (b, a);
+        if (result.DType != DType.Float32 || w.DType != DType.Float32 || !n.DType.IsReducedPrecision())
+        {
+            CompositeKernels.MixedBinary(this, op, a, b, result);
+            return;
+        }
+        if (result.Numel == 0) return;
+        var launcher = new MixedBinaryLauncher(ElementwiseLaunch.Plan(result, n, w, result), n, w, result, narrowFirst);
+        if (!BinaryOperators.TryVisitFloat(op, DType.Float32, ref launcher)) CompositeKernels.MixedBinary(this, op, a, b, result);
+    }
+
+    /// <summary>Launches <see cref="NarrowElementwiseKernels.CombineMixed"/> for the float32 struct the registry gives.</summary>
+    private readonly struct MixedBinaryLauncher(ElementwiseLaunch launch, Tensor narrow, Tensor wide, Tensor result, bool narrowFirst) : IBinaryOperatorVisitor
+    {
+        public void Visit<T, TOp>(TOp op) where T : unmanaged where TOp : struct, IBinaryOperator<T>
+        {
+            var kernel = narrow.DType == DType.Float16 ? MixedCombineKernel<F16, TOp>.Kernel : MixedCombineKernel<BF16, TOp>.Kernel;
+            LoadKernel(launch.Device, kernel)(Count(launch.Count), ViewOf<ushort>(narrow), ViewOf<float>(wide), ViewOf<float>(result),
+                launch.Shape, launch.Strides[0], launch.Strides[1], launch.Strides[2], narrowFirst ? 1 : 0, op);
+        }
+    }
+
+    /// <summary><see cref="NarrowElementwiseKernels.CombineMixed"/> instantiated as <see cref="NarrowMapKernel{TN, TOp}"/>.</summary>
+    private static class MixedCombineKernel<TN, TOp> where TN : struct where TOp : struct
+    {
+        public static readonly Action<Index1D, ArrayView<ushort>, ArrayView<float>, ArrayView<float>, Shape8, Str8, Str8, Str8, int, TOp> Kernel =
+            typeof(NarrowElementwiseKernels).GetMethod(nameof(NarrowElementwiseKernels.CombineMixed), BindingFlags.Public | BindingFlags.Static)!
+                .MakeGenericMethod(typeof(TN), typeof(TOp)).CreateDelegate<Action<Index1D, ArrayView<ushort>, ArrayView<float>, ArrayView<float>, Shape8, Str8, Str8, Str8, int, TOp>>();
+    }
+
     /// <summary>Launches <see cref="NarrowElementwiseKernels.Map"/> for the float32 struct the registry gives.</summary>
     private readonly struct NarrowUnaryLauncher(ElementwiseLaunch launch, Tensor x, Tensor result) : IUnaryOperatorVisitor
     {

@@ -137,7 +137,13 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>A one-element Int64 placeholder view for kernels whose optional index output is absent.</summary>
-    private static Tensor Dummy(IlgpuDevice d) => dummies.GetOrAdd(d.Device, v => Tensor.Empty([1], DType.Int64, v));
+    private static Tensor Dummy(IlgpuDevice d) => dummies.GetOrAdd(d.Device, static v =>
+    {
+        // A cache outlives the call: made untracked, else a Tensor.Scope or the autograd engine's bookkeeping of a backward
+        // formula that happened to make it first would dispose it when that formula returns.
+        using var _ = TensorScope.Suspend();
+        return Tensor.Empty([1], DType.Int64, v);
+    });
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Device, Tensor> dummies = new();
 }

@@ -69,9 +69,10 @@ public static partial class CompositeKernels
     // Elements of the per-sample weight-gradient products Conv2dWeightGrad sums at once (16 MB of float32).
     private const long ProductBudget = 1L << 22;
 
-    // Samples per im2col chunk: about 1M column elements (a few MB, cache-friendly); one sample when groups > 1.
-    private static long Chunk(long n, long columnsPerSample, int groups) =>
-        groups == 1 ? Math.Clamp((1L << 20) / Math.Max(1, columnsPerSample), 1, Math.Max(1, n)) : 1;
+    // Samples per im2col chunk: about `budget` column elements (by default 1M: a few MB, cache-friendly); one sample when
+    // groups > 1.
+    private static long Chunk(long n, long columnsPerSample, int groups, long budget = 1L << 20) =>
+        groups == 1 ? Math.Clamp(budget / Math.Max(1, columnsPerSample), 1, Math.Max(1, n)) : 1;
 
     /// <summary>
     /// See <see cref="IBackend.Conv2d"/>: a chunk of samples at a time through a reused [chunk, C·kH·kW, L] column
@@ -80,11 +81,24 @@ public static partial class CompositeKernels
     public static void Conv2d(IBackend backend, Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, int groups, Tensor y)
     {
         if (ReducedPrecision.Any(x, weight, bias, y)) { ReducedPrecision.ViaFloat32(backend, [x, weight, bias], [y], (i, o) => backend.Conv2d(i[0]!, i[1]!, i[2], g, groups, o[0]!), overwritten: true); return; }
+        Conv2dInDType(backend, x, weight, bias, g, groups, y);
+    }
+
+    /// <summary>
+    /// <see cref="Conv2d(IBackend, Tensor, Tensor, Tensor?, ConvGeometry, int, Tensor)"/> in the tensors' own dtype, Float16
+    /// and BFloat16 included (no float32 copies): for a backend whose <see cref="IBackend.Im2Col"/> and
+    /// <see cref="IBackend.MatMul"/> take 16-bit storage (the GEMM accumulates in float32 and rounds y once; a bias
+    /// enters the GEMM's accumulation already in y's dtype). <paramref name="columnBudget"/>: column elements per chunk of
+    /// samples (a GPU takes larger chunks: fewer launches).
+    /// </summary>
+    public static void Conv2dInDType(IBackend backend, Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, int groups, Tensor y,
+        long columnBudget = 1L << 20)
+    {
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
         var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);
         if (bias is not null) Write(y.Reshape(n, o, l), bias.Reshape(1, o, 1).Expand(n, o, l));
-        long nc = Chunk(n, g.Channels * kk * l, groups);
+        long nc = Chunk(n, g.Channels * kk * l, groups, columnBudget);
         var buf = Tensor.Empty([nc, g.Channels * kk, l], x.DType, x.Device);
         for (long i = 0; i < n; i += nc)
         {
@@ -102,13 +116,24 @@ public static partial class CompositeKernels
     public static void Conv2dInputGrad(IBackend backend, Tensor grad, Tensor weight, ConvGeometry g, int groups, Tensor gradInput)
     {
         if (ReducedPrecision.Any(grad, weight, gradInput)) { ReducedPrecision.ViaFloat32(backend, [grad, weight], [gradInput], (i, o) => backend.Conv2dInputGrad(i[0]!, i[1]!, g, groups, o[0]!), overwritten: true); return; }
+        Conv2dInputGradInDType(backend, grad, weight, g, groups, gradInput);
+    }
+
+    /// <summary>
+    /// <see cref="Conv2dInputGrad(IBackend, Tensor, Tensor, ConvGeometry, int, Tensor)"/> in the tensors' own dtype, as
+    /// <see cref="Conv2dInDType"/>. For 16-bit tensors the GEMM's columns are rounded to the dtype before col2im sums the
+    /// (at most kH·kW) entries of each input element in float32 and rounds again. <paramref name="columnBudget"/> as there.
+    /// </summary>
+    public static void Conv2dInputGradInDType(IBackend backend, Tensor grad, Tensor weight, ConvGeometry g, int groups, Tensor gradInput,
+        long columnBudget = 1L << 20)
+    {
         using var _ = RecordingOff.Enter();
         long n = gradInput.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
         var wc = weight.Contiguous().Reshape(groups, o / groups, cg * kk);
         // A view where grad's strides allow (MatMul reads any strides): the gradient of a Sum is an expanded view, and
         // the weight gradient would copy the same 12.8 MB again for a 64×64×28×28 convolution.
         var go = grad.Reshape(n, groups, o / groups, l);
-        long nc = Chunk(n, g.Channels * kk * l, groups);
+        long nc = Chunk(n, g.Channels * kk * l, groups, columnBudget);
         var buf = Tensor.Empty([nc, g.Channels * kk, l], gradInput.DType, gradInput.Device);
         for (long i = 0; i < n; i += nc)
         {

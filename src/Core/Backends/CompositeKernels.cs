@@ -183,6 +183,19 @@ public static partial class CompositeKernels
         return result * (args.Scale != 1 ? grad * args.Scale : grad).Unsqueeze(1);
     }
 
+    /// <summary>See <see cref="IBackend.MixedBinary"/>: the 16-bit operand widened to a Float32 copy, then <see cref="IBackend.Binary"/>.</summary>
+    public static void MixedBinary(IBackend backend, BinaryOp op, Tensor a, Tensor b, Tensor result)
+    {
+        Tensor Wide(Tensor t)
+        {
+            if (t.DType == result.DType) return t;
+            var w = Tensor.Alloc(t.Shape.ToArray(), result.DType, t.Device);
+            backend.Copy(t, w);
+            return w;
+        }
+        backend.Binary(op, Wide(a), Wide(b), result);
+    }
+
     /// <summary>See <see cref="IBackend.ColumnSum"/>.</summary>
     public static void ColumnSum(IBackend backend, Tensor g, Tensor result)
     {

@@ -44,7 +44,8 @@ public partial interface IBackend
     /// <summary>
     /// Batch norm with batch statistics over every dim but 1 of contiguous x [N, C, *]: y = (x − μ_c)·rstd_c·w_c + b_c,
     /// rstd = 1/√(σ² + eps) with the biased variance σ²; writes mean, variance and rstd as Float64 [C] (for the running
-    /// statistics and the backward pass). weight/bias [C] may be null.
+    /// statistics and the backward pass). weight/bias [C] may be null; they are of x's dtype, or Float32 beside a
+    /// Float16/BFloat16 x and y (mixed: computed in float32, y rounded once).
     /// </summary>
     void BatchNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor variance, Tensor rstd) =>
         CompositeKernels.BatchNorm(this, x, weight, bias, eps, y, mean, variance, rstd);
@@ -52,6 +53,7 @@ public partial interface IBackend
     /// <summary>
     /// Gradients of <see cref="BatchNorm"/> (m = N·Π spatial): x̂ = (x − μ)·rstd, gradBias = Σ g, gradWeight = Σ g·x̂,
     /// gradX = w·rstd·(g − gradBias/m − x̂·gradWeight/m). grad and x contiguous; each output may be null (not needed).
+    /// gradX is of x's dtype, gradWeight/gradBias of the weight's (Float32 in the mixed case of <see cref="BatchNorm"/>).
     /// </summary>
     void BatchNormBackward(Tensor grad, Tensor x, Tensor? weight, Tensor mean, Tensor rstd,
         Tensor? gradX, Tensor? gradWeight, Tensor? gradBias) =>
@@ -162,6 +164,15 @@ public partial interface IBackend
     void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale, bool causal,
         Tensor gradQ, Tensor gradK, Tensor gradV) =>
         CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV);
+
+    // ---- mixed dtypes ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// result = op(a, b) for a Float32 result where one of a and b is Float16/BFloat16 and the other Float32 (PyTorch's type
+    /// promotion, read in place: autocast's residual adds); a and b are broadcast views of result's shape. The 16-bit
+    /// operand's values are exact in float32, so the result equals <see cref="IBackend.Binary"/> on a widened copy.
+    /// </summary>
+    void MixedBinary(BinaryOp op, Tensor a, Tensor b, Tensor result) => CompositeKernels.MixedBinary(this, op, a, b, result);
 
     // ---- small fused reductions -----------------------------------------------------------------------------
 

@@ -180,12 +180,14 @@ public static class FusedOps
 
     /// <summary>
     /// Batch norm with the batch's statistics over every dim but 1 of x [N, C, *]: y = (x − μ)/√(σ² + ε)·w + b with the biased
-    /// variance σ². Returns y and the per-channel Float64 mean and biased variance [C] (for running statistics).
+    /// variance σ². Returns y and the per-channel Float64 mean and biased variance [C] (for running statistics). weight and
+    /// bias are of x's dtype, or Float32 beside a Float16/BFloat16 x (PyTorch's mixed batch norm, autocast's: computed in
+    /// float32, y in x's dtype, the parameters' gradients in Float32).
     /// </summary>
-    /// <exception cref="ArgumentException">x has fewer than 2 dims, or weight/bias are not [C].</exception>
+    /// <exception cref="ArgumentException">x has fewer than 2 dims, or weight/bias are not [C] or of another dtype.</exception>
     public static (Tensor Output, Tensor Mean, Tensor Variance) BatchNorm(Tensor x, Tensor? weight, Tensor? bias, double eps)
     {
-        RequireFloatLike("BatchNorm", x, weight, bias);
+        if (!IsMixedNorm(x, weight, bias)) RequireFloatLike("BatchNorm", x, weight, bias);
         Require(x.Dim >= 2, "BatchNorm", $"expected at least 2 dims [N, C, *], got {x.Shape}.");
         long c = x.Shape[1];
         Require((weight is null || weight.Numel == c) && (bias is null || bias.Numel == c), "BatchNorm", $"weight and bias must have {c} elements, got {weight?.Shape} and {bias?.Shape}.");
@@ -201,6 +203,12 @@ public static class FusedOps
             inputs);
         return (y, mean, variance);
     }
+
+    // A Float16/BFloat16 x beside Float32 weight and/or bias on its device: the mixed batch norm.
+    private static bool IsMixedNorm(Tensor x, Tensor? weight, Tensor? bias) =>
+        x.DType.IsReducedPrecision() && (weight is not null || bias is not null)
+        && (weight is null || weight.DType == DType.Float32 && weight.Device == x.Device)
+        && (bias is null || bias.DType == DType.Float32 && bias.Device == x.Device);
 
     private static Tensor[] Inputs(Tensor x, Tensor? weight, Tensor? bias) =>
         weight is null ? (bias is null ? [x] : [x, bias]) : (bias is null ? [x, weight] : [x, weight, bias]);

@@ -51,6 +51,7 @@ public sealed partial class Tensor
     public static Tensor Apply(BinaryOp op, Tensor a, Tensor b)
     {
         ArgumentNullException.ThrowIfNull(a); ArgumentNullException.ThrowIfNull(b);
+        if (op is BinaryOp.Add or BinaryOp.Sub && IsMixedFloat32(a, b) && Autocast.IsEnabled(a.Device.Type)) return ApplyMixed(op, a, b);
         if (Autocast.Cast(AutocastPolicies.Of(op), a, b) is { } cast) return Apply(op, cast[0]!, cast[1]!);
         string name = op.ToString();
         CheckSameDevice(name, a, b);
@@ -69,6 +70,25 @@ public sealed partial class Tensor
         var result = Alloc(outShape, outType, a.Device);
         a.Backend.Binary(op, a.ExpandRaw(outShape), b.ExpandRaw(outShape), result);
         if (outType == DType.Bool || !a.IsFloatingPoint) return result;
+        return AutogradHook.Record(OpKind.Binary, result, new OpArgs { Binary = op }, a, b);
+    }
+
+    // One Float16/BFloat16 operand beside a Float32 one on the same device.
+    private static bool IsMixedFloat32(Tensor a, Tensor b) =>
+        a.Device == b.Device && (a.DType.IsReducedPrecision() && b.DType == DType.Float32 || a.DType == DType.Float32 && b.DType.IsReducedPrecision());
+
+    /// <summary>
+    /// Under autocast, a + b or a − b of a 16-bit and a Float32 tensor: the Float32 result of PyTorch's promotion in one
+    /// backend call that reads the 16-bit operand in place (<see cref="IBackend.MixedBinary"/>), not a recorded cast and
+    /// a Float32 op. The recorded node's gradient for the 16-bit input is converted to its dtype, as the cast's would be.
+    /// </summary>
+    private static Tensor ApplyMixed(BinaryOp op, Tensor a, Tensor b)
+    {
+        string name = op.ToString();
+        a.CheckNotDisposed(name); b.CheckNotDisposed(name);
+        var outShape = ShapeUtil.Broadcast(name, a.shape, b.shape);
+        var result = Alloc(outShape, DType.Float32, a.Device);
+        a.Backend.MixedBinary(op, a.ExpandRaw(outShape), b.ExpandRaw(outShape), result);
         return AutogradHook.Record(OpKind.Binary, result, new OpArgs { Binary = op }, a, b);
     }
 

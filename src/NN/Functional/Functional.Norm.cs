@@ -28,15 +28,21 @@ public static partial class Functional
     public static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,
         bool training = false, double momentum = 0.1, double eps = 1e-5)
     {
-        // Under autocast: statistics and affine in float32, the result in x's dtype (PyTorch's mixed batch norm).
-        if (Autocast.Cast(AutocastOp.BatchNorm, x, weight, bias) is { } cast)
+        bool batchStats = training || runningMean is null || runningVar is null;
+        // A 16-bit x with Float32 weight/bias and batch statistics: the fused mixed batch norm reads x as it is (float32
+        // statistics and affine, y in x's dtype), as PyTorch's native batch norm; under autocast too, with no casts.
+        bool mixed = batchStats && x.DType.IsReducedPrecision() && (weight is not null || bias is not null)
+            && (weight is null || weight.DType == DType.Float32 && weight.Device == x.Device)
+            && (bias is null || bias.DType == DType.Float32 && bias.Device == x.Device);
+        // Otherwise under autocast: statistics and affine in float32, the result in x's dtype (PyTorch's mixed batch norm).
+        if (!mixed && Autocast.Cast(AutocastOp.BatchNorm, x, weight, bias) is { } cast)
             return BatchNorm(cast[0]!, runningMean, runningVar, cast[1], cast[2], training, momentum, eps).To(x.DType);
         if (x.Dim < 2) throw new ArgumentException($"BatchNorm: expected at least 2 dims [N, C, *], got {x.Shape}.");
         long c = x.Shape[1];
         var bshape = Enumerable.Repeat(1L, x.Dim).ToArray(); bshape[1] = c;
         var dims = Enumerable.Range(0, x.Dim).Where(d => d != 1).ToArray();
         Tensor y;
-        if ((training || runningMean is null || runningVar is null) && x.IsFloatingPoint
+        if (mixed || batchStats && x.IsFloatingPoint
             && (weight is null || weight.DType == x.DType && weight.Device == x.Device) && (bias is null || bias.DType == x.DType && bias.Device == x.Device))
         {
             long count = x.Numel / c;

@@ -8,7 +8,7 @@ using ILGPU.Runtime.Cuda;
 namespace Ember.Backends.Tests.Ilgpu;
 
 /// <summary>
-/// The Float16/BFloat16 elementwise, column-sum and max-pool kernels compile for CUDA (PTX code generation only, as
+/// The Float16/BFloat16 elementwise, column-sum, max-pool, batch-norm, col2im and mixed-add kernels compile for CUDA (PTX code generation only, as
 /// <see cref="PtxCompileTests"/>): every float32 operator struct of the registry inside the 16-bit kernels, and the
 /// accurate float32 exp/tanh family the backend substitutes, without approximate instructions.
 /// </summary>
@@ -19,6 +19,14 @@ public class NarrowPtxCompileTests
         using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
             CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
         var compiled = backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), KernelSpecialization.Empty);
+        return ((PTXCompiledKernel)compiled).PTXAssembly;
+    }
+
+    private static string GroupedPtx(System.Reflection.MethodInfo method)
+    {
+        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        var compiled = backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty);
         return ((PTXCompiledKernel)compiled).PTXAssembly;
     }
 
@@ -63,6 +71,27 @@ public class NarrowPtxCompileTests
             Assert.That(Ptx(typeof(NarrowPoolKernels).GetMethod(nameof(NarrowPoolKernels.MaxPool))!.MakeGenericMethod(n)), Does.Contain(".entry"), $"MaxPool<{n.Name}>");
             foreach (var name in new[] { nameof(NarrowColumnSumKernels.Partial), nameof(NarrowColumnSumKernels.Finish), nameof(NarrowColumnSumKernels.Whole) })
                 Assert.That(Ptx(typeof(NarrowColumnSumKernels).GetMethod(name)!.MakeGenericMethod(n)), Does.Contain(".entry"), $"{name}<{n.Name}>");
+        }
+    }
+
+    [Test]
+    public void MixedBatchNormCol2ImAndMixedAddCompile()
+    {
+        foreach (var n in Narrow)
+        {
+            var storage = typeof(Narrowed<>).MakeGenericType(n);
+            Type[] args = [typeof(ushort), typeof(float), typeof(F32), storage];
+            foreach (var name in new[] { nameof(BatchNormKernels.Forward), nameof(BatchNormKernels.Backward) })
+                Assert.That(GroupedPtx(typeof(BatchNormKernels).GetMethod(name)!.MakeGenericMethod(args)), Does.Contain(".entry"), $"BatchNorm {name} over {n.Name}");
+            Assert.That(Ptx(typeof(ConvPoolKernels).GetMethod(nameof(ConvPoolKernels.Col2Im))!.MakeGenericMethod(args)), Does.Contain(".entry"), $"Col2Im over {n.Name}");
+            Assert.That(Ptx(typeof(ConvPoolKernels).GetMethod(nameof(ConvPoolKernels.Im2ColRows))!.MakeGenericMethod(typeof(ushort))), Does.Contain(".entry"), "Im2ColRows<ushort>");
+            foreach (var op in new[] { BinaryOp.Add, BinaryOp.Sub })
+            {
+                var found = new OperatorType();
+                Assert.That(Ember.Operators.BinaryOperators.TryVisitFloat(op, DType.Float32, ref found), Is.True);
+                Assert.That(Ptx(typeof(NarrowElementwiseKernels).GetMethod(nameof(NarrowElementwiseKernels.CombineMixed))!.MakeGenericMethod(n, found.Op!)),
+                    Does.Contain(".entry"), $"mixed {op} over {n.Name}");
+            }
         }
     }
 }

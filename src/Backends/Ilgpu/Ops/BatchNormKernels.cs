@@ -7,7 +7,10 @@ namespace Ember.Ilgpu.Ops;
 /// N·HW elements (three reads forward: the sum, the squared deviations, the output; two backward), so a training step
 /// runs 2 launches per batch-norm layer instead of the composite's ~30 (means, subtractions, products, copies).
 /// Statistics accumulate in float64 whatever the element type (a channel of a CNN batch holds 10⁴–10⁶ elements);
-/// elementwise results are computed in the element type from the rounded statistics, like the composite.
+/// elementwise results are computed in the element type from the rounded statistics, like the composite. x, y and
+/// their gradients are stored as the kernels' TS (<see cref="IElementStorage{TS, T}"/>): float32/float64 as
+/// they are, or Float16/BFloat16 widened to float32 with float32 weight, bias and their gradients (PyTorch's mixed batch
+/// norm: the values of the float32 kernel between two conversions, each output rounded once).
 /// </summary>
 internal static class BatchNormKernels
 {
@@ -22,21 +25,21 @@ internal static class BatchNormKernels
     /// Forward: grid = C groups. mean/variance (biased)/rstd = 1/√(σ² + eps) to Float64 [C]; y = (x − μ)·rstd·w + b.
     /// Views start at element 0 of their tensors (the host passes sub-views).
     /// </summary>
-    public static void Forward<T, R>(ArrayView<T> x, ArrayView<T> w, ArrayView<T> b, ArrayView<T> y, ArrayView<double> mean,
+    public static void Forward<TS, T, R, S>(ArrayView<TS> x, ArrayView<T> w, ArrayView<T> b, ArrayView<TS> y, ArrayView<double> mean,
         ArrayView<double> variance, ArrayView<double> rstd, long n, long hw, double eps, int hasW, int hasB)
-        where T : unmanaged where R : struct, IReal<T>
+        where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         var sh = SharedMemory.Allocate<double>(RowKernels.MaxGroup);
         int c = Grid.IdxX, t = Group.IdxX, g = Group.DimX;
         long m = n * hw, chw = Grid.DimX * hw, cb = c * hw;
         double s = 0;
-        for (long e = t; e < m; e += g) s += R.ToD(x[At(e, hw, chw, cb)]);
+        for (long e = t; e < m; e += g) s += R.ToD(S.Load(x[At(e, hw, chw, cb)]));
         double mu = RowKernels.GroupSum<double, F64>(sh, s) / m;
         // Two passes (mean, then squared deviations): the one-pass Σx² − m·μ² cancels badly for large means.
         double q = 0;
         for (long e = t; e < m; e += g)
         {
-            double d = R.ToD(x[At(e, hw, chw, cb)]) - mu;
+            double d = R.ToD(S.Load(x[At(e, hw, chw, cb)])) - mu;
             q += d * d;
         }
         double v = RowKernels.GroupSum<double, F64>(sh, q) / m;
@@ -46,7 +49,7 @@ internal static class BatchNormKernels
         for (long e = t; e < m; e += g)
         {
             long i = At(e, hw, chw, cb);
-            y[i] = R.Add(R.Mul(R.Mul(R.Sub(x[i], muT), rsT), wT), bT);
+            y[i] = S.Store(R.Add(R.Mul(R.Mul(R.Sub(S.Load(x[i]), muT), rsT), wT), bT));
         }
         if (t == 0)
         {
@@ -61,9 +64,9 @@ internal static class BatchNormKernels
     /// x̂·gradWeight/m), each written only when wanted (the views of unwanted outputs are placeholders). Flags: 1 weight
     /// given, 2 gradX wanted, 4 gradWeight wanted, 8 gradBias wanted.
     /// </summary>
-    public static void Backward<T, R>(ArrayView<T> grad, ArrayView<T> x, ArrayView<T> w, ArrayView<double> mean, ArrayView<double> rstd,
-        ArrayView<T> gx, ArrayView<T> gw, ArrayView<T> gb, long n, long hw, int flags)
-        where T : unmanaged where R : struct, IReal<T>
+    public static void Backward<TS, T, R, S>(ArrayView<TS> grad, ArrayView<TS> x, ArrayView<T> w, ArrayView<double> mean, ArrayView<double> rstd,
+        ArrayView<TS> gx, ArrayView<T> gw, ArrayView<T> gb, long n, long hw, int flags)
+        where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         var sh = SharedMemory.Allocate<double>(RowKernels.MaxGroup);
         int c = Grid.IdxX, t = Group.IdxX, g = Group.DimX;
@@ -73,9 +76,9 @@ internal static class BatchNormKernels
         for (long e = t; e < m; e += g)
         {
             long i = At(e, hw, chw, cb);
-            double gi = R.ToD(grad[i]);
+            double gi = R.ToD(S.Load(grad[i]));
             sg += gi;
-            sgx += gi * (R.ToD(x[i]) - mu) * rs;
+            sgx += gi * (R.ToD(S.Load(x[i])) - mu) * rs;
         }
         sg = RowKernels.GroupSum<double, F64>(sh, sg);
         sgx = RowKernels.GroupSum<double, F64>(sh, sgx);
@@ -90,8 +93,8 @@ internal static class BatchNormKernels
         for (long e = t; e < m; e += g)
         {
             long i = At(e, hw, chw, cb);
-            T xh = R.Mul(R.Sub(x[i], muT), rsT);
-            gx[i] = R.Mul(scale, R.Sub(R.Sub(grad[i], a), R.Mul(xh, k)));
+            T xh = R.Mul(R.Sub(S.Load(x[i]), muT), rsT);
+            gx[i] = S.Store(R.Mul(scale, R.Sub(R.Sub(S.Load(grad[i]), a), R.Mul(xh, k))));
         }
     }
 }

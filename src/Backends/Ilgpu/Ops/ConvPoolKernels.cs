@@ -25,8 +25,29 @@ internal static class ConvPoolKernels
         col[co + i] = h >= 0 && h < g.H && w >= 0 && w < g.W ? x[xo + (nc * g.H + h) * g.W + w] : default;
     }
 
-    /// <summary>Thread i computes x element i of [N, C, H, W] as the sum of every column entry that reads it.</summary>
-    public static void Col2Im<T, R>(Index1D i, ArrayView<T> col, ArrayView<T> x, Geo g, long co, long xo) where T : unmanaged where R : struct, IReal<T>
+    /// <summary>
+    /// Thread i writes element i of the window rows [C·kH·kW, N·OH·OW] (im2col with the samples inside each row, so that
+    /// the weight gradient of a chunk of samples is one GEMM over K = N·OH·OW); x at xo, columns at co.
+    /// </summary>
+    public static void Im2ColRows<T>(Index1D i, ArrayView<T> x, ArrayView<T> col, Geo g, long xo, long co) where T : unmanaged
+    {
+        int t = i;     // 32-bit index arithmetic: launches hold fewer than 2^31 elements
+        int q = t / g.OW, ow = t - q * g.OW; t = q;
+        q = t / g.OH; int oh = t - q * g.OH; t = q;
+        q = t / g.N; int s = t - q * g.N; t = q;
+        q = t / g.KW; int kw = t - q * g.KW; t = q;
+        q = t / g.KH; int kh = t - q * g.KH; t = q;
+        long c = t;
+        int h = oh * g.SH - g.PH + kh * g.DH, w = ow * g.SW - g.PW + kw * g.DW;
+        col[co + i] = h >= 0 && h < g.H && w >= 0 && w < g.W ? x[xo + ((s * (long)g.C + c) * g.H + h) * g.W + w] : default;
+    }
+
+    /// <summary>
+    /// Thread i computes x element i of [N, C, H, W] as the sum of every column entry that reads it (16-bit storage:
+    /// summed in float32, rounded once).
+    /// </summary>
+    public static void Col2Im<TS, T, R, S>(Index1D i, ArrayView<TS> col, ArrayView<TS> x, Geo g, long co, long xo)
+        where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         int t = i;
         int q = t / g.W, w = t - q * g.W; t = q;
@@ -46,10 +67,10 @@ internal static class ConvPoolKernels
                 if (ww < 0 || ww % g.SW != 0) continue;
                 int ow = ww / g.SW;
                 if (ow >= g.OW) continue;
-                sum = R.Add(sum, col[co + ((nc * g.KH + kh) * g.KW + kw) * l + (long)oh * g.OW + ow]);
+                sum = R.Add(sum, S.Load(col[co + ((nc * g.KH + kh) * g.KW + kw) * l + (long)oh * g.OW + ow]));
             }
         }
-        x[xo + i] = sum;
+        x[xo + i] = S.Store(sum);
     }
 
     /// <summary>Max pooling: thread i handles output i of [NC, OH, OW]; index = h·W + w of the first maximum (NaN wins).</summary>

@@ -20,4 +20,17 @@ internal static class NarrowElementwiseKernels
     public static void Combine<TN, TOp>(Index1D i, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<ushort> y, Shape8 sh, Str8 as_, Str8 bs, Str8 ys, TOp op)
         where TN : struct, INarrow where TOp : struct, IBinaryOperator<float> =>
         y[ys.At(sh, i)] = TN.FromF(op.Invoke(TN.ToF(a[as_.At(sh, i)]), TN.ToF(b[bs.At(sh, i)])));
+
+    /// <summary>
+    /// y = op(a, b) into float32 where one operand is 16-bit (<paramref name="narrow"/>) and the other float32
+    /// (<paramref name="wide"/>): a is the 16-bit one when <paramref name="narrowFirst"/> is 1. No rounding: the 16-bit
+    /// values are exact in float32 (PyTorch's promotion of a mixed add).
+    /// </summary>
+    public static void CombineMixed<TN, TOp>(Index1D i, ArrayView<ushort> narrow, ArrayView<float> wide, ArrayView<float> y, Shape8 sh, Str8 ns, Str8 ws, Str8 ys,
+        int narrowFirst, TOp op)
+        where TN : struct, INarrow where TOp : struct, IBinaryOperator<float>
+    {
+        float n = TN.ToF(narrow[ns.At(sh, i)]), w = wide[ws.At(sh, i)];
+        y[ys.At(sh, i)] = narrowFirst != 0 ? op.Invoke(n, w) : op.Invoke(w, n);
+    }
 }
