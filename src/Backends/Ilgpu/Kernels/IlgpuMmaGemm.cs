@@ -121,15 +121,10 @@ public static class IlgpuMmaGemm
             };
             var kernels = device.Kernels;
             bool native = IsSupported(device), ld = options.LdMatrix ?? native;   // the emulation (ilgpu-cpu) is cheaper with plain loads
+            // 64×64 warp tiles on CUDA (see MmaGemmOptions.WarpTile64), on small grids too: measured faster than the 8 warps
+            // of 64×32 also where the grid has fewer blocks than SMs (256×1024×1024: 28k against 24k GFLOP/s).
+            bool wide = options.WarpTile64 ?? (native || options.Staging != MmaStaging.Default);
             // The cp.async loop reads both operands K-major with 16-byte aligned rows only.
-            // 64×64 warp tiles on CUDA when the grid fills the multiprocessors (see MmaGemmOptions.WarpTile64): a grid of
-            // fewer blocks than SMs is latency-bound, and there the 8 warps of the 64×32 layout hide twice the latency.
-            // (Counted with the 16-word slab's split-K, which the staging chosen below may change a little.)
-            int split16 = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, MmaKernels.KW * T.PerWord(), options.SplitK) : 0;
-            long blocks = (long)((m + MmaKernels.BM - 1) / MmaKernels.BM) * ((n + MmaKernels.BN - 1) / MmaKernels.BN)
-                * (split16 > 0 ? (k + split16 - 1) / split16 : batch);
-            bool wide = options.WarpTile64
-                ?? (options.Staging != MmaStaging.Default || (native && blocks >= device.Accelerator.NumMultiprocessors));
             bool pipe = (options.Pipeline ?? (native || wide)) && !transA && vecA && transB && vecB;
             wide &= pipe;
             // Stages in dynamic shared memory: only where the device grants the size (else the 48 KB kernel).

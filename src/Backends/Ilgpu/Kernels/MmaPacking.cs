@@ -42,8 +42,8 @@ public readonly record struct MmaGemmOptions
     /// <see cref="MmaKernels.GemmWide{T, TX, TE}"/>: 8 <c>ldmatrix.x4</c> per 32 <c>mma</c>s, 128 accumulators a thread)
     /// instead of 8 warps of 64×32; fragments always through <c>ldmatrix</c>. True also turns <see cref="Pipeline"/> on
     /// unless that is false (the 64×64 tiles exist only in the pipelined loop, for K-major aligned operands). Null (the
-    /// default) chooses them on CUDA for a grid of at least as many blocks as the device has multiprocessors (smaller
-    /// grids keep the 64×32 warps, twice the warps per block to hide latency): H100, NN 4096 / 8192 in one run, f16 303k / 338k GFLOP/s against 267k / 293k for
+    /// default) chooses them on CUDA, on small grids too (sixth session, H100, f16 256×1024×1024 NN 28k against 24k
+    /// GFLOP/s, 2048×256×1024 55k against 47k): H100, NN 4096 / 8192 in one run, f16 303k / 338k GFLOP/s against 267k / 293k for
     /// the 64×32 warps, bf16 312k / 346k against 276k / 300k, TF32 129k / 135k against 126k / 131k (cuBLAS: 712k / 760k,
     /// 728k / 790k, 380k / 408k). Off CUDA (the emulation) the default is the older loop; false keeps the 64×32 warps.
     /// </summary>
