@@ -129,10 +129,7 @@ internal static partial class MmaKernels
         }
 
         int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
-        WriteRow<T, TX, TE>(c, cBase, p, r0, c0, acc.C00, acc.C01, acc.C02, acc.C03);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0, acc.C10, acc.C11, acc.C12, acc.C13);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0, acc.C20, acc.C21, acc.C22, acc.C23);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0, acc.C30, acc.C31, acc.C32, acc.C33);
+        WriteTile<T, TX, TE>(c, cBase, p, r0, c0, acc);
     }
 
     /// <summary>Word index, within one operand's stage tile, of word <paramref name="w"/> (0..15) of row <paramref name="r"/> (swizzled chunks).</summary>

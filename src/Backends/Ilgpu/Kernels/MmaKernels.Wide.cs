@@ -52,24 +52,8 @@ internal static partial class MmaKernels
         // This thread's chunks: word wq of rows t/4 + 32·i (i = 0..3) of both operands, rows past M/N clamped. Element
         // offsets (for the emulation) and global byte addresses (for cp.async), fixed for the whole loop.
         int row = t >> 2, wq = (t & 3) << 2;
-        var rows = new WideRows
-        {
-            A0 = o.A + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda,
-            A1 = o.A + (long)IntrinsicMath.Min(m0 + row + 32, p.M - 1) * p.Lda,
-            A2 = o.A + (long)IntrinsicMath.Min(m0 + row + 64, p.M - 1) * p.Lda,
-            A3 = o.A + (long)IntrinsicMath.Min(m0 + row + 96, p.M - 1) * p.Lda,
-            B0 = o.B + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb,
-            B1 = o.B + (long)IntrinsicMath.Min(n0 + row + 32, p.N - 1) * p.Ldb,
-            B2 = o.B + (long)IntrinsicMath.Min(n0 + row + 64, p.N - 1) * p.Ldb,
-            B3 = o.B + (long)IntrinsicMath.Min(n0 + row + 96, p.N - 1) * p.Ldb,
-        };
-        var at = new WideAddresses
-        {
-            A0 = p.AddressA + (ulong)(rows.A0 * elementBytes), A1 = p.AddressA + (ulong)(rows.A1 * elementBytes),
-            A2 = p.AddressA + (ulong)(rows.A2 * elementBytes), A3 = p.AddressA + (ulong)(rows.A3 * elementBytes),
-            B0 = p.AddressB + (ulong)(rows.B0 * elementBytes), B1 = p.AddressB + (ulong)(rows.B1 * elementBytes),
-            B2 = p.AddressB + (ulong)(rows.B2 * elementBytes), B3 = p.AddressB + (ulong)(rows.B3 * elementBytes),
-        };
+        var rows = WideRows.Of(o, p, m0, n0, row);
+        var at = WideAddresses.Of(p, rows, elementBytes);
         int sw = Swizzle(row, wq);   // rows + 32, 64, 96 have the same swizzle
 
         // The ldmatrix row addresses of this lane for K steps 0 and 1, as byte offsets into a stage (pinned: computed
@@ -114,14 +98,8 @@ internal static partial class MmaKernels
         int g = lane >> 2, q = lane & 3;
         int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
         long cBase = o.C;
-        WriteRow<T, TX, TE>(c, cBase, p, r0, c0, acc.L.C00, acc.L.C01, acc.L.C02, acc.L.C03);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0, acc.L.C10, acc.L.C11, acc.L.C12, acc.L.C13);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0, acc.L.C20, acc.L.C21, acc.L.C22, acc.L.C23);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0, acc.L.C30, acc.L.C31, acc.L.C32, acc.L.C33);
-        WriteRow<T, TX, TE>(c, cBase, p, r0, c0 + 32, acc.R.C00, acc.R.C01, acc.R.C02, acc.R.C03);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0 + 32, acc.R.C10, acc.R.C11, acc.R.C12, acc.R.C13);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0 + 32, acc.R.C20, acc.R.C21, acc.R.C22, acc.R.C23);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0 + 32, acc.R.C30, acc.R.C31, acc.R.C32, acc.R.C33);
+        WriteTile<T, TX, TE>(c, cBase, p, r0, c0, acc.L);
+        WriteTile<T, TX, TE>(c, cBase, p, r0, c0 + 32, acc.R);
     }
 
     /// <summary>
@@ -265,11 +243,35 @@ internal static partial class MmaKernels
     private struct WideRows
     {
         public long A0, A1, A2, A3, B0, B1, B2, B3;
+
+        /// <summary>Rows m0 + row + 32·i of A and n0 + row + 32·i of B (i = 0..3) from origin <paramref name="o"/>, clamped to M/N.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static WideRows Of(Origin o, GemmParams p, int m0, int n0, int row) => new()
+        {
+            A0 = o.A + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda,
+            A1 = o.A + (long)IntrinsicMath.Min(m0 + row + 32, p.M - 1) * p.Lda,
+            A2 = o.A + (long)IntrinsicMath.Min(m0 + row + 64, p.M - 1) * p.Lda,
+            A3 = o.A + (long)IntrinsicMath.Min(m0 + row + 96, p.M - 1) * p.Lda,
+            B0 = o.B + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb,
+            B1 = o.B + (long)IntrinsicMath.Min(n0 + row + 32, p.N - 1) * p.Ldb,
+            B2 = o.B + (long)IntrinsicMath.Min(n0 + row + 64, p.N - 1) * p.Ldb,
+            B3 = o.B + (long)IntrinsicMath.Min(n0 + row + 96, p.N - 1) * p.Ldb,
+        };
     }
 
     /// <summary>The global byte addresses of the rows of <see cref="WideRows"/> (CUDA: for <c>cp.async</c>).</summary>
     private struct WideAddresses
     {
         public ulong A0, A1, A2, A3, B0, B1, B2, B3;
+
+        /// <summary>The byte addresses of <paramref name="rows"/> (elements of <paramref name="elementBytes"/> bytes) in A and B.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static WideAddresses Of(GemmParams p, WideRows rows, int elementBytes) => new()
+        {
+            A0 = p.AddressA + (ulong)(rows.A0 * elementBytes), A1 = p.AddressA + (ulong)(rows.A1 * elementBytes),
+            A2 = p.AddressA + (ulong)(rows.A2 * elementBytes), A3 = p.AddressA + (ulong)(rows.A3 * elementBytes),
+            B0 = p.AddressB + (ulong)(rows.B0 * elementBytes), B1 = p.AddressB + (ulong)(rows.B1 * elementBytes),
+            B2 = p.AddressB + (ulong)(rows.B2 * elementBytes), B3 = p.AddressB + (ulong)(rows.B3 * elementBytes),
+        };
     }
 }

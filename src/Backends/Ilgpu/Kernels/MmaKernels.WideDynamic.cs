@@ -78,24 +78,8 @@ internal static partial class MmaKernels
         // This thread's first chunk: word wq of rows t/4 + 32·i (i = 0..3) of both operands (32-word rows: chunk t mod 8,
         // the second one is chunk (t mod 8) XOR 4, i.e. word wq XOR 16). Rows past M/N are clamped.
         int row = t >> 2, wq = (words == 16 ? t & 3 : t & 7) << 2;
-        var rows = new WideRows
-        {
-            A0 = o.A + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda,
-            A1 = o.A + (long)IntrinsicMath.Min(m0 + row + 32, p.M - 1) * p.Lda,
-            A2 = o.A + (long)IntrinsicMath.Min(m0 + row + 64, p.M - 1) * p.Lda,
-            A3 = o.A + (long)IntrinsicMath.Min(m0 + row + 96, p.M - 1) * p.Lda,
-            B0 = o.B + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb,
-            B1 = o.B + (long)IntrinsicMath.Min(n0 + row + 32, p.N - 1) * p.Ldb,
-            B2 = o.B + (long)IntrinsicMath.Min(n0 + row + 64, p.N - 1) * p.Ldb,
-            B3 = o.B + (long)IntrinsicMath.Min(n0 + row + 96, p.N - 1) * p.Ldb,
-        };
-        var at = new WideAddresses
-        {
-            A0 = p.AddressA + (ulong)(rows.A0 * elementBytes), A1 = p.AddressA + (ulong)(rows.A1 * elementBytes),
-            A2 = p.AddressA + (ulong)(rows.A2 * elementBytes), A3 = p.AddressA + (ulong)(rows.A3 * elementBytes),
-            B0 = p.AddressB + (ulong)(rows.B0 * elementBytes), B1 = p.AddressB + (ulong)(rows.B1 * elementBytes),
-            B2 = p.AddressB + (ulong)(rows.B2 * elementBytes), B3 = p.AddressB + (ulong)(rows.B3 * elementBytes),
-        };
+        var rows = WideRows.Of(o, p, m0, n0, row);
+        var at = WideAddresses.Of(p, rows, elementBytes);
         int sw = StageSwizzle<TS>(row, wq);   // rows + 32, 64, 96 have the same swizzle
 
         // This lane's ldmatrix row addresses for K steps 0 and 1 (byte offsets into a stage, pinned; see Pin). With
@@ -145,14 +129,8 @@ internal static partial class MmaKernels
         int g = lane >> 2, q = lane & 3;
         int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
         long cBase = o.C;
-        WriteRow<T, TX, TE>(c, cBase, p, r0, c0, acc.L.C00, acc.L.C01, acc.L.C02, acc.L.C03);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0, acc.L.C10, acc.L.C11, acc.L.C12, acc.L.C13);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0, acc.L.C20, acc.L.C21, acc.L.C22, acc.L.C23);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0, acc.L.C30, acc.L.C31, acc.L.C32, acc.L.C33);
-        WriteRow<T, TX, TE>(c, cBase, p, r0, c0 + 32, acc.R.C00, acc.R.C01, acc.R.C02, acc.R.C03);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0 + 32, acc.R.C10, acc.R.C11, acc.R.C12, acc.R.C13);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0 + 32, acc.R.C20, acc.R.C21, acc.R.C22, acc.R.C23);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0 + 32, acc.R.C30, acc.R.C31, acc.R.C32, acc.R.C33);
+        WriteTile<T, TX, TE>(c, cBase, p, r0, c0, acc.L);
+        WriteTile<T, TX, TE>(c, cBase, p, r0, c0 + 32, acc.R);
     }
 
     /// <summary>The 32-bit shared-window address of the kernel's dynamic shared memory (ILGPU's name for it; see <see cref="SharedBase{TX}"/>).</summary>

@@ -105,10 +105,7 @@ internal static partial class MmaKernels
         }
 
         int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
-        WriteRow<T, TX, TE>(c, cBase, p, r0, c0, acc.C00, acc.C01, acc.C02, acc.C03);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0, acc.C10, acc.C11, acc.C12, acc.C13);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0, acc.C20, acc.C21, acc.C22, acc.C23);
-        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0, acc.C30, acc.C31, acc.C32, acc.C33);
+        WriteTile<T, TX, TE>(c, cBase, p, r0, c0, acc);
     }
 
     /// <summary>Where grid z's product starts in A, B and C (element offsets) and how deep its K is.</summary>
@@ -267,6 +264,20 @@ internal static partial class MmaKernels
             d.W += T.Dot(aHi, b1);
         }
         return d;
+    }
+
+    /// <summary>
+    /// Writes a warp's 64×32 accumulator tile: this lane's rows <paramref name="r0"/> + 16·i (i = 0..3) from column
+    /// <paramref name="c0"/> (each row four n-tiles, see <see cref="WriteRow{T, TX, TE}"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteTile<T, TX, TE>(ArrayView<ushort> c, long cBase, GemmParams p, int r0, int c0, MmaAcc acc)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TE : struct, IMmaOutput
+    {
+        WriteRow<T, TX, TE>(c, cBase, p, r0, c0, acc.C00, acc.C01, acc.C02, acc.C03);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 16, c0, acc.C10, acc.C11, acc.C12, acc.C13);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 32, c0, acc.C20, acc.C21, acc.C22, acc.C23);
+        WriteRow<T, TX, TE>(c, cBase, p, r0 + 48, c0, acc.C30, acc.C31, acc.C32, acc.C33);
     }
 
     /// <summary>Writes the four n-tiles of one 16-row band: rows r and r+8, columns c + 8·ni and +1.</summary>
