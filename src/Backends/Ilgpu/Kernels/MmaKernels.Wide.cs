@@ -64,7 +64,7 @@ internal static partial class MmaKernels
         // Prologue: slabs 0 .. Stages-2, one commit group each (empty groups too, so group s is always slab s).
         for (int s = 0; s < Stages - 1; s++)
         {
-            if (s < slabs) IssueWide<T, TX>(sh, shBase, s * StageW + sw, a, b, rows, at, s * slabK + wq * e, depth);
+            if (s < slabs) IssueStage<T, TX, StaticStages>(sh, shBase, s * StageW + sw, a, b, rows, at, s * slabK, wq, depth);
             Commit<TX>();
         }
 
@@ -75,21 +75,21 @@ internal static partial class MmaKernels
             // As GemmPipelined: slab s has landed (this thread's copies) once all but Stages-2 groups are done, the barrier
             // publishes every thread's copies and proves the stage refilled next (slab s - 1's) is no longer read.
             WaitGroup<TX>();
-            if (e == 1) RoundWide<T, TX>(sh, shBase + (uint)((rd * StageW + sw) * 4));
+            if (e == 1) RoundStage<T, TX, StaticStages>(sh, shBase, rd * StageW + sw);
             Group.Barrier();
             int nx = s + Stages - 1;
-            if (nx < slabs) IssueWide<T, TX>(sh, shBase, wr * StageW + sw, a, b, rows, at, nx * slabK + wq * e, depth);
+            if (nx < slabs) IssueStage<T, TX, StaticStages>(sh, shBase, wr * StageW + sw, a, b, rows, at, nx * slabK, wq, depth);
             Commit<TX>();
             uint stage = shBase + (uint)(rd * StageW * 4);
             if (TX.Native())
             {
-                acc = WideStep<T, TX>(acc, sh, stage + aStep0, stage + bStep0, lane);
-                acc = WideStep<T, TX>(acc, sh, stage + aStep1, stage + bStep1, lane);
+                acc = StageStep<T, TX, StaticStages>(acc, sh, stage + aStep0, stage + bStep0, lane);
+                acc = StageStep<T, TX, StaticStages>(acc, sh, stage + aStep1, stage + bStep1, lane);
             }
             else
             {
-                acc = WideEmulate<T>(acc, sh, stage, wm, wn, 0, lane);
-                acc = WideEmulate<T>(acc, sh, stage, wm, wn, 8, lane);
+                acc = StageEmulate<T, StaticStages>(acc, sh, stage, wm, wn, 0, lane);
+                acc = StageEmulate<T, StaticStages>(acc, sh, stage, wm, wn, 8, lane);
             }
             rd = rd == Stages - 1 ? 0 : rd + 1;
             wr = wr == Stages - 1 ? 0 : wr + 1;
@@ -100,56 +100,6 @@ internal static partial class MmaKernels
         long cBase = o.C;
         WriteTile<T, TX, TE>(c, cBase, p, r0, c0, acc.L);
         WriteTile<T, TX, TE>(c, cBase, p, r0, c0 + 32, acc.R);
-    }
-
-    /// <summary>
-    /// One K step of a 64×64 warp tile on CUDA: A's 4 m-tiles from <paramref name="aAt"/> + 16·i rows, B's 8 n-tiles
-    /// (two per load) from <paramref name="bAt"/> + 16·i rows (shared byte addresses of this lane's ldmatrix rows); 32
-    /// <c>mma</c>s, n-tiles 0-3 into <see cref="WideAcc.L"/>, 4-7 into <see cref="WideAcc.R"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static WideAcc WideStep<T, TX>(WideAcc acc, ArrayView<uint> sh, uint aAt, uint bAt, int lane)
-        where T : struct, IMmaType where TX : struct, IMmaPath
-    {
-        UInt4 a0 = LdMatrixAt<TX>(sh, aAt, lane), a1 = LdMatrixAt<TX>(sh, aAt + Band, lane);
-        UInt4 a2 = LdMatrixAt<TX>(sh, aAt + 2 * Band, lane), a3 = LdMatrixAt<TX>(sh, aAt + 3 * Band, lane);
-        UInt4 b01 = LdMatrixAt<TX>(sh, bAt, lane), b23 = LdMatrixAt<TX>(sh, bAt + Band, lane);
-        UInt4 b45 = LdMatrixAt<TX>(sh, bAt + 2 * Band, lane), b67 = LdMatrixAt<TX>(sh, bAt + 3 * Band, lane);
-        acc.L = Tile<T, TX>(acc.L, a0, a1, a2, a3, b01, b23, lane);
-        acc.R = Tile<T, TX>(acc.R, a0, a1, a2, a3, b45, b67, lane);
-        return acc;
-    }
-
-    /// <summary>
-    /// Off CUDA: what <see cref="WideStep{T, TX}"/>'s 32 <c>mma</c>s leave in this lane, without warp shuffles (ilgpu-cpu's
-    /// shuffles are barriers, which made the tests slow): every word this lane's <c>mma</c>s would take from another
-    /// lane's fragment is read where that lane's <c>ldmatrix</c> would have read it, from the same address functions
-    /// (<see cref="StageAOffset"/>, <see cref="StageBOffset"/>). ldmatrix gives lane L word L mod 4 of row L / 4 of
-    /// matrix j, whose row address lane 8j + L / 4 passes; <c>mma</c> takes word w of A row g (g + 8) from lane
-    /// 4g + w mod 4's register a0 (a1), or a2 (a3) for w ≥ 4, and word w of B column c from lane 4c + w mod 4's b0 (b1).
-    /// </summary>
-    private static WideAcc WideEmulate<T>(WideAcc acc, ArrayView<uint> sh, uint stage, int wm, int wn, int kw, int lane)
-        where T : struct, IMmaType
-    {
-        int g = lane >> 2, q = lane & 3;
-        for (int w = 0; w < 8; w++)
-        {
-            int s = w & 3, hi = w >> 2;
-            // A rows g (matrix 2·hi) and g + 8 (2·hi + 1) of each m-tile; the row address comes from lane 8j + g.
-            uint lo = stage + StageAOffset(16 * hi + g, wm, kw), up = stage + StageAOffset(16 * hi + 8 + g, wm, kw);
-            WordPair r0 = Words(sh, lo, up, s), r1 = Words(sh, lo + Band, up + Band, s);
-            WordPair r2 = Words(sh, lo + 2 * Band, up + 2 * Band, s), r3 = Words(sh, lo + 3 * Band, up + 3 * Band, s);
-            // B columns 2q and 2q + 1 of the even (matrix hi) and odd (2 + hi) n-tile of each pair.
-            uint e0 = stage + StageBOffset(8 * hi + 2 * q, wn, kw), e1 = stage + StageBOffset(8 * hi + 2 * q + 1, wn, kw);
-            uint o0 = stage + StageBOffset(16 + 8 * hi + 2 * q, wn, kw), o1 = stage + StageBOffset(16 + 8 * hi + 2 * q + 1, wn, kw);
-            WordPair c0 = Words(sh, e0, e1, s), c1 = Words(sh, o0, o1, s);
-            WordPair c2 = Words(sh, e0 + Band, e1 + Band, s), c3 = Words(sh, o0 + Band, o1 + Band, s);
-            WordPair c4 = Words(sh, e0 + 2 * Band, e1 + 2 * Band, s), c5 = Words(sh, o0 + 2 * Band, o1 + 2 * Band, s);
-            WordPair c6 = Words(sh, e0 + 3 * Band, e1 + 3 * Band, s), c7 = Words(sh, o0 + 3 * Band, o1 + 3 * Band, s);
-            acc.L = EmulatedBand<T>(acc.L, r0, r1, r2, r3, c0, c1, c2, c3);
-            acc.R = EmulatedBand<T>(acc.R, r0, r1, r2, r3, c4, c5, c6, c7);
-        }
-        return acc;
     }
 
     /// <summary>Word <paramref name="s"/> of the two ldmatrix rows at byte offsets <paramref name="x"/>, <paramref name="y"/> (the emulation's base is 0).</summary>
@@ -178,59 +128,6 @@ internal static partial class MmaKernels
     private struct WordPair
     {
         public uint X, Y;
-    }
-
-    /// <summary>
-    /// Queues this thread's eight 16-byte chunks of a slab (K element <paramref name="k"/>) into the stage words
-    /// <paramref name="dst"/> (A, row t/4) + 32·i rows, and B's tile likewise.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void IssueWide<T, TX>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b,
-        WideRows rows, WideAddresses at, int k, int depth) where T : struct, IMmaType where TX : struct, IMmaPath
-    {
-        int e = T.PerWord();
-        // Bytes of the chunks inside K (16 but in the last slab); 0 still needs a valid address: the row's start.
-        int bytes = IntrinsicMath.Clamp((depth - k) * (4 / e), 0, 16);
-        int kk = bytes > 0 ? k : 0, rem = depth - k;
-        if (TX.Native())
-        {
-            ulong kb = (ulong)kk * (ulong)(4 / e);
-            uint d = shBase + (uint)(dst * 4);
-            const uint Quarter = 32 * RowBytes, BOff = BM * RowBytes;   // 32 rows; B's tile after A's 128 rows
-            AsyncCopy(d, at.A0 + kb, bytes);
-            AsyncCopy(d + Quarter, at.A1 + kb, bytes);
-            AsyncCopy(d + 2 * Quarter, at.A2 + kb, bytes);
-            AsyncCopy(d + 3 * Quarter, at.A3 + kb, bytes);
-            AsyncCopy(d + BOff, at.B0 + kb, bytes);
-            AsyncCopy(d + BOff + Quarter, at.B1 + kb, bytes);
-            AsyncCopy(d + BOff + 2 * Quarter, at.B2 + kb, bytes);
-            AsyncCopy(d + BOff + 3 * Quarter, at.B3 + kb, bytes);
-            return;
-        }
-        const int Q = 32 * KW, BW = BM * KW;
-        EmulatedChunk<T>(sh, dst, a, rows.A0 + kk, bytes, rem);
-        EmulatedChunk<T>(sh, dst + Q, a, rows.A1 + kk, bytes, rem);
-        EmulatedChunk<T>(sh, dst + 2 * Q, a, rows.A2 + kk, bytes, rem);
-        EmulatedChunk<T>(sh, dst + 3 * Q, a, rows.A3 + kk, bytes, rem);
-        EmulatedChunk<T>(sh, dst + BW, b, rows.B0 + kk, bytes, rem);
-        EmulatedChunk<T>(sh, dst + BW + Q, b, rows.B1 + kk, bytes, rem);
-        EmulatedChunk<T>(sh, dst + BW + 2 * Q, b, rows.B2 + kk, bytes, rem);
-        EmulatedChunk<T>(sh, dst + BW + 3 * Q, b, rows.B3 + kk, bytes, rem);
-    }
-
-    /// <summary>Rounds this thread's eight chunks of a stage (at shared byte address <paramref name="at"/>, as <see cref="IssueWide{T, TX}"/> placed them) in place to operand words (TF32; see <see cref="RoundChunk{T, TX}"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoundWide<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
-    {
-        const uint Q = 32 * RowBytes, BOff = BM * RowBytes;   // 32 rows; B's tile
-        RoundChunk<T, TX>(sh, at);
-        RoundChunk<T, TX>(sh, at + Q);
-        RoundChunk<T, TX>(sh, at + 2 * Q);
-        RoundChunk<T, TX>(sh, at + 3 * Q);
-        RoundChunk<T, TX>(sh, at + BOff);
-        RoundChunk<T, TX>(sh, at + BOff + Q);
-        RoundChunk<T, TX>(sh, at + BOff + 2 * Q);
-        RoundChunk<T, TX>(sh, at + BOff + 3 * Q);
     }
 
     /// <summary>A thread's accumulators of a 64×64 warp tile: n-tiles 0-3 (columns 0-31) and 4-7 (32-63), each as <see cref="MmaAcc"/>.</summary>

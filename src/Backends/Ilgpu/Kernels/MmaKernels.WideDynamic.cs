@@ -36,6 +36,13 @@ internal static partial class MmaKernels
         static abstract int RowWords();
     }
 
+    /// <summary>3 stages of 16-word slabs in static shared memory: 3 × 256 rows × 64 B = 48 KB (<see cref="GemmWide{T, TX, TE}"/>).</summary>
+    internal readonly struct StaticStages : IWideStages
+    {
+        public static int Stages() => MmaKernels.Stages;
+        public static int RowWords() => KW;
+    }
+
     /// <summary>4 stages of 16-word slabs: 4 × 256 rows × 64 B = 64 KB.</summary>
     internal readonly struct FourStages : IWideStages
     {
@@ -171,7 +178,12 @@ internal static partial class MmaKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint StageBand<TS>() where TS : struct, IWideStages => (uint)(16 * TS.RowWords() * 4);
 
-    /// <summary>One K step of a 64×64 warp tile on CUDA (as <see cref="WideStep{T, TX}"/>, rows of <typeparamref name="TS"/>).</summary>
+    /// <summary>
+    /// One K step of a 64×64 warp tile on CUDA (rows of <typeparamref name="TS"/>): A's 4 m-tiles from
+    /// <paramref name="aAt"/> + 16·i rows, B's 8 n-tiles (two per load) from <paramref name="bAt"/> + 16·i rows (shared
+    /// byte addresses of this lane's ldmatrix rows); 32 <c>mma</c>s, n-tiles 0-3 into <see cref="WideAcc.L"/>, 4-7 into
+    /// <see cref="WideAcc.R"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static WideAcc StageStep<T, TX, TS>(WideAcc acc, ArrayView<uint> sh, uint aAt, uint bAt, int lane)
         where T : struct, IMmaType where TX : struct, IMmaPath where TS : struct, IWideStages
@@ -186,7 +198,14 @@ internal static partial class MmaKernels
         return acc;
     }
 
-    /// <summary>Off CUDA: what <see cref="StageStep{T, TX, TS}"/> at K word <paramref name="kw"/> leaves in this lane (as <see cref="WideEmulate{T}"/>).</summary>
+    /// <summary>
+    /// Off CUDA: what <see cref="StageStep{T, TX, TS}"/>'s 32 <c>mma</c>s at K word <paramref name="kw"/> leave in this lane, without warp shuffles (ilgpu-cpu's
+    /// shuffles are barriers, which made the tests slow): every word this lane's <c>mma</c>s would take from another
+    /// lane's fragment is read where that lane's <c>ldmatrix</c> would have read it, from the same address functions
+    /// (<see cref="StageRowA{TS}"/>, <see cref="StageRowB{TS}"/>). ldmatrix gives lane L word L mod 4 of row L / 4 of
+    /// matrix j, whose row address lane 8j + L / 4 passes; <c>mma</c> takes word w of A row g (g + 8) from lane
+    /// 4g + w mod 4's register a0 (a1), or a2 (a3) for w ≥ 4, and word w of B column c from lane 4c + w mod 4's b0 (b1).
+    /// </summary>
     private static WideAcc StageEmulate<T, TS>(WideAcc acc, ArrayView<uint> sh, uint stage, int wm, int wn, int kw, int lane)
         where T : struct, IMmaType where TS : struct, IWideStages
     {
