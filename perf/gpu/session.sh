@@ -26,6 +26,8 @@
 #   checksamp autocast steps, then the checks without re-running amp                                     ~7 min
 #   final6   sixth session: GEMM stagings, small shapes, rows/steps, autocast, new CUDA tests, OpenCL NaN, CPU pool ~6 min
 #   suite6   the backend suite once on CUDA and once on OpenCL, in parallel (SUITE_S s)                  ~9 min
+#   suite7   seventh session: the backend suite 3× on CUDA with pinned staging off and 3× on, all at once, with the
+#            soak program beside them (SUITE_S, SOAK_S seconds)                                              ~10 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
 #            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
 set -u
@@ -220,6 +222,14 @@ fi
 if want suite6; then   # the backend suite once on CUDA (pinned staging default) and once on OpenCL, at once
   ( step suite6_cuda ${SUITE_S:-540} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests ) &
   ( step suite6_opencl ${SUITE_S:-540} env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
+  wait
+fi
+if want suite7; then   # six CUDA suite runs (pinned staging off ×3, on ×3) and the soak, at once
+  for i in 1 2 3; do
+    ( step suite7_cuda_pin0_$i ${SUITE_S:-570} env EMBER_TEST_TIMES=$L/times_pin0_$i.tsv EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
+    ( step suite7_cuda_pin1_$i ${SUITE_S:-570} env EMBER_TEST_TIMES=$L/times_pin1_$i.tsv EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
+  done
+  ( step soak7 ${SUITE_S:-570} $G Ember.Soak --device cuda --seconds ${SOAK_S:-540} --csv "$L/soak7.csv" ) &
   wait
 fi
 if want scaling; then
