@@ -57,6 +57,35 @@ public class MmaWideBlockTests
         MmaGemmTests.Check(Cpu, p, true, true, 13, 140, slab / 2 + 1, batch: 2, pad: 3, alpha: 0.5f, beta: -2f, options: options);
     }
 
+    // Grouped block order: 9 block rows (a full group of 8 and one of 1) by 2 block columns, the second partial.
+    [TestCase(MmaPrecision.Tf32)]
+    [TestCase(MmaPrecision.BFloat16)]
+    public void WideBlockGroupedOrder(MmaPrecision p) =>
+        MmaGemmTests.Check(Cpu, p, false, false, 8 * 128 + 69, 300, Slab(p) + 3, alpha: 0.5f, beta: -2f, options: Block with { GroupedBlocks = true });
+
+    [Test]
+    public void GroupedTileIsAPermutation()
+    {
+        foreach (var (nx, ny) in new[] { (1, 1), (32, 64), (3, 9), (5, 17), (7, 8), (2, 3) })
+        {
+            var seen = new HashSet<(int, int)>();
+            for (int y = 0; y < ny; y++)
+                for (int x = 0; x < nx; x++)
+                {
+                    int bx = x, by = y;
+                    MmaKernels.GroupedTile(8, nx, ny, ref bx, ref by);
+                    Assert.That(bx is >= 0 && bx < nx && by >= 0 && by < ny && seen.Add((bx, by)), Is.True, $"{nx}x{ny}: block ({x}, {y}) -> ({bx}, {by})");
+                }
+        }
+        // In launch order the first 8 blocks of a 32 x 64 grid are column 0 of rows 0-7, the next 8 column 1.
+        int cx = 0, cy = 1;
+        MmaKernels.GroupedTile(8, 32, 64, ref cx, ref cy);
+        Assert.That((cx, cy), Is.EqualTo((4, 0)), "block 32 in launch order");
+        cx = 9; cy = 0;
+        MmaKernels.GroupedTile(8, 32, 64, ref cx, ref cy);
+        Assert.That((cx, cy), Is.EqualTo((1, 1)));
+    }
+
     [Test]
     public void WideBlockSizes()
     {

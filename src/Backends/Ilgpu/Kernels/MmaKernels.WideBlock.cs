@@ -39,6 +39,9 @@ internal static partial class MmaKernels
 
         /// <summary>Rows between one thread's chunks of a stage (threads / 4: four threads copy one 16-word row).</summary>
         static abstract int CopyRows();
+
+        /// <summary>0: block (x, y) computes tile (x, y) of C; g &gt; 0: tiles in groups of g block rows (<see cref="GroupedTile"/>).</summary>
+        static abstract int GroupRows();
     }
 
     /// <summary>128×128: 4 warps (2 × 2), 128 threads (<see cref="GemmWide{T, TX, TE}"/>, <see cref="GemmWideDynamic{T, TX, TE, TS, TB}"/>).</summary>
@@ -47,6 +50,7 @@ internal static partial class MmaKernels
         public static int Cols() => BN;
         public static int Threads() => WideThreads;
         public static int CopyRows() => WideThreads / 4;
+        public static int GroupRows() => 0;
     }
 
     /// <summary>128×256: 8 warps (2 × 4), 256 threads (<see cref="GemmWideDynamic{T, TX, TE, TS, TB}"/>).</summary>
@@ -55,6 +59,16 @@ internal static partial class MmaKernels
         public static int Cols() => 2 * BN;
         public static int Threads() => WideBlockThreads;
         public static int CopyRows() => WideBlockThreads / 4;
+        public static int GroupRows() => 0;
+    }
+
+    /// <summary><see cref="Block128x256"/> with C's tiles visited in groups of 8 block rows (<see cref="MmaGemmOptions.GroupedBlocks"/>).</summary>
+    internal readonly struct Block128x256Grouped : IWideBlock
+    {
+        public static int Cols() => 2 * BN;
+        public static int Threads() => WideBlockThreads;
+        public static int CopyRows() => WideBlockThreads / 4;
+        public static int GroupRows() => 8;
     }
 
     /// <summary>3 stages of 16-word slabs in dynamic shared memory (for the 128×256 block: 3 × 384 rows × 64 B = 72 KB).</summary>
@@ -62,6 +76,23 @@ internal static partial class MmaKernels
     {
         public static int Stages() => 3;
         public static int RowWords() => 16;
+    }
+
+    /// <summary>
+    /// Maps block (<paramref name="bx"/>, <paramref name="by"/>) of a grid of <paramref name="nx"/> × <paramref name="ny"/>
+    /// blocks to the tile of C it computes when tiles are visited in groups of <paramref name="rows"/> block rows: the blocks in launch order (x fastest) walk a group
+    /// column by column, rows + 1 down each column, then the next group (the last one has the rows left). Blocks that
+    /// run at the same time then share fewer, more reused tiles: one wave of 132 blocks of 128×256 over C = 8192×8192
+    /// reads 8 row tiles of A and 17 column tiles of B instead of 5 and all 32 (B's 128 MB exceed the 50 MB L2).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void GroupedTile(int rows, int nx, int ny, ref int bx, ref int by)
+    {
+        int id = by * nx + bx, perGroup = rows * nx;
+        int group = id / perGroup, first = group * rows;
+        int height = IntrinsicMath.Min(ny - first, rows), within = id - group * perGroup;
+        by = first + within % height;
+        bx = within / height;
     }
 
     /// <summary>A rows each thread of <typeparamref name="TB"/> copies per 16-word chunk column: 4 (128×128) or 2 (128×256); B rows are 4 in both.</summary>

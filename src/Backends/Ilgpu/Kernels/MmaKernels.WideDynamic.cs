@@ -75,7 +75,9 @@ internal static partial class MmaKernels
         int lane = t & 31, warp = t >> 5;
         // Warps row-major over the block: 2 × 2 (128×128) or 2 × 4 (128×256) tiles of 64×64.
         int wm = TB.Cols() == 256 ? (warp >> 2) * 64 : (warp >> 1) * 64, wn = TB.Cols() == 256 ? (warp & 3) * 64 : (warp & 1) * 64;
-        int m0 = Grid.IdxY * BM, n0 = Grid.IdxX * TB.Cols();
+        int bx = Grid.IdxX, by = Grid.IdxY;
+        if (TB.GroupRows() > 0) GroupedTile(TB.GroupRows(), Grid.DimX, Grid.DimY, ref bx, ref by);
+        int m0 = by * BM, n0 = bx * TB.Cols();
         var o = SlabOrigin<KMajorVecLayout, KMajorVecLayout, TE>(p);
         int depth = o.Depth;
         int e = T.PerWord(), elementBytes = 4 / e;

@@ -58,6 +58,14 @@ public readonly record struct MmaGemmOptions
     /// opt-in shared-memory limit per block is too small the 48 KB kernel runs instead.
     /// </summary>
     public MmaStaging Staging { get; init; }
+
+    /// <summary>
+    /// With a <see cref="MmaStaging.WideBlock"/> staging: true visits C's 128×256 tiles in groups of 8 block rows,
+    /// column by column within a group, instead of row by row, so that the blocks running at once share more of A's and
+    /// B's tiles in L2 (for large products, e.g. 8192³: a wave of 132 blocks reads 25 operand tiles instead of 37).
+    /// Ignored by the other kernels. Experimental, not measured yet.
+    /// </summary>
+    public bool GroupedBlocks { get; init; }
 }
 
 /// <summary>How <see cref="IlgpuMmaGemm"/>'s 64×64-warp-tile kernel stages its K slabs in shared memory (<see cref="MmaGemmOptions.Staging"/>).</summary>
