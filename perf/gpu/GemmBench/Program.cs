@@ -19,6 +19,10 @@
 // default on CUDA since the fifth session, so "-pipe" now names the 64x32-warp cp.async loop explicitly. "-s4" and
 // "-k32" run the 64x64 kernel with its stages in dynamic shared memory above 48 KB (MmaGemmOptions.Staging): 4 stages
 // of 16 words (64 KB; f16-s4, bf16-s4, tf32-s4) or 3 stages of 32 words (96 KB; f16-k32, bf16-k32, tf32-k32).
+// "-b256" runs the 128x256 block of 8 warps of 64x64 (MmaStaging.WideBlock: 256 threads, one block per SM) with 4
+// stages of 16 words (96 KB; f16-b256, bf16-b256, tf32-b256); "-b256s3" with 3 stages of 16 words (72 KB),
+// "-b256k32" with 3 stages of 32 words (144 KB); "-b256g" is "-b256" with C's tiles visited in groups of 8 block rows
+// (MmaGemmOptions.GroupedBlocks: L2 reuse at 8192).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -67,7 +71,7 @@ for (int i = 0; i < args.Length; i++)
 }
 foreach (var v in variants)
 {
-    string kind = v.Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "");   // the suffixes apply to tensor-core variants only
+    string kind = v.Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
     if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
 
@@ -78,7 +82,7 @@ Console.WriteLine($"using {device.Device}: {device.Accelerator.Name}, {device.Ac
 if (device.Accelerator is CudaAccelerator cuda)
 {
     Console.WriteLine($"cuda: arch {cuda.Architecture}, ISA {cuda.InstructionSet}, driver {cuda.DriverVersion}");
-    // Variants -s4 / -k32 need 64 / 96 KB of dynamic shared memory per block; below that they run the 48 KB kernel.
+    // Variants -s4 / -k32 / -b256 / -b256k32 need 64 / 96 / 96 / 144 KB of dynamic shared memory per block; below that they run the 48 KB kernel.
     Console.WriteLine($"shared memory per block with opt-in: {DynamicSharedMemory.MaxBytesPerBlock(cuda)} bytes");
 }
 Console.WriteLine($"tensor-core mma natively: {IlgpuMmaGemm.IsSupported(device)}; options: {mma}");
@@ -115,7 +119,11 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
     if (variant.EndsWith("-pipe", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = false }; variant = variant[..^5]; }
     if (variant.EndsWith("-w64", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true }; variant = variant[..^4]; }
     if (variant.EndsWith("-s4", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true, Staging = MmaStaging.FourStages }; variant = variant[..^3]; }
+    if (variant.EndsWith("-b256k32", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true, Staging = MmaStaging.WideBlockDeepSlabs }; variant = variant[..^8]; }
     if (variant.EndsWith("-k32", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true, Staging = MmaStaging.DeepSlabs }; variant = variant[..^4]; }
+    if (variant.EndsWith("-b256s3", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true, Staging = MmaStaging.WideBlockThreeStages }; variant = variant[..^7]; }
+    if (variant.EndsWith("-b256g", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true, Staging = MmaStaging.WideBlock, GroupedBlocks = true }; variant = variant[..^6]; }
+    if (variant.EndsWith("-b256", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true, Staging = MmaStaging.WideBlock }; variant = variant[..^5]; }
     var alloc = device.Allocator;
     bool half = variant is "f16" or "bf16";
     int es = half ? 2 : 4;
@@ -281,23 +289,35 @@ static void DumpPtx(string dir)
     Mma("mma_tf32_nt_w64", MmaKernels.GemmWide<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_f16_nt_w64_splitk", MmaKernels.GemmWide<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput>, MmaKernels.WideThreads);
     // Stages in dynamic shared memory (what CUDA loads also has its dynamic array aligned to 128 bytes).
-    void Dynamic(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel)
+    void Dynamic(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel, int threads = MmaKernels.WideThreads, int blocks = 2)
     {
         var compiled = (PTXCompiledKernel)backend.Compile(
             EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
         File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
-        string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(compiled.PTXAssembly, MmaKernels.WideThreads, 2));
+        string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(compiled.PTXAssembly, threads, blocks));
         File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
         Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars ({name}.tuned.ptx: {tuned.Length})");
     }
-    Dynamic("mma_f16_nt_w64_s4", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages>);
-    Dynamic("mma_bf16_nt_w64_s4", MmaKernels.GemmWideDynamic<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages>);
-    Dynamic("mma_tf32_nt_w64_s4", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages>);
-    Dynamic("mma_f16_nt_w64_s4_splitk", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput, MmaKernels.FourStages>);
-    Dynamic("mma_f16_nt_w64_k32", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs>);
-    Dynamic("mma_bf16_nt_w64_k32", MmaKernels.GemmWideDynamic<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs>);
-    Dynamic("mma_tf32_nt_w64_k32", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs>);
-    Dynamic("mma_f16_nt_w64_k32_splitk", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput, MmaKernels.DeepSlabs>);
+    Dynamic("mma_f16_nt_w64_s4", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x128>);
+    Dynamic("mma_bf16_nt_w64_s4", MmaKernels.GemmWideDynamic<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x128>);
+    Dynamic("mma_tf32_nt_w64_s4", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x128>);
+    Dynamic("mma_f16_nt_w64_s4_splitk", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput, MmaKernels.FourStages, MmaKernels.Block128x128>);
+    Dynamic("mma_f16_nt_w64_k32", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x128>);
+    Dynamic("mma_bf16_nt_w64_k32", MmaKernels.GemmWideDynamic<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x128>);
+    Dynamic("mma_tf32_nt_w64_k32", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x128>);
+    Dynamic("mma_f16_nt_w64_k32_splitk", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x128>);
+    // The 128x256 block of 8 warps: launch bounds 256 threads x 1 block per SM.
+    void Block(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel) => Dynamic(name, kernel, MmaKernels.WideBlockThreads, 1);
+    Block("mma_f16_nt_b256", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x256>);
+    Block("mma_bf16_nt_b256", MmaKernels.GemmWideDynamic<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x256>);
+    Block("mma_tf32_nt_b256", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x256>);
+    Block("mma_f16_nt_b256_splitk", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput, MmaKernels.FourStages, MmaKernels.Block128x256>);
+    Block("mma_f16_nt_b256s3", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.ThreeStages, MmaKernels.Block128x256>);
+    Block("mma_tf32_nt_b256s3", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.ThreeStages, MmaKernels.Block128x256>);
+    Block("mma_f16_nt_b256k32", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
+    Block("mma_bf16_nt_b256k32", MmaKernels.GemmWideDynamic<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
+    Block("mma_f16_nt_b256g", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x256Grouped>);
+    Block("mma_tf32_nt_b256k32", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
     Mma("mma_tf32_nt_pipeline_ldmatrix", MmaKernels.GemmPipelined<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);
     void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged

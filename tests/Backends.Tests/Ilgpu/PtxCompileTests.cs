@@ -434,7 +434,7 @@ public class PtxCompileTests
         foreach (var output in new[] { typeof(MmaKernels.DirectOutput), typeof(MmaKernels.SplitOutput) })
             foreach (var (stages, deep, wait) in new[] { (typeof(MmaKernels.FourStages), 1, 2), (typeof(MmaKernels.DeepSlabs), 2, 1) })
             {
-                string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.GemmWideDynamic), mma, typeof(MmaKernels.NativeLdMatrixPath), output, stages);
+                string ptx = Ptx(typeof(MmaKernels), nameof(MmaKernels.GemmWideDynamic), mma, typeof(MmaKernels.NativeLdMatrixPath), output, stages, typeof(MmaKernels.Block128x128));
                 Assert.That(ptx, Does.Contain(".extern .shared .align").And.Contain(".b8 __dyn_shared_alloca[];"), "the dynamic array");
                 Assert.That(ptx, Does.Not.Contain("__shared_alloca0"), "no static allocation");
                 Assert.That(System.Text.RegularExpressions.Regex.IsMatch(ptx, @"mov\.u32\s+%r\d+, __dyn_shared_alloca;"), Is.True, "the 32-bit shared base");

@@ -130,7 +130,7 @@ public static class IlgpuMmaGemm
             // Stages in dynamic shared memory: only where the device grants the size (else the 48 KB kernel).
             var staging = wide ? options.Staging : MmaStaging.Default;
             if (staging != MmaStaging.Default && !DynamicSharedMemory.Fits(device.Accelerator, StagingBytes(staging))) staging = MmaStaging.Default;
-            int slabK = (staging == MmaStaging.DeepSlabs ? 2 * MmaKernels.KW : MmaKernels.KW) * T.PerWord();
+            int slabK = (staging is MmaStaging.DeepSlabs or MmaStaging.WideBlockDeepSlabs ? 2 * MmaKernels.KW : MmaKernels.KW) * T.PerWord();
             int chunk = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, slabK, options.SplitK) : 0;
             if (pipe && native)
             {
@@ -150,11 +150,11 @@ public static class IlgpuMmaGemm
                 sp.KChunk = chunk;
                 sp.Ldc = n;
                 sp.StrideC = mn;
-                var split = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging)
+                var split = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging, options.GroupedBlocks)
                     : wide ? Wide<T, MmaKernels.SplitOutput>(kernels, native)
                     : pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native, ld)
                     : Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
-                split(Config(m, n, splits, wide), sp, a, b, w.Cast<ushort>());
+                split(Config(m, n, splits, wide, staging), sp, a, b, w.Cast<ushort>());
                 var rp = p;
                 rp.K = splits;
                 var sum = native
@@ -163,11 +163,11 @@ public static class IlgpuMmaGemm
                 sum(checked((int)mn), rp, w, c);
                 return;
             }
-            var launch = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging)
+            var launch = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging, options.GroupedBlocks)
                 : wide ? Wide<T, MmaKernels.DirectOutput>(kernels, native)
                 : pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native, ld)
                 : Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
-            launch(Config(m, n, batch, wide), p, a, b, c);
+            launch(Config(m, n, batch, wide, staging), p, a, b, c);
         }
         finally
         {
@@ -177,9 +177,18 @@ public static class IlgpuMmaGemm
         }
     }
 
-    private static KernelConfig Config(int m, int n, int z, bool wide) => new(
-        new Index3D((n + MmaKernels.BN - 1) / MmaKernels.BN, (m + MmaKernels.BM - 1) / MmaKernels.BM, z),
-        new Index3D(wide ? MmaKernels.WideThreads : MmaKernels.Threads, 1, 1));
+    /// <summary>The grid and group of the chosen kernel: blocks of 128 rows by 256 columns (<see cref="IsWideBlock"/>, 256 threads) or 128 (128 threads for 64×64 warps, else 256).</summary>
+    private static KernelConfig Config(int m, int n, int z, bool wide, MmaStaging staging)
+    {
+        bool block = IsWideBlock(staging);
+        int cols = block ? 2 * MmaKernels.BN : MmaKernels.BN;
+        int threads = block ? MmaKernels.WideBlockThreads : wide ? MmaKernels.WideThreads : MmaKernels.Threads;
+        return new(new Index3D((n + cols - 1) / cols, (m + MmaKernels.BM - 1) / MmaKernels.BM, z), new Index3D(threads, 1, 1));
+    }
+
+    /// <summary>True for the stagings of the 128×256 block of 8 warps (<see cref="MmaKernels.GemmWideDynamic{T, TX, TE, TS, TB}"/>).</summary>
+    internal static bool IsWideBlock(MmaStaging staging) =>
+        staging is MmaStaging.WideBlock or MmaStaging.WideBlockThreeStages or MmaStaging.WideBlockDeepSlabs;
 
     /// <summary>
     /// Loads a GEMM kernel; on CUDA with its PTX rewritten (<see cref="KernelCache.GroupedTuned{T1, T2, T3, T4}"/>): the
@@ -202,31 +211,51 @@ public static class IlgpuMmaGemm
     /// <summary>Dynamic shared memory of the 64×64-warp-tile kernel with <paramref name="staging"/>, in bytes.</summary>
     internal static int StagingBytes(MmaStaging staging) => staging switch
     {
-        MmaStaging.FourStages => MmaKernels.DynamicStageBytes<MmaKernels.FourStages>(),
-        MmaStaging.DeepSlabs => MmaKernels.DynamicStageBytes<MmaKernels.DeepSlabs>(),
+        MmaStaging.FourStages => MmaKernels.DynamicStageBytes<MmaKernels.FourStages, MmaKernels.Block128x128>(),
+        MmaStaging.DeepSlabs => MmaKernels.DynamicStageBytes<MmaKernels.DeepSlabs, MmaKernels.Block128x128>(),
+        MmaStaging.WideBlock => MmaKernels.DynamicStageBytes<MmaKernels.FourStages, MmaKernels.Block128x256>(),
+        MmaStaging.WideBlockThreeStages => MmaKernels.DynamicStageBytes<MmaKernels.ThreeStages, MmaKernels.Block128x256>(),
+        MmaStaging.WideBlockDeepSlabs => MmaKernels.DynamicStageBytes<MmaKernels.DeepSlabs, MmaKernels.Block128x256>(),
         _ => MmaKernels.Stages * (MmaKernels.BM + MmaKernels.BN) * MmaKernels.KW * 4,
     };
 
     /// <summary>
-    /// The 64×64-warp-tile kernel with its stages in dynamic shared memory (<see cref="MmaStaging.FourStages"/> or
-    /// <see cref="MmaStaging.DeepSlabs"/>), loaded through <see cref="DynamicSharedMemory.Grouped{T1, T2, T3, T4}"/>: PTX
-    /// rewritten as <see cref="Wide{T, TE}"/>'s (launch bounds 128 × 2), the size opted in on CUDA.
+    /// The 64×64-warp-tile kernel with its stages in dynamic shared memory (any <see cref="MmaStaging"/> but the
+    /// default), loaded through <see cref="DynamicSharedMemory.Grouped{T1, T2, T3, T4}"/>: PTX rewritten as
+    /// <see cref="Wide{T, TE}"/>'s, the size opted in on CUDA. Launch bounds: 128 × 2 for the 128×128 block, 256 × 1 for
+    /// the 128×256 one (at most 255 registers a thread either way), whose tiles are visited in groups of block rows
+    /// when <paramref name="grouped"/> (<see cref="MmaGemmOptions.GroupedBlocks"/>).
     /// </summary>
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> WideDynamic<T, TE>(
-        KernelCache kernels, bool native, MmaStaging staging) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
+        KernelCache kernels, bool native, MmaStaging staging, bool grouped) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
     {
         int words = StagingBytes(staging) / 4;
-        return (native, staging) switch
+        return (native, grouped) switch
         {
-            (true, MmaStaging.FourStages) => Dynamic(MmaKernels.GemmWideDynamic<T, MmaKernels.NativeLdMatrixPath, TE, MmaKernels.FourStages>),
-            (true, _) => Dynamic(MmaKernels.GemmWideDynamic<T, MmaKernels.NativeLdMatrixPath, TE, MmaKernels.DeepSlabs>),
-            (false, MmaStaging.FourStages) => Dynamic(MmaKernels.GemmWideDynamic<T, MmaKernels.EmulatedLdMatrixPath, TE, MmaKernels.FourStages>),
-            (false, _) => Dynamic(MmaKernels.GemmWideDynamic<T, MmaKernels.EmulatedLdMatrixPath, TE, MmaKernels.DeepSlabs>),
+            (true, false) => Of<MmaKernels.NativeLdMatrixPath, MmaKernels.Block128x256>(),
+            (true, true) => Of<MmaKernels.NativeLdMatrixPath, MmaKernels.Block128x256Grouped>(),
+            (false, false) => Of<MmaKernels.EmulatedLdMatrixPath, MmaKernels.Block128x256>(),
+            (false, true) => Of<MmaKernels.EmulatedLdMatrixPath, MmaKernels.Block128x256Grouped>(),
         };
 
-        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Dynamic(
+        // TB: the 128×256 block's kind (the 128×128 stagings ignore it).
+        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Of<TX, TB>()
+            where TX : struct, MmaKernels.IMmaPath where TB : struct, MmaKernels.IWideBlock => staging switch
+        {
+            MmaStaging.FourStages => Square(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.FourStages, MmaKernels.Block128x128>),
+            MmaStaging.DeepSlabs => Square(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.DeepSlabs, MmaKernels.Block128x128>),
+            MmaStaging.WideBlockThreeStages => Block(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.ThreeStages, TB>),
+            MmaStaging.WideBlockDeepSlabs => Block(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.DeepSlabs, TB>),
+            _ => Block(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.FourStages, TB>),
+        };
+
+        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Square(
             Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel) =>
             DynamicSharedMemory.Grouped(kernels, kernel, words, MmaKernels.WideThreads, 2);
+
+        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Block(
+            Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel) =>
+            DynamicSharedMemory.Grouped(kernels, kernel, words, MmaKernels.WideBlockThreads, 1);
     }
 
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Pipelined<T, TE>(

@@ -52,8 +52,8 @@ internal static partial class MmaKernels
         // This thread's chunks: word wq of rows t/4 + 32·i (i = 0..3) of both operands, rows past M/N clamped. Element
         // offsets (for the emulation) and global byte addresses (for cp.async), fixed for the whole loop.
         int row = t >> 2, wq = (t & 3) << 2;
-        var rows = WideRows.Of(o, p, m0, n0, row);
-        var at = WideAddresses.Of(p, rows, elementBytes);
+        var rows = WideRows.Of<Block128x128>(o, p, m0, n0, row);
+        var at = WideAddresses.Of<Block128x128>(p, rows, elementBytes);
         int sw = Swizzle(row, wq);   // rows + 32, 64, 96 have the same swizzle
 
         // The ldmatrix row addresses of this lane for K steps 0 and 1, as byte offsets into a stage (pinned: computed
@@ -64,7 +64,7 @@ internal static partial class MmaKernels
         // Prologue: slabs 0 .. Stages-2, one commit group each (empty groups too, so group s is always slab s).
         for (int s = 0; s < Stages - 1; s++)
         {
-            if (s < slabs) IssueStage<T, TX, StaticStages>(sh, shBase, s * StageW + sw, a, b, rows, at, s * slabK, wq, depth);
+            if (s < slabs) IssueStage<T, TX, StaticStages, Block128x128>(sh, shBase, s * StageW + sw, a, b, rows, at, s * slabK, wq, depth);
             Commit<TX>();
         }
 
@@ -75,10 +75,10 @@ internal static partial class MmaKernels
             // As GemmPipelined: slab s has landed (this thread's copies) once all but Stages-2 groups are done, the barrier
             // publishes every thread's copies and proves the stage refilled next (slab s - 1's) is no longer read.
             WaitGroup<TX>();
-            if (e == 1) RoundStage<T, TX, StaticStages>(sh, shBase, rd * StageW + sw);
+            if (e == 1) RoundStage<T, TX, StaticStages, Block128x128>(sh, shBase, rd * StageW + sw);
             Group.Barrier();
             int nx = s + Stages - 1;
-            if (nx < slabs) IssueStage<T, TX, StaticStages>(sh, shBase, wr * StageW + sw, a, b, rows, at, nx * slabK, wq, depth);
+            if (nx < slabs) IssueStage<T, TX, StaticStages, Block128x128>(sh, shBase, wr * StageW + sw, a, b, rows, at, nx * slabK, wq, depth);
             Commit<TX>();
             uint stage = shBase + (uint)(rd * StageW * 4);
             if (TX.Native())
@@ -136,24 +136,33 @@ internal static partial class MmaKernels
         public MmaAcc L, R;
     }
 
-    /// <summary>Element offsets of the starts of this thread's A rows t/4 + 32·i and B rows likewise (rows clamped).</summary>
+    /// <summary>
+    /// Element offsets of the starts of this thread's A rows t/4 + s·i and B rows likewise (rows clamped), s =
+    /// <see cref="IWideBlock.CopyRows"/>: four of each in a 128×128 block (s = 32); in a 128×256 block (s = 64) two of A
+    /// (<see cref="A2"/>, <see cref="A3"/> unused, 0) and four of B.
+    /// </summary>
     private struct WideRows
     {
         public long A0, A1, A2, A3, B0, B1, B2, B3;
 
-        /// <summary>Rows m0 + row + 32·i of A and n0 + row + 32·i of B (i = 0..3) from origin <paramref name="o"/>, clamped to M/N.</summary>
+        /// <summary>Rows m0 + row + s·i of A and n0 + row + s·i of B from origin <paramref name="o"/> (s and the counts as <typeparamref name="TB"/> copies them), clamped to M/N.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static WideRows Of(Origin o, GemmParams p, int m0, int n0, int row) => new()
+        public static WideRows Of<TB>(Origin o, GemmParams p, int m0, int n0, int row) where TB : struct, IWideBlock
         {
-            A0 = o.A + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda,
-            A1 = o.A + (long)IntrinsicMath.Min(m0 + row + 32, p.M - 1) * p.Lda,
-            A2 = o.A + (long)IntrinsicMath.Min(m0 + row + 64, p.M - 1) * p.Lda,
-            A3 = o.A + (long)IntrinsicMath.Min(m0 + row + 96, p.M - 1) * p.Lda,
-            B0 = o.B + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb,
-            B1 = o.B + (long)IntrinsicMath.Min(n0 + row + 32, p.N - 1) * p.Ldb,
-            B2 = o.B + (long)IntrinsicMath.Min(n0 + row + 64, p.N - 1) * p.Ldb,
-            B3 = o.B + (long)IntrinsicMath.Min(n0 + row + 96, p.N - 1) * p.Ldb,
-        };
+            int s = TB.CopyRows();
+            bool four = ACopies<TB>() == 4;
+            return new()
+            {
+                A0 = o.A + (long)IntrinsicMath.Min(m0 + row, p.M - 1) * p.Lda,
+                A1 = o.A + (long)IntrinsicMath.Min(m0 + row + s, p.M - 1) * p.Lda,
+                A2 = four ? o.A + (long)IntrinsicMath.Min(m0 + row + 2 * s, p.M - 1) * p.Lda : 0,
+                A3 = four ? o.A + (long)IntrinsicMath.Min(m0 + row + 3 * s, p.M - 1) * p.Lda : 0,
+                B0 = o.B + (long)IntrinsicMath.Min(n0 + row, p.N - 1) * p.Ldb,
+                B1 = o.B + (long)IntrinsicMath.Min(n0 + row + s, p.N - 1) * p.Ldb,
+                B2 = o.B + (long)IntrinsicMath.Min(n0 + row + 2 * s, p.N - 1) * p.Ldb,
+                B3 = o.B + (long)IntrinsicMath.Min(n0 + row + 3 * s, p.N - 1) * p.Ldb,
+            };
+        }
     }
 
     /// <summary>The global byte addresses of the rows of <see cref="WideRows"/> (CUDA: for <c>cp.async</c>).</summary>
@@ -161,14 +170,18 @@ internal static partial class MmaKernels
     {
         public ulong A0, A1, A2, A3, B0, B1, B2, B3;
 
-        /// <summary>The byte addresses of <paramref name="rows"/> (elements of <paramref name="elementBytes"/> bytes) in A and B.</summary>
+        /// <summary>The byte addresses of <paramref name="rows"/> (elements of <paramref name="elementBytes"/> bytes) in A and B (A2, A3 only where <typeparamref name="TB"/> copies four A rows).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static WideAddresses Of(GemmParams p, WideRows rows, int elementBytes) => new()
+        public static WideAddresses Of<TB>(GemmParams p, WideRows rows, int elementBytes) where TB : struct, IWideBlock
         {
-            A0 = p.AddressA + (ulong)(rows.A0 * elementBytes), A1 = p.AddressA + (ulong)(rows.A1 * elementBytes),
-            A2 = p.AddressA + (ulong)(rows.A2 * elementBytes), A3 = p.AddressA + (ulong)(rows.A3 * elementBytes),
-            B0 = p.AddressB + (ulong)(rows.B0 * elementBytes), B1 = p.AddressB + (ulong)(rows.B1 * elementBytes),
-            B2 = p.AddressB + (ulong)(rows.B2 * elementBytes), B3 = p.AddressB + (ulong)(rows.B3 * elementBytes),
-        };
+            bool four = ACopies<TB>() == 4;
+            return new()
+            {
+                A0 = p.AddressA + (ulong)(rows.A0 * elementBytes), A1 = p.AddressA + (ulong)(rows.A1 * elementBytes),
+                A2 = four ? p.AddressA + (ulong)(rows.A2 * elementBytes) : 0, A3 = four ? p.AddressA + (ulong)(rows.A3 * elementBytes) : 0,
+                B0 = p.AddressB + (ulong)(rows.B0 * elementBytes), B1 = p.AddressB + (ulong)(rows.B1 * elementBytes),
+                B2 = p.AddressB + (ulong)(rows.B2 * elementBytes), B3 = p.AddressB + (ulong)(rows.B3 * elementBytes),
+            };
+        }
     }
 }

@@ -26,7 +26,7 @@ namespace Ember.Ilgpu;
 /// </summary>
 internal static partial class MmaKernels
 {
-    /// <summary>The shape of <see cref="GemmWideDynamic{T, TX, TE, TS}"/>'s shared stages, as a generic argument.</summary>
+    /// <summary>The shape of <see cref="GemmWideDynamic{T, TX, TE, TS, TB}"/>'s shared stages, as a generic argument.</summary>
     internal interface IWideStages
     {
         /// <summary>K slabs in flight (the stages of the ring).</summary>
@@ -57,37 +57,43 @@ internal static partial class MmaKernels
         public static int RowWords() => 32;
     }
 
-    /// <summary>The dynamic shared memory <see cref="GemmWideDynamic{T, TX, TE, TS}"/> needs with stages <typeparamref name="TS"/>, in bytes.</summary>
-    public static int DynamicStageBytes<TS>() where TS : struct, IWideStages => TS.Stages() * (BM + BN) * TS.RowWords() * 4;
+    /// <summary>The dynamic shared memory a block <typeparamref name="TB"/> with stages <typeparamref name="TS"/> needs (<see cref="GemmWideDynamic{T, TX, TE, TS, TB}"/>), in bytes.</summary>
+    public static int DynamicStageBytes<TS, TB>() where TS : struct, IWideStages where TB : struct, IWideBlock =>
+        TS.Stages() * (BM + TB.Cols()) * TS.RowWords() * 4;
 
     /// <summary>
     /// The 64×64-warp-tile kernel with stages <typeparamref name="TS"/> in dynamic shared memory (launch with
-    /// <see cref="DynamicStageBytes{TS}"/> bytes of it); operands, grid and <typeparamref name="TE"/> as
-    /// <see cref="GemmWide{T, TX, TE}"/>. <typeparamref name="TX"/> is an ldmatrix path.
+    /// <see cref="DynamicStageBytes{TS, TB}"/> bytes of it) and block <typeparamref name="TB"/>: 128 rows of C by
+    /// <see cref="IWideBlock.Cols"/> (<see cref="Block128x128"/>: 4 warps; <see cref="Block128x256"/>: 8 warps, see
+    /// MmaKernels.WideBlock.cs), groups of <see cref="IWideBlock.Threads"/>, grid (ceil(N / Cols), ceil(M / 128), z);
+    /// operands and <typeparamref name="TE"/> as <see cref="GemmWide{T, TX, TE}"/>. <typeparamref name="TX"/> is an ldmatrix path.
     /// </summary>
-    public static void GemmWideDynamic<T, TX, TE, TS>(GemmParams p, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<ushort> c)
-        where T : struct, IMmaType where TX : struct, IMmaPath where TE : struct, IMmaOutput where TS : struct, IWideStages
+    public static void GemmWideDynamic<T, TX, TE, TS, TB>(GemmParams p, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<ushort> c)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TE : struct, IMmaOutput where TS : struct, IWideStages where TB : struct, IWideBlock
     {
         int t = Group.IdxX;
         int lane = t & 31, warp = t >> 5;
-        int wm = (warp >> 1) * 64, wn = (warp & 1) * 64;
-        int m0 = Grid.IdxY * BM, n0 = Grid.IdxX * BN;
+        // Warps row-major over the block: 2 × 2 (128×128) or 2 × 4 (128×256) tiles of 64×64.
+        int wm = TB.Cols() == 256 ? (warp >> 2) * 64 : (warp >> 1) * 64, wn = TB.Cols() == 256 ? (warp & 3) * 64 : (warp & 1) * 64;
+        int bx = Grid.IdxX, by = Grid.IdxY;
+        if (TB.GroupRows() > 0) GroupedTile(TB.GroupRows(), Grid.DimX, Grid.DimY, ref bx, ref by);
+        int m0 = by * BM, n0 = bx * TB.Cols();
         var o = SlabOrigin<KMajorVecLayout, KMajorVecLayout, TE>(p);
         int depth = o.Depth;
         int e = T.PerWord(), elementBytes = 4 / e;
-        int words = TS.RowWords(), stages = TS.Stages(), stageW = (BM + BN) * words;
+        int words = TS.RowWords(), stages = TS.Stages(), stageW = (BM + TB.Cols()) * words;
 
         ArrayView<uint> sh = SharedMemory.GetDynamic<uint>();
         uint shBase = DynamicBase<TX>();
         int slabK = words * e;
         int slabs = (depth + slabK - 1) / slabK;
 
-        // This thread's first chunk: word wq of rows t/4 + 32·i (i = 0..3) of both operands (32-word rows: chunk t mod 8,
-        // the second one is chunk (t mod 8) XOR 4, i.e. word wq XOR 16). Rows past M/N are clamped.
+        // This thread's first chunk: word wq of rows t/4 + s·i of both operands (s = TB.CopyRows(): 32 or 64; 32-word
+        // rows: chunk t mod 8, the second one is chunk (t mod 8) XOR 4, i.e. word wq XOR 16). Rows past M/N are clamped.
         int row = t >> 2, wq = (words == 16 ? t & 3 : t & 7) << 2;
-        var rows = WideRows.Of(o, p, m0, n0, row);
-        var at = WideAddresses.Of(p, rows, elementBytes);
-        int sw = StageSwizzle<TS>(row, wq);   // rows + 32, 64, 96 have the same swizzle
+        var rows = WideRows.Of<TB>(o, p, m0, n0, row);
+        var at = WideAddresses.Of<TB>(p, rows, elementBytes);
+        int sw = StageSwizzle<TS>(row, wq);   // rows + s·i have the same swizzle (it depends on the row mod 8 only)
 
         // This lane's ldmatrix row addresses for K steps 0 and 1 (byte offsets into a stage, pinned; see Pin). With
         // 32-word rows, steps 2 and 3 read chunks XOR 4 of the same rows: the same offsets XOR 64 bytes.
@@ -97,7 +103,7 @@ internal static partial class MmaKernels
         // Prologue: slabs 0 .. stages-2, one commit group each (empty groups too, so group s is always slab s).
         for (int s = 0; s < stages - 1; s++)
         {
-            if (s < slabs) IssueStage<T, TX, TS>(sh, shBase, s * stageW + sw, a, b, rows, at, s * slabK, wq, depth);
+            if (s < slabs) IssueStage<T, TX, TS, TB>(sh, shBase, s * stageW + sw, a, b, rows, at, s * slabK, wq, depth);
             Commit<TX>();
         }
 
@@ -108,10 +114,10 @@ internal static partial class MmaKernels
             // As GemmWide: slab s has landed (this thread's copies) once all but stages-2 groups are done; the barrier
             // publishes every thread's copies and proves the stage refilled next (slab s - 1's) is no longer read.
             WaitStages<TX, TS>();
-            if (e == 1) RoundStage<T, TX, TS>(sh, shBase, rd * stageW + sw);
+            if (e == 1) RoundStage<T, TX, TS, TB>(sh, shBase, rd * stageW + sw);
             Group.Barrier();
             int nx = s + stages - 1;
-            if (nx < slabs) IssueStage<T, TX, TS>(sh, shBase, wr * stageW + sw, a, b, rows, at, nx * slabK, wq, depth);
+            if (nx < slabs) IssueStage<T, TX, TS, TB>(sh, shBase, wr * stageW + sw, a, b, rows, at, nx * slabK, wq, depth);
             Commit<TX>();
             uint stage = shBase + (uint)(rd * stageW * 4);
             if (TX.Native())
@@ -243,37 +249,48 @@ internal static partial class MmaKernels
 
     /// <summary>
     /// Queues this thread's chunks of the slab starting at K element <paramref name="k0"/>: word <paramref name="wq"/>
-    /// (and with 32-word rows word <paramref name="wq"/> XOR 16) of A's rows t/4 + 32·i into stage word
-    /// <paramref name="dst"/> + 32·i rows (the second chunk at <paramref name="dst"/> XOR 16), and B's likewise.
+    /// (and with 32-word rows word <paramref name="wq"/> XOR 16) of A's rows t/4 + s·i into stage word
+    /// <paramref name="dst"/> + s·i rows (the second chunk at <paramref name="dst"/> XOR 16), and B's likewise
+    /// (s = <see cref="IWideBlock.CopyRows"/> of <typeparamref name="TB"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void IssueStage<T, TX, TS>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b,
-        WideRows rows, WideAddresses at, int k0, int wq, int depth) where T : struct, IMmaType where TX : struct, IMmaPath where TS : struct, IWideStages
+    private static void IssueStage<T, TX, TS, TB>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b,
+        WideRows rows, WideAddresses at, int k0, int wq, int depth)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TS : struct, IWideStages where TB : struct, IWideBlock
     {
         int e = T.PerWord();
-        IssueChunks<T, TX, TS>(sh, shBase, dst, a, b, rows, at, k0 + wq * e, depth);
+        IssueChunks<T, TX, TS, TB>(sh, shBase, dst, a, b, rows, at, k0 + wq * e, depth);
         // The stage's words start at a multiple of 32 (whole rows), so the XOR moves to chunk j XOR 4 of the same row.
-        if (TS.RowWords() == 32) IssueChunks<T, TX, TS>(sh, shBase, dst ^ 16, a, b, rows, at, k0 + (wq ^ 16) * e, depth);
+        if (TS.RowWords() == 32) IssueChunks<T, TX, TS, TB>(sh, shBase, dst ^ 16, a, b, rows, at, k0 + (wq ^ 16) * e, depth);
     }
 
-    /// <summary>One 16-byte chunk (K element <paramref name="k"/>) of each of this thread's 8 rows into stage word <paramref name="dst"/> + 32·i rows (B's after A's 128 rows).</summary>
+    /// <summary>
+    /// One 16-byte chunk (K element <paramref name="k"/>) of each of this thread's rows into stage word
+    /// <paramref name="dst"/> + s·i rows (B's after A's 128 rows): 4 of A and 4 of B in a 128×128 block, 2 of A and 4
+    /// of B in a 128×256 one.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void IssueChunks<T, TX, TS>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b,
-        WideRows rows, WideAddresses at, int k, int depth) where T : struct, IMmaType where TX : struct, IMmaPath where TS : struct, IWideStages
+    private static void IssueChunks<T, TX, TS, TB>(ArrayView<uint> sh, uint shBase, int dst, ArrayView<ushort> a, ArrayView<ushort> b,
+        WideRows rows, WideAddresses at, int k, int depth)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TS : struct, IWideStages where TB : struct, IWideBlock
     {
         int e = T.PerWord();
         // Bytes of the chunk inside K (16 but near the end); 0 still needs a valid address: the row's start.
         int bytes = IntrinsicMath.Clamp((depth - k) * (4 / e), 0, 16);
         int kk = bytes > 0 ? k : 0, rem = depth - k;
-        int q = 32 * TS.RowWords(), bw = BM * TS.RowWords();   // words of 32 rows; B's tile after A's 128 rows
+        int q = TB.CopyRows() * TS.RowWords(), bw = BM * TS.RowWords();   // words of s rows; B's tile after A's 128 rows
+        bool four = ACopies<TB>() == 4;
         if (TX.Native())
         {
             ulong kb = (ulong)kk * (ulong)(4 / e);
             uint d = shBase + (uint)(dst * 4), quarter = (uint)(q * 4), bOff = (uint)(bw * 4);
             AsyncCopy(d, at.A0 + kb, bytes);
             AsyncCopy(d + quarter, at.A1 + kb, bytes);
-            AsyncCopy(d + 2 * quarter, at.A2 + kb, bytes);
-            AsyncCopy(d + 3 * quarter, at.A3 + kb, bytes);
+            if (four)
+            {
+                AsyncCopy(d + 2 * quarter, at.A2 + kb, bytes);
+                AsyncCopy(d + 3 * quarter, at.A3 + kb, bytes);
+            }
             AsyncCopy(d + bOff, at.B0 + kb, bytes);
             AsyncCopy(d + bOff + quarter, at.B1 + kb, bytes);
             AsyncCopy(d + bOff + 2 * quarter, at.B2 + kb, bytes);
@@ -282,31 +299,39 @@ internal static partial class MmaKernels
         }
         EmulatedChunk<T>(sh, dst, a, rows.A0 + kk, bytes, rem);
         EmulatedChunk<T>(sh, dst + q, a, rows.A1 + kk, bytes, rem);
-        EmulatedChunk<T>(sh, dst + 2 * q, a, rows.A2 + kk, bytes, rem);
-        EmulatedChunk<T>(sh, dst + 3 * q, a, rows.A3 + kk, bytes, rem);
+        if (four)
+        {
+            EmulatedChunk<T>(sh, dst + 2 * q, a, rows.A2 + kk, bytes, rem);
+            EmulatedChunk<T>(sh, dst + 3 * q, a, rows.A3 + kk, bytes, rem);
+        }
         EmulatedChunk<T>(sh, dst + bw, b, rows.B0 + kk, bytes, rem);
         EmulatedChunk<T>(sh, dst + bw + q, b, rows.B1 + kk, bytes, rem);
         EmulatedChunk<T>(sh, dst + bw + 2 * q, b, rows.B2 + kk, bytes, rem);
         EmulatedChunk<T>(sh, dst + bw + 3 * q, b, rows.B3 + kk, bytes, rem);
     }
 
-    /// <summary>Rounds the chunks this thread copied into the stage at word <paramref name="dst"/> (as <see cref="IssueStage{T, TX, TS}"/> placed them) to TF32, in place.</summary>
+    /// <summary>Rounds the chunks this thread copied into the stage at word <paramref name="dst"/> (as <see cref="IssueStage{T, TX, TS, TB}"/> placed them) to TF32, in place.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoundStage<T, TX, TS>(ArrayView<uint> sh, uint shBase, int dst) where T : struct, IMmaType where TX : struct, IMmaPath where TS : struct, IWideStages
+    private static void RoundStage<T, TX, TS, TB>(ArrayView<uint> sh, uint shBase, int dst)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TS : struct, IWideStages where TB : struct, IWideBlock
     {
-        RoundRows<T, TX, TS>(sh, shBase + (uint)(dst * 4));
-        if (TS.RowWords() == 32) RoundRows<T, TX, TS>(sh, shBase + (uint)((dst ^ 16) * 4));
+        RoundRows<T, TX, TS, TB>(sh, shBase + (uint)(dst * 4));
+        if (TS.RowWords() == 32) RoundRows<T, TX, TS, TB>(sh, shBase + (uint)((dst ^ 16) * 4));
     }
 
-    /// <summary>Rounds one chunk of each of this thread's 8 rows, the first at shared byte address <paramref name="at"/> (see <see cref="RoundChunk{T, TX}"/>).</summary>
+    /// <summary>Rounds one chunk of each of this thread's rows, the first at shared byte address <paramref name="at"/> (see <see cref="RoundChunk{T, TX}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoundRows<T, TX, TS>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath where TS : struct, IWideStages
+    private static void RoundRows<T, TX, TS, TB>(ArrayView<uint> sh, uint at)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TS : struct, IWideStages where TB : struct, IWideBlock
     {
-        uint q = (uint)(32 * TS.RowWords() * 4), bOff = (uint)(BM * TS.RowWords() * 4);   // 32 rows; B's tile
+        uint q = (uint)(TB.CopyRows() * TS.RowWords() * 4), bOff = (uint)(BM * TS.RowWords() * 4);   // s rows; B's tile
         RoundChunk<T, TX>(sh, at);
         RoundChunk<T, TX>(sh, at + q);
-        RoundChunk<T, TX>(sh, at + 2 * q);
-        RoundChunk<T, TX>(sh, at + 3 * q);
+        if (ACopies<TB>() == 4)
+        {
+            RoundChunk<T, TX>(sh, at + 2 * q);
+            RoundChunk<T, TX>(sh, at + 3 * q);
+        }
         RoundChunk<T, TX>(sh, at + bOff);
         RoundChunk<T, TX>(sh, at + bOff + q);
         RoundChunk<T, TX>(sh, at + bOff + 2 * q);

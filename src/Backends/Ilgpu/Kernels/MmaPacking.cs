@@ -52,11 +52,20 @@ public readonly record struct MmaGemmOptions
     /// <summary>
     /// How the 64×64-warp-tile kernel (<see cref="WarpTile64"/>) stages K slabs in shared memory:
     /// <see cref="MmaStaging.Default"/> keeps 3 stages of 16 words in one 48 KB static allocation; the others use dynamic
-    /// shared memory above 48 KB (<see cref="MmaKernels.GemmWideDynamic{T, TX, TE, TS}"/>; experimental, not measured yet).
+    /// shared memory above 48 KB (<see cref="MmaKernels.GemmWideDynamic{T, TX, TE, TS, TB}"/>; experimental), the
+    /// <see cref="MmaStaging.WideBlock"/> ones with a 128×256 block of 8 warps (<see cref="MmaKernels.GemmWideDynamic{T, TX, TE, TS, TB}"/>).
     /// A value other than the default turns <see cref="WarpTile64"/> on unless that is false. On a CUDA device whose
     /// opt-in shared-memory limit per block is too small the 48 KB kernel runs instead.
     /// </summary>
     public MmaStaging Staging { get; init; }
+
+    /// <summary>
+    /// With a <see cref="MmaStaging.WideBlock"/> staging: true visits C's 128×256 tiles in groups of 8 block rows,
+    /// column by column within a group, instead of row by row, so that the blocks running at once share more of A's and
+    /// B's tiles in L2 (for large products, e.g. 8192³: a wave of 132 blocks reads 25 operand tiles instead of 37).
+    /// Ignored by the other kernels. Experimental, not measured yet.
+    /// </summary>
+    public bool GroupedBlocks { get; init; }
 }
 
 /// <summary>How <see cref="IlgpuMmaGemm"/>'s 64×64-warp-tile kernel stages its K slabs in shared memory (<see cref="MmaGemmOptions.Staging"/>).</summary>
@@ -68,6 +77,16 @@ public enum MmaStaging
     FourStages,
     /// <summary>3 stages of 32 words: 96 KB of dynamic shared memory (opt-in above 48 KB; 2 blocks per SM on the H100, 1 on the A100), half the barriers per K.</summary>
     DeepSlabs,
+    /// <summary>
+    /// A 128×256 block of 8 warps of 64×64 (256 threads, one block per SM, up to 255 registers a thread) instead of
+    /// 128×128 with 4: a quarter fewer copies per output and half the barriers per FLOP; 4 stages of 16 words, 96 KB
+    /// of dynamic shared memory (<see cref="MmaKernels.GemmWideDynamic{T, TX, TE, TS, TB}"/>; experimental, not measured yet).
+    /// </summary>
+    WideBlock,
+    /// <summary>The 128×256 block of <see cref="WideBlock"/> with 3 stages of 16 words: 72 KB of dynamic shared memory.</summary>
+    WideBlockThreeStages,
+    /// <summary>The 128×256 block of <see cref="WideBlock"/> with 3 stages of 32 words: 144 KB of dynamic shared memory (within the A100's 163 KB and the H100's 227 KB opt-in limits).</summary>
+    WideBlockDeepSlabs,
 }
 
 /// <summary>The host side of operand packing and split-K for <see cref="IlgpuMmaGemm"/>.</summary>
