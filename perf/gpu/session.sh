@@ -28,6 +28,7 @@
 #   suite6   the backend suite once on CUDA and once on OpenCL, in parallel (SUITE_S s)                  ~9 min
 #   suite7   seventh session: the backend suite 3× on CUDA with pinned staging off and 3× on, all at once, with the
 #            soak program beside them (SUITE_S, SOAK_S seconds)                                              ~10 min
+#   gemm7    the 128×256 tensor-core block (mma6) against the default and cuBLAS at 2048, 4096, 8192      ~5 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
 #            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
 set -u
@@ -223,6 +224,11 @@ if want suite6; then   # the backend suite once on CUDA (pinned staging default)
   ( step suite6_cuda ${SUITE_S:-540} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests ) &
   ( step suite6_opencl ${SUITE_S:-540} env EMBER_TEST_DEVICES=opencl:0 $G Ember.Backends.Tests ) &
   wait
+fi
+if want gemm7; then   # the 128×256 block of 8 warps (WideBlock and its stagings) against the default 128×128 and cuBLAS
+  V7=${V7:-f16,f16-b256,f16-b256s3,f16-b256k32,f16-b256g,bf16-b256,tf32,tf32-b256,tf32-b256k32}
+  step gemm7 300 $G GemmBench --check --sizes 2048,4096,8192 --no-trans --variants $V7
+  step gemm7_torch 50 python3 perf/gpu/gemm_torch.py --ember "$L/gemm7.txt" --sizes 2048,4096,8192 --variants tf32,f16,bf16
 fi
 if want suite7; then   # six CUDA suite runs (pinned staging off ×3, on ×3) and the soak, at once
   for i in 1 2 3; do
