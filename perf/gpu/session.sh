@@ -29,6 +29,9 @@
 #   suite7   seventh session: the backend suite 3× on CUDA with pinned staging off and 3× on, all at once, with the
 #            soak program beside them (SUITE_S, SOAK_S seconds)                                              ~10 min
 #   gemm7    the 128×256 tensor-core block (mma6) against the default and cuBLAS at 2048, 4096, 8192      ~5 min
+#   sass7    SASS (cuobjdump) of every dumped tensor-core kernel, and Nsight Compute's per-instruction stall samples
+#            of the default f16 and tf32 kernels at 4096                                                     ~2 min
+#   final7   rows and fp32 train steps (30 repeats), autocast steps, the CUDA tests named by TESTS7             ~7 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
 #            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
 set -u
@@ -229,6 +232,28 @@ if want gemm7; then   # the 128×256 block of 8 warps (WideBlock and its staging
   V7=${V7:-f16,f16-b256,f16-b256s3,f16-b256k32,f16-b256g,bf16-b256,tf32,tf32-b256,tf32-b256k32}
   step gemm7 300 $G GemmBench --check --sizes 2048,4096,8192 --no-trans --variants $V7
   step gemm7_torch 50 python3 perf/gpu/gemm_torch.py --ember "$L/gemm7.txt" --sizes 2048,4096,8192 --variants tf32,f16,bf16
+fi
+if want sass7; then   # SASS of the tensor-core kernels and per-instruction stall samples (for offline reading)
+  mkdir -p "$L/sass"
+  $G GemmBench --ptx /tmp/ptx7 > "$L/sass/ptxdump.txt" 2>&1
+  for f in /tmp/ptx7/mma_*.ptx /tmp/ptx7/tiled_nn.ptx; do
+    n=$(basename "$f" .ptx)
+    /usr/local/cuda/bin/ptxas -arch sm_90 -v "$f" -o "/tmp/$n.cubin" > "$L/sass/$n.ptxas.txt" 2>&1
+    /usr/local/cuda/bin/cuobjdump -sass "/tmp/$n.cubin" > "$L/sass/$n.sass" 2>&1
+  done
+  archive
+  NCU="/usr/local/cuda/bin/ncu --target-processes all -k regex:Gemm --launch-skip 3 --launch-count 1"
+  for v in f16 tf32; do
+    step ncu_src_$v 100 $NCU --section SourceCounters --section WarpStateStats --page source --print-source sass --csv \
+      $G GemmBench --sizes 4096 --no-trans --variants $v
+    step ncu_raw_$v 100 $NCU --section WarpStateStats --section SourceCounters --page raw --csv $G GemmBench --sizes 4096 --no-trans --variants $v
+  done
+fi
+if want final7; then   # seventh session: rows and fp32 steps, autocast steps, the helpers' new CUDA tests
+  step rows7 200 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" \
+    --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
+  step amp7 120 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  [ -n "${TESTS7:-}" ] && step cuda_tests7 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS7"
 fi
 if want suite7; then   # six CUDA suite runs (pinned staging off ×3, on ×3) and the soak, at once
   for i in 1 2 3; do
