@@ -236,7 +236,7 @@ fi
 if want sass7; then   # SASS of the tensor-core kernels and per-instruction stall samples (for offline reading)
   mkdir -p "$L/sass"
   $G GemmBench --ptx /tmp/ptx7 > "$L/sass/ptxdump.txt" 2>&1
-  for f in /tmp/ptx7/mma_*.ptx /tmp/ptx7/tiled_nn.ptx; do
+  for f in /tmp/ptx7/mma_{f16,tf32}_nt_{w64,b256}.ptx /tmp/ptx7/mma_f16_nt_w64_s4.ptx /tmp/ptx7/tiled_nn.ptx; do
     n=$(basename "$f" .ptx)
     /usr/local/cuda/bin/ptxas -arch sm_90 -v "$f" -o "/tmp/$n.cubin" > "$L/sass/$n.ptxas.txt" 2>&1
     /usr/local/cuda/bin/cuobjdump -sass "/tmp/$n.cubin" > "$L/sass/$n.sass" 2>&1
