@@ -69,6 +69,8 @@ public class NarrowPtxCompileTests
                 Assert.That(Ptx(typeof(NarrowElementwiseKernels).GetMethod(nameof(NarrowElementwiseKernels.Map))!.MakeGenericMethod(n, op)),
                     Does.Contain(".entry").And.Not.Contain(".approx"), $"{op.Name} over {n.Name}");
             Assert.That(Ptx(typeof(NarrowPoolKernels).GetMethod(nameof(NarrowPoolKernels.MaxPool))!.MakeGenericMethod(n)), Does.Contain(".entry"), $"MaxPool<{n.Name}>");
+            Assert.That(Ptx(typeof(NarrowPoolKernels).GetMethod(nameof(NarrowPoolKernels.MaxPoolBackward))!.MakeGenericMethod(n)), Does.Contain(".entry"),
+                $"MaxPoolBackward<{n.Name}>");
             foreach (var name in new[] { nameof(NarrowColumnSumKernels.Partial), nameof(NarrowColumnSumKernels.Finish), nameof(NarrowColumnSumKernels.Whole) })
                 Assert.That(Ptx(typeof(NarrowColumnSumKernels).GetMethod(name)!.MakeGenericMethod(n)), Does.Contain(".entry"), $"{name}<{n.Name}>");
             Assert.That(Ptx(typeof(NarrowRowSumKernels).GetMethod(nameof(NarrowRowSumKernels.Partial))!.MakeGenericMethod(n)), Does.Contain(".entry"),
