@@ -59,6 +59,26 @@ public sealed class NarrowConvTests(string device) : DeviceTest(device)
         AssertClose(Host(gb), Host(gb32), 8e-3, 1e-3, $"bias gradient in {dt}");
     }
 
+    [TestCase(DType.Float16), TestCase(DType.BFloat16)]
+    public void BiasGradientIsTwoLaunchesOn16BitStorageWithinOneRounding(DType dt)
+    {
+        // 4 samples of 16×16 with padding 1: rows of 1024 gradient elements per output channel, summed in 64 slices.
+        var geometry = new ConvGeometry(2, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1);
+        var x = Rnd(Dev, [4, 2, 16, 16], 91, dt);
+        var g = Rnd(Dev, [4, 5, 16, 16], 92, dt);
+        var (gw, gb) = (Tensor.Zeros([5, 2, 3, 3], dt, Dev), Tensor.Zeros([5], dt, Dev));
+        long before = IlgpuProfiler.Launches;
+        x.Backend.Conv2dWeightGrad(g, x, geometry, 1, gw, null);
+        long withoutBias = IlgpuProfiler.Launches - before;
+        before = IlgpuProfiler.Launches;
+        x.Backend.Conv2dWeightGrad(g, x, geometry, 1, gw, gb);
+        long withBias = IlgpuProfiler.Launches - before;
+        // Float32 sums of the same gradient, rounded once: within one rounding of the dtype (the order differs).
+        var expected = g.To(DType.Float32).Sum([0, 2, 3]);
+        AssertClose(Host(gb), Host(expected), dt == DType.Float16 ? Math.Pow(2, -10) : Math.Pow(2, -7), 1e-3, $"bias gradient in {dt}");
+        Assert.That(withBias - withoutBias, Is.EqualTo(2), "launches of the bias gradient");
+    }
+
     [Test]
     public void AutocastConvolutionTrainsLikeTheFloat32Convolution()
     {

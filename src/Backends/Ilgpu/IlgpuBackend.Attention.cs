@@ -8,21 +8,22 @@ namespace Ember.Ilgpu;
 public sealed partial class IlgpuBackend
 {
     /// <summary>
-    /// Scaled dot-product attention in one launch (<see cref="AttentionKernels.Forward{T, R}"/>) for float32 and float64
-    /// with head widths up to <see cref="AttentionKernels.MaxHeadDim"/> on CUDA and the CPU accelerator; q, k and v may be
-    /// strided views (permuted heads are read in place). Other cases run <see cref="CompositeKernels.Attention"/>.
+    /// Scaled dot-product attention in one launch (<see cref="AttentionKernels.Forward{TS, T, R, S}"/>) for float32 and
+    /// float64, and for Float16/BFloat16 (autocast's attention: q, k, v read and P, output written as 16-bit, computed in
+    /// float32 with the raw scores in a float32 scratch), with head widths up to <see cref="AttentionKernels.MaxHeadDim"/>
+    /// on CUDA and the CPU accelerator; q, k and v may be strided views (permuted heads are read in place). Other cases
+    /// run <see cref="CompositeKernels.Attention"/>.
     /// </summary>
     public void Attention(Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output)
     {
-        if (ReducedPrecisionAttentionFits(q, k, v))
+        bool narrow = ReducedPrecisionAttentionFits(q, k, v) && probabilities.DType == q.DType && output.DType == q.DType;
+        if (ReducedPrecision.Any(q, k, v, probabilities, output) && !narrow)
         {
-            // Float16/BFloat16 (autocast's attention): the float32 kernel between conversions, 3 + 2 launches, instead of
-            // the composite's batched GEMMs, mask and softmax.
             ReducedPrecision.ViaFloat32(this, [q, k, v], [probabilities, output],
                 (i, o) => Attention(i[0]!, i[1]!, i[2]!, scale, causal, o[0]!, o[1]!), overwritten: true);
             return;
         }
-        if (!AttentionFits(q, k, v) || !AttentionLayout(q, [q, k, v, probabilities, output], out var geo, out var ops)
+        if (!narrow && !AttentionFits(q, k, v) || !AttentionLayout(q, [q, k, v, probabilities, output], out var geo, out var ops)
             && !AttentionLayout(q, [q = Contig(q), k = Contig(k), v = Contig(v), probabilities, output], out geo, out ops))
         {
             CompositeKernels.Attention(this, q, k, v, scale, causal, probabilities, output);
@@ -32,34 +33,44 @@ public sealed partial class IlgpuBackend
         var x = new AttentionOperands { Q = ops[0], K = ops[1], V = ops[2], P = ops[3], O = ops[4] };
         geo.Causal = causal ? 1 : 0;
         var config = AttentionLaunch(d, geo.L, ref geo);
-        if (q.DType == DType.Float32) F<float, F32>((float)scale); else F<double, F64>(scale);
+        // 16-bit: the raw scores go to a float32 scratch as long as P's storage (the kernel addresses both with x.P), so
+        // they are exponentiated unrounded and P is rounded once, as the float32 kernel between conversions did.
+        var scores = narrow ? Tensor.Empty([probabilities.Storage.Length], DType.Float32, q.Device) : probabilities;
+        if (q.DType == DType.Float16) F<ushort, float, F32, Narrowed<F16>>((float)scale);
+        else if (narrow) F<ushort, float, F32, Narrowed<BF16>>((float)scale);
+        else if (q.DType == DType.Float32) F<float, float, F32, Plain<float>>((float)scale);
+        else F<double, double, F64, Plain<double>>(scale);
 
-        void F<T, R>(T s) where T : unmanaged where R : struct, IReal<T> =>
-            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, AttentionGeometry, AttentionOperands, T>(d, AK.Forward<T, R>)(
-                config, ViewOf<T>(q), ViewOf<T>(k), ViewOf<T>(v), ViewOf<T>(probabilities), ViewOf<T>(output), geo, x, s);
+        void F<TS, T, R, S>(T s) where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T> =>
+            LoadGroupedKernel<ArrayView<TS>, ArrayView<TS>, ArrayView<TS>, ArrayView<T>, ArrayView<TS>, ArrayView<TS>, AttentionGeometry, AttentionOperands, T>(d, AK.Forward<TS, T, R, S>)(
+                config, ViewOf<TS>(q), ViewOf<TS>(k), ViewOf<TS>(v), ViewOf<T>(scores), ViewOf<TS>(probabilities), ViewOf<TS>(output), geo, x, s);
     }
 
     /// <summary>
     /// Gradients of <see cref="Attention"/> from the saved probabilities in two launches
-    /// (<see cref="AttentionKernels.RowsBackward{T, R}"/>, then <see cref="AttentionKernels.ColumnsBackward{T, R}"/>);
+    /// (<see cref="AttentionKernels.RowsBackward{TS, T, R, S}"/>, then <see cref="AttentionKernels.ColumnsBackward{TS, T, R, S}"/>),
+    /// also for Float16/BFloat16 operands (read and written as 16-bit, computed in float32 with dS in a float32 scratch);
     /// grad, q, k, v and the gradient outputs may be strided views. Other cases run <see cref="CompositeKernels.AttentionBackward"/>.
     /// </summary>
     public void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale, bool causal,
         Tensor gradQ, Tensor gradK, Tensor gradV)
     {
-        if (ReducedPrecisionAttentionFits(q, k, v) && grad.DType == q.DType && probabilities.DType == q.DType)
+        bool narrow = ReducedPrecisionAttentionFits(q, k, v) && grad.DType == q.DType && probabilities.DType == q.DType
+            && gradQ.DType == q.DType && gradK.DType == q.DType && gradV.DType == q.DType;
+        if (ReducedPrecision.Any(grad, q, k, v, probabilities, gradQ, gradK, gradV) && !narrow)
         {
             ReducedPrecision.ViaFloat32(this, [grad, q, k, v, probabilities], [gradQ, gradK, gradV],
                 (i, o) => AttentionBackward(i[0]!, i[1]!, i[2]!, i[3]!, i[4]!, scale, causal, o[0]!, o[1]!, o[2]!), overwritten: true);
             return;
         }
-        if (!AttentionFits(q, k, v) || grad.DType != q.DType || probabilities.DType != q.DType)
+        if (!narrow && (!AttentionFits(q, k, v) || grad.DType != q.DType || probabilities.DType != q.DType))
         {
             CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV);
             return;
         }
-        // dS [*, L, S]: scratch shared by the two kernels (dP, then dS in place).
-        var ds = Tensor.Empty(probabilities.ShapeSpan.ToArray(), q.DType, q.Device);
+        // dS [*, L, S]: scratch shared by the two kernels (dP, then dS in place), in the compute type (float32 for 16-bit
+        // operands, so dP and dS are never rounded).
+        var ds = Tensor.Empty(probabilities.ShapeSpan.ToArray(), narrow ? DType.Float32 : q.DType, q.Device);
         if (!AttentionLayout(q, [q, k, v, probabilities, grad, ds, gradQ, gradK, gradV], out var geo, out var ops)
             && !AttentionLayout(q, [q = Contig(q), k = Contig(k), v = Contig(v), probabilities = Contig(probabilities), grad = Contig(grad), ds, gradQ, gradK, gradV],
                 out geo, out ops))
@@ -72,25 +83,28 @@ public sealed partial class IlgpuBackend
         // Causal: the rows kernel visits keys j ≤ i only and the columns kernel queries i ≥ j only (P = 0 elsewhere, and
         // dS = P ⊙ (…) too, so the skipped entries of ds are never written nor read).
         geo.Causal = causal ? 1 : 0;
-        if (q.DType == DType.Float32) B<float, F32>((float)scale); else B<double, F64>(scale);
+        if (q.DType == DType.Float16) B<ushort, float, F32, Narrowed<F16>>((float)scale);
+        else if (narrow) B<ushort, float, F32, Narrowed<BF16>>((float)scale);
+        else if (q.DType == DType.Float32) B<float, float, F32, Plain<float>>((float)scale);
+        else B<double, double, F64, Plain<double>>(scale);
 
-        void B<T, R>(T s) where T : unmanaged where R : struct, IReal<T>
+        void B<TS, T, R, S>(T s) where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
         {
             var rows = geo;
             var rowConfig = AttentionLaunch(d, geo.L, ref rows);
-            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, AttentionGeometry, AttentionOperands, T>(d, AK.RowsBackward<T, R>)(
-                rowConfig, ViewOf<T>(grad), ViewOf<T>(k), ViewOf<T>(v), ViewOf<T>(probabilities), ViewOf<T>(ds), ViewOf<T>(gradQ), rows, x, s);
+            LoadGroupedKernel<ArrayView<TS>, ArrayView<TS>, ArrayView<TS>, ArrayView<TS>, ArrayView<T>, ArrayView<TS>, AttentionGeometry, AttentionOperands, T>(d, AK.RowsBackward<TS, T, R, S>)(
+                rowConfig, ViewOf<TS>(grad), ViewOf<TS>(k), ViewOf<TS>(v), ViewOf<TS>(probabilities), ViewOf<T>(ds), ViewOf<TS>(gradQ), rows, x, s);
             var cols = geo;
             var colConfig = AttentionLaunch(d, geo.S, ref cols);
-            LoadGroupedKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, AttentionGeometry, AttentionOperands>(d, AK.ColumnsBackward<T, R>)(
-                colConfig, ViewOf<T>(grad), ViewOf<T>(q), ViewOf<T>(probabilities), ViewOf<T>(ds), ViewOf<T>(gradK), ViewOf<T>(gradV), cols, x);
+            LoadGroupedKernel<ArrayView<TS>, ArrayView<TS>, ArrayView<TS>, ArrayView<T>, ArrayView<TS>, ArrayView<TS>, AttentionGeometry, AttentionOperands>(d, AK.ColumnsBackward<TS, T, R, S>)(
+                colConfig, ViewOf<TS>(grad), ViewOf<TS>(q), ViewOf<TS>(probabilities), ViewOf<T>(ds), ViewOf<TS>(gradK), ViewOf<TS>(gradV), cols, x);
         }
     }
 
     /// <summary>True when the attention kernels take these inputs: float32/float64 on a warp-shuffle device with 32-lane warps, D and Dv in 1..128.</summary>
     private static bool AttentionFits(Tensor q, Tensor k, Tensor v) => (q.DType == DType.Float32 || q.DType == DType.Float64) && AttentionShapeFits(q, k, v);
 
-    /// <summary>True for Float16/BFloat16 inputs the float32 kernels take once widened.</summary>
+    /// <summary>True for Float16/BFloat16 inputs the kernels take on 16-bit storage (computing in float32).</summary>
     private static bool ReducedPrecisionAttentionFits(Tensor q, Tensor k, Tensor v) => q.DType.IsReducedPrecision() && AttentionShapeFits(q, k, v);
 
     private static bool AttentionShapeFits(Tensor q, Tensor k, Tensor v)

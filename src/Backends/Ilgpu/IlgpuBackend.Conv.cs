@@ -76,9 +76,34 @@ public sealed partial class IlgpuBackend
                 x.StorageOffset + i * plane, c.StorageOffset);
             Copy(g3.Narrow(0, i, m).Permute(1, 0, 2), gt.Reshape(o, m, l));
             MatMul(gt, c.mT, gw, accumulate: i > 0);
-            // One chunk: the bias gradient is the row sums of the same copy (float32 accumulation, rounded once).
-            if (gradBias is not null && chunk >= n) Reduce(ReduceOp.Sum, gt.Reshape(o, k), gradBias, null);
+            // One chunk: the bias gradient is the row sums of the same copy (float32 accumulation, rounded once), read
+            // as 16 bits (two launches instead of the widened copy, the reduction and the rounding copy).
+            if (gradBias is not null && chunk >= n)
+            {
+                if (gradBias.IsContiguous) NarrowRowSums(d, gt.Reshape(o, k), gradBias);
+                else Reduce(ReduceOp.Sum, gt.Reshape(o, k), gradBias, null);
+            }
         }
         if (gradBias is not null && chunk < n) Copy(grad.Sum([0, 2, 3]), gradBias);
+    }
+    /// <summary>
+    /// result [n] = the row sums of the contiguous 16-bit g [n, k] (<see cref="NarrowRowSumKernels"/>, then
+    /// <see cref="NarrowColumnSumKernels.Finish{TN}"/>), in float32 and rounded once; result contiguous, of g's dtype.
+    /// </summary>
+    private static void NarrowRowSums(IlgpuDevice d, Tensor g, Tensor result)
+    {
+        long n = g.ShapeSpan[0], k = g.ShapeSpan[1];
+        // About 32768 threads in all (as the column sums), each summing at least 16 elements.
+        long parts = Math.Max(1, Math.Min((k + 15) / 16, (32768 + n - 1) / n));
+        var partials = Tensor.Empty([parts * n], DType.Float32, g.Device);
+        if (g.DType == DType.Float16) Run<F16>(); else Run<BF16>();
+
+        void Run<TN>() where TN : struct, INarrow
+        {
+            LoadKernel<ArrayView<ushort>, ArrayView<float>, long, long, long>(d, NarrowRowSumKernels.Partial<TN>)(
+                Count(parts * n), ViewAt<ushort>(g), ViewAt<float>(partials), n, k, parts);
+            LoadKernel<ArrayView<float>, ArrayView<ushort>, long, long>(d, NarrowColumnSumKernels.Finish<TN>)(
+                Count(n), ViewAt<float>(partials), ViewAt<ushort>(result), n, parts);
+        }
     }
 }

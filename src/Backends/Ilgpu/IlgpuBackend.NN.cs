@@ -83,8 +83,12 @@ public sealed partial class IlgpuBackend
     public void MaxPool2dBackward(Tensor grad, Tensor x, Tensor? indices, PoolGeometry geometry, Tensor gradInput)
     {
         ArgumentNullException.ThrowIfNull(indices);
+        // Float16/BFloat16 with windows that do not overlap (2×2 stride 2, …): a zero fill and one launch on 16-bit storage
+        // (NarrowPoolKernels.MaxPoolBackward), the same values as the float32 kernel between conversions.
+        bool narrow = grad.DType is DType.Float16 or DType.BFloat16 && gradInput.DType == grad.DType && gradInput.IsContiguous
+            && geometry.StrideH >= geometry.KernelH && geometry.StrideW >= geometry.KernelW;
         // The float32 kernel zeroes gradInput's stand-in before it scatters, so the stand-in needs no widened copy.
-        if (ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad, indices], [gradInput], (i, o) => MaxPool2dBackward(i[0]!, x, i[1], geometry, o[0]!), overwritten: true); return; }
+        if (!narrow && ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad, indices], [gradInput], (i, o) => MaxPool2dBackward(i[0]!, x, i[1], geometry, o[0]!), overwritten: true); return; }
         grad = Contig(grad); indices = Contig(indices);
         Fill(gradInput, 0);
         long n = grad.Numel;
@@ -92,6 +96,13 @@ public sealed partial class IlgpuBackend
         var d = Dev(grad);
         var g = PoolGeo(gradInput.ShapeSpan[0] * gradInput.ShapeSpan[1], geometry);
         var o = new TensorOffsets { A = grad.StorageOffset, B = indices.StorageOffset, C = gradInput.StorageOffset };
+        if (narrow)
+        {
+            var kernel = grad.DType == DType.Float16 ? (Action<Index1D, ArrayView<ushort>, ArrayView<long>, ArrayView<ushort>, Geo, TensorOffsets>)NarrowPoolKernels.MaxPoolBackward<F16>
+                : NarrowPoolKernels.MaxPoolBackward<BF16>;
+            LoadKernel(d, kernel)(Count(n), ViewOf<ushort>(grad), ViewOf<long>(indices), ViewOf<ushort>(gradInput), g, o);
+            return;
+        }
         if (grad.DType == DType.Float32) Go<float, F32>(); else Go<double, F64>();
 
         void Go<T, N>() where T : unmanaged where N : struct, INum<T> =>

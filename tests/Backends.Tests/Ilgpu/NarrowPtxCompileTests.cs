@@ -69,13 +69,17 @@ public class NarrowPtxCompileTests
                 Assert.That(Ptx(typeof(NarrowElementwiseKernels).GetMethod(nameof(NarrowElementwiseKernels.Map))!.MakeGenericMethod(n, op)),
                     Does.Contain(".entry").And.Not.Contain(".approx"), $"{op.Name} over {n.Name}");
             Assert.That(Ptx(typeof(NarrowPoolKernels).GetMethod(nameof(NarrowPoolKernels.MaxPool))!.MakeGenericMethod(n)), Does.Contain(".entry"), $"MaxPool<{n.Name}>");
+            Assert.That(Ptx(typeof(NarrowPoolKernels).GetMethod(nameof(NarrowPoolKernels.MaxPoolBackward))!.MakeGenericMethod(n)), Does.Contain(".entry"),
+                $"MaxPoolBackward<{n.Name}>");
             foreach (var name in new[] { nameof(NarrowColumnSumKernels.Partial), nameof(NarrowColumnSumKernels.Finish), nameof(NarrowColumnSumKernels.Whole) })
                 Assert.That(Ptx(typeof(NarrowColumnSumKernels).GetMethod(name)!.MakeGenericMethod(n)), Does.Contain(".entry"), $"{name}<{n.Name}>");
+            Assert.That(Ptx(typeof(NarrowRowSumKernels).GetMethod(nameof(NarrowRowSumKernels.Partial))!.MakeGenericMethod(n)), Does.Contain(".entry"),
+                $"row sums <{n.Name}>");
         }
     }
 
     [Test]
-    public void MixedBatchNormCol2ImAndMixedAddCompile()
+    public void MixedBatchNormAttentionCol2ImAndMixedAddCompile()
     {
         foreach (var n in Narrow)
         {
@@ -83,6 +87,10 @@ public class NarrowPtxCompileTests
             Type[] args = [typeof(ushort), typeof(float), typeof(F32), storage];
             foreach (var name in new[] { nameof(BatchNormKernels.Forward), nameof(BatchNormKernels.Backward) })
                 Assert.That(GroupedPtx(typeof(BatchNormKernels).GetMethod(name)!.MakeGenericMethod(args)), Does.Contain(".entry"), $"BatchNorm {name} over {n.Name}");
+            // Autocast's attention on 16-bit storage: float32 in registers and shared memory, no local-memory spills.
+            foreach (var name in new[] { nameof(AttentionKernels.Forward), nameof(AttentionKernels.RowsBackward), nameof(AttentionKernels.ColumnsBackward) })
+                Assert.That(GroupedPtx(typeof(AttentionKernels).GetMethod(name)!.MakeGenericMethod(args)),
+                    Does.Contain(".entry").And.Contain("shfl.sync.idx").And.Not.Contain(".local"), $"Attention {name} over {n.Name}");
             Assert.That(Ptx(typeof(ConvPoolKernels).GetMethod(nameof(ConvPoolKernels.Col2Im))!.MakeGenericMethod(args)), Does.Contain(".entry"), $"Col2Im over {n.Name}");
             Assert.That(Ptx(typeof(ConvPoolKernels).GetMethod(nameof(ConvPoolKernels.Im2ColRows))!.MakeGenericMethod(typeof(ushort))), Does.Contain(".entry"), "Im2ColRows<ushort>");
             foreach (var op in new[] { BinaryOp.Add, BinaryOp.Sub })

@@ -206,7 +206,7 @@ public class PtxCompileTests
     {
         foreach (var (t, r) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)) })
         {
-            string ptx = Ptx(typeof(AttentionKernels), kernel, t, r);
+            string ptx = Ptx(typeof(AttentionKernels), kernel, t, t, r, typeof(Plain<>).MakeGenericType(t));
             Assert.That(ptx, Does.Contain(".entry"), $"{kernel}<{t.Name}>: a kernel entry in the PTX");
             Assert.That(ptx, Does.Contain("shfl.sync.idx"), $"{kernel}<{t.Name}>: weights broadcast by warp shuffles");
             // Every kernel stages chunks of rows (keys/values, or queries/gradients) in shared memory between barriers.

@@ -62,10 +62,10 @@ internal struct AttentionGeometry
 }
 
 /// <summary>
-/// Scaled dot-product attention in three kernels: <see cref="Forward{T, R}"/> (one warp per query row: scores, causal
+/// Scaled dot-product attention in three kernels: <see cref="Forward{TS, T, R, S}"/> (one warp per query row: scores, causal
 /// mask, max-subtracted softmax, P written, output = P·V), and the backward pass from the saved P in two:
-/// <see cref="RowsBackward{T, R}"/> (per query row: dP = g·Vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale, dQ = dS·K) and
-/// <see cref="ColumnsBackward{T, R}"/> (per key row: dV = Pᵀ·g, dK = dSᵀ·Q). Rows of one group belong to one batch
+/// <see cref="RowsBackward{TS, T, R, S}"/> (per query row: dP = g·Vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale, dQ = dS·K) and
+/// <see cref="ColumnsBackward{TS, T, R, S}"/> (per key row: dV = Pᵀ·g, dK = dSᵀ·Q). Rows of one group belong to one batch
 /// entry and stage each chunk of <see cref="Chunk"/> key (or value, query, gradient) rows in shared memory once for all
 /// its warps; a lane
 /// owns one key of the chunk for dot products (padded rows: no bank conflicts) and one column of D for the sums, whose
@@ -94,16 +94,19 @@ internal static class AttentionKernels
         return R.IsNaN(d) && R.Lt(R.FromD(0.0), a) ? d : R.FromD(1.0);
     }
 
-    /// <summary>Copies rows [first, first + n) × [0, width) of <paramref name="src"/> to shared rows of <paramref name="stride"/>.</summary>
+    /// <summary>
+    /// Copies rows [first, first + n) × [0, width) of <paramref name="src"/> to shared rows of <paramref name="stride"/>,
+    /// widened to the compute type (16-bit storage is staged as float32, exactly).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Stage<T>(ArrayView<T> src, AttentionOperand a, long outer, long inner, long first, long n, int width, int stride,
-        ArrayView<T> shared) where T : unmanaged
+    private static void Stage<TS, T, S>(ArrayView<TS> src, AttentionOperand a, long outer, long inner, long first, long n, int width, int stride,
+        ArrayView<T> shared) where TS : unmanaged where T : unmanaged where S : struct, IElementStorage<TS, T>
     {
         int count = (int)n * width;
         for (int e = Group.IdxX; e < count; e += Group.DimX)
         {
             int t = e / width, c = e - t * width;
-            shared[t * stride + c] = src[a.At(outer, inner, first + t, c)];
+            shared[t * stride + c] = S.Load(src[a.At(outer, inner, first + t, c)]);
         }
     }
 
@@ -134,16 +137,16 @@ internal static class AttentionKernels
         }
     }
 
-    /// <summary>Writes the four column accumulators of this lane to row r of <paramref name="dst"/>.</summary>
+    /// <summary>Writes the four column accumulators of this lane to row r of <paramref name="dst"/> (each rounded once to the storage).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WriteRow<T>(ArrayView<T> dst, AttentionOperand a, long outer, long inner, long r, int width, T a0, T a1, T a2, T a3)
-        where T : unmanaged
+    private static void WriteRow<TS, T, S>(ArrayView<TS> dst, AttentionOperand a, long outer, long inner, long r, int width, T a0, T a1, T a2, T a3)
+        where TS : unmanaged where T : unmanaged where S : struct, IElementStorage<TS, T>
     {
         int lane = Warp.LaneIdx;
-        if (lane < width) dst[a.At(outer, inner, r, lane)] = a0;
-        if (lane + 32 < width) dst[a.At(outer, inner, r, lane + 32)] = a1;
-        if (lane + 64 < width) dst[a.At(outer, inner, r, lane + 64)] = a2;
-        if (lane + 96 < width) dst[a.At(outer, inner, r, lane + 96)] = a3;
+        if (lane < width) dst[a.At(outer, inner, r, lane)] = S.Store(a0);
+        if (lane + 32 < width) dst[a.At(outer, inner, r, lane + 32)] = S.Store(a1);
+        if (lane + 64 < width) dst[a.At(outer, inner, r, lane + 64)] = S.Store(a2);
+        if (lane + 96 < width) dst[a.At(outer, inner, r, lane + 96)] = S.Store(a3);
     }
 
     /// <summary>This group's batch entry (outer, inner), its first row and the row of this warp.</summary>
@@ -159,10 +162,14 @@ internal static class AttentionKernels
 
     /// <summary>
     /// Forward: P[i, j] = softmax_j(scale·q_i·k_j) (0 for causal j &gt; i), o_i = Σ_j P[i, j]·v_j. One warp per query row,
-    /// Group.DimX / 32 rows per group, groups = batch · <see cref="AttentionGeometry.Blocks"/>.
+    /// Group.DimX / 32 rows per group, groups = batch · <see cref="AttentionGeometry.Blocks"/>. q, k, v, o and
+    /// <paramref name="probabilities"/> are stored as <typeparamref name="S"/> says; <paramref name="p"/> holds the
+    /// raw scores in the compute type (for plain storage it is <paramref name="probabilities"/> itself; for 16-bit
+    /// storage a float32 scratch of the same layout, so the scores are never rounded and P and o are rounded once).
     /// </summary>
-    public static void Forward<T, R>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> p, ArrayView<T> o,
-        AttentionGeometry g, AttentionOperands x, T scale) where T : unmanaged where R : struct, IReal<T>
+    public static void Forward<TS, T, R, S>(ArrayView<TS> q, ArrayView<TS> k, ArrayView<TS> v, ArrayView<T> p, ArrayView<TS> probabilities,
+        ArrayView<TS> o, AttentionGeometry g, AttentionOperands x, T scale)
+        where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         var chunk = SharedMemory.Allocate<T>(ChunkElements);
         var rows = SharedMemory.Allocate<T>(MaxWarps * MaxHeadDim);
@@ -174,7 +181,7 @@ internal static class AttentionKernels
         long keys = g.Causal != 0 ? XMin(g.S, last + 1) : g.S;
         long mine = !active ? 0 : g.Causal != 0 ? XMin(g.S, i + 1) : g.S;
         if (active)
-            for (int c = lane; c < d; c += Warp.WarpSize) rows[rowBase + c] = q[x.Q.At(outer, inner, i, c)];
+            for (int c = lane; c < d; c += Warp.WarpSize) rows[rowBase + c] = S.Load(q[x.Q.At(outer, inner, i, c)]);
 
         // Pass 1: raw scaled scores into P, and each lane's running (max, Σ e^(s − max)).
         T m = R.NegInf(), s = R.FromD(0.0);
@@ -182,7 +189,7 @@ internal static class AttentionKernels
         {
             long n = XMin(Chunk, keys - j0);
             Group.Barrier();
-            Stage(k, x.K, outer, inner, j0, n, d, d + 1, chunk);
+            Stage<TS, T, S>(k, x.K, outer, inner, j0, n, d, d + 1, chunk);
             Group.Barrier();
             long j = j0 + lane;
             if (j < mine)
@@ -209,7 +216,7 @@ internal static class AttentionKernels
         {
             long n = XMin(Chunk, keys - j0);
             Group.Barrier();
-            Stage(v, x.V, outer, inner, j0, n, dv, dv, chunk);
+            Stage<TS, T, S>(v, x.V, outer, inner, j0, n, dv, dv, chunk);
             Group.Barrier();
             long j = j0 + lane;
             T pj = R.FromD(0.0);
@@ -217,22 +224,30 @@ internal static class AttentionKernels
             {
                 long at = x.P.At(outer, inner, i, j);
                 pj = R.Mul(Weight<T, R>(p[at], m), inv);
-                p[at] = pj;
+                // o below sums the unrounded pj (one rounding of o, as the float32 kernel between conversions gave).
+                if (S.Narrow) probabilities[at] = S.Store(pj);
+                else p[at] = pj;
             }
             long visible = XMin(n, mine - j0);
             if (visible > 0) Accumulate<T, R>(pj, (int)visible, chunk, dv, ref a0, ref a1, ref a2, ref a3);
         }
         if (!active) return;
-        for (long j = mine + lane; j < g.S; j += Warp.WarpSize) p[x.P.At(outer, inner, i, j)] = R.FromD(0.0);
-        WriteRow(o, x.O, outer, inner, i, dv, a0, a1, a2, a3);
+        for (long j = mine + lane; j < g.S; j += Warp.WarpSize)
+        {
+            if (S.Narrow) probabilities[x.P.At(outer, inner, i, j)] = S.Store(R.FromD(0.0));
+            else p[x.P.At(outer, inner, i, j)] = R.FromD(0.0);
+        }
+        WriteRow<TS, T, S>(o, x.O, outer, inner, i, dv, a0, a1, a2, a3);
     }
 
     /// <summary>
-    /// Backward per query row i (launched as <see cref="Forward{T, R}"/>): dP_ij = g_i·v_j, δ_i = Σ_j dP_ij·P_ij,
-    /// dS_ij = P_ij·(dP_ij − δ_i)·scale (written to ds), dq_i = Σ_j dS_ij·k_j.
+    /// Backward per query row i (launched as <see cref="Forward{TS, T, R, S}"/>): dP_ij = g_i·v_j, δ_i = Σ_j dP_ij·P_ij,
+    /// dS_ij = P_ij·(dP_ij − δ_i)·scale (written to ds), dq_i = Σ_j dS_ij·k_j. Every operand but the scratch ds (always
+    /// in the compute type) is stored as <typeparamref name="S"/> says.
     /// </summary>
-    public static void RowsBackward<T, R>(ArrayView<T> grad, ArrayView<T> k, ArrayView<T> v, ArrayView<T> p, ArrayView<T> ds,
-        ArrayView<T> dq, AttentionGeometry g, AttentionOperands x, T scale) where T : unmanaged where R : struct, IReal<T>
+    public static void RowsBackward<TS, T, R, S>(ArrayView<TS> grad, ArrayView<TS> k, ArrayView<TS> v, ArrayView<TS> p, ArrayView<T> ds,
+        ArrayView<TS> dq, AttentionGeometry g, AttentionOperands x, T scale)
+        where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         var chunk = SharedMemory.Allocate<T>(ChunkElements);
         var rows = SharedMemory.Allocate<T>(MaxWarps * MaxHeadDim);
@@ -243,7 +258,7 @@ internal static class AttentionKernels
         long keys = g.Causal != 0 ? XMin(g.S, last + 1) : g.S;
         long mine = !active ? 0 : g.Causal != 0 ? XMin(g.S, i + 1) : g.S;
         if (active)
-            for (int c = lane; c < dv; c += Warp.WarpSize) rows[rowBase + c] = grad[x.O.At(outer, inner, i, c)];
+            for (int c = lane; c < dv; c += Warp.WarpSize) rows[rowBase + c] = S.Load(grad[x.O.At(outer, inner, i, c)]);
 
         // Pass 1: dP into ds (scratch), δ partial sums per lane.
         T delta = R.FromD(0.0);
@@ -251,14 +266,14 @@ internal static class AttentionKernels
         {
             long n = XMin(Chunk, keys - j0);
             Group.Barrier();
-            Stage(v, x.V, outer, inner, j0, n, dv, dv + 1, chunk);
+            Stage<TS, T, S>(v, x.V, outer, inner, j0, n, dv, dv + 1, chunk);
             Group.Barrier();
             long j = j0 + lane;
             if (j < mine)
             {
                 T dp = Dot<T, R>(rows, rowBase, chunk, lane * (dv + 1), dv);
                 ds[x.DS.At(outer, inner, i, j)] = dp;
-                delta = R.Add(delta, R.Mul(dp, p[x.P.At(outer, inner, i, j)]));
+                delta = R.Add(delta, R.Mul(dp, S.Load(p[x.P.At(outer, inner, i, j)])));
             }
         }
         for (int off = Warp.WarpSize / 2; off > 0; off >>= 1) delta = R.Add(delta, Warp.ShuffleXor(delta, off));
@@ -269,31 +284,32 @@ internal static class AttentionKernels
         {
             long n = XMin(Chunk, keys - j0);
             Group.Barrier();
-            Stage(k, x.K, outer, inner, j0, n, d, d, chunk);
+            Stage<TS, T, S>(k, x.K, outer, inner, j0, n, d, d, chunk);
             Group.Barrier();
             long j = j0 + lane;
             T w = R.FromD(0.0);
             if (j < mine)
             {
                 long at = x.DS.At(outer, inner, i, j);
-                w = R.Mul(R.Mul(p[x.P.At(outer, inner, i, j)], R.Sub(ds[at], delta)), scale);
+                w = R.Mul(R.Mul(S.Load(p[x.P.At(outer, inner, i, j)]), R.Sub(ds[at], delta)), scale);
                 ds[at] = w;
             }
             long visible = XMin(n, mine - j0);
             if (visible > 0) Accumulate<T, R>(w, (int)visible, chunk, d, ref a0, ref a1, ref a2, ref a3);
         }
-        if (active) WriteRow(dq, x.DQ, outer, inner, i, d, a0, a1, a2, a3);
+        if (active) WriteRow<TS, T, S>(dq, x.DQ, outer, inner, i, d, a0, a1, a2, a3);
     }
 
     /// <summary>
-    /// Backward per key row j (launched as <see cref="Forward{T, R}"/> over S rows): dv_j = Σ_i P_ij·g_i,
+    /// Backward per key row j (launched as <see cref="Forward{TS, T, R, S}"/> over S rows): dv_j = Σ_i P_ij·g_i,
     /// dk_j = Σ_i dS_ij·q_i over the rows i that see key j. The group's warps (consecutive keys) walk the query rows in
     /// chunks of <see cref="Chunk"/>, staging the chunk's g rows, then its q rows, in shared memory once for all warps;
     /// each lane loads P and dS of one row i of the chunk and the warp broadcasts them. Causal: the walk starts at the
-    /// group's first key, and rows i &lt; j weigh 0 (P is 0 there; dS was not written by <see cref="RowsBackward{T, R}"/>).
+    /// group's first key, and rows i &lt; j weigh 0 (P is 0 there; dS was not written by <see cref="RowsBackward{TS, T, R, S}"/>).
     /// </summary>
-    public static void ColumnsBackward<T, R>(ArrayView<T> grad, ArrayView<T> q, ArrayView<T> p, ArrayView<T> ds,
-        ArrayView<T> dk, ArrayView<T> dv, AttentionGeometry g, AttentionOperands x) where T : unmanaged where R : struct, IReal<T>
+    public static void ColumnsBackward<TS, T, R, S>(ArrayView<TS> grad, ArrayView<TS> q, ArrayView<TS> p, ArrayView<T> ds,
+        ArrayView<TS> dk, ArrayView<TS> dv, AttentionGeometry g, AttentionOperands x)
+        where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         var chunk = SharedMemory.Allocate<T>(Chunk * MaxHeadDim);
         Place(g, out long outer, out long inner, out long first, out long j);
@@ -307,19 +323,19 @@ internal static class AttentionKernels
             long n = XMin(Chunk, g.L - i0);
             long il = i0 + lane;
             T pl = R.FromD(0.0), dl = pl;
-            if (active && lane < n && (g.Causal == 0 || il >= j)) { pl = p[x.P.At(outer, inner, il, j)]; dl = ds[x.DS.At(outer, inner, il, j)]; }
+            if (active && lane < n && (g.Causal == 0 || il >= j)) { pl = S.Load(p[x.P.At(outer, inner, il, j)]); dl = ds[x.DS.At(outer, inner, il, j)]; }
             Group.Barrier();
-            Stage(grad, x.O, outer, inner, i0, n, w, w, chunk);
+            Stage<TS, T, S>(grad, x.O, outer, inner, i0, n, w, w, chunk);
             Group.Barrier();
             Accumulate<T, R>(pl, (int)n, chunk, w, ref v0, ref v1, ref v2, ref v3);
             Group.Barrier();
-            Stage(q, x.Q, outer, inner, i0, n, d, d, chunk);
+            Stage<TS, T, S>(q, x.Q, outer, inner, i0, n, d, d, chunk);
             Group.Barrier();
             Accumulate<T, R>(dl, (int)n, chunk, d, ref k0, ref k1, ref k2, ref k3);
         }
         if (!active) return;
-        WriteRow(dv, x.DV, outer, inner, j, w, v0, v1, v2, v3);
-        WriteRow(dk, x.DK, outer, inner, j, d, k0, k1, k2, k3);
+        WriteRow<TS, T, S>(dv, x.DV, outer, inner, j, w, v0, v1, v2, v3);
+        WriteRow<TS, T, S>(dk, x.DK, outer, inner, j, d, k0, k1, k2, k3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -14,6 +14,8 @@ internal interface IElementStorage<TS, T> where TS : unmanaged where T : unmanag
     static abstract T Load(TS stored);
     /// <summary>The stored form of a computed value (rounded to nearest even where the storage is narrower).</summary>
     static abstract TS Store(T value);
+    /// <summary>True when the storage is narrower than the compute type (a kernel may then keep a wide scratch copy).</summary>
+    static abstract bool Narrow { get; }
 }
 
 /// <summary>Elements stored in their compute type.</summary>
@@ -23,6 +25,8 @@ internal readonly struct Plain<T> : IElementStorage<T, T> where T : unmanaged
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Load(T stored) => stored;
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Store(T value) => value;
+    /// <inheritdoc/>
+    public static bool Narrow => false;
 }
 
 /// <summary>Float16/BFloat16 elements (<typeparamref name="TN"/>) computed in float32.</summary>
@@ -32,4 +36,6 @@ internal readonly struct Narrowed<TN> : IElementStorage<ushort, float> where TN 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Load(ushort stored) => TN.ToF(stored);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static ushort Store(float value) => TN.FromF(value);
+    /// <inheritdoc/>
+    public static bool Narrow => true;
 }

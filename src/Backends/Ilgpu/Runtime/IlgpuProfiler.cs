@@ -120,6 +120,15 @@ public static class IlgpuProfiler
         public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args) { var t0 = Start(param); B.SgdStep(param, grad, momentumBuffer, args); Stop(param, t0, "SgdStep", "", param); }
         public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamStepArgs args) { var t0 = Start(param); B.AdamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, args); Stop(param, t0, "AdamStep", "", param); }
         public bool PrefersForeachSteps(Device device) => B.PrefersForeachSteps(device);
+        // The members below have composite defaults in IBackend: without these forwards a profiled step would run the
+        // composites (more launches, other kernels) instead of the backend's own kernels.
+        public bool MaxPool2dUsesIndices(Tensor x, PoolGeometry geometry) => ((IBackend)B).MaxPool2dUsesIndices(x, geometry);
+        public void ColumnSum(Tensor g, Tensor result) { var t0 = Start(g); ((IBackend)B).ColumnSum(g, result); Stop(g, t0, "ColumnSum", "", g); }
+        public void Argsort(Tensor keys, Tensor indices, bool descending) { var t0 = Start(keys); ((IBackend)B).Argsort(keys, indices, descending); Stop(keys, t0, "Argsort", "", keys); }
+        public void NonFiniteCheckAndUnscale(IReadOnlyList<Tensor> grads, Tensor foundInf, double invScale)
+        {
+            var t0 = Start(foundInf); ((IBackend)B).NonFiniteCheckAndUnscale(grads, foundInf, invScale); Stop(foundInf, t0, "NonFiniteCheckAndUnscale", $"x{grads.Count}", foundInf);
+        }
         public void SgdStepForeach(IReadOnlyList<Tensor> @params, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor>? momentumBuffers, SgdStepArgs args)
         {
             if (@params.Count == 0) { B.SgdStepForeach(@params, grads, momentumBuffers, args); return; }
