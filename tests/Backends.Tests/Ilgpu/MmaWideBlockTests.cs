@@ -168,3 +168,40 @@ public class MmaWideBlockTests
             }
     }
 }
+
+/// <summary>
+/// The 128×256 block natively (inline-PTX <c>mma.sync</c>, <c>ldmatrix</c>, <c>cp.async</c>, the dynamic shared memory
+/// opt-in) on each CUDA device of compute capability ≥ 8.0 that ILGPU sees (the GPU machine); no fixture elsewhere.
+/// </summary>
+[TestFixtureSource(typeof(MmaGemmCudaTests), nameof(MmaGemmCudaTests.Devices))]
+public class MmaWideBlockCudaTests(string device)
+{
+    private IlgpuDevice Dev => IlgpuContext.Shared.Get(Device.Parse(device));
+
+    /// <summary>Every precision with each staging of the block, plain, early-barrier, and early with grouped tiles.</summary>
+    public static IEnumerable<TestCaseData> Variants()
+    {
+        foreach (var p in new[] { MmaPrecision.Tf32, MmaPrecision.Float16, MmaPrecision.BFloat16 })
+            foreach (var s in new[] { MmaStaging.WideBlock, MmaStaging.WideBlockThreeStages, MmaStaging.WideBlockDeepSlabs })
+                foreach (var (early, grouped) in new[] { (false, false), (true, false), (true, true) })
+                    yield return new TestCaseData(p, s, early, grouped);
+    }
+
+    [TestCaseSource(nameof(Variants))]
+    public void WideBlockVariant(MmaPrecision p, MmaStaging staging, bool early, bool grouped)
+    {
+        var options = new MmaGemmOptions { Staging = staging, EarlyBarrier = early, GroupedBlocks = grouped };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: options);
+                MmaGemmTests.Check(Dev, p, ta, tb, 200, 300, 1000, alpha: 0.5f, beta: -2f, options: options with { SplitK = 5 });
+            }
+        MmaGemmTests.Check(Dev, p, false, true, 256, 512, 256, batch: 2, alpha: 0.5f, beta: -2f, options: options);
+        MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f, options: options);
+        MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: options);
+        MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: options);
+        MmaGemmTests.Check(Dev, p, false, false, 1100, 600, 555, options: options);   // 9 block rows: two groups
+        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: options);   // automatic split-K
+    }
+}
