@@ -72,7 +72,7 @@ for (int i = 0; i < args.Length; i++)
 }
 foreach (var v in variants)
 {
-    string kind = (v.Contains("-b256", StringComparison.Ordinal) && v.EndsWith('e') ? v[..^1] : v).Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
+    string kind = (v.Contains("-b256", StringComparison.Ordinal) && v.EndsWith('e') ? v[..^1] : v).Replace("-b256k32", "").Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
     if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
 
