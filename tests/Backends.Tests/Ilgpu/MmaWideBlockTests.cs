@@ -80,6 +80,16 @@ public class MmaWideBlockTests
         MmaGemmTests.Check(Cpu, p, true, false, 13, 140, slab / 2 + 1, batch: 2, pad: 3, options: options);
     }
 
+    // The early loop in the 128x128 block (4 warps, 2 blocks per SM) with 4 stages of 16 words and 3 of 32.
+    [TestCase(MmaPrecision.Float16, MmaStaging.FourStages)]
+    [TestCase(MmaPrecision.Tf32, MmaStaging.DeepSlabs)]
+    public void EarlyBarrierSquareBlock(MmaPrecision p, MmaStaging staging)
+    {
+        var options = new MmaGemmOptions { Staging = staging, EarlyBarrier = true };
+        MmaGemmTests.Check(Cpu, p, false, true, 150, 140, 5 * 2 * Slab(p) + 3, alpha: 0.5f, beta: -2f, options: options);
+        MmaGemmTests.Check(Cpu, p, true, false, 21, 34, 3 * Slab(p) + 7, batch: 2, pad: 3, options: options with { SplitK = 2 });
+    }
+
     [Test]
     public void EarlyBarrierGroupedOrder() =>
         MmaGemmTests.Check(Cpu, MmaPrecision.Float16, false, false, 8 * 128 + 69, 300, 3 * Slab(MmaPrecision.Float16) + 1,
@@ -178,13 +188,17 @@ public class MmaWideBlockCudaTests(string device)
 {
     private IlgpuDevice Dev => IlgpuContext.Shared.Get(Device.Parse(device));
 
-    /// <summary>Every precision with each staging of the block, plain, early-barrier, and early with grouped tiles.</summary>
+    /// <summary>Every precision with each staging of the block, plain, early-barrier, and early with grouped tiles; the early loop in the 128×128 block.</summary>
     public static IEnumerable<TestCaseData> Variants()
     {
         foreach (var p in new[] { MmaPrecision.Tf32, MmaPrecision.Float16, MmaPrecision.BFloat16 })
             foreach (var s in new[] { MmaStaging.WideBlock, MmaStaging.WideBlockThreeStages, MmaStaging.WideBlockDeepSlabs })
                 foreach (var (early, grouped) in new[] { (false, false), (true, false), (true, true) })
                     yield return new TestCaseData(p, s, early, grouped);
+        // The early loop in the 128x128 block.
+        foreach (var p in new[] { MmaPrecision.Tf32, MmaPrecision.Float16 })
+            foreach (var s in new[] { MmaStaging.FourStages, MmaStaging.DeepSlabs })
+                yield return new TestCaseData(p, s, true, false);
     }
 
     [TestCaseSource(nameof(Variants))]

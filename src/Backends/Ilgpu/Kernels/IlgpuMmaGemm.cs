@@ -239,8 +239,12 @@ public static class IlgpuMmaGemm
         Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Of<TX, TB>()
             where TX : struct, MmaKernels.IMmaPath where TB : struct, MmaKernels.IWideBlock => staging switch
         {
-            MmaStaging.FourStages => Square(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.FourStages, MmaKernels.Block128x128>),
-            MmaStaging.DeepSlabs => Square(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.DeepSlabs, MmaKernels.Block128x128>),
+            MmaStaging.FourStages => options.EarlyBarrier
+                ? Square(MmaKernels.GemmWideEarly<T, TX, TE, MmaKernels.FourStages, MmaKernels.Block128x128>)
+                : Square(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.FourStages, MmaKernels.Block128x128>),
+            MmaStaging.DeepSlabs => options.EarlyBarrier
+                ? Square(MmaKernels.GemmWideEarly<T, TX, TE, MmaKernels.DeepSlabs, MmaKernels.Block128x128>)
+                : Square(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.DeepSlabs, MmaKernels.Block128x128>),
             MmaStaging.WideBlockThreeStages => options.EarlyBarrier
                 ? Block(MmaKernels.GemmWideEarly<T, TX, TE, MmaKernels.ThreeStages, TB>) : Block(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.ThreeStages, TB>),
             MmaStaging.WideBlockDeepSlabs => options.EarlyBarrier

@@ -4,8 +4,9 @@ using ILGPU;
 namespace Ember.Ilgpu;
 
 /// <summary>
-/// The K loop of the 128×256 block with fragments double-buffered across the barrier
-/// (<see cref="MmaGemmOptions.EarlyBarrier"/>, <see cref="MmaKernels.GemmWideEarly{T, TX, TE, TS, TB}"/>). With one block per SM, every warp of the SM meets at the slab's barrier,
+/// The K loop of the dynamic-shared kernels with fragments double-buffered across the barrier
+/// (<see cref="MmaGemmOptions.EarlyBarrier"/>, <see cref="MmaKernels.GemmWideEarly{T, TX, TE, TS, TB}"/>), meant for the
+/// 128×256 block: with one block per SM, every warp of the SM meets at the slab's barrier,
 /// and in the plain loop the barrier is followed by the copy issue and 8 <c>ldmatrix</c> whose latency no other warp
 /// covers before the first <c>mma</c> can start. Here slab s + 1 is waited for and published before slab s's last K
 /// step: that step's fragments are already in registers, so its 32 <c>mma</c>s are issued right after the barrier
@@ -21,8 +22,8 @@ namespace Ember.Ilgpu;
 internal static partial class MmaKernels
 {
     /// <summary>
-    /// The 128×256-block kernel of <see cref="GemmWideDynamic{T, TX, TE, TS, TB}"/> (same launch, operands, stages,
-    /// copies and epilogue) with the K loop of <see cref="EarlyBarrierSlabs{T, TX, TS, TB}"/>. Its frame repeats
+    /// <see cref="GemmWideDynamic{T, TX, TE, TS, TB}"/> (same launch, operands, stages, copies and epilogue, either block)
+    /// with the K loop of <see cref="EarlyBarrierSlabs{T, TX, TS, TB}"/>. Its frame repeats
     /// GemmWideDynamic's few setup lines instead of sharing them: ILGPU numbers the registers of a kernel by the order
     /// of its code, so a branch between the two loops in one body changed the PTX of the 128×128 kernels.
     /// </summary>
@@ -31,8 +32,8 @@ internal static partial class MmaKernels
     {
         int t = Group.IdxX;
         int lane = t & 31, warp = t >> 5;
-        // Warps row-major over the block: 2 × 4 tiles of 64×64.
-        int wm = (warp >> 2) * 64, wn = (warp & 3) * 64;
+        // Warps row-major over the block: 2 × 2 (128×128) or 2 × 4 (128×256) tiles of 64×64.
+        int wm = TB.Cols() == 256 ? (warp >> 2) * 64 : (warp >> 1) * 64, wn = TB.Cols() == 256 ? (warp & 3) * 64 : (warp & 1) * 64;
         int bx = Grid.IdxX, by = Grid.IdxY;
         if (TB.GroupRows() > 0) GroupedTile(TB.GroupRows(), Grid.DimX, Grid.DimY, ref bx, ref by);
         int m0 = by * BM, n0 = bx * TB.Cols();

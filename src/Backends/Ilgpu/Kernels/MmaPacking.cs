@@ -68,10 +68,11 @@ public readonly record struct MmaGemmOptions
     public bool GroupedBlocks { get; init; }
 
     /// <summary>
-    /// With a <see cref="MmaStaging.WideBlock"/> staging: true runs the K loop that waits for and publishes slab s + 1
+    /// With a <see cref="Staging"/> other than the default: true runs the K loop that waits for and publishes slab s + 1
     /// before slab s's last K step, whose <c>mma</c>s then run under the barrier's wake-up and the next slab's first
-    /// <c>ldmatrix</c> (fragments double-buffered across the barrier; one block per SM leaves no other warps to cover
-    /// that gap). Ignored by the other kernels. Experimental, not measured yet.
+    /// <c>ldmatrix</c> (fragments double-buffered across the barrier; meant for the <see cref="MmaStaging.WideBlock"/>
+    /// stagings, where one block per SM leaves no other warps to cover that gap). Ignored by the 48 KB kernels.
+    /// Experimental, not measured yet.
     /// </summary>
     public bool EarlyBarrier { get; init; }
 }
