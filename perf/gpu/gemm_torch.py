@@ -63,7 +63,7 @@ def main():
         print("| variant | N | Ember ILGPU GFLOP/s | cuBLAS GFLOP/s | ratio |")
         print("| --- | --- | --- | --- | --- |")
         for (variant, n), gf in sorted(ember.items()):
-            ref = "sgemm" if variant in ("sgemm", "simt16", "simt16a", "splitk") else variant.removesuffix("-ld").removesuffix("-pipe").removesuffix("-w64").removesuffix("-s4").removesuffix("-k32")
+            ref = "sgemm" if variant in ("sgemm", "simt16", "simt16a", "splitk") else variant.split("-")[0]
             if (ref, n) in torch_gflops:
                 t = torch_gflops[(ref, n)]
                 print(f"| {variant} (vs cuBLAS {ref}) | {n} | {gf:.0f} | {t:.0f} | {gf / t:.2f} |")

@@ -22,7 +22,8 @@
 // "-b256" runs the 128x256 block of 8 warps of 64x64 (MmaStaging.WideBlock: 256 threads, one block per SM) with 4
 // stages of 16 words (96 KB; f16-b256, bf16-b256, tf32-b256); "-b256s3" with 3 stages of 16 words (72 KB),
 // "-b256k32" with 3 stages of 32 words (144 KB); "-b256g" is "-b256" with C's tiles visited in groups of 8 block rows
-// (MmaGemmOptions.GroupedBlocks: L2 reuse at 8192).
+// (MmaGemmOptions.GroupedBlocks: L2 reuse at 8192). A trailing "e" on a -b256, -s4 or -k32 variant adds the early-barrier
+// K loop (MmaGemmOptions.EarlyBarrier: slab s+1 published before slab s's last K step): f16-b256e, bf16-b256ge, f16-s4e.
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -71,7 +72,7 @@ for (int i = 0; i < args.Length; i++)
 }
 foreach (var v in variants)
 {
-    string kind = v.Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
+    string kind = (Early(v) ? v[..^1] : v).Replace("-b256k32", "").Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
     if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
 
@@ -115,6 +116,7 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
 {
     // "-pipe" / "-ld": the same product through the cp.async loop / ldmatrix, reported under its own name.
     string label = variant == "simt" ? "sgemm" : variant;
+    if (Early(variant)) { mma = mma with { EarlyBarrier = true }; variant = variant[..^1]; }
     if (variant.EndsWith("-ld", StringComparison.Ordinal)) { mma = mma with { LdMatrix = true }; variant = variant[..^3]; }
     if (variant.EndsWith("-pipe", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = false }; variant = variant[..^5]; }
     if (variant.EndsWith("-w64", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = true }; variant = variant[..^4]; }
@@ -200,6 +202,9 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
     else Console.WriteLine($"RESULT {name}_{tag}_{m}x{n}x{k} {gflops:F1}");
     return ok;
 }
+
+// A trailing "e" on a dynamic-shared variant (-b256..., -s4, -k32): the early-barrier K loop.
+static bool Early(string v) => v.EndsWith('e') && (v.Contains("-b256", StringComparison.Ordinal) || v.EndsWith("-s4e", StringComparison.Ordinal) || v.EndsWith("-k32e", StringComparison.Ordinal));
 
 static ushort[] To16(float[] x, MmaPrecision p)
 {
@@ -317,6 +322,15 @@ static void DumpPtx(string dir)
     Block("mma_f16_nt_b256k32", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
     Block("mma_bf16_nt_b256k32", MmaKernels.GemmWideDynamic<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
     Block("mma_f16_nt_b256g", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x256Grouped>);
+    Block("mma_f16_nt_b256e", MmaKernels.GemmWideEarly<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x256>);
+    Block("mma_bf16_nt_b256e", MmaKernels.GemmWideEarly<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x256>);
+    Block("mma_tf32_nt_b256e", MmaKernels.GemmWideEarly<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x256>);
+    Block("mma_f16_nt_b256e_splitk", MmaKernels.GemmWideEarly<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput, MmaKernels.FourStages, MmaKernels.Block128x256>);
+    Block("mma_f16_nt_b256k32e", MmaKernels.GemmWideEarly<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
+    Block("mma_tf32_nt_b256k32e", MmaKernels.GemmWideEarly<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
+    Dynamic("mma_f16_nt_w64_s4e", MmaKernels.GemmWideEarly<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x128>);
+    Dynamic("mma_tf32_nt_w64_k32e", MmaKernels.GemmWideEarly<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x128>);
+    Block("mma_f16_nt_b256ge", MmaKernels.GemmWideEarly<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x256Grouped>);
     Block("mma_tf32_nt_b256k32", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
     Mma("mma_tf32_nt_pipeline_ldmatrix", MmaKernels.GemmPipelined<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);

@@ -150,7 +150,7 @@ public static class IlgpuMmaGemm
                 sp.KChunk = chunk;
                 sp.Ldc = n;
                 sp.StrideC = mn;
-                var split = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging, options.GroupedBlocks)
+                var split = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging, options)
                     : wide ? Wide<T, MmaKernels.SplitOutput>(kernels, native)
                     : pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native, ld)
                     : Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
@@ -163,7 +163,7 @@ public static class IlgpuMmaGemm
                 sum(checked((int)mn), rp, w, c);
                 return;
             }
-            var launch = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging, options.GroupedBlocks)
+            var launch = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging, options)
                 : wide ? Wide<T, MmaKernels.DirectOutput>(kernels, native)
                 : pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native, ld)
                 : Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
@@ -223,30 +223,34 @@ public static class IlgpuMmaGemm
     /// The 64×64-warp-tile kernel with its stages in dynamic shared memory (any <see cref="MmaStaging"/> but the
     /// default), loaded through <see cref="DynamicSharedMemory.Grouped{T1, T2, T3, T4}"/>: PTX rewritten as
     /// <see cref="Wide{T, TE}"/>'s, the size opted in on CUDA. Launch bounds: 128 × 2 for the 128×128 block, 256 × 1 for
-    /// the 128×256 one (at most 255 registers a thread either way), whose tiles are visited in groups of block rows
-    /// when <paramref name="grouped"/> (<see cref="MmaGemmOptions.GroupedBlocks"/>).
+    /// the 128×256 one (at most 255 registers a thread either way), whose tiles and K loop follow
+    /// <see cref="MmaGemmOptions.GroupedBlocks"/> and <see cref="MmaGemmOptions.EarlyBarrier"/> of <paramref name="options"/>.
     /// </summary>
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> WideDynamic<T, TE>(
-        KernelCache kernels, bool native, MmaStaging staging, bool grouped) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
+        KernelCache kernels, bool native, MmaStaging staging, MmaGemmOptions options) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
     {
         int words = StagingBytes(staging) / 4;
-        return (native, grouped) switch
-        {
-            (true, false) => Of<MmaKernels.NativeLdMatrixPath, MmaKernels.Block128x256>(),
-            (true, true) => Of<MmaKernels.NativeLdMatrixPath, MmaKernels.Block128x256Grouped>(),
-            (false, false) => Of<MmaKernels.EmulatedLdMatrixPath, MmaKernels.Block128x256>(),
-            (false, true) => Of<MmaKernels.EmulatedLdMatrixPath, MmaKernels.Block128x256Grouped>(),
-        };
+        return native ? Path<MmaKernels.NativeLdMatrixPath>() : Path<MmaKernels.EmulatedLdMatrixPath>();
+
+        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Path<TX>() where TX : struct, MmaKernels.IMmaPath =>
+            options.GroupedBlocks ? Of<TX, MmaKernels.Block128x256Grouped>() : Of<TX, MmaKernels.Block128x256>();
 
         // TB: the 128×256 block's kind (the 128×128 stagings ignore it).
         Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Of<TX, TB>()
             where TX : struct, MmaKernels.IMmaPath where TB : struct, MmaKernels.IWideBlock => staging switch
         {
-            MmaStaging.FourStages => Square(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.FourStages, MmaKernels.Block128x128>),
-            MmaStaging.DeepSlabs => Square(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.DeepSlabs, MmaKernels.Block128x128>),
-            MmaStaging.WideBlockThreeStages => Block(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.ThreeStages, TB>),
-            MmaStaging.WideBlockDeepSlabs => Block(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.DeepSlabs, TB>),
-            _ => Block(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.FourStages, TB>),
+            MmaStaging.FourStages => options.EarlyBarrier
+                ? Square(MmaKernels.GemmWideEarly<T, TX, TE, MmaKernels.FourStages, MmaKernels.Block128x128>)
+                : Square(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.FourStages, MmaKernels.Block128x128>),
+            MmaStaging.DeepSlabs => options.EarlyBarrier
+                ? Square(MmaKernels.GemmWideEarly<T, TX, TE, MmaKernels.DeepSlabs, MmaKernels.Block128x128>)
+                : Square(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.DeepSlabs, MmaKernels.Block128x128>),
+            MmaStaging.WideBlockThreeStages => options.EarlyBarrier
+                ? Block(MmaKernels.GemmWideEarly<T, TX, TE, MmaKernels.ThreeStages, TB>) : Block(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.ThreeStages, TB>),
+            MmaStaging.WideBlockDeepSlabs => options.EarlyBarrier
+                ? Block(MmaKernels.GemmWideEarly<T, TX, TE, MmaKernels.DeepSlabs, TB>) : Block(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.DeepSlabs, TB>),
+            _ => options.EarlyBarrier
+                ? Block(MmaKernels.GemmWideEarly<T, TX, TE, MmaKernels.FourStages, TB>) : Block(MmaKernels.GemmWideDynamic<T, TX, TE, MmaKernels.FourStages, TB>),
         };
 
         Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Square(

@@ -66,6 +66,15 @@ public readonly record struct MmaGemmOptions
     /// Ignored by the other kernels. Experimental, not measured yet.
     /// </summary>
     public bool GroupedBlocks { get; init; }
+
+    /// <summary>
+    /// With a <see cref="Staging"/> other than the default: true runs the K loop that waits for and publishes slab s + 1
+    /// before slab s's last K step, whose <c>mma</c>s then run under the barrier's wake-up and the next slab's first
+    /// <c>ldmatrix</c> (fragments double-buffered across the barrier; meant for the <see cref="MmaStaging.WideBlock"/>
+    /// stagings, where one block per SM leaves no other warps to cover that gap). Ignored by the 48 KB kernels.
+    /// Experimental, not measured yet.
+    /// </summary>
+    public bool EarlyBarrier { get; init; }
 }
 
 /// <summary>How <see cref="IlgpuMmaGemm"/>'s 64×64-warp-tile kernel stages its K slabs in shared memory (<see cref="MmaGemmOptions.Staging"/>).</summary>
