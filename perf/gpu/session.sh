@@ -31,7 +31,8 @@
 #   gemm7    the 128×256 tensor-core block (mma6) against the default and cuBLAS at 2048, 4096, 8192      ~5 min
 #   sass7    SASS (cuobjdump) of every dumped tensor-core kernel, and Nsight Compute's per-instruction stall samples
 #            of the default f16 and tf32 kernels at 4096                                                     ~2 min
-#   final7   rows and fp32 train steps (30 repeats), autocast steps, the CUDA tests named by TESTS7             ~7 min
+#   final7   rows and fp32 train steps (30 repeats), autocast steps, the early-barrier GEMMs (mma6), the CUDA tests
+#            named by TESTS7                                                                                   ~8 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
 #            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
 set -u
@@ -253,6 +254,8 @@ if want final7; then   # seventh session: rows and fp32 steps, autocast steps, t
   step rows7 200 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" \
     --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
   step amp7 120 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step gemm7b 120 $G GemmBench --check --sizes 4096,8192 --no-trans --variants ${V7B:-f16,f16-s4e,f16-b256e,f16-b256k32e,tf32,tf32-b256e}
+  step gemm7b_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm7b.txt" --sizes 4096,8192 --variants tf32,f16
   [ -n "${TESTS7:-}" ] && step cuda_tests7 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS7"
 fi
 if want suite7; then   # six CUDA suite runs (pinned staging off ×3, on ×3) and the soak, at once
