@@ -103,6 +103,7 @@ public static class IlgpuProfiler
         public void CrossEntropyBackward(Tensor grad, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor logSumExp, Tensor gradX) { var t0 = Start(x); B.CrossEntropyBackward(grad, x, target, weight, args, logSumExp, gradX); Stop(x, t0, "CrossEntropyBackward", "", gradX); }
         public void BatchNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor variance, Tensor rstd) { var t0 = Start(x); B.BatchNorm(x, weight, bias, eps, y, mean, variance, rstd); Stop(x, t0, "BatchNorm", "", y); }
         public void BatchNormBackward(Tensor grad, Tensor x, Tensor? weight, Tensor mean, Tensor rstd, Tensor? gradX, Tensor? gradWeight, Tensor? gradBias) { var t0 = Start(x); B.BatchNormBackward(grad, x, weight, mean, rstd, gradX, gradWeight, gradBias); Stop(x, t0, "BatchNormBackward", "", grad); }
+        public void BatchNormUpdateStats(Tensor mean, Tensor variance, long count, double? momentum, Tensor runningMean, Tensor runningVar, Tensor? numBatchesTracked) { var t0 = Start(runningMean); B.BatchNormUpdateStats(mean, variance, count, momentum, runningMean, runningVar, numBatchesTracked); Stop(runningMean, t0, "BatchNormUpdateStats", "", runningMean); }
         public void LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps, Tensor y, Tensor mean, Tensor rstd) { var t0 = Start(x); B.LayerNorm(x, weight, bias, eps, y, mean, rstd); Stop(x, t0, "LayerNorm", "", y); }
         public void LayerNormBackward(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradX, Tensor? gradWeight, Tensor? gradBias) { var t0 = Start(x); B.LayerNormBackward(grad, x, mean, rstd, weight, gradX, gradWeight, gradBias); Stop(x, t0, "LayerNormBackward", "", gradX); }
         public void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns) { var t0 = Start(x); B.Im2Col(x, geometry, columns); Stop(x, t0, "Im2Col", "", columns); }
@@ -120,6 +121,12 @@ public static class IlgpuProfiler
         public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, SgdStepArgs args) { var t0 = Start(param); B.SgdStep(param, grad, momentumBuffer, args); Stop(param, t0, "SgdStep", "", param); }
         public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamStepArgs args) { var t0 = Start(param); B.AdamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, args); Stop(param, t0, "AdamStep", "", param); }
         public bool PrefersForeachSteps(Device device) => B.PrefersForeachSteps(device);
+        // Every member the backend implements is forwarded, so a profiled step runs the kernels an unprofiled one does
+        // (a default body here would run the composite instead: a Reduce and a Copy where ColumnSum is one launch).
+        public bool MaxPool2dUsesIndices(Tensor x, PoolGeometry geometry) => ((IBackend)B).MaxPool2dUsesIndices(x, geometry);
+        public void ColumnSum(Tensor g, Tensor result) { var t0 = Start(g); B.ColumnSum(g, result); Stop(g, t0, "ColumnSum", "", result); }
+        public void Argsort(Tensor keys, Tensor indices, bool descending) { var t0 = Start(keys); B.Argsort(keys, indices, descending); Stop(keys, t0, "Argsort", "", keys); }
+        public void NonFiniteCheckAndUnscale(IReadOnlyList<Tensor> grads, Tensor foundInf, double invScale) { var t0 = Start(foundInf); B.NonFiniteCheckAndUnscale(grads, foundInf, invScale); Stop(foundInf, t0, "NonFiniteCheckAndUnscale", "", foundInf); }
         public void SgdStepForeach(IReadOnlyList<Tensor> @params, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor>? momentumBuffers, SgdStepArgs args)
         {
             if (@params.Count == 0) { B.SgdStepForeach(@params, grads, momentumBuffers, args); return; }
