@@ -7,8 +7,8 @@ namespace Ember.Ilgpu.Ops;
 /// the composite takes about eleven (dtype conversions, the unbiased correction, two lerps and their copies) and the
 /// counter's increment one more. A single group lets every thread read num_batches_tracked before one thread writes
 /// it back (a barrier between), so momentum null's factor 1/num_batches_tracked is found on the device, with no host
-/// read. Values match the composite: the factors and the batch's statistics are rounded to T once, then one multiply
-/// per term and one add in T.
+/// read. Values are the composite's: the factors and the batch's statistics are rounded to T once, then one multiply
+/// per term and one add in T (on CUDA ptxas may fuse a multiply into the add, one rounding fewer: within T's rounding).
 /// </summary>
 internal static class BatchNormStatsKernels
 {
