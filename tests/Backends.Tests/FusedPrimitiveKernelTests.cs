@@ -45,6 +45,27 @@ public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(devi
             (be, t) => be.BatchNormBackward(t[2]!, t[0]!, t[1], t[3]!, t[4]!, null, t[5], t[6]), [5, 6], 2e-5, 2e-6);
     }
 
+    // Momentum 0.1 with a counter (the layers' default), momentum null (the cumulative average 1/n from the counter on the
+    // device), a momentum without a counter, Float64 running statistics; C = 37 runs several channels per thread.
+    [TestCase(DType.Float32, 0.1, true, 5), TestCase(DType.Float32, null, true, 5), TestCase(DType.Float32, 0.3, false, 5),
+     TestCase(DType.Float32, null, false, 4), TestCase(DType.Float64, null, true, 37), TestCase(DType.Float32, 0.1, true, 37)]
+    public void BatchNormUpdateStats(DType dt, double? momentum, bool counter, int c)
+    {
+        const long count = 7;
+        Conform(d => [Rnd(d, [c], 1, DType.Float64), Pos(d, [c], 2, dtype: DType.Float64), Rnd(d, [c], 3, dt), Pos(d, [c], 4, dtype: dt),
+                counter ? Tensor.Scalar(4, DType.Int64, d) : null],
+            (be, t) => be.BatchNormUpdateStats(t[0]!, t[1]!, count, momentum, t[2]!, t[3]!, t[4]), counter ? [2, 3, 4] : [2, 3], 1e-6, 1e-7,
+            reference: t =>
+            {
+                // f = momentum, or 1/(4 + 1) after the increment; 0 with neither.
+                double f = momentum ?? (counter ? 1.0 / 5 : 0);
+                double[] mean = Host(t[0]!), variance = Host(t[1]!), rm = Host(t[2]!), rv = Host(t[3]!);
+                double[] em = [.. rm.Select((r, i) => (1 - f) * r + f * mean[i])];
+                double[] ev = [.. rv.Select((r, i) => (1 - f) * r + f * variance[i] * count / (count - 1))];
+                return counter ? [em, ev, [5]] : [em, ev];
+            });
+    }
+
     // (C, H, W, O, k, stride, pad, groups): stride-1 float32 with an output width of 16 takes the CPU's direct kernels.
     private static IEnumerable<TestCaseData> ConvCases()
     {

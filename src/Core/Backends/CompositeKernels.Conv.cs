@@ -175,15 +175,36 @@ public static partial class CompositeKernels
             {
                 var pm = products.Narrow(0, 0, m);
                 backend.MatMul(go.Narrow(0, i, m).Reshape(m, o, l), b.mT, pm);
-                var sum = pm.Sum(0).Reshape(gw.Shape.ToArray());
-                if (i == 0) Write(gw, sum);
-                else backend.Binary(BinaryOp.Add, gw, sum, gw);
+                // The first chunk's sum over its samples goes straight into gradWeight (the [o·cg·kk, m] view of the
+                // products, as Sum(0) reduces it), with no copy after.
+                if (i == 0 && gradWeight.IsContiguous) backend.Reduce(ReduceOp.Sum, pm.Reshape(m, o * cg * kk).mT, gradWeight.Reshape(o * cg * kk), null);
+                else
+                {
+                    var sum = pm.Sum(0).Reshape(gw.Shape.ToArray());
+                    if (i == 0) Write(gw, sum);
+                    else backend.Binary(BinaryOp.Add, gw, sum, gw);
+                }
             }
             else
                 for (long j = 0; j < m; j++)
                     backend.MatMul(go.Select(0, i + j), b.Select(0, j).Reshape(groups, cg * kk, l).mT, gw, accumulate: i + j > 0);
         }
-        if (gradBias is not null) Write(gradBias, grad.Sum([0, 2, 3]));
+        if (gradBias is not null) BiasGradient(backend, grad, gradBias);
+    }
+
+    // Σ grad over N, OH, OW into gradBias [O]: two reductions (over each sample's positions, then over the samples) that
+    // write gradBias themselves where it is contiguous, instead of a sum and its copy.
+    private static void BiasGradient(IBackend backend, Tensor grad, Tensor gradBias)
+    {
+        long n = grad.Shape[0], o = grad.Shape[1], l = grad.Numel / Math.Max(1, n * o);
+        if (n * o * l == 0 || !gradBias.IsContiguous || !grad.IsContiguous)
+        {
+            Write(gradBias, grad.Sum([0, 2, 3]));
+            return;
+        }
+        var perSample = Tensor.Empty([n, o], grad.DType, grad.Device);
+        backend.Reduce(ReduceOp.Sum, grad.Reshape(n * o, l), perSample.Reshape(n * o), null);
+        backend.Reduce(ReduceOp.Sum, perSample.mT, gradBias, null);
     }
 
     /// <summary>See <see cref="IBackend.MaxPool2d"/>: every window gathered through the window table, then a max with index.</summary>

@@ -121,6 +121,29 @@ public static partial class CompositeKernels
         if (gradBias is not null) Write(gradBias, gb);
     }
 
+    /// <summary>See <see cref="IBackend.BatchNormUpdateStats"/>.</summary>
+    public static void BatchNormUpdateStats(IBackend backend, Tensor mean, Tensor variance, long count, double? momentum,
+        Tensor runningMean, Tensor runningVar, Tensor? numBatchesTracked)
+    {
+        using var _ = RecordingOff.Enter();
+        if (numBatchesTracked is not null) Write(numBatchesTracked, numBatchesTracked + 1);
+        var m = mean.To(runningMean.DType);
+        var unbiased = (variance.To(DType.Float64) * ((double)count / Math.Max(1, count - 1))).To(runningVar.DType);
+        if (momentum is null && numBatchesTracked is not null)
+        {
+            // The cumulative average's factors 1/n and 1 − 1/n in float64 on the device (no host read of the counter),
+            // each rounded once to the statistics' dtype as a host scalar would be.
+            var take = numBatchesTracked.To(DType.Float64).Reciprocal();
+            var keep = -take + 1;
+            Write(runningMean, runningMean * keep.To(runningMean.DType) + m * take.To(runningMean.DType));
+            Write(runningVar, runningVar * keep.To(runningVar.DType) + unbiased * take.To(runningVar.DType));
+            return;
+        }
+        double f = momentum ?? 0;
+        Write(runningMean, runningMean * (1 - f) + m * f);
+        Write(runningVar, runningVar * (1 - f) + unbiased * f);
+    }
+
     // Per row: the target made safe to index with (ignored rows point at class 0), a 0/1 keep mask and w[t] (1 unweighted).
     private static (Tensor Safe, Tensor Keep, Tensor WeightAtTarget) Targets(Tensor target, Tensor? weight, long ignoreIndex, Tensor x)
     {

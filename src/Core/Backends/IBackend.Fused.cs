@@ -59,6 +59,20 @@ public partial interface IBackend
         Tensor? gradX, Tensor? gradWeight, Tensor? gradBias) =>
         CompositeKernels.BatchNormBackward(this, grad, x, weight, mean, rstd, gradX, gradWeight, gradBias);
 
+    /// <summary>
+    /// Batch norm's running-statistics update in training, in place (PyTorch's fused update): numBatchesTracked (an Int64
+    /// scalar, when not null) += 1; the factor f is <paramref name="momentum"/>, or where it is null the cumulative average's
+    /// 1/numBatchesTracked read on the device after the increment (0 without a counter); then
+    /// runningMean = (1 − f)·runningMean + f·mean and runningVar = (1 − f)·runningVar + f·variance·count/max(1, count − 1)
+    /// (the biased batch variance made unbiased). mean and variance are the batch's statistics [C] (any floating dtype);
+    /// runningMean and runningVar [C] are floating point; all are on this backend's one device. The values are those of
+    /// the composite: mean and the unbiased variance rounded to the running statistics' dtype, 1 − f and f too, then one
+    /// multiply of each term and one add in that dtype.
+    /// </summary>
+    void BatchNormUpdateStats(Tensor mean, Tensor variance, long count, double? momentum, Tensor runningMean, Tensor runningVar,
+        Tensor? numBatchesTracked) =>
+        CompositeKernels.BatchNormUpdateStats(this, mean, variance, count, momentum, runningMean, runningVar, numBatchesTracked);
+
     // ---- losses -------------------------------------------------------------------------------------------
 
     /// <summary>

@@ -204,6 +204,34 @@ public static class FusedOps
         return (y, mean, variance);
     }
 
+    /// <summary>
+    /// Updates batch norm's running statistics in place from a training batch's statistics (one launch where the backend
+    /// fuses it): numBatchesTracked += 1 when given; f = momentum, or with momentum null 1/numBatchesTracked (after the
+    /// increment, read on the device; 0 without a counter); runningMean = (1 − f)·runningMean + f·mean and
+    /// runningVar = (1 − f)·runningVar + f·variance·count/(count − 1). mean and the biased variance [C] are the batch's
+    /// statistics over count values per channel (as <see cref="BatchNorm"/> returns them); they move to the running
+    /// statistics' device. Never recorded: the running statistics are buffers, not part of any graph.
+    /// </summary>
+    /// <exception cref="ArgumentException">The statistics are not floating point with C elements each, or the counter is
+    /// not an Int64 scalar on the running statistics' device.</exception>
+    public static void BatchNormUpdateStats(Tensor mean, Tensor variance, long count, double? momentum, Tensor runningMean,
+        Tensor runningVar, Tensor? numBatchesTracked)
+    {
+        long c = runningMean.Numel;
+        Require(mean.IsFloatingPoint && variance.IsFloatingPoint && runningMean.IsFloatingPoint && runningVar.IsFloatingPoint
+            && mean.Numel == c && variance.Numel == c && runningVar.Numel == c && runningVar.Device == runningMean.Device,
+            "BatchNormUpdateStats", $"expected floating-point statistics of {c} elements on one device, got mean {mean.DType} {mean.Shape}, variance {variance.DType} {variance.Shape}, running_var {runningVar.DType} {runningVar.Shape} on {runningVar.Device}.");
+        Require(numBatchesTracked is null || numBatchesTracked.DType == DType.Int64 && numBatchesTracked.Numel == 1 && numBatchesTracked.Device == runningMean.Device,
+            "BatchNormUpdateStats", $"num_batches_tracked must be an Int64 scalar on {runningMean.Device}, got {numBatchesTracked?.DType} {numBatchesTracked?.Shape} on {numBatchesTracked?.Device}.");
+        using var _ = RecordingOff.Enter();
+        runningMean.BeginInPlace("BatchNormUpdateStats");
+        runningVar.BeginInPlace("BatchNormUpdateStats");
+        numBatchesTracked?.BeginInPlace("BatchNormUpdateStats");
+        var device = runningMean.Device;
+        runningMean.Backend.BatchNormUpdateStats(mean.To(device).Reshape(c), variance.To(device).Reshape(c), count, momentum,
+            runningMean, runningVar, numBatchesTracked);
+    }
+
     // A Float16/BFloat16 x beside Float32 weight and/or bias on its device: the mixed batch norm.
     private static bool IsMixedNorm(Tensor x, Tensor? weight, Tensor? bias) =>
         x.DType.IsReducedPrecision() && (weight is not null || bias is not null)

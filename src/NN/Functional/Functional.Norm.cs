@@ -26,7 +26,16 @@ public static partial class Functional
     /// </summary>
     /// <exception cref="ArgumentException">Fewer than 2 dims, or fewer than 2 values per channel in training.</exception>
     public static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,
-        bool training = false, double momentum = 0.1, double eps = 1e-5)
+        bool training = false, double momentum = 0.1, double eps = 1e-5) =>
+        BatchNorm(x, runningMean, runningVar, weight, bias, training, (double?)momentum, eps, null);
+
+    /// <summary>
+    /// <see cref="BatchNorm(Tensor, Tensor?, Tensor?, Tensor?, Tensor?, bool, double, double)"/> as the layers call it: in
+    /// training with running statistics, numBatchesTracked (when not null) is incremented and momentum null means the
+    /// cumulative average 1/numBatchesTracked, all in the one fused update (<see cref="FusedOps.BatchNormUpdateStats"/>).
+    /// </summary>
+    internal static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, double? momentum, double eps, Tensor? numBatchesTracked)
     {
         bool batchStats = training || runningMean is null || runningVar is null;
         // A 16-bit x with Float32 weight/bias and batch statistics: the fused mixed batch norm reads x as it is (float32
@@ -36,7 +45,7 @@ public static partial class Functional
             && (bias is null || bias.DType == DType.Float32 && bias.Device == x.Device);
         // Otherwise under autocast: statistics and affine in float32, the result in x's dtype (PyTorch's mixed batch norm).
         if (!mixed && Autocast.Cast(AutocastOp.BatchNorm, x, weight, bias) is { } cast)
-            return BatchNorm(cast[0]!, runningMean, runningVar, cast[1], cast[2], training, momentum, eps).To(x.DType);
+            return BatchNorm(cast[0]!, runningMean, runningVar, cast[1], cast[2], training, momentum, eps, numBatchesTracked).To(x.DType);
         if (x.Dim < 2) throw new ArgumentException($"BatchNorm: expected at least 2 dims [N, C, *], got {x.Shape}.");
         long c = x.Shape[1];
         var bshape = Enumerable.Repeat(1L, x.Dim).ToArray(); bshape[1] = c;
@@ -50,13 +59,7 @@ public static partial class Functional
             // Batch statistics: one fused primitive (statistics, normalization and affine; backward in one kernel).
             var (yf, mean, variance) = FusedOps.BatchNorm(x, weight, bias, eps);
             if (training && runningMean is not null && runningVar is not null)
-                using (NoGradScope.Enter())
-                {
-                    var m = mean.To(runningMean.DType).To(runningMean.Device);
-                    var uv = (variance * ((double)count / Math.Max(1, count - 1))).To(runningVar.DType).To(runningVar.Device);
-                    runningMean.Copy_(runningMean * (1 - momentum) + m * momentum);
-                    runningVar.Copy_(runningVar * (1 - momentum) + uv * momentum);
-                }
+                using (NoGradScope.Enter()) FusedOps.BatchNormUpdateStats(mean, variance, count, momentum, runningMean, runningVar, numBatchesTracked);
             return yf;
         }
         if (training || runningMean is null || runningVar is null)
@@ -68,12 +71,7 @@ public static partial class Functional
             y = (x - mean) / (v + eps).Sqrt();
             if (training && runningMean is not null && runningVar is not null)
                 using (NoGradScope.Enter())
-                {
-                    var m = mean.Detach().Reshape(c).To(runningMean.DType);
-                    var uv = (v.Detach().Reshape(c) * ((double)count / Math.Max(1, count - 1))).To(runningVar.DType);
-                    runningMean.Copy_(runningMean * (1 - momentum) + m * momentum);
-                    runningVar.Copy_(runningVar * (1 - momentum) + uv * momentum);
-                }
+                    FusedOps.BatchNormUpdateStats(mean.Detach().Reshape(c), v.Detach().Reshape(c), count, momentum, runningMean, runningVar, numBatchesTracked);
         }
         else y = (x - runningMean.Reshape(bshape)) / (runningVar.Reshape(bshape) + eps).Sqrt();
         if (weight is not null) y = y * weight.Reshape(bshape);

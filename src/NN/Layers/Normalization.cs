@@ -41,15 +41,18 @@ public abstract class BatchNormBase : Module<Tensor, Tensor>
     {
         if (!ranks.Contains(input.Dim) || input.Shape[1] != NumFeatures)
             throw new ArgumentException($"{TypeName}: expected {string.Join(" or ", ranks.Select(r => r + "-D"))} input with {NumFeatures} channels in dim 1, got {input.Shape}.");
-        double m = Momentum ?? 0;
-        if (Training && GetBuffer("num_batches_tracked") is { } nbt)
-        {
-            using (NoGradScope.Enter()) nbt.Add_(1);
-            if (Momentum is null) m = 1.0 / nbt.Item();
-        }
         bool useBatch = Training || RunningMean is null;
-        return Functional.BatchNorm(input, useBatch && !Training ? null : RunningMean, useBatch && !Training ? null : RunningVar,
-            Weight, Bias, useBatch, m, Eps);
+        Tensor? runningMean = useBatch && !Training ? null : RunningMean, runningVar = useBatch && !Training ? null : RunningVar;
+        var nbt = Training ? GetBuffer("num_batches_tracked") : null;
+        if (nbt is not null && (runningMean is null || runningVar is null))
+        {
+            // A counter without both running statistics: nothing else to update, so it is counted on its own.
+            using (NoGradScope.Enter()) nbt.Add_(1);
+            nbt = null;
+        }
+        // In training the counter's increment, momentum null's factor 1/num_batches_tracked (read on the device) and the
+        // running statistics' update are one fused op.
+        return Functional.BatchNorm(input, runningMean, runningVar, Weight, Bias, useBatch, Momentum, Eps, nbt);
     }
 
     /// <inheritdoc/>

@@ -1,0 +1,26 @@
+using Ember.Ilgpu;
+using Ember.Ilgpu.Ops;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace Ember.Backends.Tests.Ilgpu;
+
+/// <summary>
+/// The running-statistics update kernel (<see cref="BatchNormStatsKernels.Update{T, R}"/>) compiled for CUDA with ILGPU's
+/// PTX backend (no GPU needed): both element types, with the group barrier that orders the counter's reads before its write.
+/// </summary>
+public class BatchNormStatsPtxCompileTests
+{
+    [TestCase(typeof(float), typeof(F32)), TestCase(typeof(double), typeof(F64))]
+    public void UpdateCompilesWithItsBarrier(Type element, Type real)
+    {
+        var method = typeof(BatchNormStatsKernels).GetMethod(nameof(BatchNormStatsKernels.Update))!.MakeGenericMethod(element, real);
+        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        var ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+        TestContext.Out.WriteLine(ptx);
+        Assert.That(ptx, Does.Contain(".entry").And.Contain("bar.sync"), $"Update<{element.Name}>");
+    }
+}
