@@ -251,12 +251,12 @@ if want sass7; then   # SASS of the tensor-core kernels and per-instruction stal
   done
 fi
 if want final7; then   # seventh session: rows and fp32 steps, autocast steps, the helpers' new CUDA tests
-  step rows7 200 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" \
+  step rows7 ${T7:-100} python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" \
     --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy,mlp,cnn,gpt
-  step amp7 120 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
-  step gemm7b 120 $G GemmBench --check --sizes 4096,8192 --no-trans --variants ${V7B:-f16,f16-s4e,f16-b256e,f16-b256k32e,tf32,tf32-b256e}
+  step amp7 ${T7:-100} python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step gemm7b ${T7:-100} $G GemmBench --check --sizes 4096,8192 --no-trans --variants ${V7B:-f16,f16-s4e,f16-b256e,f16-b256k32e,tf32,tf32-b256e}
   step gemm7b_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm7b.txt" --sizes 4096,8192 --variants tf32,f16
-  [ -n "${TESTS7:-}" ] && step cuda_tests7 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS7"
+  [ -n "${TESTS7:-}" ] && step cuda_tests7 ${T7:-100} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS7"
 fi
 if want suite7; then   # six CUDA suite runs (pinned staging off ×3, on ×3) and the soak, at once
   for i in 1 2 3; do
