@@ -55,20 +55,13 @@ public sealed class SyncBatchNorm : BatchNormBase
         return output;
     }
 
+    // BatchNorm's fused update (one launch where the backend has it; no host read of num_batches_tracked): the running
+    // variance takes the unbiased estimate N/(N−1)·var, momentum null the cumulative average 1/num_batches_tracked.
     private void UpdateRunningStatistics(Tensor mean, Tensor variance, double count)
     {
         if (RunningMean is not { } rm || RunningVar is not { } rv) return;
         using var _ = Autograd.NoGrad();
-        double m = Momentum ?? 0;
-        if (GetBuffer("num_batches_tracked") is { } nbt)
-        {
-            nbt.Add_(1);
-            if (Momentum is null) m = 1.0 / nbt.Item();
-        }
-        // Running variance is the unbiased estimate N/(N−1)·var, as in BatchNorm.
-        double unbias = count > 1 ? count / (count - 1) : 1;
-        rm.Mul_(1 - m).Add_(mean.Detach(), m);
-        rv.Mul_(1 - m).Add_(variance.Detach() * unbias, m);
+        FusedOps.BatchNormUpdateStats(mean.Detach(), variance.Detach(), (long)count, Momentum, rm, rv, GetBuffer("num_batches_tracked"));
     }
 
     /// <summary>
