@@ -17,9 +17,7 @@ public class BatchNormStatsPtxCompileTests
     public void UpdateCompilesWithItsBarrier(Type element, Type real)
     {
         var method = typeof(BatchNormStatsKernels).GetMethod(nameof(BatchNormStatsKernels.Update))!.MakeGenericMethod(element, real);
-        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
-        var ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+        var ptx = PtxCompiler.Grouped(method);
         TestContext.Out.WriteLine(ptx);
         Assert.That(ptx, Does.Contain(".entry").And.Contain("bar.sync"), $"Update<{element.Name}>");
     }

@@ -14,9 +14,7 @@ public class ColumnSumPtxCompileTests
     public void ColumnSumCompilesWithOneBarrierAndCoalescedLoads(Type t, Type r)
     {
         var method = typeof(ColumnSumKernels).GetMethod(nameof(ColumnSumKernels.Sum))!.MakeGenericMethod(t, r);
-        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
-        string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+        string ptx = PtxCompiler.Grouped(method);
         Assert.That(ptx, Does.Contain(".entry"));
         Assert.That(ptx, Does.Contain("bar.sync"), "the warps' partials meet in shared memory");
         Assert.That(ptx, Does.Not.Contain(".local"), "the four accumulators stay in registers");

@@ -153,8 +153,7 @@ public class MmaWideBlockTests
     public void WideBlockKernelsCompile(Type mma, string instruction, bool early)
     {
         static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
-        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        using var backend = PtxCompiler.NewBackend();
         foreach (var output in new[] { typeof(MmaKernels.DirectOutput), typeof(MmaKernels.SplitOutput) })
             foreach (var (stages, deep, wait) in new[] { (typeof(MmaKernels.FourStages), 1, 2), (typeof(MmaKernels.ThreeStages), 1, 1), (typeof(MmaKernels.DeepSlabs), 2, 1) })
             {

@@ -14,21 +14,9 @@ namespace Ember.Backends.Tests.Ilgpu;
 /// </summary>
 public class NarrowPtxCompileTests
 {
-    private static string Ptx(System.Reflection.MethodInfo method)
-    {
-        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
-        var compiled = backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), KernelSpecialization.Empty);
-        return ((PTXCompiledKernel)compiled).PTXAssembly;
-    }
+    private static string Ptx(System.Reflection.MethodInfo method) => PtxCompiler.AutoGrouped(method);
 
-    private static string GroupedPtx(System.Reflection.MethodInfo method)
-    {
-        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
-        var compiled = backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty);
-        return ((PTXCompiledKernel)compiled).PTXAssembly;
-    }
+    private static string GroupedPtx(System.Reflection.MethodInfo method) => PtxCompiler.Grouped(method);
 
     private struct OperatorType : Ember.Operators.IUnaryOperatorVisitor, Ember.Operators.IBinaryOperatorVisitor
     {

@@ -18,12 +18,7 @@ public class PtxCompileTests
     private static string Ptx(Type owner, string name, params Type[] typeArgs)
     {
         var method = owner.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(typeArgs);
-        // Ember's context (its algorithm and math settings); SM 9.0 as the H100, PTX ISA 8.0 (the driver there offers 8.8).
-        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
-        var entry = EntryPointDescription.FromExplicitlyGroupedKernel(method);
-        var compiled = backend.Compile(entry, KernelSpecialization.Empty);
-        return ((PTXCompiledKernel)compiled).PTXAssembly;
+        return PtxCompiler.Grouped(method);
     }
 
     /// <summary>Records which operator struct the registry gives a <see cref="UnaryOp"/> or <see cref="BinaryOp"/>.</summary>
@@ -34,13 +29,7 @@ public class PtxCompileTests
         void Ember.Operators.IBinaryOperatorVisitor.Visit<T, TOp>(TOp op) => Op = typeof(TOp);
     }
 
-    private static string AutoGroupedPtx(System.Reflection.MethodInfo method)
-    {
-        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
-        var compiled = backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), KernelSpecialization.Empty);
-        return ((PTXCompiledKernel)compiled).PTXAssembly;
-    }
+    private static string AutoGroupedPtx(System.Reflection.MethodInfo method) => PtxCompiler.AutoGrouped(method);
 
     [TestCaseSource(typeof(Ember.Conformance.ElementwiseTests), nameof(Ember.Conformance.ElementwiseTests.FloatUnaryOps))]
     public void EveryUnaryOperatorStructCompilesForCuda(UnaryOp op)
@@ -476,9 +465,7 @@ public class PtxCompileTests
     public void RegisterRowKernelsKeepTheRowInRegistersWith128BitAccesses(Type owner, string kernel)
     {
         var method = owner.GetMethod(kernel, BindingFlags.Public | BindingFlags.Static)!;
-        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
-        string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+        string ptx = PtxCompiler.Grouped(method);
         Assert.That(ptx, Does.Contain("shfl.sync.bfly"), "warp shuffles");
         Assert.That(ptx, Does.Contain("ld.global.v4.f32"), "128-bit loads");
         Assert.That(ptx, Does.Not.Contain("bar.sync"), "no barrier");

@@ -71,11 +71,9 @@ public class PtxRewriteTests
     public void ACompiledKernelsPtxCanBeReplacedBeforeLoading()
     {
         // KernelCache.GroupedTuned falls back to the plain kernel if this ILGPU internal is gone: keep it visible here.
-        using var backend = new PTXBackend(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
         var method = typeof(MmaKernels).GetMethod(nameof(MmaKernels.GemmPipelined))!
             .MakeGenericMethod(typeof(F16Mma), typeof(MmaKernels.NativePath), typeof(MmaKernels.DirectOutput));
-        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty);
+        var compiled = PtxCompiler.CompileGrouped(method);
         string tuned = PtxRewrite.Tune(compiled.PTXAssembly, MmaKernels.Threads, 2);
         PtxRewrite.Replace(compiled, tuned);
         Assert.That(compiled.PTXAssembly, Is.SameAs(tuned));
