@@ -1,9 +1,5 @@
 using System.Text.RegularExpressions;
 using Ember.Ilgpu;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
-using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
 
 namespace Ember.Backends.Tests.Ilgpu;
 
@@ -153,13 +149,12 @@ public class MmaWideBlockTests
     public void WideBlockKernelsCompile(Type mma, string instruction, bool early)
     {
         static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
-        using var backend = PtxCompiler.NewBackend();
         foreach (var output in new[] { typeof(MmaKernels.DirectOutput), typeof(MmaKernels.SplitOutput) })
             foreach (var (stages, deep, wait) in new[] { (typeof(MmaKernels.FourStages), 1, 2), (typeof(MmaKernels.ThreeStages), 1, 1), (typeof(MmaKernels.DeepSlabs), 2, 1) })
             {
                 var method = typeof(MmaKernels).GetMethod(early ? nameof(MmaKernels.GemmWideEarly) : nameof(MmaKernels.GemmWideDynamic))!
                     .MakeGenericMethod(mma, typeof(MmaKernels.NativeLdMatrixPath), output, stages, typeof(MmaKernels.Block128x256));
-                string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+                string ptx = PtxCompiler.Grouped(method);
                 Assert.That(ptx, Does.Contain(".b8 __dyn_shared_alloca[];").And.Not.Contain("__shared_alloca0"), "dynamic shared memory only");
                 Assert.That(Count(ptx, instruction), Is.EqualTo(64 * deep));
                 Assert.That(Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(early ? 8 + 16 * deep : 16 * deep));

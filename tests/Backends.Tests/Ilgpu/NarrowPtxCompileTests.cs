@@ -1,9 +1,5 @@
 using Ember.Ilgpu;
 using Ember.Ilgpu.Ops;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
-using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
 
 namespace Ember.Backends.Tests.Ilgpu;
 

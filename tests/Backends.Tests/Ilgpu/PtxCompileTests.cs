@@ -1,10 +1,6 @@
 using System.Reflection;
 using Ember.Ilgpu;
 using Ember.Ilgpu.Ops;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
-using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
 
 namespace Ember.Backends.Tests.Ilgpu;
 

@@ -14,7 +14,7 @@ namespace Ember.Backends.Tests.Ilgpu;
 internal static class PtxCompiler
 {
     /// <summary>A PTX backend for SM 9.0 / ISA 8.0 in Ember's context (dispose it).</summary>
-    public static PTXBackend NewBackend() => new(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+    private static PTXBackend NewBackend() => new(IlgpuContext.Shared.Context, new CudaCapabilityContext(CudaArchitecture.SM_90),
         CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
 
     /// <summary>The compiled kernel of an explicitly grouped kernel method (its PTX may still be replaced).</summary>

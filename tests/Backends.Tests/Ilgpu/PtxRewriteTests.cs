@@ -1,8 +1,4 @@
 using Ember.Ilgpu;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
-using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
 
 namespace Ember.Backends.Tests.Ilgpu;
 
