@@ -491,18 +491,27 @@ public class MmaGemmCudaTests(string device)
     public void WideWarpTileVariant(MmaPrecision p)
     {
         // 4 warps of 64x64 (128 threads): the same cases as the pipelined loop's.
-        var wide = new MmaGemmOptions { WarpTile64 = true };
+        VariantCases(Dev, p, new MmaGemmOptions { WarpTile64 = true });
+    }
+
+    /// <summary>
+    /// The cases every kernel variant runs on CUDA with <paramref name="options"/>: every transpose (odd sizes, and
+    /// split-K 5 with alpha/beta and N = <paramref name="n"/>), batches (the first with N = <paramref name="batchN"/>)
+    /// with strides and padding, an offset operand, K = 1, and the automatic split-K.
+    /// </summary>
+    internal static void VariantCases(IlgpuDevice dev, MmaPrecision p, MmaGemmOptions options, int n = 136, int batchN = 256)
+    {
         foreach (bool ta in new[] { false, true })
             foreach (bool tb in new[] { false, true })
             {
-                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: wide);
-                MmaGemmTests.Check(Dev, p, ta, tb, 200, 136, 1000, alpha: 0.5f, beta: -2f, options: wide with { SplitK = 5 });
+                MmaGemmTests.Check(dev, p, ta, tb, 130, 77, 45, options: options);
+                MmaGemmTests.Check(dev, p, ta, tb, 200, n, 1000, alpha: 0.5f, beta: -2f, options: options with { SplitK = 5 });
             }
-        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: wide);
-        MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f, options: wide);
-        MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: wide);
-        MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: wide);
-        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: wide);   // automatic split-K
+        MmaGemmTests.Check(dev, p, false, true, 256, batchN, 256, batch: 2, alpha: 0.5f, beta: -2f, options: options);
+        MmaGemmTests.Check(dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f, options: options);
+        MmaGemmTests.Check(dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: options);
+        MmaGemmTests.Check(dev, p, false, false, 70, 90, 1, options: options);
+        MmaGemmTests.Check(dev, p, false, false, 256, 256, 2048, options: options);   // automatic split-K
     }
 
     [TestCaseSource(typeof(MmaGemmTests), nameof(MmaGemmTests.Stagings))]
@@ -511,18 +520,8 @@ public class MmaGemmCudaTests(string device)
         // Stages in dynamic shared memory above 48 KB (the cuFuncSetAttribute opt-in): the 64x64 kernel's cases, plus
         // K long enough for many trips around the ring of stages.
         var dyn = new MmaGemmOptions { Staging = staging };
-        foreach (bool ta in new[] { false, true })
-            foreach (bool tb in new[] { false, true })
-            {
-                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: dyn);
-                MmaGemmTests.Check(Dev, p, ta, tb, 200, 136, 1000, alpha: 0.5f, beta: -2f, options: dyn with { SplitK = 5 });
-            }
-        MmaGemmTests.Check(Dev, p, false, true, 256, 256, 256, batch: 2, alpha: 0.5f, beta: -2f, options: dyn);
-        MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f, options: dyn);
-        MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: dyn);
-        MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: dyn);
+        VariantCases(Dev, p, dyn);
         MmaGemmTests.Check(Dev, p, false, true, 256, 130, 1111, options: dyn);
-        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: dyn);   // automatic split-K
     }
 
     [TestCase(MmaPrecision.Tf32)]

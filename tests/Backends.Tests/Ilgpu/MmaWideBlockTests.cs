@@ -199,17 +199,8 @@ public class MmaWideBlockCudaTests(string device)
     public void WideBlockVariant(MmaPrecision p, MmaStaging staging, bool early, bool grouped)
     {
         var options = new MmaGemmOptions { Staging = staging, EarlyBarrier = early, GroupedBlocks = grouped };
-        foreach (bool ta in new[] { false, true })
-            foreach (bool tb in new[] { false, true })
-            {
-                MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45, options: options);
-                MmaGemmTests.Check(Dev, p, ta, tb, 200, 300, 1000, alpha: 0.5f, beta: -2f, options: options with { SplitK = 5 });
-            }
-        MmaGemmTests.Check(Dev, p, false, true, 256, 512, 256, batch: 2, alpha: 0.5f, beta: -2f, options: options);
-        MmaGemmTests.Check(Dev, p, false, true, 40, 136, 72, batch: 3, pad: 8, alpha: 0.5f, beta: -2f, options: options);
-        MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: options);
-        MmaGemmTests.Check(Dev, p, false, false, 70, 90, 1, options: options);
+        // N past 256 in the split-K and batched cases, so every warp's columns of a second block reach C.
+        MmaGemmCudaTests.VariantCases(Dev, p, options, n: 300, batchN: 512);
         MmaGemmTests.Check(Dev, p, false, false, 1100, 600, 555, options: options);   // 9 block rows: two groups
-        MmaGemmTests.Check(Dev, p, false, false, 256, 256, 2048, options: options);   // automatic split-K
     }
 }
