@@ -10,8 +10,9 @@ namespace Ember.Ilgpu;
 /// patterns). On CUDA devices of compute capability 8.0 or newer (<see cref="IsSupported"/>) it runs <c>mma.sync</c>
 /// through inline PTX; on any other device (older GPUs included) the same kernel runs with each <c>mma</c> K step emulated per lane (exact
 /// float32 products of the rounded operands: a slow reference, used by the tests on ilgpu-cpu). Operands that are not
-/// K-contiguous with aligned rows are packed K-major first (<see cref="MmaPackKernels"/>), and skinny products split K
-/// (<see cref="MmaGemmOptions"/>).
+/// K-contiguous with aligned rows are packed K-major first (<see cref="MmaPackKernels"/>; with
+/// <see cref="MmaGemmOptions.TransposedOperands"/> aligned 16-bit ones are read in place instead), and skinny products
+/// split K (<see cref="MmaGemmOptions"/>).
 /// </summary>
 public static class IlgpuMmaGemm
 {
@@ -128,7 +129,7 @@ public static class IlgpuMmaGemm
             // 64×64 warp tiles on CUDA (see MmaGemmOptions.WarpTile64), on small grids too: measured faster than the 8 warps
             // of 64×32 also where the grid has fewer blocks than SMs (256×1024×1024: 28k against 24k GFLOP/s).
             bool wide = options.WarpTile64 ?? (native || options.Staging != MmaStaging.Default);
-            // The cp.async loop reads both operands K-major with 16-byte aligned rows only.
+            // The cp.async loops read operands K-major with 16-byte aligned rows, or (the 64x64 one, 16-bit) M/N-major ones.
             bool pipe = (options.Pipeline ?? (native || wide)) && (mnA || !transA && vecA) && (mnB || transB && vecB);
             wide &= pipe;
             // Stages in dynamic shared memory: only where the device grants the size (else the 48 KB kernel).
