@@ -66,3 +66,16 @@ public readonly record struct AdamStepArgs(
 /// 1/(rows not ignored), so that the mean is one sum of the scaled rows and its gradient needs no division of its own.
 /// </summary>
 public readonly record struct CrossEntropyArgs(long IgnoreIndex, double LabelSmoothing, double Scale = 1.0);
+
+/// <summary>
+/// What an index check (<see cref="IBackend.CheckIndices"/>) reports for a bad index: the argument's name and the message
+/// made from the bad value, which names the op, the value and the valid range (e.g. "CrossEntropy: target 12 is out of
+/// bounds for 10 classes …"). Thrown as an <see cref="ArgumentOutOfRangeException"/>.
+/// </summary>
+/// <param name="ParamName">The argument that held the index (e.g. "target", "index").</param>
+/// <param name="Message">The exception's message for a bad value.</param>
+public sealed record IndexCheck(string ParamName, Func<long, string> Message)
+{
+    /// <summary>The exception for <paramref name="value"/>.</summary>
+    public ArgumentOutOfRangeException Error(long value) => new(ParamName, Message(value));
+}
