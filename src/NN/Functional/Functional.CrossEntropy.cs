@@ -20,15 +20,15 @@ public static partial class Functional
             throw new ArgumentException($"CrossEntropy: input is on {input.Device} but target on {target.Device}.");
         var t = target.To(DType.Int64).Contiguous().Reshape(-1);
         // The unweighted mean's divisor (targets not ignored) and the validation of the class indices in one backend call
-        // (IBackend.CheckIndices): the CPU reads the targets and returns the count; a GPU backend counts and validates on
+        // (IBackend.CheckIndices): the CPU reads the targets and counts on the host; a GPU backend counts and validates on
         // the device (no host read, which would make the host wait for the device in the middle of a training step), and a
         // bad target then throws at the device's next synchronisation (loss.Item(), a copy to the host, Synchronize).
-        bool deviceMean = reduction == Reduction.Mean && weight is null;
+        bool countedMean = reduction == Reduction.Mean && weight is null;
         var countType = input.DType.IsReducedPrecision() ? DType.Float32 : input.DType;   // a 16-bit count is inexact past 2048
-        var count = deviceMean ? Tensor.Empty([], countType, input.Device) : null;
+        var count = countedMean ? Tensor.Empty([], countType, input.Device) : null;
         var inputShape = input.Shape;
         var targetShape = target.Shape;
-        long? counted = FusedOps.CheckIndices(t, c, ignoreIndex, count, new IndexCheck(nameof(target), v =>
+        FusedOps.CheckIndices(t, c, ignoreIndex, count, new IndexCheck(nameof(target), v =>
             $"CrossEntropy: target {v} is out of bounds for {c} classes (input {inputShape}, target {targetShape})."));
         // Classes last: [N, C, d…] → [N·d…, C] rows (a copy only when there are spatial dims).
         var x = input;
@@ -39,19 +39,15 @@ public static partial class Functional
         }
         var w = weight?.Contiguous();
         var args = new CrossEntropyArgs(ignoreIndex, labelSmoothing);
-        // PyTorch's mean: divided by Σ w[t] over the rows that are not ignored. Unweighted, that is their count; when it
-        // is a host scalar (the CPU), the kernels scale each row's loss and gradient by 1/count, so the mean is one sum
-        // (no division launched forward or backward). No row counted gives 0/0 = NaN, as PyTorch's.
-        if (deviceMean && counted > 0)
-            return FusedOps.CrossEntropy(x, t, null, args with { Scale = 1.0 / counted.Value }).Sum();
+        // PyTorch's mean: divided by Σ w[t] over the rows that are not ignored. Unweighted, that is their count, which
+        // CheckIndices wrote into a 0-dim tensor on the device (the host knows it only on the CPU): one division there, on
+        // every backend, so that every device records the same graph. No row counted gives 0/0 = NaN, as PyTorch's.
         var per = FusedOps.CrossEntropy(x, t, w, args);
         switch (reduction)
         {
             case Reduction.Sum: return per.Sum();
             case Reduction.None: return per.Reshape(expect);
             default:
-                if (w is null && counted is { } n) return per.Sum() / n;
-                // The count is on the device: one division there (0/0 = NaN when every target is ignored, as PyTorch).
                 if (w is null) return count!.DType == per.DType ? per.Sum() / count : (per.Sum().To(count.DType) / count).To(per.DType);
                 return per.Sum() / TargetWeights(t, w, ignoreIndex, input.DType).Weight.Sum();
         }
