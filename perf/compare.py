@@ -185,16 +185,17 @@ def main():
         e = ember.get(name)
         rows.append((name, e["median_s"] if e else float("nan"), med, flops,
                      e["min_s"] if e else float("nan"), min(ts), e["alloc_kb_per_step"] if e else float("nan"),
-                     e.get("launches_per_step", float("nan")) if e else float("nan")))
+                     e.get("launches_per_step", float("nan")) if e else float("nan"),
+                     e.get("host_reads_per_step", float("nan")) if e else float("nan")))
 
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"] * 3
     lines = [f"device={a.device} threads={a.threads} amp={a.amp} torch={torch.__version__} blas={blas} repeat={a.repeat} warmup={a.warmup} "
              f"load average at the end {' '.join(load)} (medians; min = fastest step, less sensitive to a loaded machine)", "",
-             "| workload | Ember ms | PyTorch ms | time ratio (Ember/PyTorch) | Ember min ms | PyTorch min ms | min ratio | Ember GFLOP/s | PyTorch GFLOP/s | Ember alloc KB/step | Ember launches/step |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, em, pm, flops, emin, pmin, alloc, launches in rows:
+             "| workload | Ember ms | PyTorch ms | time ratio (Ember/PyTorch) | Ember min ms | PyTorch min ms | min ratio | Ember GFLOP/s | PyTorch GFLOP/s | Ember alloc KB/step | Ember launches/step | Ember host reads/step |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, em, pm, flops, emin, pmin, alloc, launches, reads in rows:
         gf = f"{flops/em/1e9:.1f} | {flops/pm/1e9:.1f}" if flops else " | "
-        lines.append(f"| {name} | {em*1e3:.3f} | {pm*1e3:.3f} | {em/pm:.2f} | {emin*1e3:.3f} | {pmin*1e3:.3f} | {emin/pmin:.2f} | {gf} | {alloc:.0f} | {launches:.0f} |")
+        lines.append(f"| {name} | {em*1e3:.3f} | {pm*1e3:.3f} | {em/pm:.2f} | {emin*1e3:.3f} | {pmin*1e3:.3f} | {emin/pmin:.2f} | {gf} | {alloc:.0f} | {launches:.0f} | {reads:.0f} |")
     text = "\n".join(lines)
     print(text)
     if a.out:

@@ -3,6 +3,7 @@
 //   --device cpu|cuda|ilgpu-cpu   --workload sgemm|hgemm|bgemm|gelu|mlp|cnn|gpt|conv2d|softmax|layernorm|log_softmax|layernorm_fwd_bwd|cross_entropy|all (comma list); sort, hgemm, bgemm, gelu only when named
 //   --sizes 256,512,1024,2048 (sgemm, hgemm, bgemm)  --warmup 3  --repeat 10
 //   --sync device|read   (device: wait for the device as PyTorch's torch.cuda.synchronize(); read: copy one element to the host)
+//   --small 1   (mlp, cnn, gpt with the same layers at small sizes: counts launches and host reads on ilgpu-cpu quickly)
 //   --profile 5 [--profile-top 30]   (ILGPU: per-op synchronized timing table per workload)
 //   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
 using System.Text.Json;
@@ -39,6 +40,8 @@ if (opts.TryGetValue("amp", out var amp))
     TrainStepWorkload.Amp = amp switch { "bf16" => DType.BFloat16, "fp16" => DType.Float16, "off" => null, _ => throw new ArgumentException($"--amp: bf16, fp16 or off, not {amp}") };
     Console.WriteLine($"train steps under autocast {TrainStepWorkload.Amp?.ToString() ?? "off"}");
 }
+// --small 1: mlp, cnn, gpt at small widths and batches (launch and host-read counts on ilgpu-cpu; not for timing).
+TrainStepWorkload.Small = opts.GetValueOrDefault("small", "0") == "1";
 Workload.SyncByRead = opts.GetValueOrDefault("sync", "device") switch
 {
     "device" => false, "read" => true, var v => throw new ArgumentException($"--sync: device or read, not {v}"),
@@ -102,7 +105,7 @@ if (opts.TryGetValue("profile", out var profSteps))
 }
 var results = new List<Dictionary<string, object>>();
 Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat}");
-Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10} {"pool hit %",10} {"forced GC/step",14} {"launches/step",13}");
+Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10} {"pool hit %",10} {"forced GC/step",14} {"launches/step",13} {"host reads/step",15}");
 foreach (var make in workloads)
 {
     var w = make();
@@ -115,10 +118,12 @@ foreach (var make in workloads)
     alloc0 = GC.GetTotalAllocatedBytes(true);
     var pause0 = GC.GetTotalPauseDuration(); int gen2 = GC.CollectionCount(2);
     long hits0 = CpuMemoryPool.Hits, misses0 = CpuMemoryPool.Misses, forced0 = ForcedCollections();
-    long launches0 = Ember.Ilgpu.IlgpuProfiler.Launches;
+    long launches0 = Ember.Ilgpu.IlgpuProfiler.Launches, reads0 = Ember.Ilgpu.IlgpuBackend.HostReads;
     times = Stats.Time(w.Step, w.Sync, 0, repeat);
     // Kernel launches of the ILGPU backend per step (0 on the CPU backend), the Sync's host read included.
     double launchesPerStep = (Ember.Ilgpu.IlgpuProfiler.Launches - launches0) / (double)repeat;
+    // Device → host reads per step (each one a full wait for the device inside the step; with --sync read, the Sync's too).
+    double readsPerStep = (Ember.Ilgpu.IlgpuBackend.HostReads - reads0) / (double)repeat;
     double allocKb = (GC.GetTotalAllocatedBytes(true) - alloc0) / 1024.0 / repeat;
     double gcMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / repeat;
     double gen2PerStep = (GC.CollectionCount(2) - gen2) / (double)repeat;
@@ -128,10 +133,10 @@ foreach (var make in workloads)
     double med = Stats.Median(times);
     var (mn, mx) = Stats.Spread(times);
     double gf = w.Flops > 0 ? w.Flops / med / 1e9 : 0;
-    Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1} {gcMs,11:F1} {gen2PerStep,10:F1} {hitPct,10:F1} {forcedPerStep,14:F2} {launchesPerStep,13:F1}");
+    Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1} {gcMs,11:F1} {gen2PerStep,10:F1} {hitPct,10:F1} {forcedPerStep,14:F2} {launchesPerStep,13:F1} {readsPerStep,15:F1}");
     if (opts.ContainsKey("pool-stats"))
         Console.WriteLine($"  pool: cached {CpuMemoryPool.CachedBytes >> 20} MiB, lent {CpuMemoryPool.LentBytes >> 20} MiB, hits {CpuMemoryPool.Hits}, misses {CpuMemoryPool.Misses}, forced {CpuMemoryPool.ForcedCollections}; GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; steps ms: {string.Join(" ", times.Select(t => (t * 1e3).ToString("F0")))}");
-    results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep, ["pool_hit_pct"] = hitPct, ["pool_forced_gc_per_step"] = forcedPerStep, ["launches_per_step"] = launchesPerStep });
+    results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep, ["pool_hit_pct"] = hitPct, ["pool_forced_gc_per_step"] = forcedPerStep, ["launches_per_step"] = launchesPerStep, ["host_reads_per_step"] = readsPerStep });
 }
 // Collections forced by the CPU pool and, on an ILGPU device, by its caching allocator (each a blocking collection).
 long ForcedCollections() => CpuMemoryPool.ForcedCollections

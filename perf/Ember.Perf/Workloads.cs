@@ -85,6 +85,13 @@ public abstract class TrainStepWorkload : Workload
     /// </summary>
     public static DType? Amp { get; set; }
 
+    /// <summary>
+    /// When set (<c>Ember.Perf --small</c>), mlp, cnn and gpt are built with the same layers but small widths and batches,
+    /// so that a step finishes quickly on <c>ilgpu-cpu</c>: for counting launches and host reads per step, not for timing
+    /// (the counts equal the full-size ones except where a kernel choice depends on the size).
+    /// </summary>
+    public static bool Small { get; set; }
+
     /// <summary>Logits from the model for the loss (override for sequence models).</summary>
     protected virtual Tensor Loss() => Functional.CrossEntropy(Model.Forward(X), Y);
 
@@ -107,11 +114,12 @@ public sealed class MlpWorkload : TrainStepWorkload
     /// <summary>Builds the model on the device.</summary>
     public MlpWorkload(Device device)
     {
-        Model = new Sequential(new Linear(784, 1024), new ReLU(), new Linear(1024, 1024), new ReLU(), new Linear(1024, 10));
+        int h = Small ? 64 : 1024, b = Small ? 8 : 256;
+        Model = new Sequential(new Linear(784, h), new ReLU(), new Linear(h, h), new ReLU(), new Linear(h, 10));
         Model.To(device);
         Opt = new SGD(Model.Parameters(), lr: 0.01, momentum: 0.9);
-        X = Tensor.Randn([256, 784], device: device);
-        Y = Tensor.RandInt(0, 10, [256], device: device);
+        X = Tensor.Randn([b, 784], device: device);
+        Y = Tensor.RandInt(0, 10, [b], device: device);
     }
     /// <inheritdoc/>
     public override string Name => "mlp_train_step";
@@ -129,8 +137,9 @@ public sealed class CnnWorkload : TrainStepWorkload
             new Flatten(), new Linear(4096, 256), new ReLU(), new Linear(256, 10));
         Model.To(device);
         Opt = new Adam(Model.Parameters(), lr: 1e-3);
-        X = Tensor.Randn([64, 3, 32, 32], device: device);
-        Y = Tensor.RandInt(0, 10, [64], device: device);
+        int b = Small ? 2 : 64;
+        X = Tensor.Randn([b, 3, 32, 32], device: device);
+        Y = Tensor.RandInt(0, 10, [b], device: device);
     }
     /// <inheritdoc/>
     public override string Name => "cnn_train_step";
@@ -142,11 +151,12 @@ public sealed class GptWorkload : TrainStepWorkload
     /// <summary>Builds the model on the device.</summary>
     public GptWorkload(Device device)
     {
-        Model = new MiniGpt(vocab: 256, context: 128, dim: 256, heads: 4, layers: 4);
+        int dim = Small ? 32 : 256, context = Small ? 16 : 128, b = Small ? 2 : 16;
+        Model = new MiniGpt(vocab: 256, context: context, dim: dim, heads: 4, layers: 4);
         Model.To(device);
         Opt = new AdamW(Model.Parameters(), lr: 3e-4);
-        X = Tensor.RandInt(0, 256, [16, 128], device: device);
-        Y = Tensor.RandInt(0, 256, [16, 128], device: device);
+        X = Tensor.RandInt(0, 256, [b, context], device: device);
+        Y = Tensor.RandInt(0, 256, [b, context], device: device);
     }
     /// <inheritdoc/>
     protected override Tensor Loss() => Functional.CrossEntropy(Model.Forward(X).Reshape(-1, 256), Y.Reshape(-1));

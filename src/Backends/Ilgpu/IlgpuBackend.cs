@@ -94,28 +94,58 @@ public sealed partial class IlgpuBackend : IBackend
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Waits for all work queued on the device before copying. With <see cref="IlgpuDevice.PinnedStaging"/> on, the
+    /// Waits for all work queued on the device before copying; then throws for an index check queued on the device that
+    /// failed (<see cref="CheckIndices"/>), after the copy is complete. With <see cref="IlgpuDevice.PinnedStaging"/> on, the
     /// bytes come through the device's <see cref="HostStaging"/> ring (the fence after the last chunk completing
     /// implies all earlier work on the in-order stream has completed); otherwise the device is synchronized and ILGPU
     /// copies into the pageable destination (pinned for the duration of the call).
     /// </remarks>
     public void CopyToHost(Storage source, long elementOffset, Span<byte> destination)
     {
+        Interlocked.Increment(ref hostReads);
+        if (TraceHostReads) Console.Error.WriteLine($"host read {destination.Length} bytes at\n{Environment.StackTrace}");
         var st = (IlgpuStorage)source;
         var d = st.Owner;
-        if (destination.IsEmpty) { d.Synchronize(); return; }
-        var view = st.Block.Bytes.SubView(elementOffset * st.DType.ElementSize(), destination.Length);
-        if (d.PinnedStaging)
+        if (destination.IsEmpty) d.Synchronize();
+        else
         {
-            d.Staging.Download(view, destination);
-            return;
+            var view = st.Block.Bytes.SubView(elementOffset * st.DType.ElementSize(), destination.Length);
+            if (d.PinnedStaging) d.Staging.Download(view, destination);
+            else
+            {
+                d.Synchronize();
+                CopyPinned(view, destination);
+            }
         }
-        d.Synchronize();
-        CopyPinned(view, destination);
+        // The device has finished everything queued before the copy: report the index checks queued with it.
+        d.Checks.ThrowIfFailed();
     }
 
     /// <inheritdoc/>
-    public void Synchronize(Device device) => Open(device).Synchronize();
+    /// <remarks>Then throws for an index check queued on the device that failed (<see cref="CheckIndices"/>).</remarks>
+    public void Synchronize(Device device)
+    {
+        var d = Open(device);
+        d.Synchronize();
+        d.Checks.ThrowIfFailed();
+    }
+
+    private static long hostReads;
+
+    /// <summary>
+    /// Device → host reads (<see cref="CopyToHost"/> calls) of this process so far, all devices: each one waits for the
+    /// device, so the host can no longer queue launches ahead of it. The difference over a training step is its host
+    /// reads per step (Ember.Perf's "host reads/step"; 0 is the goal). <see cref="Synchronize"/> is not counted.
+    /// </summary>
+    public static long HostReads => Interlocked.Read(ref hostReads);
+
+    /// <summary>
+    /// Environment variable: <c>1</c> prints the managed stack of every <see cref="CopyToHost"/> to standard error, to
+    /// find which op reads the device in a step (diagnostics; slow).
+    /// </summary>
+    public const string TraceHostReadsVariable = "EMBER_ILGPU_TRACE_HOST_READS";
+
+    private static readonly bool TraceHostReads = Environment.GetEnvironmentVariable(TraceHostReadsVariable) == "1";
 
     // ---- helpers shared by the partial files ------------------------------------------------------
 

@@ -154,6 +154,24 @@ public static partial class CompositeKernels
         return (safe, keep, wt);
     }
 
+    /// <summary>
+    /// See <see cref="IBackend.CheckIndices"/>: reads the indices on the host, throws for the first one outside [0, size)
+    /// that is not <paramref name="skip"/>, and returns how many are not skipped.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is out of range (<paramref name="check"/>'s error).</exception>
+    public static long CheckIndices(Tensor index, long size, long? skip, IndexCheck check)
+    {
+        if (index.Numel == 0) return 0;
+        long counted = 0;
+        foreach (var v in index.ToArray<long>())
+        {
+            if (v == skip) continue;
+            if (v < 0 || v >= size) throw check.Error(v);
+            counted++;
+        }
+        return counted;
+    }
+
     /// <summary>See <see cref="IBackend.CrossEntropy"/>.</summary>
     public static void CrossEntropy(IBackend backend, Tensor x, Tensor target, Tensor? weight, CrossEntropyArgs args, Tensor loss, Tensor logSumExp)
     {

@@ -76,6 +76,19 @@ public partial interface IBackend
     // ---- losses -------------------------------------------------------------------------------------------
 
     /// <summary>
+    /// Checks that every element of the contiguous Int64 tensor <paramref name="index"/> lies in [0, size), elements equal
+    /// to <paramref name="skip"/> (when given) excepted, and counts the elements that are not skipped. The composite
+    /// (<see cref="CompositeKernels.CheckIndices"/>) reads the indices on the host, throws <paramref name="check"/>'s
+    /// error for the first bad one and returns the count. A device backend may instead queue the check and the count on
+    /// the device, so that the host does not wait for the device: it then returns null, writes the count into
+    /// <paramref name="count"/> (a 0-dim floating-point tensor on the index's device, when not null) and throws the error
+    /// at its next synchronisation (a copy to the host or <see cref="Synchronize"/>), as PyTorch's CUDA kernels report a
+    /// device-side assertion at the next synchronising call. Kernels that read a bad index must not read out of bounds.
+    /// </summary>
+    long? CheckIndices(Tensor index, long size, long? skip, Tensor? count, IndexCheck check) =>
+        CompositeKernels.CheckIndices(index, size, skip, check);
+
+    /// <summary>
     /// Fused cross-entropy of contiguous logits x [rows, C] at Int64 class indices target [rows] (all in [0, C) or equal to
     /// the ignore index; the caller checks): lse = log Σ_c e^{x_c} (max-shifted), loss [rows] =
     /// s·((1 − ε)·w[t]·(lse − x[t]) + (ε/C)·Σ_c w[c]·(lse − x[c])) with w ≡ 1 when weight [C] is null and s =

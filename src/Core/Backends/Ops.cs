@@ -62,7 +62,21 @@ public readonly record struct AdamStepArgs(
 /// Options of the fused cross-entropy kernels (PyTorch's F.cross_entropy with class indices): rows whose target equals
 /// <paramref name="IgnoreIndex"/> give loss 0 and gradient 0; <paramref name="LabelSmoothing"/> ε mixes the one-hot
 /// target with the uniform distribution: loss = (1 − ε)·w[t]·(lse − x[t]) + (ε/C)·Σ_c w[c]·(lse − x[c]).
-/// <paramref name="Scale"/> multiplies every row's loss and gradient (ignored rows stay 0): the unweighted mean passes
-/// 1/(rows not ignored), so that the mean is one sum of the scaled rows and its gradient needs no division of its own.
+/// <paramref name="Scale"/> multiplies every row's loss and gradient (ignored rows stay 0), for a caller that knows a
+/// divisor on the host (Functional's mean does not: it divides by the count of <see cref="FusedOps.CheckIndices"/>, which
+/// a GPU backend computes on the device, so that no host read waits for the device).
 /// </summary>
 public readonly record struct CrossEntropyArgs(long IgnoreIndex, double LabelSmoothing, double Scale = 1.0);
+
+/// <summary>
+/// What an index check (<see cref="IBackend.CheckIndices"/>) reports for a bad index: the argument's name and the message
+/// made from the bad value, which names the op, the value and the valid range (e.g. "CrossEntropy: target 12 is out of
+/// bounds for 10 classes …"). Thrown as an <see cref="ArgumentOutOfRangeException"/>.
+/// </summary>
+/// <param name="ParamName">The argument that held the index (e.g. "target", "index").</param>
+/// <param name="Message">The exception's message for a bad value.</param>
+public sealed record IndexCheck(string ParamName, Func<long, string> Message)
+{
+    /// <summary>The exception for <paramref name="value"/>.</summary>
+    public ArgumentOutOfRangeException Error(long value) => new(ParamName, Message(value));
+}

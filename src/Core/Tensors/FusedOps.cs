@@ -7,7 +7,7 @@ namespace Ember;
 /// the same graph on every device. Arguments are checked by the caller's public API (Functional) for user-facing
 /// messages; these methods check what the kernels rely on.
 /// </summary>
-public static class FusedOps
+public static partial class FusedOps
 {
     private static void Require(bool ok, string op, string message)
     {

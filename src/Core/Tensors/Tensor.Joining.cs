@@ -206,15 +206,21 @@ public sealed partial class Tensor
     /// <summary>torch.index_select: the entries of a 1-D (or 0-dim) Int64 or Int32 index along dim; result shape is
     /// x's with dim replaced by index.Numel. Recorded as OpKind.IndexSelect.</summary>
     /// <exception cref="ArgumentException">index is not 1-D Int64/Int32.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">dim is out of range, or an index is outside [0, x.size(dim)).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">dim is out of range, or an index is outside [0, x.size(dim)) (on a GPU
+    /// backend that checks on the device, thrown by the device's next synchronisation: see <see cref="IBackend.CheckIndices"/>).</exception>
     public Tensor IndexSelect(int dim, Tensor index)
     {
         CheckIndexTensor("IndexSelect", index, true);
         if (index.Dim > 1) throw new ArgumentException($"IndexSelect: index must be 1-D, got shape {index.Shape} (input shape {Shape}).");
         int d = ShapeUtil.NormalizeDim(dim, Dim, "IndexSelect");
         var x = Dim == 0 ? RawView([1]) : this;
-        CheckIndexRange("IndexSelect", index, x.shape[d], d, this);
         var idx = index.DType == DType.Int64 ? index : index.To(DType.Int64);
+        // Checked by the backend (IBackend.CheckIndices): on a GPU on the device, a bad index raising at the next
+        // synchronisation (the kernel reads none out of bounds), so that an embedding lookup does not wait for the device.
+        long size = x.shape[d];
+        var self = this;
+        FusedOps.CheckIndices(idx, size, null, null, new IndexCheck(nameof(index), v =>
+            $"IndexSelect: index {v} is out of bounds for dim {d} with size {size} (input shape {self.Shape}, index shape {index.Shape})."));
         var outShape = (long[])shape.Clone();
         if (Dim > 0) outShape[d] = index.Numel;
         var result = Alloc(outShape, DType, Device);

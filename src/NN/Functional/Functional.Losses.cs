@@ -169,7 +169,11 @@ public static partial class Functional
     /// per direction (<see cref="IBackend.CrossEntropy"/>: no log-probabilities are materialized).
     /// </summary>
     /// <exception cref="ArgumentException">Shapes or dtypes do not match, or labelSmoothing is outside [0, 1].</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A class index is outside [0, C) and is not ignoreIndex.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A class index is outside [0, C) and is not ignoreIndex. The message names
+    /// CrossEntropy, the bad value and C. On the CPU it is thrown by this call; on a GPU the indices are checked on the
+    /// device (reading them would make the host wait for the device in every training step), and the exception is
+    /// thrown by the device's next synchronisation (<c>loss.Item()</c>, any copy to the host, <c>Device.Synchronize</c>),
+    /// as PyTorch's CUDA kernels report a device-side assertion; the loss and gradient rows of a bad target are NaN.</exception>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean, double labelSmoothing = 0.0)
     {

@@ -39,6 +39,8 @@ internal static class CrossEntropyKernels
         lse[o.E + row] = l;
         long t = target[o.B + row];
         if (t == ignoreIndex) { loss[o.D + row] = R.FromD(0.0); return; }
+        // A bad class index (reported by the index check at the next synchronisation): NaN, no read out of bounds.
+        if (t < 0 || t >= cols) { loss[o.D + row] = R.FromD(double.NaN); return; }
         T wt = hasW != 0 ? w[o.C + t] : R.FromD(1.0);
         T keep = R.Sub(R.FromD(1.0), eps), perClass = R.Div(eps, R.FromL(cols));
         T v0 = R.Mul(R.Mul(keep, wt), R.Sub(l, x[xb + t]));
@@ -68,9 +70,11 @@ internal static class CrossEntropyKernels
         T wsum = WeightSum<T, R>(sh, w, cols, o, hasW);
         long xb = o.A + row * cols, rb = o.F + row * cols;
         long t = target[o.B + row];
-        if (t == ignoreIndex)
+        if (t == ignoreIndex || t < 0 || t >= cols)
         {
-            for (long j = tid; j < cols; j += gdim) gradX[rb + j] = R.FromD(0.0);
+            // Ignored rows get 0; a bad class index (reported by the index check) NaN.
+            T fill = t == ignoreIndex ? R.FromD(0.0) : R.FromD(double.NaN);
+            for (long j = tid; j < cols; j += gdim) gradX[rb + j] = fill;
             return;
         }
         T g = R.Mul(grad[o.D + row * o.G], k.Scale), l = lse[o.E + row];

@@ -35,7 +35,8 @@ internal static class IndexKernels
     {
         long v = index[sel.At(sh, i)];
         if (v < 0) v += dimSize;
-        r[rs.At(sh, i)] = x[xs.At(sh, i) + v * dimStride];
+        // An index out of range (IBackend.CheckIndices reports it at the next synchronisation) reads nothing out of bounds.
+        r[rs.At(sh, i)] = (ulong)v < (ulong)dimSize ? x[xs.At(sh, i) + v * dimStride] : default;
     }
 
     /// <summary>Over the source: target[i with dim coordinate c replaced by index[c]] += alpha·source[i] (atomic).</summary>

@@ -57,6 +57,8 @@ internal static class RegisterCrossEntropyKernels
         lse[o.E + row] = lv;
         long t = target[o.B + row];
         if (t == ignoreIndex) { loss[o.D + row] = 0f; return; }
+        // A bad class index (reported by the index check at the next synchronisation): NaN, no read out of bounds.
+        if (t < 0 || t >= 4L * n) { loss[o.D + row] = float.NaN; return; }
         var xs = x.SubView(o.A * 4 + row * 4L * n, 4L * n);
         float wt = hasW != 0 ? w[o.C * 4 + t] : 1f;
         float keep = 1f - eps, perClass = eps / (4f * n);
@@ -104,9 +106,11 @@ internal static class RegisterCrossEntropyKernels
         var rr = gradX.Cast<Float4>().SubView(o.F + row * n, n);
         float wsum = WeightSum(wr, n, hasW);   // the whole warp, before any lane may leave
         long t = target[o.B + row];
-        if (t == ignoreIndex)
+        if (t == ignoreIndex || t < 0 || t >= 4L * n)
         {
-            for (int i = l; i < n; i += 32) rr[i] = new Float4(0f);
+            // Ignored rows get 0; a bad class index (reported by the index check) NaN.
+            var fill = new Float4(t == ignoreIndex ? 0f : float.NaN);
+            for (int i = l; i < n; i += 32) rr[i] = fill;
             return;
         }
         float g = grad[o.D + row * o.G] * k.Scale, lv = lse[o.E + row];

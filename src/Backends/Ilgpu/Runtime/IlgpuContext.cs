@@ -138,6 +138,7 @@ public sealed class IlgpuDevice : IDisposable
         Device = device;
         Accelerator = accelerator;
         Kernels = new KernelCache(accelerator);
+        Checks = new DeviceChecks(accelerator);
         Allocator = new CachingAllocator(accelerator);
         pinnedStaging = DefaultPinnedStaging(accelerator.AcceleratorType, Environment.GetEnvironmentVariable(PinnedStagingVariable));
     }
@@ -150,6 +151,8 @@ public sealed class IlgpuDevice : IDisposable
     public KernelCache Kernels { get; }
     /// <summary>The device's caching allocator.</summary>
     public CachingAllocator Allocator { get; }
+    /// <summary>Index checks queued on the device, reported at the next synchronisation.</summary>
+    internal DeviceChecks Checks { get; }
 
     /// <summary>
     /// True: host ↔ device copies of <see cref="IlgpuBackend.CopyFromHost"/> and <see cref="IlgpuBackend.CopyToHost"/>
@@ -241,6 +244,7 @@ public sealed class IlgpuDevice : IDisposable
         }
         ring?.Dispose();
         Allocator.Dispose();
+        Checks.Dispose();
         Accelerator.Dispose();
     }
 }

@@ -124,6 +124,10 @@ public static class IlgpuProfiler
         // The members below have composite defaults in IBackend: without these forwards a profiled step would run the
         // composites (more launches, other kernels) instead of the backend's own kernels.
         public bool MaxPool2dUsesIndices(Tensor x, PoolGeometry geometry) => ((IBackend)B).MaxPool2dUsesIndices(x, geometry);
+        public long? CheckIndices(Tensor index, long size, long? skip, Tensor? count, IndexCheck check)
+        {
+            var t0 = Start(index); var r = B.CheckIndices(index, size, skip, count, check); Stop(index, t0, "CheckIndices", "", index); return r;
+        }
         public void ColumnSum(Tensor g, Tensor result) { var t0 = Start(g); ((IBackend)B).ColumnSum(g, result); Stop(g, t0, "ColumnSum", "", g); }
         public void Argsort(Tensor keys, Tensor indices, bool descending) { var t0 = Start(keys); ((IBackend)B).Argsort(keys, indices, descending); Stop(keys, t0, "Argsort", "", keys); }
         public void NonFiniteCheckAndUnscale(IReadOnlyList<Tensor> grads, Tensor foundInf, double invScale)
