@@ -223,6 +223,9 @@ public class PtxCompileTests
             Assert.That(ptx, Does.Match(@"atom(\.global)?\.cas(\.global)?\.b64"), $"Check<{t.Name}>: the flag's compare-and-swap");
             Assert.That(ptx, Does.Contain("bar.sync"), $"Check<{t.Name}>: the count's barriers");
         }
+        // IndexSelect reads nothing out of bounds for a bad index (the check reports it later): the guarded read compiles.
+        var select = typeof(IndexKernels).GetMethod(nameof(IndexKernels.IndexSelect))!.MakeGenericMethod(typeof(float));
+        Assert.That(AutoGroupedPtx(select), Does.Contain(".entry"), "IndexSelect<float>");
     }
 
     // The tensor-core kernels: the inline PTX is emitted as written (the mma instruction with its operand registers),
