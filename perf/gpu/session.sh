@@ -33,6 +33,10 @@
 #            of the default f16 and tf32 kernels at 4096                                                     ~2 min
 #   final7   rows and fp32 train steps (30 repeats), autocast steps, the early-barrier GEMMs (mma6), the CUDA tests
 #            named by TESTS7                                                                                   ~8 min
+#   suite8   eighth session: the suite once with pinned staging off, once on, and the soak, at once, with per-test times
+#            (SUITE_S, SOAK_S seconds)                                                                        ~6 min
+#   final8   eighth session: CUDA tests TESTS8, fp32 and autocast steps (again with AMP8ENV set), GemmBench GEMM8V with
+#            --trans, CPU 2/16-thread table of CPU8's workloads                                                ~7 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
 #            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
 set -u
@@ -265,6 +269,23 @@ if want suite7; then   # six CUDA suite runs (pinned staging off ×3, on ×3) an
   done
   ( step soak7 ${SUITE_S:-570} $G Ember.Soak --device cuda --seconds ${SOAK_S:-540} --csv "$L/soak7.csv" ) &
   wait
+fi
+if want suite8; then   # eighth session: the suite once with pinned staging off and once on, beside the soak, with per-test times
+  ( step suite8_cuda_pin0 ${SUITE_S:-360} env EMBER_TEST_TIMES=$L/times8_pin0.tsv EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
+  ( step suite8_cuda_pin1 ${SUITE_S:-360} env EMBER_TEST_TIMES=$L/times8_pin1.tsv EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
+  ( step soak8 ${SUITE_S:-360} $G Ember.Soak --device cuda --seconds ${SOAK_S:-330} --csv "$L/soak8.csv" ) &
+  wait
+  for f in "$L"/suite8_*.txt; do echo "== $(basename "$f")"; grep -E '^\[\+' "$f" | tail -1; grep -E 'failed:|succeeded:|total:|Test run summary' "$f"; done > "$L/suite8_summary.txt" 2>&1
+  for f in "$L"/times8_*.tsv; do echo "== $(basename "$f") $(wc -l < "$f") tests, $(awk '{s+=$1} END {print s/1000}' "$f") s"; sort -rn "$f" | head -25; done >> "$L/suite8_summary.txt" 2>&1
+  archive
+fi
+if want final8; then   # eighth session: the helpers' branches on CUDA (tests, GEMM layouts, steps with and without the new paths)
+  [ -n "${TESTS8:-}" ] && step cuda_tests8 ${T8:-120} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS8"
+  step rows8 ${T8:-120} python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,layernorm,softmax
+  step amp8 ${T8:-120} python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  [ -n "${AMP8ENV:-}" ] && step amp8_env ${T8:-120} env $AMP8ENV python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  [ -n "${GEMM8V:-}" ] && step gemm8 ${T8:-120} $G GemmBench --check --sizes 2048,4096 --trans --variants "$GEMM8V"
+  [ -n "${CPU8:-}" ] && step cpu8 ${T8:-200} python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload "$CPU8" --out "$L/cpu8.md"
 fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time

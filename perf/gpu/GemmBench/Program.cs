@@ -1,6 +1,6 @@
 // GemmBench: times Ember's ILGPU GEMM kernels on a GPU and checks each against a sampled float64 reference.
 //
-//   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans]
+//   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans|--trans]
 //                        [--variants simt,simt16,simt16a,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
 //                        [--shapes MxNxK,...] [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix|--no-ldmatrix] [--pipeline|--no-pipeline]
 //   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
@@ -24,6 +24,9 @@
 // "-b256k32" with 3 stages of 32 words (144 KB); "-b256g" is "-b256" with C's tiles visited in groups of 8 block rows
 // (MmaGemmOptions.GroupedBlocks: L2 reuse at 8192). A trailing "e" on a -b256, -s4 or -k32 variant adds the early-barrier
 // K loop (MmaGemmOptions.EarlyBarrier: slab s+1 published before slab s's last K step): f16-b256e, bf16-b256ge, f16-s4e.
+// "-tr" (f16-tr, bf16-tr) reads an M-major A / N-major B in place instead of packing it (MmaGemmOptions.TransposedOperands:
+// cp.async along M/N, ldmatrix.trans; 16-bit only); the other 16-bit variants pack (TransposedOperands = false, whatever
+// EMBER_MMA_TRANSPOSED says). --trans times NT, TN and TT at every size of --sizes (without it: at 4096 or the last size).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -42,7 +45,7 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 string deviceName = "cuda:0";
 int[] sizes = [1024, 2048, 4096, 8192];
 int reps = 10;
-bool trans = true, skinny = false;
+bool trans = true, skinny = false, transEvery = false;
 (int M, int N, int K)[] shapes = [];
 var mma = new MmaGemmOptions();
 string[] variants = ["simt", "tf32", "f16", "bf16"];
@@ -55,6 +58,7 @@ for (int i = 0; i < args.Length; i++)
         case "--sizes": sizes = args[++i].Split(',').Select(int.Parse).ToArray(); break;
         case "--reps": reps = int.Parse(args[++i]); break;
         case "--no-trans": trans = false; break;
+        case "--trans": trans = true; transEvery = true; break;
         case "--skinny": skinny = true; break;
         case "--shapes":   // MxNxK list, each timed with all four transposes (NN, NT, TN, TT)
             shapes = args[++i].Split(',').Select(t => t.Split('x').Select(int.Parse).ToArray()).Select(d => (d[0], d[1], d[2])).ToArray();
@@ -72,7 +76,7 @@ for (int i = 0; i < args.Length; i++)
 }
 foreach (var v in variants)
 {
-    string kind = (Early(v) ? v[..^1] : v).Replace("-b256k32", "").Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
+    string kind = (Early(v) ? v[..^1] : v).Replace("-tr", "").Replace("-b256k32", "").Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
     if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
 
@@ -92,13 +96,24 @@ int failures = 0;
 foreach (string v in variants)
 {
     foreach (int n in sizes)
+    {
         failures += Run(device, mma, v, n, n, n, false, false, reps) ? 0 : 1;
+        if (transEvery)
+        {
+            failures += Run(device, mma, v, n, n, n, false, true, reps) ? 0 : 1;
+            failures += Run(device, mma, v, n, n, n, true, false, reps) ? 0 : 1;
+            failures += Run(device, mma, v, n, n, n, true, true, reps) ? 0 : 1;
+        }
+    }
     if (trans)
     {
         int n = sizes.Contains(4096) ? 4096 : sizes[^1];
-        failures += Run(device, mma, v, n, n, n, false, true, reps) ? 0 : 1;
-        failures += Run(device, mma, v, n, n, n, true, false, reps) ? 0 : 1;
-        failures += Run(device, mma, v, n, n, n, true, true, reps) ? 0 : 1;
+        if (!transEvery)
+        {
+            failures += Run(device, mma, v, n, n, n, false, true, reps) ? 0 : 1;
+            failures += Run(device, mma, v, n, n, n, true, false, reps) ? 0 : 1;
+            failures += Run(device, mma, v, n, n, n, true, true, reps) ? 0 : 1;
+        }
         failures += Run(device, mma, v, 4000, 4000, 4000, false, false, reps) ? 0 : 1;   // edge tiles, scalar loads
     }
     foreach (var (sm, sn, sk) in shapes)
@@ -116,6 +131,10 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
 {
     // "-pipe" / "-ld": the same product through the cp.async loop / ldmatrix, reported under its own name.
     string label = variant == "simt" ? "sgemm" : variant;
+    // "-tr": 16-bit operands read in place M/N-major; every other 16-bit variant packs them (the baseline).
+    bool inPlace = variant.EndsWith("-tr", StringComparison.Ordinal);
+    mma = mma with { TransposedOperands = inPlace };
+    if (inPlace) variant = variant[..^3];
     if (Early(variant)) { mma = mma with { EarlyBarrier = true }; variant = variant[..^1]; }
     if (variant.EndsWith("-ld", StringComparison.Ordinal)) { mma = mma with { LdMatrix = true }; variant = variant[..^3]; }
     if (variant.EndsWith("-pipe", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = false }; variant = variant[..^5]; }
@@ -293,6 +312,14 @@ static void DumpPtx(string dir)
     Mma("mma_bf16_nt_w64", MmaKernels.GemmWide<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_tf32_nt_w64", MmaKernels.GemmWide<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_f16_nt_w64_splitk", MmaKernels.GemmWide<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput>, MmaKernels.WideThreads);
+    // 16-bit operands read in place (-tr): A M-major ("t"), B N-major ("n"); what the NT kernel reads is K-major.
+    Mma("mma_f16_tt_w64_tr", MmaKernels.GemmWideTransposed<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, RMajorVecLayout, KMajorVecLayout>, MmaKernels.WideThreads);
+    Mma("mma_f16_nn_w64_tr", MmaKernels.GemmWideTransposed<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, KMajorVecLayout, RMajorVecLayout>, MmaKernels.WideThreads);
+    Mma("mma_f16_tn_w64_tr", MmaKernels.GemmWideTransposed<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, RMajorVecLayout, RMajorVecLayout>, MmaKernels.WideThreads);
+    Mma("mma_bf16_tt_w64_tr", MmaKernels.GemmWideTransposed<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, RMajorVecLayout, KMajorVecLayout>, MmaKernels.WideThreads);
+    Mma("mma_bf16_nn_w64_tr", MmaKernels.GemmWideTransposed<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, KMajorVecLayout, RMajorVecLayout>, MmaKernels.WideThreads);
+    Mma("mma_bf16_tn_w64_tr", MmaKernels.GemmWideTransposed<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, RMajorVecLayout, RMajorVecLayout>, MmaKernels.WideThreads);
+    Mma("mma_f16_tn_w64_tr_splitk", MmaKernels.GemmWideTransposed<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput, RMajorVecLayout, RMajorVecLayout>, MmaKernels.WideThreads);
     // Stages in dynamic shared memory (what CUDA loads also has its dynamic array aligned to 128 bytes).
     void Dynamic(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel, int threads = MmaKernels.WideThreads, int blocks = 2)
     {

@@ -28,10 +28,11 @@ public class MmaGemmTests
     /// </summary>
     internal static double Check(IlgpuDevice dev, MmaPrecision prec, bool ta, bool tb, int m, int n, int k,
         int batch = 1, int pad = 0, int offset = 0, float alpha = 1f, float beta = 0f, bool broadcastB = false, double tol = 1e-5,
-        MmaGemmOptions options = default)
+        MmaGemmOptions options = default, int align = 1)
     {
-        int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
-        long sa = (long)(ta ? k : m) * lda + pad, sb = broadcastB ? 0 : (long)(tb ? n : k) * ldb + 3, sc = (long)m * ldc + 1;
+        // align: leading dimensions and batch strides of A and B rounded up to multiples of it (8: 16-byte rows).
+        int lda = (int)Up((ta ? m : k) + pad), ldb = (int)Up((tb ? k : n) + pad), ldc = n + pad;
+        long sa = Up((long)(ta ? k : m) * lda + pad), sb = broadcastB ? 0 : Up((long)(tb ? n : k) * ldb + 3), sc = (long)m * ldc + 1;
         long lenA = offset + sa * batch, lenB = offset + (broadcastB ? (long)(tb ? n : k) * ldb : sb * batch), lenC = offset + sc * batch;
         var fa = GemmTests.RandomArray((int)lenA, 1); var fb = GemmTests.RandomArray((int)lenB, 2); var fc = GemmTests.RandomArray((int)lenC, 3);
         var ra = new double[lenA]; var rb = new double[lenB]; var rc = new double[lenC];
@@ -73,6 +74,8 @@ public class MmaGemmTests
             worst = Compare(got.Select(x => Operand16(prec, x)).ToArray(), rc, rel);
         }
         return worst;
+
+        long Up(long x) => (x + align - 1) / align * align;
 
         bool InC(long i)
         {

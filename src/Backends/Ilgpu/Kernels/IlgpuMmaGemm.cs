@@ -10,8 +10,9 @@ namespace Ember.Ilgpu;
 /// patterns). On CUDA devices of compute capability 8.0 or newer (<see cref="IsSupported"/>) it runs <c>mma.sync</c>
 /// through inline PTX; on any other device (older GPUs included) the same kernel runs with each <c>mma</c> K step emulated per lane (exact
 /// float32 products of the rounded operands: a slow reference, used by the tests on ilgpu-cpu). Operands that are not
-/// K-contiguous with aligned rows are packed K-major first (<see cref="MmaPackKernels"/>), and skinny products split K
-/// (<see cref="MmaGemmOptions"/>).
+/// K-contiguous with aligned rows are packed K-major first (<see cref="MmaPackKernels"/>; with
+/// <see cref="MmaGemmOptions.TransposedOperands"/> aligned 16-bit ones are read in place instead), and skinny products
+/// split K (<see cref="MmaGemmOptions"/>).
 /// </summary>
 public static class IlgpuMmaGemm
 {
@@ -94,19 +95,23 @@ public static class IlgpuMmaGemm
         // 16-byte loads only for K-contiguous operands (A not transposed, B transposed) whose rows all start aligned.
         bool vecA = !transA && alignedA && lda % perChunk == 0 && (batch == 1 || strideA % perChunk == 0);
         bool vecB = transB && alignedB && ldb % perChunk == 0 && (batch == 1 || strideB % perChunk == 0);
+        bool native = IsSupported(device);
+        // 16-bit operands whose rows run along M (A) or N (B), 16-byte aligned, read in place by the 64x64 kernel.
+        bool mnA = InPlace(native, perChunk, k, options, transA, alignedA, lda, strideA, batch);
+        bool mnB = InPlace(native, perChunk, k, options, !transB, alignedB, ldb, strideB, batch);
         DeviceBlock? packA = null, packB = null, work = null;
         try
         {
             if (!options.KeepLayout && k > 0)
             {
                 // An operand the kernel would read element by element is first copied K-major with aligned rows.
-                if (!vecA)
+                if (!vecA && !mnA)
                 {
                     packA = MmaPacking.Pack(device, a, transA, m, k, lda, strideA, batch, perChunk, out a, out lda, out strideA);
                     transA = false;
                     vecA = true;
                 }
-                if (!vecB)
+                if (!vecB && !mnB)
                 {
                     packB = MmaPacking.Pack(device, b, !transB, n, k, ldb, strideB, batch, perChunk, out b, out ldb, out strideB);
                     transB = true;
@@ -120,12 +125,12 @@ public static class IlgpuMmaGemm
                 TransA = transA ? 1 : 0, TransB = transB ? 1 : 0,
             };
             var kernels = device.Kernels;
-            bool native = IsSupported(device), ld = options.LdMatrix ?? native;   // the emulation (ilgpu-cpu) is cheaper with plain loads
+            bool ld = options.LdMatrix ?? native;   // the emulation (ilgpu-cpu) is cheaper with plain loads
             // 64×64 warp tiles on CUDA (see MmaGemmOptions.WarpTile64), on small grids too: measured faster than the 8 warps
             // of 64×32 also where the grid has fewer blocks than SMs (256×1024×1024: 28k against 24k GFLOP/s).
             bool wide = options.WarpTile64 ?? (native || options.Staging != MmaStaging.Default);
-            // The cp.async loop reads both operands K-major with 16-byte aligned rows only.
-            bool pipe = (options.Pipeline ?? (native || wide)) && !transA && vecA && transB && vecB;
+            // The cp.async loops read operands K-major with 16-byte aligned rows, or (the 64x64 one, 16-bit) M/N-major ones.
+            bool pipe = (options.Pipeline ?? (native || wide)) && (mnA || !transA && vecA) && (mnB || transB && vecB);
             wide &= pipe;
             // Stages in dynamic shared memory: only where the device grants the size (else the 48 KB kernel).
             var staging = wide ? options.Staging : MmaStaging.Default;
@@ -151,6 +156,7 @@ public static class IlgpuMmaGemm
                 sp.Ldc = n;
                 sp.StrideC = mn;
                 var split = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging, options)
+                    : mnA || mnB ? Transposed<T, MmaKernels.SplitOutput>(kernels, native, mnA, mnB)
                     : wide ? Wide<T, MmaKernels.SplitOutput>(kernels, native)
                     : pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native, ld)
                     : Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
@@ -164,6 +170,7 @@ public static class IlgpuMmaGemm
                 return;
             }
             var launch = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging, options)
+                : mnA || mnB ? Transposed<T, MmaKernels.DirectOutput>(kernels, native, mnA, mnB)
                 : wide ? Wide<T, MmaKernels.DirectOutput>(kernels, native)
                 : pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native, ld)
                 : Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
@@ -175,6 +182,46 @@ public static class IlgpuMmaGemm
             packB?.Dispose();
             work?.Dispose();
         }
+    }
+
+    /// <summary>EMBER_MMA_TRANSPOSED=1: <see cref="MmaGemmOptions.TransposedOperands"/> on where the options leave it null.</summary>
+    private static readonly bool TransposedFromEnvironment = Environment.GetEnvironmentVariable("EMBER_MMA_TRANSPOSED") == "1";
+
+    /// <summary>
+    /// True when a product with <paramref name="options"/> reads 16-bit M/N-major operands in place
+    /// (<see cref="MmaGemmOptions.TransposedOperands"/>): 16-bit elements (<paramref name="perChunk"/> 8), K above 0,
+    /// no <see cref="MmaGemmOptions.KeepLayout"/>, and the kernel chosen is the 64x64 one with the default staging.
+    /// </summary>
+    internal static bool ReadsTransposed(bool native, int perChunk, int k, MmaGemmOptions options) =>
+        perChunk == 8 && k > 0 && !options.KeepLayout && (options.TransposedOperands ?? TransposedFromEnvironment)
+        && (options.WarpTile64 ?? (native || options.Staging != MmaStaging.Default)) && options.Pipeline != false
+        && options.Staging == MmaStaging.Default;
+
+    /// <summary>
+    /// True when an operand whose rows run along M or N (<paramref name="mnMajor"/>: A transposed, B not) is read in
+    /// place (<see cref="ReadsTransposed"/>): only with every row 16-byte aligned (the view start
+    /// <paramref name="aligned"/>, <paramref name="ld"/> and, batched, <paramref name="stride"/> multiples of
+    /// <paramref name="perChunk"/>), which <c>cp.async</c> of 16 bytes needs; else it is packed.
+    /// </summary>
+    internal static bool InPlace(bool native, int perChunk, int k, MmaGemmOptions options, bool mnMajor, bool aligned, int ld, long stride, int batch) =>
+        mnMajor && aligned && ld % perChunk == 0 && (batch == 1 || stride % perChunk == 0) && ReadsTransposed(native, perChunk, k, options);
+
+    /// <summary>
+    /// The 64x64-warp-tile kernel for operands read in place M-major (<paramref name="mnA"/>) and/or N-major
+    /// (<paramref name="mnB"/>), loaded as <see cref="Wide{T, TE}"/>'s (launch bounds 128 threads x 2 blocks per SM).
+    /// </summary>
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Transposed<T, TE>(
+        KernelCache kernels, bool native, bool mnA, bool mnB) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
+    {
+        return native ? Path<MmaKernels.NativeLdMatrixPath>() : Path<MmaKernels.EmulatedLdMatrixPath>();
+
+        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Path<TX>() where TX : struct, MmaKernels.IMmaPath =>
+            (mnA, mnB) switch
+            {
+                (true, false) => Load(kernels, MmaKernels.GemmWideTransposed<T, TX, TE, RMajorVecLayout, KMajorVecLayout>, MmaKernels.WideThreads),
+                (false, true) => Load(kernels, MmaKernels.GemmWideTransposed<T, TX, TE, KMajorVecLayout, RMajorVecLayout>, MmaKernels.WideThreads),
+                _ => Load(kernels, MmaKernels.GemmWideTransposed<T, TX, TE, RMajorVecLayout, RMajorVecLayout>, MmaKernels.WideThreads),
+            };
     }
 
     /// <summary>The grid and group of the chosen kernel: blocks of 128 rows by 256 columns (<see cref="IsWideBlock"/>, 256 threads) or 128 (128 threads for 64×64 warps, else 256).</summary>

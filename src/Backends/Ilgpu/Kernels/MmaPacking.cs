@@ -75,6 +75,17 @@ public readonly record struct MmaGemmOptions
     /// Experimental, not measured yet.
     /// </summary>
     public bool EarlyBarrier { get; init; }
+
+    /// <summary>
+    /// Whether 16-bit products read an M-major A (<c>transA</c>) or an N-major B (<c>!transB</c>) in place, in the
+    /// 64×64-warp-tile kernel with the default staging (<see cref="MmaKernels.GemmWideTransposed{T, TX, TE, TA, TB}"/>:
+    /// <c>cp.async</c> of rows along M/N, fragments through <c>ldmatrix.trans</c>), instead of first packing them K-major
+    /// with a separate launch. Only where that operand's rows start 16-byte aligned (leading dimension, batch stride and
+    /// view offset multiples of 8 elements); others, TF32 operands and the other kernels keep packing. Null (the
+    /// default) reads the environment variable <c>EMBER_MMA_TRANSPOSED</c> (<c>1</c>: on), else off: experimental, not
+    /// measured yet.
+    /// </summary>
+    public bool? TransposedOperands { get; init; }
 }
 
 /// <summary>How <see cref="IlgpuMmaGemm"/>'s 64×64-warp-tile kernel stages its K slabs in shared memory (<see cref="MmaGemmOptions.Staging"/>).</summary>
