@@ -17,8 +17,9 @@ public sealed partial class IlgpuBackend
     {
         if (count is not null && count.DType is not (DType.Float32 or DType.Float64))
             return CompositeKernels.CheckIndices(index, size, skip, check);
-        var d = Dev(index);
         long n = index.Numel;
+        if (n == 0) return 0;   // nothing to check: the caller writes the count
+        var d = Dev(index);
         var slots = d.Checks.Queue(check);
         var cfg = new KernelConfig(new Index1D(1), new Index1D(RowGroupSize(d)));
         if (count is null || count.DType == DType.Float32) C<float, F32>(); else C<double, F64>();

@@ -212,6 +212,22 @@ public class PtxCompileTests
         }
     }
 
+    [Test]
+    public void IndexCheckKernelCompiles()
+    {
+        // IBackend.CheckIndices on CUDA: one group, a compare-and-swap on the check's flag, the count's reduction.
+        foreach (var (t, r) in new[] { (typeof(float), typeof(F32)), (typeof(double), typeof(F64)) })
+        {
+            string ptx = Ptx(typeof(IndexCheckKernels), nameof(IndexCheckKernels.Check), t, r);
+            Assert.That(ptx, Does.Contain(".entry"), $"Check<{t.Name}>: a kernel entry in the PTX");
+            Assert.That(ptx, Does.Match(@"atom(\.global)?\.cas(\.global)?\.b64"), $"Check<{t.Name}>: the flag's compare-and-swap");
+            Assert.That(ptx, Does.Contain("bar.sync"), $"Check<{t.Name}>: the count's barriers");
+        }
+        // IndexSelect reads nothing out of bounds for a bad index (the check reports it later): the guarded read compiles.
+        var select = typeof(IndexKernels).GetMethod(nameof(IndexKernels.IndexSelect))!.MakeGenericMethod(typeof(float));
+        Assert.That(AutoGroupedPtx(select), Does.Contain(".entry"), "IndexSelect<float>");
+    }
+
     // The tensor-core kernels: the inline PTX is emitted as written (the mma instruction with its operand registers),
     // for every operand type and layout specialization the dispatcher can pick.
     [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
