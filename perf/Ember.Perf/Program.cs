@@ -35,6 +35,7 @@ if (opts.TryGetValue("threads", out var th)) CpuThreads.Count = int.Parse(th);
 if (opts.TryGetValue("pool-threshold-mb", out var pt)) CpuMemoryPool.CollectThresholdBytes = long.Parse(pt) << 20;
 if (opts.TryGetValue("pool-thread-budget-mb", out var pb)) CpuMemoryPool.CollectBudgetPerThreadBytes = long.Parse(pb) << 20;
 if (opts.TryGetValue("pool-lent-rule", out var lr)) CpuMemoryPool.CollectOnLentBytes = lr != "0";
+if (opts.TryGetValue("pool-growth", out var pg)) CpuMemoryPool.GrowthFactor = double.Parse(pg, System.Globalization.CultureInfo.InvariantCulture);
 if (opts.TryGetValue("amp", out var amp))
 {
     TrainStepWorkload.Amp = amp switch { "bf16" => DType.BFloat16, "fp16" => DType.Float16, "off" => null, _ => throw new ArgumentException($"--amp: bf16, fp16 or off, not {amp}") };
