@@ -3,13 +3,39 @@ using Ember.Cpu;
 namespace Ember.Core.Tests;
 
 /// <summary>
-/// The CPU layer-norm backward takes its per-chunk scratch and accumulators from the shared array pool (stale arrays,
-/// often longer than a row): calls that alternate row widths and thread counts give the float64 reference every time.
+/// CPU kernels that take their per-chunk scratch and accumulators from the shared array pool (stale arrays, often
+/// longer than asked for): layer-norm backward and column sums. Calls that alternate widths and thread counts give the
+/// float64 reference every time.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public class CpuLayerNormScratchTests
+public class CpuPooledScratchTests
 {
+    [Test]
+    public void ColumnSumsOfChangingWidthsMatchTheFloat64Reference()
+    {
+        int saved = Threads.Count;
+        try
+        {
+            foreach (int threads in new[] { 1, 3 })
+            {
+                Threads.Count = threads;
+                foreach (var (m, n) in new[] { (300, 1030), (70, 9), (257, 513), (64, 1024), (5, 33) })
+                {
+                    var g = Tensor.Randn([m, n], generator: new Generator((ulong)(m * 7919 + n)));
+                    var result = Tensor.Empty([n]);
+                    ((CpuBackend)g.Backend).ColumnSum(g, result);
+                    float[] gs = g.ToArray<float>();
+                    var expected = new double[n];
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) expected[j] += gs[i * n + j];
+                    Assert.That(result.ToArray<float>(), Is.EqualTo(expected).Within(1e-3), $"[{m}, {n}] at {threads} threads");
+                }
+            }
+        }
+        finally { Threads.Count = saved; }
+    }
+
     [Test]
     public void RepeatedCallsOfChangingWidthsMatchTheFloat64Reference()
     {
