@@ -5,6 +5,7 @@
 //   --sync device|read   (device: wait for the device as PyTorch's torch.cuda.synchronize(); read: copy one element to the host)
 //   --profile 5 [--profile-top 30]   (ILGPU: per-op synchronized timing table per workload)
 //   --alloc-sites 30   (the types allocated most per timed step, from the runtime's allocation-tick events)
+//   --pool-growth 3   (CpuMemoryPool.GrowthFactor; 0: the plain miss-threshold rule of before)
 //   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
 using System.Text.Json;
 using Ember;
