@@ -5,6 +5,8 @@
 //   --sync device|read   (device: wait for the device as PyTorch's torch.cuda.synchronize(); read: copy one element to the host)
 //   --small 1   (mlp, cnn, gpt with the same layers at small sizes: counts launches and host reads on ilgpu-cpu quickly)
 //   --profile 5 [--profile-top 30]   (ILGPU: per-op synchronized timing table per workload)
+//   --alloc-sites 30   (the types allocated most per timed step, from the runtime's allocation-tick events)
+//   --pool-growth 3   (CpuMemoryPool.GrowthFactor; 0: the plain miss-threshold rule of before)
 //   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
 using System.Text.Json;
 using Ember;
@@ -35,6 +37,7 @@ if (opts.TryGetValue("threads", out var th)) CpuThreads.Count = int.Parse(th);
 if (opts.TryGetValue("pool-threshold-mb", out var pt)) CpuMemoryPool.CollectThresholdBytes = long.Parse(pt) << 20;
 if (opts.TryGetValue("pool-thread-budget-mb", out var pb)) CpuMemoryPool.CollectBudgetPerThreadBytes = long.Parse(pb) << 20;
 if (opts.TryGetValue("pool-lent-rule", out var lr)) CpuMemoryPool.CollectOnLentBytes = lr != "0";
+if (opts.TryGetValue("pool-growth", out var pg)) CpuMemoryPool.GrowthFactor = double.Parse(pg, System.Globalization.CultureInfo.InvariantCulture);
 if (opts.TryGetValue("amp", out var amp))
 {
     TrainStepWorkload.Amp = amp switch { "bf16" => DType.BFloat16, "fp16" => DType.Float16, "off" => null, _ => throw new ArgumentException($"--amp: bf16, fp16 or off, not {amp}") };
@@ -104,6 +107,8 @@ if (opts.TryGetValue("profile", out var profSteps))
     return 0;
 }
 var results = new List<Dictionary<string, object>>();
+// --alloc-sites N: the N types that allocate most per timed step (GCAllocationTick samples; see AllocSites).
+using var allocSites = opts.ContainsKey("alloc-sites") ? new AllocSites() : null;
 Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat}");
 Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10} {"pool hit %",10} {"forced GC/step",14} {"launches/step",13} {"host reads/step",15}");
 foreach (var make in workloads)
@@ -119,7 +124,9 @@ foreach (var make in workloads)
     var pause0 = GC.GetTotalPauseDuration(); int gen2 = GC.CollectionCount(2);
     long hits0 = CpuMemoryPool.Hits, misses0 = CpuMemoryPool.Misses, forced0 = ForcedCollections();
     long launches0 = Ember.Ilgpu.IlgpuProfiler.Launches, reads0 = Ember.Ilgpu.IlgpuBackend.HostReads;
+    if (allocSites is not null) { allocSites.Reset(); allocSites.Counting = true; }
     times = Stats.Time(w.Step, w.Sync, 0, repeat);
+    if (allocSites is not null) allocSites.Counting = false;
     // Kernel launches of the ILGPU backend per step (0 on the CPU backend), the Sync's host read included.
     double launchesPerStep = (Ember.Ilgpu.IlgpuProfiler.Launches - launches0) / (double)repeat;
     // Device → host reads per step (each one a full wait for the device inside the step; with --sync read, the Sync's too).
@@ -134,6 +141,7 @@ foreach (var make in workloads)
     var (mn, mx) = Stats.Spread(times);
     double gf = w.Flops > 0 ? w.Flops / med / 1e9 : 0;
     Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1} {gcMs,11:F1} {gen2PerStep,10:F1} {hitPct,10:F1} {forcedPerStep,14:F2} {launchesPerStep,13:F1} {readsPerStep,15:F1}");
+    if (allocSites is not null) Console.Write(allocSites.Report(repeat, int.Parse(opts["alloc-sites"])));
     if (opts.ContainsKey("pool-stats"))
         Console.WriteLine($"  pool: cached {CpuMemoryPool.CachedBytes >> 20} MiB, lent {CpuMemoryPool.LentBytes >> 20} MiB, hits {CpuMemoryPool.Hits}, misses {CpuMemoryPool.Misses}, forced {CpuMemoryPool.ForcedCollections}; GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; steps ms: {string.Join(" ", times.Select(t => (t * 1e3).ToString("F0")))}");
     results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep, ["pool_hit_pct"] = hitPct, ["pool_forced_gc_per_step"] = forcedPerStep, ["launches_per_step"] = launchesPerStep, ["host_reads_per_step"] = readsPerStep });

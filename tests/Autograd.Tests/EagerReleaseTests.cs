@@ -20,10 +20,12 @@ public class EagerReleaseTests
     [Test]
     public void BackwardReturnsItsIntermediateGradientsToThePoolAtOnce()
     {
-        // 256×256 float32 = 256 KiB per tensor (pooled). Forced collections are kept out of the measurement (a huge
-        // threshold, nothing else allocating much) so only Dispose can return arrays to the pool in between.
+        // 256×256 float32 = 256 KiB per tensor (pooled). Forced collections are kept out of the measurement (the plain
+        // miss rule with a huge threshold, nothing else allocating much) so only Dispose can return arrays in between.
         long threshold = CpuMemoryPool.CollectThresholdBytes;
+        double growth = CpuMemoryPool.GrowthFactor;
         CpuMemoryPool.CollectThresholdBytes = 1L << 40;
+        CpuMemoryPool.GrowthFactor = 0;
         try
         {
             var x = Tensor.Randn([256, 256]).RequiresGrad_();
@@ -37,7 +39,7 @@ public class EagerReleaseTests
             Assert.That(grown, Is.LessThanOrEqualTo(2L * 256 * 256 * 4), $"lent bytes grew by {grown} during backward");
             Assert.That(x.Grad!.ToArray<float>().All(float.IsFinite));
         }
-        finally { CpuMemoryPool.CollectThresholdBytes = threshold; }
+        finally { CpuMemoryPool.CollectThresholdBytes = threshold; CpuMemoryPool.GrowthFactor = growth; }
     }
 
     [Test]

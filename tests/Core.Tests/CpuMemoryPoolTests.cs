@@ -27,6 +27,7 @@ public class CpuMemoryPoolTests
     {
         CpuMemoryPool.Enabled = true; CpuMemoryPool.CacheLimitBytes = 1L << 30; CpuMemoryPool.CollectThresholdBytes = 2L << 20;
         CpuMemoryPool.CollectBudgetPerThreadBytes = 0; CpuMemoryPool.CollectOnLentBytes = false;
+        CpuMemoryPool.GrowthFactor = 4;
         CpuMemoryPool.EmptyCache();
     }
 
@@ -222,6 +223,9 @@ public class CpuMemoryPoolTests
     {
         // Misses that stay alive (every request misses): with a 1 MiB threshold alone the pool forces a collection
         // every few hundred KiB; a budget of 4 MiB per thread lets 12 MiB pass first at 3 threads, 4 MiB at 1.
+        // The budget raises the miss threshold of the plain rule (a growing live set under the growth rule collects at
+        // geometric intervals instead: GrowingLiveSetCollectsAtGeometricIntervals).
+        CpuMemoryPool.GrowthFactor = 0;
         CpuMemoryPool.CollectThresholdBytes = 1 << 20;
         CpuMemoryPool.CollectBudgetPerThreadBytes = 4L << 20;
         long arrayBytes = Len2 * 2 * sizeof(float);
@@ -271,16 +275,52 @@ public class CpuMemoryPoolTests
     }
 
     [Test]
-    public void DefaultMissOnlyRuleKeepsGrowingTheSameLoop()
+    public void PlainMissRuleKeepsGrowingTheSameLoop()
     {
-        // The default rule (CollectOnLentBytes off): only misses count, so each collection interval of the loop above
-        // ends in misses that add arrays for good.
+        // GrowthFactor 0 (the rule before it): only misses count, so each collection interval of the loop above ends
+        // in misses that add arrays for good.
+        CpuMemoryPool.GrowthFactor = 0;
         var c = NextOutput(Tensor.Empty([Len * 8]));
         for (int i = 0; i < 10; i++) c = NextOutput(c);
         long misses = CpuMemoryPool.Misses;
         for (int i = 0; i < 40; i++) c = NextOutput(c);
         Assert.That(CpuMemoryPool.Misses, Is.GreaterThan(misses));
         GC.KeepAlive(c);
+    }
+
+    [Test]
+    public void DefaultGrowthRuleStopsMissingInTheSameLoop()
+    {
+        // The default: the pool grows to GrowthFactor × the live bytes, then collects when a size runs dry, so after
+        // the warm-up every request of the loop is a hit and the pool stays within the factor of what is live.
+        var c = NextOutput(Tensor.Empty([Len * 8]));
+        for (int i = 0; i < 30; i++) c = NextOutput(c);
+        long misses = CpuMemoryPool.Misses, hits = CpuMemoryPool.Hits, forced = CpuMemoryPool.ForcedCollections, most = 0;
+        for (int i = 0; i < 100; i++)
+        {
+            c = NextOutput(c);
+            most = Math.Max(most, CpuMemoryPool.LentBytes + CpuMemoryPool.CachedBytes);
+        }
+        Assert.That(CpuMemoryPool.Misses, Is.EqualTo(misses));
+        Assert.That(CpuMemoryPool.Hits - hits, Is.EqualTo(100));
+        Assert.That(CpuMemoryPool.ForcedCollections, Is.GreaterThan(forced), "the garbage came back through collections");
+        // Two arrays are live at a time (the last output and the new one); the factor allows 4× what was live.
+        long array = Len * 8L * sizeof(float);
+        Assert.That(most, Is.LessThanOrEqualTo(4 * 2 * array + CpuMemoryPool.CollectThresholdBytes));
+        GC.KeepAlive(c);
+    }
+
+    [Test]
+    public void GrowingLiveSetCollectsAtGeometricIntervals()
+    {
+        // Every array stays alive, so no collection can return anything: the limit follows the live set, and the
+        // pool collects about once per growth by the factor (not once per few misses).
+        var live = new List<Tensor>();
+        long forced = CpuMemoryPool.ForcedCollections;
+        for (int i = 0; i < 400; i++) live.Add(Tensor.Empty([Len2]));   // 400 × 217 KB ≈ 87 MB
+        long collections = CpuMemoryPool.ForcedCollections - forced;
+        Assert.That(collections, Is.LessThanOrEqualTo(8), "2 MiB first, then one per fourfold growth and a few futile ones");
+        GC.KeepAlive(live);
     }
 
     // The new output is allocated while the previous one is still reachable, as in c = a.MatMul(b) in a loop.

@@ -5,7 +5,7 @@ namespace Ember.Cpu;
 
 /// <summary>
 /// Row kernels of the CPU backend's <see cref="CpuBackend.Attention"/> and <see cref="CpuBackend.AttentionBackward"/>:
-/// they work on contiguous CPU tensors in place.
+/// they work in place on contiguous windows of CPU tensors (<see cref="Block3"/>).
 /// </summary>
 internal static class CpuAttention
 {
@@ -13,17 +13,17 @@ internal static class CpuAttention
     /// In place on a contiguous [b, l, s] block: row i ← softmax(scale·row), with the columns after i zeroed
     /// (−∞ before the softmax) when <paramref name="causal"/>.
     /// </summary>
-    public static void ScaledSoftmaxRows(Tensor p, long l, long s, double scale, bool causal)
+    public static void ScaledSoftmaxRows(in Block3 p, long l, long s, double scale, bool causal)
     {
-        if (p.DType == DType.Float32) ScaledSoftmaxRows<float>(p, l, s, scale, causal);
+        if (p.Source.DType == DType.Float32) ScaledSoftmaxRows<float>(p, l, s, scale, causal);
         else ScaledSoftmaxRows<double>(p, l, s, scale, causal);
     }
 
-    private static void ScaledSoftmaxRows<T>(Tensor p, long l, long s, double scale, bool causal)
+    private static void ScaledSoftmaxRows<T>(in Block3 p, long l, long s, double scale, bool causal)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var d = CpuBackend.Data<T>(p);
-        long rows = p.Shape[0] * l, off = p.offset;
+        var d = CpuBackend.Data<T>(p.Source);
+        long rows = p.Count * l, off = p.Offset;
         int cols = (int)s;
         T sc = T.CreateTruncating(scale);
         CpuFused.ForChunks(rows, (r0, len) =>
@@ -44,17 +44,17 @@ internal static class CpuAttention
     }
 
     /// <summary>In place: dp ← p ⊙ (dp − Σ dp ⊙ p)·scale, row by row (p and dp contiguous [b, l, s]).</summary>
-    public static void ScaledSoftmaxGradRows(Tensor dp, Tensor p, double scale)
+    public static void ScaledSoftmaxGradRows(in Block3 dp, in Block3 p, double scale)
     {
-        if (p.DType == DType.Float32) ScaledSoftmaxGradRows<float>(dp, p, scale);
+        if (p.Source.DType == DType.Float32) ScaledSoftmaxGradRows<float>(dp, p, scale);
         else ScaledSoftmaxGradRows<double>(dp, p, scale);
     }
 
-    private static void ScaledSoftmaxGradRows<T>(Tensor dp, Tensor p, double scale) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void ScaledSoftmaxGradRows<T>(in Block3 dp, in Block3 p, double scale) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T[] dd = CpuBackend.Data<T>(dp), pd = CpuBackend.Data<T>(p);
-        int cols = (int)p.Shape[^1];
-        long rows = p.Numel / cols, doff = dp.offset, poff = p.offset;
+        T[] dd = CpuBackend.Data<T>(dp.Source), pd = CpuBackend.Data<T>(p.Source);
+        int cols = (int)p.Cols;
+        long rows = p.Count * p.Rows, doff = dp.Offset, poff = p.Offset;
         T sc = T.CreateTruncating(scale);
         CpuFused.ForChunks(rows, (r0, len) =>
         {

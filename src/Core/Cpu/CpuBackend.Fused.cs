@@ -83,11 +83,18 @@ public sealed partial class CpuBackend
     {
         if (ReducedPrecision.Any(q, k, v)) { CompositeKernels.Attention(this, q, k, v, scale, causal, probabilities, output); return; }
         long l = q.Shape[-2], s = k.Shape[-2];
-        foreach (var t in AttentionBatches(q, k, v, probabilities, output))
+        int split = AttentionBlocks.SplitDim([q, k, v, probabilities, output]);
+        Block3 q3 = AttentionBlocks.Merged(q, split), k3 = AttentionBlocks.Merged(k, split), v3 = AttentionBlocks.Merged(v, split);
+        Block3 p3 = AttentionBlocks.Merged(probabilities, split), o3 = AttentionBlocks.Merged(output, split);
+        for (long i = 0, n = AttentionBlocks.Batches(q, split); i < n; i++)
         {
-            MatMul(t[0], t[1].mT, t[3]);
-            CpuAttention.ScaledSoftmaxRows(t[3], l, s, scale, causal);
-            MatMul(t[3], t[2], t[4]);
+            var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i));
+            var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i));
+            var vi = v3.Shifted(AttentionBlocks.BatchOffset(v, split, i));
+            var pi = p3.Shifted(AttentionBlocks.BatchOffset(probabilities, split, i));
+            AttentionBlocks.MatMul(qi, ki.T, pi);
+            CpuAttention.ScaledSoftmaxRows(pi, l, s, scale, causal);
+            AttentionBlocks.MatMul(pi, vi, o3.Shifted(AttentionBlocks.BatchOffset(output, split, i)));
         }
     }
 
@@ -98,41 +105,23 @@ public sealed partial class CpuBackend
         if (ReducedPrecision.Any(grad, q, k, v)) { CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV); return; }
         // dP is scratch: dispose it here so its pooled array is lent again at once instead of after the next collection.
         using var dp = Tensor.Alloc(probabilities.Shape.ToArray(), probabilities.DType, probabilities.Device);
-        foreach (var t in AttentionBatches(q, k, v, probabilities, grad, dp, gradQ, gradK, gradV))
+        int split = AttentionBlocks.SplitDim([q, k, v, probabilities, grad, dp, gradQ, gradK, gradV]);
+        Block3 q3 = AttentionBlocks.Merged(q, split), k3 = AttentionBlocks.Merged(k, split), v3 = AttentionBlocks.Merged(v, split);
+        Block3 p3 = AttentionBlocks.Merged(probabilities, split), g3 = AttentionBlocks.Merged(grad, split), dp3 = AttentionBlocks.Merged(dp, split);
+        Block3 dq3 = AttentionBlocks.Merged(gradQ, split), dk3 = AttentionBlocks.Merged(gradK, split), dv3 = AttentionBlocks.Merged(gradV, split);
+        for (long i = 0, n = AttentionBlocks.Batches(q, split); i < n; i++)
         {
-            MatMul(t[4], t[2].mT, t[5]);                       // dP = g·vᵀ
-            CpuAttention.ScaledSoftmaxGradRows(t[5], t[3], scale); // dS = P ⊙ (dP − Σ dP ⊙ P)·scale, in place
-            MatMul(t[5], t[1], t[6]);                          // dq = dS·k
-            MatMul(t[5].mT, t[0], t[7]);                       // dk = dSᵀ·q
-            MatMul(t[3].mT, t[4], t[8]);                       // dv = Pᵀ·g
+            var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i));
+            var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i));
+            var vi = v3.Shifted(AttentionBlocks.BatchOffset(v, split, i));
+            var pi = p3.Shifted(AttentionBlocks.BatchOffset(probabilities, split, i));
+            var gi = g3.Shifted(AttentionBlocks.BatchOffset(grad, split, i));
+            var dpi = dp3.Shifted(AttentionBlocks.BatchOffset(dp, split, i));
+            AttentionBlocks.MatMul(gi, vi.T, dpi);                      // dP = g·vᵀ
+            CpuAttention.ScaledSoftmaxGradRows(dpi, pi, scale);         // dS = P ⊙ (dP − Σ dP ⊙ P)·scale, in place
+            AttentionBlocks.MatMul(dpi, ki, dq3.Shifted(AttentionBlocks.BatchOffset(gradQ, split, i)));   // dq = dS·k
+            AttentionBlocks.MatMul(dpi.T, qi, dk3.Shifted(AttentionBlocks.BatchOffset(gradK, split, i))); // dk = dSᵀ·q
+            AttentionBlocks.MatMul(pi.T, gi, dv3.Shifted(AttentionBlocks.BatchOffset(gradV, split, i)));  // dv = Pᵀ·g
         }
-    }
-
-    // The merged 3-D view [Π lead, rows, cols] of t, or null when its leading dims do not form one stride.
-    private static Tensor? MergedLeadingDims(Tensor t)
-    {
-        int lead = t.Dim - 2;
-        long nb = 1, bs = 0, expect = -1;
-        for (int i = lead - 1; i >= 0; i--)
-        {
-            if (t.Shape[i] == 1) continue;
-            if (expect >= 0 && t.strides[i] != expect) return null;
-            if (expect < 0) bs = t.strides[i];
-            expect = t.strides[i] * t.Shape[i];
-            nb *= t.Shape[i];
-        }
-        return new Tensor(t.storage, t.offset, [nb, t.Shape[-2], t.Shape[-1]], [bs, t.strides[^2], t.strides[^1]]);
-    }
-
-    // Splits same-lead-shape tensors jointly into batches of 3-D views: one batch when every tensor's leading dims
-    // merge, else one per index of dim 0 (recursively).
-    private static List<Tensor[]> AttentionBatches(params Tensor[] ts)
-    {
-        var merged = ts.Select(MergedLeadingDims).ToArray();
-        if (merged.All(m => m is not null)) return [merged!];
-        var r = new List<Tensor[]>();
-        for (long i = 0; i < ts[0].Shape[0]; i++)
-            r.AddRange(AttentionBatches(ts.Select(t => new Tensor(t.storage, t.offset + i * t.strides[0], t.shape[1..], t.strides[1..])).ToArray()));
-        return r;
     }
 }

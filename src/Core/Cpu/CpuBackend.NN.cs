@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using System.Numerics;
 
@@ -92,14 +93,19 @@ public sealed partial class CpuBackend
         T[]? wd = weight is null ? null : Data<T>(weight);
         long go = grad.offset, xo = x.offset, mo = mean.offset, ro = rstd.offset, gxo = gradX.offset, wo = weight?.offset ?? 0;
         bool wantParams = gradWeight is not null || gradBias is not null;
-        var accW = new double[cols]; var accB = new double[cols];
+        var accW = RentZeroed(cols); var accB = RentZeroed(cols);
         var gate = new object();
         var partials = new List<(int, double[], double[])>();
         CpuFused.ForChunks(rows, (r0, len) =>
         {
-            var h = new T[cols]; var gw = new T[cols];
-            T[]? blockW = wantParams ? new T[cols] : null, blockB = wantParams ? new T[cols] : null;
-            double[]? localW = wantParams ? new double[cols] : null, localB = wantParams ? new double[cols] : null;
+            // Per-chunk scratch from the shared array pool (per-thread caches: no allocation once warm), cut to cols;
+            // the accumulators start from zero as the fresh arrays did.
+            T[] hArray = ArrayPool<T>.Shared.Rent(cols), gwArray = ArrayPool<T>.Shared.Rent(cols);
+            T[]? blockWArray = wantParams ? ArrayPool<T>.Shared.Rent(cols) : null, blockBArray = wantParams ? ArrayPool<T>.Shared.Rent(cols) : null;
+            double[]? localW = wantParams ? RentZeroed(cols) : null, localB = wantParams ? RentZeroed(cols) : null;
+            Span<T> h = hArray.AsSpan(0, cols), gw = gwArray.AsSpan(0, cols);
+            Span<T> blockW = wantParams ? blockWArray.AsSpan(0, cols) : default, blockB = wantParams ? blockBArray.AsSpan(0, cols) : default;
+            blockW.Clear(); blockB.Clear();
             int inBlock = 0;
             for (long r = r0; r < r0 + len; r++)
             {
@@ -112,11 +118,11 @@ public sealed partial class CpuBackend
                     // float32: the same formula fused into two passes over the row (LayerNormRows).
                     LayerNormRows.Backward(AsFloat(g), AsFloat(xr), wd is null ? default : AsFloat(wd.AsSpan((int)wo, cols)),
                         float.CreateTruncating(mu), float.CreateTruncating(rs), AsFloat(gx),
-                        wantParams ? AsFloat(blockW!) : default, wantParams ? AsFloat(blockB!) : default, wantParams);
+                        wantParams ? AsFloat(blockW) : default, wantParams ? AsFloat(blockB) : default, wantParams);
                     if (wantParams && (++inBlock == 64 || r == r0 + len - 1))
                     {
-                        for (int j = 0; j < cols; j++) { localW![j] += double.CreateTruncating(blockW![j]); localB![j] += double.CreateTruncating(blockB![j]); }
-                        Array.Clear(blockW!); Array.Clear(blockB!); inBlock = 0;
+                        for (int j = 0; j < cols; j++) { localW![j] += double.CreateTruncating(blockW[j]); localB![j] += double.CreateTruncating(blockB[j]); }
+                        blockW.Clear(); blockB.Clear(); inBlock = 0;
                     }
                     continue;
                 }
@@ -131,22 +137,41 @@ public sealed partial class CpuBackend
                 TensorPrimitives.Add(gx, T.CreateTruncating(-double.CreateTruncating(rs) * s1), gx);
                 if (wantParams)
                 {
-                    TensorPrimitives.MultiplyAdd(g, h, blockW!, blockW!);
-                    TensorPrimitives.Add(blockB!, g, blockB!);
+                    TensorPrimitives.MultiplyAdd(g, h, blockW, blockW);
+                    TensorPrimitives.Add(blockB, g, blockB);
                     if (++inBlock == 64 || r == r0 + len - 1)
                     {
-                        for (int j = 0; j < cols; j++) { localW![j] += double.CreateTruncating(blockW![j]); localB![j] += double.CreateTruncating(blockB![j]); }
-                        Array.Clear(blockW!); Array.Clear(blockB!); inBlock = 0;
+                        for (int j = 0; j < cols; j++) { localW![j] += double.CreateTruncating(blockW[j]); localB![j] += double.CreateTruncating(blockB[j]); }
+                        blockW.Clear(); blockB.Clear(); inBlock = 0;
                     }
                 }
             }
-            if (wantParams) lock (gate) partials.Add((r0, localW!, localB!));
+            ArrayPool<T>.Shared.Return(hArray); ArrayPool<T>.Shared.Return(gwArray);
+            if (wantParams)
+            {
+                ArrayPool<T>.Shared.Return(blockWArray!); ArrayPool<T>.Shared.Return(blockBArray!);
+                lock (gate) partials.Add((r0, localW!, localB!));
+            }
         }, cols);
         // Chunk partials added in row order: the result does not depend on thread timing.
-        foreach (var (_, pw, pb) in partials.OrderBy(t => t.Item1))
+        partials.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        foreach (var (_, pw, pb) in partials)
+        {
             for (int j = 0; j < cols; j++) { accW[j] += pw[j]; accB[j] += pb[j]; }
+            ArrayPool<double>.Shared.Return(pw); ArrayPool<double>.Shared.Return(pb);
+        }
         if (gradWeight is not null) { var a = Data<T>(gradWeight); for (int j = 0; j < cols; j++) a[gradWeight.offset + j] = T.CreateTruncating(accW[j]); }
         if (gradBias is not null) { var a = Data<T>(gradBias); for (int j = 0; j < cols; j++) a[gradBias.offset + j] = T.CreateTruncating(accB[j]); }
+
+        ArrayPool<double>.Shared.Return(accW); ArrayPool<double>.Shared.Return(accB);
+    }
+
+    // A pooled double array whose first n elements are zero (the rest is stale and unused).
+    private static double[] RentZeroed(int n)
+    {
+        var a = ArrayPool<double>.Shared.Rent(n);
+        Array.Clear(a, 0, n);
+        return a;
     }
 
     private static Span<float> AsFloat<T>(Span<T> s) where T : unmanaged => System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(s);

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Ember.Cpu;
 
 /// <summary>
@@ -43,17 +45,23 @@ internal static class CpuFused
         void Body(int cc)
         {
             int j0 = cc * Width, w = Math.Min(Width, n - j0);
-            var acc = new double[w];
-            var tmp = new T[w];
+            // Scratch from the shared array pool (no arrays per call and chunk), cut to w; acc starts from zero.
+            double[] accArray = ArrayPool<double>.Shared.Rent(w);
+            T[] tmpArray = ArrayPool<T>.Shared.Rent(w);
+            Span<double> acc = accArray.AsSpan(0, w);
+            Span<T> tmp = tmpArray.AsSpan(0, w);
+            acc.Clear();
             for (int i0 = 0; i0 < m; i0 += Block)
             {
-                Array.Clear(tmp);
+                tmp.Clear();
                 int i1 = Math.Min(m, i0 + Block);
                 for (int i = i0; i < i1; i++)
                     System.Numerics.Tensors.TensorPrimitives.Add<T>(tmp, g.AsSpan((int)(go + (long)i * n + j0), w), tmp);
                 for (int j = 0; j < w; j++) acc[j] += double.CreateTruncating(tmp[j]);
             }
             for (int j = 0; j < w; j++) result[ro + j0 + j] = T.CreateTruncating(acc[j]);
+            ArrayPool<double>.Shared.Return(accArray);
+            ArrayPool<T>.Shared.Return(tmpArray);
         }
         if (colChunks < 2 || (long)m * n < 65536) { for (int c = 0; c < colChunks; c++) Body(c); return; }
         CpuParallel.For(colChunks, (long)m * Width, (c0, count) => { for (long c = c0; c < c0 + count; c++) Body((int)c); });

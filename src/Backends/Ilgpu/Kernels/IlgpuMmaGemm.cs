@@ -184,8 +184,11 @@ public static class IlgpuMmaGemm
         }
     }
 
-    /// <summary>EMBER_MMA_TRANSPOSED=1: <see cref="MmaGemmOptions.TransposedOperands"/> on where the options leave it null.</summary>
-    private static readonly bool TransposedFromEnvironment = Environment.GetEnvironmentVariable("EMBER_MMA_TRANSPOSED") == "1";
+    /// <summary>
+    /// <see cref="MmaGemmOptions.TransposedOperands"/> where the options leave it null: on, unless EMBER_MMA_TRANSPOSED=0
+    /// (the packing path, for an A/B).
+    /// </summary>
+    private static readonly bool TransposedFromEnvironment = Environment.GetEnvironmentVariable("EMBER_MMA_TRANSPOSED") != "0";
 
     /// <summary>
     /// True when a product with <paramref name="options"/> reads 16-bit M/N-major operands in place

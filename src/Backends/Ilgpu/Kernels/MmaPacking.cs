@@ -82,8 +82,9 @@ public readonly record struct MmaGemmOptions
     /// <c>cp.async</c> of rows along M/N, fragments through <c>ldmatrix.trans</c>), instead of first packing them K-major
     /// with a separate launch. Only where that operand's rows start 16-byte aligned (leading dimension, batch stride and
     /// view offset multiples of 8 elements); others, TF32 operands and the other kernels keep packing. Null (the
-    /// default) reads the environment variable <c>EMBER_MMA_TRANSPOSED</c> (<c>1</c>: on), else off: experimental, not
-    /// measured yet.
+    /// default) means on unless the environment variable <c>EMBER_MMA_TRANSPOSED</c> is <c>0</c>. Measured on an H100
+    /// (GemmBench, 2048–4096): TN 1.2–1.5× and TT 1.1–1.3× faster than packing, NN (an N-major B) 1.08–1.27×, NT
+    /// (nothing to pack) unchanged; under autocast gpt's step makes 340 launches instead of 391.
     /// </summary>
     public bool? TransposedOperands { get; init; }
 }
