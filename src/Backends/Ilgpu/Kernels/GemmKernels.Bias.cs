@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace Ember.Ilgpu;
@@ -5,24 +6,36 @@ namespace Ember.Ilgpu;
 /// <summary>
 /// Compile-time choice of the float32 GEMM's epilogue, as a generic argument of the kernels' bodies: whether a bias row
 /// is added where C is written (<c>C[i, j] = alpha · Σ_k op(A)·op(B) + beta · C[i, j] + bias[j]</c>). The plain entry
-/// points instantiate <see cref="NoBias"/>, whose branch folds away, so their code is what it was without the epilogue.
+/// points instantiate <see cref="NoBias"/>, whose Add returns its argument (no branch), so their code is what it was without the epilogue.
 /// </summary>
 internal interface IGemmBias
 {
-    /// <summary>True when the kernel adds <c>bias[j]</c> (broadcast along the rows of C) to each element it writes.</summary>
-    static abstract bool Has();
+    /// <summary><paramref name="v"/>, plus <c>bias[j]</c> when the epilogue has a bias (no branch: the plain variant returns v).</summary>
+    static abstract float Add(float v, ArrayView<float> bias, int j);
+
+    /// <summary>The four values of columns j..j+3, plus <c>bias[j..j+3]</c> when the epilogue has a bias (scalar loads: the bias need not be 16-byte aligned).</summary>
+    static abstract Float4 Add(Float4 v, ArrayView<float> bias, int j);
 }
 
 /// <summary>No bias: C is written as alpha · product + beta · C.</summary>
 internal readonly struct NoBias : IGemmBias
 {
-    public static bool Has() => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Add(float v, ArrayView<float> bias, int j) => v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float4 Add(Float4 v, ArrayView<float> bias, int j) => v;
 }
 
 /// <summary>A bias row: bias[j] is added to every element of column j of C.</summary>
 internal readonly struct RowBias : IGemmBias
 {
-    public static bool Has() => true;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Add(float v, ArrayView<float> bias, int j) => v + bias[j];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float4 Add(Float4 v, ArrayView<float> bias, int j) =>
+        new(v.X + bias[j], v.Y + bias[j + 1], v.Z + bias[j + 2], v.W + bias[j + 3]);
 }
 
 /// <summary>

@@ -46,8 +46,7 @@ internal static partial class GemmKernels
             float bv = p.TransB != 0 ? b[bBase + (long)n * p.Ldb + k] : b[bBase + (long)k * p.Ldb + n];
             acc += av * bv;
         }
-        float v = p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[cIndex];
-        c[cIndex] = TE.Has() ? v + bias[n] : v;
+        c[cIndex] = TE.Add(p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[cIndex], bias, n);
     }
 
     /// <summary>
@@ -67,9 +66,8 @@ internal static partial class GemmKernels
         float acc = 0f;
         for (int s = 0; s < p.K; s++) acc += w[s * mn + i];
         long ci = (long)row * p.Ldc + col;
-        float v = p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[ci];
         // The bias is added here, once, after the slabs are summed (the slab products are written without it).
-        c[ci] = TE.Has() ? v + bias[col] : v;
+        c[ci] = TE.Add(p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[ci], bias, col);
     }
 
     /// <summary>
@@ -295,14 +293,9 @@ internal static partial class GemmKernels
                 lo = new(lo.X + p.Beta * oa.X, lo.Y + p.Beta * oa.Y, lo.Z + p.Beta * oa.Z, lo.W + p.Beta * oa.W);
                 hi = new(hi.X + p.Beta * ob.X, hi.Y + p.Beta * ob.Y, hi.Z + p.Beta * ob.Z, hi.W + p.Beta * ob.W);
             }
-            if (TE.Has())
-            {
-                // Scalar bias loads: the bias view need not be 16-byte aligned (a whole tile's columns are in range here).
-                lo = new(lo.X + bias[nA], lo.Y + bias[nA + 1], lo.Z + bias[nA + 2], lo.W + bias[nA + 3]);
-                hi = new(hi.X + bias[nB], hi.Y + bias[nB + 1], hi.Z + bias[nB + 2], hi.W + bias[nB + 3]);
-            }
-            c4[iA] = lo;
-            c4[iB] = hi;
+            // A whole tile's columns are in range here (vec), so the bias's eight elements are too.
+            c4[iA] = TE.Add(lo, bias, nA);
+            c4[iB] = TE.Add(hi, bias, nB);
             return;
         }
         Put<TE>(c, bias, p, i, nA, r.C0); Put<TE>(c, bias, p, i, nA + 1, r.C1); Put<TE>(c, bias, p, i, nA + 2, r.C2); Put<TE>(c, bias, p, i, nA + 3, r.C3);
@@ -315,8 +308,7 @@ internal static partial class GemmKernels
     {
         if (n >= p.N) return;
         long i = rowStart + n;
-        float o = p.Beta == 0f ? p.Alpha * v : p.Alpha * v + p.Beta * c[i];
-        c[i] = TE.Has() ? o + bias[n] : o;
+        c[i] = TE.Add(p.Beta == 0f ? p.Alpha * v : p.Alpha * v + p.Beta * c[i], bias, n);
     }
 
     /// <summary>A thread's 8×8 accumulators: rows 0-3 are tyM*4.., rows 4-7 are 64+tyM*4...</summary>
