@@ -274,6 +274,16 @@ static void DumpPtx(string dir)
     One("tiled16_nt", GemmKernels.Tiled16<KMajorVecLayout, KMajorVecLayout>);
     One("tiled16_tn", GemmKernels.Tiled16<RMajorVecLayout, RMajorVecLayout>);
     One("tiled16_tt", GemmKernels.Tiled16<RMajorVecLayout, KMajorVecLayout>);
+    void Bias(string name, Action<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel)
+    {
+        var compiled = (PTXCompiledKernel)backend.Compile(
+            EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
+        File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
+        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars");
+    }
+    // Linear's forward with bias: x [m, in] · weightᵀ is the NT layout.
+    Bias("tiled_nt_bias", GemmKernels.TiledBias<KMajorVecLayout, KMajorVecLayout>);
+    Bias("tiled16_nt_bias", GemmKernels.Tiled16Bias<KMajorVecLayout, KMajorVecLayout>);
     void Async(string name, Action<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel)
     {
         var compiled = (PTXCompiledKernel)backend.Compile(

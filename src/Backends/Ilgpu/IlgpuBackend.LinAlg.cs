@@ -54,6 +54,27 @@ public sealed partial class IlgpuBackend
                 cfg, ViewOf<double>(a), ViewOf<double>(b), ViewOf<double>(c), p, acc);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Float32 with BLAS layouts: one launch of <see cref="IlgpuGemm.SgemmBias"/> (the bias added in the GEMM's epilogue,
+    /// after the sum over K, as cuBLAS's epilogue for PyTorch's addmm; split-K adds it once, in its reduction) instead of
+    /// a broadcast copy of the bias and an accumulating GEMM. Other dtypes and layouts, and the TF32 kernel, run the composite.
+    /// </remarks>
+    public void Linear(Tensor x, Tensor weight, Tensor bias, Tensor y)
+    {
+        if (x.DType == DType.Float32 && weight.DType == DType.Float32 && bias.DType == DType.Float32 && y.DType == DType.Float32
+            && bias.IsContiguous && y.ShapeSpan[0] > 0 && y.ShapeSpan[1] > 0)
+        {
+            Tensor a = x.Unsqueeze(0), b = weight.T.Unsqueeze(0), c = y.Unsqueeze(0);
+            long m = c.ShapeSpan[1], n = c.ShapeSpan[2], k = a.ShapeSpan[2];
+            if (Blas(a, b, c, out var l) && IlgpuGemm.SgemmBias(Dev(y), l.TransA, l.TransB, (int)m, (int)n, (int)k,
+                    1f, ViewAt<float>(a), l.Lda, l.StrideA, ViewAt<float>(b), l.Ldb, l.StrideB,
+                    0f, ViewAt<float>(c), l.Ldc, l.StrideC, ViewAt<float>(bias)))
+                return;
+        }
+        CompositeKernels.Linear(this, x, weight, bias, y);
+    }
+
     private void MatMulViaFloat64(Tensor a, Tensor b, Tensor c, bool accumulate)
     {
         var wide = new[] { a, b, c }.Select(t => { var w = Tensor.Empty(t.Shape, DType.Float64, t.Device); Copy(t, w); return w; }).ToArray();

@@ -237,6 +237,14 @@ public static partial class CompositeKernels
         backend.Binary(op, Wide(a), Wide(b), result);
     }
 
+    /// <summary>See <see cref="IBackend.Linear"/>: the bias broadcast into y, then the product accumulated onto it.</summary>
+    public static void Linear(IBackend backend, Tensor x, Tensor weight, Tensor bias, Tensor y)
+    {
+        long m = y.Shape[0], o = y.Shape[1];
+        backend.Copy(bias.Reshape(1, o).Expand(m, o), y);
+        backend.MatMul(x.Unsqueeze(0), weight.T.Unsqueeze(0), y.Unsqueeze(0), accumulate: true);
+    }
+
     /// <summary>See <see cref="IBackend.ColumnSum"/>.</summary>
     public static void ColumnSum(IBackend backend, Tensor g, Tensor result)
     {

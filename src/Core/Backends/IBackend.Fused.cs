@@ -206,6 +206,16 @@ public partial interface IBackend
     /// <summary>result [n] = Σ_i g[i, j] over the rows of a contiguous float matrix g [m, n] (the bias gradient of Linear).</summary>
     void ColumnSum(Tensor g, Tensor result) => CompositeKernels.ColumnSum(this, g, result);
 
+    // ---- linear -----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Linear's forward with bias: y [m, out] = x [m, in] · weightᵀ + bias, with weight [out, in] and bias [out] (any
+    /// strides for x and weight, bias contiguous, y contiguous and overwritten). The composite writes the broadcast bias
+    /// into y and accumulates the product onto it (two kernels); a backend may add the bias in its GEMM's epilogue
+    /// instead (after the sum over K, as cuBLAS does for PyTorch's addmm), equal up to float rounding.
+    /// </summary>
+    void Linear(Tensor x, Tensor weight, Tensor bias, Tensor y) => CompositeKernels.Linear(this, x, weight, bias, y);
+
     // ---- sorting -----------------------------------------------------------------------------------------
 
     /// <summary>

@@ -40,7 +40,7 @@ public static partial class FusedOps
         else fused.ReleaseSaved(disposeScratch: true);
     }
 
-    /// <summary>y = x·Wᵀ + b: x [*, in], weight [out, in], bias [out] → [*, out] (the bias written first, the product accumulated onto it).</summary>
+    /// <summary>y = x·Wᵀ + b: x [*, in], weight [out, in], bias [out] → [*, out] (<see cref="IBackend.Linear"/>: the bias written first and the product accumulated onto it, or the bias added in the GEMM's epilogue).</summary>
     /// <exception cref="ArgumentException">Shapes, dtypes or devices do not match.</exception>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor bias)
     {
@@ -55,8 +55,7 @@ public static partial class FusedOps
         var x2 = x.Reshape(-1, i);
         long m = x2.Shape[0];
         var y = Tensor.Alloc([m, o], x.DType, x.Device);
-        x.Backend.Copy(bias.Reshape(1, o).Expand(m, o), y);
-        x.Backend.MatMul(x2.Unsqueeze(0), weight.T.Unsqueeze(0), y.Unsqueeze(0), accumulate: true);
+        x.Backend.Linear(x2, weight, bias.Contiguous(), y);
         var result = y.Reshape([.. x.Shape.ToArray()[..^1], o]);
         Record(record, OpKind.Linear, result, new FusedArgs(), inputs);
         return result;

@@ -129,7 +129,7 @@ internal static partial class GemmKernels
             acc = StepAt(acc, sh4, ia + ARow4, ib + ARow4);
         }
 
-        WriteTile(c, cBase, p, m0, n0, tyM, txN, acc);
+        WriteTile<NoBias>(c, c, cBase, p, m0, n0, tyM, txN, acc);
     }
 
     /// <summary>One k step as <see cref="Step"/>: A's two Float4s at <paramref name="ia"/> and + 16, B's at <paramref name="ib"/> and + 16.</summary>

@@ -31,7 +31,13 @@ internal static partial class GemmKernels
     /// fit an SM (128 at most). Four steps a trip reach 126-128, the unrolled epilogue stages 128-134.</para>
     /// </remarks>
     public static void Tiled16<TA, TB>(GemmParams p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
-        where TA : struct, IOperandLayout where TB : struct, IOperandLayout
+        where TA : struct, IOperandLayout where TB : struct, IOperandLayout =>
+        Tiled16Core<TA, TB, NoBias>(p, a, b, c, c);
+
+    /// <summary>The body of <see cref="Tiled16{TA, TB}"/> and <see cref="Tiled16Bias{TA, TB}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tiled16Core<TA, TB, TE>(GemmParams p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias)
+        where TA : struct, IOperandLayout where TB : struct, IOperandLayout where TE : struct, IGemmBias
     {
         int t = Group.IdxX;
         int lane = t & 31, warp = t >> 5;
@@ -105,7 +111,7 @@ internal static partial class GemmKernels
                 acc = Step(acc, As4, Bs4, s0 + s * Row4, tyM, txN);
         }
 
-        WriteTile(c, cBase, p, m0, n0, tyM, txN, acc);
+        WriteTile<TE>(c, bias, cBase, p, m0, n0, tyM, txN, acc);
     }
 
     /// <summary>The index of this thread's first element of the K slice at 0, as <see cref="LoadFull{TL}"/> computes it.</summary>

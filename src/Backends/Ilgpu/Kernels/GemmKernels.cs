@@ -28,7 +28,13 @@ internal static partial class GemmKernels
     private const int Buf = BK * Row;      // floats per shared buffer
 
     /// <summary>One thread per element of C: <c>idx = (n, m, batch)</c>. Accumulates in float.</summary>
-    public static void Naive(Index3D idx, GemmParams p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
+    public static void Naive(Index3D idx, GemmParams p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c) =>
+        NaiveCore<NoBias>(idx, p, a, b, c, c);
+
+    /// <summary>The body of <see cref="Naive"/> and <see cref="NaiveBias"/>: <typeparamref name="TE"/> says whether <paramref name="bias"/> is added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NaiveCore<TE>(Index3D idx, GemmParams p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias)
+        where TE : struct, IGemmBias
     {
         int n = idx.X, m = idx.Y;
         long z = idx.Z;
@@ -40,21 +46,28 @@ internal static partial class GemmKernels
             float bv = p.TransB != 0 ? b[bBase + (long)n * p.Ldb + k] : b[bBase + (long)k * p.Ldb + n];
             acc += av * bv;
         }
-        c[cIndex] = p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[cIndex];
+        c[cIndex] = TE.Add(p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[cIndex], bias, n);
     }
 
     /// <summary>
     /// Split-K epilogue: element i of the M×N product is <c>Alpha · Σ_s w[s·M·N + i] + Beta · C</c>, with
     /// <c>p.LoadKernel</c> holding the number of slabs.
     /// </summary>
-    public static void SumSplits(Index1D i, GemmParams p, ArrayView<float> w, ArrayView<float> c)
+    public static void SumSplits(Index1D i, GemmParams p, ArrayView<float> w, ArrayView<float> c) =>
+        SumSplitsCore<NoBias>(i, p, w, c, c);
+
+    /// <summary>The body of <see cref="SumSplits"/> and <see cref="SumSplitsBias"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SumSplitsCore<TE>(Index1D i, GemmParams p, ArrayView<float> w, ArrayView<float> c, ArrayView<float> bias)
+        where TE : struct, IGemmBias
     {
         int row = i / p.N, col = i - row * p.N;
         long mn = (long)p.M * p.N;
         float acc = 0f;
         for (int s = 0; s < p.K; s++) acc += w[s * mn + i];
         long ci = (long)row * p.Ldc + col;
-        c[ci] = p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[ci];
+        // The bias is added here, once, after the slabs are summed (the slab products are written without it).
+        c[ci] = TE.Add(p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[ci], bias, col);
     }
 
     /// <summary>
@@ -70,7 +83,13 @@ internal static partial class GemmKernels
     /// A last partial slice (K % 8) is loaded with bounds checks and zero fill.
     /// </remarks>
     public static void Tiled<TA, TB>(GemmParams p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
-        where TA : struct, IOperandLayout where TB : struct, IOperandLayout
+        where TA : struct, IOperandLayout where TB : struct, IOperandLayout =>
+        TiledCore<TA, TB, NoBias>(p, a, b, c, c);
+
+    /// <summary>The body of <see cref="Tiled{TA, TB}"/> and <see cref="TiledBias{TA, TB}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TiledCore<TA, TB, TE>(GemmParams p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias)
+        where TA : struct, IOperandLayout where TB : struct, IOperandLayout where TE : struct, IGemmBias
     {
         int t = Group.IdxX;
         int lane = t & 31, warp = t >> 5;
@@ -118,24 +137,25 @@ internal static partial class GemmKernels
             acc = Slice(acc, As4, Bs4, buf * BK * Row4, tyM, txN);
         }
 
-        WriteTile(c, cBase, p, m0, n0, tyM, txN, acc);
+        WriteTile<TE>(c, bias, cBase, p, m0, n0, tyM, txN, acc);
     }
 
     /// <summary>Writes this thread's 8×8 accumulators (rows tyM·4 + {0..3, 64..67}, columns txN·4 + {0..3, 64..67}) of the block at (m0, n0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WriteTile(ArrayView<float> c, long cBase, GemmParams p, int m0, int n0, int tyM, int txN, Acc acc)
+    private static void WriteTile<TE>(ArrayView<float> c, ArrayView<float> bias, long cBase, GemmParams p, int m0, int n0, int tyM, int txN, Acc acc)
+        where TE : struct, IGemmBias
     {
         bool vecC = p.VecC != 0 && n0 + BN <= p.N;
         int mA = m0 + (tyM << 2), mB = mA + 64;
         int nA = n0 + (txN << 2), nB = nA + 64;
-        WriteRow(c, cBase, p, mA, nA, nB, acc.R0, vecC);
-        WriteRow(c, cBase, p, mA + 1, nA, nB, acc.R1, vecC);
-        WriteRow(c, cBase, p, mA + 2, nA, nB, acc.R2, vecC);
-        WriteRow(c, cBase, p, mA + 3, nA, nB, acc.R3, vecC);
-        WriteRow(c, cBase, p, mB, nA, nB, acc.R4, vecC);
-        WriteRow(c, cBase, p, mB + 1, nA, nB, acc.R5, vecC);
-        WriteRow(c, cBase, p, mB + 2, nA, nB, acc.R6, vecC);
-        WriteRow(c, cBase, p, mB + 3, nA, nB, acc.R7, vecC);
+        WriteRow<TE>(c, bias, cBase, p, mA, nA, nB, acc.R0, vecC);
+        WriteRow<TE>(c, bias, cBase, p, mA + 1, nA, nB, acc.R1, vecC);
+        WriteRow<TE>(c, bias, cBase, p, mA + 2, nA, nB, acc.R2, vecC);
+        WriteRow<TE>(c, bias, cBase, p, mA + 3, nA, nB, acc.R3, vecC);
+        WriteRow<TE>(c, bias, cBase, p, mB, nA, nB, acc.R4, vecC);
+        WriteRow<TE>(c, bias, cBase, p, mB + 1, nA, nB, acc.R5, vecC);
+        WriteRow<TE>(c, bias, cBase, p, mB + 2, nA, nB, acc.R6, vecC);
+        WriteRow<TE>(c, bias, cBase, p, mB + 3, nA, nB, acc.R7, vecC);
     }
 
     /// <summary>The eight k steps of one shared slice starting at Float4 index <paramref name="s"/>.</summary>
@@ -256,7 +276,8 @@ internal static partial class GemmKernels
 
     /// <summary>Stores one row of the thread's tile: columns nA..nA+3 and nB..nB+3 of row m.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WriteRow(ArrayView<float> c, long cBase, GemmParams p, int m, int nA, int nB, Row8 r, bool vec)
+    private static void WriteRow<TE>(ArrayView<float> c, ArrayView<float> bias, long cBase, GemmParams p, int m, int nA, int nB, Row8 r, bool vec)
+        where TE : struct, IGemmBias
     {
         if (m >= p.M) return;
         long i = cBase + m * p.Ldc;
@@ -272,20 +293,22 @@ internal static partial class GemmKernels
                 lo = new(lo.X + p.Beta * oa.X, lo.Y + p.Beta * oa.Y, lo.Z + p.Beta * oa.Z, lo.W + p.Beta * oa.W);
                 hi = new(hi.X + p.Beta * ob.X, hi.Y + p.Beta * ob.Y, hi.Z + p.Beta * ob.Z, hi.W + p.Beta * ob.W);
             }
-            c4[iA] = lo;
-            c4[iB] = hi;
+            // A whole tile's columns are in range here (vec), so the bias's eight elements are too.
+            c4[iA] = TE.Add(lo, bias, nA);
+            c4[iB] = TE.Add(hi, bias, nB);
             return;
         }
-        Put(c, p, i, nA, r.C0); Put(c, p, i, nA + 1, r.C1); Put(c, p, i, nA + 2, r.C2); Put(c, p, i, nA + 3, r.C3);
-        Put(c, p, i, nB, r.C4); Put(c, p, i, nB + 1, r.C5); Put(c, p, i, nB + 2, r.C6); Put(c, p, i, nB + 3, r.C7);
+        Put<TE>(c, bias, p, i, nA, r.C0); Put<TE>(c, bias, p, i, nA + 1, r.C1); Put<TE>(c, bias, p, i, nA + 2, r.C2); Put<TE>(c, bias, p, i, nA + 3, r.C3);
+        Put<TE>(c, bias, p, i, nB, r.C4); Put<TE>(c, bias, p, i, nB + 1, r.C5); Put<TE>(c, bias, p, i, nB + 2, r.C6); Put<TE>(c, bias, p, i, nB + 3, r.C7);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(ArrayView<float> c, GemmParams p, long rowStart, int n, float v)
+    private static void Put<TE>(ArrayView<float> c, ArrayView<float> bias, GemmParams p, long rowStart, int n, float v)
+        where TE : struct, IGemmBias
     {
         if (n >= p.N) return;
         long i = rowStart + n;
-        c[i] = p.Beta == 0f ? p.Alpha * v : p.Alpha * v + p.Beta * c[i];
+        c[i] = TE.Add(p.Beta == 0f ? p.Alpha * v : p.Alpha * v + p.Beta * c[i], bias, n);
     }
 
     /// <summary>A thread's 8×8 accumulators: rows 0-3 are tyM*4.., rows 4-7 are 64+tyM*4...</summary>

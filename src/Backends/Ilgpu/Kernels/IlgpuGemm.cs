@@ -8,7 +8,7 @@ namespace Ember.Ilgpu;
 /// <c>C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i]</c> for i in 0..batch-1, row-major storage.
 /// The work is queued on the device's default stream; call <see cref="IlgpuDevice.Synchronize"/> to wait.
 /// </summary>
-public static class IlgpuGemm
+public static partial class IlgpuGemm
 {
     /// <summary>Problems with fewer multiply-adds than this (per batch entry) use the naive kernel under <see cref="GemmAlgorithm.Auto"/>.</summary>
     public const long NaiveThreshold = 32L * 32 * 32;
@@ -40,7 +40,55 @@ public static class IlgpuGemm
         float alpha, ArrayView<float> a, int lda, long strideA,
         ArrayView<float> b, int ldb, long strideB,
         float beta, ArrayView<float> c, int ldc, long strideC,
+        int batch = 1, GemmAlgorithm algorithm = GemmAlgorithm.Auto) =>
+        Run(device, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, algorithm, default, false);
+
+    /// <summary>
+    /// Queues <c>C = alpha · op(A) · op(B) + beta · C + bias</c> (bias [n] broadcast along the rows of C) in one launch
+    /// (two with split-K: the bias is added once, in the reduction), as Linear's forward with bias. The bias is added
+    /// after the sum over K, as cuBLAS's epilogue does for PyTorch's addmm, so the result may differ from starting the
+    /// sum at the bias by float32 rounding. Returns false, having queued nothing, when the kernel
+    /// <paramref name="algorithm"/> resolves to has no bias epilogue (<see cref="GemmAlgorithm.Tf32"/>).
+    /// </summary>
+    /// <param name="device">The device the views belong to.</param>
+    /// <param name="transA">As <see cref="Sgemm(IlgpuDevice, bool, bool, int, int, int, float, ArrayView{float}, int, long, ArrayView{float}, int, long, float, ArrayView{float}, int, long, int, GemmAlgorithm)"/>.</param>
+    /// <param name="transB">As for Sgemm.</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C, and the bias's length.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="a">A's elements.</param>
+    /// <param name="lda">Leading dimension of A as stored.</param>
+    /// <param name="strideA">Elements between batch entries of A.</param>
+    /// <param name="b">B's elements.</param>
+    /// <param name="ldb">Leading dimension of B as stored.</param>
+    /// <param name="strideB">Elements between batch entries of B.</param>
+    /// <param name="beta">Scale of the old C; 0 means C is only written.</param>
+    /// <param name="c">C's elements.</param>
+    /// <param name="ldc">Leading dimension of C.</param>
+    /// <param name="strideC">Elements between batch entries of C.</param>
+    /// <param name="bias">The bias row: element j is added to column j of every row (at least n elements, contiguous).</param>
+    /// <param name="batch">Number of matrices (at least 1); every batch entry gets the same bias.</param>
+    /// <param name="algorithm">Which kernel to use (<see cref="GemmAlgorithm.TiledK16Async"/> runs as <see cref="GemmAlgorithm.TiledK16"/>).</param>
+    /// <returns>True when the product was queued; false when the algorithm has no bias epilogue.</returns>
+    /// <exception cref="ArgumentException">A size, leading dimension, stride or view length is inconsistent; the message names it.</exception>
+    public static bool SgemmBias(IlgpuDevice device, bool transA, bool transB, int m, int n, int k,
+        float alpha, ArrayView<float> a, int lda, long strideA,
+        ArrayView<float> b, int ldb, long strideB,
+        float beta, ArrayView<float> c, int ldc, long strideC, ArrayView<float> bias,
         int batch = 1, GemmAlgorithm algorithm = GemmAlgorithm.Auto)
+    {
+        if (n > 0 && bias.Length < n)
+            throw new ArgumentException($"SgemmBias: the bias needs {n} elements but its view has {bias.Length}.");
+        return Run(device, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, algorithm, bias, true);
+    }
+
+    /// <summary>Sgemm with (<paramref name="hasBias"/>) or without the bias epilogue; false when the algorithm has none (nothing queued).</summary>
+    private static bool Run(IlgpuDevice device, bool transA, bool transB, int m, int n, int k,
+        float alpha, ArrayView<float> a, int lda, long strideA,
+        ArrayView<float> b, int ldb, long strideB,
+        float beta, ArrayView<float> c, int ldc, long strideC,
+        int batch, GemmAlgorithm algorithm, ArrayView<float> bias, bool hasBias)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (m < 0 || n < 0 || k < 0 || batch < 1)
@@ -52,7 +100,7 @@ public static class IlgpuGemm
         Check("C", m, n, ldc, strideC, batch, c.Length, false);
         if (batch > 1 && strideC < (long)(m - 1) * ldc + n && m > 0 && n > 0)
             throw new ArgumentException($"Sgemm: strideC={strideC} makes batch entries of C ({m}x{n}, ldc={ldc}) overlap.");
-        if (m == 0 || n == 0) return;
+        if (m == 0 || n == 0) return true;
 
         var p = new GemmParams
         {
@@ -69,9 +117,12 @@ public static class IlgpuGemm
                 : device.Accelerator.AcceleratorType == ILGPU.Runtime.AcceleratorType.Cuda ? GemmAlgorithm.TiledK16 : GemmAlgorithm.Tiled;
         if (algorithm == GemmAlgorithm.Tf32)
         {
+            if (hasBias) return false;
             IlgpuMmaGemm.Tf32(device, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);
-            return;
+            return true;
         }
+        // The cp.async kernel has no bias variant: its register-prefetch sibling takes the bias.
+        if (hasBias && algorithm == GemmAlgorithm.TiledK16Async) algorithm = GemmAlgorithm.TiledK16;
 
         var kernels = device.Kernels;
         if (algorithm != GemmAlgorithm.Naive && batch == 1 && k > 0)
@@ -90,16 +141,24 @@ public static class IlgpuGemm
                     algorithm is GemmAlgorithm.TiledK16 or GemmAlgorithm.TiledK16Async ? algorithm : GemmAlgorithm.Tiled);
                 var sp = p;
                 sp.K = splits;
-                kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<float>>(GemmKernels.SumSplits)(
-                    checked((int)mn), sp, w, c);
-                return;
+                if (hasBias)
+                    kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.SumSplitsBias)(
+                        checked((int)mn), sp, w, c, bias);
+                else
+                    kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<float>>(GemmKernels.SumSplits)(
+                        checked((int)mn), sp, w, c);
+                return true;
             }
         }
         if (algorithm == GemmAlgorithm.Naive)
         {
-            kernels.AutoGrouped<Index3D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Naive)(
-                new Index3D(n, m, batch), p, a, b, c);
-            return;
+            if (hasBias)
+                kernels.AutoGrouped<Index3D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.NaiveBias)(
+                    new Index3D(n, m, batch), p, a, b, c, bias);
+            else
+                kernels.AutoGrouped<Index3D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Naive)(
+                    new Index3D(n, m, batch), p, a, b, c);
+            return true;
         }
         var config = new KernelConfig(
             new Index3D((n + GemmKernels.BN - 1) / GemmKernels.BN, (m + GemmKernels.BM - 1) / GemmKernels.BM, batch),
@@ -125,11 +184,16 @@ public static class IlgpuGemm
                     p.AddressB = (ulong)b.LoadEffectiveAddressAsPtr().ToInt64();
                 }
                 PickAsync(kernels, transA, transB, native)(config, p, a, b, c);
-                return;
+                return true;
             }
             algorithm = GemmAlgorithm.TiledK16;
         }
         bool k16 = algorithm == GemmAlgorithm.TiledK16;
+        if (hasBias)
+        {
+            LaunchBias(kernels, transA, vecA, transB, vecB, k16)(config, p, a, b, c, bias);
+            return true;
+        }
         var launch = (transA, vecA) switch
         {
             (false, false) => PickB<KMajorLayout>(kernels, transB, vecB, k16),
@@ -138,6 +202,7 @@ public static class IlgpuGemm
             (true, true) => PickB<RMajorVecLayout>(kernels, transB, vecB, k16),
         };
         launch(config, p, a, b, c);
+        return true;
     }
 
     /// <summary>Unbatched <c>C = op(A) · op(B)</c> with dense leading dimensions.</summary>

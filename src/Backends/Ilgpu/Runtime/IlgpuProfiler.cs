@@ -128,6 +128,7 @@ public static class IlgpuProfiler
         {
             var t0 = Start(index); var r = B.CheckIndices(index, size, skip, count, check); Stop(index, t0, "CheckIndices", "", index); return r;
         }
+        public void Linear(Tensor x, Tensor weight, Tensor bias, Tensor y) { var t0 = Start(x); ((IBackend)B).Linear(x, weight, bias, y); Stop(x, t0, "Linear", Fmt(x) + "x" + Fmt(weight) + " st" + Str(x) + Str(weight), y); }
         public void ColumnSum(Tensor g, Tensor result) { var t0 = Start(g); ((IBackend)B).ColumnSum(g, result); Stop(g, t0, "ColumnSum", "", g); }
         public void Argsort(Tensor keys, Tensor indices, bool descending) { var t0 = Start(keys); ((IBackend)B).Argsort(keys, indices, descending); Stop(keys, t0, "Argsort", "", keys); }
         public void NonFiniteCheckAndUnscale(IReadOnlyList<Tensor> grads, Tensor foundInf, double invScale)

@@ -134,6 +134,11 @@ public sealed class KernelCache
             }
         });
 
+    /// <summary>An explicitly grouped kernel with five parameters, launched with a <see cref="KernelConfig"/>.</summary>
+    public Action<KernelConfig, T1, T2, T3, T4, T5> Grouped<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct =>
+        Get(kernel, static (acc, k) => acc.LoadStreamKernel(k));
+
     /// <summary>An explicitly grouped kernel with three parameters, launched with a <see cref="KernelConfig"/>.</summary>
     public Action<KernelConfig, T1, T2, T3> Grouped<T1, T2, T3>(Action<T1, T2, T3> kernel)
         where T1 : struct where T2 : struct where T3 : struct =>
