@@ -257,13 +257,16 @@ static void DumpPtx(string dir)
     using var context = Context.Create(b => b.Default().EnableAlgorithms().Optimize(OptimizationLevel.O2));
     var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),
         CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
-    void One(string name, Action<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel)
+    // Compiles one kernel (any signature) and writes its PTX as NAME.ptx.
+    string Write(string name, Delegate kernel)
     {
         var compiled = (PTXCompiledKernel)backend.Compile(
             EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
         File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
-        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars");
+        return compiled.PTXAssembly;
     }
+    void One(string name, Action<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel) =>
+        Console.WriteLine($"{name}: {Write(name, kernel).Length} chars");
     One("tiled_nn", GemmKernels.Tiled<KMajorVecLayout, RMajorVecLayout>);
     One("tiled_nn_scalar", GemmKernels.Tiled<KMajorLayout, RMajorLayout>);
     One("tiled_nt", GemmKernels.Tiled<KMajorVecLayout, KMajorVecLayout>);
@@ -274,25 +277,18 @@ static void DumpPtx(string dir)
     One("tiled16_nt", GemmKernels.Tiled16<KMajorVecLayout, KMajorVecLayout>);
     One("tiled16_tn", GemmKernels.Tiled16<RMajorVecLayout, RMajorVecLayout>);
     One("tiled16_tt", GemmKernels.Tiled16<RMajorVecLayout, KMajorVecLayout>);
-    void Bias(string name, Action<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel)
-    {
-        var compiled = (PTXCompiledKernel)backend.Compile(
-            EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
-        File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
-        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars");
-    }
+    void Bias(string name, Action<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel) =>
+        Console.WriteLine($"{name}: {Write(name, kernel).Length} chars");
     // Linear's forward with bias: x [m, in] · weightᵀ is the NT layout.
     Bias("tiled_nt_bias", GemmKernels.TiledBias<KMajorVecLayout, KMajorVecLayout>);
     Bias("tiled16_nt_bias", GemmKernels.Tiled16Bias<KMajorVecLayout, KMajorVecLayout>);
     void Async(string name, Action<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel)
     {
-        var compiled = (PTXCompiledKernel)backend.Compile(
-            EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
-        File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
+        string ptx = Write(name, kernel);
         // What CUDA loads (IlgpuGemm: depots promoted to registers, launch bounds 256 threads x 2 blocks per SM).
-        string tuned = PtxRewrite.Tune(compiled.PTXAssembly, GemmKernels.Threads, 2);
+        string tuned = PtxRewrite.Tune(ptx, GemmKernels.Threads, 2);
         File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
-        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars ({name}.tuned.ptx: {tuned.Length})");
+        Console.WriteLine($"{name}: {ptx.Length} chars ({name}.tuned.ptx: {tuned.Length})");
     }
     Async("tiled16a_nn", GemmKernels.Tiled16Async<KMajorLayout, RMajorLayout, NativeAsyncCopy>);
     Async("tiled16a_nt", GemmKernels.Tiled16Async<KMajorLayout, KMajorLayout, NativeAsyncCopy>);
@@ -300,13 +296,11 @@ static void DumpPtx(string dir)
     Async("tiled16a_tt", GemmKernels.Tiled16Async<RMajorLayout, KMajorLayout, NativeAsyncCopy>);
     void Mma(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel, int threads = MmaKernels.Threads)
     {
-        var compiled = (PTXCompiledKernel)backend.Compile(
-            EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
-        File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
+        string ptx = Write(name, kernel);
         // What CUDA loads (IlgpuMmaGemm: depots promoted to registers, launch bounds `threads` x 2 blocks per SM).
-        string tuned = PtxRewrite.Tune(compiled.PTXAssembly, threads, 2);
+        string tuned = PtxRewrite.Tune(ptx, threads, 2);
         File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
-        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars ({name}.tuned.ptx: {tuned.Length})");
+        Console.WriteLine($"{name}: {ptx.Length} chars ({name}.tuned.ptx: {tuned.Length})");
     }
     Mma("mma_tf32_nt", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
     Mma("mma_tf32_nn", MmaKernels.Gemm<Tf32Mma, KMajorVecLayout, RMajorLayout, MmaKernels.NativePath, MmaKernels.DirectOutput>);
@@ -333,12 +327,10 @@ static void DumpPtx(string dir)
     // Stages in dynamic shared memory (what CUDA loads also has its dynamic array aligned to 128 bytes).
     void Dynamic(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel, int threads = MmaKernels.WideThreads, int blocks = 2)
     {
-        var compiled = (PTXCompiledKernel)backend.Compile(
-            EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
-        File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
-        string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(compiled.PTXAssembly, threads, blocks));
+        string ptx = Write(name, kernel);
+        string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(ptx, threads, blocks));
         File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
-        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars ({name}.tuned.ptx: {tuned.Length})");
+        Console.WriteLine($"{name}: {ptx.Length} chars ({name}.tuned.ptx: {tuned.Length})");
     }
     Dynamic("mma_f16_nt_w64_s4", MmaKernels.GemmWideDynamic<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x128>);
     Dynamic("mma_bf16_nt_w64_s4", MmaKernels.GemmWideDynamic<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x128>);
@@ -371,13 +363,8 @@ static void DumpPtx(string dir)
     Block("mma_tf32_nt_b256k32", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
     Mma("mma_tf32_nt_pipeline_ldmatrix", MmaKernels.GemmPipelined<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);
     Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);
-    void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged
-    {
-        var compiled = (PTXCompiledKernel)backend.Compile(
-            EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
-        File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
-        Console.WriteLine($"{name}: {compiled.PTXAssembly.Length} chars");
-    }
+    void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged =>
+        Console.WriteLine($"{name}: {Write(name, kernel).Length} chars");
     Pack<ushort>("pack16_transpose", MmaPackKernels.Pack<ushort, RMajorLayout>);
     Pack<ushort>("pack16_copy", MmaPackKernels.Pack<ushort, KMajorLayout>);
     Pack<uint>("pack32_transpose", MmaPackKernels.Pack<uint, RMajorLayout>);
