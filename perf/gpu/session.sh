@@ -37,6 +37,8 @@
 #            (SUITE_S, SOAK_S seconds)                                                                        ~6 min
 #   final8   eighth session: CUDA tests TESTS8, fp32 and autocast steps (again with AMP8ENV set), GemmBench GEMM8V with
 #            --trans, CPU 2/16-thread table of CPU8's workloads                                                ~7 min
+#   final9   next session: fp32/autocast steps and per-op profiles (bias8 timed), the CPU pool rule A/B at 16 threads
+#            (cpu7), the 2/16-thread table with --warmup 12                                                  ~6 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
 #            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
 set -u
@@ -286,6 +288,13 @@ if want final8; then   # eighth session: the helpers' branches on CUDA (tests, G
   [ -n "${AMP8ENV:-}" ] && step amp8_env ${T8:-120} env $AMP8ENV python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
   [ -n "${GEMM8V:-}" ] && step gemm8 ${T8:-120} $G GemmBench --check --sizes 2048,4096 --trans --variants "$GEMM8V"
   [ -n "${CPU8:-}" ] && step cpu8 ${T8:-200} python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload "$CPU8" --out "$L/cpu8.md"
+fi
+if want final9; then   # next session: bias8 and cpu7 timed, the CUDA steps' per-op profile, the CPU pool rule A/B at 16 threads
+  step rows9 ${T9:-60} python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
+  step amp9 ${T9:-60} python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step profile9 ${T9:-60} $G Ember.Perf --device cuda --workload cnn,gpt --profile 5 --profile-top 30
+  for g in 4 0; do step cpu9_pool$g ${T9:-60} $G Ember.Perf --device cpu --threads 16 --workload gpt,mlp,cnn --warmup 12 --repeat 7 --pool-stats 1 --pool-growth $g; done
+  step cpu9 ${T9:-200} python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --warmup 12 --out "$L/cpu9.md"
 fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time
