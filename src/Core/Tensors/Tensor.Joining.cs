@@ -106,14 +106,15 @@ public sealed partial class Tensor
     // ---- gather / scatter / index ------------------------------------------------------------------------
 
     /// <summary>Checks that every index lies in [0, size) on the host, before any kernel runs.</summary>
+    // What an index op reports for an index outside [0, size) of x's dim (the host check below and IndexSelect's backend check).
+    private static IndexCheck IndexRangeCheck(string op, Tensor index, long size, int dim, Tensor x) =>
+        new(nameof(index), v => $"{op}: index {v} is out of bounds for dim {dim} with size {size} (input shape {x.Shape}, index shape {index.Shape}).");
+
     private static void CheckIndexRange(string op, Tensor index, long size, int dim, Tensor x)
     {
         if (index.Numel == 0) return;
-        var vals = index.DType == DType.Int64 ? index.ToArray<long>() : Array.ConvertAll(index.ToArray<int>(), v => (long)v);
-        foreach (var v in vals)
-            if (v < 0 || v >= size)
-                throw new ArgumentOutOfRangeException(nameof(index),
-                    $"{op}: index {v} is out of bounds for dim {dim} with size {size} (input shape {x.Shape}, index shape {index.Shape}).");
+        var idx = index.DType == DType.Int64 ? index : index.To(DType.Int64);
+        CompositeKernels.CheckIndices(idx, size, null, IndexRangeCheck(op, index, size, dim, x));
     }
 
     private void CheckIndexTensor(string op, Tensor index, bool allowInt32)
@@ -217,10 +218,7 @@ public sealed partial class Tensor
         var idx = index.DType == DType.Int64 ? index : index.To(DType.Int64);
         // Checked by the backend (IBackend.CheckIndices): on a GPU on the device, a bad index raising at the next
         // synchronisation (the kernel reads none out of bounds), so that an embedding lookup does not wait for the device.
-        long size = x.shape[d];
-        var self = this;
-        FusedOps.CheckIndices(idx, size, null, null, new IndexCheck(nameof(index), v =>
-            $"IndexSelect: index {v} is out of bounds for dim {d} with size {size} (input shape {self.Shape}, index shape {index.Shape})."));
+        FusedOps.CheckIndices(idx, x.shape[d], null, null, IndexRangeCheck("IndexSelect", index, x.shape[d], d, this));
         var outShape = (long[])shape.Clone();
         if (Dim > 0) outShape[d] = index.Numel;
         var result = Alloc(outShape, DType, Device);
