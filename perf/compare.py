@@ -14,12 +14,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def timeit(step, sync, warmup, repeat):
+def timeit(step, sync, warmup, repeat, inner=1):
+    """Seconds per step: repeat samples, each `inner` steps back to back and one sync (as Ember.Perf's --inner)."""
     for _ in range(warmup):
         step(); sync()
     ts = []
     for _ in range(repeat):
-        t0 = time.perf_counter(); step(); sync(); ts.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            step()
+        sync(); ts.append((time.perf_counter() - t0) / inner)
     return ts
 
 
@@ -145,6 +149,8 @@ def main():
     p.add_argument("--sizes", default=None)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--repeat", type=int, default=10)
+    p.add_argument("--inner", type=int, default=1,
+                   help="steps per timed sample, one sync at its end (both sides): 1 = latency, >1 = queued throughput")
     p.add_argument("--ember", default="dotnet run -c Release --project perf/Ember.Perf --")
     p.add_argument("--out", default=None, help="write the table as markdown here")
     p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"],
@@ -167,7 +173,7 @@ def main():
     with tempfile.TemporaryDirectory() as td:
         jpath = os.path.join(td, "ember.json")
         cmd = shlex.split(a.ember) + ["--device", a.device, "--threads", str(a.threads), "--workload", a.workload,
-                                      "--sizes", sizes, "--warmup", str(a.warmup), "--repeat", str(a.repeat), "--json", jpath]
+                                      "--sizes", sizes, "--warmup", str(a.warmup), "--repeat", str(a.repeat), "--inner", str(a.inner), "--json", jpath]
         if amp is not None:
             cmd += ["--amp", a.amp]
         print("running:", " ".join(cmd), flush=True)
@@ -180,7 +186,7 @@ def main():
     rows = []
     work, sync = torch_workloads(dev, [int(s) for s in sizes.split(",")], which, amp)
     for name, step, flops in work:
-        ts = timeit(step, sync, a.warmup, a.repeat)
+        ts = timeit(step, sync, a.warmup, a.repeat, a.inner)
         med = statistics.median(ts)
         e = ember.get(name)
         rows.append((name, e["median_s"] if e else float("nan"), med, flops,
@@ -189,7 +195,7 @@ def main():
                      e.get("host_reads_per_step", float("nan")) if e else float("nan")))
 
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"] * 3
-    lines = [f"device={a.device} threads={a.threads} amp={a.amp} torch={torch.__version__} blas={blas} repeat={a.repeat} warmup={a.warmup} "
+    lines = [f"device={a.device} threads={a.threads} amp={a.amp} torch={torch.__version__} blas={blas} repeat={a.repeat} inner={a.inner} warmup={a.warmup} "
              f"load average at the end {' '.join(load)} (medians; min = fastest step, less sensitive to a loaded machine)", "",
              "| workload | Ember ms | PyTorch ms | time ratio (Ember/PyTorch) | Ember min ms | PyTorch min ms | min ratio | Ember GFLOP/s | PyTorch GFLOP/s | Ember alloc KB/step | Ember launches/step | Ember host reads/step |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

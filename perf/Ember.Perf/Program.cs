@@ -24,7 +24,7 @@ for (int i = 0; i < args.Length; i++)
 {
     if (args[i] is "--help" or "-h")
     {
-        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,hgemm,bgemm,gelu,mlp,cnn,gpt,conv2d,softmax,layernorm,log_softmax,layernorm_fwd_bwd,cross_entropy,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file [--amp bf16|fp16] [--sync device|read]");
+        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,hgemm,bgemm,gelu,mlp,cnn,gpt,conv2d,softmax,layernorm,log_softmax,layernorm_fwd_bwd,cross_entropy,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file [--amp bf16|fp16] [--sync device|read] [--inner N: N steps per timed sample, one sync]");
         Console.WriteLine("Ember.Perf --device cuda --transfer 1K,64K,1M,16M,256M [--repeat 10]   (host<->device bandwidth and a DataLoader-fed step, pinned staging off/on)");
         Console.WriteLine("Ember.Perf --bdn [BenchmarkDotNet options, e.g. --filter *Softmax*]   (kernel micro benchmarks with allocations)");
         return 0;
@@ -51,6 +51,8 @@ Workload.SyncByRead = opts.GetValueOrDefault("sync", "device") switch
 };
 int warmup = int.Parse(opts.GetValueOrDefault("warmup", "3"));
 int repeat = int.Parse(opts.GetValueOrDefault("repeat", "10"));
+// --inner N: each timed sample runs N steps back to back and syncs once (per-step time = sample / N; see Stats.Time).
+int inner = int.Parse(opts.GetValueOrDefault("inner", "1"));
 var which = opts.GetValueOrDefault("workload", "all").Split(',');
 bool All(string w) => which.Contains("all") || which.Contains(w);
 var sizes = opts.GetValueOrDefault("sizes", device.Type == DeviceType.Cpu ? "256,512,1024,2048" : "1024,2048,4096,8192")
@@ -109,7 +111,7 @@ if (opts.TryGetValue("profile", out var profSteps))
 var results = new List<Dictionary<string, object>>();
 // --alloc-sites N: the N types that allocate most per timed step (GCAllocationTick samples; see AllocSites).
 using var allocSites = opts.ContainsKey("alloc-sites") ? new AllocSites() : null;
-Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat}");
+Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat} inner={inner}");
 Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10} {"pool hit %",10} {"forced GC/step",14} {"launches/step",13} {"host reads/step",15}");
 foreach (var make in workloads)
 {
@@ -125,23 +127,24 @@ foreach (var make in workloads)
     long hits0 = CpuMemoryPool.Hits, misses0 = CpuMemoryPool.Misses, forced0 = ForcedCollections();
     long launches0 = Ember.Ilgpu.IlgpuProfiler.Launches, reads0 = Ember.Ilgpu.IlgpuBackend.HostReads;
     if (allocSites is not null) { allocSites.Reset(); allocSites.Counting = true; }
-    times = Stats.Time(w.Step, w.Sync, 0, repeat);
+    times = Stats.Time(w.Step, w.Sync, 0, repeat, inner);
+    int steps = repeat * inner;
     if (allocSites is not null) allocSites.Counting = false;
     // Kernel launches of the ILGPU backend per step (0 on the CPU backend), the Sync's host read included.
-    double launchesPerStep = (Ember.Ilgpu.IlgpuProfiler.Launches - launches0) / (double)repeat;
+    double launchesPerStep = (Ember.Ilgpu.IlgpuProfiler.Launches - launches0) / (double)steps;
     // Device → host reads per step (each one a full wait for the device inside the step; with --sync read, the Sync's too).
-    double readsPerStep = (Ember.Ilgpu.IlgpuBackend.HostReads - reads0) / (double)repeat;
-    double allocKb = (GC.GetTotalAllocatedBytes(true) - alloc0) / 1024.0 / repeat;
-    double gcMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / repeat;
-    double gen2PerStep = (GC.CollectionCount(2) - gen2) / (double)repeat;
+    double readsPerStep = (Ember.Ilgpu.IlgpuBackend.HostReads - reads0) / (double)steps;
+    double allocKb = (GC.GetTotalAllocatedBytes(true) - alloc0) / 1024.0 / steps;
+    double gcMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / steps;
+    double gen2PerStep = (GC.CollectionCount(2) - gen2) / (double)steps;
     long rents = CpuMemoryPool.Hits - hits0 + CpuMemoryPool.Misses - misses0;
     double hitPct = rents > 0 ? 100.0 * (CpuMemoryPool.Hits - hits0) / rents : 0;
-    double forcedPerStep = (ForcedCollections() - forced0) / (double)repeat;
+    double forcedPerStep = (ForcedCollections() - forced0) / (double)steps;
     double med = Stats.Median(times);
     var (mn, mx) = Stats.Spread(times);
     double gf = w.Flops > 0 ? w.Flops / med / 1e9 : 0;
     Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1} {gcMs,11:F1} {gen2PerStep,10:F1} {hitPct,10:F1} {forcedPerStep,14:F2} {launchesPerStep,13:F1} {readsPerStep,15:F1}");
-    if (allocSites is not null) Console.Write(allocSites.Report(repeat, int.Parse(opts["alloc-sites"])));
+    if (allocSites is not null) Console.Write(allocSites.Report(steps, int.Parse(opts["alloc-sites"])));
     if (opts.ContainsKey("pool-stats"))
         Console.WriteLine($"  pool: cached {CpuMemoryPool.CachedBytes >> 20} MiB, lent {CpuMemoryPool.LentBytes >> 20} MiB, hits {CpuMemoryPool.Hits}, misses {CpuMemoryPool.Misses}, forced {CpuMemoryPool.ForcedCollections}; GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; steps ms: {string.Join(" ", times.Select(t => (t * 1e3).ToString("F0")))}");
     results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep, ["pool_hit_pct"] = hitPct, ["pool_forced_gc_per_step"] = forcedPerStep, ["launches_per_step"] = launchesPerStep, ["host_reads_per_step"] = readsPerStep });

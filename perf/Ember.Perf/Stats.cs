@@ -5,16 +5,22 @@ namespace Ember.Perf;
 /// <summary>Timing helpers: warm-up, repeated runs, median and spread.</summary>
 public static class Stats
 {
-    /// <summary>Runs <paramref name="body"/> warmup times, then times it repeat times (sync after each run); returns seconds per run.</summary>
-    public static double[] Time(Action body, Action sync, int warmup, int repeat)
+    /// <summary>
+    /// Runs <paramref name="body"/> warmup times, then takes repeat samples; a sample runs the body
+    /// <paramref name="inner"/> times back to back and syncs once (inner 1: a sync after every run, the latency of one
+    /// step; inner above 1: the device's throughput, as queued steps of a training loop see it, with the host's launch
+    /// cost hidden behind the device's work). Returns seconds per run.
+    /// </summary>
+    public static double[] Time(Action body, Action sync, int warmup, int repeat, int inner = 1)
     {
         for (int i = 0; i < warmup; i++) { body(); sync(); }
         var times = new double[repeat];
         for (int i = 0; i < repeat; i++)
         {
             var sw = Stopwatch.StartNew();
-            body(); sync();
-            times[i] = sw.Elapsed.TotalSeconds;
+            for (int j = 0; j < inner; j++) body();
+            sync();
+            times[i] = sw.Elapsed.TotalSeconds / inner;
         }
         return times;
     }

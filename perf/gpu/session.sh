@@ -292,6 +292,7 @@ fi
 if want final9; then   # next session: bias8 and cpu7 timed, the CUDA steps' per-op profile, the CPU pool rule A/B at 16 threads
   step rows9 ${T9:-60} python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
   step amp9 ${T9:-60} python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step rows9_inner ${T9:-60} python3 perf/compare.py --device cuda --repeat 30 --inner 20 --ember "$G Ember.Perf" --workload softmax,log_softmax,layernorm,cross_entropy
   step profile9 ${T9:-60} $G Ember.Perf --device cuda --workload cnn,gpt --profile 5 --profile-top 30
   for g in 4 0; do step cpu9_pool$g ${T9:-60} $G Ember.Perf --device cpu --threads 16 --workload gpt,mlp,cnn --warmup 12 --repeat 7 --pool-stats 1 --pool-growth $g; done
   step cpu9 ${T9:-200} python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --warmup 12 --out "$L/cpu9.md"
