@@ -7,6 +7,8 @@
 //   --profile 5 [--profile-top 30]   (ILGPU: per-op synchronized timing table per workload)
 //   --alloc-sites 30   (the types allocated most per timed step, from the runtime's allocation-tick events)
 //   --pool-growth 3   (CpuMemoryPool.GrowthFactor; 0: the plain miss-threshold rule of before)
+//   --gemm-trace 1   (CPU: per GEMM shape, time packing A / B, in the kernel and waiting, and the split, over the timed steps;
+//                     the CPU GEMM switches are environment variables, EMBER_GEMM_*: see perf/README "CPU GEMM trace")
 //   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
 using System.Text.Json;
 using Ember;
@@ -111,7 +113,9 @@ if (opts.TryGetValue("profile", out var profSteps))
 var results = new List<Dictionary<string, object>>();
 // --alloc-sites N: the N types that allocate most per timed step (GCAllocationTick samples; see AllocSites).
 using var allocSites = opts.ContainsKey("alloc-sites") ? new AllocSites() : null;
-Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat} inner={inner}");
+bool gemmTrace = opts.GetValueOrDefault("gemm-trace", "0") == "1";
+Console.WriteLine($"Ember.Perf device={device} threads={CpuThreads.Count} warmup={warmup} repeat={repeat} inner={inner}" +
+    (device.Type == DeviceType.Cpu ? $" cpu-gemm={GemmBlocking.Describe()}" : ""));
 Console.WriteLine($"{"workload",-18} {"median ms",10} {"min ms",9} {"max ms",9} {"GFLOP/s",9} {"alloc KB/step",14} {"GC ms/step",11} {"gen2/step",10} {"pool hit %",10} {"forced GC/step",14} {"launches/step",13} {"host reads/step",15}");
 foreach (var make in workloads)
 {
@@ -127,7 +131,9 @@ foreach (var make in workloads)
     long hits0 = CpuMemoryPool.Hits, misses0 = CpuMemoryPool.Misses, forced0 = ForcedCollections();
     long launches0 = Ember.Ilgpu.IlgpuProfiler.Launches, reads0 = Ember.Ilgpu.IlgpuBackend.HostReads;
     if (allocSites is not null) { allocSites.Reset(); allocSites.Counting = true; }
+    if (gemmTrace) { GemmTrace.Reset(); GemmTrace.Enabled = true; }
     times = Stats.Time(w.Step, w.Sync, 0, repeat, inner);
+    GemmTrace.Enabled = false;
     int steps = repeat * inner;
     if (allocSites is not null) allocSites.Counting = false;
     // Kernel launches of the ILGPU backend per step (0 on the CPU backend), the Sync's host read included.
@@ -145,6 +151,7 @@ foreach (var make in workloads)
     double gf = w.Flops > 0 ? w.Flops / med / 1e9 : 0;
     Console.WriteLine($"{w.Name,-18} {med * 1e3,10:F3} {mn * 1e3,9:F3} {mx * 1e3,9:F3} {(gf > 0 ? gf.ToString("F1") : "-"),9} {allocKb,14:F1} {gcMs,11:F1} {gen2PerStep,10:F1} {hitPct,10:F1} {forcedPerStep,14:F2} {launchesPerStep,13:F1} {readsPerStep,15:F1}");
     if (allocSites is not null) Console.Write(allocSites.Report(steps, int.Parse(opts["alloc-sites"])));
+    if (gemmTrace) Console.Write(GemmTrace.Report(steps));
     if (opts.ContainsKey("pool-stats"))
         Console.WriteLine($"  pool: cached {CpuMemoryPool.CachedBytes >> 20} MiB, lent {CpuMemoryPool.LentBytes >> 20} MiB, hits {CpuMemoryPool.Hits}, misses {CpuMemoryPool.Misses}, forced {CpuMemoryPool.ForcedCollections}; GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; steps ms: {string.Join(" ", times.Select(t => (t * 1e3).ToString("F0")))}");
     results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep, ["pool_hit_pct"] = hitPct, ["pool_forced_gc_per_step"] = forcedPerStep, ["launches_per_step"] = launchesPerStep, ["host_reads_per_step"] = readsPerStep });

@@ -28,6 +28,15 @@ internal static class GemmBlocking
     /// <summary>Environment variable that turns the shared packed B panels on when "1".</summary>
     public const string SharedVariable = "EMBER_GEMM_SHARED_B";
 
+    /// <summary>Environment variable that sets the private path's NC: a column count, or "l2" for a quarter of L2.</summary>
+    public const string PrivateNcVariable = "EMBER_GEMM_PRIVATE_NC";
+
+    /// <summary>Environment variable that runs the macro-kernel A micro-panel outermost when "ir" (see <see cref="TilesByRow"/>).</summary>
+    public const string LoopVariable = "EMBER_GEMM_LOOP";
+
+    /// <summary>Environment variable that sets the multiply-adds below which one more thread is not used.</summary>
+    public const string MinWorkVariable = "EMBER_GEMM_MIN_WORK";
+
     /// <summary>KC when positive (else the kernel's own); rounded to a multiple of 8 where used.</summary>
     internal static int KcOverride = ReadInt(KcVariable);
 
@@ -44,6 +53,26 @@ internal static class GemmBlocking
     /// 2.20 / 15.99 / 121.0 ms).
     /// </summary>
     internal static bool SharedPanels = Environment.GetEnvironmentVariable(SharedVariable) == "1";
+
+    /// <summary>
+    /// NC of the private path (each thread packs its own B) when positive; -1 derives it from L2 (<see cref="PrivateNc"/>);
+    /// 0 (the default) keeps the kernel's NC, so a thread's cell of B is packed in one piece per KC slice.
+    /// </summary>
+    internal static int PrivateNcOverride = ReadPrivateNc();
+
+    /// <summary>
+    /// Whether the macro-kernel walks C tile rows outermost (one A micro-panel, MR x KC, stays in L1 while the B micro-panels
+    /// of the block stream from L2) instead of tile columns outermost (the default: one B micro-panel, KC x NR, is reused
+    /// down the A block). With KC = 512 a float B micro-panel is 64 KiB, more than a 48 KiB L1, while an A micro-panel is
+    /// 28 KiB. Only the order of whole tiles changes, so results are the same bits. On with <c>EMBER_GEMM_LOOP=ir</c>.
+    /// </summary>
+    internal static bool TilesByRow = Environment.GetEnvironmentVariable(LoopVariable) == "ir";
+
+    /// <summary>
+    /// Multiply-adds per thread below which one more thread is not worth waking: 2^19 unless <c>EMBER_GEMM_MIN_WORK</c>
+    /// says otherwise. Smaller products (gpt's per-head and per-layer GEMMs) then use fewer, larger pieces.
+    /// </summary>
+    internal static long MinWorkPerThread = ReadInt(MinWorkVariable) is > 0 and var work ? work : 1L << 19;
 
     /// <summary>
     /// Depth of a packed block. The kernel's measured value (512 for AVX-512: every KC slice costs one more pass over the C
@@ -86,6 +115,39 @@ internal static class GemmBlocking
         int cols = (int)Math.Min(int.MaxValue, CpuTopology.L3Bytes / 4 / ((long)kc * elementSize)) / nr * nr;
         return Math.Clamp(cols, 8 * nr, Math.Max(8 * nr, kernelNc));
     }
+
+    /// <summary>
+    /// Columns of the B block one thread packs per KC slice on the private path: the kernel's NC unless
+    /// <see cref="PrivateNcOverride"/> is set; from L2 (-1), as many whole NR panels as a quarter of the core's L2 holds
+    /// (the rest holds the A block and C), at least 2 panels, so a thread's packed B stays in its L2 at many threads.
+    /// </summary>
+    public static int PrivateNc(int nr, int kc, int elementSize, int kernelNc)
+    {
+        if (PrivateNcOverride > 0)
+            return Math.Max(nr, PrivateNcOverride / nr * nr);
+        if (PrivateNcOverride == 0)
+            return kernelNc;
+        int cols = (int)Math.Min(int.MaxValue, CpuTopology.L2Bytes / 4 / ((long)kc * elementSize)) / nr * nr;
+        return Math.Clamp(cols, 2 * nr, Math.Max(2 * nr, kernelNc));
+    }
+
+    /// <summary>A short description of every switch that differs from its default, for logs ("default" when none does).</summary>
+    public static string Describe()
+    {
+        var parts = new List<string>();
+        if (KcOverride > 0) parts.Add($"KC={KcOverride}");
+        if (McOverride > 0) parts.Add($"MC={McOverride}");
+        if (NcOverride > 0) parts.Add($"NC={NcOverride}");
+        if (SharedPanels) parts.Add("shared B");
+        if (PrivateNcOverride != 0) parts.Add(PrivateNcOverride > 0 ? $"private NC={PrivateNcOverride}" : "private NC=l2");
+        if (TilesByRow) parts.Add("loop ir");
+        if (MinWorkPerThread != 1L << 19) parts.Add($"min work={MinWorkPerThread}");
+        if (GemmWorkers.SpinMicroseconds != 250) parts.Add($"spin={GemmWorkers.SpinMicroseconds}us");
+        return parts.Count == 0 ? "default" : string.Join(", ", parts);
+    }
+
+    private static int ReadPrivateNc()
+        => Environment.GetEnvironmentVariable(PrivateNcVariable) is "l2" or "L2" ? -1 : Math.Max(0, ReadInt(PrivateNcVariable));
 
     private static int ReadInt(string variable)
         => int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -13,11 +14,11 @@ internal static unsafe class GemmDriver<T, TK>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
     where TK : struct, IGemmKernel<T>
 {
-    /// <summary>Multiply-adds below which one more thread is not worth waking.</summary>
-    private const long WorkPerThread = 1L << 19;
-
     /// <summary>Depth of a packed block on this machine (<see cref="GemmBlocking.Kc"/>); the same on every path, so results do not depend on the split.</summary>
     internal static int Kc => GemmBlocking.Kc(TK.KC);
+
+    /// <summary>Columns of the B block a thread packs per KC slice on the private path (<see cref="GemmBlocking.PrivateNc"/>).</summary>
+    internal static int PrivateNc => GemmBlocking.PrivateNc(TK.NR, Kc, sizeof(T), TK.NC);
 
     /// <summary>Plans the thread split and runs the problem, using at most <paramref name="threads"/> threads.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -25,7 +26,8 @@ internal static unsafe class GemmDriver<T, TK>
     {
         long flops = (long)p->M * p->N * p->K;
         long total = flops * p->Batch;
-        int parts = (int)Math.Clamp(total / WorkPerThread, 1, threads);
+        long workPerThread = GemmBlocking.MinWorkPerThread;
+        int parts = (int)Math.Clamp(total / workPerThread, 1, threads);
         // Separate outputs (C batch stride not 0) can be split by entry: whole entries per piece when there are enough
         // of them to balance; fewer entries than pieces (many threads, a small batch of small matrices) split each entry
         // into a grid as well, so all threads work instead of only the few a single small matrix would keep busy.
@@ -41,20 +43,59 @@ internal static unsafe class GemmDriver<T, TK>
         else if (separate && p->Batch < parts)
         {
             p->BatchGroups = p->Batch;
-            PlanGrid(p, (int)Math.Clamp(flops / WorkPerThread, 1, parts / p->Batch));
+            PlanGrid(p, (int)Math.Clamp(flops / workPerThread, 1, parts / p->Batch));
             p->Parts *= p->Batch;
         }
         else
         {
             p->BatchGroups = 1;
-            PlanGrid(p, (int)Math.Clamp(flops / WorkPerThread, 1, parts));
+            PlanGrid(p, (int)Math.Clamp(flops / workPerThread, 1, parts));
         }
-        if (p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero && GemmBlocking.SharedPanels)
+        bool shared = p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero && GemmBlocking.SharedPanels;
+        if (!GemmTrace.Enabled)
+        {
+            p->Trace = null;
+            Run(p, shared);
+            return;
+        }
+        // Each piece's slot on its own cache lines (64-byte aligned, 128 bytes each).
+        byte* raw = stackalloc byte[(p->Parts + 1) * sizeof(GemmTracePart)];
+        var slots = (GemmTracePart*)(((nint)raw + 63) & ~(nint)63);
+        GemmTraceProduct product;
+        GemmTrace.Begin(&product, slots, p->Parts);
+        p->Trace = &product;
+        Run(p, shared);
+        if (!shared)
+        {
+            char path = p->Parts == 1 ? '1' : p->GridM * p->GridN == 1 ? 'B' : 'G';
+            GemmTrace.End(&product, sizeof(T), p->Batch, p->M, p->N, p->K, p->ARow == 1, p->BCol == 1, path, p->GridM,
+                p->GridN, p->BatchGroups, GemmBlocking.PrivateMc(TK.MR, Kc, sizeof(T), TK.MC), PrivateNc, Kc);
+        }
+        p->Trace = null;
+    }
+
+    private static void Run(GemmProblem<T>* p, bool shared)
+    {
+        if (shared)
+        {
             GemmShared<T, TK>.Execute(p, p->Parts);
+        }
         else if (p->Parts == 1)
+        {
+            if (p->Trace is not null)
+                GemmTrace.BeginRun(p->Trace);
             Part(p, 0);
+            if (p->Trace is not null)
+                GemmTrace.EndRun(p->Trace, pooled: false);
+        }
         else
+        {
+            if (p->Trace is not null)
+                GemmTrace.BeginRun(p->Trace);
             GemmWorkers.Run(p->Parts, &Part, p);
+            if (p->Trace is not null)
+                GemmTrace.EndRun(p->Trace, pooled: true);
+        }
     }
 
     /// <summary>Chooses the GridM x GridN split of one matrix over <paramref name="parts"/> threads that minimizes a cell's work.</summary>
@@ -69,6 +110,7 @@ internal static unsafe class GemmDriver<T, TK>
         long scatter = typeof(T) == typeof(float) && GemmPackTranspose.IsSupported ? 12 : 56;
         long packA = p->ARow == 1 ? 10 : scatter;
         long packB = p->BCol == 1 ? 10 : scatter;
+        int ncBlock = PrivateNc;
         long bestCost = long.MaxValue;
         for (int gm = 1; gm <= parts; gm++)
         {
@@ -77,7 +119,7 @@ internal static unsafe class GemmDriver<T, TK>
             int gn = parts / gm;
             int cellM = RoundUp(CeilDiv(p->M, gm), mr);
             int cellN = RoundUp(CeilDiv(p->N, gn), nr);
-            long cost = (long)cellM * cellN + packA * cellM * CeilDiv(cellN, TK.NC) + packB * cellN;
+            long cost = (long)cellM * cellN + packA * cellM * CeilDiv(cellN, ncBlock) + packB * cellN;
             if (cost < bestCost)
             {
                 bestCost = cost;
@@ -101,17 +143,25 @@ internal static unsafe class GemmDriver<T, TK>
         int n0 = cell % p->GridN * p->CellN;
         int m1 = Math.Min(p->M, m0 + p->CellM);
         int n1 = Math.Min(p->N, n0 + p->CellN);
+        GemmTracePart* trace = p->Trace is null ? null : p->Trace->Parts + part;
+        if (trace is not null)
+            GemmTrace.PieceStart(trace);
         for (int i = first; i < last; i++)
         {
             // With a broadcast C (batch stride 0) the products accumulate: C = alpha * sum_b A_b B_b + beta * C.
             T beta = i > 0 && p->CBatch == 0 ? T.One : p->Beta;
-            Block(p, i, m0, m1, n0, n1, beta);
+            Block(p, i, m0, m1, n0, n1, beta, trace);
         }
+        if (trace is not null)
+            GemmTrace.PieceEnd(trace);
     }
 
-    /// <summary>Computes rows [m0, m1) and columns [n0, n1) of batch entry <paramref name="index"/> on this thread.</summary>
+    /// <summary>
+    /// Computes rows [m0, m1) and columns [n0, n1) of batch entry <paramref name="index"/> on this thread, timing its
+    /// packing and kernel into <paramref name="trace"/> when not null.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block(GemmProblem<T>* p, int index, int m0, int m1, int n0, int n1, T beta)
+    private static void Block(GemmProblem<T>* p, int index, int m0, int m1, int n0, int n1, T beta, GemmTracePart* trace)
     {
         int m = m1 - m0, n = n1 - n0, k = p->K;
         long ars = p->ARow, acs = p->ACol, brs = p->BRow, bcs = p->BCol, crs = p->CRow, ccs = p->CCol;
@@ -126,28 +176,36 @@ internal static unsafe class GemmDriver<T, TK>
         }
 
         int mr = TK.MR, nr = TK.NR, kcBlock = Kc, mcBlock = GemmBlocking.PrivateMc(mr, kcBlock, sizeof(T), TK.MC);
+        int ncBlock = PrivateNc;
         int kcMax = Math.Min(k, kcBlock);
         int mcMax = Math.Min(RoundUp(m, mr), mcBlock);
-        int ncMax = Math.Min(RoundUp(n, nr), TK.NC);
+        int ncMax = Math.Min(RoundUp(n, nr), ncBlock);
         long aLength = RoundUp(kcMax * mcMax, 16) + 16, bLength = RoundUp(kcMax * ncMax, 16);
         T* packedA = (T*)GemmBuffers.Get((nuint)((aLength + bLength + mr * nr) * sizeof(T)));
         T* packedB = packedA + aLength;
         T* tile = packedB + bLength;
 
-        for (int jc = 0; jc < n; jc += TK.NC)
+        long t = trace is null ? 0 : Stopwatch.GetTimestamp();
+        for (int jc = 0; jc < n; jc += ncBlock)
         {
-            int nc = Math.Min(TK.NC, n - jc);
+            int nc = Math.Min(ncBlock, n - jc);
             for (int pc = 0; pc < k; pc += kcBlock)
             {
                 int kc = Math.Min(kcBlock, k - pc);
                 // Only the first k slice applies beta; later slices add to what the first wrote.
                 T betaNow = pc == 0 ? beta : T.One;
                 GemmPacking.PackB(packedB, b + pc * brs + jc * bcs, brs, bcs, kc, nc, nr);
+                if (trace is not null)
+                    trace->PackB += Lap(ref t);
                 for (int ic = 0; ic < m; ic += mcBlock)
                 {
                     int mc = Math.Min(mcBlock, m - ic);
                     GemmPacking.PackA(packedA, a + ic * ars + pc * acs, ars, acs, mc, kc, mr);
+                    if (trace is not null)
+                        trace->PackA += Lap(ref t);
                     MacroKernel(packedA, packedB, tile, mc, nc, kc, c + ic * crs + jc * ccs, crs, ccs, alpha, betaNow);
+                    if (trace is not null)
+                        trace->Kernel += Lap(ref t);
                 }
             }
         }
@@ -164,6 +222,19 @@ internal static unsafe class GemmDriver<T, TK>
     {
         int mr = TK.MR, nr = TK.NR;
         bool betaZero = beta == T.Zero;
+        if (GemmBlocking.TilesByRow)
+        {
+            // The same tiles in another order: each A micro-panel stays in L1 while the block's B micro-panels stream by.
+            for (int ir = 0; ir < mc; ir += mr)
+            {
+                int mrNow = Math.Min(mr, mc - ir);
+                T* pa = packedA + (long)ir * kc;
+                T* cRow = c + ir * crs;
+                for (int jr = 0; jr < nc; jr += nr)
+                    Tile(pa, packedB + (long)jr * kc, tile, kc, cRow + jr * ccs, crs, ccs, mrNow, Math.Min(nr, nc - jr), alpha, beta, betaZero);
+            }
+            return;
+        }
         for (int jr = 0; jr < nc; jr += nr)
         {
             int nrNow = Math.Min(nr, nc - jr);
@@ -172,19 +243,36 @@ internal static unsafe class GemmDriver<T, TK>
             for (int ir = 0; ir < mc; ir += mr)
             {
                 int mrNow = Math.Min(mr, mc - ir);
-                T* pa = packedA + (long)ir * kc;
-                T* cTile = cCol + ir * crs;
-                if (mrNow == mr && nrNow == nr && ccs == 1)
-                {
-                    TK.Run(kc, pa, pb, cTile, crs, alpha, beta, betaZero);
-                }
-                else
-                {
-                    TK.Run(kc, pa, pb, tile, nr, T.One, T.Zero, true);
-                    Merge(tile, nr, cTile, crs, ccs, mrNow, nrNow, alpha, beta, betaZero);
-                }
+                Tile(packedA + (long)ir * kc, pb, tile, kc, cCol + ir * crs, crs, ccs, mrNow, nrNow, alpha, beta, betaZero);
             }
         }
+    }
+
+    /// <summary>One register tile of C (<paramref name="mrNow"/> x <paramref name="nrNow"/> valid), partial tiles through <paramref name="tile"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(T* pa, T* pb, T* tile, int kc, T* cTile, long crs, long ccs, int mrNow, int nrNow, T alpha, T beta,
+        bool betaZero)
+    {
+        int mr = TK.MR, nr = TK.NR;
+        if (mrNow == mr && nrNow == nr && ccs == 1)
+        {
+            TK.Run(kc, pa, pb, cTile, crs, alpha, beta, betaZero);
+        }
+        else
+        {
+            TK.Run(kc, pa, pb, tile, nr, T.One, T.Zero, true);
+            Merge(tile, nr, cTile, crs, ccs, mrNow, nrNow, alpha, beta, betaZero);
+        }
+    }
+
+    /// <summary>Ticks since <paramref name="t"/>, which moves to now.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static long Lap(ref long t)
+    {
+        long now = Stopwatch.GetTimestamp();
+        long elapsed = now - t;
+        t = now;
+        return elapsed;
     }
 
     /// <summary>C[0..mr, 0..nr] = alpha * tile + beta * C (C not read when betaZero).</summary>

@@ -32,4 +32,7 @@ internal unsafe struct GemmProblem<T> where T : unmanaged, IBinaryFloatingPointI
 
     /// <summary>Rows and columns of a grid cell (multiples of the kernel's MR and NR).</summary>
     public int CellM, CellN;
+
+    /// <summary>The product's trace when <see cref="GemmTrace.Enabled"/>, else null.</summary>
+    public GemmTraceProduct* Trace;
 }

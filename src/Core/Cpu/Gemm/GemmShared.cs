@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -37,10 +38,20 @@ internal static unsafe class GemmShared<T, TK>
         plan.Buffer0 = (T*)GemmBuffers.GetShared((nuint)(2 * plan.BufferLength * sizeof(T)));
         plan.Buffer1 = plan.Buffer0 + plan.BufferLength;
         PlanGrid(&plan);
+        GemmTraceProduct* trace = p->Trace;
         for (int step = 0; step <= plan.Blocks; step++)
         {
             plan.Step = step;
+            if (trace is not null)
+                GemmTrace.BeginRun(trace);
             GemmWorkers.Run(parts, &Piece, &plan);
+            if (trace is not null)
+                GemmTrace.EndRun(trace, pooled: true);
+        }
+        if (trace is not null)
+        {
+            GemmTrace.End(trace, sizeof(T), 1, p->M, p->N, p->K, p->ARow == 1, p->BCol == 1, 'S', plan.GridM, plan.GridN, 1,
+                plan.Mc, plan.Nc, plan.Kc);
         }
     }
 
@@ -77,14 +88,19 @@ internal static unsafe class GemmShared<T, TK>
     private static void Piece(void* context, int part)
     {
         var plan = (Plan*)context;
+        GemmTracePart* trace = plan->P->Trace is null ? null : plan->P->Trace->Parts + part;
+        if (trace is not null)
+            GemmTrace.PieceStart(trace);
         if (plan->Step < plan->Blocks)
-            PackShare(plan, plan->Step, part);
+            PackShare(plan, plan->Step, part, trace);
         if (plan->Step > 0)
-            Compute(plan, plan->Step - 1, part);
+            Compute(plan, plan->Step - 1, part, trace);
+        if (trace is not null)
+            GemmTrace.PieceEnd(trace);
     }
 
     /// <summary>Packs piece <paramref name="part"/>'s share of the NR panels of block <paramref name="block"/>.</summary>
-    private static void PackShare(Plan* plan, int block, int part)
+    private static void PackShare(Plan* plan, int block, int part, GemmTracePart* trace)
     {
         GemmProblem<T>* p = plan->P;
         int nr = TK.NR;
@@ -95,12 +111,15 @@ internal static unsafe class GemmShared<T, TK>
             return;
         T* buffer = (block & 1) == 0 ? plan->Buffer0 : plan->Buffer1;
         int c0 = first * nr, c1 = Math.Min(nc, last * nr);
+        long t = trace is null ? 0 : Stopwatch.GetTimestamp();
         GemmPacking.PackB(buffer + (long)c0 * kc, p->B + pc * p->BRow + (jc + c0) * p->BCol, p->BRow, p->BCol, kc, c1 - c0, nr);
+        if (trace is not null)
+            trace->PackB += GemmDriver<T, TK>.Lap(ref t);
     }
 
     /// <summary>Multiplies piece <paramref name="part"/>'s cell of C by the packed block <paramref name="block"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compute(Plan* plan, int block, int part)
+    private static void Compute(Plan* plan, int block, int part, GemmTracePart* trace)
     {
         int cells = plan->GridM * plan->GridN;
         if (part >= cells)
@@ -127,12 +146,17 @@ internal static unsafe class GemmShared<T, TK>
         // Only the first k slice applies beta; later slices add to what the earlier ones wrote.
         T beta = pc == 0 ? p->Beta : T.One;
         long ars = p->ARow, acs = p->ACol, crs = p->CRow, ccs = p->CCol;
+        long t = trace is null ? 0 : Stopwatch.GetTimestamp();
         for (int ic = r0; ic < r1; ic += mcBlock)
         {
             int mc = Math.Min(mcBlock, r1 - ic);
             GemmPacking.PackA(packedA, p->A + ic * ars + pc * acs, ars, acs, mc, kc, mr);
+            if (trace is not null)
+                trace->PackA += GemmDriver<T, TK>.Lap(ref t);
             GemmDriver<T, TK>.MacroKernel(packedA, packedB, tile, mc, c1 - c0, kc, p->C + ic * crs + (jc + c0) * ccs,
                 crs, ccs, p->Alpha, beta);
+            if (trace is not null)
+                trace->Kernel += GemmDriver<T, TK>.Lap(ref t);
         }
     }
 

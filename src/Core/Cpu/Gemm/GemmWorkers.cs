@@ -14,8 +14,21 @@ namespace Ember.Cpu;
 /// </summary>
 internal static unsafe class GemmWorkers
 {
-    /// <summary>How long an idle worker or a waiting caller spins before blocking.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 4000; // 250 microseconds
+    /// <summary>Environment variable that sets how long, in microseconds, idle workers and a waiting caller spin before blocking.</summary>
+    public const string SpinVariable = "EMBER_GEMM_SPIN_US";
+
+    /// <summary>
+    /// Microseconds an idle worker or a waiting caller spins before blocking: 250 unless <c>EMBER_GEMM_SPIN_US</c> says
+    /// otherwise (0 blocks at once). Longer spins keep workers awake across the serial gaps between a training step's ops
+    /// (no wake-up cost, as OpenMP's spin-then-sleep), at the price of busy cores while nothing runs.
+    /// </summary>
+    internal static readonly int SpinMicroseconds = ReadSpin();
+
+    private static readonly long SpinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+
+    // Counters of the trace (GemmTrace.Enabled), written only by the thread that owns the current run (or by a worker
+    // for its own sleep, with Interlocked), read by the trace's report.
+    internal static long TraceRuns, TraceRunTicks, TraceWakes, TraceCallerSleeps, TraceInline;
 
     private static readonly object growLock = new();
     private static readonly object doneLock = new();
@@ -43,10 +56,14 @@ internal static unsafe class GemmWorkers
     {
         if (parts <= 1 || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
         {
+            if (parts > 1 && GemmTrace.Enabled)
+                Interlocked.Increment(ref TraceInline);
             for (int i = 0; i < parts; i++)
                 work(ctx, i);
             return;
         }
+        bool trace = GemmTrace.Enabled;
+        long start = trace ? Stopwatch.GetTimestamp() : 0;
         try
         {
             Worker[] pool = EnsureWorkers(parts - 1);
@@ -57,12 +74,20 @@ internal static unsafe class GemmWorkers
             Volatile.Write(ref remaining, parts);
             // Publish the run (a full fence: everything above is visible to whoever reads the new claim word).
             Interlocked.Exchange(ref claim, (long)++generation << 32);
+            int woken = 0;
             for (int i = 0; i < parts - 1; i++)
-                pool[i].Start();
+                woken += pool[i].Start();
+            if (trace)
+                TraceWakes += woken;
             // The caller claims pieces too; it cannot stop early (total and claim are its own run's), so the run
             // finishes even if no worker ever wakes.
             RunPieces();
-            WaitForPieces();
+            WaitForPieces(trace);
+            if (trace)
+            {
+                TraceRuns++;
+                TraceRunTicks += Stopwatch.GetTimestamp() - start;
+            }
             if (failure is Exception error)
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         }
@@ -99,7 +124,7 @@ internal static unsafe class GemmWorkers
         }
     }
 
-    private static void WaitForPieces()
+    private static void WaitForPieces(bool trace)
     {
         long deadline = Stopwatch.GetTimestamp() + SpinTicks;
         while (Volatile.Read(ref remaining) != 0)
@@ -109,6 +134,8 @@ internal static unsafe class GemmWorkers
                 Thread.SpinWait(16);
                 continue;
             }
+            if (trace)
+                TraceCallerSleeps++;
             lock (doneLock)
             {
                 // Full fence between announcing the sleep and re-reading the counter (pairs with Finish).
@@ -130,6 +157,17 @@ internal static unsafe class GemmWorkers
                 Monitor.PulseAll(doneLock);
         }
     }
+
+    /// <summary>Zeroes the trace's counters.</summary>
+    internal static void ResetTrace()
+    {
+        TraceRuns = TraceRunTicks = TraceWakes = TraceCallerSleeps = 0;
+        Interlocked.Exchange(ref TraceInline, 0);
+    }
+
+    private static int ReadSpin()
+        => int.TryParse(Environment.GetEnvironmentVariable(SpinVariable), System.Globalization.NumberStyles.Integer,
+            System.Globalization.CultureInfo.InvariantCulture, out int value) && value >= 0 ? value : 250;
 
     private static Worker[] EnsureWorkers(int count)
     {
@@ -167,7 +205,8 @@ internal static unsafe class GemmWorkers
             thread.Start();
         }
 
-        public void Start()
+        /// <summary>Hands the worker the current run; returns 1 when it had to be woken from sleep, else 0.</summary>
+        public int Start()
         {
             // Full fence between raising the flag and reading whether the worker sleeps (pairs with Loop).
             Interlocked.Exchange(ref go, 1);
@@ -175,7 +214,9 @@ internal static unsafe class GemmWorkers
             {
                 lock (sleepLock)
                     Monitor.Pulse(sleepLock);
+                return 1;
             }
+            return 0;
         }
 
         private void Loop()
