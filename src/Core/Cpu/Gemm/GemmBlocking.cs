@@ -55,6 +55,13 @@ internal static class GemmBlocking
     internal static bool SharedPanels = Environment.GetEnvironmentVariable(SharedVariable) == "1";
 
     /// <summary>
+    /// Whether single products split over several threads pack all of B once between them with a ready flag per panel, in
+    /// one pool run (<see cref="GemmSharedReady{T, TK}"/>); on with <c>EMBER_GEMM_SHARED_B=2</c>. Takes precedence over
+    /// <see cref="SharedPanels"/> where the packed B fits its buffer limit.
+    /// </summary>
+    internal static bool SharedReady = Environment.GetEnvironmentVariable(SharedVariable) == "2";
+
+    /// <summary>
     /// NC of the private path (each thread packs its own B) when positive; -1 derives it from L2 (<see cref="PrivateNc"/>);
     /// 0 (the default) keeps the kernel's NC, so a thread's cell of B is packed in one piece per KC slice.
     /// </summary>
@@ -139,6 +146,7 @@ internal static class GemmBlocking
         if (McOverride > 0) parts.Add($"MC={McOverride}");
         if (NcOverride > 0) parts.Add($"NC={NcOverride}");
         if (SharedPanels) parts.Add("shared B");
+        if (SharedReady) parts.Add("shared B ready flags");
         if (PrivateNcOverride != 0) parts.Add(PrivateNcOverride > 0 ? $"private NC={PrivateNcOverride}" : "private NC=l2");
         if (TilesByRow) parts.Add("loop ir");
         if (MinWorkPerThread != 1L << 19) parts.Add($"min work={MinWorkPerThread}");

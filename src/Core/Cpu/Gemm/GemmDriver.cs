@@ -51,7 +51,8 @@ internal static unsafe class GemmDriver<T, TK>
             p->BatchGroups = 1;
             PlanGrid(p, (int)Math.Clamp(flops / workPerThread, 1, parts));
         }
-        bool shared = p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero && GemmBlocking.SharedPanels;
+        bool shared = p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero
+            && (GemmBlocking.SharedPanels || GemmBlocking.SharedReady);
         if (!GemmTrace.Enabled)
         {
             p->Trace = null;
@@ -78,7 +79,10 @@ internal static unsafe class GemmDriver<T, TK>
     {
         if (shared)
         {
-            GemmShared<T, TK>.Execute(p, p->Parts);
+            if (GemmBlocking.SharedReady && GemmSharedReady<T, TK>.Fits(p))
+                GemmSharedReady<T, TK>.Execute(p, p->Parts);
+            else
+                GemmShared<T, TK>.Execute(p, p->Parts);
         }
         else if (p->Parts == 1)
         {

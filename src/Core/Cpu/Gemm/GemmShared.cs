@@ -59,29 +59,39 @@ internal static unsafe class GemmShared<T, TK>
     private static void PlanGrid(Plan* plan)
     {
         GemmProblem<T>* p = plan->P;
+        (plan->GridM, plan->GridN) = ChooseGrid(p, plan->Parts, GemmDriver<T, TK>.CeilDiv(plan->Nc, TK.NR));
+    }
+
+    /// <summary>
+    /// The GridM x GridN split of <paramref name="nPanels"/> NR panels of a shared B block (all of p's rows) over
+    /// <paramref name="parts"/> pieces that minimizes a cell's work, when B is packed once for all pieces.
+    /// </summary>
+    internal static (int GridM, int GridN) ChooseGrid(GemmProblem<T>* p, int parts, int nPanels)
+    {
         int mr = TK.MR, nr = TK.NR;
-        int mTiles = GemmDriver<T, TK>.CeilDiv(p->M, mr), nPanels = GemmDriver<T, TK>.CeilDiv(plan->Nc, nr);
+        int mTiles = GemmDriver<T, TK>.CeilDiv(p->M, mr);
         // Packing one element of A costs about as much as 10 (contiguous runs) to 56 (scalar scatter) multiply-adds of
         // the kernel (see GemmDriver.PlanGrid); every piece packs the rows of its cell once per block, so splitting N
         // repeats that work, while splitting M does not.
         long scatter = typeof(T) == typeof(float) && GemmPackTranspose.IsSupported ? 12 : 56;
         long packA = p->ARow == 1 ? 10 : scatter;
         long best = long.MaxValue;
-        for (int gm = 1; gm <= plan->Parts; gm++)
+        (int GridM, int GridN) grid = (1, 1);
+        for (int gm = 1; gm <= parts; gm++)
         {
-            if (plan->Parts % gm != 0)
+            if (parts % gm != 0)
                 continue;
-            int gn = plan->Parts / gm;
+            int gn = parts / gm;
             long cellM = (long)GemmDriver<T, TK>.CeilDiv(mTiles, gm) * mr;
             long cellN = (long)GemmDriver<T, TK>.CeilDiv(nPanels, gn) * nr;
             long cost = cellM * cellN + packA * cellM;
             if (cost < best)
             {
                 best = cost;
-                plan->GridM = Math.Min(gm, mTiles);
-                plan->GridN = Math.Min(gn, nPanels);
+                grid = (Math.Min(gm, mTiles), Math.Min(gn, nPanels));
             }
         }
+        return grid;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

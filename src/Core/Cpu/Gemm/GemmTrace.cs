@@ -116,6 +116,7 @@ internal static unsafe class GemmTrace
                 totals.PackA += part->PackA;
                 totals.PackB += part->PackB;
                 totals.Kernel += part->Kernel;
+                totals.Wait += part->Wait;
                 totals.Busy += part->Busy;
                 totals.StartWait += part->StartWait;
                 totals.TailWait += part->TailWait + part->Idle;
@@ -145,18 +146,18 @@ internal static unsafe class GemmTrace
             rows = shapes.OrderByDescending(r => r.Value.Wall).ToArray();
         long wall = rows.Sum(r => r.Value.Wall), calls = rows.Sum(r => r.Value.Calls);
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"  GEMM trace: {calls / (double)steps:F1} products and {wall * tick / steps:F3} ms in GEMM per step; piece time (pieces x wall) split into pack A / pack B / kernel / other in piece / wait before start / wait after end (idle)");
-        text.AppendLine("  shape (batch x m x n x k, A B layout)   path  grid (groups) pieces  MC/NC/KC     runs  thr   calls/step  ms/call  GF/s  kernel GF/s/piece  packA packB kernel other  start  tail  wakes/call");
+            $"  GEMM trace: {calls / (double)steps:F1} products and {wall * tick / steps:F3} ms in GEMM per step; piece time (pieces x wall) split into pack A / pack B / kernel / waiting inside the piece for others' packing / other in piece / wait before start / wait after end (idle)");
+        text.AppendLine("  shape (batch x m x n x k, A B layout)   path  grid (groups) pieces  MC/NC/KC     runs  thr   calls/step  ms/call  GF/s  kernel GF/s/piece  packA packB kernel  wait other  start  tail  wakes/call");
         foreach (var (key, t) in rows.Take(top))
         {
             double flops = 2.0 * key.Batch * key.M * key.N * key.K * t.Calls;
             double seconds = t.Wall / (double)Stopwatch.Frequency;
             double pieceTicks = Math.Max(1, t.Busy + t.StartWait + t.TailWait);
             double Pct(long x) => 100.0 * x / pieceTicks;
-            long other = t.Busy - t.PackA - t.PackB - t.Kernel;
+            long other = t.Busy - t.PackA - t.PackB - t.Kernel - t.Wait;
             string shape = $"{key.Batch}x{key.M}x{key.N}x{key.K} {(key.AColumnMajor ? 'T' : 'N')}{(key.BRowMajor ? 'N' : 'T')}{(key.ElementSize == 8 ? " f64" : "")}";
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  {shape,-39} {key.Path,4}  {key.GridM + "x" + key.GridN + " (" + key.BatchGroups + ")",-13} {key.Pieces,6}  {key.Mc + "/" + key.Nc + "/" + key.Kc,-12} {t.Runs / (double)t.Calls,4:F1} {t.Threads / (double)t.Calls,4:F1} {t.Calls / (double)steps,11:F1} {seconds * 1e3 / t.Calls,8:F3} {flops / seconds / 1e9,5:F0} {(t.Kernel > 0 ? flops / (t.Kernel / (double)Stopwatch.Frequency) / 1e9 : 0),18:F1}  {Pct(t.PackA),5:F1} {Pct(t.PackB),5:F1} {Pct(t.Kernel),6:F1} {Pct(other),5:F1} {Pct(t.StartWait),6:F1} {Pct(t.TailWait),5:F1} {t.Wakes / (double)t.Calls,11:F1}");
+                $"  {shape,-39} {key.Path,4}  {key.GridM + "x" + key.GridN + " (" + key.BatchGroups + ")",-13} {key.Pieces,6}  {key.Mc + "/" + key.Nc + "/" + key.Kc,-12} {t.Runs / (double)t.Calls,4:F1} {t.Threads / (double)t.Calls,4:F1} {t.Calls / (double)steps,11:F1} {seconds * 1e3 / t.Calls,8:F3} {flops / seconds / 1e9,5:F0} {(t.Kernel > 0 ? flops / (t.Kernel / (double)Stopwatch.Frequency) / 1e9 : 0),18:F1}  {Pct(t.PackA),5:F1} {Pct(t.PackB),5:F1} {Pct(t.Kernel),6:F1} {Pct(t.Wait),5:F1} {Pct(other),5:F1} {Pct(t.StartWait),6:F1} {Pct(t.TailWait),5:F1} {t.Wakes / (double)t.Calls,11:F1}");
         }
         if (rows.Length > top)
             text.AppendLine(CultureInfo.InvariantCulture, $"  ({rows.Length - top} more shapes, {rows.Skip(top).Sum(r => r.Value.Wall) * tick / steps:F3} ms per step)");
@@ -170,7 +171,7 @@ internal static unsafe class GemmTrace
 
     private sealed class Totals
     {
-        public long Calls, Wall, Runs, Threads, Wakes, CallerSleeps, PackA, PackB, Kernel, Busy, StartWait, TailWait;
+        public long Calls, Wall, Runs, Threads, Wakes, CallerSleeps, PackA, PackB, Kernel, Wait, Busy, StartWait, TailWait;
     }
 }
 
@@ -205,6 +206,9 @@ internal struct GemmTracePart
 
     /// <summary>Time from the piece's start to its end, summed over runs.</summary>
     public long Busy;
+
+    /// <summary>Waits inside the piece for other pieces' work (the shared-ready path's panels).</summary>
+    public long Wait;
 
     /// <summary>Waits before the piece started and after it ended, relative to each run; whole runs with nothing to do.</summary>
     public long StartWait, TailWait, Idle;

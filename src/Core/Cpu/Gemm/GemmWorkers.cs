@@ -20,11 +20,20 @@ internal static unsafe class GemmWorkers
     /// <summary>
     /// Microseconds an idle worker or a waiting caller spins before blocking: 250 unless <c>EMBER_GEMM_SPIN_US</c> says
     /// otherwise (0 blocks at once). Longer spins keep workers awake across the serial gaps between a training step's ops
-    /// (no wake-up cost, as OpenMP's spin-then-sleep), at the price of busy cores while nothing runs.
+    /// (no wake-up cost, as OpenMP's spin-then-sleep), at the price of busy cores while nothing runs. Tests set it.
     /// </summary>
-    internal static readonly int SpinMicroseconds = ReadSpin();
+    internal static int SpinMicroseconds
+    {
+        get => spinMicroseconds;
+        set
+        {
+            spinMicroseconds = Math.Max(0, value);
+            spinTicks = Stopwatch.Frequency * spinMicroseconds / 1_000_000;
+        }
+    }
 
-    private static readonly long SpinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+    private static int spinMicroseconds = ReadSpin();
+    private static long spinTicks = Stopwatch.Frequency * spinMicroseconds / 1_000_000;
 
     // Counters of the trace (GemmTrace.Enabled), written only by the thread that owns the current run (or by a worker
     // for its own sleep, with Interlocked), read by the trace's report.
@@ -126,7 +135,7 @@ internal static unsafe class GemmWorkers
 
     private static void WaitForPieces(bool trace)
     {
-        long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+        long deadline = Stopwatch.GetTimestamp() + Volatile.Read(ref spinTicks);
         while (Volatile.Read(ref remaining) != 0)
         {
             if (Stopwatch.GetTimestamp() < deadline)
@@ -223,7 +232,7 @@ internal static unsafe class GemmWorkers
         {
             while (true)
             {
-                long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+                long deadline = Stopwatch.GetTimestamp() + Volatile.Read(ref spinTicks);
                 while (Volatile.Read(ref go) == 0)
                 {
                     if (Stopwatch.GetTimestamp() < deadline)
