@@ -9,6 +9,44 @@ namespace Ember.Cpu;
 /// </summary>
 internal static class CpuAttention
 {
+    /// <summary>Environment variable that splits attention over its batch entries when "batch" (see <see cref="SplitBatches"/>).</summary>
+    public const string SplitVariable = "EMBER_CPU_ATTENTION";
+
+    /// <summary>
+    /// Whether attention runs its batch entries (the leading dims its GEMMs cannot merge: the batch of the model's permuted
+    /// qkv buffer) in parallel, each entry's GEMMs and softmax on one thread, instead of one entry after another with each
+    /// GEMM and softmax split over all threads. gpt's attention is 16 entries of 4 heads x 128 x 128 x 64: split per
+    /// kernel that is 5 pool runs per entry and layer in the forward pass and 8 in the backward, each a few microseconds of
+    /// work per thread; split per entry it is one run, and each entry's probabilities stay in its core's cache between its
+    /// GEMMs and softmax. Results are the same bits (no kernel's result depends on its thread count). On with
+    /// <c>EMBER_CPU_ATTENTION=batch</c>.
+    /// </summary>
+    internal static bool SplitBatches = Environment.GetEnvironmentVariable(SplitVariable) == "batch";
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for every entry in [0, <paramref name="entries"/>): in parallel over the entries, each
+    /// on one thread, when <see cref="SplitBatches"/> is on and there are several; else in order, each entry's kernels
+    /// split over all threads. <paramref name="workPerEntry"/> is an entry's multiply-adds (small totals stay serial).
+    /// </summary>
+    public static void ForBatches(long entries, long workPerEntry, Action<long> body)
+    {
+        if (!SplitBatches || entries < 2 || CpuThreads.Count < 2)
+        {
+            for (long i = 0; i < entries; i++)
+                body(i);
+            return;
+        }
+        CpuParallel.For(entries, workPerEntry, (start, count) =>
+        {
+            // Each entry's GEMMs and softmax on this thread alone (a nested split would only run its pieces here in turn).
+            using (Threads.LimitCurrentThread(1))
+            {
+                for (long i = start; i < start + count; i++)
+                    body(i);
+            }
+        });
+    }
+
     /// <summary>
     /// In place on a contiguous [b, l, s] block: row i ← softmax(scale·row), with the columns after i zeroed
     /// (−∞ before the softmax) when <paramref name="causal"/>.

@@ -86,7 +86,7 @@ public sealed partial class CpuBackend
         int split = AttentionBlocks.SplitDim([q, k, v, probabilities, output]);
         Block3 q3 = AttentionBlocks.Merged(q, split), k3 = AttentionBlocks.Merged(k, split), v3 = AttentionBlocks.Merged(v, split);
         Block3 p3 = AttentionBlocks.Merged(probabilities, split), o3 = AttentionBlocks.Merged(output, split);
-        for (long i = 0, n = AttentionBlocks.Batches(q, split); i < n; i++)
+        void One(long i)
         {
             var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i));
             var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i));
@@ -96,6 +96,7 @@ public sealed partial class CpuBackend
             CpuAttention.ScaledSoftmaxRows(pi, l, s, scale, causal);
             AttentionBlocks.MatMul(pi, vi, o3.Shifted(AttentionBlocks.BatchOffset(output, split, i)));
         }
+        CpuAttention.ForBatches(AttentionBlocks.Batches(q, split), q3.Count * l * s * q.Shape[-1], One);
     }
 
     /// <inheritdoc/>
@@ -109,7 +110,7 @@ public sealed partial class CpuBackend
         Block3 q3 = AttentionBlocks.Merged(q, split), k3 = AttentionBlocks.Merged(k, split), v3 = AttentionBlocks.Merged(v, split);
         Block3 p3 = AttentionBlocks.Merged(probabilities, split), g3 = AttentionBlocks.Merged(grad, split), dp3 = AttentionBlocks.Merged(dp, split);
         Block3 dq3 = AttentionBlocks.Merged(gradQ, split), dk3 = AttentionBlocks.Merged(gradK, split), dv3 = AttentionBlocks.Merged(gradV, split);
-        for (long i = 0, n = AttentionBlocks.Batches(q, split); i < n; i++)
+        void One(long i)
         {
             var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i));
             var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i));
@@ -123,5 +124,6 @@ public sealed partial class CpuBackend
             AttentionBlocks.MatMul(dpi.T, qi, dk3.Shifted(AttentionBlocks.BatchOffset(gradK, split, i))); // dk = dSᵀ·q
             AttentionBlocks.MatMul(pi.T, gi, dv3.Shifted(AttentionBlocks.BatchOffset(gradV, split, i)));  // dv = Pᵀ·g
         }
+        CpuAttention.ForBatches(AttentionBlocks.Batches(q, split), 4 * p3.Count * p3.Rows * p3.Cols * q.Shape[-1], One);
     }
 }

@@ -151,6 +151,7 @@ internal static class GemmBlocking
         if (TilesByRow) parts.Add("loop ir");
         if (MinWorkPerThread != 1L << 19) parts.Add($"min work={MinWorkPerThread}");
         if (GemmWorkers.SpinMicroseconds != 250) parts.Add($"spin={GemmWorkers.SpinMicroseconds}us");
+        if (CpuAttention.SplitBatches) parts.Add("attention by batch");
         return parts.Count == 0 ? "default" : string.Join(", ", parts);
     }
 
