@@ -11,19 +11,19 @@ namespace Ember.Core.Tests.Gemm;
 [NonParallelizable]
 public unsafe class GemmVariantTests
 {
-    private (int Kc, int Mc, int Nc, bool Shared, bool Ready, int PrivateNc, bool ByRow, long MinWork, int Spin, bool Trace) saved;
+    private (int Kc, int Mc, int Nc, bool Shared, bool Ready, bool ShareA, int PrivateNc, bool ByRow, long MinWork, int Spin, bool Trace) saved;
 
     [SetUp]
     public void SetUp()
         => saved = (GemmBlocking.KcOverride, GemmBlocking.McOverride, GemmBlocking.NcOverride, GemmBlocking.SharedPanels,
-            GemmBlocking.SharedReady, GemmBlocking.PrivateNcOverride, GemmBlocking.TilesByRow, GemmBlocking.MinWorkPerThread,
+            GemmBlocking.SharedReady, GemmBlocking.SharedA, GemmBlocking.PrivateNcOverride, GemmBlocking.TilesByRow, GemmBlocking.MinWorkPerThread,
             GemmWorkers.SpinMicroseconds, GemmTrace.Enabled);
 
     [TearDown]
     public void TearDown()
     {
         (GemmBlocking.KcOverride, GemmBlocking.McOverride, GemmBlocking.NcOverride, GemmBlocking.SharedPanels,
-            GemmBlocking.SharedReady, GemmBlocking.PrivateNcOverride, GemmBlocking.TilesByRow, GemmBlocking.MinWorkPerThread,
+            GemmBlocking.SharedReady, GemmBlocking.SharedA, GemmBlocking.PrivateNcOverride, GemmBlocking.TilesByRow, GemmBlocking.MinWorkPerThread,
             GemmWorkers.SpinMicroseconds, GemmTrace.Enabled) = saved;
         GemmTrace.Reset();
     }
@@ -38,6 +38,8 @@ public unsafe class GemmVariantTests
         ("large work per thread", () => GemmBlocking.MinWorkPerThread = 1 << 22),
         ("shared B, barriers", () => GemmBlocking.SharedPanels = true),
         ("shared B, ready flags", () => GemmBlocking.SharedReady = true),
+        ("shared A and B, ready flags", () => (GemmBlocking.SharedReady, GemmBlocking.SharedA) = (true, true)),
+        ("shared A and B, rows, NC 64", () => (GemmBlocking.SharedReady, GemmBlocking.SharedA, GemmBlocking.TilesByRow, GemmBlocking.PrivateNcOverride) = (true, true, true, 64)),
         ("ready flags, rows, l2", () => (GemmBlocking.SharedReady, GemmBlocking.TilesByRow, GemmBlocking.PrivateNcOverride) = (true, true, -1)),
         ("spin 0", () => GemmWorkers.SpinMicroseconds = 0),
         ("spin 5000", () => GemmWorkers.SpinMicroseconds = 5000),
@@ -111,6 +113,14 @@ public unsafe class GemmVariantTests
         GemmTrace.Enabled = false;
         string line = GemmTrace.Report(steps: 1).Split('\n').Single(l => l.Contains("1x301x263x150"));
         Assert.That(line, Does.Match(@"\sR\s+\d+x\d+ \(1\)\s+\d+\s+\d+/\d+/\d+\s+1\.0\s"));
+
+        GemmBlocking.SharedA = true;
+        GemmTrace.Reset();
+        GemmTrace.Enabled = true;
+        problem.Run(16);
+        GemmTrace.Enabled = false;
+        line = GemmTrace.Report(steps: 1).Split('\n').Single(l => l.Contains("1x301x263x150"));
+        Assert.That(line, Does.Match(@"\sA\s+\d+x\d+ \(1\)\s+\d+\s+\d+/\d+/\d+\s+1\.0\s"));
     }
 
     [Test]

@@ -59,7 +59,13 @@ internal static class GemmBlocking
     /// one pool run (<see cref="GemmSharedReady{T, TK}"/>); on with <c>EMBER_GEMM_SHARED_B=2</c>. Takes precedence over
     /// <see cref="SharedPanels"/> where the packed B fits its buffer limit.
     /// </summary>
-    internal static bool SharedReady = Environment.GetEnvironmentVariable(SharedVariable) == "2";
+    internal static bool SharedReady = Environment.GetEnvironmentVariable(SharedVariable) is "2" or "3";
+
+    /// <summary>
+    /// With <see cref="SharedReady"/>, whether A is packed once between the pieces as well (each MR panel of each KC slice
+    /// with its ready flag); on with <c>EMBER_GEMM_SHARED_B=3</c>.
+    /// </summary>
+    internal static bool SharedA = Environment.GetEnvironmentVariable(SharedVariable) == "3";
 
     /// <summary>
     /// NC of the private path (each thread packs its own B) when positive; -1 derives it from L2 (<see cref="PrivateNc"/>);
@@ -146,7 +152,7 @@ internal static class GemmBlocking
         if (McOverride > 0) parts.Add($"MC={McOverride}");
         if (NcOverride > 0) parts.Add($"NC={NcOverride}");
         if (SharedPanels) parts.Add("shared B");
-        if (SharedReady) parts.Add("shared B ready flags");
+        if (SharedReady) parts.Add(SharedA ? "shared A and B ready flags" : "shared B ready flags");
         if (PrivateNcOverride != 0) parts.Add(PrivateNcOverride > 0 ? $"private NC={PrivateNcOverride}" : "private NC=l2");
         if (TilesByRow) parts.Add("loop ir");
         if (MinWorkPerThread != 1L << 19) parts.Add($"min work={MinWorkPerThread}");

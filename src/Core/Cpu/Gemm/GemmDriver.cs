@@ -79,8 +79,8 @@ internal static unsafe class GemmDriver<T, TK>
     {
         if (shared)
         {
-            if (GemmBlocking.SharedReady && GemmSharedReady<T, TK>.Fits(p))
-                GemmSharedReady<T, TK>.Execute(p, p->Parts);
+            if (GemmBlocking.SharedReady && GemmSharedReady<T, TK>.Fits(p, GemmBlocking.SharedA))
+                GemmSharedReady<T, TK>.Execute(p, p->Parts, GemmBlocking.SharedA);
             else
                 GemmShared<T, TK>.Execute(p, p->Parts);
         }

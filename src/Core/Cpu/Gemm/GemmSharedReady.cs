@@ -9,7 +9,9 @@ namespace Ember.Cpu;
 /// B is packed (every KC slice, every NR panel) into one buffer of the calling thread, and each panel of each slice has
 /// a ready flag. A piece that needs a slice's panels for its cell of C claims the ones nobody has claimed yet, packs
 /// them, waits for the ones other pieces are packing, and multiplies; it never waits for a slice it does not use, nor
-/// for the other pieces to finish a slice. On with <c>EMBER_GEMM_SHARED_B=2</c>.
+/// for the other pieces to finish a slice. On with <c>EMBER_GEMM_SHARED_B=2</c>; <c>EMBER_GEMM_SHARED_B=3</c> shares the
+/// packed A the same way (all of A packed once, each MR panel of each slice with its ready flag), so that no element of
+/// A or B is packed twice whatever the grid.
 /// </summary>
 /// <remarks>
 /// <para>No deadlock whatever the pool does: a piece waits only for a panel another thread has claimed, and a thread
@@ -29,27 +31,38 @@ internal static unsafe class GemmSharedReady<T, TK>
 
     private const int Free = 0, Claimed = 1, Ready = 2;
 
-    /// <summary>Whether the whole packed B of <paramref name="p"/> fits <see cref="MaxPackedBytes"/>.</summary>
-    public static bool Fits(GemmProblem<T>* p)
-        => (long)GemmDriver<T, TK>.RoundUp(p->N, TK.NR) * p->K * sizeof(T) <= MaxPackedBytes;
+    /// <summary>Whether the whole packed B of <paramref name="p"/> (and A, when <paramref name="shareA"/>) fits <see cref="MaxPackedBytes"/>.</summary>
+    public static bool Fits(GemmProblem<T>* p, bool shareA)
+        => ((long)GemmDriver<T, TK>.RoundUp(p->N, TK.NR) + (shareA ? GemmDriver<T, TK>.RoundUp(p->M, TK.MR) + 16 : 0))
+            * p->K * sizeof(T) <= MaxPackedBytes;
 
-    /// <summary>Runs <paramref name="p"/> (one entry, k &gt; 0, alpha not zero) in <paramref name="parts"/> pieces.</summary>
-    public static void Execute(GemmProblem<T>* p, int parts)
+    /// <summary>
+    /// Runs <paramref name="p"/> (one entry, k &gt; 0, alpha not zero) in <paramref name="parts"/> pieces; A is packed
+    /// once too when <paramref name="shareA"/>.
+    /// </summary>
+    public static void Execute(GemmProblem<T>* p, int parts, bool shareA)
     {
-        int nr = TK.NR;
+        int mr = TK.MR, nr = TK.NR;
         Plan plan = default;
         plan.P = p;
+        plan.ShareA = shareA;
         plan.Kc = GemmDriver<T, TK>.Kc;
-        plan.Mc = GemmBlocking.SharedMc(TK.MR, plan.Kc, sizeof(T));
+        // The private path's A block: each piece's cell of B (its columns of one slice) stays in its L2 as there.
+        plan.Mc = GemmBlocking.PrivateMc(mr, plan.Kc, sizeof(T), TK.MC);
         plan.KBlocks = GemmDriver<T, TK>.CeilDiv(p->K, plan.Kc);
         plan.Panels = GemmDriver<T, TK>.CeilDiv(p->N, nr);
-        // Slice b starts at b * SliceLength; within it, panel j at j * kc * NR (kc: that slice's depth).
+        plan.Tiles = shareA ? GemmDriver<T, TK>.CeilDiv(p->M, mr) : 0;
+        // Slice b of B starts at b * SliceLength; within it, panel j at j * kc * NR (kc: that slice's depth). A likewise,
+        // after all of B, with 16 elements of slack after each slice (PackA may write that far past its last panel).
         plan.SliceLength = (long)plan.Kc * plan.Panels * nr;
-        long packed = plan.SliceLength * plan.KBlocks;
-        long flagBytes = (long)plan.KBlocks * plan.Panels * sizeof(int);
-        plan.Buffer = (T*)GemmBuffers.GetShared((nuint)(packed * sizeof(T) + flagBytes));
-        plan.Flags = (int*)(plan.Buffer + packed);
-        new Span<byte>(plan.Flags, (int)flagBytes).Clear();
+        plan.ASliceLength = (long)plan.Kc * plan.Tiles * mr + 16;
+        long packedB = plan.SliceLength * plan.KBlocks, packedA = shareA ? plan.ASliceLength * plan.KBlocks : 0;
+        long flagCount = (long)plan.KBlocks * (plan.Panels + plan.Tiles);
+        plan.Buffer = (T*)GemmBuffers.GetShared((nuint)((packedB + packedA) * sizeof(T) + flagCount * sizeof(int)));
+        plan.ABuffer = plan.Buffer + packedB;
+        plan.Flags = (int*)(plan.ABuffer + packedA);
+        plan.AFlags = plan.Flags + (long)plan.KBlocks * plan.Panels;
+        new Span<int>(plan.Flags, (int)flagCount).Clear();
         (plan.GridM, plan.GridN) = GemmShared<T, TK>.ChooseGrid(p, parts, plan.Panels);
         GemmTraceProduct* trace = p->Trace;
         if (trace is not null)
@@ -58,7 +71,7 @@ internal static unsafe class GemmSharedReady<T, TK>
         if (trace is not null)
         {
             GemmTrace.EndRun(trace, pooled: true);
-            GemmTrace.End(trace, sizeof(T), 1, p->M, p->N, p->K, p->ARow == 1, p->BCol == 1, 'R', plan.GridM, plan.GridN, 1,
+            GemmTrace.End(trace, sizeof(T), 1, p->M, p->N, p->K, p->ARow == 1, p->BCol == 1, shareA ? 'A' : 'R', plan.GridM, plan.GridN, 1,
                 plan.Mc, plan.Panels * nr, plan.Kc);
         }
     }
@@ -101,8 +114,11 @@ internal static unsafe class GemmSharedReady<T, TK>
         T* tile = packedA + aLength;
         long ars = p->ARow, acs = p->ACol, crs = p->CRow, ccs = p->CCol;
         int count = j1 - j0;
-        // Where this piece starts claiming: the GridM pieces of a column group start a 1/GridM apart.
+        // Where this piece starts claiming: the GridM pieces of a column group start a 1/GridM apart (and the GridN pieces
+        // of a row group a 1/GridN apart in A's panels).
         int start = (int)((long)count * gi / plan->GridM);
+        int t0 = r0 / mr, t1 = GemmDriver<T, TK>.CeilDiv(r1, mr), tiles = t1 - t0;
+        int aStart = (int)((long)tiles * gj / plan->GridN);
         long t = trace is null ? 0 : Stopwatch.GetTimestamp();
         for (int block = 0; block < plan->KBlocks; block++)
         {
@@ -121,16 +137,48 @@ internal static unsafe class GemmSharedReady<T, TK>
             }
             if (trace is not null)
                 trace->PackB += GemmDriver<T, TK>.Lap(ref t);
+            T* aSlice = plan->ABuffer + block * plan->ASliceLength;
+            int* aFlags = plan->AFlags + (long)block * plan->Tiles;
+            if (plan->ShareA)
+            {
+                for (int i = 0; i < tiles; i++)
+                {
+                    int tile0 = t0 + (aStart + i) % tiles;
+                    if (Volatile.Read(ref aFlags[tile0]) != Free || Interlocked.CompareExchange(ref aFlags[tile0], Claimed, Free) != Free)
+                        continue;
+                    PackAPanel(p, aSlice + (long)tile0 * kc * mr, tile0 * mr, pc, kc, packedA);
+                    Volatile.Write(ref aFlags[tile0], Ready);
+                }
+                if (trace is not null)
+                    trace->PackA += GemmDriver<T, TK>.Lap(ref t);
+            }
             for (int j = j0; j < j1; j++)
             {
                 // Another piece is packing this panel (it claimed it and packs without waiting on anything).
                 while (Volatile.Read(ref flags[j]) != Ready)
                     Thread.SpinWait(8);
             }
+            for (int i = plan->ShareA ? t0 : t1; i < t1; i++)
+            {
+                while (Volatile.Read(ref aFlags[i]) != Ready)
+                    Thread.SpinWait(8);
+            }
             if (trace is not null)
                 trace->Wait += GemmDriver<T, TK>.Lap(ref t);
             // Only the first k slice applies beta; later slices add to what the earlier ones wrote.
             T beta = pc == 0 ? p->Beta : T.One;
+            if (plan->ShareA)
+            {
+                // A's panels of this slice are packed: panel i (rows i * MR...) starts at i * MR * kc.
+                for (int ic = r0; ic < r1; ic += mcBlock)
+                {
+                    GemmDriver<T, TK>.MacroKernel(aSlice + (long)ic * kc, slice + (long)j0 * kc * nr, tile,
+                        Math.Min(mcBlock, r1 - ic), c1 - c0, kc, p->C + ic * crs + c0 * ccs, crs, ccs, p->Alpha, beta);
+                }
+                if (trace is not null)
+                    trace->Kernel += GemmDriver<T, TK>.Lap(ref t);
+                continue;
+            }
             for (int ic = r0; ic < r1; ic += mcBlock)
             {
                 int mc = Math.Min(mcBlock, r1 - ic);
@@ -145,13 +193,27 @@ internal static unsafe class GemmSharedReady<T, TK>
         }
     }
 
+    /// <summary>
+    /// Packs the MR rows of A from <paramref name="row"/> (depth [pc, pc + kc)) into their panel at <paramref name="dst"/>,
+    /// through <paramref name="scratch"/> (MR x KC + 16 elements): PackA may write 16 elements past a panel, which here is
+    /// the next panel, perhaps packed already by another piece.
+    /// </summary>
+    private static void PackAPanel(GemmProblem<T>* p, T* dst, int row, int pc, int kc, T* scratch)
+    {
+        int mr = TK.MR;
+        int rows = Math.Min(mr, p->M - row);
+        GemmPacking.PackA(scratch, p->A + row * p->ARow + pc * p->ACol, p->ARow, p->ACol, rows, kc, mr);
+        new ReadOnlySpan<T>(scratch, kc * mr).CopyTo(new Span<T>(dst, kc * mr));
+    }
+
     /// <summary>The shared state of one product, on the caller's stack, read by every piece.</summary>
     private struct Plan
     {
         public GemmProblem<T>* P;
-        public T* Buffer;
-        public int* Flags;
-        public long SliceLength;
-        public int Kc, Mc, KBlocks, Panels, GridM, GridN;
+        public T* Buffer, ABuffer;
+        public int* Flags, AFlags;
+        public long SliceLength, ASliceLength;
+        public int Kc, Mc, KBlocks, Panels, Tiles, GridM, GridN;
+        public bool ShareA;
     }
 }
