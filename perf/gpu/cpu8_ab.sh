@@ -49,14 +49,16 @@ if want ab; then
     "all3|EMBER_GEMM_SHARED_B=3 EMBER_CPU_ATTENTION=batch EMBER_GEMM_SPIN_US=5000|sgemm,gpt,mlp"
     "default2||sgemm,gpt,mlp"
   )
+  order=""
   for v in "${variants[@]}"; do
     IFS='|' read -r name envs work <<< "$v"
+    order="$order $name"
     stamp "A/B $name ($envs) $work"
     env $envs $G $P --threads "$T" --workload "$work" $S --json "$OUT/ab_$name.json" 2>&1 | grep -E "Ember.Perf|sgemm|step" | tee "$OUT/ab_$name.txt"
   done
-  python3 - "$OUT" "$T" <<'EOF'
+  python3 - "$OUT" "$T" $order <<'EOF'
 import glob, json, os, sys
-out, threads = sys.argv[1], sys.argv[2]
+out, threads, order = sys.argv[1], sys.argv[2], sys.argv[3:]
 runs = {}
 for f in sorted(glob.glob(os.path.join(out, "ab_*.json"))):
     runs[os.path.basename(f)[3:-5]] = {r["workload"]: r["median_s"] * 1e3 for r in json.load(open(f))["results"]}
@@ -64,7 +66,7 @@ base = {}
 for w in set().union(*[set(r) for r in runs.values()]):
     xs = [runs[d][w] for d in ("default", "default2") if d in runs and w in runs[d]]
     if xs: base[w] = sum(xs) / len(xs)
-names = ["default", "default2"] + [n for n in runs if n not in ("default", "default2")]
+names = [n for n in order if n in runs]
 works = sorted(base, key=lambda w: (not w.startswith("sgemm"), len(w), w))
 print("\nmedian ms at %s threads (ratio to the mean of the two default runs; < 1 faster)" % threads)
 print("| switch | " + " | ".join(works) + " |")
