@@ -1,17 +1,41 @@
 #!/usr/bin/env bash
-# Where the CPU GEMM's time goes at 16 threads, and an A/B of the candidate switches, in one device call (~2.5 min):
-#   bash perf/gpu/cpu8_ab.sh [sections]      sections: any of info,trace,ab,scaling (default: all four)
+# Where the CPU GEMM's time goes at 16 threads, and an A/B of the candidate switches, in one device call (~2.5-3 min):
+#   bash perf/gpu/cpu8_ab.sh [sections]      sections: any of info,trace,ab,ab2,scaling (default: all five)
 # Needs the staged Ember.Perf (G, default "bash .gpu/run.sh Ember.Perf"); writes logs and JSON to $OUT (default /tmp/cpu8)
 # and prints a table of median ms per workload and switch, each against the mean of the two default runs.
 set -u
 G=${G:-bash .gpu/run.sh Ember.Perf}
 OUT=${OUT:-/tmp/cpu8}; mkdir -p "$OUT"
 T=${THREADS:-16}
-sections=${1:-info,trace,ab,scaling}
+sections=${1:-info,trace,ab,ab2,scaling}
 want() { [[ ",$sections," == *",$1,"* ]]; }
 P="--device cpu --warmup 2 --repeat ${REPEAT:-5}"
 S="--sizes ${SIZES:-1024,2048,4096}"
 stamp() { echo "[$(date -u +%H:%M:%S)] $*"; }
+# table PREFIX THREADS NAME...: median ms per workload (rows: the runs $OUT/PREFIX_NAME.json in the given order) and the
+# ratio to the mean of the runs whose name starts with "default".
+table() {
+  python3 - "$OUT" "$@" <<'EOF'
+import glob, json, os, sys
+out, prefix, threads, order = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+runs = {}
+for f in sorted(glob.glob(os.path.join(out, prefix + "_*.json"))):
+    runs[os.path.basename(f)[len(prefix) + 1:-5]] = {r["workload"]: r["median_s"] * 1e3 for r in json.load(open(f))["results"]}
+base = {}
+for w in set().union(*[set(r) for r in runs.values()]):
+    xs = [runs[d][w] for d in runs if d.startswith("default") and w in runs[d]]
+    if xs: base[w] = sum(xs) / len(xs)
+names = [n for n in order if n in runs]
+works = sorted(base, key=lambda w: (not w.startswith("sgemm"), len(w), w))
+print("\nmedian ms at %s threads (ratio to the mean of the default runs; < 1 faster)" % threads)
+print("| switch | " + " | ".join(works) + " |")
+print("| --- | " + " | ".join("---:" for _ in works) + " |")
+for n in names:
+    if n not in runs: continue
+    cells = [("%.2f (%.3f)" % (runs[n][w], runs[n][w] / base[w])) if w in runs[n] else "" for w in works]
+    print("| %s | %s |" % (n, " | ".join(cells)))
+EOF
+}
 
 if want info; then
   stamp "machine"
@@ -56,26 +80,21 @@ if want ab; then
     stamp "A/B $name ($envs) $work"
     env $envs $G $P --threads "$T" --workload "$work" $S --json "$OUT/ab_$name.json" 2>&1 | grep -E "Ember.Perf|sgemm|step" | tee "$OUT/ab_$name.txt"
   done
-  python3 - "$OUT" "$T" $order <<'EOF'
-import glob, json, os, sys
-out, threads, order = sys.argv[1], sys.argv[2], sys.argv[3:]
-runs = {}
-for f in sorted(glob.glob(os.path.join(out, "ab_*.json"))):
-    runs[os.path.basename(f)[3:-5]] = {r["workload"]: r["median_s"] * 1e3 for r in json.load(open(f))["results"]}
-base = {}
-for w in set().union(*[set(r) for r in runs.values()]):
-    xs = [runs[d][w] for d in ("default", "default2") if d in runs and w in runs[d]]
-    if xs: base[w] = sum(xs) / len(xs)
-names = [n for n in order if n in runs]
-works = sorted(base, key=lambda w: (not w.startswith("sgemm"), len(w), w))
-print("\nmedian ms at %s threads (ratio to the mean of the two default runs; < 1 faster)" % threads)
-print("| switch | " + " | ".join(works) + " |")
-print("| --- | " + " | ".join("---:" for _ in works) + " |")
-for n in names:
-    if n not in runs: continue
-    cells = [("%.2f (%.3f)" % (runs[n][w], runs[n][w] / base[w])) if w in runs[n] else "" for w in works]
-    print("| %s | %s |" % (n, " | ".join(cells)))
-EOF
+  table ab "$T" $order
+fi
+
+if want ab2; then
+  # The two likeliest candidates against the default at 2 threads (no slower at 2 threads?), alternated twice.
+  order=""
+  for round in a b; do
+    for v in "default_$round|" "sharedAB3_$round|EMBER_GEMM_SHARED_B=3" "attn_batch_$round|EMBER_CPU_ATTENTION=batch"; do
+      IFS='|' read -r name envs <<< "$v"
+      order="$order $name"
+      stamp "2 threads $name ($envs)"
+      env $envs $G $P --threads 2 --workload sgemm,gpt,mlp --sizes 1024,2048 --json "$OUT/ab2_$name.json" 2>&1 | grep -E "sgemm|step" | tee "$OUT/ab2_$name.txt"
+    done
+  done
+  table ab2 2 $order
 fi
 
 if want scaling; then

@@ -152,16 +152,18 @@ internal static unsafe class GemmSharedReady<T, TK>
                 if (trace is not null)
                     trace->PackA += GemmDriver<T, TK>.Lap(ref t);
             }
+            // Panels still not ready are being packed by another piece (it claimed them and packs without waiting on
+            // anything). Spin, yielding the core now and then (never sleeping) in case that piece's thread is preempted.
+            var spinner = default(SpinWait);
             for (int j = j0; j < j1; j++)
             {
-                // Another piece is packing this panel (it claimed it and packs without waiting on anything).
                 while (Volatile.Read(ref flags[j]) != Ready)
-                    Thread.SpinWait(8);
+                    spinner.SpinOnce(sleep1Threshold: -1);
             }
             for (int i = plan->ShareA ? t0 : t1; i < t1; i++)
             {
                 while (Volatile.Read(ref aFlags[i]) != Ready)
-                    Thread.SpinWait(8);
+                    spinner.SpinOnce(sleep1Threshold: -1);
             }
             if (trace is not null)
                 trace->Wait += GemmDriver<T, TK>.Lap(ref t);
