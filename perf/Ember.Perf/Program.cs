@@ -7,7 +7,7 @@
 //   --profile 5 [--profile-top 30]   (ILGPU: per-op synchronized timing table per workload)
 //   --alloc-sites 30   (the types allocated most per timed step, from the runtime's allocation-tick events)
 //   --pool-growth 3   (CpuMemoryPool.GrowthFactor; 0: the plain miss-threshold rule of before)
-//   --gemm-trace 1   (CPU: per GEMM shape, time packing A / B, in the kernel and waiting, and the split, over the timed steps;
+//   --gemm-trace [1]   (CPU: per GEMM shape, time packing A / B, in the kernel and waiting, and the split, over the timed steps;
 //                     the CPU GEMM switches are environment variables, EMBER_GEMM_*: see perf/README "CPU GEMM trace")
 //   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
 using System.Text.Json;
@@ -31,7 +31,8 @@ for (int i = 0; i < args.Length; i++)
         Console.WriteLine("Ember.Perf --bdn [BenchmarkDotNet options, e.g. --filter *Softmax*]   (kernel micro benchmarks with allocations)");
         return 0;
     }
-    if (args[i].StartsWith("--") && i + 1 < args.Length) opts[args[i][2..]] = args[++i];
+    // "--name value"; a flag followed by another flag (or by nothing) means "--name 1" (e.g. a bare --gemm-trace).
+    if (args[i].StartsWith("--")) opts[args[i][2..]] = i + 1 < args.Length && !args[i + 1].StartsWith("--") ? args[++i] : "1";
 }
 var device = Device.Parse(opts.GetValueOrDefault("device", "cpu"));
 if (device.Type != DeviceType.Cpu) Ember.Ilgpu.IlgpuBackend.Register();
