@@ -7,6 +7,8 @@
 //   --profile 5 [--profile-top 30]   (ILGPU: per-op synchronized timing table per workload)
 //   --alloc-sites 30   (the types allocated most per timed step, from the runtime's allocation-tick events)
 //   --pool-growth 3   (CpuMemoryPool.GrowthFactor; 0: the plain miss-threshold rule of before)
+//   --kernel-rate [1]   (CPU: GFLOP/s per core of the float GEMM micro-kernel in L1 and macro-kernel in L2 at 1, 2, 4, 8
+//                        and --threads threads at once: does the kernel itself slow down at many threads?)
 //   --gemm-trace [1]   (CPU: per GEMM shape, time packing A / B, in the kernel and waiting, and the split, over the timed steps;
 //                     the CPU GEMM switches are environment variables, EMBER_GEMM_*: see perf/README "CPU GEMM trace")
 //   --memory-steps 10000 --memory-csv mem.csv   (GPU: allocator curve over mlp_train_step, no Dispose)
@@ -72,6 +74,17 @@ if (opts.TryGetValue("memory-steps", out var ms))
 if (opts.TryGetValue("transfer", out var transferSizes))
 {
     TransferBench.Run(device, TransferBench.ParseSizes(transferSizes), int.Parse(opts.GetValueOrDefault("repeat", "10")));
+    return 0;
+}
+if (opts.GetValueOrDefault("kernel-rate", "0") == "1")
+{
+    Console.WriteLine($"float GEMM kernels, GFLOP/s per thread with that many threads running them at once ({GemmBlocking.Describe()}):");
+    Console.WriteLine($"{"threads",8} {"micro (L1, MRxNRx128)",22} {"macro (L2, MC x 512 x KC)",26}");
+    foreach (int n in new[] { 1, 2, 4, 8, CpuThreads.Count }.Where(n => n <= CpuThreads.Count).Distinct())
+    {
+        GemmKernelRate.Measure(n, macro: false, 0.05); // warm the JIT and wake the workers
+        Console.WriteLine($"{n,8} {GemmKernelRate.Measure(n, macro: false, 0.25),22:F1} {GemmKernelRate.Measure(n, macro: true, 0.25),26:F1}");
+    }
     return 0;
 }
 var workloads = new List<Func<Workload>>();

@@ -42,6 +42,10 @@ if want info; then
   { nproc; lscpu | grep -E "Model name|Thread|Core|Socket|L1d|L2|L3|MHz|NUMA node0"
     echo "thread siblings: $(cat /sys/devices/system/cpu/cpu*/topology/thread_siblings_list 2>/dev/null | sort -u | tr '\n' ' ')"
     uptime; } 2>&1 | tee "$OUT/machine.txt"
+  # The kernels alone on every core at once (no packing, no split): does the kernel itself slow down at 16 threads?
+  stamp "kernel rate per core at 1..$T threads (default, then the macro-kernel by tile rows)"
+  $G --device cpu --threads "$T" --kernel-rate 2>&1 | tee "$OUT/kernel_rate.txt"
+  EMBER_GEMM_LOOP=ir $G --device cpu --threads "$T" --kernel-rate 2>&1 | tee "$OUT/kernel_rate_ir.txt"
 fi
 
 if want trace; then

@@ -124,6 +124,14 @@ public unsafe class GemmVariantTests
     }
 
     [Test]
+    public void KernelRateMeasuresBothKernelsOnEveryThread()
+    {
+        // Only that the measurement runs and reports a rate (no timing is asserted).
+        Assert.That(GemmKernelRate.Measure(3, macro: false, 0.01), Is.GreaterThan(0));
+        Assert.That(GemmKernelRate.Measure(2, macro: true, 0.01), Is.GreaterThan(0));
+    }
+
+    [Test]
     public void PrivateNcFollowsItsOverride()
     {
         GemmBlocking.PrivateNcOverride = 0;
