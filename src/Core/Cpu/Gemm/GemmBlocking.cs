@@ -9,8 +9,10 @@ namespace Ember.Cpu;
 /// </summary>
 /// <remarks>
 /// <para>Each value can be set through an environment variable read once at start (<c>EMBER_GEMM_KC</c>,
-/// <c>EMBER_GEMM_MC</c>, <c>EMBER_GEMM_NC</c>; <c>EMBER_GEMM_SHARED_B=1</c> turns the shared packed B panels on), so the
-/// blocking can be tuned on a new machine without a rebuild. Tests set the internal fields directly.</para>
+/// <c>EMBER_GEMM_MC</c>, <c>EMBER_GEMM_NC</c>, <c>EMBER_GEMM_PRIVATE_NC</c>, <c>EMBER_GEMM_MIN_WORK</c>;
+/// <c>EMBER_GEMM_SHARED_B=1|2|3</c> turns a shared packed B (with barriers, with ready flags, A too) on;
+/// <c>EMBER_GEMM_LOOP=ir</c> the macro-kernel's row-first tile order), so the blocking can be tuned on a new machine
+/// without a rebuild (perf/gemm_notes.md lists them). Tests set the internal fields directly.</para>
 /// <para>KC is the only value that changes results: every element of C is summed in KC slices, so KC must not depend on
 /// the thread count or the path taken (it does not: it depends only on the kernel and the machine).</para>
 /// </remarks>
