@@ -4,8 +4,11 @@
 # returns at most eight files, and whatever is under $OUT when a call runs out of time).
 #
 # Here:    ../shared/tools/gpu/stage.sh perf/Ember.Perf/Ember.Perf.csproj perf/gpu/GemmBench/GemmBench.csproj \
-#              tests/Backends.Tests/Ember.Backends.Tests.csproj tests/Distributed.Worker/Ember.Distributed.Worker.csproj \
-#              perf/Ember.Soak/Ember.Soak.csproj
+#              tests/Backends.Tests/Ember.Backends.Tests.csproj tests/Backends.Kernels.Tests/Ember.Backends.Kernels.Tests.csproj \
+#              tests/Distributed.Worker/Ember.Distributed.Worker.csproj perf/Ember.Soak/Ember.Soak.csproj
+# Since the ninth session the backend suite is two programs: Ember.Backends.Tests (conformance of every op) and
+# Ember.Backends.Kernels.Tests (the GEMM/tensor-core kernels, PTX compilation, allocator, staging, fused primitives:
+# MmaGemmCudaTests, SgemmCudaTests, MmaWideBlockCudaTests... live there). The earlier steps below name the old program.
 # There:   bash perf/gpu/session.sh STEPS   (device tool, carry [".gpu"]), STEPS a comma list of
 #   checks   at once: the CUDA fixtures of Ember.Backends.Tests three times with pinned staging off and three times
 #            with it on, the OpenCL fixtures three times, the soak program, NCCL under mpirun -np 1, and
@@ -273,8 +276,10 @@ if want suite7; then   # six CUDA suite runs (pinned staging off ×3, on ×3) an
   wait
 fi
 if want suite8; then   # eighth session: the suite once with pinned staging off and once on, beside the soak, with per-test times
-  ( step suite8_cuda_pin0 ${SUITE_S:-360} env EMBER_TEST_TIMES=$L/times8_pin0.tsv EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=0 $G Ember.Backends.Tests ) &
-  ( step suite8_cuda_pin1 ${SUITE_S:-360} env EMBER_TEST_TIMES=$L/times8_pin1.tsv EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=1 $G Ember.Backends.Tests ) &
+  for p in 0 1; do   # the two test programs one after the other in each setting
+    ( step suite8_cuda_pin$p ${SUITE_S:-360} env EMBER_TEST_TIMES=$L/times8_pin$p.tsv EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=$p \
+        bash -c "$G Ember.Backends.Tests; $G Ember.Backends.Kernels.Tests" ) &
+  done
   ( step soak8 ${SUITE_S:-360} $G Ember.Soak --device cuda --seconds ${SOAK_S:-330} --csv "$L/soak8.csv" ) &
   wait
   for f in "$L"/suite8_*.txt; do echo "== $(basename "$f")"; grep -E '^\[\+' "$f" | tail -1; grep -E 'failed:|succeeded:|total:|Test run summary' "$f"; done > "$L/suite8_summary.txt" 2>&1
@@ -296,6 +301,12 @@ if want final9; then   # next session: bias8 and cpu7 timed, the CUDA steps' per
   step profile9 ${T9:-60} $G Ember.Perf --device cuda --workload cnn,gpt --profile 5 --profile-top 30
   for g in 4 0; do step cpu9_pool$g ${T9:-60} $G Ember.Perf --device cpu --threads 16 --workload gpt,mlp,cnn --warmup 12 --repeat 7 --pool-stats 1 --pool-growth $g; done
   step cpu9 ${T9:-200} python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --warmup 12 --out "$L/cpu9.md"
+fi
+if want call10a; then   # ninth session, call 1: the float32/autocast steps and row kernels on main (cpu7, bias8 in), the CPU GEMM trace and switch A/B (cpu8)
+  step rows10 ${T10:-60} python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
+  step amp10 ${T10:-60} python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step rows10_inner ${T10:-60} python3 perf/compare.py --device cuda --repeat 30 --inner 20 --ember "$G Ember.Perf" --workload softmax,log_softmax,layernorm,cross_entropy
+  step cpu8_ab ${CPU8_S:-330} env OUT="$L/cpu8" G="$G Ember.Perf" bash perf/gpu/cpu8_ab.sh ${CPU8_SECTIONS:-info,trace,ab}
 fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time

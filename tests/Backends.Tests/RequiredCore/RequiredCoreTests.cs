@@ -9,10 +9,6 @@ namespace Ember.Conformance;
 [TestFixture]
 public sealed class NNKernelsOnRequiredCore() : NNKernelTests(RequiredCoreBackend.Device.ToString());
 
-/// <summary>Batch norm, convolution, attention and column-sum composites.</summary>
-[TestFixture]
-public sealed class FusedPrimitiveKernelsOnRequiredCore() : FusedPrimitiveKernelTests(RequiredCoreBackend.Device.ToString());
-
 /// <summary>SGD and Adam step composites.</summary>
 [TestFixture]
 public sealed class OptimizerStepsOnRequiredCore() : OptimizerTests(RequiredCoreBackend.Device.ToString());
