@@ -189,26 +189,33 @@ internal static partial class MmaKernels
             return f;
         }
         const uint Band = 16 * 128;
-        uint aAt = WideStep<TA>(steps.A0, steps.A1, ks, 2 * BM), bAt = WideStep<TB>(steps.B0, steps.B1, ks, 4 * BN);
         if (TA.KMajor())
         {
-            f.A0 = LdMatrixAt<TX>(sh, stage + aAt, lane); f.A1 = LdMatrixAt<TX>(sh, stage + aAt + Band, lane);
-            f.A2 = LdMatrixAt<TX>(sh, stage + aAt + 2 * Band, lane); f.A3 = LdMatrixAt<TX>(sh, stage + aAt + 3 * Band, lane);
+            // Tiles 16 rows apart: constant offsets, which ptxas folds into ldmatrix's immediate.
+            uint aAt = stage + WideStep<TA>(steps.A0, steps.A1, ks, 0);
+            f.A0 = LdMatrixAt<TX>(sh, aAt, lane); f.A1 = LdMatrixAt<TX>(sh, aAt + Band, lane);
+            f.A2 = LdMatrixAt<TX>(sh, aAt + 2 * Band, lane); f.A3 = LdMatrixAt<TX>(sh, aAt + 3 * Band, lane);
         }
         else
         {
-            f.A0 = LdMatrixTrans(stage + aAt); f.A1 = LdMatrixTrans(stage + (aAt ^ 32u));
-            f.A2 = LdMatrixTrans(stage + (aAt ^ 64u)); f.A3 = LdMatrixTrans(stage + (aAt ^ 96u));
+            // The XOR on step 0's offset and the step's K rows added after it (equal to XOR after the add, which only
+            // moves bits above the XOR's): the 4 tile addresses are then the slab's for all 4 steps, each step a
+            // constant further (an immediate), instead of 4 XOR and 4 adds a step.
+            uint k = (uint)ks * 16 * 2 * BM;
+            f.A0 = LdMatrixTrans(stage + steps.A0 + k); f.A1 = LdMatrixTrans(stage + (steps.A0 ^ 32u) + k);
+            f.A2 = LdMatrixTrans(stage + (steps.A0 ^ 64u) + k); f.A3 = LdMatrixTrans(stage + (steps.A0 ^ 96u) + k);
         }
         if (TB.KMajor())
         {
-            f.B01 = LdMatrixAt<TX>(sh, stage + bAt, lane); f.B23 = LdMatrixAt<TX>(sh, stage + bAt + Band, lane);
-            f.B45 = LdMatrixAt<TX>(sh, stage + bAt + 2 * Band, lane); f.B67 = LdMatrixAt<TX>(sh, stage + bAt + 3 * Band, lane);
+            uint bAt = stage + WideStep<TB>(steps.B0, steps.B1, ks, 0);
+            f.B01 = LdMatrixAt<TX>(sh, bAt, lane); f.B23 = LdMatrixAt<TX>(sh, bAt + Band, lane);
+            f.B45 = LdMatrixAt<TX>(sh, bAt + 2 * Band, lane); f.B67 = LdMatrixAt<TX>(sh, bAt + 3 * Band, lane);
         }
         else
         {
-            f.B01 = LdMatrixTrans(stage + bAt); f.B23 = LdMatrixTrans(stage + (bAt ^ 32u));
-            f.B45 = LdMatrixTrans(stage + (bAt ^ 64u)); f.B67 = LdMatrixTrans(stage + (bAt ^ 96u));
+            uint k = (uint)ks * 16 * 4 * BN;
+            f.B01 = LdMatrixTrans(stage + steps.B0 + k); f.B23 = LdMatrixTrans(stage + (steps.B0 ^ 32u) + k);
+            f.B45 = LdMatrixTrans(stage + (steps.B0 ^ 64u) + k); f.B67 = LdMatrixTrans(stage + (steps.B0 ^ 96u) + k);
         }
         return f;
     }

@@ -86,16 +86,43 @@ internal static partial class MmaKernels
     {
         if (TL.KMajor())
         {
-            // The tile's rows start at multiples of 128 bytes, so the XOR moves to chunk j XOR 4 of the same row.
-            KMajorChunks<T, TX>(sh, at + cp.Dst, x, cp, tile, k0 + 2 * cp.K, depth);
-            KMajorChunks<T, TX>(sh, at + (cp.Dst ^ 64u), x, cp, tile, k0 + 2 * (cp.K ^ 16), depth);
+            // The tile's rows start at multiples of 128 bytes, so the XOR moves to chunk j XOR 4 of the same row. A whole
+            // slab (all but the last) has every chunk inside K: no clamp.
+            bool whole = k0 + WideSlabK <= depth;
+            KMajorChunks<T, TX>(sh, at + cp.Dst, x, cp, tile, k0 + 2 * cp.K, depth, whole);
+            KMajorChunks<T, TX>(sh, at + (cp.Dst ^ 64u), x, cp, tile, k0 + 2 * (cp.K ^ 16), depth, whole);
             return;
         }
         // 4096 bytes: 16 K rows of 256 bytes (A) or 8 of 512 (B), the K rows between one thread's chunks.
         int step = 2048 / tile;
-        var line = new OperandCopy { E0 = cp.E0, G0 = cp.G0, Bytes = cp.Bytes };
         int kr = k0 + cp.K;
         uint d = at + cp.Dst;
+        if (TX.Native() && k0 + WideSlabK <= depth)
+        {
+            // A whole slab (all but the last): every K row inside K, so no test and one multiply a slab; each next
+            // chunk is the same number of bytes further (ptxas keeps the one 64-bit step).
+            ulong g = cp.G0 + (ulong)((long)kr * ld * 2), rowStep = (ulong)((long)step * ld * 2);
+            AsyncCopy(d, g, cp.Bytes);
+            g += rowStep;
+            AsyncCopy(d + 4096, g, cp.Bytes);
+            g += rowStep;
+            AsyncCopy(d + 2 * 4096, g, cp.Bytes);
+            g += rowStep;
+            AsyncCopy(d + 3 * 4096, g, cp.Bytes);
+            if (tile == 256)
+            {
+                g += rowStep;
+                AsyncCopy(d + 4 * 4096, g, cp.Bytes);
+                g += rowStep;
+                AsyncCopy(d + 5 * 4096, g, cp.Bytes);
+                g += rowStep;
+                AsyncCopy(d + 6 * 4096, g, cp.Bytes);
+                g += rowStep;
+                AsyncCopy(d + 7 * 4096, g, cp.Bytes);
+            }
+            return;
+        }
+        var line = new OperandCopy { E0 = cp.E0, G0 = cp.G0, Bytes = cp.Bytes };
         LineChunk<TX>(sh, d, x, line, ld, kr, depth);
         LineChunk<TX>(sh, d + 4096, x, line, ld, kr + step, depth);
         LineChunk<TX>(sh, d + 2 * 4096, x, line, ld, kr + 2 * step, depth);
@@ -112,13 +139,13 @@ internal static partial class MmaKernels
     /// <summary>
     /// One 16-byte chunk (K element <paramref name="k"/>) of each of a K-major operand's rows of this thread into shared
     /// byte address <paramref name="d"/> + 64 rows (8192 bytes)·i; bytes past K zero-filled, from the row's start where
-    /// none is inside.
+    /// none is inside (<paramref name="whole"/>: the slab is inside K).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void KMajorChunks<T, TX>(ArrayView<uint> sh, uint d, ArrayView<ushort> x, WideCopy cp, int tile, int k, int depth)
+    private static void KMajorChunks<T, TX>(ArrayView<uint> sh, uint d, ArrayView<ushort> x, WideCopy cp, int tile, int k, int depth, bool whole)
         where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        int bytes = IntrinsicMath.Clamp((depth - k) * 2, 0, 16);
+        int bytes = whole ? 16 : IntrinsicMath.Clamp((depth - k) * 2, 0, 16);
         int kk = bytes > 0 ? k : 0, rem = depth - k;
         const uint Rows64 = 64 * 128;
         if (TX.Native())
