@@ -218,8 +218,8 @@ internal static partial class MmaKernels
     /// <summary>
     /// <see cref="IMmaType.Convert"/> of the 16-byte chunk at shared byte address <paramref name="at"/> (off CUDA the base
     /// is 0: chunk <paramref name="at"/> / 16 of <paramref name="sh"/>); on CUDA for TF32 with 32-bit-addressed shared
-    /// loads and stores and <see cref="IMmaType.RoundNative"/> (<c>cvt.rna.tf32.f32</c>, one instruction a word instead of
-    /// four, or <see cref="Tf32AddMma"/>'s add; the same rounding, to nearest with ties away from zero).
+    /// loads and stores and <c>cvt.rna.tf32.f32</c> (one instruction a word instead of four; the same rounding, to
+    /// nearest with ties away from zero).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RoundChunk<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
@@ -235,8 +235,16 @@ internal static partial class MmaKernels
         Input<uint> p = at;
         // ILGPU takes the PTX text only as a literal.
         CudaAsm.EmitRef("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];", ref x, ref y, ref z, ref w, ref p);
-        Input<uint> p2 = at, rx = T.RoundNative(x.Value), ry = T.RoundNative(y.Value), rz = T.RoundNative(z.Value), rw = T.RoundNative(w.Value);
+        Input<uint> p2 = at, rx = CvtTf32(x.Value), ry = CvtTf32(y.Value), rz = CvtTf32(z.Value), rw = CvtTf32(w.Value);
         CudaAsm.EmitRef("st.shared.v4.b32 [%0], {%1, %2, %3, %4};", ref p2, ref rx, ref ry, ref rz, ref rw);
+    }
+
+    /// <summary>float32 bits rounded to TF32 by the hardware (CUDA, sm_80 or newer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint CvtTf32(uint bits)
+    {
+        CudaAsm.Emit("cvt.rna.tf32.f32 %0, %1;", out uint r, Interop.IntAsFloat(bits));
+        return r;
     }
 
     /// <summary>Element <paramref name="i"/>'s word as stored (float32 bits, or two 16-bit elements), missing elements 0.</summary>

@@ -97,14 +97,6 @@ public readonly record struct MmaGemmOptions
     /// <c>EMBER_MMA_WIDE</c> is <c>1</c> (off until measured against the 128×128 kernel).
     /// </summary>
     public bool? WideForLarge { get; init; }
-
-    /// <summary>
-    /// TF32 only: true rounds operands in the kernels' shared-memory pass with one predicated integer add (half a TF32
-    /// ulp added to the bits, the low 13 bits left for the tensor core to drop) instead of <c>cvt.rna.tf32.f32</c>
-    /// (<see cref="Tf32AddMma"/>): the same rounding, to nearest with ties away from zero, NaN kept NaN, in fewer
-    /// instructions. Experimental, not measured yet; ignored by 16-bit products.
-    /// </summary>
-    public bool Tf32AddRounding { get; init; }
 }
 
 /// <summary>How <see cref="IlgpuMmaGemm"/>'s 64×64-warp-tile kernel stages its K slabs in shared memory (<see cref="MmaGemmOptions.Staging"/>).</summary>

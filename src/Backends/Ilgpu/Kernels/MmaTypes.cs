@@ -59,12 +59,6 @@ internal interface IMmaType
 
     /// <summary>Writes <c>alpha·v + beta·C[i]</c> (C not read when beta is 0) in the output type.</summary>
     static abstract void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath;
-
-    /// <summary>
-    /// On CUDA, a raw operand word as the <c>mma</c> must read it, for the kernels' in-shared rounding pass: TF32 rounds
-    /// (<c>cvt.rna.tf32.f32</c>, or <see cref="Tf32AddMma"/>'s integer add), 16-bit types are unchanged (never called).
-    /// </summary>
-    static abstract uint RoundNative(uint bits);
 }
 
 /// <summary>float32 operands on TF32 tensor cores, float32 output.</summary>
@@ -100,57 +94,6 @@ internal readonly struct Tf32Mma : IMmaType
         var f = c.Cast<float>();
         f[i] = beta == 0f ? alpha * v : alpha * v + beta * f[i];
     }
-
-    /// <summary>float32 bits rounded to TF32 by the hardware (CUDA, sm_80 or newer): to nearest, ties away from zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint RoundNative(uint bits)
-    {
-        CudaAsm.Emit("cvt.rna.tf32.f32 %0, %1;", out uint r, Interop.IntAsFloat(bits));
-        return r;
-    }
-}
-
-/// <summary>
-/// <see cref="Tf32Mma"/> with the in-shared rounding pass done by one predicated integer add instead of
-/// <c>cvt.rna.tf32.f32</c> (<see cref="MmaGemmOptions.Tf32AddRounding"/>): the <c>mma</c> reads a .tf32 register's
-/// upper 19 bits and drops the low 13 (CUTLASS's <c>round_half_ulp_truncate</c> relies on the same; the CUDA test
-/// checks it), so adding half a TF32 ulp (0x1000) to a finite float's bits first rounds to nearest with ties away
-/// from zero, the value <c>cvt.rna</c> gives: a carry out of the mantissa moves to the next binade, the largest floats
-/// to Inf. Inf and NaN are left as they are (the add would carry a NaN whose upper 10 mantissa bits are all ones,
-/// 0x7FFFFFFF, CUDA's canonical NaN, through the exponent into the sign): every quiet NaN (bit 22 set) stays a NaN
-/// once the low 13 bits are dropped; a signalling NaN with no payload bit above bit 12 reads as Inf, as it would with no
-/// rounding at all. <see cref="MmaMath.RoundTf32Add"/> is the same arithmetic on the host, which the tests check
-/// against <see cref="MmaMath.RoundTf32"/>. Everything else is <see cref="Tf32Mma"/>'s.
-/// </summary>
-internal readonly struct Tf32AddMma : IMmaType
-{
-    public static int PerWord() => 1;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => Tf32Mma.Word(x, i, step, ok0, ok1);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static UInt4 Convert(UInt4 r) => Tf32Mma.Convert(r);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1) => Tf32Mma.Mma(d, a, b0, b1);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Dot(uint a, uint b) => Tf32Mma.Dot(a, b);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath =>
-        Tf32Mma.Store<TX>(c, i, v, alpha, beta);
-
-    /// <summary>The bits plus 0x1000 when they are a finite float (see the type's summary); the low 13 bits are left for the mma to drop.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint RoundNative(uint bits)
-    {
-        // testp.finite: one float compare (|x| < Inf); the add predicated on it. ILGPU takes the PTX text only as a literal.
-        CudaAsm.Emit("{ .reg .pred p; .reg .f32 f; mov.b32 f, %1; testp.finite.f32 p, f; mov.b32 %0, %1; @p add.u32 %0, %1, 4096; }",
-            out uint r, bits);
-        return r;
-    }
 }
 
 /// <summary>IEEE half operands, float32 accumulation, half output.</summary>
@@ -178,8 +121,6 @@ internal readonly struct F16Mma : IMmaType
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Dot(uint a, uint b) =>
         NarrowBits.HalfToFloat((ushort)a) * NarrowBits.HalfToFloat((ushort)b) + NarrowBits.HalfToFloat((ushort)(a >> 16)) * NarrowBits.HalfToFloat((ushort)(b >> 16));
-
-    public static uint RoundNative(uint bits) => bits;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath
@@ -228,8 +169,6 @@ internal readonly struct Bf16Mma : IMmaType
     public static float Dot(uint a, uint b) =>
         Interop.IntAsFloat(a << 16) * Interop.IntAsFloat(b << 16) + Interop.IntAsFloat(a & 0xFFFF0000u) * Interop.IntAsFloat(b & 0xFFFF0000u);
 
-    public static uint RoundNative(uint bits) => bits;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath
     {
@@ -252,10 +191,4 @@ internal static class MmaMath
         // Adding half a TF32 ulp to the magnitude carries into the exponent when needed (max float → Inf, as
         // round-to-nearest does); Inf/NaN are left alone so a NaN payload cannot carry into the sign bit.
         (bits & 0x7F800000u) == 0x7F800000u ? bits : (bits + 0x1000u) & 0xFFFFE000u;
-
-    /// <summary>
-    /// What <see cref="Tf32AddMma.RoundNative"/> computes on CUDA: <paramref name="bits"/> + 0x1000 for a finite float,
-    /// Inf and NaN unchanged; the <c>mma</c> then drops the low 13 bits.
-    /// </summary>
-    public static uint RoundTf32Add(uint bits) => (bits & 0x7F800000u) == 0x7F800000u ? bits : bits + 0x1000u;
 }
