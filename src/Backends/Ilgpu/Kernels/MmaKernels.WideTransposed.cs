@@ -73,50 +73,74 @@ internal static partial class MmaKernels
         // Prologue: slabs 0 and 1, one commit group each (empty groups too, so group s is always slab s).
         for (int s = 0; s < 2; s++)
         {
-            if (s < slabs) IssueWideSlab<T, TX, TA, TB>(sh, shBase + (uint)s * WideStage, a, b, ca, cb, p.Lda, p.Ldb, s * WideSlabK, depth);
+            if (s < slabs) IssueWideSlab<T, TX, TA, TB>(sh, shBase + (uint)s * WideStage, a, b, ca, cb, p.Lda, p.Ldb, s * WideSlabK, depth, false);
             Commit<TX>();
         }
 
         // The loop of EarlyBarrierSlabs (see there why the ring stays correct): slab s + 1 is waited for and published
-        // before slab s's last K step, whose mma run under the next slab's first ldmatrix.
+        // before slab s's last K step, whose mma run under the next slab's first ldmatrix. Two loops of the same body:
+        // while the slab refilled (s + 2) lies wholly inside K its copies need no K tests, then the last ones with them
+        // (in one loop ptxas predicated both copy paths, issuing the tested copies' instructions on every slab).
         WaitStages<TX, DeepSlabs>();
         Group.Barrier();
-        WideFrags frag = WideFragsAt<TX, TA, TB>(sh, shBase, steps, 0, lane);
-        WideAcc acc = default;
-        int rd = 0, wr = 2;   // stages read (slab s) and refilled (slab s + 2)
-        for (int s = 0; s < slabs; s++)
-        {
-            int nx = s + 2;
-            if (nx < slabs) IssueWideSlab<T, TX, TA, TB>(sh, shBase + (uint)wr * WideStage, a, b, ca, cb, p.Lda, p.Ldb, nx * WideSlabK, depth);
-            Commit<TX>();
-            uint stage = shBase + (uint)rd * WideStage;
-            WideFrags next = WideFragsAt<TX, TA, TB>(sh, stage, steps, 1, lane);
-            acc = WideMma<T, TX, TA, TB>(acc, sh, frag, wm, wn, lane);
-            frag = next;
-            next = WideFragsAt<TX, TA, TB>(sh, stage, steps, 2, lane);
-            acc = WideMma<T, TX, TA, TB>(acc, sh, frag, wm, wn, lane);
-            frag = next;
-            next = WideFragsAt<TX, TA, TB>(sh, stage, steps, 3, lane);
-            acc = WideMma<T, TX, TA, TB>(acc, sh, frag, wm, wn, lane);
-            frag = next;
-            // Off CUDA the emulation reads the stage itself: its last step before another thread may refill it.
-            if (!TX.Native()) acc = WideMma<T, TX, TA, TB>(acc, sh, frag, wm, wn, lane);
-
-            int rn = rd == 2 ? 0 : rd + 1;
-            WaitStages<TX, DeepSlabs>();
-            Group.Barrier();
-            // Slab s + 1's first fragments (after the last slab a stale stage, never used) load under slab s's last mma.
-            next = WideFragsAt<TX, TA, TB>(sh, shBase + (uint)rn * WideStage, steps, 0, lane);
-            if (TX.Native()) acc = WideMma<T, TX, TA, TB>(acc, sh, frag, wm, wn, lane);
-            frag = next;
-            rd = rn;
-            wr = wr == 2 ? 0 : wr + 1;
-        }
+        var st = new WideLoop { Frag = WideFragsAt<TX, TA, TB>(sh, shBase, steps, 0, lane), Rd = 0, Wr = 2 };
+        int split = IntrinsicMath.Clamp(depth / WideSlabK - 2, 0, slabs);
+        for (int s = 0; s < split; s++)
+            st = WideSlab<T, TX, TA, TB>(st, sh, shBase, a, b, ca, cb, p.Lda, p.Ldb, s, slabs, depth, steps, wm, wn, lane, true);
+        for (int s = split; s < slabs; s++)
+            st = WideSlab<T, TX, TA, TB>(st, sh, shBase, a, b, ca, cb, p.Lda, p.Ldb, s, slabs, depth, steps, wm, wn, lane, false);
+        WideAcc acc = st.Acc;
 
         int g = lane >> 2, q = lane & 3;
         int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
         WriteTile<T, TX, TE>(c, o.C, p, r0, c0, acc.L);
         WriteTile<T, TX, TE>(c, o.C, p, r0, c0 + 32, acc.R);
+    }
+
+    /// <summary>
+    /// One trip of <see cref="GemmWideEarlyTransposed{T, TX, TE, TA, TB, TG}"/>'s K loop, slab <paramref name="s"/>:
+    /// refill stage <see cref="WideLoop.Wr"/> with slab s + 2 (<paramref name="whole"/>: a constant, true where that
+    /// slab lies wholly inside K), K steps 0-2 of stage <see cref="WideLoop.Rd"/> with the next step's fragments loading
+    /// under each, wait for and publish slab s + 1, load its first fragments under step 3.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static WideLoop WideSlab<T, TX, TA, TB>(WideLoop st, ArrayView<uint> sh, uint shBase, ArrayView<ushort> a, ArrayView<ushort> b,
+        WideCopy ca, WideCopy cb, int lda, int ldb, int s, int slabs, int depth, StepRows steps, int wm, int wn, int lane, bool whole)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TA : struct, IOperandLayout where TB : struct, IOperandLayout
+    {
+        int nx = s + 2;
+        if (whole || nx < slabs) IssueWideSlab<T, TX, TA, TB>(sh, shBase + (uint)st.Wr * WideStage, a, b, ca, cb, lda, ldb, nx * WideSlabK, depth, whole);
+        Commit<TX>();
+        uint stage = shBase + (uint)st.Rd * WideStage;
+        WideAcc acc = st.Acc;
+        WideFrags frag = st.Frag;
+        WideFrags next = WideFragsAt<TX, TA, TB>(sh, stage, steps, 1, lane);
+        acc = WideMma<T, TX, TA, TB>(acc, sh, frag, wm, wn, lane);
+        frag = next;
+        next = WideFragsAt<TX, TA, TB>(sh, stage, steps, 2, lane);
+        acc = WideMma<T, TX, TA, TB>(acc, sh, frag, wm, wn, lane);
+        frag = next;
+        next = WideFragsAt<TX, TA, TB>(sh, stage, steps, 3, lane);
+        acc = WideMma<T, TX, TA, TB>(acc, sh, frag, wm, wn, lane);
+        frag = next;
+        // Off CUDA the emulation reads the stage itself: its last step before another thread may refill it.
+        if (!TX.Native()) acc = WideMma<T, TX, TA, TB>(acc, sh, frag, wm, wn, lane);
+
+        int rn = st.Rd == 2 ? 0 : st.Rd + 1;
+        WaitStages<TX, DeepSlabs>();
+        Group.Barrier();
+        // Slab s + 1's first fragments (after the last slab a stale stage, never used) load under slab s's last mma.
+        next = WideFragsAt<TX, TA, TB>(sh, shBase + (uint)rn * WideStage, steps, 0, lane);
+        if (TX.Native()) acc = WideMma<T, TX, TA, TB>(acc, sh, frag, wm, wn, lane);
+        return new WideLoop { Acc = acc, Frag = next, Rd = rn, Wr = st.Wr == 2 ? 0 : st.Wr + 1 };
+    }
+
+    /// <summary>What <see cref="WideSlab{T, TX, TA, TB}"/> carries from one slab to the next: accumulators, the next step's fragments, the stages read and refilled.</summary>
+    private struct WideLoop
+    {
+        public WideAcc Acc;
+        public WideFrags Frag;
+        public int Rd, Wr;
     }
 
     /// <summary>

@@ -65,30 +65,33 @@ internal static partial class MmaKernels
         }
     }
 
-    /// <summary>Queues this thread's chunks of the slab starting at K element <paramref name="k0"/> into the stage at shared byte address <paramref name="stage"/> (off CUDA 0-based).</summary>
+    /// <summary>
+    /// Queues this thread's chunks of the slab starting at K element <paramref name="k0"/> into the stage at shared byte
+    /// address <paramref name="stage"/> (off CUDA 0-based). <paramref name="whole"/> (a constant at each call): the slab
+    /// lies wholly inside K, so no chunk is tested against it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void IssueWideSlab<T, TX, TA, TB>(ArrayView<uint> sh, uint stage, ArrayView<ushort> a, ArrayView<ushort> b,
-        WideCopy ca, WideCopy cb, int lda, int ldb, int k0, int depth)
+        WideCopy ca, WideCopy cb, int lda, int ldb, int k0, int depth, bool whole)
         where T : struct, IMmaType where TX : struct, IMmaPath where TA : struct, IOperandLayout where TB : struct, IOperandLayout
     {
-        IssueWideOperand<T, TX, TA>(sh, stage, a, ca, BM, lda, k0, depth);
-        IssueWideOperand<T, TX, TB>(sh, stage + WideTileA, b, cb, 2 * BN, ldb, k0, depth);
+        IssueWideOperand<T, TX, TA>(sh, stage, a, ca, BM, lda, k0, depth, whole);
+        IssueWideOperand<T, TX, TB>(sh, stage + WideTileA, b, cb, 2 * BN, ldb, k0, depth, whole);
     }
 
     /// <summary>
     /// Queues this thread's chunks of one operand's slab (tile of <paramref name="tile"/> rows at shared byte address
     /// <paramref name="at"/>): K-major 2 chunks of each of its tile / 64 rows, M/N-major one chunk of each of its
-    /// tile / 32 K rows.
+    /// tile / 32 K rows; <paramref name="whole"/> as <see cref="IssueWideSlab{T, TX, TA, TB}"/>'s.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void IssueWideOperand<T, TX, TL>(ArrayView<uint> sh, uint at, ArrayView<ushort> x, WideCopy cp, int tile, int ld, int k0, int depth)
+    private static void IssueWideOperand<T, TX, TL>(ArrayView<uint> sh, uint at, ArrayView<ushort> x, WideCopy cp, int tile, int ld, int k0, int depth, bool whole)
         where T : struct, IMmaType where TX : struct, IMmaPath where TL : struct, IOperandLayout
     {
         if (TL.KMajor())
         {
             // The tile's rows start at multiples of 128 bytes, so the XOR moves to chunk j XOR 4 of the same row. A whole
-            // slab (all but the last) has every chunk inside K: no clamp.
-            bool whole = k0 + WideSlabK <= depth;
+            // slab has every chunk inside K: no clamp.
             KMajorChunks<T, TX>(sh, at + cp.Dst, x, cp, tile, k0 + 2 * cp.K, depth, whole);
             KMajorChunks<T, TX>(sh, at + (cp.Dst ^ 64u), x, cp, tile, k0 + 2 * (cp.K ^ 16), depth, whole);
             return;
@@ -97,9 +100,9 @@ internal static partial class MmaKernels
         int step = 2048 / tile;
         int kr = k0 + cp.K;
         uint d = at + cp.Dst;
-        if (TX.Native() && k0 + WideSlabK <= depth)
+        if (TX.Native() && whole)
         {
-            // A whole slab (all but the last): every K row inside K, so no test and one multiply a slab; each next
+            // A whole slab: every K row inside K, so no test and one multiply a slab; each next
             // chunk is the same number of bytes further (ptxas keeps the one 64-bit step).
             ulong g = cp.G0 + (ulong)((long)kr * ld * 2), rowStep = (ulong)((long)step * ld * 2);
             AsyncCopy(d, g, cp.Bytes);
