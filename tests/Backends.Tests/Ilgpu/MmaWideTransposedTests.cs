@@ -191,7 +191,7 @@ public class MmaWideTransposedCudaTests(string device)
                 MmaGemmTests.Check(Dev, p, ta, tb, 70, 90, 1, options: on, align: 8);
                 MmaGemmTests.Check(Dev, p, ta, tb, 150, 300, 17, options: on with { GroupedBlocks = true }, align: 8);
                 MmaGemmTests.Check(Dev, p, ta, tb, 256, 256, 2048, options: on);   // automatic split-K
-                MmaGemmTests.Check(Dev, p, ta, tb, 4096, 4096, 200, options: new MmaGemmOptions { WideForLarge = true });   // the size rule
+                MmaGemmTests.Check(Dev, p, ta, tb, 4096, 4096, 72, options: new MmaGemmOptions { WideForLarge = true });   // the size rule
             }
         MmaGemmTests.Check(Dev, p, true, false, 33, 20, 50, pad: 3, offset: 1, options: on);   // unaligned: packed
     }
