@@ -3,7 +3,8 @@
 //   dotnet GemmBench.dll [--device cuda:0] [--sizes 1024,2048,4096,8192] [--reps 10] [--no-trans|--trans]
 //                        [--variants simt,simt16,simt16a,splitk,tf32,f16,bf16,tf32-pipe,f16-pipe,bf16-pipe,f16-pipe-ld,...]
 //                        [--shapes MxNxK,...] [--skinny] [--keep-layout] [--no-splitk] [--ldmatrix|--no-ldmatrix] [--pipeline|--no-pipeline]
-//   dotnet GemmBench.dll --ptx DIR      (writes the kernels' PTX for sm_90; needs no GPU)
+//   dotnet GemmBench.dll --ptx DIR [FILTER]   (writes the kernels' PTX for sm_90; needs no GPU; FILTER: comma-separated
+//                                              substrings of the kernel names to write, e.g. b256k32e,w64_tr)
 //
 // Variants: simt = the fp32 register-tiled kernel (GemmAlgorithm.Tiled); simt16 = the same with 16 of K per shared
 // stage (GemmAlgorithm.TiledK16); simt16a = that with cp.async stages (GemmAlgorithm.TiledK16Async); splitk = the same with K forced into slabs
@@ -24,8 +25,9 @@
 // "-b256k32" with 3 stages of 32 words (144 KB); "-b256g" is "-b256" with C's tiles visited in groups of 8 block rows
 // (MmaGemmOptions.GroupedBlocks: L2 reuse at 8192). A trailing "e" on a -b256, -s4 or -k32 variant adds the early-barrier
 // K loop (MmaGemmOptions.EarlyBarrier: slab s+1 published before slab s's last K step): f16-b256e, bf16-b256ge, f16-s4e.
-// "-tr" (f16-tr, bf16-tr) reads an M-major A / N-major B in place instead of packing it (MmaGemmOptions.TransposedOperands:
-// cp.async along M/N, ldmatrix.trans; 16-bit only); the other 16-bit variants pack (TransposedOperands = false, whatever
+// "-tr" (f16-tr, bf16-tr; last, after the others: f16-b256k32e-tr) reads an M-major A / N-major B in place instead of
+// packing it (MmaGemmOptions.TransposedOperands: cp.async along M/N, ldmatrix.trans; 16-bit only; of the dynamic-shared
+// kernels only -b256k32e does, the others still pack); the other 16-bit variants pack (TransposedOperands = false, whatever
 // EMBER_MMA_TRANSPOSED says). --trans times NT, TN and TT at every size of --sizes (without it: at 4096 or the last size).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
@@ -53,7 +55,7 @@ for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
-        case "--ptx": DumpPtx(args[++i]); return 0;
+        case "--ptx": DumpPtx(args[++i], i + 1 < args.Length ? args[++i].Split(',') : []); return 0;
         case "--device": deviceName = args[++i]; break;
         case "--sizes": sizes = args[++i].Split(',').Select(int.Parse).ToArray(); break;
         case "--reps": reps = int.Parse(args[++i]); break;
@@ -76,7 +78,8 @@ for (int i = 0; i < args.Length; i++)
 }
 foreach (var v in variants)
 {
-    string kind = (Early(v) ? v[..^1] : v).Replace("-tr", "").Replace("-b256k32", "").Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
+    string bare = v.EndsWith("-tr", StringComparison.Ordinal) ? v[..^3] : v;   // "-tr" after the other suffixes, as Run strips it
+    string kind = (Early(bare) ? bare[..^1] : bare).Replace("-b256k32", "").Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
     if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
 
@@ -251,7 +254,7 @@ static unsafe T[] Download<T>(ArrayView<T> view) where T : unmanaged
     return host;
 }
 
-static void DumpPtx(string dir)
+static void DumpPtx(string dir, string[] only)
 {
     Directory.CreateDirectory(dir);
     using var context = Context.Create(b => b.Default().EnableAlgorithms().Optimize(OptimizationLevel.O2));
@@ -260,6 +263,7 @@ static void DumpPtx(string dir)
     // Compiles one kernel (any signature) and writes its PTX as NAME.ptx.
     string Write(string name, Delegate kernel)
     {
+        if (only.Length > 0 && !only.Any(name.Contains)) return "";
         var compiled = (PTXCompiledKernel)backend.Compile(
             EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), new KernelSpecialization());
         File.WriteAllText(Path.Combine(dir, name + ".ptx"), compiled.PTXAssembly);
@@ -285,6 +289,7 @@ static void DumpPtx(string dir)
     void Async(string name, Action<GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel)
     {
         string ptx = Write(name, kernel);
+        if (ptx.Length == 0) return;   // not in the filter
         // What CUDA loads (IlgpuGemm: depots promoted to registers, launch bounds 256 threads x 2 blocks per SM).
         string tuned = PtxRewrite.Tune(ptx, GemmKernels.Threads, 2);
         File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
@@ -297,6 +302,7 @@ static void DumpPtx(string dir)
     void Mma(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel, int threads = MmaKernels.Threads)
     {
         string ptx = Write(name, kernel);
+        if (ptx.Length == 0) return;   // not in the filter
         // What CUDA loads (IlgpuMmaGemm: depots promoted to registers, launch bounds `threads` x 2 blocks per SM).
         string tuned = PtxRewrite.Tune(ptx, threads, 2);
         File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
@@ -328,6 +334,7 @@ static void DumpPtx(string dir)
     void Dynamic(string name, Action<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> kernel, int threads = MmaKernels.WideThreads, int blocks = 2)
     {
         string ptx = Write(name, kernel);
+        if (ptx.Length == 0) return;   // not in the filter
         string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(ptx, threads, blocks));
         File.WriteAllText(Path.Combine(dir, name + ".tuned.ptx"), tuned);
         Console.WriteLine($"{name}: {ptx.Length} chars ({name}.tuned.ptx: {tuned.Length})");
@@ -359,6 +366,12 @@ static void DumpPtx(string dir)
     Block("mma_tf32_nt_b256k32e", MmaKernels.GemmWideEarly<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
     Dynamic("mma_f16_nt_w64_s4e", MmaKernels.GemmWideEarly<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x128>);
     Dynamic("mma_tf32_nt_w64_k32e", MmaKernels.GemmWideEarly<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x128>);
+    // The 128x256 early-barrier kernel reading M-major A ("t") / N-major B ("n") in place.
+    Block("mma_f16_nn_b256k32e_tr", MmaKernels.GemmWideEarlyTransposed<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, KMajorVecLayout, RMajorVecLayout, MmaKernels.Block128x256>);
+    Block("mma_f16_tt_b256k32e_tr", MmaKernels.GemmWideEarlyTransposed<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, RMajorVecLayout, KMajorVecLayout, MmaKernels.Block128x256>);
+    Block("mma_f16_tn_b256k32e_tr", MmaKernels.GemmWideEarlyTransposed<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, RMajorVecLayout, RMajorVecLayout, MmaKernels.Block128x256>);
+    Block("mma_bf16_nn_b256k32e_tr", MmaKernels.GemmWideEarlyTransposed<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, KMajorVecLayout, RMajorVecLayout, MmaKernels.Block128x256>);
+    Block("mma_f16_nn_b256k32e_tr_splitk", MmaKernels.GemmWideEarlyTransposed<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput, KMajorVecLayout, RMajorVecLayout, MmaKernels.Block128x256>);
     Block("mma_f16_nt_b256ge", MmaKernels.GemmWideEarly<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.FourStages, MmaKernels.Block128x256Grouped>);
     Block("mma_tf32_nt_b256k32", MmaKernels.GemmWideDynamic<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, MmaKernels.DeepSlabs, MmaKernels.Block128x256>);
     Mma("mma_tf32_nt_pipeline_ldmatrix", MmaKernels.GemmPipelined<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>);

@@ -96,7 +96,8 @@ public static class IlgpuMmaGemm
         bool vecA = !transA && alignedA && lda % perChunk == 0 && (batch == 1 || strideA % perChunk == 0);
         bool vecB = transB && alignedB && ldb % perChunk == 0 && (batch == 1 || strideB % perChunk == 0);
         bool native = IsSupported(device);
-        // 16-bit operands whose rows run along M (A) or N (B), 16-byte aligned, read in place by the 64x64 kernel.
+        options = Widen(options, native, perChunk, m, n);
+        // 16-bit operands whose rows run along M (A) or N (B), 16-byte aligned, read in place by the 64x64 kernels.
         bool mnA = InPlace(native, perChunk, k, options, transA, alignedA, lda, strideA, batch);
         bool mnB = InPlace(native, perChunk, k, options, !transB, alignedB, ldb, strideB, batch);
         DeviceBlock? packA = null, packB = null, work = null;
@@ -155,7 +156,7 @@ public static class IlgpuMmaGemm
                 sp.KChunk = chunk;
                 sp.Ldc = n;
                 sp.StrideC = mn;
-                var split = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging, options)
+                var split = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging, options, mnA, mnB)
                     : mnA || mnB ? Transposed<T, MmaKernels.SplitOutput>(kernels, native, mnA, mnB)
                     : wide ? Wide<T, MmaKernels.SplitOutput>(kernels, native)
                     : pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native, ld)
@@ -169,7 +170,7 @@ public static class IlgpuMmaGemm
                 sum(checked((int)mn), rp, w, c);
                 return;
             }
-            var launch = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging, options)
+            var launch = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging, options, mnA, mnB)
                 : mnA || mnB ? Transposed<T, MmaKernels.DirectOutput>(kernels, native, mnA, mnB)
                 : wide ? Wide<T, MmaKernels.DirectOutput>(kernels, native)
                 : pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native, ld)
@@ -193,12 +194,27 @@ public static class IlgpuMmaGemm
     /// <summary>
     /// True when a product with <paramref name="options"/> reads 16-bit M/N-major operands in place
     /// (<see cref="MmaGemmOptions.TransposedOperands"/>): 16-bit elements (<paramref name="perChunk"/> 8), K above 0,
-    /// no <see cref="MmaGemmOptions.KeepLayout"/>, and the kernel chosen is the 64x64 one with the default staging.
+    /// no <see cref="MmaGemmOptions.KeepLayout"/>, and the kernel chosen is the 64x64 one with the default staging or the
+    /// 128×256 early-barrier one with 32-word slabs.
     /// </summary>
     internal static bool ReadsTransposed(bool native, int perChunk, int k, MmaGemmOptions options) =>
         perChunk == 8 && k > 0 && !options.KeepLayout && (options.TransposedOperands ?? TransposedFromEnvironment)
         && (options.WarpTile64 ?? (native || options.Staging != MmaStaging.Default)) && options.Pipeline != false
-        && options.Staging == MmaStaging.Default;
+        && (options.Staging == MmaStaging.Default || options.Staging == MmaStaging.WideBlockDeepSlabs && options.EarlyBarrier);
+
+    /// <summary><see cref="MmaGemmOptions.WideForLarge"/> where the options leave it null: EMBER_MMA_WIDE=1.</summary>
+    private static readonly bool WideFromEnvironment = Environment.GetEnvironmentVariable("EMBER_MMA_WIDE") == "1";
+
+    /// <summary>
+    /// <paramref name="options"/> with the 128×256 early-barrier kernel chosen (<see cref="MmaGemmOptions.WideForLarge"/>)
+    /// for a 16-bit product (<paramref name="perChunk"/> 8) of M and N at least 4096 on CUDA whose options leave the
+    /// kernel to the default (staging, 64×64 warps, cp.async loop, layout); else unchanged.
+    /// </summary>
+    internal static MmaGemmOptions Widen(MmaGemmOptions options, bool native, int perChunk, int m, int n) =>
+        native && perChunk == 8 && m >= 4096 && n >= 4096 && (options.WideForLarge ?? WideFromEnvironment)
+        && options.Staging == MmaStaging.Default && options.WarpTile64 != false && options.Pipeline != false && !options.KeepLayout
+            ? options with { Staging = MmaStaging.WideBlockDeepSlabs, EarlyBarrier = true }
+            : options;
 
     /// <summary>
     /// True when an operand whose rows run along M or N (<paramref name="mnMajor"/>: A transposed, B not) is read in
@@ -275,15 +291,29 @@ public static class IlgpuMmaGemm
     /// <see cref="Wide{T, TE}"/>'s, the size opted in on CUDA. Launch bounds: 128 × 2 for the 128×128 block, 256 × 1 for
     /// the 128×256 one (at most 255 registers a thread either way), whose tiles and K loop follow
     /// <see cref="MmaGemmOptions.GroupedBlocks"/> and <see cref="MmaGemmOptions.EarlyBarrier"/> of <paramref name="options"/>.
+    /// An operand read in place M-major (<paramref name="mnA"/>) or N-major (<paramref name="mnB"/>) runs
+    /// <see cref="MmaKernels.GemmWideEarlyTransposed{T, TX, TE, TA, TB, TG}"/> (only with the deep-slab early-barrier
+    /// 128×256 kernel, see <see cref="ReadsTransposed"/>).
     /// </summary>
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> WideDynamic<T, TE>(
-        KernelCache kernels, bool native, MmaStaging staging, MmaGemmOptions options) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
+        KernelCache kernels, bool native, MmaStaging staging, MmaGemmOptions options, bool mnA, bool mnB)
+        where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
     {
         int words = StagingBytes(staging) / 4;
         return native ? Path<MmaKernels.NativeLdMatrixPath>() : Path<MmaKernels.EmulatedLdMatrixPath>();
 
         Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Path<TX>() where TX : struct, MmaKernels.IMmaPath =>
-            options.GroupedBlocks ? Of<TX, MmaKernels.Block128x256Grouped>() : Of<TX, MmaKernels.Block128x256>();
+            mnA || mnB
+                ? (options.GroupedBlocks ? InPlace<TX, MmaKernels.Block128x256Grouped>() : InPlace<TX, MmaKernels.Block128x256>())
+                : options.GroupedBlocks ? Of<TX, MmaKernels.Block128x256Grouped>() : Of<TX, MmaKernels.Block128x256>();
+
+        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> InPlace<TX, TB>()
+            where TX : struct, MmaKernels.IMmaPath where TB : struct, MmaKernels.IWideBlock => (mnA, mnB) switch
+        {
+            (true, false) => Block(MmaKernels.GemmWideEarlyTransposed<T, TX, TE, RMajorVecLayout, KMajorVecLayout, TB>),
+            (false, true) => Block(MmaKernels.GemmWideEarlyTransposed<T, TX, TE, KMajorVecLayout, RMajorVecLayout, TB>),
+            _ => Block(MmaKernels.GemmWideEarlyTransposed<T, TX, TE, RMajorVecLayout, RMajorVecLayout, TB>),
+        };
 
         // TB: the 128×256 block's kind (the 128×128 stagings ignore it).
         Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Of<TX, TB>()

@@ -84,9 +84,19 @@ public readonly record struct MmaGemmOptions
     /// view offset multiples of 8 elements); others, TF32 operands and the other kernels keep packing. Null (the
     /// default) means on unless the environment variable <c>EMBER_MMA_TRANSPOSED</c> is <c>0</c>. Measured on an H100
     /// (GemmBench, 2048–4096): TN 1.2–1.5× and TT 1.1–1.3× faster than packing, NN (an N-major B) 1.08–1.27×, NT
-    /// (nothing to pack) unchanged; under autocast gpt's step makes 340 launches instead of 391.
+    /// (nothing to pack) unchanged; under autocast gpt's step makes 340 launches instead of 391. The 128×256
+    /// early-barrier kernel (<see cref="MmaStaging.WideBlockDeepSlabs"/> with <see cref="EarlyBarrier"/>) reads them in
+    /// place too (<see cref="MmaKernels.GemmWideEarlyTransposed{T, TX, TE, TA, TB, TG}"/>); its other stagings pack.
     /// </summary>
     public bool? TransposedOperands { get; init; }
+
+    /// <summary>
+    /// Whether 16-bit products with M and N both at least 4096 run on CUDA the 128×256 early-barrier kernel
+    /// (<see cref="MmaStaging.WideBlockDeepSlabs"/>, <see cref="EarlyBarrier"/>) where the options leave
+    /// <see cref="Staging"/> at its default. Null (the default) means on only if the environment variable
+    /// <c>EMBER_MMA_WIDE</c> is <c>1</c> (off until measured against the 128×128 kernel).
+    /// </summary>
+    public bool? WideForLarge { get; init; }
 }
 
 /// <summary>How <see cref="IlgpuMmaGemm"/>'s 64×64-warp-tile kernel stages its K slabs in shared memory (<see cref="MmaGemmOptions.Staging"/>).</summary>
