@@ -18,9 +18,9 @@ public sealed partial class IlgpuBackend
     public void Conv2d(Tensor x, Tensor weight, Tensor? bias, ConvGeometry geometry, int groups, Tensor y)
     {
         if (SameNarrow(x, weight, bias, y)) CompositeKernels.Conv2dInDType(this, x, weight, bias, geometry, groups, y, ColumnBudget16);
-        else if (AllFloat32(x, weight, bias, y) && bias is not null && groups == 1 && bias.IsContiguous && y.IsContiguous)
+        else if (ConvLaunchCuts && AllFloat32(x, weight, bias, y) && bias is not null && groups == 1 && bias.IsContiguous && y.IsContiguous)
             Conv2dBiasEpilogue(x, weight, bias, geometry, y);
-        else if (AllFloat32(x, weight, bias, y)) CompositeKernels.Conv2dInDType(this, x, weight, bias, geometry, groups, y, ColumnBudget32);
+        else if (ConvLaunchCuts && AllFloat32(x, weight, bias, y)) CompositeKernels.Conv2dInDType(this, x, weight, bias, geometry, groups, y, ColumnBudget32);
         else CompositeKernels.Conv2d(this, x, weight, bias, geometry, groups, y);
     }
 
@@ -62,13 +62,22 @@ public sealed partial class IlgpuBackend
     public void Conv2dInputGrad(Tensor grad, Tensor weight, ConvGeometry geometry, int groups, Tensor gradInput)
     {
         if (SameNarrow(grad, weight, null, gradInput)) CompositeKernels.Conv2dInputGradInDType(this, grad, weight, geometry, groups, gradInput, ColumnBudget16);
-        else if (AllFloat32(grad, weight, null, gradInput)) CompositeKernels.Conv2dInputGradInDType(this, grad, weight, geometry, groups, gradInput, ColumnBudget32);
+        else if (ConvLaunchCuts && AllFloat32(grad, weight, null, gradInput)) CompositeKernels.Conv2dInputGradInDType(this, grad, weight, geometry, groups, gradInput, ColumnBudget32);
         else CompositeKernels.Conv2dInputGrad(this, grad, weight, geometry, groups, gradInput);
     }
 
     // Every given tensor Float16 (or every one BFloat16).
     private static bool SameNarrow(Tensor a, Tensor b, Tensor? c, Tensor d) =>
         a.DType.IsReducedPrecision() && b.DType == a.DType && (c is null || c.DType == a.DType) && d.DType == a.DType;
+
+    /// <summary>
+    /// Environment variable: <c>0</c> turns off the float32 convolution and max-pool launch cuts (the weight gradient as
+    /// one GEMM, the forward's bias epilogue, 32 MB column chunks, the one-launch max-pool backward of disjoint windows)
+    /// and runs the composites and kernels of before, for A/B timings with one build.
+    /// </summary>
+    public const string ConvLaunchCutsVariable = "EMBER_ILGPU_CONV_LAUNCH_CUTS";
+
+    private static readonly bool ConvLaunchCuts = Environment.GetEnvironmentVariable(ConvLaunchCutsVariable) != "0";
 
     // Every given tensor Float32.
     private static bool AllFloat32(Tensor a, Tensor b, Tensor? c, Tensor d) =>
@@ -95,7 +104,7 @@ public sealed partial class IlgpuBackend
     public void Conv2dWeightGrad(Tensor grad, Tensor x, ConvGeometry geometry, int groups, Tensor gradWeight, Tensor? gradBias)
     {
         bool narrow = SameNarrow(grad, x, gradBias, gradWeight);
-        bool single = AllFloat32(grad, x, gradBias, gradWeight);
+        bool single = ConvLaunchCuts && AllFloat32(grad, x, gradBias, gradWeight);
         if (groups != 1 || !(narrow || single) || !gradWeight.IsContiguous)
         {
             CompositeKernels.Conv2dWeightGrad(this, grad, x, geometry, groups, gradWeight, gradBias);

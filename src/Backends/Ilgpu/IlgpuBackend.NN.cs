@@ -95,7 +95,7 @@ public sealed partial class IlgpuBackend
         var o = new TensorOffsets { A = grad.StorageOffset, B = indices.StorageOffset, C = gradInput.StorageOffset };
         // Float32/Float64 windows that do not overlap (2×2 stride 2, …): each input element gathers its one window's
         // gradient, so one launch writes all of gradInput (no zero fill, no atomics).
-        if (!narrow && gradInput.IsContiguous && gradInput.DType == grad.DType && grad.DType is DType.Float32 or DType.Float64
+        if (ConvLaunchCuts && !narrow && gradInput.IsContiguous && gradInput.DType == grad.DType && grad.DType is DType.Float32 or DType.Float64
             && geometry.StrideH >= geometry.KernelH && geometry.StrideW >= geometry.KernelW)
         {
             long m = gradInput.Numel;
