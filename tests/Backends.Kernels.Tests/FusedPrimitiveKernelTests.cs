@@ -101,6 +101,23 @@ public abstract class FusedPrimitiveKernelTests(string device) : DeviceTest(devi
             (be, t) => be.Conv2dWeightGrad(t[0]!, t[1]!, g, 1, t[2]!, t[3]), [2, 3], 1e-3, 1e-3);
     }
 
+    [Test]
+    public void ConvolutionOverSeveralLargeChunks()
+    {
+        // 297,675 column elements per sample: 30 samples are 8.9M, more than a GPU backend's float32 chunk of 2^23
+        // (the ILGPU backend: 28 samples, then 2), so the forward with its bias epilogue, the input gradient and the
+        // one-GEMM weight gradient each run two chunks (the weight gradient accumulating the second, its bias summed apart).
+        var g = new ConvGeometry(3, 105, 105, 3, 3, 1, 1, 1, 1, 1, 1);
+        long[] xs = [30, 3, 105, 105], ws = [2, 3, 3, 3], ys = [30, 2, 105, 105];
+        Conform(d => [Rnd(d, xs, 1), Rnd(d, ws, 2, scale: 0.5), Rnd(d, [2], 3), Tensor.Empty(ys, DType.Float32, d)],
+            (be, t) => be.Conv2d(t[0]!, t[1]!, t[2], g, 1, t[3]!), [3], 2e-5, 2e-5);
+        Conform(d => [Rnd(d, ys, 4), Rnd(d, ws, 2, scale: 0.5), Tensor.Empty(xs, DType.Float32, d)],
+            (be, t) => be.Conv2dInputGrad(t[0]!, t[1]!, g, 1, t[2]!), [2], 2e-5, 2e-5);
+        // Sums of 330,750 products in float32, in different orders on each backend (see the test above).
+        Conform(d => [Rnd(d, ys, 4), Rnd(d, xs, 1), Tensor.Empty(ws, DType.Float32, d), Tensor.Empty([2], DType.Float32, d)],
+            (be, t) => be.Conv2dWeightGrad(t[0]!, t[1]!, g, 1, t[2]!, t[3]), [2, 3], 1e-3, 1e-3);
+    }
+
     [TestCase(false, DType.Float32), TestCase(true, DType.Float32), TestCase(true, DType.Float64)]
     public void AttentionForwardAndBackward(bool causal, DType dt)
     {

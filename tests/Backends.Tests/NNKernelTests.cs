@@ -316,6 +316,30 @@ public abstract class NNKernelTests(string device) : DeviceTest(device)
             });
     }
 
+    // Windows that do not overlap (2×2 stride 2 padded, 2×2 stride 3 with uncovered rows and columns): the ILGPU backend's
+    // one-launch gather, which must write every element of a gradInput with stale contents (0 where no window reads).
+    [TestCase(2, 2, 1, 4, 4), TestCase(2, 3, 0, 2, 2)]
+    public void MaxPoolBackwardOfDisjointWindows(int kernel, int stride, int pad, int outH, int outW)
+    {
+        var pool = new PoolGeometry(Height: 7, Width: 6, KernelH: kernel, KernelW: kernel, StrideH: stride, StrideW: stride,
+            PadH: pad, PadW: pad, OutH: outH, OutW: outW);
+        long[] ys = [2, 3, outH, outW];
+        Tensor Indices(Device d)
+        {
+            var x = Rnd(Device.Cpu, [2, 3, 7, 6], 4);
+            return Tensor.FromArray(PoolRef(Host(x), 6, pool).Idx.Select(v => (long)v).ToArray(), ys).To(d);
+        }
+        Conform(d => [Rnd(d, ys, 5), Indices(d), Tensor.Full([2, 3, 7, 6], 5.0, DType.Float32, d), Rnd(d, [2, 3, 7, 6], 4)],
+            (be, t) => be.MaxPool2dBackward(t[0]!, t[3]!, t[1]!, pool, t[2]!), [2], 0, 0,
+            reference: t =>
+            {
+                var g = Host(t[0]!); var idx = Host(t[1]!); var gi = new double[2 * 3 * 7 * 6];
+                long o = outH * outW;
+                for (int k = 0; k < g.Length; k++) gi[k / o * 42 + (long)idx[k]] += g[k];
+                return [gi];
+            });
+    }
+
     [TestCase(true), TestCase(false)]
     public void AvgPoolForwardAndBackward(bool countIncludePad)
     {

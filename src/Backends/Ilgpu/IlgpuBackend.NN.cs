@@ -90,12 +90,25 @@ public sealed partial class IlgpuBackend
         // The float32 kernel zeroes gradInput's stand-in before it scatters, so the stand-in needs no widened copy.
         if (!narrow && ReducedPrecision.Any(grad)) { ReducedPrecision.ViaFloat32(this, [grad, indices], [gradInput], (i, o) => MaxPool2dBackward(i[0]!, x, i[1], geometry, o[0]!), overwritten: true); return; }
         grad = Contig(grad); indices = Contig(indices);
-        Fill(gradInput, 0);
-        long n = grad.Numel;
-        if (n == 0) return;
         var d = Dev(grad);
         var g = PoolGeo(gradInput.ShapeSpan[0] * gradInput.ShapeSpan[1], geometry);
         var o = new TensorOffsets { A = grad.StorageOffset, B = indices.StorageOffset, C = gradInput.StorageOffset };
+        // Float32/Float64 windows that do not overlap (2×2 stride 2, …): each input element gathers its one window's
+        // gradient, so one launch writes all of gradInput (no zero fill, no atomics).
+        if (ConvLaunchCuts && !narrow && gradInput.IsContiguous && gradInput.DType == grad.DType && grad.DType is DType.Float32 or DType.Float64
+            && geometry.StrideH >= geometry.KernelH && geometry.StrideW >= geometry.KernelW)
+        {
+            long m = gradInput.Numel;
+            if (m == 0) return;
+            if (grad.DType == DType.Float32) Gather<float, F32>(); else Gather<double, F64>();
+            return;
+
+            void Gather<T, R>() where T : unmanaged where R : struct, IReal<T> =>
+                LoadKernel<ArrayView<T>, ArrayView<long>, ArrayView<T>, Geo, TensorOffsets>(d, CK.MaxPoolBackwardDisjoint<T, R>)(Count(m), ViewOf<T>(grad), ViewOf<long>(indices), ViewOf<T>(gradInput), g, o);
+        }
+        Fill(gradInput, 0);
+        long n = grad.Numel;
+        if (n == 0) return;
         if (narrow)
         {
             var kernel = grad.DType == DType.Float16 ? (Action<Index1D, ArrayView<ushort>, ArrayView<long>, ArrayView<ushort>, Geo, TensorOffsets>)NarrowPoolKernels.MaxPoolBackward<F16>

@@ -46,7 +46,7 @@ internal static partial class GemmKernels
             float bv = p.TransB != 0 ? b[bBase + (long)n * p.Ldb + k] : b[bBase + (long)k * p.Ldb + n];
             acc += av * bv;
         }
-        c[cIndex] = TE.Add(p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[cIndex], bias, n);
+        c[cIndex] = TE.Add(p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[cIndex], bias, m, n);
     }
 
     /// <summary>
@@ -67,7 +67,7 @@ internal static partial class GemmKernels
         for (int s = 0; s < p.K; s++) acc += w[s * mn + i];
         long ci = (long)row * p.Ldc + col;
         // The bias is added here, once, after the slabs are summed (the slab products are written without it).
-        c[ci] = TE.Add(p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[ci], bias, col);
+        c[ci] = TE.Add(p.Beta == 0f ? p.Alpha * acc : p.Alpha * acc + p.Beta * c[ci], bias, row, col);
     }
 
     /// <summary>
@@ -294,21 +294,21 @@ internal static partial class GemmKernels
                 hi = new(hi.X + p.Beta * ob.X, hi.Y + p.Beta * ob.Y, hi.Z + p.Beta * ob.Z, hi.W + p.Beta * ob.W);
             }
             // A whole tile's columns are in range here (vec), so the bias's eight elements are too.
-            c4[iA] = TE.Add(lo, bias, nA);
-            c4[iB] = TE.Add(hi, bias, nB);
+            c4[iA] = TE.Add(lo, bias, m, nA);
+            c4[iB] = TE.Add(hi, bias, m, nB);
             return;
         }
-        Put<TE>(c, bias, p, i, nA, r.C0); Put<TE>(c, bias, p, i, nA + 1, r.C1); Put<TE>(c, bias, p, i, nA + 2, r.C2); Put<TE>(c, bias, p, i, nA + 3, r.C3);
-        Put<TE>(c, bias, p, i, nB, r.C4); Put<TE>(c, bias, p, i, nB + 1, r.C5); Put<TE>(c, bias, p, i, nB + 2, r.C6); Put<TE>(c, bias, p, i, nB + 3, r.C7);
+        Put<TE>(c, bias, p, m, i, nA, r.C0); Put<TE>(c, bias, p, m, i, nA + 1, r.C1); Put<TE>(c, bias, p, m, i, nA + 2, r.C2); Put<TE>(c, bias, p, m, i, nA + 3, r.C3);
+        Put<TE>(c, bias, p, m, i, nB, r.C4); Put<TE>(c, bias, p, m, i, nB + 1, r.C5); Put<TE>(c, bias, p, m, i, nB + 2, r.C6); Put<TE>(c, bias, p, m, i, nB + 3, r.C7);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put<TE>(ArrayView<float> c, ArrayView<float> bias, GemmParams p, long rowStart, int n, float v)
+    private static void Put<TE>(ArrayView<float> c, ArrayView<float> bias, GemmParams p, int m, long rowStart, int n, float v)
         where TE : struct, IGemmBias
     {
         if (n >= p.N) return;
         long i = rowStart + n;
-        c[i] = TE.Add(p.Beta == 0f ? p.Alpha * v : p.Alpha * v + p.Beta * c[i], bias, n);
+        c[i] = TE.Add(p.Beta == 0f ? p.Alpha * v : p.Alpha * v + p.Beta * c[i], bias, m, n);
     }
 
     /// <summary>A thread's 8×8 accumulators: rows 0-3 are tyM*4.., rows 4-7 are 64+tyM*4...</summary>

@@ -41,7 +41,7 @@ public static partial class IlgpuGemm
         ArrayView<float> b, int ldb, long strideB,
         float beta, ArrayView<float> c, int ldc, long strideC,
         int batch = 1, GemmAlgorithm algorithm = GemmAlgorithm.Auto) =>
-        Run(device, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, algorithm, default, false);
+        Run(device, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, algorithm, default, GemmEpilogue.None);
 
     /// <summary>
     /// Queues <c>C = alpha · op(A) · op(B) + beta · C + bias</c> (bias [n] broadcast along the rows of C) in one launch
@@ -80,16 +80,17 @@ public static partial class IlgpuGemm
     {
         if (n > 0 && bias.Length < n)
             throw new ArgumentException($"SgemmBias: the bias needs {n} elements but its view has {bias.Length}.");
-        return Run(device, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, algorithm, bias, true);
+        return Run(device, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, algorithm, bias, GemmEpilogue.RowBias);
     }
 
-    /// <summary>Sgemm with (<paramref name="hasBias"/>) or without the bias epilogue; false when the algorithm has none (nothing queued).</summary>
+    /// <summary>Sgemm with or without a bias epilogue (<paramref name="epilogue"/>); false when the algorithm has none (nothing queued).</summary>
     private static bool Run(IlgpuDevice device, bool transA, bool transB, int m, int n, int k,
         float alpha, ArrayView<float> a, int lda, long strideA,
         ArrayView<float> b, int ldb, long strideB,
         float beta, ArrayView<float> c, int ldc, long strideC,
-        int batch, GemmAlgorithm algorithm, ArrayView<float> bias, bool hasBias)
+        int batch, GemmAlgorithm algorithm, ArrayView<float> bias, GemmEpilogue epilogue)
     {
+        bool hasBias = epilogue != GemmEpilogue.None, column = epilogue == GemmEpilogue.ColumnBias;
         ArgumentNullException.ThrowIfNull(device);
         if (m < 0 || n < 0 || k < 0 || batch < 1)
             throw new ArgumentException($"Sgemm: sizes must be non-negative and batch at least 1, got m={m}, n={n}, k={k}, batch={batch}.");
@@ -142,8 +143,8 @@ public static partial class IlgpuGemm
                 var sp = p;
                 sp.K = splits;
                 if (hasBias)
-                    kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.SumSplitsBias)(
-                        checked((int)mn), sp, w, c, bias);
+                    kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
+                        column ? GemmKernels.SumSplitsColumnBias : GemmKernels.SumSplitsBias)(checked((int)mn), sp, w, c, bias);
                 else
                     kernels.AutoGrouped<Index1D, GemmParams, ArrayView<float>, ArrayView<float>>(GemmKernels.SumSplits)(
                         checked((int)mn), sp, w, c);
@@ -153,8 +154,8 @@ public static partial class IlgpuGemm
         if (algorithm == GemmAlgorithm.Naive)
         {
             if (hasBias)
-                kernels.AutoGrouped<Index3D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.NaiveBias)(
-                    new Index3D(n, m, batch), p, a, b, c, bias);
+                kernels.AutoGrouped<Index3D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
+                    column ? GemmKernels.NaiveColumnBias : GemmKernels.NaiveBias)(new Index3D(n, m, batch), p, a, b, c, bias);
             else
                 kernels.AutoGrouped<Index3D, GemmParams, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmKernels.Naive)(
                     new Index3D(n, m, batch), p, a, b, c);
@@ -191,7 +192,7 @@ public static partial class IlgpuGemm
         bool k16 = algorithm == GemmAlgorithm.TiledK16;
         if (hasBias)
         {
-            LaunchBias(kernels, transA, vecA, transB, vecB, k16)(config, p, a, b, c, bias);
+            LaunchBias(kernels, transA, vecA, transB, vecB, k16, column)(config, p, a, b, c, bias);
             return true;
         }
         var launch = (transA, vecA) switch

@@ -124,6 +124,29 @@ internal static class ConvPoolKernels
         N.AtomicAdd(gi, o.C + nc * g.H * g.W + idx[o.B + i], grad[o.A + i]);
     }
 
+    /// <summary>
+    /// Max-pool backward for windows that do not overlap (stride ≥ kernel): thread i writes element i of the contiguous
+    /// gradInput (at o.C): the gradient of the one window that holds it where that window's saved index points at it,
+    /// else 0. One launch, with no zero fill and no atomics.
+    /// </summary>
+    public static void MaxPoolBackwardDisjoint<T, R>(Index1D i, ArrayView<T> grad, ArrayView<long> idx, ArrayView<T> gi, Geo g, TensorOffsets o)
+        where T : unmanaged where R : struct, IReal<T>
+    {
+        long t = i;
+        int w = (int)(t % g.W); t /= g.W;
+        int h = (int)(t % g.H); t /= g.H;
+        long nc = t;
+        int hp = h + g.PH, wp = w + g.PW, oh = hp / g.SH, ow = wp / g.SW;
+        T v = R.FromD(0.0);
+        if (oh < g.OH && ow < g.OW && hp - oh * g.SH < g.KH && wp - ow * g.SW < g.KW)
+        {
+            long j = (nc * g.OH + oh) * g.OW + ow;
+            // 0 + grad, as the scatter's sum onto the zeroed gradient: a −0 gradient lands as +0 on every path.
+            if (idx[o.B + j] == (long)h * g.W + w) v = R.Add(v, grad[o.A + j]);
+        }
+        gi[o.C + i] = v;
+    }
+
     /// <summary>The window [h0, h1) × [w0, w1) (clipped to the input) and PyTorch's divisor of output (oh, ow).</summary>
     private static long Window(Geo g, int oh, int ow, int countIncludePad, out int h0, out int h1, out int w0, out int w1)
     {

@@ -12,7 +12,7 @@ namespace Ember.Ilgpu;
 /// </summary>
 public static class IlgpuProfiler
 {
-    private static readonly Dictionary<string, (long Count, double Seconds)> table = new();
+    private static readonly Dictionary<string, (long Count, double Seconds, long Launches)> table = new();
     private static IBackend? proxy;
 
     /// <summary>True while storages allocated by the backend are profiled.</summary>
@@ -38,7 +38,7 @@ public static class IlgpuProfiler
     public static void Reset() => table.Clear();
 
     /// <summary>
-    /// The table as text: one line per key with calls and milliseconds per step (totals divided by
+    /// The table as text: one line per key with calls, kernel launches and milliseconds per step (totals divided by
     /// <paramref name="steps"/>), largest first, then the total.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is less than 1.</exception>
@@ -48,20 +48,40 @@ public static class IlgpuProfiler
         var sb = new StringBuilder();
         double total = table.Values.Sum(v => v.Seconds) / steps * 1e3;
         long calls = table.Values.Sum(v => v.Count) / steps;
-        sb.AppendLine($"  {"op",-60} {"calls/step",10} {"ms/step",9}");
+        double launches = table.Values.Sum(v => v.Launches) / (double)steps;
+        sb.AppendLine($"  {"op",-60} {"calls/step",10} {"launches/step",13} {"ms/step",9}");
         foreach (var (k, v) in table.OrderByDescending(kv => kv.Value.Seconds).Take(top))
-            sb.AppendLine($"  {k,-60} {v.Count / (double)steps,10:F1} {v.Seconds / steps * 1e3,9:F3}");
-        sb.AppendLine($"  {"total (synchronized)",-60} {calls,10} {total,9:F3}");
+            sb.AppendLine($"  {k,-60} {v.Count / (double)steps,10:F1} {v.Launches / (double)steps,13:F1} {v.Seconds / steps * 1e3,9:F3}");
+        sb.AppendLine($"  {"total (synchronized)",-60} {calls,10} {launches,13:F1} {total,9:F3}");
         return sb.ToString();
     }
 
-    internal static void Add(string key, double seconds)
+    /// <summary>
+    /// The table's keys by kernel launches per step, most first (launches of a fused member include those of the
+    /// kernels it runs; copies between host and device are not launches), with calls per step.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is less than 1.</exception>
+    public static string LaunchReport(int steps, int top = 40)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        var sb = new StringBuilder();
+        sb.AppendLine($"  {"op",-60} {"calls/step",10} {"launches/step",13}");
+        foreach (var (k, v) in table.Where(kv => kv.Value.Launches > 0).OrderByDescending(kv => kv.Value.Launches).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(top))
+            sb.AppendLine($"  {k,-60} {v.Count / (double)steps,10:F1} {v.Launches / (double)steps,13:F1}");
+        sb.AppendLine($"  {"total",-60} {table.Values.Sum(v => v.Count) / (double)steps,10:F1} {table.Values.Sum(v => v.Launches) / (double)steps,13:F1}");
+        return sb.ToString();
+    }
+
+    internal static void Add(string key, double seconds, long launches)
     {
         table.TryGetValue(key, out var v);
-        table[key] = (v.Count + 1, v.Seconds + seconds);
+        table[key] = (v.Count + 1, v.Seconds + seconds, v.Launches + launches);
     }
 
     private static IBackend Create() => new ProfilingBackend();
+
+    /// <summary>When a profiled call started: the stopwatch timestamp and the launch count.</summary>
+    private readonly record struct Mark(long Timestamp, long Launches);
 
     private static string Fmt(Tensor t) => $"[{string.Join(",", t.ShapeSpan.ToArray())}]";
     private static string Str(Tensor t) => $"({string.Join(",", t.StridesSpan.ToArray())})";
@@ -78,11 +98,21 @@ public static class IlgpuProfiler
         public void CopyToHost(Storage source, long elementOffset, Span<byte> destination) => B.CopyToHost(source, elementOffset, destination);
         public void Synchronize(Device device) => B.Synchronize(device);
 
-        private static long Start(Tensor t) { B.Synchronize(t.Device); return Stopwatch.GetTimestamp(); }
-        private static void Stop(Tensor t, long t0, string name, string detail, Tensor shaped)
+        // Calls nest where a member's composite runs tensor ops on profiled tensors: each open call's entry holds the
+        // launches of the calls nested in it, so that a key counts only its own launches and the column adds up.
+        private static readonly Stack<long> nested = new();
+        private static Mark Start(Tensor t)
         {
             B.Synchronize(t.Device);
-            Add($"{name} {detail} {Fmt(shaped)}", Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            nested.Push(0);
+            return new Mark(Stopwatch.GetTimestamp(), Launches);
+        }
+        private static void Stop(Tensor t, Mark start, string name, string detail, Tensor shaped)
+        {
+            B.Synchronize(t.Device);
+            long all = Launches - start.Launches, own = all - nested.Pop();
+            if (nested.Count > 0) nested.Push(nested.Pop() + all);
+            Add($"{name} {detail} {Fmt(shaped)}", Stopwatch.GetElapsedTime(start.Timestamp).TotalSeconds, own);
         }
         public void Copy(Tensor source, Tensor destination) { var t0 = Start(source); B.Copy(source, destination); Stop(source, t0, "Copy", "", destination); }
         public void Fill(Tensor destination, double value) { var t0 = Start(destination); B.Fill(destination, value); Stop(destination, t0, "Fill", "", destination); }
