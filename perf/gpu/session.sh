@@ -308,6 +308,18 @@ if want call10a; then   # ninth session, call 1: the float32/autocast steps and 
   step rows10_inner ${T10:-60} python3 perf/compare.py --device cuda --repeat 30 --inner 20 --ember "$G Ember.Perf" --workload softmax,log_softmax,layernorm,cross_entropy
   step cpu8_ab ${CPU8_S:-330} env OUT="$L/cpu8" G="$G Ember.Perf" bash perf/gpu/cpu8_ab.sh ${CPU8_SECTIONS:-info,trace,ab}
 fi
+if want call10; then   # ninth session, the one call: steps (bias8, gpu8 A/B), CUDA tests of the changed defaults, tensor-core variants (mma7), the CPU GEMM trace and A/B (cpu8)
+  step rows10 ${T10:-50} python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
+  step amp10 ${T10:-50} python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  [ -n "${GPU8ENV:-}" ] && step rows10_env ${T10:-50} env $GPU8ENV python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  [ -n "${TESTS10:-}" ] && step cuda_tests10 ${TESTS10_S:-80} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Kernels.Tests --filter "$TESTS10"
+  [ -n "${TESTS10B:-}" ] && step cuda_tests10b ${TESTS10_S:-80} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS10B"
+  [ -n "${MMA10V:-}" ] && step gemm10 ${GEMM10_S:-110} $G GemmBench --check --sizes 4096,8192 --no-trans --variants "$MMA10V"
+  [ -n "${MMA10V:-}" ] && step gemm10_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm10.txt" --sizes 4096,8192 --variants f16,bf16
+  step cpu8_ab ${CPU8_S:-150} env OUT="$L/cpu8" G="$G Ember.Perf" bash perf/gpu/cpu8_ab.sh ${CPU8_SECTIONS:-info,trace,ab}
+  step profile10 ${T10:-40} $G Ember.Perf --device cuda --workload cnn,gpt --profile 5 --profile-top 30 --launches 1
+  step rows10_inner ${T10:-40} python3 perf/compare.py --device cuda --repeat 30 --inner 20 --ember "$G Ember.Perf" --workload softmax,log_softmax,layernorm,cross_entropy
+fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time
   step scaling_1_2_16 330 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_1_2_16.md"
