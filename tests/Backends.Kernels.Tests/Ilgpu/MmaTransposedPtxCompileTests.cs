@@ -12,7 +12,7 @@ namespace Ember.Backends.Tests.Ilgpu;
 /// </summary>
 public class MmaTransposedPtxCompileTests
 {
-    /// <summary>F16 and BF16 with each in-place layout (A M-major, B N-major, both) and each output.</summary>
+    /// <summary>F16 and BF16 with each in-place layout (A M-major, B N-major, both) and each output (also the 128x256 kernel's cases).</summary>
     public static IEnumerable<TestCaseData> Kernels()
     {
         foreach (var (mma, instruction) in new[] { (typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32"), (typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32") })
@@ -21,7 +21,7 @@ public class MmaTransposedPtxCompileTests
                     yield return new TestCaseData(mma, instruction, la, lb, output).SetArgDisplayNames(mma.Name, la.Name, lb.Name, output.Name);
     }
 
-    private static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
+    internal static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
 
     // The K loop twice (whole slabs without K tests, then the rest): per slab and warp 64 mma and 16 ldmatrix.x4 in
     // each (8 per K step: 4 for A's m-tiles, 4 for B's n-tile pairs), of them .trans the 8 of each operand read

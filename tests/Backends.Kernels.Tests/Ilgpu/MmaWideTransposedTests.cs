@@ -127,32 +127,21 @@ public class MmaWideTransposedTests
         }
     }
 
-    /// <summary>F16 and BF16 with each in-place layout and each output.</summary>
-    public static IEnumerable<TestCaseData> Kernels()
-    {
-        foreach (var (mma, instruction) in new[] { (typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32"), (typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32") })
-            foreach (var (la, lb) in new[] { (typeof(RMajorVecLayout), typeof(KMajorVecLayout)), (typeof(KMajorVecLayout), typeof(RMajorVecLayout)), (typeof(RMajorVecLayout), typeof(RMajorVecLayout)) })
-                foreach (var output in new[] { typeof(MmaKernels.DirectOutput), typeof(MmaKernels.SplitOutput) })
-                    yield return new TestCaseData(mma, instruction, la, lb, output).SetArgDisplayNames(mma.Name, la.Name, lb.Name, output.Name);
-    }
-
-    private static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
-
     // The K loop twice (whole slabs, then the rest): 4 K steps x 32 mma a slab in each; 8 ldmatrix.x4 a K step (A's 4
     // m-tiles, B's 4 n-tile pairs), .trans for each operand read M/N-major: one step before the loops, four in each;
     // 12 cp.async chunks a thread and slab in the prologue and each loop (the untested copies in the first loop only);
     // the dynamic array only; no 32-bit shared loads; after the rewrite no local memory, launch bounds 256 x 1.
-    [TestCaseSource(nameof(Kernels))]
+    [TestCaseSource(typeof(MmaTransposedPtxCompileTests), nameof(MmaTransposedPtxCompileTests.Kernels))]
     public void WideTransposedKernelCompiles(Type mma, string instruction, Type la, Type lb, Type output)
     {
         var method = typeof(MmaKernels).GetMethod(nameof(MmaKernels.GemmWideEarlyTransposed), BindingFlags.Public | BindingFlags.Static)!
             .MakeGenericMethod(mma, typeof(MmaKernels.NativeLdMatrixPath), output, la, lb, typeof(MmaKernels.Block128x256));
         string ptx = PtxCompiler.Grouped(method);
         int trans = 9 * ((la == typeof(RMajorVecLayout) ? 4 : 0) + (lb == typeof(RMajorVecLayout) ? 4 : 0));
-        Assert.That(Count(ptx, instruction), Is.EqualTo(2 * 128), "4 k steps x 32 tiles per slab, two loops");
-        Assert.That(Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16"), Is.EqualTo(trans));
-        Assert.That(Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(72 - trans));
-        Assert.That(Count(ptx, "cp.async.cg.shared.global"), Is.EqualTo(3 * 12), "prologue and both loops");
+        Assert.That(MmaTransposedPtxCompileTests.Count(ptx, instruction), Is.EqualTo(2 * 128), "4 k steps x 32 tiles per slab, two loops");
+        Assert.That(MmaTransposedPtxCompileTests.Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16"), Is.EqualTo(trans));
+        Assert.That(MmaTransposedPtxCompileTests.Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(72 - trans));
+        Assert.That(MmaTransposedPtxCompileTests.Count(ptx, "cp.async.cg.shared.global"), Is.EqualTo(3 * 12), "prologue and both loops");
         Assert.That(ptx, Does.Contain("cp.async.commit_group;").And.Contain("cp.async.wait_group 1;"));
         Assert.That(ptx, Does.Contain(".b8 __dyn_shared_alloca[];").And.Not.Contain("__shared_alloca0"));
         Assert.That(ptx, Does.Not.Contain("ld.shared"), "every fragment through ldmatrix");
@@ -160,7 +149,7 @@ public class MmaWideTransposedTests
             Assert.That(int.Parse(m.Groups[1].Value), Is.LessThanOrEqualTo(4), "an 8-byte inline-PTX operand slot");
         string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(ptx, MmaKernels.WideBlockThreads, 1));
         Assert.That(tuned, Does.Not.Contain(".local .align").And.Not.Contain("ld.local").And.Not.Contain("st.local"), "local memory");
-        Assert.That(Count(tuned, instruction), Is.EqualTo(2 * 128));
+        Assert.That(MmaTransposedPtxCompileTests.Count(tuned, instruction), Is.EqualTo(2 * 128));
         Assert.That(tuned, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 1"));
     }
 }
