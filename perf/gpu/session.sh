@@ -320,6 +320,15 @@ if want call10; then   # ninth session, the one call: steps (bias8, gpu8 A/B), C
   step profile10 ${T10:-40} $G Ember.Perf --device cuda --workload cnn,gpt --profile 5 --profile-top 30 --launches 1
   step rows10_inner ${T10:-40} python3 perf/compare.py --device cuda --repeat 30 --inner 20 --ember "$G Ember.Perf" --workload softmax,log_softmax,layernorm,cross_entropy
 fi
+if want call10b; then   # ninth session, the last call (budget ~340 s): CUDA tests of the changed defaults first, then steps, GEMM, CPU trace
+  step cuda_tests10 ${TESTS10_S:-90} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Kernels.Tests --filter "$TESTS10"
+  step rows10 40 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
+  step rows10_env 35 env EMBER_ILGPU_CONV_LAUNCH_CUTS=0 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload cnn
+  step gemm10 80 $G GemmBench --check --sizes 4096,8192 --no-trans --variants "$MMA10V"
+  step gemm10_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm10.txt" --sizes 4096,8192 --variants f16,bf16
+  step amp10 30 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step cpu8_trace 60 env OUT="$L/cpu8" G="$G Ember.Perf" bash perf/gpu/cpu8_ab.sh info,trace
+fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time
   step scaling_1_2_16 330 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_1_2_16.md"
