@@ -329,6 +329,11 @@ if want call10b; then   # ninth session, the last call (budget ~340 s): CUDA tes
   step amp10 30 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
   step cpu8_trace 60 env OUT="$L/cpu8" G="$G Ember.Perf" bash perf/gpu/cpu8_ab.sh info,trace
 fi
+if want call10c; then   # ninth session, a last short try (~200 s): the new kernels' CUDA tests, the train steps with and without gpu8's cuts
+  step cuda_tests10 ${TESTS10_S:-90} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Kernels.Tests --filter "$TESTS10"
+  step rows10 40 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
+  step rows10_env 35 env EMBER_ILGPU_CONV_LAUNCH_CUTS=0 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload cnn
+fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time
   step scaling_1_2_16 330 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_1_2_16.md"
