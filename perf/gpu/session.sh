@@ -4,11 +4,8 @@
 # returns at most eight files, and whatever is under $OUT when a call runs out of time).
 #
 # Here:    ../shared/tools/gpu/stage.sh perf/Ember.Perf/Ember.Perf.csproj perf/gpu/GemmBench/GemmBench.csproj \
-#              tests/Backends.Tests/Ember.Backends.Tests.csproj tests/Backends.Kernels.Tests/Ember.Backends.Kernels.Tests.csproj \
-#              tests/Distributed.Worker/Ember.Distributed.Worker.csproj perf/Ember.Soak/Ember.Soak.csproj
-# Since the ninth session the backend suite is two programs: Ember.Backends.Tests (conformance of every op) and
-# Ember.Backends.Kernels.Tests (the GEMM/tensor-core kernels, PTX compilation, allocator, staging, fused primitives:
-# MmaGemmCudaTests, SgemmCudaTests, MmaWideBlockCudaTests... live there). The earlier steps below name the old program.
+#              tests/Backends.Tests/Ember.Backends.Tests.csproj tests/Distributed.Worker/Ember.Distributed.Worker.csproj \
+#              perf/Ember.Soak/Ember.Soak.csproj
 # There:   bash perf/gpu/session.sh STEPS   (device tool, carry [".gpu"]), STEPS a comma list of
 #   checks   at once: the CUDA fixtures of Ember.Backends.Tests three times with pinned staging off and three times
 #            with it on, the OpenCL fixtures three times, the soak program, NCCL under mpirun -np 1, and
@@ -276,9 +273,9 @@ if want suite7; then   # six CUDA suite runs (pinned staging off ×3, on ×3) an
   wait
 fi
 if want suite8; then   # eighth session: the suite once with pinned staging off and once on, beside the soak, with per-test times
-  for p in 0 1; do   # the two test programs one after the other in each setting
+  for p in 0 1; do
     ( step suite8_cuda_pin$p ${SUITE_S:-360} env EMBER_TEST_TIMES=$L/times8_pin$p.tsv EMBER_TEST_DEVICES=cuda:0 EMBER_ILGPU_PINNED_STAGING=$p \
-        bash -c "$G Ember.Backends.Tests; $G Ember.Backends.Kernels.Tests" ) &
+        $G Ember.Backends.Tests ) &
   done
   ( step soak8 ${SUITE_S:-360} $G Ember.Soak --device cuda --seconds ${SOAK_S:-330} --csv "$L/soak8.csv" ) &
   wait
@@ -312,7 +309,7 @@ if want call10; then   # ninth session, the one call: steps (bias8, gpu8 A/B), C
   step rows10 ${T10:-50} python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
   step amp10 ${T10:-50} python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
   [ -n "${GPU8ENV:-}" ] && step rows10_env ${T10:-50} env $GPU8ENV python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
-  [ -n "${TESTS10:-}" ] && step cuda_tests10 ${TESTS10_S:-80} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Kernels.Tests --filter "$TESTS10"
+  [ -n "${TESTS10:-}" ] && step cuda_tests10 ${TESTS10_S:-80} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS10"
   [ -n "${TESTS10B:-}" ] && step cuda_tests10b ${TESTS10_S:-80} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS10B"
   [ -n "${MMA10V:-}" ] && step gemm10 ${GEMM10_S:-110} $G GemmBench --check --sizes 4096,8192 --no-trans --variants "$MMA10V"
   [ -n "${MMA10V:-}" ] && step gemm10_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm10.txt" --sizes 4096,8192 --variants f16,bf16
@@ -321,7 +318,7 @@ if want call10; then   # ninth session, the one call: steps (bias8, gpu8 A/B), C
   step rows10_inner ${T10:-40} python3 perf/compare.py --device cuda --repeat 30 --inner 20 --ember "$G Ember.Perf" --workload softmax,log_softmax,layernorm,cross_entropy
 fi
 if want call10b; then   # ninth session, the last call (budget ~340 s): CUDA tests of the changed defaults first, then steps, GEMM, CPU trace
-  step cuda_tests10 ${TESTS10_S:-90} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Kernels.Tests --filter "$TESTS10"
+  step cuda_tests10 ${TESTS10_S:-90} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS10"
   step rows10 40 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
   step rows10_env 35 env EMBER_ILGPU_CONV_LAUNCH_CUTS=0 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload cnn
   step gemm10 80 $G GemmBench --check --sizes 4096,8192 --no-trans --variants "$MMA10V"
@@ -330,7 +327,7 @@ if want call10b; then   # ninth session, the last call (budget ~340 s): CUDA tes
   step cpu8_trace 60 env OUT="$L/cpu8" G="$G Ember.Perf" bash perf/gpu/cpu8_ab.sh info,trace
 fi
 if want call10c; then   # ninth session, a last short try (~200 s): the new kernels' CUDA tests, the train steps with and without gpu8's cuts
-  step cuda_tests10 ${TESTS10_S:-90} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Kernels.Tests --filter "$TESTS10"
+  step cuda_tests10 ${TESTS10_S:-90} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS10"
   step rows10 40 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
   step rows10_env 35 env EMBER_ILGPU_CONV_LAUNCH_CUTS=0 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload cnn
 fi

@@ -3,7 +3,7 @@ using Ember.Ilgpu.Ops;
 
 namespace Ember.Backends.Tests.Ilgpu;
 
-/// <summary>The one-launch float32/float64 column sum (Linear's bias gradient) compiles for CUDA (see <c>PtxCompileTests</c> (Ember.Backends.Tests)).</summary>
+/// <summary>The one-launch float32/float64 column sum (Linear's bias gradient) compiles for CUDA (see <see cref="PtxCompileTests"/>).</summary>
 public class ColumnSumPtxCompileTests
 {
     [TestCase(typeof(float), typeof(F32)), TestCase(typeof(double), typeof(F64))]
