@@ -81,48 +81,73 @@ internal static partial class MmaKernels
             if (s < slabs)
             {
                 uint stage = shBase + (uint)(s * StageW * 4);
-                IssueOperand<T, TX, TA>(sh, stage, a, ca, p.Lda, s * SlabK, depth);
-                IssueOperand<T, TX, TB>(sh, stage + StageBBytes, b, cb, p.Ldb, s * SlabK, depth);
+                IssueOperand<T, TX, TA>(sh, stage, a, ca, p.Lda, s * SlabK, depth, false);
+                IssueOperand<T, TX, TB>(sh, stage + StageBBytes, b, cb, p.Ldb, s * SlabK, depth, false);
             }
             Commit<TX>();
         }
 
-        WideAcc acc = default;
-        int rd = 0, wr = Stages - 1;   // stages read (slab s) and refilled (slab s + Stages - 1)
-        for (int s = 0; s < slabs; s++)
-        {
-            // As GemmWide: slab s has landed (this thread's copies) once all but Stages-2 groups are done, the barrier
-            // publishes every thread's copies and proves the stage refilled next (slab s - 1's) is no longer read.
-            WaitGroup<TX>();
-            Group.Barrier();
-            int nx = s + Stages - 1;
-            if (nx < slabs)
-            {
-                uint fill = shBase + (uint)(wr * StageW * 4);
-                IssueOperand<T, TX, TA>(sh, fill, a, ca, p.Lda, nx * SlabK, depth);
-                IssueOperand<T, TX, TB>(sh, fill + StageBBytes, b, cb, p.Ldb, nx * SlabK, depth);
-            }
-            Commit<TX>();
-            uint stage = shBase + (uint)(rd * StageW * 4);
-            if (TX.Native())
-            {
-                acc = TransposedStep<T, TX, TA, TB>(acc, sh, stage, aStep0, bStep0, lane);
-                acc = TransposedStep<T, TX, TA, TB>(acc, sh, stage, aStep1, bStep1, lane);
-            }
-            else
-            {
-                acc = TransposedEmulate<T, TA, TB>(acc, sh, stage, wm, wn, 0, lane);
-                acc = TransposedEmulate<T, TA, TB>(acc, sh, stage, wm, wn, 8, lane);
-            }
-            rd = rd == Stages - 1 ? 0 : rd + 1;
-            wr = wr == Stages - 1 ? 0 : wr + 1;
-        }
+        // Two loops of the same body: while the slab refilled (s + Stages - 1) lies wholly inside K its copies need no K
+        // tests, then the last ones with them (in one loop ptxas predicates both copy paths and issues both).
+        var st = new TransposedLoop { Wr = Stages - 1 };   // stages read (slab s) and refilled (slab s + Stages - 1)
+        var rows = new StepRows(aStep0, aStep1, bStep0, bStep1);
+        int split = IntrinsicMath.Clamp(depth / SlabK - (Stages - 1), 0, slabs);
+        for (int s = 0; s < split; s++)
+            st = TransposedSlab<T, TX, TA, TB>(st, sh, shBase, a, b, ca, cb, p.Lda, p.Ldb, s, slabs, depth, rows, wm, wn, lane, true);
+        for (int s = split; s < slabs; s++)
+            st = TransposedSlab<T, TX, TA, TB>(st, sh, shBase, a, b, ca, cb, p.Lda, p.Ldb, s, slabs, depth, rows, wm, wn, lane, false);
+        WideAcc acc = st.Acc;
 
         int g = lane >> 2, q = lane & 3;
         int r0 = m0 + wm + g, c0 = n0 + wn + 2 * q;
         long cBase = o.C;
         WriteTile<T, TX, TE>(c, cBase, p, r0, c0, acc.L);
         WriteTile<T, TX, TE>(c, cBase, p, r0, c0 + 32, acc.R);
+    }
+
+    /// <summary>
+    /// One trip of <see cref="GemmWideTransposed{T, TX, TE, TA, TB}"/>'s K loop, slab <paramref name="s"/>: as
+    /// <see cref="GemmWide{T, TX, TE}"/>'s, wait for and publish slab s, refill the stage of slab s - 1 with slab
+    /// s + Stages - 1 (<paramref name="whole"/>: a constant, true where that slab lies wholly inside K), 2 K steps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TransposedLoop TransposedSlab<T, TX, TA, TB>(TransposedLoop st, ArrayView<uint> sh, uint shBase, ArrayView<ushort> a, ArrayView<ushort> b,
+        OperandCopy ca, OperandCopy cb, int lda, int ldb, int s, int slabs, int depth, StepRows rows, int wm, int wn, int lane, bool whole)
+        where T : struct, IMmaType where TX : struct, IMmaPath where TA : struct, IOperandLayout where TB : struct, IOperandLayout
+    {
+        const int SlabK = 2 * KW;
+        // As GemmWide: slab s has landed (this thread's copies) once all but Stages-2 groups are done, the barrier
+        // publishes every thread's copies and proves the stage refilled next (slab s - 1's) is no longer read.
+        WaitGroup<TX>();
+        Group.Barrier();
+        int nx = s + Stages - 1;
+        if (whole || nx < slabs)
+        {
+            uint fill = shBase + (uint)(st.Wr * StageW * 4);
+            IssueOperand<T, TX, TA>(sh, fill, a, ca, lda, nx * SlabK, depth, whole);
+            IssueOperand<T, TX, TB>(sh, fill + StageBBytes, b, cb, ldb, nx * SlabK, depth, whole);
+        }
+        Commit<TX>();
+        uint stage = shBase + (uint)(st.Rd * StageW * 4);
+        WideAcc acc = st.Acc;
+        if (TX.Native())
+        {
+            acc = TransposedStep<T, TX, TA, TB>(acc, sh, stage, rows, 0, lane);
+            acc = TransposedStep<T, TX, TA, TB>(acc, sh, stage, rows, 1, lane);
+        }
+        else
+        {
+            acc = TransposedEmulate<T, TA, TB>(acc, sh, stage, wm, wn, 0, lane);
+            acc = TransposedEmulate<T, TA, TB>(acc, sh, stage, wm, wn, 8, lane);
+        }
+        return new TransposedLoop { Acc = acc, Rd = st.Rd == Stages - 1 ? 0 : st.Rd + 1, Wr = st.Wr == Stages - 1 ? 0 : st.Wr + 1 };
+    }
+
+    /// <summary>What <see cref="TransposedSlab{T, TX, TA, TB}"/> carries from one slab to the next: accumulators, the stages read and refilled.</summary>
+    private struct TransposedLoop
+    {
+        public WideAcc Acc;
+        public int Rd, Wr;
     }
 
     /// <summary>
@@ -209,18 +234,20 @@ internal static partial class MmaKernels
 
     /// <summary>
     /// Queues this thread's four chunks of one operand's slab starting at K element <paramref name="k0"/> into the
-    /// operand's stage tile at shared byte address <paramref name="tile"/> (off CUDA the base is 0).
+    /// operand's stage tile at shared byte address <paramref name="tile"/> (off CUDA the base is 0);
+    /// <paramref name="whole"/> (a constant at each call): the slab lies wholly inside K, so no chunk is tested.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void IssueOperand<T, TX, TL>(ArrayView<uint> sh, uint tile, ArrayView<ushort> x, OperandCopy cp, int ld, int k0, int depth)
+    private static void IssueOperand<T, TX, TL>(ArrayView<uint> sh, uint tile, ArrayView<ushort> x, OperandCopy cp, int ld, int k0, int depth, bool whole)
         where T : struct, IMmaType where TX : struct, IMmaPath where TL : struct, IOperandLayout
     {
         uint d = tile + cp.Dst;
         if (TL.KMajor())
         {
-            // As GemmWide's copies: bytes of the chunk inside K (0 still needs a valid address: the row's start).
+            // As GemmWide's copies: bytes of the chunk inside K (0 still needs a valid address: the row's start); a
+            // whole slab has all 16.
             int k = k0 + cp.K;
-            int bytes = IntrinsicMath.Clamp((depth - k) * 2, 0, 16);
+            int bytes = whole ? 16 : IntrinsicMath.Clamp((depth - k) * 2, 0, 16);
             int kk = bytes > 0 ? k : 0, rem = depth - k;
             if (TX.Native())
             {
@@ -239,6 +266,19 @@ internal static partial class MmaKernels
             return;
         }
         int r = k0 + cp.K;
+        if (TX.Native() && whole)
+        {
+            // A whole slab: every K row inside K, so no test and one multiply a slab; each next chunk 8 K rows further.
+            ulong g = cp.G0 + (ulong)((long)r * ld * 2), rowStep = (ulong)((long)8 * ld * 2);
+            AsyncCopy(d, g, cp.Bytes);
+            g += rowStep;
+            AsyncCopy(d + CopyStep, g, cp.Bytes);
+            g += rowStep;
+            AsyncCopy(d + 2 * CopyStep, g, cp.Bytes);
+            g += rowStep;
+            AsyncCopy(d + 3 * CopyStep, g, cp.Bytes);
+            return;
+        }
         LineChunk<TX>(sh, d, x, cp, ld, r, depth);
         LineChunk<TX>(sh, d + CopyStep, x, cp, ld, r + 8, depth);
         LineChunk<TX>(sh, d + 2 * CopyStep, x, cp, ld, r + 16, depth);
@@ -292,34 +332,39 @@ internal static partial class MmaKernels
     }
 
     /// <summary>
-    /// One K step on CUDA from the stage at shared byte address <paramref name="stage"/>, this lane's row offsets
-    /// <paramref name="aAt"/>, <paramref name="bAt"/>: A's 4 m-tiles and B's 4 n-tile pairs each through <c>ldmatrix.x4</c>
-    /// (K-major: 16 rows further a tile) or <c>ldmatrix.x4.trans</c> (M/N-major: the offset XOR 32 bytes a tile); 32 <c>mma</c>s.
+    /// K step <paramref name="ks"/> (0 or 1) on CUDA from the stage at shared byte address <paramref name="stage"/>, this
+    /// lane's row offsets <paramref name="rows"/>: A's 4 m-tiles and B's 4 n-tile pairs each through <c>ldmatrix.x4</c>
+    /// (K-major: step ks's offset, 16 rows further a tile) or <c>ldmatrix.x4.trans</c> (M/N-major: step 0's offset XOR
+    /// 32 bytes a tile, then 16 K rows (4096 bytes) a step; the XOR only touches bits below the add's, so the 4 tile
+    /// addresses serve both steps and the step is an <c>ldmatrix</c> immediate); 32 <c>mma</c>s.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static WideAcc TransposedStep<T, TX, TA, TB>(WideAcc acc, ArrayView<uint> sh, uint stage, uint aAt, uint bAt, int lane)
+    private static WideAcc TransposedStep<T, TX, TA, TB>(WideAcc acc, ArrayView<uint> sh, uint stage, StepRows rows, int ks, int lane)
         where T : struct, IMmaType where TX : struct, IMmaPath where TA : struct, IOperandLayout where TB : struct, IOperandLayout
     {
         UInt4 a0, a1, a2, a3, b01, b23, b45, b67;
+        uint k = (uint)ks * 16 * LineBytes;
         if (TA.KMajor())
         {
+            uint aAt = ks == 0 ? rows.A0 : rows.A1;
             a0 = LdMatrixAt<TX>(sh, stage + aAt, lane); a1 = LdMatrixAt<TX>(sh, stage + aAt + Band, lane);
             a2 = LdMatrixAt<TX>(sh, stage + aAt + 2 * Band, lane); a3 = LdMatrixAt<TX>(sh, stage + aAt + 3 * Band, lane);
         }
         else
         {
-            a0 = LdMatrixTrans(stage + aAt); a1 = LdMatrixTrans(stage + (aAt ^ 32u));
-            a2 = LdMatrixTrans(stage + (aAt ^ 64u)); a3 = LdMatrixTrans(stage + (aAt ^ 96u));
+            a0 = LdMatrixTrans(stage + rows.A0 + k); a1 = LdMatrixTrans(stage + (rows.A0 ^ 32u) + k);
+            a2 = LdMatrixTrans(stage + (rows.A0 ^ 64u) + k); a3 = LdMatrixTrans(stage + (rows.A0 ^ 96u) + k);
         }
         if (TB.KMajor())
         {
+            uint bAt = ks == 0 ? rows.B0 : rows.B1;
             b01 = LdMatrixAt<TX>(sh, stage + bAt, lane); b23 = LdMatrixAt<TX>(sh, stage + bAt + Band, lane);
             b45 = LdMatrixAt<TX>(sh, stage + bAt + 2 * Band, lane); b67 = LdMatrixAt<TX>(sh, stage + bAt + 3 * Band, lane);
         }
         else
         {
-            b01 = LdMatrixTrans(stage + bAt); b23 = LdMatrixTrans(stage + (bAt ^ 32u));
-            b45 = LdMatrixTrans(stage + (bAt ^ 64u)); b67 = LdMatrixTrans(stage + (bAt ^ 96u));
+            b01 = LdMatrixTrans(stage + rows.B0 + k); b23 = LdMatrixTrans(stage + (rows.B0 ^ 32u) + k);
+            b45 = LdMatrixTrans(stage + (rows.B0 ^ 64u) + k); b67 = LdMatrixTrans(stage + (rows.B0 ^ 96u) + k);
         }
         acc.L = Tile<T, TX>(acc.L, a0, a1, a2, a3, b01, b23, lane);
         acc.R = Tile<T, TX>(acc.R, a0, a1, a2, a3, b45, b67, lane);
