@@ -331,6 +331,22 @@ if want call10c; then   # ninth session, a last short try (~200 s): the new kern
   step rows10 40 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
   step rows10_env 35 env EMBER_ILGPU_CONV_LAUNCH_CUTS=0 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload cnn
 fi
+if want call11; then   # tenth session: CUDA tests of the in-place kernels with ebcfb28's K loops, default GEMMs, autocast A/B
+  step cuda_tests11 ${TESTS11_S:-150} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "$TESTS11"
+  step gemm11 90 $G GemmBench --check --sizes 4096,8192 --no-trans --variants "${MMA11V:-f16,bf16,tf32,f16-b256k32e-tr}"
+  step amp11 30 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step amp11_cuts0 25 env EMBER_ILGPU_CONV_LAUNCH_CUTS=0 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload cnn
+  step amp11_wide 30 env EMBER_MMA_WIDE=1 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step amp11_prof 30 $G Ember.Perf --device cuda --amp bf16 --workload cnn --profile 5 --launches 1
+fi
+if want cpu11; then   # tenth session: the CPU GEMM switches A/B at 16 threads, then at 2
+  step cpu11_ab 330 env OUT="$L/cpu11" G="$G Ember.Perf" bash perf/gpu/cpu8_ab.sh ab
+  step cpu11_ab2 150 env OUT="$L/cpu11" G="$G Ember.Perf" bash perf/gpu/cpu8_ab.sh ab2
+fi
+if want call12; then   # tenth session, last call: the default in-place kernel's CUDA tests (ebcfb28), then the CPU switches A/B
+  step cuda_tests12 ${TESTS12_S:-120} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaTransposedCudaTests"
+  step cpu12_ab 250 env OUT="$L/cpu12" G="$G Ember.Perf" REPEAT=3 bash perf/gpu/cpu8_ab.sh ab
+fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time
   step scaling_1_2_16 330 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_1_2_16.md"

@@ -84,12 +84,12 @@ public sealed partial class IlgpuBackend
         a.DType == DType.Float32 && b.DType == DType.Float32 && (c is null || c.DType == DType.Float32) && d.DType == DType.Float32;
 
     // Column elements the 16-bit convolutions stage per chunk of samples (32 MB of 16-bit values): a small CNN's batch in
-    // one im2col and one GEMM per convolution.
-    private const long ColumnBudget16 = 1L << 24;
+    // one im2col and one GEMM per convolution. Settable (internal) so that tests take several chunks with a small batch.
+    internal static long ColumnBudget16 = 1L << 24;
 
     // Column elements the float32 convolutions stage per chunk of samples (32 MB, the 16-bit budget's bytes; the
-    // composite's default is 4 MB): a small CNN's batch of 64 in one im2col and one GEMM per convolution.
-    private const long ColumnBudget32 = 1L << 23;
+    // composite's default is 4 MB): a small CNN's batch of 64 in one im2col and one GEMM per convolution. Settable as above.
+    internal static long ColumnBudget32 = 1L << 23;
 
     /// <inheritdoc/>
     /// <remarks>
@@ -98,8 +98,9 @@ public sealed partial class IlgpuBackend
     /// [O, samples·OH·OW] and one GEMM over K = samples·OH·OW (float32: the tiled GEMM, split over K where its tiles
     /// would leave the device idle; 16-bit: tensor cores on CUDA, float32 accumulation, gradWeight rounded once per
     /// chunk). A batch within <see cref="ColumnBudget32"/> (16-bit: <see cref="ColumnBudget16"/>) window elements is one
-    /// chunk, and then the bias gradient is the row sums of the same copy (one launch; 16-bit: two). Otherwise the
-    /// composite (a batched GEMM and a sum per chunk of samples).
+    /// chunk, and then the bias gradient is the row sums of the same copy (one launch; 16-bit: two); a larger one
+    /// accumulates each chunk's GEMM into gradWeight and sums the bias gradient apart. Grouped, mixed dtypes or a
+    /// non-contiguous gradWeight: the composite (a batched GEMM and a sum per chunk of samples).
     /// </remarks>
     public void Conv2dWeightGrad(Tensor grad, Tensor x, ConvGeometry geometry, int groups, Tensor gradWeight, Tensor? gradBias)
     {

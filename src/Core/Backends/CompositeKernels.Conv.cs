@@ -69,10 +69,15 @@ public static partial class CompositeKernels
     // Elements of the per-sample weight-gradient products Conv2dWeightGrad sums at once (16 MB of float32).
     private const long ProductBudget = 1L << 22;
 
-    // Samples per im2col chunk: about `budget` column elements (by default 1M: a few MB, cache-friendly); one sample when
-    // groups > 1.
-    private static long Chunk(long n, long columnsPerSample, int groups, long budget = 1L << 20) =>
-        groups == 1 ? Math.Clamp(budget / Math.Max(1, columnsPerSample), 1, Math.Max(1, n)) : 1;
+    /// <summary>
+    /// Column elements per im2col chunk where the caller names no budget: 1M (a few MB, cache-friendly). Internal and
+    /// settable so that tests run a small batch as several chunks instead of hundreds of MB of input.
+    /// </summary>
+    internal static long DefaultColumnBudget = 1L << 20;
+
+    // Samples per im2col chunk: about `budget` column elements (DefaultColumnBudget where null); one sample when groups > 1.
+    private static long Chunk(long n, long columnsPerSample, int groups, long? budget = null) =>
+        groups == 1 ? Math.Clamp((budget ?? DefaultColumnBudget) / Math.Max(1, columnsPerSample), 1, Math.Max(1, n)) : 1;
 
     /// <summary>
     /// See <see cref="IBackend.Conv2d"/>: a chunk of samples at a time through a reused [chunk, C·kH·kW, L] column
@@ -89,10 +94,10 @@ public static partial class CompositeKernels
     /// and BFloat16 included (no float32 copies): for a backend whose <see cref="IBackend.Im2Col"/> and
     /// <see cref="IBackend.MatMul"/> take 16-bit storage (the GEMM accumulates in float32 and rounds y once; a bias
     /// enters the GEMM's accumulation already in y's dtype). <paramref name="columnBudget"/>: column elements per chunk of
-    /// samples (a GPU takes larger chunks: fewer launches).
+    /// samples (a GPU takes larger chunks: fewer launches; null: <see cref="DefaultColumnBudget"/>).
     /// </summary>
     public static void Conv2dInDType(IBackend backend, Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, int groups, Tensor y,
-        long columnBudget = 1L << 20)
+        long? columnBudget = null)
     {
         using var _ = RecordingOff.Enter();
         long n = x.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;
@@ -125,7 +130,7 @@ public static partial class CompositeKernels
     /// (at most kH·kW) entries of each input element in float32 and rounds again. <paramref name="columnBudget"/> as there.
     /// </summary>
     public static void Conv2dInputGradInDType(IBackend backend, Tensor grad, Tensor weight, ConvGeometry g, int groups, Tensor gradInput,
-        long columnBudget = 1L << 20)
+        long? columnBudget = null)
     {
         using var _ = RecordingOff.Enter();
         long n = gradInput.Shape[0], o = weight.Shape[0], kk = (long)g.KernelH * g.KernelW, cg = g.Channels / groups, l = (long)g.OutH * g.OutW;

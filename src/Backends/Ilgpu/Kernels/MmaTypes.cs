@@ -118,7 +118,9 @@ internal readonly struct F16Mma : IMmaType
         return new Frag4(d0.Value, d1.Value, d2.Value, d3.Value);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Not inlined: the emulated mma sums 32 of these per tile and a kernel has hundreds of tiles, so four inlined
+    // branchy half conversions per call made ILGPU's IR (and its compile time) many times that of bfloat16.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static float Dot(uint a, uint b) =>
         NarrowBits.HalfToFloat((ushort)a) * NarrowBits.HalfToFloat((ushort)b) + NarrowBits.HalfToFloat((ushort)(a >> 16)) * NarrowBits.HalfToFloat((ushort)(b >> 16));
 
@@ -138,6 +140,13 @@ internal readonly struct F16Mma : IMmaType
             c[i] = h;
             return;
         }
+        SoftStore(c, i, v, alpha, beta);
+    }
+
+    /// <summary>The store off CUDA, not inlined for the same reason as <see cref="Dot"/> (64 stores a thread).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SoftStore(ArrayView<ushort> c, long i, float v, float alpha, float beta)
+    {
         float s = beta == 0f ? alpha * v : alpha * v + beta * NarrowBits.HalfToFloat(c[i]);
         c[i] = NarrowBits.FloatToHalf(s);
     }

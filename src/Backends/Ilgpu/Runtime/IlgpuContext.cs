@@ -57,6 +57,17 @@ public sealed class IlgpuContext : IDisposable
     /// <summary>Every device this context can open (CUDA first, then OpenCL, then <c>ilgpu-cpu</c>).</summary>
     public IReadOnlyList<IlgpuDeviceInfo> Devices => devices.Value;
 
+    /// <summary>True once <see cref="Shared"/> has been created (reading this creates nothing).</summary>
+    internal static bool SharedCreated => SharedInstance.IsValueCreated;
+
+    /// <summary>
+    /// Drops ILGPU's compiler caches (the IR of every method it imported, type information, its own kernel caches);
+    /// launchers already loaded through <see cref="KernelCache"/> stay valid. The IR of the tensor-core kernels is
+    /// millions of objects that every full garbage collection marks again (about 0.5 s each on two cores), so the test
+    /// suites call this between fixtures. Not safe while another thread loads a kernel; internal for that reason.
+    /// </summary>
+    internal void ClearCompilerCaches() => Context.ClearCache(ClearCacheMode.Everything);
+
     /// <summary>True when <paramref name="device"/> is listed in <see cref="Devices"/>.</summary>
     public bool IsAvailable(Device device) => Devices.Any(d => d.Device == device);
 
