@@ -347,6 +347,9 @@ if want call12; then   # tenth session, last call: the default in-place kernel's
   step cuda_tests12 ${TESTS12_S:-120} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaTransposedCudaTests"
   step cpu12_ab 250 env OUT="$L/cpu12" G="$G Ember.Perf" REPEAT=3 bash perf/gpu/cpu8_ab.sh ab
 fi
+if want call13; then   # tenth session: every layout of the 128x256 in-place kernel on CUDA (bf16; the copy paths are the f16 ones)
+  step cuda_tests13 ${TESTS13_S:-250} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWideTransposedCudaTests&Name~AllLayouts&Name~BFloat16"
+fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time
   step scaling_1_2_16 330 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_1_2_16.md"

@@ -321,7 +321,10 @@ public class MmaGemmTests
     [Test]
     public void AutomaticSplitKOnTheCpuDevice()
     {
-        // A single tile of C with a long K: split whenever the CPU accelerator counts two or more multiprocessors.
+        // A single tile of C with a long K: split whenever the CPU accelerator counts two or more multiprocessors
+        // (EMBER_ILGPU_CPU_MPS=2; by default it has one, which runs one group at a time, so nothing is gained by a split).
+        int mps = Cpu.Accelerator.NumMultiprocessors;   // slabs of 16 words, 32 half elements
+        Assert.That(MmaPacking.SplitChunk(24, 16, 600, mps, 2 * MmaKernels.KW, 0) > 0, Is.EqualTo(mps >= 2), $"{mps} multiprocessors");
         Check(Cpu, MmaPrecision.Float16, true, false, 24, 16, 600, alpha: 2f, beta: 0.25f);
     }
 
