@@ -75,8 +75,8 @@ public sealed class IlgpuContext : IDisposable
     /// <summary>
     /// Drops ILGPU's compiler caches (the IR of every method it imported, type information, its own kernel caches);
     /// launchers already loaded through <see cref="KernelCache"/> stay valid. The IR of the tensor-core kernels is
-    /// millions of objects that every full garbage collection marks again (about 0.5 s each on two cores), so the test
-    /// suites call this between fixtures. Not safe while another thread loads a kernel; internal for that reason.
+    /// millions of objects that every full garbage collection marks again (about 0.5 s each on two cores), so the backend
+    /// test suite calls this before each fixture. Not safe while another thread loads a kernel; internal for that reason.
     /// </summary>
     internal void ClearCompilerCaches() => Context.ClearCache(ClearCacheMode.Everything);
 
