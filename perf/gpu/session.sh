@@ -350,6 +350,20 @@ fi
 if want call13; then   # tenth session: every layout of the 128x256 in-place kernel on CUDA (bf16; the copy paths are the f16 ones)
   step cuda_tests13 ${TESTS13_S:-250} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWideTransposedCudaTests&Name~AllLayouts&Name~BFloat16"
 fi
+if want call14; then   # eleventh session: the autocast cnn regression (main against eb14ac8's Ember.PerfOld, in-place off), the GEMM table,
+  # how cuBLAS turns float32 into TF32, and TF32 with truncated operands
+  step amp14 30 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step amp14_old 30 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.PerfOld" --workload mlp,cnn,gpt
+  step amp14_t0 20 env EMBER_MMA_TRANSPOSED=0 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload cnn
+  step amp14_again 20 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload cnn
+  step amp14_prof 25 $G Ember.Perf --device cuda --amp bf16 --workload cnn --profile 5 --launches 1 --profile-top 40
+  step amp14_prof_old 25 $G Ember.PerfOld --device cuda --amp bf16 --workload cnn --profile 5 --launches 1 --profile-top 40
+  step gemm14 ${GEMM14_S:-120} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants "${GEMM14V:-f16,bf16,tf32,f16-b256k32e-tr,bf16-b256k32e-tr}"
+  step gemm14_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+  step tf32_round 30 python3 perf/gpu/tf32_rounding.py
+  step gemm14_trunc 60 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
+  step cuda_tests14 ${TESTS14_S:-90} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "Name~Tf32Truncate"
+fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time
   step scaling_1_2_16 330 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_1_2_16.md"

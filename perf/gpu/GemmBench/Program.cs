@@ -67,6 +67,7 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--keep-layout": mma = mma with { KeepLayout = true }; break;
         case "--no-splitk": mma = mma with { SplitK = 1 }; break;
+        case "--tf32-truncate": mma = mma with { Tf32Truncate = true }; break;
         case "--ldmatrix": mma = mma with { LdMatrix = true }; break;
         case "--no-ldmatrix": mma = mma with { LdMatrix = false }; break;
         case "--pipeline": mma = mma with { Pipeline = true }; break;

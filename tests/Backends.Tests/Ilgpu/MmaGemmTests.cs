@@ -11,11 +11,12 @@ namespace Ember.Backends.Tests.Ilgpu;
 public class MmaGemmTests
 {
     /// <summary>The value an operand element has once staged: TF32-rounded, or the 16-bit value.</summary>
-    internal static double Operand(MmaPrecision p, float x, out ushort bits)
+    internal static double Operand(MmaPrecision p, float x, out ushort bits, bool truncate = false)
     {
         bits = 0;
         switch (p)
         {
+            case MmaPrecision.Tf32 when truncate: return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(x) & 0xFFFFE000u);
             case MmaPrecision.Tf32: return BitConverter.UInt32BitsToSingle(MmaMath.RoundTf32(BitConverter.SingleToUInt32Bits(x)));
             case MmaPrecision.Float16: bits = BitConverter.HalfToUInt16Bits((Half)x); return (double)BitConverter.UInt16BitsToHalf(bits);
             default: bits = Ember.Ilgpu.Ops.NarrowBits.FloatToBFloat16(x); return BitConverter.UInt32BitsToSingle((uint)bits << 16);
@@ -37,8 +38,8 @@ public class MmaGemmTests
         var fa = GemmTests.RandomArray((int)lenA, 1); var fb = GemmTests.RandomArray((int)lenB, 2); var fc = GemmTests.RandomArray((int)lenC, 3);
         var ra = new double[lenA]; var rb = new double[lenB]; var rc = new double[lenC];
         var ha = new ushort[lenA]; var hb = new ushort[lenB]; var hc = new ushort[lenC];
-        for (long i = 0; i < lenA; i++) ra[i] = Operand(prec, fa[i], out ha[i]);
-        for (long i = 0; i < lenB; i++) rb[i] = Operand(prec, fb[i], out hb[i]);
+        for (long i = 0; i < lenA; i++) ra[i] = Operand(prec, fa[i], out ha[i], options.Tf32Truncate);
+        for (long i = 0; i < lenB; i++) rb[i] = Operand(prec, fb[i], out hb[i], options.Tf32Truncate);
         for (long i = 0; i < lenC; i++) rc[i] = prec == MmaPrecision.Tf32 ? fc[i] : Operand(prec, fc[i], out hc[i]);
 
         double worst = 0;
@@ -151,6 +152,46 @@ public class MmaGemmTests
     [TestCase(MmaPrecision.BFloat16)]
     public void BatchedWithStridesAlphaBeta(MmaPrecision p) =>
         Check(Cpu, p, false, true, 20, 24, 24, batch: 3, pad: 8, alpha: 0.5f, beta: -2f);
+
+    /// <summary><see cref="MmaGemmOptions.Tf32Truncate"/>: every kernel path multiplies the operands with their low 13 bits dropped.</summary>
+    [TestCaseSource(nameof(TruncatePaths))]
+    public void Tf32TruncateDropsLowBits(bool ta, bool tb, MmaGemmOptions options) =>
+        Check(Cpu, MmaPrecision.Tf32, ta, tb, 70, 33, 45, options: options with { Tf32Truncate = true });
+
+    public static IEnumerable<TestCaseData> TruncatePaths()
+    {
+        foreach (var o in new MmaGemmOptions[] { new() { Pipeline = false }, new() { Pipeline = true, WarpTile64 = false }, new() { WarpTile64 = true } })
+        {
+            yield return new TestCaseData(false, true, o);
+            yield return new TestCaseData(true, false, o);
+        }
+    }
+
+    /// <summary>Rounded and truncated TF32 differ where they must: 1 + 0.75 ulp (TF32 ulp 2^-10) becomes 1 + ulp rounded, 1 truncated.</summary>
+    [Test]
+    public void Tf32RoundsUnlessTruncated() => Tf32RoundingProbe(Cpu);
+
+    internal static void Tf32RoundingProbe(IlgpuDevice dev)
+    {
+        const int n = 64;
+        float x = 1f + 0.75f / 1024;
+        var a = new float[n * n]; var b = new float[n * n];
+        for (int i = 0; i < n; i++) { a[i * n + i] = x; b[i * n + i] = 1f; }
+        using var ba = dev.Allocator.Allocate(4 * n * n);
+        using var bb = dev.Allocator.Allocate(4 * n * n);
+        using var bc = dev.Allocator.Allocate(4 * n * n);
+        IlgpuTestDevice.FromHost(ba.View<float>(n * n), a);
+        IlgpuTestDevice.FromHost(bb.View<float>(n * n), b);
+        foreach (bool truncate in new[] { false, true })
+        {
+            IlgpuMmaGemm.Tf32(dev, false, false, n, n, n, 1f, ba.View<float>(n * n), n, 0, bb.View<float>(n * n), n, 0, 0f,
+                bc.View<float>(n * n), n, 0, 1, new MmaGemmOptions { Tf32Truncate = truncate });
+            dev.Synchronize();
+            var c = IlgpuTestDevice.ToHost(bc.View<float>(n * n));
+            float want = truncate ? 1f : 1f + 1f / 1024;
+            for (int i = 0; i < n; i++) Assert.That(c[i * n + i], Is.EqualTo(want), $"truncate={truncate}: C[{i},{i}]");
+        }
+    }
 
     [Test]
     public void BatchedWithBroadcastB() => Check(Cpu, MmaPrecision.Float16, true, false, 16, 12, 10, batch: 2, broadcastB: true);
@@ -437,6 +478,17 @@ public class MmaGemmCudaTests(string device)
                 MmaGemmTests.Check(Dev, p, ta, tb, 130, 77, 45);
                 MmaGemmTests.Check(Dev, p, ta, tb, 256, 256, 256);
             }
+    }
+
+    /// <summary>The tensor core's own treatment of unrounded operands: truncation, on every path.</summary>
+    [Test]
+    public void Tf32TruncateAllPaths()
+    {
+        MmaGemmTests.Tf32RoundingProbe(Dev);
+        foreach (var o in new MmaGemmOptions[] { new() { Pipeline = false }, new() { Pipeline = true, WarpTile64 = false }, default })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    MmaGemmTests.Check(Dev, MmaPrecision.Tf32, ta, tb, 130, 77, 45, options: o with { Tf32Truncate = true });
     }
 
     [TestCase(MmaPrecision.Tf32)]

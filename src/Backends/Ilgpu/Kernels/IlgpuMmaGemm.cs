@@ -38,8 +38,12 @@ public static class IlgpuMmaGemm
         ArgumentNullException.ThrowIfNull(device);
         Validate("Tf32Gemm", transA, transB, m, n, k, lda, strideA, a.Length, ldb, strideB, b.Length, ldc, strideC, c.Length, batch);
         if (m == 0 || n == 0) return;
-        Launch<Tf32Mma>(device, transA, transB, m, n, k, alpha, a.Cast<ushort>(), lda, strideA, Aligned(a),
-            b.Cast<ushort>(), ldb, strideB, Aligned(b), beta, c.Cast<ushort>(), ldc, strideC, batch, 4, options);
+        if (options.Tf32Truncate)
+            Launch<Tf32TruncatedMma>(device, transA, transB, m, n, k, alpha, a.Cast<ushort>(), lda, strideA, Aligned(a),
+                b.Cast<ushort>(), ldb, strideB, Aligned(b), beta, c.Cast<ushort>(), ldc, strideC, batch, 4, options);
+        else
+            Launch<Tf32Mma>(device, transA, transB, m, n, k, alpha, a.Cast<ushort>(), lda, strideA, Aligned(a),
+                b.Cast<ushort>(), ldb, strideB, Aligned(b), beta, c.Cast<ushort>(), ldc, strideC, batch, 4, options);
     }
 
     /// <summary>

@@ -82,7 +82,7 @@ internal static partial class MmaKernels
 
         // Slab 0 visible, its first K step's fragments loaded.
         WaitStages<TX, TS>();
-        if (e == 1 && slabs > 0) RoundStage<T, TX, TS, TB>(sh, shBase, sw);
+        if (T.Rounds() && slabs > 0) RoundStage<T, TX, TS, TB>(sh, shBase, sw);
         Group.Barrier();
         WideFrags frag = LoadFrags<TX, TS>(sh, shBase + steps.A0, shBase + steps.B0, shBase, 0, lane);
 
@@ -114,7 +114,7 @@ internal static partial class MmaKernels
             // every thread's copies and ends all reads of slab s's stage.
             int rn = rd == stages - 1 ? 0 : rd + 1;
             WaitStages<TX, TS>();
-            if (e == 1 && s + 1 < slabs) RoundStage<T, TX, TS, TB>(sh, shBase, rn * stageW + sw);
+            if (T.Rounds() && s + 1 < slabs) RoundStage<T, TX, TS, TB>(sh, shBase, rn * stageW + sw);
             Group.Barrier();
             // Slab s + 1's first fragments (after the last slab a stale stage, never used) load under slab s's last mma.
             uint after = shBase + (uint)(rn * stageW * 4);

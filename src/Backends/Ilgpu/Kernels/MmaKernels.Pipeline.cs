@@ -107,7 +107,7 @@ internal static partial class MmaKernels
             WaitGroup<TX>();
             // TF32: cp.async copies raw float32 bits; each thread rounds the chunks it copied (its own copies are
             // visible to it after the wait), once per slab, before the barrier publishes them.
-            if (T.PerWord() == 1) RoundChunks<T, TX>(sh, shBase + (uint)((rd * StageW + sw) * 4));
+            if (T.Rounds()) RoundChunks<T, TX>(sh, shBase + (uint)((rd * StageW + sw) * 4));
             Group.Barrier();
             int nx = s + Stages - 1;
             if (nx < slabs) Issue<T, TX>(sh, shBase, wr * StageW + sw, a, b, at, a0, a1, b0, b1, nx * slabK + wq * T.PerWord(), depth);
@@ -224,7 +224,7 @@ internal static partial class MmaKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RoundChunk<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
     {
-        if (!TX.Native() || T.PerWord() != 1)
+        if (!TX.Native() || !T.Rounds())
         {
             var v = sh.Cast<UInt4>();
             int c = (int)(at >> 4);

@@ -75,7 +75,7 @@ internal static partial class MmaKernels
             // As GemmPipelined: slab s has landed (this thread's copies) once all but Stages-2 groups are done, the barrier
             // publishes every thread's copies and proves the stage refilled next (slab s - 1's) is no longer read.
             WaitGroup<TX>();
-            if (e == 1) RoundStage<T, TX, StaticStages, Block128x128>(sh, shBase, rd * StageW + sw);
+            if (T.Rounds()) RoundStage<T, TX, StaticStages, Block128x128>(sh, shBase, rd * StageW + sw);
             Group.Barrier();
             int nx = s + Stages - 1;
             if (nx < slabs) IssueStage<T, TX, StaticStages, Block128x128>(sh, shBase, wr * StageW + sw, a, b, rows, at, nx * slabK, wq, depth);

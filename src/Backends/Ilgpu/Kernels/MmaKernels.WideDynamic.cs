@@ -114,7 +114,7 @@ internal static partial class MmaKernels
             // As GemmWide: slab s has landed (this thread's copies) once all but stages-2 groups are done; the barrier
             // publishes every thread's copies and proves the stage refilled next (slab s - 1's) is no longer read.
             WaitStages<TX, TS>();
-            if (e == 1) RoundStage<T, TX, TS, TB>(sh, shBase, rd * stageW + sw);
+            if (T.Rounds()) RoundStage<T, TX, TS, TB>(sh, shBase, rd * stageW + sw);
             Group.Barrier();
             int nx = s + stages - 1;
             if (nx < slabs) IssueStage<T, TX, TS, TB>(sh, shBase, wr * stageW + sw, a, b, rows, at, nx * slabK, wq, depth);

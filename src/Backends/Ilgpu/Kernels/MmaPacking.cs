@@ -20,6 +20,13 @@ public readonly record struct MmaGemmOptions
     public bool KeepLayout { get; init; }
 
     /// <summary>
+    /// TF32 only: feed the float32 operands to the tensor cores as they are, which drops their low 13 mantissa bits
+    /// (truncation toward zero), instead of rounding them to nearest in shared memory first. Saves one pass over each
+    /// staged slab; changes each product term by at most one TF32 ulp of each operand. Off by default.
+    /// </summary>
+    public bool Tf32Truncate { get; init; }
+
+    /// <summary>
     /// Whether the kernel reads its fragments from shared memory with <c>ldmatrix.x4</c> (6 instructions per warp and
     /// K step instead of 24 32-bit loads); null (the default) chooses it. Measured on the H100 (f16/bf16 NN, 4096 and
     /// 8192): 194k / 210k GFLOP/s against 178k / 192k with 32-bit loads, once its operands were 32-bit (see

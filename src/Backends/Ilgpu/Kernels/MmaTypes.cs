@@ -51,6 +51,9 @@ internal interface IMmaType
     /// <summary>Converts four raw words loaded with one 16-byte access into operand words (TF32 rounds).</summary>
     static abstract UInt4 Convert(UInt4 raw);
 
+    /// <summary>Whether staged operand words need <see cref="Convert"/> in shared memory before the <c>mma</c> (TF32 rounding); false: staged words are used as copied.</summary>
+    static abstract bool Rounds();
+
     /// <summary><c>d += a · b</c> for one warp-wide m16n8 tile, 8 words of K: inline PTX, CUDA only (see <see cref="MmaKernels"/> for the emulation).</summary>
     static abstract Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1);
 
@@ -65,6 +68,8 @@ internal interface IMmaType
 internal readonly struct Tf32Mma : IMmaType
 {
     public static int PerWord() => 1;
+
+    public static bool Rounds() => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) =>
@@ -96,10 +101,41 @@ internal readonly struct Tf32Mma : IMmaType
     }
 }
 
+/// <summary>
+/// float32 operands fed to the TF32 tensor cores as they are: the hardware ignores the low 13 mantissa bits, so each
+/// operand is truncated toward zero to TF32 instead of rounded (<see cref="MmaGemmOptions.Tf32Truncate"/>). Saves the
+/// rounding pass over shared memory; the emulation off CUDA clears the same bits.
+/// </summary>
+internal readonly struct Tf32TruncatedMma : IMmaType
+{
+    public static int PerWord() => 1;
+
+    public static bool Rounds() => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => ok0 ? x.Cast<uint>()[i] : 0u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt4 Convert(UInt4 r) => r;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1) => Tf32Mma.Mma(d, a, b0, b1);
+
+    // What the tensor core does with a raw float32 word: the low 13 mantissa bits are not read.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(uint a, uint b) => Interop.IntAsFloat(a & 0xFFFFE000u) * Interop.IntAsFloat(b & 0xFFFFE000u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath =>
+        Tf32Mma.Store<TX>(c, i, v, alpha, beta);
+}
+
 /// <summary>IEEE half operands, float32 accumulation, half output.</summary>
 internal readonly struct F16Mma : IMmaType
 {
     public static int PerWord() => 2;
+
+    public static bool Rounds() => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => MmaMath.Pair(x, i, step, ok0, ok1);
@@ -156,6 +192,8 @@ internal readonly struct F16Mma : IMmaType
 internal readonly struct Bf16Mma : IMmaType
 {
     public static int PerWord() => 2;
+
+    public static bool Rounds() => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => MmaMath.Pair(x, i, step, ok0, ok1);
