@@ -11,20 +11,20 @@ namespace Ember.Core.Tests.Gemm;
 [NonParallelizable]
 public unsafe class GemmVariantTests
 {
-    private (int Kc, int Mc, int Nc, bool Shared, bool Ready, bool ShareA, int PrivateNc, bool ByRow, long MinWork, int Spin, bool Trace) saved;
+    private (int Kc, int Mc, int Nc, bool Shared, bool Ready, bool ShareA, int PrivateNc, bool ByRow, long MinWork, int Spin, bool Trace, int Oversplit) saved;
 
     [SetUp]
     public void SetUp()
         => saved = (GemmBlocking.KcOverride, GemmBlocking.McOverride, GemmBlocking.NcOverride, GemmBlocking.SharedPanels,
             GemmBlocking.SharedReady, GemmBlocking.SharedA, GemmBlocking.PrivateNcOverride, GemmBlocking.TilesByRow, GemmBlocking.MinWorkPerThread,
-            GemmWorkers.SpinMicroseconds, GemmTrace.Enabled);
+            GemmWorkers.SpinMicroseconds, GemmTrace.Enabled, GemmBlocking.Oversplit);
 
     [TearDown]
     public void TearDown()
     {
         (GemmBlocking.KcOverride, GemmBlocking.McOverride, GemmBlocking.NcOverride, GemmBlocking.SharedPanels,
             GemmBlocking.SharedReady, GemmBlocking.SharedA, GemmBlocking.PrivateNcOverride, GemmBlocking.TilesByRow, GemmBlocking.MinWorkPerThread,
-            GemmWorkers.SpinMicroseconds, GemmTrace.Enabled) = saved;
+            GemmWorkers.SpinMicroseconds, GemmTrace.Enabled, GemmBlocking.Oversplit) = saved;
         GemmTrace.Reset();
     }
 
@@ -41,6 +41,8 @@ public unsafe class GemmVariantTests
         ("shared A and B, ready flags", () => (GemmBlocking.SharedReady, GemmBlocking.SharedA) = (true, true)),
         ("shared A and B, rows, NC 64", () => (GemmBlocking.SharedReady, GemmBlocking.SharedA, GemmBlocking.TilesByRow, GemmBlocking.PrivateNcOverride) = (true, true, true, 64)),
         ("ready flags, rows, l2", () => (GemmBlocking.SharedReady, GemmBlocking.TilesByRow, GemmBlocking.PrivateNcOverride) = (true, true, -1)),
+        ("oversplit 2", () => GemmBlocking.Oversplit = 2),
+        ("oversplit 4, trace", () => (GemmBlocking.Oversplit, GemmTrace.Enabled) = (4, true)),
         ("spin 0", () => GemmWorkers.SpinMicroseconds = 0),
         ("spin 5000", () => GemmWorkers.SpinMicroseconds = 5000),
         ("trace", () => GemmTrace.Enabled = true),
@@ -100,6 +102,26 @@ public unsafe class GemmVariantTests
 
         GemmTrace.Reset();
         Assert.That(GemmTrace.Report(steps: 1), Does.Not.Contain("1x301x263x150"));
+    }
+
+    [Test]
+    public void OversplitMakesMoreCellsThanThreads()
+    {
+        var problem = new Problem(301, 263, 150, TransA: false, TransB: false, Seed: 6);
+        int PiecesAt3Threads()
+        {
+            GemmTrace.Reset();
+            GemmTrace.Enabled = true;
+            problem.Run(3);
+            GemmTrace.Enabled = false;
+            string line = GemmTrace.Report(steps: 1).Split('\n').Single(l => l.Contains("1x301x263x150"));
+            var match = System.Text.RegularExpressions.Regex.Match(line, @"\sG\s+\d+x\d+ \(1\)\s+(\d+)\s");
+            Assert.That(match.Success, Is.True, line);
+            return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Assert.That(PiecesAt3Threads(), Is.EqualTo(3));
+        GemmBlocking.Oversplit = 4;
+        Assert.That(PiecesAt3Threads(), Is.InRange(7, 12), "about 4 cells per thread, whole tiles");
     }
 
     [Test]

@@ -49,8 +49,12 @@ internal static unsafe class GemmDriver<T, TK>
         else
         {
             p->BatchGroups = 1;
-            PlanGrid(p, (int)Math.Clamp(flops / workPerThread, 1, parts));
+            int cells = (int)Math.Clamp(flops / workPerThread, 1, parts);
+            bool sharedPath = cells > 1 && p->Batch == 1 && (GemmBlocking.SharedPanels || GemmBlocking.SharedReady);
+            // Oversplit: more cells than threads, claimed dynamically (the shared paths keep one cell per thread).
+            PlanGrid(p, cells > 1 && !sharedPath ? cells * GemmBlocking.Oversplit : cells);
         }
+        p->Threads = Math.Min(p->Parts, parts);
         bool shared = p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero
             && (GemmBlocking.SharedPanels || GemmBlocking.SharedReady);
         if (!GemmTrace.Enabled)
@@ -96,7 +100,7 @@ internal static unsafe class GemmDriver<T, TK>
         {
             if (p->Trace is not null)
                 GemmTrace.BeginRun(p->Trace);
-            GemmWorkers.Run(p->Parts, &Part, p);
+            GemmWorkers.Run(p->Parts, &Part, p, p->Threads);
             if (p->Trace is not null)
                 GemmTrace.EndRun(p->Trace, pooled: true);
         }

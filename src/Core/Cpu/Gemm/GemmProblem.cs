@@ -18,8 +18,11 @@ internal unsafe struct GemmProblem<T> where T : unmanaged, IBinaryFloatingPointI
     public T* C;
     public long CBatch, CRow, CCol;
 
-    /// <summary>Number of pieces of work (threads) the problem is split into.</summary>
+    /// <summary>Number of pieces of work the problem is split into.</summary>
     public int Parts;
+
+    /// <summary>Threads that run the pieces (at most <see cref="Parts"/>; fewer when <see cref="GemmBlocking.Oversplit"/> makes more cells than threads).</summary>
+    public int Threads;
 
     /// <summary>
     /// Number of groups the batch entries are split into (contiguous ranges, 1 when every piece sees every entry).

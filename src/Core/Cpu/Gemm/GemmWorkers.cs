@@ -60,8 +60,10 @@ internal static unsafe class GemmWorkers
     /// Runs <c>work(ctx, i)</c> for i in [0, <paramref name="parts"/>), in parallel, and waits for all of them.
     /// <paramref name="ctx"/> must stay valid until this returns (a pointer to the caller's stack is fine). The first
     /// exception a piece throws is rethrown here (with its stack trace) after all pieces have finished.
+    /// <paramref name="threads"/> (when positive) caps the threads that run them, the caller included: more pieces than
+    /// threads are claimed in turn by whoever is free.
     /// </summary>
-    public static void Run(int parts, delegate*<void*, int, void> work, void* ctx)
+    public static void Run(int parts, delegate*<void*, int, void> work, void* ctx, int threads = 0)
     {
         if (parts <= 1 || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
         {
@@ -75,7 +77,8 @@ internal static unsafe class GemmWorkers
         long start = trace ? Stopwatch.GetTimestamp() : 0;
         try
         {
-            Worker[] pool = EnsureWorkers(parts - 1);
+            int helpers = (threads > 0 ? Math.Min(threads, parts) : parts) - 1;
+            Worker[] pool = EnsureWorkers(helpers);
             body = work;
             context = ctx;
             total = parts;
@@ -84,7 +87,7 @@ internal static unsafe class GemmWorkers
             // Publish the run (a full fence: everything above is visible to whoever reads the new claim word).
             Interlocked.Exchange(ref claim, (long)++generation << 32);
             int woken = 0;
-            for (int i = 0; i < parts - 1; i++)
+            for (int i = 0; i < helpers; i++)
                 woken += pool[i].Start();
             if (trace)
                 TraceWakes += woken;
