@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where the CPU GEMM's time goes at 16 threads, and an A/B of the candidate switches, in one device call (~2.5-3 min):
-#   bash perf/gpu/cpu8_ab.sh [sections]      sections: any of info,trace,ab,ab2,scaling (default: all five)
+#   bash perf/gpu/cpu8_ab.sh [sections]      sections: any of info,trace,ab,ab2,scaling (default: all five), over (oversplit A/B)
 # Needs the staged Ember.Perf (G, default "bash .gpu/run.sh Ember.Perf"); writes logs and JSON to $OUT (default /tmp/cpu8)
 # and prints a table of median ms per workload and switch, each against the mean of the two default runs.
 set -u
@@ -99,6 +99,24 @@ if want ab2; then
     done
   done
   table ab2 2 $order
+fi
+
+if want over; then
+  # Oversplit (more grid cells than threads, claimed dynamically) against the default, three interleaved rounds, then
+  # the traces of oversplit 2 and 4 (wait after the piece: does the tail shrink?).
+  order=""
+  for round in a b c; do
+    for v in "default_$round|" "over2_$round|EMBER_GEMM_OVERSPLIT=2" "over4_$round|EMBER_GEMM_OVERSPLIT=4"; do
+      IFS='|' read -r name envs <<< "$v"
+      order="$order $name"
+      stamp "oversplit $name ($envs)"
+      env $envs $G $P --threads "$T" --workload sgemm,mlp $S --json "$OUT/over_$name.json" 2>&1 | grep -E "sgemm|step" | tee "$OUT/over_$name.txt"
+    done
+  done
+  table over "$T" $order
+  for o in 2 4; do
+    EMBER_GEMM_OVERSPLIT=$o $G $P --threads "$T" --workload sgemm --sizes 2048,4096 --gemm-trace 1 2>&1 | tee "$OUT/trace_over$o.txt"
+  done
 fi
 
 if want scaling; then

@@ -364,6 +364,10 @@ if want call14; then   # eleventh session: the autocast cnn regression (main aga
   step gemm14_trunc 60 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
   step cuda_tests14 ${TESTS14_S:-90} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "Name~Tf32Truncate"
 fi
+if want call15; then   # eleventh session: every layout of the 128x256 in-place kernel on CUDA (call13), the CPU GEMM oversplit A/B at 16 threads
+  step cpu15_over ${CPU15_S:-200} env OUT="$L/cpu15" G="$G Ember.Perf" REPEAT=7 bash perf/gpu/cpu8_ab.sh over
+  step cuda_tests13 ${TESTS13_S:-250} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWideTransposedCudaTests&Name~AllLayouts&Name~BFloat16"
+fi
 if want scaling; then
   # two halves, so that the targets' thread counts (2 and 16) come back even if the call runs out of time
   step scaling_1_2_16 330 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 1,2,16 --out "$L/scaling_1_2_16.md"
