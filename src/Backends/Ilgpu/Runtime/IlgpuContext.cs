@@ -73,12 +73,27 @@ public sealed class IlgpuContext : IDisposable
     internal static bool SharedCreated => SharedInstance.IsValueCreated;
 
     /// <summary>
-    /// Drops ILGPU's compiler caches (the IR of every method it imported, type information, its own kernel caches);
-    /// launchers already loaded through <see cref="KernelCache"/> stay valid. The IR of the tensor-core kernels is
-    /// millions of objects that every full garbage collection marks again (about 0.5 s each on two cores), so the backend
-    /// test suite calls this before each fixture. Not safe while another thread loads a kernel; internal for that reason.
+    /// Drops ILGPU's compiler caches: the IR of every method it imported, type information and its own kernel caches.
+    /// Launchers already loaded (every kernel Ember has run) stay valid; a kernel not loaded yet is compiled from
+    /// scratch on first use, as before warm-up. Call it once a program's kernels are warm (after the first training
+    /// steps): the IR of the tensor-core kernels is millions of objects that every full garbage collection would mark
+    /// again, about 0.5 s per gen-2 collection on two cores. The backend test suite calls it before each fixture.
+    /// Thread-safe: it waits for kernel loads in progress, and loads on other threads wait for it.
     /// </summary>
-    internal void ClearCompilerCaches() => Context.ClearCache(ClearCacheMode.Everything);
+    /// <exception cref="ObjectDisposedException">The context was disposed.</exception>
+    public void ClearCompilerCaches()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        KernelCache.CompileGate.EnterWriteLock();
+        try
+        {
+            Context.ClearCache(ClearCacheMode.Everything);
+        }
+        finally
+        {
+            KernelCache.CompileGate.ExitWriteLock();
+        }
+    }
 
     /// <summary>True when <paramref name="device"/> is listed in <see cref="Devices"/>.</summary>
     public bool IsAvailable(Device device) => Devices.Any(d => d.Device == device);

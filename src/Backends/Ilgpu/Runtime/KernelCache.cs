@@ -44,8 +44,24 @@ public sealed class KernelCache
             throw new ArgumentException($"KernelCache.Get: kernel {kernel.Method.Name} must be a static method.", nameof(kernel));
         var key = (kernel.Method, typeof(TLauncher));
         if (launchers.TryGetValue(key, out var cached)) return (TLauncher)cached;
-        return (TLauncher)launchers.GetOrAdd(key, _ => Counted(load(Accelerator, kernel)));
+        return (TLauncher)launchers.GetOrAdd(key, _ =>
+        {
+            // Loads run side by side; IlgpuContext.ClearCompilerCaches waits for them (ILGPU's ClearCache is not safe
+            // against a concurrent compile).
+            CompileGate.EnterReadLock();
+            try
+            {
+                return Counted(load(Accelerator, kernel));
+            }
+            finally
+            {
+                CompileGate.ExitReadLock();
+            }
+        });
     }
+
+    /// <summary>Held shared by every kernel load and exclusively by <see cref="IlgpuContext.ClearCompilerCaches"/>.</summary>
+    internal static readonly ReaderWriterLockSlim CompileGate = new(LockRecursionPolicy.SupportsRecursion);
 
     private static long launches;
 
