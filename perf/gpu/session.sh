@@ -377,6 +377,18 @@ if want call14b; then   # call14 and call13's CUDA tests in one call: the tests 
   step gemm14_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call14c; then   # call14b trimmed to ~5 min (the session's last device time): tests beside, autocast A/B and profiles, TF32 rounding, 4096/8192 GEMMs
+  ( step cuda_tests13 ${TESTS13_S:-240} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "(FullyQualifiedName~MmaWideTransposedCudaTests&Name~AllLayouts&Name~BFloat16)|Name~Tf32Truncate" ) &
+  step amp14 30 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step amp14_old 20 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.PerfOld" --workload cnn
+  step amp14_prof 25 $G Ember.Perf --device cuda --amp bf16 --workload cnn --profile 5 --launches 1 --profile-top 40
+  step amp14_prof_old 25 $G Ember.PerfOld --device cuda --amp bf16 --workload cnn --profile 5 --launches 1 --profile-top 40
+  step tf32_round 30 python3 perf/gpu/tf32_rounding.py
+  step gemm14 90 $G GemmBench --check --sizes 4096,8192 --no-trans --variants f16,bf16,tf32,f16-b256k32e-tr,bf16-b256k32e-tr
+  step gemm14_trunc 35 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
+  step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
+  wait
+fi
 if want call15; then   # eleventh session: every layout of the 128x256 in-place kernel on CUDA (call13), the CPU GEMM oversplit A/B at 16 threads
   step cpu15_over ${CPU15_S:-200} env OUT="$L/cpu15" G="$G Ember.Perf" REPEAT=7 bash perf/gpu/cpu8_ab.sh over
   step cuda_tests13 ${TESTS13_S:-250} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWideTransposedCudaTests&Name~AllLayouts&Name~BFloat16"
