@@ -167,16 +167,25 @@ public class MmaGemmTests
         }
     }
 
-    /// <summary>Rounded and truncated TF32 differ where they must: 1 + 0.75 ulp (TF32 ulp 2^-10) becomes 1 + ulp rounded, 1 truncated.</summary>
+    /// <summary>
+    /// TF32 rounds to nearest with ties to even, as cuBLAS (TF32 ulp 2^-10): 1 + ¾ ulp → 1 + ulp, 1 + ½ ulp → 1,
+    /// 1 + 1½ ulp → 1 + 2 ulp; truncated, all three keep only their whole ulps.
+    /// </summary>
     [Test]
     public void Tf32RoundsUnlessTruncated() => Tf32RoundingProbe(Cpu);
 
     internal static void Tf32RoundingProbe(IlgpuDevice dev)
     {
         const int n = 64;
-        float x = 1f + 0.75f / 1024;
+        const float ulp = 1f / 1024;
+        // (value, rounded, truncated) along the diagonal of A, B = I: C's diagonal is A's as the tensor core saw it.
+        var probes = new (float X, float Rounded, float Truncated)[]
+        {
+            (1f + 0.75f * ulp, 1f + ulp, 1f), (1f + 0.5f * ulp, 1f, 1f), (1f + 1.5f * ulp, 1f + 2 * ulp, 1f + ulp),
+            (-(1f + 0.75f * ulp), -(1f + ulp), -1f),
+        };
         var a = new float[n * n]; var b = new float[n * n];
-        for (int i = 0; i < n; i++) { a[i * n + i] = x; b[i * n + i] = 1f; }
+        for (int i = 0; i < n; i++) { a[i * n + i] = probes[i % probes.Length].X; b[i * n + i] = 1f; }
         using var ba = dev.Allocator.Allocate(4 * n * n);
         using var bb = dev.Allocator.Allocate(4 * n * n);
         using var bc = dev.Allocator.Allocate(4 * n * n);
@@ -188,8 +197,11 @@ public class MmaGemmTests
                 bc.View<float>(n * n), n, 0, 1, new MmaGemmOptions { Tf32Truncate = truncate });
             dev.Synchronize();
             var c = IlgpuTestDevice.ToHost(bc.View<float>(n * n));
-            float want = truncate ? 1f : 1f + 1f / 1024;
-            for (int i = 0; i < n; i++) Assert.That(c[i * n + i], Is.EqualTo(want), $"truncate={truncate}: C[{i},{i}]");
+            for (int i = 0; i < n; i++)
+            {
+                var probe = probes[i % probes.Length];
+                Assert.That(c[i * n + i], Is.EqualTo(truncate ? probe.Truncated : probe.Rounded), $"truncate={truncate}: C[{i},{i}] of {probe.X:R}");
+            }
         }
     }
 

@@ -67,6 +67,10 @@ public class MmaWideTransposedTests
         Assert.That(IlgpuMmaGemm.Widen(on with { Staging = MmaStaging.FourStages }, true, 8, 8192, 8192).Staging, Is.EqualTo(MmaStaging.FourStages), "a staging asked for");
         Assert.That(IlgpuMmaGemm.Widen(on with { KeepLayout = true }, true, 8, 8192, 8192).Staging, Is.EqualTo(MmaStaging.Default));
         Assert.That(IlgpuMmaGemm.Widen(on with { WideForLarge = false }, true, 8, 8192, 8192).Staging, Is.EqualTo(MmaStaging.Default));
+        // The default (null) is on unless EMBER_MMA_WIDE=0.
+        bool byDefault = Environment.GetEnvironmentVariable("EMBER_MMA_WIDE") != "0";
+        Assert.That(IlgpuMmaGemm.Widen(default, true, 8, 8192, 8192).Staging,
+            Is.EqualTo(byDefault ? MmaStaging.WideBlockDeepSlabs : MmaStaging.Default));
     }
 
     [Test]

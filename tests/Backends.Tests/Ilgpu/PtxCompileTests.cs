@@ -411,7 +411,7 @@ public class PtxCompileTests
             Assert.That(Count(ptx, ".shared .align"), Is.EqualTo(1), "one shared allocation");
             Assert.That(ptx, Does.Contain($"__shared_alloca0[{MmaKernels.Stages * 2 * 128 * 16 * 4}]"));
             if (mma != typeof(Tf32Mma)) Assert.That(ptx, Does.Not.Contain("ld.shared"), "every fragment through ldmatrix (TF32 rounds its chunks in shared memory)");
-            else Assert.That(Count(ptx, "cvt.rna.tf32.f32"), Is.EqualTo(32), "8 chunks of 4 words rounded per slab by the hardware");
+            else Assert.That(Count(ptx, "st.shared.v4.b32"), Is.EqualTo(8), "8 chunks of 4 words rounded per slab (ties to even, integer ops)");
             AssertNoWideOperandSlots(ptx);
             string tuned = PtxRewrite.Tune(ptx, MmaKernels.WideThreads, 2);
             AssertNoLocalMemory(tuned);
@@ -443,7 +443,7 @@ public class PtxCompileTests
                 Assert.That(Count(ptx, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"), Is.EqualTo(16 * deep));
                 Assert.That(Count(ptx, "cp.async.cg.shared.global"), Is.EqualTo(16 * deep), "prologue and loop");
                 Assert.That(ptx, Does.Contain("cp.async.commit_group;").And.Contain($"cp.async.wait_group {wait};"));
-                if (mma == typeof(Tf32Mma)) Assert.That(Count(ptx, "cvt.rna.tf32.f32"), Is.EqualTo(32 * deep));
+                if (mma == typeof(Tf32Mma)) Assert.That(Count(ptx, "st.shared.v4.b32"), Is.EqualTo(8 * deep), "chunks of 4 words rounded in place");
                 else Assert.That(ptx, Does.Not.Contain("ld.shared"), "every fragment through ldmatrix");
                 AssertNoWideOperandSlots(ptx);
                 string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(ptx, MmaKernels.WideThreads, 2));

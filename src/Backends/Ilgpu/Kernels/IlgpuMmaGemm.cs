@@ -21,7 +21,7 @@ public static class IlgpuMmaGemm
         device.Accelerator is CudaAccelerator cuda && cuda.Architecture.Major >= 8;
 
     /// <summary>
-    /// Queues a TF32 tensor-core SGEMM: operands rounded to TF32 (to nearest, ties away), products summed in float32.
+    /// Queues a TF32 tensor-core SGEMM: operands rounded to TF32 (to nearest, ties to even, as cuBLAS), products summed in float32.
     /// Arguments as <see cref="IlgpuGemm.Sgemm(IlgpuDevice, bool, bool, int, int, int, float, ArrayView{float}, int, long, ArrayView{float}, int, long, float, ArrayView{float}, int, long, int, GemmAlgorithm)"/>.
     /// </summary>
     /// <remarks>
@@ -206,8 +206,8 @@ public static class IlgpuMmaGemm
         && (options.WarpTile64 ?? (native || options.Staging != MmaStaging.Default)) && options.Pipeline != false
         && (options.Staging == MmaStaging.Default || options.Staging == MmaStaging.WideBlockDeepSlabs && options.EarlyBarrier);
 
-    /// <summary><see cref="MmaGemmOptions.WideForLarge"/> where the options leave it null: EMBER_MMA_WIDE=1.</summary>
-    private static readonly bool WideFromEnvironment = Environment.GetEnvironmentVariable("EMBER_MMA_WIDE") == "1";
+    /// <summary><see cref="MmaGemmOptions.WideForLarge"/> where the options leave it null: on unless EMBER_MMA_WIDE=0.</summary>
+    private static readonly bool WideFromEnvironment = Environment.GetEnvironmentVariable("EMBER_MMA_WIDE") != "0";
 
     /// <summary>
     /// <paramref name="options"/> with the 128×256 early-barrier kernel chosen (<see cref="MmaGemmOptions.WideForLarge"/>)

@@ -218,8 +218,7 @@ internal static partial class MmaKernels
     /// <summary>
     /// <see cref="IMmaType.Convert"/> of the 16-byte chunk at shared byte address <paramref name="at"/> (off CUDA the base
     /// is 0: chunk <paramref name="at"/> / 16 of <paramref name="sh"/>); on CUDA for TF32 with 32-bit-addressed shared
-    /// loads and stores and <c>cvt.rna.tf32.f32</c> (one instruction a word instead of four; the same rounding, to
-    /// nearest with ties away from zero).
+    /// loads and stores (<see cref="CvtTf32"/>: the same rounding as the emulation, to nearest with ties to even).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RoundChunk<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
@@ -239,21 +238,16 @@ internal static partial class MmaKernels
         CudaAsm.EmitRef("st.shared.v4.b32 [%0], {%1, %2, %3, %4};", ref p2, ref rx, ref ry, ref rz, ref rw);
     }
 
-    /// <summary>float32 bits rounded to TF32 by the hardware (CUDA, sm_80 or newer).</summary>
+    /// <summary>float32 bits rounded to TF32 on CUDA: <see cref="MmaMath.RoundTf32"/> (to nearest, ties to even, as cuBLAS).</summary>
     /// <remarks>
-    /// ptxas (CUDA 12.8, sm_90) already compiles this to two instructions, <c>FSETP</c> (|x| &lt; +Inf) and a predicated
-    /// integer add of 0x1000, without clearing the low 13 bits (the tensor core drops them): the "add half a TF32 ulp"
-    /// rounding, with Inf and NaN left alone. A hand-written add saves nothing (one guarded by <c>testp.finite</c> came
-    /// out as three: LOP3, ISETP, IMAD), and an unguarded one (one instruction) would carry CUDA's canonical NaN
-    /// 0x7FFFFFFF through the exponent into the sign (-0 once the low bits are dropped). Measured with mma7's cubin
-    /// histograms; what is left of the pass is its ld/st.shared.
+    /// Until the eleventh session this was <c>cvt.rna.tf32.f32</c> (ties away from zero), which ptxas compiles to two
+    /// instructions (FSETP and a predicated add of 0x1000). cuBLAS rounds ties to even (perf/gpu/tf32_rounding.py on an
+    /// H100), and sm_80's <c>cvt</c> has no such mode, so the integer form: a guard, a shift, an AND, a three-input add
+    /// and the mask. The tensor core ignores the low 13 bits anyway; the mask keeps the stored word equal to the
+    /// emulation's. An unguarded add would carry CUDA's canonical NaN 0x7FFFFFFF through the exponent into the sign.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint CvtTf32(uint bits)
-    {
-        CudaAsm.Emit("cvt.rna.tf32.f32 %0, %1;", out uint r, Interop.IntAsFloat(bits));
-        return r;
-    }
+    private static uint CvtTf32(uint bits) => MmaMath.RoundTf32(bits);
 
     /// <summary>Element <paramref name="i"/>'s word as stored (float32 bits, or two 16-bit elements), missing elements 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

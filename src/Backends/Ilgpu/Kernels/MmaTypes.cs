@@ -8,7 +8,7 @@ namespace Ember.Ilgpu;
 /// <summary>Which tensor-core product <see cref="IlgpuMmaGemm"/> runs.</summary>
 public enum MmaPrecision
 {
-    /// <summary>float32 operands rounded to TF32 (10-bit mantissa, round to nearest, ties away), float32 accumulation and output (<c>mma.m16n8k8 .tf32</c>).</summary>
+    /// <summary>float32 operands rounded to TF32 (10-bit mantissa, round to nearest, ties to even as cuBLAS), float32 accumulation and output (<c>mma.m16n8k8 .tf32</c>).</summary>
     Tf32,
     /// <summary>IEEE half operands (as their 16-bit patterns), float32 accumulation, half output rounded to nearest even (<c>mma.m16n8k16 .f16</c>).</summary>
     Float16,
@@ -232,10 +232,15 @@ internal static class MmaMath
     public static uint Pair(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) =>
         (ok0 ? x[i] : 0u) | ((ok1 ? x[i + step] : 0u) << 16);
 
-    /// <summary>float32 bits rounded to TF32 (low 13 mantissa bits cleared), to nearest with ties away from zero like <c>cvt.rna.tf32.f32</c>; Inf/NaN kept.</summary>
+    /// <summary>
+    /// float32 bits rounded to TF32 (low 13 mantissa bits cleared), to nearest with ties to even, as cuBLAS does for
+    /// PyTorch's TF32 matmuls (measured on an H100: 1 + ½ ulp → 1, 1 + 1½ ulp → 1 + 2 ulp; perf/gpu/tf32_rounding.py);
+    /// Inf/NaN kept.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint RoundTf32(uint bits) =>
-        // Adding half a TF32 ulp to the magnitude carries into the exponent when needed (max float → Inf, as
-        // round-to-nearest does); Inf/NaN are left alone so a NaN payload cannot carry into the sign bit.
-        (bits & 0x7F800000u) == 0x7F800000u ? bits : (bits + 0x1000u) & 0xFFFFE000u;
+        // Adding just under half a TF32 ulp, plus one when the kept mantissa is odd, rounds ties to even and carries
+        // into the exponent when needed (max float → Inf, as round-to-nearest does); Inf/NaN are left alone so a NaN
+        // payload cannot carry into the sign bit.
+        (bits & 0x7F800000u) == 0x7F800000u ? bits : (bits + 0xFFFu + ((bits >> 13) & 1u)) & 0xFFFFE000u;
 }
