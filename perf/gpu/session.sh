@@ -389,6 +389,11 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call16; then   # eleventh session, last call (~4 min budget): TF32 ties-to-even on CUDA (tests, GEMM), autocast steps without tests beside
+  step cuda_tests16 ${TESTS16_S:-100} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "Name~Tf32Truncate|Name~Tf32Rounds|(FullyQualifiedName~MmaGemmCudaTests&Name~AllTransposes&Name~Tf32)"
+  step gemm16 30 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,f16
+  step amp16 30 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+fi
 if want call15; then   # eleventh session: every layout of the 128x256 in-place kernel on CUDA (call13), the CPU GEMM oversplit A/B at 16 threads
   step cpu15_over ${CPU15_S:-200} env OUT="$L/cpu15" G="$G Ember.Perf" REPEAT=7 bash perf/gpu/cpu8_ab.sh over
   step cuda_tests13 ${TESTS13_S:-250} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWideTransposedCudaTests&Name~AllLayouts&Name~BFloat16"
