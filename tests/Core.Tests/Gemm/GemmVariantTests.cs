@@ -41,6 +41,7 @@ public unsafe class GemmVariantTests
         ("shared A and B, ready flags", () => (GemmBlocking.SharedReady, GemmBlocking.SharedA) = (true, true)),
         ("shared A and B, rows, NC 64", () => (GemmBlocking.SharedReady, GemmBlocking.SharedA, GemmBlocking.TilesByRow, GemmBlocking.PrivateNcOverride) = (true, true, true, 64)),
         ("ready flags, rows, l2", () => (GemmBlocking.SharedReady, GemmBlocking.TilesByRow, GemmBlocking.PrivateNcOverride) = (true, true, -1)),
+        ("oversplit off", () => GemmBlocking.Oversplit = 1),
         ("oversplit 2", () => GemmBlocking.Oversplit = 2),
         ("oversplit 4, trace", () => (GemmBlocking.Oversplit, GemmTrace.Enabled) = (4, true)),
         ("spin 0", () => GemmWorkers.SpinMicroseconds = 0),
@@ -108,18 +109,22 @@ public unsafe class GemmVariantTests
     public void OversplitMakesMoreCellsThanThreads()
     {
         var problem = new Problem(301, 263, 150, TransA: false, TransB: false, Seed: 6);
-        int PiecesAt3Threads()
+        int PiecesAt3Threads() => Pieces(3);
+        int Pieces(int threads)
         {
             GemmTrace.Reset();
             GemmTrace.Enabled = true;
-            problem.Run(3);
+            problem.Run(threads);
             GemmTrace.Enabled = false;
             string line = GemmTrace.Report(steps: 1).Split('\n').Single(l => l.Contains("1x301x263x150"));
             var match = System.Text.RegularExpressions.Regex.Match(line, @"\sG\s+\d+x\d+ \(1\)\s+(\d+)\s");
             Assert.That(match.Success, Is.True, line);
             return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         }
-        Assert.That(PiecesAt3Threads(), Is.EqualTo(3));
+        Assert.That(PiecesAt3Threads(), Is.EqualTo(3), "the default: one cell per thread below 16 threads");
+        Assert.That(Pieces(16), Is.InRange(40, 64), "the default at 16 threads: 4 cells per thread");
+        GemmBlocking.Oversplit = 1;
+        Assert.That(Pieces(16), Is.EqualTo(16), "oversplit off");
         GemmBlocking.Oversplit = 4;
         Assert.That(PiecesAt3Threads(), Is.InRange(7, 12), "about 4 cells per thread, whole tiles");
     }

@@ -52,7 +52,7 @@ internal static unsafe class GemmDriver<T, TK>
             int cells = (int)Math.Clamp(flops / workPerThread, 1, parts);
             bool sharedPath = cells > 1 && p->Batch == 1 && (GemmBlocking.SharedPanels || GemmBlocking.SharedReady);
             // Oversplit: more cells than threads, claimed dynamically (the shared paths keep one cell per thread).
-            PlanGrid(p, cells > 1 && !sharedPath ? cells * GemmBlocking.Oversplit : cells);
+            PlanGrid(p, cells > 1 && !sharedPath ? cells * GemmBlocking.OversplitFor(cells) : cells);
         }
         p->Threads = Math.Min(p->Parts, parts);
         bool shared = p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero
