@@ -238,9 +238,13 @@ internal static class MmaMath
     /// Inf/NaN kept.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint RoundTf32(uint bits) =>
+    public static uint RoundTf32(uint bits)
+    {
         // Adding just under half a TF32 ulp, plus one when the kept mantissa is odd, rounds ties to even and carries
         // into the exponent when needed (max float → Inf, as round-to-nearest does); Inf/NaN are left alone so a NaN
-        // payload cannot carry into the sign bit.
-        (bits & 0x7F800000u) == 0x7F800000u ? bits : (bits + 0xFFFu + ((bits >> 13) & 1u)) & 0xFFFFE000u;
+        // payload cannot carry into the sign bit. Computed first and then selected, so that the GPU code is a select,
+        // not a branch around the arithmetic.
+        uint rounded = (bits + 0xFFFu + ((bits >> 13) & 1u)) & 0xFFFFE000u;
+        return (bits & 0x7F800000u) == 0x7F800000u ? bits : rounded;
+    }
 }
