@@ -103,7 +103,8 @@ public readonly record struct MmaGemmOptions
     /// <see cref="Staging"/> at its default. Null (the default) means on unless the environment variable
     /// <c>EMBER_MMA_WIDE</c> is <c>0</c>. Measured on an H100 (eleventh session, GemmBench NN against cuBLAS in one call):
     /// f16 0.55 / 0.52 of cuBLAS at 4096 / 8192 against 0.47 / 0.46 for the 128×128 kernel, bf16 0.56 / 0.54 against
-    /// 0.45 / 0.46; every operand layout passed the CUDA tests. Its first use compiles for about 19 s instead of 11.
+    /// 0.45 / 0.46; every operand layout passed the CUDA tests. Its first use compiles longer (19 s against 11 on the tenth
+    /// session's machine, 4.4 s on the eleventh's).
     /// </summary>
     public bool? WideForLarge { get; init; }
 }
