@@ -389,10 +389,15 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
-if want call16; then   # eleventh session, last call (~4 min budget): TF32 ties-to-even on CUDA (tests, GEMM), autocast steps without tests beside
+if want call16; then   # next session's first call: TF32 ties-to-even on CUDA (tests, GEMM), autocast steps alone, the GEMM table 1024-8192,
+  # with CPU16=1 the 2/16-thread table (oversplit default)  ~5-8 min
   step cuda_tests16 ${TESTS16_S:-100} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "Name~Tf32Truncate|Name~Tf32Rounds|(FullyQualifiedName~MmaGemmCudaTests&Name~AllTransposes&Name~Tf32)"
   step gemm16 30 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,f16
   step amp16 30 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step amp16_prof 25 $G Ember.Perf --device cuda --amp bf16 --workload cnn --profile 5 --launches 1 --profile-top 40
+  step gemm16_all 90 $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants f16,bf16,tf32
+  step gemm16_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm16_all.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+  [ -n "${CPU16:-}" ] && step cpu16 200 python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --out "$L/cpu16.md"
 fi
 if want call15; then   # eleventh session: every layout of the 128x256 in-place kernel on CUDA (call13), the CPU GEMM oversplit A/B at 16 threads
   step cpu15_over ${CPU15_S:-200} env OUT="$L/cpu15" G="$G Ember.Perf" REPEAT=7 bash perf/gpu/cpu8_ab.sh over
