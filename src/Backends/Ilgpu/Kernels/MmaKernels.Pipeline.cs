@@ -218,8 +218,13 @@ internal static partial class MmaKernels
     /// <summary>
     /// <see cref="IMmaType.Convert"/> of the 16-byte chunk at shared byte address <paramref name="at"/> (off CUDA the base
     /// is 0: chunk <paramref name="at"/> / 16 of <paramref name="sh"/>); on CUDA for TF32 with 32-bit-addressed shared
-    /// loads and stores (<see cref="CvtTf32"/>: the same rounding as the emulation, to nearest with ties to even).
+    /// loads and stores around the same conversion (<see cref="MmaMath.RoundTf32"/>: to nearest, ties to even, as cuBLAS).
     /// </summary>
+    /// <remarks>
+    /// Until the eleventh session the words were rounded by <c>cvt.rna.tf32.f32</c> (ties away from zero; ptxas: FSETP
+    /// and a predicated add of 0x1000). cuBLAS rounds ties to even (perf/gpu/tf32_rounding.py on an H100), which sm_80's
+    /// <c>cvt</c> cannot, hence the integer form (a guard, a shift, an AND, a three-input add, the mask, a select).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RoundChunk<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath
     {
@@ -234,20 +239,10 @@ internal static partial class MmaKernels
         Input<uint> p = at;
         // ILGPU takes the PTX text only as a literal.
         CudaAsm.EmitRef("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];", ref x, ref y, ref z, ref w, ref p);
-        Input<uint> p2 = at, rx = CvtTf32(x.Value), ry = CvtTf32(y.Value), rz = CvtTf32(z.Value), rw = CvtTf32(w.Value);
+        var r = T.Convert(new UInt4(x.Value, y.Value, z.Value, w.Value));
+        Input<uint> p2 = at, rx = r.X, ry = r.Y, rz = r.Z, rw = r.W;
         CudaAsm.EmitRef("st.shared.v4.b32 [%0], {%1, %2, %3, %4};", ref p2, ref rx, ref ry, ref rz, ref rw);
     }
-
-    /// <summary>float32 bits rounded to TF32 on CUDA: <see cref="MmaMath.RoundTf32"/> (to nearest, ties to even, as cuBLAS).</summary>
-    /// <remarks>
-    /// Until the eleventh session this was <c>cvt.rna.tf32.f32</c> (ties away from zero), which ptxas compiles to two
-    /// instructions (FSETP and a predicated add of 0x1000). cuBLAS rounds ties to even (perf/gpu/tf32_rounding.py on an
-    /// H100), and sm_80's <c>cvt</c> has no such mode, so the integer form: a guard, a shift, an AND, a three-input add
-    /// and the mask. The tensor core ignores the low 13 bits anyway; the mask keeps the stored word equal to the
-    /// emulation's. An unguarded add would carry CUDA's canonical NaN 0x7FFFFFFF through the exponent into the sign.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint CvtTf32(uint bits) => MmaMath.RoundTf32(bits);
 
     /// <summary>Element <paramref name="i"/>'s word as stored (float32 bits, or two 16-bit elements), missing elements 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -32,6 +32,7 @@ internal static unsafe class GemmDriver<T, TK>
         // of them to balance; fewer entries than pieces (many threads, a small batch of small matrices) split each entry
         // into a grid as well, so all threads work instead of only the few a single small matrix would keep busy.
         bool separate = p->CBatch != 0 && p->Batch > 1;
+        bool sharedFlags = GemmBlocking.SharedPanels || GemmBlocking.SharedReady;
         if (separate && p->Batch >= parts && (p->Batch % parts == 0 || p->Batch >= 4 * parts))
         {
             p->BatchGroups = parts;
@@ -50,13 +51,12 @@ internal static unsafe class GemmDriver<T, TK>
         {
             p->BatchGroups = 1;
             int cells = (int)Math.Clamp(flops / workPerThread, 1, parts);
-            bool sharedPath = cells > 1 && p->Batch == 1 && (GemmBlocking.SharedPanels || GemmBlocking.SharedReady);
             // Oversplit: more cells than threads, claimed dynamically (the shared paths keep one cell per thread).
-            PlanGrid(p, cells > 1 && !sharedPath ? cells * GemmBlocking.OversplitFor(cells) : cells);
+            bool mayShare = p->Batch == 1 && sharedFlags;
+            PlanGrid(p, cells > 1 && !mayShare ? cells * GemmBlocking.OversplitFor(cells) : cells);
         }
         p->Threads = Math.Min(p->Parts, parts);
-        bool shared = p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero
-            && (GemmBlocking.SharedPanels || GemmBlocking.SharedReady);
+        bool shared = p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero && sharedFlags;
         if (!GemmTrace.Enabled)
         {
             p->Trace = null;
