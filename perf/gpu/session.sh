@@ -389,6 +389,36 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call18; then   # twelfth session: cvt.rn.tf32 (.target sm_90) and the register rounding in the 128x256 kernel; truncation as the bound  ~3 min
+  mkdir -p "$L/sass18"
+  $G GemmBench --ptx /tmp/p18 tf32_nt_w64_fcvt > "$L/sass18/ptxdump.txt" 2>&1
+  /usr/local/cuda/bin/ptxas -arch sm_90 -v /tmp/p18/mma_tf32_nt_w64_fcvt.tuned.ptx -o /tmp/fcvt.cubin > "$L/sass18/fcvt.ptxas.txt" 2>&1
+  /usr/local/cuda/bin/cuobjdump -sass /tmp/fcvt.cubin > /tmp/fcvt.sass 2>&1
+  { grep -oE "^ +/\*[0-9a-f]+\*/ +[A-Z0-9_.]+" /tmp/fcvt.sass | awk '{print $2}' | sed 's/\..*//' | sort | uniq -c | sort -rn | head -30; } > "$L/sass18/histogram.txt"
+  archive
+  step cuda_tests18 ${TESTS18_S:-150} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaGemmCudaTests&Name~Tf32"
+  step gemm18 150 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-fcvt,tf32-k32-fcvt,tf32-b256k32e-frag,tf32-b256k32e-fcvt
+  step gemm18_trunc 60 $G GemmBench --check --sizes 4096,8192 --no-trans --tf32-truncate --variants tf32-k32,tf32-b256k32e
+  cat "$L/gemm18.txt" "$L/gemm18_trunc.txt" > "$L/gemm18_all.txt"
+  step gemm18_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm18_all.txt" --sizes 4096,8192 --variants tf32
+fi
+if want call17; then   # twelfth session: where TF32 rounds (shared pass, registers, cvt.rn.tf32): SASS, CUDA tests, GEMM;
+  # the 16-bit GEMM table 1024-8192 as the library runs it by default (in place, 128x256 at >= 4096)  ~5 min
+  mkdir -p "$L/sass17"
+  $G GemmBench --ptx /tmp/p17 tf32_nt_w64 > "$L/sass17/ptxdump.txt" 2>&1
+  for n in mma_tf32_nt_w64 mma_tf32_nt_w64_frag mma_tf32_nt_w64_fcvt; do
+    /usr/local/cuda/bin/ptxas -arch sm_90 -v "/tmp/p17/$n.tuned.ptx" -o "/tmp/$n.cubin" > "$L/sass17/$n.ptxas.txt" 2>&1
+    /usr/local/cuda/bin/cuobjdump -sass "/tmp/$n.cubin" > "/tmp/$n.sass" 2>&1
+    { echo "== $n"; grep -oE "^ +/\*[0-9a-f]+\*/ +[A-Z0-9_.]+" "/tmp/$n.sass" | awk '{print $2}' | sed 's/\..*//' | sort | uniq -c | sort -rn | head -25; } >> "$L/sass17/histogram.txt"
+    grep -B2 -A6 -m3 "F2FP\|TF32\|F2F" "/tmp/$n.sass" >> "$L/sass17/cvt_context.txt" 2>&1
+  done
+  archive
+  step cuda_tests17 ${TESTS17_S:-150} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaGemmCudaTests&Name~Tf32"
+  step gemm17 150 $G GemmBench --check --sizes 2048,4096,8192 --no-trans --variants tf32,tf32-frag,tf32-fcvt,tf32-k32-frag,tf32-k32-fcvt,tf32-b256k32e-fcvt
+  step gemm17_16 90 $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants f16,bf16
+  cat "$L/gemm17.txt" "$L/gemm17_16.txt" > "$L/gemm17_all.txt"
+  step gemm17_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm17_all.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+fi
 if want call16; then   # next session's first call: TF32 ties-to-even on CUDA (tests, GEMM), autocast steps alone, the GEMM table 1024-8192,
   # with CPU16=1 the 2/16-thread table (oversplit default)  ~5-8 min
   step cuda_tests16 ${TESTS16_S:-100} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "Name~Tf32Truncate|Name~Tf32Rounds|(FullyQualifiedName~MmaGemmCudaTests&Name~AllTransposes&Name~Tf32)"

@@ -27,8 +27,10 @@
 // K loop (MmaGemmOptions.EarlyBarrier: slab s+1 published before slab s's last K step): f16-b256e, bf16-b256ge, f16-s4e.
 // "-tr" (f16-tr, bf16-tr; last, after the others: f16-b256k32e-tr) reads an M-major A / N-major B in place instead of
 // packing it (MmaGemmOptions.TransposedOperands: cp.async along M/N, ldmatrix.trans; 16-bit only; of the dynamic-shared
-// kernels only -b256k32e does, the others still pack); the other 16-bit variants pack (TransposedOperands = false, whatever
-// EMBER_MMA_TRANSPOSED says). --trans times NT, TN and TT at every size of --sizes (without it: at 4096 or the last size).
+// kernels only -b256k32e does, the others still pack); "-pack" packs them (TransposedOperands = false, whatever
+// EMBER_MMA_TRANSPOSED says); a plain f16/bf16 runs what the library does by default (in place, and the 128x256 kernel at
+// M, N >= 4096: MmaGemmOptions.WideForLarge). Until the twelfth session the plain 16-bit variants packed. TF32 variants
+// take a last "-frag", "-fcvt" or "-staged" for where the operands are rounded (MmaGemmOptions.Tf32Rounding). --trans times NT, TN and TT at every size of --sizes (without it: at 4096 or the last size).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -79,7 +81,9 @@ for (int i = 0; i < args.Length; i++)
 }
 foreach (var v in variants)
 {
-    string bare = v.EndsWith("-tr", StringComparison.Ordinal) ? v[..^3] : v;   // "-tr" after the other suffixes, as Run strips it
+    string bare = v;   // the last suffixes ("-frag"/"-fcvt"/"-staged", then "-tr"/"-pack") stripped first, as Run does
+    foreach (var last in new[] { "-frag", "-fcvt", "-staged", "-tr", "-pack" })
+        if (bare.EndsWith(last, StringComparison.Ordinal)) bare = bare[..^last.Length];
     string kind = (Early(bare) ? bare[..^1] : bare).Replace("-b256k32", "").Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
     if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
@@ -135,10 +139,15 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
 {
     // "-pipe" / "-ld": the same product through the cp.async loop / ldmatrix, reported under its own name.
     string label = variant == "simt" ? "sgemm" : variant;
-    // "-tr": 16-bit operands read in place M/N-major; every other 16-bit variant packs them (the baseline).
-    bool inPlace = variant.EndsWith("-tr", StringComparison.Ordinal);
+    // TF32 rounding (last in the name): "-frag" in registers (MmaTf32Rounding.Fragments), "-fcvt" with cvt.rn.tf32,
+    // "-staged" in shared memory; without one, the library's choice.
+    foreach (var (suffix, rounding) in new[] { ("-frag", MmaTf32Rounding.Fragments), ("-fcvt", MmaTf32Rounding.FragmentsConvert), ("-staged", MmaTf32Rounding.Staged) })
+        if (variant.EndsWith(suffix, StringComparison.Ordinal)) { mma = mma with { Tf32Rounding = rounding }; variant = variant[..^suffix.Length]; }
+    // "-tr": 16-bit operands read in place M/N-major; "-pack": packed K-major first; neither: the library's default.
+    bool? inPlace = variant.EndsWith("-tr", StringComparison.Ordinal) ? true : variant.EndsWith("-pack", StringComparison.Ordinal) ? false : null;
     mma = mma with { TransposedOperands = inPlace };
-    if (inPlace) variant = variant[..^3];
+    if (inPlace == true) variant = variant[..^3];
+    if (inPlace == false) variant = variant[..^5];
     if (Early(variant)) { mma = mma with { EarlyBarrier = true }; variant = variant[..^1]; }
     if (variant.EndsWith("-ld", StringComparison.Ordinal)) { mma = mma with { LdMatrix = true }; variant = variant[..^3]; }
     if (variant.EndsWith("-pipe", StringComparison.Ordinal)) { mma = mma with { Pipeline = true, WarpTile64 = false }; variant = variant[..^5]; }
@@ -322,6 +331,8 @@ static void DumpPtx(string dir, string[] only)
     Mma("mma_f16_nt_w64", MmaKernels.GemmWide<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_bf16_nt_w64", MmaKernels.GemmWide<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_tf32_nt_w64", MmaKernels.GemmWide<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
+    Mma("mma_tf32_nt_w64_frag", MmaKernels.GemmWide<Tf32FragmentMma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
+    Mma("mma_tf32_nt_w64_fcvt", MmaKernels.GemmWide<Tf32FragmentCvtMma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_f16_nt_w64_splitk", MmaKernels.GemmWide<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput>, MmaKernels.WideThreads);
     // 16-bit operands read in place (-tr): A M-major ("t"), B N-major ("n"); what the NT kernel reads is K-major.
     Mma("mma_f16_tt_w64_tr", MmaKernels.GemmWideTransposed<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, RMajorVecLayout, KMajorVecLayout>, MmaKernels.WideThreads);

@@ -42,6 +42,21 @@ public class MmaGemmCudaTests(string device)
                     MmaGemmTests.Check(Dev, MmaPrecision.Tf32, ta, tb, 130, 77, 45, options: o with { Tf32Truncate = true });
     }
 
+    /// <summary>TF32 rounded in shared memory, in registers and by <c>cvt.rn.tf32</c>: the same bits on every kernel path, every layout within tolerance.</summary>
+    [Test]
+    public void Tf32RoundingPlacesAgree()
+    {
+        MmaGemmTests.Tf32RoundingsAgree(Dev, new MmaGemmOptions[]
+        {
+            new() { Pipeline = false }, new() { Pipeline = true, WarpTile64 = false }, default, new() { SplitK = 3 },
+            new() { Staging = MmaStaging.DeepSlabs }, new() { Staging = MmaStaging.WideBlockDeepSlabs, EarlyBarrier = true },
+        });
+        foreach (var r in MmaGemmTests.RoundingOptions)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    MmaGemmTests.Check(Dev, MmaPrecision.Tf32, ta, tb, 130, 77, 45, options: r);
+    }
+
     [TestCase(MmaPrecision.Tf32)]
     [TestCase(MmaPrecision.Float16)]
     [TestCase(MmaPrecision.BFloat16)]

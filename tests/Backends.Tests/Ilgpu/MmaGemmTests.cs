@@ -191,19 +191,71 @@ public class MmaGemmTests
         using var bc = dev.Allocator.Allocate(4 * n * n);
         IlgpuTestDevice.FromHost(ba.View<float>(n * n), a);
         IlgpuTestDevice.FromHost(bb.View<float>(n * n), b);
-        foreach (bool truncate in new[] { false, true })
+        foreach (var options in RoundingOptions.Append(new MmaGemmOptions { Tf32Truncate = true }))
         {
             IlgpuMmaGemm.Tf32(dev, false, false, n, n, n, 1f, ba.View<float>(n * n), n, 0, bb.View<float>(n * n), n, 0, 0f,
-                bc.View<float>(n * n), n, 0, 1, new MmaGemmOptions { Tf32Truncate = truncate });
+                bc.View<float>(n * n), n, 0, 1, options);
             dev.Synchronize();
             var c = IlgpuTestDevice.ToHost(bc.View<float>(n * n));
             for (int i = 0; i < n; i++)
             {
                 var probe = probes[i % probes.Length];
-                Assert.That(c[i * n + i], Is.EqualTo(truncate ? probe.Truncated : probe.Rounded), $"truncate={truncate}: C[{i},{i}] of {probe.X:R}");
+                Assert.That(c[i * n + i], Is.EqualTo(options.Tf32Truncate ? probe.Truncated : probe.Rounded), $"{options}: C[{i},{i}] of {probe.X:R}");
             }
         }
     }
+
+    /// <summary>Every place the operands can be rounded (<see cref="MmaGemmOptions.Tf32Rounding"/>), the default first.</summary>
+    internal static readonly MmaGemmOptions[] RoundingOptions =
+    [
+        default, new() { Tf32Rounding = MmaTf32Rounding.Staged }, new() { Tf32Rounding = MmaTf32Rounding.Fragments },
+        new() { Tf32Rounding = MmaTf32Rounding.FragmentsConvert },
+    ];
+
+    /// <summary>
+    /// Each <see cref="MmaGemmOptions.Tf32Rounding"/> gives the same bits as the default on every kernel path of
+    /// <paramref name="paths"/> (the same K order; only where the rounding happens differs), with Inf, NaN, ties and
+    /// float32's largest values among the operands; and each is within TF32 tolerance of the float64 reference.
+    /// </summary>
+    internal static void Tf32RoundingsAgree(IlgpuDevice dev, IEnumerable<MmaGemmOptions> paths)
+    {
+        const int m = 70, n = 40, k = 45;
+        var rng = new System.Random(7);
+        var a = new float[m * k]; var b = new float[k * n];
+        for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < b.Length; i++) b[i] = (float)(rng.NextDouble() * 2 - 1);
+        // Specials in a few rows of A: their rows of C are Inf/NaN on every path alike; ties and near-max values elsewhere.
+        a[3 * k + 5] = float.PositiveInfinity; a[9 * k + 1] = float.NaN; a[11 * k] = BitConverter.UInt32BitsToSingle(0x7FFFFFFF);
+        a[20 * k + 2] = 1f + 0.5f / 1024; a[21 * k + 3] = 1f + 1.5f / 1024; a[30 * k + 7] = float.MaxValue; b[7 * n + 4] = 1e-30f;
+        using var ba = dev.Allocator.Allocate(4 * a.Length);
+        using var bb = dev.Allocator.Allocate(4 * b.Length);
+        using var bc = dev.Allocator.Allocate(4 * m * n);
+        IlgpuTestDevice.FromHost(ba.View<float>(a.Length), a);
+        IlgpuTestDevice.FromHost(bb.View<float>(b.Length), b);
+        foreach (var path in paths)
+        {
+            float[]? first = null;
+            foreach (var r in RoundingOptions)
+            {
+                var options = path with { Tf32Rounding = r.Tf32Rounding };
+                IlgpuMmaGemm.Tf32(dev, false, false, m, n, k, 1f, ba.View<float>(a.Length), k, 0, bb.View<float>(b.Length), n, 0, 0f,
+                    bc.View<float>(m * n), n, 0, 1, options);
+                dev.Synchronize();
+                var c = IlgpuTestDevice.ToHost(bc.View<float>(m * n));
+                if (first == null) { first = c; continue; }
+                for (int i = 0; i < c.Length; i++)
+                    Assert.That(BitConverter.SingleToUInt32Bits(c[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(first[i])),
+                        $"{options}: C[{i / n},{i % n}] = {c[i]:R}, default rounding gave {first[i]:R}");
+            }
+            Assert.That(float.IsNaN(first![9 * n]) && float.IsNaN(first[11 * n]), Is.True, $"{path}: NaN operands give NaN rows");
+            Assert.That(float.IsInfinity(first[3 * n]) && float.IsInfinity(first[30 * n]), Is.True, $"{path}: Inf and max-float (rounds to Inf) rows");
+        }
+    }
+
+    /// <summary>Every <see cref="MmaGemmOptions.Tf32Rounding"/>, on each kernel path of the emulation, gives the default's bits.</summary>
+    [Test]
+    public void Tf32RoundingPlacesAgree() =>
+        Tf32RoundingsAgree(Cpu, new MmaGemmOptions[] { new() { Pipeline = false }, new() { Pipeline = true, WarpTile64 = false }, new() { WarpTile64 = true } });
 
     [Test]
     public void BatchedWithBroadcastB() => Check(Cpu, MmaPrecision.Float16, true, false, 16, 12, 10, batch: 2, broadcastB: true);

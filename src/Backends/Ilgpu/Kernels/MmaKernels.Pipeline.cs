@@ -223,7 +223,9 @@ internal static partial class MmaKernels
     /// <remarks>
     /// Until the eleventh session the words were rounded by <c>cvt.rna.tf32.f32</c> (ties away from zero; ptxas: FSETP
     /// and a predicated add of 0x1000). cuBLAS rounds ties to even (perf/gpu/tf32_rounding.py on an H100), which sm_80's
-    /// <c>cvt</c> cannot, hence the integer form (a guard, a shift, an AND, a three-input add, the mask, a select).
+    /// <c>cvt</c> cannot, hence the integer form (a guard, a shift, an AND, a three-input add, the mask, a select). On
+    /// sm_90 the default rounds in registers with <c>cvt.rn.tf32.f32</c> instead (<see cref="MmaTf32Rounding.FragmentsConvert"/>),
+    /// and this pass runs only where <see cref="MmaTf32Rounding.Staged"/> is chosen.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RoundChunk<T, TX>(ArrayView<uint> sh, uint at) where T : struct, IMmaType where TX : struct, IMmaPath

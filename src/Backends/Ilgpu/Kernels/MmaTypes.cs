@@ -130,6 +130,74 @@ internal readonly struct Tf32TruncatedMma : IMmaType
         Tf32Mma.Store<TX>(c, i, v, alpha, beta);
 }
 
+/// <summary>
+/// float32 operands on TF32 tensor cores, rounded (to nearest, ties to even, as <see cref="Tf32Mma"/>) in registers as
+/// each <c>mma</c> takes them instead of in a pass over shared memory (<see cref="MmaTf32Rounding.Fragments"/>): no
+/// shared-memory loads and stores before the barrier, at the price of integer instructions beside the <c>mma</c>s
+/// (a fragment word feeds several <c>mma</c>s; the rounding of one word is the same expression each time, which ptxas
+/// computes once). The emulation rounds in <see cref="Dot"/>.
+/// </summary>
+internal readonly struct Tf32FragmentMma : IMmaType
+{
+    public static int PerWord() => 1;
+
+    public static bool Rounds() => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => ok0 ? x.Cast<uint>()[i] : 0u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt4 Convert(UInt4 r) => r;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1) =>
+        Tf32Mma.Mma(d, new UInt4(MmaMath.RoundTf32ForMma(a.X), MmaMath.RoundTf32ForMma(a.Y), MmaMath.RoundTf32ForMma(a.Z),
+            MmaMath.RoundTf32ForMma(a.W)), MmaMath.RoundTf32ForMma(b0), MmaMath.RoundTf32ForMma(b1));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(uint a, uint b) => Interop.IntAsFloat(MmaMath.RoundTf32(a)) * Interop.IntAsFloat(MmaMath.RoundTf32(b));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath =>
+        Tf32Mma.Store<TX>(c, i, v, alpha, beta);
+}
+
+/// <summary>
+/// As <see cref="Tf32FragmentMma"/>, with the rounding done by <c>cvt.rn.tf32.f32</c> (PTX 7.8, sm_90 or newer only:
+/// <see cref="MmaTf32Rounding.FragmentsConvert"/>); the emulation rounds as <see cref="MmaMath.RoundTf32"/>.
+/// </summary>
+internal readonly struct Tf32FragmentCvtMma : IMmaType
+{
+    public static int PerWord() => 1;
+
+    public static bool Rounds() => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => ok0 ? x.Cast<uint>()[i] : 0u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt4 Convert(UInt4 r) => r;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1) =>
+        Tf32Mma.Mma(d, new UInt4(Cvt(a.X), Cvt(a.Y), Cvt(a.Z), Cvt(a.W)), Cvt(b0), Cvt(b1));
+
+    /// <summary>The hardware's round-to-nearest-even conversion (CUDA only; Inf and NaN kept).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Cvt(uint bits)
+    {
+        CudaAsm.Emit("cvt.rn.tf32.f32 %0, %1;", out uint r, Interop.IntAsFloat(bits));
+        return r;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(uint a, uint b) => Tf32FragmentMma.Dot(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath =>
+        Tf32Mma.Store<TX>(c, i, v, alpha, beta);
+}
+
 /// <summary>IEEE half operands, float32 accumulation, half output.</summary>
 internal readonly struct F16Mma : IMmaType
 {
@@ -246,5 +314,17 @@ internal static class MmaMath
         // not a branch around the arithmetic.
         uint rounded = (bits + 0xFFFu + ((bits >> 13) & 1u)) & 0xFFFFE000u;
         return (bits & 0x7F800000u) == 0x7F800000u ? bits : rounded;
+    }
+
+    /// <summary>
+    /// <see cref="RoundTf32"/> without clearing the low 13 bits, for a word fed straight to an <c>mma</c> (the tensor
+    /// core does not read them): the same TF32 value, one instruction fewer. The guard tests the magnitude as a float
+    /// (one compare ptxas folds the absolute value into).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint RoundTf32ForMma(uint bits)
+    {
+        uint rounded = bits + 0xFFFu + ((bits >> 13) & 1u);
+        return Math.Abs(Interop.IntAsFloat(bits)) < float.PositiveInfinity ? rounded : bits;
     }
 }

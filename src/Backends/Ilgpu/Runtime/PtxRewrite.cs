@@ -146,7 +146,15 @@ internal static partial class PtxRewrite
     /// What <see cref="KernelCache.GroupedTuned{T1, T2, T3, T4}"/> loads: <see cref="PromoteDepots"/>, then
     /// <see cref="AddLaunchBounds"/>.
     /// </summary>
-    public static string Tune(string ptx, int maxThreads, int minBlocks) => AddLaunchBounds(PromoteDepots(ptx, out _), maxThreads, minBlocks);
+    public static string Tune(string ptx, int maxThreads, int minBlocks) => TargetForSm90Features(AddLaunchBounds(PromoteDepots(ptx, out _), maxThreads, minBlocks));
+
+    /// <summary>
+    /// ILGPU 1.5 writes <c>.target sm_80</c> even for an sm_90 device; PTX that uses an sm_90-only instruction
+    /// (<c>cvt.rn.tf32.f32</c>, chosen only on such devices: <see cref="IlgpuMmaGemm.Tf32RoundingFor"/>) gets
+    /// <c>.target sm_90</c>, else the driver's JIT rejects it. Other PTX is returned unchanged.
+    /// </summary>
+    public static string TargetForSm90Features(string ptx) =>
+        ptx.Contains("cvt.rn.tf32.f32", StringComparison.Ordinal) ? ptx.Replace(".target sm_80", ".target sm_90", StringComparison.Ordinal) : ptx;
 
     /// <summary>
     /// Replaces the PTX of <paramref name="kernel"/>, a kernel just compiled by a PTX backend and not yet loaded.
