@@ -8,7 +8,7 @@ public sealed partial class IlgpuBackend
 {
     /// <inheritdoc/>
     /// <remarks>
-    /// One launch (<see cref="BatchNormKernels.Forward{TS, T, R, S}"/>), also for Float16/BFloat16 x and y with float32 (or
+    /// Two launches (<see cref="BatchNormKernels.ForwardPartials{TS, T, R, S}"/>, <see cref="BatchNormKernels.Forward{TS, T, R, S}"/>), also for Float16/BFloat16 x and y with float32 (or
     /// no) weight and bias (autocast's mixed batch norm: x read and y written as 16-bit, computed in float32); other
     /// Float16/BFloat16 calls through float32 copies.
     /// </remarks>
@@ -27,20 +27,29 @@ public sealed partial class IlgpuBackend
         var d = Dev(x);
         if (weight is not null) weight = Contig(weight);
         if (bias is not null) bias = Contig(bias);
+        var p = Split(d, n, c, hw);
+        p.Eps = eps;
+        p.Flags = (weight is null ? 0 : 1) | (bias is null ? 0 : 2);
+        using var partials = Tensor.Empty([c * p.Parts * 2], DType.Float64, x.Device);
+        var cfg = Rows(d, c * p.Parts);
         if (narrow && x.DType == DType.Float16) F<ushort, float, F32, Narrowed<F16>>();
         else if (narrow) F<ushort, float, F32, Narrowed<BF16>>();
         else if (x.DType == DType.Float32) F<float, float, F32, Plain<float>>();
         else F<double, double, F64, Plain<double>>();
 
-        void F<TS, T, R, S>() where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T> =>
-            LoadGroupedKernel<ArrayView<TS>, ArrayView<T>, ArrayView<T>, ArrayView<TS>, ArrayView<double>, ArrayView<double>, ArrayView<double>, long, long, double, int, int>(
-                d, BK.Forward<TS, T, R, S>)(Rows(d, c), ViewAt<TS>(x), Placeholder<T>(weight, mean), Placeholder<T>(bias, mean), ViewAt<TS>(y), ViewAt<double>(mean), ViewAt<double>(variance), ViewAt<double>(rstd),
-                n, hw, eps, weight is null ? 0 : 1, bias is null ? 0 : 1);
+        void F<TS, T, R, S>() where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
+        {
+            LoadGroupedKernel<ArrayView<TS>, ArrayView<double>, BatchNormParams>(d, BK.ForwardPartials<TS, T, R, S>)(
+                cfg, ViewAt<TS>(x), ViewAt<double>(partials), p);
+            LoadGroupedKernel<ArrayView<TS>, ArrayView<T>, ArrayView<T>, ArrayView<TS>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, BatchNormParams>(
+                d, BK.Forward<TS, T, R, S>)(cfg, ViewAt<TS>(x), Placeholder<T>(weight, mean), Placeholder<T>(bias, mean), ViewAt<TS>(y),
+                ViewAt<double>(mean), ViewAt<double>(variance), ViewAt<double>(rstd), ViewAt<double>(partials), p);
+        }
     }
 
     /// <inheritdoc/>
     /// <remarks>
-    /// One launch (<see cref="BatchNormKernels.Backward{TS, T, R, S}"/>), also for Float16/BFloat16 grad, x and gradX with
+    /// Two launches (<see cref="BatchNormKernels.BackwardPartials{TS, T, R, S}"/>, <see cref="BatchNormKernels.Backward{TS, T, R, S}"/>), also for Float16/BFloat16 grad, x and gradX with
     /// float32 (or no) weight and float32 parameter gradients (the mixed batch norm's backward); other Float16/BFloat16
     /// calls through float32 copies.
     /// </remarks>
@@ -59,16 +68,40 @@ public sealed partial class IlgpuBackend
         if (c == 0 || gradX is null && gradWeight is null && gradBias is null) return;
         if (n * hw == 0) { CompositeKernels.BatchNormBackward(this, grad, x, weight, mean, rstd, gradX, gradWeight, gradBias); return; }
         var d = Dev(x);
+        var p = Split(d, n, c, hw);
+        p.Flags = (weight is null ? 0 : 1) | (gradX is null ? 0 : 2) | (gradWeight is null ? 0 : 4) | (gradBias is null ? 0 : 8);
+        using var partials = Tensor.Empty([c * p.Parts * 2], DType.Float64, x.Device);
+        var cfg = Rows(d, c * p.Parts);
         if (narrow && x.DType == DType.Float16) B<ushort, float, F32, Narrowed<F16>>();
         else if (narrow) B<ushort, float, F32, Narrowed<BF16>>();
         else if (x.DType == DType.Float32) B<float, float, F32, Plain<float>>();
         else B<double, double, F64, Plain<double>>();
 
-        void B<TS, T, R, S>() where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T> =>
-            LoadGroupedKernel<ArrayView<TS>, ArrayView<TS>, ArrayView<T>, ArrayView<double>, ArrayView<double>, ArrayView<TS>, ArrayView<T>, ArrayView<T>, long, long, int>(
-                d, BK.Backward<TS, T, R, S>)(Rows(d, c), ViewAt<TS>(grad), ViewAt<TS>(x), Placeholder<T>(weight, mean), ViewAt<double>(mean), ViewAt<double>(rstd),
-                ViewAt<TS>(gradX ?? x), Placeholder<T>(gradWeight, mean), Placeholder<T>(gradBias, mean), n, hw,
-                (weight is null ? 0 : 1) | (gradX is null ? 0 : 2) | (gradWeight is null ? 0 : 4) | (gradBias is null ? 0 : 8));
+        void B<TS, T, R, S>() where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
+        {
+            LoadGroupedKernel<ArrayView<TS>, ArrayView<TS>, ArrayView<double>, ArrayView<double>, ArrayView<double>, BatchNormParams>(
+                d, BK.BackwardPartials<TS, T, R, S>)(cfg, ViewAt<TS>(grad), ViewAt<TS>(x), ViewAt<double>(mean), ViewAt<double>(rstd), ViewAt<double>(partials), p);
+            LoadGroupedKernel<ArrayView<TS>, ArrayView<TS>, ArrayView<T>, ArrayView<double>, ArrayView<double>, ArrayView<TS>, ArrayView<T>, ArrayView<T>, ArrayView<double>, BatchNormParams>(
+                d, BK.Backward<TS, T, R, S>)(cfg, ViewAt<TS>(grad), ViewAt<TS>(x), Placeholder<T>(weight, mean), ViewAt<double>(mean), ViewAt<double>(rstd),
+                ViewAt<TS>(gradX ?? x), Placeholder<T>(gradWeight, mean), Placeholder<T>(gradBias, mean), ViewAt<double>(partials), p);
+        }
+    }
+
+    /// <summary>Elements per group of a batch-norm launch (at least; a channel with fewer is one chunk).</summary>
+    internal const long BatchNormChunk = 4096;
+
+    /// <summary>
+    /// The chunking of <see cref="BatchNormKernels"/>: chunks of at least <see cref="BatchNormChunk"/> elements, at most
+    /// about 2,048 groups in all (and at least one chunk per channel).
+    /// </summary>
+    private static BatchNormParams Split(IlgpuDevice d, long n, long c, long hw)
+    {
+        long m = n * hw;
+        long parts = Math.Clamp((m + BatchNormChunk - 1) / BatchNormChunk, 1, Math.Max(1, 2048 / c));
+        long chunk = (m + parts - 1) / parts;
+        parts = (m + chunk - 1) / chunk;
+        if (c * parts > int.MaxValue) throw new NotSupportedException($"BatchNorm on {d.Device}: {c} channels in one launch; at most {int.MaxValue} are supported.");
+        return new BatchNormParams { N = n, Hw = hw, Chunk = chunk, Parts = (int)parts };
     }
 
     private static bool Float32OrNull(Tensor? t) => t is null || t.DType == DType.Float32;
