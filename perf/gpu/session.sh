@@ -389,6 +389,13 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call19; then   # twelfth session: batch norm over C x chunks, more split-K slabs for one-tile products: CUDA tests, profiles, steps  ~5 min
+  step cuda_tests19 ${TESTS19_S:-200} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~BatchNorm|FullyQualifiedName~CnnStep|Name~Split|FullyQualifiedName~MmaGemmCudaTests&Name~InPlace"
+  step prof19 40 $G Ember.Perf --device cuda --workload cnn --profile 5 --launches 1 --profile-top 25
+  step prof19_amp 40 $G Ember.Perf --device cuda --amp bf16 --workload cnn --profile 5 --launches 1 --profile-top 25
+  step steps19 150 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload softmax,layernorm,mlp,cnn,gpt
+  step amp19 60 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+fi
 if want call18; then   # twelfth session: cvt.rn.tf32 (.target sm_90) and the register rounding in the 128x256 kernel; truncation as the bound  ~3 min
   mkdir -p "$L/sass18"
   $G GemmBench --ptx /tmp/p18 tf32_nt_w64_fcvt > "$L/sass18/ptxdump.txt" 2>&1

@@ -219,6 +219,7 @@ public class GemmTests
         Assert.That(IlgpuGemm.Splits(256, 1024, 784, 132, false), Is.EqualTo(7));   // 16 tiles → 112 blocks
         Assert.That(IlgpuGemm.Splits(4096, 4096, 4096, 132, false), Is.EqualTo(1)); // enough tiles already
         Assert.That(IlgpuGemm.Splits(256, 1024, 100, 132, false), Is.EqualTo(1));   // short K
+        Assert.That(IlgpuGemm.Splits(32, 27, 65536, 132, false), Is.EqualTo(128));   // a weight gradient: one tile, one slab per SM
     }
 
     [TestCase(GemmAlgorithm.Naive)]

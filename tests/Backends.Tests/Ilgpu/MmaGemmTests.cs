@@ -416,6 +416,7 @@ public class MmaGemmTests
         Assert.That(MmaPacking.SplitChunk(256, 256, 8192, 132, 32, 0), Is.EqualTo(256));
         Assert.That(MmaPacking.SplitChunk(256, 256, 32768, 132, 16, 0), Is.EqualTo(1008));
         Assert.That(MmaPacking.SplitChunk(4096, 4096, 4096, 132, 32, 0), Is.EqualTo(0), "C fills the device");
+        Assert.That(MmaPacking.SplitChunk(32, 27, 65536, 132, 32, 0), Is.EqualTo(512), "one tile: ~one slab per SM (128 of 512)");
         Assert.That(MmaPacking.SplitChunk(256, 256, 200, 132, 32, 0), Is.EqualTo(0), "K too short");
         Assert.That(MmaPacking.SplitChunk(256, 256, 8192, 132, 32, 1), Is.EqualTo(0), "never");
         Assert.That(MmaPacking.SplitChunk(4096, 4096, 4096, 132, 32, 4), Is.EqualTo(1024), "forced");

@@ -212,6 +212,9 @@ public static partial class IlgpuGemm
         ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmAlgorithm algorithm = GemmAlgorithm.Auto) =>
         Sgemm(device, transA, transB, m, n, k, 1f, a, transA ? m : k, 0, b, transB ? k : n, 0, 0f, c, n, 0, 1, algorithm);
 
+    /// <summary>Split-K workspaces hold at most this many floats (16 MB).</summary>
+    internal const long WorkspaceFloats = 1L << 22;
+
     /// <summary>
     /// How many K slabs an unbatched product is split into: more than one only when its 128×128 tiles fill at most
     /// half of the <paramref name="multiprocessors"/> and K is long, so each slab keeps at least 64 of K (a multiple
@@ -221,7 +224,10 @@ public static partial class IlgpuGemm
     {
         long tiles = (long)((m + GemmKernels.BM - 1) / GemmKernels.BM) * ((n + GemmKernels.BN - 1) / GemmKernels.BN);
         if (!force && (tiles * 2 > multiprocessors || k < 256)) return 1;
-        long target = force ? 4 : Math.Min(32, multiprocessors / tiles);
+        // One slab per multiprocessor: a weight gradient's [O, K]·[K, C·kH·kW] (one tile, K = batch·H·W in the 10⁴–10⁵)
+        // needs ~130 slabs to fill an H100 (capped at 32 until the twelfth session, which left 100 SMs idle); the
+        // workspace (M·N·slabs floats) is at most WorkspaceFloats.
+        long target = force ? 4 : Math.Min(Math.Min(256, multiprocessors / tiles), Math.Max(2, WorkspaceFloats / ((long)m * n)));
         for (long s = target; s >= 2; s--)
             if (k % s == 0 && k / s % 4 == 0 && (force || k / s >= 64)) return (int)s;
         return 1;

@@ -8,8 +8,8 @@ internal static class MmaPacking
 {
     /// <summary>Split-K slabs are at least this many of the kernel's K slabs (prologue and partial-product traffic amortized).</summary>
     public const int MinSlabsPerSplit = 4;
-    /// <summary>At most this many split-K slabs (bounds the workspace at 64 · M · N floats).</summary>
-    public const int MaxSplits = 64;
+    /// <summary>At most this many split-K slabs (and the workspace at most <see cref="IlgpuGemm.WorkspaceFloats"/>): a one-tile product with a long K gets one slab per multiprocessor.</summary>
+    public const int MaxSplits = 256;
 
     /// <summary>
     /// Queues a copy of a (batched) Rows×Depth operand into a new scratch block, K-major with rows padded to 16 bytes
@@ -79,7 +79,7 @@ internal static class MmaPacking
             if (tiles * 2 > multiprocessors || k < 2 * MinSlabsPerSplit * slabK) return 0;
             target = multiprocessors / tiles;
         }
-        target = Math.Min(target, MaxSplits);
+        target = Math.Min(target, requested > 1 ? MaxSplits : Math.Min(MaxSplits, Math.Max(2, IlgpuGemm.WorkspaceFloats / ((long)m * n))));
         int chunk = MmaPackKernels.RoundUp((int)((k + target - 1) / target), slabK);
         if (requested == 0) chunk = Math.Max(chunk, MinSlabsPerSplit * slabK);
         // Slabs of `chunk` cover K in ceil(k / chunk) pieces; one piece is no split.
