@@ -389,6 +389,22 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call22; then   # twelfth session: attention groups heaviest first: CUDA tests, ncu durations (as call21), fp32 and autocast steps  ~4 min
+  step cuda_tests22 120 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~Attention"
+  step ncu22_attn 150 /usr/local/cuda/bin/ncu --target-processes all -k "regex:RowsBackward|ColumnsBackward|Forward" --launch-skip 24 --launch-count 6 --section SpeedOfLight --section Occupancy $G Ember.Perf --device cuda --workload gpt --repeat 2 --warmup 1
+  step steps22 100 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step amp22 90 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+fi
+if want call21; then   # twelfth session: where the fp32 gpt step's attention time goes (ncu on the attention kernels)  ~2 min
+  NCU="/usr/local/cuda/bin/ncu --target-processes all -k regex:RowsBackward|ColumnsBackward|Forward --launch-skip 24 --launch-count 6 --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats --section MemoryWorkloadAnalysis"
+  step ncu21_attn 150 $NCU $G Ember.Perf --device cuda --workload gpt --repeat 2 --warmup 1
+fi
+if want call20; then   # twelfth session: batch-norm/conv CUDA tests, gpt per-op profiles (fp32 and autocast), autocast steps with 60 repeats  ~5 min
+  step cuda_tests20 ${TESTS20_S:-180} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~BatchNorm|FullyQualifiedName~CnnStep|FullyQualifiedName~Conv2d"
+  step prof20_gpt 40 $G Ember.Perf --device cuda --workload gpt --profile 5 --launches 1 --profile-top 30
+  step prof20_gpt_amp 40 $G Ember.Perf --device cuda --amp bf16 --workload gpt --profile 5 --launches 1 --profile-top 40
+  step amp20 90 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+fi
 if want call19; then   # twelfth session: batch norm over C x chunks, more split-K slabs for one-tile products: CUDA tests, profiles, steps  ~5 min
   step cuda_tests19 ${TESTS19_S:-200} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~BatchNorm|FullyQualifiedName~CnnStep|Name~Split|FullyQualifiedName~MmaGemmCudaTests&Name~InPlace"
   step prof19 40 $G Ember.Perf --device cuda --workload cnn --profile 5 --launches 1 --profile-top 25

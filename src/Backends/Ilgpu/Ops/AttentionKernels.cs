@@ -149,14 +149,22 @@ internal static class AttentionKernels
         if (lane + 96 < width) dst[a.At(outer, inner, r, lane + 96)] = S.Store(a3);
     }
 
-    /// <summary>This group's batch entry (outer, inner), its first row and the row of this warp.</summary>
+    /// <summary>
+    /// This group's batch entry (outer, inner), its first row and the row of this warp. Groups are numbered row block
+    /// first (every batch entry's block 0, then every entry's block 1, ...), and with <paramref name="descending"/> from
+    /// the last row block: causal query rows near the end see the most keys, so the longest groups start first and the
+    /// last wave is made of short ones (an H100 ran 1.29 waves of these kernels with the heavy blocks spread through
+    /// the grid; ncu: 55 % achieved occupancy against 75 % possible). Key rows (<c>ColumnsBackward</c>) are heaviest
+    /// first in ascending order.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Place(AttentionGeometry g, out long outer, out long inner, out long first, out long row)
+    private static void Place(AttentionGeometry g, bool descending, out long outer, out long inner, out long first, out long row)
     {
-        long gi = Grid.IdxX, b = gi / g.Blocks;
+        long gi = Grid.IdxX, batch = Grid.DimX / g.Blocks, rb = gi / batch, b = gi - rb * batch;
+        if (descending) rb = g.Blocks - 1 - rb;
         outer = b / g.Inner;
         inner = b - outer * g.Inner;
-        first = (gi - b * g.Blocks) * (Group.DimX / Warp.WarpSize);
+        first = rb * (Group.DimX / Warp.WarpSize);
         row = first + Warp.WarpIdx;
     }
 
@@ -173,7 +181,7 @@ internal static class AttentionKernels
     {
         var chunk = SharedMemory.Allocate<T>(ChunkElements);
         var rows = SharedMemory.Allocate<T>(MaxWarps * MaxHeadDim);
-        Place(g, out long outer, out long inner, out long first, out long i);
+        Place(g, g.Causal != 0, out long outer, out long inner, out long first, out long i);
         int lane = Warp.LaneIdx, warps = Group.DimX / Warp.WarpSize, d = (int)g.D, dv = (int)g.Dv, rowBase = Warp.WarpIdx * MaxHeadDim;
         bool active = i < g.L;
         long last = XMin(first + warps, g.L) - 1;
@@ -251,7 +259,7 @@ internal static class AttentionKernels
     {
         var chunk = SharedMemory.Allocate<T>(ChunkElements);
         var rows = SharedMemory.Allocate<T>(MaxWarps * MaxHeadDim);
-        Place(g, out long outer, out long inner, out long first, out long i);
+        Place(g, g.Causal != 0, out long outer, out long inner, out long first, out long i);
         int lane = Warp.LaneIdx, warps = Group.DimX / Warp.WarpSize, d = (int)g.D, dv = (int)g.Dv, rowBase = Warp.WarpIdx * MaxHeadDim;
         bool active = i < g.L;
         long last = XMin(first + warps, g.L) - 1;
@@ -312,7 +320,7 @@ internal static class AttentionKernels
         where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         var chunk = SharedMemory.Allocate<T>(Chunk * MaxHeadDim);
-        Place(g, out long outer, out long inner, out long first, out long j);
+        Place(g, false, out long outer, out long inner, out long first, out long j);
         int lane = Warp.LaneIdx, d = (int)g.D, w = (int)g.Dv;
         // Warps past the last key stay for the barriers and add nothing.
         bool active = j < g.S;
