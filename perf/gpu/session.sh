@@ -389,6 +389,12 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call24; then   # twelfth session's final table: GEMM defaults 1024-8192 against cuBLAS, fp32 and autocast steps  ~3 min
+  step gemm24 120 $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants f16,bf16,tf32
+  step gemm24_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm24.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+  step steps24 100 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload softmax,layernorm,mlp,cnn,gpt
+  step amp24 90 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+fi
 if want call22 || want call23; then   # twelfth session (call23: again after unrolling Dot and a branch-free Accumulate): attention groups heaviest first: CUDA tests, ncu durations (as call21), fp32 and autocast steps  ~4 min
   step cuda_tests22 120 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~Attention"
   step ncu22_attn 150 /usr/local/cuda/bin/ncu --target-processes all -k "regex:RowsBackward|ColumnsBackward|Forward" --launch-skip 24 --launch-count 6 --section SpeedOfLight --section Occupancy $G Ember.Perf --device cuda --workload gpt --repeat 2 --warmup 1
