@@ -331,8 +331,8 @@ static void DumpPtx(string dir, string[] only)
     Mma("mma_f16_nt_w64", MmaKernels.GemmWide<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_bf16_nt_w64", MmaKernels.GemmWide<Bf16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_tf32_nt_w64", MmaKernels.GemmWide<Tf32Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
-    Mma("mma_tf32_nt_w64_frag", MmaKernels.GemmWide<Tf32FragmentMma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
-    Mma("mma_tf32_nt_w64_fcvt", MmaKernels.GemmWide<Tf32FragmentCvtMma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
+    Mma("mma_tf32_nt_w64_frag", MmaKernels.GemmWide<Tf32FragmentMma<IntegerTf32Rounder>, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
+    Mma("mma_tf32_nt_w64_fcvt", MmaKernels.GemmWide<Tf32FragmentMma<CvtTf32Rounder>, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput>, MmaKernels.WideThreads);
     Mma("mma_f16_nt_w64_splitk", MmaKernels.GemmWide<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.SplitOutput>, MmaKernels.WideThreads);
     // 16-bit operands read in place (-tr): A M-major ("t"), B N-major ("n"); what the NT kernel reads is K-major.
     Mma("mma_f16_tt_w64_tr", MmaKernels.GemmWideTransposed<F16Mma, MmaKernels.NativeLdMatrixPath, MmaKernels.DirectOutput, RMajorVecLayout, KMajorVecLayout>, MmaKernels.WideThreads);

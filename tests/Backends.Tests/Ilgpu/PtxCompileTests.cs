@@ -395,8 +395,8 @@ public class PtxCompileTests
     // thread (in the prologue and in the loop), the same one 48 KB allocation; what CUDA loads has no local memory and
     // launch bounds of 128 threads x 2 blocks per SM (ptxas 12.8: 212-214 registers, no stack, no spills).
     [TestCase(typeof(Tf32Mma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
-    [TestCase(typeof(Tf32FragmentMma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
-    [TestCase(typeof(Tf32FragmentCvtMma), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [TestCase(typeof(Tf32FragmentMma<IntegerTf32Rounder>), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [TestCase(typeof(Tf32FragmentMma<CvtTf32Rounder>), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
     [TestCase(typeof(F16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32")]
     [TestCase(typeof(Bf16Mma), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
     public void MmaWideKernelsCompile(Type mma, string instruction)
@@ -421,7 +421,7 @@ public class PtxCompileTests
             Assert.That(Count(tuned, "cp.async.cg.shared.global"), Is.EqualTo(16));
             Assert.That(tuned, Does.Contain(".maxntid 128, 1, 1").And.Contain(".minnctapersm 2"));
             // cvt.rn.tf32.f32 exists from sm_90 on, which ILGPU's ".target sm_80" would hide from the JIT.
-            bool cvt = mma == typeof(Tf32FragmentCvtMma);
+            bool cvt = mma == typeof(Tf32FragmentMma<CvtTf32Rounder>);
             Assert.That(Count(tuned, "cvt.rn.tf32.f32") > 0, Is.EqualTo(cvt));
             Assert.That(tuned, Does.Contain(cvt ? ".target sm_90" : ".target sm_80"));
         }

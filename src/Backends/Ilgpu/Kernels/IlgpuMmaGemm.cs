@@ -44,16 +44,16 @@ public static class IlgpuMmaGemm
         bool va = Aligned(a), vb = Aligned(b);
         if (options.Tf32Truncate)
         {
-            Launch<Tf32TruncatedMma>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);
+            Launch<Tf32FragmentMma<TruncatingTf32Rounder>>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);
             return;
         }
         switch (Tf32RoundingFor(device, options.Tf32Rounding))
         {
             case MmaTf32Rounding.Fragments:
-                Launch<Tf32FragmentMma>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);
+                Launch<Tf32FragmentMma<IntegerTf32Rounder>>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);
                 break;
             case MmaTf32Rounding.FragmentsConvert:
-                Launch<Tf32FragmentCvtMma>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);
+                Launch<Tf32FragmentMma<CvtTf32Rounder>>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);
                 break;
             default:
                 Launch<Tf32Mma>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);

@@ -101,97 +101,79 @@ internal readonly struct Tf32Mma : IMmaType
     }
 }
 
-/// <summary>
-/// float32 operands fed to the TF32 tensor cores as they are: the hardware ignores the low 13 mantissa bits, so each
-/// operand is truncated toward zero to TF32 instead of rounded (<see cref="MmaGemmOptions.Tf32Truncate"/>). Saves the
-/// rounding pass over shared memory; the emulation off CUDA clears the same bits.
-/// </summary>
-internal readonly struct Tf32TruncatedMma : IMmaType
+/// <summary>How <see cref="Tf32FragmentMma{TR}"/> rounds a float32 word for an <c>mma</c> (to nearest, ties to even; the low 13 bits may be left, the tensor core ignores them).</summary>
+internal interface ITf32Rounder
 {
-    public static int PerWord() => 1;
+    /// <summary>The word rounded to TF32 (CUDA only: called where the <c>mma</c> runs natively).</summary>
+    static abstract uint Round(uint bits);
 
-    public static bool Rounds() => false;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => ok0 ? x.Cast<uint>()[i] : 0u;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static UInt4 Convert(UInt4 r) => r;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1) => Tf32Mma.Mma(d, a, b0, b1);
-
-    // What the tensor core does with a raw float32 word: the low 13 mantissa bits are not read.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Dot(uint a, uint b) => Interop.IntAsFloat(a & 0xFFFFE000u) * Interop.IntAsFloat(b & 0xFFFFE000u);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath =>
-        Tf32Mma.Store<TX>(c, i, v, alpha, beta);
+    /// <summary>The TF32 value the tensor core multiplies for <paramref name="bits"/> after <see cref="Round"/>, low 13 bits cleared (the emulation off CUDA).</summary>
+    static abstract uint Emulate(uint bits);
 }
 
-/// <summary>
-/// float32 operands on TF32 tensor cores, rounded (to nearest, ties to even, as <see cref="Tf32Mma"/>) in registers as
-/// each <c>mma</c> takes them instead of in a pass over shared memory (<see cref="MmaTf32Rounding.Fragments"/>): no
-/// shared-memory loads and stores before the barrier, at the price of integer instructions beside the <c>mma</c>s
-/// (a fragment word feeds several <c>mma</c>s; the rounding of one word is the same expression each time, which ptxas
-/// computes once). The emulation rounds in <see cref="Dot"/>.
-/// </summary>
-internal readonly struct Tf32FragmentMma : IMmaType
+/// <summary>Integer instructions (<see cref="MmaMath.RoundTf32ForMma"/>): any device (<see cref="MmaTf32Rounding.Fragments"/>).</summary>
+internal readonly struct IntegerTf32Rounder : ITf32Rounder
 {
-    public static int PerWord() => 1;
-
-    public static bool Rounds() => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Round(uint bits) => MmaMath.RoundTf32ForMma(bits);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => ok0 ? x.Cast<uint>()[i] : 0u;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static UInt4 Convert(UInt4 r) => r;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1) =>
-        Tf32Mma.Mma(d, new UInt4(MmaMath.RoundTf32ForMma(a.X), MmaMath.RoundTf32ForMma(a.Y), MmaMath.RoundTf32ForMma(a.Z),
-            MmaMath.RoundTf32ForMma(a.W)), MmaMath.RoundTf32ForMma(b0), MmaMath.RoundTf32ForMma(b1));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Dot(uint a, uint b) => Interop.IntAsFloat(MmaMath.RoundTf32(a)) * Interop.IntAsFloat(MmaMath.RoundTf32(b));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath =>
-        Tf32Mma.Store<TX>(c, i, v, alpha, beta);
+    public static uint Emulate(uint bits) => MmaMath.RoundTf32(bits);
 }
 
-/// <summary>
-/// As <see cref="Tf32FragmentMma"/>, with the rounding done by <c>cvt.rn.tf32.f32</c> (PTX 7.8, sm_90 or newer only:
-/// <see cref="MmaTf32Rounding.FragmentsConvert"/>); the emulation rounds as <see cref="MmaMath.RoundTf32"/>.
-/// </summary>
-internal readonly struct Tf32FragmentCvtMma : IMmaType
+/// <summary><c>cvt.rn.tf32.f32</c> (PTX 7.8, sm_90 or newer; Inf and NaN kept): <see cref="MmaTf32Rounding.FragmentsConvert"/>.</summary>
+internal readonly struct CvtTf32Rounder : ITf32Rounder
 {
-    public static int PerWord() => 1;
-
-    public static bool Rounds() => false;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => ok0 ? x.Cast<uint>()[i] : 0u;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static UInt4 Convert(UInt4 r) => r;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1) =>
-        Tf32Mma.Mma(d, new UInt4(Cvt(a.X), Cvt(a.Y), Cvt(a.Z), Cvt(a.W)), Cvt(b0), Cvt(b1));
-
-    /// <summary>The hardware's round-to-nearest-even conversion (CUDA only; Inf and NaN kept).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Cvt(uint bits)
+    public static uint Round(uint bits)
     {
         CudaAsm.Emit("cvt.rn.tf32.f32 %0, %1;", out uint r, Interop.IntAsFloat(bits));
         return r;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Dot(uint a, uint b) => Tf32FragmentMma.Dot(a, b);
+    public static uint Emulate(uint bits) => MmaMath.RoundTf32(bits);
+}
+
+/// <summary>
+/// No rounding: the raw float32 word, whose low 13 mantissa bits the tensor core does not read, so each operand is
+/// truncated toward zero to TF32 (<see cref="MmaGemmOptions.Tf32Truncate"/>); the emulation clears the same bits.
+/// </summary>
+internal readonly struct TruncatingTf32Rounder : ITf32Rounder
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Round(uint bits) => bits;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Emulate(uint bits) => bits & 0xFFFFE000u;
+}
+
+/// <summary>
+/// float32 operands on TF32 tensor cores, rounded (to nearest, ties to even, as <see cref="Tf32Mma"/>) in registers as
+/// each <c>mma</c> takes them, by <typeparamref name="TR"/>, instead of in a pass over shared memory: no shared-memory
+/// loads and stores before the barrier, at the price of an instruction or a few per word beside the <c>mma</c>s (a
+/// fragment word feeds several <c>mma</c>s; its rounding is the same expression each time, which ptxas computes once).
+/// The emulation rounds in <see cref="Dot"/>. With <see cref="TruncatingTf32Rounder"/> the words go to the tensor core
+/// unrounded (<see cref="MmaGemmOptions.Tf32Truncate"/>).
+/// </summary>
+internal readonly struct Tf32FragmentMma<TR> : IMmaType where TR : struct, ITf32Rounder
+{
+    public static int PerWord() => 1;
+
+    public static bool Rounds() => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Word(ArrayView<ushort> x, long i, long step, bool ok0, bool ok1) => ok0 ? x.Cast<uint>()[i] : 0u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt4 Convert(UInt4 r) => r;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Frag4 Mma(Frag4 d, UInt4 a, uint b0, uint b1) =>
+        Tf32Mma.Mma(d, new UInt4(TR.Round(a.X), TR.Round(a.Y), TR.Round(a.Z), TR.Round(a.W)), TR.Round(b0), TR.Round(b1));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(uint a, uint b) => Interop.IntAsFloat(TR.Emulate(a)) * Interop.IntAsFloat(TR.Emulate(b));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<TX>(ArrayView<ushort> c, long i, float v, float alpha, float beta) where TX : struct, MmaKernels.IMmaPath =>
