@@ -389,6 +389,11 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call25; then   # twelfth session: the TF32 types folded into one generic (same PTX): CUDA tests and speed  ~2 min
+  step cuda_tests25 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaGemmCudaTests&Name~Tf32"
+  step gemm25 60 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-staged
+  step gemm25t 40 $G GemmBench --check --sizes 4096 --no-trans --tf32-truncate --variants tf32
+fi
 if want call24; then   # twelfth session's final table: GEMM defaults 1024-8192 against cuBLAS, fp32 and autocast steps  ~3 min
   step gemm24 120 $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants f16,bf16,tf32
   step gemm24_torch 40 python3 perf/gpu/gemm_torch.py --ember "$L/gemm24.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
