@@ -18,8 +18,9 @@ public readonly record struct MmaGemmOptions
 
     /// <summary>
     /// TF32 only: feed the float32 operands to the tensor cores as they are, which drops their low 13 mantissa bits
-    /// (truncation toward zero), instead of rounding them to nearest in shared memory first. Saves one pass over each
-    /// staged slab; changes each product term by at most one TF32 ulp of each operand. Off by default.
+    /// (truncation toward zero), instead of rounding them to nearest first (<see cref="Tf32Rounding"/>, which it
+    /// overrides). Saves the rounding instructions; changes each product term by at most one TF32 ulp of each operand,
+    /// so results differ from PyTorch's. Off by default.
     /// </summary>
     public bool Tf32Truncate { get; init; }
 
