@@ -29,7 +29,7 @@ for (int i = 0; i < args.Length; i++)
 {
     if (args[i] is "--help" or "-h")
     {
-        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,hgemm,bgemm,gelu,mlp,cnn,gpt,conv2d,softmax,layernorm,log_softmax,layernorm_fwd_bwd,cross_entropy,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file [--amp bf16|fp16] [--sync device|read] [--inner N: N steps per timed sample, one sync]");
+        Console.WriteLine("Ember.Perf --device cpu|cuda --workload sgemm,hgemm,bgemm,gelu,mlp,cnn,gpt,conv2d,softmax,layernorm,log_softmax,layernorm_fwd_bwd,cross_entropy,sort|all --threads N --sizes 256,512 --warmup 3 --repeat 10 --json file [--amp bf16|fp16] [--sync device|read] [--inner N: N steps per timed sample, one sync] [--clear-compiler-caches 0: keep ILGPU's compiler IR after warm-up (default: drop it, then a full GC)]");
         Console.WriteLine("Ember.Perf --device cuda --transfer 1K,64K,1M,16M,256M [--repeat 10]   (host<->device bandwidth and a DataLoader-fed step, pinned staging off/on)");
         Console.WriteLine("Ember.Perf --bdn [BenchmarkDotNet options, e.g. --filter *Softmax*]   (kernel micro benchmarks with allocations)");
         return 0;
@@ -56,6 +56,11 @@ Workload.SyncByRead = opts.GetValueOrDefault("sync", "device") switch
     "device" => false, "read" => true, var v => throw new ArgumentException($"--sync: device or read, not {v}"),
 };
 int warmup = int.Parse(opts.GetValueOrDefault("warmup", "3"));
+// --clear-compiler-caches (default 1 on ILGPU devices since the twelfth session; 0: off): IlgpuContext.Shared.
+// ClearCompilerCaches() and a full collection after each warm-up, so the timed steps run in the steady state a long
+// training run reaches after its first full collection. Without it, gpt's steps on an H100 took 6-7 ms until the first
+// gen-2 collection (a 179 ms step) and 4.0 ms after it (perf/README.md, twelfth session, call26).
+bool clearCompilerCaches = opts.GetValueOrDefault("clear-compiler-caches", "1") == "1" && device.Type != DeviceType.Cpu;
 int repeat = int.Parse(opts.GetValueOrDefault("repeat", "10"));
 // --inner N: each timed sample runs N steps back to back and syncs once (per-step time = sample / N; see Stats.Time).
 int inner = int.Parse(opts.GetValueOrDefault("inner", "1"));
@@ -146,6 +151,15 @@ foreach (var make in workloads)
     // kernels to optimized code before timing (PyTorch's kernels are native from the first call).
     var warm = System.Diagnostics.Stopwatch.StartNew();
     for (int i = 0; i < warmup || (warm.Elapsed.TotalSeconds < 1.0 && i < 500); i++) { w.Step(); w.Sync(); }
+    if (clearCompilerCaches)
+    {
+        // What README advises a long-running program: drop ILGPU's compiler IR once its kernels are warm, so later
+        // gen-2 collections do not mark it; one full collection here, before the timed steps.
+        Ember.Ilgpu.IlgpuContext.Shared.ClearCompilerCaches();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
     double[] times;
     alloc0 = GC.GetTotalAllocatedBytes(true);
     var pause0 = GC.GetTotalPauseDuration(); int gen2 = GC.CollectionCount(2);
@@ -174,7 +188,7 @@ foreach (var make in workloads)
     if (allocSites is not null) Console.Write(allocSites.Report(steps, int.Parse(opts["alloc-sites"])));
     if (gemmTrace) Console.Write(GemmTrace.Report(steps));
     if (opts.ContainsKey("pool-stats"))
-        Console.WriteLine($"  pool: cached {CpuMemoryPool.CachedBytes >> 20} MiB, lent {CpuMemoryPool.LentBytes >> 20} MiB, hits {CpuMemoryPool.Hits}, misses {CpuMemoryPool.Misses}, forced {CpuMemoryPool.ForcedCollections}; GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; steps ms: {string.Join(" ", times.Select(t => (t * 1e3).ToString("F0")))}");
+        Console.WriteLine($"  pool: cached {CpuMemoryPool.CachedBytes >> 20} MiB, lent {CpuMemoryPool.LentBytes >> 20} MiB, hits {CpuMemoryPool.Hits}, misses {CpuMemoryPool.Misses}, forced {CpuMemoryPool.ForcedCollections}; GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; steps ms: {string.Join(" ", times.Select(t => (t * 1e3).ToString(t < 0.1 ? "F2" : "F0")))}");
     results.Add(new() { ["workload"] = w.Name, ["median_s"] = med, ["min_s"] = mn, ["max_s"] = mx, ["gflops"] = gf, ["alloc_kb_per_step"] = allocKb, ["gc_pause_ms_per_step"] = gcMs, ["gen2_per_step"] = gen2PerStep, ["pool_hit_pct"] = hitPct, ["pool_forced_gc_per_step"] = forcedPerStep, ["launches_per_step"] = launchesPerStep, ["host_reads_per_step"] = readsPerStep });
 }
 // Collections forced by the CPU pool and, on an ILGPU device, by its caching allocator (each a blocking collection).

@@ -389,6 +389,17 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call27; then   # next session (refused in the twelfth for lack of time): fp32 and autocast steps with the new Ember.Perf default (compiler IR dropped after warm-up)  ~2 min
+  step steps27 80 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload softmax,layernorm,mlp,cnn,gpt
+  step amp27 70 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+fi
+if want call26; then   # twelfth session: gpt's slow median steps: per-step times with and without ClearCompilerCaches after warm-up  ~3 min
+  step gc26_amp 60 $G Ember.Perf --device cuda --amp bf16 --workload gpt --repeat 60 --pool-stats 1
+  step gc26_amp_clear 60 $G Ember.Perf --device cuda --amp bf16 --workload gpt --repeat 60 --pool-stats 1 --clear-compiler-caches 1
+  step gc26_fp32 60 $G Ember.Perf --device cuda --workload gpt --repeat 60 --pool-stats 1
+  step gc26_fp32_clear 60 $G Ember.Perf --device cuda --workload gpt --repeat 60 --pool-stats 1 --clear-compiler-caches 1
+  step amp26_clear 60 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf --clear-compiler-caches 1" --workload gpt
+fi
 if want call25; then   # twelfth session: the TF32 types folded into one generic (same PTX): CUDA tests and speed  ~2 min
   step cuda_tests25 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaGemmCudaTests&Name~Tf32"
   step gemm25 60 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-staged
