@@ -101,10 +101,13 @@ internal readonly struct Tf32Mma : IMmaType
     }
 }
 
-/// <summary>How <see cref="Tf32FragmentMma{TR}"/> rounds a float32 word for an <c>mma</c> (to nearest, ties to even; the low 13 bits may be left, the tensor core ignores them).</summary>
+/// <summary>
+/// How <see cref="Tf32FragmentMma{TR}"/> prepares a float32 word for an <c>mma</c>: rounded to nearest with ties to even
+/// (the low 13 bits may be left, the tensor core ignores them), or passed raw (<see cref="TruncatingTf32Rounder"/>).
+/// </summary>
 internal interface ITf32Rounder
 {
-    /// <summary>The word rounded to TF32 (CUDA only: called where the <c>mma</c> runs natively).</summary>
+    /// <summary>The word as the <c>mma</c> takes it (CUDA only: called where the <c>mma</c> runs natively).</summary>
     static abstract uint Round(uint bits);
 
     /// <summary>The TF32 value the tensor core multiplies for <paramref name="bits"/> after <see cref="Round"/>, low 13 bits cleared (the emulation off CUDA).</summary>
