@@ -215,6 +215,9 @@ public static partial class IlgpuGemm
     /// <summary>Split-K workspaces hold at most this many floats (16 MB).</summary>
     internal const long WorkspaceFloats = 1L << 22;
 
+    /// <summary>The most K slabs an M×N product's split-K workspace (M·N·slabs floats) allows, at least 2.</summary>
+    internal static long WorkspaceSlabs(int m, int n) => Math.Max(2, WorkspaceFloats / ((long)m * n));
+
     /// <summary>
     /// How many K slabs an unbatched product is split into: more than one only when its 128×128 tiles fill at most
     /// half of the <paramref name="multiprocessors"/> and K is long, so each slab keeps at least 64 of K (a multiple
@@ -227,7 +230,7 @@ public static partial class IlgpuGemm
         // One slab per multiprocessor: a weight gradient's [O, K]·[K, C·kH·kW] (one tile, K = batch·H·W in the 10⁴–10⁵)
         // needs ~130 slabs to fill an H100 (capped at 32 until the twelfth session, which left 100 SMs idle); the
         // workspace (M·N·slabs floats) is at most WorkspaceFloats.
-        long target = force ? 4 : Math.Min(Math.Min(256, multiprocessors / tiles), Math.Max(2, WorkspaceFloats / ((long)m * n)));
+        long target = force ? 4 : Math.Min(Math.Min(256, multiprocessors / tiles), WorkspaceSlabs(m, n));
         for (long s = target; s >= 2; s--)
             if (k % s == 0 && k / s % 4 == 0 && (force || k / s >= 64)) return (int)s;
         return 1;

@@ -38,27 +38,21 @@ public static class IlgpuMmaGemm
         ArgumentNullException.ThrowIfNull(device);
         Validate("Tf32Gemm", transA, transB, m, n, k, lda, strideA, a.Length, ldb, strideB, b.Length, ldc, strideC, c.Length, batch);
         if (m == 0 || n == 0) return;
-        var ah = a.Cast<ushort>();
-        var bh = b.Cast<ushort>();
-        var ch = c.Cast<ushort>();
-        bool va = Aligned(a), vb = Aligned(b);
         if (options.Tf32Truncate)
         {
-            Launch<Tf32FragmentMma<TruncatingTf32Rounder>>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);
+            Run<Tf32FragmentMma<TruncatingTf32Rounder>>();
             return;
         }
         switch (Tf32RoundingFor(device, options.Tf32Rounding))
         {
-            case MmaTf32Rounding.Fragments:
-                Launch<Tf32FragmentMma<IntegerTf32Rounder>>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);
-                break;
-            case MmaTf32Rounding.FragmentsConvert:
-                Launch<Tf32FragmentMma<CvtTf32Rounder>>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);
-                break;
-            default:
-                Launch<Tf32Mma>(device, transA, transB, m, n, k, alpha, ah, lda, strideA, va, bh, ldb, strideB, vb, beta, ch, ldc, strideC, batch, 4, options);
-                break;
+            case MmaTf32Rounding.Fragments: Run<Tf32FragmentMma<IntegerTf32Rounder>>(); break;
+            case MmaTf32Rounding.FragmentsConvert: Run<Tf32FragmentMma<CvtTf32Rounder>>(); break;
+            default: Run<Tf32Mma>(); break;
         }
+
+        void Run<TT>() where TT : struct, IMmaType =>
+            Launch<TT>(device, transA, transB, m, n, k, alpha, a.Cast<ushort>(), lda, strideA, Aligned(a),
+                b.Cast<ushort>(), ldb, strideB, Aligned(b), beta, c.Cast<ushort>(), ldc, strideC, batch, 4, options);
     }
 
     /// <summary><see cref="MmaGemmOptions.Tf32Rounding"/>'s <see cref="MmaTf32Rounding.Auto"/> as EMBER_TF32_ROUNDING names it (null: not set).</summary>

@@ -79,7 +79,7 @@ internal static class MmaPacking
             if (tiles * 2 > multiprocessors || k < 2 * MinSlabsPerSplit * slabK) return 0;
             target = multiprocessors / tiles;
         }
-        target = Math.Min(target, requested > 1 ? MaxSplits : Math.Min(MaxSplits, Math.Max(2, IlgpuGemm.WorkspaceFloats / ((long)m * n))));
+        target = Math.Min(target, requested > 1 ? MaxSplits : Math.Min(MaxSplits, IlgpuGemm.WorkspaceSlabs(m, n)));
         int chunk = MmaPackKernels.RoundUp((int)((k + target - 1) / target), slabK);
         if (requested == 0) chunk = Math.Max(chunk, MinSlabsPerSplit * slabK);
         // Slabs of `chunk` cover K in ceil(k / chunk) pieces; one piece is no split.

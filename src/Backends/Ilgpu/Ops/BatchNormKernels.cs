@@ -64,9 +64,9 @@ internal static class BatchNormKernels
     /// <summary>First element of group <paramref name="b"/>'s chunk and the chunk's length.</summary>
     private static long ChunkOf(BatchNormParams p, int b, out long count)
     {
-        long m = p.N * p.Hw, e0 = (b % p.Parts) * p.Chunk;
-        count = m - e0 < p.Chunk ? m - e0 : p.Chunk;
-        return e0;
+        int part = b % p.Parts;
+        count = CountOf(p, part, p.N * p.Hw);
+        return part * p.Chunk;
     }
 
     /// <summary>Length of chunk <paramref name="part"/> of a channel of <paramref name="m"/> elements.</summary>
