@@ -162,16 +162,25 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>
-    /// One warp per row of <paramref name="rows"/> per batch entry: whole warps (8 on a GPU, 2 on the CPU accelerator),
-    /// groups = batch · ⌈rows / warps⌉. Sets <see cref="AttentionGeometry.Blocks"/> (on entry: the batch count).
+    /// <see cref="AttentionKernels.RowsPerWarp"/> rows of <paramref name="rows"/> per warp and batch entry, whole warps
+    /// (<see cref="AttentionWarps"/> on a GPU, 2 on the CPU accelerator): groups = batch · ⌈rows / rows per group⌉.
+    /// Sets <see cref="AttentionGeometry.Blocks"/> (on entry: the batch count).
     /// </summary>
     private static KernelConfig AttentionLaunch(IlgpuDevice d, long rows, ref AttentionGeometry geo)
     {
-        int warps = d.Accelerator.AcceleratorType == AcceleratorType.CPU ? 2 : AK.MaxWarps;
+        int warps = d.Accelerator.AcceleratorType == AcceleratorType.CPU ? 2 : AttentionWarps;
         warps = Math.Max(1, Math.Min(warps, d.Accelerator.MaxNumThreadsPerGroup / 32));
-        long batch = geo.Blocks, blocks = (rows + warps - 1) / warps, groups = batch * blocks;
+        long perGroup = (long)warps * AK.RowsPerWarp;
+        long batch = geo.Blocks, blocks = (rows + perGroup - 1) / perGroup, groups = batch * blocks;
         if (groups > int.MaxValue) throw new NotSupportedException($"ILGPU backend: attention over {batch} × {rows} rows needs too many groups.");
         geo.Blocks = blocks;
         return new KernelConfig(new Index1D((int)groups), new Index1D(warps * 32));
     }
+
+    /// <summary>
+    /// Warps per attention group on a GPU: 4 (16 rows; gpt's [16, 4, 128, 64] makes 512 groups, about four per SM of an
+    /// H100), or <c>EMBER_ATTENTION_WARPS</c> (1 to 16, read once) for measurements.
+    /// </summary>
+    internal static readonly int AttentionWarps =
+        int.TryParse(Environment.GetEnvironmentVariable("EMBER_ATTENTION_WARPS"), out int w) && w >= 1 && w <= 16 ? w : 4;
 }
