@@ -397,6 +397,7 @@ if want call28; then   # thirteenth session: attention kernels with four rows pe
   step amp28 70 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
   step prof28 40 $G Ember.Perf --device cuda --workload gpt --profile 5 --profile-top 30 --launches 1
   step ncu28_cnn 150 /usr/local/cuda/bin/ncu --target-processes all --metrics gpu__time_duration.sum --launch-skip 100 --launch-count 100 $G Ember.Perf --device cuda --amp bf16 --workload cnn --repeat 2 --warmup 1
+  step mem28 90 $G Ember.Perf --device cuda --memory-steps 10000 --memory-csv "$L/mem28_mlp_10000.csv"
 fi
 if want call27; then   # next session (refused in the twelfth for lack of time): fp32 and autocast steps with the new Ember.Perf default (compiler IR dropped after warm-up)  ~2 min
   step steps27 80 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload softmax,layernorm,mlp,cnn,gpt
