@@ -346,7 +346,7 @@ internal static class AttentionKernels
         // Keys the group visits (the union over its rows), keys each of this warp's rows sees, and their most.
         long keys = g.Causal != 0 ? XMin(g.S, last + 1) : g.S;
         long v0 = Visible(g, i), v1 = Visible(g, i + 1), v2 = Visible(g, i + 2), v3 = Visible(g, i + 3);
-        long most = Visible(g, XMin(i + RowsPerWarp - 1, g.L - 1));
+        long most = XMax(XMax(v0, v1), XMax(v2, v3));
         var q0 = LoadBlock<TS, T, R, S>(q, x.Q, outer, inner, i, g.L, d, 0);
         var q1 = LoadBlock<TS, T, R, S>(q, x.Q, outer, inner, i, g.L, d, 1);
         var q2 = LoadBlock<TS, T, R, S>(q, x.Q, outer, inner, i, g.L, d, 2);
@@ -426,7 +426,7 @@ internal static class AttentionKernels
         long last = XMin(first + Group.DimX / Warp.WarpSize * RowsPerWarp, g.L) - 1;
         long keys = g.Causal != 0 ? XMin(g.S, last + 1) : g.S;
         long v0 = Visible(g, i), v1 = Visible(g, i + 1), v2 = Visible(g, i + 2), v3 = Visible(g, i + 3);
-        long most = Visible(g, XMin(i + RowsPerWarp - 1, g.L - 1));
+        long most = XMax(XMax(v0, v1), XMax(v2, v3));
         var g0 = LoadBlock<TS, T, R, S>(grad, x.O, outer, inner, i, g.L, dv, 0);
         var g1 = LoadBlock<TS, T, R, S>(grad, x.O, outer, inner, i, g.L, dv, 1);
         var g2 = LoadBlock<TS, T, R, S>(grad, x.O, outer, inner, i, g.L, dv, 2);
@@ -527,4 +527,7 @@ internal static class AttentionKernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long XMin(long a, long b) => a < b ? a : b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long XMax(long a, long b) => a > b ? a : b;
 }
