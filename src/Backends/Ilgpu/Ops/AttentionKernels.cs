@@ -268,6 +268,31 @@ internal static class AttentionKernels
         row = first + Warp.WarpIdx * RowsPerWarp;
     }
 
+    /// <summary>
+    /// Where this warp's query rows i..i + 3 are (<see cref="Place"/>, heaviest causal blocks first), the keys its group
+    /// visits (the union over the group's rows), the keys each row sees (v0..v3, 0 past L) and their most, and the
+    /// rows' column blocks m = 0..3 of <paramref name="src"/> (width <paramref name="width"/>) in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QueryRows<TS, T, R, S>(ArrayView<TS> src, AttentionOperand a, AttentionGeometry g, int width, out long outer, out long inner,
+        out long i, out long keys, out long v0, out long v1, out long v2, out long v3, out long most,
+        out Quad<T> x0, out Quad<T> x1, out Quad<T> x2, out Quad<T> x3)
+        where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
+    {
+        Place(g, g.Causal != 0, out outer, out inner, out long first, out i);
+        long last = XMin(first + Group.DimX / Warp.WarpSize * RowsPerWarp, g.L) - 1;
+        keys = g.Causal != 0 ? XMin(g.S, last + 1) : g.S;
+        v0 = Visible(g, i);
+        v1 = Visible(g, i + 1);
+        v2 = Visible(g, i + 2);
+        v3 = Visible(g, i + 3);
+        most = XMax(XMax(v0, v1), XMax(v2, v3));
+        x0 = LoadBlock<TS, T, R, S>(src, a, outer, inner, i, g.L, width, 0);
+        x1 = LoadBlock<TS, T, R, S>(src, a, outer, inner, i, g.L, width, 1);
+        x2 = LoadBlock<TS, T, R, S>(src, a, outer, inner, i, g.L, width, 2);
+        x3 = LoadBlock<TS, T, R, S>(src, a, outer, inner, i, g.L, width, 3);
+    }
+
     /// <summary>Keys query row i sees: S, or i + 1 when causal; 0 past the last row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Visible(AttentionGeometry g, long i) => i >= g.L ? 0 : g.Causal != 0 ? XMin(g.S, i + 1) : g.S;
@@ -340,17 +365,9 @@ internal static class AttentionKernels
         where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         var chunk = SharedMemory.Allocate<T>(ChunkElements);
-        Place(g, g.Causal != 0, out long outer, out long inner, out long first, out long i);
+        QueryRows<TS, T, R, S>(q, x.Q, g, (int)g.D, out long outer, out long inner, out long i, out long keys, out long v0, out long v1, out long v2,
+            out long v3, out long most, out var q0, out var q1, out var q2, out var q3);
         int lane = Warp.LaneIdx, d = (int)g.D, dv = (int)g.Dv;
-        long last = XMin(first + Group.DimX / Warp.WarpSize * RowsPerWarp, g.L) - 1;
-        // Keys the group visits (the union over its rows), keys each of this warp's rows sees, and their most.
-        long keys = g.Causal != 0 ? XMin(g.S, last + 1) : g.S;
-        long v0 = Visible(g, i), v1 = Visible(g, i + 1), v2 = Visible(g, i + 2), v3 = Visible(g, i + 3);
-        long most = XMax(XMax(v0, v1), XMax(v2, v3));
-        var q0 = LoadBlock<TS, T, R, S>(q, x.Q, outer, inner, i, g.L, d, 0);
-        var q1 = LoadBlock<TS, T, R, S>(q, x.Q, outer, inner, i, g.L, d, 1);
-        var q2 = LoadBlock<TS, T, R, S>(q, x.Q, outer, inner, i, g.L, d, 2);
-        var q3 = LoadBlock<TS, T, R, S>(q, x.Q, outer, inner, i, g.L, d, 3);
 
         // Pass 1: raw scaled scores into P, and each lane's running (max, Σ e^(s − max)) per row.
         T ninf = R.NegInf(), zero = R.FromD(0.0);
@@ -421,16 +438,9 @@ internal static class AttentionKernels
         where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         var chunk = SharedMemory.Allocate<T>(ChunkElements);
-        Place(g, g.Causal != 0, out long outer, out long inner, out long first, out long i);
+        QueryRows<TS, T, R, S>(grad, x.O, g, (int)g.Dv, out long outer, out long inner, out long i, out long keys, out long v0, out long v1, out long v2,
+            out long v3, out long most, out var g0, out var g1, out var g2, out var g3);
         int lane = Warp.LaneIdx, d = (int)g.D, dv = (int)g.Dv;
-        long last = XMin(first + Group.DimX / Warp.WarpSize * RowsPerWarp, g.L) - 1;
-        long keys = g.Causal != 0 ? XMin(g.S, last + 1) : g.S;
-        long v0 = Visible(g, i), v1 = Visible(g, i + 1), v2 = Visible(g, i + 2), v3 = Visible(g, i + 3);
-        long most = XMax(XMax(v0, v1), XMax(v2, v3));
-        var g0 = LoadBlock<TS, T, R, S>(grad, x.O, outer, inner, i, g.L, dv, 0);
-        var g1 = LoadBlock<TS, T, R, S>(grad, x.O, outer, inner, i, g.L, dv, 1);
-        var g2 = LoadBlock<TS, T, R, S>(grad, x.O, outer, inner, i, g.L, dv, 2);
-        var g3 = LoadBlock<TS, T, R, S>(grad, x.O, outer, inner, i, g.L, dv, 3);
 
         // Pass 1: dP into ds (scratch), δ partial sums per lane and row.
         T zero = R.FromD(0.0), d0 = zero, d1 = zero, d2 = zero, d3 = zero;
