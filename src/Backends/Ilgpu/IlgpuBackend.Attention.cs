@@ -168,7 +168,7 @@ public sealed partial class IlgpuBackend
     /// </summary>
     private static KernelConfig AttentionLaunch(IlgpuDevice d, long rows, ref AttentionGeometry geo)
     {
-        int warps = d.Accelerator.AcceleratorType == AcceleratorType.CPU ? 2 : AttentionWarps;
+        int warps = d.Accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAttentionWarps : AttentionWarps;
         warps = Math.Max(1, Math.Min(warps, d.Accelerator.MaxNumThreadsPerGroup / 32));
         long perGroup = (long)warps * AK.RowsPerWarp;
         long batch = geo.Blocks, blocks = (rows + perGroup - 1) / perGroup, groups = batch * blocks;
@@ -179,8 +179,11 @@ public sealed partial class IlgpuBackend
 
     /// <summary>
     /// Warps per attention group on a GPU: 4 (16 rows; gpt's [16, 4, 128, 64] makes 512 groups, about four per SM of an
-    /// H100), or <c>EMBER_ATTENTION_WARPS</c> (1 to 16, read once) for measurements.
+    /// H100), or <c>EMBER_ATTENTION_WARPS</c> (1 to 16, read once) for measurements; settable by tests.
     /// </summary>
-    internal static readonly int AttentionWarps =
+    internal static int AttentionWarps =
         int.TryParse(Environment.GetEnvironmentVariable("EMBER_ATTENTION_WARPS"), out int w) && w >= 1 && w <= 16 ? w : 4;
+
+    /// <summary>Warps per attention group on the CPU accelerator: 2 (settable, as <see cref="AttentionWarps"/>, by tests that vary the grouping).</summary>
+    internal static int CpuAttentionWarps = 2;
 }
