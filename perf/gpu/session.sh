@@ -390,7 +390,7 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   wait
 fi
 if want call28; then   # thirteenth session: attention kernels with four rows per warp: CUDA tests, ncu durations (as call22), warps per group 2/8 against the default 4, fp32 and autocast steps  ~7 min
-  step cuda_tests28 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "Name~Attention"
+  step cuda_tests28 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~Attention"
   step ncu28_attn 150 /usr/local/cuda/bin/ncu --target-processes all -k "regex:RowsBackward|ColumnsBackward|Forward" --launch-skip 24 --launch-count 6 --section SpeedOfLight --section Occupancy $G Ember.Perf --device cuda --workload gpt --repeat 2 --warmup 1
   for w in 2 4 8; do step gpt28_w$w 60 env EMBER_ATTENTION_WARPS=$w $G Ember.Perf --device cuda --workload gpt --repeat 30; done
   step steps28 80 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload softmax,layernorm,mlp,cnn,gpt
