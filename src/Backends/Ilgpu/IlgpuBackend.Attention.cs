@@ -163,7 +163,7 @@ public sealed partial class IlgpuBackend
 
     /// <summary>
     /// <see cref="AttentionKernels.RowsPerWarp"/> rows of <paramref name="rows"/> per warp and batch entry, whole warps
-    /// (<see cref="AttentionWarps"/> on a GPU, 2 on the CPU accelerator): groups = batch · ⌈rows / rows per group⌉.
+    /// (<see cref="AttentionWarps"/> on a GPU, <see cref="CpuAttentionWarps"/> on the CPU accelerator): groups = batch · ⌈rows / rows per group⌉.
     /// Sets <see cref="AttentionGeometry.Blocks"/> (on entry: the batch count).
     /// </summary>
     private static KernelConfig AttentionLaunch(IlgpuDevice d, long rows, ref AttentionGeometry geo)
