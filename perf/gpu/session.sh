@@ -389,6 +389,15 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call29; then   # fourteenth session: the direct first-layer conv weight gradient: CUDA tests, cnn profiles and steps with it on and off  ~2 min
+  step cuda_tests29 120 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~ConvWeightGradDirect|FullyQualifiedName~NarrowConv|FullyQualifiedName~CnnStep|FullyQualifiedName~FusedPrimitiveKernels.Conv"
+  for v in 1 0; do
+    step prof29_cnn_amp_d$v 40 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --amp bf16 --workload cnn --profile 5 --profile-top 20 --launches 1
+    step prof29_cnn_d$v 40 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --workload cnn --profile 5 --profile-top 20 --launches 1
+    step cnn29_amp_d$v 40 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --amp bf16 --workload cnn --repeat 60
+    step cnn29_d$v 40 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --workload cnn --repeat 60
+  done
+fi
 if want call28; then   # thirteenth session: attention kernels with four rows per warp: CUDA tests, ncu durations (as call22), warps per group 2/8 against the default 4, fp32 and autocast steps  ~7 min
   step cuda_tests28 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~Attention"
   step ncu28_attn 150 /usr/local/cuda/bin/ncu --target-processes all -k "regex:RowsBackward|ColumnsBackward|Forward" --launch-skip 24 --launch-count 6 --section SpeedOfLight --section Occupancy $G Ember.Perf --device cuda --workload gpt --repeat 2 --warmup 1

@@ -100,7 +100,9 @@ public sealed partial class IlgpuBackend
     /// chunk). A batch within <see cref="ColumnBudget32"/> (16-bit: <see cref="ColumnBudget16"/>) window elements is one
     /// chunk, and then the bias gradient is the row sums of the same copy (one launch; 16-bit: two); a larger one
     /// accumulates each chunk's GEMM into gradWeight and sums the bias gradient apart. Grouped, mixed dtypes or a
-    /// non-contiguous gradWeight: the composite (a batched GEMM and a sum per chunk of samples).
+    /// non-contiguous gradWeight: the composite (a batched GEMM and a sum per chunk of samples). Before all that, a
+    /// one-group convolution with few outputs (O·(C·kH·kW + 1) ≤ 1024, a first layer) takes two launches straight from
+    /// x and grad (<see cref="ConvWeightGradKernels"/>).
     /// </remarks>
     public void Conv2dWeightGrad(Tensor grad, Tensor x, ConvGeometry geometry, int groups, Tensor gradWeight, Tensor? gradBias)
     {
@@ -111,6 +113,7 @@ public sealed partial class IlgpuBackend
             CompositeKernels.Conv2dWeightGrad(this, grad, x, geometry, groups, gradWeight, gradBias);
             return;
         }
+        if (x.ShapeSpan[0] > 0 && geometry.OutH * (long)geometry.OutW > 0 && TryConvWeightGradDirect(grad, x, geometry, gradWeight, gradBias)) return;
         x = Contig(x);
         long n = x.ShapeSpan[0], o = gradWeight.ShapeSpan[0], l = (long)geometry.OutH * geometry.OutW;
         long rows = (long)geometry.Channels * geometry.KernelH * geometry.KernelW, plane = x.Numel / Math.Max(1, n);
