@@ -397,6 +397,8 @@ if want call29; then   # fourteenth session: the direct first-layer conv weight 
     step cnn29_amp_d$v 40 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --amp bf16 --workload cnn --repeat 60
     step cnn29_d$v 40 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --workload cnn --repeat 60
   done
+  step alloc29_gpt 40 $G Ember.Perf --device cuda --workload gpt --repeat 30 --alloc-sites 25
+  step alloc29_gpt_amp 40 $G Ember.Perf --device cuda --amp bf16 --workload gpt --repeat 30 --alloc-sites 25
 fi
 if want call28; then   # thirteenth session: attention kernels with four rows per warp: CUDA tests, ncu durations (as call22), warps per group 2/8 against the default 4, fp32 and autocast steps  ~7 min
   step cuda_tests28 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~Attention"

@@ -71,12 +71,12 @@ public sealed class ConvWeightGradDirectTests(string device) : DeviceTest(device
     }
 
     [Test]
-    public void TileFitsSharedMemoryAndAvoidsBankConflicts()
+    public void TileFitsSharedMemory()
     {
-        // 32 × 27 windows: (32 + 27 + 1) · 129 ≤ 8192 floats, 129 ≡ 1 (mod 32).
-        Assert.That(ConvWeightGradKernels.Tile(32, 27), Is.EqualTo(129));
-        Assert.That(ConvWeightGradKernels.Tile(4, 9), Is.EqualTo(225));
-        // Too many gradients (64 × 289) or too few positions per tile: the GEMM path.
+        // 32 × 27 windows: (32 + 27 + 1) rows of 129 floats ≤ 8192; 256 positions would not fit.
+        Assert.That(ConvWeightGradKernels.Tile(32, 27), Is.EqualTo(128));
+        Assert.That(ConvWeightGradKernels.Tile(4, 9), Is.EqualTo(256));
+        // Too many gradients (64 × 289) or not even 32 positions per tile (302 rows of 33 floats): the GEMM path.
         Assert.That(ConvWeightGradKernels.Tile(64, 288), Is.EqualTo(0));
         Assert.That(ConvWeightGradKernels.Tile(1, 300), Is.EqualTo(0));
     }

@@ -33,6 +33,8 @@ public sealed partial class IlgpuBackend
         long tiles = Math.Max(1, (positions + tile - 1) / tile);
         int parts = (int)Math.Min(tiles, 4L * Math.Max(1, d.Accelerator.NumMultiprocessors));
         int outputs = (int)(o * (rows + 1)), groupSize = RowGroupSize(d);
+        // The finish: a warp per gradient, eight warps per group on a GPU, one on the CPU accelerator.
+        int warp = d.Accelerator.WarpSize, warps = d.Accelerator.AcceleratorType == AcceleratorType.CPU ? 1 : Math.Max(1, 256 / warp);
         var partials = Tensor.Empty([(long)parts * outputs], DType.Float32, x.Device);
         var geo = ConvGeo(n, geometry);
         if (x.DType == DType.Float32) Go<float, Plain<float>>();
@@ -45,8 +47,8 @@ public sealed partial class IlgpuBackend
             LoadGroupedKernel<ArrayView<TS>, ArrayView<TS>, ArrayView<float>, Geo, long, long, int, int, int>(d, ConvWeightGradKernels.Partial<TS, S>)(
                 new KernelConfig(new Index1D(parts), new Index1D(groupSize)), ViewOf<TS>(x), ViewOf<TS>(grad), ViewAt<float>(partials), geo,
                 x.StorageOffset, grad.StorageOffset, (int)o, tile, parts);
-            LoadKernel<ArrayView<float>, ArrayView<TS>, ArrayView<TS>, int, int, int, int>(d, ConvWeightGradKernels.Finish<TS, S>)(
-                Count(outputs), ViewAt<float>(partials), ViewAt<TS>(gradWeight), gradBias is null ? ViewAt<TS>(gradWeight) : ViewAt<TS>(gradBias),
+            LoadGroupedKernel<ArrayView<float>, ArrayView<TS>, ArrayView<TS>, int, int, int, int>(d, ConvWeightGradKernels.Finish<TS, S>)(
+                new KernelConfig(new Index1D((outputs + warps - 1) / warps), new Index1D(warps * warp)), ViewAt<float>(partials), ViewAt<TS>(gradWeight), gradBias is null ? ViewAt<TS>(gradWeight) : ViewAt<TS>(gradBias),
                 (int)rows, outputs, parts, gradBias is null ? 0 : 1);
         }
     }

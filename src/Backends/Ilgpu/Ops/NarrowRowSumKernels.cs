@@ -20,8 +20,7 @@ internal static class NarrowRowSumKernels
     {
         long row = i / parts, p = i - row * parts;
         long start = row * k;
-        float acc = 0f;
-        for (long j = p; j < k; j += parts) acc += TN.ToF(g[start + j]);
-        partials[p * n + row] = acc;
+        // Elements p, p + parts, … of the row, eight reads in flight (StridedSum).
+        partials[p * n + row] = StridedSum.Add<ushort, float, F32, Narrowed<TN>>(0f, g, start + p, parts, p < k ? (k - p + parts - 1) / parts : 0);
     }
 }

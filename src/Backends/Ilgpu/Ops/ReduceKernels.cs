@@ -116,7 +116,9 @@ internal static class ReduceKernels
         {
             long j0 = part * p.Chunk, j1 = j0 + p.Chunk < p.Inner ? j0 + p.Chunk : p.Inner;
             T acc = R.FromD(op == ReduceOp.Sum ? 0.0 : 1.0);
-            for (long j = j0; j < j1; j++) acc = op == ReduceOp.Sum ? R.Add(acc, x[b + j * p.ElementStride]) : R.Mul(acc, x[b + j * p.ElementStride]);
+            // Sums: eight reads in flight, added in the same order (StridedSum).
+            if (op == ReduceOp.Sum) acc = StridedSum.Add<T, T, R, Plain<T>>(acc, x, b + j0 * p.ElementStride, p.ElementStride, j1 - j0);
+            else for (long j = j0; j < j1; j++) acc = R.Mul(acc, x[b + j * p.ElementStride]);
             values[p.ValueOffset + i * p.ValueStride] = acc;
             return;
         }
