@@ -389,6 +389,18 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call30; then   # fourteenth session: strided sums with eight reads in flight, the direct conv weight gradient's warp finish: CUDA tests, ncu per-kernel, cnn A/B, steps  ~5 min
+  step cuda_tests30 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~ConvWeightGradDirect|FullyQualifiedName~NarrowConv|FullyQualifiedName~NarrowColumnSum|FullyQualifiedName~Reduction|Name~Split|FullyQualifiedName~LinearBias|FullyQualifiedName~FusedPrimitiveKernels.Conv|FullyQualifiedName~CnnStep"
+  step ncu30_cnn_amp 150 /usr/local/cuda/bin/ncu --target-processes all --metrics gpu__time_duration.sum --launch-skip 100 --launch-count 100 $G Ember.Perf --device cuda --amp bf16 --workload cnn --repeat 2 --warmup 1
+  step ncu30_cnn 150 /usr/local/cuda/bin/ncu --target-processes all --metrics gpu__time_duration.sum --launch-skip 100 --launch-count 70 $G Ember.Perf --device cuda --workload cnn --repeat 2 --warmup 1
+  for w in 2 8; do step ncu30_attn_w$w 100 env EMBER_ATTENTION_WARPS=$w /usr/local/cuda/bin/ncu --target-processes all -k "regex:RowsBackward|ColumnsBackward|Forward" --launch-skip 24 --launch-count 3 --section SpeedOfLight --section Occupancy $G Ember.Perf --device cuda --workload gpt --repeat 2 --warmup 1; done
+  for v in 1 0; do
+    step cnn30_amp_d$v 40 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --amp bf16 --workload cnn --repeat 60
+    step cnn30_d$v 40 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --workload cnn --repeat 60
+  done
+  step steps30 80 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload softmax,layernorm,mlp,cnn,gpt
+  step amp30 70 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+fi
 if want call29; then   # fourteenth session: the direct first-layer conv weight gradient: CUDA tests, cnn profiles and steps with it on and off  ~2 min
   step cuda_tests29 120 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~ConvWeightGradDirect|FullyQualifiedName~NarrowConv|FullyQualifiedName~CnnStep|FullyQualifiedName~FusedPrimitiveKernels.Conv"
   for v in 1 0; do
