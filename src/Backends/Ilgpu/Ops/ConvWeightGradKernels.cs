@@ -13,14 +13,14 @@ namespace Ember.Ilgpu.Ops;
 /// With R = C·kH·kW window rows, gradient j = o·(R + 1) + r is Σ_positions grad[o, position]·window[r, position], where
 /// window row R is all ones (the bias gradient Σ grad[o, ·]). Group b of <see cref="Partial{TS, S}"/> sums tiles b,
 /// b + parts, … of <c>tile</c> positions (positions = samples·OH·OW in order): it stages the tile's O gradient rows and
-/// R window rows in shared memory as float32, and thread t adds gradients t, t + group, … over the tile into a shared
-/// float32 accumulator that only it touches. <see cref="Finish{TS, S}"/> adds the groups' partial sums (a warp per
+/// R window rows in shared memory as float32, and each thread adds 2 × 2 blocks of gradients (two channels by two window
+/// rows) over the tile into shared float32 accumulators that only it touches. <see cref="Finish{TS, S}"/> adds the groups' partial sums (a warp per
 /// gradient) and rounds once. Every sum runs in a fixed order, so results do not depend on timing.
 /// </para>
 /// </summary>
 internal static class ConvWeightGradKernels
 {
-    /// <summary>Float32 elements of the staged tile: (O + R + 1)·(tile + 1) ≤ this.</summary>
+    /// <summary>Float32 elements of the staged tile: (O + R + 2)·(tile + 1) ≤ this (with the ones and zeros rows).</summary>
     public const int TileFloats = 8192;
 
     /// <summary>At most this many gradients (O·(R + 1)), each with one shared float32 accumulator.</summary>
@@ -51,8 +51,16 @@ internal static class ConvWeightGradKernels
         int stride = tile + 1;
         long l = (long)g.OH * g.OW, positions = g.N * l;
         for (int j = t; j < outputs; j += gs) acc[j] = 0f;
-        // The ones row: the bias gradient's "window"; positions past the end have zero gradients, so it stays 1.
-        for (int p = t; p < tile; p += gs) sh[rows * stride + p] = 1f;
+        // The ones row: the bias gradient's "window"; positions past the end have zero gradients, so it stays 1. After
+        // it a row of zeros, which stands in for the rows past the last in a thread's 2 × 2 block.
+        for (int p = t; p < tile; p += gs)
+        {
+            sh[rows * stride + p] = 1f;
+            sh[(rows + 1) * stride + p] = 0f;
+        }
+        // Thread t owns the 2 × 2 blocks q = t, t + group, … of gradients: channels 2·(q / rBlocks) + {0, 1} by window
+        // rows 2·(q % rBlocks) + {0, 1} (the ones row included): four loads per four multiply-adds instead of eight.
+        int rBlocks = (r + 2) / 2, blocks = (o + 1) / 2 * rBlocks, zero = rows + 1;
         // Staging: `lanes` threads per row (one position each, or several when the group is smaller than the tile),
         // `rowStep` rows at once; four rows per pass, their reads issued before their stores.
         int lanes = gs < tile ? gs : tile, rowStep = gs / lanes, tp = t % lanes, tr = t / lanes;
@@ -92,13 +100,28 @@ internal static class ConvWeightGradKernels
                 }
             }
             Group.Barrier();
-            for (int j = t; j < outputs; j += gs)
+            for (int q = t; q < blocks; q += gs)
             {
-                int oi = j / (r + 1), wr = j - oi * (r + 1);
-                int gRow = oi * stride, wRow = (o + wr) * stride;
-                float s = 0f;
-                for (int p = 0; p < tile; p++) s += sh[gRow + p] * sh[wRow + p];
-                acc[j] += s;
+                int qo = q / rBlocks, o0 = 2 * qo, r0 = 2 * (q - qo * rBlocks);
+                int g0 = o0 * stride, g1 = (o0 + 1 < o ? o0 + 1 : zero) * stride;
+                int v0 = (o + r0) * stride, v1 = (r0 + 1 <= r ? o + r0 + 1 : zero) * stride;
+                float s00 = 0f, s01 = 0f, s10 = 0f, s11 = 0f;
+                for (int p = 0; p < tile; p++)
+                {
+                    float a0 = sh[g0 + p], a1 = sh[g1 + p], b0 = sh[v0 + p], b1 = sh[v1 + p];
+                    s00 += a0 * b0;
+                    s01 += a0 * b1;
+                    s10 += a1 * b0;
+                    s11 += a1 * b1;
+                }
+                int j = o0 * (r + 1) + r0;
+                acc[j] += s00;
+                if (r0 + 1 <= r) acc[j + 1] += s01;
+                if (o0 + 1 < o)
+                {
+                    acc[j + r + 1] += s10;
+                    if (r0 + 1 <= r) acc[j + r + 2] += s11;
+                }
             }
         }
         Group.Barrier();
@@ -144,14 +167,14 @@ internal static class ConvWeightGradKernels
 
     /// <summary>
     /// Positions per tile for O output channels and R window rows: the largest power of two from 32 to
-    /// <see cref="MaxTile"/> whose rows (O + R + 1 of them, tile + 1 floats apart) fit <see cref="TileFloats"/>. 0 when
+    /// <see cref="MaxTile"/> whose rows (O + R + 2 of them, tile + 1 floats apart) fit <see cref="TileFloats"/>. 0 when
     /// the kernel does not apply (not even 32 positions fit, or more than <see cref="MaxOutputs"/> gradients).
     /// </summary>
     public static int Tile(long o, long r)
     {
         if (o * (r + 1) > MaxOutputs) return 0;
         for (int tile = MaxTile; tile >= 32; tile /= 2)
-            if ((o + r + 1) * (tile + 1) <= TileFloats) return tile;
+            if ((o + r + 2) * (tile + 1) <= TileFloats) return tile;
         return 0;
     }
 }
