@@ -389,6 +389,14 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call31b; then   # call31 trimmed to what the device time left allows  ~3.5 min
+  step cuda_tests31 120 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~ConvWeightGradDirect|FullyQualifiedName~NarrowConv|FullyQualifiedName~NarrowColumnSum|FullyQualifiedName~Reduction|FullyQualifiedName~LinearBias|FullyQualifiedName~FusedPrimitiveKernels.Conv|FullyQualifiedName~CnnStep|FullyQualifiedName~AttentionGrouping|Name~SplitKMatchesReference|Name~SplitKAddsTheBias"
+  step ncu31_wgrad 60 /usr/local/cuda/bin/ncu --target-processes all -k "regex:Kernel_Partial" --launch-skip 8 --launch-count 8 --section SpeedOfLight --section Occupancy --section WarpStateStats $G Ember.Perf --device cuda --workload cnn --repeat 2 --warmup 1
+  step ncu31_attn_w16 60 env EMBER_ATTENTION_WARPS=16 /usr/local/cuda/bin/ncu --target-processes all -k "regex:RowsBackward|ColumnsBackward|Forward" --launch-skip 24 --launch-count 3 --section SpeedOfLight --section Occupancy $G Ember.Perf --device cuda --workload gpt --repeat 2 --warmup 1
+  for v in 1 0; do step prof31_cnn_amp_d$v 30 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --amp bf16 --workload cnn --profile 5 --profile-top 12; done
+  step steps31 60 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step amp31 60 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+fi
 if want call31; then   # fourteenth session: attention groups of 8 warps by default (16 measured), the CUDA tests of the strided sums, cnn per-op profiles with the direct weight gradient on and off, ncu of the GEMM path  ~5 min
   step cuda_tests31 150 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~ConvWeightGradDirect|FullyQualifiedName~NarrowConv|FullyQualifiedName~NarrowColumnSum|FullyQualifiedName~Reduction|FullyQualifiedName~LinearBias|FullyQualifiedName~FusedPrimitiveKernels.Conv|FullyQualifiedName~CnnStep|FullyQualifiedName~AttentionGrouping|Name~SplitKMatchesReference|Name~SplitKAddsTheBias"
   for w in 8 16; do step ncu31_attn_w$w 100 env EMBER_ATTENTION_WARPS=$w /usr/local/cuda/bin/ncu --target-processes all -k "regex:RowsBackward|ColumnsBackward|Forward" --launch-skip 24 --launch-count 3 --section SpeedOfLight --section Occupancy $G Ember.Perf --device cuda --workload gpt --repeat 2 --warmup 1; done
