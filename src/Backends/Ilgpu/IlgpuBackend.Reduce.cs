@@ -38,7 +38,12 @@ public sealed partial class IlgpuBackend
                 DeviceElement.Visit(x.DType, launch.AsIntegerRows());
                 break;
             case ReduceOp.Sum or ReduceOp.Prod or ReduceOp.Max or ReduceOp.Min or ReduceOp.LogSumExp:
-                DeviceElement.VisitReal(x.DType, $"Reduce {op}", launch);
+                // A constant name per op: an interpolated one was a string allocated on every reduction.
+                DeviceElement.VisitReal(x.DType, op switch
+                {
+                    ReduceOp.Sum => "Reduce Sum", ReduceOp.Prod => "Reduce Prod", ReduceOp.Max => "Reduce Max",
+                    ReduceOp.Min => "Reduce Min", _ => "Reduce LogSumExp",
+                }, launch);
                 break;
             default: throw new NotSupportedException($"ILGPU backend: Reduce has no kernel for {op}.");
         }

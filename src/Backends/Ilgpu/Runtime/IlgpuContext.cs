@@ -96,7 +96,15 @@ public sealed class IlgpuContext : IDisposable
     }
 
     /// <summary>True when <paramref name="device"/> is listed in <see cref="Devices"/>.</summary>
-    public bool IsAvailable(Device device) => Devices.Any(d => d.Device == device);
+    public bool IsAvailable(Device device)
+    {
+        // A loop, not Any(lambda): this runs for every op's backend lookup (Backends.For), where the lambda's closure
+        // and enumerator were allocations on every call.
+        var all = Devices;
+        for (int i = 0; i < all.Count; i++)
+            if (all[i].Device == device) return true;
+        return false;
+    }
 
     /// <summary>
     /// The accelerator bundle of <paramref name="device"/>, creating its accelerator, kernel cache
