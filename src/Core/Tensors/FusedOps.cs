@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Ember;
 
 /// <summary>
@@ -12,6 +14,12 @@ public static partial class FusedOps
     private static void Require(bool ok, string op, string message)
     {
         if (!ok) throw new ArgumentException($"{op}: {message}");
+    }
+
+    // The same with an interpolated message, formatted only when the check fails (FailureMessage).
+    private static void Require(bool ok, string op, [InterpolatedStringHandlerArgument("ok")] ref FailureMessage message)
+    {
+        if (!ok) throw new ArgumentException($"{op}: {message.ToStringAndClear()}");
     }
 
     private static void RequireFloatLike(string op, Tensor x, params Tensor?[] others)
