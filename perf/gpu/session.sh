@@ -392,8 +392,8 @@ fi
 if want call31b; then   # call31 trimmed to what the device time left allows  ~3.5 min
   step cuda_tests31 120 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~ConvWeightGradDirect|FullyQualifiedName~NarrowConv|FullyQualifiedName~NarrowColumnSum|FullyQualifiedName~Reduction|FullyQualifiedName~LinearBias|FullyQualifiedName~FusedPrimitiveKernels.Conv|FullyQualifiedName~CnnStep|FullyQualifiedName~AttentionGrouping|Name~SplitKMatchesReference|Name~SplitKAddsTheBias"
   step ncu31_wgrad 60 /usr/local/cuda/bin/ncu --target-processes all -k "regex:Kernel_Partial" --launch-skip 8 --launch-count 8 --section SpeedOfLight --section Occupancy --section WarpStateStats $G Ember.Perf --device cuda --workload cnn --repeat 2 --warmup 1
-  step ncu31_attn_w16 60 env EMBER_ATTENTION_WARPS=16 /usr/local/cuda/bin/ncu --target-processes all -k "regex:RowsBackward|ColumnsBackward|Forward" --launch-skip 24 --launch-count 3 --section SpeedOfLight --section Occupancy $G Ember.Perf --device cuda --workload gpt --repeat 2 --warmup 1
-  for v in 1 0; do step prof31_cnn_amp_d$v 30 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --amp bf16 --workload cnn --profile 5 --profile-top 12; done
+  [ -n "${SKIP31:-}" ] || step ncu31_attn_w16 60 env EMBER_ATTENTION_WARPS=16 /usr/local/cuda/bin/ncu --target-processes all -k "regex:RowsBackward|ColumnsBackward|Forward" --launch-skip 24 --launch-count 3 --section SpeedOfLight --section Occupancy $G Ember.Perf --device cuda --workload gpt --repeat 2 --warmup 1
+  for v in ${PROF31:-1 0}; do step prof31_cnn_amp_d$v 30 env EMBER_ILGPU_CONV_DIRECT_WGRAD=$v $G Ember.Perf --device cuda --amp bf16 --workload cnn --profile 5 --profile-top 12; done
   step steps31 60 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
   step amp31 60 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
 fi
