@@ -114,6 +114,18 @@ public static class Autocast
     /// <summary>PyTorch's default low-precision dtype: BFloat16 on the CPU, Float16 on GPUs.</summary>
     public static DType DefaultDType(DeviceType deviceType) => deviceType == DeviceType.Cpu ? DType.BFloat16 : DType.Float16;
 
+    /// <summary><see cref="Cast(AutocastOp, Tensor?[])"/> for one input; no array is made while autocast is off.</summary>
+    /// <exception cref="InvalidOperationException">The op is <see cref="AutocastPolicy.Banned"/> on this device type.</exception>
+    public static Tensor?[]? Cast(AutocastOp op, Tensor? a) => Current.Value is null ? null : Cast(op, [a]);
+
+    /// <summary><see cref="Cast(AutocastOp, Tensor?[])"/> for two inputs; no array is made while autocast is off.</summary>
+    /// <exception cref="InvalidOperationException">The op is <see cref="AutocastPolicy.Banned"/> on this device type.</exception>
+    public static Tensor?[]? Cast(AutocastOp op, Tensor? a, Tensor? b) => Current.Value is null ? null : Cast(op, [a, b]);
+
+    /// <summary><see cref="Cast(AutocastOp, Tensor?[])"/> for three inputs; no array is made while autocast is off.</summary>
+    /// <exception cref="InvalidOperationException">The op is <see cref="AutocastPolicy.Banned"/> on this device type.</exception>
+    public static Tensor?[]? Cast(AutocastOp op, Tensor? a, Tensor? b, Tensor? c) => Current.Value is null ? null : Cast(op, [a, b, c]);
+
     /// <summary>
     /// Applies <paramref name="op"/>'s policy to its inputs: null when autocast is off for their device or leaves every
     /// input as it is, else the inputs with the floating-point ones cast (recorded by autograd); null inputs and
@@ -129,6 +141,7 @@ public static class Autocast
     /// <exception cref="InvalidOperationException">The op is <see cref="AutocastPolicy.Banned"/> on this device type.</exception>
     public static Tensor?[]? Cast(AutocastOp op, params Tensor?[] inputs)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
         if (Current.Value is not { } state) return null;
         var first = Array.Find(inputs, t => t is not null);
         if (first is null || !state.Enabled[(int)first.Device.Type]) return null;

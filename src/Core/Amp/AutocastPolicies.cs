@@ -92,7 +92,7 @@ public enum AutocastPolicy
 /// The one table of autocast: for each <see cref="AutocastOp"/> the policy on the CPU (PyTorch 1.13's
 /// <c>torch.autocast("cpu", dtype=torch.bfloat16)</c>, checked against it by tests/golden/amp_gen.py) and on GPUs
 /// (PyTorch's documented CUDA lists; also used for OpenCL and ILGPU's CPU accelerator). The ops read it at their
-/// dispatch points through <see cref="Autocast.Cast"/>.
+/// dispatch points through <see cref="Autocast.Cast(AutocastOp, Tensor?[])"/>.
 /// </summary>
 /// <remarks>
 /// PyTorch's CPU lists are shorter than its CUDA lists: on the CPU, softmax, log-softmax, the norms, exp/log/pow and

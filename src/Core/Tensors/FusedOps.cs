@@ -22,13 +22,20 @@ public static partial class FusedOps
         if (!ok) throw new ArgumentException($"{op}: {message.ToStringAndClear()}");
     }
 
-    private static void RequireFloatLike(string op, Tensor x, params Tensor?[] others)
+    // Up to three more tensors as fixed parameters, not a params array: this runs on every call of the op.
+    private static void RequireFloatLike(string op, Tensor x, Tensor? a = null, Tensor? b = null, Tensor? c = null)
     {
         Require(x.IsFloatingPoint, op, $"expected a floating-point input (Float32, Float64, Float16, BFloat16), got {x.DType} {x.Shape}.");
-        foreach (var t in others)
-            if (t is not null)
-                Require(t.DType == x.DType && t.Device == x.Device, op,
-                    $"expected every tensor as {x.DType} on {x.Device} like the input, got {t.DType} {t.Shape} on {t.Device}.");
+        RequireLike(op, x, a);
+        RequireLike(op, x, b);
+        RequireLike(op, x, c);
+    }
+
+    private static void RequireLike(string op, Tensor x, Tensor? t)
+    {
+        if (t is not null)
+            Require(t.DType == x.DType && t.Device == x.Device, op,
+                $"expected every tensor as {x.DType} on {x.Device} like the input, got {t.DType} {t.Shape} on {t.Device}.");
     }
 
     // Whether the op must be recorded, decided on entry: the kernel call then runs with recording off (its reshapes and
