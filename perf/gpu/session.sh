@@ -389,6 +389,11 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call32; then   # fourteenth session's last call: CUDA tests of FastDivisor's kernels and the 2 x 2 weight gradient, fp32 and autocast steps  ~3 min
+  step cuda_tests32 90 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~ConvWeightGradDirect|FullyQualifiedName~NarrowConv|FullyQualifiedName~NarrowPool|FullyQualifiedName~CnnStep|FullyQualifiedName~FusedPrimitiveKernels.Conv|FullyQualifiedName~NarrowColumnSum|FullyQualifiedName~MixedBinary"
+  step steps32 50 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step amp32 50 python3 perf/compare.py --device cuda --amp bf16 --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+fi
 if want call31b; then   # call31 trimmed to what the device time left allows  ~3.5 min
   step cuda_tests31 120 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~ConvWeightGradDirect|FullyQualifiedName~NarrowConv|FullyQualifiedName~NarrowColumnSum|FullyQualifiedName~Reduction|FullyQualifiedName~LinearBias|FullyQualifiedName~FusedPrimitiveKernels.Conv|FullyQualifiedName~CnnStep|FullyQualifiedName~AttentionGrouping|Name~SplitKMatchesReference|Name~SplitKAddsTheBias"
   step ncu31_wgrad 60 /usr/local/cuda/bin/ncu --target-processes all -k "regex:Kernel_Partial" --launch-skip 8 --launch-count 8 --section SpeedOfLight --section Occupancy --section WarpStateStats $G Ember.Perf --device cuda --workload cnn --repeat 2 --warmup 1
