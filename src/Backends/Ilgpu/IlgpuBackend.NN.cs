@@ -6,17 +6,17 @@ namespace Ember.Ilgpu;
 
 public sealed partial class IlgpuBackend
 {
-    private static Geo ConvGeo(long n, ConvGeometry g) => new Geo
+    private static Geo ConvGeo(long n, ConvGeometry g) => new()
     {
         N = checked((int)n), C = g.Channels, H = g.Height, W = g.Width, KH = g.KernelH, KW = g.KernelW,
         SH = g.StrideH, SW = g.StrideW, PH = g.PadH, PW = g.PadW, DH = g.DilationH, DW = g.DilationW, OH = g.OutH, OW = g.OutW,
-    }.WithDivisors();
+    };
 
-    private static Geo PoolGeo(long nc, PoolGeometry g) => new Geo
+    private static Geo PoolGeo(long nc, PoolGeometry g) => new()
     {
         N = checked((int)nc), C = 1, H = g.Height, W = g.Width, KH = g.KernelH, KW = g.KernelW,
         SH = g.StrideH, SW = g.StrideW, PH = g.PadH, PW = g.PadW, DH = 1, DW = 1, OH = g.OutH, OW = g.OutW,
-    }.WithDivisors();
+    };
 
     /// <inheritdoc/>
     public void Im2Col(Tensor x, ConvGeometry geometry, Tensor columns)

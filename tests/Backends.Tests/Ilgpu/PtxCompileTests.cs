@@ -41,16 +41,6 @@ public class PtxCompileTests
     }
 
     [Test]
-    public void StridedCopyDecomposesIndicesWithoutThirtyTwoBitDivision()
-    {
-        // The 32-bit index decomposition multiplies by FastDivisor's magic numbers; the only divisions left are the
-        // 64-bit path's (tensors of 2³¹ elements or more).
-        string ptx = AutoGroupedPtx(typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.Copy))!.MakeGenericMethod(typeof(float)));
-        Assert.That(ptx, Does.Contain(".entry").And.Not.Contain("div.s32").And.Not.Contain("div.u32").And.Not.Contain("rem.s32"));
-        Assert.That(ptx, Does.Contain("div.s64").Or.Contain("div.u64"), "the 64-bit path keeps its division");
-    }
-
-    [Test]
     public void Float32TranscendentalKernelsUseNoApproximateInstructions()
     {
         // What CUDA would run for T.Tanh / T.Exp: ILGPU's PTX backend emits tanh.approx.f32 (relative error up to

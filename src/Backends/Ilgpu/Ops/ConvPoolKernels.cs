@@ -7,15 +7,6 @@ namespace Ember.Ilgpu.Ops;
 internal struct Geo
 {
     public int N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW;
-    /// <summary>N, H, W, KH, KW, SH, SW, OH, OW as <see cref="FastDivisor"/>s (set by <see cref="WithDivisors"/>).</summary>
-    public FastDivisor DN, DH_, DW_, DKH, DKW, DSH, DSW, DOH, DOW;
-
-    /// <summary>This geometry with its divisors filled in (every kernel decomposes indices with them).</summary>
-    public readonly Geo WithDivisors() => this with
-    {
-        DN = FastDivisor.For(N), DH_ = FastDivisor.For(H), DW_ = FastDivisor.For(W), DKH = FastDivisor.For(KH), DKW = FastDivisor.For(KW),
-        DSH = FastDivisor.For(SH), DSW = FastDivisor.For(SW), DOH = FastDivisor.For(OH), DOW = FastDivisor.For(OW),
-    };
 }
 
 /// <summary>im2col / col2im (gather form, no atomics) and 2-D pooling over contiguous NCHW tensors.</summary>
@@ -25,10 +16,10 @@ internal static class ConvPoolKernels
     public static void Im2Col<T>(Index1D i, ArrayView<T> x, ArrayView<T> col, Geo g, long xo, long co) where T : unmanaged
     {
         int t = i;     // 32-bit index arithmetic: launches hold fewer than 2^31 elements
-        int q = g.DOW.Divide(t), ow = t - q * g.OW; t = q;
-        q = g.DOH.Divide(t); int oh = t - q * g.OH; t = q;
-        q = g.DKW.Divide(t); int kw = t - q * g.KW; t = q;
-        q = g.DKH.Divide(t); int kh = t - q * g.KH; t = q;
+        int q = t / g.OW, ow = t - q * g.OW; t = q;
+        q = t / g.OH; int oh = t - q * g.OH; t = q;
+        q = t / g.KW; int kw = t - q * g.KW; t = q;
+        q = t / g.KH; int kh = t - q * g.KH; t = q;
         long nc = t;   // n·C + c
         int h = oh * g.SH - g.PH + kh * g.DH, w = ow * g.SW - g.PW + kw * g.DW;
         col[co + i] = h >= 0 && h < g.H && w >= 0 && w < g.W ? x[xo + (nc * g.H + h) * g.W + w] : default;
@@ -41,11 +32,11 @@ internal static class ConvPoolKernels
     public static void Im2ColRows<T>(Index1D i, ArrayView<T> x, ArrayView<T> col, Geo g, long xo, long co) where T : unmanaged
     {
         int t = i;     // 32-bit index arithmetic: launches hold fewer than 2^31 elements
-        int q = g.DOW.Divide(t), ow = t - q * g.OW; t = q;
-        q = g.DOH.Divide(t); int oh = t - q * g.OH; t = q;
-        q = g.DN.Divide(t); int s = t - q * g.N; t = q;
-        q = g.DKW.Divide(t); int kw = t - q * g.KW; t = q;
-        q = g.DKH.Divide(t); int kh = t - q * g.KH; t = q;
+        int q = t / g.OW, ow = t - q * g.OW; t = q;
+        q = t / g.OH; int oh = t - q * g.OH; t = q;
+        q = t / g.N; int s = t - q * g.N; t = q;
+        q = t / g.KW; int kw = t - q * g.KW; t = q;
+        q = t / g.KH; int kh = t - q * g.KH; t = q;
         long c = t;
         int h = oh * g.SH - g.PH + kh * g.DH, w = ow * g.SW - g.PW + kw * g.DW;
         col[co + i] = h >= 0 && h < g.H && w >= 0 && w < g.W ? x[xo + ((s * (long)g.C + c) * g.H + h) * g.W + w] : default;
@@ -59,24 +50,22 @@ internal static class ConvPoolKernels
         where TS : unmanaged where T : unmanaged where R : struct, IReal<T> where S : struct, IElementStorage<TS, T>
     {
         int t = i;
-        int q = g.DW_.Divide(t), w = t - q * g.W; t = q;
-        q = g.DH_.Divide(t); int h = t - q * g.H; t = q;
+        int q = t / g.W, w = t - q * g.W; t = q;
+        q = t / g.H; int h = t - q * g.H; t = q;
         long nc = t;
         long l = (long)g.OH * g.OW;
         T sum = R.FromD(0.0);
         for (int kh = 0; kh < g.KH; kh++)
         {
             int hh = h + g.PH - kh * g.DH;
-            if (hh < 0) continue;
-            int oh = g.DSH.Divide(hh);
-            if (oh * g.SH != hh) continue;
+            if (hh < 0 || hh % g.SH != 0) continue;
+            int oh = hh / g.SH;
             if (oh >= g.OH) continue;
             for (int kw = 0; kw < g.KW; kw++)
             {
                 int ww = w + g.PW - kw * g.DW;
-                if (ww < 0) continue;
-                int ow = g.DSW.Divide(ww);
-                if (ow * g.SW != ww) continue;
+                if (ww < 0 || ww % g.SW != 0) continue;
+                int ow = ww / g.SW;
                 if (ow >= g.OW) continue;
                 sum = R.Add(sum, S.Load(col[co + ((nc * g.KH + kh) * g.KW + kw) * l + (long)oh * g.OW + ow]));
             }
@@ -105,11 +94,10 @@ internal static class ConvPoolKernels
     public static T MaxWindow<T, R, TX>(long i, TX source, Geo g, long a, out long index)
         where T : unmanaged where R : struct, IReal<T> where TX : struct, IElementSource<T>
     {
-        // i < 2³¹ (one launch): 32-bit decomposition with the geometry's divisors.
-        int t = (int)i, q = g.DOW.Divide(t), ow = t - q * g.OW;
-        t = q; q = g.DOH.Divide(t);
-        int oh = t - q * g.OH;
-        long nc = q;
+        long t = i;
+        int ow = (int)(t % g.OW); t /= g.OW;
+        int oh = (int)(t % g.OH); t /= g.OH;
+        long nc = t;
         int hs = oh * g.SH - g.PH, ws = ow * g.SW - g.PW;
         T best = R.NegInf();
         long bi = -1;
@@ -144,11 +132,11 @@ internal static class ConvPoolKernels
     public static void MaxPoolBackwardDisjoint<T, R>(Index1D i, ArrayView<T> grad, ArrayView<long> idx, ArrayView<T> gi, Geo g, TensorOffsets o)
         where T : unmanaged where R : struct, IReal<T>
     {
-        int t = i, q = g.DW_.Divide(t), w = t - q * g.W;
-        t = q; q = g.DH_.Divide(t);
-        int h = t - q * g.H;
-        long nc = q;
-        int hp = h + g.PH, wp = w + g.PW, oh = g.DSH.Divide(hp), ow = g.DSW.Divide(wp);
+        long t = i;
+        int w = (int)(t % g.W); t /= g.W;
+        int h = (int)(t % g.H); t /= g.H;
+        long nc = t;
+        int hp = h + g.PH, wp = w + g.PW, oh = hp / g.SH, ow = wp / g.SW;
         T v = R.FromD(0.0);
         if (oh < g.OH && ow < g.OW && hp - oh * g.SH < g.KH && wp - ow * g.SW < g.KW)
         {
@@ -176,11 +164,10 @@ internal static class ConvPoolKernels
     /// <summary>Average pooling: thread i handles output i; x at o.A, y at o.B.</summary>
     public static void AvgPool<T, R>(Index1D i, ArrayView<T> x, ArrayView<T> y, Geo g, TensorOffsets o, int countIncludePad) where T : unmanaged where R : struct, IReal<T>
     {
-        // i < 2³¹ (one launch): 32-bit decomposition with the geometry's divisors.
-        int t = (int)i, q = g.DOW.Divide(t), ow = t - q * g.OW;
-        t = q; q = g.DOH.Divide(t);
-        int oh = t - q * g.OH;
-        long nc = q;
+        long t = i;
+        int ow = (int)(t % g.OW); t /= g.OW;
+        int oh = (int)(t % g.OH); t /= g.OH;
+        long nc = t;
         long div = Window(g, oh, ow, countIncludePad, out int h0, out int h1, out int w0, out int w1);
         T sum = R.FromD(0.0);
         for (int h = h0; h < h1; h++)
@@ -192,11 +179,10 @@ internal static class ConvPoolKernels
     /// <summary>Average-pool backward: gradInput (zeroed first) at o.B receives grad[i] / divisor over the window (atomic).</summary>
     public static void AvgPoolBackward<T, R>(Index1D i, ArrayView<T> grad, ArrayView<T> gi, Geo g, TensorOffsets o, int countIncludePad) where T : unmanaged where R : struct, IReal<T>
     {
-        // i < 2³¹ (one launch): 32-bit decomposition with the geometry's divisors.
-        int t = (int)i, q = g.DOW.Divide(t), ow = t - q * g.OW;
-        t = q; q = g.DOH.Divide(t);
-        int oh = t - q * g.OH;
-        long nc = q;
+        long t = i;
+        int ow = (int)(t % g.OW); t /= g.OW;
+        int oh = (int)(t % g.OH); t /= g.OH;
+        long nc = t;
         long div = Window(g, oh, ow, countIncludePad, out int h0, out int h1, out int w0, out int w1);
         T v = R.Div(grad[o.A + i], R.FromL(div));
         for (int h = h0; h < h1; h++)

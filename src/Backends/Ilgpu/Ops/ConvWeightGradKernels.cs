@@ -72,7 +72,7 @@ internal static class ConvWeightGradKernels
                 if (pos < positions)
                 {
                     long n = pos / l;
-                    int rem = (int)(pos - n * l), oh = g.DOW.Divide(rem), ow = rem - oh * g.OW;
+                    int rem = (int)(pos - n * l), oh = rem / g.OW, ow = rem - oh * g.OW;
                     xBase[p] = xo + n * g.C * (long)g.H * g.W;
                     gBase[p] = go + n * o * l + rem;
                     h0[p] = oh * g.SH - g.PH;
@@ -138,7 +138,7 @@ internal static class ConvWeightGradKernels
         long xb = xBase[p];
         if (xb < 0 || row >= rows) return 0f;
         if (row < o) return S.Load(grad[gBase[p] + row * l]);
-        int kk = g.KH * g.KW, wr = row - o, c = wr / kk, k = wr - c * kk, kh = g.DKW.Divide(k), kw = k - kh * g.KW;
+        int kk = g.KH * g.KW, wr = row - o, c = wr / kk, k = wr - c * kk, kh = k / g.KW, kw = k - kh * g.KW;
         int h = h0[p] + kh * g.DH, w = w0[p] + kw * g.DW;
         return h >= 0 && h < g.H && w >= 0 && w < g.W ? S.Load(x[xb + ((long)c * g.H + h) * g.W + w]) : 0f;
     }

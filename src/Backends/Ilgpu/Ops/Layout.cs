@@ -14,23 +14,15 @@ internal struct Shape8
     public int Int32Indexing;
     /// <summary>Sizes of dimensions 0..7 (unused ones are 1).</summary>
     public long Size0, Size1, Size2, Size3, Size4, Size5, Size6, Size7;
-    /// <summary>The sizes as <see cref="FastDivisor"/>s, for the 32-bit index decomposition.</summary>
-    public FastDivisor Div0, Div1, Div2, Div3, Div4, Div5, Div6, Div7;
 
     /// <summary>Size of dimension <paramref name="d"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly long Dim(int d) => d switch { 0 => Size0, 1 => Size1, 2 => Size2, 3 => Size3, 4 => Size4, 5 => Size5, 6 => Size6, _ => Size7 };
 
-    /// <summary>Size of dimension <paramref name="d"/> as a <see cref="FastDivisor"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly FastDivisor Divisor(int d) => d switch { 0 => Div0, 1 => Div1, 2 => Div2, 3 => Div3, 4 => Div4, 5 => Div5, 6 => Div6, _ => Div7 };
-
     /// <summary>Builds the struct from a host shape.</summary>
     public static Shape8 From(ReadOnlySpan<long> shape)
     {
-        var one = FastDivisor.For(1);
-        var s = new Shape8 { Rank = Math.Max(1, shape.Length), Size0 = 1, Size1 = 1, Size2 = 1, Size3 = 1, Size4 = 1, Size5 = 1, Size6 = 1, Size7 = 1,
-            Div0 = one, Div1 = one, Div2 = one, Div3 = one, Div4 = one, Div5 = one, Div6 = one, Div7 = one };
+        var s = new Shape8 { Rank = Math.Max(1, shape.Length), Size0 = 1, Size1 = 1, Size2 = 1, Size3 = 1, Size4 = 1, Size5 = 1, Size6 = 1, Size7 = 1 };
         long numel = 1;
         for (int i = 0; i < shape.Length; i++) { s.Set(i, shape[i]); numel = numel > int.MaxValue ? numel : numel * Math.Min(shape[i], 1L << 31); }
         s.Int32Indexing = numel <= int.MaxValue ? 1 : 0;
@@ -39,10 +31,8 @@ internal struct Shape8
 
     private void Set(int d, long v)
     {
-        var f = FastDivisor.For(v);
-        switch (d) { case 0: Size0 = v; Div0 = f; break; case 1: Size1 = v; Div1 = f; break; case 2: Size2 = v; Div2 = f; break;
-            case 3: Size3 = v; Div3 = f; break; case 4: Size4 = v; Div4 = f; break; case 5: Size5 = v; Div5 = f; break;
-            case 6: Size6 = v; Div6 = f; break; default: Size7 = v; Div7 = f; break; }
+        switch (d) { case 0: Size0 = v; break; case 1: Size1 = v; break; case 2: Size2 = v; break; case 3: Size3 = v; break;
+            case 4: Size4 = v; break; case 5: Size5 = v; break; case 6: Size6 = v; break; default: Size7 = v; break; }
     }
 }
 
@@ -71,13 +61,12 @@ internal struct Str8
         long off = Offset;
         if (shape.Int32Indexing != 0)
         {
-            // 32-bit indices, each division a multiply-high and a shift (FastDivisor); 64-bit division is several times
-            // slower still.
+            // 32-bit division is several times cheaper than 64-bit on GPUs.
             int j = (int)i;
             for (int d = shape.Rank - 1; d >= 0; d--)
             {
                 int n = (int)shape.Dim(d);
-                int q = shape.Divisor(d).Divide(j);
+                int q = j / n;
                 off += (j - q * n) * Stride(d);
                 j = q;
             }
