@@ -48,7 +48,8 @@ public sealed partial class IlgpuBackend
                 new KernelConfig(new Index1D(parts), new Index1D(groupSize)), ViewOf<TS>(x), ViewOf<TS>(grad), ViewAt<float>(partials), geo,
                 x.StorageOffset, grad.StorageOffset, (int)o, tile, parts);
             LoadGroupedKernel<ArrayView<float>, ArrayView<TS>, ArrayView<TS>, int, int, int, int>(d, ConvWeightGradKernels.Finish<TS, S>)(
-                new KernelConfig(new Index1D((outputs + warps - 1) / warps), new Index1D(warps * warp)), ViewAt<float>(partials), ViewAt<TS>(gradWeight), gradBias is null ? ViewAt<TS>(gradWeight) : ViewAt<TS>(gradBias),
+                new KernelConfig(new Index1D((outputs + warps - 1) / warps), new Index1D(warps * warp)), ViewAt<float>(partials),
+                ViewAt<TS>(gradWeight), gradBias is null ? ViewAt<TS>(gradWeight) : ViewAt<TS>(gradBias),
                 (int)rows, outputs, parts, gradBias is null ? 0 : 1);
         }
     }

@@ -14,8 +14,9 @@ namespace Ember.Ilgpu.Ops;
 /// window row R is all ones (the bias gradient Σ grad[o, ·]). Group b of <see cref="Partial{TS, S}"/> sums tiles b,
 /// b + parts, … of <c>tile</c> positions (positions = samples·OH·OW in order): it stages the tile's O gradient rows and
 /// R window rows in shared memory as float32, and each thread adds 2 × 2 blocks of gradients (two channels by two window
-/// rows) over the tile into shared float32 accumulators that only it touches. <see cref="Finish{TS, S}"/> adds the groups' partial sums (a warp per
-/// gradient) and rounds once. Every sum runs in a fixed order, so results do not depend on timing.
+/// rows) over the tile into shared float32 accumulators that only it touches. <see cref="Finish{TS, S}"/> adds the
+/// groups' partial sums (a warp per gradient) and rounds once. Every sum runs in a fixed order, so results do not depend
+/// on timing.
 /// </para>
 /// </summary>
 internal static class ConvWeightGradKernels
