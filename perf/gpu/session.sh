@@ -389,6 +389,9 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call33; then   # next session: does ILGPU pass nested struct arguments intact on CUDA (the FastDivisor failure of call32)?  ~1 min
+  step cuda_tests33 60 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~KernelArgument"
+fi
 if want call32; then   # fourteenth session's last call: CUDA tests of FastDivisor's kernels and the 2 x 2 weight gradient, fp32 and autocast steps  ~3 min
   step cuda_tests32 90 env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~ConvWeightGradDirect|FullyQualifiedName~NarrowConv|FullyQualifiedName~NarrowPool|FullyQualifiedName~CnnStep|FullyQualifiedName~FusedPrimitiveKernels.Conv|FullyQualifiedName~NarrowColumnSum|FullyQualifiedName~MixedBinary"
   step steps32 50 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
