@@ -113,7 +113,6 @@ public sealed partial class IlgpuBackend
             CompositeKernels.Conv2dWeightGrad(this, grad, x, geometry, groups, gradWeight, gradBias);
             return;
         }
-        if (x.ShapeSpan[0] > 0 && geometry.OutH * (long)geometry.OutW > 0 && TryConvWeightGradDirect(grad, x, geometry, gradWeight, gradBias)) return;
         x = Contig(x);
         long n = x.ShapeSpan[0], o = gradWeight.ShapeSpan[0], l = (long)geometry.OutH * geometry.OutW;
         long rows = (long)geometry.Channels * geometry.KernelH * geometry.KernelW, plane = x.Numel / Math.Max(1, n);
@@ -123,6 +122,7 @@ public sealed partial class IlgpuBackend
             if (gradBias is not null) Fill(gradBias, 0);
             return;
         }
+        if (TryConvWeightGradDirect(grad, x, geometry, gradWeight, gradBias)) return;
         long chunk = Math.Clamp((narrow ? ColumnBudget16 : ColumnBudget32) / (rows * l), 1, n);
         var d = Dev(x);
         var cols = Tensor.Empty([rows * chunk * l], x.DType, x.Device);

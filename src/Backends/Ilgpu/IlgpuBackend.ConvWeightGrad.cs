@@ -19,13 +19,13 @@ public sealed partial class IlgpuBackend
     /// The weight (and bias) gradient of a one-group convolution with O·(C·kH·kW + 1) ≤
     /// <see cref="ConvWeightGradKernels.MaxOutputs"/> in two launches straight from x and grad (both made contiguous),
     /// float32 or 16-bit storage summed in float32. False (nothing launched) when the shape does not fit the kernel.
+    /// The caller has handled empty batches and outputs and made x contiguous.
     /// </summary>
     private bool TryConvWeightGradDirect(Tensor grad, Tensor x, ConvGeometry geometry, Tensor gradWeight, Tensor? gradBias)
     {
         long o = gradWeight.ShapeSpan[0], rows = (long)geometry.Channels * geometry.KernelH * geometry.KernelW;
         int tile = ConvDirectWeightGrad ? ConvWeightGradKernels.Tile(o, rows) : 0;
         if (tile == 0 || gradBias is { IsContiguous: false }) return false;
-        x = Contig(x);
         grad = Contig(grad);
         var d = Dev(x);
         long n = x.ShapeSpan[0], positions = n * geometry.OutH * geometry.OutW;

@@ -89,10 +89,13 @@ internal static class ConvWeightGradKernels
                 {
                     for (int p = tp; p < tile; p += lanes)
                     {
-                        float v0 = Value<TS, S>(x, grad, g, row, p, o, l, xBase, gBase, h0, w0, rows);
-                        float v1 = Value<TS, S>(x, grad, g, row + rowStep, p, o, l, xBase, gBase, h0, w0, rows);
-                        float v2 = Value<TS, S>(x, grad, g, row + 2 * rowStep, p, o, l, xBase, gBase, h0, w0, rows);
-                        float v3 = Value<TS, S>(x, grad, g, row + 3 * rowStep, p, o, l, xBase, gBase, h0, w0, rows);
+                        // The position's offsets, read once for its four rows.
+                        long xb = xBase[p], gb = gBase[p];
+                        int hs = h0[p], ws = w0[p];
+                        float v0 = Value<TS, S>(x, grad, g, row, o, l, xb, gb, hs, ws, rows);
+                        float v1 = Value<TS, S>(x, grad, g, row + rowStep, o, l, xb, gb, hs, ws, rows);
+                        float v2 = Value<TS, S>(x, grad, g, row + 2 * rowStep, o, l, xb, gb, hs, ws, rows);
+                        float v3 = Value<TS, S>(x, grad, g, row + 3 * rowStep, o, l, xb, gb, hs, ws, rows);
                         sh[row * stride + p] = v0;
                         if (row + rowStep < rows) sh[(row + rowStep) * stride + p] = v1;
                         if (row + 2 * rowStep < rows) sh[(row + 2 * rowStep) * stride + p] = v2;
@@ -129,18 +132,17 @@ internal static class ConvWeightGradKernels
         for (int j = t; j < outputs; j += gs) partials[(long)b * outputs + j] = acc[j];
     }
 
-    // Staged row `row` at position p: grad channel row (row < O), window row row − O (zero outside the padded input),
-    // 0 for a position past the end or a row past the last.
+    // Staged row `row` at a position whose sample starts at xb in x (−1: past the last position), whose grad element of
+    // channel 0 is gb and whose window starts at (hs, ws): grad channel row (row < O), window row row − O (zero outside
+    // the padded input), 0 for a position past the end or a row past the last.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Value<TS, S>(ArrayView<TS> x, ArrayView<TS> grad, Geo g, int row, int p, int o, long l,
-        ArrayView<long> xBase, ArrayView<long> gBase, ArrayView<int> h0, ArrayView<int> w0, int rows)
+    private static float Value<TS, S>(ArrayView<TS> x, ArrayView<TS> grad, Geo g, int row, int o, long l, long xb, long gb, int hs, int ws, int rows)
         where TS : unmanaged where S : struct, IElementStorage<TS, float>
     {
-        long xb = xBase[p];
         if (xb < 0 || row >= rows) return 0f;
-        if (row < o) return S.Load(grad[gBase[p] + row * l]);
+        if (row < o) return S.Load(grad[gb + row * l]);
         int kk = g.KH * g.KW, wr = row - o, c = wr / kk, k = wr - c * kk, kh = k / g.KW, kw = k - kh * g.KW;
-        int h = h0[p] + kh * g.DH, w = w0[p] + kw * g.DW;
+        int h = hs + kh * g.DH, w = ws + kw * g.DW;
         return h >= 0 && h < g.H && w >= 0 && w < g.W ? S.Load(x[xb + ((long)c * g.H + h) * g.W + w]) : 0f;
     }
 
