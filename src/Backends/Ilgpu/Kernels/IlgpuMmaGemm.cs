@@ -137,8 +137,10 @@ public static class IlgpuMmaGemm
         bool native = IsSupported(device);
         options = Widen(options, native, perChunk, m, n);
         // 16-bit operands whose rows run along M (A) or N (B), 16-byte aligned, read in place by the 64x64 kernels.
-        bool mnA = InPlace(native, perChunk, k, options, transA, alignedA, lda, strideA, batch);
-        bool mnB = InPlace(native, perChunk, k, options, !transB, alignedB, ldb, strideB, batch);
+        // The warpgroup kernel reads K-major operands only (TF32 wgmma has no transposed form): the others are packed.
+        bool wg = UsesWgmma(device, native, options, k);
+        bool mnA = !wg && InPlace(native, perChunk, k, options, transA, alignedA, lda, strideA, batch);
+        bool mnB = !wg && InPlace(native, perChunk, k, options, !transB, alignedB, ldb, strideB, batch);
         DeviceBlock? packA = null, packB = null, work = null;
         try
         {
@@ -175,9 +177,10 @@ public static class IlgpuMmaGemm
             // Stages in dynamic shared memory: only where the device grants the size (else the 48 KB kernel).
             var staging = wide ? options.Staging : MmaStaging.Default;
             if (staging != MmaStaging.Default && !DynamicSharedMemory.Fits(device.Accelerator, StagingBytes(staging))) staging = MmaStaging.Default;
-            int slabK = (staging is MmaStaging.DeepSlabs or MmaStaging.WideBlockDeepSlabs ? 2 * MmaKernels.KW : MmaKernels.KW) * T.PerWord();
+            int slabK = (wg || staging is MmaStaging.DeepSlabs or MmaStaging.WideBlockDeepSlabs ? 2 * MmaKernels.KW : MmaKernels.KW) * T.PerWord();
+            bool wgWide = wg && (IsWideBlock(options.Staging) || options.Staging == MmaStaging.Default && WgmmaWide(m, n));
             int chunk = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, slabK, options.SplitK) : 0;
-            if (pipe && native)
+            if ((pipe || wg) && native)
             {
                 // cp.async takes raw addresses; ILGPU gives kernels no view's address, the host does.
                 p.AddressA = (ulong)a.LoadEffectiveAddressAsPtr().ToInt64();
@@ -195,12 +198,13 @@ public static class IlgpuMmaGemm
                 sp.KChunk = chunk;
                 sp.Ldc = n;
                 sp.StrideC = mn;
-                var split = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging, options, mnA, mnB)
+                var split = wg ? Wgmma<T, MmaKernels.SplitOutput>(kernels, native, wgWide, options)
+                    : staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging, options, mnA, mnB)
                     : mnA || mnB ? Transposed<T, MmaKernels.SplitOutput>(kernels, native, mnA, mnB)
                     : wide ? Wide<T, MmaKernels.SplitOutput>(kernels, native)
                     : pipe ? Pipelined<T, MmaKernels.SplitOutput>(kernels, native, ld)
                     : Pick<T, MmaKernels.SplitOutput>(kernels, native, ld, transA, vecA, transB, vecB);
-                split(Config(m, n, splits, wide, staging), sp, a, b, w.Cast<ushort>());
+                split(wg ? WgmmaConfig(m, n, splits, wgWide) : Config(m, n, splits, wide, staging), sp, a, b, w.Cast<ushort>());
                 var rp = p;
                 rp.K = splits;
                 var sum = native
@@ -209,12 +213,13 @@ public static class IlgpuMmaGemm
                 sum(checked((int)mn), rp, w, c);
                 return;
             }
-            var launch = staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging, options, mnA, mnB)
+            var launch = wg ? Wgmma<T, MmaKernels.DirectOutput>(kernels, native, wgWide, options)
+                : staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging, options, mnA, mnB)
                 : mnA || mnB ? Transposed<T, MmaKernels.DirectOutput>(kernels, native, mnA, mnB)
                 : wide ? Wide<T, MmaKernels.DirectOutput>(kernels, native)
                 : pipe ? Pipelined<T, MmaKernels.DirectOutput>(kernels, native, ld)
                 : Pick<T, MmaKernels.DirectOutput>(kernels, native, ld, transA, vecA, transB, vecB);
-            launch(Config(m, n, batch, wide, staging), p, a, b, c);
+            launch(wg ? WgmmaConfig(m, n, batch, wgWide) : Config(m, n, batch, wide, staging), p, a, b, c);
         }
         finally
         {
@@ -280,6 +285,66 @@ public static class IlgpuMmaGemm
                 (false, true) => Load(kernels, MmaKernels.GemmWideTransposed<T, TX, TE, KMajorVecLayout, RMajorVecLayout>, MmaKernels.WideThreads),
                 _ => Load(kernels, MmaKernels.GemmWideTransposed<T, TX, TE, RMajorVecLayout, RMajorVecLayout>, MmaKernels.WideThreads),
             };
+    }
+
+    /// <summary><see cref="MmaGemmOptions.Wgmma"/> where the options leave it null: on where EMBER_MMA_WGMMA=1.</summary>
+    private static readonly bool WgmmaFromEnvironment = Environment.GetEnvironmentVariable("EMBER_MMA_WGMMA") == "1";
+
+    /// <summary>EMBER_WGMMA_BLOCK: <c>128</c> or <c>256</c> forces the warpgroup kernel's block width (else chosen by size).</summary>
+    private static readonly string? WgmmaBlockFromEnvironment = Environment.GetEnvironmentVariable("EMBER_WGMMA_BLOCK");
+
+    /// <summary>
+    /// True when a product runs <see cref="MmaKernels.GemmWgmma{T, TW, TX, TE, TB}"/> (<see cref="MmaGemmOptions.Wgmma"/>):
+    /// natively on a compute capability 9.x device that grants its 192 KB of shared memory, emulated only where the
+    /// options ask for it; never with <see cref="MmaGemmOptions.KeepLayout"/> or K = 0.
+    /// </summary>
+    internal static bool UsesWgmma(IlgpuDevice device, bool native, MmaGemmOptions options, int k)
+    {
+        if (options.KeepLayout || k == 0) return false;
+        if (!native) return options.Wgmma == true;
+        return (options.Wgmma ?? WgmmaFromEnvironment) && device.Accelerator is CudaAccelerator { Architecture.Major: 9 }
+            && DynamicSharedMemory.Fits(device.Accelerator, MmaKernels.WgmmaStageBytes<MmaKernels.Block128x256>());
+    }
+
+    /// <summary>Whether the warpgroup kernel runs 128×256 blocks (M and N at least 4096, or EMBER_WGMMA_BLOCK=256) rather than 128×128.</summary>
+    internal static bool WgmmaWide(int m, int n) => WgmmaBlockFromEnvironment switch
+    {
+        "256" => true,
+        "128" => false,
+        _ => m >= 4096 && n >= 4096,
+    };
+
+    /// <summary>The warpgroup kernel's grid (blocks of 128 rows by 256 or 128 columns, z entries) and group.</summary>
+    private static KernelConfig WgmmaConfig(int m, int n, int z, bool wide)
+    {
+        int cols = wide ? 2 * MmaKernels.BN : MmaKernels.BN;
+        return new(new Index3D((n + cols - 1) / cols, (m + MmaKernels.BM - 1) / MmaKernels.BM, z), new Index3D(MmaKernels.WgmmaThreads, 1, 1));
+    }
+
+    /// <summary>
+    /// The warpgroup kernel for operand type <typeparamref name="T"/> (its <c>wgmma</c> form chosen here: F16, BF16, TF32
+    /// rounded, or TF32 truncated with <see cref="MmaGemmOptions.Tf32Truncate"/>), loaded through
+    /// <see cref="DynamicSharedMemory.Grouped{T1, T2, T3, T4}"/> with launch bounds of 256 threads × 2 blocks per SM
+    /// (128×128) or × 1 (128×256; grouped tiles with <see cref="MmaGemmOptions.GroupedBlocks"/>).
+    /// </summary>
+    private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Wgmma<T, TE>(
+        KernelCache kernels, bool native, bool wide, MmaGemmOptions options) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
+    {
+        return native ? Op<MmaKernels.NativePath>() : Op<MmaKernels.EmulatedPath>();
+
+        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Op<TX>() where TX : struct, MmaKernels.IMmaPath =>
+            typeof(T) == typeof(F16Mma) ? Block<WgmmaF16, TX>()
+            : typeof(T) == typeof(Bf16Mma) ? Block<WgmmaBf16, TX>()
+            : options.Tf32Truncate ? Block<WgmmaTf32Truncate, TX>() : Block<WgmmaTf32, TX>();
+
+        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Block<TW, TX>()
+            where TW : struct, IWgmmaOp where TX : struct, MmaKernels.IMmaPath =>
+            !wide ? Of<TW, TX, MmaKernels.Block128x128>(2)
+            : options.GroupedBlocks ? Of<TW, TX, MmaKernels.Block128x256Grouped>(1) : Of<TW, TX, MmaKernels.Block128x256>(1);
+
+        Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Of<TW, TX, TB>(int blocks)
+            where TW : struct, IWgmmaOp where TX : struct, MmaKernels.IMmaPath where TB : struct, MmaKernels.IWideBlock =>
+            DynamicSharedMemory.Grouped<GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>>(kernels, MmaKernels.GemmWgmma<T, TW, TX, TE, TB>, MmaKernels.WgmmaStageBytes<TB>() / 4, MmaKernels.WgmmaThreads, blocks);
     }
 
     /// <summary>The grid and group of the chosen kernel: blocks of 128 rows by 256 columns (<see cref="IsWideBlock"/>, 256 threads) or 128 (128 threads for 64×64 warps, else 256).</summary>

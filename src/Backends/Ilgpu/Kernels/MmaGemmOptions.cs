@@ -111,6 +111,16 @@ public readonly record struct MmaGemmOptions
     /// session's machine, 4.4 s on the eleventh's).
     /// </summary>
     public bool? WideForLarge { get; init; }
+
+    /// <summary>
+    /// Whether products on a CUDA device of compute capability 9.0 (Hopper) run the warpgroup kernel
+    /// (<see cref="MmaKernels.GemmWgmma{T, TW, TX, TE, TB}"/>: <c>wgmma.mma_async</c> reading both operands from shared
+    /// memory, 128×256 blocks for M and N of at least 4096, else 128×128; a <see cref="MmaStaging.WideBlock"/> staging
+    /// asks for 128×256 blocks, any other non-default staging for 128×128; operands packed K-major). Null (the default)
+    /// means on only where the environment variable <c>EMBER_MMA_WGMMA</c> is <c>1</c>; true elsewhere runs the same
+    /// kernel with each <c>wgmma</c> emulated per lane (the tests on ilgpu-cpu). Older CUDA devices ignore it.
+    /// </summary>
+    public bool? Wgmma { get; init; }
 }
 
 /// <summary>How <see cref="IlgpuMmaGemm"/>'s 64×64-warp-tile kernel stages its K slabs in shared memory (<see cref="MmaGemmOptions.Staging"/>).</summary>

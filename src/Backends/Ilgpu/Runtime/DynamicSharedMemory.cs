@@ -104,10 +104,15 @@ internal static partial class DynamicSharedMemory
 
     /// <summary>
     /// <paramref name="ptx"/> with its dynamic shared array aligned to at least 128 bytes (ILGPU aligns it to its element
-    /// type; the kernels using this class address 16-byte chunks of it with <c>cp.async</c> and <c>ldmatrix</c>).
+    /// type; the kernels using this class address 16-byte chunks of it with <c>cp.async</c> and <c>ldmatrix</c>), or
+    /// 1024 bytes in PTX with <c>wgmma</c>, whose 128-byte swizzled stages must start at multiples of 1024.
     /// </summary>
-    public static string AlignDynamic(string ptx) => DynamicDeclaration().Replace(ptx, m =>
-        int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) >= 128 ? m.Value : ".extern .shared .align 128 .b8 __dyn_shared_alloca[];");
+    public static string AlignDynamic(string ptx)
+    {
+        int align = ptx.Contains("wgmma.", StringComparison.Ordinal) ? 1024 : 128;
+        return DynamicDeclaration().Replace(ptx, m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) >= align
+            ? m.Value : $".extern .shared .align {align} .b8 __dyn_shared_alloca[];");
+    }
 
     /// <summary>
     /// An explicitly grouped kernel using <paramref name="words"/> 32-bit words of dynamic shared memory, loaded once per

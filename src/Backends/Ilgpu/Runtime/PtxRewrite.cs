@@ -151,10 +151,28 @@ internal static partial class PtxRewrite
     /// <summary>
     /// ILGPU 1.5 writes <c>.target sm_80</c> even for an sm_90 device; PTX that uses an sm_90-only instruction
     /// (<c>cvt.rn.tf32.f32</c>, chosen only on such devices: <see cref="IlgpuMmaGemm.Tf32RoundingFor"/>) gets
-    /// <c>.target sm_90</c>, else the driver's JIT rejects it. Other PTX is returned unchanged.
+    /// <c>.target sm_90</c>, else the driver's JIT rejects it; PTX with <c>wgmma</c> gets <c>.target sm_90a</c> and at
+    /// least <c>.version 8.0</c>. Other PTX is returned unchanged.
     /// </summary>
-    public static string TargetForSm90Features(string ptx) =>
-        ptx.Contains("cvt.rn.tf32.f32", StringComparison.Ordinal) ? ptx.Replace(".target sm_80", ".target sm_90", StringComparison.Ordinal) : ptx;
+    public static string TargetForSm90Features(string ptx)
+    {
+        if (ptx.Contains("wgmma.", StringComparison.Ordinal))
+        {
+            // wgmma exists only for the architecture-specific target sm_90a, from PTX ISA 8.0.
+            ptx = TargetLine().Replace(ptx, ".target sm_90a", 1);
+            var v = VersionLine().Match(ptx);
+            if (v.Success && int.Parse(v.Groups[1].Value, CultureInfo.InvariantCulture) < 8)
+                ptx = VersionLine().Replace(ptx, ".version 8.0", 1);
+            return ptx;
+        }
+        return ptx.Contains("cvt.rn.tf32.f32", StringComparison.Ordinal) ? ptx.Replace(".target sm_80", ".target sm_90", StringComparison.Ordinal) : ptx;
+    }
+
+    [GeneratedRegex(@"\.target sm_\d+a?")]
+    private static partial Regex TargetLine();
+
+    [GeneratedRegex(@"\.version (\d+)\.(\d+)")]
+    private static partial Regex VersionLine();
 
     /// <summary>
     /// Replaces the PTX of <paramref name="kernel"/>, a kernel just compiled by a PTX backend and not yet loaded.
