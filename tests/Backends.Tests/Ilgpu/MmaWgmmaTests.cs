@@ -76,28 +76,32 @@ public class MmaWgmmaTests
         Assert.That(MmaKernels.WgmmaStageBytes<MmaKernels.Block128x256>(), Is.EqualTo(192 * 1024));
     }
 
-    // What CUDA loads: per slab one wgmma statement per half (4 mma_async each, the last half's waiting), 4 + Cols/32
-    // cp.async per stage in the prologue and the loop, TF32 rounding the same chunks with cvt.rn.tf32; after the rewrite
-    // target sm_90a, ISA 8.0 or newer, the dynamic array aligned to 1024 bytes and no local memory.
-    [TestCase(typeof(Tf32Mma), typeof(WgmmaTf32), "m64n128k8.f32.tf32.tf32")]
-    [TestCase(typeof(F16Mma), typeof(WgmmaF16), "m64n128k16.f32.f16.f16")]
-    [TestCase(typeof(Bf16Mma), typeof(WgmmaBf16), "m64n128k16.f32.bf16.bf16")]
+    // What CUDA loads: the accumulators declared once as function-scope registers (64 or 128); per slab one statement of
+    // 4 mma_async (m64n128 or m64n256), a commit and wait_group 1; the epilogue's wait_group 0 and reads; 4 + Cols/32
+    // cp.async per stage in the prologue and the loop, TF32 rounding the same chunks with cvt.rn.tf32; after the
+    // rewrite target sm_90a, ISA 8.0 or newer, the dynamic array aligned to 1024 bytes and no local memory.
+    [TestCase(typeof(Tf32Mma), typeof(WgmmaTf32), "k8.f32.tf32.tf32")]
+    [TestCase(typeof(F16Mma), typeof(WgmmaF16), "k16.f32.f16.f16")]
+    [TestCase(typeof(Bf16Mma), typeof(WgmmaBf16), "k16.f32.bf16.bf16")]
     public void WgmmaKernelsCompile(Type mma, Type op, string shape)
     {
         static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
-        foreach (var (block, halves) in new[] { (typeof(MmaKernels.Block128x128), 1), (typeof(MmaKernels.Block128x256), 2) })
+        foreach (var (block, cols) in new[] { (typeof(MmaKernels.Block128x128), 128), (typeof(MmaKernels.Block128x256), 256) })
             foreach (var output in new[] { typeof(MmaKernels.DirectOutput), typeof(MmaKernels.SplitOutput) })
             {
                 var method = typeof(MmaKernels).GetMethod(nameof(MmaKernels.GemmWgmma))!
                     .MakeGenericMethod(mma, op, typeof(MmaKernels.NativePath), output, block);
                 string ptx = PtxCompiler.Grouped(method);
-                int cols = halves * 128;
-                Assert.That(Count(ptx, "wgmma.mma_async.sync.aligned." + shape), Is.EqualTo(4 * halves));
-                Assert.That(Count(ptx, "wgmma.wait_group.sync.aligned 0;"), Is.EqualTo(1), "one wait per slab");
-                Assert.That(Count(ptx, "wgmma.commit_group.sync.aligned;"), Is.EqualTo(halves));
+                Assert.That(Count(ptx, $".reg .f32 wacc<{cols / 2}>;"), Is.EqualTo(1), "accumulators declared once");
+                Assert.That(Count(ptx, "wgmma.mma_async.sync.aligned.m64n" + cols + shape), Is.EqualTo(4));
+                Assert.That(Count(ptx, "wgmma.mma_async"), Is.EqualTo(4));
+                Assert.That(Count(ptx, "wgmma.wait_group.sync.aligned 1;"), Is.EqualTo(1), "one slab left in flight");
+                Assert.That(Count(ptx, "wgmma.wait_group.sync.aligned 0;"), Is.EqualTo(1), "the epilogue's wait");
+                Assert.That(Count(ptx, "wgmma.commit_group.sync.aligned;"), Is.EqualTo(1));
                 Assert.That(Count(ptx, "fence.proxy.async.shared::cta;"), Is.EqualTo(1));
                 Assert.That(Count(ptx, "bar.sync"), Is.EqualTo(1), "one barrier per slab");
                 Assert.That(Count(ptx, "cp.async.cg.shared.global"), Is.EqualTo(2 * (4 + cols / 32)), "prologue and loop");
+                Assert.That(ptx, Does.Contain($"cp.async.wait_group {(cols == 256 ? 1 : 0)};"));
                 Assert.That(Count(ptx, "cvt.rn.tf32.f32"), Is.EqualTo(op == typeof(WgmmaTf32) ? 4 * (4 + cols / 32) : 0));
                 string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(ptx, MmaKernels.WgmmaThreads, 1));
                 Assert.That(tuned, Does.Contain(".target sm_90a").And.Not.Contain(".target sm_80"));

@@ -19,12 +19,8 @@ internal interface IWgmmaOp
     /// <summary>The word the tensor core multiplies for a staged <paramref name="word"/> (the emulation off CUDA: rounded, or truncated, TF32).</summary>
     static abstract uint Emulate(uint word);
 
-    /// <summary>
-    /// One slab (four K steps) of a warpgroup's 64×128 half into <paramref name="h"/>: operands at descriptors
-    /// <paramref name="da"/> and <paramref name="db"/> (low words, <see cref="WgmmaLayout"/>); <paramref name="wait"/>
-    /// waits for every <c>wgmma</c> of the warpgroup before returning (CUDA only).
-    /// </summary>
-    static abstract WgmmaHalf Slab(WgmmaHalf h, uint da, uint db, bool wait);
+    /// <summary>The <c>wgmma</c> form, as <see cref="WgmmaRegisters.Slab"/> takes it: 0 TF32, 1 F16, 2 BF16.</summary>
+    static abstract int Kind();
 }
 
 /// <summary>TF32 from float32 operands rounded to nearest, ties to even (as cuBLAS), in shared memory with <c>cvt.rn.tf32.f32</c> (sm_90).</summary>
@@ -38,8 +34,7 @@ internal readonly struct WgmmaTf32 : IWgmmaOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Emulate(uint word) => MmaMath.RoundTf32(word);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static WgmmaHalf Slab(WgmmaHalf h, uint da, uint db, bool wait) => WgmmaHalf.Run(0, wait, h, da, db);
+    public static int Kind() => 0;
 }
 
 /// <summary>TF32 from float32 operands as they are: the tensor core ignores the low 13 mantissa bits (<see cref="MmaGemmOptions.Tf32Truncate"/>).</summary>
@@ -53,8 +48,7 @@ internal readonly struct WgmmaTf32Truncate : IWgmmaOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Emulate(uint word) => word & 0xFFFFE000u;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static WgmmaHalf Slab(WgmmaHalf h, uint da, uint db, bool wait) => WgmmaHalf.Run(0, wait, h, da, db);
+    public static int Kind() => 0;
 }
 
 /// <summary>IEEE half operands (<c>m64n128k16.f32.f16.f16</c>).</summary>
@@ -68,8 +62,7 @@ internal readonly struct WgmmaF16 : IWgmmaOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Emulate(uint word) => word;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static WgmmaHalf Slab(WgmmaHalf h, uint da, uint db, bool wait) => WgmmaHalf.Run(1, wait, h, da, db);
+    public static int Kind() => 1;
 }
 
 /// <summary>bfloat16 operands (<c>m64n128k16.f32.bf16.bf16</c>).</summary>
@@ -83,8 +76,7 @@ internal readonly struct WgmmaBf16 : IWgmmaOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Emulate(uint word) => word;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static WgmmaHalf Slab(WgmmaHalf h, uint da, uint db, bool wait) => WgmmaHalf.Run(2, wait, h, da, db);
+    public static int Kind() => 2;
 }
 
 /// <summary>
@@ -255,151 +247,69 @@ internal struct WgmmaHalf
             default: D31 = v; break;
         }
     }
-
-    /// <summary>
-    /// The inline-PTX slab of <see cref="IWgmmaOp.Slab"/>: <paramref name="kind"/> 0 TF32, 1 F16, 2 BF16 (constants
-    /// where it is inlined: ILGPU takes the PTX text only as a literal, so each statement is its own call).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static WgmmaHalf Run(int kind, bool wait, WgmmaHalf h, uint da, uint db)
-    {
-        Ref<ulong> d0 = h.D0, d1 = h.D1, d2 = h.D2, d3 = h.D3, d4 = h.D4, d5 = h.D5, d6 = h.D6, d7 = h.D7, d8 = h.D8, d9 = h.D9, d10 = h.D10, d11 = h.D11, d12 = h.D12, d13 = h.D13, d14 = h.D14, d15 = h.D15, d16 = h.D16, d17 = h.D17, d18 = h.D18, d19 = h.D19, d20 = h.D20, d21 = h.D21, d22 = h.D22, d23 = h.D23, d24 = h.D24, d25 = h.D25, d26 = h.D26, d27 = h.D27, d28 = h.D28, d29 = h.D29, d30 = h.D30, d31 = h.D31;
-        Input<uint> a = da, b = db, hi = WgmmaLayout.High, one = 1;
-        if (kind == 0)
-        {
-            if (wait) CudaAsm.EmitRef(WgmmaAsm.Tf32,
-                ref d0, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8, ref d9, ref d10, ref d11, ref
-                d12, ref d13, ref d14, ref d15, ref d16, ref d17, ref d18, ref d19, ref d20, ref d21, ref d22, ref d23,
-                ref d24, ref d25, ref d26, ref d27, ref d28, ref d29, ref d30, ref d31, ref a, ref b, ref hi, ref one);
-            else CudaAsm.EmitRef(WgmmaAsm.Tf32NoWait,
-                ref d0, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8, ref d9, ref d10, ref d11, ref
-                d12, ref d13, ref d14, ref d15, ref d16, ref d17, ref d18, ref d19, ref d20, ref d21, ref d22, ref d23,
-                ref d24, ref d25, ref d26, ref d27, ref d28, ref d29, ref d30, ref d31, ref a, ref b, ref hi, ref one);
-        }
-        else if (kind == 1)
-        {
-            if (wait) CudaAsm.EmitRef(WgmmaAsm.F16,
-                ref d0, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8, ref d9, ref d10, ref d11, ref
-                d12, ref d13, ref d14, ref d15, ref d16, ref d17, ref d18, ref d19, ref d20, ref d21, ref d22, ref d23,
-                ref d24, ref d25, ref d26, ref d27, ref d28, ref d29, ref d30, ref d31, ref a, ref b, ref hi, ref one);
-            else CudaAsm.EmitRef(WgmmaAsm.F16NoWait,
-                ref d0, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8, ref d9, ref d10, ref d11, ref
-                d12, ref d13, ref d14, ref d15, ref d16, ref d17, ref d18, ref d19, ref d20, ref d21, ref d22, ref d23,
-                ref d24, ref d25, ref d26, ref d27, ref d28, ref d29, ref d30, ref d31, ref a, ref b, ref hi, ref one);
-        }
-        else if (kind == 2)
-        {
-            if (wait) CudaAsm.EmitRef(WgmmaAsm.Bf16,
-                ref d0, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8, ref d9, ref d10, ref d11, ref
-                d12, ref d13, ref d14, ref d15, ref d16, ref d17, ref d18, ref d19, ref d20, ref d21, ref d22, ref d23,
-                ref d24, ref d25, ref d26, ref d27, ref d28, ref d29, ref d30, ref d31, ref a, ref b, ref hi, ref one);
-            else CudaAsm.EmitRef(WgmmaAsm.Bf16NoWait,
-                ref d0, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8, ref d9, ref d10, ref d11, ref
-                d12, ref d13, ref d14, ref d15, ref d16, ref d17, ref d18, ref d19, ref d20, ref d21, ref d22, ref d23,
-                ref d24, ref d25, ref d26, ref d27, ref d28, ref d29, ref d30, ref d31, ref a, ref b, ref hi, ref one);
-        }
-        return new WgmmaHalf(d0.Value, d1.Value, d2.Value, d3.Value, d4.Value, d5.Value, d6.Value, d7.Value, d8.Value, d9.Value, d10.Value, d11.Value, d12.Value, d13.Value, d14.Value, d15.Value, d16.Value, d17.Value, d18.Value, d19.Value, d20.Value, d21.Value, d22.Value, d23.Value, d24.Value, d25.Value, d26.Value, d27.Value, d28.Value, d29.Value, d30.Value, d31.Value);
-    }
 }
 
 /// <summary>
-/// The inline-PTX text of one slab (four K steps) of a <c>wgmma</c> half (generated by tools/wgmma_asm.py): operands
-/// %0-%31 the accumulator pairs, %32 / %33 the lower words of A's / B's descriptor, %34 their common upper word, %35 a
-/// nonzero word (the scale-d predicate: accumulate). The NoWait forms commit without waiting.
+/// The native path's accumulators of <see cref="MmaKernels.GemmWgmma{T, TW, TX, TE, TB}"/>: function-scope PTX registers
+/// (<see cref="WgmmaAsm"/>) that only the <c>wgmma</c> statements touch between the kernel's start and its epilogue, so
+/// ptxas sees no other access while a slab is in flight (accumulators passed as asm operands would be copied to and from
+/// ILGPU's registers around every statement, each copy a wait for the <c>wgmma</c>s writing them).
 /// </summary>
-internal static class WgmmaAsm
+internal static class WgmmaRegisters
 {
-    internal const string Tf32 =
-        "{ .reg .f32 wf<64>; .reg .b64 wda, wdb; .reg .pred wp; " +
-        "mov.b64 {wf0, wf1}, %0; mov.b64 {wf2, wf3}, %1; mov.b64 {wf4, wf5}, %2; mov.b64 {wf6, wf7}, %3; mov.b64 {wf8, wf9}, %4; mov.b64 {wf10, wf11}, %5; mov.b64 {wf12, wf13}, %6; mov.b64 {wf14, wf15}, %7; mov.b64 {wf16, wf17}, %8; mov.b64 {wf18, wf19}, %9; mov.b64 {wf20, wf21}, %10; mov.b64 {wf22, wf23}, %11; mov.b64 {wf24, wf25}, %12; mov.b64 {wf26, wf27}, %13; mov.b64 {wf28, wf29}, %14; mov.b64 {wf30, wf31}, %15; mov.b64 {wf32, wf33}, %16; mov.b64 {wf34, wf35}, %17; mov.b64 {wf36, wf37}, %18; mov.b64 {wf38, wf39}, %19; mov.b64 {wf40, wf41}, %20; mov.b64 {wf42, wf43}, %21; mov.b64 {wf44, wf45}, %22; mov.b64 {wf46, wf47}, %23; mov.b64 {wf48, wf49}, %24; mov.b64 {wf50, wf51}, %25; mov.b64 {wf52, wf53}, %26; mov.b64 {wf54, wf55}, %27; mov.b64 {wf56, wf57}, %28; mov.b64 {wf58, wf59}, %29; mov.b64 {wf60, wf61}, %30; mov.b64 {wf62, wf63}, %31; " +
-        "setp.ne.b32 wp, %35, 0; mov.b64 wda, {%32, %34}; mov.b64 wdb, {%33, %34}; wgmma.fence.sync.aligned; " +
-        "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1; " +
-        "wgmma.commit_group.sync.aligned; " +
-        "wgmma.wait_group.sync.aligned 0; " +
-        "mov.b64 %0, {wf0, wf1}; mov.b64 %1, {wf2, wf3}; mov.b64 %2, {wf4, wf5}; mov.b64 %3, {wf6, wf7}; mov.b64 %4, {wf8, wf9}; mov.b64 %5, {wf10, wf11}; mov.b64 %6, {wf12, wf13}; mov.b64 %7, {wf14, wf15}; mov.b64 %8, {wf16, wf17}; mov.b64 %9, {wf18, wf19}; mov.b64 %10, {wf20, wf21}; mov.b64 %11, {wf22, wf23}; mov.b64 %12, {wf24, wf25}; mov.b64 %13, {wf26, wf27}; mov.b64 %14, {wf28, wf29}; mov.b64 %15, {wf30, wf31}; mov.b64 %16, {wf32, wf33}; mov.b64 %17, {wf34, wf35}; mov.b64 %18, {wf36, wf37}; mov.b64 %19, {wf38, wf39}; mov.b64 %20, {wf40, wf41}; mov.b64 %21, {wf42, wf43}; mov.b64 %22, {wf44, wf45}; mov.b64 %23, {wf46, wf47}; mov.b64 %24, {wf48, wf49}; mov.b64 %25, {wf50, wf51}; mov.b64 %26, {wf52, wf53}; mov.b64 %27, {wf54, wf55}; mov.b64 %28, {wf56, wf57}; mov.b64 %29, {wf58, wf59}; mov.b64 %30, {wf60, wf61}; mov.b64 %31, {wf62, wf63}; " +
-        "}";
+    /// <summary>Declares and zeroes the accumulators: 64 for a 128-column block, 128 for 256 (CUDA only; the kernel's first statement).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Zero(bool wide)
+    {
+        // ILGPU takes the PTX text only as a literal.
+        if (wide) CudaAsm.Emit(WgmmaAsm.Zero128);
+        else CudaAsm.Emit(WgmmaAsm.Zero64);
+    }
 
-    internal const string Tf32NoWait =
-        "{ .reg .f32 wf<64>; .reg .b64 wda, wdb; .reg .pred wp; " +
-        "mov.b64 {wf0, wf1}, %0; mov.b64 {wf2, wf3}, %1; mov.b64 {wf4, wf5}, %2; mov.b64 {wf6, wf7}, %3; mov.b64 {wf8, wf9}, %4; mov.b64 {wf10, wf11}, %5; mov.b64 {wf12, wf13}, %6; mov.b64 {wf14, wf15}, %7; mov.b64 {wf16, wf17}, %8; mov.b64 {wf18, wf19}, %9; mov.b64 {wf20, wf21}, %10; mov.b64 {wf22, wf23}, %11; mov.b64 {wf24, wf25}, %12; mov.b64 {wf26, wf27}, %13; mov.b64 {wf28, wf29}, %14; mov.b64 {wf30, wf31}, %15; mov.b64 {wf32, wf33}, %16; mov.b64 {wf34, wf35}, %17; mov.b64 {wf36, wf37}, %18; mov.b64 {wf38, wf39}, %19; mov.b64 {wf40, wf41}, %20; mov.b64 {wf42, wf43}, %21; mov.b64 {wf44, wf45}, %22; mov.b64 {wf46, wf47}, %23; mov.b64 {wf48, wf49}, %24; mov.b64 {wf50, wf51}, %25; mov.b64 {wf52, wf53}, %26; mov.b64 {wf54, wf55}, %27; mov.b64 {wf56, wf57}, %28; mov.b64 {wf58, wf59}, %29; mov.b64 {wf60, wf61}, %30; mov.b64 {wf62, wf63}, %31; " +
-        "setp.ne.b32 wp, %35, 0; mov.b64 wda, {%32, %34}; mov.b64 wdb, {%33, %34}; wgmma.fence.sync.aligned; " +
-        "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1; " +
-        "wgmma.commit_group.sync.aligned; " +
-        "mov.b64 %0, {wf0, wf1}; mov.b64 %1, {wf2, wf3}; mov.b64 %2, {wf4, wf5}; mov.b64 %3, {wf6, wf7}; mov.b64 %4, {wf8, wf9}; mov.b64 %5, {wf10, wf11}; mov.b64 %6, {wf12, wf13}; mov.b64 %7, {wf14, wf15}; mov.b64 %8, {wf16, wf17}; mov.b64 %9, {wf18, wf19}; mov.b64 %10, {wf20, wf21}; mov.b64 %11, {wf22, wf23}; mov.b64 %12, {wf24, wf25}; mov.b64 %13, {wf26, wf27}; mov.b64 %14, {wf28, wf29}; mov.b64 %15, {wf30, wf31}; mov.b64 %16, {wf32, wf33}; mov.b64 %17, {wf34, wf35}; mov.b64 %18, {wf36, wf37}; mov.b64 %19, {wf38, wf39}; mov.b64 %20, {wf40, wf41}; mov.b64 %21, {wf42, wf43}; mov.b64 %22, {wf44, wf45}; mov.b64 %23, {wf46, wf47}; mov.b64 %24, {wf48, wf49}; mov.b64 %25, {wf50, wf51}; mov.b64 %26, {wf52, wf53}; mov.b64 %27, {wf54, wf55}; mov.b64 %28, {wf56, wf57}; mov.b64 %29, {wf58, wf59}; mov.b64 %30, {wf60, wf61}; mov.b64 %31, {wf62, wf63}; " +
-        "}";
+    /// <summary>
+    /// One slab statement of <paramref name="kind"/> (0 TF32, 1 F16, 2 BF16): four K steps of <c>m64n256</c>
+    /// (<paramref name="wide"/>) or <c>m64n128</c> on A's and B's descriptors, returning with the slab in flight and
+    /// the one before it complete (CUDA only; constants where inlined).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Slab(int kind, bool wide, uint da, uint db)
+    {
+        Input<uint> a = da, b = db, hi = WgmmaLayout.High, one = 1;
+        if (kind == 0)
+        {
+            if (wide) CudaAsm.EmitRef(WgmmaAsm.Tf32N256, ref a, ref b, ref hi, ref one);
+            else CudaAsm.EmitRef(WgmmaAsm.Tf32N128, ref a, ref b, ref hi, ref one);
+        }
+        else if (kind == 1)
+        {
+            if (wide) CudaAsm.EmitRef(WgmmaAsm.F16N256, ref a, ref b, ref hi, ref one);
+            else CudaAsm.EmitRef(WgmmaAsm.F16N128, ref a, ref b, ref hi, ref one);
+        }
+        else
+        {
+            if (wide) CudaAsm.EmitRef(WgmmaAsm.Bf16N256, ref a, ref b, ref hi, ref one);
+            else CudaAsm.EmitRef(WgmmaAsm.Bf16N128, ref a, ref b, ref hi, ref one);
+        }
+    }
 
-    internal const string F16 =
-        "{ .reg .f32 wf<64>; .reg .b64 wda, wdb; .reg .pred wp; " +
-        "mov.b64 {wf0, wf1}, %0; mov.b64 {wf2, wf3}, %1; mov.b64 {wf4, wf5}, %2; mov.b64 {wf6, wf7}, %3; mov.b64 {wf8, wf9}, %4; mov.b64 {wf10, wf11}, %5; mov.b64 {wf12, wf13}, %6; mov.b64 {wf14, wf15}, %7; mov.b64 {wf16, wf17}, %8; mov.b64 {wf18, wf19}, %9; mov.b64 {wf20, wf21}, %10; mov.b64 {wf22, wf23}, %11; mov.b64 {wf24, wf25}, %12; mov.b64 {wf26, wf27}, %13; mov.b64 {wf28, wf29}, %14; mov.b64 {wf30, wf31}, %15; mov.b64 {wf32, wf33}, %16; mov.b64 {wf34, wf35}, %17; mov.b64 {wf36, wf37}, %18; mov.b64 {wf38, wf39}, %19; mov.b64 {wf40, wf41}, %20; mov.b64 {wf42, wf43}, %21; mov.b64 {wf44, wf45}, %22; mov.b64 {wf46, wf47}, %23; mov.b64 {wf48, wf49}, %24; mov.b64 {wf50, wf51}, %25; mov.b64 {wf52, wf53}, %26; mov.b64 {wf54, wf55}, %27; mov.b64 {wf56, wf57}, %28; mov.b64 {wf58, wf59}, %29; mov.b64 {wf60, wf61}, %30; mov.b64 {wf62, wf63}, %31; " +
-        "setp.ne.b32 wp, %35, 0; mov.b64 wda, {%32, %34}; mov.b64 wdb, {%33, %34}; wgmma.fence.sync.aligned; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "wgmma.commit_group.sync.aligned; " +
-        "wgmma.wait_group.sync.aligned 0; " +
-        "mov.b64 %0, {wf0, wf1}; mov.b64 %1, {wf2, wf3}; mov.b64 %2, {wf4, wf5}; mov.b64 %3, {wf6, wf7}; mov.b64 %4, {wf8, wf9}; mov.b64 %5, {wf10, wf11}; mov.b64 %6, {wf12, wf13}; mov.b64 %7, {wf14, wf15}; mov.b64 %8, {wf16, wf17}; mov.b64 %9, {wf18, wf19}; mov.b64 %10, {wf20, wf21}; mov.b64 %11, {wf22, wf23}; mov.b64 %12, {wf24, wf25}; mov.b64 %13, {wf26, wf27}; mov.b64 %14, {wf28, wf29}; mov.b64 %15, {wf30, wf31}; mov.b64 %16, {wf32, wf33}; mov.b64 %17, {wf34, wf35}; mov.b64 %18, {wf36, wf37}; mov.b64 %19, {wf38, wf39}; mov.b64 %20, {wf40, wf41}; mov.b64 %21, {wf42, wf43}; mov.b64 %22, {wf44, wf45}; mov.b64 %23, {wf46, wf47}; mov.b64 %24, {wf48, wf49}; mov.b64 %25, {wf50, wf51}; mov.b64 %26, {wf52, wf53}; mov.b64 %27, {wf54, wf55}; mov.b64 %28, {wf56, wf57}; mov.b64 %29, {wf58, wf59}; mov.b64 %30, {wf60, wf61}; mov.b64 %31, {wf62, wf63}; " +
-        "}";
+    /// <summary>Waits for every slab in flight (CUDA only; before <see cref="Read"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WaitAll() => CudaAsm.Emit("wgmma.wait_group.sync.aligned 0;");
 
-    internal const string F16NoWait =
-        "{ .reg .f32 wf<64>; .reg .b64 wda, wdb; .reg .pred wp; " +
-        "mov.b64 {wf0, wf1}, %0; mov.b64 {wf2, wf3}, %1; mov.b64 {wf4, wf5}, %2; mov.b64 {wf6, wf7}, %3; mov.b64 {wf8, wf9}, %4; mov.b64 {wf10, wf11}, %5; mov.b64 {wf12, wf13}, %6; mov.b64 {wf14, wf15}, %7; mov.b64 {wf16, wf17}, %8; mov.b64 {wf18, wf19}, %9; mov.b64 {wf20, wf21}, %10; mov.b64 {wf22, wf23}, %11; mov.b64 {wf24, wf25}, %12; mov.b64 {wf26, wf27}, %13; mov.b64 {wf28, wf29}, %14; mov.b64 {wf30, wf31}, %15; mov.b64 {wf32, wf33}, %16; mov.b64 {wf34, wf35}, %17; mov.b64 {wf36, wf37}, %18; mov.b64 {wf38, wf39}, %19; mov.b64 {wf40, wf41}, %20; mov.b64 {wf42, wf43}, %21; mov.b64 {wf44, wf45}, %22; mov.b64 {wf46, wf47}, %23; mov.b64 {wf48, wf49}, %24; mov.b64 {wf50, wf51}, %25; mov.b64 {wf52, wf53}, %26; mov.b64 {wf54, wf55}, %27; mov.b64 {wf56, wf57}, %28; mov.b64 {wf58, wf59}, %29; mov.b64 {wf60, wf61}, %30; mov.b64 {wf62, wf63}, %31; " +
-        "setp.ne.b32 wp, %35, 0; mov.b64 wda, {%32, %34}; mov.b64 wdb, {%33, %34}; wgmma.fence.sync.aligned; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "wgmma.commit_group.sync.aligned; " +
-        "mov.b64 %0, {wf0, wf1}; mov.b64 %1, {wf2, wf3}; mov.b64 %2, {wf4, wf5}; mov.b64 %3, {wf6, wf7}; mov.b64 %4, {wf8, wf9}; mov.b64 %5, {wf10, wf11}; mov.b64 %6, {wf12, wf13}; mov.b64 %7, {wf14, wf15}; mov.b64 %8, {wf16, wf17}; mov.b64 %9, {wf18, wf19}; mov.b64 %10, {wf20, wf21}; mov.b64 %11, {wf22, wf23}; mov.b64 %12, {wf24, wf25}; mov.b64 %13, {wf26, wf27}; mov.b64 %14, {wf28, wf29}; mov.b64 %15, {wf30, wf31}; mov.b64 %16, {wf32, wf33}; mov.b64 %17, {wf34, wf35}; mov.b64 %18, {wf36, wf37}; mov.b64 %19, {wf38, wf39}; mov.b64 %20, {wf40, wf41}; mov.b64 %21, {wf42, wf43}; mov.b64 %22, {wf44, wf45}; mov.b64 %23, {wf46, wf47}; mov.b64 %24, {wf48, wf49}; mov.b64 %25, {wf50, wf51}; mov.b64 %26, {wf52, wf53}; mov.b64 %27, {wf54, wf55}; mov.b64 %28, {wf56, wf57}; mov.b64 %29, {wf58, wf59}; mov.b64 %30, {wf60, wf61}; mov.b64 %31, {wf62, wf63}; " +
-        "}";
-
-    internal const string Bf16 =
-        "{ .reg .f32 wf<64>; .reg .b64 wda, wdb; .reg .pred wp; " +
-        "mov.b64 {wf0, wf1}, %0; mov.b64 {wf2, wf3}, %1; mov.b64 {wf4, wf5}, %2; mov.b64 {wf6, wf7}, %3; mov.b64 {wf8, wf9}, %4; mov.b64 {wf10, wf11}, %5; mov.b64 {wf12, wf13}, %6; mov.b64 {wf14, wf15}, %7; mov.b64 {wf16, wf17}, %8; mov.b64 {wf18, wf19}, %9; mov.b64 {wf20, wf21}, %10; mov.b64 {wf22, wf23}, %11; mov.b64 {wf24, wf25}, %12; mov.b64 {wf26, wf27}, %13; mov.b64 {wf28, wf29}, %14; mov.b64 {wf30, wf31}, %15; mov.b64 {wf32, wf33}, %16; mov.b64 {wf34, wf35}, %17; mov.b64 {wf36, wf37}, %18; mov.b64 {wf38, wf39}, %19; mov.b64 {wf40, wf41}, %20; mov.b64 {wf42, wf43}, %21; mov.b64 {wf44, wf45}, %22; mov.b64 {wf46, wf47}, %23; mov.b64 {wf48, wf49}, %24; mov.b64 {wf50, wf51}, %25; mov.b64 {wf52, wf53}, %26; mov.b64 {wf54, wf55}, %27; mov.b64 {wf56, wf57}, %28; mov.b64 {wf58, wf59}, %29; mov.b64 {wf60, wf61}, %30; mov.b64 {wf62, wf63}, %31; " +
-        "setp.ne.b32 wp, %35, 0; mov.b64 wda, {%32, %34}; mov.b64 wdb, {%33, %34}; wgmma.fence.sync.aligned; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "wgmma.commit_group.sync.aligned; " +
-        "wgmma.wait_group.sync.aligned 0; " +
-        "mov.b64 %0, {wf0, wf1}; mov.b64 %1, {wf2, wf3}; mov.b64 %2, {wf4, wf5}; mov.b64 %3, {wf6, wf7}; mov.b64 %4, {wf8, wf9}; mov.b64 %5, {wf10, wf11}; mov.b64 %6, {wf12, wf13}; mov.b64 %7, {wf14, wf15}; mov.b64 %8, {wf16, wf17}; mov.b64 %9, {wf18, wf19}; mov.b64 %10, {wf20, wf21}; mov.b64 %11, {wf22, wf23}; mov.b64 %12, {wf24, wf25}; mov.b64 %13, {wf26, wf27}; mov.b64 %14, {wf28, wf29}; mov.b64 %15, {wf30, wf31}; mov.b64 %16, {wf32, wf33}; mov.b64 %17, {wf34, wf35}; mov.b64 %18, {wf36, wf37}; mov.b64 %19, {wf38, wf39}; mov.b64 %20, {wf40, wf41}; mov.b64 %21, {wf42, wf43}; mov.b64 %22, {wf44, wf45}; mov.b64 %23, {wf46, wf47}; mov.b64 %24, {wf48, wf49}; mov.b64 %25, {wf50, wf51}; mov.b64 %26, {wf52, wf53}; mov.b64 %27, {wf54, wf55}; mov.b64 %28, {wf56, wf57}; mov.b64 %29, {wf58, wf59}; mov.b64 %30, {wf60, wf61}; mov.b64 %31, {wf62, wf63}; " +
-        "}";
-
-    internal const string Bf16NoWait =
-        "{ .reg .f32 wf<64>; .reg .b64 wda, wdb; .reg .pred wp; " +
-        "mov.b64 {wf0, wf1}, %0; mov.b64 {wf2, wf3}, %1; mov.b64 {wf4, wf5}, %2; mov.b64 {wf6, wf7}, %3; mov.b64 {wf8, wf9}, %4; mov.b64 {wf10, wf11}, %5; mov.b64 {wf12, wf13}, %6; mov.b64 {wf14, wf15}, %7; mov.b64 {wf16, wf17}, %8; mov.b64 {wf18, wf19}, %9; mov.b64 {wf20, wf21}, %10; mov.b64 {wf22, wf23}, %11; mov.b64 {wf24, wf25}, %12; mov.b64 {wf26, wf27}, %13; mov.b64 {wf28, wf29}, %14; mov.b64 {wf30, wf31}, %15; mov.b64 {wf32, wf33}, %16; mov.b64 {wf34, wf35}, %17; mov.b64 {wf36, wf37}, %18; mov.b64 {wf38, wf39}, %19; mov.b64 {wf40, wf41}, %20; mov.b64 {wf42, wf43}, %21; mov.b64 {wf44, wf45}, %22; mov.b64 {wf46, wf47}, %23; mov.b64 {wf48, wf49}, %24; mov.b64 {wf50, wf51}, %25; mov.b64 {wf52, wf53}, %26; mov.b64 {wf54, wf55}, %27; mov.b64 {wf56, wf57}, %28; mov.b64 {wf58, wf59}, %29; mov.b64 {wf60, wf61}, %30; mov.b64 {wf62, wf63}, %31; " +
-        "setp.ne.b32 wp, %35, 0; mov.b64 wda, {%32, %34}; mov.b64 wdb, {%33, %34}; wgmma.fence.sync.aligned; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "add.s64 wda, wda, 2; add.s64 wdb, wdb, 2; " +
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {wf0, wf1, wf2, wf3, wf4, wf5, wf6, wf7, wf8, wf9, wf10, wf11, wf12, wf13, wf14, wf15, wf16, wf17, wf18, wf19, wf20, wf21, wf22, wf23, wf24, wf25, wf26, wf27, wf28, wf29, wf30, wf31, wf32, wf33, wf34, wf35, wf36, wf37, wf38, wf39, wf40, wf41, wf42, wf43, wf44, wf45, wf46, wf47, wf48, wf49, wf50, wf51, wf52, wf53, wf54, wf55, wf56, wf57, wf58, wf59, wf60, wf61, wf62, wf63}, wda, wdb, wp, 1, 1, 0, 0; " +
-        "wgmma.commit_group.sync.aligned; " +
-        "mov.b64 %0, {wf0, wf1}; mov.b64 %1, {wf2, wf3}; mov.b64 %2, {wf4, wf5}; mov.b64 %3, {wf6, wf7}; mov.b64 %4, {wf8, wf9}; mov.b64 %5, {wf10, wf11}; mov.b64 %6, {wf12, wf13}; mov.b64 %7, {wf14, wf15}; mov.b64 %8, {wf16, wf17}; mov.b64 %9, {wf18, wf19}; mov.b64 %10, {wf20, wf21}; mov.b64 %11, {wf22, wf23}; mov.b64 %12, {wf24, wf25}; mov.b64 %13, {wf26, wf27}; mov.b64 %14, {wf28, wf29}; mov.b64 %15, {wf30, wf31}; mov.b64 %16, {wf32, wf33}; mov.b64 %17, {wf34, wf35}; mov.b64 %18, {wf36, wf37}; mov.b64 %19, {wf38, wf39}; mov.b64 %20, {wf40, wf41}; mov.b64 %21, {wf42, wf43}; mov.b64 %22, {wf44, wf45}; mov.b64 %23, {wf46, wf47}; mov.b64 %24, {wf48, wf49}; mov.b64 %25, {wf50, wf51}; mov.b64 %26, {wf52, wf53}; mov.b64 %27, {wf54, wf55}; mov.b64 %28, {wf56, wf57}; mov.b64 %29, {wf58, wf59}; mov.b64 %30, {wf60, wf61}; mov.b64 %31, {wf62, wf63}; " +
-        "}";
-
+    /// <summary>Accumulators 0-63 (<paramref name="second"/> false: columns 0-127) or 64-127 (columns 128-255) as a <see cref="WgmmaHalf"/> (CUDA only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static WgmmaHalf Read(bool second)
+    {
+        Output<ulong> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default, d8 = default, d9 = default, d10 = default, d11 = default, d12 = default, d13 = default, d14 = default, d15 = default, d16 = default, d17 = default, d18 = default, d19 = default, d20 = default, d21 = default, d22 = default, d23 = default, d24 = default, d25 = default, d26 = default, d27 = default, d28 = default, d29 = default, d30 = default, d31 = default;
+        // ILGPU takes the PTX text only as a literal.
+        if (second) CudaAsm.EmitRef(WgmmaAsm.Read1,
+            ref d0, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8, ref d9, ref d10, ref d11, ref d12,
+            ref d13, ref d14, ref d15, ref d16, ref d17, ref d18, ref d19, ref d20, ref d21, ref d22, ref d23, ref d24,
+            ref d25, ref d26, ref d27, ref d28, ref d29, ref d30, ref d31);
+        else CudaAsm.EmitRef(WgmmaAsm.Read0,
+            ref d0, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8, ref d9, ref d10, ref d11, ref d12,
+            ref d13, ref d14, ref d15, ref d16, ref d17, ref d18, ref d19, ref d20, ref d21, ref d22, ref d23, ref d24,
+            ref d25, ref d26, ref d27, ref d28, ref d29, ref d30, ref d31);
+        return new WgmmaHalf(d0.Value, d1.Value, d2.Value, d3.Value, d4.Value, d5.Value, d6.Value, d7.Value, d8.Value, d9.Value, d10.Value, d11.Value, d12.Value, d13.Value, d14.Value, d15.Value, d16.Value, d17.Value, d18.Value, d19.Value, d20.Value, d21.Value, d22.Value, d23.Value, d24.Value, d25.Value, d26.Value, d27.Value, d28.Value, d29.Value, d30.Value, d31.Value);
+    }
 }
