@@ -39,6 +39,7 @@
 #            --trans, CPU 2/16-thread table of CPU8's workloads                                                ~7 min
 #   final9   next session: fp32/autocast steps and per-op profiles (bias8 timed), the CPU pool rule A/B at 16 threads
 #            (cpu7), the 2/16-thread table with --warmup 12                                                  ~6 min
+#   call35   fifteenth session: wgmma by default, GemmBench against -mma and cuBLAS, truncation bound, CUDA tests  ~5 min
 #   call34   fifteenth session: the wgmma kernel (GemmBench tf32/f16/bf16 -wg variants, cuBLAS), its CUDA tests      ~7 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
 #            sides' row-kernel device times (ncu), gpt/mlp/sgemm on the CPU at 16 threads                      ~7 min
@@ -389,6 +390,13 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_trunc 35 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
+fi
+if want call35; then   # fifteenth session: wgmma by default (sm_90, M, N >= 4096) against the mma.sync kernels and cuBLAS, the TF32 truncation bound, transposes, CUDA MMA tests  ~5 min
+  step gemm35 ${GEMM35_S:-150} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants "${GEMM35V:-tf32,tf32-mma,f16,f16-mma,bf16,bf16-mma}"
+  step gemm35_trunc 40 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
+  step gemm35_trans 60 $G GemmBench --check --sizes 4096 --trans --variants tf32,f16,f16-mma
+  step gemm35_torch 60 python3 perf/gpu/gemm_torch.py --ember "$L/gemm35.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+  step cuda_tests35 ${TESTS35_S:-200} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaGemmCudaTests|FullyQualifiedName~MmaWgmmaCudaTests"
 fi
 if want call34; then   # fifteenth session: the warpgroup (wgmma) kernel against the mma.sync defaults and cuBLAS, its CUDA tests, KernelArgumentTests  ~7 min
   step gemm34 ${GEMM34_S:-170} $G GemmBench --check --sizes ${SIZES34:-2048,4096,8192} --no-trans --variants "${GEMM34V:-tf32,tf32-wg128,tf32-wg256,tf32-wg256g,f16,f16-wg128,f16-wg256,bf16,bf16-wg256}"

@@ -32,7 +32,8 @@
 // M, N >= 4096: MmaGemmOptions.WideForLarge). Until the twelfth session the plain 16-bit variants packed. TF32 variants
 // take a last "-frag", "-fcvt" or "-staged" for where the operands are rounded (MmaGemmOptions.Tf32Rounding). "-wg" (tf32-wg,
 // f16-wg, bf16-wg) runs the warpgroup wgmma kernel (MmaGemmOptions.Wgmma, sm_90): blocks by size, "-wg256" 128x256,
-// "-wg256g" 128x256 with grouped tiles, "-wg128" 128x128. --trans times NT, TN and TT at every size of --sizes (without it: at 4096 or the last size).
+// "-wg256g" 128x256 with grouped tiles, "-wg128" 128x128 (a plain variant runs it where the library does: sm_90, M and N
+// >= 4096); "-mma" keeps the mma.sync kernels (Wgmma = false). --trans times NT, TN and TT at every size of --sizes (without it: at 4096 or the last size).
 // Each sample launches the kernel `inner` times back to back and synchronizes once (inner chosen so a sample lasts
 // >= ~20 ms); the time per GEMM is the median over --reps samples after a warm-up. Every result is checked on 256
 // sampled entries (error relative to sum |a*b|; limits: 1e-5 fp32, 1e-3 tf32/f16 incl. output rounding, 8e-3 bf16).
@@ -86,7 +87,7 @@ foreach (var v in variants)
     string bare = v;   // the last suffixes ("-frag"/"-fcvt"/"-staged", then "-tr"/"-pack") stripped first, as Run does
     foreach (var last in new[] { "-frag", "-fcvt", "-staged", "-tr", "-pack" })
         if (bare.EndsWith(last, StringComparison.Ordinal)) bare = bare[..^last.Length];
-    string kind = (Early(bare) ? bare[..^1] : bare).Replace("-wg256g", "").Replace("-wg256", "").Replace("-wg128", "").Replace("-wg", "").Replace("-b256k32", "").Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
+    string kind = (Early(bare) ? bare[..^1] : bare).Replace("-mma", "").Replace("-wg256g", "").Replace("-wg256", "").Replace("-wg128", "").Replace("-wg", "").Replace("-b256k32", "").Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
     if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
 }
 
@@ -152,6 +153,7 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
     if (inPlace == false) variant = variant[..^5];
     if (Early(variant)) { mma = mma with { EarlyBarrier = true }; variant = variant[..^1]; }
     // The warpgroup (wgmma) kernel: "-wg" blocks by size, "-wg256" 128x256, "-wg256g" with grouped tiles, "-wg128" 128x128.
+    if (variant.EndsWith("-mma", StringComparison.Ordinal)) { mma = mma with { Wgmma = false }; variant = variant[..^4]; }
     if (variant.EndsWith("-wg256g", StringComparison.Ordinal)) { mma = mma with { Wgmma = true, Staging = MmaStaging.WideBlock, GroupedBlocks = true }; variant = variant[..^7]; }
     if (variant.EndsWith("-wg256", StringComparison.Ordinal)) { mma = mma with { Wgmma = true, Staging = MmaStaging.WideBlock }; variant = variant[..^6]; }
     if (variant.EndsWith("-wg128", StringComparison.Ordinal)) { mma = mma with { Wgmma = true, Staging = MmaStaging.DeepSlabs }; variant = variant[..^6]; }

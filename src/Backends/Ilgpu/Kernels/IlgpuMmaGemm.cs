@@ -135,10 +135,13 @@ public static class IlgpuMmaGemm
         bool vecA = !transA && alignedA && lda % perChunk == 0 && (batch == 1 || strideA % perChunk == 0);
         bool vecB = transB && alignedB && ldb % perChunk == 0 && (batch == 1 || strideB % perChunk == 0);
         bool native = IsSupported(device);
-        options = Widen(options, native, perChunk, m, n);
+        // The warpgroup kernel (sm_90) where chosen, else the mma.sync kernels (the 128x256 one for large 16-bit products).
+        bool wg = UsesWgmma(device, native, options, m, n, k);
+        bool wgWide = wg && (IsWideBlock(options.Staging) || options.Staging == MmaStaging.Default && WgmmaWide(m, n));
+        bool wgGrouped = wg && (options.GroupedBlocks || options.Staging == MmaStaging.Default && wgWide);
+        if (!wg) options = Widen(options, native, perChunk, m, n);
         // 16-bit operands whose rows run along M (A) or N (B), 16-byte aligned, read in place by the 64x64 kernels.
         // The warpgroup kernel reads K-major operands only (TF32 wgmma has no transposed form): the others are packed.
-        bool wg = UsesWgmma(device, native, options, k);
         bool mnA = !wg && InPlace(native, perChunk, k, options, transA, alignedA, lda, strideA, batch);
         bool mnB = !wg && InPlace(native, perChunk, k, options, !transB, alignedB, ldb, strideB, batch);
         DeviceBlock? packA = null, packB = null, work = null;
@@ -178,7 +181,6 @@ public static class IlgpuMmaGemm
             var staging = wide ? options.Staging : MmaStaging.Default;
             if (staging != MmaStaging.Default && !DynamicSharedMemory.Fits(device.Accelerator, StagingBytes(staging))) staging = MmaStaging.Default;
             int slabK = (wg || staging is MmaStaging.DeepSlabs or MmaStaging.WideBlockDeepSlabs ? 2 * MmaKernels.KW : MmaKernels.KW) * T.PerWord();
-            bool wgWide = wg && (IsWideBlock(options.Staging) || options.Staging == MmaStaging.Default && WgmmaWide(m, n));
             int chunk = batch == 1 ? MmaPacking.SplitChunk(m, n, k, device.Accelerator.NumMultiprocessors, slabK, options.SplitK) : 0;
             if ((pipe || wg) && native)
             {
@@ -198,7 +200,7 @@ public static class IlgpuMmaGemm
                 sp.KChunk = chunk;
                 sp.Ldc = n;
                 sp.StrideC = mn;
-                var split = wg ? Wgmma<T, MmaKernels.SplitOutput>(kernels, native, wgWide, options)
+                var split = wg ? Wgmma<T, MmaKernels.SplitOutput>(kernels, native, wgWide, wgGrouped, options)
                     : staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.SplitOutput>(kernels, native, staging, options, mnA, mnB)
                     : mnA || mnB ? Transposed<T, MmaKernels.SplitOutput>(kernels, native, mnA, mnB)
                     : wide ? Wide<T, MmaKernels.SplitOutput>(kernels, native)
@@ -213,7 +215,7 @@ public static class IlgpuMmaGemm
                 sum(checked((int)mn), rp, w, c);
                 return;
             }
-            var launch = wg ? Wgmma<T, MmaKernels.DirectOutput>(kernels, native, wgWide, options)
+            var launch = wg ? Wgmma<T, MmaKernels.DirectOutput>(kernels, native, wgWide, wgGrouped, options)
                 : staging != MmaStaging.Default ? WideDynamic<T, MmaKernels.DirectOutput>(kernels, native, staging, options, mnA, mnB)
                 : mnA || mnB ? Transposed<T, MmaKernels.DirectOutput>(kernels, native, mnA, mnB)
                 : wide ? Wide<T, MmaKernels.DirectOutput>(kernels, native)
@@ -287,22 +289,30 @@ public static class IlgpuMmaGemm
             };
     }
 
-    /// <summary><see cref="MmaGemmOptions.Wgmma"/> where the options leave it null: on where EMBER_MMA_WGMMA=1.</summary>
-    private static readonly bool WgmmaFromEnvironment = Environment.GetEnvironmentVariable("EMBER_MMA_WGMMA") == "1";
+    /// <summary><see cref="MmaGemmOptions.Wgmma"/> where the options leave it null: EMBER_MMA_WGMMA=1 (every product) or 0 (none); null when unset.</summary>
+    private static readonly bool? WgmmaFromEnvironment = Environment.GetEnvironmentVariable("EMBER_MMA_WGMMA") switch
+    {
+        "1" => true,
+        "0" => false,
+        _ => null,
+    };
 
     /// <summary>EMBER_WGMMA_BLOCK: <c>128</c> or <c>256</c> forces the warpgroup kernel's block width (else chosen by size).</summary>
     private static readonly string? WgmmaBlockFromEnvironment = Environment.GetEnvironmentVariable("EMBER_WGMMA_BLOCK");
 
     /// <summary>
     /// True when a product runs <see cref="MmaKernels.GemmWgmma{T, TW, TX, TE, TB}"/> (<see cref="MmaGemmOptions.Wgmma"/>):
-    /// natively on a compute capability 9.x device that grants its 192 KB of shared memory, emulated only where the
-    /// options ask for it; never with <see cref="MmaGemmOptions.KeepLayout"/> or K = 0.
+    /// natively on a compute capability 9.x device that grants its 192 KB of shared memory, where the options or
+    /// EMBER_MMA_WGMMA ask for it, else for M and N of at least 4096 (where it measured faster than the <c>mma.sync</c>
+    /// kernels: see <see cref="MmaGemmOptions.Wgmma"/>); emulated only where the options ask for it; never with
+    /// <see cref="MmaGemmOptions.KeepLayout"/> or K = 0.
     /// </summary>
-    internal static bool UsesWgmma(IlgpuDevice device, bool native, MmaGemmOptions options, int k)
+    internal static bool UsesWgmma(IlgpuDevice device, bool native, MmaGemmOptions options, int m, int n, int k)
     {
         if (options.KeepLayout || k == 0) return false;
         if (!native) return options.Wgmma == true;
-        return (options.Wgmma ?? WgmmaFromEnvironment) && device.Accelerator is CudaAccelerator { Architecture.Major: 9 }
+        return (options.Wgmma ?? WgmmaFromEnvironment ?? (m >= 4096 && n >= 4096))
+            && device.Accelerator is CudaAccelerator { Architecture.Major: 9 }
             && DynamicSharedMemory.Fits(device.Accelerator, MmaKernels.WgmmaStageBytes<MmaKernels.Block128x256>());
     }
 
@@ -325,10 +335,10 @@ public static class IlgpuMmaGemm
     /// The warpgroup kernel for operand type <typeparamref name="T"/> (its <c>wgmma</c> form chosen here: F16, BF16, TF32
     /// rounded, or TF32 truncated with <see cref="MmaGemmOptions.Tf32Truncate"/>), loaded through
     /// <see cref="DynamicSharedMemory.Grouped{T1, T2, T3, T4}"/> with launch bounds of 256 threads × 2 blocks per SM
-    /// (128×128) or × 1 (128×256; grouped tiles with <see cref="MmaGemmOptions.GroupedBlocks"/>).
+    /// (128×128) or × 1 (128×256, its tiles in groups of 8 block rows where <paramref name="grouped"/>).
     /// </summary>
     private static Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Wgmma<T, TE>(
-        KernelCache kernels, bool native, bool wide, MmaGemmOptions options) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
+        KernelCache kernels, bool native, bool wide, bool grouped, MmaGemmOptions options) where T : struct, IMmaType where TE : struct, MmaKernels.IMmaOutput
     {
         return native ? Op<MmaKernels.NativePath>() : Op<MmaKernels.EmulatedPath>();
 
@@ -340,7 +350,7 @@ public static class IlgpuMmaGemm
         Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Block<TW, TX>()
             where TW : struct, IWgmmaOp where TX : struct, MmaKernels.IMmaPath =>
             !wide ? Of<TW, TX, MmaKernels.Block128x128>(2)
-            : options.GroupedBlocks ? Of<TW, TX, MmaKernels.Block128x256Grouped>(1) : Of<TW, TX, MmaKernels.Block128x256>(1);
+            : grouped ? Of<TW, TX, MmaKernels.Block128x256Grouped>(1) : Of<TW, TX, MmaKernels.Block128x256>(1);
 
         Action<KernelConfig, GemmParams, ArrayView<ushort>, ArrayView<ushort>, ArrayView<ushort>> Of<TW, TX, TB>(int blocks)
             where TW : struct, IWgmmaOp where TX : struct, MmaKernels.IMmaPath where TB : struct, MmaKernels.IWideBlock =>
