@@ -391,6 +391,11 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
+if want call35b; then   # call35 trimmed to the device time left: the default (wgmma at >= 4096) against -mma and cuBLAS, transposes at 4096  ~1.5 min
+  step gemm35 90 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-mma,f16,f16-mma,bf16
+  step gemm35_trans 60 $G GemmBench --check --sizes 4096 --trans --variants tf32,f16,f16-mma
+  step gemm35_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm35.txt" --sizes 4096,8192 --variants f16,bf16,tf32
+fi
 if want call35; then   # fifteenth session: wgmma by default (sm_90, M, N >= 4096) against the mma.sync kernels and cuBLAS, the TF32 truncation bound, transposes, CUDA MMA tests  ~5 min
   step gemm35 ${GEMM35_S:-150} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants "${GEMM35V:-tf32,tf32-mma,f16,f16-mma,bf16,bf16-mma}"
   step gemm35_trunc 40 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
