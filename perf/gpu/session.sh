@@ -392,10 +392,10 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   wait
 fi
 if want call36; then   # fifteenth session, last call: wgmma with the next slab's wait/rounding/fence under the running slab: CUDA tests, GEMMs against -mma and cuBLAS, transposes  ~3 min
-  step gemm36 90 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-mma,f16,f16-mma,bf16
-  step gemm36_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm36.txt" --sizes 4096,8192 --variants f16,bf16,tf32
-  step cuda_tests36 ${TESTS36_S:-150} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests"
-  step gemm36_trans 50 $G GemmBench --check --sizes 4096 --trans --variants tf32,f16,f16-mma
+  step gemm36 60 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-mma,f16,bf16
+  step gemm36_torch 20 python3 perf/gpu/gemm_torch.py --ember "$L/gemm36.txt" --sizes 4096,8192 --variants f16,bf16,tf32
+  step cuda_tests36 ${TESTS36_S:-120} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests"
+  [ -n "${TRANS36:-}" ] && step gemm36_trans 50 $G GemmBench --check --sizes 4096 --trans --variants tf32,f16,f16-mma
 fi
 if want call35b; then   # call35 trimmed to the device time left: the default (wgmma at >= 4096) against -mma and cuBLAS, transposes at 4096  ~1.5 min
   step gemm35 90 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-mma,f16,f16-mma,bf16
