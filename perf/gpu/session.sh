@@ -391,7 +391,7 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
-if want call36; then   # fifteenth session, last call: wgmma with the next slab's wait/rounding/fence under the running slab: CUDA tests, GEMMs against -mma and cuBLAS, transposes  ~3 min
+if want call36; then   # next session: the wgmma kernel's CUDA tests, GEMMs against -mma and cuBLAS (stage branch wgmma-landed first to time its next-slab rounding under the running slab), TRANS36=1 adds transposes  ~3 min
   step gemm36 60 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-mma,f16,bf16
   step gemm36_torch 20 python3 perf/gpu/gemm_torch.py --ember "$L/gemm36.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   step cuda_tests36 ${TESTS36_S:-120} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests"
