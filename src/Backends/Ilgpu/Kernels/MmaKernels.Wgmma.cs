@@ -20,9 +20,9 @@ namespace Ember.Ilgpu;
 /// 8-row groups and the swizzle mode; each of a slab's four <c>k8</c> (TF32) or <c>k16</c> (16-bit) steps starts
 /// 32 bytes further into the rows.</description></item>
 /// <item><description>Copies: <c>cp.async</c> of 16-byte chunks, one (128 columns, 3 stages) or two (256, 4 stages)
-/// slabs ahead of the one multiplied (<see cref="WgmmaStages{TB}"/>), zero-filled past K and for rows past M or N. TF32 operands are rounded to
-/// nearest (ties to even, as cuBLAS) in shared memory by the thread that copied them (<c>cvt.rn.tf32.f32</c>), since the
-/// tensor core reads the stage itself. Then <c>fence.proxy.async</c> (the copies were generic-proxy writes, the
+/// slabs ahead of the one multiplied (<see cref="WgmmaStages{TB}"/>), zero-filled past K and for rows past M or N.
+/// TF32 operands are rounded to nearest (ties to even, as cuBLAS) in shared memory by the thread that copied them
+/// (<c>cvt.rn.tf32.f32</c>), since the tensor core reads the stage itself. Then <c>fence.proxy.async</c> (the copies were generic-proxy writes, the
 /// <c>wgmma</c> reads are async-proxy ones) and the barrier.</description></item>
 /// <item><description>The accumulators are function-scope PTX registers (<see cref="WgmmaRegisters"/>), declared and
 /// zeroed by the kernel's first statement and read out in the epilogue; nothing else touches them. One inline-PTX
@@ -32,8 +32,8 @@ namespace Ember.Ilgpu;
 /// pairs per statement, ILGPU allowing at most 44) and waited for each slab inside it: H100, GemmBench NN 8192, TF32
 /// 155.6k / 168.8k GFLOP/s (128 / 256 columns), F16 402.7k / 389.8k, no faster than the <c>mma.sync</c> kernels.</description></item>
 /// </list>
-/// Off CUDA each 64×128 half's four steps are emulated per lane, reading the stage through the same descriptors with a decoder
-/// of the swizzled layout (<see cref="WgmmaLayout.WordIndex"/>), so the tests on ilgpu-cpu check the copies, the
+/// Off CUDA each 64×128 half's four steps are emulated per lane, reading the stage through the same descriptors with a
+/// decoder of the swizzled layout (<see cref="WgmmaLayout.WordIndex"/>), so the tests on ilgpu-cpu check the copies, the
 /// swizzle, the descriptors and the accumulator layout (lane 4g + q of warp i of a warpgroup holds rows 16·i + g and
 /// + 8, columns 8·j + 2q and + 1 of n-tile j: pair 2j is (g, 2q), (g, 2q + 1), pair 2j + 1 the same columns of row g + 8).
 /// </summary>

@@ -51,7 +51,7 @@ internal readonly struct WgmmaTf32Truncate : IWgmmaOp
     public static int Kind() => 0;
 }
 
-/// <summary>IEEE half operands (<c>m64n128k16.f32.f16.f16</c>).</summary>
+/// <summary>IEEE half operands (<c>m64n128k16</c> / <c>m64n256k16 .f32.f16.f16</c>).</summary>
 internal readonly struct WgmmaF16 : IWgmmaOp
 {
     public static bool Rounds() => false;
@@ -65,7 +65,7 @@ internal readonly struct WgmmaF16 : IWgmmaOp
     public static int Kind() => 1;
 }
 
-/// <summary>bfloat16 operands (<c>m64n128k16.f32.bf16.bf16</c>).</summary>
+/// <summary>bfloat16 operands (<c>m64n128k16</c> / <c>m64n256k16 .f32.bf16.bf16</c>).</summary>
 internal readonly struct WgmmaBf16 : IWgmmaOp
 {
     public static bool Rounds() => false;
