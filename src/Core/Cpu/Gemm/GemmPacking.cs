@@ -126,10 +126,17 @@ internal static unsafe class GemmPacking
             for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count)
                 Vector512.Store(Vector512.Load(src + i), dst + i);
         }
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated && count >= Vector256<T>.Count)
         {
             for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
                 Vector256.Store(Vector256.Load(src + i), dst + i);
+            // The rest (a 14-row micro-panel's run: 8 + 6 floats) as one more vector ending at the run's end, rewriting a
+            // few elements with the same values, instead of element by element.
+            if (i < count)
+            {
+                Vector256.Store(Vector256.Load(src + count - Vector256<T>.Count), dst + count - Vector256<T>.Count);
+                i = count;
+            }
         }
         for (; i < count; i++)
             dst[i] = src[i];
