@@ -51,6 +51,26 @@ public class MmaWgmmaTests
     [Test]
     public void WgmmaTf32RoundingsAgree() => MmaGemmTests.Tf32RoundingsAgree(Cpu, new[] { Wg });
 
+    // Which products take the warpgroup kernel: on ilgpu-cpu only where asked; the size rule of sm_90 leaves products
+    // whose options pick an mma.sync kernel (or its operand handling) to those kernels.
+    [Test]
+    public void WgmmaSelection()
+    {
+        Assert.That(IlgpuMmaGemm.UsesWgmma(Cpu, false, default, 8192, 8192, 8192), Is.False, "emulation: only when asked");
+        Assert.That(IlgpuMmaGemm.UsesWgmma(Cpu, false, Wg, 8192, 8192, 8192), Is.True);
+        Assert.That(IlgpuMmaGemm.UsesWgmma(Cpu, false, Wg with { KeepLayout = true }, 64, 64, 64), Is.False, "KeepLayout reads in place");
+        Assert.That(IlgpuMmaGemm.UsesWgmma(Cpu, false, Wg, 64, 64, 0), Is.False, "K = 0");
+        Assert.That(IlgpuMmaGemm.ChoosesMmaSync(default), Is.False);
+        Assert.That(IlgpuMmaGemm.ChoosesMmaSync(new() { SplitK = 4, Tf32Truncate = true, GroupedBlocks = true }), Is.False, "options both kernels honour");
+        foreach (var o in new MmaGemmOptions[]
+        {
+            new() { Staging = MmaStaging.DeepSlabs }, new() { WarpTile64 = true }, new() { Pipeline = false }, new() { LdMatrix = true },
+            new() { EarlyBarrier = true }, new() { TransposedOperands = true }, new() { WideForLarge = false },
+            new() { Tf32Rounding = MmaTf32Rounding.Staged },
+        })
+            Assert.That(IlgpuMmaGemm.ChoosesMmaSync(o), Is.True, o.ToString());
+    }
+
     // The descriptor decoder reads the stage where the copies put it: row r, byte kb of K of a matrix starting at row
     // r0 of a stage is stage word (row r0 + r) · 32 with chunk kb/16 XOR ((r0 + r) mod 8), for A's and B's tiles,
     // each K step's start 32 bytes further in.

@@ -304,17 +304,27 @@ public static class IlgpuMmaGemm
     /// True when a product runs <see cref="MmaKernels.GemmWgmma{T, TW, TX, TE, TB}"/> (<see cref="MmaGemmOptions.Wgmma"/>):
     /// natively on a compute capability 9.x device that grants its 192 KB of shared memory, where the options or
     /// EMBER_MMA_WGMMA ask for it, else for M and N of at least 4096 (where it measured faster than the <c>mma.sync</c>
-    /// kernels: see <see cref="MmaGemmOptions.Wgmma"/>); emulated only where the options ask for it; never with
+    /// kernels: see <see cref="MmaGemmOptions.Wgmma"/>) unless the options choose an <c>mma.sync</c> kernel or its
+    /// operand handling (<see cref="ChoosesMmaSync"/>); emulated only where the options ask for it; never with
     /// <see cref="MmaGemmOptions.KeepLayout"/> or K = 0.
     /// </summary>
     internal static bool UsesWgmma(IlgpuDevice device, bool native, MmaGemmOptions options, int m, int n, int k)
     {
         if (options.KeepLayout || k == 0) return false;
         if (!native) return options.Wgmma == true;
-        return (options.Wgmma ?? WgmmaFromEnvironment ?? (m >= 4096 && n >= 4096))
+        return (options.Wgmma ?? WgmmaFromEnvironment ?? (m >= 4096 && n >= 4096 && !ChoosesMmaSync(options)))
             && device.Accelerator is CudaAccelerator { Architecture.Major: 9 }
             && DynamicSharedMemory.Fits(device.Accelerator, MmaKernels.WgmmaStageBytes<MmaKernels.Block128x256>());
     }
+
+    /// <summary>
+    /// True when the options <paramref name="o"/> pick something only the <c>mma.sync</c> kernels have (a staging, warp tile,
+    /// loop, fragment load, early barrier, in-place or 128×256 choice, or where TF32 rounds), so the size rule of
+    /// <see cref="UsesWgmma"/> leaves them to those kernels (GemmBench's A/B variants, the tests of each path).
+    /// </summary>
+    internal static bool ChoosesMmaSync(MmaGemmOptions o) =>
+        o.Staging != MmaStaging.Default || o.WarpTile64 != null || o.Pipeline != null || o.LdMatrix != null || o.EarlyBarrier
+        || o.TransposedOperands != null || o.WideForLarge != null || o.Tf32Rounding != MmaTf32Rounding.Auto;
 
     /// <summary>Whether the warpgroup kernel runs 128×256 blocks (M and N at least 4096, or EMBER_WGMMA_BLOCK=256) rather than 128×128.</summary>
     internal static bool WgmmaWide(int m, int n) => WgmmaBlockFromEnvironment switch

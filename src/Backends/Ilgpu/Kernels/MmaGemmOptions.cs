@@ -117,8 +117,9 @@ public readonly record struct MmaGemmOptions
     /// (<see cref="MmaKernels.GemmWgmma{T, TW, TX, TE, TB}"/>: <c>wgmma.mma_async</c> reading both operands from shared
     /// memory, operands packed K-major; 128×256 blocks, in groups of 8 block rows, for M and N of at least 4096, else
     /// 128×128; a <see cref="MmaStaging.WideBlock"/> staging asks for 128×256 blocks, any other non-default staging for
-    /// 128×128). Null (the default) means on for M and N of at least 4096, unless the environment variable
-    /// <c>EMBER_MMA_WGMMA</c> is <c>0</c> (never) or <c>1</c> (every product). Measured on an H100 (fifteenth session,
+    /// 128×128). Null (the default) means on for M and N of at least 4096 where the other options leave the kernel to
+    /// the default (no staging, warp tile, loop, fragment load, in-place or TF32 rounding choice), unless the environment
+    /// variable <c>EMBER_MMA_WGMMA</c> is <c>0</c> (never) or <c>1</c> (every product). Measured on an H100 (fifteenth session,
     /// GemmBench NN against cuBLAS in one call, 4096 / 8192): TF32 173k / 191k GFLOP/s, 0.51 / 0.48 of cuBLAS, against
     /// 163k / 165k (0.48 / 0.42) for the <c>mma.sync</c> kernels; F16 380k / 427k (0.60 / 0.59) against 374k / 391k;
     /// BF16 385k / 454k (0.61 / 0.59). At 2048 it was slower for 16-bit products (0.74 against 0.79), hence the size
