@@ -297,9 +297,6 @@ public static class IlgpuMmaGemm
         _ => null,
     };
 
-    /// <summary>EMBER_WGMMA_BLOCK: <c>128</c> or <c>256</c> forces the warpgroup kernel's block width (else chosen by size).</summary>
-    private static readonly string? WgmmaBlockFromEnvironment = Environment.GetEnvironmentVariable("EMBER_WGMMA_BLOCK");
-
     /// <summary>
     /// True when a product runs <see cref="MmaKernels.GemmWgmma{T, TW, TX, TE, TB}"/> (<see cref="MmaGemmOptions.Wgmma"/>):
     /// natively on a compute capability 9.x device that grants its 192 KB of shared memory, where the options or
@@ -326,13 +323,8 @@ public static class IlgpuMmaGemm
         o.Staging != MmaStaging.Default || o.WarpTile64 != null || o.Pipeline != null || o.LdMatrix != null || o.EarlyBarrier
         || o.TransposedOperands != null || o.WideForLarge != null || o.Tf32Rounding != MmaTf32Rounding.Auto;
 
-    /// <summary>Whether the warpgroup kernel runs 128×256 blocks (M and N at least 4096, or EMBER_WGMMA_BLOCK=256) rather than 128×128.</summary>
-    internal static bool WgmmaWide(int m, int n) => WgmmaBlockFromEnvironment switch
-    {
-        "256" => true,
-        "128" => false,
-        _ => m >= 4096 && n >= 4096,
-    };
+    /// <summary>Whether the warpgroup kernel runs 128×256 blocks (M and N at least 4096) rather than 128×128 (GemmBench's -wg128 / -wg256 force either through the staging).</summary>
+    internal static bool WgmmaWide(int m, int n) => m >= 4096 && n >= 4096;
 
     /// <summary>The warpgroup kernel's grid (blocks of 128 rows by 256 or 128 columns, z entries) and group.</summary>
     private static KernelConfig WgmmaConfig(int m, int n, int z, bool wide)

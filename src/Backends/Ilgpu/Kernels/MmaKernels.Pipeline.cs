@@ -237,13 +237,27 @@ internal static partial class MmaKernels
             v[c] = T.Convert(v[c]);
             return;
         }
+        SharedStore4(at, T.Convert(SharedLoad4(at)));
+    }
+
+    /// <summary>The four words at 32-bit shared address <paramref name="at"/> (16-byte aligned), one <c>ld.shared.v4</c> (CUDA only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static UInt4 SharedLoad4(uint at)
+    {
         Output<uint> x = default, y = default, z = default, w = default;
         Input<uint> p = at;
         // ILGPU takes the PTX text only as a literal.
         CudaAsm.EmitRef("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];", ref x, ref y, ref z, ref w, ref p);
-        var r = T.Convert(new UInt4(x.Value, y.Value, z.Value, w.Value));
-        Input<uint> p2 = at, rx = r.X, ry = r.Y, rz = r.Z, rw = r.W;
-        CudaAsm.EmitRef("st.shared.v4.b32 [%0], {%1, %2, %3, %4};", ref p2, ref rx, ref ry, ref rz, ref rw);
+        return new UInt4(x.Value, y.Value, z.Value, w.Value);
+    }
+
+    /// <summary>Stores <paramref name="v"/> at 32-bit shared address <paramref name="at"/> (16-byte aligned), one <c>st.shared.v4</c> (CUDA only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SharedStore4(uint at, UInt4 v)
+    {
+        Input<uint> p = at, x = v.X, y = v.Y, z = v.Z, w = v.W;
+        // ILGPU takes the PTX text only as a literal.
+        CudaAsm.EmitRef("st.shared.v4.b32 [%0], {%1, %2, %3, %4};", ref p, ref x, ref y, ref z, ref w);
     }
 
     /// <summary>Element <paramref name="i"/>'s word as stored (float32 bits, or two 16-bit elements), missing elements 0.</summary>

@@ -204,12 +204,8 @@ internal static partial class MmaKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void WgmmaRoundChunk<TW>(uint at) where TW : struct, IWgmmaOp
     {
-        Output<uint> x = default, y = default, z = default, w = default;
-        Input<uint> p = at;
-        // ILGPU takes the PTX text only as a literal.
-        CudaAsm.EmitRef("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];", ref x, ref y, ref z, ref w, ref p);
-        Input<uint> p2 = at, rx = TW.Round(x.Value), ry = TW.Round(y.Value), rz = TW.Round(z.Value), rw = TW.Round(w.Value);
-        CudaAsm.EmitRef("st.shared.v4.b32 [%0], {%1, %2, %3, %4};", ref p2, ref rx, ref ry, ref rz, ref rw);
+        UInt4 v = SharedLoad4(at);
+        SharedStore4(at, new UInt4(TW.Round(v.X), TW.Round(v.Y), TW.Round(v.Z), TW.Round(v.W)));
     }
 
     /// <summary>
