@@ -39,6 +39,8 @@
 #            --trans, CPU 2/16-thread table of CPU8's workloads                                                ~7 min
 #   final9   next session: fp32/autocast steps and per-op profiles (bias8 timed), the CPU pool rule A/B at 16 threads
 #            (cpu7), the 2/16-thread table with --warmup 12                                                  ~6 min
+#   call37   sixteenth session: the default against -mma/cuBLAS 1024-8192, EMBER_WGMMA_EARLY=1 A/B, truncation, transposes  ~8 min
+#   call38   sixteenth session: fp32/autocast train steps and rows against PyTorch, the CPU 2/16-thread table         ~7 min
 #   call35   fifteenth session: wgmma by default, GemmBench against -mma and cuBLAS, truncation bound, CUDA tests  ~5 min
 #   call34   fifteenth session: the wgmma kernel (GemmBench tf32/f16/bf16 -wg variants, cuBLAS), its CUDA tests      ~7 min
 #   sync     rows/train steps with a device-wait sync (as PyTorch's side) and with the old one-element read, both
@@ -390,6 +392,20 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_trunc 35 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
+fi
+if want call37; then   # sixteenth session: the default (wgmma at >= 4096) against -mma and cuBLAS at 1024-8192, EMBER_WGMMA_EARLY=1 (next slab landed under the running wgmmas) A/B, the truncation bound, transposes, wgmma CUDA tests of the early loop  ~8 min
+  step gemm37 ${GEMM37_S:-150} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,tf32-mma,f16,f16-mma,bf16,bf16-mma
+  step gemm37_early 60 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,f16,bf16
+  step gemm37_trunc 30 $G GemmBench --check --sizes 8192 --no-trans --variants tf32 --tf32-truncate
+  step gemm37_trunc_early 30 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 8192 --no-trans --variants tf32 --tf32-truncate
+  step gemm37_torch 50 python3 perf/gpu/gemm_torch.py --ember "$L/gemm37.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+  step cuda_tests37 ${TESTS37_S:-110} env EMBER_WGMMA_EARLY=1 EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests"
+  step gemm37_trans 60 $G GemmBench --check --sizes 4096 --trans --variants tf32,f16,f16-mma
+fi
+if want call38; then   # sixteenth session: fp32 and autocast train steps against PyTorch eager (30/60 repeats), then the CPU 2/16-thread table  ~7 min
+  step steps38 70 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
+  step amp38 70 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
+  step cpu38 ${CPU38_S:-250} python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --warmup 12 --out "$L/cpu38.md"
 fi
 if want call36; then   # next session: the wgmma kernel's CUDA tests, GEMMs against -mma and cuBLAS (stage branch wgmma-landed first to time its next-slab rounding under the running slab), TRANS36=1 adds transposes  ~3 min
   step gemm36 60 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-mma,f16,bf16

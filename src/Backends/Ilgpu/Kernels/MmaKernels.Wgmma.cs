@@ -94,9 +94,9 @@ internal static partial class MmaKernels
             // Slab s has landed (this thread's copies) once at most ahead - 1 groups are pending; rounded and fenced by
             // the thread that copied it, published by the barrier, which also proves the stage refilled next (slab
             // s - 2's) is no longer read: each warpgroup's slab statement s - 1 returned with slab s - 2 complete.
-            WgmmaWait<TX, TB>();
-            if (TX.Native() && TW.Rounds()) WgmmaRound<TW, TB>(shBase + (uint)((rd * stageW + sw) * 4));
-            if (TX.Native()) CudaAsm.Emit("fence.proxy.async.shared::cta;");
+            // (EMBER_WGMMA_EARLY=1, an experiment: slab s was waited for, rounded and fenced at the end of the last trip,
+            // while slab s - 1's wgmmas ran.)
+            if (!EarlyLanding || s == 0) WgmmaLanded<TW, TX, TB>(shBase + (uint)((rd * stageW + sw) * 4));
             Group.Barrier();
             int nx = s + ahead;
             if (nx < slabs) WgmmaIssue<T, TX, TB>(sh, shBase, wr * stageW + sw, a, b, rows, nx * slabK + kw, depth);
@@ -112,6 +112,7 @@ internal static partial class MmaKernels
             }
             rd = rd == stages - 1 ? 0 : rd + 1;
             wr = wr == stages - 1 ? 0 : wr + 1;
+            if (EarlyLanding && s + 1 < slabs) WgmmaLanded<TW, TX, TB>(shBase + (uint)((rd * stageW + sw) * 4));
         }
 
         if (TX.Native())
@@ -125,14 +126,26 @@ internal static partial class MmaKernels
         if (TB.Cols() == 256) WgmmaWrite<T, TX, TE>(c, o.C, p, r0, c0 + 128, right);
     }
 
-    /// <summary>Waits until at most stages − 3 of this thread's copy groups are in flight (the oldest, slab s, has landed).</summary>
+    /// <summary>
+    /// EMBER_WGMMA_EARLY=1: each slab is waited for, rounded and fenced right after the previous slab's <c>wgmma</c>
+    /// statement instead of before the barrier (an A/B experiment, read once when the kernel is compiled).
+    /// </summary>
+    internal static readonly bool EarlyLanding = Environment.GetEnvironmentVariable("EMBER_WGMMA_EARLY") == "1";
+
+    /// <summary>
+    /// Waits until the oldest of this thread's pending copy groups has landed (at most stages − 3 left in flight), rounds
+    /// those chunks in place (TF32), whose first is at shared byte address <paramref name="at"/>, and fences them for
+    /// the <c>wgmma</c>s (generic-proxy writes read by the async proxy). CUDA only.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WgmmaWait<TX, TB>() where TX : struct, IMmaPath where TB : struct, IWideBlock
+    private static void WgmmaLanded<TW, TX, TB>(uint at) where TW : struct, IWgmmaOp where TX : struct, IMmaPath where TB : struct, IWideBlock
     {
         if (!TX.Native()) return;
         // ILGPU takes the PTX text only as a literal: one per stage count.
         if (WgmmaStages<TB>() == 4) CudaAsm.Emit("cp.async.wait_group 1;");
         else CudaAsm.Emit("cp.async.wait_group 0;");
+        if (TW.Rounds()) WgmmaRound<TW, TB>(at);
+        CudaAsm.Emit("fence.proxy.async.shared::cta;");
     }
 
     /// <summary>
