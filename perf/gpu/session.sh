@@ -393,14 +393,13 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
-if want call37; then   # sixteenth session: the default (wgmma at >= 4096) against -mma and cuBLAS at 1024-8192, EMBER_WGMMA_EARLY=1 (next slab landed under the running wgmmas) A/B, the truncation bound, transposes, wgmma CUDA tests of the early loop  ~8 min
-  step gemm37 ${GEMM37_S:-150} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,tf32-mma,f16,f16-mma,bf16,bf16-mma
-  step gemm37_early 60 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,f16,bf16
+if want call37; then   # sixteenth session: the default (wgmma at >= 4096) against -mma and cuBLAS at 1024-8192, TF32 rounded by the packing kernel (-pk), EMBER_WGMMA_EARLY=1 (next slab landed under the running wgmmas) A/B, the truncation bound, CUDA tests of the early loop and of packed rounding, transposes  ~9 min
+  step gemm37 ${GEMM37_S:-200} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,tf32-pk,tf32-mma,tf32-mma-pk,f16,f16-mma,bf16,bf16-mma
+  step gemm37_early 60 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-pk,f16
   step gemm37_trunc 30 $G GemmBench --check --sizes 8192 --no-trans --variants tf32 --tf32-truncate
-  step gemm37_trunc_early 30 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 8192 --no-trans --variants tf32 --tf32-truncate
   step gemm37_torch 50 python3 perf/gpu/gemm_torch.py --ember "$L/gemm37.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
-  step cuda_tests37 ${TESTS37_S:-110} env EMBER_WGMMA_EARLY=1 EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests"
-  step gemm37_trans 60 $G GemmBench --check --sizes 4096 --trans --variants tf32,f16,f16-mma
+  step cuda_tests37 ${TESTS37_S:-110} env EMBER_WGMMA_EARLY=1 EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests|Name~Tf32RoundingPlacesAgree|Name~Tf32TruncateAllPaths"
+  step gemm37_trans 50 $G GemmBench --check --sizes 4096 --trans --variants tf32,tf32-pk,f16
 fi
 if want call38; then   # sixteenth session: fp32 and autocast train steps against PyTorch eager (30/60 repeats), then the CPU 2/16-thread table  ~7 min
   step steps38 70 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm

@@ -30,7 +30,7 @@
 // kernels only -b256k32e does, the others still pack); "-pack" packs them (TransposedOperands = false, whatever
 // EMBER_MMA_TRANSPOSED says); a plain f16/bf16 runs what the library does by default (in place, and the 128x256 kernel at
 // M, N >= 4096: MmaGemmOptions.WideForLarge). Until the twelfth session the plain 16-bit variants packed. TF32 variants
-// take a last "-frag", "-fcvt" or "-staged" for where the operands are rounded (MmaGemmOptions.Tf32Rounding). "-wg" (tf32-wg,
+// take a last "-frag", "-fcvt", "-staged" or "-pk" (rounded by the packing kernel) for where the operands are rounded (MmaGemmOptions.Tf32Rounding). "-wg" (tf32-wg,
 // f16-wg, bf16-wg) runs the warpgroup wgmma kernel (MmaGemmOptions.Wgmma, sm_90): blocks by size, "-wg256" 128x256,
 // "-wg256g" 128x256 with grouped tiles, "-wg128" 128x128 (a plain variant runs it where the library does: sm_90, M and N
 // >= 4096); "-mma" keeps the mma.sync kernels (Wgmma = false). --trans times NT, TN and TT at every size of --sizes (without it: at 4096 or the last size).
@@ -144,7 +144,7 @@ static bool Run(IlgpuDevice device, MmaGemmOptions mma, string variant, int m, i
     string label = variant == "simt" ? "sgemm" : variant;
     // TF32 rounding (last in the name): "-frag" in registers (MmaTf32Rounding.Fragments), "-fcvt" with cvt.rn.tf32,
     // "-staged" in shared memory; without one, the library's choice.
-    foreach (var (suffix, rounding) in new[] { ("-frag", MmaTf32Rounding.Fragments), ("-fcvt", MmaTf32Rounding.FragmentsConvert), ("-staged", MmaTf32Rounding.Staged) })
+    foreach (var (suffix, rounding) in new[] { ("-frag", MmaTf32Rounding.Fragments), ("-fcvt", MmaTf32Rounding.FragmentsConvert), ("-staged", MmaTf32Rounding.Staged), ("-pk", MmaTf32Rounding.Packed) })
         if (variant.EndsWith(suffix, StringComparison.Ordinal)) { mma = mma with { Tf32Rounding = rounding }; variant = variant[..^suffix.Length]; }
     // "-tr": 16-bit operands read in place M/N-major; "-pack": packed K-major first; neither: the library's default.
     bool? inPlace = variant.EndsWith("-tr", StringComparison.Ordinal) ? true : variant.EndsWith("-pack", StringComparison.Ordinal) ? false : null;

@@ -171,4 +171,15 @@ public class MmaWgmmaCudaTests(string device)
         MmaGemmTests.Tf32RoundingsAgree(Dev, new[] { new MmaGemmOptions { Wgmma = true }, new MmaGemmOptions { Wgmma = true, Staging = MmaStaging.WideBlock } });
         MmaGemmTests.Check(Dev, MmaPrecision.Tf32, false, true, 300, 260, 100, options: new() { Wgmma = true, Tf32Truncate = true });
     }
+
+    /// <summary>TF32 rounded by the packing kernel (<see cref="MmaTf32Rounding.Packed"/>): every transpose, batched with a broadcast B.</summary>
+    [Test]
+    public void WgmmaTf32Packed()
+    {
+        var options = new MmaGemmOptions { Wgmma = true, Tf32Rounding = MmaTf32Rounding.Packed };
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                MmaGemmTests.Check(Dev, MmaPrecision.Tf32, ta, tb, 300, 260, 100, options: options);
+        MmaGemmTests.Check(Dev, MmaPrecision.Tf32, false, false, 130, 270, 77, batch: 3, broadcastB: true, pad: 3, options: options with { Staging = MmaStaging.WideBlock });
+    }
 }

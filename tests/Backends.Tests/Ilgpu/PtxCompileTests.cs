@@ -258,12 +258,15 @@ public class PtxCompileTests
         string sum = AutoGroupedPtx(typeof(MmaPackKernels).GetMethod(nameof(MmaPackKernels.SumSplits))!.MakeGenericMethod(mma, typeof(MmaKernels.NativePath)));
         Assert.That(sum, Does.Contain("ld.global.f32"));
         if (mma == typeof(F16Mma)) Assert.That(sum, Does.Contain("cvt.rn.f16.f32"), "hardware rounding to half");
-        foreach (var element in new[] { typeof(ushort), typeof(uint) })
+        foreach (var (element, transform) in new[] { (typeof(ushort), typeof(PackCopy<ushort>)), (typeof(uint), typeof(PackCopy<uint>)), (typeof(uint), typeof(PackTf32)) })
             foreach (var layout in new[] { typeof(KMajorLayout), typeof(RMajorLayout) })
             {
-                string pack = Ptx(typeof(MmaPackKernels), nameof(MmaPackKernels.Pack), element, layout);
-                Assert.That(pack, Does.Contain("bar.sync"), $"Pack<{element.Name}, {layout.Name}>");
+                string pack = Ptx(typeof(MmaPackKernels), nameof(MmaPackKernels.Pack), element, layout, transform);
+                Assert.That(pack, Does.Contain("bar.sync"), $"Pack<{element.Name}, {layout.Name}, {transform.Name}>");
                 Assert.That(pack, Does.Contain(element == typeof(ushort) ? "st.shared.b16" : "st.shared.b32"), $"Pack<{element.Name}, {layout.Name}>");
+                // TF32 rounding clears the low 13 bits of the word it stores.
+                Assert.That(pack.Contains("-8192", StringComparison.Ordinal) || pack.Contains("0xFFFFE000", StringComparison.OrdinalIgnoreCase)
+                    || pack.Contains("4294959104", StringComparison.Ordinal), Is.EqualTo(transform == typeof(PackTf32)), $"Pack<{element.Name}, {layout.Name}, {transform.Name}> rounding");
             }
     }
 

@@ -47,12 +47,17 @@ public static class IlgpuMmaGemm
         {
             case MmaTf32Rounding.Fragments: Run<Tf32FragmentMma<IntegerTf32Rounder>>(); break;
             case MmaTf32Rounding.FragmentsConvert: Run<Tf32FragmentMma<CvtTf32Rounder>>(); break;
+            // Rounded by the packing kernel: the GEMM kernels then take the words as they are (as if truncating).
+            case MmaTf32Rounding.Packed when !options.KeepLayout:
+                options = options with { Tf32Truncate = true };
+                Run<Tf32FragmentMma<TruncatingTf32Rounder>>(roundPacked: true);
+                break;
             default: Run<Tf32Mma>(); break;
         }
 
-        void Run<TT>() where TT : struct, IMmaType =>
+        void Run<TT>(bool roundPacked = false) where TT : struct, IMmaType =>
             Launch<TT>(device, transA, transB, m, n, k, alpha, a.Cast<ushort>(), lda, strideA, Aligned(a),
-                b.Cast<ushort>(), ldb, strideB, Aligned(b), beta, c.Cast<ushort>(), ldc, strideC, batch, 4, options);
+                b.Cast<ushort>(), ldb, strideB, Aligned(b), beta, c.Cast<ushort>(), ldc, strideC, batch, 4, options, roundPacked);
     }
 
     /// <summary><see cref="MmaGemmOptions.Tf32Rounding"/>'s <see cref="MmaTf32Rounding.Auto"/> as EMBER_TF32_ROUNDING names it (null: not set).</summary>
@@ -61,6 +66,7 @@ public static class IlgpuMmaGemm
         "staged" => MmaTf32Rounding.Staged,
         "fragments" => MmaTf32Rounding.Fragments,
         "convert" => MmaTf32Rounding.FragmentsConvert,
+        "packed" => MmaTf32Rounding.Packed,
         _ => null,
     };
 
@@ -129,7 +135,8 @@ public static class IlgpuMmaGemm
     /// </summary>
     private static void Launch<T>(IlgpuDevice device, bool transA, bool transB, int m, int n, int k, float alpha,
         ArrayView<ushort> a, int lda, long strideA, bool alignedA, ArrayView<ushort> b, int ldb, long strideB, bool alignedB,
-        float beta, ArrayView<ushort> c, int ldc, long strideC, int batch, int perChunk, MmaGemmOptions options) where T : struct, IMmaType
+        float beta, ArrayView<ushort> c, int ldc, long strideC, int batch, int perChunk, MmaGemmOptions options,
+        bool roundPacked = false) where T : struct, IMmaType
     {
         // 16-byte loads only for K-contiguous operands (A not transposed, B transposed) whose rows all start aligned.
         bool vecA = !transA && alignedA && lda % perChunk == 0 && (batch == 1 || strideA % perChunk == 0);
@@ -149,16 +156,17 @@ public static class IlgpuMmaGemm
         {
             if (!options.KeepLayout && k > 0)
             {
-                // An operand the kernel would read element by element is first copied K-major with aligned rows.
-                if (!vecA && !mnA)
+                // An operand the kernel would read element by element is first copied K-major with aligned rows; with
+                // roundPacked (TF32, MmaTf32Rounding.Packed) both are, rounded on the way.
+                if (!vecA && !mnA || roundPacked)
                 {
-                    packA = MmaPacking.Pack(device, a, transA, m, k, lda, strideA, batch, perChunk, out a, out lda, out strideA);
+                    packA = MmaPacking.Pack(device, a, transA, m, k, lda, strideA, batch, perChunk, out a, out lda, out strideA, roundPacked);
                     transA = false;
                     vecA = true;
                 }
-                if (!vecB && !mnB)
+                if (!vecB && !mnB || roundPacked)
                 {
-                    packB = MmaPacking.Pack(device, b, !transB, n, k, ldb, strideB, batch, perChunk, out b, out ldb, out strideB);
+                    packB = MmaPacking.Pack(device, b, !transB, n, k, ldb, strideB, batch, perChunk, out b, out ldb, out strideB, roundPacked);
                     transB = true;
                     vecB = true;
                 }
@@ -321,7 +329,7 @@ public static class IlgpuMmaGemm
     /// </summary>
     internal static bool ChoosesMmaSync(MmaGemmOptions o) =>
         o.Staging != MmaStaging.Default || o.WarpTile64 != null || o.Pipeline != null || o.LdMatrix != null || o.EarlyBarrier
-        || o.TransposedOperands != null || o.WideForLarge != null || o.Tf32Rounding != MmaTf32Rounding.Auto;
+        || o.TransposedOperands != null || o.WideForLarge != null || o.Tf32Rounding is not (MmaTf32Rounding.Auto or MmaTf32Rounding.Packed);
 
     /// <summary>Whether the warpgroup kernel runs 128×256 blocks (M and N at least 4096) rather than 128×128 (GemmBench's -wg128 / -wg256 force either through the staging).</summary>
     internal static bool WgmmaWide(int m, int n) => m >= 4096 && n >= 4096;

@@ -155,7 +155,7 @@ public enum MmaTf32Rounding
 {
     /// <summary>
     /// The default: <see cref="FragmentsConvert"/> on CUDA devices of compute capability 9.0 or newer, else
-    /// <see cref="Staged"/>; the environment variable <c>EMBER_TF32_ROUNDING</c> (<c>staged</c>, <c>fragments</c>,
+    /// <see cref="Staged"/>; the environment variable <c>EMBER_TF32_ROUNDING</c> (<c>staged</c>, <c>fragments</c>, <c>packed</c>,
     /// <c>convert</c>) overrides. H100, NN 4096 / 8192: 162k / 166k GFLOP/s against 115k / 122k staged.
     /// </summary>
     Auto,
@@ -165,4 +165,10 @@ public enum MmaTf32Rounding
     Fragments,
     /// <summary>As <see cref="Fragments"/> with the hardware's <c>cvt.rn.tf32.f32</c> (sm_90 or newer; older devices fall back to <see cref="Fragments"/>).</summary>
     FragmentsConvert,
+    /// <summary>
+    /// Both operands rounded while the packing kernel copies them K-major (<c>MmaPackKernels.Pack</c>; one extra pass over
+    /// an operand that was K-major already), then multiplied as they are, with no rounding work in the GEMM kernel: the
+    /// tensor core's truncation of a rounded word is exact. With <see cref="MmaGemmOptions.KeepLayout"/>, <see cref="Staged"/>.
+    /// </summary>
+    Packed,
 }

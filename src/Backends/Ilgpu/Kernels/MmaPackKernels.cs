@@ -41,11 +41,13 @@ internal static class MmaPackKernels
     private const int Stride = Tile + 1;   // shared row padding: the column reads of the transpose hit distinct banks
 
     /// <summary>
-    /// Copies one 32×32 tile of a Rows×Depth operand (layout <typeparamref name="TL"/>) to the K-major packed copy.
+    /// Copies one 32×32 tile of a Rows×Depth operand (layout <typeparamref name="TL"/>) to the K-major packed copy, each
+    /// element passed through <typeparamref name="TR"/> (a plain copy, or TF32 rounding).
     /// Launch with grid (ceil(Rows/32) · TilesK, 1, batch) and groups of 256 threads. R-major sources are transposed
     /// through shared memory so both the reads (along rows) and the writes (along K) are coalesced.
     /// </summary>
-    public static void Pack<T, TL>(PackParams p, ArrayView<T> src, ArrayView<T> dst) where T : unmanaged where TL : struct, IOperandLayout
+    public static void Pack<T, TL, TR>(PackParams p, ArrayView<T> src, ArrayView<T> dst)
+        where T : unmanaged where TL : struct, IOperandLayout where TR : struct, IPackTransform<T>
     {
         int t = Group.IdxX;
         int tx = t & 31, ty = t >> 5;
@@ -65,7 +67,7 @@ internal static class MmaPackKernels
         for (int j = 0; j < Tile; j += 8)
         {
             int r = r0 + ty + j, k = k0 + tx;
-            if (r < p.Rows && k < p.Depth) dst[dBase + (long)r * p.LdOut + k] = tile[tx * Stride + ty + j];
+            if (r < p.Rows && k < p.Depth) dst[dBase + (long)r * p.LdOut + k] = TR.Apply(tile[tx * Stride + ty + j]);
         }
     }
 
@@ -86,4 +88,29 @@ internal static class MmaPackKernels
     /// <summary>Rounds <paramref name="x"/> up to a multiple of <paramref name="q"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int RoundUp(int x, int q) => (x + q - 1) / q * q;
+}
+
+/// <summary>What <see cref="MmaPackKernels.Pack{T, TL, TR}"/> does to each element on its way to the packed copy.</summary>
+internal interface IPackTransform<T> where T : unmanaged
+{
+    /// <summary>The packed element for source element <paramref name="x"/>.</summary>
+    static abstract T Apply(T x);
+}
+
+/// <summary>A plain copy.</summary>
+internal readonly struct PackCopy<T> : IPackTransform<T> where T : unmanaged
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Apply(T x) => x;
+}
+
+/// <summary>
+/// float32 bits rounded to TF32 (<see cref="MmaMath.RoundTf32"/>: to nearest, ties to even, low 13 bits cleared), for
+/// <see cref="MmaTf32Rounding.Packed"/>: the tensor core then reads the packed words exactly. A NaN is made quiet, so
+/// that dropping its low 13 bits cannot turn it into Inf.
+/// </summary>
+internal readonly struct PackTf32 : IPackTransform<uint>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Apply(uint x) => (x & 0x7FFFFFFFu) > 0x7F800000u ? x | 0x00400000u : MmaMath.RoundTf32(x);
 }

@@ -15,10 +15,11 @@ internal static class MmaPacking
     /// Queues a copy of a (batched) Rows×Depth operand into a new scratch block, K-major with rows padded to 16 bytes
     /// (<paramref name="perChunk"/> elements): a tiled transpose when <paramref name="rMajor"/> (element (r, k) at
     /// <c>k · ld + r</c>), a row copy otherwise. A broadcast operand (stride 0) is packed once. Returns the block (the
-    /// caller disposes it once the GEMM is queued) and the packed view, leading dimension and stride.
+    /// caller disposes it once the GEMM is queued) and the packed view, leading dimension and stride. With
+    /// <paramref name="roundTf32"/> (32-bit elements only) each float32 is rounded to TF32 on the way.
     /// </summary>
     public static DeviceBlock Pack(IlgpuDevice device, ArrayView<ushort> x, bool rMajor, int rows, int depth, int ld, long stride,
-        int batch, int perChunk, out ArrayView<ushort> packed, out int ldOut, out long strideOut)
+        int batch, int perChunk, out ArrayView<ushort> packed, out int ldOut, out long strideOut, bool roundTf32 = false)
     {
         ldOut = MmaPackKernels.RoundUp(depth, perChunk);
         int entries = stride == 0 ? 1 : batch;
@@ -41,16 +42,20 @@ internal static class MmaPacking
         {
             if (wide)
             {
-                var launch = rMajor
-                    ? kernels.Grouped<PackParams, ArrayView<uint>, ArrayView<uint>>(MmaPackKernels.Pack<uint, RMajorLayout>)
-                    : kernels.Grouped<PackParams, ArrayView<uint>, ArrayView<uint>>(MmaPackKernels.Pack<uint, KMajorLayout>);
+                var launch = (rMajor, roundTf32) switch
+                {
+                    (true, false) => kernels.Grouped<PackParams, ArrayView<uint>, ArrayView<uint>>(MmaPackKernels.Pack<uint, RMajorLayout, PackCopy<uint>>),
+                    (false, false) => kernels.Grouped<PackParams, ArrayView<uint>, ArrayView<uint>>(MmaPackKernels.Pack<uint, KMajorLayout, PackCopy<uint>>),
+                    (true, true) => kernels.Grouped<PackParams, ArrayView<uint>, ArrayView<uint>>(MmaPackKernels.Pack<uint, RMajorLayout, PackTf32>),
+                    (false, true) => kernels.Grouped<PackParams, ArrayView<uint>, ArrayView<uint>>(MmaPackKernels.Pack<uint, KMajorLayout, PackTf32>),
+                };
                 launch(config, p, x.Cast<uint>(), packed.Cast<uint>());
             }
             else
             {
                 var launch = rMajor
-                    ? kernels.Grouped<PackParams, ArrayView<ushort>, ArrayView<ushort>>(MmaPackKernels.Pack<ushort, RMajorLayout>)
-                    : kernels.Grouped<PackParams, ArrayView<ushort>, ArrayView<ushort>>(MmaPackKernels.Pack<ushort, KMajorLayout>);
+                    ? kernels.Grouped<PackParams, ArrayView<ushort>, ArrayView<ushort>>(MmaPackKernels.Pack<ushort, RMajorLayout, PackCopy<ushort>>)
+                    : kernels.Grouped<PackParams, ArrayView<ushort>, ArrayView<ushort>>(MmaPackKernels.Pack<ushort, KMajorLayout, PackCopy<ushort>>);
                 launch(config, p, x, packed);
             }
         }
