@@ -399,9 +399,10 @@ static void DumpPtx(string dir, string[] only)
     Mma("mma_f16_nt_splitk", MmaKernels.Gemm<F16Mma, KMajorVecLayout, KMajorVecLayout, MmaKernels.NativePath, MmaKernels.SplitOutput>);
     void Pack<T>(string name, Action<PackParams, ArrayView<T>, ArrayView<T>> kernel) where T : unmanaged =>
         Console.WriteLine($"{name}: {Write(name, kernel).Length} chars");
-    Pack<ushort>("pack16_transpose", MmaPackKernels.Pack<ushort, RMajorLayout>);
-    Pack<ushort>("pack16_copy", MmaPackKernels.Pack<ushort, KMajorLayout>);
-    Pack<uint>("pack32_transpose", MmaPackKernels.Pack<uint, RMajorLayout>);
+    Pack<ushort>("pack16_transpose", MmaPackKernels.Pack<ushort, RMajorLayout, PackCopy<ushort>>);
+    Pack<ushort>("pack16_copy", MmaPackKernels.Pack<ushort, KMajorLayout, PackCopy<ushort>>);
+    Pack<uint>("pack32_transpose", MmaPackKernels.Pack<uint, RMajorLayout, PackCopy<uint>>);
+    Pack<uint>("pack32_transpose_tf32", MmaPackKernels.Pack<uint, RMajorLayout, PackTf32>);
 }
 
 static float[] Uniform(long n, int seed)
