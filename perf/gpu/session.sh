@@ -39,6 +39,7 @@
 #            --trans, CPU 2/16-thread table of CPU8's workloads                                                ~7 min
 #   final9   next session: fp32/autocast steps and per-op profiles (bias8 timed), the CPU pool rule A/B at 16 threads
 #            (cpu7), the 2/16-thread table with --warmup 12                                                  ~6 min
+#   call39   sixteenth session: call37's GEMMs (with -pk) and CUDA tests and call38's train steps in one call          ~9.5 min
 #   call37   sixteenth session: the default against -mma/cuBLAS 1024-8192, EMBER_WGMMA_EARLY=1 A/B, truncation, transposes  ~8 min
 #   call38   sixteenth session: fp32/autocast train steps and rows against PyTorch, the CPU 2/16-thread table         ~7 min
 #   call35   fifteenth session: wgmma by default, GemmBench against -mma and cuBLAS, truncation bound, CUDA tests  ~5 min
@@ -392,6 +393,14 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_trunc 35 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
+fi
+if want call39; then   # sixteenth session, one call for what call37 and call38 hold: GEMMs 1024-8192 with TF32 rounded by the packing kernel (-pk), EMBER_WGMMA_EARLY=1 at 8192, cuBLAS, the CUDA tests of both, fp32 and autocast train steps  ~9.5 min
+  step gemm39 ${GEMM39_S:-170} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,tf32-pk,tf32-mma,tf32-mma-pk,f16,bf16
+  step gemm39_early 40 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 8192 --no-trans --variants tf32,tf32-pk,f16
+  step gemm39_torch 45 python3 perf/gpu/gemm_torch.py --ember "$L/gemm39.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+  step cuda_tests39 ${TESTS39_S:-110} env EMBER_WGMMA_EARLY=1 EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests|Name~Tf32RoundingPlacesAgree|Name~Tf32TruncateAllPaths"
+  step steps39 70 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
+  step amp39 70 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
 fi
 if want call37; then   # sixteenth session: the default (wgmma at >= 4096) against -mma and cuBLAS at 1024-8192, TF32 rounded by the packing kernel (-pk), EMBER_WGMMA_EARLY=1 (next slab landed under the running wgmmas) A/B, the truncation bound, CUDA tests of the early loop and of packed rounding, transposes  ~9 min
   step gemm37 ${GEMM37_S:-200} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,tf32-pk,tf32-mma,tf32-mma-pk,f16,f16-mma,bf16,bf16-mma
