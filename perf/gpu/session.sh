@@ -396,8 +396,8 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
 fi
 if want call39; then   # sixteenth session, one call for what call37 and call38 hold: GEMMs 1024-8192 with TF32 rounded by the packing kernel (-pk), EMBER_WGMMA_EARLY=1 at 8192, cuBLAS, the CUDA tests of both, fp32 and autocast train steps  ~9.5 min
   step gemm39 ${GEMM39_S:-170} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,tf32-pk,tf32-mma,tf32-mma-pk,f16,bf16
-  step gemm39_early 40 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 8192 --no-trans --variants tf32,tf32-pk,f16
   step gemm39_torch 45 python3 perf/gpu/gemm_torch.py --ember "$L/gemm39.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+  step gemm39_early 40 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 8192 --no-trans --variants tf32,tf32-pk,f16
   step cuda_tests39 ${TESTS39_S:-110} env EMBER_WGMMA_EARLY=1 EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests|Name~Tf32RoundingPlacesAgree|Name~Tf32TruncateAllPaths"
   step steps39 70 python3 perf/compare.py --device cuda --repeat 30 --ember "$G Ember.Perf" --workload mlp,cnn,gpt,softmax,layernorm
   step amp39 70 python3 perf/compare.py --device cuda --amp bf16 --repeat 60 --ember "$G Ember.Perf" --workload mlp,cnn,gpt
