@@ -39,6 +39,7 @@
 #            --trans, CPU 2/16-thread table of CPU8's workloads                                                ~7 min
 #   final9   next session: fp32/autocast steps and per-op profiles (bias8 timed), the CPU pool rule A/B at 16 threads
 #            (cpu7), the 2/16-thread table with --warmup 12                                                  ~6 min
+#   call40   call39 cut to ~4 min: -pk and EMBER_WGMMA_EARLY=1 at 4096/8192 against cuBLAS, their CUDA tests
 #   call39   sixteenth session: call37's GEMMs (with -pk) and CUDA tests and call38's train steps in one call          ~9.5 min
 #   call37   sixteenth session: the default against -mma/cuBLAS 1024-8192, EMBER_WGMMA_EARLY=1 A/B, truncation, transposes  ~8 min
 #   call38   sixteenth session: fp32/autocast train steps and rows against PyTorch, the CPU 2/16-thread table         ~7 min
@@ -393,6 +394,12 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_trunc 35 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
+fi
+if want call40; then   # call39 cut to a short call (~4 min): TF32 rounded by the packing kernel (-pk) and EMBER_WGMMA_EARLY=1 at 4096/8192 against cuBLAS, then the CUDA tests of both
+  step gemm40 70 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-pk,f16,bf16
+  step gemm40_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm40.txt" --sizes 4096,8192 --variants f16,bf16,tf32
+  step gemm40_early 35 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-pk
+  step cuda_tests40 110 env EMBER_WGMMA_EARLY=1 EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests|Name~Tf32RoundingPlacesAgree|Name~Tf32TruncateAllPaths"
 fi
 if want call39; then   # sixteenth session, one call for what call37 and call38 hold: GEMMs 1024-8192 with TF32 rounded by the packing kernel (-pk), EMBER_WGMMA_EARLY=1 at 8192, cuBLAS, the CUDA tests of both, fp32 and autocast train steps  ~9.5 min
   step gemm39 ${GEMM39_S:-170} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,tf32-pk,tf32-mma,tf32-mma-pk,f16,bf16
