@@ -89,14 +89,15 @@ internal static partial class MmaKernels
 
         WgmmaHalf left = default, right = default;
         int rd = 0, wr = ahead;
+        // (EMBER_WGMMA_EARLY=1, an experiment: slab 0 lands here, each later slab at the end of the trip before it,
+        // while that trip's wgmmas run.)
+        if (EarlyLanding) WgmmaLanded<TW, TX, TB>(shBase + (uint)(sw * 4));
         for (int s = 0; s < slabs; s++)
         {
             // Slab s has landed (this thread's copies) once at most ahead - 1 groups are pending; rounded and fenced by
             // the thread that copied it, published by the barrier, which also proves the stage refilled next (slab
             // s - 2's) is no longer read: each warpgroup's slab statement s - 1 returned with slab s - 2 complete.
-            // (EMBER_WGMMA_EARLY=1, an experiment: slab s was waited for, rounded and fenced at the end of the last trip,
-            // while slab s - 1's wgmmas ran.)
-            if (!EarlyLanding || s == 0) WgmmaLanded<TW, TX, TB>(shBase + (uint)((rd * stageW + sw) * 4));
+            if (!EarlyLanding) WgmmaLanded<TW, TX, TB>(shBase + (uint)((rd * stageW + sw) * 4));
             Group.Barrier();
             int nx = s + ahead;
             if (nx < slabs) WgmmaIssue<T, TX, TB>(sh, shBase, wr * stageW + sw, a, b, rows, nx * slabK + kw, depth);

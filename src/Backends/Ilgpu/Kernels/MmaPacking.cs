@@ -40,24 +40,9 @@ internal static class MmaPacking
         var kernels = device.Kernels;
         try
         {
-            if (wide)
-            {
-                var launch = (rMajor, roundTf32) switch
-                {
-                    (true, false) => kernels.Grouped<PackParams, ArrayView<uint>, ArrayView<uint>>(MmaPackKernels.Pack<uint, RMajorLayout, PackCopy<uint>>),
-                    (false, false) => kernels.Grouped<PackParams, ArrayView<uint>, ArrayView<uint>>(MmaPackKernels.Pack<uint, KMajorLayout, PackCopy<uint>>),
-                    (true, true) => kernels.Grouped<PackParams, ArrayView<uint>, ArrayView<uint>>(MmaPackKernels.Pack<uint, RMajorLayout, PackTf32>),
-                    (false, true) => kernels.Grouped<PackParams, ArrayView<uint>, ArrayView<uint>>(MmaPackKernels.Pack<uint, KMajorLayout, PackTf32>),
-                };
-                launch(config, p, x.Cast<uint>(), packed.Cast<uint>());
-            }
-            else
-            {
-                var launch = rMajor
-                    ? kernels.Grouped<PackParams, ArrayView<ushort>, ArrayView<ushort>>(MmaPackKernels.Pack<ushort, RMajorLayout, PackCopy<ushort>>)
-                    : kernels.Grouped<PackParams, ArrayView<ushort>, ArrayView<ushort>>(MmaPackKernels.Pack<ushort, KMajorLayout, PackCopy<ushort>>);
-                launch(config, p, x, packed);
-            }
+            if (!wide) Run<ushort, PackCopy<ushort>>(x, packed);
+            else if (roundTf32) Run<uint, PackTf32>(x.Cast<uint>(), packed.Cast<uint>());
+            else Run<uint, PackCopy<uint>>(x.Cast<uint>(), packed.Cast<uint>());
         }
         catch
         {
@@ -65,6 +50,14 @@ internal static class MmaPacking
             throw;
         }
         return block;
+
+        void Run<T, TR>(ArrayView<T> src, ArrayView<T> dst) where T : unmanaged where TR : struct, IPackTransform<T>
+        {
+            var launch = rMajor
+                ? kernels.Grouped<PackParams, ArrayView<T>, ArrayView<T>>(MmaPackKernels.Pack<T, RMajorLayout, TR>)
+                : kernels.Grouped<PackParams, ArrayView<T>, ArrayView<T>>(MmaPackKernels.Pack<T, KMajorLayout, TR>);
+            launch(config, p, src, dst);
+        }
     }
 
     /// <summary>
