@@ -4,8 +4,9 @@
 //   --sizes 256,512,1024,2048 (sgemm, hgemm, bgemm)  --warmup 3  --repeat 10
 //   --sync device|read   (device: wait for the device as PyTorch's torch.cuda.synchronize(); read: copy one element to the host)
 //   --small 1   (mlp, cnn, gpt with the same layers at small sizes: counts launches and host reads on ilgpu-cpu quickly)
-//   --profile 5 [--profile-top 30] [--launches 1]   (ILGPU: per-op synchronized timing table per workload, with kernel
-//               launches per op; --launches 1 adds the ops ordered by launches; --warmup N sets the warm-up steps, default 2)
+//   --profile 5 [--profile-top 30] [--launches 1]   (per-op synchronized timing table per workload. ILGPU: with kernel
+//               launches per op; --launches 1 adds the ops ordered by launches. CPU: with the time outside the backend;
+//               compare --threads 1 and N for the ops that do not scale. --warmup N sets the warm-up steps, default 2)
 //   --alloc-sites 30   (the types allocated most per timed step, from the runtime's allocation-tick events)
 //   --pool-growth 3   (CpuMemoryPool.GrowthFactor; 0: the plain miss-threshold rule of before)
 //   --kernel-rate [1]   (CPU: GFLOP/s per core of the float GEMM micro-kernel in L1 and macro-kernel in L2 at 1, 2, 4, 8
@@ -113,26 +114,38 @@ if (which.Contains("sort")) { workloads.Add(() => new SortWorkload(device, host:
 
 if (opts.TryGetValue("profile", out var profSteps))
 {
-    // Per-op table (synchronized around every backend call) for each selected workload.
+    // Per-op table (synchronized around every backend call) for each selected workload: the ILGPU backend's profiler
+    // on a GPU device, the CPU backend's on the CPU (run at 1 and at N threads, it shows which ops do not scale).
+    bool cpu = device.Type == DeviceType.Cpu;
+    int top = int.Parse(opts.GetValueOrDefault("profile-top", "30"));
     foreach (var make in workloads)
     {
-        Ember.Ilgpu.IlgpuProfiler.Enable();
+        if (cpu) CpuProfiler.Enable(); else Ember.Ilgpu.IlgpuProfiler.Enable();
         var w = make();
         int warm = opts.TryGetValue("warmup", out var pw) ? int.Parse(pw) : 2;
         for (int i = 0; i < warm; i++) { w.Step(); w.Sync(); }
-        Ember.Ilgpu.IlgpuProfiler.Reset();
+        CpuProfiler.Reset(); Ember.Ilgpu.IlgpuProfiler.Reset();
         int steps = int.Parse(profSteps);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         for (int i = 0; i < steps; i++) { w.Step(); w.Sync(); }
-        Console.WriteLine($"== profile {w.Name}: {sw.Elapsed.TotalMilliseconds / steps:F3} ms/step synchronized");
-        Console.Write(Ember.Ilgpu.IlgpuProfiler.Report(steps, int.Parse(opts.GetValueOrDefault("profile-top", "30"))));
-        if (opts.GetValueOrDefault("launches", "0") == "1")
+        double stepMs = sw.Elapsed.TotalMilliseconds / steps;
+        Console.WriteLine($"== profile {w.Name}: {stepMs:F3} ms/step synchronized, threads={CpuThreads.Count}");
+        if (cpu)
         {
-            Console.WriteLine($"== launches {w.Name} (per op, most first)");
-            Console.Write(Ember.Ilgpu.IlgpuProfiler.LaunchReport(steps, int.Parse(opts.GetValueOrDefault("profile-top", "30"))));
+            Console.Write(CpuProfiler.Report(steps, top));
+            Console.WriteLine($"  {"outside the backend (autograd, tensor layer)",-60} {"",10} {"",13} {stepMs - CpuProfiler.OuterSeconds / steps * 1e3,9:F3}");
         }
-        Ember.Ilgpu.IlgpuProfiler.Disable();
-        Ember.Ilgpu.IlgpuProfiler.Reset();
+        else
+        {
+            Console.Write(Ember.Ilgpu.IlgpuProfiler.Report(steps, top));
+            if (opts.GetValueOrDefault("launches", "0") == "1")
+            {
+                Console.WriteLine($"== launches {w.Name} (per op, most first)");
+                Console.Write(Ember.Ilgpu.IlgpuProfiler.LaunchReport(steps, top));
+            }
+        }
+        CpuProfiler.Disable(); Ember.Ilgpu.IlgpuProfiler.Disable();
+        CpuProfiler.Reset(); Ember.Ilgpu.IlgpuProfiler.Reset();
     }
     return 0;
 }

@@ -24,7 +24,7 @@ public sealed partial class CpuBackend : IBackend
     public IReadOnlyList<Device> Devices { get; } = [Device.Cpu];
 
     /// <inheritdoc/>
-    public Storage Allocate(Device device, DType dtype, long length) => new CpuStorage(this, dtype, length);
+    public Storage Allocate(Device device, DType dtype, long length) => new CpuStorage(CpuProfiler.Current, dtype, length);
 
     /// <inheritdoc/>
     public void CopyFromHost(ReadOnlySpan<byte> source, Storage destination, long elementOffset)
