@@ -39,6 +39,7 @@
 #            --trans, CPU 2/16-thread table of CPU8's workloads                                                ~7 min
 #   final9   next session: fp32/autocast steps and per-op profiles (bias8 timed), the CPU pool rule A/B at 16 threads
 #            (cpu7), the 2/16-thread table with --warmup 12                                                  ~6 min
+#   cpu41    seventeenth session: CPU per-op profiles at 1/2/16 threads and what does not scale, the 2/16-thread table   ~6 min
 #   call40   call39 cut to ~4 min: -pk and EMBER_WGMMA_EARLY=1 at 4096/8192 against cuBLAS, their CUDA tests
 #   call39   sixteenth session: call37's GEMMs (with -pk) and CUDA tests and call38's train steps in one call          ~9.5 min
 #   call37   sixteenth session: the default against -mma/cuBLAS 1024-8192, EMBER_WGMMA_EARLY=1 A/B, truncation, transposes  ~8 min
@@ -394,6 +395,13 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_trunc 35 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
+fi
+if want cpu41; then   # seventeenth session: the CPU per-op profiles at 1, 2 and 16 threads (which ops do not scale: issue 17's "what limits"), then the 2/16-thread table  ~6 min
+  for t in 1 2 16; do
+    step cpuprof41_$t ${CPUPROF41_S:-90} $G Ember.Perf --device cpu --workload mlp,cnn,gpt,conv2d --threads $t --warmup 8 --profile 5 --profile-top 80
+  done
+  step cpuprof41_scaling 10 sh -c "python3 perf/profile_scaling.py $L/cpuprof41_1.txt $L/cpuprof41_16.txt; python3 perf/profile_scaling.py $L/cpuprof41_2.txt $L/cpuprof41_16.txt"
+  step cpu41 ${CPU41_S:-220} python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --warmup 12 --out "$L/cpu41.md"
 fi
 if want call40; then   # call39 cut to a short call (~4 min): TF32 rounded by the packing kernel (-pk) and EMBER_WGMMA_EARLY=1 at 4096/8192 against cuBLAS, then the CUDA tests of both
   step gemm40 70 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-pk,f16,bf16
