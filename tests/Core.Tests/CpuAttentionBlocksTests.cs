@@ -5,21 +5,38 @@ namespace Ember.Core.Tests;
 /// <summary>
 /// The CPU attention kernels batch their GEMMs through <see cref="Block3"/> windows instead of a tensor view per batch:
 /// bitwise the results of the view-per-batch code they replaced, and the float64 reference within float32 rounding,
-/// over layouts whose leading dims merge and layouts (the model's permuted qkv buffer) whose do not.
+/// over layouts whose leading dims merge and layouts (the model's permuted qkv buffer) whose do not; causal attention in
+/// row blocks (<see cref="CpuAttention.CausalBlockRows"/>) too, with blocks that do and do not divide the rows, more keys
+/// than queries and fewer.
 /// </summary>
 [TestFixture]
+[NonParallelizable]
 public class CpuAttentionBlocksTests
 {
     private const double Scale = 0.35;
+    private int blockRows;
+
+    [SetUp]
+    public void Save() => blockRows = CpuAttention.CausalBlockRows;
+
+    [TearDown]
+    public void Restore() => CpuAttention.CausalBlockRows = blockRows;
 
     // (b, h, l, s, d, layout): 0 contiguous [b, h, ·, ·]; 1 the model's q/k/v, one [b, l, 3, h, d] buffer permuted
     // (2, 0, 3, 1, 4) (leading dims b, h do not merge); 2 three leading dims [2, b, h] contiguous.
-    [TestCase(2, 3, 5, 5, 4, 0)]
-    [TestCase(3, 2, 7, 7, 8, 1)]
-    [TestCase(4, 4, 16, 16, 16, 1)]
-    [TestCase(2, 3, 6, 9, 5, 2)]
-    public void BlocksGiveTheViewPerBatchResultsBitwise(int b, int h, int l, int s, int d, int layout)
+    [TestCase(2, 3, 5, 5, 4, 0, 0)]
+    [TestCase(3, 2, 7, 7, 8, 1, 0)]
+    [TestCase(4, 4, 16, 16, 16, 1, 0)]
+    [TestCase(2, 3, 6, 9, 5, 2, 0)]
+    [TestCase(2, 3, 13, 13, 6, 0, 4)]
+    [TestCase(3, 2, 16, 16, 8, 1, 4)]
+    [TestCase(3, 2, 17, 17, 8, 1, 5)]
+    [TestCase(2, 3, 10, 14, 5, 2, 3)]
+    [TestCase(2, 3, 14, 9, 5, 0, 3)]
+    [TestCase(1, 2, 40, 40, 7, 0, 16)]
+    public void BlocksGiveTheViewPerBatchResultsBitwise(int b, int h, int l, int s, int d, int layout, int causalBlock)
     {
+        CpuAttention.CausalBlockRows = causalBlock;
         foreach (bool causal in new[] { false, true })
         {
             var (q, k, v) = Inputs(b, h, l, s, d, layout, DType.Float32);
@@ -81,15 +98,17 @@ public class CpuAttentionBlocksTests
 
     private static (Tensor P, Tensor O) Forward(CpuBackend be, Tensor q, Tensor k, Tensor v, bool causal)
     {
-        var p = Tensor.Empty(Lead(q, q.Shape[-2], k.Shape[-2]), q.DType);
-        var o = Tensor.Empty(Lead(q, q.Shape[-2], v.Shape[-1]), q.DType);
+        // NaN-filled outputs: an element a kernel fails to write shows up.
+        var p = Tensor.Full(Lead(q, q.Shape[-2], k.Shape[-2]), double.NaN, q.DType);
+        var o = Tensor.Full(Lead(q, q.Shape[-2], v.Shape[-1]), double.NaN, q.DType);
         be.Attention(q, k, v, Scale, causal, p, o);
         return (p, o);
     }
 
     private static (Tensor Dq, Tensor Dk, Tensor Dv) Backward(CpuBackend be, Tensor g, Tensor q, Tensor k, Tensor v, Tensor p, bool causal)
     {
-        Tensor dq = Tensor.Empty(q.Shape.ToArray(), q.DType), dk = Tensor.Empty(k.Shape.ToArray(), q.DType), dv = Tensor.Empty(v.Shape.ToArray(), q.DType);
+        Tensor dq = Tensor.Full(q.Shape.ToArray(), double.NaN, q.DType), dk = Tensor.Full(k.Shape.ToArray(), double.NaN, q.DType),
+            dv = Tensor.Full(v.Shape.ToArray(), double.NaN, q.DType);
         be.AttentionBackward(g, q, k, v, p, Scale, causal, dq, dk, dv);
         return (dq, dk, dv);
     }

@@ -25,6 +25,12 @@ internal readonly struct Block3(Tensor source, long offset, long count, long row
 
     /// <summary>The same window moved by <paramref name="elements"/>.</summary>
     public Block3 Shifted(long elements) => new(Source, Offset + elements, Count, Rows, Cols, BatchStride, RowStride, ColStride);
+
+    /// <summary>Rows [<paramref name="start"/>, start + <paramref name="count"/>) of every matrix.</summary>
+    public Block3 RowRange(long start, long count) => new(Source, Offset + start * RowStride, Count, count, Cols, BatchStride, RowStride, ColStride);
+
+    /// <summary>Columns [<paramref name="start"/>, start + <paramref name="count"/>) of every matrix.</summary>
+    public Block3 ColRange(long start, long count) => new(Source, Offset + start * ColStride, Count, Rows, count, BatchStride, RowStride, ColStride);
 }
 
 /// <summary>
@@ -96,6 +102,24 @@ internal static class AttentionBlocks
                 Gemm.DgemmBatched(batch, m, n, k, 1.0, pa + a.Offset, a.BatchStride, a.RowStride, a.ColStride,
                     pb + b.Offset, b.BatchStride, b.RowStride, b.ColStride, 0.0, pc + c.Offset, c.BatchStride, c.RowStride, c.ColStride);
         }
+    }
+
+    /// <summary>Sets every element of the window to <paramref name="value"/> (float32 or float64 storage, any strides).</summary>
+    public static void Fill(in Block3 w, double value)
+    {
+        if (w.Source.DType == DType.Float32) Fill(w, CpuBackend.Data<float>(w.Source), (float)value);
+        else Fill(w, CpuBackend.Data<double>(w.Source), value);
+    }
+
+    private static void Fill<T>(in Block3 w, T[] data, T value)
+    {
+        for (long b = 0; b < w.Count; b++)
+            for (long r = 0; r < w.Rows; r++)
+            {
+                long at = w.Offset + b * w.BatchStride + r * w.RowStride;
+                for (long c = 0; c < w.Cols; c++)
+                    data[at + c * w.ColStride] = value;
+            }
     }
 
     // Leading dims [from, lead) of t as one (count, stride), or false when they do not form one stride (dims of size 1

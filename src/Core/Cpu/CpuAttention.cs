@@ -23,6 +23,67 @@ internal static class CpuAttention
     /// </summary>
     internal static bool SplitBatches = Environment.GetEnvironmentVariable(SplitVariable) == "batch";
 
+    /// <summary>Environment variable that sets <see cref="CausalBlockRows"/> (a row count; 0 turns the blocking off).</summary>
+    public const string BlockVariable = "EMBER_CPU_ATTENTION_BLOCK";
+
+    /// <summary>
+    /// Rows per block of causal attention's GEMMs (default 64; <c>EMBER_CPU_ATTENTION_BLOCK</c>, 0 = off). With a causal
+    /// mask, row i of P = softmax(q·kᵀ) is zero after column i, so the rows [r, r + B) need q·kᵀ, P·v and the gradient
+    /// GEMMs only over the first min(r + B, s) columns (keys), and the key block [c, c + B) gets gradient only from the
+    /// query rows from c on. Blocks of B rows skip the fully masked blocks: (n + 1) / 2n of the full GEMMs' work for n
+    /// blocks (gpt's 128 rows in 2 blocks: 3/4). The skipped products are exact zeros, so every result is the unblocked
+    /// one bit for bit (zero signs aside); the price is n times the GEMM calls, each packing its operands.
+    /// </summary>
+    internal static int CausalBlockRows = ReadBlockRows();
+
+    /// <summary>The row block causal attention over <paramref name="l"/> query rows uses: 0 (no blocking) unless it splits them.</summary>
+    public static long BlockRowsFor(long l, bool causal)
+    {
+        long rows = Math.Max(2, CausalBlockRows);
+        return causal && CausalBlockRows > 0 && l > rows ? rows : 0;
+    }
+
+    /// <summary>
+    /// Length of the block that starts at <paramref name="start"/> of <paramref name="total"/> with blocks of
+    /// <paramref name="block"/> (≥ 2): the block, or the rest, where a single row or column would be left over it takes
+    /// that too. A one-row or one-column product would take the GEMM's matrix-vector path, whose sums are rounded in
+    /// another order, and the blocked results would no longer be the unblocked ones bit for bit.
+    /// </summary>
+    public static long BlockLength(long start, long total, long block)
+    {
+        long length = Math.Min(block, total - start);
+        return total - start - length == 1 ? length + 1 : length;
+    }
+
+    private static int ReadBlockRows()
+    {
+        string? text = Environment.GetEnvironmentVariable(BlockVariable);
+        return text is null ? 64
+            : int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int rows) && rows >= 0
+                ? rows
+                : throw new ArgumentException($"{BlockVariable} must be a row count (0 turns causal blocking off); got '{text}'.");
+    }
+
+    /// <summary>
+    /// Zeroes columns [<paramref name="from"/>, cols) of rows [<paramref name="r0"/>, r0 + <paramref name="rows"/>) of every
+    /// matrix of a contiguous [count, l, cols] block (the part of dP a causal row block did not compute).
+    /// </summary>
+    public static void ClearColumns(in Block3 p, long r0, long rows, long from)
+    {
+        if (from >= p.Cols) return;
+        if (p.Source.DType == DType.Float32) ClearColumns<float>(p, r0, rows, from);
+        else ClearColumns<double>(p, r0, rows, from);
+    }
+
+    private static void ClearColumns<T>(in Block3 p, long r0, long rows, long from) where T : unmanaged
+    {
+        var d = CpuBackend.Data<T>(p.Source);
+        int width = (int)(p.Cols - from);
+        for (long b = 0; b < p.Count; b++)
+            for (long r = r0; r < r0 + rows; r++)
+                d.AsSpan((int)(p.Offset + b * p.BatchStride + r * p.RowStride + from), width).Clear();
+    }
+
     /// <summary>
     /// Runs <paramref name="body"/> for every entry in [0, <paramref name="entries"/>): in parallel over the entries, each
     /// on one thread, when <see cref="SplitBatches"/> is on and there are several; else in order, each entry's kernels

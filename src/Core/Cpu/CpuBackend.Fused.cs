@@ -77,12 +77,13 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     /// <remarks>
     /// P = softmax(q·kᵀ·scale (+ causal −∞)) computed in place in the probabilities buffer, output = P·v. The GEMMs read
-    /// q, k, v through their strides (the permuted views of a fused qkv projection need no copies).
+    /// q, k, v through their strides (the permuted views of a fused qkv projection need no copies). Causal attention runs
+    /// its GEMMs in row blocks that skip the masked keys (<see cref="CpuAttention.CausalBlockRows"/>).
     /// </remarks>
     public void Attention(Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output)
     {
         if (ReducedPrecision.Any(q, k, v)) { CompositeKernels.Attention(this, q, k, v, scale, causal, probabilities, output); return; }
-        long l = q.Shape[-2], s = k.Shape[-2];
+        long l = q.Shape[-2], s = k.Shape[-2], bs = CpuAttention.BlockRowsFor(l, causal);
         int split = AttentionBlocks.SplitDim([q, k, v, probabilities, output]);
         Block3 q3 = AttentionBlocks.Merged(q, split), k3 = AttentionBlocks.Merged(k, split), v3 = AttentionBlocks.Merged(v, split);
         Block3 p3 = AttentionBlocks.Merged(probabilities, split), o3 = AttentionBlocks.Merged(output, split);
@@ -92,9 +93,29 @@ public sealed partial class CpuBackend
             var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i));
             var vi = v3.Shifted(AttentionBlocks.BatchOffset(v, split, i));
             var pi = p3.Shifted(AttentionBlocks.BatchOffset(probabilities, split, i));
-            AttentionBlocks.MatMul(qi, ki.T, pi);
+            var oi = o3.Shifted(AttentionBlocks.BatchOffset(output, split, i));
+            if (bs == 0)
+            {
+                AttentionBlocks.MatMul(qi, ki.T, pi);
+                CpuAttention.ScaledSoftmaxRows(pi, l, s, scale, causal);
+                AttentionBlocks.MatMul(pi, vi, oi);
+                return;
+            }
+            // Rows [r0, r0 + rows) attend to keys [0, w) only: the scores past w are left unwritten, and the softmax reads
+            // each row up to its own last key (≤ w) and zeroes the rest.
+            for (long r0 = 0, rows; r0 < l; r0 += rows)
+            {
+                rows = CpuAttention.BlockLength(r0, l, bs);
+                long w = Math.Min(r0 + rows, s);
+                AttentionBlocks.MatMul(qi.RowRange(r0, rows), ki.RowRange(0, w).T, pi.RowRange(r0, rows).ColRange(0, w));
+            }
             CpuAttention.ScaledSoftmaxRows(pi, l, s, scale, causal);
-            AttentionBlocks.MatMul(pi, vi, o3.Shifted(AttentionBlocks.BatchOffset(output, split, i)));
+            for (long r0 = 0, rows; r0 < l; r0 += rows)
+            {
+                rows = CpuAttention.BlockLength(r0, l, bs);
+                long w = Math.Min(r0 + rows, s);
+                AttentionBlocks.MatMul(pi.RowRange(r0, rows).ColRange(0, w), vi.RowRange(0, w), oi.RowRange(r0, rows));
+            }
         }
         CpuAttention.ForBatches(AttentionBlocks.Batches(q, split), q3.Count * l * s * q.Shape[-1], One);
     }
@@ -110,6 +131,7 @@ public sealed partial class CpuBackend
         Block3 q3 = AttentionBlocks.Merged(q, split), k3 = AttentionBlocks.Merged(k, split), v3 = AttentionBlocks.Merged(v, split);
         Block3 p3 = AttentionBlocks.Merged(probabilities, split), g3 = AttentionBlocks.Merged(grad, split), dp3 = AttentionBlocks.Merged(dp, split);
         Block3 dq3 = AttentionBlocks.Merged(gradQ, split), dk3 = AttentionBlocks.Merged(gradK, split), dv3 = AttentionBlocks.Merged(gradV, split);
+        long l = p3.Rows, s = p3.Cols, bs = CpuAttention.BlockRowsFor(l, causal);
         void One(long i)
         {
             var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i));
@@ -118,11 +140,50 @@ public sealed partial class CpuBackend
             var pi = p3.Shifted(AttentionBlocks.BatchOffset(probabilities, split, i));
             var gi = g3.Shifted(AttentionBlocks.BatchOffset(grad, split, i));
             var dpi = dp3.Shifted(AttentionBlocks.BatchOffset(dp, split, i));
-            AttentionBlocks.MatMul(gi, vi.T, dpi);                      // dP = g·vᵀ
-            CpuAttention.ScaledSoftmaxGradRows(dpi, pi, scale);         // dS = P ⊙ (dP − Σ dP ⊙ P)·scale, in place
-            AttentionBlocks.MatMul(dpi, ki, dq3.Shifted(AttentionBlocks.BatchOffset(gradQ, split, i)));   // dq = dS·k
-            AttentionBlocks.MatMul(dpi.T, qi, dk3.Shifted(AttentionBlocks.BatchOffset(gradK, split, i))); // dk = dSᵀ·q
-            AttentionBlocks.MatMul(pi.T, gi, dv3.Shifted(AttentionBlocks.BatchOffset(gradV, split, i)));  // dv = Pᵀ·g
+            var dqi = dq3.Shifted(AttentionBlocks.BatchOffset(gradQ, split, i));
+            var dki = dk3.Shifted(AttentionBlocks.BatchOffset(gradK, split, i));
+            var dvi = dv3.Shifted(AttentionBlocks.BatchOffset(gradV, split, i));
+            if (bs == 0)
+            {
+                AttentionBlocks.MatMul(gi, vi.T, dpi);                      // dP = g·vᵀ
+                CpuAttention.ScaledSoftmaxGradRows(dpi, pi, scale);         // dS = P ⊙ (dP − Σ dP ⊙ P)·scale, in place
+                AttentionBlocks.MatMul(dpi, ki, dqi);                       // dq = dS·k
+                AttentionBlocks.MatMul(dpi.T, qi, dki);                     // dk = dSᵀ·q
+                AttentionBlocks.MatMul(pi.T, gi, dvi);                      // dv = Pᵀ·g
+                return;
+            }
+            // Causal, in row blocks: rows [r0, r0 + rows) have P (hence dS) zero past key w. dP past w is not computed but
+            // zeroed, so the row sums Σ dP ⊙ P add the same terms in the same order as over the full rows.
+            for (long r0 = 0, rows; r0 < l; r0 += rows)
+            {
+                rows = CpuAttention.BlockLength(r0, l, bs);
+                long w = Math.Min(r0 + rows, s);
+                AttentionBlocks.MatMul(gi.RowRange(r0, rows), vi.RowRange(0, w).T, dpi.RowRange(r0, rows).ColRange(0, w));
+                CpuAttention.ClearColumns(dpi, r0, rows, w);
+            }
+            CpuAttention.ScaledSoftmaxGradRows(dpi, pi, scale);
+            for (long r0 = 0, rows; r0 < l; r0 += rows)
+            {
+                rows = CpuAttention.BlockLength(r0, l, bs);
+                long w = Math.Min(r0 + rows, s);
+                AttentionBlocks.MatMul(dpi.RowRange(r0, rows).ColRange(0, w), ki.RowRange(0, w), dqi.RowRange(r0, rows));
+            }
+            // Keys [c0, c0 + cols) get gradient only from query rows c0.. (P and dS are zero above the diagonal); keys no
+            // query row reaches (c0 ≥ l, when s > l) get zero.
+            for (long c0 = 0, cols; c0 < s; c0 += cols)
+            {
+                cols = CpuAttention.BlockLength(c0, s, bs);
+                if (c0 >= l)
+                {
+                    AttentionBlocks.Fill(dki.RowRange(c0, cols), 0);
+                    AttentionBlocks.Fill(dvi.RowRange(c0, cols), 0);
+                    continue;
+                }
+                var dsT = dpi.RowRange(c0, l - c0).ColRange(c0, cols).T;
+                var pT = pi.RowRange(c0, l - c0).ColRange(c0, cols).T;
+                AttentionBlocks.MatMul(dsT, qi.RowRange(c0, l - c0), dki.RowRange(c0, cols));
+                AttentionBlocks.MatMul(pT, gi.RowRange(c0, l - c0), dvi.RowRange(c0, cols));
+            }
         }
         CpuAttention.ForBatches(AttentionBlocks.Batches(q, split), 4 * p3.Count * p3.Rows * p3.Cols * q.Shape[-1], One);
     }

@@ -18,9 +18,11 @@ internal static unsafe class GemmPackTranspose
     /// <summary>
     /// Writes dst[p * <paramref name="dstStride"/> + i] = src[i * <paramref name="srcStride"/> + p] for
     /// i &lt; <paramref name="rows"/> (1 to 16) and p &lt; <paramref name="kc"/>: the rows of a row-major source,
-    /// contiguous along p, become interleaved runs. Each run is stored as a whole vector of 16, so when rows &lt; 16
-    /// it spills 16 - rows floats past the run: that is only allowed when dstStride == rows (the spill lands where
-    /// the next run is written afterwards, or in slack past the panel the caller reserves).
+    /// contiguous along p, become interleaved runs. Each run of the whole 16-wide chunks of p is stored as a whole vector
+    /// of 16 (lanes from <paramref name="rows"/> on zero), so it spills 16 - dstStride floats past the run: that is only
+    /// allowed when dstStride ≤ 16 and the spill lands where the next run is written afterwards, or in slack past the
+    /// panel the caller reserves. With rows &lt; dstStride, lanes [rows, dstStride) of those runs are zero; the last
+    /// kc % 16 runs are written element by element, rows only.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TransposeRuns(float* dst, long dstStride, float* src, long srcStride, int kc, int rows)

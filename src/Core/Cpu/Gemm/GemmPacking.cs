@@ -24,9 +24,13 @@ internal static unsafe class GemmPacking
         {
             int rows = Math.Min(mr, mc - i0);
             T* src = a + i0 * rs;
-            if (typeof(T) == typeof(float) && cs == 1 && rows == mr && mr <= 16 && GemmPackTranspose.IsSupported)
+            if (typeof(T) == typeof(float) && cs == 1 && mr <= 16 && GemmPackTranspose.IsSupported)
             {
-                GemmPackTranspose.TransposeRuns((float*)dst, mr, (float*)src, rs, kc, mr);
+                // A last panel of fewer rows too (M not a multiple of MR): its missing rows load as zero vectors, so the
+                // whole 16-k chunks store their zero padding; only the last kc % 16 runs need it written here.
+                GemmPackTranspose.TransposeRuns((float*)dst, mr, (float*)src, rs, kc, rows);
+                for (int p = kc & ~15; rows < mr && p < kc; p++)
+                    new Span<T>(dst + (long)p * mr + rows, mr - rows).Clear();
             }
             else if (rs == 1 && rows == mr)
             {
