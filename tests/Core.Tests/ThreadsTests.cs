@@ -163,7 +163,15 @@ public class ThreadsTests
                 big.Sum().ToArray<float>(),
                 a.MatMul(b).Unsqueeze(0).Expand(3, 300, 190).MatMul(Tensor.Randn([3, 190, 120], generator: new Generator(5))).ToArray<float>(),
                 logits.IndexSelect(0, rowsToSelect).ToArray<float>(),
+                ColumnSums(logits),
             ];
+        }
+
+        static float[] ColumnSums(Tensor g)
+        {
+            var sums = Tensor.Empty([g.Shape[1]]);
+            ((CpuBackend)g.Backend).ColumnSum(g, sums);
+            return sums.ToArray<float>();
         }
 
         Threads.Count = 1;
@@ -174,5 +182,8 @@ public class ThreadsTests
             Assert.That(four[i], Is.EqualTo(one[i]), $"result {i} differs between 1 and 4 threads");
         double reference = big.ToArray<float>().Sum(v => (double)v);
         Assert.That(one[6][0], Is.EqualTo(reference).Within(1e-6 * big.Numel), "parallel block sum against the float64 sum");
+        float[] lg = logits.ToArray<float>();
+        double[] columns = Enumerable.Range(0, 300).Select(j => Enumerable.Range(0, 512).Sum(i => (double)lg[i * 300 + j])).ToArray();
+        Assert.That(one[9], Is.EqualTo(columns).Within(1e-4), "column sums against the float64 sums");
     }
 }
