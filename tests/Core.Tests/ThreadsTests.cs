@@ -164,6 +164,8 @@ public class ThreadsTests
                 a.MatMul(b).Unsqueeze(0).Expand(3, 300, 190).MatMul(Tensor.Randn([3, 190, 120], generator: new Generator(5))).ToArray<float>(),
                 logits.IndexSelect(0, rowsToSelect).ToArray<float>(),
                 ColumnSums(logits),
+                logits.Sum(0).ToArray<float>(),
+                big.Narrow(0, 0, 700_000).Reshape(7, 100_000).Narrow(1, 0, 99_999).Sum(0).ToArray<float>(),
             ];
         }
 
@@ -185,5 +187,9 @@ public class ThreadsTests
         float[] lg = logits.ToArray<float>();
         double[] columns = Enumerable.Range(0, 300).Select(j => Enumerable.Range(0, 512).Sum(i => (double)lg[i * 300 + j])).ToArray();
         Assert.That(one[9], Is.EqualTo(columns).Within(1e-4), "column sums against the float64 sums");
+        Assert.That(one[10], Is.EqualTo(columns).Within(1e-4), "a sum over the leading dim (strided terms) against the float64 sums");
+        float[] bg = big.ToArray<float>();
+        double[] strided = Enumerable.Range(0, 99_999).Select(j => Enumerable.Range(0, 7).Sum(i => (double)bg[i * 100_000 + j])).ToArray();
+        Assert.That(one[11], Is.EqualTo(strided).Within(1e-5), "a padded view's sum over its leading dim");
     }
 }

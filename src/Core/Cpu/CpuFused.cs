@@ -33,12 +33,33 @@ internal static class CpuFused
     {
         if (!IsCpuFloat(g) || g.Dim != 2 || !g.IsContiguous || !result.IsContiguous || result.DType != g.DType) return false;
         int m = (int)g.shape[0], n = (int)g.shape[1];
-        if (g.DType == DType.Float32) ColumnSumT(CpuBackend.Data<float>(g), g.offset, m, n, CpuBackend.Data<float>(result), result.offset);
-        else ColumnSumT(CpuBackend.Data<double>(g), g.offset, m, n, CpuBackend.Data<double>(result), result.offset);
+        if (g.DType == DType.Float32) ColumnSumT(CpuBackend.Data<float>(g), g.offset, m, n, n, CpuBackend.Data<float>(result), result.offset);
+        else ColumnSumT(CpuBackend.Data<double>(g), g.offset, m, n, n, CpuBackend.Data<double>(result), result.offset);
         return true;
     }
 
-    private static void ColumnSumT<T>(T[] g, long go, int m, int n, T[] result, long ro) where T : unmanaged, System.Numerics.INumber<T>
+    /// <summary>
+    /// A sum over the inner dim of the 2-D reduction view x [outer, inner] (the reduced dims last) whose outer dim is
+    /// contiguous (a sum over leading dims: sum(0) of a matrix, a broadcast's gradient): summed as the column sums of the
+    /// matrix whose rows are x's inner index, each row a contiguous run of the outer outputs, instead of gathering every
+    /// output's strided inputs. False (nothing written) when x is not a float view of that form with at least 16 outputs
+    /// and 2 terms, or values is not a contiguous vector of x's dtype.
+    /// </summary>
+    public static bool StridedSum(Tensor x, Tensor values)
+    {
+        if (!IsCpuFloat(x) || x.Dim != 2 || values.DType != x.DType) return false;
+        long outer = x.shape[0], inner = x.shape[1];
+        if (x.strides[0] != 1 || outer < 16 || inner < 2 || outer > int.MaxValue || inner > int.MaxValue) return false;
+        if (values.Numel != outer || (values.Dim == 1 && values.strides[0] != 1) || values.Dim > 1) return false;
+        if (x.DType == DType.Float32)
+            ColumnSumT(CpuBackend.Data<float>(x), x.offset, (int)inner, (int)outer, x.strides[1], CpuBackend.Data<float>(values), values.offset);
+        else
+            ColumnSumT(CpuBackend.Data<double>(x), x.offset, (int)inner, (int)outer, x.strides[1], CpuBackend.Data<double>(values), values.offset);
+        return true;
+    }
+
+    // Column sums of the m x n matrix g[go + i·ld + j] (rows contiguous) into result[ro + j].
+    private static void ColumnSumT<T>(T[] g, long go, int m, int n, long ld, T[] result, long ro) where T : unmanaged, System.Numerics.INumber<T>
     {
         // Each 64-row block's column sums are added in T, row after row (elementwise, so the column split does not change
         // them); the block sums are then added in double, block after block. Blocks and column chunks are independent
@@ -53,7 +74,7 @@ internal static class CpuFused
             var dst = sums.AsSpan(b * n + j0, w);
             dst.Clear();
             for (int i = b * Block, i1 = Math.Min(m, i + Block); i < i1; i++)
-                System.Numerics.Tensors.TensorPrimitives.Add<T>(dst, g.AsSpan((int)(go + (long)i * n + j0), w), dst);
+                System.Numerics.Tensors.TensorPrimitives.Add<T>(dst, g.AsSpan((int)(go + i * ld + j0), w), dst);
         }
         void Total(long chunk)
         {
