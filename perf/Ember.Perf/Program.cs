@@ -123,7 +123,11 @@ if (opts.TryGetValue("profile", out var profSteps))
         if (cpu) CpuProfiler.Enable(); else Ember.Ilgpu.IlgpuProfiler.Enable();
         var w = make();
         int warm = opts.TryGetValue("warmup", out var pw) ? int.Parse(pw) : 2;
-        for (int i = 0; i < warm; i++) { w.Step(); w.Sync(); }
+        // As for the timed runs below: at least the warm-up steps and at least about a second (2 s on the CPU, where
+        // every kernel is managed code), so the JIT's tiered compilation has promoted the kernels before the table
+        // starts; CPU tables taken after 6 steps of a fast workload timed tier-0 code, up to 5x slower for some kernels.
+        var warmClock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < warm || (warmClock.Elapsed.TotalSeconds < (cpu ? 2.0 : 1.0) && i < 500); i++) { w.Step(); w.Sync(); }
         CpuProfiler.Reset(); Ember.Ilgpu.IlgpuProfiler.Reset();
         int steps = int.Parse(profSteps);
         var sw = System.Diagnostics.Stopwatch.StartNew();

@@ -26,6 +26,9 @@ internal readonly struct Block3(Tensor source, long offset, long count, long row
     /// <summary>The same window moved by <paramref name="elements"/>.</summary>
     public Block3 Shifted(long elements) => new(Source, Offset + elements, Count, Rows, Cols, BatchStride, RowStride, ColStride);
 
+    /// <summary>Matrix <paramref name="index"/> alone (a window of count 1), or the whole window when index is negative.</summary>
+    public Block3 Matrix(long index) => index < 0 ? this : new(Source, Offset + index * BatchStride, 1, Rows, Cols, BatchStride, RowStride, ColStride);
+
     /// <summary>Rows [<paramref name="start"/>, start + <paramref name="count"/>) of every matrix.</summary>
     public Block3 RowRange(long start, long count) => new(Source, Offset + start * RowStride, Count, count, Cols, BatchStride, RowStride, ColStride);
 

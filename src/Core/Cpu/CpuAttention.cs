@@ -9,19 +9,39 @@ namespace Ember.Cpu;
 /// </summary>
 internal static class CpuAttention
 {
-    /// <summary>Environment variable that splits attention over its batch entries when "batch" (see <see cref="SplitBatches"/>).</summary>
+    /// <summary>Environment variable that sets <see cref="Split"/>: "serial", "batch" (entries) or "heads".</summary>
     public const string SplitVariable = "EMBER_CPU_ATTENTION";
 
     /// <summary>
-    /// Whether attention runs its batch entries (the leading dims its GEMMs cannot merge: the batch of the model's permuted
-    /// qkv buffer) in parallel, each entry's GEMMs and softmax on one thread, instead of one entry after another with each
-    /// GEMM and softmax split over all threads. gpt's attention is 16 entries of 4 heads x 128 x 128 x 64: split per
-    /// kernel that is 5 pool runs per entry and layer in the forward pass and 8 in the backward, each a few microseconds of
-    /// work per thread; split per entry it is one run, and each entry's probabilities stay in its core's cache between its
-    /// GEMMs and softmax. Results are the same bits (no kernel's result depends on its thread count). On with
-    /// <c>EMBER_CPU_ATTENTION=batch</c>.
+    /// How attention spreads over the CPU threads (<c>EMBER_CPU_ATTENTION</c>; default <see cref="AttentionSplit.Auto"/>).
+    /// Results are the same bits in every mode and at every thread count (no kernel's result depends on its thread count).
     /// </summary>
-    internal static bool SplitBatches = Environment.GetEnvironmentVariable(SplitVariable) == "batch";
+    internal static AttentionSplit Split = ReadSplit();
+
+    /// <summary>
+    /// The mode <see cref="Split"/> gives for <paramref name="entries"/> batch entries of <paramref name="heads"/> heads
+    /// (the windows' merged leading dims) at the current thread count.
+    /// </summary>
+    public static AttentionSplit SplitFor(long entries, long heads)
+    {
+        int threads = CpuThreads.Count;
+        if (threads < 2 || entries * heads < 2) return AttentionSplit.Serial;
+        return Split switch
+        {
+            AttentionSplit.Auto => entries * heads >= threads ? AttentionSplit.Heads : AttentionSplit.Serial,
+            AttentionSplit.Entries when entries < 2 => AttentionSplit.Serial,
+            var mode => mode,
+        };
+    }
+
+    private static AttentionSplit ReadSplit() => Environment.GetEnvironmentVariable(SplitVariable) switch
+    {
+        null or "" or "auto" => AttentionSplit.Auto,
+        "serial" => AttentionSplit.Serial,
+        "batch" => AttentionSplit.Entries,
+        "heads" => AttentionSplit.Heads,
+        var other => throw new ArgumentException($"{SplitVariable} must be auto, serial, batch or heads; got '{other}'."),
+    };
 
     /// <summary>Environment variable that sets <see cref="CausalBlockRows"/> (a row count; 0 turns the blocking off).</summary>
     public const string BlockVariable = "EMBER_CPU_ATTENTION_BLOCK";
@@ -85,25 +105,32 @@ internal static class CpuAttention
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> for every entry in [0, <paramref name="entries"/>): in parallel over the entries, each
-    /// on one thread, when <see cref="SplitBatches"/> is on and there are several; else in order, each entry's kernels
-    /// split over all threads. <paramref name="workPerEntry"/> is an entry's multiply-adds (small totals stay serial).
+    /// Runs <paramref name="body"/>(entry, head) over <paramref name="entries"/> batch entries of <paramref name="heads"/>
+    /// heads as <see cref="SplitFor"/> says: <see cref="AttentionSplit.Heads"/>, every (entry, head) a task and the tasks
+    /// in parallel, each on one thread (head ≥ 0: one head); <see cref="AttentionSplit.Entries"/>, every entry a task
+    /// (head −1: all heads); <see cref="AttentionSplit.Serial"/>, entry after entry (head −1), each entry's kernels split
+    /// over all threads. <paramref name="workPerHead"/> is a head's multiply-adds (small totals stay on one thread).
     /// </summary>
-    public static void ForBatches(long entries, long workPerEntry, Action<long> body)
+    public static void ForTasks(long entries, long heads, long workPerHead, Action<long, long> body)
     {
-        if (!SplitBatches || entries < 2 || CpuThreads.Count < 2)
+        var mode = SplitFor(entries, heads);
+        if (mode == AttentionSplit.Serial)
         {
             for (long i = 0; i < entries; i++)
-                body(i);
+                body(i, -1);
             return;
         }
-        CpuParallel.For(entries, workPerEntry, (start, count) =>
+        bool perHead = mode == AttentionSplit.Heads;
+        CpuParallel.For(perHead ? entries * heads : entries, perHead ? workPerHead : workPerHead * heads, (start, count) =>
         {
-            // Each entry's GEMMs and softmax on this thread alone (a nested split would only run its pieces here in turn).
+            // Each task's GEMMs and softmax on this thread alone (a nested split would only run its pieces here in turn).
             using (Threads.LimitCurrentThread(1))
             {
-                for (long i = start; i < start + count; i++)
-                    body(i);
+                for (long t = start; t < start + count; t++)
+                {
+                    if (perHead) body(t / heads, t % heads);
+                    else body(t, -1);
+                }
             }
         });
     }
@@ -168,4 +195,22 @@ internal static class CpuAttention
             }
         }, cols);
     }
+}
+
+/// <summary>How CPU attention spreads its batch entries and heads over the threads (<c>EMBER_CPU_ATTENTION</c>).</summary>
+internal enum AttentionSplit
+{
+    /// <summary>
+    /// <see cref="Heads"/> when there are at least as many (entry, head) tasks as threads, else <see cref="Serial"/>.
+    /// Split per kernel, gpt's 4 × 128 × 128 × 64 heads (a few million multiply-adds per GEMM, fewer in causal row
+    /// blocks) used at most 4 of 16 threads per GEMM (the GEMM's minimum work per thread) and ran 5 pool runs per entry
+    /// and layer forward, 8 backward; as tasks, one pool run per call keeps every thread busy.
+    /// </summary>
+    Auto,
+    /// <summary>Entry after entry, each entry's GEMMs and softmax split over all threads (the default until the seventeenth session).</summary>
+    Serial,
+    /// <summary>The batch entries in parallel, each entry's heads on one thread (<c>EMBER_CPU_ATTENTION=batch</c>).</summary>
+    Entries,
+    /// <summary>Every (entry, head) pair a task, in parallel, each on one thread (<c>EMBER_CPU_ATTENTION=heads</c>).</summary>
+    Heads,
 }

@@ -87,13 +87,13 @@ public sealed partial class CpuBackend
         int split = AttentionBlocks.SplitDim([q, k, v, probabilities, output]);
         Block3 q3 = AttentionBlocks.Merged(q, split), k3 = AttentionBlocks.Merged(k, split), v3 = AttentionBlocks.Merged(v, split);
         Block3 p3 = AttentionBlocks.Merged(probabilities, split), o3 = AttentionBlocks.Merged(output, split);
-        void One(long i)
+        void One(long i, long h)
         {
-            var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i));
-            var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i));
-            var vi = v3.Shifted(AttentionBlocks.BatchOffset(v, split, i));
-            var pi = p3.Shifted(AttentionBlocks.BatchOffset(probabilities, split, i));
-            var oi = o3.Shifted(AttentionBlocks.BatchOffset(output, split, i));
+            var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i)).Matrix(h);
+            var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i)).Matrix(h);
+            var vi = v3.Shifted(AttentionBlocks.BatchOffset(v, split, i)).Matrix(h);
+            var pi = p3.Shifted(AttentionBlocks.BatchOffset(probabilities, split, i)).Matrix(h);
+            var oi = o3.Shifted(AttentionBlocks.BatchOffset(output, split, i)).Matrix(h);
             if (bs == 0)
             {
                 AttentionBlocks.MatMul(qi, ki.T, pi);
@@ -117,7 +117,7 @@ public sealed partial class CpuBackend
                 AttentionBlocks.MatMul(pi.RowRange(r0, rows).ColRange(0, w), vi.RowRange(0, w), oi.RowRange(r0, rows));
             }
         }
-        CpuAttention.ForBatches(AttentionBlocks.Batches(q, split), q3.Count * l * s * q.Shape[-1], One);
+        CpuAttention.ForTasks(AttentionBlocks.Batches(q, split), q3.Count, l * s * q.Shape[-1], One);
     }
 
     /// <inheritdoc/>
@@ -132,17 +132,17 @@ public sealed partial class CpuBackend
         Block3 p3 = AttentionBlocks.Merged(probabilities, split), g3 = AttentionBlocks.Merged(grad, split), dp3 = AttentionBlocks.Merged(dp, split);
         Block3 dq3 = AttentionBlocks.Merged(gradQ, split), dk3 = AttentionBlocks.Merged(gradK, split), dv3 = AttentionBlocks.Merged(gradV, split);
         long l = p3.Rows, s = p3.Cols, bs = CpuAttention.BlockRowsFor(l, causal);
-        void One(long i)
+        void One(long i, long h)
         {
-            var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i));
-            var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i));
-            var vi = v3.Shifted(AttentionBlocks.BatchOffset(v, split, i));
-            var pi = p3.Shifted(AttentionBlocks.BatchOffset(probabilities, split, i));
-            var gi = g3.Shifted(AttentionBlocks.BatchOffset(grad, split, i));
-            var dpi = dp3.Shifted(AttentionBlocks.BatchOffset(dp, split, i));
-            var dqi = dq3.Shifted(AttentionBlocks.BatchOffset(gradQ, split, i));
-            var dki = dk3.Shifted(AttentionBlocks.BatchOffset(gradK, split, i));
-            var dvi = dv3.Shifted(AttentionBlocks.BatchOffset(gradV, split, i));
+            var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i)).Matrix(h);
+            var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i)).Matrix(h);
+            var vi = v3.Shifted(AttentionBlocks.BatchOffset(v, split, i)).Matrix(h);
+            var pi = p3.Shifted(AttentionBlocks.BatchOffset(probabilities, split, i)).Matrix(h);
+            var gi = g3.Shifted(AttentionBlocks.BatchOffset(grad, split, i)).Matrix(h);
+            var dpi = dp3.Shifted(AttentionBlocks.BatchOffset(dp, split, i)).Matrix(h);
+            var dqi = dq3.Shifted(AttentionBlocks.BatchOffset(gradQ, split, i)).Matrix(h);
+            var dki = dk3.Shifted(AttentionBlocks.BatchOffset(gradK, split, i)).Matrix(h);
+            var dvi = dv3.Shifted(AttentionBlocks.BatchOffset(gradV, split, i)).Matrix(h);
             if (bs == 0)
             {
                 AttentionBlocks.MatMul(gi, vi.T, dpi);                      // dP = g·vᵀ
@@ -185,6 +185,6 @@ public sealed partial class CpuBackend
                 AttentionBlocks.MatMul(pT, gi.RowRange(c0, l - c0), dvi.RowRange(c0, cols));
             }
         }
-        CpuAttention.ForBatches(AttentionBlocks.Batches(q, split), 4 * p3.Count * p3.Rows * p3.Cols * q.Shape[-1], One);
+        CpuAttention.ForTasks(AttentionBlocks.Batches(q, split), q3.Count, 4 * p3.Rows * p3.Cols * q.Shape[-1], One);
     }
 }

@@ -177,7 +177,7 @@ internal static class GemmBlocking
         if (MinWorkPerThread != 1L << 19) parts.Add($"min work={MinWorkPerThread}");
         if (Oversplit != 0) parts.Add($"oversplit={Oversplit}");
         if (GemmWorkers.SpinMicroseconds != 250) parts.Add($"spin={GemmWorkers.SpinMicroseconds}us");
-        if (CpuAttention.SplitBatches) parts.Add("attention by batch");
+        if (CpuAttention.Split != AttentionSplit.Auto) parts.Add($"attention {CpuAttention.Split}");
         return parts.Count == 0 ? "default" : string.Join(", ", parts);
     }
 
