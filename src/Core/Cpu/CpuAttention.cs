@@ -56,6 +56,9 @@ internal static class CpuAttention
     /// </summary>
     internal static int CausalBlockRows = ReadBlockRows();
 
+    /// <summary>The default of <see cref="CausalBlockRows"/>.</summary>
+    public const int DefaultBlockRows = 64;
+
     /// <summary>The row block causal attention over <paramref name="l"/> query rows uses: 0 (no blocking) unless it splits them.</summary>
     public static long BlockRowsFor(long l, bool causal)
     {
@@ -78,7 +81,7 @@ internal static class CpuAttention
     private static int ReadBlockRows()
     {
         string? text = Environment.GetEnvironmentVariable(BlockVariable);
-        return text is null ? 64
+        return text is null ? DefaultBlockRows
             : int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int rows) && rows >= 0
                 ? rows
                 : throw new ArgumentException($"{BlockVariable} must be a row count (0 turns causal blocking off); got '{text}'.");

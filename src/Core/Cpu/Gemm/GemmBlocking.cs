@@ -178,6 +178,7 @@ internal static class GemmBlocking
         if (Oversplit != 0) parts.Add($"oversplit={Oversplit}");
         if (GemmWorkers.SpinMicroseconds != 250) parts.Add($"spin={GemmWorkers.SpinMicroseconds}us");
         if (CpuAttention.Split != AttentionSplit.Auto) parts.Add($"attention {CpuAttention.Split}");
+        if (CpuAttention.CausalBlockRows != CpuAttention.DefaultBlockRows) parts.Add($"attention block={CpuAttention.CausalBlockRows}");
         return parts.Count == 0 ? "default" : string.Join(", ", parts);
     }
 
