@@ -192,4 +192,46 @@ public class ThreadsTests
         double[] strided = Enumerable.Range(0, 99_999).Select(j => Enumerable.Range(0, 7).Sum(i => (double)bg[i * 100_000 + j])).ToArray();
         Assert.That(one[11], Is.EqualTo(strided).Within(1e-5), "a padded view's sum over its leading dim");
     }
+
+    [TestCase(704, 96)]
+    [TestCase(2048, 256)]
+    public void NormalizationGradientsAreTheSameBitsAtAnyThreadCount(int rows, int cols)
+    {
+        // LayerNorm's and BatchNorm's parameter gradients are sums over rows: fixed blocks, whatever the split.
+        var gen = new Generator(31);
+        var x = Tensor.Randn([rows, cols], generator: gen);
+        var g = Tensor.Randn([rows, cols], generator: gen);
+        var w = Tensor.Randn([cols], generator: gen);
+        var b = Tensor.Randn([cols], generator: gen);
+        var be = (CpuBackend)x.Backend;
+
+        double[][] Run()
+        {
+            Tensor y = Tensor.Empty([rows, cols]), mean = Tensor.Empty([rows]), rstd = Tensor.Empty([rows]);
+            be.LayerNorm(x, w, b, 1e-5, y, mean, rstd);
+            Tensor gx = Tensor.Empty([rows, cols]), gw = Tensor.Empty([cols]), gb = Tensor.Empty([cols]);
+            be.LayerNormBackward(g, x, mean, rstd, w, gx, gw, gb);
+            // The same rows as a batch-norm input [rows / 16, 16, cols / 8, 8]: sums over N, H, W per channel.
+            var x4 = x.Reshape(rows / 16, 16, cols / 8, 8);
+            var g4 = g.Reshape(rows / 16, 16, cols / 8, 8);
+            Tensor w4 = w.Narrow(0, 0, 16).Contiguous(), b4 = b.Narrow(0, 0, 16).Contiguous();
+            // Batch statistics are kept in float64.
+            Tensor y4 = Tensor.Empty(x4.Shape.ToArray()), m4 = Tensor.Empty([16], DType.Float64), v4 = Tensor.Empty([16], DType.Float64),
+                r4 = Tensor.Empty([16], DType.Float64);
+            be.BatchNorm(x4, w4, b4, 1e-5, y4, m4, v4, r4);
+            Tensor gx4 = Tensor.Empty(x4.Shape.ToArray()), gw4 = Tensor.Empty([16]), gb4 = Tensor.Empty([16]);
+            be.BatchNormBackward(g4, x4, w4, m4, r4, gx4, gw4, gb4);
+            return [.. new[] { y, gx, gw, gb, y4, m4, v4, gx4, gw4, gb4 }.Select(t => t.To(DType.Float64).ToArray<double>())];
+        }
+
+        Threads.Count = 1;
+        double[][] one = Run();
+        foreach (int count in new[] { 2, 3, 7, 16 })
+        {
+            Threads.Count = count;
+            double[][] many = Run();
+            for (int i = 0; i < one.Length; i++)
+                Assert.That(many[i], Is.EqualTo(one[i]), $"result {i} differs between 1 and {count} threads");
+        }
+    }
 }

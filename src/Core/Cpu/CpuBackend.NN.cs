@@ -83,7 +83,9 @@ public sealed partial class CpuBackend
     }
 
     // gx = rstd·(g·w − mean(g·w) − x̂·mean(g·w·x̂)), x̂ = (x − μ)·rstd; gw = Σ_rows g·x̂; gb = Σ_rows g.
-    // Vectorized per row; gw/gb are summed per thread chunk in T over blocks of 64 rows, the blocks in double.
+    // Vectorized per row. gw/gb: each fixed block of rows (64, more when there are over 4,096 blocks) is summed in T into
+    // its own slot, the slots are then added in double in block order, so the sums do not depend on the thread count (the
+    // blocks used to restart at every thread's chunk, which made gw and gb differ between thread counts).
     private static void LayerNormBackwardT<T>(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradX, Tensor? gradWeight, Tensor? gradBias)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -93,20 +95,13 @@ public sealed partial class CpuBackend
         T[]? wd = weight is null ? null : Data<T>(weight);
         long go = grad.offset, xo = x.offset, mo = mean.offset, ro = rstd.offset, gxo = gradX.offset, wo = weight?.offset ?? 0;
         bool wantParams = gradWeight is not null || gradBias is not null;
-        var accW = RentZeroed(cols); var accB = RentZeroed(cols);
-        var gate = new object();
-        var partials = new List<(int, double[], double[])>();
-        CpuFused.ForChunks(rows, (r0, len) =>
+
+        // Rows [r0, r0 + len): gx, and (wantParams) Σ g·x̂ and Σ g added into blockW / blockB.
+        void Rows(long r0, long len, Span<T> blockW, Span<T> blockB)
         {
-            // Per-chunk scratch from the shared array pool (per-thread caches: no allocation once warm), cut to cols;
-            // the accumulators start from zero as the fresh arrays did.
+            // Per-call scratch from the shared array pool (per-thread caches: no allocation once warm), cut to cols.
             T[] hArray = ArrayPool<T>.Shared.Rent(cols), gwArray = ArrayPool<T>.Shared.Rent(cols);
-            T[]? blockWArray = wantParams ? ArrayPool<T>.Shared.Rent(cols) : null, blockBArray = wantParams ? ArrayPool<T>.Shared.Rent(cols) : null;
-            double[]? localW = wantParams ? RentZeroed(cols) : null, localB = wantParams ? RentZeroed(cols) : null;
             Span<T> h = hArray.AsSpan(0, cols), gw = gwArray.AsSpan(0, cols);
-            Span<T> blockW = wantParams ? blockWArray.AsSpan(0, cols) : default, blockB = wantParams ? blockBArray.AsSpan(0, cols) : default;
-            blockW.Clear(); blockB.Clear();
-            int inBlock = 0;
             for (long r = r0; r < r0 + len; r++)
             {
                 T mu = md[mo + r], rs = rd[ro + r];
@@ -119,11 +114,6 @@ public sealed partial class CpuBackend
                     LayerNormRows.Backward(AsFloat(g), AsFloat(xr), wd is null ? default : AsFloat(wd.AsSpan((int)wo, cols)),
                         float.CreateTruncating(mu), float.CreateTruncating(rs), AsFloat(gx),
                         wantParams ? AsFloat(blockW) : default, wantParams ? AsFloat(blockB) : default, wantParams);
-                    if (wantParams && (++inBlock == 64 || r == r0 + len - 1))
-                    {
-                        for (int j = 0; j < cols; j++) { localW![j] += double.CreateTruncating(blockW[j]); localB![j] += double.CreateTruncating(blockB[j]); }
-                        blockW.Clear(); blockB.Clear(); inBlock = 0;
-                    }
                     continue;
                 }
                 TensorPrimitives.Subtract(xr, mu, h);
@@ -139,30 +129,34 @@ public sealed partial class CpuBackend
                 {
                     TensorPrimitives.MultiplyAdd(g, h, blockW, blockW);
                     TensorPrimitives.Add(blockB, g, blockB);
-                    if (++inBlock == 64 || r == r0 + len - 1)
-                    {
-                        for (int j = 0; j < cols; j++) { localW![j] += double.CreateTruncating(blockW[j]); localB![j] += double.CreateTruncating(blockB[j]); }
-                        blockW.Clear(); blockB.Clear(); inBlock = 0;
-                    }
                 }
             }
             ArrayPool<T>.Shared.Return(hArray); ArrayPool<T>.Shared.Return(gwArray);
-            if (wantParams)
-            {
-                ArrayPool<T>.Shared.Return(blockWArray!); ArrayPool<T>.Shared.Return(blockBArray!);
-                lock (gate) partials.Add((r0, localW!, localB!));
-            }
-        }, cols);
-        // Chunk partials added in row order: the result does not depend on thread timing.
-        partials.Sort((a, b) => a.Item1.CompareTo(b.Item1));
-        foreach (var (_, pw, pb) in partials)
-        {
-            for (int j = 0; j < cols; j++) { accW[j] += pw[j]; accB[j] += pb[j]; }
-            ArrayPool<double>.Shared.Return(pw); ArrayPool<double>.Shared.Return(pb);
         }
+
+        if (!wantParams)
+        {
+            CpuFused.ForChunks(rows, (r0, len) => Rows(r0, len, default, default), cols);
+            return;
+        }
+        long block = Math.Max(64, (rows + 4095) / 4096);
+        int blocks = (int)((rows + block - 1) / block);
+        T[] sumW = ArrayPool<T>.Shared.Rent(blocks * cols), sumB = ArrayPool<T>.Shared.Rent(blocks * cols);
+        CpuParallel.For(blocks, block * cols, (b0, count) =>
+        {
+            for (long b = b0; b < b0 + count; b++)
+            {
+                Span<T> bw = sumW.AsSpan((int)(b * cols), cols), bb = sumB.AsSpan((int)(b * cols), cols);
+                bw.Clear(); bb.Clear();
+                Rows(b * block, Math.Min(block, rows - b * block), bw, bb);
+            }
+        });
+        var accW = RentZeroed(cols); var accB = RentZeroed(cols);
+        for (int b = 0; b < blocks; b++)
+            for (int j = 0; j < cols; j++) { accW[j] += double.CreateTruncating(sumW[b * cols + j]); accB[j] += double.CreateTruncating(sumB[b * cols + j]); }
         if (gradWeight is not null) { var a = Data<T>(gradWeight); for (int j = 0; j < cols; j++) a[gradWeight.offset + j] = T.CreateTruncating(accW[j]); }
         if (gradBias is not null) { var a = Data<T>(gradBias); for (int j = 0; j < cols; j++) a[gradBias.offset + j] = T.CreateTruncating(accB[j]); }
-
+        ArrayPool<T>.Shared.Return(sumW); ArrayPool<T>.Shared.Return(sumB);
         ArrayPool<double>.Shared.Return(accW); ArrayPool<double>.Shared.Return(accB);
     }
 
