@@ -115,13 +115,17 @@ public class ThreadsTests
         Assert.That(CpuTopology.L2Bytes, Is.GreaterThan(0));
     }
 
-    [TestCase(1)]
-    [TestCase(4)]
-    public void IndexAddRowsMatchesTheSerialSumWithRepeatedIndices(int threads)
+    [TestCase(1, 190)]
+    [TestCase(4, 190)]
+    [TestCase(4, 256)]
+    [TestCase(16, 256)]
+    [TestCase(3, 48)]
+    public void IndexAddRowsMatchesTheSerialSumWithRepeatedIndices(int threads, int width)
     {
-        // The embedding backward's shape: 1000 rows of width 190 (not a multiple of a 16-float block) into 300 rows.
+        // The embedding backward's shape: 1000 rows into 300. Width 190 is not a multiple of a cache line (blocks from the
+        // row start); 256 and 48 are (blocks on the target's cache lines, from the first boundary in the row).
         Threads.Count = threads;
-        const int rows = 1000, width = 190, targets = 300;
+        const int rows = 1000, targets = 300;
         var r = new System.Random(3);
         long[] ids = Enumerable.Range(0, rows).Select(_ => (long)r.Next(targets)).ToArray();
         float[] src = Enumerable.Range(0, rows * width).Select(_ => (float)(r.NextDouble() * 4 - 2)).ToArray();

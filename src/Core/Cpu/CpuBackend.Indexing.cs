@@ -181,10 +181,12 @@ public sealed partial class CpuBackend
     }
 
     // index_add along dim 0 of contiguous float tensors (the embedding backward): target[index[i], :] += alpha·source[i, :],
-    // rounded as the generic path (a product, then a sum). Threads own disjoint 64-byte column blocks and walk every i in
-    // order, so each element sums in the serial order (repeated indices accumulate as on one thread) and no two threads
-    // write one cache line.
-    private static void IndexAddRows<T>(Tensor target, Tensor index, Tensor source, T alpha)
+    // rounded as the generic path (a product, then a sum). Threads own disjoint column blocks and walk every i in order, so
+    // each element sums in the serial order (repeated indices accumulate as on one thread). The blocks are 64-byte cache
+    // lines of the target's rows where every row starts at the same offset in a line (the row's bytes a multiple of 64):
+    // an array's data is only 16-byte aligned, so blocks counted from the row start split lines between two threads,
+    // which then fought over that line on every row. Otherwise blocks of 256 bytes make such shared lines rare.
+    private static unsafe void IndexAddRows<T>(Tensor target, Tensor index, Tensor source, T alpha)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T[] td = Data<T>(target), sd = Data<T>(source);
@@ -192,11 +194,22 @@ public sealed partial class CpuBackend
         long rows = index.Numel, istride = index.Dim == 0 ? 0 : index.strides[0], io = index.offset;
         int width = (int)(source.Numel / rows);
         long to = target.offset, so = source.offset;
-        int block = 64 / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        long blocks = (width + block - 1) / block;
+        int size = sizeof(T), line = 64 / size;
+        int block = width * size % 64 == 0 ? line : 4 * line;
+        // Elements from a row's start to its first line boundary (0 when rows are not line-periodic: blocks from the start).
+        int lead = 0;
+        if (block == line)
+        {
+            fixed (T* p = td)
+                lead = (int)((64 - ((long)(p + to) & 63)) % 64 / size);
+            lead = Math.Min(lead, width);
+        }
+        long blocks = (lead > 0 ? 1 : 0) + (width - lead + block - 1) / block;
+        int Start(long b) => b == 0 ? 0 : (int)Math.Min(width, lead > 0 ? lead + (b - 1) * block : b * block);
         CpuParallel.For(blocks, rows * block, (b0, count) =>
         {
-            int c0 = (int)(b0 * block), c1 = (int)Math.Min(width, (b0 + count) * block);
+            int c0 = Start(b0), c1 = Start(b0 + count);
+            if (b0 + count == blocks) c1 = width;
             for (long i = 0; i < rows; i++)
             {
                 var dst = td.AsSpan((int)(to + id[io + i * istride] * width + c0), c1 - c0);
