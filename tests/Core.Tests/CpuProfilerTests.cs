@@ -72,4 +72,14 @@ public class CpuProfilerTests
         Assert.That(Tensor.Zeros(2).Backend, Is.SameAs(Backends.Cpu));
         Assert.Throws<ArgumentOutOfRangeException>(() => CpuProfiler.Report(0));
     }
+
+    [Test]
+    public void TheProxyForwardsEveryBackendMember()
+    {
+        // A member left to IBackend's default body would run the composite instead of the inner backend's kernel.
+        var map = typeof(ProfilingBackend).GetInterfaceMap(typeof(IBackend));
+        var notForwarded = map.TargetMethods.Where(m => m.DeclaringType != typeof(ProfilingBackend)).Select(m => m.Name).ToArray();
+        Assert.That(notForwarded, Is.Empty);
+        Assert.That(map.InterfaceMethods, Has.Length.GreaterThan(40));
+    }
 }
