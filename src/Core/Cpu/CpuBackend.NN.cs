@@ -83,7 +83,7 @@ public sealed partial class CpuBackend
     }
 
     // gx = rstd·(g·w − mean(g·w) − x̂·mean(g·w·x̂)), x̂ = (x − μ)·rstd; gw = Σ_rows g·x̂; gb = Σ_rows g.
-    // Vectorized per row. gw/gb: each fixed block of rows (64, more when there are over 4,096 blocks) is summed in T into
+    // Vectorized per row. gw/gb: each fixed block of rows (64; more for very large inputs, CpuFused.SumBlockRows) is summed in T into
     // its own slot, the slots are then added in double in block order, so the sums do not depend on the thread count (the
     // blocks used to restart at every thread's chunk, which made gw and gb differ between thread counts).
     private static void LayerNormBackwardT<T>(Tensor grad, Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradX, Tensor? gradWeight, Tensor? gradBias)
@@ -139,7 +139,7 @@ public sealed partial class CpuBackend
             CpuFused.ForChunks(rows, (r0, len) => Rows(r0, len, default, default), cols);
             return;
         }
-        long block = Math.Max(64, (rows + 4095) / 4096);
+        long block = CpuFused.SumBlockRows(rows, cols);
         int blocks = (int)((rows + block - 1) / block);
         T[] sumW = ArrayPool<T>.Shared.Rent(blocks * cols), sumB = ArrayPool<T>.Shared.Rent(blocks * cols);
         CpuParallel.For(blocks, block * cols, (b0, count) =>

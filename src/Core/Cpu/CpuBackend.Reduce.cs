@@ -165,9 +165,6 @@ public sealed partial class CpuBackend
     private static void ReduceInt<T>(ReduceOp op, Tensor x, Tensor values, Tensor? indices)
         where T : unmanaged, IBinaryInteger<T>
     {
-        // A sum over leading dims (contiguous outputs, strided terms): column sums of rows, not strided gathers per output.
-        if (op == ReduceOp.Sum && CpuFused.StridedSum(x, values))
-            return;
         ForReduceRows<T>(x, (row, r) =>
         {
             switch (op)

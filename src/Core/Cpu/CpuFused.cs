@@ -58,22 +58,35 @@ internal static class CpuFused
         return true;
     }
 
+    /// <summary>
+    /// Rows per block of a blocked sum over <paramref name="rows"/> rows of <paramref name="cols"/> columns whose block
+    /// sums are kept in a scratch of (blocks × cols): 64, more where that scratch would pass 4,096 blocks or 2^24 values.
+    /// The block depends only on the shape, never on the thread count.
+    /// </summary>
+    internal static long SumBlockRows(long rows, long cols)
+    {
+        long slots = Math.Clamp((1L << 24) / Math.Max(1, cols), 1, 4096);
+        return Math.Max(64, (rows + slots - 1) / slots);
+    }
+
     // Column sums of the m x n matrix g[go + i·ld + j] (rows contiguous) into result[ro + j].
     private static void ColumnSumT<T>(T[] g, long go, int m, int n, long ld, T[] result, long ro) where T : unmanaged, System.Numerics.INumber<T>
     {
         // Each 64-row block's column sums are added in T, row after row (elementwise, so the column split does not change
         // them); the block sums are then added in double, block after block. Blocks and column chunks are independent
         // items of one parallel loop (a bias gradient [2048, 1024] is 32 items, not 2 column chunks as before), and
-        // the order of every sum is fixed, so the result is the same bits at any thread count.
-        const int Block = 64, Width = 1024;
-        int blocks = (m + Block - 1) / Block, chunks = (n + Width - 1) / Width;
+        // the order of every sum is fixed, so the result is the same bits at any thread count. Very tall or wide matrices
+        // take longer blocks (SumBlockRows), to bound the scratch.
+        const int Width = 1024;
+        int block = (int)SumBlockRows(m, n);
+        int blocks = (m + block - 1) / block, chunks = (n + Width - 1) / Width;
         T[] sums = ArrayPool<T>.Shared.Rent(blocks * n);
         void BlockSums(long item)
         {
             int b = (int)(item / chunks), j0 = (int)(item % chunks) * Width, w = Math.Min(Width, n - j0);
             var dst = sums.AsSpan(b * n + j0, w);
             dst.Clear();
-            for (int i = b * Block, i1 = Math.Min(m, i + Block); i < i1; i++)
+            for (int i = b * block, i1 = Math.Min(m, i + block); i < i1; i++)
                 System.Numerics.Tensors.TensorPrimitives.Add<T>(dst, g.AsSpan((int)(go + i * ld + j0), w), dst);
         }
         void Total(long chunk)
@@ -98,7 +111,7 @@ internal static class CpuFused
                 for (long c = 0; c < chunks; c++) Total(c);
                 return;
             }
-            CpuParallel.For((long)blocks * chunks, (long)Block * Width, (i0, count) => { for (long i = i0; i < i0 + count; i++) BlockSums(i); });
+            CpuParallel.For((long)blocks * chunks, (long)block * Width, (i0, count) => { for (long i = i0; i < i0 + count; i++) BlockSums(i); });
             CpuParallel.For(chunks, (long)blocks * Width, (c0, count) => { for (long c = c0; c < c0 + count; c++) Total(c); });
         }
         finally
