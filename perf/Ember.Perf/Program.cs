@@ -137,7 +137,7 @@ if (opts.TryGetValue("profile", out var profSteps))
         if (cpu)
         {
             Console.Write(CpuProfiler.Report(steps, top));
-            Console.WriteLine($"  {"outside the backend (autograd, tensor layer)",-60} {"",10} {"",13} {stepMs - CpuProfiler.OuterSeconds / steps * 1e3,9:F3}");
+            Console.WriteLine($"  {"outside the backend (autograd, tensor layer)",-60} {"",10} {"",10} {"",11} {stepMs - CpuProfiler.OuterSeconds / steps * 1e3,9:F3}");
         }
         else
         {

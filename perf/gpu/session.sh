@@ -400,7 +400,7 @@ if want cpu41; then   # seventeenth session: the CPU per-op profiles at 1, 2 and
   for t in 1 2 16; do
     step cpuprof41_$t ${CPUPROF41_S:-90} $G Ember.Perf --device cpu --workload mlp,cnn,gpt,conv2d --threads $t --warmup 8 --profile 5 --profile-top 80
   done
-  step cpuprof41_scaling 10 sh -c "python3 perf/profile_scaling.py $L/cpuprof41_1.txt $L/cpuprof41_16.txt; python3 perf/profile_scaling.py $L/cpuprof41_2.txt $L/cpuprof41_16.txt"
+  step cpuprof41_scaling 10 sh -c "python3 perf/profile_scaling.py $L/cpuprof41_1.txt $L/cpuprof41_16.txt; python3 perf/profile_scaling.py $L/cpuprof41_2.txt $L/cpuprof41_16.txt; python3 perf/profile_scaling.py --width $L/cpuprof41_1.txt $L/cpuprof41_16.txt"
   step cpu41_attn_ab ${CPU41AB_S:-150} sh -c "for r in 1 2; do for v in 'EMBER_CPU_ATTENTION=serial EMBER_CPU_ATTENTION_BLOCK=0' 'EMBER_CPU_ATTENTION=serial' 'EMBER_CPU_ATTENTION=batch' 'EMBER_CPU_ATTENTION=auto'; do for t in 2 16; do echo \"\$v threads=\$t\"; env \$v $G Ember.Perf --device cpu --workload gpt --threads \$t --warmup 8 --repeat 7 | tail -1; done; done; done"
   step cpu41 ${CPU41_S:-220} python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --warmup 12 --out "$L/cpu41.md"
 fi

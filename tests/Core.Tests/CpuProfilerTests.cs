@@ -82,4 +82,27 @@ public class CpuProfilerTests
         Assert.That(notForwarded, Is.Empty);
         Assert.That(map.InterfaceMethods, Has.Length.GreaterThan(40));
     }
+
+    [Test]
+    public void RecordsEachOpsParallelWidth()
+    {
+        int saved = Threads.Count;
+        try
+        {
+            Threads.Count = 4;
+            CpuProfiler.Enable();
+            var big = Tensor.Arange(0, 1 << 20) - 1000f;
+            var small = Tensor.Arange(0, 8) - 3f;
+            CpuProfiler.Reset();
+            big.Relu();
+            small.Relu();
+            var entries = CpuProfiler.Entries;
+            var wide = entries["Unary Relu [1048576]"];
+            Assert.That(wide.PoolRuns, Is.GreaterThanOrEqualTo(1));
+            Assert.That(wide.PoolThreads / (double)wide.PoolRuns, Is.EqualTo(4), "a million elements split over all 4 threads");
+            Assert.That(entries["Unary Relu [8]"].PoolRuns, Is.Zero, "eight elements stay on one thread");
+            Assert.That(CpuProfiler.Report(1), Does.Contain("threads/run"));
+        }
+        finally { Threads.Count = saved; }
+    }
 }

@@ -20,20 +20,27 @@ namespace Ember;
 public sealed class ProfilingBackend : IBackend
 {
     private readonly IBackend b;
-    private readonly Func<long> launches;
-    private readonly Dictionary<string, (long Count, double Seconds, long Launches)> table = new();
-    // Per thread: each open call's launches of the calls nested in it (so that a key counts only its own launches).
-    private readonly ThreadLocal<Stack<long>> nested = new(() => new Stack<long>());
+    private readonly Func<long> launches, poolRuns, poolThreads;
+    private readonly bool pool;
+    private readonly Dictionary<string, ProfiledOp> table = new();
+    // Per thread: each open call's counts of the calls nested in it (so that a key counts only its own).
+    private readonly ThreadLocal<Stack<Counts>> nested = new(() => new Stack<Counts>());
+    private double outerSeconds;
 
     /// <summary>A proxy that times every call on <paramref name="inner"/>.</summary>
     /// <param name="inner">The backend that runs the calls.</param>
     /// <param name="launches">A running count of kernel launches (null: the backend launches none, the column stays 0).</param>
+    /// <param name="poolRuns">A running count of the CPU pool's parallel runs (null: no pool columns in the report).</param>
+    /// <param name="poolThreads">A running sum of the threads those runs were given, the caller included.</param>
     /// <exception cref="ArgumentNullException"><paramref name="inner"/> is null.</exception>
-    public ProfilingBackend(IBackend inner, Func<long>? launches = null)
+    public ProfilingBackend(IBackend inner, Func<long>? launches = null, Func<long>? poolRuns = null, Func<long>? poolThreads = null)
     {
         ArgumentNullException.ThrowIfNull(inner);
         b = inner;
         this.launches = launches ?? (() => 0);
+        pool = poolRuns is not null;
+        this.poolRuns = poolRuns ?? (() => 0);
+        this.poolThreads = poolThreads ?? (() => 0);
     }
 
     /// <summary>The backend whose calls are timed.</summary>
@@ -44,11 +51,11 @@ public sealed class ProfilingBackend : IBackend
 
     /// <summary>Total seconds recorded by calls that no other recorded call encloses (the calls' own share of a step).</summary>
     public double OuterSeconds { get { lock (table) return outerSeconds; } }
-    private double outerSeconds;
 
     /// <summary>
-    /// The table as text: one line per key with calls, kernel launches and milliseconds per step (totals divided by
-    /// <paramref name="steps"/>), largest first, then the total of the outermost calls.
+    /// The table as text: one line per key with calls, kernel launches (or, for a CPU pool, its parallel runs and the
+    /// threads per run) and milliseconds per step (totals divided by <paramref name="steps"/>), largest first, then the
+    /// total of the outermost calls. A CPU op with no pool runs ran on one thread.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is less than 1.</exception>
     public string Report(int steps, int top = 40)
@@ -58,11 +65,17 @@ public sealed class ProfilingBackend : IBackend
         lock (table)
         {
             long calls = table.Values.Sum(v => v.Count) / steps;
-            double launchSum = table.Values.Sum(v => v.Launches) / (double)steps;
-            sb.AppendLine($"  {"op",-60} {"calls/step",10} {"launches/step",13} {"ms/step",9}");
+            string Middle(ProfiledOp v) => pool
+                ? $"{v.PoolRuns / (double)steps,10:F1} {(v.PoolRuns > 0 ? v.PoolThreads / (double)v.PoolRuns : 1),11:F1}"
+                : $"{v.Launches / (double)steps,13:F1}";
+            sb.AppendLine(pool
+                ? $"  {"op",-60} {"calls/step",10} {"runs/step",10} {"threads/run",11} {"ms/step",9}"
+                : $"  {"op",-60} {"calls/step",10} {"launches/step",13} {"ms/step",9}");
             foreach (var (k, v) in table.OrderByDescending(kv => kv.Value.Seconds).Take(top))
-                sb.AppendLine($"  {k,-60} {v.Count / (double)steps,10:F1} {v.Launches / (double)steps,13:F1} {v.Seconds / steps * 1e3,9:F3}");
-            sb.AppendLine($"  {"total (synchronized)",-60} {calls,10} {launchSum,13:F1} {outerSeconds / steps * 1e3,9:F3}");
+                sb.AppendLine($"  {k,-60} {v.Count / (double)steps,10:F1} {Middle(v)} {v.Seconds / steps * 1e3,9:F3}");
+            var all = new ProfiledOp(calls, outerSeconds, table.Values.Sum(v => v.Launches), table.Values.Sum(v => v.PoolRuns),
+                table.Values.Sum(v => v.PoolThreads));
+            sb.AppendLine($"  {"total (synchronized)",-60} {calls,10} {Middle(all)} {outerSeconds / steps * 1e3,9:F3}");
         }
         return sb.ToString();
     }
@@ -86,14 +99,23 @@ public sealed class ProfilingBackend : IBackend
         return sb.ToString();
     }
 
-    /// <summary>Per-key totals (calls, seconds, launches), for tests and tools.</summary>
-    public IReadOnlyDictionary<string, (long Count, double Seconds, long Launches)> Entries
+    /// <summary>Per-key totals since the last <see cref="Reset"/>, for tests and tools.</summary>
+    public IReadOnlyDictionary<string, ProfiledOp> Entries
     {
-        get { lock (table) return new Dictionary<string, (long, double, long)>(table); }
+        get { lock (table) return new Dictionary<string, ProfiledOp>(table); }
     }
 
-    /// <summary>When a profiled call started: the stopwatch timestamp and the launch count.</summary>
-    private readonly record struct Mark(long Timestamp, long Launches);
+    /// <summary>Running counts at a call's start (launches, pool runs, pool threads), or the nested calls' totals.</summary>
+    private readonly record struct Counts(long Launches, long Runs, long Threads)
+    {
+        public static Counts operator +(Counts a, Counts c) => new(a.Launches + c.Launches, a.Runs + c.Runs, a.Threads + c.Threads);
+        public static Counts operator -(Counts a, Counts c) => new(a.Launches - c.Launches, a.Runs - c.Runs, a.Threads - c.Threads);
+    }
+
+    /// <summary>When a profiled call started: the stopwatch timestamp and the running counts.</summary>
+    private readonly record struct Mark(long Timestamp, Counts At);
+
+    private Counts Now() => new(launches(), poolRuns(), poolThreads());
 
     private static string Fmt(Tensor t) => $"[{string.Join(",", t.ShapeSpan.ToArray())}]";
     private static string Str(Tensor t) => $"({string.Join(",", t.StridesSpan.ToArray())})";
@@ -101,8 +123,8 @@ public sealed class ProfilingBackend : IBackend
     private Mark Start(Tensor t)
     {
         b.Synchronize(t.Device);
-        nested.Value!.Push(0);
-        return new Mark(Stopwatch.GetTimestamp(), launches());
+        nested.Value!.Push(default);
+        return new Mark(Stopwatch.GetTimestamp(), Now());
     }
 
     private void Stop(Tensor t, Mark start, string name, string detail, Tensor shaped)
@@ -110,14 +132,14 @@ public sealed class ProfilingBackend : IBackend
         b.Synchronize(t.Device);
         double seconds = Stopwatch.GetElapsedTime(start.Timestamp).TotalSeconds;
         var stack = nested.Value!;
-        long all = launches() - start.Launches, own = all - stack.Pop();
+        Counts all = Now() - start.At, own = all - stack.Pop();
         bool outer = stack.Count == 0;
         if (!outer) stack.Push(stack.Pop() + all);
         string key = $"{name} {detail} {Fmt(shaped)}";
         lock (table)
         {
             table.TryGetValue(key, out var v);
-            table[key] = (v.Count + 1, v.Seconds + seconds, v.Launches + own);
+            table[key] = new ProfiledOp(v.Count + 1, v.Seconds + seconds, v.Launches + own.Launches, v.PoolRuns + own.Runs, v.PoolThreads + own.Threads);
             if (outer) outerSeconds += seconds;
         }
     }
@@ -245,3 +267,15 @@ public sealed class ProfilingBackend : IBackend
         var t0 = Start(@params[0]); b.AdamStepForeach(@params, grads, expAvgs, expAvgSqs, maxExpAvgSqs, args); Stop(@params[0], t0, "AdamStepForeach", $"x{@params.Count}", @params[0]);
     }
 }
+
+/// <summary>
+/// One key of a <see cref="ProfilingBackend"/> table: calls, seconds (nested calls included), and the call's own kernel
+/// launches (GPU) or CPU pool runs and the threads those runs were given (<see cref="PoolThreads"/> / <see cref="PoolRuns"/>
+/// is the op's parallel width; 0 runs: one thread).
+/// </summary>
+/// <param name="Count">Calls recorded.</param>
+/// <param name="Seconds">Wall time of those calls, nested calls included.</param>
+/// <param name="Launches">Kernel launches the calls made themselves (not their nested calls).</param>
+/// <param name="PoolRuns">CPU pool runs (parallel loops of more than one piece) the calls made themselves.</param>
+/// <param name="PoolThreads">Threads those runs were given, the caller included.</param>
+public readonly record struct ProfiledOp(long Count, double Seconds, long Launches, long PoolRuns, long PoolThreads);

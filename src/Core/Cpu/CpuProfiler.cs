@@ -11,7 +11,8 @@ namespace Ember.Cpu;
 /// </summary>
 public static class CpuProfiler
 {
-    private static readonly ProfilingBackend Proxy = new(CpuBackend.Instance);
+    private static readonly ProfilingBackend Proxy = new(CpuBackend.Instance, null,
+        () => Interlocked.Read(ref GemmWorkers.Runs), () => Interlocked.Read(ref GemmWorkers.RunThreads));
     private static volatile bool enabled;
 
     /// <summary>True while CPU storages allocated from now on are profiled.</summary>
@@ -32,12 +33,13 @@ public static class CpuProfiler
     /// <summary>Total seconds of the outermost recorded calls since the last <see cref="Reset"/>.</summary>
     public static double OuterSeconds => Proxy.OuterSeconds;
 
-    /// <summary>Per-key totals (calls, seconds, launches: always 0 on the CPU) since the last <see cref="Reset"/>.</summary>
-    public static IReadOnlyDictionary<string, (long Count, double Seconds, long Launches)> Entries => Proxy.Entries;
+    /// <summary>Per-key totals since the last <see cref="Reset"/> (launches are always 0 on the CPU; pool runs and threads are counted).</summary>
+    public static IReadOnlyDictionary<string, ProfiledOp> Entries => Proxy.Entries;
 
     /// <summary>
-    /// The table as text: one line per key with calls and milliseconds per step (totals divided by
-    /// <paramref name="steps"/>), largest first, then the total of the outermost calls.
+    /// The table as text: one line per key with calls, the pool's parallel runs and the threads per run (an op's parallel
+    /// width: run at 16 threads, an op whose loops get fewer threads does not scale, whatever machine runs the table) and
+    /// milliseconds per step (totals divided by <paramref name="steps"/>), largest first, then the total of the outermost calls.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is less than 1.</exception>
     public static string Report(int steps, int top = 40) => Proxy.Report(steps, top);

@@ -35,6 +35,13 @@ internal static unsafe class GemmWorkers
     private static int spinMicroseconds = ReadSpin();
     private static long spinTicks = Stopwatch.Frequency * spinMicroseconds / 1_000_000;
 
+    /// <summary>
+    /// Runs of more than one piece since start (parallel loops of every CPU kernel, also those a busy pool ran inline), and
+    /// the threads they were given, the caller included (1 for an inline run): their ratio over an op is how many threads
+    /// its parallel loops used (<see cref="CpuProfiler"/> reports it per op). Loops too small to split never get here.
+    /// </summary>
+    internal static long Runs, RunThreads;
+
     // Counters of the trace (GemmTrace.Enabled), written only by the thread that owns the current run (or by a worker
     // for its own sleep, with Interlocked), read by the trace's report.
     internal static long TraceRuns, TraceRunTicks, TraceWakes, TraceCallerSleeps, TraceInline;
@@ -67,6 +74,11 @@ internal static unsafe class GemmWorkers
     {
         if (parts <= 1 || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
         {
+            if (parts > 1)
+            {
+                Interlocked.Increment(ref Runs);
+                Interlocked.Increment(ref RunThreads);
+            }
             if (parts > 1 && GemmTrace.Enabled)
                 Interlocked.Increment(ref TraceInline);
             for (int i = 0; i < parts; i++)
@@ -78,6 +90,8 @@ internal static unsafe class GemmWorkers
         try
         {
             int helpers = (threads > 0 ? Math.Min(threads, parts) : parts) - 1;
+            Interlocked.Increment(ref Runs);
+            Interlocked.Add(ref RunThreads, helpers + 1);
             Worker[] pool = EnsureWorkers(helpers);
             body = work;
             context = ctx;
