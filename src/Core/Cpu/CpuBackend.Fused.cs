@@ -82,7 +82,14 @@ public sealed partial class CpuBackend
     /// </remarks>
     public void Attention(Tensor q, Tensor k, Tensor v, double scale, bool causal, Tensor probabilities, Tensor output)
     {
-        if (ReducedPrecision.Any(q, k, v)) { CompositeKernels.Attention(this, q, k, v, scale, causal, probabilities, output); return; }
+        // Float16/BFloat16: the float32 kernel on widened copies, P and the output rounded once (as PyTorch's CPU flash
+        // attention keeps its scores and probabilities in float32), instead of the composite rounding every GEMM's result.
+        if (ReducedPrecision.Any(q, k, v, probabilities, output))
+        {
+            ReducedPrecision.ViaFloat32(this, [q, k, v], [probabilities, output],
+                (i, o) => Attention(i[0]!, i[1]!, i[2]!, scale, causal, o[0]!, o[1]!), overwritten: true);
+            return;
+        }
         long l = q.Shape[-2], s = k.Shape[-2], bs = CpuAttention.BlockRowsFor(l, causal);
         int split = AttentionBlocks.SplitDim([q, k, v, probabilities, output]);
         Block3 q3 = AttentionBlocks.Merged(q, split), k3 = AttentionBlocks.Merged(k, split), v3 = AttentionBlocks.Merged(v, split);
@@ -124,7 +131,12 @@ public sealed partial class CpuBackend
     public void AttentionBackward(Tensor grad, Tensor q, Tensor k, Tensor v, Tensor probabilities, double scale, bool causal,
         Tensor gradQ, Tensor gradK, Tensor gradV)
     {
-        if (ReducedPrecision.Any(grad, q, k, v)) { CompositeKernels.AttentionBackward(this, grad, q, k, v, probabilities, scale, causal, gradQ, gradK, gradV); return; }
+        if (ReducedPrecision.Any(grad, q, k, v, probabilities, gradQ, gradK, gradV))
+        {
+            ReducedPrecision.ViaFloat32(this, [grad, q, k, v, probabilities], [gradQ, gradK, gradV],
+                (i, o) => AttentionBackward(i[0]!, i[1]!, i[2]!, i[3]!, i[4]!, scale, causal, o[0]!, o[1]!, o[2]!), overwritten: true);
+            return;
+        }
         // dP is scratch: dispose it here so its pooled array is lent again at once instead of after the next collection.
         using var dp = Tensor.Alloc(probabilities.Shape.ToArray(), probabilities.DType, probabilities.Device);
         int split = AttentionBlocks.SplitDim([q, k, v, probabilities, grad, dp, gradQ, gradK, gradV]);
