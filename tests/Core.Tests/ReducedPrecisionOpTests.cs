@@ -178,4 +178,28 @@ public class ReducedPrecisionOpTests
         var big = Tensor.Full([3], 40000, DType.Float16);
         Assert.That(Half.IsInfinity(big.Sum().ToArray<Half>()[0]), Is.True, "120000 overflows float16 when rounded");
     }
+
+    [TestCase(DType.BFloat16)]
+    [TestCase(DType.Float16)]
+    public void TransposedAndPermutedNarrowOperandsGiveTheContiguousResults(DType dt)
+    {
+        // A transposed or permuted view of a contiguous narrow tensor is widened as one dense run and viewed with the
+        // same strides; the product must be the one of its contiguous copy, bit for bit.
+        var gen = new Generator(41);
+        var a = Tensor.Randn([48, 37], generator: gen).To(dt);
+        var b = Tensor.Randn([48, 29], generator: gen).To(dt);
+        var viaView = a.mT.MatMul(b);
+        var viaCopy = a.mT.Contiguous().MatMul(b);
+        Assert.That(viaView.DType, Is.EqualTo(dt));
+        Assert.That(viaView.To(DType.Float32).ToArray<float>(), Is.EqualTo(viaCopy.To(DType.Float32).ToArray<float>()));
+
+        var x = Tensor.Randn([3, 5, 7, 6], generator: gen).To(dt).Permute(0, 2, 1, 3);   // [3, 7, 5, 6], dense, permuted
+        var y = Tensor.Randn([3, 7, 6, 4], generator: gen).To(dt);
+        Assert.That(x.MatMul(y).To(DType.Float32).ToArray<float>(), Is.EqualTo(x.Contiguous().MatMul(y).To(DType.Float32).ToArray<float>()));
+
+        // A strided slice is not dense: it takes the element-by-element conversion, with the same result.
+        var sliced = Tensor.Randn([40, 30], generator: gen).To(dt).Narrow(1, 0, 15);
+        var w = Tensor.Randn([15, 8], generator: gen).To(dt);
+        Assert.That(sliced.MatMul(w).To(DType.Float32).ToArray<float>(), Is.EqualTo(sliced.Contiguous().MatMul(w).To(DType.Float32).ToArray<float>()));
+    }
 }
