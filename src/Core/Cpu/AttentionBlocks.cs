@@ -75,6 +75,13 @@ internal static class AttentionBlocks
         return n;
     }
 
+    /// <summary>
+    /// The window of t for batch <paramref name="entry"/> (<see cref="BatchOffset"/>) and, when <paramref name="matrix"/>
+    /// is not negative, only that matrix of it (<see cref="Block3.Matrix"/>).
+    /// </summary>
+    public static Block3 Window(in Block3 merged, Tensor t, int split, long entry, long matrix) =>
+        merged.Shifted(BatchOffset(t, split, entry)).Matrix(matrix);
+
     /// <summary>Element offset of batch <paramref name="index"/> (row-major over the dims before <paramref name="split"/>) in t.</summary>
     public static long BatchOffset(Tensor t, int split, long index)
     {
@@ -116,10 +123,16 @@ internal static class AttentionBlocks
 
     private static void Fill<T>(in Block3 w, T[] data, T value)
     {
+        if (w.Cols <= 0) return;
         for (long b = 0; b < w.Count; b++)
             for (long r = 0; r < w.Rows; r++)
             {
                 long at = w.Offset + b * w.BatchStride + r * w.RowStride;
+                if (w.ColStride == 1)
+                {
+                    data.AsSpan((int)at, (int)w.Cols).Fill(value);
+                    continue;
+                }
                 for (long c = 0; c < w.Cols; c++)
                     data[at + c * w.ColStride] = value;
             }

@@ -68,15 +68,23 @@ internal static class CpuAttention
 
     /// <summary>
     /// Length of the block that starts at <paramref name="start"/> of <paramref name="total"/> with blocks of
-    /// <paramref name="block"/> (≥ 2): the block, or the rest, where a single row or column would be left over it takes
-    /// that too. A one-row or one-column product would take the GEMM's matrix-vector path, whose sums are rounded in
-    /// another order, and the blocked results would no longer be the unblocked ones bit for bit.
+    /// <paramref name="block"/> (≥ 2; 0: one block of everything): the block, or the rest, where a single row or column
+    /// would be left over it takes that too. A one-row or one-column product would take the GEMM's matrix-vector path,
+    /// whose sums are rounded in another order, and the blocked results would no longer be the unblocked ones bit for bit.
     /// </summary>
     public static long BlockLength(long start, long total, long block)
     {
+        if (block == 0) return total - start;
         long length = Math.Min(block, total - start);
         return total - start - length == 1 ? length + 1 : length;
     }
+
+    /// <summary>
+    /// The keys the query rows [<paramref name="r0"/>, r0 + <paramref name="rows"/>) attend to, [0, result), of
+    /// <paramref name="s"/>: all of them unblocked (<paramref name="block"/> 0), else those a causal mask leaves to the
+    /// block's last row.
+    /// </summary>
+    public static long KeysSeen(long r0, long rows, long s, long block) => block == 0 ? s : Math.Min(r0 + rows, s);
 
     private static int ReadBlockRows()
     {
@@ -85,26 +93,6 @@ internal static class CpuAttention
             : int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int rows) && rows >= 0
                 ? rows
                 : throw new ArgumentException($"{BlockVariable} must be a row count (0 turns causal blocking off); got '{text}'.");
-    }
-
-    /// <summary>
-    /// Zeroes columns [<paramref name="from"/>, cols) of rows [<paramref name="r0"/>, r0 + <paramref name="rows"/>) of every
-    /// matrix of a contiguous [count, l, cols] block (the part of dP a causal row block did not compute).
-    /// </summary>
-    public static void ClearColumns(in Block3 p, long r0, long rows, long from)
-    {
-        if (from >= p.Cols) return;
-        if (p.Source.DType == DType.Float32) ClearColumns<float>(p, r0, rows, from);
-        else ClearColumns<double>(p, r0, rows, from);
-    }
-
-    private static void ClearColumns<T>(in Block3 p, long r0, long rows, long from) where T : unmanaged
-    {
-        var d = CpuBackend.Data<T>(p.Source);
-        int width = (int)(p.Cols - from);
-        for (long b = 0; b < p.Count; b++)
-            for (long r = r0; r < r0 + rows; r++)
-                d.AsSpan((int)(p.Offset + b * p.BatchStride + r * p.RowStride + from), width).Clear();
     }
 
     /// <summary>

@@ -96,31 +96,21 @@ public sealed partial class CpuBackend
         Block3 p3 = AttentionBlocks.Merged(probabilities, split), o3 = AttentionBlocks.Merged(output, split);
         void One(long i, long h)
         {
-            var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i)).Matrix(h);
-            var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i)).Matrix(h);
-            var vi = v3.Shifted(AttentionBlocks.BatchOffset(v, split, i)).Matrix(h);
-            var pi = p3.Shifted(AttentionBlocks.BatchOffset(probabilities, split, i)).Matrix(h);
-            var oi = o3.Shifted(AttentionBlocks.BatchOffset(output, split, i)).Matrix(h);
-            if (bs == 0)
-            {
-                AttentionBlocks.MatMul(qi, ki.T, pi);
-                CpuAttention.ScaledSoftmaxRows(pi, l, s, scale, causal);
-                AttentionBlocks.MatMul(pi, vi, oi);
-                return;
-            }
-            // Rows [r0, r0 + rows) attend to keys [0, w) only: the scores past w are left unwritten, and the softmax reads
-            // each row up to its own last key (≤ w) and zeroes the rest.
+            Block3 At(in Block3 merged, Tensor t) => AttentionBlocks.Window(merged, t, split, i, h);
+            Block3 qi = At(q3, q), ki = At(k3, k), vi = At(v3, v), pi = At(p3, probabilities), oi = At(o3, output);
+            // Rows [r0, r0 + rows) attend to keys [0, w) only (unblocked: one block of all rows and keys): the scores past w
+            // are left unwritten, and the softmax reads each row up to its own last key (≤ w) and zeroes the rest.
             for (long r0 = 0, rows; r0 < l; r0 += rows)
             {
                 rows = CpuAttention.BlockLength(r0, l, bs);
-                long w = Math.Min(r0 + rows, s);
+                long w = CpuAttention.KeysSeen(r0, rows, s, bs);
                 AttentionBlocks.MatMul(qi.RowRange(r0, rows), ki.RowRange(0, w).T, pi.RowRange(r0, rows).ColRange(0, w));
             }
             CpuAttention.ScaledSoftmaxRows(pi, l, s, scale, causal);
             for (long r0 = 0, rows; r0 < l; r0 += rows)
             {
                 rows = CpuAttention.BlockLength(r0, l, bs);
-                long w = Math.Min(r0 + rows, s);
+                long w = CpuAttention.KeysSeen(r0, rows, s, bs);
                 AttentionBlocks.MatMul(pi.RowRange(r0, rows).ColRange(0, w), vi.RowRange(0, w), oi.RowRange(r0, rows));
             }
         }
@@ -146,42 +136,29 @@ public sealed partial class CpuBackend
         long l = p3.Rows, s = p3.Cols, bs = CpuAttention.BlockRowsFor(l, causal);
         void One(long i, long h)
         {
-            var qi = q3.Shifted(AttentionBlocks.BatchOffset(q, split, i)).Matrix(h);
-            var ki = k3.Shifted(AttentionBlocks.BatchOffset(k, split, i)).Matrix(h);
-            var vi = v3.Shifted(AttentionBlocks.BatchOffset(v, split, i)).Matrix(h);
-            var pi = p3.Shifted(AttentionBlocks.BatchOffset(probabilities, split, i)).Matrix(h);
-            var gi = g3.Shifted(AttentionBlocks.BatchOffset(grad, split, i)).Matrix(h);
-            var dpi = dp3.Shifted(AttentionBlocks.BatchOffset(dp, split, i)).Matrix(h);
-            var dqi = dq3.Shifted(AttentionBlocks.BatchOffset(gradQ, split, i)).Matrix(h);
-            var dki = dk3.Shifted(AttentionBlocks.BatchOffset(gradK, split, i)).Matrix(h);
-            var dvi = dv3.Shifted(AttentionBlocks.BatchOffset(gradV, split, i)).Matrix(h);
-            if (bs == 0)
-            {
-                AttentionBlocks.MatMul(gi, vi.T, dpi);                      // dP = g·vᵀ
-                CpuAttention.ScaledSoftmaxGradRows(dpi, pi, scale);         // dS = P ⊙ (dP − Σ dP ⊙ P)·scale, in place
-                AttentionBlocks.MatMul(dpi, ki, dqi);                       // dq = dS·k
-                AttentionBlocks.MatMul(dpi.T, qi, dki);                     // dk = dSᵀ·q
-                AttentionBlocks.MatMul(pi.T, gi, dvi);                      // dv = Pᵀ·g
-                return;
-            }
-            // Causal, in row blocks: rows [r0, r0 + rows) have P (hence dS) zero past key w. dP past w is not computed but
-            // zeroed, so the row sums Σ dP ⊙ P add the same terms in the same order as over the full rows.
+            Block3 At(in Block3 merged, Tensor t) => AttentionBlocks.Window(merged, t, split, i, h);
+            Block3 qi = At(q3, q), ki = At(k3, k), vi = At(v3, v), pi = At(p3, probabilities), gi = At(g3, grad), dpi = At(dp3, dp);
+            Block3 dqi = At(dq3, gradQ), dki = At(dk3, gradK), dvi = At(dv3, gradV);
+            // dP = g·vᵀ in row blocks (unblocked: one block): rows [r0, r0 + rows) have P (hence dS) zero past key w. dP
+            // past w is not computed but zeroed, so the row sums Σ dP ⊙ P add the same terms in the same order as over
+            // the full rows.
             for (long r0 = 0, rows; r0 < l; r0 += rows)
             {
                 rows = CpuAttention.BlockLength(r0, l, bs);
-                long w = Math.Min(r0 + rows, s);
+                long w = CpuAttention.KeysSeen(r0, rows, s, bs);
                 AttentionBlocks.MatMul(gi.RowRange(r0, rows), vi.RowRange(0, w).T, dpi.RowRange(r0, rows).ColRange(0, w));
-                CpuAttention.ClearColumns(dpi, r0, rows, w);
+                AttentionBlocks.Fill(dpi.RowRange(r0, rows).ColRange(w, s - w), 0);
             }
-            CpuAttention.ScaledSoftmaxGradRows(dpi, pi, scale);
-            for (long r0 = 0, rows; r0 < l; r0 += rows)
+            CpuAttention.ScaledSoftmaxGradRows(dpi, pi, scale);         // dS = P ⊙ (dP − Σ dP ⊙ P)·scale, in place
+            for (long r0 = 0, rows; r0 < l; r0 += rows)                 // dq = dS·k
             {
                 rows = CpuAttention.BlockLength(r0, l, bs);
-                long w = Math.Min(r0 + rows, s);
+                long w = CpuAttention.KeysSeen(r0, rows, s, bs);
                 AttentionBlocks.MatMul(dpi.RowRange(r0, rows).ColRange(0, w), ki.RowRange(0, w), dqi.RowRange(r0, rows));
             }
-            // Keys [c0, c0 + cols) get gradient only from query rows c0.. (P and dS are zero above the diagonal); keys no
-            // query row reaches (c0 ≥ l, when s > l) get zero.
+            // dk = dSᵀ·q, dv = Pᵀ·g. Keys [c0, c0 + cols) get gradient only from query rows c0.. when blocked (P and dS are
+            // zero above the diagonal; unblocked the one block starts at row 0); keys no query row reaches (c0 ≥ l, when
+            // s > l) get zero.
             for (long c0 = 0, cols; c0 < s; c0 += cols)
             {
                 cols = CpuAttention.BlockLength(c0, s, bs);

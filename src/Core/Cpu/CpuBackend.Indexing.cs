@@ -208,8 +208,7 @@ public sealed partial class CpuBackend
         int Start(long b) => b == 0 ? 0 : (int)Math.Min(width, lead > 0 ? lead + (b - 1) * block : b * block);
         CpuParallel.For(blocks, rows * block, (b0, count) =>
         {
-            int c0 = Start(b0), c1 = Start(b0 + count);
-            if (b0 + count == blocks) c1 = width;
+            int c0 = Start(b0), c1 = Start(b0 + count);   // Start(blocks) is width
             for (long i = 0; i < rows; i++)
             {
                 var dst = td.AsSpan((int)(to + id[io + i * istride] * width + c0), c1 - c0);
