@@ -408,7 +408,7 @@ if want call40; then   # call39 cut to a short call (~4 min): TF32 rounded by th
   step gemm40 70 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-pk,f16,bf16
   step gemm40_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm40.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   step gemm40_early 35 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-pk
-  step cuda_tests40 110 env EMBER_WGMMA_EARLY=1 EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests|Name~Tf32RoundingPlacesAgree|Name~Tf32TruncateAllPaths"
+  step cuda_tests40 ${TESTS40_S:-170} env EMBER_WGMMA_EARLY=1 EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests|Name~Tf32RoundingPlacesAgree|Name~Tf32TruncateAllPaths"
 fi
 if want call39; then   # sixteenth session, one call for what call37 and call38 hold: GEMMs 1024-8192 with TF32 rounded by the packing kernel (-pk), EMBER_WGMMA_EARLY=1 at 8192, cuBLAS, the CUDA tests of both, fp32 and autocast train steps  ~9.5 min
   step gemm39 ${GEMM39_S:-170} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,tf32-pk,tf32-mma,tf32-mma-pk,f16,bf16

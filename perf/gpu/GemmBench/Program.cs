@@ -84,8 +84,8 @@ for (int i = 0; i < args.Length; i++)
 }
 foreach (var v in variants)
 {
-    string bare = v;   // the last suffixes ("-frag"/"-fcvt"/"-staged", then "-tr"/"-pack") stripped first, as Run does
-    foreach (var last in new[] { "-frag", "-fcvt", "-staged", "-tr", "-pack" })
+    string bare = v;   // the last suffixes ("-frag"/"-fcvt"/"-staged"/"-pk", then "-tr"/"-pack") stripped first, as Run does
+    foreach (var last in new[] { "-frag", "-fcvt", "-staged", "-pk", "-tr", "-pack" })
         if (bare.EndsWith(last, StringComparison.Ordinal)) bare = bare[..^last.Length];
     string kind = (Early(bare) ? bare[..^1] : bare).Replace("-mma", "").Replace("-wg256g", "").Replace("-wg256", "").Replace("-wg128", "").Replace("-wg", "").Replace("-b256k32", "").Replace("-ld", "").Replace("-pipe", "").Replace("-w64", "").Replace("-s4", "").Replace("-k32", "").Replace("-b256s3", "").Replace("-b256g", "").Replace("-b256", "");   // the suffixes apply to tensor-core variants only
     if (kind is not ("simt" or "simt16" or "simt16a" or "splitk" or "tf32" or "f16" or "bf16") || (kind != v && kind is "simt" or "simt16" or "simt16a" or "splitk")) { Console.Error.WriteLine($"unknown variant {v}"); return 2; }
