@@ -404,10 +404,11 @@ if want cpu41; then   # seventeenth session: the CPU per-op profiles at 1, 2 and
   step cpu41_attn_ab ${CPU41AB_S:-150} sh -c "for r in 1 2; do for v in 'EMBER_CPU_ATTENTION=serial EMBER_CPU_ATTENTION_BLOCK=0' 'EMBER_CPU_ATTENTION=serial' 'EMBER_CPU_ATTENTION=batch' 'EMBER_CPU_ATTENTION=auto'; do for t in 2 16; do echo \"\$v threads=\$t\"; env \$v $G Ember.Perf --device cpu --workload gpt --threads \$t --warmup 8 --repeat 7 | tail -1; done; done; done"
   step cpu41 ${CPU41_S:-220} python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2,16 --workload sgemm,mlp,cnn,gpt,conv2d --warmup 12 --out "$L/cpu41.md"
 fi
-if want call40; then   # call39 cut to a short call (~4 min): TF32 rounded by the packing kernel (-pk) and EMBER_WGMMA_EARLY=1 at 4096/8192 against cuBLAS, then the CUDA tests of both
+if want call40; then   # call39 cut to a short call (~4 min): TF32 rounded by the packing kernel (-pk) and EMBER_WGMMA_EARLY=1 at 4096/8192 against cuBLAS, then the row kernels queued (--inner 20: 20 calls per timed sample, one sync) and the CUDA tests of both  ~5.5 min
   step gemm40 70 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-pk,f16,bf16
   step gemm40_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm40.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   step gemm40_early 35 env EMBER_WGMMA_EARLY=1 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32,tf32-pk
+  step rows40 60 python3 perf/compare.py --device cuda --inner 20 --repeat 30 --ember "$G Ember.Perf" --workload softmax,log_softmax,layernorm,layernorm_fwd_bwd,cross_entropy
   step cuda_tests40 ${TESTS40_S:-170} env EMBER_WGMMA_EARLY=1 EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests|Name~Tf32RoundingPlacesAgree|Name~Tf32TruncateAllPaths"
 fi
 if want call39; then   # sixteenth session, one call for what call37 and call38 hold: GEMMs 1024-8192 with TF32 rounded by the packing kernel (-pk), EMBER_WGMMA_EARLY=1 at 8192, cuBLAS, the CUDA tests of both, fp32 and autocast train steps  ~9.5 min
