@@ -39,6 +39,8 @@
 #            --trans, CPU 2/16-thread table of CPU8's workloads                                                ~7 min
 #   final9   next session: fp32/autocast steps and per-op profiles (bias8 timed), the CPU pool rule A/B at 16 threads
 #            (cpu7), the 2/16-thread table with --warmup 12                                                  ~6 min
+#   call42   eighteenth session: TF32 packed by default on wgmma: GEMMs 1024-8192 against cuBLAS, CUDA tests; the Xeon at
+#            2 threads (table, GEMM trace, mlp profile: why 2 threads trail MKL)                               ~5 min
 #   cpu41    seventeenth session: CPU per-op profiles at 1/2/16 threads and what does not scale, the 2/16-thread table   ~6 min
 #   call40   call39 cut to ~4 min: -pk and EMBER_WGMMA_EARLY=1 at 4096/8192 against cuBLAS, their CUDA tests
 #   call39   sixteenth session: call37's GEMMs (with -pk) and CUDA tests and call38's train steps in one call          ~9.5 min
@@ -395,6 +397,14 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_trunc 35 $G GemmBench --check --sizes 4096,8192 --no-trans --variants tf32 --tf32-truncate
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
+fi
+if want call42; then   # eighteenth session: TF32 rounded by the packing kernel by default where wgmma runs; the Xeon's 2-thread gap  ~5 min
+  step gemm42 ${GEMM42_S:-90} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,f16,bf16
+  step gemm42_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm42.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+  step cuda_tests42 ${TESTS42_S:-130} env EMBER_TEST_DEVICES=cuda:0 $G Ember.Backends.Tests --filter "FullyQualifiedName~MmaWgmmaCudaTests|Name~Tf32RoundingPlacesAgree|Name~Tf32TruncateAllPaths"
+  step cpu42_trace 40 $G Ember.Perf --device cpu --threads 2 --workload sgemm --sizes 1024,4096 --warmup 3 --repeat 3 --gemm-trace 1
+  step cpu42_prof 40 $G Ember.Perf --device cpu --threads 2 --workload mlp --warmup 8 --profile 5 --profile-top 20
+  step cpu42 ${CPU42_S:-90} python3 perf/scaling.py --ember "$G Ember.Perf" --threads 2 --workload sgemm,mlp,gpt,conv2d --warmup 12 --out "$L/cpu42.md"
 fi
 if want cpu41; then   # seventeenth session: the CPU per-op profiles at 1, 2 and 16 threads (which ops do not scale: issue 17's "what limits"), then the 2/16-thread table  ~6 min
   for t in 1 2 16; do

@@ -47,7 +47,7 @@ public class MmaWgmmaTests
     public void WgmmaTf32Truncate() =>
         MmaGemmTests.Check(Cpu, MmaPrecision.Tf32, false, false, 40, 70, 50, options: Wg with { Tf32Truncate = true });
 
-    /// <summary>Every TF32 rounding option gives the default's bits through the warpgroup kernel (it rounds in shared memory whatever is asked).</summary>
+    /// <summary>Every TF32 rounding option gives the default's bits through the warpgroup kernel (rounded in shared memory, or by the packing kernel with Packed, the default there).</summary>
     [Test]
     public void WgmmaTf32RoundingsAgree() => MmaGemmTests.Tf32RoundingsAgree(Cpu, new[] { Wg });
 
@@ -69,6 +69,12 @@ public class MmaWgmmaTests
             new() { Tf32Rounding = MmaTf32Rounding.Staged },
         })
             Assert.That(IlgpuMmaGemm.ChoosesMmaSync(o), Is.True, o.ToString());
+        // TF32 on the warpgroup kernel is rounded by the packing kernel unless asked otherwise (or EMBER_TF32_ROUNDING says).
+        var auto = Environment.GetEnvironmentVariable("EMBER_TF32_ROUNDING") is null
+            ? MmaTf32Rounding.Packed : IlgpuMmaGemm.Tf32RoundingFor(Cpu, MmaTf32Rounding.Auto);
+        Assert.That(IlgpuMmaGemm.Tf32RoundingFor(Cpu, MmaTf32Rounding.Auto, wgmma: true), Is.EqualTo(auto));
+        Assert.That(IlgpuMmaGemm.Tf32RoundingFor(Cpu, MmaTf32Rounding.Staged, wgmma: true), Is.EqualTo(MmaTf32Rounding.Staged));
+        Assert.That(IlgpuMmaGemm.Tf32RoundingFor(Cpu, MmaTf32Rounding.Auto), Is.Not.EqualTo(MmaTf32Rounding.Packed).Or.EqualTo(auto), "mma.sync keeps its rounding");
     }
 
     // The descriptor decoder reads the stage where the copies put it: row r, byte kb of K of a matrix starting at row
@@ -112,18 +118,17 @@ public class MmaWgmmaTests
                 var method = typeof(MmaKernels).GetMethod(nameof(MmaKernels.GemmWgmma))!
                     .MakeGenericMethod(mma, op, typeof(MmaKernels.NativePath), output, block);
                 string ptx = PtxCompiler.Grouped(method);
-                int landings = MmaKernels.EarlyLanding ? 2 : 1;   // EMBER_WGMMA_EARLY=1 lands slab 0 before the loop
                 Assert.That(Count(ptx, $".reg .f32 wacc<{cols / 2}>;"), Is.EqualTo(1), "accumulators declared once");
                 Assert.That(Count(ptx, "wgmma.mma_async.sync.aligned.m64n" + cols + shape), Is.EqualTo(4));
                 Assert.That(Count(ptx, "wgmma.mma_async"), Is.EqualTo(4));
                 Assert.That(Count(ptx, "wgmma.wait_group.sync.aligned 1;"), Is.EqualTo(1), "one slab left in flight");
                 Assert.That(Count(ptx, "wgmma.wait_group.sync.aligned 0;"), Is.EqualTo(1), "the epilogue's wait");
                 Assert.That(Count(ptx, "wgmma.commit_group.sync.aligned;"), Is.EqualTo(1));
-                Assert.That(Count(ptx, "fence.proxy.async.shared::cta;"), Is.EqualTo(landings));
+                Assert.That(Count(ptx, "fence.proxy.async.shared::cta;"), Is.EqualTo(1));
                 Assert.That(Count(ptx, "bar.sync"), Is.EqualTo(1), "one barrier per slab");
                 Assert.That(Count(ptx, "cp.async.cg.shared.global"), Is.EqualTo(2 * (4 + cols / 32)), "prologue and loop");
                 Assert.That(ptx, Does.Contain($"cp.async.wait_group {(cols == 256 ? 1 : 0)};"));
-                Assert.That(Count(ptx, "cvt.rn.tf32.f32"), Is.EqualTo(op == typeof(WgmmaTf32) ? landings * 4 * (4 + cols / 32) : 0));
+                Assert.That(Count(ptx, "cvt.rn.tf32.f32"), Is.EqualTo(op == typeof(WgmmaTf32) ? 4 * (4 + cols / 32) : 0));
                 string tuned = DynamicSharedMemory.AlignDynamic(PtxRewrite.Tune(ptx, MmaKernels.WgmmaThreads, 1));
                 Assert.That(tuned, Does.Contain(".target sm_90a").And.Not.Contain(".target sm_80"));
                 var v = Regex.Match(tuned, @"\.version (\d+)\.(\d+)");

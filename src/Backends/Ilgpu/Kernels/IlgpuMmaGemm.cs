@@ -43,7 +43,7 @@ public static class IlgpuMmaGemm
             Run<Tf32FragmentMma<TruncatingTf32Rounder>>();
             return;
         }
-        switch (Tf32RoundingFor(device, options.Tf32Rounding))
+        switch (Tf32RoundingFor(device, options.Tf32Rounding, UsesWgmma(device, IsSupported(device), options, m, n, k)))
         {
             case MmaTf32Rounding.Fragments: Run<Tf32FragmentMma<IntegerTf32Rounder>>(); break;
             case MmaTf32Rounding.FragmentsConvert: Run<Tf32FragmentMma<CvtTf32Rounder>>(); break;
@@ -72,18 +72,23 @@ public static class IlgpuMmaGemm
 
     /// <summary>
     /// The rounding <paramref name="requested"/> resolves to on <paramref name="device"/>. <see cref="MmaTf32Rounding.Auto"/>:
-    /// EMBER_TF32_ROUNDING if set, else <see cref="MmaTf32Rounding.FragmentsConvert"/> on sm_90 and newer and
-    /// <see cref="MmaTf32Rounding.Staged"/> elsewhere. Measured on an H100 (twelfth session, NN 4096 / 8192, one call):
+    /// EMBER_TF32_ROUNDING if set, else <see cref="MmaTf32Rounding.Packed"/> where the product runs the warpgroup kernel
+    /// (<paramref name="wgmma"/>), <see cref="MmaTf32Rounding.FragmentsConvert"/> elsewhere on sm_90 and newer and
+    /// <see cref="MmaTf32Rounding.Staged"/> elsewhere. The warpgroup kernel's own rounding (each staged word rounded in
+    /// shared memory by the thread that copied it, before the fence) cost a quarter of its time: on an H100 (eighteenth
+    /// session, GemmBench NN, one call against cuBLAS TF32) 170k / 191k GFLOP/s at 4096 / 8192 (0.44 / 0.47 of cuBLAS)
+    /// against 213k / 254k (0.55 / 0.63) when the packing kernel rounds both operands on their way to K-major copies,
+    /// packing included. For the <c>mma.sync</c> kernels (twelfth session, NN 4096 / 8192, one call):
     /// 162k / 166k GFLOP/s in registers with <c>cvt.rn.tf32</c> (one F2FP a word), against 115k / 122k staged and 112k /
     /// 117k in registers with integer instructions; feeding unrounded words gave 185k / 195k in the 128×256 kernel.
     /// <see cref="MmaTf32Rounding.FragmentsConvert"/> needs sm_90 (elsewhere, and in the emulation, the integer form runs:
     /// the same bits).
     /// </summary>
-    internal static MmaTf32Rounding Tf32RoundingFor(IlgpuDevice device, MmaTf32Rounding requested)
+    internal static MmaTf32Rounding Tf32RoundingFor(IlgpuDevice device, MmaTf32Rounding requested, bool wgmma = false)
     {
         bool sm90 = device.Accelerator is CudaAccelerator cuda && cuda.Architecture.Major >= 9;
         var r = requested != MmaTf32Rounding.Auto ? requested
-            : Tf32RoundingFromEnvironment ?? (sm90 ? MmaTf32Rounding.FragmentsConvert : MmaTf32Rounding.Staged);
+            : Tf32RoundingFromEnvironment ?? (wgmma ? MmaTf32Rounding.Packed : sm90 ? MmaTf32Rounding.FragmentsConvert : MmaTf32Rounding.Staged);
         return r == MmaTf32Rounding.FragmentsConvert && !sm90 ? MmaTf32Rounding.Fragments : r;
     }
 

@@ -154,9 +154,11 @@ public enum MmaStaging
 public enum MmaTf32Rounding
 {
     /// <summary>
-    /// The default: <see cref="FragmentsConvert"/> on CUDA devices of compute capability 9.0 or newer, else
-    /// <see cref="Staged"/>; the environment variable <c>EMBER_TF32_ROUNDING</c> (<c>staged</c>, <c>fragments</c>, <c>packed</c>,
-    /// <c>convert</c>) overrides. H100, NN 4096 / 8192: 162k / 166k GFLOP/s against 115k / 122k staged.
+    /// The default: <see cref="Packed"/> where the product runs the warpgroup (<c>wgmma</c>) kernel (sm_90, M and N at
+    /// least 4096), else <see cref="FragmentsConvert"/> on CUDA devices of compute capability 9.0 or newer and
+    /// <see cref="Staged"/> elsewhere; the environment variable <c>EMBER_TF32_ROUNDING</c> (<c>staged</c>, <c>fragments</c>,
+    /// <c>packed</c>, <c>convert</c>) overrides. H100, NN 4096 / 8192: <c>wgmma</c> 213k / 254k GFLOP/s packed against 170k /
+    /// 191k rounding its stages; <c>mma.sync</c> 162k / 166k in registers against 115k / 122k staged.
     /// </summary>
     Auto,
     /// <summary>Each thread rounds the words it copied into a shared-memory stage before the barrier that publishes it (a load, four roundings and a store per 16-byte chunk).</summary>

@@ -89,15 +89,12 @@ internal static partial class MmaKernels
 
         WgmmaHalf left = default, right = default;
         int rd = 0, wr = ahead;
-        // (EMBER_WGMMA_EARLY=1, an experiment: slab 0 lands here, each later slab at the end of the trip before it,
-        // while that trip's wgmmas run.)
-        if (EarlyLanding) WgmmaLanded<TW, TX, TB>(shBase + (uint)(sw * 4));
         for (int s = 0; s < slabs; s++)
         {
             // Slab s has landed (this thread's copies) once at most ahead - 1 groups are pending; rounded and fenced by
             // the thread that copied it, published by the barrier, which also proves the stage refilled next (slab
             // s - 2's) is no longer read: each warpgroup's slab statement s - 1 returned with slab s - 2 complete.
-            if (!EarlyLanding) WgmmaLanded<TW, TX, TB>(shBase + (uint)((rd * stageW + sw) * 4));
+            WgmmaLanded<TW, TX, TB>(shBase + (uint)((rd * stageW + sw) * 4));
             Group.Barrier();
             int nx = s + ahead;
             if (nx < slabs) WgmmaIssue<T, TX, TB>(sh, shBase, wr * stageW + sw, a, b, rows, nx * slabK + kw, depth);
@@ -113,7 +110,6 @@ internal static partial class MmaKernels
             }
             rd = rd == stages - 1 ? 0 : rd + 1;
             wr = wr == stages - 1 ? 0 : wr + 1;
-            if (EarlyLanding && s + 1 < slabs) WgmmaLanded<TW, TX, TB>(shBase + (uint)((rd * stageW + sw) * 4));
         }
 
         if (TX.Native())
@@ -126,12 +122,6 @@ internal static partial class MmaKernels
         WgmmaWrite<T, TX, TE>(c, o.C, p, r0, c0, left);
         if (TB.Cols() == 256) WgmmaWrite<T, TX, TE>(c, o.C, p, r0, c0 + 128, right);
     }
-
-    /// <summary>
-    /// EMBER_WGMMA_EARLY=1: each slab is waited for, rounded and fenced right after the previous slab's <c>wgmma</c>
-    /// statement instead of before the barrier (an A/B experiment, read once when the kernel is compiled).
-    /// </summary>
-    internal static readonly bool EarlyLanding = Environment.GetEnvironmentVariable("EMBER_WGMMA_EARLY") == "1";
 
     /// <summary>
     /// Waits until the oldest of this thread's pending copy groups has landed (at most stages − 3 left in flight), rounds
