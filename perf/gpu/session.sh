@@ -399,9 +399,10 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
-if want call43; then   # call42 cut to the device time left (~2.5 min): the GEMM table with the new TF32 default, the Xeon's 2-thread GEMM trace and mlp profile
+if want call43; then   # call42 cut to the device time left (~2.5 min): the GEMM table with the new TF32 default, the Xeon's GEMM traces (gpt and conv2d at 16 threads, sgemm at 2) and 2-thread mlp profile
   step gemm43 60 $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,f16,bf16
   step gemm43_torch 20 python3 perf/gpu/gemm_torch.py --ember "$L/gemm43.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+  step cpu43_trace16 40 $G Ember.Perf --device cpu --threads 16 --workload gpt,conv2d --warmup 8 --repeat 5 --gemm-trace 1
   step cpu43_trace 30 $G Ember.Perf --device cpu --threads 2 --workload sgemm --sizes 1024,2048 --warmup 3 --repeat 3 --gemm-trace 1
   step cpu43_prof 30 $G Ember.Perf --device cpu --threads 2 --workload mlp --warmup 8 --profile 5 --profile-top 20
 fi
