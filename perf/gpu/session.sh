@@ -39,7 +39,7 @@
 #            --trans, CPU 2/16-thread table of CPU8's workloads                                                ~7 min
 #   final9   next session: fp32/autocast steps and per-op profiles (bias8 timed), the CPU pool rule A/B at 16 threads
 #            (cpu7), the 2/16-thread table with --warmup 12                                                  ~6 min
-#   call43   call42 cut to ~2.5 min: the GEMM table 1024-8192 and the Xeon's 2-thread trace and mlp profile
+#   call43   call42 cut to ~2.5 min: CPU split-K A/B at 16 threads, the GEMM table 1024-8192, GEMM traces, 2-thread mlp profile
 #   call42   eighteenth session: TF32 packed by default on wgmma: GEMMs 1024-8192 against cuBLAS, CUDA tests; the Xeon at
 #            2 threads (table, GEMM trace, mlp profile: why 2 threads trail MKL)                               ~5 min
 #   cpu41    seventeenth session: CPU per-op profiles at 1/2/16 threads and what does not scale, the 2/16-thread table   ~6 min
@@ -399,12 +399,13 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
-if want call43; then   # call42 cut to the device time left (~2.5 min): the GEMM table with the new TF32 default, the Xeon's GEMM traces (gpt and conv2d at 16 threads, sgemm at 2) and 2-thread mlp profile
-  step gemm43 60 $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,f16,bf16
-  step gemm43_torch 20 python3 perf/gpu/gemm_torch.py --ember "$L/gemm43.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
-  step cpu43_trace16 40 $G Ember.Perf --device cpu --threads 16 --workload gpt,conv2d --warmup 8 --repeat 5 --gemm-trace 1
-  step cpu43_trace 30 $G Ember.Perf --device cpu --threads 2 --workload sgemm --sizes 1024,2048 --warmup 3 --repeat 3 --gemm-trace 1
-  step cpu43_prof 30 $G Ember.Perf --device cpu --threads 2 --workload mlp --warmup 8 --profile 5 --profile-top 20
+if want call43; then   # call42 cut to the device time left (~2.5 min): CPU split-K A/B at 16 threads (gpt, mlp), the GEMM table with the new TF32 default, GEMM traces (gpt and conv2d at 16 threads, sgemm at 2), the 2-thread mlp profile
+  step cpu43_ab 50 sh -c "for r in 1 2; do for v in 0 1; do for w in gpt mlp; do echo \"EMBER_GEMM_SPLIT_K=\$v \$w\"; EMBER_GEMM_SPLIT_K=\$v $G Ember.Perf --device cpu --workload \$w --threads 16 --warmup 8 --repeat 7 | tail -1; done; done; done"
+  step gemm43 45 $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,f16,bf16
+  step gemm43_torch 15 python3 perf/gpu/gemm_torch.py --ember "$L/gemm43.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
+  step cpu43_trace16 25 $G Ember.Perf --device cpu --threads 16 --workload gpt,conv2d --warmup 8 --repeat 5 --gemm-trace 1
+  step cpu43_trace 15 $G Ember.Perf --device cpu --threads 2 --workload sgemm --sizes 1024,2048 --warmup 3 --repeat 3 --gemm-trace 1
+  step cpu43_prof 20 $G Ember.Perf --device cpu --threads 2 --workload mlp --warmup 8 --profile 5 --profile-top 20
 fi
 if want call42; then   # eighteenth session: TF32 rounded by the packing kernel by default where wgmma runs; the Xeon's 2-thread gap  ~5 min
   step gemm42 ${GEMM42_S:-90} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,f16,bf16

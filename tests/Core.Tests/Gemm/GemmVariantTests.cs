@@ -11,20 +11,20 @@ namespace Ember.Core.Tests.Gemm;
 [NonParallelizable]
 public unsafe class GemmVariantTests
 {
-    private (int Kc, int Mc, int Nc, bool Shared, bool Ready, bool ShareA, int PrivateNc, bool ByRow, long MinWork, int Spin, bool Trace, int Oversplit) saved;
+    private (int Kc, int Mc, int Nc, bool Shared, bool Ready, bool ShareA, int PrivateNc, bool ByRow, long MinWork, int Spin, bool Trace, int Oversplit, int SplitK) saved;
 
     [SetUp]
     public void SetUp()
         => saved = (GemmBlocking.KcOverride, GemmBlocking.McOverride, GemmBlocking.NcOverride, GemmBlocking.SharedPanels,
             GemmBlocking.SharedReady, GemmBlocking.SharedA, GemmBlocking.PrivateNcOverride, GemmBlocking.TilesByRow, GemmBlocking.MinWorkPerThread,
-            GemmWorkers.SpinMicroseconds, GemmTrace.Enabled, GemmBlocking.Oversplit);
+            GemmWorkers.SpinMicroseconds, GemmTrace.Enabled, GemmBlocking.Oversplit, GemmBlocking.SplitK);
 
     [TearDown]
     public void TearDown()
     {
         (GemmBlocking.KcOverride, GemmBlocking.McOverride, GemmBlocking.NcOverride, GemmBlocking.SharedPanels,
             GemmBlocking.SharedReady, GemmBlocking.SharedA, GemmBlocking.PrivateNcOverride, GemmBlocking.TilesByRow, GemmBlocking.MinWorkPerThread,
-            GemmWorkers.SpinMicroseconds, GemmTrace.Enabled, GemmBlocking.Oversplit) = saved;
+            GemmWorkers.SpinMicroseconds, GemmTrace.Enabled, GemmBlocking.Oversplit, GemmBlocking.SplitK) = saved;
         GemmTrace.Reset();
     }
 
@@ -47,6 +47,10 @@ public unsafe class GemmVariantTests
         ("spin 0", () => GemmWorkers.SpinMicroseconds = 0),
         ("spin 5000", () => GemmWorkers.SpinMicroseconds = 5000),
         ("trace", () => GemmTrace.Enabled = true),
+        ("split K off", () => GemmBlocking.SplitK = 0),
+        ("split K always", () => GemmBlocking.SplitK = 2),
+        ("split K always, trace", () => (GemmBlocking.SplitK, GemmTrace.Enabled) = (2, true)),
+        ("split K always, oversplit off, l2", () => (GemmBlocking.SplitK, GemmBlocking.Oversplit, GemmBlocking.PrivateNcOverride) = (2, 1, -1)),
     ];
 
     public static IEnumerable<TestCaseData> Cases()
@@ -127,6 +131,37 @@ public unsafe class GemmVariantTests
         Assert.That(Pieces(16), Is.EqualTo(16), "oversplit off");
         GemmBlocking.Oversplit = 4;
         Assert.That(PiecesAt3Threads(), Is.InRange(7, 12), "about 4 cells per thread, whole tiles");
+    }
+
+    // Split-K: forced, it splits whenever K has two KC slices (path K, its groups where the others show batch groups);
+    // by its cost model, a weight gradient's shape (small C, long K, A transposed) splits at 16 threads and a square
+    // product does not, nor anything at 1 thread.
+    [Test]
+    public void SplitKTakesLongSkinnyProductsAtManyThreads()
+    {
+        string Line(Problem problem, int threads)
+        {
+            GemmTrace.Reset();
+            GemmTrace.Enabled = true;
+            problem.Run(threads);
+            GemmTrace.Enabled = false;
+            string shape = $"1x{problem.M}x{problem.N}x{problem.K}";
+            return GemmTrace.Report(steps: 1).Split('\n').Single(l => l.Contains(shape));
+        }
+        GemmBlocking.SplitK = 1;
+        var gradient = new Problem(768, 256, 2048, TransA: true, TransB: false, Seed: 8);
+        Assert.That(Line(gradient, 16), Does.Match(@"\sK\s+\d+x\d+ \([2-9]\d*\)\s+\d+\s"), "the weight gradient's shape splits at 16 threads");
+        Assert.That(Line(gradient, 1), Does.Match(@"\s1\s+1x1 \(1\)\s+1\s"), "one thread: one piece");
+        var square = new Problem(1024, 1024, 1024, TransA: false, TransB: false, Seed: 9);
+        Assert.That(Line(square, 16), Does.Match(@"\sG\s"), "a square product keeps the grid");
+        var expected = gradient.Run(1);
+        Assert.That(gradient.Run(16), Is.EqualTo(expected), "the split gives the 1-thread bits");
+        GemmBlocking.SplitK = 2;
+        (GemmBlocking.KcOverride, GemmBlocking.McOverride, GemmBlocking.NcOverride) = (40, 30, 3 * 32);
+        var small = new Problem(301, 263, 150, TransA: false, TransB: false, Seed: 10);
+        Assert.That(Line(small, 3), Does.Match(@"\sK\s+\d+x\d+ \(3\)\s+\d+\s"), "forced: as many groups as threads (4 slices, 3 threads)");
+        GemmBlocking.SplitK = 0;
+        Assert.That(Line(small, 3), Does.Match(@"\sG\s"), "off");
     }
 
     [Test]

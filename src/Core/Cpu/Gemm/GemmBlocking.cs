@@ -11,7 +11,7 @@ namespace Ember.Cpu;
 /// <para>Each value can be set through an environment variable read once at start (<c>EMBER_GEMM_KC</c>,
 /// <c>EMBER_GEMM_MC</c>, <c>EMBER_GEMM_NC</c>, <c>EMBER_GEMM_PRIVATE_NC</c>, <c>EMBER_GEMM_MIN_WORK</c>;
 /// <c>EMBER_GEMM_SHARED_B=1|2|3</c> turns a shared packed B (with barriers, with ready flags, A too) on;
-/// <c>EMBER_GEMM_LOOP=ir</c> the macro-kernel's row-first tile order), so the blocking can be tuned on a new machine
+/// <c>EMBER_GEMM_LOOP=ir</c> the macro-kernel's row-first tile order, <c>EMBER_GEMM_SPLIT_K</c>), so the blocking can be tuned on a new machine
 /// without a rebuild (perf/gemm_notes.md lists them). Tests set the internal fields directly.</para>
 /// <para>KC is the only value that changes results: every element of C is summed in KC slices, so KC must not depend on
 /// the thread count or the path taken (it does not: it depends only on the kernel and the machine).</para>
@@ -38,6 +38,9 @@ internal static class GemmBlocking
 
     /// <summary>Environment variable that sets the number of grid cells per thread of a single product (see <see cref="Oversplit"/>).</summary>
     public const string OversplitVariable = "EMBER_GEMM_OVERSPLIT";
+
+    /// <summary>Environment variable that sets split-K (see <see cref="SplitK"/>): 0 off, 1 where cheaper, 2 always.</summary>
+    public const string SplitKVariable = "EMBER_GEMM_SPLIT_K";
 
     /// <summary>Environment variable that sets the multiply-adds below which one more thread is not used.</summary>
     public const string MinWorkVariable = "EMBER_GEMM_MIN_WORK";
@@ -102,6 +105,18 @@ internal static class GemmBlocking
     /// per thread, 1024 and mlp within the spread, 2 cells no gain; at 2 threads on the 2-core VM 4 cells were 3 % slower.
     /// </summary>
     internal static int Oversplit = Math.Clamp(ReadInt(OversplitVariable), 0, 8);
+
+    /// <summary>
+    /// Split-K for single products (<see cref="GemmSplitK{T, TK}"/>): 0 never; 1 (the default) where its cost model
+    /// expects at least 10 % less time per thread than the plain grid (products with a small C and a long K, the weight
+    /// gradients, at many threads); 2 wherever K has two KC slices or more (tests). Results are the same bits either way.
+    /// Set by <c>EMBER_GEMM_SPLIT_K</c>.
+    /// </summary>
+    internal static int SplitK = Environment.GetEnvironmentVariable(SplitKVariable) is { Length: > 0 } v
+        && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int mode) ? Math.Clamp(mode, 0, 2) : 1;
+
+    /// <summary>The most bytes a split-K product's partials may take (S · M · N elements); larger products are not split.</summary>
+    internal static long SplitKBytes = 64L << 20;
 
     /// <summary>The cells per thread <see cref="Oversplit"/> gives a product split over <paramref name="threads"/> threads.</summary>
     internal static int OversplitFor(int threads) => Oversplit > 0 ? Oversplit : threads >= 16 ? 4 : 1;
@@ -176,6 +191,7 @@ internal static class GemmBlocking
         if (TilesByRow) parts.Add("loop ir");
         if (MinWorkPerThread != 1L << 19) parts.Add($"min work={MinWorkPerThread}");
         if (Oversplit != 0) parts.Add($"oversplit={Oversplit}");
+        if (SplitK != 1) parts.Add($"split-K={SplitK}");
         if (GemmWorkers.SpinMicroseconds != 250) parts.Add($"spin={GemmWorkers.SpinMicroseconds}us");
         if (CpuAttention.Split != AttentionSplit.Auto) parts.Add($"attention {CpuAttention.Split}");
         if (CpuAttention.CausalBlockRows != CpuAttention.DefaultBlockRows) parts.Add($"attention block={CpuAttention.CausalBlockRows}");

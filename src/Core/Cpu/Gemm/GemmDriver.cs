@@ -53,10 +53,12 @@ internal static unsafe class GemmDriver<T, TK>
             int cells = (int)Math.Clamp(flops / workPerThread, 1, parts);
             // Oversplit: more cells than threads, claimed dynamically (the shared paths keep one cell per thread).
             bool mayShare = p->Batch == 1 && sharedFlags;
-            PlanGrid(p, cells > 1 && !mayShare ? cells * GemmBlocking.OversplitFor(cells) : cells);
+            int planned = cells > 1 && !mayShare ? cells * GemmBlocking.OversplitFor(cells) : cells;
+            if (mayShare || cells < 2 || !GemmSplitK<T, TK>.Plan(p, cells, planned))
+                PlanGrid(p, planned);
         }
         p->Threads = Math.Min(p->Parts, parts);
-        bool shared = p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero && sharedFlags;
+        bool shared = p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero && sharedFlags && p->KGroups <= 1;
         if (!GemmTrace.Enabled)
         {
             p->Trace = null;
@@ -72,9 +74,10 @@ internal static unsafe class GemmDriver<T, TK>
         Run(p, shared);
         if (!shared)
         {
-            char path = p->Parts == 1 ? '1' : p->GridM * p->GridN == 1 ? 'B' : 'G';
+            // Path K (split-K) reports its groups of KC slices where the others report their batch groups.
+            char path = p->KGroups > 1 ? 'K' : p->Parts == 1 ? '1' : p->GridM * p->GridN == 1 ? 'B' : 'G';
             GemmTrace.End(&product, sizeof(T), p->Batch, p->M, p->N, p->K, p->ARow == 1, p->BCol == 1, path, p->GridM,
-                p->GridN, p->BatchGroups, GemmBlocking.PrivateMc(TK.MR, Kc, sizeof(T), TK.MC), PrivateNc, Kc);
+                p->GridN, p->KGroups > 1 ? p->KGroups : p->BatchGroups, GemmBlocking.PrivateMc(TK.MR, Kc, sizeof(T), TK.MC), PrivateNc, Kc);
         }
         p->Trace = null;
     }
@@ -87,6 +90,14 @@ internal static unsafe class GemmDriver<T, TK>
                 GemmSharedReady<T, TK>.Execute(p, p->Parts, GemmBlocking.SharedA);
             else
                 GemmShared<T, TK>.Execute(p, p->Parts);
+        }
+        else if (p->KGroups > 1)
+        {
+            if (p->Trace is not null)
+                GemmTrace.BeginRun(p->Trace);
+            GemmSplitK<T, TK>.Execute(p);
+            if (p->Trace is not null)
+                GemmTrace.EndRun(p->Trace, pooled: true);
         }
         else if (p->Parts == 1)
         {
@@ -107,17 +118,10 @@ internal static unsafe class GemmDriver<T, TK>
     }
 
     /// <summary>Chooses the GridM x GridN split of one matrix over <paramref name="parts"/> threads that minimizes a cell's work.</summary>
-    private static void PlanGrid(GemmProblem<T>* p, int parts)
+    internal static void PlanGrid(GemmProblem<T>* p, int parts)
     {
         int mr = TK.MR, nr = TK.NR;
-        // Cost of packing one element of a panel, in kernel multiply-adds: a contiguous run copies at about
-        // 0.3 cycles per element, a scalar scatter (the source runs across the packed direction) at about 1.7,
-        // the AVX-512 float register transpose at about 0.4, while the kernel retires about 2 x 16 multiply-adds
-        // per cycle (AVX-512 float, Zen 5). Each thread packs its rows of A once per NC column panel and its
-        // columns of B once.
-        long scatter = typeof(T) == typeof(float) && GemmPackTranspose.IsSupported ? 12 : 56;
-        long packA = p->ARow == 1 ? 10 : scatter;
-        long packB = p->BCol == 1 ? 10 : scatter;
+        PackCosts(p, out long packA, out long packB);
         int ncBlock = PrivateNc;
         long bestCost = long.MaxValue;
         for (int gm = 1; gm <= parts; gm++)
@@ -138,6 +142,19 @@ internal static unsafe class GemmDriver<T, TK>
         p->GridM = CeilDiv(p->M, p->CellM);
         p->GridN = CeilDiv(p->N, p->CellN);
         p->Parts = p->GridM * p->GridN;
+    }
+
+    /// <summary>Cost of packing one element of A and of B, in kernel multiply-adds, for <paramref name="p"/>'s layouts.</summary>
+    internal static void PackCosts(GemmProblem<T>* p, out long packA, out long packB)
+    {
+        // Cost of packing one element of a panel, in kernel multiply-adds: a contiguous run copies at about
+        // 0.3 cycles per element, a scalar scatter (the source runs across the packed direction) at about 1.7,
+        // the AVX-512 float register transpose at about 0.4, while the kernel retires about 2 x 16 multiply-adds
+        // per cycle (AVX-512 float, Zen 5). Each thread packs its rows of A once per NC column panel and its
+        // columns of B once.
+        long scatter = typeof(T) == typeof(float) && GemmPackTranspose.IsSupported ? 12 : 56;
+        packA = p->ARow == 1 ? 10 : scatter;
+        packB = p->BCol == 1 ? 10 : scatter;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -172,20 +189,31 @@ internal static unsafe class GemmDriver<T, TK>
     private static void Block(GemmProblem<T>* p, int index, int m0, int m1, int n0, int n1, T beta, GemmTracePart* trace)
     {
         int m = m1 - m0, n = n1 - n0, k = p->K;
-        long ars = p->ARow, acs = p->ACol, brs = p->BRow, bcs = p->BCol, crs = p->CRow, ccs = p->CCol;
-        T* a = p->A + index * p->ABatch + m0 * ars;
-        T* b = p->B + index * p->BBatch + n0 * bcs;
-        T* c = p->C + index * p->CBatch + m0 * crs + n0 * ccs;
-        T alpha = p->Alpha;
-        if (k == 0 || alpha == T.Zero)
+        T* a = p->A + index * p->ABatch + m0 * p->ARow;
+        T* b = p->B + index * p->BBatch + n0 * p->BCol;
+        T* c = p->C + index * p->CBatch + m0 * p->CRow + n0 * p->CCol;
+        if (k == 0 || p->Alpha == T.Zero)
         {
-            Scale(c, crs, ccs, m, n, beta);
+            Scale(c, p->CRow, p->CCol, m, n, beta);
             return;
         }
+        Slices(p, a, b, c, p->CRow, p->CCol, m, n, 0, k, beta, trace);
+    }
 
+    /// <summary>
+    /// C = alpha · A[:, k0..k1) · B[k0..k1, :] + beta · C for an m x n cell whose A rows start at <paramref name="a"/>
+    /// and B columns at <paramref name="b"/> (the problem's strides), in KC slices from <paramref name="k0"/> (a multiple
+    /// of KC, so every slice is the one the whole product has); only the first slice applies beta.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Slices(GemmProblem<T>* p, T* a, T* b, T* c, long crs, long ccs, int m, int n, int k0, int k1, T beta,
+        GemmTracePart* trace)
+    {
+        long ars = p->ARow, acs = p->ACol, brs = p->BRow, bcs = p->BCol;
+        T alpha = p->Alpha;
         int mr = TK.MR, nr = TK.NR, kcBlock = Kc, mcBlock = GemmBlocking.PrivateMc(mr, kcBlock, sizeof(T), TK.MC);
         int ncBlock = PrivateNc;
-        int kcMax = Math.Min(k, kcBlock);
+        int kcMax = Math.Min(k1 - k0, kcBlock);
         int mcMax = Math.Min(RoundUp(m, mr), mcBlock);
         int ncMax = Math.Min(RoundUp(n, nr), ncBlock);
         long aLength = RoundUp(kcMax * mcMax, 16) + 16, bLength = RoundUp(kcMax * ncMax, 16);
@@ -197,11 +225,11 @@ internal static unsafe class GemmDriver<T, TK>
         for (int jc = 0; jc < n; jc += ncBlock)
         {
             int nc = Math.Min(ncBlock, n - jc);
-            for (int pc = 0; pc < k; pc += kcBlock)
+            for (int pc = k0; pc < k1; pc += kcBlock)
             {
-                int kc = Math.Min(kcBlock, k - pc);
+                int kc = Math.Min(kcBlock, k1 - pc);
                 // Only the first k slice applies beta; later slices add to what the first wrote.
-                T betaNow = pc == 0 ? beta : T.One;
+                T betaNow = pc == k0 ? beta : T.One;
                 GemmPacking.PackB(packedB, b + pc * brs + jc * bcs, brs, bcs, kc, nc, nr);
                 if (trace is not null)
                     trace->PackB += Lap(ref t);

@@ -36,6 +36,18 @@ internal unsafe struct GemmProblem<T> where T : unmanaged, IBinaryFloatingPointI
     /// <summary>Rows and columns of a grid cell (multiples of the kernel's MR and NR).</summary>
     public int CellM, CellN;
 
+    /// <summary>Groups of KC slices a split-K product's pieces take (<see cref="GemmSplitK{T, TK}"/>); 0 or 1 when not split.</summary>
+    public int KGroups;
+
+    /// <summary>KC slices of a split-K product (⌈K / KC⌉), each with its partial M x N buffer.</summary>
+    public int Slices;
+
+    /// <summary>Pieces of a split-K product's second pass (rows of C adding the partials).</summary>
+    public int ReduceParts;
+
+    /// <summary>A split-K product's partials: slice s at <c>Partials + s · M · N</c>, row-major, M x N.</summary>
+    public T* Partials;
+
     /// <summary>The product's trace when <see cref="GemmTrace.Enabled"/>, else null.</summary>
     public GemmTraceProduct* Trace;
 }
