@@ -47,7 +47,7 @@ public unsafe class GemmVariantTests
         ("spin 0", () => GemmWorkers.SpinMicroseconds = 0),
         ("spin 5000", () => GemmWorkers.SpinMicroseconds = 5000),
         ("trace", () => GemmTrace.Enabled = true),
-        ("split K off", () => GemmBlocking.SplitK = 0),
+        ("split K by cost", () => GemmBlocking.SplitK = 1),
         ("split K always", () => GemmBlocking.SplitK = 2),
         ("split K always, trace", () => (GemmBlocking.SplitK, GemmTrace.Enabled) = (2, true)),
         ("split K always, oversplit off, l2", () => (GemmBlocking.SplitK, GemmBlocking.Oversplit, GemmBlocking.PrivateNcOverride) = (2, 1, -1)),
@@ -134,8 +134,8 @@ public unsafe class GemmVariantTests
     }
 
     // Split-K: forced, it splits whenever K has two KC slices (path K, its groups where the others show batch groups);
-    // by its cost model, a weight gradient's shape (small C, long K, A transposed) splits at 16 threads and a square
-    // product does not, nor anything at 1 thread.
+    // by its cost model, a weight gradient's shape (small C, long K, A transposed) splits at 16 threads, a square product
+    // or a short K does not, nor anything at 1 thread; off (the default), nothing splits.
     [Test]
     public void SplitKTakesLongSkinnyProductsAtManyThreads()
     {
@@ -154,6 +154,8 @@ public unsafe class GemmVariantTests
         Assert.That(Line(gradient, 1), Does.Match(@"\s1\s+1x1 \(1\)\s+1\s"), "one thread: one piece");
         var square = new Problem(1024, 1024, 1024, TransA: false, TransB: false, Seed: 9);
         Assert.That(Line(square, 16), Does.Match(@"\sG\s"), "a square product keeps the grid");
+        var input = new Problem(2048, 256, 1024, TransA: false, TransB: true, Seed: 11);
+        Assert.That(Line(input, 16), Does.Match(@"\sG\s"), "K shorter than twice M keeps the grid");
         var expected = gradient.Run(1);
         Assert.That(gradient.Run(16), Is.EqualTo(expected), "the split gives the 1-thread bits");
         GemmBlocking.SplitK = 2;

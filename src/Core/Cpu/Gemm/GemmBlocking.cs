@@ -107,13 +107,15 @@ internal static class GemmBlocking
     internal static int Oversplit = Math.Clamp(ReadInt(OversplitVariable), 0, 8);
 
     /// <summary>
-    /// Split-K for single products (<see cref="GemmSplitK{T, TK}"/>): 0 never; 1 (the default) where its cost model
+    /// Split-K for single products (<see cref="GemmSplitK{T, TK}"/>): 0 never (the default); 1 where its cost model
     /// expects at least 10 % less time per thread than the plain grid (products with a small C and a long K, the weight
     /// gradients, at many threads); 2 wherever K has two KC slices or more (tests). Results are the same bits either way.
-    /// Set by <c>EMBER_GEMM_SPLIT_K</c>.
+    /// Set by <c>EMBER_GEMM_SPLIT_K</c>. Off until timed on a many-core machine: on this project's 2-core VM it takes
+    /// only gpt's [256, 2048] x [2048, 256] at 2 threads, and 16 threads there are oversubscribed, so its gain at 16 real
+    /// cores (the profile's worst-scaling ops are these products, 4.7–6.2× of 16) is unmeasured.
     /// </summary>
     internal static int SplitK = Environment.GetEnvironmentVariable(SplitKVariable) is { Length: > 0 } v
-        && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int mode) ? Math.Clamp(mode, 0, 2) : 1;
+        && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int mode) ? Math.Clamp(mode, 0, 2) : 0;
 
     /// <summary>The most bytes a split-K product's partials may take (S · M · N elements); larger products are not split.</summary>
     internal static long SplitKBytes = 64L << 20;
@@ -191,7 +193,7 @@ internal static class GemmBlocking
         if (TilesByRow) parts.Add("loop ir");
         if (MinWorkPerThread != 1L << 19) parts.Add($"min work={MinWorkPerThread}");
         if (Oversplit != 0) parts.Add($"oversplit={Oversplit}");
-        if (SplitK != 1) parts.Add($"split-K={SplitK}");
+        if (SplitK != 0) parts.Add($"split-K={SplitK}");
         if (GemmWorkers.SpinMicroseconds != 250) parts.Add($"spin={GemmWorkers.SpinMicroseconds}us");
         if (CpuAttention.Split != AttentionSplit.Auto) parts.Add($"attention {CpuAttention.Split}");
         if (CpuAttention.CausalBlockRows != CpuAttention.DefaultBlockRows) parts.Add($"attention block={CpuAttention.CausalBlockRows}");

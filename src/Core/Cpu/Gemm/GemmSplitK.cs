@@ -15,8 +15,8 @@ namespace Ember.Cpu;
 /// So the result is the same bits as without the split, at any thread count (tests/Core.Tests/Gemm/GemmVariantTests).
 /// </summary>
 /// <remarks>
-/// <see cref="GemmBlocking.SplitK"/> chooses: 0 never, 1 (the default) where the cost model below says a split is
-/// cheaper than the plain grid, 2 always where possible (for tests). The partials take S · M · N elements (S = ⌈K / KC⌉),
+/// <see cref="GemmBlocking.SplitK"/> chooses: 0 never (the default until it is timed on a many-core machine), 1 where the
+/// cost model below says a split is cheaper than the plain grid, 2 always where possible (for tests). The partials take S · M · N elements (S = ⌈K / KC⌉),
 /// at most <see cref="GemmBlocking.SplitKBytes"/>, in the calling thread's shared scratch.
 /// </remarks>
 internal static unsafe class GemmSplitK<T, TK>
@@ -46,10 +46,11 @@ internal static unsafe class GemmSplitK<T, TK>
         if (mode == 0 || threads < 2 || slices < 2 || p->Batch != 1 || p->Alpha == T.Zero
             || (long)slices * p->M * p->N * sizeof(T) > GemmBlocking.SplitKBytes)
             return false;
-        // By the model, only where C is small for the thread count (under 64K elements a thread): there the plain grid's
+        // By the model (1), only where C is small for the thread count (under 64K elements a thread): there the plain grid's
         // cells are thin and their packing is a large part of the work. Larger products keep the grid and its oversplit,
         // which balances the threads' tails (the model counts rounds, not how unevenly pieces finish).
-        if (mode == 1 && (long)p->M * p->N >= 65536L * threads)
+        // And only for a long K (at least twice M and N), as the weight gradients have.
+        if (mode == 1 && ((long)p->M * p->N >= 65536L * threads || p->K < 2 * Math.Max(p->M, p->N)))
             return false;
         var plain = (p->GridM, p->GridN, p->CellM, p->CellN, p->Parts);
         long plainCost = Estimate(p, p->Parts, p->K, threads), best = mode == 2 ? long.MaxValue : plainCost;
