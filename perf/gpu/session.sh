@@ -406,6 +406,8 @@ if want call43; then   # call42 cut to the device time left (~2.5 min): CPU spli
   step cpu43_trace16 25 $G Ember.Perf --device cpu --threads 16 --workload gpt,conv2d --warmup 8 --repeat 5 --gemm-trace 1
   step cpu43_trace 15 $G Ember.Perf --device cpu --threads 2 --workload sgemm --sizes 1024,2048 --warmup 3 --repeat 3 --gemm-trace 1
   step cpu43_prof 20 $G Ember.Perf --device cpu --threads 2 --workload mlp --warmup 8 --profile 5 --profile-top 20
+  # KC is measured on Zen (32 KB L1); with KC 512 a B micro-panel (512 x 32 floats, 64 KB) exceeds the Xeon's 48 KB L1 too
+  step cpu43_kc 40 sh -c "for r in 1 2; do for kc in 512 256 384; do echo \"EMBER_GEMM_KC=\$kc\"; EMBER_GEMM_KC=\$kc $G Ember.Perf --device cpu --threads 2 --workload sgemm --sizes 1024,2048 --warmup 3 --repeat 5 | tail -2; done; done"
 fi
 if want call42; then   # eighteenth session: TF32 rounded by the packing kernel by default where wgmma runs; the Xeon's 2-thread gap  ~5 min
   step gemm42 ${GEMM42_S:-90} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,f16,bf16
