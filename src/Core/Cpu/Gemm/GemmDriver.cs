@@ -28,6 +28,7 @@ internal static unsafe class GemmDriver<T, TK>
         long total = flops * p->Batch;
         long workPerThread = GemmBlocking.MinWorkPerThread;
         int parts = (int)Math.Clamp(total / workPerThread, 1, threads);
+        p->KGroups = 1;   // no split along K unless GemmSplitK plans one
         // Separate outputs (C batch stride not 0) can be split by entry: whole entries per piece when there are enough
         // of them to balance; fewer entries than pieces (many threads, a small batch of small matrices) split each entry
         // into a grid as well, so all threads work instead of only the few a single small matrix would keep busy.
@@ -54,8 +55,10 @@ internal static unsafe class GemmDriver<T, TK>
             // Oversplit: more cells than threads, claimed dynamically (the shared paths keep one cell per thread).
             bool mayShare = p->Batch == 1 && sharedFlags;
             int planned = cells > 1 && !mayShare ? cells * GemmBlocking.OversplitFor(cells) : cells;
-            if (mayShare || cells < 2 || !GemmSplitK<T, TK>.Plan(p, cells, planned))
+            if (mayShare || cells < 2)
                 PlanGrid(p, planned);
+            else
+                GemmSplitK<T, TK>.Plan(p, cells, planned);   // the plain grid, or a split along K where cheaper
         }
         p->Threads = Math.Min(p->Parts, parts);
         bool shared = p->Parts > 1 && p->Batch == 1 && p->K > 0 && p->Alpha != T.Zero && sharedFlags && p->KGroups <= 1;

@@ -34,8 +34,8 @@ internal static unsafe class GemmSplitK<T, TK>
 
     /// <summary>
     /// Plans <paramref name="p"/> (one product, not shared) over <paramref name="threads"/> threads: the plain grid of
-    /// <paramref name="plainCells"/> cells, or a split whose estimated time per thread is lower. Returns true (and sets
-    /// <see cref="GemmProblem{T}.KGroups"/> &gt; 1) when it chose a split; either way the grid fields are set.
+    /// <paramref name="plainCells"/> cells, or a split whose estimated time per thread is lower. Either way the grid
+    /// fields are set; returns true (and sets <see cref="GemmProblem{T}.KGroups"/> &gt; 1) when it chose a split.
     /// </summary>
     public static bool Plan(GemmProblem<T>* p, int threads, int plainCells)
     {
@@ -48,8 +48,8 @@ internal static unsafe class GemmSplitK<T, TK>
             return false;
         // By the model (1), only where C is small for the thread count (under 64K elements a thread): there the plain grid's
         // cells are thin and their packing is a large part of the work. Larger products keep the grid and its oversplit,
-        // which balances the threads' tails (the model counts rounds, not how unevenly pieces finish).
-        // And only for a long K (at least twice M and N), as the weight gradients have.
+        // which balances the threads' tails (the model counts rounds, not how unevenly pieces finish). And only for a
+        // long K (at least twice M and N), as the weight gradients have.
         if (mode == 1 && ((long)p->M * p->N >= 65536L * threads || p->K < 2 * Math.Max(p->M, p->N)))
             return false;
         var plain = (p->GridM, p->GridN, p->CellM, p->CellN, p->Parts);
