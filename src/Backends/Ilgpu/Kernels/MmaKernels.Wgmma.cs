@@ -21,8 +21,9 @@ namespace Ember.Ilgpu;
 /// 32 bytes further into the rows.</description></item>
 /// <item><description>Copies: <c>cp.async</c> of 16-byte chunks, one (128 columns, 3 stages) or two (256, 4 stages)
 /// slabs ahead of the one multiplied (<see cref="WgmmaStages{TB}"/>), zero-filled past K and for rows past M or N.
-/// TF32 operands are rounded to nearest (ties to even, as cuBLAS) in shared memory by the thread that copied them
-/// (<c>cvt.rn.tf32.f32</c>), since the tensor core reads the stage itself. Then <c>fence.proxy.async</c> (the copies were generic-proxy writes, the
+/// TF32 operands come rounded by the packing kernel by default (<see cref="MmaTf32Rounding.Packed"/>, the kernel then
+/// takes them as they are); otherwise they are rounded to nearest (ties to even, as cuBLAS) in shared memory by the
+/// thread that copied them (<c>cvt.rn.tf32.f32</c>), since the tensor core reads the stage itself. Then <c>fence.proxy.async</c> (the copies were generic-proxy writes, the
 /// <c>wgmma</c> reads are async-proxy ones) and the barrier.</description></item>
 /// <item><description>The accumulators are function-scope PTX registers (<see cref="WgmmaRegisters"/>), declared and
 /// zeroed by the kernel's first statement and read out in the epilogue; nothing else touches them. One inline-PTX
