@@ -399,15 +399,16 @@ if want call14c; then   # call14b trimmed to ~5 min (the session's last device t
   step gemm14_torch 30 python3 perf/gpu/gemm_torch.py --ember "$L/gemm14.txt" --sizes 4096,8192 --variants f16,bf16,tf32
   wait
 fi
-if want call43; then   # call42 cut to the device time left (~2.5 min): CPU split-K A/B at 16 threads (gpt, mlp), the GEMM table with the new TF32 default, GEMM traces (gpt and conv2d at 16 threads, sgemm at 2), the 2-thread mlp profile
+if want call43; then   # call42 cut to the device time left (~2.5 min): CPU split-K A/B at 16 threads (gpt, mlp), the GEMM table with the new TF32 default, GEMM traces (gpt and conv2d at 16 threads, sgemm at 2), the 2-thread mlp profile, KC/MC A/B at 2 threads
   step cpu43_ab 50 sh -c "for r in 1 2; do for v in 0 1; do for w in gpt mlp; do echo \"EMBER_GEMM_SPLIT_K=\$v \$w\"; EMBER_GEMM_SPLIT_K=\$v $G Ember.Perf --device cpu --workload \$w --threads 16 --warmup 8 --repeat 7 | tail -1; done; done; done"
   step gemm43 45 $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,f16,bf16
   step gemm43_torch 15 python3 perf/gpu/gemm_torch.py --ember "$L/gemm43.txt" --sizes 1024,2048,4096,8192 --variants f16,bf16,tf32
   step cpu43_trace16 25 $G Ember.Perf --device cpu --threads 16 --workload gpt,conv2d --warmup 8 --repeat 5 --gemm-trace 1
   step cpu43_trace 15 $G Ember.Perf --device cpu --threads 2 --workload sgemm --sizes 1024,2048 --warmup 3 --repeat 3 --gemm-trace 1
   step cpu43_prof 20 $G Ember.Perf --device cpu --threads 2 --workload mlp --warmup 8 --profile 5 --profile-top 20
-  # KC is measured on Zen (32 KB L1); with KC 512 a B micro-panel (512 x 32 floats, 64 KB) exceeds the Xeon's 48 KB L1 too
-  step cpu43_kc 40 sh -c "for r in 1 2; do for kc in 512 256 384; do echo \"EMBER_GEMM_KC=\$kc\"; EMBER_GEMM_KC=\$kc $G Ember.Perf --device cpu --threads 2 --workload sgemm --sizes 1024,2048 --warmup 3 --repeat 5 | tail -2; done; done"
+  # KC and MC are measured on Zen (32 KB L1, 1 MB L2): with KC 512 a B micro-panel (512 x 32 floats, 64 KB) exceeds the
+  # Xeon's 48 KB L1 too, and MC 84 (6 A micro-panels per B micro-panel) uses a tenth of its 2 MB L2
+  step cpu43_blocking 60 sh -c "for r in 1 2; do for v in 'EMBER_GEMM_KC=512' 'EMBER_GEMM_KC=256' 'EMBER_GEMM_KC=384' 'EMBER_GEMM_MC=252' 'EMBER_GEMM_MC=504'; do echo \"\$v\"; env \$v $G Ember.Perf --device cpu --threads 2 --workload sgemm,mlp --sizes 1024,2048 --warmup 3 --repeat 5 | tail -3; done; done"
 fi
 if want call42; then   # eighteenth session: TF32 rounded by the packing kernel by default where wgmma runs; the Xeon's 2-thread gap  ~5 min
   step gemm42 ${GEMM42_S:-90} $G GemmBench --check --sizes 1024,2048,4096,8192 --no-trans --variants tf32,f16,bf16
