@@ -58,7 +58,7 @@ internal static unsafe class GemmSplitK<T, TK>
         for (int groups = 2; groups <= Math.Min(slices, threads); groups++)
         {
             int perThread = Math.Max(1, threads / groups);
-            foreach (int cells in new[] { perThread, 2 * perThread, 4 * perThread })
+            for (int cells = perThread; cells <= 4 * perThread; cells *= 2)   // 1, 2 or 4 cells per thread's share
             {
                 GemmDriver<T, TK>.PlanGrid(p, cells);
                 int depth = GemmDriver<T, TK>.CeilDiv(slices, groups) * kc;
