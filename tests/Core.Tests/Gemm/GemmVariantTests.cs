@@ -116,11 +116,7 @@ public unsafe class GemmVariantTests
         int PiecesAt3Threads() => Pieces(3);
         int Pieces(int threads)
         {
-            GemmTrace.Reset();
-            GemmTrace.Enabled = true;
-            problem.Run(threads);
-            GemmTrace.Enabled = false;
-            string line = GemmTrace.Report(steps: 1).Split('\n').Single(l => l.Contains("1x301x263x150"));
+            string line = TraceLine(problem, threads);
             var match = System.Text.RegularExpressions.Regex.Match(line, @"\sG\s+\d+x\d+ \(1\)\s+(\d+)\s");
             Assert.That(match.Success, Is.True, line);
             return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
@@ -139,31 +135,22 @@ public unsafe class GemmVariantTests
     [Test]
     public void SplitKTakesLongSkinnyProductsAtManyThreads()
     {
-        string Line(Problem problem, int threads)
-        {
-            GemmTrace.Reset();
-            GemmTrace.Enabled = true;
-            problem.Run(threads);
-            GemmTrace.Enabled = false;
-            string shape = $"1x{problem.M}x{problem.N}x{problem.K}";
-            return GemmTrace.Report(steps: 1).Split('\n').Single(l => l.Contains(shape));
-        }
         GemmBlocking.SplitK = 1;
         var gradient = new Problem(768, 256, 2048, TransA: true, TransB: false, Seed: 8);
-        Assert.That(Line(gradient, 16), Does.Match(@"\sK\s+\d+x\d+ \([2-9]\d*\)\s+\d+\s"), "the weight gradient's shape splits at 16 threads");
-        Assert.That(Line(gradient, 1), Does.Match(@"\s1\s+1x1 \(1\)\s+1\s"), "one thread: one piece");
+        Assert.That(TraceLine(gradient, 16), Does.Match(@"\sK\s+\d+x\d+ \([2-9]\d*\)\s+\d+\s"), "the weight gradient's shape splits at 16 threads");
+        Assert.That(TraceLine(gradient, 1), Does.Match(@"\s1\s+1x1 \(1\)\s+1\s"), "one thread: one piece");
         var square = new Problem(1024, 1024, 1024, TransA: false, TransB: false, Seed: 9);
-        Assert.That(Line(square, 16), Does.Match(@"\sG\s"), "a square product keeps the grid");
+        Assert.That(TraceLine(square, 16), Does.Match(@"\sG\s"), "a square product keeps the grid");
         var input = new Problem(2048, 256, 1024, TransA: false, TransB: true, Seed: 11);
-        Assert.That(Line(input, 16), Does.Match(@"\sG\s"), "K shorter than twice M keeps the grid");
+        Assert.That(TraceLine(input, 16), Does.Match(@"\sG\s"), "K shorter than twice M keeps the grid");
         var expected = gradient.Run(1);
         Assert.That(gradient.Run(16), Is.EqualTo(expected), "the split gives the 1-thread bits");
         GemmBlocking.SplitK = 2;
         (GemmBlocking.KcOverride, GemmBlocking.McOverride, GemmBlocking.NcOverride) = (40, 30, 3 * 32);
         var small = new Problem(301, 263, 150, TransA: false, TransB: false, Seed: 10);
-        Assert.That(Line(small, 3), Does.Match(@"\sK\s+\d+x\d+ \(3\)\s+\d+\s"), "forced: as many groups as threads (4 slices, 3 threads)");
+        Assert.That(TraceLine(small, 3), Does.Match(@"\sK\s+\d+x\d+ \(3\)\s+\d+\s"), "forced: as many groups as threads (4 slices, 3 threads)");
         GemmBlocking.SplitK = 0;
-        Assert.That(Line(small, 3), Does.Match(@"\sG\s"), "off");
+        Assert.That(TraceLine(small, 3), Does.Match(@"\sG\s"), "off");
     }
 
     [Test]
@@ -171,20 +158,23 @@ public unsafe class GemmVariantTests
     {
         GemmBlocking.SharedReady = true;
         var problem = new Problem(301, 263, 150, TransA: false, TransB: false, Seed: 5);
-        GemmTrace.Reset();
-        GemmTrace.Enabled = true;
-        problem.Run(16);
-        GemmTrace.Enabled = false;
-        string line = GemmTrace.Report(steps: 1).Split('\n').Single(l => l.Contains("1x301x263x150"));
+        string line = TraceLine(problem, 16);
         Assert.That(line, Does.Match(@"\sR\s+\d+x\d+ \(1\)\s+\d+\s+\d+/\d+/\d+\s+1\.0\s"));
 
         GemmBlocking.SharedA = true;
+        line = TraceLine(problem, 16);
+        Assert.That(line, Does.Match(@"\sA\s+\d+x\d+ \(1\)\s+\d+\s+\d+/\d+/\d+\s+1\.0\s"));
+    }
+
+    /// <summary>The trace's line for <paramref name="problem"/>'s shape after one run of it on <paramref name="threads"/> threads.</summary>
+    private static string TraceLine(Problem problem, int threads)
+    {
         GemmTrace.Reset();
         GemmTrace.Enabled = true;
-        problem.Run(16);
+        problem.Run(threads);
         GemmTrace.Enabled = false;
-        line = GemmTrace.Report(steps: 1).Split('\n').Single(l => l.Contains("1x301x263x150"));
-        Assert.That(line, Does.Match(@"\sA\s+\d+x\d+ \(1\)\s+\d+\s+\d+/\d+/\d+\s+1\.0\s"));
+        string shape = $"1x{problem.M}x{problem.N}x{problem.K} ";
+        return GemmTrace.Report(steps: 1).Split('\n').Single(l => l.Contains(shape));
     }
 
     [Test]

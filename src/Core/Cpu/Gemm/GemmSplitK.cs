@@ -39,7 +39,6 @@ internal static unsafe class GemmSplitK<T, TK>
     /// </summary>
     public static bool Plan(GemmProblem<T>* p, int threads, int plainCells)
     {
-        p->KGroups = 1;
         GemmDriver<T, TK>.PlanGrid(p, plainCells);
         int kc = GemmDriver<T, TK>.Kc, slices = GemmDriver<T, TK>.CeilDiv(p->K, kc);
         int mode = GemmBlocking.SplitK;
@@ -53,25 +52,29 @@ internal static unsafe class GemmSplitK<T, TK>
         if (mode == 1 && ((long)p->M * p->N >= 65536L * threads || p->K < 2 * Math.Max(p->M, p->N)))
             return false;
         var plain = (p->GridM, p->GridN, p->CellM, p->CellN, p->Parts);
-        long plainCost = Estimate(p, p->Parts, p->K, threads), best = mode == 2 ? long.MaxValue : plainCost;
         int bestGroups = 1, bestCells = 0;
-        for (int groups = 2; groups <= Math.Min(slices, threads); groups++)
+        if (mode == 2)
         {
-            int perThread = Math.Max(1, threads / groups);
-            for (int cells = perThread; cells <= 4 * perThread; cells *= 2)   // 1, 2 or 4 cells per thread's share
+            // Always: the most groups, one cell per thread's share.
+            bestGroups = Math.Min(slices, threads);
+            bestCells = Math.Max(1, threads / bestGroups);
+        }
+        else
+        {
+            long plainCost = Estimate(p, p->Parts, p->K, threads), best = plainCost;
+            for (int groups = 2; groups <= Math.Min(slices, threads); groups++)
             {
-                GemmDriver<T, TK>.PlanGrid(p, cells);
-                int depth = GemmDriver<T, TK>.CeilDiv(slices, groups) * kc;
-                long cost = Estimate(p, p->Parts * groups, Math.Min(depth, p->K), threads)
-                    + (slices + 1L) * p->M * p->N * ReduceCost / threads + RunCost;
-                // Always (2): the most groups, one cell per thread's share; else the cheapest.
-                // A split must save a tenth: the model is rough, and a near tie is not worth a second pool run.
-                if (mode == 2 ? groups > bestGroups : cost < best && cost * 10 < plainCost * 9)
+                int perThread = Math.Max(1, threads / groups);
+                for (int cells = perThread; cells <= 4 * perThread; cells *= 2)   // 1, 2 or 4 cells per thread's share
                 {
-                    (best, bestGroups, bestCells) = (cost, groups, cells);
+                    GemmDriver<T, TK>.PlanGrid(p, cells);
+                    int depth = GemmDriver<T, TK>.CeilDiv(slices, groups) * kc;
+                    long cost = Estimate(p, p->Parts * groups, Math.Min(depth, p->K), threads)
+                        + (slices + 1L) * p->M * p->N * ReduceCost / threads + RunCost;
+                    // A split must save a tenth: the model is rough, and a near tie is not worth a second pool run.
+                    if (cost < best && cost * 10 < plainCost * 9)
+                        (best, bestGroups, bestCells) = (cost, groups, cells);
                 }
-                if (mode == 2)
-                    break;
             }
         }
         if (bestGroups == 1)
